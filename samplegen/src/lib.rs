@@ -1,0 +1,1 @@
+//! Sample capture generator. TODO(samplegen helper).

@@ -1,0 +1,164 @@
+//! Stage 1: capture file -> sessions.
+//!
+//! Every format is read into the same [`Session`] model. Reading streams: a caller maps
+//! each session to what it needs (a listing row, auth events) and the session, with its
+//! bodies, is dropped, so memory follows the largest session, not the capture.
+
+pub mod body;
+pub mod detect;
+pub mod har;
+pub mod headers;
+pub mod http;
+pub mod saz;
+pub mod saz_meta;
+pub mod session;
+pub mod summary;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use body::{BodyError, DecodeLimits};
+pub use headers::Headers;
+pub use session::{host_of, Body, Format, Request, Response, Session, SessionFlags, Timers};
+pub use summary::SessionSummary;
+
+/// A password for an encrypted SAZ. Its `Debug` never shows the value.
+#[derive(Clone, Default)]
+pub struct Password(String);
+
+impl Password {
+    pub fn new(value: impl Into<String>) -> Self {
+        Password(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+/// How to read a capture.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    pub password: Option<Password>,
+    pub limits: DecodeLimits,
+}
+
+/// A session that could not be read. The rest of the capture still is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionError {
+    /// The capture's number for the session, when known.
+    pub session: Option<u64>,
+    /// What is wrong. Never contains header or body content.
+    pub message: String,
+}
+
+impl fmt::Display for SessionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.session {
+            Some(id) => write!(f, "session {id}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Why a capture could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureErrorKind {
+    #[error("cannot read: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("is a directory, not a capture file")]
+    Directory,
+    #[error("is empty")]
+    Empty,
+    #[error("is neither a SAZ (zip) nor a HAR (JSON) capture: {0}")]
+    UnknownFormat(String),
+    #[error("is encrypted: give the password with --password-env VAR or --password-file FILE")]
+    PasswordRequired,
+    #[error("wrong password")]
+    WrongPassword,
+    #[error("damaged SAZ archive: {0}")]
+    Saz(String),
+    #[error("not a readable HAR: {0}")]
+    Har(String),
+}
+
+/// A capture that could not be read, with the file it concerns.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {kind}", path.display())]
+pub struct CaptureError {
+    pub path: PathBuf,
+    pub kind: CaptureErrorKind,
+}
+
+impl CaptureError {
+    pub fn new(path: &Path, kind: CaptureErrorKind) -> Self {
+        CaptureError {
+            path: path.to_path_buf(),
+            kind,
+        }
+    }
+}
+
+/// One session or the reason it could not be read.
+pub type SessionResult = Result<Session, SessionError>;
+
+/// An opened capture file.
+pub struct Capture {
+    path: PathBuf,
+    format: Format,
+    source: Source,
+}
+
+enum Source {
+    Saz(saz::SazArchive),
+    Har(har::HarSource),
+}
+
+impl Capture {
+    /// Open `path`, recognising the format by its content, not its name.
+    pub fn open(path: &Path, options: &ReadOptions) -> Result<Capture, CaptureError> {
+        let format = detect::detect_file(path).map_err(|kind| CaptureError::new(path, kind))?;
+        let source = match format {
+            Format::Saz => Source::Saz(
+                saz::SazArchive::open(path, options).map_err(|k| CaptureError::new(path, k))?,
+            ),
+            Format::Har => Source::Har(
+                har::HarSource::open(path, options).map_err(|k| CaptureError::new(path, k))?,
+            ),
+        };
+        Ok(Capture {
+            path: path.to_path_buf(),
+            format,
+            source,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Read every session and map it with `f`, in parallel where the format allows, and
+    /// return the results in the capture's session order. A session that cannot be read
+    /// reaches `f` as an `Err` and the rest go on.
+    pub fn map_sessions<T, F>(&self, f: F) -> Result<Vec<T>, CaptureError>
+    where
+        T: Send,
+        F: Fn(SessionResult) -> T + Sync + Send,
+    {
+        match &self.source {
+            Source::Saz(s) => s.map_sessions(f),
+            Source::Har(h) => h.map_sessions(f),
+        }
+        .map_err(|k| CaptureError::new(&self.path, k))
+    }
+}

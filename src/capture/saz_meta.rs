@@ -1,0 +1,2 @@
+//! Fiddler's per-session `raw/NN_m.xml`.
+//! TODO(capture helper): implement.

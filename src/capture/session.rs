@@ -1,0 +1,207 @@
+//! The one session model every capture format is read into.
+//!
+//! A `Session` is one HTTP exchange as the capture recorded it. Bodies are kept as they
+//! were stored (`Body::raw`); decoding is lazy (see `body.rs`) because most rules never
+//! look at most bodies, and a 2 GB capture must not be inflated twice.
+
+use chrono::{DateTime, FixedOffset};
+use serde::Serialize;
+
+use super::body::{decode, BodyError, DecodeLimits};
+use super::headers::Headers;
+
+/// The capture file formats traceadal reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Saz,
+    Har,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Saz => "saz",
+            Format::Har => "har",
+        }
+    }
+}
+
+/// When things happened, as the capture tells it. `None` is Fiddler's "never" (0001-01-01)
+/// or a field the format does not have.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Timers {
+    pub client_begin_request: Option<DateTime<FixedOffset>>,
+    pub server_got_request: Option<DateTime<FixedOffset>>,
+    pub server_begin_response: Option<DateTime<FixedOffset>>,
+    pub server_done_response: Option<DateTime<FixedOffset>>,
+    pub client_done_response: Option<DateTime<FixedOffset>>,
+}
+
+impl Timers {
+    /// The best known start of the exchange.
+    pub fn start(&self) -> Option<DateTime<FixedOffset>> {
+        self.client_begin_request.or(self.server_got_request)
+    }
+
+    /// The best known end of the exchange.
+    pub fn end(&self) -> Option<DateTime<FixedOffset>> {
+        self.client_done_response
+            .or(self.server_done_response)
+            .or(self.server_begin_response)
+    }
+}
+
+/// Facts about a session that are not HTTP.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SessionFlags {
+    /// The client or the server gave up before a response was recorded.
+    pub aborted: bool,
+    /// A `CONNECT` tunnel (HTTPS not decrypted, or the tunnel before decrypted sessions).
+    pub tunnel: bool,
+    /// The session upgraded to a WebSocket.
+    pub websocket: bool,
+}
+
+/// A body exactly as the capture stored it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Body {
+    /// The bytes as stored.
+    pub raw: Vec<u8>,
+    /// `true` when `raw` is as on the wire: `Transfer-Encoding: chunked` framing and
+    /// `Content-Encoding` still applied, to be undone by `decode`. SAZ bodies are; HAR bodies
+    /// (already decoded by the browser that exported them) are not.
+    pub wire: bool,
+    /// The capture cut the body short (a size cap, a truncated archive).
+    pub truncated: bool,
+}
+
+impl Body {
+    pub fn len(&self) -> usize {
+        self.raw.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Request {
+    pub method: String,
+    /// Absolute URL (`https://host/path?query`); `host:port` for `CONNECT`.
+    pub url: String,
+    /// `HTTP/1.1`, `HTTP/2`, ...
+    pub version: String,
+    pub headers: Headers,
+    pub body: Body,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Response {
+    pub version: String,
+    pub status: u16,
+    pub reason: String,
+    pub headers: Headers,
+    pub body: Body,
+}
+
+impl Request {
+    /// The body with framing and content codings undone, within `limits`.
+    pub fn decoded_body(&self, limits: &DecodeLimits) -> Result<Vec<u8>, BodyError> {
+        decode(&self.body, &self.headers, limits)
+    }
+}
+
+impl Response {
+    /// The body with framing and content codings undone, within `limits`.
+    pub fn decoded_body(&self, limits: &DecodeLimits) -> Result<Vec<u8>, BodyError> {
+        decode(&self.body, &self.headers, limits)
+    }
+
+    pub fn content_type(&self) -> Option<&str> {
+        self.headers.get("content-type")
+    }
+}
+
+/// One HTTP exchange.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Session {
+    /// The capture's own number: the SAZ session number, the HAR entry index from 1.
+    pub id: u64,
+    pub timers: Timers,
+    /// The client process, as Fiddler records it (`outlook:4242`).
+    pub process: Option<String>,
+    pub client_ip: Option<String>,
+    pub host_ip: Option<String>,
+    pub request: Request,
+    /// `None` when the session was aborted before a response was recorded.
+    pub response: Option<Response>,
+    pub flags: SessionFlags,
+    /// Problems found while reading this session that did not stop it being read
+    /// ("response body truncated: ..."). Never contains header or body content.
+    pub problems: Vec<String>,
+}
+
+impl Session {
+    /// The host the request went to, lower-cased, without port: from the URL, else `Host`.
+    pub fn host(&self) -> Option<String> {
+        host_of(&self.request.url).or_else(|| {
+            self.request
+                .headers
+                .get("host")
+                .map(|h| strip_port(h.trim()).to_ascii_lowercase())
+        })
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        self.response.as_ref().map(|r| r.status)
+    }
+}
+
+/// Host of an absolute URL or of `host:port`, lower-cased, without port or user info.
+pub fn host_of(url: &str) -> Option<String> {
+    let rest = match url.find("://") {
+        Some(i) => &url[i + 3..],
+        None => url,
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit('@').next().unwrap_or("");
+    let host = strip_port(authority);
+    if host.is_empty() || host.contains(' ') {
+        None
+    } else {
+        Some(host.to_ascii_lowercase())
+    }
+}
+
+fn strip_port(authority: &str) -> &str {
+    if let Some(stripped) = authority.strip_prefix('[') {
+        // IPv6 literal: keep the brackets' content.
+        return stripped.split(']').next().unwrap_or("");
+    }
+    match authority.rfind(':') {
+        Some(i) if authority[i + 1..].bytes().all(|b| b.is_ascii_digit()) => &authority[..i],
+        _ => authority,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_of_handles_ports_userinfo_and_case() {
+        assert_eq!(
+            host_of("https://AutoDiscover.Contoso.com:443/autodiscover/autodiscover.xml")
+                .as_deref(),
+            Some("autodiscover.contoso.com")
+        );
+        assert_eq!(
+            host_of("outlook.office365.com:443").as_deref(),
+            Some("outlook.office365.com")
+        );
+        assert_eq!(host_of("http://u:p@[::1]:8080/x").as_deref(), Some("::1"));
+        assert_eq!(host_of("/relative/path"), None);
+    }
+}

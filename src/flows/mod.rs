@@ -1,0 +1,1 @@
+//! Stage 3: auth events -> flows (challenge -> login -> outcome) and loops.

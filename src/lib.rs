@@ -1,0 +1,19 @@
+//! traceadal: reads Fiddler SAZ and HAR captures and finds the Outlook ADAL/HMA failures of
+//! hybrid Exchange in them.
+//!
+//! Data flows one way, each stage a module that knows nothing of the ones after it:
+//!
+//! ```text
+//! capture (file -> sessions) -> auth (session -> events) -> flows (events -> flows)
+//!     -> rules (flows + events -> findings) -> report (everything -> table/json/...)
+//! ```
+//!
+//! `analysis` drives the stages for one capture; `batch` for a folder of them.
+#![forbid(unsafe_code)]
+
+pub mod analysis;
+pub mod auth;
+pub mod capture;
+pub mod flows;
+pub mod report;
+pub mod rules;

@@ -1,0 +1,1 @@
+//! Stage 4: flows and events -> findings.
