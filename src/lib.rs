@@ -14,6 +14,7 @@
 pub mod analysis;
 pub mod auth;
 pub mod capture;
+pub mod cli;
 pub mod flows;
 pub mod report;
 pub mod rules;

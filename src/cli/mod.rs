@@ -1,0 +1,126 @@
+//! The command line: argument definitions (clap derive) and one module per command.
+//! Each command returns an [`Exit`]; `main` only turns it into a process exit code.
+
+mod output;
+mod password;
+mod sessions;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::capture::{DecodeLimits, ReadOptions};
+
+/// The process exit codes, a contract batch scripts branch on (`../shared/DESIGN.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Exit {
+    /// Analysed; nothing of severity `error`.
+    Clean = 0,
+    /// Analysed; at least one `error` finding.
+    Findings = 1,
+    /// A usage error, or a capture that could not be read at all.
+    Unreadable = 2,
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "traceadal",
+    version,
+    about = "Find the Outlook ADAL/HMA loop (autodiscover -> 401 -> AADSTS500011) and its neighbours in Fiddler SAZ and HAR captures, and print the fix.",
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the sessions a capture holds, as Fiddler's session list shows them.
+    Sessions(SessionsArgs),
+}
+
+/// How to open captures: shared by every command that reads one.
+#[derive(Debug, Clone, Args)]
+pub struct ReadArgs {
+    /// Read the SAZ password from this environment variable.
+    #[arg(long, value_name = "VAR", conflicts_with = "password_file")]
+    pub password_env: Option<String>,
+    /// Read the SAZ password from the first line of this file.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// Largest decoded body, in MiB; bigger bodies are cut and the session reported.
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    pub max_body_mib: u64,
+}
+
+impl ReadArgs {
+    /// The read options, asking for the password on a terminal when none was given and
+    /// `encrypted` says one is needed.
+    pub fn options(&self, encrypted: bool) -> Result<ReadOptions, String> {
+        let password = password::resolve(self, encrypted)?;
+        Ok(ReadOptions {
+            password,
+            limits: DecodeLimits {
+                max_decoded: self.max_body_mib.saturating_mul(1024 * 1024),
+            },
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    /// The capture (.saz, .har, .har.gz, .zhar).
+    pub capture: PathBuf,
+    /// Only sessions to this host (case-insensitive; `*.contoso.com` matches subdomains).
+    #[arg(long, value_name = "H")]
+    pub host: Option<String>,
+    /// Only sessions answered with this status code.
+    #[arg(long, value_name = "N")]
+    pub status: Option<u16>,
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// Run the parsed command line.
+pub fn run(cli: Cli) -> Exit {
+    match cli.command {
+        Command::Sessions(args) => sessions::run(&args),
+    }
+}
+
+/// Open a capture; when it turns out to be encrypted and no password was given, ask for one
+/// on a terminal and try once more.
+pub(crate) fn open_capture(
+    path: &std::path::Path,
+    read: &ReadArgs,
+) -> Result<crate::capture::Capture, String> {
+    use crate::capture::{Capture, CaptureErrorKind};
+    let options = read.options(false)?;
+    match Capture::open(path, &options) {
+        Err(e)
+            if matches!(e.kind, CaptureErrorKind::PasswordRequired)
+                && options.password.is_none() =>
+        {
+            let options = read.options(true)?;
+            if options.password.is_none() {
+                return Err(e.to_string());
+            }
+            Capture::open(path, &options).map_err(|e| e.to_string())
+        }
+        other => other.map_err(|e| e.to_string()),
+    }
+}
+
+/// Report an error on stderr. Messages never carry capture content, so none can leak here.
+pub(crate) fn report_error(message: impl std::fmt::Display) {
+    eprintln!("traceadal: {message}");
+}

@@ -1,0 +1,62 @@
+//! Where output goes and how wide it may be.
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::Path;
+
+/// Stdout, or the file given with `-o`.
+pub fn open(path: Option<&Path>) -> Result<Box<dyn Write>, String> {
+    match path {
+        Some(p) => {
+            let file =
+                File::create(p).map_err(|e| format!("{}: cannot write: {e}", p.display()))?;
+            Ok(Box::new(BufWriter::new(file)))
+        }
+        None => Ok(Box::new(BufWriter::new(io::stdout().lock()))),
+    }
+}
+
+/// The terminal's width when stdout is one, else `None` (no shortening in pipes and files).
+pub fn terminal_width() -> Option<usize> {
+    if !io::stdout().is_terminal() {
+        return None;
+    }
+    terminal_size::terminal_size().map(|(w, _)| usize::from(w.0))
+}
+
+/// Shorten `text` to `max` characters with an ellipsis in the middle, keeping the host and
+/// the end of the path, which is where autodiscover, EWS and token URLs differ.
+pub fn shorten(text: &str, max: usize) -> String {
+    let count = text.chars().count();
+    if count <= max || max < 5 {
+        return text.to_string();
+    }
+    let head = (max - 1) * 2 / 3;
+    let tail = max - 1 - head;
+    let start: String = text.chars().take(head).collect();
+    let end: String = text.chars().skip(count - tail).collect();
+    format!("{start}…{end}")
+}
+
+/// Ignore a closed pipe (`traceadal sessions x.saz | head`), report anything else.
+pub fn finish(result: io::Result<()>) -> Result<(), String> {
+    match result {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(|e| format!("cannot write output: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shorten;
+
+    #[test]
+    fn shorten_keeps_both_ends() {
+        let url = "https://autodiscover.contoso.com/autodiscover/autodiscover.xml";
+        let s = shorten(url, 30);
+        assert_eq!(s.chars().count(), 30);
+        assert!(s.starts_with("https://autodiscover"));
+        assert!(s.ends_with("discover.xml"));
+        assert_eq!(shorten("short", 30), "short");
+    }
+}

@@ -1,0 +1,30 @@
+//! Where the password of an encrypted SAZ comes from: an environment variable, a file, or a
+//! prompt without echo on a terminal. Never from the command line, where `ps` would show it.
+
+use std::io::IsTerminal;
+
+use super::ReadArgs;
+use crate::capture::Password;
+
+pub fn resolve(args: &ReadArgs, encrypted: bool) -> Result<Option<Password>, String> {
+    if let Some(var) = &args.password_env {
+        return match std::env::var(var) {
+            Ok(v) => Ok(Some(Password::new(v))),
+            Err(_) => Err(format!(
+                "--password-env: environment variable {var} is not set"
+            )),
+        };
+    }
+    if let Some(file) = &args.password_file {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("--password-file {}: {e}", file.display()))?;
+        let line = text.lines().next().unwrap_or("");
+        return Ok(Some(Password::new(line)));
+    }
+    if encrypted && std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        let value = rpassword::prompt_password("SAZ password: ")
+            .map_err(|e| format!("cannot read the password: {e}"))?;
+        return Ok(Some(Password::new(value)));
+    }
+    Ok(None)
+}

@@ -1,0 +1,196 @@
+//! `traceadal sessions`: what a capture holds, one line per session, like Fiddler's list.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::{open_capture, output, report_error, Exit, ListFormat, SessionsArgs};
+use crate::capture::{SessionResult, SessionSummary};
+
+/// One row of `--format json`. Field names are a contract (issue 3).
+#[derive(Debug, Serialize)]
+struct Row<'a> {
+    id: u64,
+    method: &'a str,
+    url: &'a str,
+    host: Option<&'a str>,
+    status: Option<u16>,
+    process: Option<&'a str>,
+    content_type: Option<&'a str>,
+    request_bytes: u64,
+    response_bytes: u64,
+    aborted: bool,
+    tunnel: bool,
+    websocket: bool,
+}
+
+impl<'a> Row<'a> {
+    fn of(s: &'a SessionSummary) -> Self {
+        Row {
+            id: s.id,
+            method: &s.method,
+            url: &s.url,
+            host: s.host.as_deref(),
+            status: s.status,
+            process: s.process.as_deref(),
+            content_type: s.content_type.as_deref(),
+            request_bytes: s.request_bytes,
+            response_bytes: s.response_bytes,
+            aborted: s.flags.aborted,
+            tunnel: s.flags.tunnel,
+            websocket: s.flags.websocket,
+        }
+    }
+}
+
+pub fn run(args: &SessionsArgs) -> Exit {
+    let capture = match open_capture(&args.capture, &args.read) {
+        Ok(c) => c,
+        Err(e) => {
+            report_error(e);
+            return Exit::Unreadable;
+        }
+    };
+    let path = args.capture.display().to_string();
+    let results = capture.map_sessions(|r: SessionResult| match r {
+        Ok(session) => {
+            let problems = session.problems.clone();
+            (Ok(SessionSummary::of(&session)), problems)
+        }
+        Err(e) => (Err(e), Vec::new()),
+    });
+    let results = match results {
+        Ok(r) => r,
+        Err(e) => {
+            report_error(e);
+            return Exit::Unreadable;
+        }
+    };
+    let mut rows = Vec::with_capacity(results.len());
+    for (summary, problems) in &results {
+        match summary {
+            Ok(s) => {
+                for p in problems {
+                    report_error(format!("{path}: session {}: {p}", s.id));
+                }
+                if keep(s, args) {
+                    rows.push(s);
+                }
+            }
+            Err(e) => report_error(format!("{path}: {e}")),
+        }
+    }
+    let written = match output::open(None) {
+        Ok(mut out) => {
+            let r = match args.format {
+                ListFormat::Json => write_json(&mut out, &rows),
+                ListFormat::Table => write_table(&mut out, &rows, output::terminal_width()),
+            };
+            output::finish(r.and_then(|_| out.flush()))
+        }
+        Err(e) => Err(e),
+    };
+    match written {
+        Ok(()) => Exit::Clean,
+        Err(e) => {
+            report_error(e);
+            Exit::Unreadable
+        }
+    }
+}
+
+fn keep(s: &SessionSummary, args: &SessionsArgs) -> bool {
+    if let Some(status) = args.status {
+        if s.status != Some(status) {
+            return false;
+        }
+    }
+    match (&args.host, &s.host) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(want), Some(host)) => host_matches(want, host),
+    }
+}
+
+/// `contoso.com` matches only itself; `*.contoso.com` matches its subdomains.
+fn host_matches(pattern: &str, host: &str) -> bool {
+    let pattern = pattern.trim().to_ascii_lowercase();
+    match pattern.strip_prefix("*.") {
+        Some(suffix) => host.ends_with(&format!(".{suffix}")),
+        None => host == pattern,
+    }
+}
+
+fn write_json(out: &mut dyn Write, rows: &[&SessionSummary]) -> std::io::Result<()> {
+    let rows: Vec<Row> = rows.iter().map(|s| Row::of(s)).collect();
+    serde_json::to_writer_pretty(&mut *out, &rows)?;
+    writeln!(out)
+}
+
+fn write_table(
+    out: &mut dyn Write,
+    rows: &[&SessionSummary],
+    width: Option<usize>,
+) -> std::io::Result<()> {
+    let id_w = rows
+        .iter()
+        .map(|s| s.id.to_string().len())
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let host_w = rows
+        .iter()
+        .map(|s| s.host.as_deref().unwrap_or("-").len())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 40);
+    writeln!(
+        out,
+        "{:>id_w$}  {:>6}  {:<7}  {:<host_w$}  {:>9}  {:<24}  {:<20}  URL",
+        "#", "Result", "Method", "Host", "Body", "Content-Type", "Process"
+    )?;
+    // Everything but the URL takes a fixed width; the URL gets the rest of the terminal.
+    let fixed = id_w + 2 + 6 + 2 + 7 + 2 + host_w + 2 + 9 + 2 + 24 + 2 + 20 + 2;
+    for s in rows {
+        let status = match (s.status, s.flags.aborted) {
+            (Some(code), _) => code.to_string(),
+            (None, true) => "abort".to_string(),
+            (None, false) => "-".to_string(),
+        };
+        let url = match width {
+            Some(w) => output::shorten(&s.url, w.saturating_sub(fixed).max(24)),
+            None => s.url.clone(),
+        };
+        let ctype = s.content_type.as_deref().unwrap_or("");
+        let ctype = ctype.split(';').next().unwrap_or("").trim();
+        writeln!(
+            out,
+            "{:>id_w$}  {:>6}  {:<7}  {:<host_w$}  {:>9}  {:<24}  {:<20}  {}",
+            s.id,
+            status,
+            output::shorten(&s.method, 7),
+            output::shorten(s.host.as_deref().unwrap_or("-"), host_w),
+            s.response_bytes,
+            output::shorten(ctype, 24),
+            output::shorten(s.process.as_deref().unwrap_or(""), 20),
+            url
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_matches;
+
+    #[test]
+    fn host_filter_is_exact_unless_wildcard() {
+        assert!(host_matches(
+            "Autodiscover.Contoso.com",
+            "autodiscover.contoso.com"
+        ));
+        assert!(!host_matches("contoso.com", "autodiscover.contoso.com"));
+        assert!(host_matches("*.contoso.com", "autodiscover.contoso.com"));
+        assert!(!host_matches("*.contoso.com", "contoso.com.evil.net"));
+    }
+}
