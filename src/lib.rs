@@ -16,5 +16,6 @@ pub mod auth;
 pub mod capture;
 pub mod cli;
 pub mod flows;
+pub mod redact;
 pub mod report;
 pub mod rules;

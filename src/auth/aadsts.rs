@@ -32,3 +32,14 @@ pub fn lookup(code: u32) -> Option<&'static CodeInfo> {
 }
 
 pub static CATALOG: &[CodeInfo] = &[];
+
+/// `AADSTS500011`, `aadsts500011` or `500011`. TODO(auth helper): real one.
+pub fn parse_code(s: &str) -> Option<u32> {
+    let s = s.trim();
+    let digits = if s.len() > 6 && s[..6].eq_ignore_ascii_case("aadsts") {
+        &s[6..]
+    } else {
+        s
+    };
+    digits.parse().ok()
+}

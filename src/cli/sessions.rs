@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::{open_capture, output, report_error, Exit, ListFormat, SessionsArgs};
 use crate::capture::{SessionResult, SessionSummary};
+use crate::redact::Redactor;
 
 /// One row of `--format json`. Field names are a contract (issue 3).
 #[derive(Debug, Serialize)]
@@ -80,16 +81,13 @@ pub fn run(args: &SessionsArgs) -> Exit {
             Err(e) => report_error(format!("{path}: {e}")),
         }
     }
-    let written = match output::open(None) {
-        Ok(mut out) => {
-            let r = match args.format {
-                ListFormat::Json => write_json(&mut out, &rows),
-                ListFormat::Table => write_table(&mut out, &rows, output::terminal_width()),
-            };
-            output::finish(r.and_then(|_| out.flush()))
+    let width = output::terminal_width();
+    let written = output::emit(None, Redactor::new(args.show_secrets), |out| {
+        match args.format {
+            ListFormat::Json => write_json(out, &rows),
+            ListFormat::Table => write_table(out, &rows, width),
         }
-        Err(e) => Err(e),
-    };
+    });
     match written {
         Ok(()) => Exit::Clean,
         Err(e) => {

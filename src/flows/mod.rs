@@ -1,1 +1,96 @@
-//! Stage 3: auth events -> flows (challenge -> login -> outcome) and loops.
+//! Stage 3: auth events -> flows.
+//!
+//! A flow is one client getting (or failing to get) a token for one resource: the Bearer
+//! challenge from the on-premises host, the authorize and token requests to Entra ID that
+//! follow for that resource, and what Entra answered. A loop is a flow tried again and again:
+//! the white box in Outlook is a flow with six attempts ending in AADSTS500011.
+
+mod correlate;
+pub mod resource;
+
+use serde::Serialize;
+
+pub use correlate::build;
+pub use resource::Resource;
+
+/// How an attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// A token was issued.
+    Token,
+    /// Entra ID answered with an AAD error.
+    AadError,
+    /// No answer was recorded (aborted, or the user never finished signing in).
+    NoResponse,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Token => "token",
+            Outcome::AadError => "aad_error",
+            Outcome::NoResponse => "no_response",
+        }
+    }
+}
+
+/// One round of challenge -> login -> answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attempt {
+    /// The 401 sessions that started it (several when the client probes more than one URL).
+    pub challenges: Vec<u64>,
+    /// The authorize / token requests.
+    pub logins: Vec<u64>,
+    /// The session in which the outcome was seen.
+    pub result: Option<u64>,
+    pub outcome: Outcome,
+    pub aadsts: Vec<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Flow {
+    /// The resource the client asked a token for, normalised.
+    pub resource: Resource,
+    /// The host whose 401 started the flow, when one did.
+    pub challenge_host: Option<String>,
+    /// The challenge carried `authorization_uri`: hybrid modern auth was offered.
+    pub hma_offered: bool,
+    pub authority: Option<String>,
+    /// The best tenant identifier for a fix script: a GUID or domain from the token endpoint
+    /// path, else the tenant GUID from `trusted_issuers`, else a domain named by Entra.
+    pub tenant: Option<String>,
+    /// The tenant's name as Entra's error message gives it (often a display name).
+    pub tenant_name: Option<String>,
+    pub client_id: Option<String>,
+    pub client_process: Option<String>,
+    /// Some requests came through the Windows broker (WAM).
+    pub wam: bool,
+    pub attempts: Vec<Attempt>,
+    /// The last attempt's outcome.
+    pub outcome: Outcome,
+    /// Every AADSTS code seen, in order of first appearance.
+    pub aadsts: Vec<u32>,
+    /// Every session of the flow, ascending.
+    pub sessions: Vec<u64>,
+    pub first_session: u64,
+    pub last_session: u64,
+    /// From the first session's start to the last session's end, when the capture has times.
+    pub duration_ms: Option<i64>,
+}
+
+impl Flow {
+    /// Tried more than once.
+    pub fn is_loop(&self) -> bool {
+        self.attempts.len() > 1
+    }
+
+    /// The sessions in which Entra answered with an error.
+    pub fn error_sessions(&self) -> Vec<u64> {
+        self.attempts
+            .iter()
+            .filter(|a| a.outcome == Outcome::AadError)
+            .filter_map(|a| a.result)
+            .collect()
+    }
+}

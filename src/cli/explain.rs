@@ -1,0 +1,57 @@
+//! `traceadal explain AADSTS500011`: the catalog entry, for the analyst who has only the code.
+
+use super::{output, report_error, Exit, ExplainArgs};
+use crate::auth::aadsts::{self, CodeInfo};
+use crate::redact::Redactor;
+
+pub fn run(args: &ExplainArgs) -> Exit {
+    let entries: Vec<&CodeInfo> = if args.code.eq_ignore_ascii_case("all") {
+        aadsts::CATALOG.iter().collect()
+    } else {
+        match aadsts::parse_code(&args.code) {
+            Some(code) => match aadsts::lookup(code) {
+                Some(info) => vec![info],
+                None => {
+                    report_error(format!(
+                        "AADSTS{code} is not in traceadal's catalog; see https://login.microsoftonline.com/error?code={code}"
+                    ));
+                    return Exit::Findings;
+                }
+            },
+            None => {
+                report_error(format!(
+                    "'{}' is not an AADSTS code (try AADSTS500011 or 500011)",
+                    args.code
+                ));
+                return Exit::Unreadable;
+            }
+        }
+    };
+    let written = output::emit(None, Redactor::default(), |out| {
+        for (i, e) in entries.iter().enumerate() {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            writeln!(out, "AADSTS{} {}", e.code, e.name)?;
+            writeln!(out, "  Meaning: {}", e.summary)?;
+            writeln!(out, "  Nature:  {}", nature(e))?;
+            writeln!(out, "  Advice:  {}", e.advice)?;
+        }
+        Ok(())
+    });
+    match written {
+        Ok(()) => Exit::Clean,
+        Err(e) => {
+            report_error(e);
+            Exit::Unreadable
+        }
+    }
+}
+
+fn nature(e: &CodeInfo) -> &'static str {
+    match e.nature {
+        aadsts::Nature::Error => "error: needs a fix",
+        aadsts::Nature::Warning => "warning: depends on context",
+        aadsts::Nature::Normal => "normal: part of a working sign-in",
+    }
+}

@@ -1,0 +1,324 @@
+//! Tie challenges, login requests and token results into flows.
+//!
+//! Events are walked in session order. A Bearer challenge or a login request for a resource
+//! joins the flow of that resource and client process; a token result joins the flow of the
+//! login in its own session. The Windows broker (WAM) asks on behalf of Outlook from its own
+//! process, so a broker request joins the most recent flow for the same resource whatever its
+//! process.
+
+use std::collections::HashMap;
+
+use super::{Attempt, Flow, Outcome, Resource};
+use crate::auth::{Event, LoginKind, LoginRequest, TokenOutcome, TokenResult};
+use crate::capture::SessionSummary;
+
+/// Tenant path segments that name no tenant.
+const NO_TENANT: &[&str] = &["common", "organizations", "consumers", "oauth2"];
+
+/// Build every flow from the events of one capture. `sessions` must be sorted by id.
+pub fn build(events: &[Event], sessions: &[SessionSummary]) -> Vec<Flow> {
+    let mut ordered: Vec<&Event> = events.iter().collect();
+    ordered.sort_by_key(|e| e.session());
+
+    let mut builder = Builder::default();
+    for event in ordered {
+        match event {
+            Event::Challenge(c) => {
+                let bearer = c.bearer();
+                if bearer.is_none() {
+                    continue;
+                }
+                let Some(resource) = Resource::parse(&c.resource()) else {
+                    continue;
+                };
+                let idx = builder.group_for(&resource, c.process.as_deref(), false);
+                let g = &mut builder.groups[idx];
+                if g.challenge_host.is_none() {
+                    g.challenge_host = Some(c.host.clone());
+                }
+                if let Some(b) = &bearer {
+                    g.hma_offered |= b.authorization_uri.is_some();
+                    for t in &b.tenant_ids {
+                        push_unique(&mut g.tenant_ids, t.clone());
+                    }
+                }
+                g.on_challenge(c.session);
+            }
+            Event::Login(login) => builder.on_login(login),
+            Event::TokenResult(result) => builder.on_result(result),
+            _ => {}
+        }
+    }
+    builder
+        .groups
+        .into_iter()
+        .filter(|g| g.attempts.iter().any(|a| !a.logins.is_empty()))
+        .map(|g| g.finish(sessions))
+        .collect()
+}
+
+#[derive(Default)]
+struct Builder {
+    groups: Vec<Group>,
+    /// (resource, process) -> group index.
+    index: HashMap<(Resource, Option<String>), usize>,
+    /// Login session -> group index, so a token result finds its flow.
+    login_group: HashMap<u64, usize>,
+    /// Group touched last, for results whose login named no resource.
+    last_login_group: Option<usize>,
+}
+
+impl Builder {
+    fn group_for(&mut self, resource: &Resource, process: Option<&str>, broker: bool) -> usize {
+        if broker {
+            // The broker acts for another process: join the newest flow for this resource.
+            if let Some(idx) = self
+                .groups
+                .iter()
+                .enumerate()
+                .filter(|(_, g)| &g.resource == resource)
+                .max_by_key(|(_, g)| g.touched)
+                .map(|(i, _)| i)
+            {
+                return idx;
+            }
+        }
+        let key = (resource.clone(), process.map(str::to_string));
+        if let Some(&idx) = self.index.get(&key) {
+            return idx;
+        }
+        self.groups.push(Group::new(resource.clone(), process));
+        let idx = self.groups.len() - 1;
+        self.index.insert(key, idx);
+        idx
+    }
+
+    fn on_login(&mut self, login: &LoginRequest) {
+        if login.kind == LoginKind::Other {
+            return;
+        }
+        let Some(resource) = login.resource.as_deref().and_then(Resource::parse) else {
+            return;
+        };
+        let broker = login.wam || is_broker(login.process.as_deref());
+        let idx = self.group_for(&resource, login.process.as_deref(), broker);
+        self.groups[idx].on_login(login);
+        self.login_group.insert(login.session, idx);
+        self.last_login_group = Some(idx);
+    }
+
+    fn on_result(&mut self, result: &TokenResult) {
+        let idx = match self.login_group.get(&result.session) {
+            Some(&idx) => idx,
+            // A sign-in page answer (`/common/login`) names no resource: it belongs to the
+            // flow whose authorize request is still waiting for an answer.
+            None => match self.last_login_group {
+                Some(idx) if self.groups[idx].waiting() => idx,
+                _ => return,
+            },
+        };
+        self.groups[idx].on_result(result);
+    }
+}
+
+fn is_broker(process: Option<&str>) -> bool {
+    process.is_some_and(|p| {
+        p.to_ascii_lowercase()
+            .starts_with("microsoft.aad.brokerplugin")
+    })
+}
+
+fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}
+
+struct Group {
+    resource: Resource,
+    process: Option<String>,
+    challenge_host: Option<String>,
+    hma_offered: bool,
+    authority: Option<String>,
+    path_tenant: Option<String>,
+    tenant_ids: Vec<String>,
+    tenant_name: Option<String>,
+    client_id: Option<String>,
+    wam: bool,
+    attempts: Vec<Attempt>,
+    touched: u64,
+}
+
+impl Group {
+    fn new(resource: Resource, process: Option<&str>) -> Self {
+        Group {
+            resource,
+            process: process.filter(|p| !is_broker(Some(p))).map(str::to_string),
+            challenge_host: None,
+            hma_offered: false,
+            authority: None,
+            path_tenant: None,
+            tenant_ids: Vec::new(),
+            tenant_name: None,
+            client_id: None,
+            wam: false,
+            attempts: Vec::new(),
+            touched: 0,
+        }
+    }
+
+    fn current(&mut self) -> Option<&mut Attempt> {
+        self.attempts.last_mut()
+    }
+
+    fn new_attempt(&mut self) -> &mut Attempt {
+        self.attempts.push(Attempt {
+            challenges: Vec::new(),
+            logins: Vec::new(),
+            result: None,
+            outcome: Outcome::NoResponse,
+            aadsts: Vec::new(),
+        });
+        let last = self.attempts.len() - 1;
+        &mut self.attempts[last]
+    }
+
+    fn waiting(&self) -> bool {
+        self.attempts
+            .last()
+            .is_some_and(|a| !a.logins.is_empty() && a.result.is_none())
+    }
+
+    fn on_challenge(&mut self, session: u64) {
+        self.touched = session;
+        // A new challenge after the client already went to Entra starts the next round.
+        let fresh = match self.current() {
+            None => true,
+            Some(a) => !a.logins.is_empty() || a.result.is_some(),
+        };
+        let attempt = if fresh {
+            self.new_attempt()
+        } else {
+            match self.current() {
+                Some(a) => a,
+                None => return,
+            }
+        };
+        attempt.challenges.push(session);
+    }
+
+    fn on_login(&mut self, login: &LoginRequest) {
+        self.touched = login.session;
+        if self.authority.is_none() {
+            self.authority = Some(login.authority.clone());
+        }
+        if let Some(t) = &login.tenant {
+            if self.path_tenant.is_none() && !NO_TENANT.contains(&t.to_ascii_lowercase().as_str()) {
+                self.path_tenant = Some(t.clone());
+            }
+        }
+        if self.client_id.is_none() {
+            self.client_id = login.client_id.clone();
+        }
+        if self.process.is_none() && !is_broker(login.process.as_deref()) {
+            self.process = login.process.clone();
+        }
+        self.wam |= login.wam || is_broker(login.process.as_deref());
+        // A login after an answer, or a token request after a token request, is a new round.
+        let fresh = match self.current() {
+            None => true,
+            Some(a) => a.result.is_some(),
+        };
+        let attempt = if fresh {
+            self.new_attempt()
+        } else {
+            match self.current() {
+                Some(a) => a,
+                None => return,
+            }
+        };
+        attempt.logins.push(login.session);
+    }
+
+    fn on_result(&mut self, result: &TokenResult) {
+        self.touched = result.session;
+        let Some(attempt) = self.current() else {
+            return;
+        };
+        attempt.result = Some(result.session);
+        match &result.outcome {
+            TokenOutcome::Issued { .. } => attempt.outcome = Outcome::Token,
+            TokenOutcome::AadError(e) => {
+                attempt.outcome = Outcome::AadError;
+                for c in &e.codes {
+                    push_unique(&mut attempt.aadsts, *c);
+                }
+                if self.tenant_name.is_none() {
+                    self.tenant_name = e.tenant_named.clone();
+                }
+            }
+        }
+    }
+
+    fn finish(self, sessions: &[SessionSummary]) -> Flow {
+        let mut all: Vec<u64> = Vec::new();
+        let mut aadsts = Vec::new();
+        for a in &self.attempts {
+            all.extend(&a.challenges);
+            all.extend(&a.logins);
+            all.extend(a.result);
+            for c in &a.aadsts {
+                push_unique(&mut aadsts, *c);
+            }
+        }
+        all.sort_unstable();
+        all.dedup();
+        let first = all.first().copied().unwrap_or(0);
+        let last = all.last().copied().unwrap_or(0);
+        let outcome = self
+            .attempts
+            .last()
+            .map_or(Outcome::NoResponse, |a| a.outcome);
+        let tenant = self
+            .path_tenant
+            .clone()
+            .or_else(|| self.tenant_ids.first().cloned())
+            .or_else(|| {
+                self.tenant_name
+                    .clone()
+                    .filter(|n| n.contains('.') && !n.contains(' '))
+            });
+        Flow {
+            resource: self.resource,
+            challenge_host: self.challenge_host,
+            hma_offered: self.hma_offered,
+            authority: self.authority,
+            tenant,
+            tenant_name: self.tenant_name,
+            client_id: self.client_id,
+            client_process: self.process,
+            wam: self.wam,
+            duration_ms: duration_ms(sessions, first, last),
+            attempts: self.attempts,
+            outcome,
+            aadsts,
+            sessions: all,
+            first_session: first,
+            last_session: last,
+        }
+    }
+}
+
+fn find(sessions: &[SessionSummary], id: u64) -> Option<&SessionSummary> {
+    sessions
+        .binary_search_by_key(&id, |s| s.id)
+        .ok()
+        .and_then(|i| sessions.get(i))
+}
+
+fn duration_ms(sessions: &[SessionSummary], first: u64, last: u64) -> Option<i64> {
+    let start = find(sessions, first)?.start?;
+    let last = find(sessions, last)?;
+    let end = last.end.or(last.start)?;
+    Some((end - start).num_milliseconds().max(0))
+}

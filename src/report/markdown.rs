@@ -1,0 +1,115 @@
+//! `--format markdown`: the report as it pastes into a ticket or a chat.
+
+use std::io::{self, Write};
+
+use super::table::list;
+use super::Report;
+
+pub fn write(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    let c = &report.capture;
+    writeln!(out, "## traceadal: `{}`\n", cell(&c.path))?;
+    writeln!(
+        out,
+        "**Verdict: {}** - {}\n",
+        report.verdict.status.to_uppercase(),
+        report.verdict.summary
+    )?;
+    writeln!(
+        out,
+        "{} capture, {} sessions.\n",
+        c.format.to_uppercase(),
+        c.sessions
+    )?;
+
+    if !report.loops.is_empty() {
+        writeln!(out, "### Token flows\n")?;
+        writeln!(
+            out,
+            "| Resource | Challenged by | Client | Attempts | Outcome | AADSTS | Sessions |"
+        )?;
+        writeln!(out, "|---|---|---|---:|---|---|---|")?;
+        for l in &report.loops {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {}-{} |",
+                cell(&l.resource),
+                cell(l.challenge_host.as_deref().unwrap_or("-")),
+                cell(l.client_process.as_deref().unwrap_or("-")),
+                l.attempts,
+                l.outcome,
+                l.aadsts
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                l.first_session,
+                l.last_session
+            )?;
+        }
+        writeln!(out)?;
+    }
+
+    if !report.aadsts.is_empty() {
+        writeln!(out, "### AADSTS codes\n")?;
+        writeln!(out, "| Code | Count | Resource | Meaning |")?;
+        writeln!(out, "|---|---:|---|---|")?;
+        for a in &report.aadsts {
+            writeln!(
+                out,
+                "| AADSTS{} | {} | {} | {} |",
+                a.code,
+                a.count,
+                cell(a.resource.as_deref().unwrap_or("-")),
+                cell(&a.summary)
+            )?;
+        }
+        writeln!(out)?;
+    }
+
+    if !report.missing_spns.is_empty() {
+        writeln!(out, "### Missing SPNs on Office 365 Exchange Online\n")?;
+        for spn in &report.missing_spns {
+            writeln!(out, "- `{spn}`")?;
+        }
+        writeln!(out)?;
+    }
+
+    if !report.findings.is_empty() {
+        writeln!(out, "### Findings\n")?;
+        for f in &report.findings {
+            writeln!(
+                out,
+                "- **{}** `{}`: {}  \n  Sessions: {}  \n  Evidence: {}  \n  Fix: {}",
+                f.severity.as_str().to_uppercase(),
+                f.id,
+                f.title,
+                list(&f.sessions),
+                f.evidence,
+                f.fix
+            )?;
+        }
+        writeln!(out)?;
+    }
+
+    if !c.errors.is_empty() {
+        writeln!(out, "### Capture problems\n")?;
+        for e in c.errors.iter().take(20) {
+            match e.session {
+                Some(s) => writeln!(out, "- session {s}: {}", e.message)?,
+                None => writeln!(out, "- {}", e.message)?,
+            }
+        }
+        writeln!(out)?;
+    }
+
+    if !report.powershell.is_empty() {
+        writeln!(out, "### Fix (Microsoft Graph PowerShell)\n")?;
+        writeln!(out, "```powershell\n{}```", report.powershell)?;
+    }
+    Ok(())
+}
+
+/// Text safe inside a markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\r', '\n'], " ")
+}
