@@ -67,7 +67,7 @@ mod tests {
         let s = shorten(url, 30);
         assert_eq!(s.chars().count(), 30);
         assert!(s.starts_with("https://autodiscove"));
-        assert!(s.ends_with("discover.xml"));
+        assert!(s.ends_with("scover.xml"));
         assert_eq!(shorten("short", 30), "short");
     }
 }
