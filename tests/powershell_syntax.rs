@@ -1,0 +1,81 @@
+//! The fix scripts parse as PowerShell: checked with a real PowerShell grammar
+//! (tree-sitter-powershell), so a quoting mistake cannot ship a script that does not run.
+
+use traceadal::report::powershell::{script, FixPlan, TenantFix};
+
+/// Parse `code` and return the text of every ERROR or MISSING node.
+fn syntax_errors(code: &str) -> Vec<String> {
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&tree_sitter_powershell::LANGUAGE.into())
+        .expect("the PowerShell grammar loads");
+    let tree = parser.parse(code, None).expect("the parser returns a tree");
+    let mut errors = Vec::new();
+    let mut stack = vec![tree.root_node()];
+    while let Some(node) = stack.pop() {
+        if node.is_error() || node.is_missing() {
+            let text = node.utf8_text(code.as_bytes()).unwrap_or("");
+            errors.push(format!(
+                "{} at {}: {:?}",
+                node.kind(),
+                node.start_position(),
+                text.chars().take(80).collect::<String>()
+            ));
+        }
+        let mut cursor = node.walk();
+        stack.extend(node.children(&mut cursor));
+    }
+    errors
+}
+
+pub fn assert_valid_powershell(code: &str) {
+    let errors = syntax_errors(code);
+    assert!(
+        errors.is_empty(),
+        "PowerShell syntax errors: {errors:#?}\n---\n{code}"
+    );
+}
+
+#[test]
+fn the_grammar_catches_broken_scripts() {
+    // The check itself must be able to fail.
+    assert!(!syntax_errors("$x = @(\n 'a'\nif ($x -eq { \n").is_empty());
+    assert!(!syntax_errors("Write-Host 'unterminated\n").is_empty());
+}
+
+#[test]
+fn generated_scripts_parse() {
+    let plans = [
+        FixPlan {
+            tenants: vec![TenantFix {
+                tenant: Some("72f988bf-0000-4000-8000-0123456789ab".into()),
+                tenant_name: Some("Contoso Ltd".into()),
+                spns: vec![
+                    "https://autodiscover.contoso.com/".into(),
+                    "https://mail.contoso.com/".into(),
+                ],
+            }],
+            sources: vec!["samples/adal-500011-json.saz".into()],
+        },
+        FixPlan {
+            tenants: vec![
+                TenantFix {
+                    tenant: Some("contoso.onmicrosoft.com".into()),
+                    tenant_name: None,
+                    spns: vec!["https://autodiscover.contoso.com:8443/".into()],
+                },
+                TenantFix {
+                    tenant: None,
+                    tenant_name: Some("Fabrikam's \"odd\" name\n; Remove-Item *".into()),
+                    spns: vec!["https://autodiscover.fabrikam.com/".into()],
+                },
+            ],
+            sources: vec!["C:\\tickets\\it's here.saz".into()],
+        },
+    ];
+    for plan in &plans {
+        let code = script(plan);
+        assert!(code.contains("Update-MgServicePrincipal"));
+        assert_valid_powershell(&code);
+    }
+}
