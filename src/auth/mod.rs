@@ -14,6 +14,7 @@ pub mod diagnostics;
 pub mod ews;
 pub mod jwt;
 pub mod login;
+mod text;
 pub mod token_result;
 
 use serde::Serialize;
