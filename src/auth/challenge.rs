@@ -582,4 +582,31 @@ mod tests {
             "https://mail.contoso.com:443"
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_any_string(values in proptest::collection::vec(".{0,300}", 0..4)) {
+            let _ = parse_www_authenticate(values.iter().map(String::as_str));
+        }
+
+        #[test]
+        fn never_panics_on_header_like_strings(v in r#"[ ,=";\\a-zA-Z0-9/+_.\-@]{0,400}"#) {
+            let schemes = parse_www_authenticate([v.as_str()]);
+            // Every scheme name is a non-empty token taken from the input.
+            for s in &schemes {
+                proptest::prop_assert!(!s.name.is_empty());
+                proptest::prop_assert!(v.contains(s.name.as_str()));
+            }
+        }
+
+        #[test]
+        fn token68_blobs_never_survive(blob in "[A-Za-z0-9+/]{16,64}={0,2}") {
+            let v = format!("NTLM {blob}, Negotiate {blob}");
+            let schemes = parse_www_authenticate([v.as_str()]);
+            proptest::prop_assert_eq!(schemes.len(), 2);
+            proptest::prop_assert_eq!(schemes[0].token68_len, Some(blob.len()));
+            let dump = format!("{schemes:?}");
+            proptest::prop_assert!(!dump.contains(&blob));
+        }
+    }
 }

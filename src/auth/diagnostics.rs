@@ -252,4 +252,25 @@ mod tests {
         assert!(on_response(&session(403, Some(diag), false)).is_some());
         assert!(on_response(&session(200, None, false)).is_none());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_never_panics(v in ".{0,300}") {
+            let _ = ExchangeDiagnostic::parse(&v).map(|d| d.meaning());
+        }
+
+        #[test]
+        fn parse_reads_what_was_written(code in "[0-9]{1,8}", reason in r#"[^"\\]{0,60}"#) {
+            let v = format!("{code};reason=\"{reason}\";error_category=\"invalid_token\"");
+            let d = ExchangeDiagnostic::parse(&v);
+            proptest::prop_assert_eq!(
+                d,
+                Some(ExchangeDiagnostic {
+                    code: code.clone(),
+                    reason: Some(reason.clone()),
+                    error_category: Some("invalid_token".into()),
+                })
+            );
+        }
+    }
 }

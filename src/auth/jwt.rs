@@ -377,4 +377,31 @@ pub(crate) mod tests {
         assert!(presented_bearer(&login).is_none());
         assert_eq!(bearer_token("bearer\tabc "), Some("abc"));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn decode_never_panics(t in ".{0,300}") {
+            let _ = decode_claims(&t);
+        }
+
+        #[test]
+        fn decode_never_panics_on_jwt_shapes(
+            h in "[A-Za-z0-9_=+/-]{0,40}",
+            p in "[A-Za-z0-9_=+/-]{0,80}",
+            s in "[A-Za-z0-9_=+/-]{0,40}",
+        ) {
+            let token = format!("{h}.{p}.{s}");
+            if let Err(e) = decode_claims(&token) {
+                if p.len() >= 6 {
+                    proptest::prop_assert!(!e.contains(&p));
+                }
+            }
+        }
+
+        #[test]
+        fn decode_never_panics_on_any_payload_bytes(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let token = format!("e30.{}.sig", URL_SAFE_NO_PAD.encode(&bytes));
+            let _ = decode_claims(&token);
+        }
+    }
 }
