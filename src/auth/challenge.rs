@@ -35,7 +35,7 @@ pub struct BearerChallenge {
     pub client_id: Option<String>,
     /// `<issuer-guid>@<tenant-guid>` pairs.
     pub trusted_issuers: Vec<String>,
-    /// The tenant GUIDs after `@` in `trusted_issuers`.
+    /// The tenant GUIDs after `@` in `trusted_issuers`, without duplicates (a `*` is not one).
     pub tenant_ids: Vec<String>,
     pub token_types: Option<String>,
     /// Present when hybrid modern auth is on: where the client must get its token.
@@ -98,7 +98,8 @@ impl BearerChallenge {
         for issuer in &trusted_issuers {
             if let Some((_, tenant)) = issuer.rsplit_once('@') {
                 let tenant = tenant.trim();
-                if !tenant.is_empty() && !tenant_ids.iter().any(|t| t == tenant) {
+                // Exchange Online sends `...@*` (any tenant): no tenant id in that.
+                if !tenant.is_empty() && tenant != "*" && !tenant_ids.iter().any(|t| t == tenant) {
                     tenant_ids.push(tenant.to_string());
                 }
             }
@@ -398,6 +399,10 @@ mod tests {
         let bearer = BearerChallenge::from_scheme(&schemes[0]);
         assert_eq!(bearer.trusted_issuers, vec!["a@t1", "b@t2"]);
         assert_eq!(bearer.tenant_ids, vec!["t1", "t2"]);
+        let exo = parse_www_authenticate([
+            r#"Bearer trusted_issuers="00000001-0000-0000-c000-000000000000@*,x@t1,y@t1""#,
+        ]);
+        assert_eq!(BearerChallenge::from_scheme(&exo[0]).tenant_ids, vec!["t1"]);
         assert_eq!(bearer.client_id.as_deref(), Some("x"));
         assert_eq!(bearer.error.as_deref(), Some("invalid_token"));
     }
