@@ -14,6 +14,7 @@ pub mod diagnostics;
 pub mod ews;
 pub mod jwt;
 pub mod login;
+mod text;
 pub mod token_result;
 
 use serde::Serialize;
@@ -86,4 +87,159 @@ pub fn events_of(session: &Session, limits: &DecodeLimits) -> Vec<Event> {
         events.push(Event::Delegate(check));
     }
     events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::{Body, Headers, Request, Response};
+
+    type Req<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], &'a str);
+    type Resp<'a> = (u16, &'a [(&'a str, &'a str)], &'a str);
+
+    fn session(id: u64, req: Req, resp: Resp) -> Session {
+        let (method, url, req_headers, req_body) = req;
+        let (status, resp_headers, resp_body) = resp;
+        let headers = |list: &[(&str, &str)]| {
+            let mut h = Headers::new();
+            for (k, v) in list {
+                h.push(*k, *v);
+            }
+            h
+        };
+        let body = |s: &str| Body {
+            raw: s.as_bytes().to_vec(),
+            wire: false,
+            truncated: false,
+        };
+        Session {
+            id,
+            process: Some("outlook:4242".into()),
+            request: Request {
+                method: method.into(),
+                url: url.into(),
+                version: "HTTP/1.1".into(),
+                headers: headers(req_headers),
+                body: body(req_body),
+            },
+            response: Some(Response {
+                version: "HTTP/1.1".into(),
+                status,
+                reason: String::new(),
+                headers: headers(resp_headers),
+                body: body(resp_body),
+            }),
+            ..Session::default()
+        }
+    }
+
+    #[test]
+    fn the_500011_loop_as_events() {
+        let limits = DecodeLimits::default();
+        let challenge = session(
+            12,
+            (
+                "POST",
+                "https://autodiscover.contoso.com/autodiscover/autodiscover.xml",
+                &[("Authorization", "Bearer")],
+                "",
+            ),
+            (
+                401,
+                &[
+                    (
+                        "WWW-Authenticate",
+                        r#"Bearer client_id="00000002-0000-0ff1-ce00-000000000000", trusted_issuers="00000001-0000-0000-c000-000000000000@8f1b0c2e-1d4a-4b5e-9c6f-0a1b2c3d4e5f", authorization_uri="https://login.windows.net/common/oauth2/authorize", error="invalid_token""#,
+                    ),
+                    ("WWW-Authenticate", "Negotiate"),
+                    ("WWW-Authenticate", "NTLM"),
+                    (
+                        "X-MS-Diagnostics",
+                        r#"2000001;reason="The token has an invalid signature.";error_category="invalid_token""#,
+                    ),
+                ],
+                "",
+            ),
+        );
+        let events = events_of(&challenge, &limits);
+        assert_eq!(events.len(), 1, "{events:?}");
+        let Event::Challenge(c) = &events[0] else {
+            panic!("expected a challenge: {events:?}");
+        };
+        assert_eq!(c.resource(), "https://autodiscover.contoso.com");
+        assert_eq!(
+            c.bearer().and_then(|b| b.authorization_uri).as_deref(),
+            Some("https://login.windows.net/common/oauth2/authorize")
+        );
+        assert_eq!(
+            c.diagnostics.as_ref().map(|d| d.code.as_str()),
+            Some("2000001")
+        );
+
+        let token = session(
+            15,
+            (
+            "POST",
+            "https://login.windows.net/common/oauth2/token",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            "resource=https%3A%2F%2Fautodiscover.contoso.com&client_id=d3590ed6-52b3-4102-aeff-aad2292ab01c&grant_type=refresh_token&refresh_token=SECRET",
+            ),
+            (
+            400,
+            &[("Content-Type", "application/json")],
+            r#"{"error":"invalid_resource","error_description":"AADSTS500011: The resource principal named https://autodiscover.contoso.com was not found in the tenant named Contoso. This can happen ...","error_codes":[500011]}"#,
+            ),
+        );
+        let events = events_of(&token, &limits);
+        assert_eq!(events.len(), 2, "{events:?}");
+        match (&events[0], &events[1]) {
+            (Event::Login(l), Event::TokenResult(r)) => {
+                assert_eq!(
+                    l.resource.as_deref(),
+                    Some("https://autodiscover.contoso.com")
+                );
+                assert_eq!(l.kind, LoginKind::Token);
+                let TokenOutcome::AadError(e) = &r.outcome else {
+                    panic!("expected an AAD error");
+                };
+                assert_eq!(e.codes, vec![500011]);
+                assert_eq!(e.tenant_named.as_deref(), Some("Contoso"));
+            }
+            other => panic!("unexpected events {other:?}"),
+        }
+        let json = serde_json::to_string(&events).unwrap_or_default();
+        assert!(!json.contains("SECRET"), "{json}");
+        assert!(json.contains(r#""kind":"login""#), "{json}");
+    }
+
+    #[test]
+    fn noise_yields_nothing_and_diagnostics_stand_alone() {
+        let limits = DecodeLimits::default();
+        let cdn = session(
+            1,
+            ("GET", "https://res.cdn.office.net/x.js", &[], ""),
+            (200, &[], "var $Config={};"),
+        );
+        assert!(events_of(&cdn, &limits).is_empty());
+        let ews = session(
+            2,
+            (
+                "POST",
+                "https://mail.contoso.com/EWS/Exchange.asmx",
+                &[],
+                "",
+            ),
+            (
+                500,
+                &[("x-ms-diagnostics", "2000005;reason=\"user not found\"")],
+                "",
+            ),
+        );
+        let events = events_of(&ews, &limits);
+        assert!(
+            matches!(events.as_slice(), [Event::Diagnostic { session: 2, .. }]),
+            "{events:?}"
+        );
+        assert_eq!(events[0].session(), 2);
+    }
 }

@@ -1,0 +1,118 @@
+//! Small, linear-time text helpers shared by the auth parsers. Nothing here panics on any
+//! input: every slice is taken at an ASCII delimiter, so it is always on a char boundary.
+
+/// Read an HTTP quoted-string whose opening `"` is at byte `start` of `s`.
+///
+/// Returns the unescaped content and the byte index just past the closing quote. A `\x`
+/// pair yields `x`. An unbalanced quote runs to the end of `s`.
+pub(crate) fn read_quoted(s: &str, start: usize) -> (String, usize) {
+    let mut out = String::new();
+    let body = s.get(start + 1..).unwrap_or("");
+    let mut escaped = false;
+    for (i, c) in body.char_indices() {
+        if escaped {
+            out.push(c);
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == '"' {
+            return (out, start + 1 + i + 1);
+        } else {
+            out.push(c);
+        }
+    }
+    (out, s.len())
+}
+
+/// Split `s` at every `sep` byte that is not inside a double-quoted string.
+pub(crate) fn split_outside_quotes(s: &str, sep: u8) -> Vec<&str> {
+    let b = s.as_bytes();
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut in_quote = false;
+    let mut escaped = false;
+    for (i, &c) in b.iter().enumerate() {
+        if in_quote {
+            if escaped {
+                escaped = false;
+            } else if c == b'\\' {
+                escaped = true;
+            } else if c == b'"' {
+                in_quote = false;
+            }
+        } else if c == b'"' {
+            in_quote = true;
+        } else if c == sep {
+            parts.push(&s[start..i]);
+            start = i + 1;
+        }
+    }
+    parts.push(&s[start..]);
+    parts
+}
+
+/// A value that may be quoted: the unescaped content of a leading quoted-string, else the
+/// trimmed text.
+pub(crate) fn unquote(s: &str) -> String {
+    let t = s.trim();
+    if t.starts_with('"') {
+        read_quoted(t, 0).0
+    } else {
+        t.to_string()
+    }
+}
+
+/// ASCII case-insensitive `starts_with`.
+pub(crate) fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
+    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}
+
+/// Split a URL-like string into (before `?`/`#`, query, fragment). Works on anything,
+/// including `urn:ietf:wg:oauth:2.0:oob?error=...` and relative references.
+pub(crate) fn split_url(url: &str) -> (&str, Option<&str>, Option<&str>) {
+    let (rest, fragment) = match url.find('#') {
+        Some(i) => (&url[..i], Some(&url[i + 1..])),
+        None => (url, None),
+    };
+    match rest.find('?') {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..]), fragment),
+        None => (rest, None, fragment),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_strings_unescape_and_tolerate_missing_close() {
+        assert_eq!(
+            read_quoted(r#""a \"b\", c" tail"#, 0),
+            ("a \"b\", c".to_string(), 12)
+        );
+        assert_eq!(read_quoted(r#""open"#, 0), ("open".to_string(), 5));
+        assert_eq!(read_quoted(r#""é""#, 0), ("é".to_string(), 4));
+    }
+
+    #[test]
+    fn split_respects_quotes() {
+        assert_eq!(
+            split_outside_quotes(r#"1;reason="a;b";c=d"#, b';'),
+            vec!["1", r#"reason="a;b""#, "c=d"]
+        );
+    }
+
+    #[test]
+    fn url_split_and_prefixes() {
+        assert_eq!(
+            split_url("urn:x?error=a&b=c#frag"),
+            ("urn:x", Some("error=a&b=c"), Some("frag"))
+        );
+        assert_eq!(split_url("https://h/p"), ("https://h/p", None, None));
+        assert!(starts_with_ignore_case(
+            "Microsoft.AAD.BrokerPlugin:1",
+            "microsoft.aad.brokerplugin"
+        ));
+        assert!(!starts_with_ignore_case("m", "microsoft"));
+    }
+}
