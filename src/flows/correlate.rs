@@ -18,14 +18,16 @@ const NO_TENANT: &[&str] = &["common", "organizations", "consumers", "oauth2"];
 /// Build every flow from the events of one capture. `sessions` must be sorted by id.
 pub fn build(events: &[Event], sessions: &[SessionSummary]) -> Vec<Flow> {
     let mut ordered: Vec<&Event> = events.iter().collect();
-    ordered.sort_by_key(|e| e.session());
+    // Within a session the request comes before its answer.
+    ordered.sort_by_key(|e| (e.session(), matches!(e, Event::TokenResult(_))));
 
     let mut builder = Builder::default();
     for event in ordered {
         match event {
             Event::Challenge(c) => {
                 let bearer = c.bearer();
-                if bearer.is_none() {
+                // A 401 from Entra itself (invalid_client) is an answer, not a challenge.
+                if bearer.is_none() || crate::auth::login::is_authority_host(&c.host) {
                     continue;
                 }
                 let Some(resource) = Resource::parse(&c.resource()) else {
@@ -321,4 +323,222 @@ fn duration_ms(sessions: &[SessionSummary], first: u64, last: u64) -> Option<i64
     let last = find(sessions, last)?;
     let end = last.end.or(last.start)?;
     Some((end - start).num_milliseconds().max(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{AadError, AuthScheme, Challenge, ErrorSource};
+
+    fn challenge(session: u64, url: &str, process: &str) -> Event {
+        Event::Challenge(Challenge {
+            session,
+            url: url.into(),
+            host: crate::capture::host_of(url).unwrap_or_default(),
+            status: 401,
+            process: Some(process.into()),
+            schemes: vec![
+                AuthScheme {
+                    name: "Bearer".into(),
+                    params: vec![
+                        ("client_id".into(), "00000002-0000-0ff1-ce00-000000000000".into()),
+                        (
+                            "trusted_issuers".into(),
+                            "00000001-0000-0000-c000-000000000000@72f988bf-0000-4000-8000-0123456789ab"
+                                .into(),
+                        ),
+                        (
+                            "authorization_uri".into(),
+                            "https://login.windows.net/common/oauth2/authorize".into(),
+                        ),
+                    ],
+                    token68_len: None,
+                },
+                AuthScheme {
+                    name: "NTLM".into(),
+                    params: vec![],
+                    token68_len: None,
+                },
+            ],
+            diagnostics: None,
+        })
+    }
+
+    fn login(session: u64, kind: LoginKind, resource: &str, process: &str) -> Event {
+        Event::Login(LoginRequest {
+            session,
+            kind,
+            authority: "login.microsoftonline.com".into(),
+            tenant: Some("common".into()),
+            v2: false,
+            resource: Some(resource.into()),
+            scope: None,
+            client_id: Some("d3590ed6-52b3-4102-aeff-aad2292ab01c".into()),
+            grant_type: None,
+            redirect_uri: None,
+            login_hint: None,
+            client_request_id: None,
+            prompt: None,
+            wam: false,
+            process: Some(process.into()),
+        })
+    }
+
+    fn error(session: u64, code: u32) -> Event {
+        Event::TokenResult(TokenResult {
+            session,
+            status: 400,
+            outcome: TokenOutcome::AadError(AadError {
+                source: ErrorSource::Json,
+                error: Some("invalid_resource".into()),
+                description: Some(format!("AADSTS{code}: The resource principal named https://autodiscover.contoso.com was not found in the tenant named Contoso Ltd.")),
+                codes: vec![code],
+                trace_id: None,
+                correlation_id: None,
+                timestamp: None,
+                resource_named: Some("https://autodiscover.contoso.com".into()),
+                tenant_named: Some("Contoso Ltd".into()),
+            }),
+        })
+    }
+
+    fn issued(session: u64) -> Event {
+        Event::TokenResult(TokenResult {
+            session,
+            status: 200,
+            outcome: TokenOutcome::Issued {
+                token_type: Some("Bearer".into()),
+                resource: None,
+                scope: None,
+                expires_in: Some(3599),
+            },
+        })
+    }
+
+    const AD: &str = "https://autodiscover.contoso.com/autodiscover/autodiscover.xml";
+
+    /// One round: 401, authorize, token request answered with an error.
+    fn round(first: u64, resource: &str) -> Vec<Event> {
+        vec![
+            challenge(first, AD, "outlook:4242"),
+            login(first + 1, LoginKind::Authorize, resource, "outlook:4242"),
+            login(first + 2, LoginKind::Token, resource, "outlook:4242"),
+            error(first + 2, 500011),
+        ]
+    }
+
+    #[test]
+    fn repeated_rounds_make_one_looping_flow() {
+        let mut events = Vec::new();
+        for i in 0..6 {
+            events.extend(round(10 + i * 10, "https://AutoDiscover.contoso.com"));
+        }
+        let flows = build(&events, &[]);
+        assert_eq!(flows.len(), 1);
+        let f = &flows[0];
+        assert_eq!(f.resource.to_string(), "https://autodiscover.contoso.com/");
+        assert_eq!(f.attempts.len(), 6);
+        assert!(f.is_loop());
+        assert_eq!(f.outcome, Outcome::AadError);
+        assert_eq!(f.aadsts, vec![500011]);
+        assert_eq!(
+            f.challenge_host.as_deref(),
+            Some("autodiscover.contoso.com")
+        );
+        assert!(f.hma_offered);
+        assert_eq!(f.client_process.as_deref(), Some("outlook:4242"));
+        assert_eq!(
+            f.tenant.as_deref(),
+            Some("72f988bf-0000-4000-8000-0123456789ab")
+        );
+        assert_eq!(f.tenant_name.as_deref(), Some("Contoso Ltd"));
+        assert_eq!((f.first_session, f.last_session), (10, 62));
+        assert_eq!(f.sessions.len(), 18);
+        assert_eq!(f.error_sessions(), vec![12, 22, 32, 42, 52, 62]);
+        assert_eq!(f.attempts[0].challenges, vec![10]);
+        assert_eq!(f.attempts[0].logins, vec![11, 12]);
+    }
+
+    #[test]
+    fn two_hosts_are_two_flows_and_order_of_events_does_not_matter() {
+        let mut events = round(1, "https://autodiscover.contoso.com");
+        events.push(challenge(
+            5,
+            "https://mail.contoso.com/EWS/Exchange.asmx",
+            "outlook:4242",
+        ));
+        events.push(login(
+            6,
+            LoginKind::Token,
+            "https://mail.contoso.com",
+            "outlook:4242",
+        ));
+        events.push(error(6, 500011));
+        events.reverse();
+        let flows = build(&events, &[]);
+        let resources: Vec<String> = flows.iter().map(|f| f.resource.to_string()).collect();
+        assert_eq!(
+            resources,
+            vec![
+                "https://autodiscover.contoso.com/",
+                "https://mail.contoso.com/"
+            ]
+        );
+        assert!(flows.iter().all(|f| f.attempts.len() == 1));
+    }
+
+    #[test]
+    fn broker_requests_join_the_challenged_flow() {
+        let mut events = vec![challenge(1, AD, "outlook:4242")];
+        let Event::Login(mut l) = login(
+            2,
+            LoginKind::Token,
+            "https://autodiscover.contoso.com",
+            "microsoft.aad.brokerplugin:7788",
+        ) else {
+            unreachable!()
+        };
+        l.wam = true;
+        events.push(Event::Login(l));
+        events.push(error(2, 500011));
+        let flows = build(&events, &[]);
+        assert_eq!(flows.len(), 1);
+        assert!(flows[0].wam);
+        assert_eq!(flows[0].client_process.as_deref(), Some("outlook:4242"));
+        assert_eq!(flows[0].sessions, vec![1, 2]);
+    }
+
+    #[test]
+    fn a_healthy_flow_ends_with_a_token_and_an_unanswered_challenge_is_no_flow() {
+        let events = vec![
+            challenge(1, AD, "outlook:4242"),
+            login(
+                2,
+                LoginKind::Token,
+                "https://autodiscover.contoso.com",
+                "outlook:4242",
+            ),
+            issued(2),
+            challenge(3, "https://mail.contoso.com/mapi/emsmdb/", "outlook:4242"),
+        ];
+        let flows = build(&events, &[]);
+        assert_eq!(flows.len(), 1);
+        assert_eq!(flows[0].outcome, Outcome::Token);
+        assert!(!flows[0].is_loop());
+    }
+
+    #[test]
+    fn a_login_without_answer_is_no_response() {
+        let events = vec![
+            challenge(1, AD, "outlook:4242"),
+            login(
+                2,
+                LoginKind::Authorize,
+                "https://autodiscover.contoso.com",
+                "outlook:4242",
+            ),
+        ];
+        let flows = build(&events, &[]);
+        assert_eq!(flows[0].outcome, Outcome::NoResponse);
+    }
 }
