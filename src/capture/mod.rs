@@ -17,7 +17,7 @@ pub mod summary;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use body::{BodyError, DecodeLimits};
+pub use body::{BodyError, DecodeLimits, Decoded};
 pub use headers::Headers;
 pub use session::{host_of, Body, Format, Request, Response, Session, SessionFlags, Timers};
 pub use summary::SessionSummary;
