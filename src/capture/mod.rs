@@ -147,6 +147,15 @@ impl Capture {
         self.format
     }
 
+    /// Problems with the capture that belong to no session (for a SAZ: entries with
+    /// unrecognised names, session numbers without a request). Never carries content.
+    pub fn warnings(&self) -> &[String] {
+        match &self.source {
+            Source::Saz(s) => s.warnings(),
+            Source::Har(_) => &[],
+        }
+    }
+
     /// Read every session and map it with `f`, in parallel where the format allows, and
     /// return the results in the capture's session order. A session that cannot be read
     /// reaches `f` as an `Err` and the rest go on.
