@@ -213,7 +213,7 @@ const ENCRYPTED: &[&str] = &[
     "synthetic__nekoxy2__websocket_aes256.saz",
 ];
 
-fn counts<'a>(rows: &'a [Value], key: &str) -> BTreeMap<String, usize> {
+fn counts(rows: &[Value], key: &str) -> BTreeMap<String, usize> {
     let mut m = BTreeMap::new();
     for r in rows {
         *m.entry(r[key].to_string().trim_matches('"').to_string())
