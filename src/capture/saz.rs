@@ -502,6 +502,17 @@ fn read_entry(
     password: Option<&[u8]>,
     cap: u64,
 ) -> Result<EntryBytes, String> {
+    // Decoders fail lazily, at the first read, with a vague error: check the method first
+    // so the message says what is wrong.
+    if let Ok(data) = zip.by_index_data(index) {
+        let method = data.compression();
+        if !matches!(
+            method,
+            CompressionMethod::Stored | CompressionMethod::Deflated
+        ) {
+            return Err(format!("unsupported compression method ({method})"));
+        }
+    }
     let options = ZipReadOptions::new().password(password);
     let entry = zip
         .by_index_with_options(index, options)
@@ -551,6 +562,7 @@ fn io_entry_error(e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::UnexpectedEof => "entry data ends early (archive truncated?)".into(),
         io::ErrorKind::InvalidData => "damaged entry data (bad compressed data or checksum)".into(),
+        io::ErrorKind::Unsupported => "unsupported compression or encryption".into(),
         _ => format!("cannot read entry: {}", e.kind()),
     }
 }
