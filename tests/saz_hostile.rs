@@ -304,6 +304,48 @@ fn many_entries_each_within_the_cap_keep_memory_bounded() {
 }
 
 #[test]
+fn overlapping_entries_are_refused() {
+    // One compressed kernel listed as 200 sessions' responses: each entry stays under the
+    // per-entry cap, the total would not. Built by listing one local entry many times.
+    let dir = tempfile::tempdir().unwrap();
+    let head = b"HTTP/1.1 200 OK\r\n\r\n";
+    let mut zip = raw_zip(&[RawEntry {
+        name: b"raw/1_s.txt".to_vec(),
+        method: 8,
+        data: deflate_bomb(head, 20),
+        size: (head.len() + 20 * 1024 * 1024) as u32,
+        crc: 0,
+    }]);
+    // Copy the one central record 200 times with new names, all at offset 0.
+    let eocd = zip.len() - 22;
+    let cd_offset = u32::from_le_bytes(zip[eocd + 16..eocd + 20].try_into().unwrap()) as usize;
+    let record = zip[cd_offset..eocd].to_vec();
+    zip.truncate(cd_offset);
+    let mut central = Vec::new();
+    for id in 1..=200u32 {
+        let mut r = record.clone();
+        let name = format!("raw/{id:03}_s.txt");
+        r.truncate(46);
+        r[28..30].copy_from_slice(&(name.len() as u16).to_le_bytes());
+        r.extend(name.as_bytes());
+        central.extend(r);
+    }
+    zip.extend(&central);
+    zip.extend(0x0605_4b50u32.to_le_bytes());
+    zip.extend([0u8; 4]);
+    zip.extend(200u16.to_le_bytes());
+    zip.extend(200u16.to_le_bytes());
+    zip.extend((central.len() as u32).to_le_bytes());
+    zip.extend((cd_offset as u32).to_le_bytes());
+    zip.extend(0u16.to_le_bytes());
+    let path = write(dir.path(), "overlap.saz", &zip);
+    let (out, elapsed) = run(&["sessions", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("overlap"), "{}", stderr(&out));
+    assert!(elapsed < Duration::from_secs(10));
+}
+
+#[test]
 fn truncated_archives_fail_cleanly_at_every_cut() {
     let dir = tempfile::tempdir().unwrap();
     let full = good_saz(3);

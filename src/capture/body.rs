@@ -11,6 +11,9 @@
 //! returns what decoded before the damage, with the damage, for callers that would rather
 //! see the first 10 KB of a cut-off error page than nothing.
 
+// Capture data is hostile: no unwrap/expect outside tests (issue 8).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use std::io::{BufRead, BufReader, Read};
 
 use super::detect::is_zlib_header;
@@ -119,7 +122,11 @@ pub fn decode_partial(body: &Body, headers: &Headers, limits: &DecodeLimits) -> 
         }
         Ok(_) => None,
         Err(e) => Some(BodyError::Coding {
-            coding: stack.join(", "),
+            coding: stack
+                .iter()
+                .map(|c| safe_name(c))
+                .collect::<Vec<_>>()
+                .join(", "),
             reason: describe_io(&e),
         }),
     };

@@ -10,6 +10,9 @@
 //! are appended to the previous value in place, so a 10 MB header line or 100 000 headers
 //! cost what their bytes cost.
 
+// Capture data is hostile: no unwrap/expect outside tests (issue 8).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use super::headers::Headers;
 
 /// What the first line and the context say about the scheme of an origin-form request.

@@ -18,6 +18,9 @@
 //!   password) and the password is checked at open time by fully reading the smallest
 //!   encrypted entry, so a wrong password is one clear error, not one per session.
 
+// Capture data is hostile: no unwrap/expect outside tests (issue 8).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -153,7 +156,17 @@ impl SazArchive {
         } else {
             BitFlagsRadix::Other
         };
-        let (sessions, mut warnings, encrypted) = index(&zip);
+        let Index {
+            sessions,
+            mut warnings,
+            encrypted,
+            overlap,
+        } = index(&zip);
+        if overlap {
+            return Err(CaptureErrorKind::Saz(
+                "entries overlap one another (the shape of a zip bomb); not read".into(),
+            ));
+        }
         if zip.has_duplicate_names() {
             warnings.push(
                 "the archive lists the same entry name more than once; one copy was read".into(),
@@ -391,14 +404,23 @@ impl SazArchive {
 
 /// Scan the central directory: sessions by number, warnings, and an encrypted entry to
 /// check the password on (the smallest, so the check is cheap).
-fn index(zip: &ZipArchive<PosReader>) -> (Vec<(u64, Entries)>, Vec<String>, Option<usize>) {
+fn index(zip: &ZipArchive<PosReader>) -> Index {
     let mut by_id: BTreeMap<u64, Entries> = BTreeMap::new();
     let mut stray = 0usize;
     let mut encrypted: Option<(u64, usize)> = None;
+    let mut spans: Vec<(u64, u64)> = Vec::with_capacity(zip.len());
     for i in 0..zip.len() {
         let Ok(entry) = zip.by_index_data(i) else {
             continue;
         };
+        // A lower bound of the bytes each entry occupies: its fixed local header and data.
+        let start = entry.header_start();
+        spans.push((
+            start,
+            start
+                .saturating_add(30)
+                .saturating_add(entry.compressed_size()),
+        ));
         if entry.is_dir() {
             continue;
         }
@@ -450,7 +472,26 @@ fn index(zip: &ZipArchive<PosReader>) -> (Vec<(u64, Entries)>, Vec<String>, Opti
         .into_iter()
         .filter(|(_, e)| e.request.is_some())
         .collect();
-    (sessions, warnings, encrypted.map(|(_, i)| i))
+    spans.sort_unstable();
+    let overlap = spans.windows(2).any(|w| w[0].1 > w[1].0);
+    Index {
+        sessions,
+        warnings,
+        encrypted: encrypted.map(|(_, i)| i),
+        overlap,
+    }
+}
+
+/// What the central directory says, before any entry is read.
+struct Index {
+    sessions: Vec<(u64, Entries)>,
+    warnings: Vec<String>,
+    /// The smallest encrypted entry, to check the password on.
+    encrypted: Option<usize>,
+    /// Two entries share bytes: no zip writer does that, overlapping-entry bombs do (one
+    /// compressed kernel listed thousands of times inflates to terabytes in total while
+    /// every entry stays under the per-entry cap).
+    overlap: bool,
 }
 
 /// `raw/12_c.txt`, `raw\012_c.txt`, `x/raw/12_C.TXT` -> `(12, Request)`. The last two path

@@ -19,6 +19,9 @@
 //! zip comment says `Fiddler`), decimal otherwise. The caller says which via
 //! [`BitFlagsRadix`].
 
+// Capture data is hostile: no unwrap/expect outside tests (issue 8).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
