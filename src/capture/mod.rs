@@ -17,7 +17,7 @@ pub mod summary;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use body::{BodyError, DecodeLimits};
+pub use body::{BodyError, DecodeLimits, Decoded};
 pub use headers::Headers;
 pub use session::{host_of, Body, Format, Request, Response, Session, SessionFlags, Timers};
 pub use summary::SessionSummary;
@@ -145,6 +145,15 @@ impl Capture {
 
     pub fn format(&self) -> Format {
         self.format
+    }
+
+    /// Problems with the capture that belong to no session (for a SAZ: entries with
+    /// unrecognised names, session numbers without a request). Never carries content.
+    pub fn warnings(&self) -> &[String] {
+        match &self.source {
+            Source::Saz(s) => s.warnings(),
+            Source::Har(_) => &[],
+        }
     }
 
     /// Read every session and map it with `f`, in parallel where the format allows, and

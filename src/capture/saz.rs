@@ -1,16 +1,208 @@
-//! Fiddler SAZ archives.
-//! TODO(capture helper): implement.
+//! Fiddler SAZ archives: a zip of `raw/NN_c.txt` (request), `raw/NN_s.txt` (response),
+//! `raw/NN_m.xml` (metadata) and sometimes `raw/NN_w.txt` (websocket frames).
+//!
+//! Design choices, each forced by real or hostile files:
+//! - Entry names are only ever parsed into (session number, kind); they are never used as
+//!   filesystem paths, so `..`, absolute names and NUL bytes are harmless. `\` separators,
+//!   any zero-padding and any order are accepted; a second entry for the same session and
+//!   kind is ignored (the first in central-directory order wins) and reported on the session.
+//!   Byte-identical duplicate names are collapsed by the zip crate itself (it keeps the last
+//!   record's data); we can only detect and report that.
+//! - The central directory is parsed once. Workers clone the `ZipArchive`, which shares the
+//!   parsed metadata behind an `Arc`, over a positional reader (`pread` on a shared `File`),
+//!   so parallel reads need neither a lock nor a second parse.
+//! - Every entry is read through a cap: raw entries at `max_decoded + HEAD_ALLOWANCE`,
+//!   metadata at 1 MiB, so an entry that inflates to 4 GB costs at most the cap and is
+//!   reported on its session. Only one session per worker is in memory at a time.
+//! - Encryption is detected from the central directory (names are readable without the
+//!   password) and the password is checked at open time by fully reading the smallest
+//!   encrypted entry, so a wrong password is one clear error, not one per session.
 
+// Capture data is hostile: no unwrap/expect outside tests (issue 8).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::Arc;
 
-use super::{CaptureErrorKind, ReadOptions, SessionResult};
+use rayon::prelude::*;
+use zip::result::ZipError;
+use zip::{CompressionMethod, ZipArchive, ZipReadOptions};
 
-pub struct SazArchive {}
+use super::http::{self, SchemeHint};
+use super::saz_meta::{self, bits, BitFlagsRadix, SazMeta, MAX_META_BYTES};
+use super::session::{Body, Request, Response, Session, SessionFlags};
+use super::{CaptureErrorKind, Password, ReadOptions, SessionError, SessionResult};
+
+/// Room for the message head on top of the body cap: header lines may be megabytes long.
+pub const HEAD_ALLOWANCE: u64 = 16 * 1024 * 1024;
+
+/// The kinds of per-session entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Request,
+    Response,
+    Meta,
+    WebSocket,
+}
+
+impl Kind {
+    fn file_name(self, id: u64) -> String {
+        match self {
+            Kind::Request => format!("raw/{id}_c.txt"),
+            Kind::Response => format!("raw/{id}_s.txt"),
+            Kind::Meta => format!("raw/{id}_m.xml"),
+            Kind::WebSocket => format!("raw/{id}_w.txt"),
+        }
+    }
+}
+
+/// The entries of one session, by index into the archive.
+#[derive(Debug, Clone, Default)]
+struct Entries {
+    request: Option<usize>,
+    response: Option<usize>,
+    meta: Option<usize>,
+    websocket: Option<usize>,
+    /// Problems found in the directory for this session (duplicates).
+    notes: Vec<String>,
+}
+
+impl Entries {
+    fn slot(&mut self, kind: Kind) -> &mut Option<usize> {
+        match kind {
+            Kind::Request => &mut self.request,
+            Kind::Response => &mut self.response,
+            Kind::Meta => &mut self.meta,
+            Kind::WebSocket => &mut self.websocket,
+        }
+    }
+}
+
+/// A `Read + Seek` over a shared file using positional reads: cheap to clone, no shared
+/// cursor, so every rayon worker gets its own without reopening the file.
+#[derive(Debug, Clone)]
+struct PosReader {
+    file: Arc<File>,
+    pos: u64,
+    len: u64,
+}
+
+impl Read for PosReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.len {
+            return Ok(0);
+        }
+        let n = read_at(&self.file, buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for PosReader {
+    fn seek(&mut self, from: SeekFrom) -> io::Result<u64> {
+        let target = match from {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        match target {
+            Some(p) => {
+                self.pos = p;
+                Ok(p)
+            }
+            None => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before the start of the file",
+            )),
+        }
+    }
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, pos)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, pos)
+}
+
+/// An opened SAZ: the parsed directory and the session index.
+pub struct SazArchive {
+    zip: ZipArchive<PosReader>,
+    sessions: Vec<(u64, Entries)>,
+    password: Option<Password>,
+    options: ReadOptions,
+    radix: BitFlagsRadix,
+    warnings: Vec<String>,
+}
 
 impl SazArchive {
     pub fn open(path: &Path, options: &ReadOptions) -> Result<Self, CaptureErrorKind> {
-        let _ = (path, options);
-        Err(CaptureErrorKind::Saz("not implemented yet".into()))
+        let file = File::open(path)?;
+        let len = file.metadata()?.len();
+        let reader = PosReader {
+            file: Arc::new(file),
+            pos: 0,
+            len,
+        };
+        let mut zip = ZipArchive::new(reader).map_err(zip_open_error)?;
+        let radix = if zip.comment().starts_with(b"Fiddler") {
+            BitFlagsRadix::Fiddler
+        } else {
+            BitFlagsRadix::Other
+        };
+        let Index {
+            sessions,
+            mut warnings,
+            encrypted,
+            overlap,
+        } = index(&zip);
+        if overlap {
+            return Err(CaptureErrorKind::Saz(
+                "entries overlap one another (the shape of a zip bomb); not read".into(),
+            ));
+        }
+        if zip.has_duplicate_names() {
+            warnings.push(
+                "the archive lists the same entry name more than once; one copy was read".into(),
+            );
+        }
+        let password = match (encrypted, &options.password) {
+            (None, _) => None,
+            (Some(_), None) => return Err(CaptureErrorKind::PasswordRequired),
+            (Some(probe), Some(pw)) => {
+                check_password(&mut zip, probe, pw)?;
+                Some(pw.clone())
+            }
+        };
+        Ok(SazArchive {
+            zip,
+            sessions,
+            password,
+            options: options.clone(),
+            radix,
+            warnings,
+        })
+    }
+
+    /// Problems with the archive that belong to no session (stray or unparsable entry
+    /// names, sessions without a request). Never contains entry names or content.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The number of sessions (entries `raw/NN_c.txt`).
+    pub fn len(&self) -> usize {
+        self.sessions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sessions.is_empty()
     }
 
     pub fn map_sessions<T, F>(&self, f: F) -> Result<Vec<T>, CaptureErrorKind>
@@ -18,7 +210,500 @@ impl SazArchive {
         T: Send,
         F: Fn(SessionResult) -> T + Sync + Send,
     {
-        let _ = f;
-        Ok(Vec::new())
+        Ok(self
+            .sessions
+            .par_iter()
+            .map_init(
+                || self.zip.clone(),
+                |zip, (id, entries)| f(self.read_session(zip, *id, entries)),
+            )
+            .collect())
+    }
+
+    fn read_session(
+        &self,
+        zip: &mut ZipArchive<PosReader>,
+        id: u64,
+        entries: &Entries,
+    ) -> SessionResult {
+        let err = |message: String| SessionError {
+            session: Some(id),
+            message,
+        };
+        let raw_cap = self
+            .options
+            .limits
+            .max_decoded
+            .saturating_add(HEAD_ALLOWANCE);
+        let pw = self.password.as_ref().map(|p| p.expose().as_bytes());
+        let mut problems = entries.notes.clone();
+
+        // Metadata first: it says whether an origin-form request was HTTPS.
+        let meta = match entries.meta {
+            None => None,
+            Some(i) => match read_entry(zip, i, pw, MAX_META_BYTES) {
+                Ok(e) if e.truncated => {
+                    problems.push(format!(
+                        "{}: larger than 1 MiB, ignored",
+                        Kind::Meta.file_name(id)
+                    ));
+                    None
+                }
+                Ok(e) => match saz_meta::parse(&e.bytes, self.radix) {
+                    Ok(m) => Some(m),
+                    Err(saz_meta::MetaError::Empty) => None,
+                    Err(m) => {
+                        problems.push(format!("{}: {m}", Kind::Meta.file_name(id)));
+                        None
+                    }
+                },
+                Err(e) => {
+                    problems.push(format!("{}: {e}", Kind::Meta.file_name(id)));
+                    None
+                }
+            },
+        };
+        let hint = match &meta {
+            Some(m) if m.is_https() => SchemeHint::Https,
+            _ => SchemeHint::Unknown,
+        };
+
+        let Some(ci) = entries.request else {
+            return Err(err("no request entry".into()));
+        };
+        let c = read_entry(zip, ci, pw, raw_cap)
+            .map_err(|e| err(format!("{}: {e}", Kind::Request.file_name(id))))?;
+        if c.truncated {
+            problems.push(format!(
+                "{}: larger than the {raw_cap}-byte cap, cut there",
+                Kind::Request.file_name(id)
+            ));
+        }
+        if let Some(p) = &c.problem {
+            problems.push(format!(
+                "{}: {p}; kept what was read",
+                Kind::Request.file_name(id)
+            ));
+        }
+        let (head, offset) = http::parse_request(&c.bytes, hint)
+            .map_err(|e| err(format!("{}: {e}", Kind::Request.file_name(id))))?;
+        problems.extend(head.flaws.describe("request"));
+        let mut body = c.bytes;
+        body.drain(..offset.min(body.len()));
+        let request = Request {
+            method: head.method,
+            url: head.url,
+            version: head.version,
+            headers: head.headers,
+            body: Body {
+                raw: body,
+                wire: true,
+                truncated: c.truncated || c.problem.is_some(),
+            },
+        };
+        // Fiddler stores its notes on the TLS handshake as the body of a CONNECT.
+        if !request.method.eq_ignore_ascii_case("CONNECT") {
+            if let Some(p) = length_mismatch(&request.headers, request.body.len(), "request") {
+                problems.push(p);
+            }
+        }
+
+        let mut response = None;
+        let mut response_unreadable = false;
+        if let Some(si) = entries.response {
+            match read_entry(zip, si, pw, raw_cap) {
+                Err(e) => {
+                    response_unreadable = true;
+                    problems.push(format!("{}: {e}", Kind::Response.file_name(id)));
+                }
+                Ok(s) if s.bytes.iter().all(u8::is_ascii_whitespace) => {}
+                Ok(s) => {
+                    if s.truncated {
+                        problems.push(format!(
+                            "{}: larger than the {raw_cap}-byte cap, cut there",
+                            Kind::Response.file_name(id)
+                        ));
+                    }
+                    if let Some(p) = &s.problem {
+                        problems.push(format!(
+                            "{}: {p}; kept what was read",
+                            Kind::Response.file_name(id)
+                        ));
+                    }
+                    match http::parse_response(&s.bytes) {
+                        Err(e) => {
+                            response_unreadable = true;
+                            problems.push(format!("{}: {e}", Kind::Response.file_name(id)));
+                        }
+                        Ok((head, offset)) => {
+                            problems.extend(head.flaws.describe("response"));
+                            let mut body = s.bytes;
+                            body.drain(..offset.min(body.len()));
+                            let r = Response {
+                                version: head.version,
+                                status: head.status,
+                                reason: head.reason,
+                                headers: head.headers,
+                                body: Body {
+                                    raw: body,
+                                    wire: true,
+                                    truncated: s.truncated || s.problem.is_some(),
+                                },
+                            };
+                            if expects_body(&request.method, r.status) {
+                                if let Some(p) =
+                                    length_mismatch(&r.headers, r.body.len(), "response")
+                                {
+                                    problems.push(p);
+                                }
+                            }
+                            response = Some(r);
+                        }
+                    }
+                }
+            }
+        }
+
+        let status = response.as_ref().map(|r| r.status);
+        let bit = |b| meta.as_ref().is_some_and(|m: &SazMeta| m.has_bit(b));
+        let flags = SessionFlags {
+            aborted: response.is_none() && !response_unreadable,
+            tunnel: request.method.eq_ignore_ascii_case("CONNECT")
+                || bit(bits::IS_BLIND_TUNNEL)
+                || bit(bits::IS_DECRYPTING_TUNNEL),
+            websocket: entries.websocket.is_some()
+                || status == Some(101)
+                || bit(bits::IS_WEBSOCKET_TUNNEL),
+        };
+
+        let mut session = Session {
+            id,
+            request,
+            response,
+            flags,
+            ..Session::default()
+        };
+        if let Some(m) = meta {
+            if let Some(sid) = m.sid {
+                if sid != id {
+                    problems.push(format!(
+                        "{} says SID {sid}; the entry number {id} is kept",
+                        Kind::Meta.file_name(id)
+                    ));
+                }
+            }
+            session.process = m.process().map(str::to_string);
+            session.client_ip = m.client_ip().map(str::to_string);
+            session.host_ip = m.host_ip().map(str::to_string);
+            session.timers = m.timers;
+        }
+        session.problems = problems;
+        Ok(session)
+    }
+}
+
+/// Scan the central directory: sessions by number, warnings, and an encrypted entry to
+/// check the password on (the smallest, so the check is cheap).
+fn index(zip: &ZipArchive<PosReader>) -> Index {
+    let mut by_id: BTreeMap<u64, Entries> = BTreeMap::new();
+    let mut stray = 0usize;
+    let mut encrypted: Option<(u64, usize)> = None;
+    let mut spans: Vec<(u64, u64)> = Vec::with_capacity(zip.len());
+    for i in 0..zip.len() {
+        let Ok(entry) = zip.by_index_data(i) else {
+            continue;
+        };
+        // A lower bound of the bytes each entry occupies: its fixed local header and data.
+        let start = entry.header_start();
+        spans.push((
+            start,
+            start
+                .saturating_add(30)
+                .saturating_add(entry.compressed_size()),
+        ));
+        if entry.is_dir() {
+            continue;
+        }
+        if entry.encrypted() && encrypted.is_none_or(|(size, _)| entry.compressed_size() < size) {
+            encrypted = Some((entry.compressed_size(), i));
+        }
+        match parse_entry_name(entry.name_raw()) {
+            Some((id, kind)) => {
+                let e = by_id.entry(id).or_default();
+                let slot = e.slot(kind);
+                if slot.is_some() {
+                    e.notes.push(format!(
+                        "{} appears more than once; the first was read",
+                        kind.file_name(id)
+                    ));
+                } else {
+                    *slot = Some(i);
+                }
+            }
+            None => {
+                if is_raw_entry(entry.name_raw()) {
+                    stray += 1;
+                }
+            }
+        }
+    }
+    let mut warnings = Vec::new();
+    if stray > 0 {
+        warnings.push(format!(
+            "{stray} entr{} under raw/ with an unrecognised name, ignored",
+            if stray == 1 { "y" } else { "ies" }
+        ));
+    }
+    let orphans: Vec<u64> = by_id
+        .iter()
+        .filter(|(_, e)| e.request.is_none())
+        .map(|(id, _)| *id)
+        .collect();
+    if !orphans.is_empty() {
+        let shown: Vec<String> = orphans.iter().take(10).map(u64::to_string).collect();
+        warnings.push(format!(
+            "{} session number(s) have entries but no request (_c.txt), skipped: {}{}",
+            orphans.len(),
+            shown.join(", "),
+            if orphans.len() > 10 { ", ..." } else { "" }
+        ));
+    }
+    let sessions = by_id
+        .into_iter()
+        .filter(|(_, e)| e.request.is_some())
+        .collect();
+    spans.sort_unstable();
+    let overlap = spans.windows(2).any(|w| w[0].1 > w[1].0);
+    Index {
+        sessions,
+        warnings,
+        encrypted: encrypted.map(|(_, i)| i),
+        overlap,
+    }
+}
+
+/// What the central directory says, before any entry is read.
+struct Index {
+    sessions: Vec<(u64, Entries)>,
+    warnings: Vec<String>,
+    /// The smallest encrypted entry, to check the password on.
+    encrypted: Option<usize>,
+    /// Two entries share bytes: no zip writer does that, overlapping-entry bombs do (one
+    /// compressed kernel listed thousands of times inflates to terabytes in total while
+    /// every entry stays under the per-entry cap).
+    overlap: bool,
+}
+
+/// `raw/12_c.txt`, `raw\012_c.txt`, `x/raw/12_C.TXT` -> `(12, Request)`. The last two path
+/// components decide; anything before them (`..`, `/`, a folder a re-zipping tool added)
+/// is ignored because the name is an id, never a path.
+fn parse_entry_name(raw: &[u8]) -> Option<(u64, Kind)> {
+    let mut parts = raw.rsplit(|&b| b == b'/' || b == b'\\');
+    let file = parts.next()?;
+    let dir = parts.next()?;
+    if !dir.eq_ignore_ascii_case(b"raw") {
+        return None;
+    }
+    let underscore = file.iter().position(|&b| b == b'_')?;
+    let (digits, rest) = file.split_at(underscore);
+    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let id: u64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    let kind = match rest.to_ascii_lowercase().as_slice() {
+        b"_c.txt" => Kind::Request,
+        b"_s.txt" => Kind::Response,
+        b"_m.xml" => Kind::Meta,
+        b"_w.txt" => Kind::WebSocket,
+        _ => return None,
+    };
+    Some((id, kind))
+}
+
+fn is_raw_entry(raw: &[u8]) -> bool {
+    let mut parts = raw.rsplit(|&b| b == b'/' || b == b'\\');
+    parts.next();
+    parts.next().is_some_and(|d| d.eq_ignore_ascii_case(b"raw"))
+}
+
+/// An entry's bytes, at most `cap` of them.
+struct EntryBytes {
+    bytes: Vec<u8>,
+    /// More than `cap` bytes were there.
+    truncated: bool,
+    /// The entry ended in an error after `bytes` were read (CRC, damaged data).
+    problem: Option<String>,
+}
+
+/// Read entry `index` through a cap. The declared size is a hint only: it comes from the
+/// file and may lie, so it bounds the first allocation, never the read.
+fn read_entry(
+    zip: &mut ZipArchive<PosReader>,
+    index: usize,
+    password: Option<&[u8]>,
+    cap: u64,
+) -> Result<EntryBytes, String> {
+    // Decoders fail lazily, at the first read, with a vague error: check the method first
+    // so the message says what is wrong.
+    if let Ok(data) = zip.by_index_data(index) {
+        let method = data.compression();
+        if !matches!(
+            method,
+            CompressionMethod::Stored | CompressionMethod::Deflated
+        ) {
+            return Err(format!("unsupported compression method ({method})"));
+        }
+    }
+    let options = ZipReadOptions::new().password(password);
+    let entry = zip
+        .by_index_with_options(index, options)
+        .map_err(|e| entry_error(&e))?;
+    let hint = entry.size().min(cap).min(1024 * 1024);
+    let mut bytes = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
+    let result = entry.take(cap.saturating_add(1)).read_to_end(&mut bytes);
+    let truncated = bytes.len() as u64 > cap;
+    if truncated {
+        bytes.truncate(usize::try_from(cap).unwrap_or(usize::MAX));
+    }
+    let problem = match result {
+        Ok(_) => None,
+        Err(e) => Some(io_entry_error(&e)),
+    };
+    if bytes.is_empty() {
+        if let Some(p) = problem {
+            return Err(p);
+        }
+    }
+    Ok(EntryBytes {
+        bytes,
+        truncated,
+        problem,
+    })
+}
+
+/// A zip error as a message about an entry. Never includes names or content.
+fn entry_error(e: &ZipError) -> String {
+    match e {
+        ZipError::CompressionMethodNotSupported(m) => {
+            format!("unsupported compression method {m}")
+        }
+        ZipError::UnsupportedArchive(m) if *m == ZipError::PASSWORD_REQUIRED => {
+            "encrypted, and no password was given".into()
+        }
+        ZipError::UnsupportedArchive(m) => format!("unsupported: {m}"),
+        ZipError::InvalidPassword => "wrong password".into(),
+        ZipError::InvalidArchive(m) => format!("damaged entry: {m}"),
+        ZipError::Io(e) => io_entry_error(e),
+        ZipError::FileNotFound => "entry not found".into(),
+        other => format!("unreadable entry: {other}"),
+    }
+}
+
+fn io_entry_error(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::UnexpectedEof => "entry data ends early (archive truncated?)".into(),
+        io::ErrorKind::InvalidData => "damaged entry data (bad compressed data or checksum)".into(),
+        io::ErrorKind::Unsupported => "unsupported compression or encryption".into(),
+        _ => format!("cannot read entry: {}", e.kind()),
+    }
+}
+
+fn zip_open_error(e: ZipError) -> CaptureErrorKind {
+    match e {
+        ZipError::Io(e) if e.kind() != io::ErrorKind::UnexpectedEof => CaptureErrorKind::Io(e),
+        ZipError::Io(_) => CaptureErrorKind::Saz("archive is cut short".into()),
+        ZipError::InvalidArchive(m) => CaptureErrorKind::Saz(format!("not a readable zip ({m})")),
+        ZipError::UnsupportedArchive(m) => CaptureErrorKind::Saz(format!("unsupported zip ({m})")),
+        other => CaptureErrorKind::Saz(other.to_string()),
+    }
+}
+
+/// Decrypt one whole entry: AES checks its verifier up front and its MAC at the end;
+/// ZipCrypto's one-byte check passes one wrong password in 256, and then the inflate or
+/// the CRC fails, which also means a wrong password.
+fn check_password(
+    zip: &mut ZipArchive<PosReader>,
+    index: usize,
+    password: &Password,
+) -> Result<(), CaptureErrorKind> {
+    let options = ZipReadOptions::new().password(Some(password.expose().as_bytes()));
+    let method = zip.by_index_data(index).map(|e| e.compression()).ok();
+    let entry = match zip.by_index_with_options(index, options) {
+        Ok(e) => e,
+        Err(ZipError::InvalidPassword) => return Err(CaptureErrorKind::WrongPassword),
+        Err(e) => return Err(CaptureErrorKind::Saz(entry_error(&e))),
+    };
+    let mut sink = io::sink();
+    match io::copy(&mut entry.take(MAX_META_BYTES * 64), &mut sink) {
+        Ok(_) => Ok(()),
+        Err(_)
+            if matches!(
+                method,
+                Some(CompressionMethod::Stored | CompressionMethod::Deflated)
+            ) =>
+        {
+            Err(CaptureErrorKind::WrongPassword)
+        }
+        Err(e) => Err(CaptureErrorKind::Saz(io_entry_error(&e))),
+    }
+}
+
+/// Responses that carry no body whatever `Content-Length` says (RFC 9110 6.4.1).
+fn expects_body(method: &str, status: u16) -> bool {
+    !(method.eq_ignore_ascii_case("HEAD")
+        || method.eq_ignore_ascii_case("CONNECT")
+        || (100..200).contains(&status)
+        || status == 204
+        || status == 304)
+}
+
+/// A note when the stored body and `Content-Length` disagree (a capture cut short, or a
+/// tool that edited the body). Chunked bodies carry their own framing.
+fn length_mismatch(headers: &super::Headers, actual: usize, what: &str) -> Option<String> {
+    if headers.contains("transfer-encoding") {
+        return None;
+    }
+    let declared: u64 = headers.get("content-length")?.trim().parse().ok()?;
+    (declared != actual as u64)
+        .then(|| format!("{what} body is {actual} bytes but Content-Length says {declared}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_names() {
+        assert_eq!(parse_entry_name(b"raw/1_c.txt"), Some((1, Kind::Request)));
+        assert_eq!(
+            parse_entry_name(b"raw\\0012_s.txt"),
+            Some((12, Kind::Response))
+        );
+        assert_eq!(parse_entry_name(b"RAW/7_M.XML"), Some((7, Kind::Meta)));
+        assert_eq!(
+            parse_entry_name(b"../../raw/3_w.txt"),
+            Some((3, Kind::WebSocket))
+        );
+        assert_eq!(
+            parse_entry_name(b"/abs/raw/3_c.txt"),
+            Some((3, Kind::Request))
+        );
+        assert_eq!(parse_entry_name(b"raw/3_c.txt\0.exe"), None);
+        assert_eq!(parse_entry_name(b"raw/_c.txt"), None);
+        assert_eq!(parse_entry_name(b"raw/99999999999999999999_c.txt"), None);
+        assert_eq!(parse_entry_name(b"1_c.txt"), None);
+        assert_eq!(parse_entry_name(b"other/1_c.txt"), None);
+        assert_eq!(parse_entry_name(b"raw/1_x.txt"), None);
+        assert_eq!(parse_entry_name(b"_index.htm"), None);
+    }
+
+    #[test]
+    fn length_notes() {
+        let mut h = super::super::Headers::new();
+        h.push("Content-Length", "45");
+        assert!(length_mismatch(&h, 38, "response").is_some());
+        assert!(length_mismatch(&h, 45, "response").is_none());
+        h.push("Transfer-Encoding", "chunked");
+        assert!(length_mismatch(&h, 38, "response").is_none());
     }
 }

@@ -7,7 +7,7 @@
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
-use super::body::{decode, BodyError, DecodeLimits};
+use super::body::{decode, decode_partial, BodyError, DecodeLimits, Decoded};
 use super::headers::Headers;
 
 /// The capture file formats traceadal reads.
@@ -111,12 +111,23 @@ impl Request {
     pub fn decoded_body(&self, limits: &DecodeLimits) -> Result<Vec<u8>, BodyError> {
         decode(&self.body, &self.headers, limits)
     }
+
+    /// As much of the decoded body as decodes, with what stopped it.
+    pub fn decoded_body_partial(&self, limits: &DecodeLimits) -> Decoded {
+        decode_partial(&self.body, &self.headers, limits)
+    }
 }
 
 impl Response {
     /// The body with framing and content codings undone, within `limits`.
     pub fn decoded_body(&self, limits: &DecodeLimits) -> Result<Vec<u8>, BodyError> {
         decode(&self.body, &self.headers, limits)
+    }
+
+    /// As much of the decoded body as decodes, with what stopped it: a cut-off error page
+    /// still shows its AADSTS code.
+    pub fn decoded_body_partial(&self, limits: &DecodeLimits) -> Decoded {
+        decode_partial(&self.body, &self.headers, limits)
     }
 
     pub fn content_type(&self) -> Option<&str> {

@@ -53,6 +53,9 @@ pub fn run(args: &SessionsArgs) -> Exit {
         }
     };
     let path = args.capture.display().to_string();
+    for w in capture.warnings() {
+        report_error(format!("{path}: {w}"));
+    }
     let results = capture.map_sessions(|r: SessionResult| match r {
         Ok(session) => {
             let problems = session.problems.clone();
