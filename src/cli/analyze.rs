@@ -16,8 +16,14 @@ pub fn run(args: &AnalyzeArgs) -> Exit {
         });
         match analysed {
             Ok(a) => {
-                for e in &a.errors {
-                    report_error(format!("{}: {e}", path.display()));
+                // The problems themselves are in the report (`capture.errors`); stderr only
+                // says that there are some, for a script watching it.
+                if !a.errors.is_empty() {
+                    report_error(format!(
+                        "{}: {} problem(s) reading sessions, listed in the report",
+                        path.display(),
+                        a.errors.len()
+                    ));
                 }
                 let r = Report::new(&a);
                 if r.verdict.exit_code == 1 {
