@@ -49,6 +49,10 @@ pub fn run(args: &AnalyzeArgs) -> Exit {
         }
     }
     let width = output::terminal_width().and_then(|w| u16::try_from(w).ok());
+    if html && pages.is_empty() {
+        // No capture could be read: no page (the errors are on stderr).
+        return exit;
+    }
     let redactor = Redactor::new(args.show_secrets);
     let written = output::emit(args.output.as_deref(), redactor, |out| {
         if html {
