@@ -5,17 +5,32 @@ use std::io::Write;
 use super::{open_capture, output, report_error, AnalyzeArgs, Exit, ReportFormat};
 use crate::analysis;
 use crate::redact::Redactor;
+use crate::report::html::{self, SessionDetail};
 use crate::report::{self, powershell, Report};
 
 pub fn run(args: &AnalyzeArgs) -> Exit {
     let mut exit = Exit::Clean;
     let mut reports = Vec::new();
+    // For `--format html` only: the analyses and the detail of the sessions the page cites.
+    let mut pages: Vec<(analysis::Analysis, Vec<SessionDetail>)> = Vec::new();
+    let html = args.format == ReportFormat::Html;
     for path in &args.captures {
         let analysed = open_capture(path, &args.read).and_then(|capture| {
-            analysis::analyze(&capture, &args.read.limits()).map_err(|e| e.to_string())
+            let a = analysis::analyze(&capture, &args.read.limits()).map_err(|e| e.to_string())?;
+            let r = Report::new(&a);
+            let details = if html {
+                // The one extra read: headers and bodies of the cited sessions only.
+                html::gather(&capture, &html::wanted_sessions(&r, &a)).unwrap_or_else(|e| {
+                    report_error(format!("{e} (the page shows no session details)"));
+                    Vec::new()
+                })
+            } else {
+                Vec::new()
+            };
+            Ok((a, r, details))
         });
         match analysed {
-            Ok(a) => {
+            Ok((a, r, details)) => {
                 // The problems themselves are in the report (`capture.errors`); stderr only
                 // says that there are some, for a script watching it.
                 if !a.errors.is_empty() {
@@ -25,11 +40,13 @@ pub fn run(args: &AnalyzeArgs) -> Exit {
                         a.errors.len()
                     ));
                 }
-                let r = Report::new(&a);
                 if r.verdict.exit_code == 1 {
                     exit = exit.max(Exit::Findings);
                 }
                 reports.push(r);
+                if html {
+                    pages.push((a, details));
+                }
             }
             Err(e) => {
                 report_error(e);
@@ -38,11 +55,27 @@ pub fn run(args: &AnalyzeArgs) -> Exit {
         }
     }
     let width = output::terminal_width().and_then(|w| u16::try_from(w).ok());
-    let written = output::emit(
-        args.output.as_deref(),
-        Redactor::new(args.show_secrets),
-        |out| render(out, args.format, &reports, width),
-    );
+    if html && pages.is_empty() {
+        // No capture could be read: no page (the errors are on stderr).
+        return exit;
+    }
+    let redactor = Redactor::new(args.show_secrets);
+    let written = output::emit(args.output.as_deref(), redactor, |out| {
+        if html {
+            let inputs: Vec<html::HtmlInput> = reports
+                .iter()
+                .zip(&pages)
+                .map(|(report, (analysis, details))| html::HtmlInput {
+                    report,
+                    analysis,
+                    details,
+                })
+                .collect();
+            html::write(out, &inputs, redactor)
+        } else {
+            render(out, args.format, &reports, width)
+        }
+    });
     if let Err(e) = written {
         report_error(e);
         return Exit::Unreadable;
@@ -73,6 +106,8 @@ fn render(
             }
             report::markdown::write(out, r)
         }),
+        // Written by `run`, which holds the analyses the page needs.
+        ReportFormat::Html => Ok(()),
         ReportFormat::Powershell => {
             let details: Vec<_> = reports.iter().flat_map(|r| r.spn_details.clone()).collect();
             let sources: Vec<String> = reports

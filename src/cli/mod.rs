@@ -111,6 +111,9 @@ pub enum ReportFormat {
     Json,
     /// For pasting into a ticket.
     Markdown,
+    /// One self-contained page (verdict, fix script, findings, sequence diagrams of the
+    /// flows, timeline, session details): opens from a mail attachment, fetches nothing.
+    Html,
     /// The fix script alone (all captures together, deduplicated per tenant).
     Powershell,
 }

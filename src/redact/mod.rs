@@ -54,7 +54,7 @@ fn patterns() -> &'static Patterns {
             // header.payload.signature; the signature is what makes it a credential.
             jwt: Regex::new(r"(eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,})\.([A-Za-z0-9_-]{8,})")
                 .expect("static regex"),
-            auth: Regex::new(r"(?i)\b(Bearer|Basic|NTLM|Negotiate)(\s+)([A-Za-z0-9+/=._~-]{8,})")
+            auth: Regex::new(r"(?i)\b(Bearer|Basic|NTLM|Negotiate)([ \t]+)([A-Za-z0-9+/=._~-]{8,})")
                 .expect("static regex"),
             kv: Regex::new(&format!(r"(?i)\b({keys})(=)([^&\s'<>]+)")).expect("static regex"),
             json: Regex::new(&format!(r#"(?i)"({keys})"(\s*:\s*)"((?:[^"\\]|\\.)*)""#))
@@ -172,6 +172,13 @@ mod tests {
         );
         let challenge = r#"WWW-Authenticate: Bearer client_id="00000002-0000-0ff1-ce00-000000000000", trusted_issuers="x""#;
         assert_eq!(r.text(challenge), challenge);
+    }
+
+    #[test]
+    fn a_scheme_at_the_end_of_a_line_does_not_swallow_the_next_one() {
+        let r = Redactor::default();
+        let h = "WWW-Authenticate: NTLM\nX-MS-Diagnostics: 2000001;reason=\"x\"";
+        assert_eq!(r.text(h), h);
     }
 
     #[test]

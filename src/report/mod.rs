@@ -2,6 +2,7 @@
 //! `docs/report-schema.md`); the renderers turn it into a table, markdown, JSON or the fix
 //! script. No analysis happens here: every fact comes from the earlier stages.
 
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod powershell;
