@@ -113,18 +113,13 @@ pub const DEFS: &[Def] = &[
     },
     Def {
         name: "buried-in-noise",
-        summary: "3 attempts of the 500011 loop among ~600 noise sessions (ECS br, telemetry gzip POSTs, Nexus deflate, config gzip+chunked, Teams presence, CDN 200/304, CONNECTs, one aborted session)",
+        summary: "3 attempts of the 500011 loop among ~400 noise sessions (ECS br, telemetry gzip POSTs, Nexus deflate, config gzip+chunked, Teams presence, CDN 200/304, CONNECTs, one aborted session)",
         should_find: "the same loop as adal-500011-json with 3 attempts; missing SPN https://autodiscover.contoso.com/",
         findings: &["spn-missing", "auth-loop"],
         absent: &["http-resource"],
         has_error: true,
         build: adal::buried_in_noise,
     },
-];
-
-/// Issue-5 scenarios and the secrets capture (being written; not yet in [`DEFS`]).
-#[allow(dead_code)]
-const NEXT_DEFS: &[Def] = &[
     Def {
         name: "hma-not-advertised",
         summary: "autodiscover and EWS 401 with only Negotiate/NTLM/Basic and x-ms-diagnostics 4000000 oauth_not_available; Outlook falls back to Basic -> 200",
