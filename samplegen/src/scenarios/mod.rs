@@ -1,0 +1,324 @@
+//! The scenarios: one function each, built from the actors' small builders, plus the facts
+//! each should yield.
+
+pub mod adal;
+pub mod builder;
+pub mod common;
+pub mod hybrid;
+
+use crate::expected::{normalize_resource, Expected};
+use crate::model::Capture;
+use builder::Sb;
+
+/// A scenario's definition: name, builder and what it is for.
+pub struct Def {
+    /// File stem.
+    pub name: &'static str,
+    /// One line: what the capture shows.
+    pub summary: &'static str,
+    /// What traceadal should report.
+    pub should_find: &'static str,
+    /// Finding ids it should raise.
+    pub findings: &'static [&'static str],
+    /// Finding ids it must not raise.
+    pub absent: &'static [&'static str],
+    /// Whether an `error` finding is expected.
+    pub has_error: bool,
+    /// Builds the sessions.
+    pub build: fn(&mut Sb),
+}
+
+/// Every scenario, in the order of the README table.
+pub const DEFS: &[Def] = &[
+    Def {
+        name: "adal-500011-json",
+        summary: "Outlook autodiscover 401 (Bearer + Negotiate/NTLM/Basic) -> authorize/token -> 400 JSON AADSTS500011, 6 attempts over ~60 s, ~20 noise sessions",
+        should_find: "loop for https://autodiscover.contoso.com (6 attempts, aad_error), AADSTS500011, missing SPN https://autodiscover.contoso.com/",
+        findings: &["spn-missing", "auth-loop"],
+        absent: &["http-resource"],
+        has_error: true,
+        build: adal::adal_500011_json,
+    },
+    Def {
+        name: "adal-500011-redirect",
+        summary: "authorize answered 302 to urn:ietf:wg:oauth:2.0:oob?error=invalid_resource&error_description=AADSTS500011..., no token POST, 3 attempts",
+        should_find: "AADSTS500011 from the redirect URI, missing SPN https://autodiscover.contoso.com/",
+        findings: &["spn-missing", "auth-loop"],
+        absent: &["http-resource"],
+        has_error: true,
+        build: adal::adal_500011_redirect,
+    },
+    Def {
+        name: "adal-500011-signin-page",
+        summary: "authorize answered 200 HTML sign-in error page whose $Config holds iErrorCode 500011 (gzip + chunked), 2 attempts",
+        should_find: "AADSTS500011 from the $Config page, missing SPN https://autodiscover.contoso.com/",
+        findings: &["spn-missing", "auth-loop"],
+        absent: &["http-resource"],
+        has_error: true,
+        build: adal::adal_500011_signin_page,
+    },
+    Def {
+        name: "adal-50001-legacy",
+        summary: "legacy AADSTS50001 'The application named https://autodiscover.contoso.com/ was not found in the tenant named contoso.onmicrosoft.com', tenant domain in the authority path",
+        should_find: "AADSTS50001 treated as 500011, missing SPN https://autodiscover.contoso.com/",
+        findings: &["spn-missing", "auth-loop"],
+        absent: &["http-resource"],
+        has_error: true,
+        build: adal::adal_50001_legacy,
+    },
+    Def {
+        name: "adal-windows-net-tenant-guid",
+        summary: "authority login.windows.net, tenant GUID in the path, resource https://AutoDiscover.Contoso.com/ (mixed case, trailing slash) -> 500011",
+        should_find: "AADSTS500011, missing SPN normalised to https://autodiscover.contoso.com/",
+        findings: &["spn-missing", "auth-loop"],
+        absent: &["http-resource"],
+        has_error: true,
+        build: adal::adal_windows_net_tenant_guid,
+    },
+    Def {
+        name: "wam-jwt-bearer",
+        summary: "Outlook (outlook:4242) challenged; WAM (microsoft.aad.brokerplugin:7788) posts grant_type jwt-bearer with request=<JWT> whose claims carry the resource -> 400 500011",
+        should_find: "resource read from the request JWT claims, AADSTS500011, missing SPN https://autodiscover.contoso.com/",
+        findings: &["spn-missing", "auth-loop"],
+        absent: &["http-resource"],
+        has_error: true,
+        build: adal::wam_jwt_bearer,
+    },
+    Def {
+        name: "two-hosts",
+        summary: "autodiscover.contoso.com and mail.contoso.com (EWS and MAPI) both challenged, both draw 500011",
+        should_find: "two loops, missing SPNs https://autodiscover.contoso.com/ and https://mail.contoso.com/",
+        findings: &["spn-missing", "auth-loop"],
+        absent: &["http-resource"],
+        has_error: true,
+        build: adal::two_hosts,
+    },
+    Def {
+        name: "healthy-token-issued",
+        summary: "challenge, token issued (200 JSON), autodiscover retried with Bearer -> 200 XML, MAPI -> 200",
+        should_find: "one flow with outcome token; no error finding",
+        findings: &[],
+        absent: &["spn-missing", "auth-loop", "http-resource"],
+        has_error: false,
+        build: adal::healthy_token_issued,
+    },
+    Def {
+        name: "http-resource",
+        summary: "Outlook talks to http://autodiscover.contoso.com (SSL offload / wrong ExternalUrl); resource http://autodiscover.contoso.com -> 500011",
+        should_find: "AADSTS500011 for http://autodiscover.contoso.com, the http-resource finding and the missing SPN",
+        findings: &["spn-missing", "auth-loop", "http-resource"],
+        absent: &[],
+        has_error: true,
+        build: adal::http_resource,
+    },
+    Def {
+        name: "buried-in-noise",
+        summary: "3 attempts of the 500011 loop among ~400 noise sessions (ECS br, telemetry gzip POSTs, Nexus deflate, config gzip+chunked, Teams presence, CDN 200/304, CONNECTs, one aborted session)",
+        should_find: "the same loop as adal-500011-json with 3 attempts; missing SPN https://autodiscover.contoso.com/",
+        findings: &["spn-missing", "auth-loop"],
+        absent: &["http-resource"],
+        has_error: true,
+        build: adal::buried_in_noise,
+    },
+    Def {
+        name: "hma-not-advertised",
+        summary: "autodiscover and EWS 401 with only Negotiate/NTLM/Basic and x-ms-diagnostics 4000000 oauth_not_available; Outlook falls back to Basic -> 200",
+        should_find: "hma-not-advertised on autodiscover and EWS (4000000); no AADSTS",
+        findings: &["hma-not-advertised", "exchange-oauth-error"],
+        absent: &["spn-missing"],
+        has_error: true,
+        build: hybrid::hma_not_advertised,
+    },
+    Def {
+        name: "exchange-oauth-2000003",
+        summary: "Outlook presents a Bearer token with aud https://autodiscover.contoso.com/ to https://mail.contoso.com/mapi/ and gets 401 x-ms-diagnostics 2000003 invalid_resource, 3 times",
+        should_find: "exchange-oauth-error 2000003 with the token's aud (https://autodiscover.contoso.com/) against the URL served (https://mail.contoso.com)",
+        findings: &["exchange-oauth-error"],
+        absent: &["spn-missing"],
+        has_error: true,
+        build: hybrid::exchange_oauth_2000003,
+    },
+    Def {
+        name: "delegate-reviewer",
+        summary: "Teams back end's EWS GetDelegate (IncludePermissions) for owner@contoso.com lists assistant@contoso.com with CalendarFolderPermissionLevel Reviewer",
+        should_find: "delegate-permission: assistant@contoso.com has Reviewer (Author or Editor needed)",
+        findings: &["delegate-permission"],
+        absent: &["delegate-empty", "spn-missing"],
+        has_error: true,
+        build: hybrid::delegate_reviewer,
+    },
+    Def {
+        name: "delegate-editor",
+        summary: "the same GetDelegate, delegate has Editor (negative case)",
+        should_find: "nothing wrong with the delegate",
+        findings: &[],
+        absent: &["delegate-permission", "delegate-empty"],
+        has_error: false,
+        build: hybrid::delegate_editor,
+    },
+    Def {
+        name: "delegate-missing-config",
+        summary: "GetDelegate answered ResponseClass=\"Error\" ErrorDelegateMissingConfiguration (corrupt LocalFreebusy item)",
+        should_find: "delegate-empty with the MFCMapi LocalFreebusy fix",
+        findings: &["delegate-empty"],
+        absent: &["delegate-permission"],
+        has_error: true,
+        build: hybrid::delegate_missing_config,
+    },
+    Def {
+        name: "legacy-auth-exposed",
+        summary: "mail.contoso.com EWS, MAPI, OAB, ActiveSync and OWA answer 401 offering Bearer AND Negotiate/NTLM/Basic",
+        should_find: "legacy-auth-exposed (warning) per vdir with the schemes offered",
+        findings: &["legacy-auth-exposed"],
+        absent: &["spn-missing", "hma-not-advertised"],
+        has_error: false,
+        build: hybrid::legacy_auth_exposed,
+    },
+    Def {
+        name: "bearer-only-healthy",
+        summary: "the same vdirs answer 401 with only a Bearer challenge, then 200 with a Bearer token (negative case)",
+        should_find: "nothing: no exposure, no error",
+        findings: &[],
+        absent: &["legacy-auth-exposed", "hma-not-advertised", "spn-missing"],
+        has_error: false,
+        build: hybrid::bearer_only_healthy,
+    },
+    Def {
+        name: "ioc-oauth-failure",
+        summary: "Exchange Online's free/busy (GetUserAvailability, Bearer from app 00000002-...) to on-premises EWS answered 401 x-ms-diagnostics 2000001 invalid_token",
+        should_find: "ioc-oauth-failure with the token's aud/appid and the 2000001 diagnostic",
+        findings: &["ioc-oauth-failure", "exchange-oauth-error"],
+        absent: &["spn-missing"],
+        has_error: true,
+        build: hybrid::ioc_oauth_failure,
+    },
+    Def {
+        name: "aadsts-50076-mfa",
+        summary: "token endpoint answers 400 interaction_required AADSTS50076 for https://outlook.office365.com",
+        should_find: "aadsts-mfa; no SPN issue",
+        findings: &["aadsts-mfa"],
+        absent: &["spn-missing"],
+        has_error: false,
+        build: hybrid::aadsts_50076_mfa,
+    },
+    Def {
+        name: "aadsts-53003-ca",
+        summary: "token endpoint answers 400 invalid_grant AADSTS53003 (blocked by conditional access) for https://outlook.office365.com",
+        should_find: "aadsts-conditional-access; no SPN issue",
+        findings: &["aadsts-conditional-access"],
+        absent: &["spn-missing"],
+        has_error: true,
+        build: hybrid::aadsts_53003_ca,
+    },
+    Def {
+        name: "secrets-everywhere",
+        summary: "every kind of secret (Bearer JWTs, refresh tokens, codes, id_token, cookies, passwd form, Basic, NTLM, SAMLResponse, wresult, client_secret, client_assertion, JSON password, RSA ctfData) plus the 500011 loop",
+        should_find: "the 500011 loop (3 attempts), missing SPN https://autodiscover.contoso.com/; no PLANTED_SECRETS value in any output",
+        findings: &["spn-missing", "auth-loop"],
+        absent: &["http-resource"],
+        has_error: true,
+        build: hybrid::secrets_everywhere,
+    },
+];
+
+/// Builds a scenario: its capture and its expected facts.
+pub fn build(name: &str) -> Option<(Capture, Expected)> {
+    let def = DEFS.iter().find(|d| d.name == name)?;
+    let mut sb = Sb::new(def.name);
+    (def.build)(&mut sb);
+    let (capture, loops, rest) = sb.finish(def.name);
+    let mut aadsts: Vec<u32> = loops.iter().flat_map(|l| l.aadsts.clone()).collect();
+    aadsts.sort_unstable();
+    aadsts.dedup();
+    let mut missing_spns: Vec<String> = loops
+        .iter()
+        .filter(|l| l.aadsts.iter().any(|c| *c == 500011 || *c == 50001))
+        .map(|l| normalize_resource(&l.resource))
+        .collect();
+    missing_spns.sort();
+    missing_spns.dedup();
+    let http_resources = loops
+        .iter()
+        .filter(|l| l.resource.to_ascii_lowercase().starts_with("http://"))
+        .map(|l| l.resource.clone())
+        .collect();
+    let mut exchange_diagnostics = Vec::new();
+    let mut aborted = Vec::new();
+    let mut tunnels = Vec::new();
+    let mut vdirs: Vec<(String, Vec<String>)> = Vec::new();
+    for (i, s) in capture.sessions.iter().enumerate() {
+        let id = i + 1;
+        if s.is_tunnel() {
+            tunnels.push(id);
+        }
+        let Some(r) = &s.response else {
+            aborted.push(id);
+            continue;
+        };
+        for (n, v) in &r.headers {
+            if n.eq_ignore_ascii_case("x-ms-diagnostics") {
+                let code = v
+                    .split(';')
+                    .next()
+                    .and_then(|c| c.trim().parse().ok())
+                    .unwrap_or(0);
+                exchange_diagnostics.push((id, code));
+            }
+        }
+        if r.status == 401 && s.host().to_ascii_lowercase().ends_with(".contoso.com") {
+            let path = crate::model::path_of(&s.request.url);
+            let vdir = format!(
+                "/{}",
+                path.trim_start_matches('/')
+                    .split(['/', '?'])
+                    .next()
+                    .unwrap_or("")
+            );
+            let mut schemes: Vec<String> = Vec::new();
+            for (n, v) in &r.headers {
+                if n.eq_ignore_ascii_case("WWW-Authenticate") {
+                    for tok in ["Bearer", "Negotiate", "NTLM", "Basic"] {
+                        let offered = v.starts_with(tok) || v.contains(&format!(", {tok}"));
+                        if offered && !schemes.iter().any(|s| s == tok) {
+                            schemes.push(tok.to_string());
+                        }
+                    }
+                }
+            }
+            match vdirs
+                .iter_mut()
+                .find(|(p, _)| p.eq_ignore_ascii_case(&vdir))
+            {
+                Some((_, s)) => {
+                    for x in schemes {
+                        if !s.contains(&x) {
+                            s.push(x);
+                        }
+                    }
+                }
+                None => vdirs.push((vdir, schemes)),
+            }
+        }
+    }
+    let expected = Expected {
+        name: def.name,
+        summary: def.summary,
+        should_find: def.should_find,
+        sessions: capture.sessions.len(),
+        loops,
+        aadsts,
+        missing_spns,
+        http_resources,
+        tenant_name: rest.tenant_name,
+        exchange_diagnostics,
+        findings: def.findings.to_vec(),
+        absent_findings: def.absent.to_vec(),
+        has_error: def.has_error,
+        aborted_sessions: aborted,
+        tunnel_sessions: tunnels,
+        delegates: rest.delegates,
+        delegate_errors: rest.delegate_errors,
+        vdir_schemes: vdirs,
+    };
+    Some((capture, expected))
+}

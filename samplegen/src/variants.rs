@@ -1,0 +1,299 @@
+//! Format variants for the readers (`samples/variants/`) and the generated README.
+
+use std::io::Write;
+
+use crate::expected::Expected;
+use crate::har::{har_bytes, HarOptions};
+use crate::model::{Body, Capture, Coding, Framing, Response, Role};
+use crate::saz::{saz_bytes, SazOptions};
+use crate::wire::RequestForm;
+
+/// One variant file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Variant {
+    /// Path under `samples/`.
+    pub file: &'static str,
+    /// The scenario whose sessions it carries (and whose [`Expected`] applies, except for
+    /// the fields below).
+    pub base: &'static str,
+    /// What is special about it.
+    pub what: &'static str,
+    /// Sessions (SAZ) or entries (HAR) in the file.
+    pub sessions: usize,
+    /// SAZ sessions stored with only `_c.txt` (no `_s.txt`, no `_m.xml`).
+    pub only_request: Vec<usize>,
+    /// SAZ sessions whose `_s.txt` is empty.
+    pub empty_response: Vec<usize>,
+    /// SAZ sessions without `_m.xml` (but with `_c.txt` and `_s.txt`).
+    pub missing_meta: Vec<usize>,
+    /// HAR entries with `status: 0` or no `response` member.
+    pub no_response: Vec<usize>,
+    /// CONNECT sessions.
+    pub tunnel_sessions: Vec<usize>,
+}
+
+const BASE: &str = "adal-500011-json";
+
+fn noise_ids(cap: &Capture) -> Vec<usize> {
+    cap.sessions
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.role == Role::Noise)
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
+fn tunnels(cap: &Capture) -> Vec<usize> {
+    cap.sessions
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.is_tunnel())
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
+/// The healthy capture plus two blind (not decrypted) tunnels at the end.
+fn with_blind_tunnels(mut cap: Capture) -> Capture {
+    for host in ["teams.microsoft.com", "substrate.office.com"] {
+        let last = cap.sessions.last().expect("non-empty").clone();
+        let begin = last.begin.plus_ms(1_500);
+        let mut s = last;
+        s.request = crate::actors::outlook::connect(host, None);
+        s.process = Some(crate::actors::noise::TEAMS.into());
+        s.begin = begin;
+        s.reused = false;
+        s.client_port += 7;
+        s.egress_port += 7;
+        s.host_ip = crate::scenarios::builder::ip_for(host).into();
+        s.role = Role::Tunnel;
+        s.wait_ms = 0;
+        let end = begin.plus_ms(31_250);
+        let headers = crate::actors::hdrs(&[
+            ("FiddlerGateway", "Direct"),
+            ("StartTime", &begin.fiddler_clock()),
+            ("Connection", "close"),
+            ("EndTime", &end.fiddler_clock()),
+            ("ClientToServerBytes", "2712"),
+            ("ServerToClientBytes", "9034"),
+        ]);
+        s.response = Some(Response {
+            status: 200,
+            reason: "Blind-Connection Established".into(),
+            version: "HTTP/1.1".into(),
+            headers,
+            body: Some(Body {
+                data: b"This is a CONNECT tunnel, through which encrypted HTTPS traffic flows.\r\nTo view the encrypted sessions inside this tunnel, enable the Tools > Options > HTTPS > Decrypt HTTPS traffic option.\r\n".to_vec(),
+                coding: Coding::Identity,
+                framing: Framing::Raw,
+            }),
+        });
+        cap.sessions.push(s);
+    }
+    cap
+}
+
+/// Every variant with its facts.
+pub fn variants() -> Vec<Variant> {
+    variant_files().into_iter().map(|(v, _)| v).collect()
+}
+
+/// The variant files' paths and bytes (relative to `samples/`).
+pub fn files() -> Vec<(String, Vec<u8>)> {
+    variant_files()
+        .into_iter()
+        .map(|(v, b)| (v.file.to_string(), b))
+        .collect()
+}
+
+fn variant_files() -> Vec<(Variant, Vec<u8>)> {
+    let cap = crate::capture(BASE).expect("base scenario");
+    let n = cap.sessions.len();
+    let noise = noise_ids(&cap);
+    let tun = tunnels(&cap);
+    let v = |file, what, sessions| Variant {
+        file,
+        base: BASE,
+        what,
+        sessions,
+        only_request: vec![],
+        empty_response: vec![],
+        missing_meta: vec![],
+        no_response: vec![],
+        tunnel_sessions: tun.clone(),
+    };
+    let mut out = Vec::new();
+    let saz = |o: SazOptions| saz_bytes(&cap, &o);
+    out.push((
+        v("variants/numbering-4digit.saz", "entry names padded to 4 digits (raw/0001_c.txt) although the session count has 2, as some exporters write them", n),
+        saz(SazOptions { pad: Some(4), ..SazOptions::default() }),
+    ));
+    out.push((
+        v(
+            "variants/backslash-paths.saz",
+            "entry names with a backslash separator (raw\\01_c.txt)",
+            n,
+        ),
+        saz(SazOptions {
+            separator: '\\',
+            ..SazOptions::default()
+        }),
+    ));
+    out.push((
+        v(
+            "variants/origin-form.saz",
+            "request lines in origin form (GET /path HTTP/1.1) with the Host header",
+            n,
+        ),
+        saz(SazOptions {
+            form: RequestForm::Origin,
+            ..SazOptions::default()
+        }),
+    ));
+    {
+        let only = vec![noise[0]];
+        let empty = vec![noise[1]];
+        let nometa = vec![noise[2]];
+        let mut var = v("variants/aborted-and-missing.saz", "one noise session with only _c.txt, one with an empty _s.txt, one without _m.xml; the signal sessions are intact", n);
+        var.only_request = only.clone();
+        var.empty_response = empty.clone();
+        var.missing_meta = nometa.clone();
+        let bytes = saz(SazOptions {
+            omit_response: only.clone(),
+            omit_meta: [only, nometa].concat(),
+            empty_response: empty,
+            ..SazOptions::default()
+        });
+        out.push((var, bytes));
+    }
+    out.push((
+        v(
+            "variants/decimal-bitflags.saz",
+            "_m.xml BitFlags in decimal instead of hex",
+            n,
+        ),
+        saz(SazOptions {
+            decimal_bitflags: true,
+            ..SazOptions::default()
+        }),
+    ));
+    {
+        let healthy = with_blind_tunnels(crate::capture("healthy-token-issued").expect("healthy"));
+        let mut var = v("variants/connect-tunnels.saz", "healthy-token-issued (decrypted CONNECT tunnels before autodiscover, login and mail) plus two blind tunnels (200 Blind-Connection Established) at the end", healthy.sessions.len());
+        var.base = "healthy-token-issued";
+        var.tunnel_sessions = tunnels(&healthy);
+        out.push((var, saz_bytes(&healthy, &SazOptions::default())));
+    }
+    let har = |o: HarOptions| har_bytes(&cap, &o);
+    out.push((
+        v(
+            "variants/har-bom.har",
+            "UTF-8 byte order mark before the JSON",
+            n,
+        ),
+        har(HarOptions {
+            bom: true,
+            ..HarOptions::default()
+        }),
+    ));
+    out.push((
+        v(
+            "variants/har-h2-pseudo.har",
+            "HTTP/2: :method, :authority, :scheme, :path pseudo-headers, lower-case names, no Host",
+            n,
+        ),
+        har(HarOptions {
+            h2: true,
+            ..HarOptions::default()
+        }),
+    ));
+    out.push((
+        v("variants/har-base64-postdata.har", "form posts as postData.params (decoded values, no text); every response content base64 with encoding \"base64\"", n),
+        har(HarOptions { params_and_base64: true, ..HarOptions::default() }),
+    ));
+    let plain = har(HarOptions::default());
+    out.push((
+        v(
+            "variants/har-gz.har.gz",
+            "adal-500011-json.har compressed with gzip (detect by magic bytes)",
+            n,
+        ),
+        crate::wire::encode(&plain, Coding::Gzip),
+    ));
+    {
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(&plain).expect("in-memory");
+        out.push((
+            v(
+                "variants/har-zlib.zhar",
+                "adal-500011-json.har compressed with zlib (detect by magic bytes, not the name)",
+                n,
+            ),
+            z.finish().expect("in-memory"),
+        ));
+    }
+    {
+        let zero = vec![noise[0]];
+        let none = vec![noise[1]];
+        let mut var = v("variants/no-response.har", "one noise entry with status 0 and no optional fields, one without a response member at all", n);
+        var.no_response = [zero.clone(), none.clone()].concat();
+        let bytes = har(HarOptions {
+            status_zero: zero,
+            no_response_member: none,
+            ..HarOptions::default()
+        });
+        out.push((var, bytes));
+    }
+    out
+}
+
+fn list(v: &[usize]) -> String {
+    v.iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `samples/README.md`, generated from the scenarios' expected facts.
+pub fn readme(all: &[Expected]) -> String {
+    let mut r = String::from("# Sample captures\n\nGenerated by the `samplegen` crate; never edit by hand. Regenerate with:\n\n    cargo run -p samplegen -- samples\n\n`tests/samples_reproducible.rs` fails when these files differ from what the generator writes.\nEvery scenario is a SAZ (as Fiddler Classic writes it: chunked and gzip/deflate/br bodies left\nas on the wire) and a HAR 1.2 (Chrome/Edge export shape, bodies decoded) with the same sessions in\nthe same order: HAR entry N (from 1) is SAZ session N. Facts below come from\n`samplegen::expected(name)`; tests should use that rather than these numbers.\n\nTenant \"Contoso Ltd\" (`72f988bf-0000-4000-8000-0123456789ab`, contoso.onmicrosoft.com), user\nuser@contoso.com, Outlook process `outlook:4242`, capture clock 2026-11-20 08:14:02 +01:00.\n\n## Scenarios\n\n| file | scenario | what traceadal should find | loop sessions (challenge / Entra / error) |\n|---|---|---|---|\n");
+    for e in all {
+        let loops = if e.loops.is_empty() {
+            "-".to_string()
+        } else {
+            e.loops
+                .iter()
+                .map(|l| {
+                    format!(
+                        "{} x{} {}: {} / {} / {}",
+                        l.resource,
+                        l.attempts,
+                        l.outcome,
+                        list(&l.challenge_sessions),
+                        list(&l.entra_sessions),
+                        list(&l.error_sessions)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("<br>")
+        };
+        r.push_str(&format!(
+            "| `{0}.saz`, `{0}.har` | {1} ({2} sessions) | {3} | {4} |\n",
+            e.name,
+            e.summary.replace('|', "\\|"),
+            e.sessions,
+            e.should_find.replace('|', "\\|"),
+            loops
+        ));
+    }
+    r.push_str("\n## Format variants (`variants/`)\n\nEach carries the sessions of its base scenario and should diagnose like it.\n\n| file | base | what is special |\n|---|---|---|\n");
+    for v in variants() {
+        r.push_str(&format!(
+            "| `{}` | `{}` | {} |\n",
+            v.file,
+            v.base,
+            v.what.replace('|', "\\|")
+        ));
+    }
+    r.push_str("\n## Not stored here\n\nPassword-protected SAZ files are not reproducible (AES salts are random), so tests make them at\nrun time: `samplegen::write_encrypted_saz(name, password, SazEncryption::Aes256 | Aes128 | ZipCrypto, path)`.\n\n## Secrets\n\nEvery secret planted in these files is listed in `samplegen::PLANTED_SECRETS` (raw values as on\nthe wire, JWT signatures included; JWT claims are not secrets). WAM's `request=` JWT carries a\nrefresh token as a claim: it is in `samplegen::JWT_CLAIM_SECRETS`. `secrets-everywhere` holds one\nof every kind.\n\n## Conventions worth knowing\n\n- A loop's `duration_ms` is the `ClientBeginRequest` of its last session minus that of its first.\n- `missing_spns` lower-case the host and add the trailing slash; the scheme is kept\n  (`http-resource` yields `http://autodiscover.contoso.com/`).\n- In `wam-jwt-bearer` the challenge goes to `outlook:4242` and the token request comes from\n  `microsoft.aad.brokerplugin:7788`; the loop's `client_process` is the broker.\n- HAR CONNECT entries use the URL `http://host:443`, as Fiddler's HAR export names tunnels.\n");
+    r
+}
