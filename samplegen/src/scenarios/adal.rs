@@ -231,7 +231,8 @@ pub fn wam_jwt_bearer(sb: &mut Sb) {
         "login.microsoftonline.com",
         "common",
         OFFICE_CLIENT,
-        BROKER,
+        // The broker asks on Outlook's behalf: the flow belongs to the challenged process.
+        OUTLOOK,
     );
     for a in 0..3 {
         let id = autodiscover_challenge(sb, AUTODISCOVER_URL, false, &Challenge::hma_and_legacy());

@@ -233,7 +233,8 @@ pub fn build(name: &str) -> Option<(Capture, Expected)> {
     let mut missing_spns: Vec<String> = loops
         .iter()
         .filter(|l| l.aadsts.iter().any(|c| *c == 500011 || *c == 50001))
-        .map(|l| normalize_resource(&l.resource))
+        // An SPN is always https, even for a resource asked for over http.
+        .map(|l| normalize_resource(&l.resource).replacen("http://", "https://", 1))
         .collect();
     missing_spns.sort();
     missing_spns.dedup();
