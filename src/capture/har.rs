@@ -352,6 +352,10 @@ fn describe_json_error(e: &serde_json::Error, offset: u64, compressed: bool) -> 
     match e.classify() {
         Category::Eof => format!("capture ends early: the JSON stops at {at} ({e})"),
         Category::Syntax => format!("invalid JSON near {at}: {e}"),
+        // A compressed file cut short: the decompressor says so before the JSON can.
+        Category::Io if e.io_error_kind() == Some(io::ErrorKind::UnexpectedEof) => {
+            format!("capture ends early: the compressed stream stops at {at} ({e})")
+        }
         Category::Io => format!("cannot read the capture near {at}: {e}"),
         // serde's data errors quote the offending value; say where, not what.
         Category::Data => format!(
@@ -681,8 +685,8 @@ impl<R: Read> Read for Guard<R> {
                             self.depth += 1;
                             if self.depth > self.max_depth {
                                 return Err(self.fail(format!(
-                                    "JSON nested deeper than {} levels at byte offset {}",
-                                    self.max_depth, self.offset
+                                    "JSON nested deeper than {} levels",
+                                    self.max_depth
                                 )));
                             }
                         }
@@ -704,9 +708,8 @@ impl<R: Read> Read for Guard<R> {
                         }
                         if len >= self.max_string.saturating_add(CUT_SLACK) {
                             return Err(self.fail(format!(
-                                "a JSON string longer than {} bytes cannot be cut safely \
-                                 (byte offset {})",
-                                self.max_string, self.offset
+                                "a JSON string longer than {} bytes cannot be cut safely",
+                                self.max_string
                             )));
                         }
                     }
@@ -1845,6 +1848,21 @@ mod tests {
         assert!(s.problems.iter().any(|p| p.contains("were cut")));
         assert!(ok(&out[1]).request.url.len() <= 1004);
         assert!(ok(&out[2]).problems.is_empty());
+    }
+
+    #[test]
+    fn a_string_of_escapes_only_that_cannot_be_cut_is_a_clean_error() {
+        let limits = HarLimits {
+            max_string: 16,
+            ..HarLimits::default()
+        };
+        let escapes = "\\u0041".repeat(300_000);
+        let json = har(&format!(r#"{ENTRY},{{"request":{{"url":"{escapes}"}}}}"#));
+        let out = read_with(json.as_bytes(), limits).unwrap();
+        assert_eq!(out.len(), 2);
+        let e = out[1].as_ref().unwrap_err();
+        assert_eq!(e.session, Some(2));
+        assert!(e.message.contains("cannot be cut safely"), "{}", e.message);
     }
 
     #[test]
