@@ -659,8 +659,40 @@ fn is_safe_cut(b: u8) -> bool {
     (b < 0x80 && b != b'\\' && b != b'"') || b >= 0xc0
 }
 
+impl<R: Read> Guard<R> {
+    /// The common case of serde_json's one-byte reads: a byte that changes no state but a
+    /// string's length. `None` sends the byte through the full state machine.
+    #[inline(always)]
+    fn plain_byte(&mut self) -> Option<u8> {
+        let b = *self.buf.get(self.pos)?;
+        match &mut self.lex {
+            Lex::Outside if !matches!(b, b'"' | b'[' | b'{' | b']' | b'}') => {}
+            Lex::Str {
+                len,
+                esc: Esc::None,
+            } if *len < self.max_string && b != b'"' && b != b'\\' => {
+                *len += 1;
+            }
+            _ => return None,
+        }
+        self.pos += 1;
+        self.offset += 1;
+        self.stats.offset.set(self.offset);
+        Some(b)
+    }
+}
+
 impl<R: Read> Read for Guard<R> {
+    #[inline]
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        // serde_json reads one byte at a time; keep that path short. `pos < len` is checked
+        // by `plain_byte` through `get`, and `len` never exceeds the buffer.
+        if out.len() == 1 && self.pos < self.len {
+            if let Some(b) = self.plain_byte() {
+                out[0] = b;
+                return Ok(1);
+            }
+        }
         let mut n = 0;
         while n < out.len() {
             if self.pos == self.len {
