@@ -54,8 +54,10 @@ fn patterns() -> &'static Patterns {
             // header.payload.signature; the signature is what makes it a credential.
             jwt: Regex::new(r"(eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,})\.([A-Za-z0-9_-]{8,})")
                 .expect("static regex"),
-            auth: Regex::new(r"(?i)\b(Bearer|Basic|NTLM|Negotiate)([ \t]+)([A-Za-z0-9+/=._~-]{8,})")
-                .expect("static regex"),
+            auth: Regex::new(
+                r"(?i)\b(Bearer|Basic|NTLM|Negotiate)([ \t]+)([A-Za-z0-9+/=._~-]{8,})",
+            )
+            .expect("static regex"),
             kv: Regex::new(&format!(r"(?i)\b({keys})(=)([^&\s'<>]+)")).expect("static regex"),
             json: Regex::new(&format!(r#"(?i)"({keys})"(\s*:\s*)"((?:[^"\\]|\\.)*)""#))
                 .expect("static regex"),
