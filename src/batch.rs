@@ -215,7 +215,7 @@ fn relative(root: &Path, path: &Path) -> String {
 }
 
 /// Walk `root` recursively and take every file the filter passes whose content says SAZ or
-/// HAR. Symbolic links to files are followed; links to folders are not (no cycles).
+/// HAR ([`sniff`]). Symbolic links to files are followed; links to folders are not (no cycles).
 pub fn walk(root: &Path, filter: &Filter) -> Result<Walked, String> {
     let meta = std::fs::metadata(root).map_err(|e| format!("{}: {e}", root.display()))?;
     if !meta.is_dir() {
@@ -249,7 +249,7 @@ pub fn walk(root: &Path, filter: &Filter) -> Result<Walked, String> {
         if !filter.matches(&rel) {
             continue;
         }
-        match detect::detect_file(entry.path()) {
+        match sniff(entry.path()) {
             Ok(format) => walked.captures.push(Candidate {
                 path: entry.path().to_path_buf(),
                 rel,
@@ -267,6 +267,36 @@ pub fn walk(root: &Path, filter: &Filter) -> Result<Walked, String> {
     }
     walked.captures.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(walked)
+}
+
+/// How far into a JSON file the HAR root key `"log"` is looked for.
+const SNIFF_BYTES: u64 = 4096;
+
+/// The format of the file at `path` by its content, as `capture::detect` says, and for plain
+/// JSON only when its first bytes hold HAR's root key `"log"`: a folder of tickets also holds
+/// JSON that is not a capture (exported flow lists, notes), which batch skips rather than
+/// reporting as unreadable HARs.
+pub fn sniff(path: &Path) -> Result<Format, CaptureErrorKind> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(SNIFF_BYTES as usize);
+    std::fs::File::open(path)?
+        .take(SNIFF_BYTES)
+        .read_to_end(&mut head)?;
+    let format = detect::detect_bytes(&head)?;
+    let compressed = head.starts_with(&[0x1f, 0x8b]) || detect::is_zlib_header(&head);
+    if format == Format::Har && !compressed && !looks_like_har_json(&head) {
+        return Err(CaptureErrorKind::UnknownFormat(
+            "JSON without a HAR \"log\" object".into(),
+        ));
+    }
+    Ok(format)
+}
+
+/// A JSON object whose first bytes name the `"log"` key.
+fn looks_like_har_json(head: &[u8]) -> bool {
+    let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let start = text.iter().position(|b| !b.is_ascii_whitespace());
+    matches!(start.map(|i| text[i]), Some(b'{')) && text.windows(5).any(|w| w == b"\"log\"")
 }
 
 /// Analyse one capture; every failure, a panic included, becomes `Outcome::Failed`.

@@ -29,6 +29,16 @@ fn folder() -> tempfile::TempDir {
     write(root, "ticket-3/empty.har", b"");
     write(root, "ticket-3/screenshot.png", b"\x89PNG\r\n\x1a\n");
     write(root, "top.har", b"{\"log\":{\"entries\":[]}}");
+    write(
+        root,
+        "ticket-3/mitmproxy-flows.json",
+        b"[{\"id\": \"x\", \"type\": \"http\"}]",
+    );
+    write(
+        root,
+        "ticket-3/settings.json",
+        b"{\"headers\": [], \"note\": \"no log here\"}",
+    );
     dir
 }
 
@@ -58,8 +68,8 @@ fn walk_takes_captures_by_content_sorted_and_counts_the_rest() {
             Format::Har
         ]
     );
-    // notes.txt, empty.har, screenshot.png
-    assert_eq!(w.skipped, 3);
+    // notes.txt, empty.har, screenshot.png, two JSON files that are not HARs
+    assert_eq!(w.skipped, 5);
     assert!(w.unreadable.is_empty());
     assert!(w.captures.iter().all(|c| c.path.starts_with(dir.path())));
 }
@@ -73,6 +83,14 @@ fn walk_refuses_a_file_or_a_missing_folder_naming_it() {
     let missing = dir.path().join("nope");
     let e = walk(&missing, &Filter::new(&[]).unwrap()).unwrap_err();
     assert!(e.contains("nope"), "{e}");
+}
+
+#[test]
+fn json_is_a_har_only_with_a_log_object() {
+    assert!(looks_like_har_json(b"\xef\xbb\xbf\n  {\n  \"log\": {"));
+    assert!(looks_like_har_json(b"{\"log\":{}}"));
+    assert!(!looks_like_har_json(b"[{\"log\": 1}]"));
+    assert!(!looks_like_har_json(b"{\"headers\": []}"));
 }
 
 #[test]
