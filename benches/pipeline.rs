@@ -25,13 +25,14 @@ use traceadal::capture::{Capture, DecodeLimits, Format, ReadOptions};
 const QUEUE: (usize, usize) = (24, 500);
 
 fn main() {
-    if let Err(e) = readers_available() {
-        eprintln!(
+    match readers_available() {
+        Ok(()) => divan::main(),
+        Err(e) => eprintln!(
             "traceadal bench: skipped, the capture readers cannot read a generated capture yet: {e}"
-        );
-        return;
+        ),
     }
-    divan::main();
+    // Statics are never dropped: remove the generated captures here.
+    let _ = std::fs::remove_dir_all(workdir());
 }
 
 /// The session counts, up to `TRACEADAL_BENCH_MAX_SESSIONS` (default 100000).
