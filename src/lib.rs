@@ -13,6 +13,7 @@
 
 pub mod analysis;
 pub mod auth;
+pub mod batch;
 pub mod capture;
 pub mod cli;
 pub mod flows;

@@ -2,6 +2,7 @@
 //! Each command returns an [`Exit`]; `main` only turns it into a process exit code.
 
 mod analyze;
+mod batch;
 mod explain;
 mod output;
 mod password;
@@ -40,6 +41,9 @@ pub struct Cli {
 pub enum Command {
     /// Diagnose captures: flows, AADSTS codes, missing SPNs, findings and the fix script.
     Analyze(AnalyzeArgs),
+    /// Analyse every SAZ and HAR in a folder (recursively) in parallel: one row per capture,
+    /// the missing SPNs per tenant, one fix script for the whole queue.
+    Batch(BatchArgs),
     /// Print the catalog entry of an AADSTS code.
     Explain(ExplainArgs),
     /// List the sessions a capture holds, as Fiddler's session list shows them.
@@ -135,6 +139,46 @@ pub struct AnalyzeArgs {
     pub read: ReadArgs,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BatchFormat {
+    /// One row per capture, then the missing SPNs per tenant (default).
+    Table,
+    /// One `traceadal.report/1` object per line; `{"schema", "capture": {"path"}, "error"}`
+    /// for a file that could not be read.
+    Ndjson,
+    /// A header line and one row per capture (RFC 4180), for spreadsheets.
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// The folder of captures. Every file whose content is SAZ or HAR is taken, whatever
+    /// its name; other files are skipped and counted.
+    pub dir: PathBuf,
+    /// Worker threads (default: all cores).
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    /// Only files whose path relative to DIR, or whose name, matches this glob
+    /// (`*.saz`, `ticket-42/**`); may be repeated.
+    #[arg(long = "glob", value_name = "G")]
+    pub globs: Vec<String>,
+    #[arg(long, value_enum, default_value_t = BatchFormat::Table)]
+    pub format: BatchFormat,
+    /// Also write one Microsoft Graph PowerShell fix script for the whole queue to FILE
+    /// (deduplicated per tenant, each SPN once, idempotent).
+    #[arg(long, value_name = "FILE")]
+    pub fix_script: Option<PathBuf>,
+    /// Write the output to this file instead of stdout.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print tokens, codes, cookies and passwords as captured (for your own machine only).
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// The password options apply to every encrypted capture; batch never prompts.
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// An AADSTS code: `AADSTS500011` or `500011`; `all` lists the catalog.
@@ -145,6 +189,7 @@ pub struct ExplainArgs {
 pub fn run(cli: Cli) -> Exit {
     match cli.command {
         Command::Analyze(args) => analyze::run(&args),
+        Command::Batch(args) => batch::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Sessions(args) => sessions::run(&args),
     }

@@ -1,0 +1,540 @@
+//! A folder of captures in parallel: one result per file, errors isolated per file.
+//!
+//! [`walk`] finds the captures (recursively, by content, narrowed by globs), [`run`] analyses
+//! them on a rayon pool of its own and returns them sorted by path. A file that cannot be
+//! read, or whose analysis panics, becomes that file's [`Outcome::Failed`]; the others go on.
+//! The renderers for the batch formats (`csv`, the per-tenant SPN union) and the exit-code
+//! aggregation live here too, so the command line only wires them up.
+
+use std::any::Any;
+use std::fmt::Write as _;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use rayon::prelude::*;
+
+use crate::analysis;
+use crate::capture::{detect, CaptureErrorKind, Format, ReadOptions};
+use crate::report::powershell::{self, FixPlan};
+use crate::report::{Report, SpnDetail};
+
+/// A file the walk took: its content says SAZ or HAR.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// The path to open (`DIR` joined with `rel`).
+    pub path: PathBuf,
+    /// The path relative to the folder walked, with `/` separators.
+    pub rel: String,
+    pub format: Format,
+}
+
+/// What the walk found.
+#[derive(Debug, Clone, Default)]
+pub struct Walked {
+    /// The captures, sorted by path.
+    pub captures: Vec<Candidate>,
+    /// Files that matched the globs but are neither SAZ nor HAR (empty, or other content).
+    pub skipped: usize,
+    /// Files or folders the walk could not read: they are reported as failed items.
+    pub unreadable: Vec<Item>,
+}
+
+/// One file's result.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub path: PathBuf,
+    /// The path relative to the folder walked, with `/` separators.
+    pub rel: String,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Report(Box<Report>),
+    /// Why the file could not be analysed (the message does not repeat the path).
+    Failed(String),
+}
+
+/// What one item, or the whole batch, amounts to; ordered so that the worst is the largest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// Analysed, nothing of severity `error`.
+    Clean,
+    /// Analysed, at least one `error` finding.
+    Findings,
+    /// Could not be read (or its analysis panicked).
+    Unreadable,
+}
+
+impl Status {
+    /// The process exit code: 0, 1 or 2 (DESIGN.md).
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Status::Clean => 0,
+            Status::Findings => 1,
+            Status::Unreadable => 2,
+        }
+    }
+}
+
+impl Item {
+    pub fn report(&self) -> Option<&Report> {
+        match &self.outcome {
+            Outcome::Report(r) => Some(r),
+            Outcome::Failed(_) => None,
+        }
+    }
+
+    pub fn error(&self) -> Option<&str> {
+        match &self.outcome {
+            Outcome::Report(_) => None,
+            Outcome::Failed(e) => Some(e),
+        }
+    }
+
+    pub fn status(&self) -> Status {
+        match &self.outcome {
+            Outcome::Report(r) if r.verdict.exit_code != 0 => Status::Findings,
+            Outcome::Report(_) => Status::Clean,
+            Outcome::Failed(_) => Status::Unreadable,
+        }
+    }
+}
+
+/// How to run a batch.
+#[derive(Debug, Clone, Default)]
+pub struct BatchOptions {
+    /// Worker threads; `None` or 0: all cores.
+    pub jobs: Option<usize>,
+    /// Glob patterns; a file is taken when one matches its relative path or its name.
+    /// Empty: every file.
+    pub globs: Vec<String>,
+    /// Password and limits, the same for every capture.
+    pub read: ReadOptions,
+}
+
+/// The outcome of a batch.
+#[derive(Debug, Clone, Default)]
+pub struct BatchResult {
+    /// One per capture (and per unreadable file or folder), sorted by path.
+    pub items: Vec<Item>,
+    /// Files that are neither SAZ nor HAR.
+    pub skipped: usize,
+}
+
+impl BatchResult {
+    /// The worst status of any item; `Clean` for an empty batch.
+    pub fn status(&self) -> Status {
+        aggregate(self.items.iter().map(Item::status))
+    }
+
+    pub fn count(&self, status: Status) -> usize {
+        self.items.iter().filter(|i| i.status() == status).count()
+    }
+
+    /// The reports, in path order.
+    pub fn reports(&self) -> impl Iterator<Item = &Report> {
+        self.items.iter().filter_map(Item::report)
+    }
+
+    /// One fix plan for the whole batch: every report's `spn_details`, one block per tenant,
+    /// each SPN once.
+    pub fn fix_plan(&self) -> FixPlan {
+        let details: Vec<SpnDetail> = self
+            .reports()
+            .flat_map(|r| r.spn_details.iter().cloned())
+            .collect();
+        let sources: Vec<String> = self
+            .reports()
+            .filter(|r| !r.spn_details.is_empty())
+            .map(|r| r.capture.path.clone())
+            .collect();
+        powershell::plan_from_details(&details, &sources)
+    }
+
+    /// The summary line: counts per status and the files skipped.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} capture(s): {} clean, {} with error findings, {} unreadable; {} other file(s) skipped",
+            self.items.len(),
+            self.count(Status::Clean),
+            self.count(Status::Findings),
+            self.count(Status::Unreadable),
+            self.skipped
+        )
+    }
+}
+
+/// The worst of several statuses (2 wins over 1 wins over 0).
+pub fn aggregate(statuses: impl IntoIterator<Item = Status>) -> Status {
+    statuses.into_iter().max().unwrap_or(Status::Clean)
+}
+
+/// A glob filter: matches a relative path, or its file name, against any pattern.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    set: Option<GlobSet>,
+}
+
+impl Filter {
+    /// Build from patterns; none means "everything".
+    pub fn new(patterns: &[String]) -> Result<Filter, String> {
+        if patterns.is_empty() {
+            return Ok(Filter { set: None });
+        }
+        let mut b = GlobSetBuilder::new();
+        for p in patterns {
+            let glob = Glob::new(p).map_err(|e| format!("--glob {p}: {e}"))?;
+            b.add(glob);
+        }
+        let set = b.build().map_err(|e| format!("--glob: {e}"))?;
+        Ok(Filter { set: Some(set) })
+    }
+
+    /// Does `rel` (relative, `/`-separated) pass?
+    pub fn matches(&self, rel: &str) -> bool {
+        match &self.set {
+            None => true,
+            Some(set) => {
+                let name = rel.rsplit('/').next().unwrap_or(rel);
+                set.is_match(rel) || set.is_match(name)
+            }
+        }
+    }
+}
+
+/// `path` relative to `root`, `/`-separated whatever the platform.
+fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.join("/")
+}
+
+/// Walk `root` recursively and take every file the filter passes whose content says SAZ or
+/// HAR ([`sniff`]). Symbolic links to files are followed; links to folders are not (no cycles).
+pub fn walk(root: &Path, filter: &Filter) -> Result<Walked, String> {
+    let meta = std::fs::metadata(root).map_err(|e| format!("{}: {e}", root.display()))?;
+    if !meta.is_dir() {
+        return Err(format!("{}: is not a folder", root.display()));
+    }
+    let mut walked = Walked::default();
+    for entry in walkdir::WalkDir::new(root).min_depth(1) {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e.path().unwrap_or(root).to_path_buf();
+                let rel = relative(root, &path);
+                let message = e
+                    .io_error()
+                    .map_or_else(|| e.to_string(), |io| format!("cannot read: {io}"));
+                walked.unreadable.push(Item {
+                    path,
+                    rel,
+                    outcome: Outcome::Failed(message),
+                });
+                continue;
+            }
+        };
+        let ft = entry.file_type();
+        let is_file = ft.is_file()
+            || (ft.is_symlink() && std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file()));
+        if !is_file {
+            continue;
+        }
+        let rel = relative(root, entry.path());
+        if !filter.matches(&rel) {
+            continue;
+        }
+        match sniff(entry.path()) {
+            Ok(format) => walked.captures.push(Candidate {
+                path: entry.path().to_path_buf(),
+                rel,
+                format,
+            }),
+            Err(CaptureErrorKind::Empty) | Err(CaptureErrorKind::UnknownFormat(_)) => {
+                walked.skipped += 1;
+            }
+            Err(kind) => walked.unreadable.push(Item {
+                path: entry.path().to_path_buf(),
+                rel,
+                outcome: Outcome::Failed(kind.to_string()),
+            }),
+        }
+    }
+    walked.captures.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(walked)
+}
+
+/// How far into a JSON file the HAR root key `"log"` is looked for.
+const SNIFF_BYTES: u64 = 4096;
+
+/// The format of the file at `path` by its content, as `capture::detect` says, and for plain
+/// JSON only when its first bytes hold HAR's root key `"log"`: a folder of tickets also holds
+/// JSON that is not a capture (exported flow lists, notes), which batch skips rather than
+/// reporting as unreadable HARs.
+pub fn sniff(path: &Path) -> Result<Format, CaptureErrorKind> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(SNIFF_BYTES as usize);
+    std::fs::File::open(path)?
+        .take(SNIFF_BYTES)
+        .read_to_end(&mut head)?;
+    let format = detect::detect_bytes(&head)?;
+    let compressed = head.starts_with(&[0x1f, 0x8b]) || detect::is_zlib_header(&head);
+    if format == Format::Har && !compressed && !looks_like_har_json(&head) {
+        return Err(CaptureErrorKind::UnknownFormat(
+            "JSON without a HAR \"log\" object".into(),
+        ));
+    }
+    Ok(format)
+}
+
+/// A JSON object whose first bytes name the `"log"` key.
+fn looks_like_har_json(head: &[u8]) -> bool {
+    let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let start = text.iter().position(|b| !b.is_ascii_whitespace());
+    matches!(start.map(|i| text[i]), Some(b'{')) && text.windows(5).any(|w| w == b"\"log\"")
+}
+
+/// Analyse one capture; every failure, a panic included, becomes `Outcome::Failed`.
+pub fn analyse_one(candidate: &Candidate, read: &ReadOptions) -> Item {
+    let outcome = match guarded(|| {
+        analysis::analyze_path(&candidate.path, read)
+            .map(|a| Report::new(&a))
+            .map_err(|e| e.kind.to_string())
+    }) {
+        Ok(report) => Outcome::Report(Box::new(report)),
+        Err(message) => Outcome::Failed(message),
+    };
+    Item {
+        path: candidate.path.clone(),
+        rel: candidate.rel.clone(),
+        outcome,
+    }
+}
+
+/// Run `work`, turning a panic into an error: one file's bug must not end the batch.
+pub fn guarded<T>(work: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    match catch_unwind(AssertUnwindSafe(work)) {
+        Ok(result) => result,
+        Err(payload) => Err(format!(
+            "internal error: the analysis panicked: {}",
+            panic_message(payload.as_ref())
+        )),
+    }
+}
+
+/// The text of a panic payload.
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(no message)".to_string()
+    }
+}
+
+/// Run `work` on every candidate on a pool of `jobs` threads (0: all cores), keeping order.
+/// `work` may itself use rayon: it runs inside `pool.install`, so nested parallel iterators
+/// share the same pool rather than the global one. A panic in `work` is caught per item.
+pub fn par_map<T, F>(
+    candidates: &[Candidate],
+    jobs: usize,
+    work: F,
+    progress: &(dyn Fn() + Sync),
+) -> Result<Vec<T>, String>
+where
+    T: Send,
+    F: Fn(&Candidate) -> T + Sync + Send,
+{
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .thread_name(|i| format!("traceadal-batch-{i}"))
+        .build()
+        .map_err(|e| format!("cannot start the worker threads: {e}"))?;
+    Ok(pool.install(|| {
+        candidates
+            .par_iter()
+            .map(|c| {
+                let out = work(c);
+                progress();
+                out
+            })
+            .collect()
+    }))
+}
+
+/// Walk `root` and analyse every capture found. `on_found` is told how many there are before
+/// the work starts, `progress` is called once per capture done (from any worker thread).
+pub fn run(
+    root: &Path,
+    options: &BatchOptions,
+    on_found: &dyn Fn(usize),
+    progress: &(dyn Fn() + Sync),
+) -> Result<BatchResult, String> {
+    let filter = Filter::new(&options.globs)?;
+    let walked = walk(root, &filter)?;
+    on_found(walked.captures.len());
+    let mut items = par_map(
+        &walked.captures,
+        options.jobs.unwrap_or(0),
+        |c| analyse_one(c, &options.read),
+        progress,
+    )?;
+    items.extend(walked.unreadable);
+    items.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(BatchResult {
+        items,
+        skipped: walked.skipped,
+    })
+}
+
+/// The union of missing SPNs per tenant over every report: `(tenant label, SPNs)`, one entry
+/// per tenant, each SPN once, sorted; the unknown tenant last.
+pub fn spns_per_tenant(result: &BatchResult) -> Vec<(String, Vec<String>)> {
+    result
+        .fix_plan()
+        .tenants
+        .into_iter()
+        .filter(|t| !t.spns.is_empty())
+        .map(|t| {
+            let label = match (t.tenant, t.tenant_name) {
+                (Some(id), Some(name)) => format!("{name} ({id})"),
+                (Some(id), None) => id,
+                (None, Some(name)) => name,
+                (None, None) => "(tenant not named in the captures)".to_string(),
+            };
+            (label, t.spns)
+        })
+        .collect()
+}
+
+/// The distinct AADSTS codes of a report, ascending.
+pub fn aadsts_codes(report: &Report) -> Vec<u32> {
+    let mut codes: Vec<u32> = report.aadsts.iter().map(|a| a.code).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    codes
+}
+
+/// The text for an item's error column: the capture error, or how many sessions of a
+/// readable capture could not be read.
+pub fn error_text(item: &Item) -> String {
+    match &item.outcome {
+        Outcome::Failed(e) => e.clone(),
+        Outcome::Report(r) if !r.capture.errors.is_empty() => {
+            format!("{} session problem(s)", r.capture.errors.len())
+        }
+        Outcome::Report(_) => String::new(),
+    }
+}
+
+/// One CSV field, quoted as RFC 4180 says when it holds a comma, a quote, CR or LF (quotes
+/// doubled inside), and when it starts or ends with a space, which spreadsheets would trim.
+pub fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\r', '\n']) || value.starts_with(' ') || value.ends_with(' ') {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_string()
+    }
+}
+
+/// The CSV columns.
+pub const CSV_HEADER: [&str; 9] = [
+    "path",
+    "format",
+    "sessions",
+    "status",
+    "aadsts",
+    "missing_spns",
+    "tenants",
+    "findings",
+    "error",
+];
+
+/// The whole CSV document: a header line and one row per item, CRLF line ends (RFC 4180).
+pub fn csv(result: &BatchResult) -> String {
+    let mut s = String::new();
+    push_row(&mut s, CSV_HEADER.iter().map(|h| h.to_string()));
+    for item in &result.items {
+        let row: Vec<String> = match item.report() {
+            Some(r) => {
+                let mut tenants: Vec<String> = r
+                    .spn_details
+                    .iter()
+                    .filter_map(|d| d.tenant.as_deref().map(str::to_ascii_lowercase))
+                    .collect();
+                tenants.sort();
+                tenants.dedup();
+                vec![
+                    item.rel.clone(),
+                    r.capture.format.to_string(),
+                    r.capture.sessions.to_string(),
+                    r.verdict.status.to_string(),
+                    join(aadsts_codes(r), " "),
+                    r.missing_spns.join(" "),
+                    tenants.join(" "),
+                    r.findings.len().to_string(),
+                    error_text(item),
+                ]
+            }
+            None => vec![
+                item.rel.clone(),
+                String::new(),
+                String::new(),
+                "unreadable".to_string(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                error_text(item),
+            ],
+        };
+        push_row(&mut s, row.into_iter());
+    }
+    s
+}
+
+fn push_row(s: &mut String, fields: impl Iterator<Item = String>) {
+    let fields: Vec<String> = fields.map(|f| csv_field(&f)).collect();
+    let _ = write!(s, "{}\r\n", fields.join(","));
+}
+
+fn join<T: ToString>(values: impl IntoIterator<Item = T>, sep: &str) -> String {
+    values
+        .into_iter()
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
+/// The ndjson line of a file that could not be read: the report schema's `capture.path` and
+/// an `error`, nothing else, in that order.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ErrorLine {
+    pub schema: &'static str,
+    pub capture: ErrorCapture,
+    pub error: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ErrorCapture {
+    pub path: String,
+}
+
+pub fn error_line(item: &Item) -> ErrorLine {
+    ErrorLine {
+        schema: crate::report::SCHEMA,
+        capture: ErrorCapture {
+            path: item.path.display().to_string(),
+        },
+        error: item.error().unwrap_or_default().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

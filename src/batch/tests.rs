@@ -1,0 +1,442 @@
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::*;
+use crate::analysis::Analysis;
+use crate::rules::{Finding, Severity};
+
+fn write(root: &Path, rel: &str, bytes: &[u8]) {
+    let path = root.join(rel);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// A folder with captures by content under misleading names, and files to skip.
+fn folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "ticket-2/outlook.saz", b"PK\x03\x04 not really a zip");
+    write(root, "ticket-1/renamed.zip", b"PK\x03\x04 not really a zip");
+    write(root, "ticket-1/browser.txt", b"\xef\xbb\xbf {\"log\": ");
+    write(root, "ticket-1/mail-gateway.har.gz", &[0x1f, 0x8b, 8, 0, 0]);
+    write(
+        root,
+        "ticket-1/notes.txt",
+        b"user says Outlook keeps prompting",
+    );
+    write(root, "ticket-3/empty.har", b"");
+    write(root, "ticket-3/screenshot.png", b"\x89PNG\r\n\x1a\n");
+    write(root, "top.har", b"{\"log\":{\"entries\":[]}}");
+    write(
+        root,
+        "ticket-3/mitmproxy-flows.json",
+        b"[{\"id\": \"x\", \"type\": \"http\"}]",
+    );
+    write(
+        root,
+        "ticket-3/settings.json",
+        b"{\"headers\": [], \"note\": \"no log here\"}",
+    );
+    dir
+}
+
+#[test]
+fn walk_takes_captures_by_content_sorted_and_counts_the_rest() {
+    let dir = folder();
+    let w = walk(dir.path(), &Filter::new(&[]).unwrap()).unwrap();
+    let rels: Vec<&str> = w.captures.iter().map(|c| c.rel.as_str()).collect();
+    assert_eq!(
+        rels,
+        vec![
+            "ticket-1/browser.txt",
+            "ticket-1/mail-gateway.har.gz",
+            "ticket-1/renamed.zip",
+            "ticket-2/outlook.saz",
+            "top.har",
+        ]
+    );
+    let formats: Vec<Format> = w.captures.iter().map(|c| c.format).collect();
+    assert_eq!(
+        formats,
+        vec![
+            Format::Har,
+            Format::Har,
+            Format::Saz,
+            Format::Saz,
+            Format::Har
+        ]
+    );
+    // notes.txt, empty.har, screenshot.png, two JSON files that are not HARs
+    assert_eq!(w.skipped, 5);
+    assert!(w.unreadable.is_empty());
+    assert!(w.captures.iter().all(|c| c.path.starts_with(dir.path())));
+}
+
+#[test]
+fn walk_refuses_a_file_or_a_missing_folder_naming_it() {
+    let dir = folder();
+    let file = dir.path().join("top.har");
+    let e = walk(&file, &Filter::new(&[]).unwrap()).unwrap_err();
+    assert!(e.contains("top.har") && e.contains("not a folder"), "{e}");
+    let missing = dir.path().join("nope");
+    let e = walk(&missing, &Filter::new(&[]).unwrap()).unwrap_err();
+    assert!(e.contains("nope"), "{e}");
+}
+
+#[test]
+fn json_is_a_har_only_with_a_log_object() {
+    assert!(looks_like_har_json(b"\xef\xbb\xbf\n  {\n  \"log\": {"));
+    assert!(looks_like_har_json(b"{\"log\":{}}"));
+    assert!(!looks_like_har_json(b"[{\"log\": 1}]"));
+    assert!(!looks_like_har_json(b"{\"headers\": []}"));
+}
+
+#[test]
+fn glob_matches_relative_path_or_file_name() {
+    let f = Filter::new(&["*.saz".to_string()]).unwrap();
+    assert!(f.matches("a.saz"));
+    assert!(f.matches("deep/er/a.saz"));
+    assert!(!f.matches("a.har"));
+    let f = Filter::new(&["ticket-1/**".to_string(), "outlook*".to_string()]).unwrap();
+    assert!(f.matches("ticket-1/x/y.har"));
+    assert!(f.matches("ticket-9/outlook.saz"));
+    assert!(!f.matches("ticket-2/browser.har"));
+    assert!(Filter::new(&[]).unwrap().matches("anything"));
+    let e = Filter::new(&["a[".to_string()]).unwrap_err();
+    assert!(e.starts_with("--glob a["), "{e}");
+}
+
+#[test]
+fn glob_narrows_the_walk_and_filtered_files_are_not_counted_as_skipped() {
+    let dir = folder();
+    let w = walk(
+        dir.path(),
+        &Filter::new(&["ticket-1/*".to_string()]).unwrap(),
+    )
+    .unwrap();
+    let rels: Vec<&str> = w.captures.iter().map(|c| c.rel.as_str()).collect();
+    assert_eq!(
+        rels,
+        vec![
+            "ticket-1/browser.txt",
+            "ticket-1/mail-gateway.har.gz",
+            "ticket-1/renamed.zip"
+        ]
+    );
+    assert_eq!(w.skipped, 1, "only ticket-1/notes.txt");
+}
+
+#[test]
+fn exit_status_aggregates_with_unreadable_winning() {
+    use Status::*;
+    assert_eq!(aggregate([]), Clean);
+    assert_eq!(aggregate([Clean, Clean]), Clean);
+    assert_eq!(aggregate([Clean, Findings, Clean]), Findings);
+    assert_eq!(aggregate([Findings, Unreadable, Clean]), Unreadable);
+    assert_eq!(aggregate([Unreadable, Findings]), Unreadable);
+    assert_eq!(Clean.exit_code(), 0);
+    assert_eq!(Findings.exit_code(), 1);
+    assert_eq!(Unreadable.exit_code(), 2);
+}
+
+#[test]
+fn csv_fields_follow_rfc_4180() {
+    assert_eq!(csv_field("plain"), "plain");
+    assert_eq!(csv_field(""), "");
+    assert_eq!(csv_field("a,b"), "\"a,b\"");
+    assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+    assert_eq!(csv_field("cr\rhere"), "\"cr\rhere\"");
+    assert_eq!(csv_field(" padded"), "\" padded\"");
+}
+
+#[test]
+fn guarded_turns_a_panic_into_that_items_error() {
+    let r: Result<(), String> = guarded(|| panic!("boom in session 7"));
+    let e = r.unwrap_err();
+    assert!(
+        e.contains("panicked") && e.contains("boom in session 7"),
+        "{e}"
+    );
+    let r: Result<u8, String> = guarded(|| Err("plain".into()));
+    assert_eq!(r, Err("plain".to_string()));
+    let owned = format!("owned {}", 1);
+    let r: Result<(), String> = guarded(move || std::panic::panic_any(owned));
+    assert!(r.unwrap_err().ends_with("owned 1"));
+}
+
+fn candidates(n: usize) -> Vec<Candidate> {
+    (0..n)
+        .map(|i| Candidate {
+            path: PathBuf::from(format!("/q/{i:03}.saz")),
+            rel: format!("{i:03}.saz"),
+            format: Format::Saz,
+        })
+        .collect()
+}
+
+#[test]
+fn par_map_keeps_order_uses_its_own_pool_for_nested_work_and_reports_progress() {
+    let done = AtomicUsize::new(0);
+    let out = par_map(
+        &candidates(40),
+        2,
+        |c| {
+            // What `Capture::map_sessions` does inside: a nested parallel iterator.
+            let nested: u64 = (0..1000u64).into_par_iter().sum();
+            (c.rel.clone(), nested, rayon::current_num_threads())
+        },
+        &|| {
+            done.fetch_add(1, Ordering::Relaxed);
+        },
+    )
+    .unwrap();
+    assert_eq!(done.load(Ordering::Relaxed), 40);
+    let rels: Vec<&str> = out.iter().map(|(r, _, _)| r.as_str()).collect();
+    let mut sorted = rels.clone();
+    sorted.sort_unstable();
+    assert_eq!(rels, sorted);
+    assert!(out
+        .iter()
+        .all(|(_, sum, threads)| *sum == 499_500 && *threads == 2));
+}
+
+#[test]
+fn one_panicking_file_does_not_stop_the_others() {
+    let out = par_map(
+        &candidates(9),
+        2,
+        |c| {
+            guarded(|| {
+                if c.rel == "004.saz" {
+                    panic!("bad file");
+                }
+                Ok(c.rel.clone())
+            })
+        },
+        &|| {},
+    )
+    .unwrap();
+    assert_eq!(out.len(), 9);
+    assert_eq!(out.iter().filter(|r| r.is_err()).count(), 1);
+    assert!(out[4].as_ref().unwrap_err().contains("bad file"));
+}
+
+#[test]
+fn a_batch_of_unreadable_files_reports_each_against_its_path() {
+    // Bogus zips and a truncated gzip: unreadable with the stub readers and the real ones.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "b/broken.saz", b"PK\x03\x04 not really a zip");
+    write(dir.path(), "a/broken.har.gz", &[0x1f, 0x8b, 8, 0, 0]);
+    write(dir.path(), "a/readme.md", b"# queue");
+    let found = AtomicUsize::new(0);
+    let progressed = AtomicUsize::new(0);
+    let result = run(
+        dir.path(),
+        &BatchOptions {
+            jobs: Some(2),
+            ..BatchOptions::default()
+        },
+        &|n| found.store(n, Ordering::Relaxed),
+        &|| {
+            progressed.fetch_add(1, Ordering::Relaxed);
+        },
+    )
+    .unwrap();
+    assert_eq!(found.load(Ordering::Relaxed), 2);
+    assert_eq!(progressed.load(Ordering::Relaxed), 2);
+    assert_eq!(result.skipped, 1);
+    let rels: Vec<&str> = result.items.iter().map(|i| i.rel.as_str()).collect();
+    assert_eq!(rels, vec!["a/broken.har.gz", "b/broken.saz"]);
+    assert!(result.items.iter().all(|i| i.error().is_some()));
+    assert_eq!(result.status(), Status::Unreadable);
+    assert_eq!(result.status().exit_code(), 2);
+    assert!(result.summary().contains("2 unreadable"));
+    let line = serde_json::to_value(error_line(&result.items[1])).unwrap();
+    let text = serde_json::to_string(&error_line(&result.items[1])).unwrap();
+    assert!(
+        text.starts_with("{\"schema\":\"traceadal.report/1\",\"capture\":{\"path\":"),
+        "{text}"
+    );
+    assert_eq!(line["schema"], "traceadal.report/1");
+    assert!(line["capture"]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("broken.saz"));
+    assert!(!line["error"].as_str().unwrap().is_empty());
+}
+
+fn report(path: &str, spns: &[(&str, Option<&str>)], error: bool) -> Report {
+    let analysis = Analysis {
+        path: PathBuf::from(path),
+        format: Format::Saz,
+        sessions: Vec::new(),
+        errors: Vec::new(),
+        events: Vec::new(),
+        flows: Vec::new(),
+        findings: if error {
+            vec![Finding {
+                id: "spn-missing".into(),
+                severity: Severity::Error,
+                title: "SPN missing".into(),
+                sessions: vec![3],
+                evidence: "AADSTS500011".into(),
+                fix: "add it".into(),
+            }]
+        } else {
+            Vec::new()
+        },
+    };
+    let mut r = Report::new(&analysis);
+    r.spn_details = spns
+        .iter()
+        .map(|(spn, tenant)| SpnDetail {
+            spn: spn.to_string(),
+            resources: vec![spn.to_string()],
+            tenant: tenant.map(str::to_string),
+            tenant_name: None,
+            aadsts: vec![500011],
+            sessions: vec![3],
+        })
+        .collect();
+    r.missing_spns = spns.iter().map(|(s, _)| s.to_string()).collect();
+    r
+}
+
+fn item(rel: &str, outcome: Outcome) -> Item {
+    Item {
+        path: PathBuf::from("/q").join(rel),
+        rel: rel.to_string(),
+        outcome,
+    }
+}
+
+fn queue() -> BatchResult {
+    BatchResult {
+        items: vec![
+            item(
+                "a.saz",
+                Outcome::Report(Box::new(report(
+                    "/q/a.saz",
+                    &[
+                        ("https://autodiscover.contoso.com/", Some("contoso.com")),
+                        ("https://mail.contoso.com/", Some("contoso.com")),
+                    ],
+                    true,
+                ))),
+            ),
+            item(
+                "b.har",
+                Outcome::Report(Box::new(report(
+                    "/q/b.har",
+                    &[
+                        ("https://autodiscover.contoso.com/", Some("CONTOSO.com")),
+                        ("https://autodiscover.fabrikam.com/", Some("fabrikam.com")),
+                        ("https://owa.example.org/", None),
+                    ],
+                    true,
+                ))),
+            ),
+            item(
+                "c, \"odd\".saz",
+                Outcome::Report(Box::new(report("/q/c.saz", &[], false))),
+            ),
+            item("d.saz", Outcome::Failed("damaged SAZ archive: x".into())),
+        ],
+        skipped: 4,
+    }
+}
+
+#[test]
+fn spns_are_unioned_and_deduplicated_per_tenant() {
+    let q = queue();
+    let per = spns_per_tenant(&q);
+    assert_eq!(
+        per,
+        vec![
+            (
+                "contoso.com".to_string(),
+                vec![
+                    "https://autodiscover.contoso.com/".to_string(),
+                    "https://mail.contoso.com/".to_string()
+                ]
+            ),
+            (
+                "fabrikam.com".to_string(),
+                vec!["https://autodiscover.fabrikam.com/".to_string()]
+            ),
+            (
+                "(tenant not named in the captures)".to_string(),
+                vec!["https://owa.example.org/".to_string()]
+            ),
+        ]
+    );
+    let plan = q.fix_plan();
+    assert_eq!(plan.sources, vec!["/q/a.saz", "/q/b.har"]);
+    let script = powershell::script(&plan);
+    assert_eq!(script.matches("Connect-MgGraph -TenantId").count(), 2);
+    assert_eq!(
+        script
+            .matches("    'https://autodiscover.contoso.com/'\n")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn queue_status_summary_and_csv() {
+    let q = queue();
+    assert_eq!(q.status(), Status::Unreadable);
+    assert_eq!(q.count(Status::Findings), 2);
+    assert_eq!(q.count(Status::Clean), 1);
+    assert_eq!(
+        q.summary(),
+        "4 capture(s): 1 clean, 2 with error findings, 1 unreadable; 4 other file(s) skipped"
+    );
+    let csv = csv(&q);
+    let lines: Vec<&str> = csv.split("\r\n").collect();
+    assert_eq!(
+        lines.len(),
+        6,
+        "header, 4 rows, and the empty tail: {csv:?}"
+    );
+    assert_eq!(lines[0], CSV_HEADER.join(","));
+    assert_eq!(
+        lines[1],
+        "a.saz,saz,0,error,,https://autodiscover.contoso.com/ https://mail.contoso.com/,contoso.com,1,"
+    );
+    assert!(
+        lines[2].contains(",contoso.com fabrikam.com,"),
+        "{}",
+        lines[2]
+    );
+    assert!(lines[3].starts_with("\"c, \"\"odd\"\".saz\",saz,0,ok,"));
+    assert_eq!(lines[4], "d.saz,,,unreadable,,,,,damaged SAZ archive: x");
+    assert_eq!(lines[5], "");
+    // Without the CSV rows' own quoting, every row has the header's column count.
+    for l in &lines[1..5] {
+        assert_eq!(fields(l).len(), CSV_HEADER.len(), "{l}");
+    }
+}
+
+/// A small RFC 4180 reader, to check the writer round-trips.
+fn fields(line: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', false) => quoted = true,
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                out.last_mut().unwrap().push('"');
+            }
+            ('"', true) => quoted = false,
+            (',', false) => out.push(String::new()),
+            (c, _) => out.last_mut().unwrap().push(c),
+        }
+    }
+    out
+}
