@@ -251,7 +251,7 @@ fn parse_bool(v: &str) -> Option<bool> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::capture::{Body, Headers, Request, Response};
 
