@@ -98,7 +98,7 @@ fn finding(cx: &Context, code: &str, items: &[&Seen], sessions: Vec<u64>) -> Fin
         }
     }
     let mut evidence = format!(
-        "x-ms-diagnostics {shown} on {} response(s), first session {}: {} -> {}.",
+        "x-ms-diagnostics {shown} on {} response(s), first session {}: {} -> {}. Meaning: {meaning}.",
         sessions.len(),
         first.session,
         cx.describe(first.session),
@@ -123,10 +123,27 @@ fn finding(cx: &Context, code: &str, items: &[&Seen], sessions: Vec<u64>) -> Fin
     Finding {
         id: "exchange-oauth-error".into(),
         severity,
-        title: format!("Exchange rejected OAuth: x-ms-diagnostics {shown}: {meaning}"),
+        title: format!(
+            "Exchange refused OAuth: x-ms-diagnostics {shown} ({})",
+            label(number)
+        ),
         sessions: sorted(sessions),
         evidence,
         fix: fix(number, first.url),
+    }
+}
+
+/// A few words for the title.
+fn label(code: Option<u32>) -> &'static str {
+    match code {
+        Some(2000000) => "invalid signature",
+        Some(2000001) => "invalid token",
+        Some(2000003) => "invalid resource: audience does not match the URL",
+        Some(2000004) => "invalid tenant",
+        Some(2000005) => "invalid user",
+        Some(2000008) => "undocumented code",
+        Some(4000000) => "OAuth not available",
+        _ => "unknown code",
     }
 }
 
@@ -275,7 +292,7 @@ mod tests {
             .iter()
             .map(|x| {
                 (
-                    x.title.split(':').nth(1).unwrap_or("").trim(),
+                    x.evidence.split(" on ").next().unwrap_or(""),
                     x.severity,
                     x.sessions.clone(),
                 )
@@ -319,5 +336,23 @@ mod tests {
         );
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Warning);
+    }
+}
+
+#[cfg(test)]
+mod report_tests {
+    use super::super::testkit::{markdown, HMA, S};
+
+    #[test]
+    fn the_report_shows_claims_and_no_token() {
+        let md = markdown(vec![S::new(8, "POST", "https://mail.contoso.com/EWS/Exchange.asmx", 401)
+            .bearer(r#"{"aud":"https://autodiscover.contoso.com","upn":"user@contoso.com","exp":1795000000}"#)
+            .offers(&[HMA, "NTLM", "Basic realm=\"mail.contoso.com\""])
+            .diag(r#"2000003;reason="The audience claim value is invalid.";error_category="invalid_resource""#)]);
+        assert!(md.contains("`exchange-oauth-error`"), "{md}");
+        assert!(md.contains("`legacy-auth-exposed`"), "{md}");
+        assert!(md.contains("aud=https://autodiscover.contoso.com"), "{md}");
+        assert!(!md.contains("U0lHTkFUVVJF") && !md.contains("eyJ"), "{md}");
+        assert!(md.contains("**Verdict: ERROR**"), "{md}");
     }
 }

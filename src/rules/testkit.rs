@@ -143,3 +143,23 @@ pub fn assert_no_token(findings: &[Finding]) {
     assert!(!json.contains("U0lHTkFUVVJF"), "{json}");
     assert!(!json.contains("eyJ"), "{json}");
 }
+
+/// The markdown report of these sessions, through the redaction layer, as `analyze` prints it.
+pub fn markdown(sessions: Vec<S>) -> String {
+    let b = build(sessions);
+    let findings = super::run_all(&b.cx());
+    let analysis = crate::analysis::Analysis {
+        path: "hand-built.saz".into(),
+        format: crate::capture::Format::Saz,
+        sessions: b.sessions,
+        errors: Vec::new(),
+        events: b.events,
+        flows: b.flows,
+        findings,
+    };
+    let report = crate::report::Report::new(&analysis);
+    let mut out = Vec::new();
+    let _ = crate::report::markdown::write(&mut out, &report);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    crate::redact::Redactor::new(false).text(&text).into_owned()
+}
