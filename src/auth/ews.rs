@@ -1,9 +1,17 @@
-//! EWS `GetDelegate` (Teams' delegate scheduling check).
-//! TODO(rules helper): implement.
+//! EWS SOAP calls: which operation a request to `/EWS/Exchange.asmx` made and how it was
+//! answered ([`EwsCall`]), and, for `GetDelegate` (Teams' delegate scheduling check), the
+//! owner, the delegates and their calendar permissions ([`DelegateCheck`]).
+//!
+//! Bodies are decoded only for EWS paths. The XML is read by `xml::Tree` (quick-xml, capped,
+//! no entity expansion): a hostile or truncated body yields less, never a panic.
 
 use serde::Serialize;
 
+use super::xml::Tree;
 use crate::capture::{DecodeLimits, Session};
+
+/// The EWS messages namespace: `GetDelegate` must be in it.
+pub const MESSAGES_NS: &str = "http://schemas.microsoft.com/exchange/services/2006/messages";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DelegateUser {
@@ -24,12 +32,418 @@ pub struct DelegateCheck {
     pub owner: Option<String>,
     pub include_permissions: bool,
     pub delegates: Vec<DelegateUser>,
-    /// `ResponseCode`s other than `NoError` (`ErrorDelegateMissingConfiguration`, ...).
+    /// A `GetDelegateResponse` was read from the answer.
+    pub answered: bool,
+    /// The top-level `ResponseClass` (`Success`, `Warning`, `Error`).
+    pub response_class: Option<String>,
+    /// `ResponseCode`s other than `NoError` (`ErrorDelegateMissingConfiguration`, ...),
+    /// top-level and per delegate, in document order, without duplicates.
     pub response_codes: Vec<String>,
+    /// `MessageText`s that came with them.
+    pub message_texts: Vec<String>,
     pub deliver_meeting_requests: Option<String>,
+    /// A SOAP fault's `faultstring`, when the answer was one.
+    pub fault: Option<String>,
 }
 
+/// One request to EWS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EwsCall {
+    pub session: u64,
+    pub url: String,
+    /// The first element of the SOAP body (`GetUserAvailabilityRequest`, `GetDelegate`, ...),
+    /// when the request body was readable.
+    pub operation: Option<String>,
+    pub status: Option<u16>,
+    /// The caller's `User-Agent` (Exchange Online sends `Exchange/15.20...`).
+    pub user_agent: Option<String>,
+    pub process: Option<String>,
+}
+
+impl EwsCall {
+    /// A free/busy (availability) request.
+    pub fn is_availability(&self) -> bool {
+        self.operation
+            .as_deref()
+            .is_some_and(|o| o.eq_ignore_ascii_case("GetUserAvailabilityRequest"))
+    }
+}
+
+/// Whether `url` is the EWS endpoint (`/EWS/Exchange.asmx`, any case, query ignored).
+pub fn is_ews_url(url: &str) -> bool {
+    let path = url
+        .split_once("://")
+        .map_or(url, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    path.to_ascii_lowercase()
+        .trim_end_matches('/')
+        .ends_with("/ews/exchange.asmx")
+}
+
+/// The EWS events of one session: the call, and the delegate check when it was `GetDelegate`.
+pub fn ews_events(
+    session: &Session,
+    limits: &DecodeLimits,
+) -> (Option<EwsCall>, Option<DelegateCheck>) {
+    if !is_ews_url(&session.request.url) {
+        return (None, None);
+    }
+    let request = xml_of(session.request.decoded_body(limits).ok());
+    let response = session
+        .response
+        .as_ref()
+        .filter(|r| !r.body.is_empty())
+        .and_then(|r| xml_of(r.decoded_body(limits).ok()));
+    let call = EwsCall {
+        session: session.id,
+        url: session.request.url.clone(),
+        operation: request.as_ref().and_then(operation),
+        status: session.status(),
+        user_agent: session
+            .request
+            .headers
+            .get("user-agent")
+            .map(|s| s.chars().take(200).collect()),
+        process: session.process.clone(),
+    };
+    let delegate = delegate_of(session, request.as_ref(), response.as_ref());
+    (Some(call), delegate)
+}
+
+/// The `GetDelegate` check of a session, if it made one.
 pub fn delegate_check(session: &Session, limits: &DecodeLimits) -> Option<DelegateCheck> {
-    let _ = (session, limits);
-    None
+    ews_events(session, limits).1
+}
+
+fn xml_of(body: Option<Vec<u8>>) -> Option<Tree> {
+    let body = body.filter(|b| !b.is_empty())?;
+    let text = String::from_utf8_lossy(&body);
+    Some(Tree::parse(text.trim_start_matches('\u{feff}')))
+}
+
+/// The first element inside the SOAP `Body`, else the document element.
+fn operation(tree: &Tree) -> Option<String> {
+    let root = tree.root();
+    let body = tree.descendant(root, "Body");
+    let first = match body {
+        Some(b) => tree.node(b)?.children.first().copied(),
+        None => tree.node(root)?.children.first().copied(),
+    }?;
+    let name = &tree.node(first)?.name;
+    (!name.is_empty()).then(|| name.chars().take(100).collect())
+}
+
+fn delegate_of(
+    session: &Session,
+    request: Option<&Tree>,
+    response: Option<&Tree>,
+) -> Option<DelegateCheck> {
+    let asked = request.and_then(|t| {
+        t.descendants(t.root(), "GetDelegate")
+            .into_iter()
+            .find(|&i| t.node(i).and_then(|n| n.ns.as_deref()) == Some(MESSAGES_NS))
+            .map(|i| (t, i))
+    });
+    let answer = response.and_then(|t| {
+        t.descendant(t.root(), "GetDelegateResponse")
+            .map(|i| (t, i))
+    });
+    if asked.is_none() && answer.is_none() {
+        return None;
+    }
+    let mut check = DelegateCheck {
+        session: session.id,
+        url: session.request.url.clone(),
+        status: session.status(),
+        owner: None,
+        include_permissions: false,
+        delegates: Vec::new(),
+        answered: answer.is_some(),
+        response_class: None,
+        response_codes: Vec::new(),
+        message_texts: Vec::new(),
+        deliver_meeting_requests: None,
+        fault: None,
+    };
+    if let Some((t, req)) = asked {
+        check.include_permissions = t
+            .attr(req, "IncludePermissions")
+            .is_some_and(|v| parse_bool(v) == Some(true));
+        check.owner = t
+            .child(req, "Mailbox")
+            .and_then(|m| t.text_at(m, &["EmailAddress"]));
+    }
+    if let Some((t, resp)) = answer {
+        read_answer(t, resp, &mut check);
+    }
+    if let Some(t) = response {
+        read_fault(t, &mut check);
+    }
+    Some(check)
+}
+
+fn read_answer(t: &Tree, resp: usize, check: &mut DelegateCheck) {
+    check.response_class = t.attr(resp, "ResponseClass").map(str::to_string);
+    note_code(t, resp, check);
+    for msg in t.descendants(resp, "DelegateUserResponseMessageType") {
+        note_code(t, msg, check);
+        for user in t.children(msg, "DelegateUser") {
+            check.delegates.push(DelegateUser {
+                smtp: t.text_at(user, &["UserId", "PrimarySmtpAddress"]),
+                display_name: t.text_at(user, &["UserId", "DisplayName"]),
+                calendar_permission: t.text_at(
+                    user,
+                    &["DelegatePermissions", "CalendarFolderPermissionLevel"],
+                ),
+                receive_copies_of_meeting_messages: t
+                    .text_at(user, &["ReceiveCopiesOfMeetingMessages"])
+                    .and_then(|v| parse_bool(&v)),
+                view_private_items: t
+                    .text_at(user, &["ViewPrivateItems"])
+                    .and_then(|v| parse_bool(&v)),
+            });
+        }
+    }
+    check.deliver_meeting_requests = t.text_at(resp, &["DeliverMeetingRequests"]);
+}
+
+/// Record the `ResponseCode` and `MessageText` directly under `idx`, when not `NoError`.
+fn note_code(t: &Tree, idx: usize, check: &mut DelegateCheck) {
+    let Some(code) = t.text_at(idx, &["ResponseCode"]) else {
+        return;
+    };
+    if code.eq_ignore_ascii_case("NoError") {
+        return;
+    }
+    if !check.response_codes.contains(&code) {
+        check.response_codes.push(code);
+    }
+    if let Some(text) = t.text_at(idx, &["MessageText"]) {
+        if !check.message_texts.contains(&text) {
+            check.message_texts.push(text);
+        }
+    }
+}
+
+fn read_fault(t: &Tree, check: &mut DelegateCheck) {
+    let Some(fault) = t.descendant(t.root(), "Fault") else {
+        return;
+    };
+    check.fault = t
+        .text_at(fault, &["faultstring"])
+        .or_else(|| t.text_at(fault, &["Reason", "Text"]))
+        .or_else(|| Some("SOAP fault".to_string()));
+    for code in t.descendants(fault, "ResponseCode") {
+        if let Some(code) = t.node(code).map(|n| n.text.trim().to_string()) {
+            if !code.is_empty() && !check.response_codes.contains(&code) {
+                check.response_codes.push(code);
+            }
+        }
+    }
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::capture::{Body, Headers, Request, Response};
+
+    pub(crate) const REQ: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages">
+  <soap:Header><t:RequestServerVersion Version="Exchange2013_SP1"/></soap:Header>
+  <soap:Body>
+    <m:GetDelegate IncludePermissions="true"><m:Mailbox><t:EmailAddress>owner@contoso.com</t:EmailAddress></m:Mailbox></m:GetDelegate>
+  </soap:Body>
+</soap:Envelope>"#;
+
+    pub(crate) fn resp(users: &str, code: &str) -> String {
+        format!(
+            r#"<?xml version="1.0" encoding="utf-8"?>
+<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>
+<m:GetDelegateResponse ResponseClass="{class}" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types">
+<m:ResponseCode>{code}</m:ResponseCode>
+<m:ResponseMessages>{users}</m:ResponseMessages>
+<m:DeliverMeetingRequests>DelegatesAndSendInformationToMe</m:DeliverMeetingRequests>
+</m:GetDelegateResponse></s:Body></s:Envelope>"#,
+            class = if code == "NoError" {
+                "Success"
+            } else {
+                "Error"
+            }
+        )
+    }
+
+    pub(crate) fn user(smtp: &str, level: &str) -> String {
+        format!(
+            r#"<m:DelegateUserResponseMessageType ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode><m:DelegateUser><t:UserId><t:PrimarySmtpAddress>{smtp}</t:PrimarySmtpAddress><t:DisplayName>D &amp; Co</t:DisplayName></t:UserId><t:DelegatePermissions><t:CalendarFolderPermissionLevel>{level}</t:CalendarFolderPermissionLevel></t:DelegatePermissions><t:ReceiveCopiesOfMeetingMessages>true</t:ReceiveCopiesOfMeetingMessages><t:ViewPrivateItems>false</t:ViewPrivateItems></m:DelegateUser></m:DelegateUserResponseMessageType>"#
+        )
+    }
+
+    pub(crate) fn ews_session(id: u64, req: &str, status: u16, resp: &str) -> Session {
+        let body = |s: &str| Body {
+            raw: s.as_bytes().to_vec(),
+            wire: false,
+            truncated: false,
+        };
+        let mut h = Headers::new();
+        h.push("User-Agent", "Exchange/15.20.7452.000/Teams");
+        Session {
+            id,
+            request: Request {
+                method: "POST".into(),
+                url: "https://mail.contoso.com/ews/exchange.asmx".into(),
+                headers: h,
+                body: body(req),
+                ..Request::default()
+            },
+            response: Some(Response {
+                status,
+                body: body(resp),
+                ..Response::default()
+            }),
+            ..Session::default()
+        }
+    }
+
+    #[test]
+    fn reads_request_and_answer() {
+        let s = ews_session(
+            9,
+            REQ,
+            200,
+            &resp(
+                &format!(
+                    "{}{}",
+                    user("alice@contoso.com", "Editor"),
+                    user("bob@contoso.com", "Reviewer")
+                ),
+                "NoError",
+            ),
+        );
+        let (call, check) = ews_events(&s, &DecodeLimits::default());
+        let call = call.expect("an EWS call");
+        assert_eq!(call.operation.as_deref(), Some("GetDelegate"));
+        assert_eq!(
+            call.user_agent.as_deref(),
+            Some("Exchange/15.20.7452.000/Teams")
+        );
+        let c = check.expect("a delegate check");
+        assert_eq!(c.owner.as_deref(), Some("owner@contoso.com"));
+        assert!(c.include_permissions && c.answered);
+        assert_eq!(c.response_class.as_deref(), Some("Success"));
+        assert!(c.response_codes.is_empty());
+        assert_eq!(c.delegates.len(), 2);
+        assert_eq!(c.delegates[0].smtp.as_deref(), Some("alice@contoso.com"));
+        assert_eq!(c.delegates[0].display_name.as_deref(), Some("D & Co"));
+        assert_eq!(
+            c.delegates[1].calendar_permission.as_deref(),
+            Some("Reviewer")
+        );
+        assert_eq!(
+            c.delegates[0].receive_copies_of_meeting_messages,
+            Some(true)
+        );
+        assert_eq!(c.delegates[0].view_private_items, Some(false));
+        assert_eq!(
+            c.deliver_meeting_requests.as_deref(),
+            Some("DelegatesAndSendInformationToMe")
+        );
+    }
+
+    #[test]
+    fn prefixes_vary_and_the_namespace_decides() {
+        let default_ns = r#"<Envelope xmlns="http://schemas.xmlsoap.org/soap/envelope/"><Body><GetDelegate xmlns="http://schemas.microsoft.com/exchange/services/2006/messages" IncludePermissions="1"><Mailbox><EmailAddress xmlns="http://schemas.microsoft.com/exchange/services/2006/types"> o@contoso.com </EmailAddress></Mailbox></GetDelegate></Body></Envelope>"#;
+        let mes = REQ.replace("m:", "mes:").replace("xmlns:m=", "xmlns:mes=");
+        for req in [default_ns, mes.as_str()] {
+            let c = delegate_check(&ews_session(1, req, 401, ""), &DecodeLimits::default())
+                .expect("a delegate check");
+            assert!(c.include_permissions, "{req}");
+            assert!(c.owner.is_some_and(|o| o.ends_with("@contoso.com")));
+            assert!(!c.answered);
+            assert_eq!(c.status, Some(401));
+        }
+        // Same local name, another namespace: not EWS's GetDelegate.
+        let other = REQ.replace(MESSAGES_NS, "urn:other");
+        assert!(
+            delegate_check(&ews_session(1, &other, 200, ""), &DecodeLimits::default()).is_none()
+        );
+    }
+
+    #[test]
+    fn error_codes_and_faults() {
+        let missing = resp("", "ErrorDelegateMissingConfiguration").replace(
+            "<m:ResponseMessages>",
+            "<m:MessageText>Delegate is missing configuration.</m:MessageText><m:ResponseMessages>",
+        );
+        let c = delegate_check(
+            &ews_session(3, REQ, 200, &missing),
+            &DecodeLimits::default(),
+        )
+        .expect("check");
+        assert_eq!(c.response_codes, vec!["ErrorDelegateMissingConfiguration"]);
+        assert_eq!(c.message_texts, vec!["Delegate is missing configuration."]);
+        assert_eq!(c.response_class.as_deref(), Some("Error"));
+        let fault = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault><faultcode>a:ErrorInvalidRequest</faultcode><faultstring xml:lang="en-US">The request is invalid.</faultstring><detail><e:ResponseCode xmlns:e="http://schemas.microsoft.com/exchange/services/2006/errors">ErrorInvalidRequest</e:ResponseCode></detail></s:Fault></s:Body></s:Envelope>"#;
+        let c = delegate_check(&ews_session(4, REQ, 500, fault), &DecodeLimits::default())
+            .expect("check");
+        assert_eq!(c.fault.as_deref(), Some("The request is invalid."));
+        assert_eq!(c.response_codes, vec!["ErrorInvalidRequest"]);
+    }
+
+    #[test]
+    fn availability_and_non_ews() {
+        let req = r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><GetUserAvailabilityRequest xmlns="http://schemas.microsoft.com/exchange/services/2006/messages"/></soap:Body></soap:Envelope>"#;
+        let (call, check) = ews_events(&ews_session(5, req, 401, ""), &DecodeLimits::default());
+        assert!(call.is_some_and(|c| c.is_availability() && c.status == Some(401)));
+        assert!(check.is_none());
+        let mut s = ews_session(6, REQ, 200, "");
+        s.request.url = "https://mail.contoso.com/mapi/emsmdb/".into();
+        assert_eq!(ews_events(&s, &DecodeLimits::default()), (None, None));
+        assert!(is_ews_url("https://MAIL.contoso.com/EWS/Exchange.asmx?x=1"));
+        assert!(!is_ews_url(
+            "https://mail.contoso.com/ews/exchange.asmx.bak"
+        ));
+    }
+
+    #[test]
+    fn hostile_xml_does_not_hurt() {
+        let laughs = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><m:GetDelegate xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><m:Mailbox><EmailAddress>&lol2;x</EmailAddress></m:Mailbox></m:GetDelegate></soap:Body></soap:Envelope>"#;
+        let c = delegate_check(&ews_session(1, laughs, 200, ""), &DecodeLimits::default())
+            .expect("check");
+        assert_eq!(c.owner.as_deref(), Some("x"));
+        let deep = format!("{}{}", "<a>".repeat(10_000), "</a>".repeat(10));
+        let _ = ews_events(&ews_session(1, &deep, 200, &deep), &DecodeLimits::default());
+        for junk in [
+            "<",
+            "<a b=",
+            "<<<>>>",
+            "&#xFFFFFFFF;",
+            "<a>&#0;&unknown;</b></c>",
+            "\u{0}",
+        ] {
+            let _ = ews_events(&ews_session(1, junk, 200, junk), &DecodeLimits::default());
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn truncated_bodies_never_panic(cut in 0usize..2000) {
+            let full = resp(&user("a@contoso.com", "Editor"), "NoError");
+            let r = &full[..cut.min(full.len())];
+            let q = &REQ[..cut.min(REQ.len())];
+            let _ = ews_events(&ews_session(1, q, 200, r), &DecodeLimits::default());
+        }
+
+        #[test]
+        fn never_panics(req in ".{0,400}", resp_body in ".{0,400}") {
+            let _ = ews_events(&ews_session(1, &req, 200, &resp_body), &DecodeLimits::default());
+        }
+    }
 }

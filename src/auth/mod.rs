@@ -16,6 +16,7 @@ pub mod jwt;
 pub mod login;
 mod text;
 pub mod token_result;
+mod xml;
 
 use serde::Serialize;
 
@@ -23,7 +24,7 @@ use crate::capture::{DecodeLimits, Session};
 
 pub use challenge::{AuthScheme, BearerChallenge, Challenge};
 pub use diagnostics::ExchangeDiagnostic;
-pub use ews::DelegateCheck;
+pub use ews::{DelegateCheck, DelegateUser, EwsCall};
 pub use jwt::Claims;
 pub use login::{LoginKind, LoginRequest};
 pub use token_result::{AadError, ErrorSource, TokenOutcome, TokenResult};
@@ -52,6 +53,8 @@ pub enum Event {
     },
     /// An EWS `GetDelegate` request and what it answered.
     Delegate(DelegateCheck),
+    /// A request to EWS (`/EWS/Exchange.asmx`): its operation and status.
+    EwsCall(EwsCall),
 }
 
 impl Event {
@@ -63,6 +66,7 @@ impl Event {
             Event::Diagnostic { session, .. } => *session,
             Event::BearerPresented { session, .. } => *session,
             Event::Delegate(d) => d.session,
+            Event::EwsCall(c) => c.session,
         }
     }
 }
@@ -83,7 +87,11 @@ pub fn events_of(session: &Session, limits: &DecodeLimits) -> Vec<Event> {
     } else if let Some(diag) = diagnostics::on_response(session) {
         events.push(diag);
     }
-    if let Some(check) = ews::delegate_check(session, limits) {
+    let (call, check) = ews::ews_events(session, limits);
+    if let Some(call) = call {
+        events.push(Event::EwsCall(call));
+    }
+    if let Some(check) = check {
         events.push(Event::Delegate(check));
     }
     events
@@ -237,7 +245,10 @@ mod tests {
         );
         let events = events_of(&ews, &limits);
         assert!(
-            matches!(events.as_slice(), [Event::Diagnostic { session: 2, .. }]),
+            matches!(
+                events.as_slice(),
+                [Event::Diagnostic { session: 2, .. }, Event::EwsCall(_)]
+            ),
             "{events:?}"
         );
         assert_eq!(events[0].session(), 2);

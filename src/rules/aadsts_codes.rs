@@ -1,11 +1,18 @@
 //! `aadsts-*`: every AADSTS code other than the SPN ones, explained from the catalog, so a
 //! ticket with AADSTS50076 (MFA) or 53003 (conditional access) is not sent to the SPN fix.
+//!
+//! Severity follows the catalog's nature: `error` for failures that need a fix (53003, 50057,
+//! 50053, 50126, ...), `warning` for codes that depend on context (50079, 65001, ...), `info`
+//! for steps of a normal flow (50076 on a silent call: the client must prompt). A normal step
+//! becomes a `warning` when the flow it belongs to never ended with a token (the user never got
+//! through it). Identity families say in their title that the SPN fix does not apply.
 
 use std::collections::BTreeMap;
 
 use super::spn_missing::{aad_errors, NOT_FOUND_CODES};
 use super::{sorted, Context, Finding, Severity};
 use crate::auth::aadsts::{self, Nature};
+use crate::flows::Outcome;
 
 /// The finding id for a code: a named family where an engineer thinks of one, else the number.
 pub fn finding_id(code: u32) -> String {
@@ -59,9 +66,15 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                     severity: match info.nature {
                         Nature::Error => Severity::Error,
                         Nature::Warning => Severity::Warning,
+                        Nature::Normal if never_got_a_token(cx, &sessions) => Severity::Warning,
                         Nature::Normal => Severity::Info,
                     },
-                    title: format!("AADSTS{code} {}: {}", info.name, info.summary),
+                    title: format!(
+                        "AADSTS{code} {}: {}{}",
+                        info.name,
+                        info.summary,
+                        not_spn(code)
+                    ),
                     evidence: format!(
                         "AADSTS{code} answered {} time(s){where_}.{said}",
                         sessions.len()
@@ -72,7 +85,10 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                 None => Finding {
                     id: finding_id(code),
                     severity: Severity::Warning,
-                    title: format!("AADSTS{code}: a code traceadal does not know"),
+                    title: format!(
+                        "AADSTS{code}: a code traceadal does not know{}",
+                        not_spn(code)
+                    ),
                     evidence: format!(
                         "AADSTS{code} answered {} time(s){where_}.{said}",
                         sessions.len()
@@ -86,4 +102,108 @@ pub fn check(cx: &Context) -> Vec<Finding> {
             }
         })
         .collect()
+}
+
+/// The title's note for identity families: the ticket is not for the SPN fix.
+fn not_spn(code: u32) -> &'static str {
+    if finding_id(code).chars().any(|c| c.is_ascii_digit()) {
+        ""
+    } else {
+        " (an identity or policy matter, not an SPN problem)"
+    }
+}
+
+/// Every flow holding one of `sessions` ended without a token (and there is at least one).
+fn never_got_a_token(cx: &Context, sessions: &[u64]) -> bool {
+    let flows: Vec<_> = cx
+        .flows
+        .iter()
+        .filter(|f| sessions.iter().any(|s| f.sessions.contains(s)))
+        .collect();
+    !flows.is_empty() && flows.iter().all(|f| f.outcome != Outcome::Token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{build, HMA, NO_TOKEN_DIAG, S};
+    use super::*;
+
+    const AD: &str = "https://autodiscover.contoso.com/autodiscover/autodiscover.xml";
+    const TOKEN: &str = "https://login.microsoftonline.com/common/oauth2/token";
+    const FORM: &str = "resource=https%3A%2F%2Fautodiscover.contoso.com&client_id=d3590ed6-52b3-4102-aeff-aad2292ab01c&grant_type=refresh_token&refresh_token=SECRET";
+
+    fn aad(code: u32, id: u64) -> S {
+        S::new(id, "POST", TOKEN, 400)
+            .req_header("Content-Type", "application/x-www-form-urlencoded")
+            .req_body(FORM)
+            .resp_header("Content-Type", "application/json")
+            .resp_body(&format!(
+                r#"{{"error":"invalid_grant","error_description":"AADSTS{code}: something.","error_codes":[{code}]}}"#
+            ))
+    }
+
+    fn challenge(id: u64) -> S {
+        S::new(id, "POST", AD, 401)
+            .offers(&[HMA, "NTLM"])
+            .diag(NO_TOKEN_DIAG)
+    }
+
+    fn ok(id: u64) -> S {
+        S::new(id, "POST", TOKEN, 200)
+            .req_header("Content-Type", "application/x-www-form-urlencoded")
+            .req_body(FORM)
+            .resp_header("Content-Type", "application/json")
+            .resp_body(r#"{"token_type":"Bearer","access_token":"x.y.z","expires_in":3599}"#)
+    }
+
+    #[test]
+    fn mfa_alone_is_never_an_spn_problem() {
+        let b = build(vec![challenge(1), aad(50076, 2), challenge(3), ok(4)]);
+        let cx = b.cx();
+        let all = super::super::run_all(&cx);
+        let ids: Vec<(&str, Severity)> = all.iter().map(|f| (f.id.as_str(), f.severity)).collect();
+        // A second round that got a token: a retry (auth-loop warning), not an SPN matter.
+        assert_eq!(
+            ids,
+            vec![
+                ("auth-loop", Severity::Warning),
+                ("aadsts-mfa", Severity::Info)
+            ],
+            "{all:#?}"
+        );
+        let all: Vec<_> = all.into_iter().filter(|f| f.id == "aadsts-mfa").collect();
+        assert!(all[0].title.contains("not an SPN problem"));
+        assert!(all[0].fix.contains("do not apply the SPN fix"));
+        assert!(super::super::spn_missing::missing_spns(&cx).is_empty());
+    }
+
+    #[test]
+    fn mfa_never_completed_is_a_warning_and_policy_blocks_are_errors() {
+        let b = build(vec![challenge(1), aad(50076, 2)]);
+        let f = check(&b.cx());
+        assert_eq!(
+            (f[0].id.as_str(), f[0].severity),
+            ("aadsts-mfa", Severity::Warning)
+        );
+        for (code, id, sev) in [
+            (53003, "aadsts-conditional-access", Severity::Error),
+            (53000, "aadsts-conditional-access", Severity::Error),
+            (50057, "aadsts-account-disabled", Severity::Error),
+            (50053, "aadsts-account-locked", Severity::Error),
+            (50126, "aadsts-invalid-credentials", Severity::Error),
+            (50079, "aadsts-mfa", Severity::Warning),
+            (65001, "aadsts-consent", Severity::Warning),
+            (50107, "aadsts-federation-or-sync", Severity::Error),
+        ] {
+            let b = build(vec![challenge(1), aad(code, 2)]);
+            let f = check(&b.cx());
+            assert_eq!(f.len(), 1, "{code}");
+            assert_eq!((f[0].id.as_str(), f[0].severity), (id, sev), "{code}");
+            assert_eq!(f[0].sessions, vec![2]);
+            assert!(f[0].title.contains("not an SPN problem"), "{code}");
+            assert!(super::super::spn_missing::missing_spns(&b.cx()).is_empty());
+        }
+        let b = build(vec![challenge(1), aad(70011, 2)]);
+        assert!(!check(&b.cx())[0].title.contains("SPN"));
+    }
 }

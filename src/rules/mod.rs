@@ -5,8 +5,18 @@
 
 mod aadsts_codes;
 mod auth_loop;
+mod delegate_empty;
+mod delegate_ews_auth;
+mod delegate_permission;
+mod exchange;
+mod exchange_oauth_error;
+mod hma_not_advertised;
 mod http_resource;
+mod ioc_oauth_failure;
+mod legacy_auth_exposed;
 pub mod spn_missing;
+#[cfg(test)]
+mod testkit;
 
 use serde::Serialize;
 
@@ -85,6 +95,13 @@ const RULES: &[Rule] = &[
     http_resource::check,
     auth_loop::check,
     aadsts_codes::check,
+    hma_not_advertised::check,
+    exchange_oauth_error::check,
+    delegate_ews_auth::check,
+    delegate_permission::check,
+    delegate_empty::check,
+    ioc_oauth_failure::check,
+    legacy_auth_exposed::check,
 ];
 
 /// Run every rule; findings come most severe first, then in rule order.

@@ -1,0 +1,202 @@
+//! A small, capped, namespace-aware XML tree for the SOAP bodies the auth parsers read.
+//!
+//! Built with quick-xml's `NsReader`: no DTD processing and no entity expansion beyond the
+//! five predefined entities and character references (a `<!DOCTYPE>` with entity
+//! definitions is ignored, so "billion laughs" cannot happen). Everything is capped (nodes,
+//! depth, attributes, text per node), and a malformed document yields the tree read so far:
+//! hostile input makes the tree smaller, never a panic.
+
+use quick_xml::escape::resolve_predefined_entity;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
+use quick_xml::NsReader;
+
+/// Most elements kept; a GetDelegate answer with hundreds of delegates is far below it.
+const MAX_NODES: usize = 50_000;
+/// Deepest nesting followed; SOAP answers nest about ten deep.
+const MAX_DEPTH: usize = 64;
+/// Most text kept per element.
+const MAX_TEXT: usize = 16 * 1024;
+/// Most attributes kept per element.
+const MAX_ATTRS: usize = 32;
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Node {
+    /// The namespace URI, when the name resolved to one.
+    pub ns: Option<String>,
+    /// The local name (no prefix).
+    pub name: String,
+    /// Attributes by local name, values unescaped.
+    pub attrs: Vec<(String, String)>,
+    pub text: String,
+    pub children: Vec<usize>,
+}
+
+/// An arena of nodes; index 0 is a synthetic document root.
+#[derive(Debug, Clone)]
+pub(crate) struct Tree {
+    nodes: Vec<Node>,
+}
+
+impl Tree {
+    /// Parse `xml` as far as it is readable.
+    pub fn parse(xml: &str) -> Tree {
+        let mut nodes = vec![Node::default()];
+        let mut stack: Vec<usize> = vec![0];
+        // Elements below MAX_DEPTH or past MAX_NODES are skipped; count their nesting so
+        // their end tags do not pop kept elements.
+        let mut skipped_depth: usize = 0;
+        let mut reader = NsReader::from_str(xml);
+        reader.config_mut().check_end_names = false;
+        while let Ok((resolved, event)) = reader.read_resolved_event() {
+            let ns = match resolved {
+                ResolveResult::Bound(ns) => Some(String::from_utf8_lossy(ns.as_ref()).into_owned()),
+                _ => None,
+            };
+            let full = skipped_depth > 0 || stack.len() > MAX_DEPTH || nodes.len() >= MAX_NODES;
+            let text: Option<String> = match event {
+                Event::Start(_) if full => {
+                    skipped_depth += 1;
+                    None
+                }
+                Event::Empty(_) if full => None,
+                Event::Start(e) => {
+                    let idx = push_node(&mut nodes, &stack, ns, &e);
+                    stack.push(idx);
+                    None
+                }
+                Event::Empty(e) => {
+                    push_node(&mut nodes, &stack, ns, &e);
+                    None
+                }
+                Event::End(_) => {
+                    if skipped_depth > 0 {
+                        skipped_depth -= 1;
+                    } else if stack.len() > 1 {
+                        stack.pop();
+                    }
+                    None
+                }
+                Event::Text(t) => t.decode().ok().map(|s| s.into_owned()),
+                Event::CData(t) => Some(String::from_utf8_lossy(&t).into_owned()),
+                Event::GeneralRef(r) => r.decode().ok().and_then(|n| resolve_reference(&n)),
+                Event::Eof => break,
+                _ => None,
+            };
+            if let Some(text) = text.filter(|_| skipped_depth == 0) {
+                append(&mut nodes, &stack, &text);
+            }
+        }
+        Tree { nodes }
+    }
+
+    pub fn root(&self) -> usize {
+        0
+    }
+
+    pub fn node(&self, idx: usize) -> Option<&Node> {
+        self.nodes.get(idx)
+    }
+
+    /// Direct children of `idx` called `local` (any namespace).
+    pub fn children<'a>(&'a self, idx: usize, local: &'a str) -> impl Iterator<Item = usize> + 'a {
+        self.node(idx)
+            .map(|n| n.children.as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .copied()
+            .filter(move |&c| self.node(c).is_some_and(|n| n.name == local))
+    }
+
+    /// The first direct child of `idx` called `local`.
+    pub fn child(&self, idx: usize, local: &str) -> Option<usize> {
+        self.children(idx, local).next()
+    }
+
+    /// Every element below `idx` called `local`, in document order.
+    pub fn descendants(&self, idx: usize, local: &str) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut stack = vec![idx];
+        while let Some(i) = stack.pop() {
+            let Some(n) = self.node(i) else { continue };
+            if i != idx && n.name == local {
+                out.push(i);
+            }
+            stack.extend(n.children.iter().rev().copied());
+        }
+        out
+    }
+
+    /// The first element below `idx` called `local`.
+    pub fn descendant(&self, idx: usize, local: &str) -> Option<usize> {
+        self.descendants(idx, local).into_iter().next()
+    }
+
+    /// The trimmed text of the element at the end of `path` (direct children), if not empty.
+    pub fn text_at(&self, idx: usize, path: &[&str]) -> Option<String> {
+        let mut at = idx;
+        for step in path {
+            at = self.child(at, step)?;
+        }
+        let t = self.node(at)?.text.trim();
+        (!t.is_empty()).then(|| t.to_string())
+    }
+
+    /// An attribute of `idx` by local name (case-insensitive).
+    pub fn attr(&self, idx: usize, local: &str) -> Option<&str> {
+        self.node(idx)?
+            .attrs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(local))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn push_node(nodes: &mut Vec<Node>, stack: &[usize], ns: Option<String>, e: &BytesStart) -> usize {
+    let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+    let mut attrs = Vec::new();
+    for attr in e.attributes().with_checks(false).flatten().take(MAX_ATTRS) {
+        let key = String::from_utf8_lossy(attr.key.local_name().as_ref()).into_owned();
+        let value = match attr.unescape_value() {
+            Ok(v) => v.into_owned(),
+            Err(_) => String::from_utf8_lossy(&attr.value).into_owned(),
+        };
+        attrs.push((key, value));
+    }
+    nodes.push(Node {
+        ns,
+        name,
+        attrs,
+        text: String::new(),
+        children: Vec::new(),
+    });
+    let idx = nodes.len() - 1;
+    if let Some(parent) = stack.last().and_then(|&p| nodes.get_mut(p)) {
+        parent.children.push(idx);
+    }
+    idx
+}
+
+fn append(nodes: &mut [Node], stack: &[usize], s: &str) {
+    let Some(node) = stack.last().and_then(|&i| nodes.get_mut(i)) else {
+        return;
+    };
+    for c in s.chars() {
+        if node.text.len() + c.len_utf8() > MAX_TEXT {
+            break;
+        }
+        node.text.push(c);
+    }
+}
+
+/// `amp` -> `&`, `#65` / `#x41` -> `A`; anything else (a DTD-defined entity) -> nothing.
+fn resolve_reference(name: &str) -> Option<String> {
+    if let Some(num) = name.strip_prefix('#') {
+        let code = match num.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => num.parse().ok()?,
+        };
+        return char::from_u32(code).map(String::from);
+    }
+    resolve_predefined_entity(name).map(str::to_string)
+}

@@ -1,0 +1,358 @@
+//! `exchange-oauth-error`: Exchange rejected an OAuth token, and said why in
+//! `x-ms-diagnostics`.
+//!
+//! Entra ID issued a token, the client presented it, and on-premises Exchange answered 401
+//! (or another error) with a code: 2000000 invalid signature, 2000001 invalid token, 2000003
+//! invalid resource (audience), 2000004 invalid tenant, 2000005 invalid user, 2000008 (not
+//! documented), 4000000 OAuth not available. One finding per code, with the claims of the
+//! token presented in the same session (`aud`, `tid`, `appid`, `upn`, `exp`; never the
+//! token), and for 2000003 the audience against the URL that was served.
+//!
+//! Not reported: 2000001 on a 401 to a request that presented no token (Exchange's normal
+//! answer to Outlook's empty-Bearer probe, part of every HMA flow), and 4000000 on the
+//! sessions `hma-not-advertised` already reports.
+
+use super::exchange;
+use super::{hma_not_advertised, sorted, Context, Finding, Severity};
+use crate::auth::challenge::resource_of;
+use crate::auth::{Event, ExchangeDiagnostic};
+
+/// One diagnostic seen on an Exchange response.
+struct Seen<'a> {
+    session: u64,
+    url: &'a str,
+    status: Option<u16>,
+    diag: &'a ExchangeDiagnostic,
+}
+
+fn seen<'a>(cx: &'a Context) -> Vec<Seen<'a>> {
+    let hma = hma_not_advertised::reported_sessions(cx);
+    cx.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Challenge(c) => c.diagnostics.as_ref().map(|d| Seen {
+                session: c.session,
+                url: &c.url,
+                status: Some(c.status),
+                diag: d,
+            }),
+            Event::Diagnostic {
+                session,
+                url,
+                diagnostic,
+            } => Some(Seen {
+                session: *session,
+                url,
+                status: cx.session(*session).and_then(|s| s.status),
+                diag: diagnostic,
+            }),
+            _ => None,
+        })
+        .filter(|s| {
+            crate::capture::host_of(s.url)
+                .is_some_and(|h| !crate::auth::login::is_authority_host(&h))
+        })
+        .filter(|s| match s.diag.code_number() {
+            Some(2000001) => exchange::claims_in(cx, s.session).is_some() || s.status != Some(401),
+            Some(4000000) => !hma.contains(&s.session),
+            _ => true,
+        })
+        .collect()
+}
+
+pub fn check(cx: &Context) -> Vec<Finding> {
+    let all = seen(cx);
+    let codes = exchange::group(all.iter().map(|s| (s.diag.code.clone(), s.session)));
+    codes
+        .into_iter()
+        .map(|(code, sessions)| {
+            let items: Vec<&Seen> = all.iter().filter(|s| s.diag.code == code).collect();
+            finding(cx, &code, &items, sessions)
+        })
+        .collect()
+}
+
+fn finding(cx: &Context, code: &str, items: &[&Seen], sessions: Vec<u64>) -> Finding {
+    let first = items[0];
+    let number = first.diag.code_number();
+    let shown = if code.is_empty() { "(no code)" } else { code };
+    let meaning = first
+        .diag
+        .meaning()
+        .unwrap_or("a code traceadal does not know: read the reason as sent");
+    let rejected = items.iter().any(|s| matches!(s.status, Some(401 | 403)));
+    let severity = match number {
+        Some(2000000..=2000008) if rejected => Severity::Error,
+        _ => Severity::Warning,
+    };
+    let mut reasons: Vec<String> = Vec::new();
+    for s in items {
+        let r = match (&s.diag.reason, &s.diag.error_category) {
+            (Some(r), Some(k)) => format!("\"{r}\" ({k})"),
+            (Some(r), None) => format!("\"{r}\""),
+            (None, Some(k)) => k.clone(),
+            (None, None) => continue,
+        };
+        if !reasons.contains(&r) && reasons.len() < 3 {
+            reasons.push(r);
+        }
+    }
+    let mut evidence = format!(
+        "x-ms-diagnostics {shown} on {} response(s), first session {}: {} -> {}. Meaning: {meaning}.",
+        sessions.len(),
+        first.session,
+        cx.describe(first.session),
+        first.status.map_or("no status".into(), |s| s.to_string()),
+    );
+    if !reasons.is_empty() {
+        evidence.push_str(&format!(" Reason: {}.", reasons.join("; ")));
+    }
+    if let Some((s, claims)) = items
+        .iter()
+        .find_map(|s| exchange::claims_in(cx, s.session).map(|c| (s, c)))
+    {
+        evidence.push_str(&format!(
+            " Token presented in session {}: {}.",
+            s.session,
+            exchange::claims_line(claims)
+        ));
+        if number == Some(2000003) {
+            evidence.push_str(&audience_note(claims.aud.as_deref(), s.url));
+        }
+    }
+    Finding {
+        id: "exchange-oauth-error".into(),
+        severity,
+        title: format!(
+            "Exchange refused OAuth: x-ms-diagnostics {shown} ({})",
+            label(number)
+        ),
+        sessions: sorted(sessions),
+        evidence,
+        fix: fix(number, first.url),
+    }
+}
+
+/// A few words for the title.
+fn label(code: Option<u32>) -> &'static str {
+    match code {
+        Some(2000000) => "invalid signature",
+        Some(2000001) => "invalid token",
+        Some(2000003) => "invalid resource: audience does not match the URL",
+        Some(2000004) => "invalid tenant",
+        Some(2000005) => "invalid user",
+        Some(2000008) => "undocumented code",
+        Some(4000000) => "OAuth not available",
+        _ => "unknown code",
+    }
+}
+
+/// For 2000003: what the token was for against what was served, and which part differs.
+fn audience_note(aud: Option<&str>, url: &str) -> String {
+    let served = resource_of(url);
+    let Some(aud) = aud else {
+        return format!(" The URL served is {served}; the token's audience could not be read.");
+    };
+    let a = aud.trim_end_matches('/').to_ascii_lowercase();
+    let differs = match (a.split_once("://"), served.split_once("://")) {
+        (Some((sa, ha)), Some((ss, hs))) if sa != ss && ha == hs => format!(
+            "the scheme differs ({sa} vs {ss}): TLS is offloaded or rewritten in front of Exchange, \
+             or a virtual directory URL says {ss}"
+        ),
+        (Some((_, ha)), Some((_, hs))) if ha != hs => format!(
+            "the host differs ({ha} vs {hs}): the client took the token for another name \
+             (autodiscover vs mail) or the ExternalUrl/InternalUrl do not match the name clients use"
+        ),
+        (None, _) => "the audience is not a URL (an AppId): the client asked for the wrong resource".into(),
+        _ => "they look alike: check the port and the exact ExternalUrl/InternalUrl".into(),
+    };
+    format!(" Audience {aud} against the URL served {served}: {differs}.")
+}
+
+fn fix(code: Option<u32>, url: &str) -> String {
+    let host = crate::capture::host_of(url).unwrap_or_else(|| "<host>".into());
+    match code {
+        Some(2000000) => "The signature did not validate: refresh Exchange's copy of the Entra ID \
+            signing metadata with Set-AuthServer -Identity EvoSTS -RefreshAuthMetadata (and \
+            Get-AuthServer | Format-List Name,*Metadata*,IsDefaultAuthorizationEndpoint); check the \
+            OAuth certificate with Get-AuthConfig (CurrentCertificateThumbprint) exists, is not \
+            expired and is on every server (Get-ExchangeCertificate -Thumbprint ...); if it was \
+            renewed, publish it again (run the Hybrid Configuration Wizard)."
+            .into(),
+        Some(2000001) => "Read the reason: an expired token (client clock, token lifetime), a \
+            token for another issuer (trusted_issuers / Get-AuthServer EvoSTS), or a malformed \
+            token. Refresh the auth metadata (Set-AuthServer -Identity EvoSTS -RefreshAuthMetadata) \
+            and test with Test-OAuthConnectivity -Service EWS -TargetUri https://<ews host>/ews/Exchange.asmx \
+            -Mailbox <mailbox> -Verbose."
+            .into(),
+        Some(2000003) => format!(
+            "The token's audience must be exactly the URL Exchange sees. Compare the aud claim with \
+             https://{host}/: if the scheme differs, stop TLS offload or http rewriting at the load \
+             balancer/reverse proxy for Exchange paths; if the host differs, fix the \
+             ExternalUrl/InternalUrl of the virtual directories (Get-WebServicesVirtualDirectory, \
+             Get-MapiVirtualDirectory, Get-OabVirtualDirectory | Format-List Server,*Url) and make \
+             sure https://{host}/ is a ServicePrincipalName of Office 365 Exchange Online."
+        ),
+        Some(2000004) => "The token's tenant (tid) is not the tenant Exchange trusts: check \
+            Get-AuthServer EvoSTS (its metadata URL names the tenant) and Get-IntraOrganizationConnector \
+            / Get-PartnerApplication; re-run the Hybrid Configuration Wizard for the right tenant."
+            .into(),
+        Some(2000005) => "The user in the token (upn) has no matching on-premises mailbox: check \
+            the UPN/primary SMTP of the user on-premises and in Entra ID (synchronised, same \
+            address), and that the mailbox is on-premises (not moved to Exchange Online)."
+            .into(),
+        Some(4000000) => "OAuth is not available on this virtual directory: turn on hybrid \
+            modern authentication (see hma-not-advertised) and check that OAuth is among the \
+            vdir's authentication methods."
+            .into(),
+        _ => "A code without public documentation: read the reason as sent, compare the token's \
+            claims with the URL served, and test with Test-OAuthConnectivity -Service EWS \
+            -TargetUri https://<ews host>/ews/Exchange.asmx -Mailbox <mailbox> -Verbose."
+            .into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{assert_no_token, run, HMA, NO_TOKEN_DIAG, OAUTH_NOT_AVAILABLE, S};
+    use super::*;
+
+    const CLAIMS: &str = r#"{"aud":"https://autodiscover.contoso.com","tid":"72f988bf-0000-4000-8000-0123456789ab","appid":"d3590ed6-52b3-4102-aeff-aad2292ab01c","upn":"user@contoso.com","exp":1795000000}"#;
+    const D2000003: &str = r#"2000003;reason="The hostname component of the audience claim value is invalid. Expected 'https://mail.contoso.com'. Actual 'https://autodiscover.contoso.com'.";error_category="invalid_resource""#;
+
+    #[test]
+    fn audience_mismatch_shows_claims_never_the_token() {
+        let f = run(
+            check,
+            vec![S::new(
+                8,
+                "POST",
+                "https://mail.contoso.com/mapi/emsmdb/?MailboxId=x",
+                401,
+            )
+            .bearer(CLAIMS)
+            .offers(&[HMA, "NTLM"])
+            .diag(D2000003)],
+        );
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].id, "exchange-oauth-error");
+        assert_eq!(f[0].severity, Severity::Error);
+        assert_eq!(f[0].sessions, vec![8]);
+        let e = &f[0].evidence;
+        assert!(e.contains("aud=https://autodiscover.contoso.com"), "{e}");
+        assert!(e.contains("upn=user@contoso.com"), "{e}");
+        assert!(
+            e.contains("the host differs (autodiscover.contoso.com vs mail.contoso.com)"),
+            "{e}"
+        );
+        assert!(!e.contains("MailboxId"), "queries stay out: {e}");
+        assert_no_token(&f);
+    }
+
+    #[test]
+    fn scheme_mismatch_is_named() {
+        let note = audience_note(
+            Some("https://mail.contoso.com/"),
+            "http://mail.contoso.com/ews/exchange.asmx",
+        );
+        assert!(note.contains("scheme differs (https vs http)"), "{note}");
+    }
+
+    #[test]
+    fn one_finding_per_code_and_the_probe_is_quiet() {
+        let f = run(
+            check,
+            vec![
+                // The normal HMA probe: no token, 2000001. Not a rejection.
+                S::new(
+                    1,
+                    "POST",
+                    "https://autodiscover.contoso.com/autodiscover/autodiscover.xml",
+                    401,
+                )
+                .offers(&[HMA])
+                .diag(NO_TOKEN_DIAG),
+                // A token presented and refused: 2000000.
+                S::new(5, "POST", "https://mail.contoso.com/ews/exchange.asmx", 401)
+                    .bearer(CLAIMS)
+                    .offers(&[HMA])
+                    .diag(r#"2000000;reason="The token has an invalid signature.""#),
+                S::new(6, "POST", "https://mail.contoso.com/ews/exchange.asmx", 401)
+                    .bearer(CLAIMS)
+                    .offers(&[HMA])
+                    .diag(r#"2000000;reason="The token has an invalid signature.""#),
+                // 2000008 on a non-401 answer: raw, a warning.
+                S::new(9, "POST", "https://mail.contoso.com/ews/exchange.asmx", 500)
+                    .diag(r#"2000008;reason="Something undocumented""#),
+                // A code nobody knows.
+                S::new(10, "GET", "https://mail.contoso.com/owa/", 500).diag("9999999"),
+            ],
+        );
+        let ids: Vec<(&str, Severity, Vec<u64>)> = f
+            .iter()
+            .map(|x| {
+                (
+                    x.evidence.split(" on ").next().unwrap_or(""),
+                    x.severity,
+                    x.sessions.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            ids,
+            vec![
+                ("x-ms-diagnostics 2000000", Severity::Error, vec![5, 6]),
+                ("x-ms-diagnostics 2000008", Severity::Warning, vec![9]),
+                ("x-ms-diagnostics 9999999", Severity::Warning, vec![10]),
+            ],
+            "{f:#?}"
+        );
+        assert!(f[0]
+            .fix
+            .contains("Set-AuthServer -Identity EvoSTS -RefreshAuthMetadata"));
+        assert!(f[0].fix.contains("Get-AuthConfig"));
+        assert!(f[1].evidence.contains("Something undocumented"));
+    }
+
+    #[test]
+    fn oauth_not_available_is_left_to_hma_not_advertised() {
+        let legacy = |id| {
+            S::new(
+                id,
+                "POST",
+                "https://autodiscover.contoso.com/autodiscover/autodiscover.xml",
+                401,
+            )
+            .offers(&["NTLM"])
+            .diag(OAUTH_NOT_AVAILABLE)
+        };
+        assert!(run(check, vec![legacy(1), legacy(2)]).is_empty());
+        // Outside an Exchange vdir hma-not-advertised does not look: reported here.
+        let f = run(
+            check,
+            vec![S::new(3, "GET", "https://mail.contoso.com/custom/", 401)
+                .offers(&["NTLM"])
+                .diag(OAUTH_NOT_AVAILABLE)],
+        );
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Warning);
+    }
+}
+
+#[cfg(test)]
+mod report_tests {
+    use super::super::testkit::{markdown, HMA, S};
+
+    #[test]
+    fn the_report_shows_claims_and_no_token() {
+        let md = markdown(vec![S::new(8, "POST", "https://mail.contoso.com/EWS/Exchange.asmx", 401)
+            .bearer(r#"{"aud":"https://autodiscover.contoso.com","upn":"user@contoso.com","exp":1795000000}"#)
+            .offers(&[HMA, "NTLM", "Basic realm=\"mail.contoso.com\""])
+            .diag(r#"2000003;reason="The audience claim value is invalid.";error_category="invalid_resource""#)]);
+        assert!(md.contains("`exchange-oauth-error`"), "{md}");
+        assert!(md.contains("`legacy-auth-exposed`"), "{md}");
+        assert!(md.contains("aud=https://autodiscover.contoso.com"), "{md}");
+        assert!(!md.contains("U0lHTkFUVVJF") && !md.contains("eyJ"), "{md}");
+        assert!(md.contains("**Verdict: ERROR**"), "{md}");
+    }
+}

@@ -1,0 +1,497 @@
+//! Issue 5's rules on the generated samples, through the real binary.
+//!
+//! For each sample (`samples/<name>.saz` and `.har`, written by `samplegen`):
+//! - `traceadal analyze --format json`: the exact set of finding ids with their severities
+//!   and sessions (sessions are derived from what the capture holds, not magic numbers), the
+//!   ids that must not appear, and the exit code; the HAR must give the same findings as the SAZ;
+//! - `--format table` and `--format markdown` of the SAZ against `tests/expected/<name>.table.txt`
+//!   and `.md`, read once by a person. `TRACEADAL_BLESS=1 cargo test --test rules_samples`
+//!   (re)writes them.
+//!
+//! These tests need the samples: they fail until the samplegen branch is merged.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+use traceadal::analysis::{analyze_path, Analysis};
+use traceadal::auth::Event;
+use traceadal::capture::ReadOptions;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn sample(name: &str, ext: &str) -> PathBuf {
+    let rel = PathBuf::from(format!("samples/{name}.{ext}"));
+    assert!(
+        root().join(&rel).is_file(),
+        "sample missing: {} (written by samplegen: merge the samplegen branch, then \
+         `cargo run -p samplegen -- samples`)",
+        rel.display()
+    );
+    rel
+}
+
+/// Run the binary in the crate root; stdout and the exit code.
+fn traceadal(args: &[&str]) -> (String, i32) {
+    let out = Command::new(env!("CARGO_BIN_EXE_traceadal"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the traceadal binary runs");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+fn analysis(rel: &Path) -> Analysis {
+    analyze_path(&root().join(rel), &ReadOptions::default()).expect("the sample reads")
+}
+
+/// What a sample must raise.
+struct Want {
+    id: &'static str,
+    /// Allowed severities (one, except where the rule's severity depends on the capture).
+    severities: &'static [&'static str],
+    /// The sessions, from the analysed capture.
+    sessions: fn(&Analysis) -> Vec<u64>,
+    /// Text the evidence must contain.
+    evidence: &'static [&'static str],
+}
+
+struct Spec {
+    name: &'static str,
+    want: Vec<Want>,
+    /// Ids that may appear besides `want` (neighbours the scenario cannot avoid).
+    may: &'static [&'static str],
+    /// Ids that must not appear (checked even when listed nowhere else).
+    not: &'static [&'static str],
+    exit: i32,
+    /// `missing_spns` and `powershell` must be empty.
+    no_spn_fix: bool,
+}
+
+fn ids(findings: &[Value]) -> BTreeSet<String> {
+    findings
+        .iter()
+        .filter_map(|f| f["id"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn sessions_of(f: &Value) -> Vec<u64> {
+    f["sessions"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_u64).collect())
+        .unwrap_or_default()
+}
+
+/// `(id, severity, sessions)` of every finding, for comparing SAZ and HAR.
+fn digest(findings: &[Value]) -> Vec<(String, String, Vec<u64>)> {
+    findings
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap_or("").to_string(),
+                f["severity"].as_str().unwrap_or("").to_string(),
+                sessions_of(f),
+            )
+        })
+        .collect()
+}
+
+fn check(spec: Spec) {
+    let saz = sample(spec.name, "saz");
+    let har = sample(spec.name, "har");
+    let (json, code) = traceadal(&["analyze", &saz.to_string_lossy(), "--format", "json"]);
+    let report: Value = serde_json::from_str(&json).expect("the report is JSON");
+    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+    let got = ids(&findings);
+    let a = analysis(&saz);
+
+    for w in &spec.want {
+        let f = findings
+            .iter()
+            .find(|f| f["id"] == w.id)
+            .unwrap_or_else(|| panic!("{}: no {} finding in {got:?}", spec.name, w.id));
+        let sev = f["severity"].as_str().unwrap_or("");
+        assert!(
+            w.severities.contains(&sev),
+            "{}: {} has severity {sev}, expected one of {:?}",
+            spec.name,
+            w.id,
+            w.severities
+        );
+        let expected = (w.sessions)(&a);
+        assert!(
+            !expected.is_empty(),
+            "{}: the sample holds no session for {}",
+            spec.name,
+            w.id
+        );
+        assert_eq!(
+            sessions_of(f),
+            expected,
+            "{}: sessions of {}",
+            spec.name,
+            w.id
+        );
+        let evidence = f["evidence"].as_str().unwrap_or("");
+        for needle in w.evidence {
+            assert!(
+                evidence.contains(needle),
+                "{}: {} evidence lacks {needle:?}: {evidence}",
+                spec.name,
+                w.id
+            );
+        }
+        assert!(
+            !evidence.contains("eyJ"),
+            "{}: a token in the evidence",
+            spec.name
+        );
+    }
+    let allowed: BTreeSet<&str> = spec
+        .want
+        .iter()
+        .map(|w| w.id)
+        .chain(spec.may.iter().copied())
+        .collect();
+    for id in &got {
+        assert!(
+            allowed.contains(id.as_str()),
+            "{}: unexpected finding {id} (got {got:?})",
+            spec.name
+        );
+    }
+    for id in spec.not {
+        assert!(!got.contains(*id), "{}: {id} must not be raised", spec.name);
+    }
+    assert_eq!(code, spec.exit, "{}: exit code", spec.name);
+    if spec.no_spn_fix {
+        assert_eq!(
+            report["missing_spns"],
+            serde_json::json!([]),
+            "{}",
+            spec.name
+        );
+        assert_eq!(report["powershell"], "", "{}: no SPN script", spec.name);
+    }
+
+    // The HAR of the same scenario gives the same findings.
+    let (har_json, har_code) = traceadal(&["analyze", &har.to_string_lossy(), "--format", "json"]);
+    let har_report: Value = serde_json::from_str(&har_json).expect("the report is JSON");
+    let har_findings = har_report["findings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        digest(&har_findings),
+        digest(&findings),
+        "{}: HAR vs SAZ",
+        spec.name
+    );
+    assert_eq!(har_code, code);
+
+    for (format, ext) in [("table", "table.txt"), ("markdown", "md")] {
+        let (text, _) = traceadal(&["analyze", &saz.to_string_lossy(), "--format", format]);
+        golden(&format!("{}.{ext}", spec.name), &text);
+    }
+}
+
+/// Compare with `tests/expected/<file>`, or write it when `TRACEADAL_BLESS=1`.
+fn golden(file: &str, actual: &str) {
+    let path = root().join("tests/expected").join(file);
+    if std::env::var("TRACEADAL_BLESS").is_ok_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(&path, actual).expect("write the expected output");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "{} missing: run TRACEADAL_BLESS=1 cargo test --test rules_samples, read it, commit it",
+            path.display()
+        )
+    });
+    assert_eq!(
+        actual, expected,
+        "{file} differs from tests/expected (TRACEADAL_BLESS=1 to accept after reading the diff)"
+    );
+}
+
+// ---- what the samples hold, as the parsers see it --------------------------------------
+
+fn is_login(url: &str) -> bool {
+    traceadal::capture::host_of(url).is_some_and(|h| traceadal::auth::login::is_authority_host(&h))
+}
+
+/// Every 401 from a non-Entra host.
+fn exchange_401s(a: &Analysis) -> Vec<u64> {
+    a.sessions
+        .iter()
+        .filter(|s| s.status == Some(401) && !is_login(&s.url))
+        .map(|s| s.id)
+        .collect()
+}
+
+/// 401s to the vdirs legacy-auth-exposed looks at (not autodiscover).
+fn vdir_401s(a: &Analysis) -> Vec<u64> {
+    const VDIRS: &[&str] = &[
+        "/ews/",
+        "/mapi/",
+        "/oab/",
+        "/microsoft-server-activesync",
+        "/rpc/",
+        "/owa/",
+        "/ecp/",
+        "/powershell",
+    ];
+    a.sessions
+        .iter()
+        .filter(|s| s.status == Some(401))
+        .filter(|s| {
+            let u = s.url.to_ascii_lowercase();
+            VDIRS.iter().any(|v| u.contains(v))
+        })
+        .map(|s| s.id)
+        .collect()
+}
+
+/// 401s answered to a request that presented a Bearer token.
+fn rejected_tokens(a: &Analysis) -> Vec<u64> {
+    let presented: BTreeSet<u64> = a
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::BearerPresented { session, .. } => Some(*session),
+            _ => None,
+        })
+        .collect();
+    exchange_401s(a)
+        .into_iter()
+        .filter(|s| presented.contains(s))
+        .collect()
+}
+
+fn delegate_sessions(a: &Analysis, pick: fn(&traceadal::auth::DelegateCheck) -> bool) -> Vec<u64> {
+    let mut v: Vec<u64> = a
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Delegate(d) if pick(d) => Some(d.session),
+            _ => None,
+        })
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+fn ews_401s(a: &Analysis) -> Vec<u64> {
+    a.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::EwsCall(c) if c.status == Some(401) => Some(c.session),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Sessions whose Entra answer carried `code`.
+fn aadsts(a: &Analysis, code: u32) -> Vec<u64> {
+    a.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::TokenResult(r) => match &r.outcome {
+                traceadal::auth::TokenOutcome::AadError(err) if err.codes.contains(&code) => {
+                    Some(r.session)
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+// ---- the samples -----------------------------------------------------------------------
+
+#[test]
+fn hma_not_advertised() {
+    check(Spec {
+        name: "hma-not-advertised",
+        want: vec![Want {
+            id: "hma-not-advertised",
+            severities: &["error"],
+            sessions: exchange_401s,
+            evidence: &["4000000", "no Bearer"],
+        }],
+        may: &["legacy-auth-exposed"],
+        not: &["spn-missing", "exchange-oauth-error"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn exchange_oauth_2000003() {
+    check(Spec {
+        name: "exchange-oauth-2000003",
+        want: vec![Want {
+            id: "exchange-oauth-error",
+            severities: &["error"],
+            sessions: rejected_tokens,
+            evidence: &["2000003", "aud=", "against the URL served"],
+        }],
+        may: &["auth-loop", "legacy-auth-exposed"],
+        not: &["spn-missing", "hma-not-advertised"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn delegate_reviewer() {
+    check(Spec {
+        name: "delegate-reviewer",
+        want: vec![Want {
+            id: "delegate-permission",
+            severities: &["error"],
+            sessions: |a| {
+                delegate_sessions(a, |d| {
+                    d.delegates.iter().any(|u| {
+                        u.calendar_permission
+                            .as_deref()
+                            .is_some_and(|l| matches!(l, "Reviewer" | "None" | "Custom"))
+                    })
+                })
+            },
+            evidence: &["Reviewer"],
+        }],
+        may: &["legacy-auth-exposed"],
+        not: &["delegate-empty", "delegate-ews-auth", "spn-missing"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn delegate_editor() {
+    check(Spec {
+        name: "delegate-editor",
+        want: vec![],
+        may: &["legacy-auth-exposed"],
+        not: &[
+            "delegate-permission",
+            "delegate-empty",
+            "delegate-ews-auth",
+            "spn-missing",
+        ],
+        exit: 0,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn delegate_missing_config() {
+    check(Spec {
+        name: "delegate-missing-config",
+        want: vec![Want {
+            id: "delegate-empty",
+            severities: &["error"],
+            sessions: |a| delegate_sessions(a, |d| !d.response_codes.is_empty()),
+            evidence: &["ErrorDelegateMissingConfiguration"],
+        }],
+        may: &["legacy-auth-exposed"],
+        not: &["delegate-permission", "delegate-ews-auth", "spn-missing"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn legacy_auth_exposed() {
+    check(Spec {
+        name: "legacy-auth-exposed",
+        want: vec![Want {
+            id: "legacy-auth-exposed",
+            severities: &["warning"],
+            sessions: vdir_401s,
+            evidence: &["NTLM", "Basic"],
+        }],
+        may: &[],
+        not: &["spn-missing", "exchange-oauth-error"],
+        exit: 0,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn bearer_only_healthy() {
+    check(Spec {
+        name: "bearer-only-healthy",
+        want: vec![],
+        may: &[],
+        not: &[
+            "legacy-auth-exposed",
+            "hma-not-advertised",
+            "exchange-oauth-error",
+            "spn-missing",
+        ],
+        exit: 0,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn ioc_oauth_failure() {
+    check(Spec {
+        name: "ioc-oauth-failure",
+        want: vec![Want {
+            id: "ioc-oauth-failure",
+            severities: &["error"],
+            sessions: ews_401s,
+            evidence: &["x-ms-diagnostics"],
+        }],
+        may: &["exchange-oauth-error", "legacy-auth-exposed"],
+        not: &["spn-missing", "delegate-ews-auth"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn aadsts_50076_mfa() {
+    check(Spec {
+        name: "aadsts-50076-mfa",
+        want: vec![Want {
+            id: "aadsts-mfa",
+            severities: &["info", "warning"],
+            sessions: |a| aadsts(a, 50076),
+            evidence: &["AADSTS50076"],
+        }],
+        may: &["auth-loop", "legacy-auth-exposed"],
+        not: &["spn-missing", "http-resource"],
+        exit: 0,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn aadsts_53003_ca() {
+    check(Spec {
+        name: "aadsts-53003-ca",
+        want: vec![Want {
+            id: "aadsts-conditional-access",
+            severities: &["error"],
+            sessions: |a| aadsts(a, 53003),
+            evidence: &["AADSTS53003"],
+        }],
+        may: &["auth-loop", "legacy-auth-exposed"],
+        not: &["spn-missing", "http-resource"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
