@@ -76,8 +76,8 @@ pub struct Expected {
     pub tenant_name: Option<String>,
     /// `(session, code)` of every `x-ms-diagnostics` header on a response.
     pub exchange_diagnostics: Vec<(usize, u32)>,
-    /// Finding ids the sample is meant to raise (issue 4/5 names; the generator author's
-    /// expectation: the rule authors own ids and severities).
+    /// Every finding id traceadal raises on the sample, exactly (agreed with the rules'
+    /// authors; `docs/rules.md`).
     pub findings: Vec<&'static str>,
     /// Finding ids the sample must NOT raise (negative cases).
     pub absent_findings: Vec<&'static str>,
