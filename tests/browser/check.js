@@ -111,7 +111,8 @@ async function observe(context, origin, spec, shots) {
   }
 
   // A session link opens its target and marks it.
-  const link = page.locator('.seq a.sid').last();
+  // The last link may sit in a folded attempt: take the last one a reader can see.
+  const link = page.locator('.seq a.sid:visible').last();
   if ((await link.count()) > 0) {
     await link.click();
     facts.linkTargetMarked = await page.evaluate(() => {
