@@ -1,6 +1,8 @@
 //! The fix scripts parse as PowerShell: checked with a real PowerShell grammar
 //! (tree-sitter-powershell), so a quoting mistake cannot ship a script that does not run.
 
+mod common;
+
 use traceadal::report::powershell::{script, FixPlan, TenantFix};
 
 /// Parse `code` and return the text of every ERROR or MISSING node.
@@ -78,4 +80,41 @@ fn generated_scripts_parse() {
         assert!(code.contains("Update-MgServicePrincipal"));
         assert_valid_powershell(&code);
     }
+}
+
+#[test]
+fn every_samples_fix_script_parses() {
+    let mut checked = 0;
+    let mut files: Vec<_> = std::fs::read_dir(common::root().join("samples"))
+        .expect("samples/")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "saz" || e == "har"))
+        .collect();
+    files.sort();
+    for path in &files {
+        let (_, report) = common::analyze_json(path);
+        let script = report["powershell"].as_str().unwrap_or("");
+        let spns = report["missing_spns"].as_array().map_or(0, Vec::len);
+        assert_eq!(!script.is_empty(), spns > 0, "{}", path.display());
+        if script.is_empty() {
+            continue;
+        }
+        assert_valid_powershell(script);
+        // `--format powershell` prints the same script.
+        let out = common::run(&[
+            "analyze",
+            path.to_str().expect("utf-8"),
+            "--format",
+            "powershell",
+        ]);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            script,
+            "{}",
+            path.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} samples had a fix script");
 }
