@@ -163,6 +163,12 @@ impl Report {
     }
 }
 
+/// The host of a normalised resource (`https://host[:port]/`).
+pub(crate) fn host_of_resource(resource: &str) -> Option<&str> {
+    let rest = resource.split_once("://")?.1;
+    rest.split(['/', ':']).next()
+}
+
 fn loop_entry(f: &crate::flows::Flow) -> Loop {
     Loop {
         resource: f.resource.to_string(),

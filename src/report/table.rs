@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
+use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width};
 
 use super::Report;
 
@@ -28,29 +28,27 @@ pub fn write(out: &mut dyn Write, report: &Report, width: Option<u16>) -> io::Re
         writeln!(out, "\nToken flows (challenge -> Entra ID -> outcome)")?;
         let mut t = table(width);
         t.set_header(vec![
-            "Resource",
-            "Challenged by",
-            "Client",
-            "Attempts",
-            "Outcome",
-            "AADSTS",
-            "Sessions",
-            "Duration",
+            "Resource", "Client", "Attempts", "Outcome", "AADSTS", "Sessions",
         ]);
         for l in &report.loops {
             t.add_row(vec![
-                l.resource.clone(),
-                l.challenge_host.clone().unwrap_or_else(|| "-".into()),
+                resource_cell(l),
                 client(l),
                 l.attempts.to_string(),
                 l.outcome.to_string(),
                 codes(&l.aadsts),
-                format!("{}-{}", l.first_session, l.last_session),
-                l.duration_ms
-                    .map(|ms| format!("{:.1} s", ms as f64 / 1000.0))
-                    .unwrap_or_else(|| "-".into()),
+                match l.duration_ms {
+                    Some(ms) => format!(
+                        "{}-{}\n{:.1} s",
+                        l.first_session,
+                        l.last_session,
+                        ms as f64 / 1000.0
+                    ),
+                    None => format!("{}-{}", l.first_session, l.last_session),
+                },
             ]);
         }
+        keep_whole(&mut t, 0, report.loops.iter().map(|l| l.resource.len()));
         writeln!(out, "{t}")?;
     }
 
@@ -67,6 +65,14 @@ pub fn write(out: &mut dyn Write, report: &Report, width: Option<u16>) -> io::Re
                 list(&a.sessions),
             ]);
         }
+        keep_whole(
+            &mut t,
+            2,
+            report
+                .aadsts
+                .iter()
+                .map(|a| a.resource.as_deref().map_or(1, str::len)),
+        );
         writeln!(out, "{t}")?;
     }
 
@@ -78,18 +84,18 @@ pub fn write(out: &mut dyn Write, report: &Report, width: Option<u16>) -> io::Re
     }
 
     if !report.findings.is_empty() {
+        // A list, not a table: evidence and fixes are sentences, and a list wraps them at
+        // the full width and pastes into a ticket as it reads.
+        let wrap_at = usize::from(width.unwrap_or(DEFAULT_WIDTH)).clamp(60, 140);
         writeln!(out, "\nFindings")?;
-        let mut t = table(width);
-        t.set_header(vec!["Severity", "Id", "Finding", "Sessions"]);
         for f in &report.findings {
-            t.add_row(vec![
-                f.severity.as_str().to_uppercase(),
-                f.id.clone(),
-                format!("{}\n{}\nFix: {}", f.title, f.evidence, f.fix),
-                list(&f.sessions),
-            ]);
+            let head = format!("{:<7} {}", f.severity.as_str().to_uppercase(), f.id);
+            writeln!(out, "\n  {head}")?;
+            paragraph(out, "", &f.title, wrap_at)?;
+            paragraph(out, "Sessions: ", &list(&f.sessions), wrap_at)?;
+            paragraph(out, "Evidence: ", &f.evidence, wrap_at)?;
+            paragraph(out, "Fix: ", &f.fix, wrap_at)?;
         }
-        writeln!(out, "{t}")?;
     }
 
     if !report.capture.errors.is_empty() {
@@ -116,6 +122,34 @@ pub fn write(out: &mut dyn Write, report: &Report, width: Option<u16>) -> io::Re
     Ok(())
 }
 
+/// Width used when stdout is not a terminal: paste-friendly.
+const DEFAULT_WIDTH: u16 = 120;
+
+/// `label` + `text`, wrapped at `width`, indented under the finding's heading.
+fn paragraph(out: &mut dyn Write, label: &str, text: &str, width: usize) -> io::Result<()> {
+    let indent = "          ";
+    let first = format!("{indent}{label}");
+    let rest = format!("{indent}{}", " ".repeat(label.len()));
+    let options = textwrap::Options::new(width)
+        .initial_indent(&first)
+        .subsequent_indent(&rest)
+        .break_words(false);
+    for line in textwrap::wrap(text, options) {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+/// URLs and host names are read whole: give their column room for the longest (within
+/// reason) so the table squeezes the prose columns instead.
+fn keep_whole(t: &mut Table, column: usize, lengths: impl Iterator<Item = usize>) {
+    // The boundary counts the cell's padding too.
+    let longest = lengths.max().unwrap_or(0).min(48) + 2;
+    if let (Some(c), Ok(w)) = (t.column_mut(column), u16::try_from(longest)) {
+        c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(w)));
+    }
+}
+
 fn table(width: Option<u16>) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
@@ -127,10 +161,19 @@ fn table(width: Option<u16>) -> Table {
         None => {
             // Not a terminal: a fixed, paste-friendly width.
             t.set_content_arrangement(ContentArrangement::Dynamic);
-            t.set_width(120);
+            t.set_width(DEFAULT_WIDTH);
         }
     }
     t
+}
+
+/// The resource, and where the challenge came from when that is not the resource's host.
+fn resource_cell(l: &super::Loop) -> String {
+    match l.challenge_host.as_deref() {
+        None => format!("{}\n(no challenge seen)", l.resource),
+        Some(h) if super::host_of_resource(&l.resource) == Some(h) => l.resource.clone(),
+        Some(h) => format!("{}\nchallenged by {h}", l.resource),
+    }
 }
 
 fn client(l: &super::Loop) -> String {

@@ -54,8 +54,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
             let first = sessions.first().copied();
             let said = first
                 .and_then(|s| super::spn_missing::aad_error_at(cx, s))
-                .and_then(|e| e.description.clone())
-                .map(|d| format!(" Entra ID said: \"{d}\""))
+                .map(super::spn_missing::quote_error)
                 .unwrap_or_default();
             let where_ = first
                 .map(|s| format!(" (first in session {s}: {})", cx.describe(s)))

@@ -90,10 +90,11 @@ pub fn strip_query(url: &str) -> &str {
 type Rule = fn(&Context) -> Vec<Finding>;
 
 /// Every rule, in the order their findings are reported.
+/// Causes come before symptoms: at equal severity the verdict quotes the first finding, and
+/// an analyst should read "AADSTS50076: MFA required" before "tried 6 times".
 const RULES: &[Rule] = &[
     spn_missing::check,
     http_resource::check,
-    auth_loop::check,
     aadsts_codes::check,
     hma_not_advertised::check,
     exchange_oauth_error::check,
@@ -101,6 +102,7 @@ const RULES: &[Rule] = &[
     delegate_permission::check,
     delegate_empty::check,
     ioc_oauth_failure::check,
+    auth_loop::check,
     legacy_auth_exposed::check,
 ];
 

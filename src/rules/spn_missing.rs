@@ -144,6 +144,28 @@ pub(crate) fn aad_errors<'a>(cx: &'a Context) -> impl Iterator<Item = (u64, &'a 
     })
 }
 
+/// What Entra said, with the ids its sign-in logs and Microsoft support look errors up by.
+pub(crate) fn quote_error(e: &AadError) -> String {
+    let mut s = match &e.description {
+        Some(d) => format!(" Entra ID said: \"{d}\""),
+        None => String::new(),
+    };
+    let ids: Vec<String> = [
+        e.trace_id.as_deref().map(|t| format!("trace id {t}")),
+        e.correlation_id
+            .as_deref()
+            .map(|c| format!("correlation id {c}")),
+        e.timestamp.as_deref().map(|t| format!("at {t}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !ids.is_empty() {
+        s.push_str(&format!(" ({})", ids.join(", ")));
+    }
+    s
+}
+
 /// The AAD error seen in `session`, if any.
 pub(crate) fn aad_error_at<'a>(cx: &'a Context, session: u64) -> Option<&'a AadError> {
     aad_errors(cx).find(|(s, _)| *s == session).map(|(_, e)| e)
@@ -158,8 +180,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
             let first = m.error_sessions.first().copied();
             let quote = first
                 .and_then(|s| aad_error_at(cx, s))
-                .and_then(|e| e.description.clone())
-                .map(|d| format!(" Entra ID said: \"{d}\""))
+                .map(quote_error)
                 .unwrap_or_default();
             let where_ = first
                 .map(|s| format!(" (first in session {s}: {})", cx.describe(s)))
