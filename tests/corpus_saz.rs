@@ -5,6 +5,8 @@
 //! When the corpus is absent the tests say so and pass, unless `CI` is set: CI always has it,
 //! so a missing corpus there is a broken set-up, not a reason to skip.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -15,21 +17,7 @@ use traceadal::capture::{Capture, DecodeLimits, Password, ReadOptions};
 const BIN: &str = env!("CARGO_BIN_EXE_traceadal");
 
 fn corpus() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("TRACEADAL_CORPUS").map(PathBuf::from),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures")),
-    ];
-    for c in candidates.into_iter().flatten() {
-        if c.join("saz").is_dir() {
-            return Some(c);
-        }
-    }
-    let why = "corpus not found: set TRACEADAL_CORPUS or provide ../shared/captures";
-    if std::env::var_os("CI").is_some() {
-        panic!("{why} (CI is set, so this is an error)");
-    }
-    eprintln!("skipping: {why}");
-    None
+    common::corpus()
 }
 
 fn saz(corpus: &Path, name: &str) -> PathBuf {

@@ -172,27 +172,8 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 }
 
 /// Index of the next `,` at or after `i` that is not inside a quoted string, or `b.len()`.
-fn next_comma(b: &[u8], mut i: usize) -> usize {
-    let mut in_quote = false;
-    let mut escaped = false;
-    while i < b.len() {
-        let c = b[i];
-        if in_quote {
-            if escaped {
-                escaped = false;
-            } else if c == b'\\' {
-                escaped = true;
-            } else if c == b'"' {
-                in_quote = false;
-            }
-        } else if c == b'"' {
-            in_quote = true;
-        } else if c == b',' {
-            return i;
-        }
-        i += 1;
-    }
-    b.len()
+fn next_comma(b: &[u8], i: usize) -> usize {
+    super::text::find_outside_quotes(b, i, b',')
 }
 
 /// A parameter value at `i` (after `=`): a quoted-string, or everything up to a comma or

@@ -24,14 +24,12 @@ pub(crate) fn read_quoted(s: &str, start: usize) -> (String, usize) {
     (out, s.len())
 }
 
-/// Split `s` at every `sep` byte that is not inside a double-quoted string.
-pub(crate) fn split_outside_quotes(s: &str, sep: u8) -> Vec<&str> {
-    let b = s.as_bytes();
-    let mut parts = Vec::new();
-    let mut start = 0;
+/// The index of the first `sep` byte at or after `from` that is not inside a double-quoted
+/// string (`\"` escapes honoured), or `b.len()`. An unbalanced quote runs to the end.
+pub(crate) fn find_outside_quotes(b: &[u8], from: usize, sep: u8) -> usize {
     let mut in_quote = false;
     let mut escaped = false;
-    for (i, &c) in b.iter().enumerate() {
+    for (i, &c) in b.iter().enumerate().skip(from) {
         if in_quote {
             if escaped {
                 escaped = false;
@@ -43,12 +41,26 @@ pub(crate) fn split_outside_quotes(s: &str, sep: u8) -> Vec<&str> {
         } else if c == b'"' {
             in_quote = true;
         } else if c == sep {
-            parts.push(&s[start..i]);
-            start = i + 1;
+            return i;
         }
     }
-    parts.push(&s[start..]);
-    parts
+    b.len()
+}
+
+/// Split `s` at every `sep` byte that is not inside a double-quoted string.
+pub(crate) fn split_outside_quotes(s: &str, sep: u8) -> Vec<&str> {
+    let b = s.as_bytes();
+    let mut parts = Vec::new();
+    let mut start = 0;
+    loop {
+        let end = find_outside_quotes(b, start, sep);
+        // `sep` is ASCII, so `end` is a character boundary.
+        parts.push(&s[start..end]);
+        if end >= b.len() {
+            return parts;
+        }
+        start = end + 1;
+    }
 }
 
 /// A value that may be quoted: the unescaped content of a leading quoted-string, else the
