@@ -41,7 +41,7 @@ pub const HEAD_ALLOWANCE: u64 = 16 * 1024 * 1024;
 
 /// The kinds of per-session entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     Request,
     Response,
     Meta,
@@ -497,7 +497,7 @@ struct Index {
 /// `raw/12_c.txt`, `raw\012_c.txt`, `x/raw/12_C.TXT` -> `(12, Request)`. The last two path
 /// components decide; anything before them (`..`, `/`, a folder a re-zipping tool added)
 /// is ignored because the name is an id, never a path.
-fn parse_entry_name(raw: &[u8]) -> Option<(u64, Kind)> {
+pub(crate) fn parse_entry_name(raw: &[u8]) -> Option<(u64, Kind)> {
     let mut parts = raw.rsplit(|&b| b == b'/' || b == b'\\');
     let file = parts.next()?;
     let dir = parts.next()?;
@@ -582,7 +582,7 @@ fn read_entry(
 }
 
 /// A zip error as a message about an entry. Never includes names or content.
-fn entry_error(e: &ZipError) -> String {
+pub(crate) fn entry_error(e: &ZipError) -> String {
     match e {
         ZipError::CompressionMethodNotSupported(m) => {
             format!("unsupported compression method {m}")
@@ -599,7 +599,7 @@ fn entry_error(e: &ZipError) -> String {
     }
 }
 
-fn io_entry_error(e: &io::Error) -> String {
+pub(crate) fn io_entry_error(e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::UnexpectedEof => "entry data ends early (archive truncated?)".into(),
         io::ErrorKind::InvalidData => "damaged entry data (bad compressed data or checksum)".into(),
@@ -608,7 +608,7 @@ fn io_entry_error(e: &io::Error) -> String {
     }
 }
 
-fn zip_open_error(e: ZipError) -> CaptureErrorKind {
+pub(crate) fn zip_open_error(e: ZipError) -> CaptureErrorKind {
     match e {
         ZipError::Io(e) if e.kind() != io::ErrorKind::UnexpectedEof => CaptureErrorKind::Io(e),
         ZipError::Io(_) => CaptureErrorKind::Saz("archive is cut short".into()),

@@ -6,6 +6,7 @@ mod batch;
 mod explain;
 mod output;
 mod password;
+mod redact;
 mod sessions;
 
 use std::path::PathBuf;
@@ -48,6 +49,9 @@ pub enum Command {
     Explain(ExplainArgs),
     /// List the sessions a capture holds, as Fiddler's session list shows them.
     Sessions(SessionsArgs),
+    /// Write a copy of a SAZ or HAR with every secret replaced by a same-length placeholder
+    /// (tokens, codes, cookies, passwords, JWT signatures, SAML assertions), to pass on.
+    Redact(RedactArgs),
 }
 
 /// How to open captures: shared by every command that reads one.
@@ -180,6 +184,24 @@ pub struct BatchArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct RedactArgs {
+    /// The capture to copy (.saz, .har, .har.gz, .zhar). `--password-env`/`--password-file`
+    /// give its password when it is an encrypted SAZ.
+    pub input: PathBuf,
+    /// Where to write the copy: a SAZ for a SAZ, a plain (uncompressed) HAR for a HAR.
+    /// Never the input itself.
+    pub output: PathBuf,
+    /// Encrypt the output SAZ (AES-256) with the password in this environment variable.
+    #[arg(long, value_name = "VAR", conflicts_with = "out_password_file")]
+    pub out_password_env: Option<String>,
+    /// Encrypt the output SAZ (AES-256) with the password on the first line of this file.
+    #[arg(long, value_name = "FILE")]
+    pub out_password_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// An AADSTS code: `AADSTS500011` or `500011`; `all` lists the catalog.
     pub code: String,
@@ -192,6 +214,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Batch(args) => batch::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Sessions(args) => sessions::run(&args),
+        Command::Redact(args) => redact::run(&args),
     }
 }
 

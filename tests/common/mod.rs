@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fixture;
+pub mod redact;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,351 @@
+//! No output of any command, in any format, holds a planted secret — raw, base64 (at every
+//! alignment), base64url, percent-encoded, form-encoded or JSON-escaped — unless
+//! `--show-secrets` is given, and then the outputs that quote capture text do show them.
+//! The secrets are `samplegen::PLANTED_SECRETS` (and `JWT_CLAIM_SECRETS`: the redaction
+//! layer hides secret claims too); the samples are every file in `samples/` and
+//! `samples/variants/`.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use common::{root, run, run_env};
+use samplegen::secrets::{
+    AUTH_CODES, CLIENT_SECRET, COOKIE_ESTSAUTH, RT_OUTLOOK_MRRT, SIG_ID_TOKEN,
+};
+use samplegen::{JWT_CLAIM_SECRETS, PLANTED_SECRETS};
+
+/// Every secret this suite looks for.
+fn secrets() -> Vec<&'static str> {
+    PLANTED_SECRETS
+        .iter()
+        .chain(JWT_CLAIM_SECRETS)
+        .copied()
+        .collect()
+}
+
+/// The stretch of `base64(x)` that is the same wherever `secret` starts inside `x`, for each
+/// of the three alignments (standard and URL-safe alphabets).
+fn base64_forms(secret: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for offset in 0..3usize {
+        let mut data = vec![0u8; offset];
+        data.extend_from_slice(secret.as_bytes());
+        let enc = STANDARD.encode(&data);
+        let start = if offset == 0 { 0 } else { 4 };
+        let end = data.len() / 3 * 4;
+        if end > start + 8 {
+            let s = enc[start..end].to_string();
+            out.push(s.replace('+', "-").replace('/', "_"));
+            out.push(s);
+        }
+    }
+    out.push(URL_SAFE_NO_PAD.encode(secret));
+    out
+}
+
+fn percent(secret: &str, plus_for_space: bool) -> String {
+    let mut out = String::new();
+    for b in secret.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(b))
+            }
+            b' ' if plus_for_space => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Every form in which `secret` could leak.
+fn forms(secret: &str) -> Vec<String> {
+    let json = serde_json::to_string(secret).unwrap_or_default();
+    let mut f = vec![
+        secret.to_string(),
+        percent(secret, false),
+        percent(secret, false).to_lowercase(),
+        percent(secret, true),
+        json.trim_matches('"').to_string(),
+    ];
+    f.extend(base64_forms(secret));
+    f.sort();
+    f.dedup();
+    f
+}
+
+/// The secrets found in `text`, in any form.
+fn leaks(text: &str) -> BTreeSet<&'static str> {
+    secrets()
+        .into_iter()
+        .filter(|s| forms(s).iter().any(|f| text.contains(f.as_str())))
+        .collect()
+}
+
+fn assert_clean(what: &str, text: &str) {
+    let found = leaks(text);
+    assert!(
+        found.is_empty(),
+        "{what}: leaks {} secret(s): {:?}",
+        found.len(),
+        found
+            .iter()
+            .map(|s| &s[..s.len().min(30)])
+            .collect::<Vec<_>>()
+    );
+}
+
+fn assert_output_clean(what: &str, out: &Output) {
+    assert_clean(
+        &format!("{what} (stdout)"),
+        &String::from_utf8_lossy(&out.stdout),
+    );
+    assert_clean(
+        &format!("{what} (stderr)"),
+        &String::from_utf8_lossy(&out.stderr),
+    );
+}
+
+/// Every sample capture.
+fn samples() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for dir in ["samples", "samples/variants"] {
+        let Ok(rd) = std::fs::read_dir(root().join(dir)) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_file() && p.extension().is_some_and(|x| x != "md") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    assert!(out.len() >= 40, "samples missing: {}", out.len());
+    out
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+#[test]
+fn the_checker_itself_finds_every_form() {
+    let secret = "SECRET-x y/z+1";
+    for text in [
+        "a SECRET-x y/z+1 b".to_string(),
+        format!("q={}", percent(secret, true)),
+        format!("q={}", percent(secret, false)),
+        format!("{{\"a\":{}}}", serde_json::to_string(secret).unwrap()),
+        STANDARD.encode(format!("ab{secret}cd")),
+        STANDARD.encode(format!("a{secret}")),
+        URL_SAFE_NO_PAD.encode(format!("xyz{secret}")),
+    ] {
+        assert!(
+            forms(secret).iter().any(|f| text.contains(f.as_str())),
+            "{text}"
+        );
+    }
+    // The samples do carry every planted secret, so a clean output means something.
+    let all: String = samples()
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "har"))
+        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+        .collect();
+    let found = leaks(&all);
+    for secret in PLANTED_SECRETS {
+        assert!(found.contains(secret), "no sample holds {secret}");
+    }
+}
+
+#[test]
+fn analyze_in_every_format_prints_no_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    for p in samples() {
+        for format in ["table", "json", "markdown", "powershell"] {
+            let out = run(&["analyze", s(&p), "--format", format]);
+            assert_output_clean(&format!("analyze {} --format {format}", p.display()), &out);
+        }
+        let html = dir.path().join("report.html");
+        let out = run(&["analyze", s(&p), "--format", "html", "-o", s(&html)]);
+        assert_output_clean(&format!("analyze {} --format html", p.display()), &out);
+        let page = std::fs::read_to_string(&html).unwrap_or_default();
+        assert!(page.contains("</html>"), "{}: no page", p.display());
+        assert_clean(
+            &format!("analyze {} --format html (file)", p.display()),
+            &page,
+        );
+    }
+}
+
+#[test]
+fn sessions_prints_no_secret() {
+    for p in samples() {
+        for format in ["table", "json"] {
+            let out = run(&["sessions", s(&p), "--format", format]);
+            assert_eq!(out.status.code(), Some(0), "sessions {}", p.display());
+            assert_output_clean(&format!("sessions {} --format {format}", p.display()), &out);
+        }
+    }
+}
+
+#[test]
+fn batch_prints_no_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    for p in samples() {
+        let name = p.file_name().unwrap();
+        std::fs::copy(&p, dir.path().join(name)).unwrap();
+    }
+    // A damaged copy, so that batch has an error to report.
+    let se = std::fs::read(root().join("samples/secrets-everywhere.har")).unwrap();
+    std::fs::write(dir.path().join("damaged.har"), &se[..se.len() / 2]).unwrap();
+    let script = dir.path().join("fix.ps1");
+    for format in ["table", "ndjson", "csv"] {
+        let out = run(&[
+            "batch",
+            s(dir.path()),
+            "--format",
+            format,
+            "--fix-script",
+            s(&script),
+        ]);
+        assert!(!out.stdout.is_empty(), "batch --format {format}: no output");
+        assert_output_clean(&format!("batch --format {format}"), &out);
+        assert_clean(
+            "batch --fix-script",
+            &std::fs::read_to_string(&script).unwrap_or_default(),
+        );
+    }
+}
+
+#[test]
+fn error_messages_print_no_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let se = std::fs::read(root().join("samples/secrets-everywhere.har")).unwrap();
+    let text = String::from_utf8_lossy(&se);
+    // Cut the HAR inside a secret, and break it right after one: the parser stops there.
+    let at = text.find(RT_OUTLOOK_MRRT).unwrap() + 10;
+    let cut = dir.path().join("cut.har");
+    std::fs::write(&cut, &se[..at]).unwrap();
+    let broken = dir.path().join("broken.har");
+    let end = text.find(CLIENT_SECRET).unwrap() + CLIENT_SECRET.len();
+    let mut b = se[..end].to_vec();
+    b.extend_from_slice(b"\x01}}]]]");
+    std::fs::write(&broken, &b).unwrap();
+    // A SAZ whose entries are cut short.
+    let saz = std::fs::read(root().join("samples/secrets-everywhere.saz")).unwrap();
+    let short = dir.path().join("short.saz");
+    std::fs::write(&short, &saz[..saz.len() * 2 / 3]).unwrap();
+    for p in [&cut, &broken, &short] {
+        for args in [
+            vec!["analyze", s(p), "--format", "json"],
+            vec!["analyze", s(p)],
+            vec!["sessions", s(p)],
+            vec!["redact", s(p), s(&dir.path().join("out"))],
+        ] {
+            let out = run(&args);
+            assert_output_clean(&args.join(" "), &out);
+        }
+    }
+    // An encrypted SAZ without, and with a wrong, password.
+    let enc = dir.path().join("enc.saz");
+    samplegen::write_encrypted_saz(
+        "secrets-everywhere",
+        "pw",
+        samplegen::SazEncryption::Aes256,
+        &enc,
+    )
+    .unwrap();
+    for env in [vec![], vec![("PW", "wrong")]] {
+        let mut args = vec!["analyze", s(&enc)];
+        if !env.is_empty() {
+            args.extend(["--password-env", "PW"]);
+        }
+        let out = run_env(&args, &env);
+        assert_eq!(out.status.code(), Some(2));
+        assert_output_clean("analyze encrypted", &out);
+    }
+}
+
+#[test]
+fn redact_prints_no_secret_and_writes_none() {
+    let dir = tempfile::tempdir().unwrap();
+    for p in samples() {
+        let ext = if p.extension().is_some_and(|e| e == "saz") {
+            "saz"
+        } else {
+            "har"
+        };
+        let out_path = dir.path().join(format!("out.{ext}"));
+        let out = run(&["redact", s(&p), s(&out_path)]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "redact {}: {out:?}",
+            p.display()
+        );
+        assert_output_clean(&format!("redact {}", p.display()), &out);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("replaced "), "{text}");
+        // The file itself: every entry (inflated) and every decoded body.
+        let written = common::redact::capture_text(&out_path);
+        assert_clean(&format!("redact {} (output file)", p.display()), &written);
+        // With --show-secrets, nothing is left to show either.
+        for args in [
+            vec![
+                "analyze",
+                s(&out_path),
+                "--format",
+                "json",
+                "--show-secrets",
+            ],
+            vec![
+                "sessions",
+                s(&out_path),
+                "--format",
+                "json",
+                "--show-secrets",
+            ],
+        ] {
+            assert_output_clean(&args.join(" "), &run(&args));
+        }
+    }
+}
+
+/// The outputs that quote capture text (the HTML page's session details, the JSON evidence)
+/// show the secrets with `--show-secrets`, and exactly those disappear without it.
+#[test]
+fn show_secrets_shows_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("r.html");
+    for name in ["secrets-everywhere.saz", "secrets-everywhere.har"] {
+        let p = root().join("samples").join(name);
+        let shown = run(&[
+            "analyze",
+            s(&p),
+            "--format",
+            "html",
+            "-o",
+            s(&html),
+            "--show-secrets",
+        ]);
+        assert!(shown.status.code().is_some());
+        let page = std::fs::read_to_string(&html).unwrap();
+        let found = leaks(&page);
+        for must in [
+            RT_OUTLOOK_MRRT,
+            AUTH_CODES[0],
+            COOKIE_ESTSAUTH,
+            CLIENT_SECRET,
+            SIG_ID_TOKEN,
+        ] {
+            assert!(found.contains(must), "{name}: --show-secrets hides {must}");
+        }
+        run(&["analyze", s(&p), "--format", "html", "-o", s(&html)]);
+        assert_clean(name, &std::fs::read_to_string(&html).unwrap());
+    }
+}
