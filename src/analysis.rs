@@ -51,9 +51,11 @@ pub fn analyze(capture: &Capture, limits: &DecodeLimits) -> Result<Analysis, Cap
             let problems: Vec<SessionError> = session
                 .problems
                 .iter()
+                .cloned()
+                .chain(auth::body_problems(&session, limits))
                 .map(|p| SessionError {
                     session: Some(session.id),
-                    message: p.clone(),
+                    message: p,
                 })
                 .collect();
             (Some(SessionSummary::of(&session)), events, problems)

@@ -10,6 +10,7 @@
 //!
 //! `analysis` drives the stages for one capture; `batch` for a folder of them.
 #![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod analysis;
 pub mod auth;

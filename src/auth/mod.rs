@@ -97,6 +97,36 @@ pub fn events_of(session: &Session, limits: &DecodeLimits) -> Vec<Event> {
     events
 }
 
+/// Why a body that the parsers above read did not decode (bad chunked framing, a gzip that
+/// ends early, brotli garbage, an unknown coding, the size cap), as problems for the
+/// session. Without this, a damaged token response was silently no event at all, and the
+/// report said nothing (issue 8): now `capture.errors` names the session.
+///
+/// Only the bodies the parsers decode are checked (login endpoints, EWS), so other sessions
+/// cost nothing here. The messages never carry body content.
+pub fn body_problems(session: &Session, limits: &DecodeLimits) -> Vec<String> {
+    let read = session.host().is_some_and(|h| login::is_authority_host(&h))
+        || text::split_url(&session.request.url)
+            .0
+            .to_ascii_lowercase()
+            .contains("/ews/");
+    if !read {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    if !session.request.body.is_empty() {
+        if let Some(e) = session.request.decoded_body_partial(limits).problem {
+            out.push(format!("request body: {e}"));
+        }
+    }
+    if let Some(r) = session.response.as_ref().filter(|r| !r.body.is_empty()) {
+        if let Some(e) = r.decoded_body_partial(limits).problem {
+            out.push(format!("response body: {e}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -527,7 +527,9 @@ pub fn token_result(session: &Session, limits: &DecodeLimits) -> Option<TokenRes
     if response.body.is_empty() {
         return None;
     }
-    let body = response.decoded_body(limits).ok()?;
+    // What decodes before any damage: a cut-off error page still shows its AADSTS code.
+    // The damage itself is reported on the session (`auth::body_problems`).
+    let body = response.decoded_body_partial(limits).bytes;
     let text = String::from_utf8_lossy(&body);
     let text = text.trim_start_matches('\u{feff}').trim_start();
     if text.starts_with('{') {

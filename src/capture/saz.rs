@@ -82,12 +82,19 @@ impl Entries {
 }
 
 /// A `Read + Seek` over a shared file using positional reads: cheap to clone, no shared
-/// cursor, so every rayon worker gets its own without reopening the file.
+/// cursor, so every rayon worker gets its own without reopening the file. The bytes may
+/// also be in memory ([`SazArchive::from_bytes`], used by the fuzz target and tests).
 #[derive(Debug, Clone)]
 struct PosReader {
-    file: Arc<File>,
+    data: Backing,
     pos: u64,
     len: u64,
+}
+
+#[derive(Debug, Clone)]
+enum Backing {
+    File(Arc<File>),
+    Memory(Arc<[u8]>),
 }
 
 impl Read for PosReader {
@@ -95,7 +102,16 @@ impl Read for PosReader {
         if self.pos >= self.len {
             return Ok(0);
         }
-        let n = read_at(&self.file, buf, self.pos)?;
+        let n = match &self.data {
+            Backing::File(file) => read_at(file, buf, self.pos)?,
+            Backing::Memory(bytes) => {
+                let start = usize::try_from(self.pos).unwrap_or(usize::MAX);
+                let rest = bytes.get(start..).unwrap_or(&[]);
+                let n = rest.len().min(buf.len());
+                buf[..n].copy_from_slice(&rest[..n]);
+                n
+            }
+        };
         self.pos += n as u64;
         Ok(n)
     }
@@ -146,10 +162,28 @@ impl SazArchive {
         let file = File::open(path)?;
         let len = file.metadata()?.len();
         let reader = PosReader {
-            file: Arc::new(file),
+            data: Backing::File(Arc::new(file)),
             pos: 0,
             len,
         };
+        Self::from_reader(reader, options)
+    }
+
+    /// A SAZ already in memory, read exactly as [`SazArchive::open`] reads a file.
+    pub fn from_bytes(
+        bytes: impl Into<Arc<[u8]>>,
+        options: &ReadOptions,
+    ) -> Result<Self, CaptureErrorKind> {
+        let bytes: Arc<[u8]> = bytes.into();
+        let reader = PosReader {
+            len: bytes.len() as u64,
+            data: Backing::Memory(bytes),
+            pos: 0,
+        };
+        Self::from_reader(reader, options)
+    }
+
+    fn from_reader(reader: PosReader, options: &ReadOptions) -> Result<Self, CaptureErrorKind> {
         let mut zip = ZipArchive::new(reader).map_err(zip_open_error)?;
         let radix = if zip.comment().starts_with(b"Fiddler") {
             BitFlagsRadix::Fiddler
@@ -695,6 +729,44 @@ mod tests {
         assert_eq!(parse_entry_name(b"other/1_c.txt"), None);
         assert_eq!(parse_entry_name(b"raw/1_x.txt"), None);
         assert_eq!(parse_entry_name(b"_index.htm"), None);
+    }
+
+    #[test]
+    fn reads_from_memory_as_from_a_file() {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default();
+        w.start_file("raw/1_c.txt", opts).unwrap();
+        w.write_all(b"GET http://a.example/ HTTP/1.1\r\nHost: a.example\r\n\r\n")
+            .unwrap();
+        w.start_file("raw/1_s.txt", opts).unwrap();
+        w.write_all(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\n\r\n")
+            .unwrap();
+        w.start_file("raw/2_c.txt", opts).unwrap();
+        w.write_all(b"not http").unwrap();
+        let bytes = w.finish().unwrap().into_inner();
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.saz");
+        std::fs::write(&path, &bytes).unwrap();
+        let o = ReadOptions::default();
+        let describe = |r: SessionResult| match r {
+            Ok(s) => format!("{} {} {:?}", s.id, s.request.url, s.status()),
+            Err(e) => e.to_string(),
+        };
+        let from_file = SazArchive::open(&path, &o).unwrap();
+        let from_memory = SazArchive::from_bytes(bytes.clone(), &o).unwrap();
+        let a = from_file.map_sessions(describe).unwrap();
+        let b = from_memory.map_sessions(describe).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 2);
+        assert_eq!(a[0], "1 http://a.example/ Some(401)");
+        // Cut anywhere: an error or sessions, never a panic.
+        for cut in 0..bytes.len() {
+            if let Ok(z) = SazArchive::from_bytes(&bytes[..cut], &o) {
+                let _ = z.map_sessions(describe);
+            }
+        }
     }
 
     #[test]
