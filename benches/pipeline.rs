@@ -9,19 +9,17 @@
 //! The captures are written once per run, into a temporary folder, before the first sample
 //! that needs them; writing them is not measured.
 
-#[path = "../tests/support/gen.rs"]
-mod capgen;
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use divan::Bencher;
+use samplegen::bulk;
 use traceadal::analysis;
 use traceadal::batch::{self, BatchOptions};
 use traceadal::capture::{Capture, DecodeLimits, Format, ReadOptions};
 
-/// Captures in the queue of the batch benchmark, and sessions in each.
+/// Captures in the queue of the batch benchmark, and sessions in each (`bulk::write_queue`).
 const QUEUE: (usize, usize) = (24, 500);
 
 fn main() {
@@ -67,10 +65,10 @@ fn capture(format: Format, n: usize) -> PathBuf {
         .entry((format.as_str(), n))
         .or_insert_with(|| {
             let path = workdir().join(format!("outlook-{n}.{}", format.as_str()));
-            let scenario = capgen::Scenario::broken("contoso.com");
+            let scenario = bulk::Scenario::broken("contoso.com");
             let written = match format {
-                Format::Saz => capgen::write_saz(&path, n, &scenario),
-                Format::Har => capgen::write_har(&path, n, &scenario),
+                Format::Saz => bulk::write_saz(&path, n, &scenario),
+                Format::Har => bulk::write_har(&path, n, &scenario),
             };
             if let Err(e) = written {
                 panic!("cannot write {}: {e}", path.display());
@@ -86,23 +84,8 @@ fn queue() -> PathBuf {
     DIR.get_or_init(|| {
         let dir = workdir().join("queue");
         let (count, n) = QUEUE;
-        for i in 0..count {
-            let s = if i % 4 == 3 {
-                capgen::Scenario::clean(["contoso.com", "fabrikam.com", "adatum.com"][i % 3])
-            } else {
-                capgen::Scenario::broken(["contoso.com", "fabrikam.com", "adatum.com"][i % 3])
-            };
-            let ticket = dir.join(format!("ticket-{:03}", i / 2));
-            let written = std::fs::create_dir_all(&ticket).and_then(|_| {
-                if i % 2 == 0 {
-                    capgen::write_saz(&ticket.join(format!("outlook-{i:03}.saz")), n, &s)
-                } else {
-                    capgen::write_har(&ticket.join(format!("browser-{i:03}.har")), n, &s)
-                }
-            });
-            if let Err(e) = written {
-                panic!("cannot write the queue: {e}");
-            }
+        if let Err(e) = bulk::write_queue(&dir, count, n) {
+            panic!("cannot write the queue: {e}");
         }
         dir
     })

@@ -6,13 +6,13 @@
 //! cargo run --release --example gencaptures -- queue DIR COUNT SESSIONS
 //!     COUNT captures in DIR/ticket-NNN/, SAZ and HAR alternating, tenants and outcomes mixed
 //! ```
-//! The same arguments always write the same bytes.
-
-#[path = "../tests/support/gen.rs"]
-mod capgen;
+//! The same arguments always write the same bytes. The captures come from `samplegen::bulk`
+//! (the sample generator's actors and writers, streamed).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use samplegen::bulk;
 
 fn usage() -> ExitCode {
     eprintln!(
@@ -27,48 +27,16 @@ fn number(s: Option<&String>) -> Option<usize> {
 
 fn single(dir: &Path, n: usize, clean: bool, large: bool) -> std::io::Result<Vec<PathBuf>> {
     let mut s = if clean {
-        capgen::Scenario::clean("contoso.com")
+        bulk::Scenario::clean("contoso.com")
     } else {
-        capgen::Scenario::broken("contoso.com")
+        bulk::Scenario::broken("contoso.com")
     };
     s.large_body = large;
     let saz = dir.join(format!("outlook-{n}.saz"));
     let har = dir.join(format!("outlook-{n}.har"));
-    capgen::write_saz(&saz, n, &s)?;
-    capgen::write_har(&har, n, &s)?;
+    bulk::write_saz(&saz, n, &s)?;
+    bulk::write_har(&har, n, &s)?;
     Ok(vec![saz, har])
-}
-
-/// The scenario of the `i`-th capture of a queue: three tenants, every fourth capture clean.
-pub fn queue_scenario(i: usize) -> capgen::Scenario {
-    let domain = ["contoso.com", "fabrikam.com", "adatum.com"][i % 3];
-    let mut s = if i % 4 == 3 {
-        capgen::Scenario::clean(domain)
-    } else {
-        capgen::Scenario::broken(domain)
-    };
-    s.large_body = false;
-    s
-}
-
-fn queue(dir: &Path, count: usize, n: usize) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for i in 0..count {
-        let ticket = dir.join(format!("ticket-{:03}", i / 2));
-        std::fs::create_dir_all(&ticket)?;
-        let s = queue_scenario(i);
-        let path = if i % 2 == 0 {
-            let p = ticket.join(format!("outlook-{i:03}.saz"));
-            capgen::write_saz(&p, n, &s)?;
-            p
-        } else {
-            let p = ticket.join(format!("browser-{i:03}.har"));
-            capgen::write_har(&p, n, &s)?;
-            p
-        };
-        out.push(path);
-    }
-    Ok(out)
 }
 
 fn main() -> ExitCode {
@@ -86,9 +54,8 @@ fn main() -> ExitCode {
             number(positional.get(2).copied()),
             number(positional.get(3).copied()),
         ) {
-            (Some(dir), Some(count), Some(n)) => {
-                std::fs::create_dir_all(dir).and_then(|_| queue(Path::new(dir), count, n))
-            }
+            (Some(dir), Some(count), Some(n)) => std::fs::create_dir_all(dir)
+                .and_then(|_| bulk::write_queue(Path::new(dir), count, n)),
             _ => return usage(),
         },
         _ => return usage(),

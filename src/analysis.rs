@@ -62,14 +62,19 @@ pub fn analyze(capture: &Capture, limits: &DecodeLimits) -> Result<Analysis, Cap
         }
         Err(e) => (None, Vec::new(), vec![e]),
     })?;
-    let mut sessions = Vec::with_capacity(mapped.len());
     let mut events = Vec::new();
     let mut errors = Vec::new();
-    for (summary, ev, problems) in mapped {
-        sessions.extend(summary);
-        events.extend(ev);
-        errors.extend(problems);
-    }
+    // `filter_map` over the `Vec`'s own iterator collects in place: the summaries reuse the
+    // mapped results' buffer, so the two are never both in memory (100k sessions: tens of MB).
+    let mut sessions: Vec<SessionSummary> = mapped
+        .into_iter()
+        .filter_map(|(summary, ev, problems)| {
+            events.extend(ev);
+            errors.extend(problems);
+            summary
+        })
+        .collect();
+    sessions.shrink_to_fit();
     sessions.sort_by_key(|s| s.id);
     let flows = flows::build(&events, &sessions);
     let findings = rules::run_all(&Context {

@@ -1,15 +1,14 @@
-//! `traceadal batch` over real captures: generated queues (`tests/support/gen.rs`), the
+//! `traceadal batch` over real captures: generated queues (`samplegen::bulk`), the
 //! project's samples (`samples/`) and the public corpus (`../shared/captures/`).
 //!
 //! These tests need the SAZ and HAR readers. In a branch where `capture::saz` / `capture::har`
 //! are still stubs they fail; they are not `#[ignore]`d, so they fail loudly until the
 //! readers are merged.
 
-#[path = "support/gen.rs"]
-mod capgen;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use samplegen::bulk;
 
 fn traceadal(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_traceadal"));
@@ -44,38 +43,38 @@ fn corpus() -> PathBuf {
 fn queue() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let plan: [(&str, capgen::Scenario, bool); 6] = [
+    let plan: [(&str, bulk::Scenario, bool); 6] = [
         (
             "t1/outlook.saz",
-            capgen::Scenario::broken("contoso.com"),
+            bulk::Scenario::broken("contoso.com"),
             true,
         ),
         (
             "t1/browser.txt",
-            capgen::Scenario::broken("contoso.com"),
+            bulk::Scenario::broken("contoso.com"),
             false,
         ),
         (
             "t2/outlook.zip",
-            capgen::Scenario::broken("fabrikam.com"),
+            bulk::Scenario::broken("fabrikam.com"),
             true,
         ),
         (
             "t2/browser.har",
-            capgen::Scenario::broken("fabrikam.com"),
+            bulk::Scenario::broken("fabrikam.com"),
             false,
         ),
-        ("t3/ok.saz", capgen::Scenario::clean("contoso.com"), true),
-        ("t3/ok.har", capgen::Scenario::clean("contoso.com"), false),
+        ("t3/ok.saz", bulk::Scenario::clean("contoso.com"), true),
+        ("t3/ok.har", bulk::Scenario::clean("contoso.com"), false),
     ];
     for (rel, mut scenario, saz) in plan {
         scenario.large_body = false;
         let path = root.join(rel);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         if saz {
-            capgen::write_saz(&path, 120, &scenario).unwrap();
+            bulk::write_saz(&path, 120, &scenario).unwrap();
         } else {
-            capgen::write_har(&path, 120, &scenario).unwrap();
+            bulk::write_har(&path, 120, &scenario).unwrap();
         }
     }
     std::fs::write(root.join("t1/notes.txt"), "Outlook keeps prompting").unwrap();

@@ -62,7 +62,8 @@ pub fn har_bytes(cap: &Capture, opt: &HarOptions) -> Vec<u8> {
     out
 }
 
-fn entry(id: usize, s: &Session, opt: &HarOptions) -> J {
+/// The HAR entry of session `id`.
+pub fn entry(id: usize, s: &Session, opt: &HarOptions) -> J {
     let reused = s.reused;
     let https = s.request.url.starts_with("https://");
     let blocked = if reused { 0.912 } else { 1.347 };

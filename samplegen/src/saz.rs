@@ -114,7 +114,8 @@ pub fn entries(cap: &Capture, opt: &SazOptions) -> Vec<Entry> {
     out
 }
 
-const CONTENT_TYPES: &str = "<?xml version=\"1.0\" encoding=\"utf-8\" ?>\r\n<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">\r\n<Default Extension=\"htm\" ContentType=\"text/html\" />\r\n<Default Extension=\"xml\" ContentType=\"application/xml\" />\r\n<Default Extension=\"txt\" ContentType=\"text/plain\" />\r\n</Types>";
+/// `[Content_Types].xml`, the first entry of every SAZ.
+pub const CONTENT_TYPES: &str = "<?xml version=\"1.0\" encoding=\"utf-8\" ?>\r\n<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">\r\n<Default Extension=\"htm\" ContentType=\"text/html\" />\r\n<Default Extension=\"xml\" ContentType=\"application/xml\" />\r\n<Default Extension=\"txt\" ContentType=\"text/plain\" />\r\n</Types>";
 
 /// Fiddler's `SessionFlags` bits for this session: IsHTTPS (0x1), ClientPipeReused (0x8),
 /// ServerPipeReused (0x10), IsDecryptingTunnel (0x2000).
@@ -280,57 +281,66 @@ fn html(v: &str) -> String {
 
 /// `_index.htm`: Fiddler's human-readable session list.
 pub fn index_htm(cap: &Capture, pad: usize, opt: &SazOptions) -> String {
-    let mut h = String::from("<html><head><style>body,thead,td,a,p{font-family:verdana,sans-serif;font-size: 10px;}</style></head><body><table cols=12><thead><tr><th>&nbsp;</th><th>#</th><th>Result</th><th>Protocol</th><th>Host</th><th>URL</th><th>Body</th><th>Caching</th><th>Content-Type</th><th>Process</th><th>Comments</th><th>Custom</th></tr></thead><tbody>");
+    let mut h = String::from(INDEX_HEAD);
     for (i, s) in cap.sessions.iter().enumerate() {
-        let id = i + 1;
-        let f = format!("raw\\{id:0pad$}");
-        let (status, body_len, ctype, cache) = match &s.response {
-            Some(r) => (
-                r.status.to_string(),
-                r.body
-                    .as_ref()
-                    .map(|b| wire::wire_body(b).framed.len())
-                    .unwrap_or(0)
-                    .to_string(),
-                header(&r.headers, "Content-Type").unwrap_or_default(),
-                header(&r.headers, "Cache-Control").unwrap_or_default(),
-            ),
-            None => ("-".into(), "-1".into(), String::new(), String::new()),
-        };
-        let (proto, host, url) = if s.is_tunnel() {
-            (
-                "HTTP".to_string(),
-                "Tunnel to".to_string(),
-                s.request.url.clone(),
-            )
+        h.push_str(&index_row(i + 1, s, pad, opt));
+    }
+    h.push_str(INDEX_TAIL);
+    h
+}
+
+/// What `_index.htm` holds before its rows.
+pub const INDEX_HEAD: &str = "<html><head><style>body,thead,td,a,p{font-family:verdana,sans-serif;font-size: 10px;}</style></head><body><table cols=12><thead><tr><th>&nbsp;</th><th>#</th><th>Result</th><th>Protocol</th><th>Host</th><th>URL</th><th>Body</th><th>Caching</th><th>Content-Type</th><th>Process</th><th>Comments</th><th>Custom</th></tr></thead><tbody>";
+/// What `_index.htm` holds after its rows.
+pub const INDEX_TAIL: &str = "</tbody></table></body></html>";
+
+/// The `_index.htm` row of session `id`.
+pub fn index_row(id: usize, s: &Session, pad: usize, opt: &SazOptions) -> String {
+    let f = format!("raw\\{id:0pad$}");
+    let (status, body_len, ctype, cache) = match &s.response {
+        Some(r) => (
+            r.status.to_string(),
+            r.body
+                .as_ref()
+                .map(|b| wire::wire_body(b).framed.len())
+                .unwrap_or(0)
+                .to_string(),
+            header(&r.headers, "Content-Type").unwrap_or_default(),
+            header(&r.headers, "Cache-Control").unwrap_or_default(),
+        ),
+        None => ("-".into(), "-1".into(), String::new(), String::new()),
+    };
+    let (proto, host, url) = if s.is_tunnel() {
+        (
+            "HTTP".to_string(),
+            "Tunnel to".to_string(),
+            s.request.url.clone(),
+        )
+    } else {
+        let proto = if s.request.url.starts_with("https://") {
+            "HTTPS"
         } else {
-            let proto = if s.request.url.starts_with("https://") {
-                "HTTPS"
-            } else {
-                "HTTP"
-            };
-            (
-                proto.to_string(),
-                s.host(),
-                crate::model::path_of(&s.request.url),
-            )
+            "HTTP"
         };
-        let s_link = if s.response.is_some() && !opt.omit_response.contains(&id) {
-            format!("&nbsp;<a href='{f}_s.txt'>S</a>")
-        } else {
-            String::new()
-        };
-        h.push_str(&format!(
+        (
+            proto.to_string(),
+            s.host(),
+            crate::model::path_of(&s.request.url),
+        )
+    };
+    let s_link = if s.response.is_some() && !opt.omit_response.contains(&id) {
+        format!("&nbsp;<a href='{f}_s.txt'>S</a>")
+    } else {
+        String::new()
+    };
+    format!(
             "<tr><TD><a href='{f}_c.txt'>C</a>{s_link}&nbsp;<a href='{f}_m.xml'>M</a></TD><td>{id}</td><td>{status}</td><td>{proto}</td><td>{}</td><td>{}</td><td>{body_len}</td><td>{}</td><td>{}</td><td>{}</td><td></td><td></td></tr>\r\n",
             html(&host),
             html(&url),
             html(&cache),
             html(&ctype),
             html(s.process.as_deref().unwrap_or("")),
-        ));
-    }
-    h.push_str("</tbody></table></body></html>");
-    h
+        )
 }
 
 fn header(h: &[(String, String)], name: &str) -> Option<String> {
@@ -339,15 +349,20 @@ fn header(h: &[(String, String)], name: &str) -> Option<String> {
         .map(|(_, v)| v.clone())
 }
 
+/// The options every entry is written with (deflate, the fixed time, DOS attributes).
+pub fn entry_options() -> SimpleFileOptions {
+    SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .last_modified_time(saved_at())
+        .system(zip::System::Dos)
+}
+
 fn zip_entries(
     entries: &[Entry],
     enc: Option<(SazEncryption, &str)>,
 ) -> zip::result::ZipResult<Vec<u8>> {
     let mut zw = ZipWriter::new(Cursor::new(Vec::new()));
-    let base = SimpleFileOptions::default()
-        .compression_method(CompressionMethod::Deflated)
-        .last_modified_time(saved_at())
-        .system(zip::System::Dos);
+    let base = entry_options();
     for e in entries {
         let opts = match enc {
             None => base,

@@ -850,7 +850,14 @@ impl<T: Lenient> Field<T> {
 
     /// The value, noting a problem at `path` when the JSON had another kind.
     fn take(self, path: &str, problems: &mut Vec<String>) -> Option<T> {
+        self.take_at(|| path.to_string(), problems)
+    }
+
+    /// [`Field::take`] with the path made only when there is a problem to name (the path of
+    /// every header of every entry, formatted up front, was 8% of reading a HAR).
+    fn take_at(self, path: impl FnOnce() -> String, problems: &mut Vec<String>) -> Option<T> {
         if let Some(kind) = self.wrong {
+            let path = path();
             problems.push(match self.value {
                 Some(_) => format!("{path}: expected {}, found {kind} (converted)", T::KIND),
                 None => format!("{path}: expected {}, found {kind} (ignored)", T::KIND),
@@ -1347,17 +1354,17 @@ fn headers_of(
         ));
     }
     for (i, item) in list.items.into_iter().enumerate() {
-        let item_path = format!("{path}[{i}]");
-        let Some(h) = item.take(&item_path, problems) else {
+        let item_path = || format!("{path}[{i}]");
+        let Some(h) = item.take_at(item_path, problems) else {
             continue;
         };
-        let name = h.name.take(&format!("{item_path}.name"), problems);
+        let name = h.name.take_at(|| format!("{}.name", item_path()), problems);
         let value = h
             .value
-            .take(&format!("{item_path}.value"), problems)
+            .take_at(|| format!("{}.value", item_path()), problems)
             .unwrap_or_default();
         let Some(name) = name.filter(|n| !n.is_empty()) else {
-            problems.push(format!("{item_path}: header without a name"));
+            problems.push(format!("{}: header without a name", item_path()));
             continue;
         };
         let slot = match name.to_ascii_lowercase().as_str() {

@@ -32,6 +32,8 @@ pub struct Challenge {
     pub diagnostics: Option<String>,
     /// Fold every scheme into one `WWW-Authenticate` header.
     pub folded: bool,
+    /// The tenant after `@` in `trusted_issuers` ([`TENANT_GUID`] unless told).
+    pub tenant: String,
 }
 
 impl Challenge {
@@ -46,6 +48,7 @@ impl Challenge {
             basic: true,
             diagnostics: Some(diag_invalid_token()),
             folded: false,
+            tenant: TENANT_GUID.into(),
         }
     }
     /// Only legacy schemes: HMA not configured.
@@ -78,8 +81,13 @@ pub fn diag_invalid_token() -> String {
 
 /// The Bearer challenge parameters Exchange sends.
 pub fn bearer_challenge(authorization_uri: &str, error: bool) -> String {
+    bearer_challenge_for(TENANT_GUID, authorization_uri, error)
+}
+
+/// [`bearer_challenge`] of an Exchange organisation in tenant `tenant`.
+pub fn bearer_challenge_for(tenant: &str, authorization_uri: &str, error: bool) -> String {
     let mut s = format!(
-        "Bearer client_id=\"{EXO_APP}\", trusted_issuers=\"{ACS_ISSUER}@{TENANT_GUID}\", token_types=\"app_asserted_user_v1 service_asserted_app_v1\", authorization_uri=\"{authorization_uri}\""
+        "Bearer client_id=\"{EXO_APP}\", trusted_issuers=\"{ACS_ISSUER}@{tenant}\", token_types=\"app_asserted_user_v1 service_asserted_app_v1\", authorization_uri=\"{authorization_uri}\""
     );
     if error {
         s.push_str(", error=\"invalid_token\"");
@@ -134,7 +142,8 @@ impl Exchange {
         ]));
         let mut schemes: Vec<String> = Vec::new();
         if c.bearer_hma {
-            schemes.push(bearer_challenge(
+            schemes.push(bearer_challenge_for(
+                &c.tenant,
                 "https://login.windows.net/common/oauth2/authorize",
                 c.bearer_error,
             ));

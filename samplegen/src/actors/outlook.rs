@@ -62,18 +62,21 @@ pub fn autodiscover(url: &str, get: bool, auth: Option<&str>, crid: &str) -> Req
     req(if get { "GET" } else { "POST" }, url, h, body)
 }
 
-/// An EWS SOAP POST from Outlook.
+/// An EWS SOAP POST from Outlook (`GetUserOofSettings`).
 pub fn ews(url: &str, soap: &str, auth: Option<&str>, crid: &str) -> Request {
+    ews_op(url, "GetUserOofSettings", soap, auth, crid)
+}
+
+/// An EWS SOAP POST from Outlook for operation `op` (the `SOAPAction`).
+pub fn ews_op(url: &str, op: &str, soap: &str, auth: Option<&str>, crid: &str) -> Request {
     let host = host_of(url);
+    let action = format!("\"http://schemas.microsoft.com/exchange/services/2006/messages/{op}\"");
     let mut h = hdrs(&[
         ("Cache-Control", "no-cache"),
         ("Connection", "Keep-Alive"),
         ("Pragma", "no-cache"),
         ("Content-Type", "text/xml; charset=utf-8"),
-        (
-            "SOAPAction",
-            "\"http://schemas.microsoft.com/exchange/services/2006/messages/GetUserOofSettings\"",
-        ),
+        ("SOAPAction", &action),
         ("User-Agent", OUTLOOK_UA),
     ]);
     if let Some(a) = auth {
