@@ -195,3 +195,36 @@ fn batch_jobs(bencher: Bencher, jobs: usize) {
         }
     });
 }
+
+/// `Redactor::text` over a 100 000-line `sessions` listing (every tenth line carries an
+/// authorization code), all ASCII and with non-ASCII text on every line. Its word boundaries
+/// are ASCII ones: the two should cost about the same (with Unicode `\b` the second was
+/// ~30 times slower).
+mod redact {
+    use super::Bencher;
+    use traceadal::redact::Redactor;
+
+    fn listing(non_ascii: bool) -> String {
+        let who = if non_ascii {
+            "Jürgen Größe"
+        } else {
+            "Jurgen Grosse"
+        };
+        (0..100_000)
+            .map(|i| {
+                if i % 10 == 0 {
+                    format!("{i:>6}  200  GET  login.microsoftonline.com  {who}  https://login.microsoftonline.com/common/oauth2/authorize?code=0.AXoA{i}secret&state=x\n")
+                } else {
+                    format!("{i:>6}  200  GET  autodiscover.contoso.com  {who}  https://autodiscover.contoso.com/autodiscover/autodiscover.xml?x={i}\n")
+                }
+            })
+            .collect()
+    }
+
+    #[divan::bench(args = [false, true], sample_count = 10, sample_size = 1)]
+    fn text(bencher: Bencher, non_ascii: bool) {
+        let text = listing(non_ascii);
+        let r = Redactor::default();
+        bencher.bench(|| r.text(&text).len());
+    }
+}

@@ -73,17 +73,17 @@ fn patterns() -> &'static Patterns {
             cookie: compile(r"(?im)^((?:set-)?cookie2?)([ \t]*:[ \t]*)([^\r\n]*)"),
             // token68 (RFC 9110 11.2) after a scheme name.
             scheme: compile(
-                r"(?i)\b(Bearer|Basic|NTLM|Negotiate|Kerberos|Digest)([ \t]+)([A-Za-z0-9._~+/-]+=*)",
+                r"(?i)(?-u:\b)(Bearer|Basic|NTLM|Negotiate|Kerberos|Digest)([ \t]+)([A-Za-z0-9._~+/-]+=*)",
             ),
             // header.payload.signature; the signature is what makes it a credential.
-            jwt: compile(r"\b(eyJ[A-Za-z0-9_-]{4,})\.([A-Za-z0-9_-]{4,})\.([A-Za-z0-9_-]{8,})"),
+            jwt: compile(r"(?-u:\b)(eyJ[A-Za-z0-9_-]{4,})\.([A-Za-z0-9_-]{4,})\.([A-Za-z0-9_-]{8,})"),
             // `key=value` in a query string or form body; the value ends at `&`, white
             // space, a quote, markup, an escape or a fragment.
-            kv: compile(&format!(r#"(?i)\b({keys})(=)([^&\s'"<>\\#]+)"#)),
+            kv: compile(&format!(r#"(?i)(?-u:\b)({keys})(=)([^&\s'"<>\\#]+)"#)),
             // The same inside a URL-encoded value (`redirect_uri=...%3Fcode%3D...%26...`):
             // the value ends at an encoded `&`.
             kv_encoded: compile(&format!(
-                r#"(?i)(?:\b|%3F|%26|%253F|%2526)({keys})(%3D|%253D)((?:[^&%\s'"<>\\#]|%(?:[013-9A-Fa-f][0-9A-Fa-f]|2[0-57-9A-Fa-f]|25(?:[013-9A-Fa-f][0-9A-Fa-f]|2[0-57-9A-Fa-f])))+)"#
+                r#"(?i)(?:(?-u:\b)|%3F|%26|%253F|%2526)({keys})(%3D|%253D)((?:[^&%\s'"<>\\#]|%(?:[013-9A-Fa-f][0-9A-Fa-f]|2[0-57-9A-Fa-f]|25(?:[013-9A-Fa-f][0-9A-Fa-f]|2[0-57-9A-Fa-f])))+)"#
             )),
             json: compile(&format!(r#"(?i)"({keys})"(\s*:\s*)"((?:[^"\\]|\\.)*)""#)),
             // JSON inside a JSON string (a report's evidence quoting a body).
@@ -91,8 +91,8 @@ fn patterns() -> &'static Patterns {
                 r#"(?i)\\"({keys})\\"(\s*:\s*)\\"((?:[^"\\]|\\[^"])*)\\""#
             )),
             // A whole `<input ...>` tag; quoted attribute values may hold `>`.
-            input: compile(r#"(?i)<input\b(?:[^>"']|"[^"]*"|'[^']*')*>"#),
-            attr: compile(r#"(?i)\b(name|value)(\s*=\s*)("[^"]*"|'[^']*')"#),
+            input: compile(r#"(?i)<input(?-u:\b)(?:[^>"']|"[^"]*"|'[^']*')*>"#),
+            attr: compile(r#"(?i)(?-u:\b)(name|value)(\s*=\s*)("[^"]*"|'[^']*')"#),
             xml: compile(&format!(
                 r#"(?i)(<(?:[A-Za-z0-9_.-]+:)?(?:{XML_SECRET_ELEMENTS})(?:\s[^<>]*)?>)([^<]+)(<)"#
             )),
