@@ -16,6 +16,8 @@
 #                   ASan a target runs about twice as fast; set address for a deeper run)
 #   FUZZ_TIMEOUT    seconds one input may take before it counts as a hang (default 10)
 #   FUZZ_RSS_MB     memory limit in MB before an input counts as out-of-memory (default 2048)
+#   FUZZ_RUNS       stop a target after this many executions, if that comes before SECONDS
+#                   (e.g. FUZZ_RUNS=10000000 scripts/fuzz.sh 7200 for the 10M of issue 8)
 #   FUZZ_MAX_LEN    longest input libFuzzer makes, in bytes (default 65536 for the archive,
 #                   HAR and body targets, 8192 for the text parsers: their hostile-length
 #                   cases, 10 MB lines and 100 000 headers, are integration tests instead)
@@ -68,7 +70,7 @@ for t in "${targets[@]}"; do
   start=$(date +%s)
   (cd fuzz && cargo +nightly fuzz run "${flags[@]}" "$t" "corpus/$t" -- \
     -max_total_time="$secs" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb="${FUZZ_RSS_MB:-2048}" \
-    -max_len="$max_len" -print_final_stats=1 -close_fd_mask=1) >"$log" 2>&1
+    -max_len="$max_len" -runs="${FUZZ_RUNS:--1}" -print_final_stats=1 -close_fd_mask=1) >"$log" 2>&1
   rc=$?
   took=$(( $(date +%s) - start ))
   execs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+$')
