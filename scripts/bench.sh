@@ -17,6 +17,9 @@
 #   RUNS            timed runs per command [5]
 #   BENCH_OUT       work folder (generated files, venv, raw results) [bench-out]
 #   SKIP_SLOW=1     leave out haralyzer at the largest size (it needs minutes and GBs)
+#   CALLGRIND=1     also count instructions (valgrind --tool=callgrind) of traceadal, unzip -p
+#                   and jq on the middle size: the same counts on a busy machine as on a quiet
+#                   one, so the ratios can be compared across runs (slow: ~1 min per command)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +38,7 @@ say() { printf '%s\n' "$*" | tee -a "$RESULTS"; }
 # --- tools -------------------------------------------------------------------------------
 missing=()
 for t in unzip jq hyperfine; do command -v "$t" >/dev/null || missing+=("$t"); done
+[ "${CALLGRIND:-0}" = 1 ] && { command -v valgrind >/dev/null || missing+=(valgrind); }
 [ -x /usr/bin/time ] || missing+=(time)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -107,6 +111,13 @@ measure() {
     fi
 }
 
+# user + system seconds (mean) of each command of the last `measure NAME`, one per line:
+# wall time alone misleads on a shared machine, and traceadal uses every core
+cpu() {
+    local json="$OUT/hf-$1.json"
+    if [ -s "$json" ]; then jq -r '.results[] | (.user + .system)' "$json"; else echo nan; fi
+}
+
 # peak RSS in bytes of one run
 peak() {
     /usr/bin/time -v "$@" >/dev/null 2>"$OUT/time.txt" || true
@@ -135,6 +146,7 @@ rc=0
 say "traceadal bench, $(date -u +%Y-%m-%dT%H:%MZ)"
 say "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), $(uname -sr), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 say "traceadal $("$TA" --version | awk '{print $2}'), $(rustc --version), runs per figure: $RUNS"
+say "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews wall times)"
 if [ "$readers" = no ]; then
     say "NOTE: this traceadal cannot read the generated captures (readers not merged yet):"
     say "      its columns below are not measurements."
@@ -155,8 +167,10 @@ for n in $SIZES; do
     SAZ_T[$n]=${t[0]}
     r=$(ratio "${t[0]}" "${t[2]}")
     say "$(printf '%-9s %12s %12s %12s %12s %10s %9s' "$n" "$(mib "$(stat -c %s "$f")")" "$(secs "${t[0]}")" "$(secs "${t[1]}")" "$(secs "${t[2]}")" "$r" "$(verdict "$r" '<=' 1.3)")"
+    mapfile -t c < <(cpu "saz-$n")
+    say "$(printf '%-9s %12s %12s %12s %12s %10s' '  cpu' '' "$(secs "$(ta "${c[0]}")")" "$(secs "${c[1]:-nan}")" "$(secs "${c[2]:-nan}")" "$(ratio "$(ta "${c[0]}")" "${c[2]:-nan}")")"
 done
-say "target: traceadal at most 1.3x unzip -p"
+say "target: traceadal at most 1.3x unzip -p (wall time; the cpu row is user + system over all cores)"
 say ""
 
 # --- HAR ------------------------------------------------------------------------------------
@@ -182,6 +196,9 @@ for n in $SIZES; do
     rh=$(ratio "${t[1]}" "${t[0]}")
     rj=$(ratio "${t[0]}" "${t[2]}")
     say "$(printf '%-9s %12s %12s %12s %12s %11s %9s %8s %9s' "$n" "$(mib "$(stat -c %s "$f")")" "$(secs "${t[0]}")" "$(secs "${t[1]}")" "$(secs "${t[2]}")" "$rh" "$(verdict "$rh" '>=' 30)" "$rj" "$(verdict "$rj" '<=' 2)")"
+    mapfile -t c < <(cpu "har-$n")
+    if [ ${#c[@]} -eq 2 ]; then c=("${c[0]}" nan "${c[1]}"); fi
+    say "$(printf '%-9s %12s %12s %12s %12s %11s %9s %8s' '  cpu' '' "$(secs "$(ta "${c[0]}")")" "$(secs "${c[1]:-nan}")" "$(secs "${c[2]:-nan}")" "$(ratio "${c[1]:-nan}" "$(ta "${c[0]}")")" '' "$(ratio "$(ta "${c[0]}")" "${c[2]:-nan}")")"
 done
 say "targets: haralyzer at least 30x slower than traceadal; traceadal at most 2x jq"
 say ""
@@ -222,4 +239,23 @@ for n in $SIZES; do
         "$(awk -v t="${HAR_T[$n]}" -v n="$n" 'BEGIN { if (t == "nan") print "n/a"; else printf "%.1f", t * 1e6 / n }')")"
 done
 say ""
+
+# --- instruction counts -----------------------------------------------------------------------
+if [ "${CALLGRIND:-0}" = 1 ] && [ "$readers" = yes ]; then
+    mid=$(echo "$SIZES" | awk '{print $(int((NF + 1) / 2))}')
+    # total instructions (all threads) of one command, from callgrind's summary line
+    instr() {
+        valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+            awk '/Collected :/ {print $NF}' | tail -1
+    }
+    say "instructions (callgrind, all threads) on the $mid-session captures"
+    s_ta=$(instr "$TA" analyze --format json -o /dev/null "$OUT/captures/outlook-$mid.saz")
+    s_uz=$(instr unzip -p "$OUT/captures/outlook-$mid.saz")
+    h_ta=$(instr "$TA" analyze --format json -o /dev/null "$OUT/captures/outlook-$mid.har")
+    h_jq=$(instr jq '.log.entries | length' "$OUT/captures/outlook-$mid.har")
+    say "SAZ: traceadal $s_ta, unzip -p $s_uz: $(ratio "$s_ta" "$s_uz")"
+    say "HAR: traceadal $h_ta, jq $h_jq: $(ratio "$h_ta" "$h_jq")"
+    say ""
+fi
+say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 say "raw hyperfine results: $OUT/hf-*.json; this summary: $RESULTS"
