@@ -88,16 +88,18 @@ pub fn ews_events(
     if !is_ews_url(&session.request.url) {
         return (None, None);
     }
-    let request = xml_of(session.request.decoded_body(limits).ok());
+    let request = request_tree(session, limits);
     // The answer's tree is only read for a `GetDelegate` check: when the request asks none,
     // only a `GetDelegateResponse` element in the answer makes one, and an element name is
     // always spelled out in the bytes. Other answers (FindItem, 0.5-5 KB each, most of an
     // Outlook capture) are not parsed: that was a third of the instructions of an analysis.
+    // When the request names another operation, the answer is not even decompressed
+    // (another fifth of them): EWS answers an operation with its own response element.
     let asks_delegate = request.as_ref().is_some_and(asks_get_delegate);
     let response = session
         .response
         .as_ref()
-        .filter(|r| !r.body.is_empty())
+        .filter(|r| !r.body.is_empty() && reads_answer(request.as_ref()))
         .and_then(|r| r.decoded_body(limits).ok())
         .filter(|b| asks_delegate || contains(b, b"GetDelegateResponse"))
         .and_then(|b| xml_of(Some(b)));
@@ -120,6 +122,22 @@ pub fn ews_events(
 /// The `GetDelegate` check of a session, if it made one.
 pub fn delegate_check(session: &Session, limits: &DecodeLimits) -> Option<DelegateCheck> {
     ews_events(session, limits).1
+}
+
+/// Whether [`ews_events`] decodes this EWS session's answer: when the request asks
+/// `GetDelegate`, or when it names no operation (no body, a body that does not decode or
+/// is not SOAP) so the answer alone can show a `GetDelegateResponse`. `false` for other
+/// URLs. [`crate::auth::body_problems`] checks exactly the bodies the parsers decode.
+pub fn reads_answer_of(session: &Session, limits: &DecodeLimits) -> bool {
+    is_ews_url(&session.request.url) && reads_answer(request_tree(session, limits).as_ref())
+}
+
+fn request_tree(session: &Session, limits: &DecodeLimits) -> Option<Tree> {
+    xml_of(session.request.decoded_body(limits).ok())
+}
+
+fn reads_answer(request: Option<&Tree>) -> bool {
+    request.is_none_or(|t| asks_get_delegate(t) || operation(t).is_none())
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

@@ -102,15 +102,13 @@ pub fn events_of(session: &Session, limits: &DecodeLimits) -> Vec<Event> {
 /// session. Without this, a damaged token response was silently no event at all, and the
 /// report said nothing (issue 8): now `capture.errors` names the session.
 ///
-/// Only the bodies the parsers decode are checked (login endpoints, EWS), so other sessions
-/// cost nothing here. The messages never carry body content.
+/// Only the bodies the parsers decode are checked (login endpoints; EWS requests, and the
+/// EWS answers [`ews::reads_answer_of`] says are read), so other sessions cost nothing here.
+/// The messages never carry body content.
 pub fn body_problems(session: &Session, limits: &DecodeLimits) -> Vec<String> {
-    let read = session.host().is_some_and(|h| login::is_authority_host(&h))
-        || text::split_url(&session.request.url)
-            .0
-            .to_ascii_lowercase()
-            .contains("/ews/");
-    if !read {
+    let login = session.host().is_some_and(|h| login::is_authority_host(&h));
+    let ews = !login && ews::is_ews_url(&session.request.url);
+    if !login && !ews {
         return Vec::new();
     }
     let mut out = Vec::new();
@@ -119,7 +117,12 @@ pub fn body_problems(session: &Session, limits: &DecodeLimits) -> Vec<String> {
             out.push(format!("request body: {e}"));
         }
     }
-    if let Some(r) = session.response.as_ref().filter(|r| !r.body.is_empty()) {
+    let answer_read = login || ews::reads_answer_of(session, limits);
+    if let Some(r) = session
+        .response
+        .as_ref()
+        .filter(|r| answer_read && !r.body.is_empty())
+    {
         if let Some(e) = r.decoded_body_partial(limits).problem {
             out.push(format!("response body: {e}"));
         }
@@ -282,5 +285,47 @@ mod tests {
             "{events:?}"
         );
         assert_eq!(events[0].session(), 2);
+    }
+
+    /// A damaged body is a problem on its session only where a parser reads it: an EWS
+    /// answer to `FindItem` is never decoded, so its broken gzip is not reported; the same
+    /// answer to `GetDelegate`, or to a request with no body, is.
+    #[test]
+    fn body_problems_follow_what_the_parsers_read() {
+        let limits = DecodeLimits::default();
+        let ews = |request_body: &str| {
+            let mut s = session(
+                3,
+                (
+                    "POST",
+                    "https://mail.contoso.com/EWS/Exchange.asmx",
+                    &[("Content-Type", "text/xml; charset=utf-8")],
+                    request_body,
+                ),
+                (200, &[("Content-Encoding", "gzip")], ""),
+            );
+            if let Some(r) = s.response.as_mut() {
+                r.body = Body {
+                    raw: vec![0x1f, 0x8b, 0x08, 0x00, 0x00],
+                    wire: true,
+                    truncated: false,
+                };
+            }
+            s
+        };
+        let soap = |op: &str| {
+            format!(
+                r#"<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><s:Body><m:{op}/></s:Body></s:Envelope>"#
+            )
+        };
+        assert_eq!(
+            body_problems(&ews(&soap("FindItem")), &limits),
+            Vec::<String>::new()
+        );
+        for request in [soap("GetDelegate"), String::new()] {
+            let problems = body_problems(&ews(&request), &limits);
+            assert_eq!(problems.len(), 1, "{request:?}: {problems:?}");
+            assert!(problems[0].starts_with("response body: "), "{problems:?}");
+        }
     }
 }
