@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::xml::Tree;
+use super::xml::{self, Tree};
 use crate::capture::{DecodeLimits, Session};
 
 /// The EWS messages namespace: `GetDelegate` must be in it.
@@ -88,14 +88,14 @@ pub fn ews_events(
     if !is_ews_url(&session.request.url) {
         return (None, None);
     }
-    let request = request_tree(session, limits);
+    let request = request_view(session, limits);
     // The answer's tree is only read for a `GetDelegate` check: when the request asks none,
     // only a `GetDelegateResponse` element in the answer makes one, and an element name is
     // always spelled out in the bytes. Other answers (FindItem, 0.5-5 KB each, most of an
     // Outlook capture) are not parsed: that was a third of the instructions of an analysis.
     // When the request names another operation, the answer is not even decompressed
     // (another fifth of them): EWS answers an operation with its own response element.
-    let asks_delegate = request.as_ref().is_some_and(asks_get_delegate);
+    let asks_delegate = request.as_ref().is_some_and(RequestView::asks_get_delegate);
     let response = session
         .response
         .as_ref()
@@ -106,7 +106,7 @@ pub fn ews_events(
     let call = EwsCall {
         session: session.id,
         url: session.request.url.clone(),
-        operation: request.as_ref().and_then(operation),
+        operation: request.as_ref().and_then(|r| r.operation.clone()),
         status: session.status(),
         user_agent: session
             .request
@@ -115,7 +115,8 @@ pub fn ews_events(
             .map(|s| s.chars().take(200).collect()),
         process: session.process.clone(),
     };
-    let delegate = delegate_of(session, request.as_ref(), response.as_ref());
+    let tree = request.as_ref().and_then(|r| r.tree.as_ref());
+    let delegate = delegate_of(session, tree, response.as_ref());
     (Some(call), delegate)
 }
 
@@ -129,15 +130,42 @@ pub fn delegate_check(session: &Session, limits: &DecodeLimits) -> Option<Delega
 /// is not SOAP) so the answer alone can show a `GetDelegateResponse`. `false` for other
 /// URLs. [`crate::auth::body_problems`] checks exactly the bodies the parsers decode.
 pub fn reads_answer_of(session: &Session, limits: &DecodeLimits) -> bool {
-    is_ews_url(&session.request.url) && reads_answer(request_tree(session, limits).as_ref())
+    is_ews_url(&session.request.url) && reads_answer(request_view(session, limits).as_ref())
 }
 
-fn request_tree(session: &Session, limits: &DecodeLimits) -> Option<Tree> {
-    xml_of(session.request.decoded_body(limits).ok())
+/// What the EWS parsers need of a request: its operation, from a streaming pass, and its
+/// tree only when the bytes spell `GetDelegate` (an element name is never escaped), since
+/// only [`delegate_of`] reads a request's tree.
+struct RequestView {
+    operation: Option<String>,
+    tree: Option<Tree>,
 }
 
-fn reads_answer(request: Option<&Tree>) -> bool {
-    request.is_none_or(|t| asks_get_delegate(t) || operation(t).is_none())
+impl RequestView {
+    fn asks_get_delegate(&self) -> bool {
+        self.tree.as_ref().is_some_and(asks_get_delegate)
+    }
+}
+
+/// `None` when the request has no body or it does not decode.
+fn request_view(session: &Session, limits: &DecodeLimits) -> Option<RequestView> {
+    let body = session
+        .request
+        .decoded_body(limits)
+        .ok()
+        .filter(|b| !b.is_empty())?;
+    let text = String::from_utf8_lossy(&body);
+    let text = text.trim_start_matches('\u{feff}');
+    let tree = contains(&body, b"GetDelegate").then(|| Tree::parse(text));
+    let operation = match &tree {
+        Some(t) => operation(t),
+        None => xml::soap_operation(text),
+    };
+    Some(RequestView { operation, tree })
+}
+
+fn reads_answer(request: Option<&RequestView>) -> bool {
+    request.is_none_or(|r| r.asks_get_delegate() || r.operation.is_none())
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -297,6 +325,64 @@ pub(crate) mod tests {
     <m:GetDelegate IncludePermissions="true"><m:Mailbox><t:EmailAddress>owner@contoso.com</t:EmailAddress></m:Mailbox></m:GetDelegate>
   </soap:Body>
 </soap:Envelope>"#;
+
+    /// The streaming operation reader agrees with the tree on SOAP-like documents of every
+    /// shape: nested, empty and self-closing `Body`s, prefixes, missing end tags, junk.
+    mod streaming_operation {
+        use super::super::{operation, xml, Tree};
+        use proptest::prelude::*;
+
+        fn part() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("<s:Envelope xmlns:s=\"u\">".to_string()),
+                Just("</s:Envelope>".to_string()),
+                Just("<s:Header>".to_string()),
+                Just("</s:Header>".to_string()),
+                Just("<s:Body>".to_string()),
+                Just("<Body/>".to_string()),
+                Just("</s:Body>".to_string()),
+                Just("<m:FindItem Traversal=\"Shallow\">".to_string()),
+                Just("</m:FindItem>".to_string()),
+                Just("<m:GetDelegate/>".to_string()),
+                Just("<t:x/>".to_string()),
+                Just("text &amp; more".to_string()),
+                Just("<!-- c -->".to_string()),
+                Just("<?xml version=\"1.0\"?>".to_string()),
+                Just("<".to_string()),
+                Just("</>".to_string()),
+                "[a-z<>/: ]{0,6}",
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn agrees_with_the_tree(parts in proptest::collection::vec(part(), 0..14)) {
+                let doc = parts.concat();
+                prop_assert_eq!(xml::soap_operation(&doc), operation(&Tree::parse(&doc)), "{}", doc);
+            }
+        }
+
+        #[test]
+        fn on_real_requests() {
+            for doc in [
+                super::REQ,
+                "<a><Body><FindItem/></Body></a>",
+                "<a><Body/></a>",
+                "<Envelope/>",
+                "",
+            ] {
+                assert_eq!(
+                    xml::soap_operation(doc),
+                    operation(&Tree::parse(doc)),
+                    "{doc}"
+                );
+            }
+            assert_eq!(
+                xml::soap_operation(super::REQ).as_deref(),
+                Some("GetDelegate")
+            );
+        }
+    }
 
     pub(crate) fn resp(users: &str, code: &str) -> String {
         format!(

@@ -152,6 +152,61 @@ impl Tree {
     }
 }
 
+/// The local name of the first element inside the first `Body` element (pre-order, any
+/// namespace), else of the document element: what [`Tree`] gives for a SOAP request's
+/// operation, read without building one and stopping at the answer. An Outlook capture is
+/// mostly EWS requests whose operation is all that is needed; building their trees was a
+/// sixth of the instructions of an analysis. `None` when `Body` holds no element.
+pub(crate) fn soap_operation(xml: &str) -> Option<String> {
+    let mut reader = quick_xml::Reader::from_str(xml);
+    reader.config_mut().check_end_names = false;
+    let mut depth = 0usize;
+    let mut body_depth: Option<usize> = None;
+    let mut document: Option<String> = None;
+    loop {
+        let (e, opens) = match reader.read_event() {
+            Ok(Event::Start(e)) => (e, true),
+            Ok(Event::Empty(e)) => (e, false),
+            Ok(Event::End(_)) => {
+                depth = depth.saturating_sub(1);
+                if body_depth == Some(depth) {
+                    return None;
+                }
+                continue;
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => continue,
+        };
+        let name = e.local_name();
+        match body_depth {
+            Some(b) if depth == b + 1 => return named(name.as_ref()),
+            None if name.as_ref() == b"Body" => {
+                if !opens {
+                    return None;
+                }
+                body_depth = Some(depth);
+            }
+            _ => {}
+        }
+        if depth == 0 && document.is_none() {
+            document = Some(utf8_lossy(name.as_ref()));
+        }
+        if opens {
+            depth += 1;
+        }
+    }
+    if body_depth.is_some() {
+        return None;
+    }
+    document.and_then(|d| named(d.as_bytes()))
+}
+
+/// A name as an operation: not empty, at most 100 characters.
+fn named(name: &[u8]) -> Option<String> {
+    let name = utf8_lossy(name);
+    (!name.is_empty()).then(|| name.chars().take(100).collect())
+}
+
 /// `String::from_utf8_lossy(b).into_owned()`, with the fast validation of `str::from_utf8`
 /// for the usual valid text (the lossy path was a tenth of the instructions of an analysis).
 pub(crate) fn utf8_lossy(b: &[u8]) -> String {
