@@ -10,7 +10,7 @@ use crate::json::J;
 use crate::model::{Coding, Framing, Role};
 use crate::scenarios::builder::Sb;
 use crate::scenarios::common::{
-    autodiscover_challenge, noise, noise_run, outlook_loop, tunnel, Adal, ErrorPlace,
+    autodiscover_challenge, noise, noise_run, outlook_loop, tunnel, Adal, AdalLoop, ErrorPlace,
 };
 use crate::secrets;
 
@@ -29,35 +29,28 @@ const JSON_PLACES: [ErrorPlace; 6] = [
     ErrorPlace::Json(Coding::Br, Framing::Chunked(128)),
 ];
 
+/// The loop most scenarios stage: autodiscover.contoso.com asks
+/// `login.microsoftonline.com/common` and is refused with AADSTS500011.
+fn contoso_500011(sb: &mut Sb) -> AdalLoop<'static> {
+    AdalLoop::open(
+        sb,
+        AUTODISCOVER_URL,
+        AUTODISCOVER_RESOURCE,
+        (Entra::mso(), "common", TENANT_NAME),
+        AadError::e500011(AUTODISCOVER_RESOURCE, TENANT_NAME),
+    )
+}
+
 /// The classic loop: `attempts` rounds of autodiscover 401 -> (authorize ->) token -> 400
 /// AADSTS500011, `noise_per` background sessions after each, ~10 s apart.
 pub fn json_loop(sb: &mut Sb, attempts: usize, noise_per: usize, noise_kind: usize) {
-    let adal = Adal {
-        entra: Entra::mso(),
-        tenant: "common",
-        resource: AUTODISCOVER_RESOURCE,
-        error: AadError::e500011(AUTODISCOVER_RESOURCE, TENANT_NAME),
-    };
-    sb.tenant_name = Some(TENANT_NAME.into());
-    let l = outlook_loop(
-        sb,
-        AUTODISCOVER_RESOURCE,
-        "autodiscover.contoso.com",
-        "login.microsoftonline.com",
-        "common",
-    );
+    let lp = contoso_500011(sb);
     for a in 0..attempts {
-        let id = autodiscover_challenge(
-            sb,
-            AUTODISCOVER_URL,
-            a % 3 == 2,
-            &Challenge::hma_and_legacy(),
-        );
-        sb.challenge(l, id);
+        lp.challenge(sb, a % 3 == 2);
         if a == 0 {
             tunnel(sb, "login.microsoftonline.com", OUTLOOK);
         }
-        adal.attempt(sb, l, a % 3 == 0, JSON_PLACES[a % 6], a);
+        lp.attempt(sb, a % 3 == 0, JSON_PLACES[a % 6], a);
         noise_run(sb, noise_kind + a * noise_per, noise_per);
         sb.wait(8_700);
     }
@@ -73,24 +66,10 @@ pub fn adal_500011_json(sb: &mut Sb) {
 /// 2. `adal-500011-redirect`.
 pub fn adal_500011_redirect(sb: &mut Sb) {
     tunnel(sb, "autodiscover.contoso.com", OUTLOOK);
-    let adal = Adal {
-        entra: Entra::mso(),
-        tenant: "common",
-        resource: AUTODISCOVER_RESOURCE,
-        error: AadError::e500011(AUTODISCOVER_RESOURCE, TENANT_NAME),
-    };
-    sb.tenant_name = Some(TENANT_NAME.into());
-    let l = outlook_loop(
-        sb,
-        AUTODISCOVER_RESOURCE,
-        "autodiscover.contoso.com",
-        "login.microsoftonline.com",
-        "common",
-    );
+    let lp = contoso_500011(sb);
     for a in 0..3 {
-        let id = autodiscover_challenge(sb, AUTODISCOVER_URL, false, &Challenge::hma_and_legacy());
-        sb.challenge(l, id);
-        adal.attempt(sb, l, true, ErrorPlace::Redirect, a);
+        lp.challenge(sb, false);
+        lp.attempt(sb, true, ErrorPlace::Redirect, a);
         noise_run(sb, a * 2, 2);
         sb.wait(12_000);
     }
@@ -99,24 +78,10 @@ pub fn adal_500011_redirect(sb: &mut Sb) {
 /// 3. `adal-500011-signin-page`.
 pub fn adal_500011_signin_page(sb: &mut Sb) {
     tunnel(sb, "autodiscover.contoso.com", OUTLOOK);
-    let adal = Adal {
-        entra: Entra::mso(),
-        tenant: "common",
-        resource: AUTODISCOVER_RESOURCE,
-        error: AadError::e500011(AUTODISCOVER_RESOURCE, TENANT_NAME),
-    };
-    sb.tenant_name = Some(TENANT_NAME.into());
-    let l = outlook_loop(
-        sb,
-        AUTODISCOVER_RESOURCE,
-        "autodiscover.contoso.com",
-        "login.microsoftonline.com",
-        "common",
-    );
+    let lp = contoso_500011(sb);
     for a in 0..2 {
-        let id = autodiscover_challenge(sb, AUTODISCOVER_URL, false, &Challenge::hma_and_legacy());
-        sb.challenge(l, id);
-        adal.attempt(sb, l, true, ErrorPlace::SigninPage, a);
+        lp.challenge(sb, false);
+        lp.attempt(sb, true, ErrorPlace::SigninPage, a);
         noise_run(sb, 3 + a * 2, 2);
         sb.wait(20_000);
     }
@@ -125,26 +90,17 @@ pub fn adal_500011_signin_page(sb: &mut Sb) {
 /// 4. `adal-50001-legacy`: the old service wording, tenant domain in the path.
 pub fn adal_50001_legacy(sb: &mut Sb) {
     let resource = "https://autodiscover.contoso.com/";
-    let adal = Adal {
-        entra: Entra::mso(),
-        tenant: TENANT_DOMAIN,
-        resource,
-        error: AadError::e50001(resource, TENANT_DOMAIN),
-    };
-    sb.tenant_name = Some(TENANT_DOMAIN.into());
-    let l = outlook_loop(
+    let lp = AdalLoop::open(
         sb,
+        AUTODISCOVER_URL,
         resource,
-        "autodiscover.contoso.com",
-        "login.microsoftonline.com",
-        TENANT_DOMAIN,
+        (Entra::mso(), TENANT_DOMAIN, TENANT_DOMAIN),
+        AadError::e50001(resource, TENANT_DOMAIN),
     );
     for a in 0..3 {
-        let id = autodiscover_challenge(sb, AUTODISCOVER_URL, false, &Challenge::hma_and_legacy());
-        sb.challenge(l, id);
-        adal.attempt(
+        lp.challenge(sb, false);
+        lp.attempt(
             sb,
-            l,
             a == 0,
             ErrorPlace::Json(Coding::Identity, Framing::Length),
             a,
@@ -158,24 +114,16 @@ pub fn adal_50001_legacy(sb: &mut Sb) {
 pub fn adal_windows_net_tenant_guid(sb: &mut Sb) {
     let url = "https://AutoDiscover.Contoso.com/autodiscover/autodiscover.xml";
     let resource = "https://AutoDiscover.Contoso.com/";
-    let adal = Adal {
-        entra: Entra::windows_net(),
-        tenant: TENANT_GUID,
-        resource,
-        error: AadError::e500011(resource, TENANT_GUID),
-    };
-    sb.tenant_name = Some(TENANT_GUID.into());
     tunnel(sb, "AutoDiscover.Contoso.com", OUTLOOK);
-    let l = outlook_loop(
+    let lp = AdalLoop::open(
         sb,
+        url,
         resource,
-        "AutoDiscover.Contoso.com",
-        "login.windows.net",
-        TENANT_GUID,
+        (Entra::windows_net(), TENANT_GUID, TENANT_GUID),
+        AadError::e500011(resource, TENANT_GUID),
     );
     for a in 0..3 {
-        let id = autodiscover_challenge(sb, url, false, &Challenge::hma_and_legacy());
-        sb.challenge(l, id);
+        lp.challenge(sb, false);
         if a == 0 {
             tunnel(sb, "login.windows.net", OUTLOOK);
         }
@@ -184,7 +132,7 @@ pub fn adal_windows_net_tenant_guid(sb: &mut Sb) {
         } else {
             ErrorPlace::Json(Coding::Identity, Framing::Length)
         };
-        adal.attempt(sb, l, a == 0, place, a);
+        lp.attempt(sb, a == 0, place, a);
         noise_run(sb, 2 + a, 2);
         sb.wait(11_000);
     }
@@ -268,12 +216,6 @@ pub fn two_hosts(sb: &mut Sb) {
     let ews = "https://mail.contoso.com/EWS/Exchange.asmx";
     let mapi = "https://mail.contoso.com/mapi/emsmdb/?MailboxId=8c1f0000-0000-4000-8000-00000000cafe@contoso.com";
     sb.tenant_name = Some(TENANT_NAME.into());
-    let ad = Adal {
-        entra: Entra::mso(),
-        tenant: "common",
-        resource: AUTODISCOVER_RESOURCE,
-        error: AadError::e500011(AUTODISCOVER_RESOURCE, TENANT_NAME),
-    };
     let ml = Adal {
         entra: Entra::mso(),
         tenant: "common",
@@ -281,13 +223,7 @@ pub fn two_hosts(sb: &mut Sb) {
         error: AadError::e500011(mail, TENANT_NAME),
     };
     tunnel(sb, "autodiscover.contoso.com", OUTLOOK);
-    let l1 = outlook_loop(
-        sb,
-        AUTODISCOVER_RESOURCE,
-        "autodiscover.contoso.com",
-        "login.microsoftonline.com",
-        "common",
-    );
+    let ad = contoso_500011(sb);
     let l2 = outlook_loop(
         sb,
         mail,
@@ -296,12 +232,11 @@ pub fn two_hosts(sb: &mut Sb) {
         "common",
     );
     for a in 0..3 {
-        let id = autodiscover_challenge(sb, AUTODISCOVER_URL, false, &Challenge::hma_and_legacy());
-        sb.challenge(l1, id);
+        ad.challenge(sb, false);
         if a == 0 {
             tunnel(sb, "login.microsoftonline.com", OUTLOOK);
         }
-        ad.attempt(sb, l1, a == 0, JSON_PLACES[a], a);
+        ad.attempt(sb, a == 0, JSON_PLACES[a], a);
         if a == 0 {
             tunnel(sb, "mail.contoso.com", OUTLOOK);
         }
@@ -424,27 +359,19 @@ pub fn healthy_token_issued(sb: &mut Sb) {
 pub fn http_resource(sb: &mut Sb) {
     let url = "http://autodiscover.contoso.com/autodiscover/autodiscover.xml";
     let resource = "http://autodiscover.contoso.com";
-    let adal = Adal {
-        entra: Entra::mso(),
-        tenant: "common",
-        resource,
-        error: AadError::e500011(resource, TENANT_NAME),
-    };
-    sb.tenant_name = Some(TENANT_NAME.into());
-    let l = outlook_loop(
+    let lp = AdalLoop::open(
         sb,
+        url,
         resource,
-        "autodiscover.contoso.com",
-        "login.microsoftonline.com",
-        "common",
+        (Entra::mso(), "common", TENANT_NAME),
+        AadError::e500011(resource, TENANT_NAME),
     );
     for a in 0..3 {
-        let id = autodiscover_challenge(sb, url, false, &Challenge::hma_and_legacy());
-        sb.challenge(l, id);
+        lp.challenge(sb, false);
         if a == 0 {
             tunnel(sb, "login.microsoftonline.com", OUTLOOK);
         }
-        adal.attempt(sb, l, a == 0, JSON_PLACES[a + 1], a);
+        lp.attempt(sb, a == 0, JSON_PLACES[a + 1], a);
         noise_run(sb, a + 5, 2);
         sb.wait(10_000);
     }
@@ -481,28 +408,14 @@ pub fn buried_in_noise(sb: &mut Sb) {
     };
     block(sb, 120);
     tunnel(sb, "autodiscover.contoso.com", OUTLOOK);
-    let adal = Adal {
-        entra: Entra::mso(),
-        tenant: "common",
-        resource: AUTODISCOVER_RESOURCE,
-        error: AadError::e500011(AUTODISCOVER_RESOURCE, TENANT_NAME),
-    };
-    sb.tenant_name = Some(TENANT_NAME.into());
-    let l = outlook_loop(
-        sb,
-        AUTODISCOVER_RESOURCE,
-        "autodiscover.contoso.com",
-        "login.microsoftonline.com",
-        "common",
-    );
+    let lp = contoso_500011(sb);
     for a in 0..3 {
-        let id = autodiscover_challenge(sb, AUTODISCOVER_URL, false, &Challenge::hma_and_legacy());
-        sb.challenge(l, id);
+        lp.challenge(sb, false);
         if a == 0 {
             tunnel(sb, "login.microsoftonline.com", OUTLOOK);
         }
         block(sb, 3);
-        adal.attempt(sb, l, a == 0, JSON_PLACES[(a * 2) % 6], a);
+        lp.attempt(sb, a == 0, JSON_PLACES[(a * 2) % 6], a);
         block(sb, 85);
     }
     block(sb, 15);

@@ -146,6 +146,51 @@ impl Adal<'_> {
     }
 }
 
+/// An Outlook ADAL loop as most scenarios stage it: autodiscover at `url` answers 401 with
+/// the Bearer and legacy schemes, Outlook asks `adal.entra` for a token and is refused.
+pub struct AdalLoop<'a> {
+    pub adal: Adal<'a>,
+    /// The loop record (`Sb::begin_loop`).
+    pub l: usize,
+    url: &'a str,
+}
+
+impl<'a> AdalLoop<'a> {
+    /// Records the loop for `resource` asked of `entra`'s `tenant` path segment, refused with
+    /// `error`; `tenant_name` is the tenant the report must name.
+    pub fn open(
+        sb: &mut Sb,
+        url: &'a str,
+        resource: &'a str,
+        (entra, tenant, tenant_name): (Entra, &'a str, &str),
+        error: AadError,
+    ) -> Self {
+        sb.tenant_name = Some(tenant_name.into());
+        let l = outlook_loop(sb, resource, &host_of(url), entra.host, tenant);
+        AdalLoop {
+            adal: Adal {
+                entra,
+                tenant,
+                resource,
+                error,
+            },
+            l,
+            url,
+        }
+    }
+
+    /// The round's autodiscover 401; `get`: Outlook asked with GET instead of POST.
+    pub fn challenge(&self, sb: &mut Sb, get: bool) {
+        let id = autodiscover_challenge(sb, self.url, get, &Challenge::hma_and_legacy());
+        sb.challenge(self.l, id);
+    }
+
+    /// The round's token attempt ([`Adal::attempt`]).
+    pub fn attempt(&self, sb: &mut Sb, interactive: bool, place: ErrorPlace, code_no: usize) {
+        self.adal.attempt(sb, self.l, interactive, place, code_no);
+    }
+}
+
 /// Starts an Outlook ADAL loop record for `resource` challenged by `challenge_host`.
 pub fn outlook_loop(
     sb: &mut Sb,
