@@ -361,29 +361,15 @@ pub fn login_request(session: &Session, limits: &DecodeLimits) -> Option<LoginRe
 mod tests {
     use super::*;
     use crate::auth::jwt::tests::jwt;
-    use crate::capture::{Body, Headers, Request};
+    use crate::capture::testkit::S;
 
+    /// A login request without an answer.
     fn session(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> Session {
-        let mut h = Headers::new();
-        for (k, v) in headers {
-            h.push(*k, *v);
-        }
-        Session {
-            id: 15,
-            process: Some("outlook:4242".into()),
-            request: Request {
-                method: method.into(),
-                url: url.into(),
-                version: "HTTP/1.1".into(),
-                headers: h,
-                body: Body {
-                    raw: body.as_bytes().to_vec(),
-                    wire: false,
-                    truncated: false,
-                },
-            },
-            ..Session::default()
-        }
+        S::new(15, method, url, 0)
+            .req_headers(headers)
+            .req_body(body)
+            .no_response()
+            .0
     }
 
     const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");

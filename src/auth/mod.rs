@@ -133,7 +133,8 @@ pub fn body_problems(session: &Session, limits: &DecodeLimits) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::{Body, Headers, Request, Response};
+    use crate::capture::testkit::S;
+    use crate::capture::Body;
 
     type Req<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], &'a str);
     type Resp<'a> = (u16, &'a [(&'a str, &'a str)], &'a str);
@@ -141,37 +142,12 @@ mod tests {
     fn session(id: u64, req: Req, resp: Resp) -> Session {
         let (method, url, req_headers, req_body) = req;
         let (status, resp_headers, resp_body) = resp;
-        let headers = |list: &[(&str, &str)]| {
-            let mut h = Headers::new();
-            for (k, v) in list {
-                h.push(*k, *v);
-            }
-            h
-        };
-        let body = |s: &str| Body {
-            raw: s.as_bytes().to_vec(),
-            wire: false,
-            truncated: false,
-        };
-        Session {
-            id,
-            process: Some("outlook:4242".into()),
-            request: Request {
-                method: method.into(),
-                url: url.into(),
-                version: "HTTP/1.1".into(),
-                headers: headers(req_headers),
-                body: body(req_body),
-            },
-            response: Some(Response {
-                version: "HTTP/1.1".into(),
-                status,
-                reason: String::new(),
-                headers: headers(resp_headers),
-                body: body(resp_body),
-            }),
-            ..Session::default()
-        }
+        S::new(id, method, url, status)
+            .req_headers(req_headers)
+            .req_body(req_body)
+            .resp_headers(resp_headers)
+            .resp_body(resp_body)
+            .0
     }
 
     #[test]

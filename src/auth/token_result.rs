@@ -552,7 +552,7 @@ pub fn token_result(session: &Session, limits: &DecodeLimits) -> Option<TokenRes
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::{Body, Headers, Request, Response};
+    use crate::capture::testkit::S;
 
     const TRACE: &str = "0000aaaa-11bb-cccc-dd33-eeeeee333333";
     const CORR: &str = "aaaa0000-bb11-2222-33cc-444444dddddd";
@@ -563,31 +563,17 @@ mod tests {
         )
     }
 
+    /// The token endpoint's answer.
     fn login_session(status: u16, headers: &[(&str, &str)], body: &str) -> Session {
-        let mut h = Headers::new();
-        for (k, v) in headers {
-            h.push(*k, *v);
-        }
-        Session {
-            id: 16,
-            request: Request {
-                method: "POST".into(),
-                url: "https://login.microsoftonline.com/common/oauth2/token".into(),
-                ..Request::default()
-            },
-            response: Some(Response {
-                version: "HTTP/1.1".into(),
-                status,
-                reason: String::new(),
-                headers: h,
-                body: Body {
-                    raw: body.as_bytes().to_vec(),
-                    wire: false,
-                    truncated: false,
-                },
-            }),
-            ..Session::default()
-        }
+        S::new(
+            16,
+            "POST",
+            "https://login.microsoftonline.com/common/oauth2/token",
+            status,
+        )
+        .resp_headers(headers)
+        .resp_body(body)
+        .0
     }
 
     fn result(s: &Session) -> Option<TokenResult> {

@@ -13,6 +13,8 @@ pub mod saz;
 pub mod saz_meta;
 pub mod session;
 pub mod summary;
+#[cfg(test)]
+pub(crate) mod testkit;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
