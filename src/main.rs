@@ -4,11 +4,13 @@
 use clap::Parser;
 use traceadal::cli::{self, Cli, Exit};
 
-/// glibc's allocator keeps freed per-session buffers (inflate windows, de-chunked bodies of
-/// every size) in fragmented arenas: reading a 10k-session SAZ held 140 MB resident for
-/// 14 MB of live heap. mimalloc returns them; see docs/performance.md.
+/// The allocator decides peak memory here. glibc's kept freed per-session buffers (inflate
+/// windows, de-chunked bodies of every size) in fragmented per-thread arenas: reading a
+/// 10k-session SAZ held 140 MB resident for 14 MB of live heap (1.6 GB at 100k). mimalloc
+/// fixed SAZ but held HAR entries freed on another thread than the parser's (58 MB for
+/// `sessions` on the 10k HAR, glibc 16 MB). jemalloc does best on both; docs/performance.md.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() {
     let cli = match Cli::try_parse() {
