@@ -4,7 +4,11 @@
 //! Decoding is done only when something asks for a body's text, because most rules never
 //! look at most bodies. Content decoders are chained as streaming readers and the last one
 //! is read through `Read::take(max + 1)`, so a bomb stops at the cap without any stage
-//! allocating past it. De-chunking cannot grow data (its output is never longer than its
+//! allocating past it. That alone bounds memory, not work: under `Content-Encoding: br, br`
+//! the inner decoder can swallow gigabytes that the outer one makes from a few bytes while
+//! it produces nothing (brotli metadata blocks, empty gzip members). So every stream that
+//! feeds another decoder has a budget too ([`inner_budget`]), and at most [`MAX_CODINGS`]
+//! codings are undone. De-chunking cannot grow data (its output is never longer than its
 //! input), so it is done in one pass over the stored bytes.
 //!
 //! Two entry points: [`decode`] is strict (any damage is an error) and [`decode_partial`]
@@ -14,7 +18,9 @@
 // Capture data is hostile: no unwrap/expect outside tests (issue 8).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
-use std::io::{BufRead, BufReader, Read};
+use std::cell::Cell;
+use std::io::{self, BufRead, BufReader, Read};
+use std::rc::Rc;
 
 use super::detect::is_zlib_header;
 use super::headers::Headers;
@@ -22,6 +28,18 @@ use super::session::Body;
 
 /// Default cap on a decoded body: enough for any autodiscover, token or EWS answer.
 pub const DEFAULT_MAX_DECODED: u64 = 64 * 1024 * 1024;
+
+/// Most codings undone on one body. Servers apply one (`gzip`), rarely two; each layer may
+/// cost up to its budget in work, so a header listing hundreds must not mean hundreds.
+pub const MAX_CODINGS: usize = 4;
+
+/// What a stream feeding another decoder may carry: the cap and some slack, since
+/// compressing incompressible data makes it slightly larger.
+pub fn inner_budget(max_decoded: u64) -> u64 {
+    max_decoded
+        .saturating_add(max_decoded / 8)
+        .saturating_add(64 * 1024)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecodeLimits {
@@ -96,8 +114,25 @@ pub fn decode_partial(body: &Body, headers: &Headers, limits: &DecodeLimits) -> 
         }
         return d;
     }
+    if stack.len() > MAX_CODINGS {
+        return Decoded {
+            bytes: Vec::new(),
+            problem: Some(BodyError::Coding {
+                coding: format!("{} codings", stack.len()),
+                reason: format!("more than {MAX_CODINGS} codings are not undone"),
+            }),
+        };
+    }
+    let spent = Rc::new(Cell::new(false));
     let mut reader: Box<dyn Read + '_> = Box::new(framed);
-    for coding in stack.iter().rev() {
+    for (layer, coding) in stack.iter().rev().enumerate() {
+        if layer > 0 {
+            reader = Box::new(Budget {
+                inner: reader,
+                left: inner_budget(max),
+                spent: Rc::clone(&spent),
+            });
+        }
         reader = match coding.as_str() {
             "gzip" | "x-gzip" => Box::new(flate2::read::MultiGzDecoder::new(reader)),
             "deflate" => deflate_reader(reader),
@@ -116,6 +151,7 @@ pub fn decode_partial(body: &Body, headers: &Headers, limits: &DecodeLimits) -> 
     let mut bytes = Vec::new();
     let read = reader.take(max.saturating_add(1)).read_to_end(&mut bytes);
     let coding_problem = match read {
+        _ if spent.get() => Some(BodyError::TooLarge(max)),
         _ if bytes.len() as u64 > max => {
             bytes.truncate(usize::try_from(max).unwrap_or(usize::MAX));
             Some(BodyError::TooLarge(max))
@@ -138,6 +174,39 @@ pub fn decode_partial(body: &Body, headers: &Headers, limits: &DecodeLimits) -> 
             (Some(p), _) => Some(p),
             (None, p) => p,
         },
+    }
+}
+
+/// A stream between two decoders that fails once it has passed `left` bytes, and says so in
+/// `spent` (a decoder may wrap or replace the error it is given).
+struct Budget<R> {
+    inner: R,
+    left: u64,
+    spent: Rc<Cell<bool>>,
+}
+
+impl<R: Read> Read for Budget<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.left == 0 {
+            // At the budget: only the end of the stream is still welcome.
+            let mut probe = [0u8; 1];
+            if self.inner.read(&mut probe)? == 0 {
+                return Ok(0);
+            }
+            self.spent.set(true);
+            return Err(io::Error::other(
+                "the data inside an outer coding passes the cap",
+            ));
+        }
+        let n = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let got = self.inner.read(&mut buf[..n])?;
+        self.left -= got as u64;
+        Ok(got)
     }
 }
 
@@ -440,6 +509,50 @@ mod tests {
         let d = decode_partial(&wire(g), &h, &l);
         assert_eq!(d.problem, Some(BodyError::TooLarge(1024 * 1024)));
         assert_eq!(d.bytes.len(), 1024 * 1024);
+    }
+
+    #[test]
+    fn a_stream_between_two_decoders_has_a_budget() {
+        // 4 MiB of empty gzip members: the inner decoder eats them all and makes nothing,
+        // so without a budget on its input the output cap would never be reached.
+        let empty_member = gzip(b"");
+        let members = empty_member.repeat(4 * 1024 * 1024 / empty_member.len());
+        let bomb = gzip(&members);
+        assert!(bomb.len() < 64 * 1024, "{} bytes", bomb.len());
+        let h = hdrs(&[("Content-Encoding", "gzip, gzip")]);
+        let l = DecodeLimits {
+            max_decoded: 64 * 1024,
+        };
+        let d = decode_partial(&wire(bomb), &h, &l);
+        assert_eq!(d.problem, Some(BodyError::TooLarge(64 * 1024)));
+        assert!(d.bytes.is_empty());
+        // Up to the budget the same layering decodes: incompressible data near the cap.
+        let data: Vec<u8> = (0..60 * 1024u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        let nested = gzip(&gzip(&data));
+        assert_eq!(decode(&wire(nested), &h, &l).unwrap(), data);
+        assert_eq!(inner_budget(64 * 1024), 64 * 1024 + 8 * 1024 + 64 * 1024);
+    }
+
+    #[test]
+    fn more_than_four_codings_are_not_undone() {
+        let data = b"hello".to_vec();
+        let four = gzip(&gzip(&gzip(&gzip(&data))));
+        let h = hdrs(&[("Content-Encoding", "gzip, gzip, gzip, gzip")]);
+        assert_eq!(
+            decode(&wire(four.clone()), &h, &DecodeLimits::default()).unwrap(),
+            data
+        );
+        let h = hdrs(&[
+            ("Content-Encoding", "gzip, gzip, gzip"),
+            ("Content-Encoding", "gzip, br"),
+        ]);
+        let e = decode(&wire(four), &h, &DecodeLimits::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "5 codings body does not decode: more than 4 codings are not undone"
+        );
     }
 
     #[test]
