@@ -2247,6 +2247,39 @@ mod tests {
     mod props {
         use super::*;
         use proptest::prelude::*;
+        use serde_json::{json, Value};
+
+        /// Any JSON value, strings with quotes, escapes and non-ASCII included.
+        fn any_json() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::from),
+                any::<i32>().prop_map(Value::from),
+                (-1e9f64..1e9).prop_map(Value::from),
+                r#"[a-zA-Z0-9 "\\/é€\n\t{}\[\]:,]{0,40}"#.prop_map(Value::from),
+            ];
+            leaf.prop_recursive(4, 32, 6, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+                    proptest::collection::btree_map("[a-z]{1,8}", inner, 0..6)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        /// An entry with HAR's fields holding any JSON, or any JSON at all.
+        fn entry_value() -> impl Strategy<Value = Value> {
+            prop_oneof![
+                3 => (any_json(), any_json(), any_json(), any_json(), any_json()).prop_map(
+                    |(method, url, headers, response, started)| json!({
+                        "startedDateTime": started,
+                        "request": {"method": method, "url": url, "headers": headers},
+                        "response": response,
+                    })
+                ),
+                1 => any_json(),
+            ]
+        }
 
         proptest! {
             #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
@@ -2260,6 +2293,23 @@ mod tests {
             fn json_ish_text_never_panics(text in r#"[\[\]{}":,0-9a-z\\ .eE+-]{0,300}"#) {
                 let _ = read(text.as_bytes());
                 let _ = read(format!(r#"{{"log":{{"entries":[{text}"#).as_bytes());
+            }
+
+            /// Entries the guard takes out read exactly as serde_json reads them in the
+            /// stream (a `log` key spelled with an escape keeps them in it), cut strings
+            /// included.
+            #[test]
+            fn taking_entries_out_changes_nothing(
+                entries in proptest::collection::vec(entry_value(), 0..4),
+                max_string in proptest::sample::select(vec![16u64, 1 << 20]),
+            ) {
+                let list = entries.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(",");
+                let taken = har(&list);
+                let direct = taken.replacen(r#""log""#, r#""\u006cog""#, 1);
+                let limits = HarLimits { max_string, batch_entries: 2, ..HarLimits::default() };
+                let a = format!("{:?}", read_with(taken.as_bytes(), limits));
+                let b = format!("{:?}", read_with(direct.as_bytes(), limits));
+                prop_assert_eq!(a, b);
             }
 
             #[test]
