@@ -17,11 +17,16 @@
 #   RUNS            timed runs per command [5]
 #   BENCH_OUT       work folder (generated files, venv, raw results) [bench-out]
 #   SKIP_SLOW=1     leave out haralyzer at the largest size (it needs minutes and GBs)
+#   ONLY            the sections to run, of: saz har batch memory (e.g. ONLY="har memory"
+#                   after a change to the HAR reader) [all]
 #   CALLGRIND=1     also count instructions (valgrind --tool=callgrind) of traceadal, unzip -p
 #                   and jq on the middle size: the same counts on a busy machine as on a quiet
 #                   one, so the ratios can be compared across runs (slow: ~1 min per command)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# whether section $1 is to run (see ONLY)
+want() { [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]; }
 
 OUT=${BENCH_OUT:-bench-out}
 SIZES=${SIZES:-"1000 10000 100000"}
@@ -154,9 +159,10 @@ fi
 say ""
 
 # --- SAZ ------------------------------------------------------------------------------------
+declare -A SAZ_T
+if want saz; then
 say "SAZ: traceadal analyze vs reading and inflating every entry"
 say "$(printf '%-9s %12s %12s %12s %12s %10s %9s' sessions size traceadal 'py zipfile' 'unzip -p' 'vs unzip' target)"
-declare -A SAZ_T
 for n in $SIZES; do
     f="$OUT/captures/outlook-$n.saz"
     mapfile -t t < <(measure "saz-$n" \
@@ -172,11 +178,13 @@ for n in $SIZES; do
 done
 say "target: traceadal at most 1.3x unzip -p (wall time; the cpu row is user + system over all cores)"
 say ""
+fi
 
 # --- HAR ------------------------------------------------------------------------------------
+declare -A HAR_T
+if want har; then
 say "HAR: traceadal analyze vs haralyzer and jq"
 say "$(printf '%-9s %12s %12s %12s %12s %11s %9s %8s %9s' sessions size traceadal haralyzer jq 'haralyzer/t' target 't/jq' target)"
-declare -A HAR_T
 last=$(echo "$SIZES" | awk '{print $NF}')
 for n in $SIZES; do
     f="$OUT/captures/outlook-$n.har"
@@ -202,8 +210,10 @@ for n in $SIZES; do
 done
 say "targets: haralyzer at least 30x slower than traceadal; traceadal at most 2x jq"
 say ""
+fi
 
 # --- batch ----------------------------------------------------------------------------------
+if want batch; then
 say "batch: $QUEUE_COUNT captures of $QUEUE_SESSIONS sessions ($(du -sh "$OUT/queue" | cut -f1))"
 mapfile -t t < <(measure batch \
     "$TA batch $OUT/queue --format csv -o /dev/null --jobs 1" \
@@ -212,8 +222,10 @@ t=("$(ta "${t[0]}")" "$(ta "${t[1]}")")
 r=$(ratio "${t[0]}" "${t[1]}")
 say "--jobs 1: $(secs "${t[0]}")   --jobs 2: $(secs "${t[1]}")   speed-up: $r   target >= 1.8x: $(verdict "$r" '>=' 1.8)"
 say ""
+fi
 
 # --- memory ---------------------------------------------------------------------------------
+if want memory; then
 say "peak memory (maximum RSS) vs 64 MiB + the largest single entry"
 say "$(printf '%-14s %12s %14s %12s %9s' capture peak 'largest entry' limit target)"
 for n in $SIZES; do
@@ -229,14 +241,15 @@ for n in $SIZES; do
     done
 done
 say ""
+fi
 
 # --- linearity ------------------------------------------------------------------------------
 say "cost per session (linear when roughly constant across sizes)"
 say "$(printf '%-9s %14s %14s' sessions 'SAZ us/session' 'HAR us/session')"
 for n in $SIZES; do
     say "$(printf '%-9s %14s %14s' "$n" \
-        "$(awk -v t="${SAZ_T[$n]}" -v n="$n" 'BEGIN { if (t == "nan") print "n/a"; else printf "%.1f", t * 1e6 / n }')" \
-        "$(awk -v t="${HAR_T[$n]}" -v n="$n" 'BEGIN { if (t == "nan") print "n/a"; else printf "%.1f", t * 1e6 / n }')")"
+        "$(awk -v t="${SAZ_T[$n]:-nan}" -v n="$n" 'BEGIN { if (t == "nan") print "n/a"; else printf "%.1f", t * 1e6 / n }')" \
+        "$(awk -v t="${HAR_T[$n]:-nan}" -v n="$n" 'BEGIN { if (t == "nan") print "n/a"; else printf "%.1f", t * 1e6 / n }')")"
 done
 say ""
 
@@ -250,12 +263,16 @@ if [ "${CALLGRIND:-0}" = 1 ] && [ "$readers" = yes ]; then
             awk '/Collected :/ {n = $NF} END {print (n == "" ? "nan" : n)}'
     }
     say "instructions (callgrind, all threads) on the $mid-session captures"
-    s_ta=$(instr "$TA" analyze --format json -o /dev/null "$OUT/captures/outlook-$mid.saz")
-    s_uz=$(instr unzip -p "$OUT/captures/outlook-$mid.saz")
-    h_ta=$(instr "$TA" analyze --format json -o /dev/null "$OUT/captures/outlook-$mid.har")
-    h_jq=$(instr jq '.log.entries | length' "$OUT/captures/outlook-$mid.har")
-    say "SAZ: traceadal $s_ta, unzip -p $s_uz: $(ratio "$s_ta" "$s_uz")"
-    say "HAR: traceadal $h_ta, jq $h_jq: $(ratio "$h_ta" "$h_jq")"
+    if want saz; then
+        s_ta=$(instr "$TA" analyze --format json -o /dev/null "$OUT/captures/outlook-$mid.saz")
+        s_uz=$(instr unzip -p "$OUT/captures/outlook-$mid.saz")
+        say "SAZ: traceadal $s_ta, unzip -p $s_uz: $(ratio "$s_ta" "$s_uz")"
+    fi
+    if want har; then
+        h_ta=$(instr "$TA" analyze --format json -o /dev/null "$OUT/captures/outlook-$mid.har")
+        h_jq=$(instr jq '.log.entries | length' "$OUT/captures/outlook-$mid.har")
+        say "HAR: traceadal $h_ta, jq $h_jq: $(ratio "$h_ta" "$h_jq")"
+    fi
     say ""
 fi
 say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
