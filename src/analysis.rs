@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use crate::auth::{self, Event};
 use crate::capture::{
-    Capture, CaptureError, DecodeLimits, Format, ReadOptions, SessionError, SessionResult,
-    SessionSummary,
+    Capture, CaptureError, DecodeLimits, Format, Interner, ReadOptions, SessionError,
+    SessionResult, SessionSummary,
 };
 use crate::flows::{self, Flow};
 use crate::rules::{self, Context, Finding};
@@ -44,37 +44,49 @@ pub fn analyze_path(path: &Path, options: &ReadOptions) -> Result<Analysis, Capt
 }
 
 /// Analyse an opened capture.
+///
+/// Sessions are mapped in parallel a batch at a time; this thread collects each batch,
+/// interning the strings every session repeats ([`crate::capture::Atom`]), so what stays
+/// per session is its summary and its few events, not copies of the same host, URL and
+/// user agent (docs/performance.md).
 pub fn analyze(capture: &Capture, limits: &DecodeLimits) -> Result<Analysis, CaptureError> {
-    let mapped = capture.map_sessions(|r: SessionResult| match r {
-        Ok(session) => {
-            let events = auth::events_of(&session, limits);
-            let problems: Vec<SessionError> = session
-                .problems
-                .iter()
-                .cloned()
-                .chain(auth::body_problems(&session, limits))
-                .map(|p| SessionError {
-                    session: Some(session.id),
-                    message: p,
-                })
-                .collect();
-            (Some(SessionSummary::of(&session)), events, problems)
-        }
-        Err(e) => (None, Vec::new(), vec![e]),
-    })?;
-    let mut events = Vec::new();
-    let mut errors = Vec::new();
-    // `filter_map` over the `Vec`'s own iterator collects in place: the summaries reuse the
-    // mapped results' buffer, so the two are never both in memory (100k sessions: tens of MB).
-    let mut sessions: Vec<SessionSummary> = mapped
-        .into_iter()
-        .filter_map(|(summary, ev, problems)| {
-            events.extend(ev);
+    let mut sessions: Vec<SessionSummary> = Vec::with_capacity(capture.session_hint().unwrap_or(0));
+    let mut events: Vec<Event> = Vec::new();
+    let mut errors: Vec<SessionError> = Vec::new();
+    let mut interner = Interner::new();
+    capture.map_sessions_into(
+        |r: SessionResult| match r {
+            Ok(session) => {
+                let events = auth::events_of(&session, limits);
+                let problems: Vec<SessionError> = session
+                    .problems
+                    .iter()
+                    .cloned()
+                    .chain(auth::body_problems(&session, limits))
+                    .map(|p| SessionError {
+                        session: Some(session.id),
+                        message: p,
+                    })
+                    .collect();
+                (Some(SessionSummary::of(&session)), events, problems)
+            }
+            Err(e) => (None, Vec::new(), vec![e]),
+        },
+        |(summary, ev, problems)| {
+            if let Some(mut summary) = summary {
+                summary.intern(&mut interner);
+                sessions.push(summary);
+            }
+            events.extend(ev.into_iter().map(|mut e| {
+                e.intern(&mut interner);
+                e
+            }));
             errors.extend(problems);
-            summary
-        })
-        .collect();
+        },
+    )?;
+    drop(interner);
     sessions.shrink_to_fit();
+    events.shrink_to_fit();
     sessions.sort_by_key(|s| s.id);
     let flows = flows::build(&events, &sessions);
     let findings = rules::run_all(&Context {

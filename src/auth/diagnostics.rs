@@ -113,7 +113,7 @@ pub fn on_response(session: &Session) -> Option<Event> {
     Some(Event::Diagnostic {
         session: session.id,
         url: session.request.url.clone(),
-        diagnostic,
+        diagnostic: Box::new(diagnostic),
     })
 }
 

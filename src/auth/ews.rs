@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use super::xml::{self, Tree};
-use crate::capture::{DecodeLimits, Session};
+use crate::capture::{Atom, DecodeLimits, Interner, Session};
 
 /// The EWS messages namespace: `GetDelegate` must be in it.
 pub const MESSAGES_NS: &str = "http://schemas.microsoft.com/exchange/services/2006/messages";
@@ -50,14 +50,25 @@ pub struct DelegateCheck {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EwsCall {
     pub session: u64,
-    pub url: String,
+    pub url: Atom,
     /// The first element of the SOAP body (`GetUserAvailabilityRequest`, `GetDelegate`, ...),
     /// when the request body was readable.
-    pub operation: Option<String>,
+    pub operation: Option<Atom>,
     pub status: Option<u16>,
     /// The caller's `User-Agent` (Exchange Online sends `Exchange/15.20...`).
-    pub user_agent: Option<String>,
-    pub process: Option<String>,
+    pub user_agent: Option<Atom>,
+    pub process: Option<Atom>,
+}
+
+impl EwsCall {
+    /// Share this call's strings with equal ones seen before (every call of a capture
+    /// repeats the same URL, user agent and process).
+    pub fn intern(&mut self, interner: &mut Interner) {
+        interner.intern(&mut self.url);
+        interner.intern_opt(&mut self.operation);
+        interner.intern_opt(&mut self.user_agent);
+        interner.intern_opt(&mut self.process);
+    }
 }
 
 impl EwsCall {
@@ -105,15 +116,18 @@ pub fn ews_events(
         .and_then(|b| xml_of(Some(b)));
     let call = EwsCall {
         session: session.id,
-        url: session.request.url.clone(),
-        operation: request.as_ref().and_then(|r| r.operation.clone()),
+        url: Atom::from(&session.request.url),
+        operation: request
+            .as_ref()
+            .and_then(|r| r.operation.as_deref())
+            .map(Atom::from),
         status: session.status(),
         user_agent: session
             .request
             .headers
             .get("user-agent")
-            .map(|s| s.chars().take(200).collect()),
-        process: session.process.clone(),
+            .map(|s| Atom::from(s.chars().take(200).collect::<String>())),
+        process: session.process.as_deref().map(Atom::from),
     };
     let tree = request.as_ref().and_then(|r| r.tree.as_ref());
     let delegate = delegate_of(session, tree, response.as_ref());

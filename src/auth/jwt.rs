@@ -161,7 +161,7 @@ pub fn presented_bearer(session: &Session) -> Option<Event> {
     Some(Event::BearerPresented {
         session: session.id,
         url: session.request.url.clone(),
-        claims,
+        claims: Box::new(claims),
     })
 }
 
@@ -354,7 +354,7 @@ pub(crate) mod tests {
             );
             match presented_bearer(&s) {
                 Some(Event::BearerPresented { claims, .. }) => {
-                    assert_eq!(claims, Claims::default())
+                    assert_eq!(*claims, Claims::default())
                 }
                 other => panic!("expected empty claims, got {other:?}"),
             }

@@ -20,7 +20,7 @@ mod xml;
 
 use serde::Serialize;
 
-use crate::capture::{DecodeLimits, Session};
+use crate::capture::{DecodeLimits, Interner, Session};
 
 pub use challenge::{AuthScheme, BearerChallenge, Challenge};
 pub use diagnostics::ExchangeDiagnostic;
@@ -34,26 +34,31 @@ pub use token_result::{AadError, ErrorSource, TokenOutcome, TokenResult};
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
     /// A 401 (or 403) with its `WWW-Authenticate` schemes and `x-ms-diagnostics`.
-    Challenge(Challenge),
+    Challenge(Box<Challenge>),
     /// An authorize or token request to an Entra ID (Azure AD) authority.
-    Login(LoginRequest),
+    Login(Box<LoginRequest>),
     /// What the authority answered: a token, or an AAD error with its AADSTS codes.
-    TokenResult(TokenResult),
+    TokenResult(Box<TokenResult>),
     /// An `x-ms-diagnostics` header on a response that was not a 401.
     Diagnostic {
         session: u64,
         url: String,
-        diagnostic: ExchangeDiagnostic,
+        diagnostic: Box<ExchangeDiagnostic>,
     },
     /// A Bearer token presented to a non-login host, by its claims only.
     BearerPresented {
         session: u64,
         url: String,
-        claims: Claims,
+        claims: Box<Claims>,
     },
     /// An EWS `GetDelegate` request and what it answered.
-    Delegate(DelegateCheck),
+    Delegate(Box<DelegateCheck>),
     /// A request to EWS (`/EWS/Exchange.asmx`): its operation and status.
+    ///
+    /// The one event nearly every session of an Outlook capture has, so it alone is kept
+    /// inline, its strings [`crate::capture::Atom`]s; the rarer variants are boxed. An
+    /// `Event` is the size of its largest inline variant: 280 bytes before, for 88 000
+    /// events in a 100k-session capture (docs/performance.md).
     EwsCall(EwsCall),
 }
 
@@ -69,21 +74,29 @@ impl Event {
             Event::EwsCall(c) => c.session,
         }
     }
+
+    /// Share the strings every session repeats with equal ones seen before (see
+    /// [`crate::capture::Atom`]). Only the frequent events carry any.
+    pub fn intern(&mut self, interner: &mut Interner) {
+        if let Event::EwsCall(c) = self {
+            c.intern(interner);
+        }
+    }
 }
 
 /// Every auth event in one session, in a stable order (request-side events first).
 pub fn events_of(session: &Session, limits: &DecodeLimits) -> Vec<Event> {
     let mut events = Vec::new();
     if let Some(login) = login::login_request(session, limits) {
-        events.push(Event::Login(login));
+        events.push(Event::Login(Box::new(login)));
         if let Some(result) = token_result::token_result(session, limits) {
-            events.push(Event::TokenResult(result));
+            events.push(Event::TokenResult(Box::new(result)));
         }
     } else if let Some(presented) = jwt::presented_bearer(session) {
         events.push(presented);
     }
     if let Some(challenge) = challenge::challenge(session) {
-        events.push(Event::Challenge(challenge));
+        events.push(Event::Challenge(Box::new(challenge)));
     } else if let Some(diag) = diagnostics::on_response(session) {
         events.push(diag);
     }
@@ -92,7 +105,7 @@ pub fn events_of(session: &Session, limits: &DecodeLimits) -> Vec<Event> {
         events.push(Event::EwsCall(call));
     }
     if let Some(check) = check {
-        events.push(Event::Delegate(check));
+        events.push(Event::Delegate(Box::new(check)));
     }
     events
 }

@@ -137,6 +137,18 @@ impl HarSource {
         let file = File::open(&self.path)?;
         map_reader(file, &self.limits, f)
     }
+
+    /// Map every entry with `f` and hand the results to `sink` in entry order, one parsed
+    /// batch at a time (see [`map_reader_into`]).
+    pub fn map_sessions_into<T, F, S>(&self, f: F, sink: S) -> Result<(), CaptureErrorKind>
+    where
+        T: Send,
+        F: Fn(SessionResult) -> T + Sync + Send,
+        S: FnMut(T),
+    {
+        let file = File::open(&self.path)?;
+        map_reader_into(file, &self.limits, f, sink)
+    }
 }
 
 /// Read a HAR (plain, gzip or zlib, BOM or not) from `reader` and map every entry with `f`.
@@ -153,6 +165,26 @@ where
     T: Send,
     F: Fn(SessionResult) -> T + Sync + Send,
 {
+    let mut out = Vec::new();
+    map_reader_into(reader, limits, f, |t| out.push(t))?;
+    Ok(out)
+}
+
+/// [`map_reader`], handing each result to `sink` in entry order as its batch is mapped,
+/// so that only one batch of results is alive besides what `sink` keeps. When it returns an
+/// error the capture is unreadable as a whole, and what `sink` was given is to be dropped.
+pub fn map_reader_into<R, T, F, S>(
+    reader: R,
+    limits: &HarLimits,
+    f: F,
+    mut sink: S,
+) -> Result<(), CaptureErrorKind>
+where
+    R: Read + Send,
+    T: Send,
+    F: Fn(SessionResult) -> T + Sync + Send,
+    S: FnMut(T),
+{
     let limits = *limits;
     let (tx, rx) = sync_channel::<Vec<Item>>(1);
     std::thread::scope(|scope| {
@@ -161,28 +193,29 @@ where
             // Visitors nest about ten levels; the margin is for serde_json's own frames.
             .stack_size(16 * 1024 * 1024)
             .spawn_scoped(scope, move || parse_stream(reader, limits, tx))?;
-        let mut out = Vec::new();
+        let mut read = 0usize;
         for batch in rx.iter() {
+            read += batch.len();
             let mapped: Vec<T> = batch
                 .into_par_iter()
                 .map(|item| f(item.into_result(&limits)))
                 .collect();
-            out.extend(mapped);
+            mapped.into_iter().for_each(&mut sink);
         }
         let ending = parser
             .join()
             .map_err(|_| CaptureErrorKind::Har("internal error while reading the HAR".into()))?;
         match ending {
             // A failure before any entry was read leaves nothing to analyse.
-            Ending::Failed { message, .. } if out.is_empty() => Err(CaptureErrorKind::Har(message)),
+            Ending::Failed { message, .. } if read == 0 => Err(CaptureErrorKind::Har(message)),
             Ending::Failed { message, session } => {
-                out.push(f(Err(SessionError { session, message })));
-                Ok(out)
+                sink(f(Err(SessionError { session, message })));
+                Ok(())
             }
             Ending::NotHar(message) => Err(CaptureErrorKind::Har(message)),
             Ending::Done { warnings } => {
-                out.extend(warnings.into_iter().map(|w| f(Err(w))));
-                Ok(out)
+                warnings.into_iter().for_each(|w| sink(f(Err(w))));
+                Ok(())
             }
         }
     })

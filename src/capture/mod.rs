@@ -4,6 +4,7 @@
 //! each session to what it needs (a listing row, auth events) and the session, with its
 //! bodies, is dropped, so memory follows the largest session, not the capture.
 
+pub mod atom;
 pub mod body;
 pub mod detect;
 pub mod har;
@@ -19,6 +20,7 @@ pub(crate) mod testkit;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use atom::{Atom, Interner};
 pub use body::{BodyError, DecodeLimits, Decoded};
 pub use headers::Headers;
 pub use session::{host_of, Body, Format, Request, Response, Session, SessionFlags, Timers};
@@ -171,5 +173,31 @@ impl Capture {
             Source::Har(h) => h.map_sessions(f),
         }
         .map_err(|k| CaptureError::new(&self.path, k))
+    }
+
+    /// Map every session with `f` (in parallel) and hand each result to `sink` in session
+    /// order, a batch at a time: memory holds one batch of results besides what `sink`
+    /// keeps, where [`Capture::map_sessions`] holds all of them at once. On an error, what
+    /// `sink` was given belongs to a capture that could not be read and is to be dropped.
+    pub fn map_sessions_into<T, F, S>(&self, f: F, sink: S) -> Result<(), CaptureError>
+    where
+        T: Send,
+        F: Fn(SessionResult) -> T + Sync + Send,
+        S: FnMut(T),
+    {
+        match &self.source {
+            Source::Saz(s) => s.map_sessions_into(f, sink),
+            Source::Har(h) => h.map_sessions_into(f, sink),
+        }
+        .map_err(|k| CaptureError::new(&self.path, k))
+    }
+
+    /// The number of sessions, when the format tells it before reading (SAZ: the central
+    /// directory), for sizing what is collected.
+    pub fn session_hint(&self) -> Option<usize> {
+        match &self.source {
+            Source::Saz(s) => Some(s.len()),
+            Source::Har(_) => None,
+        }
     }
 }

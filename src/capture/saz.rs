@@ -8,9 +8,13 @@
 //!   kind is ignored (the first in central-directory order wins) and reported on the session.
 //!   Byte-identical duplicate names are collapsed by the zip crate itself (it keeps the last
 //!   record's data); we can only detect and report that.
-//! - The central directory is parsed once. Workers clone the `ZipArchive`, which shares the
-//!   parsed metadata behind an `Arc`, over a positional reader (`pread` on a shared `File`),
-//!   so parallel reads need neither a lock nor a second parse.
+//! - The central directory is parsed once, by the zip crate, which also checks the archive
+//!   and the password. Its index is then dropped: it costs ~230 bytes an entry (67 MiB for
+//!   a 100k-session SAZ, the largest thing in memory), and reading needs only where each
+//!   entry starts, its sizes, CRC and method ([`EntryLoc`], 40 bytes). Each entry is read
+//!   from its local header with the zip crate's stream reader, sizes and CRC taken from
+//!   the central directory. Workers clone a positional reader (`pread` on a shared
+//!   `File`), so parallel reads need neither a lock nor a second parse.
 //! - Every entry is read through a cap: raw entries at `max_decoded + HEAD_ALLOWANCE`,
 //!   metadata at 1 MiB, so an entry that inflates to 4 GB costs at most the cap and is
 //!   reported on its session. Only one session per worker is in memory at a time.
@@ -28,6 +32,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use zip::read::read_zipfile_from_stream_with_options;
 use zip::result::ZipError;
 use zip::{CompressionMethod, ZipArchive, ZipReadOptions};
 
@@ -148,8 +153,15 @@ fn read_at(file: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
 }
 
 /// An opened SAZ: the parsed directory and the session index.
+/// Sessions mapped between two hand-overs to the sink: large enough that the workers seldom
+/// wait for each other at a batch's end (a session costs ~25 µs), small enough that a batch
+/// of mapped results is a few hundred KiB.
+pub const MAP_BATCH: usize = 1024;
+
 pub struct SazArchive {
-    zip: ZipArchive<PosReader>,
+    reader: PosReader,
+    /// Every entry of the central directory, by its index there.
+    locs: Vec<EntryLoc>,
     sessions: Vec<(u64, Entries)>,
     password: Option<Password>,
     options: ReadOptions,
@@ -192,6 +204,7 @@ impl SazArchive {
         };
         let Index {
             sessions,
+            locs,
             mut warnings,
             encrypted,
             overlap,
@@ -215,7 +228,8 @@ impl SazArchive {
             }
         };
         Ok(SazArchive {
-            zip,
+            reader: zip.into_inner(),
+            locs,
             sessions,
             password,
             options: options.clone(),
@@ -244,22 +258,39 @@ impl SazArchive {
         T: Send,
         F: Fn(SessionResult) -> T + Sync + Send,
     {
-        Ok(self
-            .sessions
-            .par_iter()
-            .map_init(
-                || self.zip.clone(),
-                |zip, (id, entries)| f(self.read_session(zip, *id, entries)),
-            )
-            .collect())
+        let mut out = Vec::with_capacity(self.sessions.len());
+        self.map_sessions_into(f, |t| out.push(t))?;
+        Ok(out)
     }
 
-    fn read_session(
-        &self,
-        zip: &mut ZipArchive<PosReader>,
-        id: u64,
-        entries: &Entries,
-    ) -> SessionResult {
+    /// Map every session with `f` in parallel and hand the results to `sink` in session
+    /// order, [`MAP_BATCH`] sessions at a time, so that only one batch of mapped results
+    /// is alive besides what `sink` keeps.
+    pub fn map_sessions_into<T, F, S>(&self, f: F, mut sink: S) -> Result<(), CaptureErrorKind>
+    where
+        T: Send,
+        F: Fn(SessionResult) -> T + Sync + Send,
+        S: FnMut(T),
+    {
+        for batch in self.sessions.chunks(MAP_BATCH) {
+            let mapped: Vec<T> = batch
+                .par_iter()
+                .map_init(
+                    || self.reader.clone(),
+                    |reader, (id, entries)| f(self.read_session(reader, *id, entries)),
+                )
+                .collect();
+            mapped.into_iter().for_each(&mut sink);
+        }
+        Ok(())
+    }
+
+    /// The location of central-directory entry `i` (an index [`index`] found there).
+    fn loc(&self, i: usize) -> Option<&EntryLoc> {
+        self.locs.get(i)
+    }
+
+    fn read_session(&self, reader: &mut PosReader, id: u64, entries: &Entries) -> SessionResult {
         let err = |message: String| SessionError {
             session: Some(id),
             message,
@@ -275,7 +306,7 @@ impl SazArchive {
         // Metadata first: it says whether an origin-form request was HTTPS.
         let meta = match entries.meta {
             None => None,
-            Some(i) => match read_entry(zip, i, pw, MAX_META_BYTES) {
+            Some(i) => match read_entry(reader, self.loc(i), pw, MAX_META_BYTES) {
                 Ok(e) if e.truncated => {
                     problems.push(format!(
                         "{}: larger than 1 MiB, ignored",
@@ -305,7 +336,7 @@ impl SazArchive {
         let Some(ci) = entries.request else {
             return Err(err("no request entry".into()));
         };
-        let c = read_entry(zip, ci, pw, raw_cap)
+        let c = read_entry(reader, self.loc(ci), pw, raw_cap)
             .map_err(|e| err(format!("{}: {e}", Kind::Request.file_name(id))))?;
         if c.truncated {
             problems.push(format!(
@@ -345,7 +376,7 @@ impl SazArchive {
         let mut response = None;
         let mut response_unreadable = false;
         if let Some(si) = entries.response {
-            match read_entry(zip, si, pw, raw_cap) {
+            match read_entry(reader, self.loc(si), pw, raw_cap) {
                 Err(e) => {
                     response_unreadable = true;
                     problems.push(format!("{}: {e}", Kind::Response.file_name(id)));
@@ -443,10 +474,19 @@ fn index(zip: &ZipArchive<PosReader>) -> Index {
     let mut stray = 0usize;
     let mut encrypted: Option<(u64, usize)> = None;
     let mut spans: Vec<(u64, u64)> = Vec::with_capacity(zip.len());
+    let mut locs: Vec<EntryLoc> = Vec::with_capacity(zip.len());
     for i in 0..zip.len() {
         let Ok(entry) = zip.by_index_data(i) else {
+            locs.push(EntryLoc::MISSING);
             continue;
         };
+        locs.push(EntryLoc {
+            header_start: entry.header_start(),
+            compressed: entry.compressed_size(),
+            uncompressed: entry.size(),
+            crc32: entry.crc32(),
+            method: entry.compression(),
+        });
         // A lower bound of the bytes each entry occupies: its fixed local header and data.
         let start = entry.header_start();
         spans.push((
@@ -510,6 +550,7 @@ fn index(zip: &ZipArchive<PosReader>) -> Index {
     let overlap = spans.windows(2).any(|w| w[0].1 > w[1].0);
     Index {
         sessions,
+        locs,
         warnings,
         encrypted: encrypted.map(|(_, i)| i),
         overlap,
@@ -519,6 +560,7 @@ fn index(zip: &ZipArchive<PosReader>) -> Index {
 /// What the central directory says, before any entry is read.
 struct Index {
     sessions: Vec<(u64, Entries)>,
+    locs: Vec<EntryLoc>,
     warnings: Vec<String>,
     /// The smallest encrypted entry, to check the password on.
     encrypted: Option<usize>,
@@ -569,29 +611,63 @@ struct EntryBytes {
     problem: Option<String>,
 }
 
-/// Read entry `index` through a cap. The declared size is a hint only: it comes from the
+/// Where one entry's bytes are and how to check them, from the central directory.
+#[derive(Debug, Clone, Copy)]
+struct EntryLoc {
+    /// Offset of the local file header in the file.
+    header_start: u64,
+    compressed: u64,
+    uncompressed: u64,
+    crc32: u32,
+    method: CompressionMethod,
+}
+
+impl EntryLoc {
+    /// An entry the zip crate listed but could not describe (`header_start` is `u64::MAX`):
+    /// reading it fails cleanly.
+    const MISSING: EntryLoc = EntryLoc {
+        header_start: u64::MAX,
+        compressed: 0,
+        uncompressed: 0,
+        crc32: 0,
+        method: CompressionMethod::Stored,
+    };
+}
+
+/// Read the entry at `loc` through a cap. The declared size is a hint only: it comes from the
 /// file and may lie, so it bounds the first allocation, never the read.
 fn read_entry(
-    zip: &mut ZipArchive<PosReader>,
-    index: usize,
+    reader: &mut PosReader,
+    loc: Option<&EntryLoc>,
     password: Option<&[u8]>,
     cap: u64,
 ) -> Result<EntryBytes, String> {
+    let loc = loc
+        .filter(|l| l.header_start != u64::MAX)
+        .ok_or_else(|| "not described by the central directory".to_string())?;
     // Decoders fail lazily, at the first read, with a vague error: check the method first
     // so the message says what is wrong.
-    if let Ok(data) = zip.by_index_data(index) {
-        let method = data.compression();
-        if !matches!(
-            method,
-            CompressionMethod::Stored | CompressionMethod::Deflated
-        ) {
-            return Err(format!("unsupported compression method ({method})"));
-        }
+    if !matches!(
+        loc.method,
+        CompressionMethod::Stored | CompressionMethod::Deflated
+    ) {
+        return Err(format!("unsupported compression method ({})", loc.method));
     }
-    let options = ZipReadOptions::new().password(password);
-    let entry = zip
-        .by_index_with_options(index, options)
-        .map_err(|e| entry_error(&e))?;
+    reader
+        .seek(SeekFrom::Start(loc.header_start))
+        .map_err(|e| io_entry_error(&e))?;
+    // The central directory's sizes and CRC, as a reader of the archive by index uses
+    // them: the local header may leave them to a data descriptor, and may lie.
+    let options = ZipReadOptions::new()
+        .password(password)
+        .override_compressed_size(loc.compressed)
+        .override_uncompressed_size(loc.uncompressed)
+        .override_crc(loc.crc32);
+    let entry = match read_zipfile_from_stream_with_options(reader, options) {
+        Ok(Some(entry)) => entry,
+        Ok(None) => return Err("no local header where the central directory says".into()),
+        Err(e) => return Err(entry_error(&e)),
+    };
     let hint = entry.size().min(cap).min(1024 * 1024);
     let mut bytes = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
     let result = entry.take(cap.saturating_add(1)).read_to_end(&mut bytes);
@@ -767,6 +843,71 @@ mod tests {
                 let _ = z.map_sessions(describe);
             }
         }
+    }
+
+    /// A small SAZ of `sessions` (request, response) pairs, written by `w`.
+    fn two_sessions<W: std::io::Write + std::io::Seek>(mut w: zip::ZipWriter<W>) -> W {
+        use std::io::Write;
+        let opts = zip::write::SimpleFileOptions::default();
+        for id in 1..=2 {
+            w.start_file(format!("raw/{id}_c.txt"), opts).unwrap();
+            write!(
+                w,
+                "GET http://h{id}.example/ HTTP/1.1\r\nHost: h{id}.example\r\n\r\n"
+            )
+            .unwrap();
+            w.start_file(format!("raw/{id}_s.txt"), opts).unwrap();
+            w.write_all(b"HTTP/1.1 204 No Content\r\n\r\n").unwrap();
+        }
+        w.finish().unwrap()
+    }
+
+    fn listing(z: &SazArchive) -> Vec<String> {
+        z.map_sessions(|r| match r {
+            Ok(s) => format!("{} {} {:?}", s.id, s.request.url, s.status()),
+            Err(e) => e.to_string(),
+        })
+        .unwrap()
+    }
+
+    /// Entries are read from their local headers with the central directory's sizes, so an
+    /// entry whose local header leaves the sizes to a data descriptor (bit 3, as a
+    /// streaming writer makes) reads like any other.
+    #[test]
+    fn entries_with_data_descriptors_read_from_their_local_headers() {
+        let mut out = Vec::new();
+        {
+            let w = zip::ZipWriter::new_stream(&mut out);
+            let _ = two_sessions(w);
+        }
+        // The first local header's flags say "sizes in a data descriptor".
+        assert_eq!(&out[..4], b"PK\x03\x04");
+        assert_ne!(u16::from_le_bytes([out[6], out[7]]) & 0x08, 0);
+        let z = SazArchive::from_bytes(out, &ReadOptions::default()).unwrap();
+        assert_eq!(
+            listing(&z),
+            [
+                "1 http://h1.example/ Some(204)",
+                "2 http://h2.example/ Some(204)"
+            ]
+        );
+    }
+
+    /// A local header that is not where the central directory says costs its session only.
+    #[test]
+    fn a_missing_local_header_costs_its_session_only() {
+        let mut bytes =
+            two_sessions(zip::ZipWriter::new(std::io::Cursor::new(Vec::new()))).into_inner();
+        // The second session's request is the third local header in the file.
+        let at = memchr::memmem::find_iter(&bytes, b"PK\x03\x04")
+            .nth(2)
+            .unwrap();
+        bytes[at..at + 4].copy_from_slice(b"XXXX");
+        let z = SazArchive::from_bytes(bytes, &ReadOptions::default()).unwrap();
+        let l = listing(&z);
+        assert_eq!(l[0], "1 http://h1.example/ Some(204)");
+        assert!(l[1].starts_with("session 2: raw/2_c.txt: "), "{}", l[1]);
+        assert_eq!(l.len(), 2);
     }
 
     #[test]

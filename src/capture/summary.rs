@@ -4,21 +4,26 @@
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
+use super::atom::{Atom, Interner};
 use super::session::{Session, SessionFlags};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// One is kept for every session until the report is written, so its strings are
+/// [`Atom`]s: the collector interns them ([`SessionSummary::intern`]) and a capture's
+/// thousands of identical methods, hosts, EWS URLs and processes share one copy each.
 pub struct SessionSummary {
     pub id: u64,
-    pub method: String,
-    pub url: String,
-    pub host: Option<String>,
+    pub method: Atom,
+    pub url: Atom,
+    pub host: Option<Atom>,
     pub status: Option<u16>,
-    pub process: Option<String>,
+    pub process: Option<Atom>,
     pub start: Option<DateTime<FixedOffset>>,
     pub end: Option<DateTime<FixedOffset>>,
     pub request_bytes: u64,
     pub response_bytes: u64,
-    pub content_type: Option<String>,
+    pub content_type: Option<Atom>,
     pub flags: SessionFlags,
 }
 
@@ -27,17 +32,26 @@ impl SessionSummary {
         let response = session.response.as_ref();
         SessionSummary {
             id: session.id,
-            method: session.request.method.clone(),
-            url: session.request.url.clone(),
-            host: session.host(),
+            method: Atom::from(&session.request.method),
+            url: Atom::from(&session.request.url),
+            host: session.host().map(Atom::from),
             status: response.map(|r| r.status),
-            process: session.process.clone(),
+            process: session.process.as_deref().map(Atom::from),
             start: session.timers.start(),
             end: session.timers.end(),
             request_bytes: session.request.body.len() as u64,
             response_bytes: response.map_or(0, |r| r.body.len() as u64),
-            content_type: response.and_then(|r| r.content_type()).map(str::to_string),
+            content_type: response.and_then(|r| r.content_type()).map(Atom::from),
             flags: session.flags,
         }
+    }
+
+    /// Share this summary's strings with equal ones seen before.
+    pub fn intern(&mut self, interner: &mut Interner) {
+        interner.intern(&mut self.method);
+        interner.intern(&mut self.url);
+        interner.intern_opt(&mut self.host);
+        interner.intern_opt(&mut self.process);
+        interner.intern_opt(&mut self.content_type);
     }
 }

@@ -160,7 +160,7 @@ fn write_table(
         };
         let url = match width {
             Some(w) => output::shorten(&s.url, w.saturating_sub(fixed).max(24)),
-            None => s.url.clone(),
+            None => s.url.to_string(),
         };
         let ctype = s.content_type.as_deref().unwrap_or("");
         let ctype = ctype.split(';').next().unwrap_or("").trim();

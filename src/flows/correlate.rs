@@ -331,7 +331,7 @@ mod tests {
     use crate::auth::{AadError, AuthScheme, Challenge, ErrorSource};
 
     fn challenge(session: u64, url: &str, process: &str) -> Event {
-        Event::Challenge(Challenge {
+        Event::Challenge(Box::new(Challenge {
             session,
             url: url.into(),
             host: crate::capture::host_of(url).unwrap_or_default(),
@@ -361,11 +361,11 @@ mod tests {
                 },
             ],
             diagnostics: None,
-        })
+        }))
     }
 
     fn login(session: u64, kind: LoginKind, resource: &str, process: &str) -> Event {
-        Event::Login(LoginRequest {
+        Event::Login(Box::new(LoginRequest {
             session,
             kind,
             authority: "login.microsoftonline.com".into(),
@@ -381,11 +381,11 @@ mod tests {
             prompt: None,
             wam: false,
             process: Some(process.into()),
-        })
+        }))
     }
 
     fn error(session: u64, code: u32) -> Event {
-        Event::TokenResult(TokenResult {
+        Event::TokenResult(Box::new(TokenResult {
             session,
             status: 400,
             outcome: TokenOutcome::AadError(AadError {
@@ -399,11 +399,11 @@ mod tests {
                 resource_named: Some("https://autodiscover.contoso.com".into()),
                 tenant_named: Some("Contoso Ltd".into()),
             }),
-        })
+        }))
     }
 
     fn issued(session: u64) -> Event {
-        Event::TokenResult(TokenResult {
+        Event::TokenResult(Box::new(TokenResult {
             session,
             status: 200,
             outcome: TokenOutcome::Issued {
@@ -412,7 +412,7 @@ mod tests {
                 scope: None,
                 expires_in: Some(3599),
             },
-        })
+        }))
     }
 
     const AD: &str = "https://autodiscover.contoso.com/autodiscover/autodiscover.xml";

@@ -19,7 +19,7 @@ const TOO_LOW: &[&str] = &["None", "Reviewer", "Custom"];
 
 pub(crate) fn delegate_checks<'a>(cx: &'a Context) -> impl Iterator<Item = &'a DelegateCheck> + 'a {
     cx.events.iter().filter_map(|e| match e {
-        Event::Delegate(d) => Some(d),
+        Event::Delegate(d) => Some(&**d),
         _ => None,
     })
 }

@@ -193,7 +193,7 @@ pub fn looks_external(host: &str) -> bool {
 /// Every challenge of the capture, by session.
 pub fn challenges<'a>(cx: &'a Context) -> impl Iterator<Item = &'a Challenge> + 'a {
     cx.events.iter().filter_map(|e| match e {
-        Event::Challenge(c) => Some(c),
+        Event::Challenge(c) => Some(&**c),
         _ => None,
     })
 }
@@ -203,7 +203,7 @@ pub fn claims_in<'a>(cx: &'a Context, session: u64) -> Option<&'a Claims> {
     cx.events.iter().find_map(|e| match e {
         Event::BearerPresented {
             session: s, claims, ..
-        } if *s == session => Some(claims),
+        } if *s == session => Some(&**claims),
         _ => None,
     })
 }

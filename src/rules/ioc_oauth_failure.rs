@@ -50,8 +50,9 @@ pub fn check(cx: &Context) -> Vec<Finding> {
             .iter()
             .map(|c| {
                 c.operation
-                    .clone()
-                    .unwrap_or_else(|| "(operation not readable)".into())
+                    .as_deref()
+                    .unwrap_or("(operation not readable)")
+                    .to_string()
             })
             .collect();
         o.sort();

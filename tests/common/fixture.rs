@@ -109,7 +109,7 @@ fn session(
 }
 
 fn challenge(id: u64, url: &str) -> Event {
-    Event::Challenge(Challenge {
+    Event::Challenge(Box::new(Challenge {
         session: id,
         url: url.to_string(),
         host: "autodiscover.contoso.com".into(),
@@ -137,11 +137,11 @@ fn challenge(id: u64, url: &str) -> Event {
             },
         ],
         diagnostics: None,
-    })
+    }))
 }
 
 fn login(id: u64, kind: LoginKind, resource: &str) -> Event {
-    Event::Login(LoginRequest {
+    Event::Login(Box::new(LoginRequest {
         session: id,
         kind,
         authority: "login.microsoftonline.com".into(),
@@ -157,11 +157,11 @@ fn login(id: u64, kind: LoginKind, resource: &str) -> Event {
         prompt: None,
         wam: false,
         process: Some("outlook:4242".into()),
-    })
+    }))
 }
 
 fn error_result(id: u64) -> Event {
-    Event::TokenResult(TokenResult {
+    Event::TokenResult(Box::new(TokenResult {
         session: id,
         status: 400,
         outcome: TokenOutcome::AadError(AadError {
@@ -175,7 +175,7 @@ fn error_result(id: u64) -> Event {
             resource_named: Some("https://autodiscover.contoso.com".into()),
             tenant_named: Some("Contoso Ltd".into()),
         }),
-    })
+    }))
 }
 
 pub fn build() -> Fixture {
@@ -350,7 +350,7 @@ pub fn build() -> Fixture {
         outlook,
     ));
     events.push(login(id, LoginKind::Token, "https://mail.contoso.com"));
-    events.push(Event::TokenResult(TokenResult {
+    events.push(Event::TokenResult(Box::new(TokenResult {
         session: id,
         status: 200,
         outcome: TokenOutcome::Issued {
@@ -359,7 +359,7 @@ pub fn build() -> Fixture {
             scope: None,
             expires_in: Some(3599),
         },
-    }));
+    })));
     let ews_token = id;
     let summaries: Vec<SessionSummary> = sessions.iter().map(SessionSummary::of).collect();
     let flow_sessions = |attempts: &[Attempt]| {

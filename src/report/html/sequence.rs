@@ -68,7 +68,7 @@ fn steps(page: &Page, flow: &Flow, attempt: &Attempt) -> Vec<Step> {
         .map(|id| {
             let s = page.session(id);
             let facts = page.facts.get(&id);
-            let host = s.and_then(|s| s.host.clone()).unwrap_or_default();
+            let host = s.and_then(|s| s.host.as_deref()).unwrap_or("").to_string();
             let url = s.map(|s| s.url.as_str()).unwrap_or("");
             let entra = facts.is_some_and(|f| f.entra)
                 || flow
@@ -78,7 +78,7 @@ fn steps(page: &Page, flow: &Flow, attempt: &Attempt) -> Vec<Step> {
             Step {
                 session: id,
                 lane: if entra { Lane::Entra } else { Lane::Exchange },
-                method: s.map(|s| s.method.clone()).unwrap_or_default(),
+                method: s.map(|s| s.method.to_string()).unwrap_or_default(),
                 path: path_of(url).to_string(),
                 url: crate::rules::strip_query(url).to_string(),
                 host,
