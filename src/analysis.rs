@@ -104,3 +104,34 @@ pub fn analyze(capture: &Capture, limits: &DecodeLimits) -> Result<Analysis, Cap
         findings,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Atom;
+
+    /// What is kept per session shares its repeated strings: every session to one host
+    /// holds the same allocation, so memory follows the distinct values, not the sessions.
+    #[test]
+    fn kept_summaries_share_their_repeated_strings() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/buried-in-noise.saz");
+        for path in [path.clone(), path.with_extension("har")] {
+            let a = analyze_path(&path, &ReadOptions::default()).unwrap();
+            assert_eq!(a.sessions.len(), 415, "{}", path.display());
+            let to_autodiscover: Vec<&SessionSummary> = a
+                .sessions
+                .iter()
+                .filter(|s| s.host.as_deref() == Some("autodiscover.contoso.com"))
+                .collect();
+            assert!(to_autodiscover.len() >= 3, "{}", path.display());
+            let first = to_autodiscover[0];
+            for s in &to_autodiscover[1..] {
+                let (h1, h2) = (first.host.as_ref().unwrap(), s.host.as_ref().unwrap());
+                assert!(Atom::ptr_eq(h1, h2), "{} session {}", path.display(), s.id);
+                assert!(Atom::ptr_eq(&first.method, &s.method) || first.method != s.method);
+            }
+            // The findings are the same as before interning: the loop and its missing SPN.
+            assert!(a.findings.iter().any(|f| f.id == "spn-missing"));
+        }
+    }
+}
