@@ -69,9 +69,7 @@ impl EwsCall {
         interner.intern_opt(&mut self.user_agent);
         interner.intern_opt(&mut self.process);
     }
-}
 
-impl EwsCall {
     /// A free/busy (availability) request.
     pub fn is_availability(&self) -> bool {
         self.operation

@@ -11,7 +11,7 @@
 //! - The central directory is parsed once, by the zip crate, which also checks the archive
 //!   and the password. Its index is then dropped: it costs ~230 bytes an entry (67 MiB for
 //!   a 100k-session SAZ, the largest thing in memory), and reading needs only where each
-//!   entry starts, its sizes, CRC and method ([`EntryLoc`], 40 bytes). Each entry is read
+//!   entry starts, its sizes, CRC and method ([`EntryLoc`], 32 bytes). Each entry is read
 //!   from its local header with the zip crate's stream reader, sizes and CRC taken from
 //!   the central directory. Workers clone a positional reader (`pread` on a shared
 //!   `File`), so parallel reads need neither a lock nor a second parse.
@@ -152,16 +152,17 @@ fn read_at(file: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
     std::os::windows::fs::FileExt::seek_read(file, buf, pos)
 }
 
-/// An opened SAZ: the parsed directory and the session index.
 /// Sessions mapped between two hand-overs to the sink: large enough that the workers seldom
 /// wait for each other at a batch's end (a session costs ~25 µs), small enough that a batch
 /// of mapped results is a few hundred KiB.
 pub const MAP_BATCH: usize = 1024;
 
+/// An opened SAZ: where its entries are and the session index.
 pub struct SazArchive {
     reader: PosReader,
-    /// Every entry of the central directory, by its index there.
-    locs: Vec<EntryLoc>,
+    /// Every entry of the central directory, by its index there; `None` for one the zip
+    /// crate listed but could not describe.
+    locs: Vec<Option<EntryLoc>>,
     sessions: Vec<(u64, Entries)>,
     password: Option<Password>,
     options: ReadOptions,
@@ -287,7 +288,7 @@ impl SazArchive {
 
     /// The location of central-directory entry `i` (an index [`index`] found there).
     fn loc(&self, i: usize) -> Option<&EntryLoc> {
-        self.locs.get(i)
+        self.locs.get(i).and_then(Option::as_ref)
     }
 
     fn read_session(&self, reader: &mut PosReader, id: u64, entries: &Entries) -> SessionResult {
@@ -474,26 +475,26 @@ fn index(zip: &ZipArchive<PosReader>) -> Index {
     let mut stray = 0usize;
     let mut encrypted: Option<(u64, usize)> = None;
     let mut spans: Vec<(u64, u64)> = Vec::with_capacity(zip.len());
-    let mut locs: Vec<EntryLoc> = Vec::with_capacity(zip.len());
+    let mut locs: Vec<Option<EntryLoc>> = Vec::with_capacity(zip.len());
     for i in 0..zip.len() {
         let Ok(entry) = zip.by_index_data(i) else {
-            locs.push(EntryLoc::MISSING);
+            locs.push(None);
             continue;
         };
-        locs.push(EntryLoc {
+        let loc = EntryLoc {
             header_start: entry.header_start(),
             compressed: entry.compressed_size(),
             uncompressed: entry.size(),
             crc32: entry.crc32(),
             method: entry.compression(),
-        });
+        };
+        locs.push(Some(loc));
         // A lower bound of the bytes each entry occupies: its fixed local header and data.
-        let start = entry.header_start();
         spans.push((
-            start,
-            start
+            loc.header_start,
+            loc.header_start
                 .saturating_add(30)
-                .saturating_add(entry.compressed_size()),
+                .saturating_add(loc.compressed),
         ));
         if entry.is_dir() {
             continue;
@@ -560,7 +561,7 @@ fn index(zip: &ZipArchive<PosReader>) -> Index {
 /// What the central directory says, before any entry is read.
 struct Index {
     sessions: Vec<(u64, Entries)>,
-    locs: Vec<EntryLoc>,
+    locs: Vec<Option<EntryLoc>>,
     warnings: Vec<String>,
     /// The smallest encrypted entry, to check the password on.
     encrypted: Option<usize>,
@@ -622,18 +623,6 @@ struct EntryLoc {
     method: CompressionMethod,
 }
 
-impl EntryLoc {
-    /// An entry the zip crate listed but could not describe (`header_start` is `u64::MAX`):
-    /// reading it fails cleanly.
-    const MISSING: EntryLoc = EntryLoc {
-        header_start: u64::MAX,
-        compressed: 0,
-        uncompressed: 0,
-        crc32: 0,
-        method: CompressionMethod::Stored,
-    };
-}
-
 /// Read the entry at `loc` through a cap. The declared size is a hint only: it comes from the
 /// file and may lie, so it bounds the first allocation, never the read.
 fn read_entry(
@@ -642,9 +631,7 @@ fn read_entry(
     password: Option<&[u8]>,
     cap: u64,
 ) -> Result<EntryBytes, String> {
-    let loc = loc
-        .filter(|l| l.header_start != u64::MAX)
-        .ok_or_else(|| "not described by the central directory".to_string())?;
+    let loc = loc.ok_or_else(|| "not described by the central directory".to_string())?;
     // Decoders fail lazily, at the first read, with a vague error: check the method first
     // so the message says what is wrong.
     if !matches!(
@@ -845,7 +832,7 @@ mod tests {
         }
     }
 
-    /// A small SAZ of `sessions` (request, response) pairs, written by `w`.
+    /// A small SAZ of two sessions (request and response each), written by `w`.
     fn two_sessions<W: std::io::Write + std::io::Seek>(mut w: zip::ZipWriter<W>) -> W {
         use std::io::Write;
         let opts = zip::write::SimpleFileOptions::default();

@@ -7,11 +7,10 @@ use serde::Serialize;
 use super::atom::{Atom, Interner};
 use super::session::{Session, SessionFlags};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-///
 /// One is kept for every session until the report is written, so its strings are
 /// [`Atom`]s: the collector interns them ([`SessionSummary::intern`]) and a capture's
 /// thousands of identical methods, hosts, EWS URLs and processes share one copy each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SessionSummary {
     pub id: u64,
     pub method: Atom,
