@@ -16,6 +16,7 @@ pub mod session;
 pub mod summary;
 #[cfg(test)]
 pub(crate) mod testkit;
+mod zip_dir;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

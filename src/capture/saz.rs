@@ -5,16 +5,16 @@
 //! - Entry names are only ever parsed into (session number, kind); they are never used as
 //!   filesystem paths, so `..`, absolute names and NUL bytes are harmless. `\` separators,
 //!   any zero-padding and any order are accepted; a second entry for the same session and
-//!   kind is ignored (the first in central-directory order wins) and reported on the session.
-//!   Byte-identical duplicate names are collapsed by the zip crate itself (it keeps the last
-//!   record's data); we can only detect and report that.
-//! - The central directory is parsed once, by the zip crate, which also checks the archive
-//!   and the password. Its index is then dropped: it costs ~230 bytes an entry (67 MiB for
-//!   a 100k-session SAZ, the largest thing in memory), and reading needs only where each
-//!   entry starts, its sizes, CRC and method ([`EntryLoc`], 32 bytes). Each entry is read
-//!   from its local header with the zip crate's stream reader, sizes and CRC taken from
-//!   the central directory. Workers clone a positional reader (`pread` on a shared
-//!   `File`), so parallel reads need neither a lock nor a second parse.
+//!   kind is ignored (the first in central-directory order wins) and reported on the session
+//!   and, counted, on the archive.
+//! - The central directory is streamed once by [`zip_dir`], our own reader of it, straight
+//!   into what reading needs: where each entry starts, its sizes, CRC and method
+//!   ([`EntryLoc`], 32 bytes), and the session index (16 bytes a session). The zip crate's
+//!   `ZipArchive` would keep ~230 bytes an entry (77 MiB for the 300k entries of a
+//!   100k-session SAZ) while it opens. Each entry is read from its local header with the
+//!   zip crate's stream reader (decryption, inflate), sizes and CRC taken from the central
+//!   directory. Workers clone a positional reader (`pread` on a shared `File`), so parallel
+//!   reads need neither a lock nor a second parse.
 //! - Every entry is read through a cap: raw entries at `max_decoded + HEAD_ALLOWANCE`,
 //!   metadata at 1 MiB, so an entry that inflates to 4 GB costs at most the cap and is
 //!   reported on its session. Only one session per worker is in memory at a time.
@@ -28,17 +28,19 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
+use std::num::NonZeroU32;
 use std::path::Path;
 use std::sync::Arc;
 
 use rayon::prelude::*;
 use zip::read::read_zipfile_from_stream_with_options;
 use zip::result::ZipError;
-use zip::{CompressionMethod, ZipArchive, ZipReadOptions};
+use zip::ZipReadOptions;
 
 use super::http::{self, SchemeHint};
 use super::saz_meta::{self, bits, BitFlagsRadix, SazMeta, MAX_META_BYTES};
 use super::session::{Body, Request, Response, Session, SessionFlags};
+use super::zip_dir::{self, EntryLoc};
 use super::{CaptureErrorKind, Password, ReadOptions, SessionError, SessionResult};
 
 /// Room for the message head on top of the body cap: header lines may be megabytes long.
@@ -64,19 +66,37 @@ impl Kind {
     }
 }
 
-/// The entries of one session, by index into the archive.
-#[derive(Debug, Clone, Default)]
+/// The entries of one session, by index into the central directory: 16 bytes, since a
+/// 100k-session SAZ keeps 100k of them.
+#[derive(Debug, Clone, Copy, Default)]
 struct Entries {
-    request: Option<usize>,
-    response: Option<usize>,
-    meta: Option<usize>,
-    websocket: Option<usize>,
-    /// Problems found in the directory for this session (duplicates).
-    notes: Vec<String>,
+    request: Option<EntryIndex>,
+    response: Option<EntryIndex>,
+    meta: Option<EntryIndex>,
+    websocket: Option<EntryIndex>,
+}
+
+/// An index into the central directory, stored plus one so that `Option` costs nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct EntryIndex(NonZeroU32);
+
+impl EntryIndex {
+    /// `None` past 4 294 967 294 records, a directory no file on a ticket has.
+    fn new(i: usize) -> Option<Self> {
+        u32::try_from(i)
+            .ok()
+            .and_then(|i| i.checked_add(1))
+            .and_then(NonZeroU32::new)
+            .map(EntryIndex)
+    }
+
+    fn get(self) -> usize {
+        self.0.get() as usize - 1
+    }
 }
 
 impl Entries {
-    fn slot(&mut self, kind: Kind) -> &mut Option<usize> {
+    fn slot(&mut self, kind: Kind) -> &mut Option<EntryIndex> {
         match kind {
             Kind::Request => &mut self.request,
             Kind::Response => &mut self.response,
@@ -160,10 +180,11 @@ pub const MAP_BATCH: usize = 1024;
 /// An opened SAZ: where its entries are and the session index.
 pub struct SazArchive {
     reader: PosReader,
-    /// Every entry of the central directory, by its index there; `None` for one the zip
-    /// crate listed but could not describe.
-    locs: Vec<Option<EntryLoc>>,
+    /// Every entry of the central directory, by its index there.
+    locs: Vec<EntryLoc>,
     sessions: Vec<(u64, Entries)>,
+    /// Problems the directory showed for a session (an entry listed twice), by session.
+    notes: BTreeMap<u64, Vec<String>>,
     password: Option<Password>,
     options: ReadOptions,
     radix: BitFlagsRadix,
@@ -196,42 +217,41 @@ impl SazArchive {
         Self::from_reader(reader, options)
     }
 
-    fn from_reader(reader: PosReader, options: &ReadOptions) -> Result<Self, CaptureErrorKind> {
-        let mut zip = ZipArchive::new(reader).map_err(zip_open_error)?;
-        let radix = if zip.comment().starts_with(b"Fiddler") {
+    fn from_reader(mut reader: PosReader, options: &ReadOptions) -> Result<Self, CaptureErrorKind> {
+        let mut index = Indexer::default();
+        let len = reader.len;
+        let directory = zip_dir::scan(&mut reader, len, |record| index.add(&record))?;
+        let radix = if directory.comment.starts_with(b"Fiddler") {
             BitFlagsRadix::Fiddler
         } else {
             BitFlagsRadix::Other
         };
         let Index {
             sessions,
+            notes,
             locs,
-            mut warnings,
+            warnings,
             encrypted,
             overlap,
-        } = index(&zip);
+        } = index.finish();
         if overlap {
             return Err(CaptureErrorKind::Saz(
                 "entries overlap one another (the shape of a zip bomb); not read".into(),
             ));
         }
-        if zip.has_duplicate_names() {
-            warnings.push(
-                "the archive lists the same entry name more than once; one copy was read".into(),
-            );
-        }
         let password = match (encrypted, &options.password) {
             (None, _) => None,
             (Some(_), None) => return Err(CaptureErrorKind::PasswordRequired),
             (Some(probe), Some(pw)) => {
-                check_password(&mut zip, probe, pw)?;
+                check_password(&reader, &probe, pw)?;
                 Some(pw.clone())
             }
         };
         Ok(SazArchive {
-            reader: zip.into_inner(),
+            reader,
             locs,
             sessions,
+            notes,
             password,
             options: options.clone(),
             radix,
@@ -286,9 +306,9 @@ impl SazArchive {
         Ok(())
     }
 
-    /// The location of central-directory entry `i` (an index [`index`] found there).
-    fn loc(&self, i: usize) -> Option<&EntryLoc> {
-        self.locs.get(i).and_then(Option::as_ref)
+    /// The location of central-directory entry `i` (an index [`Indexer`] filed).
+    fn loc(&self, i: EntryIndex) -> Option<&EntryLoc> {
+        self.locs.get(i.get())
     }
 
     fn read_session(&self, reader: &mut PosReader, id: u64, entries: &Entries) -> SessionResult {
@@ -302,7 +322,7 @@ impl SazArchive {
             .max_decoded
             .saturating_add(HEAD_ALLOWANCE);
         let pw = self.password.as_ref().map(|p| p.expose().as_bytes());
-        let mut problems = entries.notes.clone();
+        let mut problems = self.notes.get(&id).cloned().unwrap_or_default();
 
         // Metadata first: it says whether an origin-form request was HTTPS.
         let meta = match entries.meta {
@@ -468,46 +488,46 @@ impl SazArchive {
     }
 }
 
-/// Scan the central directory: sessions by number, warnings, and an encrypted entry to
-/// check the password on (the smallest, so the check is cheap).
-fn index(zip: &ZipArchive<PosReader>) -> Index {
-    let mut by_id: BTreeMap<u64, Entries> = BTreeMap::new();
-    let mut stray = 0usize;
-    let mut encrypted: Option<(u64, usize)> = None;
-    let mut spans: Vec<(u64, u64)> = Vec::with_capacity(zip.len());
-    let mut locs: Vec<Option<EntryLoc>> = Vec::with_capacity(zip.len());
-    for i in 0..zip.len() {
-        let Ok(entry) = zip.by_index_data(i) else {
-            locs.push(None);
-            continue;
-        };
-        let loc = EntryLoc {
-            header_start: entry.header_start(),
-            compressed: entry.compressed_size(),
-            uncompressed: entry.size(),
-            crc32: entry.crc32(),
-            method: entry.compression(),
-        };
-        locs.push(Some(loc));
-        // A lower bound of the bytes each entry occupies: its fixed local header and data.
-        spans.push((
+/// Files each central-directory record under its session as the directory is scanned, and
+/// notes what the archive as a whole needs: an encrypted entry to check the password on (the
+/// smallest, so the check is cheap) and the space every entry takes, for the overlap check.
+#[derive(Default)]
+struct Indexer {
+    by_id: BTreeMap<u64, Entries>,
+    notes: BTreeMap<u64, Vec<String>>,
+    stray: usize,
+    /// Records filed under a (session, kind) that already had one.
+    repeated: usize,
+    /// The smallest encrypted entry.
+    encrypted: Option<EntryLoc>,
+    /// A lower bound of the bytes each entry occupies: its fixed local header and data.
+    spans: Vec<(u64, u64)>,
+    locs: Vec<EntryLoc>,
+}
+
+impl Indexer {
+    fn add(&mut self, record: &zip_dir::Record<'_>) {
+        let i = self.locs.len();
+        let loc = record.loc;
+        self.locs.push(loc);
+        self.spans.push((
             loc.header_start,
             loc.header_start
                 .saturating_add(30)
                 .saturating_add(loc.compressed),
         ));
-        if entry.is_dir() {
-            continue;
+        if record.is_dir() {
+            return;
         }
-        if entry.encrypted() && encrypted.is_none_or(|(size, _)| entry.compressed_size() < size) {
-            encrypted = Some((entry.compressed_size(), i));
+        if loc.encrypted && self.encrypted.is_none_or(|e| loc.compressed < e.compressed) {
+            self.encrypted = Some(loc);
         }
-        match parse_entry_name(entry.name_raw()) {
-            Some((id, kind)) => {
-                let e = by_id.entry(id).or_default();
-                let slot = e.slot(kind);
+        match (parse_entry_name(record.name), EntryIndex::new(i)) {
+            (Some((id, kind)), Some(i)) => {
+                let slot = self.by_id.entry(id).or_default().slot(kind);
                 if slot.is_some() {
-                    e.notes.push(format!(
+                    self.repeated += 1;
+                    self.notes.entry(id).or_default().push(format!(
                         "{} appears more than once; the first was read",
                         kind.file_name(id)
                     ));
@@ -515,56 +535,73 @@ fn index(zip: &ZipArchive<PosReader>) -> Index {
                     *slot = Some(i);
                 }
             }
-            None => {
-                if is_raw_entry(entry.name_raw()) {
-                    stray += 1;
+            _ => {
+                if is_raw_entry(record.name) {
+                    self.stray += 1;
                 }
             }
         }
     }
-    let mut warnings = Vec::new();
-    if stray > 0 {
-        warnings.push(format!(
-            "{stray} entr{} under raw/ with an unrecognised name, ignored",
-            if stray == 1 { "y" } else { "ies" }
-        ));
-    }
-    let orphans: Vec<u64> = by_id
-        .iter()
-        .filter(|(_, e)| e.request.is_none())
-        .map(|(id, _)| *id)
-        .collect();
-    if !orphans.is_empty() {
-        let shown: Vec<String> = orphans.iter().take(10).map(u64::to_string).collect();
-        warnings.push(format!(
-            "{} session number(s) have entries but no request (_c.txt), skipped: {}{}",
-            orphans.len(),
-            shown.join(", "),
-            if orphans.len() > 10 { ", ..." } else { "" }
-        ));
-    }
-    let sessions = by_id
-        .into_iter()
-        .filter(|(_, e)| e.request.is_some())
-        .collect();
-    spans.sort_unstable();
-    let overlap = spans.windows(2).any(|w| w[0].1 > w[1].0);
-    Index {
-        sessions,
-        locs,
-        warnings,
-        encrypted: encrypted.map(|(_, i)| i),
-        overlap,
+
+    fn finish(mut self) -> Index {
+        let mut warnings = Vec::new();
+        if self.stray > 0 {
+            warnings.push(format!(
+                "{} entr{} under raw/ with an unrecognised name, ignored",
+                self.stray,
+                if self.stray == 1 { "y" } else { "ies" }
+            ));
+        }
+        if self.repeated > 0 {
+            warnings.push(format!(
+                "the archive lists the same entry name more than once ({} extra cop{}); \
+                 the first of each was read",
+                self.repeated,
+                if self.repeated == 1 { "y" } else { "ies" }
+            ));
+        }
+        let orphans: Vec<u64> = self
+            .by_id
+            .iter()
+            .filter(|(_, e)| e.request.is_none())
+            .map(|(id, _)| *id)
+            .collect();
+        if !orphans.is_empty() {
+            let shown: Vec<String> = orphans.iter().take(10).map(u64::to_string).collect();
+            warnings.push(format!(
+                "{} session number(s) have entries but no request (_c.txt), skipped: {}{}",
+                orphans.len(),
+                shown.join(", "),
+                if orphans.len() > 10 { ", ..." } else { "" }
+            ));
+        }
+        let sessions = self
+            .by_id
+            .into_iter()
+            .filter(|(_, e)| e.request.is_some())
+            .collect();
+        self.spans.sort_unstable();
+        let overlap = self.spans.windows(2).any(|w| w[0].1 > w[1].0);
+        self.locs.shrink_to_fit();
+        Index {
+            sessions,
+            notes: self.notes,
+            locs: self.locs,
+            warnings,
+            encrypted: self.encrypted,
+            overlap,
+        }
     }
 }
 
 /// What the central directory says, before any entry is read.
 struct Index {
     sessions: Vec<(u64, Entries)>,
-    locs: Vec<Option<EntryLoc>>,
+    notes: BTreeMap<u64, Vec<String>>,
+    locs: Vec<EntryLoc>,
     warnings: Vec<String>,
     /// The smallest encrypted entry, to check the password on.
-    encrypted: Option<usize>,
+    encrypted: Option<EntryLoc>,
     /// Two entries share bytes: no zip writer does that, overlapping-entry bombs do (one
     /// compressed kernel listed thousands of times inflates to terabytes in total while
     /// every entry stays under the per-entry cap).
@@ -612,17 +649,6 @@ struct EntryBytes {
     problem: Option<String>,
 }
 
-/// Where one entry's bytes are and how to check them, from the central directory.
-#[derive(Debug, Clone, Copy)]
-struct EntryLoc {
-    /// Offset of the local file header in the file.
-    header_start: u64,
-    compressed: u64,
-    uncompressed: u64,
-    crc32: u32,
-    method: CompressionMethod,
-}
-
 /// Read the entry at `loc` through a cap. The declared size is a hint only: it comes from the
 /// file and may lie, so it bounds the first allocation, never the read.
 fn read_entry(
@@ -634,27 +660,13 @@ fn read_entry(
     let loc = loc.ok_or_else(|| "not described by the central directory".to_string())?;
     // Decoders fail lazily, at the first read, with a vague error: check the method first
     // so the message says what is wrong.
-    if !matches!(
-        loc.method,
-        CompressionMethod::Stored | CompressionMethod::Deflated
-    ) {
-        return Err(format!("unsupported compression method ({})", loc.method));
+    if !loc.method_supported() {
+        return Err(format!(
+            "unsupported compression method ({})",
+            loc.method_name()
+        ));
     }
-    reader
-        .seek(SeekFrom::Start(loc.header_start))
-        .map_err(|e| io_entry_error(&e))?;
-    // The central directory's sizes and CRC, as a reader of the archive by index uses
-    // them: the local header may leave them to a data descriptor, and may lie.
-    let options = ZipReadOptions::new()
-        .password(password)
-        .override_compressed_size(loc.compressed)
-        .override_uncompressed_size(loc.uncompressed)
-        .override_crc(loc.crc32);
-    let entry = match read_zipfile_from_stream_with_options(reader, options) {
-        Ok(Some(entry)) => entry,
-        Ok(None) => return Err("no local header where the central directory says".into()),
-        Err(e) => return Err(entry_error(&e)),
-    };
+    let entry = open_entry(reader, loc, password).map_err(|e| entry_error(&e))?;
     let hint = entry.size().min(cap).min(1024 * 1024);
     let mut bytes = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
     let result = entry.take(cap.saturating_add(1)).read_to_end(&mut bytes);
@@ -676,6 +688,28 @@ fn read_entry(
         truncated,
         problem,
     })
+}
+
+/// The entry at `loc`, its local header read and its decoder (decryption, inflate) set up.
+/// The central directory's sizes and CRC are used, as a reader of the archive by index
+/// uses them: the local header may leave them to a data descriptor, and may lie.
+fn open_entry<'r>(
+    reader: &'r mut PosReader,
+    loc: &EntryLoc,
+    password: Option<&'r [u8]>,
+) -> Result<zip::read::ZipFile<'r, PosReader>, ZipError> {
+    reader.seek(SeekFrom::Start(loc.header_start))?;
+    let options = ZipReadOptions::new()
+        .password(password)
+        .override_compressed_size(loc.compressed)
+        .override_uncompressed_size(loc.uncompressed)
+        .override_crc(loc.crc32);
+    match read_zipfile_from_stream_with_options(reader, options)? {
+        Some(entry) => Ok(entry),
+        None => Err(ZipError::InvalidArchive(
+            "no local header where the central directory says".into(),
+        )),
+    }
 }
 
 /// A zip error as a message about an entry. Never includes names or content.
@@ -719,28 +753,20 @@ pub(crate) fn zip_open_error(e: ZipError) -> CaptureErrorKind {
 /// ZipCrypto's one-byte check passes one wrong password in 256, and then the inflate or
 /// the CRC fails, which also means a wrong password.
 fn check_password(
-    zip: &mut ZipArchive<PosReader>,
-    index: usize,
+    reader: &PosReader,
+    probe: &EntryLoc,
     password: &Password,
 ) -> Result<(), CaptureErrorKind> {
-    let options = ZipReadOptions::new().password(Some(password.expose().as_bytes()));
-    let method = zip.by_index_data(index).map(|e| e.compression()).ok();
-    let entry = match zip.by_index_with_options(index, options) {
+    let mut reader = reader.clone();
+    let entry = match open_entry(&mut reader, probe, Some(password.expose().as_bytes())) {
         Ok(e) => e,
         Err(ZipError::InvalidPassword) => return Err(CaptureErrorKind::WrongPassword),
         Err(e) => return Err(CaptureErrorKind::Saz(entry_error(&e))),
     };
-    let mut sink = io::sink();
-    match io::copy(&mut entry.take(MAX_META_BYTES * 64), &mut sink) {
+    let read = io::copy(&mut entry.take(MAX_META_BYTES * 64), &mut io::sink());
+    match read {
         Ok(_) => Ok(()),
-        Err(_)
-            if matches!(
-                method,
-                Some(CompressionMethod::Stored | CompressionMethod::Deflated)
-            ) =>
-        {
-            Err(CaptureErrorKind::WrongPassword)
-        }
+        Err(_) if probe.method_supported() => Err(CaptureErrorKind::WrongPassword),
         Err(e) => Err(CaptureErrorKind::Saz(io_entry_error(&e))),
     }
 }
