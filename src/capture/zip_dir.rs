@@ -220,13 +220,23 @@ fn trailer<R: Read + Seek>(reader: &mut R, len: u64) -> Result<Trailer, CaptureE
         ));
     }
 
-    // The directory ends where the end records begin. Where it says it starts and where
-    // that puts it differ by the length of a prefix, if there is one.
-    let Some(cd_start) = end_of_cd.checked_sub(cd_size) else {
+    // The directory is where the end record says, or, when bytes were put before the
+    // archive (a self-extractor stub), it ends where the end records begin, and the two
+    // differ by the length of that prefix. The stated offset wins when a record is there,
+    // as in the zip crate: a writer may leave bytes between the directory and its end.
+    let Some(ends_at_end) = end_of_cd.checked_sub(cd_size) else {
         return Err(damaged("central directory larger than the file"));
     };
-    let Some(prefix) = cd_start.checked_sub(cd_offset) else {
-        return Err(damaged("central directory offset past its end"));
+    let stated_fits = cd_offset
+        .checked_add(cd_size)
+        .is_some_and(|end| end <= end_of_cd);
+    let (cd_start, prefix) = if stated_fits && (entries == 0 || cd_sig_at(reader, cd_offset)?) {
+        (cd_offset, 0)
+    } else {
+        match ends_at_end.checked_sub(cd_offset) {
+            Some(prefix) => (ends_at_end, prefix),
+            None => return Err(damaged("central directory offset past its end")),
+        }
     };
     // Each record is at least 46 bytes: a count beyond that is a lie, and would otherwise
     // size allocations.
@@ -242,6 +252,17 @@ fn trailer<R: Read + Seek>(reader: &mut R, len: u64) -> Result<Trailer, CaptureE
         prefix,
         comment,
     })
+}
+
+/// Whether a central-directory record starts at `pos`.
+fn cd_sig_at<R: Read + Seek>(reader: &mut R, pos: u64) -> Result<bool, CaptureErrorKind> {
+    let mut sig = [0u8; 4];
+    reader.seek(SeekFrom::Start(pos)).map_err(io_error)?;
+    match reader.read_exact(&mut sig) {
+        Ok(()) => Ok(u32::from_le_bytes(sig) == CD_SIG),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(false),
+        Err(e) => Err(io_error(e)),
+    }
 }
 
 /// Read the central directory of the archive in `reader` (`len` bytes long) and call `each`
@@ -441,6 +462,20 @@ mod tests {
         let last = theirs.by_index_raw(n - 1).unwrap();
         assert_eq!(ours[n - 1].0, last.name_raw());
         assert_eq!(ours[n - 1].1.header_start, last.header_start());
+    }
+
+    /// Bytes between the directory and its end record: the stated offset is used, not the
+    /// position that would make the directory end at the end record.
+    #[test]
+    fn a_gap_before_the_end_record_keeps_the_stated_offset() {
+        let good = one_entry();
+        let eocd = good.len() - 22;
+        let mut b = good[..eocd].to_vec();
+        b.extend([0u8; 10]);
+        b.extend(&good[eocd..]);
+        let (_, ours) = listed(&b).unwrap();
+        let (_, want) = listed(&good).unwrap();
+        assert_eq!(ours, want);
     }
 
     #[test]
