@@ -369,6 +369,45 @@ fn truncated_archives_fail_cleanly_at_every_cut() {
     assert_eq!(json_rows(&out).len(), 3);
 }
 
+/// The end of central directory record is the one place every offset comes from: each lie
+/// in it is one clear error naming the file, exit 2, at once.
+#[test]
+fn a_central_directory_that_lies_exits_2_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = good_saz(2);
+    let eocd = good.len() - 22;
+    assert_eq!(&good[eocd..eocd + 4], b"PK\x05\x06");
+    let lie = |at: usize, value: &[u8]| {
+        let mut b = good.clone();
+        b[eocd + at..eocd + at + value.len()].copy_from_slice(value);
+        b
+    };
+    for (name, bytes, want) in [
+        (
+            "count.saz",
+            lie(10, &u16::MAX.to_le_bytes()),
+            "claims 65535 entries",
+        ),
+        (
+            "size.saz",
+            lie(12, &u32::MAX.to_le_bytes()),
+            "central directory larger than the file",
+        ),
+        (
+            "disk.saz",
+            lie(4, &1u16.to_le_bytes()),
+            "split across several files",
+        ),
+    ] {
+        let path = write(dir.path(), name, &bytes);
+        let (out, elapsed) = run(&["sessions", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains(name) && err.contains(want), "{name}: {err}");
+        assert!(elapsed < Duration::from_secs(10));
+    }
+}
+
 #[test]
 fn traversal_and_nul_names_are_ids_only() {
     let dir = tempfile::tempdir().unwrap();
