@@ -500,8 +500,6 @@ struct Indexer {
     repeated: usize,
     /// The smallest encrypted entry.
     encrypted: Option<EntryLoc>,
-    /// A lower bound of the bytes each entry occupies: its fixed local header and data.
-    spans: Vec<(u64, u64)>,
     locs: Vec<EntryLoc>,
 }
 
@@ -510,12 +508,6 @@ impl Indexer {
         let i = self.locs.len();
         let loc = record.loc;
         self.locs.push(loc);
-        self.spans.push((
-            loc.header_start,
-            loc.header_start
-                .saturating_add(30)
-                .saturating_add(loc.compressed),
-        ));
         if record.is_dir() {
             return;
         }
@@ -580,8 +572,20 @@ impl Indexer {
             .into_iter()
             .filter(|(_, e)| e.request.is_some())
             .collect();
-        self.spans.sort_unstable();
-        let overlap = self.spans.windows(2).any(|w| w[0].1 > w[1].0);
+        // A lower bound of the bytes each entry occupies: its fixed local header and data.
+        let mut spans: Vec<(u64, u64)> = self
+            .locs
+            .iter()
+            .map(|l| {
+                let end = l
+                    .header_start
+                    .saturating_add(30)
+                    .saturating_add(l.compressed);
+                (l.header_start, end)
+            })
+            .collect();
+        spans.sort_unstable();
+        let overlap = spans.windows(2).any(|w| w[0].1 > w[1].0);
         self.locs.shrink_to_fit();
         Index {
             sessions,
@@ -741,10 +745,9 @@ pub(crate) fn io_entry_error(e: &io::Error) -> String {
 
 pub(crate) fn zip_open_error(e: ZipError) -> CaptureErrorKind {
     match e {
-        ZipError::Io(e) if e.kind() != io::ErrorKind::UnexpectedEof => CaptureErrorKind::Io(e),
-        ZipError::Io(_) => CaptureErrorKind::Saz("archive is cut short".into()),
-        ZipError::InvalidArchive(m) => CaptureErrorKind::Saz(format!("not a readable zip ({m})")),
-        ZipError::UnsupportedArchive(m) => CaptureErrorKind::Saz(format!("unsupported zip ({m})")),
+        ZipError::Io(e) => zip_dir::io_error(e),
+        ZipError::InvalidArchive(m) => zip_dir::damaged(m),
+        ZipError::UnsupportedArchive(m) => zip_dir::unsupported(m),
         other => CaptureErrorKind::Saz(other.to_string()),
     }
 }

@@ -87,12 +87,21 @@ const CD_SIG: u32 = 0x0201_4b50;
 const CD_LEN: usize = 46;
 const EXTRA_ZIP64: u16 = 0x0001;
 const EXTRA_AES: u16 = 0x9901;
+const SPLIT: &str = "split across several files";
 
-fn damaged(what: impl std::fmt::Display) -> CaptureErrorKind {
+/// An archive whose structure is broken. Also what the zip crate's open errors map to
+/// (`saz::zip_open_error`, used by `redact`), so both readers word it alike.
+pub(crate) fn damaged(what: impl std::fmt::Display) -> CaptureErrorKind {
     CaptureErrorKind::Saz(format!("not a readable zip ({what})"))
 }
 
-fn io_error(e: io::Error) -> CaptureErrorKind {
+/// A well-formed archive of a kind not read (split over several files).
+pub(crate) fn unsupported(what: impl std::fmt::Display) -> CaptureErrorKind {
+    CaptureErrorKind::Saz(format!("unsupported zip ({what})"))
+}
+
+/// An I/O error while reading the archive's structure: a short read means a cut file.
+pub(crate) fn io_error(e: io::Error) -> CaptureErrorKind {
     if e.kind() == io::ErrorKind::UnexpectedEof {
         CaptureErrorKind::Saz("archive is cut short".into())
     } else {
@@ -182,9 +191,7 @@ fn trailer<R: Read + Seek>(reader: &mut R, len: u64) -> Result<Trailer, CaptureE
         let loc = &tail[at - ZIP64_LOCATOR_LEN as usize..at];
         let record_at = u64_at(loc, 8);
         if u32_at(loc, 16) > 1 {
-            return Err(CaptureErrorKind::Saz(
-                "unsupported zip (split across several files)".into(),
-            ));
+            return Err(unsupported(SPLIT));
         }
         // Normally just before the locator; elsewhere only if a prefix moved everything.
         let locator_pos = eocd_pos - ZIP64_LOCATOR_LEN;
@@ -206,18 +213,14 @@ fn trailer<R: Read + Seek>(reader: &mut R, len: u64) -> Result<Trailer, CaptureE
             return Err(damaged("zip64 end record missing"));
         };
         if u32_at(&rec64, 16) != 0 || u32_at(&rec64, 20) != 0 {
-            return Err(CaptureErrorKind::Saz(
-                "unsupported zip (split across several files)".into(),
-            ));
+            return Err(unsupported(SPLIT));
         }
         entries = u64_at(&rec64, 32);
         cd_size = u64_at(&rec64, 40);
         cd_offset = u64_at(&rec64, 48);
         end_of_cd = pos;
     } else if disk != 0 || cd_disk != 0 {
-        return Err(CaptureErrorKind::Saz(
-            "unsupported zip (split across several files)".into(),
-        ));
+        return Err(unsupported(SPLIT));
     }
 
     // The directory is where the end record says, or, when bytes were put before the
