@@ -57,12 +57,13 @@ pub fn analyze(capture: &Capture, limits: &DecodeLimits) -> Result<Analysis, Cap
     capture.map_sessions_into(
         |r: SessionResult| match r {
             Ok(session) => {
-                let events = auth::events_of(&session, limits);
+                let reading = auth::read_session(&session, limits);
+                let events = reading.events;
                 let problems: Vec<SessionError> = session
                     .problems
                     .iter()
                     .cloned()
-                    .chain(auth::body_problems(&session, limits))
+                    .chain(reading.problems)
                     .map(|p| SessionError {
                         session: Some(session.id),
                         message: p,

@@ -89,15 +89,28 @@ pub fn is_ews_url(url: &str) -> bool {
         .ends_with("/ews/exchange.asmx")
 }
 
+/// What [`ews_events`] found in one session.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct EwsEvents {
+    /// The call, for every EWS session.
+    pub call: Option<EwsCall>,
+    /// The delegate check, when the session was a `GetDelegate`.
+    pub delegate: Option<DelegateCheck>,
+    /// Whether the answer was decoded to look for one: when the request asks `GetDelegate`,
+    /// or names no operation (no body, a body that does not decode or is not SOAP) so the
+    /// answer alone can show a `GetDelegateResponse`. [`crate::auth::body_problems`] checks
+    /// exactly the bodies the parsers decode, and learns it here rather than parsing the
+    /// request a second time.
+    pub answer_read: bool,
+}
+
 /// The EWS events of one session: the call, and the delegate check when it was `GetDelegate`.
-pub fn ews_events(
-    session: &Session,
-    limits: &DecodeLimits,
-) -> (Option<EwsCall>, Option<DelegateCheck>) {
+pub fn ews_events(session: &Session, limits: &DecodeLimits) -> EwsEvents {
     if !is_ews_url(&session.request.url) {
-        return (None, None);
+        return EwsEvents::default();
     }
     let request = request_view(session, limits);
+    let answer_read = reads_answer(request.as_ref());
     // The answer's tree is only read for a `GetDelegate` check: when the request asks none,
     // only a `GetDelegateResponse` element in the answer makes one, and an element name is
     // always spelled out in the bytes. Other answers (FindItem, 0.5-5 KB each, most of an
@@ -108,7 +121,7 @@ pub fn ews_events(
     let response = session
         .response
         .as_ref()
-        .filter(|r| !r.body.is_empty() && reads_answer(request.as_ref()))
+        .filter(|r| answer_read && !r.body.is_empty())
         .and_then(|r| r.decoded_body(limits).ok())
         .filter(|b| asks_delegate || contains(b, b"GetDelegateResponse"))
         .and_then(|b| xml_of(Some(b)));
@@ -129,20 +142,16 @@ pub fn ews_events(
     };
     let tree = request.as_ref().and_then(|r| r.tree.as_ref());
     let delegate = delegate_of(session, tree, response.as_ref());
-    (Some(call), delegate)
+    EwsEvents {
+        call: Some(call),
+        delegate,
+        answer_read,
+    }
 }
 
 /// The `GetDelegate` check of a session, if it made one.
 pub fn delegate_check(session: &Session, limits: &DecodeLimits) -> Option<DelegateCheck> {
-    ews_events(session, limits).1
-}
-
-/// Whether [`ews_events`] decodes this EWS session's answer: when the request asks
-/// `GetDelegate`, or when it names no operation (no body, a body that does not decode or
-/// is not SOAP) so the answer alone can show a `GetDelegateResponse`. `false` for other
-/// URLs. [`crate::auth::body_problems`] checks exactly the bodies the parsers decode.
-pub fn reads_answer_of(session: &Session, limits: &DecodeLimits) -> bool {
-    is_ews_url(&session.request.url) && reads_answer(request_view(session, limits).as_ref())
+    ews_events(session, limits).delegate
 }
 
 /// What the EWS parsers need of a request: its operation, from a streaming pass, and its
@@ -460,7 +469,11 @@ pub(crate) mod tests {
                 "NoError",
             ),
         );
-        let (call, check) = ews_events(&s, &DecodeLimits::default());
+        let EwsEvents {
+            call,
+            delegate: check,
+            ..
+        } = ews_events(&s, &DecodeLimits::default());
         let call = call.expect("an EWS call");
         assert_eq!(call.operation.as_deref(), Some("GetDelegate"));
         assert_eq!(
@@ -533,12 +546,21 @@ pub(crate) mod tests {
     #[test]
     fn availability_and_non_ews() {
         let req = r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><GetUserAvailabilityRequest xmlns="http://schemas.microsoft.com/exchange/services/2006/messages"/></soap:Body></soap:Envelope>"#;
-        let (call, check) = ews_events(&ews_session(5, req, 401, ""), &DecodeLimits::default());
+        let EwsEvents {
+            call,
+            delegate: check,
+            answer_read,
+        } = ews_events(&ews_session(5, req, 401, ""), &DecodeLimits::default());
+        // Another operation's answer is not decoded.
+        assert!(!answer_read);
         assert!(call.is_some_and(|c| c.is_availability() && c.status == Some(401)));
         assert!(check.is_none());
         let mut s = ews_session(6, REQ, 200, "");
         s.request.url = "https://mail.contoso.com/mapi/emsmdb/".into();
-        assert_eq!(ews_events(&s, &DecodeLimits::default()), (None, None));
+        assert_eq!(
+            ews_events(&s, &DecodeLimits::default()),
+            EwsEvents::default()
+        );
         assert!(is_ews_url("https://MAIL.contoso.com/EWS/Exchange.asmx?x=1"));
         assert!(!is_ews_url(
             "https://mail.contoso.com/ews/exchange.asmx.bak"

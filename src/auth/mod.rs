@@ -84,8 +84,33 @@ impl Event {
     }
 }
 
+/// What one session yields: its auth events, and the problems of the bodies they were read
+/// from.
+#[derive(Debug, Default)]
+pub struct SessionReading {
+    /// Every auth event, in a stable order (request-side events first).
+    pub events: Vec<Event>,
+    /// See [`body_problems`].
+    pub problems: Vec<String>,
+}
+
+/// Read one session's auth events and its body problems in one pass: the EWS parser says
+/// which answers it decoded, so the problems need no second parse of the request.
+pub fn read_session(session: &Session, limits: &DecodeLimits) -> SessionReading {
+    let (events, ews_answer_read) = events_and_answer(session, limits);
+    SessionReading {
+        events,
+        problems: problems_of(session, limits, ews_answer_read),
+    }
+}
+
 /// Every auth event in one session, in a stable order (request-side events first).
 pub fn events_of(session: &Session, limits: &DecodeLimits) -> Vec<Event> {
+    events_and_answer(session, limits).0
+}
+
+/// The events, and whether the EWS parser decoded the answer.
+fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, bool) {
     let mut events = Vec::new();
     if let Some(login) = login::login_request(session, limits) {
         events.push(Event::Login(Box::new(login)));
@@ -100,14 +125,14 @@ pub fn events_of(session: &Session, limits: &DecodeLimits) -> Vec<Event> {
     } else if let Some(diag) = diagnostics::on_response(session) {
         events.push(diag);
     }
-    let (call, check) = ews::ews_events(session, limits);
-    if let Some(call) = call {
+    let ews = ews::ews_events(session, limits);
+    if let Some(call) = ews.call {
         events.push(Event::EwsCall(call));
     }
-    if let Some(check) = check {
+    if let Some(check) = ews.delegate {
         events.push(Event::Delegate(Box::new(check)));
     }
-    events
+    (events, ews.answer_read)
 }
 
 /// Why a body that the parsers above read did not decode (bad chunked framing, a gzip that
@@ -116,9 +141,13 @@ pub fn events_of(session: &Session, limits: &DecodeLimits) -> Vec<Event> {
 /// report said nothing (issue 8): now `capture.errors` names the session.
 ///
 /// Only the bodies the parsers decode are checked (login endpoints; EWS requests, and the
-/// EWS answers [`ews::reads_answer_of`] says are read), so other sessions cost nothing here.
-/// The messages never carry body content.
+/// EWS answers [`ews::EwsEvents::answer_read`] says are read), so other sessions cost
+/// nothing here. The messages never carry body content.
 pub fn body_problems(session: &Session, limits: &DecodeLimits) -> Vec<String> {
+    read_session(session, limits).problems
+}
+
+fn problems_of(session: &Session, limits: &DecodeLimits, ews_answer_read: bool) -> Vec<String> {
     let login = session.host().is_some_and(|h| login::is_authority_host(&h));
     let ews = !login && ews::is_ews_url(&session.request.url);
     if !login && !ews {
@@ -130,7 +159,7 @@ pub fn body_problems(session: &Session, limits: &DecodeLimits) -> Vec<String> {
             out.push(format!("request body: {e}"));
         }
     }
-    let answer_read = login || ews::reads_answer_of(session, limits);
+    let answer_read = login || ews_answer_read;
     if let Some(r) = session
         .response
         .as_ref()
