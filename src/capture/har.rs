@@ -271,25 +271,76 @@ enum Ending {
 
 /// What the parser hands to the mapper.
 enum Item {
-    Entry {
+    /// An entry the guard took out of the stream, as its JSON text: the mapper's threads
+    /// parse it, so that the parse thread only finds where entries begin and end (parsing
+    /// the entries was two thirds of its work, and it is the one thread a HAR is read on).
+    Text {
         id: u64,
-        entry: Box<RawEntry>,
+        text: CutEntry,
         /// Strings of this entry the guard cut to `max_string`.
         cut_strings: u64,
+        /// The file is gzip or zlib: error offsets are offsets of the decompressed text.
+        compressed: bool,
     },
-    Broken(SessionError),
+    /// An entry serde_json parsed in the stream (one the guard's path test did not take).
+    Entry {
+        id: u64,
+        entry: Box<Field<RawEntry>>,
+        cut_strings: u64,
+    },
 }
 
 impl Item {
     fn into_result(self, limits: &HarLimits) -> SessionResult {
         match self {
+            Item::Text {
+                id,
+                text,
+                cut_strings,
+                compressed,
+            } => match serde_json::from_slice::<Field<RawEntry>>(&text.bytes) {
+                // Its brackets balance, so a syntax error inside costs this entry only.
+                Ok(entry) => entry_result(id, entry, cut_strings, limits),
+                Err(e) => {
+                    let at = text.start + offset_in(&text.bytes, &e);
+                    Err(SessionError {
+                        session: Some(id),
+                        message: describe_json_error(&e, at, compressed),
+                    })
+                }
+            },
             Item::Entry {
                 id,
                 entry,
                 cut_strings,
-            } => convert(id, *entry, cut_strings, limits),
-            Item::Broken(e) => Err(e),
+            } => entry_result(id, *entry, cut_strings, limits),
         }
+    }
+}
+
+/// One element of `log.entries`, read: an object becomes a session, anything else an error.
+fn entry_result(
+    id: u64,
+    entry: Field<RawEntry>,
+    cut_strings: u64,
+    limits: &HarLimits,
+) -> SessionResult {
+    let broken = |message: String| {
+        Err(SessionError {
+            session: Some(id),
+            message,
+        })
+    };
+    match entry {
+        Field { value: Some(e), .. } => convert(id, e, cut_strings, limits),
+        Field {
+            value: None,
+            wrong: Some(kind),
+        } => broken(format!("entry is not an object (found {kind})")),
+        Field {
+            value: None,
+            wrong: None,
+        } => broken("entry is null".into()),
     }
 }
 
@@ -442,34 +493,25 @@ struct ParseState {
 const STOPPED: &str = "reader stopped";
 
 impl ParseState {
-    /// Queue one entry: read, or (`Err`) why its JSON could not be parsed.
-    fn emit(&mut self, entry: Result<Field<RawEntry>, String>) -> Result<(), ()> {
+    /// Queue one entry: parsed in the stream, or its text when the guard took it out.
+    fn emit(&mut self, entry: Field<RawEntry>, text: Option<CutEntry>) -> Result<(), ()> {
         let id = self.next_id;
         self.next_id += 1;
         let cuts = self.stats.cuts.get();
         let cut_strings = cuts - self.cuts_mark;
         self.cuts_mark = cuts;
-        let broken = |message: String| {
-            Item::Broken(SessionError {
-                session: Some(id),
-                message,
-            })
-        };
-        let item = match entry {
-            Ok(Field { value: Some(e), .. }) => Item::Entry {
+        let item = match text {
+            Some(text) => Item::Text {
                 id,
-                entry: Box::new(e),
+                text,
+                cut_strings,
+                compressed: self.compressed,
+            },
+            None => Item::Entry {
+                id,
+                entry: Box::new(entry),
                 cut_strings,
             },
-            Ok(Field {
-                value: None,
-                wrong: Some(kind),
-            }) => broken(format!("entry is not an object (found {kind})")),
-            Ok(Field {
-                value: None,
-                wrong: None,
-            }) => broken("entry is null".into()),
-            Err(message) => broken(message),
         };
         self.batch.push(item);
         let bytes = self.stats.offset.get().saturating_sub(self.batch_start);
@@ -594,17 +636,9 @@ impl<'de> Visitor<'de> for EntriesSeed<'_> {
         self.st.in_entries = true;
         self.st.cuts_mark = self.st.stats.cuts.get();
         while let Some(element) = seq.next_element::<Field<RawEntry>>()? {
-            // An object the guard took out of the stream arrives as a `0`; parse the copy.
-            // Its brackets balance, so a syntax error inside costs this entry only.
+            // An object the guard took out of the stream arrives as a `0`, its text beside.
             let taken = self.st.stats.entry.borrow_mut().take();
-            let entry = match taken {
-                Some(cut) => serde_json::from_slice::<Field<RawEntry>>(&cut.bytes).map_err(|e| {
-                    let at = cut.start + offset_in(&cut.bytes, &e);
-                    describe_json_error(&e, at, self.st.compressed)
-                }),
-                None => Ok(element),
-            };
-            if self.st.emit(entry).is_err() {
+            if self.st.emit(element, taken).is_err() {
                 return Err(A::Error::custom(STOPPED));
             }
         }
