@@ -70,7 +70,9 @@ pub struct HarLimits {
     pub max_depth: u32,
     /// Most items kept of one list (headers, form params); the rest are dropped and reported.
     pub max_list: usize,
-    /// Entries handed to the mapper at once.
+    /// Entries handed to the mapper at once. Since the mapper's threads parse the entries,
+    /// a batch of 256 cost 6 MiB more peak memory on a 100k-entry HAR than one of 64, for
+    /// no measurable speed (docs/performance.md).
     pub batch_entries: usize,
     /// JSON bytes after which a batch is handed over even if it has fewer entries, so a
     /// batch of huge entries stays small.
@@ -94,7 +96,7 @@ impl HarLimits {
                 .max(64 * 1024),
             max_depth: 512,
             max_list: 100_000,
-            batch_entries: 256,
+            batch_entries: 64,
             batch_bytes: 8 * 1024 * 1024,
         }
     }
@@ -732,10 +734,11 @@ const CUT_SLACK: u64 = 1 << 20;
 /// serde_json's reader interface takes one byte per call and copies string bytes one by one;
 /// parsing a slice is several times faster (strings are scanned in bulk). So the guard, which
 /// must look at every byte anyway, copies each entry object into [`Stats::entry`] and passes
-/// serde_json a `0` in its place; the entries visitor parses the copy with
-/// `serde_json::from_slice`. serde_json still parses the skeleton (`log`, `pages`, the
-/// entries list) and everything the path test does not recognise (a key spelled with
-/// escapes, an entry that is not an object) as before, so only the speed differs.
+/// serde_json a `0` in its place; the entries visitor queues the copy ([`Item::Text`]) and
+/// the mapper's threads parse it with `serde_json::from_slice`, so the one thread a HAR is
+/// read on only lexes. serde_json still parses the skeleton (`log`, `pages`, the entries
+/// list) and everything the path test does not recognise (a key spelled with escapes, an
+/// entry that is not an object) in the stream, so only the speed differs.
 struct Guard<R> {
     inner: R,
     buf: Vec<u8>,
