@@ -53,9 +53,11 @@ fn analyse(mapped: Vec<(Option<SessionSummary>, Vec<auth::Event>)>) {
 fn map_one(r: SessionResult) -> (Option<SessionSummary>, Vec<auth::Event>) {
     match r {
         Ok(session) => {
-            let events = auth::events_of(&session, &LIMITS);
+            // As `analysis::analyze` reads a session: its events and its body damage.
+            let reading = auth::read_session(&session, &LIMITS);
             let _ = session.problems.iter().map(String::len).sum::<usize>();
-            (Some(SessionSummary::of(&session)), events)
+            let _ = reading.problems.iter().map(String::len).sum::<usize>();
+            (Some(SessionSummary::of(&session)), reading.events)
         }
         Err(e) => {
             let _ = e.to_string();
@@ -332,7 +334,8 @@ pub fn jwt_claims(data: &[u8]) {
 }
 
 /// `ews_soap`: a `GetDelegate` exchange on EWS; the bytes up to the first NUL are the
-/// request body, the rest the response body.
+/// request body, the rest the response body. Read as the delegate check alone, and as the
+/// analysis reads a session (events and body damage, `auth::read_session`).
 pub fn ews_soap(data: &[u8]) {
     let (req_body, resp_body) = match data.iter().position(|&b| b == 0) {
         Some(i) => (&data[..i], &data[i + 1..]),
@@ -356,6 +359,7 @@ pub fn ews_soap(data: &[u8]) {
         resp_body,
     );
     let _ = ews::delegate_check(&s, &LIMITS);
+    let _ = auth::read_session(&s, &LIMITS);
 }
 
 /// `redact_text`: the one redaction layer, with and without `--show-secrets`.
