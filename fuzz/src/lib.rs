@@ -55,8 +55,10 @@ fn map_one(r: SessionResult) -> (Option<SessionSummary>, Vec<auth::Event>) {
         Ok(session) => {
             // As `analysis::analyze` reads a session: its events and its body damage.
             let reading = auth::read_session(&session, &LIMITS);
-            let _ = session.problems.iter().map(String::len).sum::<usize>();
-            let _ = reading.problems.iter().map(String::len).sum::<usize>();
+            let _ = (session.problems.iter())
+                .chain(&reading.problems)
+                .map(String::len)
+                .sum::<usize>();
             (Some(SessionSummary::of(&session)), reading.events)
         }
         Err(e) => {

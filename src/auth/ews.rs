@@ -98,7 +98,7 @@ pub struct EwsEvents {
     pub delegate: Option<DelegateCheck>,
     /// Whether the answer was decoded to look for one: when the request asks `GetDelegate`,
     /// or names no operation (no body, a body that does not decode or is not SOAP) so the
-    /// answer alone can show a `GetDelegateResponse`. [`crate::auth::body_problems`] checks
+    /// answer alone can show a `GetDelegateResponse`. [`crate::auth::read_session`] checks
     /// exactly the bodies the parsers decode, and learns it here rather than parsing the
     /// request a second time.
     pub answer_read: bool,

@@ -90,7 +90,7 @@ impl Event {
 pub struct SessionReading {
     /// Every auth event, in a stable order (request-side events first).
     pub events: Vec<Event>,
-    /// See [`body_problems`].
+    /// Why a body the parsers read did not decode (see [`problems_of`]).
     pub problems: Vec<String>,
 }
 
@@ -143,10 +143,6 @@ fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, b
 /// Only the bodies the parsers decode are checked (login endpoints; EWS requests, and the
 /// EWS answers [`ews::EwsEvents::answer_read`] says are read), so other sessions cost
 /// nothing here. The messages never carry body content.
-pub fn body_problems(session: &Session, limits: &DecodeLimits) -> Vec<String> {
-    read_session(session, limits).problems
-}
-
 fn problems_of(session: &Session, limits: &DecodeLimits, ews_answer_read: bool) -> Vec<String> {
     let login = session.host().is_some_and(|h| login::is_authority_host(&h));
     let ews = !login && ews::is_ews_url(&session.request.url);
@@ -310,6 +306,7 @@ mod tests {
     /// answer to `GetDelegate`, or to a request with no body, is.
     #[test]
     fn body_problems_follow_what_the_parsers_read() {
+        let body_problems = |s: &Session, limits: &DecodeLimits| read_session(s, limits).problems;
         let limits = DecodeLimits::default();
         let ews = |request_body: &str| {
             let mut s = session(

@@ -528,7 +528,7 @@ pub fn token_result(session: &Session, limits: &DecodeLimits) -> Option<TokenRes
         return None;
     }
     // What decodes before any damage: a cut-off error page still shows its AADSTS code.
-    // The damage itself is reported on the session (`auth::body_problems`).
+    // The damage itself is reported on the session (`auth::read_session`).
     let body = response.decoded_body_partial(limits).bytes;
     let text = String::from_utf8_lossy(&body);
     let text = text.trim_start_matches('\u{feff}').trim_start();

@@ -969,8 +969,9 @@ impl<R: Read> Guard<R> {
     /// run up to the next quote or backslash and the closing quote; outside one, the run up
     /// to the next quote or bracket (an entry sits at depth 4 and deeper, where `:` and `,`
     /// move no frame) and that quote or bracket; in the swallowed rest of a cut string,
-    /// everything up to the next quote or backslash is dropped. Escapes, cuts and the limits
-    /// go through [`Guard::step`], which stays the one definition of the lexer.
+    /// everything up to the next quote or backslash is dropped; the nesting limit is checked
+    /// at each opening bracket as `step` checks it. Cuts, the string-length limits and an
+    /// escape split by the end of the buffer go through [`Guard::step`].
     fn copy_entry(&mut self, entry: &mut Vec<u8>) -> io::Result<bool> {
         // `buf[mark..pos]` is passed on unchanged but not copied yet.
         let mut mark = self.pos;
@@ -1001,21 +1002,15 @@ impl<R: Read> Guard<R> {
                                 Some(_) => 2,
                                 None => 0,
                             };
-                            if escape > 0 && i + escape <= window.len() {
-                                self.lex = Lex::Str {
-                                    len: len + (i + escape) as u64,
-                                    esc: Esc::None,
-                                };
-                                self.advance(i + escape);
-                            } else {
-                                self.lex = Lex::Str {
-                                    len: len + i as u64,
-                                    esc: Esc::None,
-                                };
-                                self.advance(i);
-                                if self.step_copied(entry, &mut mark)? {
-                                    break true;
-                                }
+                            let whole = escape > 0 && i + escape <= window.len();
+                            let run = if whole { i + escape } else { i };
+                            self.lex = Lex::Str {
+                                len: len + run as u64,
+                                esc: Esc::None,
+                            };
+                            self.advance(run);
+                            if !whole && self.step_copied(entry, &mut mark)? {
+                                break true;
                             }
                         }
                         None => {
