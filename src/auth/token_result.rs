@@ -287,18 +287,24 @@ fn config_object(html: &str) -> Option<&str> {
     None
 }
 
-static RE_I_ERROR: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r#"["']?\biErrorCode["']?\s*:\s*["']?(\d{1,9})"#).ok());
-static RE_S_ERROR: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r#"["']?\bsErrorCode["']?\s*:\s*["']?(\d{1,9})"#).ok());
-static RE_MESSAGE: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r#"["']?\bstrServiceExceptionMessage["']?\s*:\s*"((?:[^"\\]|\\.)*)"?"#).ok()
-});
-static RE_CORRELATION: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r#"["']?\bcorrelationId["']?\s*:\s*"([0-9A-Fa-f-]{8,64})""#).ok());
+// One idiom for patterns written in the source (as in `redact::patterns`): compiled on first
+// use, and a pattern that does not compile panics there, a bug a unit test
+// (`every_static_pattern_compiles`) finds, never a pattern silently switched off.
+fn compile(re: &str) -> Regex {
+    Regex::new(re).unwrap_or_else(|e| panic!("static regex: {e}"))
+}
 
-fn capture<'t>(re: &LazyLock<Option<Regex>>, text: &'t str) -> Option<&'t str> {
-    let re = re.as_ref()?;
+static RE_I_ERROR: LazyLock<Regex> =
+    LazyLock::new(|| compile(r#"["']?\biErrorCode["']?\s*:\s*["']?(\d{1,9})"#));
+static RE_S_ERROR: LazyLock<Regex> =
+    LazyLock::new(|| compile(r#"["']?\bsErrorCode["']?\s*:\s*["']?(\d{1,9})"#));
+static RE_MESSAGE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(r#"["']?\bstrServiceExceptionMessage["']?\s*:\s*"((?:[^"\\]|\\.)*)"?"#)
+});
+static RE_CORRELATION: LazyLock<Regex> =
+    LazyLock::new(|| compile(r#"["']?\bcorrelationId["']?\s*:\s*"([0-9A-Fa-f-]{8,64})""#));
+
+fn capture<'t>(re: &LazyLock<Regex>, text: &'t str) -> Option<&'t str> {
     re.captures(text)?.get(1).map(|m| m.as_str())
 }
 
@@ -900,5 +906,13 @@ mod tests {
             let s = login_session(status, &[("Location", body.as_str())], &body);
             let _ = result(&s);
         }
+    }
+
+    #[test]
+    fn every_static_pattern_compiles() {
+        for re in [&RE_I_ERROR, &RE_S_ERROR, &RE_MESSAGE, &RE_CORRELATION] {
+            assert!(!LazyLock::force(re).as_str().is_empty());
+        }
+        assert_eq!(capture(&RE_I_ERROR, r#""iErrorCode":50058"#), Some("50058"));
     }
 }
