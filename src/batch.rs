@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use crate::analysis;
 use crate::capture::{detect, CaptureErrorKind, Format, ReadOptions};
 use crate::report::powershell::{self, FixPlan};
-use crate::report::{Report, SpnDetail};
+use crate::report::Report;
 
 /// A file the walk took: its content says SAZ or HAR.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,27 +56,7 @@ pub enum Outcome {
     Failed(String),
 }
 
-/// What one item, or the whole batch, amounts to; ordered so that the worst is the largest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Status {
-    /// Analysed, nothing of severity `error`.
-    Clean,
-    /// Analysed, at least one `error` finding.
-    Findings,
-    /// Could not be read (or its analysis panicked).
-    Unreadable,
-}
-
-impl Status {
-    /// The process exit code: 0, 1 or 2 (DESIGN.md).
-    pub fn exit_code(self) -> i32 {
-        match self {
-            Status::Clean => 0,
-            Status::Findings => 1,
-            Status::Unreadable => 2,
-        }
-    }
-}
+pub use crate::analysis::Status;
 
 impl Item {
     pub fn report(&self) -> Option<&Report> {
@@ -95,8 +75,7 @@ impl Item {
 
     pub fn status(&self) -> Status {
         match &self.outcome {
-            Outcome::Report(r) if r.verdict.exit_code != 0 => Status::Findings,
-            Outcome::Report(_) => Status::Clean,
+            Outcome::Report(r) => r.verdict.exit_code,
             Outcome::Failed(_) => Status::Unreadable,
         }
     }
@@ -138,19 +117,10 @@ impl BatchResult {
         self.items.iter().filter_map(Item::report)
     }
 
-    /// One fix plan for the whole batch: every report's `spn_details`, one block per tenant,
-    /// each SPN once.
+    /// One fix plan for the whole batch: the remedies of every report's findings, one block
+    /// per tenant, each SPN once.
     pub fn fix_plan(&self) -> FixPlan {
-        let details: Vec<SpnDetail> = self
-            .reports()
-            .flat_map(|r| r.spn_details.iter().cloned())
-            .collect();
-        let sources: Vec<String> = self
-            .reports()
-            .filter(|r| !r.spn_details.is_empty())
-            .map(|r| r.capture.path.clone())
-            .collect();
-        powershell::plan_from_details(&details, &sources)
+        powershell::plan_of_reports(self.reports())
     }
 
     /// The summary line: counts per status and the files skipped.

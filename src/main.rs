@@ -2,7 +2,7 @@
 //! exit code. Everything else lives in the library.
 
 use clap::Parser;
-use traceadal::cli::{self, Cli, Exit};
+use traceadal::cli::{self, Cli, Status};
 
 /// The allocator decides peak memory here. glibc's kept freed per-session buffers (inflate
 /// windows, de-chunked bodies of every size) in fragmented per-thread arenas: reading a
@@ -20,7 +20,7 @@ fn main() {
             // --help and --version print to stdout and exit 0; usage errors exit 2.
             let _ = e.print();
             std::process::exit(if usage_error {
-                Exit::Unreadable as i32
+                Status::Unreadable as i32
             } else {
                 0
             });

@@ -129,10 +129,27 @@ fn check(file: &str, exp: &samplegen::Expected, validator: &jsonschema::Validato
             "{file}: finding {id} must not be raised; got {ids:?}"
         );
     }
-    let has_script = !r["powershell"].as_str().unwrap_or("").is_empty();
+    // The fix script folds the error findings' remedies: Graph blocks for missing SPNs, an
+    // Exchange Management Shell section for HMA turned off (when Exchange said so: error).
+    let script = r["powershell"].as_str().unwrap_or("");
     assert_eq!(
-        has_script,
+        script.contains("\nConnect-MgGraph"),
         !exp.missing_spns.is_empty(),
+        "{file}: Graph fix presence"
+    );
+    let hma_error = r["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .any(|f| f["id"] == "hma-not-advertised" && f["severity"] == "error");
+    assert_eq!(
+        script.contains("--- Exchange Management Shell (on-premises)"),
+        hma_error,
+        "{file}: Exchange Management Shell section presence"
+    );
+    assert_eq!(
+        script.is_empty(),
+        exp.missing_spns.is_empty() && !hma_error,
         "{file}: fix script presence"
     );
 }

@@ -44,6 +44,10 @@ fn arrows(part: &str, dir: &str) -> Vec<u64> {
 #[test]
 fn one_request_and_one_response_arrow_per_session_of_each_flow() {
     let f = fixture::build();
+    // The pipeline made of the fixture's sessions the loop and the healthy EWS flow.
+    assert_eq!(f.analysis.flows.len(), 2);
+    assert_eq!(f.analysis.flows[0].attempts.len(), 5);
+    assert_eq!(f.analysis.flows[1].attempts.len(), 1);
     let page = render(&f, Redactor::default());
     for i in 0..f.analysis.flows.len() {
         let part = diagram(&page, i);

@@ -3,7 +3,7 @@
 
 mod common;
 
-use traceadal::report::powershell::{script, FixPlan, TenantFix};
+use traceadal::report::powershell::{script, FixPlan, ShellFix, TenantFix};
 
 /// Parse `code` and return the text of every ERROR or MISSING node.
 fn syntax_errors(code: &str) -> Vec<String> {
@@ -57,6 +57,7 @@ fn generated_scripts_parse() {
                     "https://mail.contoso.com/".into(),
                 ],
             }],
+            exchange_shell: vec![],
             sources: vec!["samples/adal-500011-json.saz".into()],
         },
         FixPlan {
@@ -72,6 +73,11 @@ fn generated_scripts_parse() {
                     spns: vec!["https://autodiscover.fabrikam.com/".into()],
                 },
             ],
+            exchange_shell: vec![ShellFix {
+                finding: "hma-not-advertised".into(),
+                check: vec!["Get-OrganizationConfig | Format-List OAuth2ClientProfileEnabled"],
+                change: vec!["Set-OrganizationConfig -OAuth2ClientProfileEnabled $true"],
+            }],
             sources: vec!["C:\\tickets\\it's here.saz".into()],
         },
     ];
@@ -96,7 +102,18 @@ fn every_samples_fix_script_parses() {
         let (_, report) = common::analyze_json(path);
         let script = report["powershell"].as_str().unwrap_or("");
         let spns = report["missing_spns"].as_array().map_or(0, Vec::len);
-        assert_eq!(!script.is_empty(), spns > 0, "{}", path.display());
+        let remedies = report["findings"].as_array().map_or(0, |f| {
+            f.iter()
+                .filter(|f| f["severity"] == "error" && f.get("remedy").is_some())
+                .count()
+        });
+        assert_eq!(!script.is_empty(), remedies > 0, "{}", path.display());
+        assert_eq!(
+            script.contains("\nConnect-MgGraph"),
+            spns > 0,
+            "{}",
+            path.display()
+        );
         if script.is_empty() {
             continue;
         }

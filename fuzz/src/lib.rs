@@ -10,18 +10,19 @@
 
 use std::borrow::Cow;
 use std::io::Cursor;
+use std::path::Path;
 
+use traceadal::analysis::{Collector, Mapped};
 use traceadal::auth::{self, aadsts, challenge, diagnostics, ews, jwt, login, token_result};
 use traceadal::capture::har::{self, HarLimits};
 use traceadal::capture::http::{self, SchemeHint};
 use traceadal::capture::saz::SazArchive;
 use traceadal::capture::saz_meta::{self, BitFlagsRadix};
 use traceadal::capture::{
-    body, host_of, Body, DecodeLimits, Headers, Password, ReadOptions, Request, Response, Session,
-    SessionResult, SessionSummary,
+    body, host_of, Body, DecodeLimits, Format, Headers, Password, ReadOptions, Request, Response,
+    Session, SessionResult,
 };
 use traceadal::redact::Redactor;
-use traceadal::{flows, rules};
 
 /// A small body cap: enough for any parser to see a whole body, small enough that a bomb
 /// costs microseconds.
@@ -33,39 +34,20 @@ fn text(data: &[u8]) -> Cow<'_, str> {
     String::from_utf8_lossy(data)
 }
 
-/// The rest of the pipeline over mapped sessions, as `analysis::analyze` runs it.
-fn analyse(mapped: Vec<(Option<SessionSummary>, Vec<auth::Event>)>) {
-    let mut sessions = Vec::new();
-    let mut events = Vec::new();
-    for (summary, ev) in mapped {
-        sessions.extend(summary);
-        events.extend(ev);
-    }
-    sessions.sort_by_key(|s| s.id);
-    let flows = flows::build(&events, &sessions);
-    let _ = rules::run_all(&rules::Context {
-        sessions: &sessions,
-        events: &events,
-        flows: &flows,
-    });
+/// Map one session as `analysis::analyze` does (events and body damage), on any thread.
+fn map_one(r: SessionResult) -> Mapped {
+    Collector::map(&LIMITS, r)
 }
 
-fn map_one(r: SessionResult) -> (Option<SessionSummary>, Vec<auth::Event>) {
-    match r {
-        Ok(session) => {
-            // As `analysis::analyze` reads a session: its events and its body damage.
-            let reading = auth::read_session(&session, &LIMITS);
-            let _ = (session.problems.iter())
-                .chain(&reading.problems)
-                .map(String::len)
-                .sum::<usize>();
-            (Some(SessionSummary::of(&session)), reading.events)
-        }
-        Err(e) => {
-            let _ = e.to_string();
-            (None, Vec::new())
-        }
+/// The rest of the pipeline over mapped sessions: the collector `analysis::analyze` uses
+/// (flows, rules, verdict), then the report built from it.
+fn analyse(mapped: Vec<Mapped>) {
+    let mut collector = Collector::new(LIMITS, mapped.len());
+    for m in mapped {
+        collector.push(m);
     }
+    let analysis = collector.finish(Path::new("fuzz.saz"), Format::Saz);
+    let _ = traceadal::report::Report::new(&analysis);
 }
 
 /// `saz_reader`: raw zip bytes through the SAZ reader, every session through the auth

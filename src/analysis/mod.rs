@@ -1,17 +1,26 @@
-//! Drives the pipeline for one capture: sessions -> events -> flows -> findings.
+//! Drives the pipeline for one capture: sessions -> events -> flows -> findings, and the
+//! judgements made from them (the verdict, the AADSTS summary, per-session facts), so that
+//! the report only maps what is computed here.
 //!
 //! Sessions are mapped to their summary and events as they are read (in parallel for SAZ)
 //! and their bodies dropped, so memory follows the largest session, not the capture.
 
+mod collector;
+mod facts;
+mod verdict;
+
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::auth::{self, Event};
-use crate::capture::{
-    Capture, CaptureError, DecodeLimits, Format, Interner, ReadOptions, SessionError,
-    SessionResult, SessionSummary,
-};
-use crate::flows::{self, Flow};
-use crate::rules::{self, Context, Finding};
+pub use collector::{Collector, Mapped};
+pub use facts::{AadstsSeen, SessionFacts};
+pub use verdict::{Status, Verdict};
+
+use crate::auth::Event;
+use crate::capture::SessionSummary;
+use crate::capture::{Capture, CaptureError, DecodeLimits, Format, ReadOptions, SessionError};
+use crate::flows::Flow;
+use crate::rules::{Context, Finding, MissingSpn};
 
 /// Everything known about one capture after analysis.
 #[derive(Debug, Clone)]
@@ -25,15 +34,18 @@ pub struct Analysis {
     pub events: Vec<Event>,
     pub flows: Vec<Flow>,
     pub findings: Vec<Finding>,
+    /// The SPNs Entra ID could not find, with what proves them.
+    pub missing_spns: Vec<MissingSpn>,
+    /// Every AADSTS code seen, per resource.
+    pub aadsts: Vec<AadstsSeen>,
+    /// What the diagrams label each session with (only sessions with an auth event).
+    pub facts: HashMap<u64, SessionFacts>,
+    pub verdict: Verdict,
 }
 
 impl Analysis {
     pub fn context(&self) -> Context<'_> {
-        Context {
-            sessions: &self.sessions,
-            events: &self.events,
-            flows: &self.flows,
-        }
+        Context::new(&self.sessions, &self.events, &self.flows)
     }
 }
 
@@ -45,65 +57,14 @@ pub fn analyze_path(path: &Path, options: &ReadOptions) -> Result<Analysis, Capt
 
 /// Analyse an opened capture.
 ///
-/// Sessions are mapped in parallel a batch at a time; this thread collects each batch,
-/// interning the strings every session repeats ([`crate::capture::Atom`]), so what stays
-/// per session is its summary and its few events, not copies of the same host, URL and
-/// user agent (docs/performance.md).
+/// Sessions are mapped in parallel a batch at a time; this thread collects each batch into
+/// the [`Collector`], which interns the strings every session repeats
+/// ([`crate::capture::Atom`]), so what stays per session is its summary and its few events,
+/// not copies of the same host, URL and user agent (docs/performance.md).
 pub fn analyze(capture: &Capture, limits: &DecodeLimits) -> Result<Analysis, CaptureError> {
-    let mut sessions: Vec<SessionSummary> = Vec::with_capacity(capture.session_hint().unwrap_or(0));
-    let mut events: Vec<Event> = Vec::new();
-    let mut errors: Vec<SessionError> = Vec::new();
-    let mut interner = Interner::new();
-    capture.map_sessions_into(
-        |r: SessionResult| match r {
-            Ok(session) => {
-                let reading = auth::read_session(&session, limits);
-                let events = reading.events;
-                let problems: Vec<SessionError> = session
-                    .problems
-                    .iter()
-                    .cloned()
-                    .chain(reading.problems)
-                    .map(|p| SessionError {
-                        session: Some(session.id),
-                        message: p,
-                    })
-                    .collect();
-                (Some(SessionSummary::of(&session)), events, problems)
-            }
-            Err(e) => (None, Vec::new(), vec![e]),
-        },
-        |(summary, ev, problems)| {
-            if let Some(mut summary) = summary {
-                summary.intern(&mut interner);
-                sessions.push(summary);
-            }
-            events.extend(ev.into_iter().map(|mut e| {
-                e.intern(&mut interner);
-                e
-            }));
-            errors.extend(problems);
-        },
-    )?;
-    drop(interner);
-    sessions.shrink_to_fit();
-    events.shrink_to_fit();
-    sessions.sort_by_key(|s| s.id);
-    let flows = flows::build(&events, &sessions);
-    let findings = rules::run_all(&Context {
-        sessions: &sessions,
-        events: &events,
-        flows: &flows,
-    });
-    Ok(Analysis {
-        path: capture.path().to_path_buf(),
-        format: capture.format(),
-        sessions,
-        errors,
-        events,
-        flows,
-        findings,
-    })
+    let mut collector = Collector::new(*limits, capture.session_hint().unwrap_or(0));
+    capture.map_sessions_into(|r| Collector::map(limits, r), |m| collector.push(m))?;
+    Ok(collector.finish(capture.path(), capture.format()))
 }
 
 #[cfg(test)]

@@ -30,6 +30,10 @@ pub struct CodeInfo {
     pub advice: &'static str,
 }
 
+/// Codes that mean "resource principal not found": Entra ID has no service principal whose
+/// names match the resource asked for (AADSTS500011; legacy ADAL endpoints answer 50001).
+pub const NOT_FOUND_CODES: &[u32] = &[500011, 50001];
+
 pub fn lookup(code: u32) -> Option<&'static CodeInfo> {
     CATALOG.iter().find(|c| c.code == code)
 }

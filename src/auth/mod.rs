@@ -22,6 +22,10 @@ use serde::Serialize;
 
 use crate::capture::{DecodeLimits, Interner, Session};
 
+/// The AppId of Office 365 Exchange Online: the service principal whose names must include
+/// every on-premises URL Outlook asks tokens for, and the audience of Exchange's own tokens.
+pub const EXCHANGE_ONLINE_APP_ID: &str = "00000002-0000-0ff1-ce00-000000000000";
+
 pub use challenge::{AuthScheme, BearerChallenge, Challenge};
 pub use diagnostics::ExchangeDiagnostic;
 pub use ews::{DelegateCheck, DelegateUser, EwsCall};

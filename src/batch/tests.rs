@@ -2,8 +2,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::*;
-use crate::analysis::Analysis;
-use crate::rules::{Finding, Severity};
+use crate::analysis::{Collector, Verdict};
+use crate::capture::DecodeLimits;
+use crate::rules::{Finding, MissingSpn, Remedy, Severity};
 
 fn write(root: &Path, rel: &str, bytes: &[u8]) {
     let path = root.join(rel);
@@ -136,9 +137,9 @@ fn exit_status_aggregates_with_unreadable_winning() {
     assert_eq!(aggregate([Clean, Findings, Clean]), Findings);
     assert_eq!(aggregate([Findings, Unreadable, Clean]), Unreadable);
     assert_eq!(aggregate([Unreadable, Findings]), Unreadable);
-    assert_eq!(Clean.exit_code(), 0);
-    assert_eq!(Findings.exit_code(), 1);
-    assert_eq!(Unreadable.exit_code(), 2);
+    assert_eq!(Clean.code(), 0);
+    assert_eq!(Findings.code(), 1);
+    assert_eq!(Unreadable.code(), 2);
 }
 
 #[test]
@@ -252,7 +253,7 @@ fn a_batch_of_unreadable_files_reports_each_against_its_path() {
     assert_eq!(rels, vec!["a/broken.har.gz", "b/broken.saz"]);
     assert!(result.items.iter().all(|i| i.error().is_some()));
     assert_eq!(result.status(), Status::Unreadable);
-    assert_eq!(result.status().exit_code(), 2);
+    assert_eq!(result.status().code(), 2);
     assert!(result.summary().contains("2 unreadable"));
     let line = serde_json::to_value(error_line(&result.items[1])).unwrap();
     let text = serde_json::to_string(&error_line(&result.items[1])).unwrap();
@@ -268,41 +269,51 @@ fn a_batch_of_unreadable_files_reports_each_against_its_path() {
     assert!(!line["error"].as_str().unwrap().is_empty());
 }
 
-fn report(path: &str, spns: &[(&str, Option<&str>)], error: bool) -> Report {
-    let analysis = Analysis {
-        path: PathBuf::from(path),
-        format: Format::Saz,
-        sessions: Vec::new(),
-        errors: Vec::new(),
-        events: Vec::new(),
-        flows: Vec::new(),
-        findings: if error {
-            vec![Finding {
-                id: "spn-missing".into(),
-                severity: Severity::Error,
-                title: "SPN missing".into(),
-                sessions: vec![3],
-                evidence: "AADSTS500011".into(),
-                fix: "add it".into(),
-            }]
-        } else {
-            Vec::new()
-        },
-    };
-    let mut r = Report::new(&analysis);
-    r.spn_details = spns
+/// A report of a capture whose SPNs are missing (none: clean): one `spn-missing` finding per
+/// tenant, carrying its SPNs as the remedy.
+fn report(path: &str, spns: &[(&str, Option<&str>)]) -> Report {
+    let mut analysis =
+        Collector::new(DecodeLimits::default(), 0).finish(Path::new(path), Format::Saz);
+    let mut tenants: Vec<Option<&str>> = spns.iter().map(|(_, t)| *t).collect();
+    tenants.dedup();
+    analysis.findings = tenants
         .iter()
-        .map(|(spn, tenant)| SpnDetail {
-            spn: spn.to_string(),
-            resources: vec![spn.to_string()],
-            tenant: tenant.map(str::to_string),
-            tenant_name: None,
-            aadsts: vec![500011],
+        .map(|tenant| Finding {
+            id: "spn-missing".into(),
+            severity: Severity::Error,
+            title: "SPN missing".into(),
             sessions: vec![3],
+            evidence: "AADSTS500011".into(),
+            fix: "add it".into(),
+            remedy: Some(Remedy::AddSpns {
+                tenant: tenant.map(str::to_string),
+                tenant_name: None,
+                spns: spns
+                    .iter()
+                    .filter(|(_, t)| t == tenant)
+                    .map(|(s, _)| s.to_string())
+                    .collect(),
+            }),
         })
         .collect();
-    r.missing_spns = spns.iter().map(|(s, _)| s.to_string()).collect();
-    r
+    analysis.missing_spns = spns
+        .iter()
+        .map(|(spn, tenant)| MissingSpn {
+            spn: spn.to_string(),
+            tenant: tenant.map(str::to_string),
+            codes: vec![500011],
+            error_sessions: vec![3],
+            ..MissingSpn::default()
+        })
+        .collect();
+    if !spns.is_empty() {
+        analysis.verdict = Verdict {
+            status: "error",
+            exit_code: Status::Findings,
+            summary: "SPN missing".into(),
+        };
+    }
+    Report::new(&analysis)
 }
 
 fn item(rel: &str, outcome: Outcome) -> Item {
@@ -324,7 +335,6 @@ fn queue() -> BatchResult {
                         ("https://autodiscover.contoso.com/", Some("contoso.com")),
                         ("https://mail.contoso.com/", Some("contoso.com")),
                     ],
-                    true,
                 ))),
             ),
             item(
@@ -336,12 +346,11 @@ fn queue() -> BatchResult {
                         ("https://autodiscover.fabrikam.com/", Some("fabrikam.com")),
                         ("https://owa.example.org/", None),
                     ],
-                    true,
                 ))),
             ),
             item(
                 "c, \"odd\".saz",
-                Outcome::Report(Box::new(report("/q/c.saz", &[], false))),
+                Outcome::Report(Box::new(report("/q/c.saz", &[]))),
             ),
             item("d.saz", Outcome::Failed("damaged SAZ archive: x".into())),
         ],

@@ -2,14 +2,14 @@
 
 use std::io::Write;
 
-use super::{open_capture, output, report_error, AnalyzeArgs, Exit, ReportFormat};
+use super::{open_capture, output, report_error, AnalyzeArgs, ReportFormat, Status};
 use crate::analysis;
 use crate::redact::Redactor;
 use crate::report::html::{self, SessionDetail};
 use crate::report::{self, powershell, Report};
 
-pub fn run(args: &AnalyzeArgs) -> Exit {
-    let mut exit = Exit::Clean;
+pub fn run(args: &AnalyzeArgs) -> Status {
+    let mut exit = Status::Clean;
     let mut reports = Vec::new();
     // For `--format html` only: the analyses and the detail of the sessions the page cites.
     let mut pages: Vec<(analysis::Analysis, Vec<SessionDetail>)> = Vec::new();
@@ -40,9 +40,7 @@ pub fn run(args: &AnalyzeArgs) -> Exit {
                         a.errors.len()
                     ));
                 }
-                if r.verdict.exit_code == 1 {
-                    exit = exit.max(Exit::Findings);
-                }
+                exit = exit.max(r.verdict.exit_code);
                 reports.push(r);
                 if html {
                     pages.push((a, details));
@@ -50,7 +48,7 @@ pub fn run(args: &AnalyzeArgs) -> Exit {
             }
             Err(e) => {
                 report_error(e);
-                exit = Exit::Unreadable;
+                exit = Status::Unreadable;
             }
         }
     }
@@ -78,7 +76,7 @@ pub fn run(args: &AnalyzeArgs) -> Exit {
     });
     if let Err(e) = written {
         report_error(e);
-        return Exit::Unreadable;
+        return Status::Unreadable;
     }
     exit
 }
@@ -109,13 +107,7 @@ fn render(
         // Written by `run`, which holds the analyses the page needs.
         ReportFormat::Html => Ok(()),
         ReportFormat::Powershell => {
-            let details: Vec<_> = reports.iter().flat_map(|r| r.spn_details.clone()).collect();
-            let sources: Vec<String> = reports
-                .iter()
-                .filter(|r| !r.spn_details.is_empty())
-                .map(|r| r.capture.path.clone())
-                .collect();
-            let script = powershell::script(&powershell::plan_from_details(&details, &sources));
+            let script = powershell::script(&powershell::plan_of_reports(reports));
             if script.is_empty() {
                 writeln!(
                     out,

@@ -6,18 +6,18 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{output, report_error, BatchArgs, BatchFormat, Exit};
-use crate::batch::{self, BatchOptions, BatchResult, Status};
+use super::{output, report_error, BatchArgs, BatchFormat, Status};
+use crate::batch::{self, BatchOptions, BatchResult};
 use crate::redact::Redactor;
 use crate::report::{self, powershell};
 
-pub fn run(args: &BatchArgs) -> Exit {
+pub fn run(args: &BatchArgs) -> Status {
     // The password options apply to every capture; batch never asks on a terminal.
     let read = match args.read.options(false) {
         Ok(r) => r,
         Err(e) => {
             report_error(e);
-            return Exit::Unreadable;
+            return Status::Unreadable;
         }
     };
     let options = BatchOptions {
@@ -53,7 +53,7 @@ pub fn run(args: &BatchArgs) -> Exit {
         Ok(r) => r,
         Err(e) => {
             report_error(e);
-            return Exit::Unreadable;
+            return Status::Unreadable;
         }
     };
     for item in &result.items {
@@ -63,11 +63,7 @@ pub fn run(args: &BatchArgs) -> Exit {
     }
 
     let redactor = Redactor::new(args.show_secrets);
-    let mut exit = match result.status() {
-        Status::Clean => Exit::Clean,
-        Status::Findings => Exit::Findings,
-        Status::Unreadable => Exit::Unreadable,
-    };
+    let mut exit = result.status();
 
     let width = if args.output.is_none() {
         output::terminal_width().and_then(|w| u16::try_from(w).ok())
@@ -79,7 +75,7 @@ pub fn run(args: &BatchArgs) -> Exit {
     });
     if let Err(e) = written {
         report_error(e);
-        exit = Exit::Unreadable;
+        exit = Status::Unreadable;
     }
     if args.format != BatchFormat::Table {
         // Keep the machine formats clean: the summary goes to stderr.
@@ -100,7 +96,7 @@ pub fn run(args: &BatchArgs) -> Exit {
         });
         if let Err(e) = written {
             report_error(e);
-            exit = Exit::Unreadable;
+            exit = Status::Unreadable;
         }
     }
     exit

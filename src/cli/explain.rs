@@ -1,10 +1,10 @@
 //! `traceadal explain AADSTS500011`: the catalog entry, for the analyst who has only the code.
 
-use super::{output, report_error, Exit, ExplainArgs};
+use super::{output, report_error, ExplainArgs, Status};
 use crate::auth::aadsts::{self, CodeInfo};
 use crate::redact::Redactor;
 
-pub fn run(args: &ExplainArgs) -> Exit {
+pub fn run(args: &ExplainArgs) -> Status {
     let entries: Vec<&CodeInfo> = if args.code.eq_ignore_ascii_case("all") {
         aadsts::CATALOG.iter().collect()
     } else {
@@ -15,7 +15,7 @@ pub fn run(args: &ExplainArgs) -> Exit {
                     report_error(format!(
                         "AADSTS{code} is not in traceadal's catalog; see https://login.microsoftonline.com/error?code={code}"
                     ));
-                    return Exit::Findings;
+                    return Status::Findings;
                 }
             },
             None => {
@@ -23,7 +23,7 @@ pub fn run(args: &ExplainArgs) -> Exit {
                     "'{}' is not an AADSTS code (try AADSTS500011 or 500011)",
                     args.code
                 ));
-                return Exit::Unreadable;
+                return Status::Unreadable;
             }
         }
     };
@@ -40,10 +40,10 @@ pub fn run(args: &ExplainArgs) -> Exit {
         Ok(())
     });
     match written {
-        Ok(()) => Exit::Clean,
+        Ok(()) => Status::Clean,
         Err(e) => {
             report_error(e);
-            Exit::Unreadable
+            Status::Unreadable
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The command line: argument definitions (clap derive) and one module per command.
-//! Each command returns an [`Exit`]; `main` only turns it into a process exit code.
+//! Each command returns a [`Status`]; `main` only turns it into a process exit code.
 
 mod analyze;
 mod batch;
@@ -15,16 +15,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::capture::{DecodeLimits, ReadOptions};
 
-/// The process exit codes, a contract batch scripts branch on (`../shared/DESIGN.md`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Exit {
-    /// Analysed; nothing of severity `error`.
-    Clean = 0,
-    /// Analysed; at least one `error` finding.
-    Findings = 1,
-    /// A usage error, or a capture that could not be read at all.
-    Unreadable = 2,
-}
+pub use crate::analysis::Status;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -208,7 +199,7 @@ pub struct ExplainArgs {
 }
 
 /// Run the parsed command line.
-pub fn run(cli: Cli) -> Exit {
+pub fn run(cli: Cli) -> Status {
     match cli.command {
         Command::Analyze(args) => analyze::run(&args),
         Command::Batch(args) => batch::run(&args),

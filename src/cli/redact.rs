@@ -9,18 +9,18 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::{output, report_error, Exit, RedactArgs};
+use super::{output, report_error, RedactArgs, Status};
 use crate::capture::detect::detect_file;
 use crate::capture::saz::SazArchive;
 use crate::capture::{CaptureErrorKind, Format, Password};
 use crate::redact::{self, Counts, Redactor};
 
-pub fn run(args: &RedactArgs) -> Exit {
+pub fn run(args: &RedactArgs) -> Status {
     match redact(args) {
-        Ok(()) => Exit::Clean,
+        Ok(()) => Status::Clean,
         Err(e) => {
             report_error(e);
-            Exit::Unreadable
+            Status::Unreadable
         }
     }
 }

@@ -4,7 +4,8 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::{open_capture, output, report_error, Exit, ListFormat, SessionsArgs};
+use super::{open_capture, output, report_error, ListFormat, SessionsArgs, Status};
+use crate::analysis::Collector;
 use crate::capture::{SessionResult, SessionSummary};
 use crate::redact::Redactor;
 
@@ -44,44 +45,35 @@ impl<'a> Row<'a> {
     }
 }
 
-pub fn run(args: &SessionsArgs) -> Exit {
+pub fn run(args: &SessionsArgs) -> Status {
     let capture = match open_capture(&args.capture, &args.read) {
         Ok(c) => c,
         Err(e) => {
             report_error(e);
-            return Exit::Unreadable;
+            return Status::Unreadable;
         }
     };
     let path = args.capture.display().to_string();
     for w in capture.warnings() {
         report_error(format!("{path}: {w}"));
     }
-    let results = capture.map_sessions(|r: SessionResult| match r {
-        Ok(session) => {
-            let problems = session.problems.clone();
-            (Ok(SessionSummary::of(&session)), problems)
-        }
-        Err(e) => (Err(e), Vec::new()),
-    });
+    // Sessions are read as `analyze` reads them, so both name the same damaged sessions.
+    let limits = args.read.limits();
+    let results = capture.map_sessions(|r: SessionResult| Collector::map(&limits, r));
     let results = match results {
         Ok(r) => r,
         Err(e) => {
             report_error(e);
-            return Exit::Unreadable;
+            return Status::Unreadable;
         }
     };
     let mut rows = Vec::with_capacity(results.len());
-    for (summary, problems) in &results {
-        match summary {
-            Ok(s) => {
-                for p in problems {
-                    report_error(format!("{path}: session {}: {p}", s.id));
-                }
-                if keep(s, args) {
-                    rows.push(s);
-                }
-            }
-            Err(e) => report_error(format!("{path}: {e}")),
+    for mapped in &results {
+        for p in mapped.problems() {
+            report_error(format!("{path}: {p}"));
+        }
+        if let Some(s) = mapped.summary().filter(|s| keep(s, args)) {
+            rows.push(s);
         }
     }
     let width = output::terminal_width();
@@ -92,10 +84,10 @@ pub fn run(args: &SessionsArgs) -> Exit {
         }
     });
     match written {
-        Ok(()) => Exit::Clean,
+        Ok(()) => Status::Clean,
         Err(e) => {
             report_error(e);
-            Exit::Unreadable
+            Status::Unreadable
         }
     }
 }

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use super::{Attempt, Flow, Outcome, Resource};
-use crate::auth::{Event, LoginKind, LoginRequest, TokenOutcome, TokenResult};
+use crate::auth::{login, Event, LoginKind, LoginRequest, TokenOutcome, TokenResult};
 use crate::capture::SessionSummary;
 
 /// Tenant path segments that name no tenant.
@@ -297,6 +297,7 @@ impl Group {
             authority: self.authority,
             tenant,
             tenant_name: self.tenant_name,
+            client_name: self.client_id.as_deref().and_then(login::client_name),
             client_id: self.client_id,
             client_process: self.process,
             wam: self.wam,

@@ -48,14 +48,15 @@ pub struct Attempt {
     pub aadsts: Vec<u32>,
 }
 
+/// One flow. It is also the report's `loops[]` entry (`docs/report-schema.md`): the fields
+/// are in the contract's order and serialise as the contract names them, so the report
+/// holds flows, not a copy of them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Flow {
     /// The resource the client asked a token for, normalised.
     pub resource: Resource,
     /// The host whose 401 started the flow, when one did.
     pub challenge_host: Option<String>,
-    /// The challenge carried `authorization_uri`: hybrid modern auth was offered.
-    pub hma_offered: bool,
     pub authority: Option<String>,
     /// The best tenant identifier for a fix script: a GUID or domain from the token endpoint
     /// path, else the tenant GUID from `trusted_issuers`, else a domain named by Entra.
@@ -63,20 +64,30 @@ pub struct Flow {
     /// The tenant's name as Entra's error message gives it (often a display name).
     pub tenant_name: Option<String>,
     pub client_id: Option<String>,
+    /// The application `client_id` names (Outlook, Teams, ...), when known.
+    pub client_name: Option<&'static str>,
     pub client_process: Option<String>,
+    /// The challenge carried `authorization_uri`: hybrid modern auth was offered.
+    pub hma_offered: bool,
     /// Some requests came through the Windows broker (WAM).
     pub wam: bool,
+    /// The rounds; the report shows their count.
+    #[serde(serialize_with = "count")]
     pub attempts: Vec<Attempt>,
     /// The last attempt's outcome.
     pub outcome: Outcome,
     /// Every AADSTS code seen, in order of first appearance.
     pub aadsts: Vec<u32>,
-    /// Every session of the flow, ascending.
-    pub sessions: Vec<u64>,
     pub first_session: u64,
     pub last_session: u64,
     /// From the first session's start to the last session's end, when the capture has times.
     pub duration_ms: Option<i64>,
+    /// Every session of the flow, ascending.
+    pub sessions: Vec<u64>,
+}
+
+fn count<S: serde::Serializer>(attempts: &[Attempt], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(attempts.len() as u64)
 }
 
 impl Flow {

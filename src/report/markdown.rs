@@ -32,11 +32,11 @@ pub fn write(out: &mut dyn Write, report: &Report) -> io::Result<()> {
             writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {} | {}-{} |",
-                cell(&l.resource),
+                cell(&l.resource.to_string()),
                 cell(l.challenge_host.as_deref().unwrap_or("-")),
                 cell(l.client_process.as_deref().unwrap_or("-")),
-                l.attempts,
-                l.outcome,
+                l.attempts.len(),
+                l.outcome.as_str(),
                 l.aadsts
                     .iter()
                     .map(|c| c.to_string())
@@ -103,7 +103,11 @@ pub fn write(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     }
 
     if !report.powershell.is_empty() {
-        writeln!(out, "### Fix (Microsoft Graph PowerShell)\n")?;
+        writeln!(
+            out,
+            "### Fix ({})\n",
+            super::powershell::shell_of(&report.powershell)
+        )?;
         writeln!(out, "```powershell\n{}```", report.powershell)?;
     }
     Ok(())

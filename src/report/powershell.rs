@@ -1,5 +1,7 @@
-//! The fix script: Microsoft Graph PowerShell that adds the missing SPNs to the Office 365
-//! Exchange Online service principal, idempotently, one block per tenant.
+//! The fix script: a fold over the findings' [`Remedy`]s. Microsoft Graph PowerShell that
+//! adds the missing SPNs to the Office 365 Exchange Online service principal, idempotently,
+//! one block per tenant; and the Exchange Management Shell commands other findings propose,
+//! as a commented section to run on-premises.
 //!
 //! Every value that came from a capture is validated as a plain host-based SPN before it gets
 //! here (`Resource::spn`) and is still written as a single-quoted PowerShell literal with
@@ -8,8 +10,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::SpnDetail;
-use crate::rules::spn_missing::EXCHANGE_ONLINE_APP_ID;
+use super::Report;
+use crate::auth::EXCHANGE_ONLINE_APP_ID;
+use crate::rules::{Finding, Remedy, Severity};
 
 /// What one tenant needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,49 +25,117 @@ pub struct TenantFix {
     pub spns: Vec<String>,
 }
 
-/// The whole fix: one block per tenant, and the captures it came from.
+/// Commands for the on-premises Exchange Management Shell, and the finding that asks them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShellFix {
+    pub finding: String,
+    /// Read-only: what the state is now.
+    pub check: Vec<&'static str>,
+    /// What changes it (always written commented).
+    pub change: Vec<&'static str>,
+}
+
+/// The whole fix: one block per tenant, the Exchange Management Shell commands, and the
+/// captures it came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FixPlan {
     pub tenants: Vec<TenantFix>,
+    pub exchange_shell: Vec<ShellFix>,
     pub sources: Vec<String>,
 }
 
 impl FixPlan {
     pub fn is_empty(&self) -> bool {
-        self.tenants.iter().all(|t| t.spns.is_empty())
+        self.tenants.iter().all(|t| t.spns.is_empty()) && self.exchange_shell.is_empty()
+    }
+
+    /// Fold the remedies of the error findings: SPNs grouped by tenant (SPNs without a known
+    /// tenant share one block), each SPN once; each distinct set of shell commands once.
+    /// `sources` are the captures the findings come from.
+    pub fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>, sources: &[String]) -> FixPlan {
+        let mut by_tenant: BTreeMap<Option<String>, (Option<String>, Vec<String>)> =
+            BTreeMap::new();
+        let mut exchange_shell: Vec<ShellFix> = Vec::new();
+        let remedies = findings
+            .into_iter()
+            .filter(|f| f.severity == Severity::Error)
+            .filter_map(|f| f.remedy.as_ref().map(|r| (f, r)));
+        for (finding, remedy) in remedies {
+            match remedy {
+                Remedy::AddSpns {
+                    tenant,
+                    tenant_name,
+                    spns,
+                } => {
+                    let key = tenant.as_ref().map(|t| t.to_ascii_lowercase());
+                    let entry = by_tenant.entry(key).or_default();
+                    if entry.0.is_none() {
+                        entry.0 = tenant_name.clone();
+                    }
+                    for spn in spns {
+                        if !entry.1.contains(spn) {
+                            entry.1.push(spn.clone());
+                        }
+                    }
+                }
+                Remedy::ExchangeShell { check, change } => {
+                    if !exchange_shell
+                        .iter()
+                        .any(|s| s.check == *check && s.change == *change)
+                    {
+                        exchange_shell.push(ShellFix {
+                            finding: finding.id.clone(),
+                            check: check.clone(),
+                            change: change.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        let mut tenants: Vec<TenantFix> = by_tenant
+            .into_iter()
+            .map(|(tenant, (tenant_name, mut spns))| {
+                spns.sort();
+                TenantFix {
+                    tenant,
+                    tenant_name,
+                    spns,
+                }
+            })
+            .collect();
+        // A block for a known tenant first; the unknown one last.
+        tenants.sort_by_key(|t| t.tenant.is_none());
+        let mut sources = sources.to_vec();
+        sources.sort();
+        sources.dedup();
+        FixPlan {
+            tenants,
+            exchange_shell,
+            sources,
+        }
     }
 }
 
-/// Group SPNs by tenant (SPNs without a known tenant share one block), each SPN once.
-pub fn plan_from_details(details: &[SpnDetail], sources: &[String]) -> FixPlan {
-    let mut by_tenant: BTreeMap<Option<String>, (Option<String>, Vec<String>)> = BTreeMap::new();
-    for d in details {
-        let key = d.tenant.as_ref().map(|t| t.to_ascii_lowercase());
-        let entry = by_tenant.entry(key).or_default();
-        if entry.0.is_none() {
-            entry.0 = d.tenant_name.clone();
-        }
-        if !entry.1.contains(&d.spn) {
-            entry.1.push(d.spn.clone());
-        }
-    }
-    let mut tenants: Vec<TenantFix> = by_tenant
-        .into_iter()
-        .map(|(tenant, (tenant_name, mut spns))| {
-            spns.sort();
-            TenantFix {
-                tenant,
-                tenant_name,
-                spns,
-            }
-        })
+/// One plan for several reports (`analyze` of several captures, `batch`): every report's
+/// findings, and as sources the captures that contributed a remedy.
+pub fn plan_of_reports<'a>(reports: impl IntoIterator<Item = &'a Report>) -> FixPlan {
+    let reports: Vec<&Report> = reports.into_iter().collect();
+    let sources: Vec<String> = reports
+        .iter()
+        .filter(|r| !FixPlan::of(&r.findings, &[]).is_empty())
+        .map(|r| r.capture.path.clone())
         .collect();
-    // A block for a known tenant first; the unknown one last.
-    tenants.sort_by_key(|t| t.tenant.is_none());
-    let mut sources = sources.to_vec();
-    sources.sort();
-    sources.dedup();
-    FixPlan { tenants, sources }
+    FixPlan::of(reports.iter().flat_map(|r| &r.findings), &sources)
+}
+
+/// Where a script runs, for the heading above it: Graph PowerShell when it has a tenant
+/// block, else the Exchange Management Shell.
+pub fn shell_of(script: &str) -> &'static str {
+    if script.contains("\nConnect-MgGraph") {
+        "Microsoft Graph PowerShell"
+    } else {
+        "Exchange Management Shell"
+    }
 }
 
 /// A PowerShell single-quoted literal.
@@ -91,14 +162,31 @@ pub fn script(plan: &FixPlan) -> String {
         return String::new();
     }
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "# traceadal fix: add the missing service principal names to Office 365 Exchange Online"
-    );
-    let _ = writeln!(s, "# (AppId {EXCHANGE_ONLINE_APP_ID}).");
+    let graph = plan.tenants.iter().any(|t| !t.spns.is_empty());
+    if graph {
+        let _ = writeln!(
+            s,
+            "# traceadal fix: add the missing service principal names to Office 365 Exchange Online"
+        );
+        let _ = writeln!(s, "# (AppId {EXCHANGE_ONLINE_APP_ID}).");
+    } else {
+        let _ = writeln!(
+            s,
+            "# traceadal fix: commands for the on-premises Exchange Management Shell."
+        );
+    }
     for src in &plan.sources {
         let _ = writeln!(s, "# Capture: {}", comment_safe(src));
     }
+    if graph {
+        graph_blocks(&mut s, plan);
+    }
+    shell_block(&mut s, plan, graph);
+    s
+}
+
+/// The Graph PowerShell part: preamble, one block per tenant, the legacy MSOnline lines.
+fn graph_blocks(s: &mut String, plan: &FixPlan) {
     s.push_str(
         "# Needs the Microsoft Graph PowerShell SDK (Install-Module Microsoft.Graph.Applications)\n\
          # and an account allowed to consent to Application.ReadWrite.All.\n\
@@ -108,10 +196,44 @@ pub fn script(plan: &FixPlan) -> String {
     );
     for t in plan.tenants.iter().filter(|t| !t.spns.is_empty()) {
         s.push('\n');
-        tenant_block(&mut s, t);
+        tenant_block(s, t);
     }
-    legacy_block(&mut s, plan);
-    s
+    legacy_block(s, plan);
+}
+
+/// The Exchange Management Shell part. It runs on an Exchange server, not in Graph
+/// PowerShell: beside the Graph blocks every line is a comment; as a script of its own it
+/// checks that it runs in the Exchange Management Shell and shows the current state (the
+/// read-only commands). The changes are always comments: they change the whole organisation,
+/// and a person runs them after reading the finding.
+fn shell_block(s: &mut String, plan: &FixPlan, graph: bool) {
+    if plan.exchange_shell.is_empty() {
+        return;
+    }
+    s.push_str(
+        "\n# --- Exchange Management Shell (on-premises) ---------------------------------------\n\
+         # Run on an Exchange server in the Exchange Management Shell, not in Microsoft Graph\n\
+         # PowerShell. The changes are commented: they change the whole organisation. Read the\n\
+         # finding's fix first, then run them without the leading '# '.\n",
+    );
+    if !graph {
+        s.push_str(
+            "$ErrorActionPreference = 'Stop'\n\
+             if (-not (Get-Command Get-OrganizationConfig -ErrorAction SilentlyContinue)) {\n\
+             \x20   throw 'Run this in the Exchange Management Shell on an Exchange server.'\n\
+             }\n",
+        );
+    }
+    let prefix = if graph { "# " } else { "" };
+    for fix in &plan.exchange_shell {
+        let _ = writeln!(s, "# From finding {}:", comment_safe(&fix.finding));
+        for c in &fix.check {
+            let _ = writeln!(s, "{prefix}{}", comment_safe(c));
+        }
+        for c in &fix.change {
+            let _ = writeln!(s, "# {}", comment_safe(c));
+        }
+    }
 }
 
 fn tenant_block(s: &mut String, t: &TenantFix) {
@@ -197,20 +319,32 @@ fn comment_safe(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn detail(spn: &str, tenant: Option<&str>) -> SpnDetail {
-        SpnDetail {
-            spn: spn.into(),
-            resources: vec![spn.into()],
-            tenant: tenant.map(str::to_string),
-            tenant_name: Some("Contoso Ltd".into()),
-            aadsts: vec![500011],
+    fn finding(severity: Severity, remedy: Remedy) -> Finding {
+        Finding {
+            id: "spn-missing".into(),
+            severity,
+            title: String::new(),
             sessions: vec![1],
+            evidence: String::new(),
+            fix: String::new(),
+            remedy: Some(remedy),
         }
+    }
+
+    fn detail(spn: &str, tenant: Option<&str>) -> Finding {
+        finding(
+            Severity::Error,
+            Remedy::AddSpns {
+                tenant: tenant.map(str::to_string),
+                tenant_name: Some("Contoso Ltd".into()),
+                spns: vec![spn.into()],
+            },
+        )
     }
 
     #[test]
     fn one_block_per_tenant_each_spn_once_sorted() {
-        let plan = plan_from_details(
+        let plan = FixPlan::of(
             &[
                 detail("https://mail.contoso.com/", Some("contoso.com")),
                 detail("https://autodiscover.contoso.com/", Some("CONTOSO.COM")),
@@ -258,10 +392,67 @@ mod tests {
                 tenant_name: Some("Evil\nRemove-Item *".into()),
                 spns: vec!["https://a.contoso.com/".into()],
             }],
+            exchange_shell: Vec::new(),
             sources: vec!["evil\n.saz".into()],
         };
         let s = script(&plan);
         assert!(!s.contains("-TenantId 'x"));
         assert!(s.lines().all(|l| !l.starts_with("Remove-Item")));
+    }
+
+    #[test]
+    fn shell_commands_are_a_commented_section_once_and_warnings_propose_nothing() {
+        let shell = || Remedy::ExchangeShell {
+            check: vec!["Get-OrganizationConfig | Format-List OAuth2ClientProfileEnabled"],
+            change: vec!["Set-OrganizationConfig -OAuth2ClientProfileEnabled $true"],
+        };
+        let mut hma = finding(Severity::Error, shell());
+        hma.id = "hma-not-advertised".into();
+        let plan = FixPlan::of(
+            &[
+                hma.clone(),
+                hma,
+                detail("https://mail.contoso.com/", None),
+                finding(
+                    Severity::Warning,
+                    Remedy::AddSpns {
+                        tenant: None,
+                        tenant_name: None,
+                        spns: vec!["https://warning-only.contoso.com/".into()],
+                    },
+                ),
+            ],
+            &["a.saz".into()],
+        );
+        assert_eq!(plan.exchange_shell.len(), 1);
+        assert_eq!(plan.tenants.len(), 1);
+        assert_eq!(plan.tenants[0].spns, vec!["https://mail.contoso.com/"]);
+        let s = script(&plan);
+        let section = s.split("--- Exchange Management Shell").nth(1).unwrap();
+        assert!(section.contains("# From finding hma-not-advertised:\n"));
+        assert!(section.contains("\n# Set-OrganizationConfig -OAuth2ClientProfileEnabled $true\n"));
+        // Beside the Graph blocks, every line of it is a comment.
+        assert!(section.lines().skip(1).all(|l| l.starts_with('#')));
+        assert!(section
+            .contains("\n# Get-OrganizationConfig | Format-List OAuth2ClientProfileEnabled\n"));
+        assert!(!s.contains("warning-only"));
+
+        // Shell commands alone: no Graph preamble, no #Requires.
+        let only = FixPlan {
+            tenants: Vec::new(),
+            exchange_shell: plan.exchange_shell.clone(),
+            sources: vec![],
+        };
+        let s = script(&only);
+        assert!(s.starts_with(
+            "# traceadal fix: commands for the on-premises Exchange Management Shell."
+        ));
+        assert!(!s.contains("#Requires"));
+        assert!(!s.contains("Connect-MgGraph"));
+        // On its own: the shell check and the read-only command run, the change does not.
+        assert!(s.contains("\nif (-not (Get-Command Get-OrganizationConfig"));
+        assert!(s.contains("\nGet-OrganizationConfig | Format-List OAuth2ClientProfileEnabled\n"));
+        assert!(s.contains("\n# Set-OrganizationConfig -OAuth2ClientProfileEnabled $true\n"));
+        assert!(!s.contains("\nSet-OrganizationConfig"));
     }
 }

@@ -7,6 +7,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width};
 
 use super::Report;
+use crate::flows::Flow;
 
 pub fn write(out: &mut dyn Write, report: &Report, width: Option<u16>) -> io::Result<()> {
     let c = &report.capture;
@@ -34,8 +35,8 @@ pub fn write(out: &mut dyn Write, report: &Report, width: Option<u16>) -> io::Re
             t.add_row(vec![
                 resource_cell(l),
                 client(l),
-                l.attempts.to_string(),
-                l.outcome.to_string(),
+                l.attempts.len().to_string(),
+                l.outcome.as_str().to_string(),
                 codes(&l.aadsts),
                 match l.duration_ms {
                     Some(ms) => format!(
@@ -48,7 +49,11 @@ pub fn write(out: &mut dyn Write, report: &Report, width: Option<u16>) -> io::Re
                 },
             ]);
         }
-        keep_whole(&mut t, 0, report.loops.iter().map(|l| l.resource.len()));
+        keep_whole(
+            &mut t,
+            0,
+            report.loops.iter().map(|l| l.resource.to_string().len()),
+        );
         writeln!(out, "{t}")?;
     }
 
@@ -116,7 +121,11 @@ pub fn write(out: &mut dyn Write, report: &Report, width: Option<u16>) -> io::Re
     }
 
     if !report.powershell.is_empty() {
-        writeln!(out, "\nFix (Microsoft Graph PowerShell)\n")?;
+        writeln!(
+            out,
+            "\nFix ({})\n",
+            super::powershell::shell_of(&report.powershell)
+        )?;
         write!(out, "{}", report.powershell)?;
     }
     Ok(())
@@ -168,15 +177,15 @@ fn table(width: Option<u16>) -> Table {
 }
 
 /// The resource, and where the challenge came from when that is not the resource's host.
-fn resource_cell(l: &super::Loop) -> String {
+fn resource_cell(l: &Flow) -> String {
     match l.challenge_host.as_deref() {
         None => format!("{}\n(no challenge seen)", l.resource),
-        Some(h) if super::host_of_resource(&l.resource) == Some(h) => l.resource.clone(),
+        Some(h) if l.resource.host() == h => l.resource.to_string(),
         Some(h) => format!("{}\nchallenged by {h}", l.resource),
     }
 }
 
-fn client(l: &super::Loop) -> String {
+fn client(l: &Flow) -> String {
     let process = l.client_process.as_deref().unwrap_or("-");
     let via = if l.wam { " via WAM" } else { "" };
     match l.client_name {

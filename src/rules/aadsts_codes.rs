@@ -9,9 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use super::spn_missing::{aad_errors, NOT_FOUND_CODES};
+use super::evidence::quote_error;
 use super::{sorted, Context, Finding, Severity};
-use crate::auth::aadsts::{self, Nature};
+use crate::auth::aadsts::{self, Nature, NOT_FOUND_CODES};
 use crate::flows::Outcome;
 
 /// The finding id for a code: a named family where an engineer thinks of one, else the number.
@@ -41,7 +41,7 @@ pub fn finding_id(code: u32) -> String {
 pub fn check(cx: &Context) -> Vec<Finding> {
     // code -> sessions
     let mut seen: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
-    for (session, error) in aad_errors(cx) {
+    for (session, error) in cx.aad_errors() {
         for code in &error.codes {
             if !NOT_FOUND_CODES.contains(code) {
                 seen.entry(*code).or_default().push(session);
@@ -53,8 +53,8 @@ pub fn check(cx: &Context) -> Vec<Finding> {
             let sessions = sorted(sessions);
             let first = sessions.first().copied();
             let said = first
-                .and_then(|s| super::spn_missing::aad_error_at(cx, s))
-                .map(super::spn_missing::quote_error)
+                .and_then(|s| cx.aad_error_at(s))
+                .map(quote_error)
                 .unwrap_or_default();
             let where_ = first
                 .map(|s| format!(" (first in session {s}: {})", cx.describe(s)))
@@ -80,6 +80,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                     ),
                     fix: info.advice.to_string(),
                     sessions,
+                    remedy: None,
                 },
                 None => Finding {
                     id: finding_id(code),
@@ -97,6 +98,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                          and in the Entra ID sign-in logs (filter by the correlation id)."
                     ),
                     sessions,
+                    remedy: None,
                 },
             }
         })
@@ -158,7 +160,7 @@ mod tests {
     #[test]
     fn mfa_alone_is_never_an_spn_problem() {
         let b = build(vec![challenge(1), aad(50076, 2), challenge(3), ok(4)]);
-        let cx = b.cx();
+        let cx = b.context();
         let all = super::super::run_all(&cx);
         let ids: Vec<(&str, Severity)> = all.iter().map(|f| (f.id.as_str(), f.severity)).collect();
         // A second round that got a token: a retry (auth-loop warning), not an SPN matter.
@@ -173,13 +175,13 @@ mod tests {
         let all: Vec<_> = all.into_iter().filter(|f| f.id == "aadsts-mfa").collect();
         assert!(all[0].title.contains("not an SPN problem"));
         assert!(all[0].fix.contains("do not apply the SPN fix"));
-        assert!(super::super::spn_missing::missing_spns(&cx).is_empty());
+        assert!(cx.missing_spns().is_empty());
     }
 
     #[test]
     fn mfa_never_completed_is_a_warning_and_policy_blocks_are_errors() {
         let b = build(vec![challenge(1), aad(50076, 2)]);
-        let f = check(&b.cx());
+        let f = check(&b.context());
         assert_eq!(
             (f[0].id.as_str(), f[0].severity),
             ("aadsts-mfa", Severity::Warning)
@@ -195,14 +197,14 @@ mod tests {
             (50107, "aadsts-federation-or-sync", Severity::Error),
         ] {
             let b = build(vec![challenge(1), aad(code, 2)]);
-            let f = check(&b.cx());
+            let f = check(&b.context());
             assert_eq!(f.len(), 1, "{code}");
             assert_eq!((f[0].id.as_str(), f[0].severity), (id, sev), "{code}");
             assert_eq!(f[0].sessions, vec![2]);
             assert!(f[0].title.contains("not an SPN problem"), "{code}");
-            assert!(super::super::spn_missing::missing_spns(&b.cx()).is_empty());
+            assert!(b.context().missing_spns().is_empty());
         }
         let b = build(vec![challenge(1), aad(70011, 2)]);
-        assert!(!check(&b.cx())[0].title.contains("SPN"));
+        assert!(!check(&b.context())[0].title.contains("SPN"));
     }
 }

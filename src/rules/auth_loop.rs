@@ -59,6 +59,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                       an identity error); the loop stops when a round ends with a token that \
                       the on-premises server accepts."
                     .into(),
+                remedy: None,
             }
         })
         .collect()

@@ -10,7 +10,7 @@
 //! error-free, empty list is a `warning` (the mailbox may really have no delegates: then the
 //! person scheduling is simply not one).
 
-use super::delegate_permission::{delegate_checks, owner_of};
+use super::evidence::owner_of;
 use super::{sorted, Context, Finding, Severity};
 
 /// Response codes that mean the delegate configuration cannot be read.
@@ -19,7 +19,7 @@ const CORRUPT_CODES: &[&str] = &["ErrorDelegateMissingConfiguration", "ErrorDele
 pub fn check(cx: &Context) -> Vec<Finding> {
     let mut errors: Vec<(String, u64, String)> = Vec::new();
     let mut empty: Vec<(String, u64)> = Vec::new();
-    for d in delegate_checks(cx) {
+    for d in cx.delegate_checks() {
         let codes: Vec<&String> = d
             .response_codes
             .iter()
@@ -108,6 +108,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
              retry scheduling in Teams after about an hour. If the owner really has no \
              delegates, add the person who schedules as one instead."
         ),
+        remedy: None,
     }]
 }
 

@@ -8,12 +8,13 @@
 //! Looks at: every `GetDelegate` request (`Event::Delegate`) answered 401 or 403, with the
 //! challenge's `x-ms-diagnostics` and the claims of the token presented, when there are.
 
-use super::delegate_permission::{delegate_checks, owner_of};
+use super::evidence::{claims_line, owner_of};
 use super::exchange;
 use super::{sorted, Context, Finding, Severity};
 
 pub fn check(cx: &Context) -> Vec<Finding> {
-    let refused: Vec<_> = delegate_checks(cx)
+    let refused: Vec<_> = cx
+        .delegate_checks()
         .filter(|d| matches!(d.status, Some(401 | 403)))
         .collect();
     let Some(first) = refused.first() else {
@@ -27,10 +28,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
         first.session,
         cx.describe(first.session)
     );
-    if let Some(c) = refused
-        .iter()
-        .find_map(|d| exchange::challenge_in(cx, d.session))
-    {
+    if let Some(c) = refused.iter().find_map(|d| cx.challenge_in(d.session)) {
         evidence.push_str(&format!(
             " Offered: {}.",
             exchange::join(&exchange::offered(c))
@@ -47,14 +45,8 @@ pub fn check(cx: &Context) -> Vec<Finding> {
             ));
         }
     }
-    if let Some(claims) = refused
-        .iter()
-        .find_map(|d| exchange::claims_in(cx, d.session))
-    {
-        evidence.push_str(&format!(
-            " Token presented: {}.",
-            exchange::claims_line(claims)
-        ));
+    if let Some(claims) = refused.iter().find_map(|d| cx.claims_in(d.session)) {
+        evidence.push_str(&format!(" Token presented: {}.", claims_line(claims)));
     }
     vec![Finding {
         id: "delegate-ews-auth".into(),
@@ -72,6 +64,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
               asking for credentials) and reachable from Microsoft 365, and read the x-ms-diagnostics \
               code (exchange-oauth-error explains it)."
             .into(),
+        remedy: None,
     }]
 }
 

@@ -10,30 +10,17 @@
 //! Looks at: every `GetDelegate` answer (`Event::Delegate`) and each `DelegateUser`'s
 //! `CalendarFolderPermissionLevel`. One finding per owner mailbox.
 
+use super::evidence::owner_of;
 use super::exchange;
 use super::{Context, Finding, Severity};
-use crate::auth::{DelegateCheck, Event};
 
 /// Calendar levels that do not allow scheduling on the owner's behalf.
 const TOO_LOW: &[&str] = &["None", "Reviewer", "Custom"];
 
-pub(crate) fn delegate_checks<'a>(cx: &'a Context) -> impl Iterator<Item = &'a DelegateCheck> + 'a {
-    cx.events.iter().filter_map(|e| match e {
-        Event::Delegate(d) => Some(&**d),
-        _ => None,
-    })
-}
-
-pub(crate) fn owner_of(d: &DelegateCheck) -> String {
-    d.owner
-        .clone()
-        .unwrap_or_else(|| "(owner not in the request)".into())
-}
-
 pub fn check(cx: &Context) -> Vec<Finding> {
     // (owner, "delegate: level") pairs, by session.
     let mut hits: Vec<(String, String, u64)> = Vec::new();
-    for d in delegate_checks(cx) {
+    for d in cx.delegate_checks() {
         for u in &d.delegates {
             let Some(level) = u.calendar_permission.as_deref() else {
                 continue;
@@ -88,6 +75,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                      about an hour."
                 ),
                 sessions,
+                remedy: None,
             }
         })
         .collect()

@@ -4,8 +4,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use super::Context;
-use crate::auth::{Challenge, Claims, Event};
+use crate::auth::Challenge;
 
 /// An Exchange virtual directory, by the first segment of the URL's path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -188,57 +187,6 @@ pub fn looks_external(host: &str) -> bool {
         ".localhost",
     ];
     host.contains('.') && !PRIVATE_SUFFIXES.iter().any(|s| host.ends_with(s))
-}
-
-/// Every challenge of the capture, by session.
-pub fn challenges<'a>(cx: &'a Context) -> impl Iterator<Item = &'a Challenge> + 'a {
-    cx.events.iter().filter_map(|e| match e {
-        Event::Challenge(c) => Some(&**c),
-        _ => None,
-    })
-}
-
-/// The claims of the Bearer token presented in `session`, if one was.
-pub fn claims_in<'a>(cx: &'a Context, session: u64) -> Option<&'a Claims> {
-    cx.events.iter().find_map(|e| match e {
-        Event::BearerPresented {
-            session: s, claims, ..
-        } if *s == session => Some(&**claims),
-        _ => None,
-    })
-}
-
-/// The challenge answered in `session`, if any.
-pub fn challenge_in<'a>(cx: &'a Context, session: u64) -> Option<&'a Challenge> {
-    challenges(cx).find(|c| c.session == session)
-}
-
-/// The claims an analyst needs, one line, never the token: `aud=..., tid=..., ...`.
-pub fn claims_line(c: &Claims) -> String {
-    let mut parts = Vec::new();
-    let mut push = |k: &str, v: Option<String>| {
-        if let Some(v) = v {
-            parts.push(format!("{k}={v}"));
-        }
-    };
-    push("aud", c.aud.clone());
-    push("tid", c.tid.clone());
-    push("appid", c.appid.clone());
-    push("upn", c.upn.clone());
-    push(
-        "exp",
-        c.exp.map(|e| {
-            chrono::DateTime::from_timestamp(e, 0).map_or_else(
-                || e.to_string(),
-                |t| t.format("%Y-%m-%d %H:%M:%SZ").to_string(),
-            )
-        }),
-    );
-    if parts.is_empty() {
-        "claims not readable (encrypted or opaque token)".to_string()
-    } else {
-        parts.join(", ")
-    }
 }
 
 /// `a, b and c`-style list of strings.

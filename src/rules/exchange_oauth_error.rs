@@ -9,11 +9,13 @@
 //! token), and for 2000003 the audience against the URL that was served.
 //!
 //! Not reported: 2000001 on a 401 to a request that presented no token (Exchange's normal
-//! answer to Outlook's empty-Bearer probe, part of every HMA flow), and 4000000 on the
-//! sessions `hma-not-advertised` already reports.
+//! answer to Outlook's empty-Bearer probe, part of every HMA flow). The sessions
+//! `hma-not-advertised` cites are not seen here at all (it has precedence: `rules::RULES`), so
+//! its 4000000 "OAuth not available" is reported once, as the missing HMA it is.
 
+use super::evidence::claims_line;
 use super::exchange;
-use super::{hma_not_advertised, sorted, Context, Finding, Severity};
+use super::{sorted, Context, Finding, Severity};
 use crate::auth::challenge::resource_of;
 use crate::auth::{Event, ExchangeDiagnostic};
 
@@ -26,9 +28,7 @@ struct Seen<'a> {
 }
 
 fn seen<'a>(cx: &'a Context) -> Vec<Seen<'a>> {
-    let hma = hma_not_advertised::reported_sessions(cx);
-    cx.events
-        .iter()
+    cx.events()
         .filter_map(|e| match e {
             Event::Challenge(c) => c.diagnostics.as_ref().map(|d| Seen {
                 session: c.session,
@@ -53,8 +53,7 @@ fn seen<'a>(cx: &'a Context) -> Vec<Seen<'a>> {
                 .is_some_and(|h| !crate::auth::login::is_authority_host(&h))
         })
         .filter(|s| match s.diag.code_number() {
-            Some(2000001) => exchange::claims_in(cx, s.session).is_some() || s.status != Some(401),
-            Some(4000000) => !hma.contains(&s.session),
+            Some(2000001) => cx.claims_in(s.session).is_some() || s.status != Some(401),
             _ => true,
         })
         .collect()
@@ -109,12 +108,12 @@ fn finding(cx: &Context, code: &str, items: &[&Seen], sessions: Vec<u64>) -> Fin
     }
     if let Some((s, claims)) = items
         .iter()
-        .find_map(|s| exchange::claims_in(cx, s.session).map(|c| (s, c)))
+        .find_map(|s| cx.claims_in(s.session).map(|c| (s, c)))
     {
         evidence.push_str(&format!(
             " Token presented in session {}: {}.",
             s.session,
-            exchange::claims_line(claims)
+            claims_line(claims)
         ));
         if number == Some(2000003) {
             evidence.push_str(&audience_note(claims.aud.as_deref(), s.url));
@@ -130,6 +129,7 @@ fn finding(cx: &Context, code: &str, items: &[&Seen], sessions: Vec<u64>) -> Fin
         sessions: sorted(sessions),
         evidence,
         fix: fix(number, first.url),
+        remedy: None,
     }
 }
 
@@ -214,7 +214,9 @@ fn fix(code: Option<u32>, url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testkit::{assert_no_token, run, HMA, NO_TOKEN_DIAG, OAUTH_NOT_AVAILABLE, S};
+    use super::super::testkit::{
+        assert_no_token, build, run, HMA, NO_TOKEN_DIAG, OAUTH_NOT_AVAILABLE, S,
+    };
     use super::*;
 
     const CLAIMS: &str = r#"{"aud":"https://autodiscover.contoso.com","tid":"72f988bf-0000-4000-8000-0123456789ab","appid":"d3590ed6-52b3-4102-aeff-aad2292ab01c","upn":"user@contoso.com","exp":1795000000}"#;
@@ -326,14 +328,32 @@ mod tests {
             .offers(&["NTLM"])
             .diag(OAUTH_NOT_AVAILABLE)
         };
-        assert!(run(check, vec![legacy(1), legacy(2)]).is_empty());
-        // Outside an Exchange vdir hma-not-advertised does not look: reported here.
-        let f = run(
-            check,
-            vec![S::new(3, "GET", "https://mail.contoso.com/custom/", 401)
-                .offers(&["NTLM"])
-                .diag(OAUTH_NOT_AVAILABLE)],
+        // On its own the rule sees the 4000000; in the pipeline it yields those sessions to
+        // hma-not-advertised (RULES: yields_to), so the problem is reported once.
+        assert_eq!(run(check, vec![legacy(1), legacy(2)]).len(), 1);
+        let ids: Vec<String> = build(vec![legacy(1), legacy(2)])
+            .findings
+            .into_iter()
+            .map(|f| f.id)
+            .collect();
+        assert!(ids.contains(&"hma-not-advertised".to_string()), "{ids:?}");
+        assert!(
+            !ids.contains(&"exchange-oauth-error".to_string()),
+            "{ids:?}"
         );
+        // Outside an Exchange vdir hma-not-advertised does not look: reported here.
+        let f: Vec<Finding> = build(vec![S::new(
+            3,
+            "GET",
+            "https://mail.contoso.com/custom/",
+            401,
+        )
+        .offers(&["NTLM"])
+        .diag(OAUTH_NOT_AVAILABLE)])
+        .findings
+        .into_iter()
+        .filter(|f| f.id == "exchange-oauth-error")
+        .collect();
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Warning);
     }

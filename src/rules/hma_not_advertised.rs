@@ -13,7 +13,7 @@
 //! continuations are not offers and are ignored.
 
 use super::exchange::{self, Vdir};
-use super::{sorted, Context, Finding, Severity};
+use super::{sorted, Context, Finding, Remedy, Severity};
 use crate::auth::Challenge;
 
 /// The vdirs Outlook reaches with modern auth (OWA/ECP/PowerShell use other sign-ins).
@@ -27,28 +27,24 @@ const OUTLOOK_VDIRS: &[Vdir] = &[
 ];
 
 /// The legacy-only 401s this rule reports: `(challenge, vdir)`.
-pub(crate) fn legacy_only<'a>(cx: &'a Context) -> Vec<(&'a Challenge, Vdir)> {
+fn legacy_only<'a>(cx: &'a Context) -> Vec<(&'a Challenge, Vdir)> {
     let in_scope = |c: &Challenge| {
         if c.status != 401 || exchange::is_microsoft_cloud(&c.host) {
             return None;
         }
         exchange::vdir_of(&c.url, &c.host).filter(|v| OUTLOOK_VDIRS.contains(v))
     };
-    let hma_somewhere: Vec<(String, Vdir)> = exchange::challenges(cx)
+    let hma_somewhere: Vec<(String, Vdir)> = cx
+        .challenges()
         .filter(|c| exchange::offers_hma(c))
         .filter_map(|c| in_scope(c).map(|v| (c.host.clone(), v)))
         .collect();
-    exchange::challenges(cx)
+    cx.challenges()
         .filter_map(|c| in_scope(c).map(|v| (c, v)))
         .filter(|(c, v)| !hma_somewhere.contains(&(c.host.clone(), *v)))
         .filter(|(c, _)| !exchange::offers_hma(c))
         .filter(|(c, _)| !exchange::legacy(&exchange::offered(c)).is_empty())
         .collect()
-}
-
-/// The sessions this rule reports (exchange-oauth-error leaves their 4000000 to it).
-pub(crate) fn reported_sessions(cx: &Context) -> Vec<u64> {
-    sorted(legacy_only(cx).iter().map(|(c, _)| c.session).collect())
 }
 
 fn is_oauth_not_available(c: &Challenge) -> bool {
@@ -128,9 +124,19 @@ pub fn check(cx: &Context) -> Vec<Finding> {
              Basic/NTLM and no conditional access applies",
             exchange::join(&hosts)
         ),
-        sessions: reported_sessions(cx),
+        sessions: sorted(found.iter().map(|(c, _)| c.session).collect()),
         evidence: format!("{}.{diag}", lines.join("; ")),
         fix: FIX.to_string(),
+        remedy: Some(Remedy::ExchangeShell {
+            check: vec![
+                "Get-AuthServer | Format-List Name,Enabled,IsDefaultAuthorizationEndpoint,AuthMetadataUrl",
+                "Get-OrganizationConfig | Format-List OAuth2ClientProfileEnabled",
+            ],
+            change: vec![
+                "Set-AuthServer -Identity EvoSTS -IsDefaultAuthorizationEndpoint $true",
+                "Set-OrganizationConfig -OAuth2ClientProfileEnabled $true",
+            ],
+        }),
     }]
 }
 

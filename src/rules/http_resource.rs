@@ -46,6 +46,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                      reverse proxy does not offload TLS for these paths (Exchange must see \
                      https). Then add https://{host}/ to the Exchange Online SPNs (spn-missing)."
                 ),
+                remedy: None,
             }
         })
         .collect()

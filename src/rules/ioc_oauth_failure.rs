@@ -10,25 +10,24 @@
 //! with an `Exchange/15` user agent, or present a token whose `appid` is Exchange Online's.
 //! `GetDelegate` is left to `delegate-ews-auth`.
 
-use super::exchange;
-use super::spn_missing::EXCHANGE_ONLINE_APP_ID;
+use super::evidence::claims_line;
 use super::{sorted, Context, Finding, Severity};
-use crate::auth::{Event, EwsCall};
+use crate::auth::{Event, EwsCall, EXCHANGE_ONLINE_APP_ID};
 
 fn from_exchange_online(cx: &Context, c: &EwsCall) -> bool {
     c.is_availability()
         || c.user_agent
             .as_deref()
             .is_some_and(|ua| ua.to_ascii_lowercase().starts_with("exchange/15"))
-        || exchange::claims_in(cx, c.session)
+        || cx
+            .claims_in(c.session)
             .and_then(|cl| cl.appid.as_deref())
             .is_some_and(|a| a.eq_ignore_ascii_case(EXCHANGE_ONLINE_APP_ID))
 }
 
 pub fn check(cx: &Context) -> Vec<Finding> {
     let failed: Vec<&EwsCall> = cx
-        .events
-        .iter()
+        .events()
         .filter_map(|e| match e {
             Event::EwsCall(c) => Some(c),
             _ => None,
@@ -73,8 +72,9 @@ pub fn check(cx: &Context) -> Vec<Finding> {
     );
     let mut codes: Vec<String> = Vec::new();
     for c in &failed {
-        if let Some(d) =
-            exchange::challenge_in(cx, c.session).and_then(|ch| ch.diagnostics.as_ref())
+        if let Some(d) = cx
+            .challenge_in(c.session)
+            .and_then(|ch| ch.diagnostics.as_ref())
         {
             let line = format!(
                 "{}{}",
@@ -92,14 +92,8 @@ pub fn check(cx: &Context) -> Vec<Finding> {
     if !codes.is_empty() {
         evidence.push_str(&format!(" x-ms-diagnostics: {}.", codes.join("; ")));
     }
-    if let Some(claims) = failed
-        .iter()
-        .find_map(|c| exchange::claims_in(cx, c.session))
-    {
-        evidence.push_str(&format!(
-            " Token presented: {}.",
-            exchange::claims_line(claims)
-        ));
+    if let Some(claims) = failed.iter().find_map(|c| cx.claims_in(c.session)) {
+        evidence.push_str(&format!(" Token presented: {}.", claims_line(claims)));
     }
     vec![Finding {
         id: "ioc-oauth-failure".into(),
@@ -123,6 +117,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
              https://{host}/ews/Exchange.asmx -Mailbox <cloud mailbox> -Verbose; the \
              x-ms-diagnostics code above says which check failed (see exchange-oauth-error)."
         ),
+        remedy: None,
     }]
 }
 

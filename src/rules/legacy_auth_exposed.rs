@@ -31,7 +31,7 @@ type PerVdir = ((Vdir, String), Vec<String>, Vec<u64>);
 
 pub fn check(cx: &Context) -> Vec<Finding> {
     let mut per: Vec<PerVdir> = Vec::new();
-    for c in exchange::challenges(cx) {
+    for c in cx.challenges() {
         if c.status != 401
             || exchange::is_microsoft_cloud(&c.host)
             || !exchange::looks_external(&c.host)
@@ -102,6 +102,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
             lines.join("; ")
         ),
         fix: FIX.to_string(),
+        remedy: None,
     }]
 }
 

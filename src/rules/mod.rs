@@ -5,24 +5,26 @@
 
 mod aadsts_codes;
 mod auth_loop;
+mod context;
 mod delegate_empty;
 mod delegate_ews_auth;
 mod delegate_permission;
+mod evidence;
 mod exchange;
 mod exchange_oauth_error;
 mod hma_not_advertised;
 mod http_resource;
 mod ioc_oauth_failure;
 mod legacy_auth_exposed;
-pub mod spn_missing;
+mod spn_missing;
 #[cfg(test)]
 mod testkit;
 
+use std::collections::BTreeSet;
+
 use serde::Serialize;
 
-use crate::auth::Event;
-use crate::capture::SessionSummary;
-use crate::flows::Flow;
+pub use context::{Context, MissingSpn};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -54,32 +56,33 @@ pub struct Finding {
     pub evidence: String,
     /// What to do about it.
     pub fix: String,
+    /// The part of the fix a script can apply, when there is one: the fix script is a fold
+    /// over the findings' remedies (`report::powershell`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remedy: Option<Remedy>,
 }
 
-/// What every rule may look at.
-pub struct Context<'a> {
-    /// Every session, sorted by id.
-    pub sessions: &'a [SessionSummary],
-    pub events: &'a [Event],
-    pub flows: &'a [Flow],
-}
-
-impl Context<'_> {
-    pub fn session(&self, id: u64) -> Option<&SessionSummary> {
-        self.sessions
-            .binary_search_by_key(&id, |s| s.id)
-            .ok()
-            .and_then(|i| self.sessions.get(i))
-    }
-
-    /// `METHOD scheme://host/path` of a session, without the query string: queries carry
-    /// codes and hints that do not belong in a ticket.
-    pub fn describe(&self, id: u64) -> String {
-        match self.session(id) {
-            Some(s) => format!("{} {}", s.method, strip_query(&s.url)),
-            None => format!("session {id}"),
-        }
-    }
+/// A fix a script can apply, typed so that any rule can propose one and one renderer writes
+/// them all. Every value is validated where it is rendered, never trusted as code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Remedy {
+    /// Add service principal names (`https://host/`) to Office 365 Exchange Online in one
+    /// tenant (Microsoft Graph PowerShell).
+    AddSpns {
+        /// GUID or domain for `Connect-MgGraph -TenantId`, when the capture tells it.
+        tenant: Option<String>,
+        /// Display name, for the script's comment only.
+        tenant_name: Option<String>,
+        spns: Vec<String>,
+    },
+    /// The on-premises Exchange Management Shell: read-only commands that show the state the
+    /// finding is about, and the commands that change it, in order (written commented: they
+    /// change the whole organisation, and a person runs them after reading the finding).
+    ExchangeShell {
+        check: Vec<&'static str>,
+        change: Vec<&'static str>,
+    },
 }
 
 /// A URL without its query string and fragment.
@@ -87,28 +90,98 @@ pub fn strip_query(url: &str) -> &str {
     url.split(['?', '#']).next().unwrap_or(url)
 }
 
-type Rule = fn(&Context) -> Vec<Finding>;
+type Check = fn(&Context) -> Vec<Finding>;
+
+/// A rule in the table: its finding id(s), its check, and whom it yields to.
+pub struct RuleSpec {
+    /// The finding id, or the id prefix for a family (`aadsts-`).
+    pub id: &'static str,
+    pub check: Check,
+    /// Rules with precedence over this one: the sessions their findings cite are invisible
+    /// to this rule (their events are left out of its [`Context`]). Each must come earlier
+    /// in [`RULES`].
+    pub yields_to: &'static [&'static str],
+}
 
 /// Every rule, in the order their findings are reported.
 /// Causes come before symptoms: at equal severity the verdict quotes the first finding, and
 /// an analyst should read "AADSTS50076: MFA required" before "tried 6 times".
-const RULES: &[Rule] = &[
-    spn_missing::check,
-    http_resource::check,
-    aadsts_codes::check,
-    hma_not_advertised::check,
-    exchange_oauth_error::check,
-    delegate_ews_auth::check,
-    delegate_permission::check,
-    delegate_empty::check,
-    ioc_oauth_failure::check,
-    auth_loop::check,
-    legacy_auth_exposed::check,
+pub const RULES: &[RuleSpec] = &[
+    RuleSpec {
+        id: "spn-missing",
+        check: spn_missing::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "http-resource",
+        check: http_resource::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "aadsts-",
+        check: aadsts_codes::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "hma-not-advertised",
+        check: hma_not_advertised::check,
+        yields_to: &[],
+    },
+    // A 4000000 "OAuth not available" on a vdir that offers no Bearer is the missing HMA
+    // hma-not-advertised reports, not a second problem.
+    RuleSpec {
+        id: "exchange-oauth-error",
+        check: exchange_oauth_error::check,
+        yields_to: &["hma-not-advertised"],
+    },
+    RuleSpec {
+        id: "delegate-ews-auth",
+        check: delegate_ews_auth::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "delegate-permission",
+        check: delegate_permission::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "delegate-empty",
+        check: delegate_empty::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "ioc-oauth-failure",
+        check: ioc_oauth_failure::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "auth-loop",
+        check: auth_loop::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "legacy-auth-exposed",
+        check: legacy_auth_exposed::check,
+        yields_to: &[],
+    },
 ];
 
-/// Run every rule; findings come most severe first, then in rule order.
+/// Run every rule in table order, each over the context its precedence leaves it; findings
+/// come most severe first, then in rule order.
 pub fn run_all(cx: &Context) -> Vec<Finding> {
-    let mut findings: Vec<Finding> = RULES.iter().flat_map(|rule| rule(cx)).collect();
+    let mut findings: Vec<Finding> = Vec::new();
+    for rule in RULES {
+        if rule.yields_to.is_empty() {
+            findings.extend((rule.check)(cx));
+            continue;
+        }
+        let yielded: BTreeSet<u64> = findings
+            .iter()
+            .filter(|f| rule.yields_to.iter().any(|w| f.id == *w))
+            .flat_map(|f| f.sessions.iter().copied())
+            .collect();
+        findings.extend((rule.check)(&cx.yielding(&yielded)));
+    }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     findings
 }

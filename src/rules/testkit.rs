@@ -1,55 +1,32 @@
-//! Hand-built sessions for the rules' unit tests: they go through the real auth parsers
-//! (`events_of`) and flow builder, so a rule is tested on the events it will really get.
+//! Hand-built sessions for the rules' unit tests: they go through the pipeline `analyze`
+//! runs (the collector: auth parsers, flow builder), so a rule is tested on the events it
+//! will really get.
+
+use std::path::Path;
 
 use super::{Context, Finding};
-use crate::auth::{events_of, Event};
+use crate::analysis::{Analysis, Collector};
 pub use crate::capture::testkit::S;
-use crate::capture::{DecodeLimits, SessionSummary};
-use crate::flows::{self, Flow};
+use crate::capture::{DecodeLimits, Format};
 
 pub const HMA: &str = r#"Bearer client_id="00000002-0000-0ff1-ce00-000000000000", trusted_issuers="00000001-0000-0000-c000-000000000000@72f988bf-0000-4000-8000-0123456789ab", token_types="app_asserted_user_v1 service_asserted_app_v1", authorization_uri="https://login.windows.net/common/oauth2/authorize", error="invalid_token""#;
 pub const NO_TOKEN_DIAG: &str =
     r#"2000001;reason="The token has an invalid signature.";error_category="invalid_token""#;
 pub const OAUTH_NOT_AVAILABLE: &str = r#"4000000;reason="Flighting is not enabled for domain 'contoso.com'.";error_category="oauth_not_available""#;
 
-/// What `analysis` would hold for these sessions.
-pub struct Built {
-    pub sessions: Vec<SessionSummary>,
-    pub events: Vec<Event>,
-    pub flows: Vec<Flow>,
-}
-
-impl Built {
-    pub fn cx(&self) -> Context<'_> {
-        Context {
-            sessions: &self.sessions,
-            events: &self.events,
-            flows: &self.flows,
-        }
-    }
-}
-
-pub fn build(sessions: Vec<S>) -> Built {
-    let limits = DecodeLimits::default();
-    let mut summaries = Vec::new();
-    let mut events = Vec::new();
+/// The analysis of these sessions, through the pipeline `analyze` runs
+/// ([`crate::analysis::Collector`]): the real auth parsers, flow builder and rules.
+pub fn build(sessions: Vec<S>) -> Analysis {
+    let mut collector = Collector::new(DecodeLimits::default(), sessions.len());
     for S(s) in sessions {
-        events.extend(events_of(&s, &limits));
-        summaries.push(SessionSummary::of(&s));
+        collector.push_session(s);
     }
-    summaries.sort_by_key(|s| s.id);
-    let flows = flows::build(&events, &summaries);
-    Built {
-        sessions: summaries,
-        events,
-        flows,
-    }
+    collector.finish(Path::new("hand-built.saz"), Format::Saz)
 }
 
 /// Run one rule over these sessions.
 pub fn run(rule: fn(&Context) -> Vec<Finding>, sessions: Vec<S>) -> Vec<Finding> {
-    let b = build(sessions);
-    rule(&b.cx())
+    rule(&build(sessions).context())
 }
 
 /// No finding may carry a token: the fake signature and payload must not appear.
@@ -61,18 +38,7 @@ pub fn assert_no_token(findings: &[Finding]) {
 
 /// The markdown report of these sessions, through the redaction layer, as `analyze` prints it.
 pub fn markdown(sessions: Vec<S>) -> String {
-    let b = build(sessions);
-    let findings = super::run_all(&b.cx());
-    let analysis = crate::analysis::Analysis {
-        path: "hand-built.saz".into(),
-        format: crate::capture::Format::Saz,
-        sessions: b.sessions,
-        errors: Vec::new(),
-        events: b.events,
-        flows: b.flows,
-        findings,
-    };
-    let report = crate::report::Report::new(&analysis);
+    let report = crate::report::Report::new(&build(sessions));
     let mut out = Vec::new();
     let _ = crate::report::markdown::write(&mut out, &report);
     let text = String::from_utf8_lossy(&out).into_owned();

@@ -1,24 +1,17 @@
-//! A hand-built analysis of an Outlook 500011 loop, for testing the HTML page without the
-//! capture readers: five attempts (four identical, then one with an authorize step), a
-//! healthy second flow, noise, secrets that must be redacted and markup that must show as
-//! text.
+//! Hand-built sessions of an Outlook 500011 loop, analysed by the pipeline `analyze` runs
+//! (`analysis::Collector`) without a capture reader, for testing the HTML page: five attempts
+//! (four identical, then one with an authorize step), a healthy second flow, noise, secrets
+//! that must be redacted and markup that must show as text.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use chrono::{DateTime, Duration, FixedOffset};
-use traceadal::analysis::Analysis;
-use traceadal::auth::{
-    AadError, AuthScheme, Challenge, ErrorSource, Event, LoginKind, LoginRequest, TokenOutcome,
-    TokenResult,
-};
-use traceadal::capture::{
-    Body, Format, Headers, Request, Response, Session, SessionSummary, Timers,
-};
-use traceadal::flows::{Attempt, Flow, Outcome, Resource};
+use traceadal::analysis::{Analysis, Collector};
+use traceadal::capture::{Body, DecodeLimits, Format, Headers, Request, Response, Session, Timers};
 use traceadal::report::html::SessionDetail;
 use traceadal::report::Report;
-use traceadal::rules::{Context, Finding, Severity};
+use traceadal::rules::{Finding, Severity};
 
 pub const PLANTED: &str =
     "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">";
@@ -108,80 +101,8 @@ fn session(
     }
 }
 
-fn challenge(id: u64, url: &str) -> Event {
-    Event::Challenge(Box::new(Challenge {
-        session: id,
-        url: url.to_string(),
-        host: "autodiscover.contoso.com".into(),
-        status: 401,
-        process: Some("outlook:4242".into()),
-        schemes: vec![
-            AuthScheme {
-                name: "Bearer".into(),
-                params: vec![
-                    (
-                        "client_id".into(),
-                        "00000002-0000-0ff1-ce00-000000000000".into(),
-                    ),
-                    (
-                        "authorization_uri".into(),
-                        "https://login.windows.net/common/oauth2/authorize".into(),
-                    ),
-                ],
-                token68_len: None,
-            },
-            AuthScheme {
-                name: "NTLM".into(),
-                params: vec![],
-                token68_len: None,
-            },
-        ],
-        diagnostics: None,
-    }))
-}
-
-fn login(id: u64, kind: LoginKind, resource: &str) -> Event {
-    Event::Login(Box::new(LoginRequest {
-        session: id,
-        kind,
-        authority: "login.microsoftonline.com".into(),
-        tenant: Some("common".into()),
-        v2: false,
-        resource: Some(resource.into()),
-        scope: None,
-        client_id: Some("d3590ed6-52b3-4102-aeff-aad2292ab01c".into()),
-        grant_type: Some("refresh_token".into()),
-        redirect_uri: None,
-        login_hint: None,
-        client_request_id: None,
-        prompt: None,
-        wam: false,
-        process: Some("outlook:4242".into()),
-    }))
-}
-
-fn error_result(id: u64) -> Event {
-    Event::TokenResult(Box::new(TokenResult {
-        session: id,
-        status: 400,
-        outcome: TokenOutcome::AadError(AadError {
-            source: ErrorSource::Json,
-            error: Some("invalid_resource".into()),
-            description: Some("AADSTS500011: The resource principal named https://autodiscover.contoso.com was not found in the tenant named Contoso Ltd.".into()),
-            codes: vec![500011],
-            trace_id: None,
-            correlation_id: None,
-            timestamp: None,
-            resource_named: Some("https://autodiscover.contoso.com".into()),
-            tenant_named: Some("Contoso Ltd".into()),
-        }),
-    }))
-}
-
 pub fn build() -> Fixture {
     let mut sessions = Vec::new();
-    let mut events = Vec::new();
-    let mut attempts = Vec::new();
     let outlook = "outlook:4242";
     let token_req = &[
         ("Content-Type", "application/x-www-form-urlencoded"),
@@ -222,13 +143,6 @@ pub fn build() -> Fixture {
     let mut id = 3;
     let mut at = 400;
     for round in 0..5 {
-        let mut a = Attempt {
-            challenges: vec![],
-            logins: vec![],
-            result: None,
-            outcome: Outcome::AadError,
-            aadsts: vec![500011],
-        };
         // The 401, with a planted header on the first one.
         let mut resp: Vec<(&str, &str)> = vec![
             ("Server", "Microsoft-IIS/10.0"),
@@ -262,8 +176,6 @@ pub fn build() -> Fixture {
             },
             outlook,
         ));
-        events.push(challenge(id, AUTODISCOVER));
-        a.challenges.push(id);
         id += 1;
         at += 300;
         if round == 4 {
@@ -280,12 +192,6 @@ pub fn build() -> Fixture {
                 "<html><body>Sign in</body></html>",
                 outlook,
             ));
-            events.push(login(
-                id,
-                LoginKind::Authorize,
-                "https://autodiscover.contoso.com",
-            ));
-            a.logins.push(id);
             id += 1;
             at += 300;
         }
@@ -304,19 +210,9 @@ pub fn build() -> Fixture {
             ERROR_JSON,
             outlook,
         ));
-        events.push(login(
-            id,
-            LoginKind::Token,
-            "https://autodiscover.contoso.com",
-        ));
-        events.push(error_result(id));
-        a.logins.push(id);
-        a.result = Some(id);
-        attempts.push(a);
         id += 1;
         at += 20_000;
     }
-    let loop_last = id - 1;
     // A healthy flow for EWS: one token, whose access token must be redacted in the body.
     let ews = "https://mail.contoso.com/EWS/Exchange.asmx";
     sessions.push(session(
@@ -331,17 +227,16 @@ pub fn build() -> Fixture {
         "",
         outlook,
     ));
-    events.push(challenge(id, ews));
-    let ews_challenge = id;
     id += 1;
     at += 200;
+    let ews_body = token_body.replace("autodiscover.contoso.com", "mail.contoso.com");
     sessions.push(session(
         id,
         at,
         "POST",
         TOKEN_URL,
         token_req,
-        &token_body,
+        &ews_body,
         Some(200),
         &[("Content-Type", "application/json")],
         &format!(
@@ -349,108 +244,21 @@ pub fn build() -> Fixture {
         ),
         outlook,
     ));
-    events.push(login(id, LoginKind::Token, "https://mail.contoso.com"));
-    events.push(Event::TokenResult(Box::new(TokenResult {
-        session: id,
-        status: 200,
-        outcome: TokenOutcome::Issued {
-            token_type: Some("Bearer".into()),
-            resource: Some("https://mail.contoso.com".into()),
-            scope: None,
-            expires_in: Some(3599),
-        },
-    })));
-    let ews_token = id;
-    let summaries: Vec<SessionSummary> = sessions.iter().map(SessionSummary::of).collect();
-    let flow_sessions = |attempts: &[Attempt]| {
-        let mut all: Vec<u64> = attempts
-            .iter()
-            .flat_map(|a| {
-                a.challenges
-                    .iter()
-                    .chain(&a.logins)
-                    .chain(&a.result)
-                    .copied()
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        all.sort_unstable();
-        all.dedup();
-        all
-    };
-    let loop_sessions = flow_sessions(&attempts);
-    let flows = vec![
-        Flow {
-            resource: Resource::parse("https://autodiscover.contoso.com")
-                .unwrap_or_else(|| panic!("resource")),
-            challenge_host: Some("autodiscover.contoso.com".into()),
-            hma_offered: true,
-            authority: Some("login.microsoftonline.com".into()),
-            tenant: Some("9188040d-6c67-4c5b-b112-36a304b66dad".into()),
-            tenant_name: Some("Contoso Ltd".into()),
-            client_id: Some("d3590ed6-52b3-4102-aeff-aad2292ab01c".into()),
-            client_process: Some("outlook:4242".into()),
-            wam: false,
-            attempts,
-            outcome: Outcome::AadError,
-            aadsts: vec![500011],
-            sessions: loop_sessions,
-            first_session: 3,
-            last_session: loop_last,
-            duration_ms: Some(at - 400),
-        },
-        Flow {
-            resource: Resource::parse("https://mail.contoso.com")
-                .unwrap_or_else(|| panic!("resource")),
-            challenge_host: Some("mail.contoso.com".into()),
-            hma_offered: true,
-            authority: Some("login.microsoftonline.com".into()),
-            tenant: None,
-            tenant_name: None,
-            client_id: Some("d3590ed6-52b3-4102-aeff-aad2292ab01c".into()),
-            client_process: Some("outlook:4242".into()),
-            wam: false,
-            attempts: vec![Attempt {
-                challenges: vec![ews_challenge],
-                logins: vec![ews_token],
-                result: Some(ews_token),
-                outcome: Outcome::Token,
-                aadsts: vec![],
-            }],
-            outcome: Outcome::Token,
-            aadsts: vec![],
-            sessions: vec![ews_challenge, ews_token],
-            first_session: ews_challenge,
-            last_session: ews_token,
-            duration_ms: Some(380),
-        },
-    ];
-    let findings: Vec<Finding> = {
-        let cx = Context {
-            sessions: &summaries,
-            events: &events,
-            flows: &flows,
-        };
-        let mut f = traceadal::rules::run_all(&cx);
-        f.push(Finding {
-            id: "planted-markup".into(),
-            severity: Severity::Info,
-            title: format!("Evidence quoting the capture: {PLANTED}"),
-            sessions: vec![3],
-            evidence: format!("X-Planted: {PLANTED}"),
-            fix: "None.".into(),
-        });
-        f
-    };
-    let analysis = Analysis {
-        path: PathBuf::from("fixture-500011.saz"),
-        format: Format::Saz,
-        sessions: summaries,
-        errors: vec![],
-        events,
-        flows,
-        findings,
-    };
+    // Through the pipeline `analyze` runs: the real parsers, flow builder and rules.
+    let mut collector = Collector::new(DecodeLimits::default(), sessions.len());
+    for s in &sessions {
+        collector.push_session(s.clone());
+    }
+    let mut analysis = collector.finish(Path::new("fixture-500011.saz"), Format::Saz);
+    analysis.findings.push(Finding {
+        id: "planted-markup".into(),
+        severity: Severity::Info,
+        title: format!("Evidence quoting the capture: {PLANTED}"),
+        sessions: vec![3],
+        evidence: format!("X-Planted: {PLANTED}"),
+        fix: "None.".into(),
+        remedy: None,
+    });
     let report = Report::new(&analysis);
     let details = sessions.iter().map(SessionDetail::of).collect();
     Fixture {

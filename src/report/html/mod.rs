@@ -28,7 +28,6 @@ use escape::{attr, text};
 
 use super::Report;
 use crate::analysis::Analysis;
-use crate::auth::{Event, TokenOutcome};
 use crate::capture::SessionSummary;
 use crate::redact::Redactor;
 
@@ -63,87 +62,6 @@ pub fn wanted_sessions(report: &Report, analysis: &Analysis) -> BTreeSet<u64> {
     ids
 }
 
-/// The facts about one session that the diagrams label arrows with.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct SessionFacts {
-    /// An authorize or token request, or an answer from an authority.
-    entra: bool,
-    aadsts: Vec<u32>,
-    /// A Bearer challenge was offered (`true` when it carried `authorization_uri`).
-    bearer: Option<bool>,
-    /// Other schemes offered with a 401.
-    schemes: Vec<String>,
-    /// `x-ms-diagnostics` code.
-    diagnostic: Option<String>,
-    token_issued: bool,
-}
-
-impl SessionFacts {
-    fn note(&self) -> Option<String> {
-        let mut parts = Vec::new();
-        match self.bearer {
-            Some(true) => parts.push("Bearer+authorization_uri".to_string()),
-            Some(false) => parts.push("Bearer".to_string()),
-            None if !self.schemes.is_empty() => parts.push(self.schemes.join(",")),
-            None => {}
-        }
-        if let Some(d) = &self.diagnostic {
-            parts.push(format!("diag {d}"));
-        }
-        if self.token_issued {
-            parts.push("token issued".to_string());
-        }
-        (!parts.is_empty()).then(|| parts.join(" · "))
-    }
-}
-
-fn facts_of(events: &[Event]) -> HashMap<u64, SessionFacts> {
-    let mut facts: HashMap<u64, SessionFacts> = HashMap::new();
-    for e in events {
-        let f = facts.entry(e.session()).or_default();
-        match e {
-            Event::Login(_) => f.entra = true,
-            Event::TokenResult(r) => {
-                f.entra = true;
-                match &r.outcome {
-                    TokenOutcome::AadError(err) => {
-                        for c in &err.codes {
-                            if !f.aadsts.contains(c) {
-                                f.aadsts.push(*c);
-                            }
-                        }
-                    }
-                    TokenOutcome::Issued { .. } => f.token_issued = true,
-                }
-            }
-            Event::Challenge(c) => {
-                f.bearer = c
-                    .bearer()
-                    .map(|b| b.authorization_uri.is_some())
-                    .or_else(|| {
-                        c.schemes.iter().any(|s| s.is("bearer")).then(|| {
-                            c.schemes
-                                .iter()
-                                .any(|s| s.param("authorization_uri").is_some())
-                        })
-                    });
-                f.schemes = c
-                    .schemes
-                    .iter()
-                    .filter(|s| !s.is("bearer"))
-                    .map(|s| s.name.clone())
-                    .collect();
-                if let Some(d) = &c.diagnostics {
-                    f.diagnostic = Some(d.code.clone());
-                }
-            }
-            Event::Diagnostic { diagnostic, .. } => f.diagnostic = Some(diagnostic.code.clone()),
-            _ => {}
-        }
-    }
-    facts
-}
-
 /// One capture's part of the page, with everything the writers look up.
 pub(crate) struct Page<'a> {
     input: &'a HtmlInput<'a>,
@@ -151,7 +69,6 @@ pub(crate) struct Page<'a> {
     redactor: Redactor,
     /// `""` for a single capture, `r2-` ... when the page holds several.
     prefix: String,
-    facts: HashMap<u64, SessionFacts>,
     /// Session -> index of the flow it belongs to.
     flow_of: HashMap<u64, usize>,
     details: HashMap<u64, &'a SessionDetail>,
@@ -191,7 +108,6 @@ impl<'a> Page<'a> {
             } else {
                 String::new()
             },
-            facts: facts_of(&analysis.events),
             flow_of,
             details,
             blocks,
@@ -379,7 +295,7 @@ fn write_capture(out: &mut String, page: &Page) {
     // Flows.
     if !r.loops.is_empty() {
         out.push_str("<section class=\"flows\"><h2>Token flows</h2><p class=\"hint\"><button type=\"button\" class=\"expand\">Expand all attempts</button> <button type=\"button\" class=\"collapse\">Fold repeated attempts</button></p>");
-        for (i, (flow, l)) in page.analysis.flows.iter().zip(&r.loops).enumerate() {
+        for (i, l) in r.loops.iter().enumerate() {
             let duration = l
                 .duration_ms
                 .map(|ms| format!(" · {:.1} s", ms as f64 / 1000.0))
@@ -392,9 +308,9 @@ fn write_capture(out: &mut String, page: &Page) {
                 page.prefix,
                 i + 1,
                 i + 1,
-                page.t(&l.resource),
-                l.attempts,
-                text(l.outcome),
+                page.t(&l.resource.to_string()),
+                l.attempts.len(),
+                text(l.outcome.as_str()),
                 if codes.is_empty() {
                     String::new()
                 } else {
@@ -408,7 +324,7 @@ fn write_capture(out: &mut String, page: &Page) {
                     .map(|t| format!(" · tenant {}", page.t(t)))
                     .unwrap_or_default(),
             );
-            sequence::write_flow(out, page, i, flow, l);
+            sequence::write_flow(out, page, i, l);
             out.push_str("</article>");
         }
         out.push_str("</section>");

@@ -6,9 +6,9 @@
 use std::fmt::Write;
 
 use super::escape::{attr, text};
-use super::{Page, SessionFacts};
+use super::Page;
+use crate::analysis::SessionFacts;
 use crate::flows::{Attempt, Flow};
-use crate::report::Loop;
 
 const WIDTH: u32 = 780;
 const LANES: [u32; 3] = [130, 390, 650];
@@ -67,7 +67,7 @@ fn steps(page: &Page, flow: &Flow, attempt: &Attempt) -> Vec<Step> {
     ids.into_iter()
         .map(|id| {
             let s = page.session(id);
-            let facts = page.facts.get(&id);
+            let facts = page.analysis.facts.get(&id);
             let host = s.and_then(|s| s.host.as_deref()).unwrap_or("").to_string();
             let url = s.map(|s| s.url.as_str()).unwrap_or("");
             let entra = facts.is_some_and(|f| f.entra)
@@ -115,7 +115,8 @@ fn short(s: &str, max: usize) -> String {
 }
 
 /// The flow's diagram: lifeline heads, then its attempts, identical runs folded.
-pub(super) fn write_flow(out: &mut String, page: &Page, index: usize, flow: &Flow, l: &Loop) {
+pub(super) fn write_flow(out: &mut String, page: &Page, index: usize, flow: &Flow) {
+    let l = flow;
     let client = l.client_process.as_deref().unwrap_or("client process");
     let client_sub = match (l.client_name, l.wam) {
         (Some(n), true) => format!("{n}, via WAM"),

@@ -1,0 +1,145 @@
+//! The one wiring of the pipeline. `analysis::analyze`, the rules' test kit, the fuzz targets
+//! and the test fixtures all push sessions in here, so what they exercise is what ships.
+//!
+//! Mapping a session ([`Collector::map`]) needs no state and runs on any thread (the
+//! readers call it on the rayon pool); collecting ([`Collector::push`]) runs on one thread,
+//! in session order, and keeps only the summary and events; [`Collector::finish`] runs the
+//! later stages once every session is in.
+
+use std::path::Path;
+
+use super::{facts, verdict, Analysis};
+use crate::auth::{self, Event};
+use crate::capture::{
+    DecodeLimits, Format, Interner, Session, SessionError, SessionResult, SessionSummary,
+};
+use crate::flows;
+use crate::rules::{self, Context};
+
+/// What one session leaves once mapped: its summary (none when it could not be read), its
+/// auth events and its problems.
+pub struct Mapped {
+    summary: Option<SessionSummary>,
+    events: Vec<Event>,
+    problems: Vec<SessionError>,
+}
+
+impl Mapped {
+    /// The session's summary; `None` when it could not be read.
+    pub fn summary(&self) -> Option<&SessionSummary> {
+        self.summary.as_ref()
+    }
+
+    /// What is wrong with the session (the reader's problems and body damage), or why it
+    /// could not be read.
+    pub fn problems(&self) -> &[SessionError] {
+        &self.problems
+    }
+}
+
+/// Sessions collected so far.
+pub struct Collector {
+    sessions: Vec<SessionSummary>,
+    events: Vec<Event>,
+    errors: Vec<SessionError>,
+    interner: Interner,
+    limits: DecodeLimits,
+}
+
+impl Collector {
+    /// `hint`: how many sessions to make room for.
+    pub fn new(limits: DecodeLimits, hint: usize) -> Self {
+        Collector {
+            sessions: Vec::with_capacity(hint),
+            events: Vec::new(),
+            errors: Vec::new(),
+            interner: Interner::new(),
+            limits,
+        }
+    }
+
+    /// Map one session as analysis reads it: its summary, its auth events, and the damage
+    /// found by the reader and in the bodies the parsers decoded.
+    pub fn map(limits: &DecodeLimits, r: SessionResult) -> Mapped {
+        match r {
+            Ok(session) => {
+                let reading = auth::read_session(&session, limits);
+                let problems = session
+                    .problems
+                    .iter()
+                    .cloned()
+                    .chain(reading.problems)
+                    .map(|message| SessionError {
+                        session: Some(session.id),
+                        message,
+                    })
+                    .collect();
+                Mapped {
+                    summary: Some(SessionSummary::of(&session)),
+                    events: reading.events,
+                    problems,
+                }
+            }
+            Err(e) => Mapped {
+                summary: None,
+                events: Vec::new(),
+                problems: vec![e],
+            },
+        }
+    }
+
+    /// Keep what a mapped session leaves, interning its repeated strings.
+    pub fn push(&mut self, m: Mapped) {
+        if let Some(mut summary) = m.summary {
+            summary.intern(&mut self.interner);
+            self.sessions.push(summary);
+        }
+        let interner = &mut self.interner;
+        self.events.extend(m.events.into_iter().map(|mut e| {
+            e.intern(interner);
+            e
+        }));
+        self.errors.extend(m.problems);
+    }
+
+    /// Map and keep one session (the serial path: tests, fuzzing, hand-built sessions).
+    pub fn push_session(&mut self, session: Session) {
+        let m = Self::map(&self.limits, Ok(session));
+        self.push(m);
+    }
+
+    /// Build the flows, run the rules and judge: the analysis of everything pushed.
+    pub fn finish(self, path: &Path, format: Format) -> Analysis {
+        let Collector {
+            mut sessions,
+            mut events,
+            errors,
+            interner,
+            ..
+        } = self;
+        drop(interner);
+        sessions.shrink_to_fit();
+        events.shrink_to_fit();
+        sessions.sort_by_key(|s| s.id);
+        let flows = flows::build(&events, &sessions);
+        let cx = Context::new(&sessions, &events, &flows);
+        let findings = rules::run_all(&cx);
+        let missing_spns = cx.missing_spns();
+        let aadsts = facts::aadsts_seen(&events, &flows);
+        let facts = facts::session_facts(&events);
+        let verdict = verdict::judge(&findings, &flows, &missing_spns);
+        Analysis {
+            path: path.to_path_buf(),
+            format,
+            sessions,
+            errors,
+            events,
+            flows,
+            findings,
+            missing_spns,
+            aadsts,
+            facts,
+            verdict,
+        }
+    }
+}

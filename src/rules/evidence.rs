@@ -1,0 +1,61 @@
+//! How findings quote the capture: one wording for what Entra ID said, whose calendar a
+//! delegate check was about, and which claims a token carried (never the token).
+
+use crate::auth::{AadError, Claims, DelegateCheck};
+
+/// What Entra said, with the ids its sign-in logs and Microsoft support look errors up by.
+pub fn quote_error(e: &AadError) -> String {
+    let mut s = match &e.description {
+        Some(d) => format!(" Entra ID said: \"{d}\""),
+        None => String::new(),
+    };
+    let ids: Vec<String> = [
+        e.trace_id.as_deref().map(|t| format!("trace id {t}")),
+        e.correlation_id
+            .as_deref()
+            .map(|c| format!("correlation id {c}")),
+        e.timestamp.as_deref().map(|t| format!("at {t}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !ids.is_empty() {
+        s.push_str(&format!(" ({})", ids.join(", ")));
+    }
+    s
+}
+
+/// The owner mailbox a `GetDelegate` asked about, as the finding names it.
+pub fn owner_of(d: &DelegateCheck) -> String {
+    d.owner
+        .clone()
+        .unwrap_or_else(|| "(owner not in the request)".into())
+}
+
+/// The claims an analyst needs, one line, never the token: `aud=..., tid=..., ...`.
+pub fn claims_line(c: &Claims) -> String {
+    let mut parts = Vec::new();
+    let mut push = |k: &str, v: Option<String>| {
+        if let Some(v) = v {
+            parts.push(format!("{k}={v}"));
+        }
+    };
+    push("aud", c.aud.clone());
+    push("tid", c.tid.clone());
+    push("appid", c.appid.clone());
+    push("upn", c.upn.clone());
+    push(
+        "exp",
+        c.exp.map(|e| {
+            chrono::DateTime::from_timestamp(e, 0).map_or_else(
+                || e.to_string(),
+                |t| t.format("%Y-%m-%d %H:%M:%SZ").to_string(),
+            )
+        }),
+    );
+    if parts.is_empty() {
+        "claims not readable (encrypted or opaque token)".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
