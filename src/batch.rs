@@ -7,7 +7,6 @@
 //! aggregation live here too, so the command line only wires them up.
 
 use std::any::Any;
-use std::fmt::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
@@ -17,6 +16,7 @@ use rayon::prelude::*;
 use crate::analysis;
 use crate::capture::{detect, CaptureErrorKind, Format, ReadOptions};
 use crate::report::powershell::{self, FixPlan};
+use crate::report::render::{Content, Document};
 use crate::report::Report;
 
 /// A file the walk took: its content says SAZ or HAR.
@@ -125,14 +125,26 @@ impl BatchResult {
 
     /// The summary line: counts per status and the files skipped.
     pub fn summary(&self) -> String {
-        format!(
-            "{} capture(s): {} clean, {} with error findings, {} unreadable; {} other file(s) skipped",
-            self.items.len(),
-            self.count(Status::Clean),
-            self.count(Status::Findings),
-            self.count(Status::Unreadable),
-            self.skipped
-        )
+        render::summary(&self.documents(), self.skipped)
+    }
+
+    /// Every item as the renderers see it.
+    pub fn documents(&self) -> Vec<Document<'_>> {
+        self.items
+            .iter()
+            .map(|item| Document {
+                name: &item.rel,
+                path: item.path.to_string_lossy(),
+                content: match &item.outcome {
+                    Outcome::Report(report) => Content::Analysed {
+                        report,
+                        analysis: None,
+                        details: &[],
+                    },
+                    Outcome::Failed(e) => Content::Unreadable(e),
+                },
+            })
+            .collect()
     }
 }
 
@@ -363,148 +375,6 @@ pub fn run(
     })
 }
 
-/// The union of missing SPNs per tenant over every report: `(tenant label, SPNs)`, one entry
-/// per tenant, each SPN once, sorted; the unknown tenant last.
-pub fn spns_per_tenant(result: &BatchResult) -> Vec<(String, Vec<String>)> {
-    result
-        .fix_plan()
-        .tenants
-        .into_iter()
-        .filter(|t| !t.spns.is_empty())
-        .map(|t| {
-            let label = match (t.tenant, t.tenant_name) {
-                (Some(id), Some(name)) => format!("{name} ({id})"),
-                (Some(id), None) => id,
-                (None, Some(name)) => name,
-                (None, None) => "(tenant not named in the captures)".to_string(),
-            };
-            (label, t.spns)
-        })
-        .collect()
-}
-
-/// The distinct AADSTS codes of a report, ascending.
-pub fn aadsts_codes(report: &Report) -> Vec<u32> {
-    let mut codes: Vec<u32> = report.aadsts.iter().map(|a| a.code).collect();
-    codes.sort_unstable();
-    codes.dedup();
-    codes
-}
-
-/// The text for an item's error column: the capture error, or how many sessions of a
-/// readable capture could not be read.
-pub fn error_text(item: &Item) -> String {
-    match &item.outcome {
-        Outcome::Failed(e) => e.clone(),
-        Outcome::Report(r) if !r.capture.errors.is_empty() => {
-            format!("{} session problem(s)", r.capture.errors.len())
-        }
-        Outcome::Report(_) => String::new(),
-    }
-}
-
-/// One CSV field, quoted as RFC 4180 says when it holds a comma, a quote, CR or LF (quotes
-/// doubled inside), and when it starts or ends with a space, which spreadsheets would trim.
-pub fn csv_field(value: &str) -> String {
-    if value.contains([',', '"', '\r', '\n']) || value.starts_with(' ') || value.ends_with(' ') {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value.to_string()
-    }
-}
-
-/// The CSV columns.
-pub const CSV_HEADER: [&str; 9] = [
-    "path",
-    "format",
-    "sessions",
-    "status",
-    "aadsts",
-    "missing_spns",
-    "tenants",
-    "findings",
-    "error",
-];
-
-/// The whole CSV document: a header line and one row per item, CRLF line ends (RFC 4180).
-pub fn csv(result: &BatchResult) -> String {
-    let mut s = String::new();
-    push_row(&mut s, CSV_HEADER.iter().map(|h| h.to_string()));
-    for item in &result.items {
-        let row: Vec<String> = match item.report() {
-            Some(r) => {
-                let mut tenants: Vec<String> = r
-                    .spn_details
-                    .iter()
-                    .filter_map(|d| d.tenant.as_deref().map(str::to_ascii_lowercase))
-                    .collect();
-                tenants.sort();
-                tenants.dedup();
-                vec![
-                    item.rel.clone(),
-                    r.capture.format.to_string(),
-                    r.capture.sessions.to_string(),
-                    r.verdict.status.to_string(),
-                    join(aadsts_codes(r), " "),
-                    r.missing_spns.join(" "),
-                    tenants.join(" "),
-                    r.findings.len().to_string(),
-                    error_text(item),
-                ]
-            }
-            None => vec![
-                item.rel.clone(),
-                String::new(),
-                String::new(),
-                "unreadable".to_string(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                error_text(item),
-            ],
-        };
-        push_row(&mut s, row.into_iter());
-    }
-    s
-}
-
-fn push_row(s: &mut String, fields: impl Iterator<Item = String>) {
-    let fields: Vec<String> = fields.map(|f| csv_field(&f)).collect();
-    let _ = write!(s, "{}\r\n", fields.join(","));
-}
-
-fn join<T: ToString>(values: impl IntoIterator<Item = T>, sep: &str) -> String {
-    values
-        .into_iter()
-        .map(|v| v.to_string())
-        .collect::<Vec<_>>()
-        .join(sep)
-}
-
-/// The ndjson line of a file that could not be read: the report schema's `capture.path` and
-/// an `error`, nothing else, in that order.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ErrorLine {
-    pub schema: &'static str,
-    pub capture: ErrorCapture,
-    pub error: String,
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ErrorCapture {
-    pub path: String,
-}
-
-pub fn error_line(item: &Item) -> ErrorLine {
-    ErrorLine {
-        schema: crate::report::SCHEMA,
-        capture: ErrorCapture {
-            path: item.path.display().to_string(),
-        },
-        error: item.error().unwrap_or_default().to_string(),
-    }
-}
-
+pub mod render;
 #[cfg(test)]
 mod tests;

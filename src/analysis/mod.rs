@@ -9,7 +9,7 @@ mod collector;
 mod facts;
 mod verdict;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 pub use collector::{Collector, Mapped};
@@ -46,6 +46,22 @@ pub struct Analysis {
 impl Analysis {
     pub fn context(&self) -> Context<'_> {
         Context::new(&self.sessions, &self.events, &self.flows)
+    }
+
+    /// The sessions a report cites: every flow's, and every one a finding or an AADSTS code
+    /// names. What a detailed renderer (the HTML page) shows in full.
+    pub fn cited_sessions(&self) -> BTreeSet<u64> {
+        let mut ids = BTreeSet::new();
+        for f in &self.flows {
+            ids.extend(f.sessions.iter().copied());
+        }
+        for f in &self.findings {
+            ids.extend(f.sessions.iter().copied());
+        }
+        for a in &self.aadsts {
+            ids.extend(a.sessions.iter().copied());
+        }
+        ids
     }
 }
 

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::diagnostics::ExchangeDiagnostic;
+use crate::capture::url_parts::UrlParts;
 use crate::capture::Session;
 
 /// One scheme of a `WWW-Authenticate` header, with its parameters as sent.
@@ -132,12 +133,9 @@ const MAX_URL_AUTHORITY: usize = 320;
 /// without a scheme (`host:port`) is taken as `https`. A host longer than any DNS name is
 /// only lower-cased.
 pub fn resource_of(url: &str) -> String {
-    let (scheme, rest) = match url.find("://") {
-        Some(i) => (&url[..i], &url[i + 3..]),
-        None => ("https", url),
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let authority = authority.rsplit('@').next().unwrap_or("");
+    let parts = UrlParts::split(url);
+    let scheme = parts.scheme.unwrap_or("https");
+    let authority = parts.host_port();
     if authority.len() <= MAX_URL_AUTHORITY {
         if let Ok(parsed) = url::Url::parse(url) {
             if parsed.host_str().is_some() {

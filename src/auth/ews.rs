@@ -8,6 +8,7 @@
 use serde::Serialize;
 
 use super::xml::{self, Tree};
+use crate::capture::url_parts::UrlParts;
 use crate::capture::{Atom, DecodeLimits, Interner, Session};
 
 /// The EWS messages namespace: `GetDelegate` must be in it.
@@ -80,11 +81,9 @@ impl EwsCall {
 
 /// Whether `url` is the EWS endpoint (`/EWS/Exchange.asmx`, any case, query ignored).
 pub fn is_ews_url(url: &str) -> bool {
-    let path = url
-        .split_once("://")
-        .map_or(url, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
-    let path = path.split(['?', '#']).next().unwrap_or("");
-    path.to_ascii_lowercase()
+    UrlParts::split(url)
+        .path
+        .to_ascii_lowercase()
         .trim_end_matches('/')
         .ends_with("/ews/exchange.asmx")
 }

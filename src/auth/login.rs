@@ -4,7 +4,8 @@ use serde::Serialize;
 use url::form_urlencoded;
 
 use super::jwt::decode_claims;
-use super::text::{split_url, starts_with_ignore_case};
+use super::text::starts_with_ignore_case;
+use crate::capture::url_parts::UrlParts;
 use crate::capture::{DecodeLimits, Session};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -245,14 +246,7 @@ pub fn login_request(session: &Session, limits: &DecodeLimits) -> Option<LoginRe
         return None;
     }
     let url = session.request.url.as_str();
-    let (before, query, _) = split_url(url);
-    let path = match before.find("://") {
-        Some(i) => {
-            let rest = &before[i + 3..];
-            rest.find('/').map(|j| &rest[j..]).unwrap_or("")
-        }
-        None => before,
-    };
+    let UrlParts { path, query, .. } = UrlParts::split(url);
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let kind = kind_of(&segments);
     let v2 = segments.iter().any(|s| s.eq_ignore_ascii_case("v2.0"));

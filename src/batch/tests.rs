@@ -1,9 +1,11 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use super::render::{csv, csv_field, spns_per_tenant, CSV_HEADER};
 use super::*;
 use crate::analysis::{Collector, Verdict};
 use crate::capture::DecodeLimits;
+use crate::report::json::error_line;
 use crate::rules::{Finding, MissingSpn, Remedy, Severity};
 
 fn write(root: &Path, rel: &str, bytes: &[u8]) {
@@ -255,8 +257,9 @@ fn a_batch_of_unreadable_files_reports_each_against_its_path() {
     assert_eq!(result.status(), Status::Unreadable);
     assert_eq!(result.status().code(), 2);
     assert!(result.summary().contains("2 unreadable"));
-    let line = serde_json::to_value(error_line(&result.items[1])).unwrap();
-    let text = serde_json::to_string(&error_line(&result.items[1])).unwrap();
+    let docs = result.documents();
+    let line = serde_json::to_value(error_line(&docs[1])).unwrap();
+    let text = serde_json::to_string(&error_line(&docs[1])).unwrap();
     assert!(
         text.starts_with("{\"schema\":\"traceadal.report/1\",\"capture\":{\"path\":"),
         "{text}"
@@ -361,7 +364,7 @@ fn queue() -> BatchResult {
 #[test]
 fn spns_are_unioned_and_deduplicated_per_tenant() {
     let q = queue();
-    let per = spns_per_tenant(&q);
+    let per = spns_per_tenant(&q.documents());
     assert_eq!(
         per,
         vec![
@@ -404,7 +407,7 @@ fn queue_status_summary_and_csv() {
         q.summary(),
         "4 capture(s): 1 clean, 2 with error findings, 1 unreadable; 4 other file(s) skipped"
     );
-    let csv = csv(&q);
+    let csv = csv(&q.documents());
     let lines: Vec<&str> = csv.split("\r\n").collect();
     assert_eq!(
         lines.len(),

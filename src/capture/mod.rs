@@ -6,6 +6,7 @@
 
 pub mod atom;
 pub mod body;
+pub mod detail;
 pub mod detect;
 pub mod har;
 pub mod headers;
@@ -16,6 +17,7 @@ pub mod session;
 pub mod summary;
 #[cfg(test)]
 pub(crate) mod testkit;
+pub mod url_parts;
 mod zip_dir;
 
 use std::fmt;
@@ -23,6 +25,7 @@ use std::path::{Path, PathBuf};
 
 pub use atom::{Atom, Interner};
 pub use body::{BodyError, DecodeLimits, Decoded};
+pub use detail::{BodyExcerpt, ResponseDetail, SessionDetail};
 pub use headers::Headers;
 pub use session::{host_of, Body, Format, Request, Response, Session, SessionFlags, Timers};
 pub use summary::SessionSummary;

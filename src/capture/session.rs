@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::body::{decode, decode_partial, BodyError, DecodeLimits, Decoded};
 use super::headers::Headers;
+use super::url_parts::UrlParts;
 
 /// The capture file formats traceadal reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -161,7 +162,7 @@ impl Session {
             self.request
                 .headers
                 .get("host")
-                .map(|h| strip_port(h.trim()).to_ascii_lowercase())
+                .map(|h| UrlParts::split(h.trim()).host().to_ascii_lowercase())
         })
     }
 
@@ -172,28 +173,11 @@ impl Session {
 
 /// Host of an absolute URL or of `host:port`, lower-cased, without port or user info.
 pub fn host_of(url: &str) -> Option<String> {
-    let rest = match url.find("://") {
-        Some(i) => &url[i + 3..],
-        None => url,
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let authority = authority.rsplit('@').next().unwrap_or("");
-    let host = strip_port(authority);
+    let host = UrlParts::split(url).host();
     if host.is_empty() || host.contains(' ') {
         None
     } else {
         Some(host.to_ascii_lowercase())
-    }
-}
-
-fn strip_port(authority: &str) -> &str {
-    if let Some(stripped) = authority.strip_prefix('[') {
-        // IPv6 literal: keep the brackets' content.
-        return stripped.split(']').next().unwrap_or("");
-    }
-    match authority.rfind(':') {
-        Some(i) if authority[i + 1..].bytes().all(|b| b.is_ascii_digit()) => &authority[..i],
-        _ => authority,
     }
 }
 

@@ -1,50 +1,69 @@
-//! `traceadal analyze`: one or more captures through the whole pipeline.
-
-use std::io::Write;
+//! `traceadal analyze`: one or more captures through the whole pipeline, then one renderer.
 
 use super::{open_capture, output, report_error, AnalyzeArgs, ReportFormat, Status};
-use crate::analysis;
+use crate::analysis::{self, Analysis};
+use crate::capture::{detail, SessionDetail};
 use crate::redact::Redactor;
-use crate::report::html::{self, SessionDetail};
-use crate::report::{self, powershell, Report};
+use crate::report::html::Html;
+use crate::report::json::Json;
+use crate::report::markdown::Markdown;
+use crate::report::powershell::Powershell;
+use crate::report::render::{Content, Document, Render};
+use crate::report::table::TableReport;
+use crate::report::Report;
+
+/// One capture read and analysed, with the session details the renderer asked for.
+struct Analysed {
+    analysis: Analysis,
+    report: Report,
+    details: Vec<SessionDetail>,
+}
 
 pub fn run(args: &AnalyzeArgs) -> Status {
+    let redactor = Redactor::new(args.show_secrets);
+    let width = output::terminal_width().and_then(|w| u16::try_from(w).ok());
+    let renderer: Box<dyn Render> = match args.format {
+        ReportFormat::Table => Box::new(TableReport { width }),
+        ReportFormat::Json => Box::new(Json),
+        ReportFormat::Markdown => Box::new(Markdown),
+        ReportFormat::Html => Box::new(Html { redactor }),
+        ReportFormat::Powershell => Box::new(Powershell),
+    };
     let mut exit = Status::Clean;
-    let mut reports = Vec::new();
-    // For `--format html` only: the analyses and the detail of the sessions the page cites.
-    let mut pages: Vec<(analysis::Analysis, Vec<SessionDetail>)> = Vec::new();
-    let html = args.format == ReportFormat::Html;
+    let mut analysed: Vec<Analysed> = Vec::new();
     for path in &args.captures {
-        let analysed = open_capture(path, &args.read).and_then(|capture| {
-            let a = analysis::analyze(&capture, &args.read.limits()).map_err(|e| e.to_string())?;
-            let r = Report::new(&a);
-            let details = if html {
+        let result = open_capture(path, &args.read).and_then(|capture| {
+            let analysis =
+                analysis::analyze(&capture, &args.read.limits()).map_err(|e| e.to_string())?;
+            let details = if renderer.needs_details() {
                 // The one extra read: headers and bodies of the cited sessions only.
-                html::gather(&capture, &html::wanted_sessions(&r, &a)).unwrap_or_else(|e| {
+                detail::gather(&capture, &analysis.cited_sessions()).unwrap_or_else(|e| {
                     report_error(format!("{e} (the page shows no session details)"));
                     Vec::new()
                 })
             } else {
                 Vec::new()
             };
-            Ok((a, r, details))
+            let report = Report::new(&analysis);
+            Ok(Analysed {
+                analysis,
+                report,
+                details,
+            })
         });
-        match analysed {
-            Ok((a, r, details)) => {
+        match result {
+            Ok(a) => {
                 // The problems themselves are in the report (`capture.errors`); stderr only
                 // says that there are some, for a script watching it.
-                if !a.errors.is_empty() {
+                if !a.analysis.errors.is_empty() {
                     report_error(format!(
                         "{}: {} problem(s) reading sessions, listed in the report",
                         path.display(),
-                        a.errors.len()
+                        a.analysis.errors.len()
                     ));
                 }
-                exit = exit.max(r.verdict.exit_code);
-                reports.push(r);
-                if html {
-                    pages.push((a, details));
-                }
+                exit = exit.max(a.report.verdict.exit_code);
+                analysed.push(a);
             }
             Err(e) => {
                 report_error(e);
@@ -52,70 +71,28 @@ pub fn run(args: &AnalyzeArgs) -> Status {
             }
         }
     }
-    let width = output::terminal_width().and_then(|w| u16::try_from(w).ok());
-    if html && pages.is_empty() {
+    if renderer.needs_details() && analysed.is_empty() {
         // No capture could be read: no page (the errors are on stderr).
         return exit;
     }
-    let redactor = Redactor::new(args.show_secrets);
+    let docs: Vec<Document> = analysed
+        .iter()
+        .map(|a| Document {
+            name: &a.report.capture.path,
+            path: a.report.capture.path.as_str().into(),
+            content: Content::Analysed {
+                report: &a.report,
+                analysis: Some(&a.analysis),
+                details: &a.details,
+            },
+        })
+        .collect();
     let written = output::emit(args.output.as_deref(), redactor, |out| {
-        if html {
-            let inputs: Vec<html::HtmlInput> = reports
-                .iter()
-                .zip(&pages)
-                .map(|(report, (analysis, details))| html::HtmlInput {
-                    report,
-                    analysis,
-                    details,
-                })
-                .collect();
-            html::write(out, &inputs, redactor)
-        } else {
-            render(out, args.format, &reports, width)
-        }
+        renderer.render(out, &docs)
     });
     if let Err(e) = written {
         report_error(e);
         return Status::Unreadable;
     }
     exit
-}
-
-fn render(
-    out: &mut dyn Write,
-    format: ReportFormat,
-    reports: &[Report],
-    width: Option<u16>,
-) -> std::io::Result<()> {
-    match format {
-        ReportFormat::Json if reports.len() == 1 => report::json::write(out, &reports[0]),
-        ReportFormat::Json => reports
-            .iter()
-            .try_for_each(|r| report::json::write_line(out, r)),
-        ReportFormat::Table => reports.iter().enumerate().try_for_each(|(i, r)| {
-            if i > 0 {
-                writeln!(out, "\n{}\n", "=".repeat(72))?;
-            }
-            report::table::write(out, r, width)
-        }),
-        ReportFormat::Markdown => reports.iter().enumerate().try_for_each(|(i, r)| {
-            if i > 0 {
-                writeln!(out, "\n---\n")?;
-            }
-            report::markdown::write(out, r)
-        }),
-        // Written by `run`, which holds the analyses the page needs.
-        ReportFormat::Html => Ok(()),
-        ReportFormat::Powershell => {
-            let script = powershell::script(&powershell::plan_of_reports(reports));
-            if script.is_empty() {
-                writeln!(
-                    out,
-                    "# traceadal: nothing to fix with PowerShell in these captures."
-                )
-            } else {
-                write!(out, "{script}")
-            }
-        }
-    }
 }

@@ -1,15 +1,16 @@
 //! `traceadal batch`: a folder of captures in parallel (see `crate::batch`).
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{output, report_error, BatchArgs, BatchFormat, Status};
-use crate::batch::{self, BatchOptions, BatchResult};
+use crate::batch::render::{BatchTable, Csv};
+use crate::batch::{self, BatchOptions};
 use crate::redact::Redactor;
-use crate::report::{self, powershell};
+use crate::report::json::Ndjson;
+use crate::report::powershell::Powershell;
+use crate::report::render::Render;
 
 pub fn run(args: &BatchArgs) -> Status {
     // The password options apply to every capture; batch never asks on a terminal.
@@ -70,8 +71,17 @@ pub fn run(args: &BatchArgs) -> Status {
     } else {
         None
     };
+    let renderer: Box<dyn Render> = match args.format {
+        BatchFormat::Table => Box::new(BatchTable {
+            width,
+            skipped: result.skipped,
+        }),
+        BatchFormat::Ndjson => Box::new(Ndjson),
+        BatchFormat::Csv => Box::new(Csv),
+    };
+    let docs = result.documents();
     let written = output::emit(args.output.as_deref(), redactor, |out| {
-        render(out, args.format, &result, width)
+        renderer.render(out, &docs)
     });
     if let Err(e) = written {
         report_error(e);
@@ -83,106 +93,11 @@ pub fn run(args: &BatchArgs) -> Status {
     }
 
     if let Some(path) = &args.fix_script {
-        let script = powershell::script(&result.fix_plan());
-        let written = output::emit(Some(path), redactor, |out| {
-            if script.is_empty() {
-                writeln!(
-                    out,
-                    "# traceadal: nothing to fix with PowerShell in these captures."
-                )
-            } else {
-                write!(out, "{script}")
-            }
-        });
+        let written = output::emit(Some(path), redactor, |out| Powershell.render(out, &docs));
         if let Err(e) = written {
             report_error(e);
             exit = Status::Unreadable;
         }
     }
     exit
-}
-
-fn render(
-    out: &mut dyn Write,
-    format: BatchFormat,
-    result: &BatchResult,
-    width: Option<u16>,
-) -> std::io::Result<()> {
-    match format {
-        BatchFormat::Table => table(out, result, width),
-        BatchFormat::Ndjson => result
-            .items
-            .iter()
-            .try_for_each(|item| match item.report() {
-                Some(r) => report::json::write_line(out, r),
-                None => {
-                    serde_json::to_writer(&mut *out, &batch::error_line(item))?;
-                    writeln!(out)
-                }
-            }),
-        BatchFormat::Csv => out.write_all(batch::csv(result).as_bytes()),
-    }
-}
-
-fn new_table(width: Option<u16>) -> Table {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_content_arrangement(ContentArrangement::Dynamic);
-    // Not a terminal: a fixed, paste-friendly width.
-    t.set_width(width.unwrap_or(120));
-    t
-}
-
-fn table(out: &mut dyn Write, result: &BatchResult, width: Option<u16>) -> std::io::Result<()> {
-    let mut t = new_table(width);
-    t.set_header(vec![
-        "Capture",
-        "Sessions",
-        "Verdict",
-        "AADSTS",
-        "Missing SPNs",
-        "Error",
-    ]);
-    for item in &result.items {
-        let error = batch::error_text(item);
-        match item.report() {
-            Some(r) => t.add_row(vec![
-                item.rel.clone(),
-                r.capture.sessions.to_string(),
-                r.verdict.status.to_string(),
-                batch::aadsts_codes(r)
-                    .iter()
-                    .map(u32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                r.missing_spns.join("\n"),
-                error,
-            ]),
-            None => t.add_row(vec![
-                item.rel.clone(),
-                String::new(),
-                "unreadable".to_string(),
-                String::new(),
-                String::new(),
-                error,
-            ]),
-        };
-    }
-    if result.items.is_empty() {
-        writeln!(out, "No SAZ or HAR capture found.")?;
-    } else {
-        writeln!(out, "{t}")?;
-    }
-
-    let per_tenant = batch::spns_per_tenant(result);
-    if !per_tenant.is_empty() {
-        writeln!(out, "\nMissing SPNs per tenant (all captures)")?;
-        let mut t = new_table(width);
-        t.set_header(vec!["Tenant", "Missing SPNs"]);
-        for (tenant, spns) in per_tenant {
-            t.add_row(vec![tenant, spns.join("\n")]);
-        }
-        writeln!(out, "{t}")?;
-    }
-    writeln!(out, "\n{}", result.summary())
 }

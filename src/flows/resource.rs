@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::capture::url_parts::UrlParts;
+
 /// A normalised resource: `scheme://host[:port]/` for URLs, the lower-cased text otherwise
 /// (an AppId GUID is a valid resource too).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -25,7 +27,8 @@ impl Resource {
         if raw.is_empty() {
             return None;
         }
-        let Some((scheme, rest)) = raw.split_once("://") else {
+        let parts = UrlParts::split(raw);
+        let Some(scheme) = parts.scheme else {
             return Some(Resource {
                 scheme: None,
                 host: raw.trim_end_matches('/').to_ascii_lowercase(),
@@ -33,8 +36,7 @@ impl Resource {
             });
         };
         let scheme = scheme.to_ascii_lowercase();
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        let authority = authority.rsplit('@').next().unwrap_or("");
+        let authority = parts.host_port();
         if authority.is_empty() {
             return None;
         }

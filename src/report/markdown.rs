@@ -2,8 +2,23 @@
 
 use std::io::{self, Write};
 
+use super::render::{Document, Render};
 use super::table::list;
 use super::Report;
+
+/// `analyze --format markdown`.
+pub struct Markdown;
+
+impl Render for Markdown {
+    fn render(&self, out: &mut dyn Write, docs: &[Document]) -> io::Result<()> {
+        Document::reports(docs).enumerate().try_for_each(|(i, r)| {
+            if i > 0 {
+                writeln!(out, "\n---\n")?;
+            }
+            write(out, r)
+        })
+    }
+}
 
 pub fn write(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     let c = &report.capture;

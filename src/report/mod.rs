@@ -8,6 +8,7 @@ pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod powershell;
+pub mod render;
 pub mod table;
 
 use serde::Serialize;

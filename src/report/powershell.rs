@@ -10,6 +10,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use std::io;
+
+use super::render::{Document, Render};
 use super::Report;
 use crate::auth::EXCHANGE_ONLINE_APP_ID;
 use crate::rules::{Finding, Remedy, Severity};
@@ -112,6 +115,23 @@ impl FixPlan {
             tenants,
             exchange_shell,
             sources,
+        }
+    }
+}
+
+/// `--format powershell` (and `batch --fix-script`): one script for every document.
+pub struct Powershell;
+
+impl Render for Powershell {
+    fn render(&self, out: &mut dyn io::Write, docs: &[Document]) -> io::Result<()> {
+        let script = script(&plan_of_reports(Document::reports(docs)));
+        if script.is_empty() {
+            writeln!(
+                out,
+                "# traceadal: nothing to fix with PowerShell in these captures."
+            )
+        } else {
+            write!(out, "{script}")
         }
     }
 }

@@ -6,8 +6,26 @@ use std::io::{self, Write};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width};
 
+use super::render::{Document, Render};
 use super::Report;
 use crate::flows::Flow;
+
+/// `analyze --format table`, `width` columns wide (a fixed, paste-friendly width when the
+/// output is not a terminal).
+pub struct TableReport {
+    pub width: Option<u16>,
+}
+
+impl Render for TableReport {
+    fn render(&self, out: &mut dyn Write, docs: &[Document]) -> io::Result<()> {
+        Document::reports(docs).enumerate().try_for_each(|(i, r)| {
+            if i > 0 {
+                writeln!(out, "\n{}\n", "=".repeat(72))?;
+            }
+            write(out, r, self.width)
+        })
+    }
+}
 
 pub fn write(out: &mut dyn Write, report: &Report, width: Option<u16>) -> io::Result<()> {
     let c = &report.capture;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use crate::auth::Challenge;
+use crate::capture::url_parts::UrlParts;
 
 /// An Exchange virtual directory, by the first segment of the URL's path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -54,11 +55,7 @@ impl Vdir {
 
 /// The path of an absolute URL (or of an origin-form target), without query or fragment.
 pub fn path_of(url: &str) -> &str {
-    let path = match url.split_once("://") {
-        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
-        None => url,
-    };
-    path.split(['?', '#']).next().unwrap_or("/")
+    UrlParts::split(url).path_or_root()
 }
 
 /// The virtual directory a URL's path is in, case-insensitively.

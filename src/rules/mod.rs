@@ -85,11 +85,6 @@ pub enum Remedy {
     },
 }
 
-/// A URL without its query string and fragment.
-pub fn strip_query(url: &str) -> &str {
-    url.split(['?', '#']).next().unwrap_or(url)
-}
-
 type Check = fn(&Context) -> Vec<Finding>;
 
 /// A rule in the table: its finding id(s), its check, and whom it yields to.

@@ -11,7 +11,6 @@
 //! more in `cli::output::emit`, so the static CSS and script are written to pass it unchanged
 //! (a test checks).
 
-mod detail;
 pub mod escape;
 mod sequence;
 mod timeline;
@@ -23,9 +22,10 @@ use std::io::{self, Write};
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
-pub use detail::{gather, BodyExcerpt, ResponseDetail, SessionDetail, BODY_EXCERPT};
+pub use crate::capture::detail::{BodyExcerpt, ResponseDetail, SessionDetail, BODY_EXCERPT};
 use escape::{attr, text};
 
+use super::render::{Content, Document, Render};
 use super::Report;
 use crate::analysis::Analysis;
 use crate::capture::SessionSummary;
@@ -41,25 +41,10 @@ const TABLE_MAX: usize = 2000;
 pub struct HtmlInput<'a> {
     pub report: &'a Report,
     pub analysis: &'a Analysis,
-    /// Headers and body excerpts of the sessions worth a detail block (see
-    /// [`wanted_sessions`] and [`gather`]). Sessions without one get a summary block.
+    /// Headers and body excerpts of the sessions worth a detail block
+    /// ([`Analysis::cited_sessions`], gathered by the orchestrator from the capture:
+    /// `capture::detail::gather`). Sessions without one get a summary block.
     pub details: &'a [SessionDetail],
-}
-
-/// The sessions a page shows in detail: every flow's, and every one a finding or an AADSTS
-/// code cites.
-pub fn wanted_sessions(report: &Report, analysis: &Analysis) -> BTreeSet<u64> {
-    let mut ids = BTreeSet::new();
-    for f in &analysis.flows {
-        ids.extend(f.sessions.iter().copied());
-    }
-    for f in &report.findings {
-        ids.extend(f.sessions.iter().copied());
-    }
-    for a in &report.aadsts {
-        ids.extend(a.sessions.iter().copied());
-    }
-    ids
 }
 
 /// One capture's part of the page, with everything the writers look up.
@@ -89,7 +74,7 @@ impl<'a> Page<'a> {
         }
         let details: HashMap<u64, &SessionDetail> =
             input.details.iter().map(|d| (d.id, d)).collect();
-        let mut blocks = wanted_sessions(input.report, analysis);
+        let mut blocks = analysis.cited_sessions();
         blocks.extend(details.keys().copied());
         blocks.retain(|id| {
             details.contains_key(id) || analysis.sessions.binary_search_by_key(id, |s| s.id).is_ok()
@@ -177,6 +162,37 @@ fn csp_hash(content: &str) -> String {
         "'sha256-{}'",
         base64::engine::general_purpose::STANDARD.encode(digest)
     )
+}
+
+/// `--format html`: one page for every analysed document, with the details of the sessions
+/// the reports cite. `redactor` is the one `output::emit` applies to the whole page.
+pub struct Html {
+    pub redactor: Redactor,
+}
+
+impl Render for Html {
+    fn needs_details(&self) -> bool {
+        true
+    }
+
+    fn render(&self, out: &mut dyn Write, docs: &[Document]) -> io::Result<()> {
+        let inputs: Vec<HtmlInput> = docs
+            .iter()
+            .filter_map(|d| match d.content {
+                Content::Analysed {
+                    report,
+                    analysis: Some(analysis),
+                    details,
+                } => Some(HtmlInput {
+                    report,
+                    analysis,
+                    details,
+                }),
+                _ => None,
+            })
+            .collect();
+        write(out, &inputs, self.redactor)
+    }
 }
 
 /// Write the page for one or more captures. `redactor` is the one `output::emit` applies
@@ -410,7 +426,7 @@ fn write_table(out: &mut String, page: &Page) {
                 s.id.to_string()
             },
             page.t(&s.method),
-            page.t(crate::rules::strip_query(&s.url)),
+            page.t(crate::capture::url_parts::strip_query(&s.url)),
             s.status.map_or("-".to_string(), |c| c.to_string()),
             page.t(s.process.as_deref().unwrap_or("")),
             flow.map_or(String::new(), |f| (f + 1).to_string()),
@@ -448,7 +464,7 @@ fn write_block(out: &mut String, page: &Page, id: u64) {
                 out,
                 "<h3>#{id} {} {} → {}</h3><p class=\"meta\">{}{}{}</p>",
                 page.t(&d.method),
-                page.t(crate::rules::strip_query(&d.url)),
+                page.t(crate::capture::url_parts::strip_query(&d.url)),
                 text(&status),
                 summary
                     .and_then(|s| s.process.as_deref())
@@ -491,7 +507,7 @@ fn write_block(out: &mut String, page: &Page, id: u64) {
                     out,
                     " {} {} → {}",
                     page.t(&s.method),
-                    page.t(crate::rules::strip_query(&s.url)),
+                    page.t(crate::capture::url_parts::strip_query(&s.url)),
                     s.status
                         .map_or("no response".to_string(), |c| c.to_string())
                 );

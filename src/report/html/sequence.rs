@@ -8,6 +8,7 @@ use std::fmt::Write;
 use super::escape::{attr, text};
 use super::Page;
 use crate::analysis::SessionFacts;
+use crate::capture::url_parts::UrlParts;
 use crate::flows::{Attempt, Flow};
 
 const WIDTH: u32 = 780;
@@ -80,7 +81,7 @@ fn steps(page: &Page, flow: &Flow, attempt: &Attempt) -> Vec<Step> {
                 lane: if entra { Lane::Entra } else { Lane::Exchange },
                 method: s.map(|s| s.method.to_string()).unwrap_or_default(),
                 path: path_of(url).to_string(),
-                url: crate::rules::strip_query(url).to_string(),
+                url: crate::capture::url_parts::strip_query(url).to_string(),
                 host,
                 status: s.and_then(|s| s.status),
                 aadsts: facts.map(|f| f.aadsts.clone()).unwrap_or_default(),
@@ -92,15 +93,7 @@ fn steps(page: &Page, flow: &Flow, attempt: &Attempt) -> Vec<Step> {
 
 /// `/path` of an absolute URL, without query or fragment.
 fn path_of(url: &str) -> &str {
-    let rest = match url.find("://") {
-        Some(i) => &url[i + 3..],
-        None => url,
-    };
-    let path = match rest.find('/') {
-        Some(i) => &rest[i..],
-        None => "/",
-    };
-    path.split(['?', '#']).next().unwrap_or(path)
+    UrlParts::split(url).path_or_root()
 }
 
 /// Shorten to `max` characters, keeping the end (where autodiscover, EWS and token paths

@@ -118,7 +118,7 @@ pub(super) fn write(out: &mut String, page: &Page) {
             "#{} {} {} → {}{}",
             s.id,
             s.method,
-            crate::rules::strip_query(&s.url),
+            crate::capture::url_parts::strip_query(&s.url),
             status,
             flow.map_or(String::new(), |f| format!(" (flow {})", f + 1))
         );

@@ -1,10 +1,11 @@
-//! What the page shows of one session beyond its summary: request and response heads and a
-//! decoded body excerpt. The [`Report`](super::super::Report) holds none of this, so it is
-//! gathered by reading the capture once more, keeping only the sessions the page cites.
+//! What a session shows beyond its summary: request and response heads and a decoded body
+//! excerpt, for the renderers that show sessions in detail (the HTML page). Analysis keeps
+//! none of this (memory follows the largest session, not the capture), so the orchestrator
+//! gathers it with a second read of the capture, keeping only the sessions a report cites.
 
 use std::collections::BTreeSet;
 
-use crate::capture::{BodyError, Capture, CaptureError, DecodeLimits, Headers, Session};
+use super::{BodyError, Capture, CaptureError, DecodeLimits, Headers, Session};
 
 /// The most of a body the page shows.
 pub const BODY_EXCERPT: usize = 16 * 1024;

@@ -1,0 +1,236 @@
+//! `batch`'s own formats over the renderers' [`Document`]s: the table an analyst reads at
+//! the end of a queue, and the CSV a spreadsheet takes (NDJSON is `report::json::Ndjson`).
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{ContentArrangement, Table};
+
+use super::{aggregate, Status};
+use crate::report::powershell::plan_of_reports;
+use crate::report::render::{Content, Document, Render};
+use crate::report::Report;
+
+/// `batch --format table`: one row per capture, the missing SPNs per tenant, the summary.
+pub struct BatchTable {
+    /// Columns; `None` (not a terminal) gives a fixed, paste-friendly width.
+    pub width: Option<u16>,
+    /// Files that were neither SAZ nor HAR, for the summary line.
+    pub skipped: usize,
+}
+
+/// `batch --format csv`.
+pub struct Csv;
+
+impl Render for Csv {
+    fn render(&self, out: &mut dyn Write, docs: &[Document]) -> io::Result<()> {
+        out.write_all(csv(docs).as_bytes())
+    }
+}
+
+/// What a document amounts to.
+pub fn status(doc: &Document) -> Status {
+    match doc.report() {
+        Some(r) => r.verdict.exit_code,
+        None => Status::Unreadable,
+    }
+}
+
+/// The summary line: counts per status and the files skipped.
+pub fn summary(docs: &[Document], skipped: usize) -> String {
+    let count = |s: Status| docs.iter().filter(|d| status(d) == s).count();
+    format!(
+        "{} capture(s): {} clean, {} with error findings, {} unreadable; {} other file(s) skipped",
+        docs.len(),
+        count(Status::Clean),
+        count(Status::Findings),
+        count(Status::Unreadable),
+        skipped
+    )
+}
+
+/// The worst status of the documents; `Clean` for none.
+pub fn worst(docs: &[Document]) -> Status {
+    aggregate(docs.iter().map(status))
+}
+
+fn new_table(width: Option<u16>) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_content_arrangement(ContentArrangement::Dynamic);
+    // Not a terminal: a fixed, paste-friendly width.
+    t.set_width(width.unwrap_or(120));
+    t
+}
+
+impl Render for BatchTable {
+    fn render(&self, out: &mut dyn Write, docs: &[Document]) -> io::Result<()> {
+        let mut t = new_table(self.width);
+        t.set_header(vec![
+            "Capture",
+            "Sessions",
+            "Verdict",
+            "AADSTS",
+            "Missing SPNs",
+            "Error",
+        ]);
+        for doc in docs {
+            let error = error_text(doc);
+            match doc.report() {
+                Some(r) => t.add_row(vec![
+                    doc.name.to_string(),
+                    r.capture.sessions.to_string(),
+                    r.verdict.status.to_string(),
+                    join(aadsts_codes(r), " "),
+                    r.missing_spns.join("\n"),
+                    error,
+                ]),
+                None => t.add_row(vec![
+                    doc.name.to_string(),
+                    String::new(),
+                    "unreadable".to_string(),
+                    String::new(),
+                    String::new(),
+                    error,
+                ]),
+            };
+        }
+        if docs.is_empty() {
+            writeln!(out, "No SAZ or HAR capture found.")?;
+        } else {
+            writeln!(out, "{t}")?;
+        }
+
+        let per_tenant = spns_per_tenant(docs);
+        if !per_tenant.is_empty() {
+            writeln!(out, "\nMissing SPNs per tenant (all captures)")?;
+            let mut t = new_table(self.width);
+            t.set_header(vec!["Tenant", "Missing SPNs"]);
+            for (tenant, spns) in per_tenant {
+                t.add_row(vec![tenant, spns.join("\n")]);
+            }
+            writeln!(out, "{t}")?;
+        }
+        writeln!(out, "\n{}", summary(docs, self.skipped))
+    }
+}
+
+/// The union of missing SPNs per tenant over every report: `(tenant label, SPNs)`, one entry
+/// per tenant, each SPN once, sorted; the unknown tenant last.
+pub fn spns_per_tenant(docs: &[Document]) -> Vec<(String, Vec<String>)> {
+    plan_of_reports(Document::reports(docs))
+        .tenants
+        .into_iter()
+        .filter(|t| !t.spns.is_empty())
+        .map(|t| {
+            let label = match (t.tenant, t.tenant_name) {
+                (Some(id), Some(name)) => format!("{name} ({id})"),
+                (Some(id), None) => id,
+                (None, Some(name)) => name,
+                (None, None) => "(tenant not named in the captures)".to_string(),
+            };
+            (label, t.spns)
+        })
+        .collect()
+}
+
+/// The distinct AADSTS codes of a report, ascending.
+pub fn aadsts_codes(report: &Report) -> Vec<u32> {
+    let mut codes: Vec<u32> = report.aadsts.iter().map(|a| a.code).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    codes
+}
+
+/// The text for a document's error column: the capture error, or how many sessions of a
+/// readable capture could not be read.
+pub fn error_text(doc: &Document) -> String {
+    match doc.content {
+        Content::Unreadable(e) => e.to_string(),
+        Content::Analysed { report, .. } if !report.capture.errors.is_empty() => {
+            format!("{} session problem(s)", report.capture.errors.len())
+        }
+        Content::Analysed { .. } => String::new(),
+    }
+}
+
+/// One CSV field, quoted as RFC 4180 says when it holds a comma, a quote, CR or LF (quotes
+/// doubled inside), and when it starts or ends with a space, which spreadsheets would trim.
+pub fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\r', '\n']) || value.starts_with(' ') || value.ends_with(' ') {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_string()
+    }
+}
+
+/// The CSV columns.
+pub const CSV_HEADER: [&str; 9] = [
+    "path",
+    "format",
+    "sessions",
+    "status",
+    "aadsts",
+    "missing_spns",
+    "tenants",
+    "findings",
+    "error",
+];
+
+/// The whole CSV document: a header line and one row per document, CRLF line ends
+/// (RFC 4180).
+pub fn csv(docs: &[Document]) -> String {
+    let mut s = String::new();
+    push_row(&mut s, CSV_HEADER.iter().map(|h| h.to_string()));
+    for doc in docs {
+        let row: Vec<String> = match doc.report() {
+            Some(r) => {
+                let mut tenants: Vec<String> = r
+                    .spn_details
+                    .iter()
+                    .filter_map(|d| d.tenant.as_deref().map(str::to_ascii_lowercase))
+                    .collect();
+                tenants.sort();
+                tenants.dedup();
+                vec![
+                    doc.name.to_string(),
+                    r.capture.format.to_string(),
+                    r.capture.sessions.to_string(),
+                    r.verdict.status.to_string(),
+                    join(aadsts_codes(r), " "),
+                    r.missing_spns.join(" "),
+                    tenants.join(" "),
+                    r.findings.len().to_string(),
+                    error_text(doc),
+                ]
+            }
+            None => vec![
+                doc.name.to_string(),
+                String::new(),
+                String::new(),
+                "unreadable".to_string(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                error_text(doc),
+            ],
+        };
+        push_row(&mut s, row.into_iter());
+    }
+    s
+}
+
+fn push_row(s: &mut String, fields: impl Iterator<Item = String>) {
+    let fields: Vec<String> = fields.map(|f| csv_field(&f)).collect();
+    let _ = write!(s, "{}\r\n", fields.join(","));
+}
+
+fn join<T: ToString>(values: impl IntoIterator<Item = T>, sep: &str) -> String {
+    values
+        .into_iter()
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>()
+        .join(sep)
+}
