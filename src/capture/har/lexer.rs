@@ -22,6 +22,9 @@ pub(super) struct Stats {
     pub(super) cuts: Cell<u64>,
     /// The entry the guard took out of the stream last, not yet parsed (see [`Guard`]).
     pub(super) entry: RefCell<Option<CutEntry>>,
+    /// With [`Guard::recording`]: the bytes passed on outside any entry since the last entry
+    /// was taken (the skeleton), for the rewriter. Empty when not recording.
+    pub(super) skeleton: RefCell<Vec<u8>>,
 }
 
 /// One object of `log.entries`, as the JSON text the guard passed (strings already cut).
@@ -29,6 +32,8 @@ pub(super) struct CutEntry {
     /// Offset of its `{` in the (decompressed) file.
     pub(super) start: u64,
     pub(super) bytes: Vec<u8>,
+    /// When recording: the skeleton bytes between the previous entry and this one.
+    pub(super) prefix: Vec<u8>,
 }
 
 #[derive(Clone, Copy)]
@@ -108,6 +113,8 @@ pub(super) struct Guard<R> {
     /// The entry being copied, while one is.
     entry: Option<Vec<u8>>,
     entry_start: u64,
+    /// Keep the skeleton for the rewriter (see [`Guard::recording`]).
+    record: bool,
 }
 
 impl<R: Read> Guard<R> {
@@ -129,7 +136,16 @@ impl<R: Read> Guard<R> {
             key_len: 0,
             entry: None,
             entry_start: 0,
+            record: false,
         }
+    }
+
+    /// Also keep every byte passed on outside an entry ([`Stats::skeleton`], and each
+    /// entry's [`CutEntry::prefix`]), so that the file can be written back around its
+    /// entries. The one-byte fast path is off then; the skeleton of a HAR is small.
+    pub(super) fn recording(mut self) -> Self {
+        self.record = true;
+        self
     }
 
     /// Refill the buffer; `false` at end of input. The first fill skips a UTF-8 BOM.
@@ -496,7 +512,7 @@ impl<R: Read> Read for Guard<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         // serde_json reads one byte at a time; keep that path short. `pos < len` is checked
         // by `plain_byte` through `get`, and `len` never exceeds the buffer.
-        if out.len() == 1 && self.pos < self.len && self.entry.is_none() {
+        if out.len() == 1 && self.pos < self.len && self.entry.is_none() && !self.record {
             if let Some(b) = self.plain_byte() {
                 out[0] = b;
                 return Ok(1);
@@ -514,9 +530,11 @@ impl<R: Read> Read for Guard<R> {
                 let done = self.copy_entry(&mut entry);
                 match done {
                     Ok(true) => {
+                        let prefix = std::mem::take(&mut *self.stats.skeleton.borrow_mut());
                         *self.stats.entry.borrow_mut() = Some(CutEntry {
                             start: self.entry_start,
                             bytes: entry,
+                            prefix,
                         });
                         // What serde_json sees in the entry's place.
                         out[n] = b'0';
@@ -538,10 +556,16 @@ impl<R: Read> Read for Guard<R> {
                 Step::Keep => {
                     out[n] = b;
                     n += 1;
+                    if self.record {
+                        self.stats.skeleton.borrow_mut().push(b);
+                    }
                 }
                 Step::Cut => {
                     out[n] = b'"';
                     n += 1;
+                    if self.record {
+                        self.stats.skeleton.borrow_mut().push(b'"');
+                    }
                 }
                 Step::Drop => {}
                 Step::Entry => {

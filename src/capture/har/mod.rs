@@ -46,6 +46,8 @@ mod convert;
 mod lenient;
 mod lexer;
 mod parse;
+mod rewrite;
+pub mod sniff;
 #[cfg(test)]
 mod tests;
 mod visitors;
@@ -55,6 +57,9 @@ use lenient::*;
 use lexer::*;
 use parse::*;
 use visitors::*;
+
+pub use rewrite::{rewrite, rewrite_reader};
+pub use sniff::{looks_like_har_json, sniff, sniff_strict};
 
 use std::fs::File;
 use std::io::Read;
@@ -194,37 +199,62 @@ where
     S: FnMut(T),
 {
     let limits = *limits;
+    let (ending, read, _) = stream_items(
+        reader,
+        &limits,
+        false,
+        |item| f(item.into_result(&limits)),
+        &mut sink,
+    )?;
+    match ending {
+        // A failure before any entry was read leaves nothing to analyse.
+        Ending::Failed { message, .. } if read == 0 => Err(CaptureErrorKind::Har(message)),
+        Ending::Failed { message, session } => {
+            sink(f(Err(SessionError { session, message })));
+            Ok(())
+        }
+        Ending::NotHar(message) => Err(CaptureErrorKind::Har(message)),
+        Ending::Done { warnings } => {
+            warnings.into_iter().for_each(|w| sink(f(Err(w))));
+            Ok(())
+        }
+    }
+}
+
+/// The threading both the reader and the rewriter run: the parse thread lexes `reader` and
+/// sends batches of [`Item`]s; each batch is mapped with `f` on the rayon pool and the
+/// results handed to `sink` in entry order. Returns how reading ended, the number of items
+/// read, and (when `record`) the skeleton bytes after the last entry.
+fn stream_items<R, T, F, S>(
+    reader: R,
+    limits: &HarLimits,
+    record: bool,
+    f: F,
+    mut sink: S,
+) -> Result<(Ending, usize, Vec<u8>), CaptureErrorKind>
+where
+    R: Read + Send,
+    T: Send,
+    F: Fn(Item) -> T + Sync + Send,
+    S: FnMut(T),
+{
+    let limits = *limits;
     let (tx, rx) = sync_channel::<Vec<Item>>(1);
     std::thread::scope(|scope| {
         let parser = std::thread::Builder::new()
             .name("har-parse".into())
             // Visitors nest about ten levels; the margin is for serde_json's own frames.
             .stack_size(16 * 1024 * 1024)
-            .spawn_scoped(scope, move || parse_stream(reader, limits, tx))?;
+            .spawn_scoped(scope, move || parse_stream(reader, limits, record, tx))?;
         let mut read = 0usize;
         for batch in rx.iter() {
             read += batch.len();
-            let mapped: Vec<T> = batch
-                .into_par_iter()
-                .map(|item| f(item.into_result(&limits)))
-                .collect();
+            let mapped: Vec<T> = batch.into_par_iter().map(&f).collect();
             mapped.into_iter().for_each(&mut sink);
         }
-        let ending = parser
+        let (ending, trailing) = parser
             .join()
             .map_err(|_| CaptureErrorKind::Har("internal error while reading the HAR".into()))?;
-        match ending {
-            // A failure before any entry was read leaves nothing to analyse.
-            Ending::Failed { message, .. } if read == 0 => Err(CaptureErrorKind::Har(message)),
-            Ending::Failed { message, session } => {
-                sink(f(Err(SessionError { session, message })));
-                Ok(())
-            }
-            Ending::NotHar(message) => Err(CaptureErrorKind::Har(message)),
-            Ending::Done { warnings } => {
-                warnings.into_iter().for_each(|w| sink(f(Err(w))));
-                Ok(())
-            }
-        }
+        Ok((ending, read, trailing))
     })
 }

@@ -104,12 +104,27 @@ pub(super) fn entry_result(
     }
 }
 
+/// Lex and parse `reader` on this thread, sending the entries in batches over `tx`; how
+/// reading ended, and (when `record`) the skeleton after the last entry taken.
 pub(super) fn parse_stream<R: Read>(
     reader: R,
     limits: HarLimits,
+    record: bool,
     tx: SyncSender<Vec<Item>>,
-) -> Ending {
+) -> (Ending, Vec<u8>) {
     let stats = Rc::new(Stats::default());
+    let ending = parse_with(reader, limits, record, tx, &stats);
+    let trailing = std::mem::take(&mut *stats.skeleton.borrow_mut());
+    (ending, trailing)
+}
+
+fn parse_with<R: Read>(
+    reader: R,
+    limits: HarLimits,
+    record: bool,
+    tx: SyncSender<Vec<Item>>,
+    stats: &Rc<Stats>,
+) -> Ending {
     let (stream, compressed) = match open_stream(reader) {
         Ok(s) => s,
         Err(e) => {
@@ -119,7 +134,8 @@ pub(super) fn parse_stream<R: Read>(
             }
         }
     };
-    let guard = Guard::new(stream, &limits, Rc::clone(&stats));
+    let guard = Guard::new(stream, &limits, Rc::clone(stats));
+    let guard = if record { guard.recording() } else { guard };
     let mut de = serde_json::Deserializer::from_reader(guard);
     let mut st = ParseState {
         tx,
@@ -132,7 +148,7 @@ pub(super) fn parse_stream<R: Read>(
         log_wrong: None,
         entries_arrays: 0,
         entries_wrong: None,
-        stats: Rc::clone(&stats),
+        stats: Rc::clone(stats),
         limits,
         receiver_gone: false,
         compressed,
