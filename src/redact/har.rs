@@ -132,3 +132,72 @@ fn base64_text(map: &mut Map<String, Value>, counts: &mut Counts, changed: &mut 
         *changed = true;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::har::{rewrite_reader, HarLimits};
+    use crate::redact::Placeholders;
+
+    /// What `redact` did before it streamed: the whole file into one `Value`, every string
+    /// walked.
+    fn whole_file(bytes: &[u8]) -> (Value, Counts) {
+        let text = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+        let mut har: Value = serde_json::from_slice(text).unwrap();
+        let mut counts = Counts::default();
+        walk(&mut har, None, &mut counts, &mut false);
+        (har, counts)
+    }
+
+    #[test]
+    fn streaming_equals_the_whole_file_rewrite_on_every_sample() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut seen = 0;
+        for dir in ["samples", "samples/variants"] {
+            for e in std::fs::read_dir(root.join(dir)).unwrap().flatten() {
+                let path = e.path();
+                if path.extension().is_none_or(|x| x != "har") {
+                    continue;
+                }
+                let bytes = std::fs::read(&path).unwrap();
+                let (want, want_counts) = whole_file(&bytes);
+                let mut scrubber = Placeholders::default();
+                let mut out = Vec::new();
+                let r = rewrite_reader(
+                    bytes.as_slice(),
+                    &HarLimits::default(),
+                    &mut out,
+                    &mut scrubber,
+                )
+                .unwrap();
+                let got: Value = serde_json::from_slice(&out).unwrap();
+                // Same document (entries, order, every value), same secrets replaced.
+                assert_eq!(got, want, "{}", path.display());
+                assert_eq!(scrubber.outcome.counts, want_counts, "{}", path.display());
+                assert_eq!(
+                    r.entries,
+                    want["log"]["entries"].as_array().unwrap().len(),
+                    "{}",
+                    path.display()
+                );
+                seen += 1;
+            }
+        }
+        assert!(seen >= 20, "{seen} samples");
+    }
+
+    #[test]
+    fn an_entry_without_secrets_is_kept_as_written() {
+        let entry =
+            r#"{ "request": {"url": "https://x/", "headers": [ {"name":"Host","value":"x"} ]} }"#;
+        let mut counts = Counts::default();
+        assert_eq!(scrub_entry(entry, &mut counts), Ok(None));
+        let secret = r#"{"request": {"headers": [{"name":"Cookie","value":"a=b"}]}}"#;
+        let new = scrub_entry(secret, &mut counts).unwrap().unwrap();
+        assert_eq!(
+            String::from_utf8(new).unwrap(),
+            r#"{"request":{"headers":[{"name":"Cookie","value":"a=R"}]}}"#
+        );
+        assert!(scrub_entry("{\"time\": NaN}", &mut counts).is_err());
+    }
+}

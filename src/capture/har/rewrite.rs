@@ -277,3 +277,214 @@ fn write_string(s: &str, buf: &mut Vec<u8>) {
         buf.extend_from_slice(b"\"\"");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+    use crate::capture::rewrite::{Identity, SazEntry};
+    use crate::capture::SessionResult;
+
+    fn read(bytes: &[u8]) -> Result<Vec<SessionResult>, CaptureErrorKind> {
+        super::super::map_reader(bytes, &HarLimits::default(), |r| r)
+    }
+
+    fn rewritten(bytes: &[u8], scrubber: &mut dyn Scrubber) -> (Vec<u8>, Rewritten) {
+        let mut out = Vec::new();
+        let r = rewrite_reader(bytes, &HarLimits::default(), &mut out, scrubber).unwrap();
+        (out, r)
+    }
+
+    fn ids(sessions: &[SessionResult]) -> Vec<(Option<u64>, bool)> {
+        sessions
+            .iter()
+            .map(|s| match s {
+                Ok(s) => (Some(s.id), true),
+                Err(e) => (e.session, false),
+            })
+            .collect()
+    }
+
+    const ENTRY: &str = r#"{"startedDateTime":"2024-03-01T10:00:00.000+01:00","request":{"method":"GET","url":"https://x.contoso.com/a","headers":[{"name":"Host","value":"x.contoso.com"}]},"response":{"status":200,"headers":[]}}"#;
+
+    fn har(entries: &[&str]) -> String {
+        format!(
+            "{{\"log\": {{\"version\": \"1.2\", \"creator\": {{\"name\": \"t\"}},\n  \"entries\": [\n    {}\n  ]}}}}",
+            entries.join(",\n    ")
+        )
+    }
+
+    /// Upper-cases every string it is given: shows which pieces went through the scrubber.
+    struct Upper(Vec<String>);
+
+    impl Scrubber for Upper {
+        fn text(&mut self, text: &str) -> Option<String> {
+            self.0.push(text.to_string());
+            Some(text.to_uppercase())
+        }
+        fn har_entry(&mut self, json: &str) -> Result<Option<Vec<u8>>, String> {
+            let v: serde_json::Value = serde_json::from_str(json).map_err(|_| "bad".to_string())?;
+            self.0.push(format!("entry:{}", v["request"]["url"]));
+            Ok(Some(b"{}".to_vec()))
+        }
+        fn saz_entry(&mut self, _: SazEntry<'_>) -> Option<Vec<u8>> {
+            None
+        }
+    }
+
+    /// Parses each entry as the redact scrubber does, changes nothing.
+    struct Parses;
+
+    impl Scrubber for Parses {
+        fn text(&mut self, _: &str) -> Option<String> {
+            None
+        }
+        fn har_entry(&mut self, json: &str) -> Result<Option<Vec<u8>>, String> {
+            serde_json::from_str::<serde_json::Value>(json)
+                .map(|_| None)
+                .map_err(|e| format!("not valid JSON ({:?})", e.classify()))
+        }
+        fn saz_entry(&mut self, _: SazEntry<'_>) -> Option<Vec<u8>> {
+            None
+        }
+    }
+
+    #[test]
+    fn identity_is_byte_for_byte_and_reads_back_the_same() {
+        let text = har(&[ENTRY, ENTRY, "7", ENTRY]);
+        let (out, r) = rewritten(text.as_bytes(), &mut Identity);
+        assert_eq!(out, format!("{text}\n").into_bytes());
+        assert_eq!(r.entries, 3);
+        assert!(r.notes.is_empty());
+        let a = read(text.as_bytes()).unwrap();
+        let b = read(&out).unwrap();
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    }
+
+    #[test]
+    fn skeleton_strings_and_entries_each_reach_the_scrubber() {
+        let text = har(&[ENTRY, ENTRY]);
+        let mut up = Upper(Vec::new());
+        let (out, _) = rewritten(text.as_bytes(), &mut up);
+        let out = String::from_utf8(out).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["LOG"]["VERSION"], "1.2");
+        assert_eq!(v["LOG"]["ENTRIES"], serde_json::json!([{}, {}]));
+        assert_eq!(up.0.iter().filter(|s| s.starts_with("entry:")).count(), 2);
+    }
+
+    #[test]
+    fn compressed_and_bom_come_out_plain() {
+        let text = har(&[ENTRY]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"\xef\xbb\xbf").unwrap();
+        gz.write_all(text.as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+        let (out, r) = rewritten(&gz, &mut Identity);
+        assert_eq!(out, format!("{text}\n").into_bytes());
+        assert_eq!(r.entries, 1);
+    }
+
+    /// What the reader reads, the rewriter rewrites: an entry with invalid UTF-8, a `NaN`
+    /// or `1e999` costs that entry in both, in the same place.
+    #[test]
+    fn entries_the_reader_reports_keep_their_place() {
+        let mut bytes =
+            har(&[ENTRY, "@@", ENTRY, r#"{"time": NaN}"#, r#"{"time": 1e999}"#]).into_bytes();
+        // `@@` becomes an entry holding a string with bytes that are not UTF-8.
+        let at = bytes.windows(2).position(|w| w == b"@@").unwrap();
+        let broken = {
+            let mut e = ENTRY.as_bytes().to_vec();
+            let i = e.windows(2).position(|w| w == b"/a").unwrap();
+            e.splice(i + 2..i + 2, [0xff, 0xfe]);
+            e
+        };
+        bytes.splice(at..at + 2, broken);
+        let original = read(&bytes).unwrap();
+        let (out, r) = rewritten(&bytes, &mut Parses);
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+        assert_eq!(v["log"]["entries"].as_array().unwrap().len(), 5);
+        let again = read(&out).unwrap();
+        assert_eq!(again.len(), original.len());
+        // The bad numbers are unreadable in both; the invalid UTF-8 is replaced, so that
+        // entry reads now.
+        assert_eq!(ids(&original)[0], ids(&again)[0]);
+        assert_eq!(ids(&original)[2..], ids(&again)[2..]);
+        assert!(!ids(&original)[1].1 && ids(&again)[1].1);
+        assert!(!ids(&again)[3].1 && !ids(&again)[4].1);
+        assert_eq!(r.notes.len(), 3, "{:?}", r.notes);
+        assert!(r.notes[0].starts_with("entry 2: invalid UTF-8"));
+        assert!(r.notes[1].starts_with("entry 4: ") && r.notes[1].ends_with("unreadable too)"));
+    }
+
+    #[test]
+    fn a_file_cut_short_is_closed_after_the_last_whole_entry() {
+        let text = har(&[ENTRY, ENTRY, ENTRY]);
+        let cut = &text.as_bytes()[..text.len() - 40];
+        let (out, r) = rewritten(cut, &mut Identity);
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+        assert_eq!(v["log"]["entries"].as_array().unwrap().len(), 2);
+        assert_eq!(r.entries, 2);
+        assert!(
+            r.notes[0].contains("breaks off at entry 3"),
+            "{:?}",
+            r.notes
+        );
+        // The reader reads the same two entries, then reports the cut.
+        let original = read(cut).unwrap();
+        assert_eq!(ids(&original)[..2], ids(&read(&out).unwrap())[..]);
+    }
+
+    #[test]
+    fn trailing_garbage_after_a_cut_gzip_is_left_out() {
+        let text = har(&[ENTRY, ENTRY]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(text.as_bytes()).unwrap();
+        let mut bytes = gz.finish().unwrap();
+        // A second member cut short, as a mail gateway or a failed append leaves it.
+        bytes.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0]);
+        let original = read(&bytes).unwrap();
+        assert!(
+            original.last().unwrap().is_err(),
+            "the reader reports the break"
+        );
+        let (out, r) = rewritten(&bytes, &mut Identity);
+        assert_eq!(out, format!("{text}\n").into_bytes());
+        assert_eq!(r.entries, 2);
+        assert!(r.notes[0].contains("what follows the JSON was left out"));
+    }
+
+    #[test]
+    fn what_the_lexer_cannot_take_out_is_refused_not_guessed() {
+        let escaped = har(&[ENTRY]).replace("\"entries\"", "\"entri\\u0065s\"");
+        let mut out = Vec::new();
+        let e = rewrite_reader(
+            escaped.as_bytes(),
+            &HarLimits::default(),
+            &mut out,
+            &mut Identity,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("entry 1"), "{e}");
+        let array = har(&["[1, 2]"]);
+        assert!(rewrite_reader(
+            array.as_bytes(),
+            &HarLimits::default(),
+            &mut out,
+            &mut Identity
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn not_a_har_is_the_readers_error() {
+        for bad in [&b"{}"[..], b"[]", b"{\"log\": 1}", b"nonsense", b""] {
+            let mut out = Vec::new();
+            let e = rewrite_reader(bad, &HarLimits::default(), &mut out, &mut Identity);
+            let r = read(bad);
+            assert!(e.is_err() && r.is_err(), "{bad:?}");
+            assert_eq!(e.unwrap_err().to_string(), r.unwrap_err().to_string());
+        }
+    }
+}

@@ -469,6 +469,36 @@ mod props {
             let _ = read(format!(r#"{{"log":{{"entries":[{text}"#).as_bytes());
         }
 
+        /// A HAR rewritten with a scrubber that changes nothing reads back to the same
+        /// sessions (and is the same bytes); one with an entry the lexer cannot take out
+        /// (an array) is refused.
+        #[test]
+        fn identity_rewrite_reads_back_the_same(
+            entries in proptest::collection::vec(entry_value(), 0..5),
+            batch_entries in 1usize..4,
+        ) {
+            let list = entries.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(",\n");
+            let text = har(&list);
+            let limits = HarLimits { batch_entries, ..HarLimits::default() };
+            let mut out = Vec::new();
+            let rewritten = super::super::rewrite_reader(
+                text.as_bytes(),
+                &limits,
+                &mut out,
+                &mut crate::capture::rewrite::Identity,
+            );
+            if entries.iter().any(Value::is_array) {
+                prop_assert!(rewritten.is_err());
+            } else {
+                let r = rewritten.unwrap();
+                prop_assert_eq!(r.entries, entries.iter().filter(|e| e.is_object()).count());
+                prop_assert_eq!(&out[..out.len() - 1], text.as_bytes());
+                let a = format!("{:?}", read_with(text.as_bytes(), limits));
+                let b = format!("{:?}", read_with(&out, limits));
+                prop_assert_eq!(a, b);
+            }
+        }
+
         /// Entries the guard takes out read exactly as serde_json reads them in the
         /// stream (a `log` key spelled with an escape keeps them in it), cut strings
         /// included.
