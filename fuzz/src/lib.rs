@@ -14,13 +14,15 @@ use std::io::Cursor;
 use traceadal::auth::{self, aadsts, challenge, diagnostics, ews, jwt, login, token_result};
 use traceadal::capture::har::{self, HarLimits};
 use traceadal::capture::http::{self, SchemeHint};
+use traceadal::capture::rewrite::RewriteOptions;
 use traceadal::capture::saz::SazArchive;
 use traceadal::capture::saz_meta::{self, BitFlagsRadix};
 use traceadal::capture::{
     body, host_of, Body, DecodeLimits, Headers, Password, ReadOptions, Request, Response, Session,
     SessionResult, SessionSummary,
 };
-use traceadal::redact::Redactor;
+use traceadal::capture::{formats, saz, Format};
+use traceadal::redact::{Placeholders, Redactor};
 use traceadal::{flows, rules};
 
 /// A small body cap: enough for any parser to see a whole body, small enough that a bomb
@@ -369,6 +371,58 @@ pub fn redact_text(data: &[u8]) {
     let t = text(data);
     let _ = Redactor::default().text(&t);
     assert_eq!(Redactor::new(true).text(&t), t);
+}
+
+/// `capture_rewrite`: a capture through its format's rewriter (`capture::formats`) with the
+/// real redact scrubber, as `traceadal redact` runs it. Whatever the rewriter accepts, it
+/// must write a capture its reader reads again (a SAZ opens, a HAR is JSON with entries).
+pub fn capture_rewrite(data: &[u8]) {
+    let Ok(spec) = formats::sniff(data) else {
+        return;
+    };
+    let mut options = RewriteOptions {
+        read: ReadOptions {
+            password: None,
+            limits: LIMITS,
+        },
+        output_password: None,
+    };
+    let mut scrubber = Placeholders::new(LIMITS);
+    match spec.format {
+        Format::Saz => {
+            let mut out = Cursor::new(Vec::new());
+            let mut result = saz::rewrite::rewrite_bytes(data, &mut out, &options, &mut scrubber);
+            if let Err(traceadal::capture::CaptureErrorKind::PasswordRequired) = result {
+                options.read.password = Some(Password::new("fuzz"));
+                out = Cursor::new(Vec::new());
+                result = saz::rewrite::rewrite_bytes(data, &mut out, &options, &mut scrubber);
+            }
+            if result.is_ok() {
+                let archive = SazArchive::from_bytes(out.into_inner(), &ReadOptions::default())
+                    .expect("a rewritten SAZ opens");
+                let _ = archive
+                    .map_sessions(map_one)
+                    .expect("a rewritten SAZ reads");
+            }
+        }
+        Format::Har => {
+            let limits = HarLimits {
+                batch_entries: 16,
+                batch_bytes: 64 * 1024,
+                ..HarLimits::for_decoded(LIMITS.max_decoded)
+            };
+            let mut out = Vec::new();
+            if let Ok(r) = har::rewrite_reader(Cursor::new(data), &limits, &mut out, &mut scrubber)
+            {
+                let json: serde_json::Value =
+                    serde_json::from_slice(&out).expect("a rewritten HAR is JSON");
+                let mapped = har::map_reader(Cursor::new(&out), &limits, map_one)
+                    .expect("a rewritten HAR reads");
+                assert!(mapped.len() >= r.entries, "every entry written reads back");
+                let _ = json;
+            }
+        }
+    }
 }
 
 /// One target: its name and its function.
