@@ -19,7 +19,7 @@
 #   FUZZ_RUNS       stop a target after this many executions, if that comes before SECONDS
 #                   (e.g. FUZZ_RUNS=10000000 scripts/fuzz.sh 7200 for the 10M of issue 8)
 #   FUZZ_MAX_LEN    longest input libFuzzer makes, in bytes (default 65536 for the archive,
-#                   HAR and body targets, 8192 for the text parsers: their hostile-length
+#                   HAR, body and rewrite targets, 8192 for the text parsers: their hostile-length
 #                   cases, 10 MB lines and 100 000 headers, are integration tests instead)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +32,7 @@ if ! [[ "$secs" =~ ^[0-9]+$ ]] || [ "$secs" -lt 1 ]; then
   exit 64
 fi
 all_targets=(saz_reader saz_meta http_head body_decode har_reader www_authenticate aadsts
-  jwt_claims ews_soap redact_text)
+  jwt_claims ews_soap redact_text capture_rewrite)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 
 sanitizer=${FUZZ_SANITIZER:-none}
@@ -63,7 +63,7 @@ for t in "${targets[@]}"; do
   mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
   log="fuzz/artifacts/$t.log"
   case "$t" in
-    saz_reader | har_reader | body_decode) max_len=${FUZZ_MAX_LEN:-65536} ;;
+    saz_reader | har_reader | body_decode | capture_rewrite) max_len=${FUZZ_MAX_LEN:-65536} ;;
     *) max_len=${FUZZ_MAX_LEN:-8192} ;;
   esac
   marker=$(mktemp)

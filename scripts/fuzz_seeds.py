@@ -21,7 +21,10 @@ import gzip
 
 MAX = 64 * 1024
 TARGETS = ["saz_reader", "saz_meta", "http_head", "body_decode", "har_reader",
-           "www_authenticate", "aadsts", "jwt_claims", "ews_soap", "redact_text"]
+           "www_authenticate", "aadsts", "jwt_claims", "ews_soap", "redact_text",
+           "capture_rewrite"]
+# Targets that take every seed of another: the rewriter reads what the readers read.
+ALSO = {"saz_reader": "capture_rewrite", "har_reader": "capture_rewrite"}
 # Keep in step with TRANSFER / CONTENT in fuzz/src/lib.rs.
 TRANSFER = ["", "chunked", "gzip, chunked", "chunked, identity", "br, chunked",
             "deflate,chunked", "identity", "chunked, chunked"]
@@ -33,6 +36,8 @@ counts = {t: 0 for t in TARGETS}
 
 
 def put(target, data):
+    if target in ALSO:
+        put(ALSO[target], data)
     if isinstance(data, str):
         data = data.encode("utf-8", "surrogatepass")
     if not data or len(data) > MAX:

@@ -14,7 +14,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
 
 use crate::analysis;
-use crate::capture::{detect, CaptureErrorKind, Format, ReadOptions};
+use crate::capture::{detect, formats, CaptureErrorKind, Format, ReadOptions};
 use crate::report::powershell::{self, FixPlan};
 use crate::report::render::{Content, Document};
 use crate::report::Report;
@@ -259,26 +259,14 @@ const SNIFF_BYTES: u64 = 4096;
 /// JSON that is not a capture (exported flow lists, notes), which batch skips rather than
 /// reporting as unreadable HARs.
 pub fn sniff(path: &Path) -> Result<Format, CaptureErrorKind> {
-    use std::io::Read;
-    let mut head = Vec::with_capacity(SNIFF_BYTES as usize);
-    std::fs::File::open(path)?
-        .take(SNIFF_BYTES)
-        .read_to_end(&mut head)?;
-    let format = detect::detect_bytes(&head)?;
-    let compressed = head.starts_with(&[0x1f, 0x8b]) || detect::is_zlib_header(&head);
-    if format == Format::Har && !compressed && !looks_like_har_json(&head) {
-        return Err(CaptureErrorKind::UnknownFormat(
-            "JSON without a HAR \"log\" object".into(),
-        ));
-    }
-    Ok(format)
+    let head = detect::head_of(path, SNIFF_BYTES)?;
+    formats::sniff_strict(&head).map(|spec| spec.format)
 }
 
-/// A JSON object whose first bytes name the `"log"` key.
+/// A JSON object whose first bytes name the `"log"` key (the registry's HAR check).
+#[cfg(test)]
 fn looks_like_har_json(head: &[u8]) -> bool {
-    let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
-    let start = text.iter().position(|b| !b.is_ascii_whitespace());
-    matches!(start.map(|i| text[i]), Some(b'{')) && text.windows(5).any(|w| w == b"\"log\"")
+    crate::capture::har::looks_like_har_json(head)
 }
 
 /// Analyse one capture; every failure, a panic included, becomes `Outcome::Failed`.

@@ -114,4 +114,5 @@ replay_tests!(
     jwt_claims,
     ews_soap,
     redact_text,
+    capture_rewrite,
 );

@@ -16,13 +16,15 @@ use traceadal::analysis::{Collector, Mapped};
 use traceadal::auth::{self, aadsts, challenge, diagnostics, ews, jwt, login, token_result};
 use traceadal::capture::har::{self, HarLimits};
 use traceadal::capture::http::{self, SchemeHint};
+use traceadal::capture::rewrite::RewriteOptions;
 use traceadal::capture::saz::SazArchive;
 use traceadal::capture::saz_meta::{self, BitFlagsRadix};
 use traceadal::capture::{
     body, host_of, Body, DecodeLimits, Format, Headers, Password, ReadOptions, Request, Response,
     Session, SessionResult,
 };
-use traceadal::redact::Redactor;
+use traceadal::capture::{formats, saz};
+use traceadal::redact::{Placeholders, Redactor};
 
 /// A small body cap: enough for any parser to see a whole body, small enough that a bomb
 /// costs microseconds.
@@ -353,6 +355,58 @@ pub fn redact_text(data: &[u8]) {
     assert_eq!(Redactor::new(true).text(&t), t);
 }
 
+/// `capture_rewrite`: a capture through its format's rewriter (`capture::formats`) with the
+/// real redact scrubber, as `traceadal redact` runs it. Whatever the rewriter accepts, it
+/// must write a capture its reader reads again (a SAZ opens, a HAR is JSON with entries).
+pub fn capture_rewrite(data: &[u8]) {
+    let Ok(spec) = formats::sniff(data) else {
+        return;
+    };
+    let mut options = RewriteOptions {
+        read: ReadOptions {
+            password: None,
+            limits: LIMITS,
+        },
+        output_password: None,
+    };
+    let mut scrubber = Placeholders::new(LIMITS);
+    match spec.format {
+        Format::Saz => {
+            let mut out = Cursor::new(Vec::new());
+            let mut result = saz::rewrite::rewrite_bytes(data, &mut out, &options, &mut scrubber);
+            if let Err(traceadal::capture::CaptureErrorKind::PasswordRequired) = result {
+                options.read.password = Some(Password::new("fuzz"));
+                out = Cursor::new(Vec::new());
+                result = saz::rewrite::rewrite_bytes(data, &mut out, &options, &mut scrubber);
+            }
+            if result.is_ok() {
+                let archive = SazArchive::from_bytes(out.into_inner(), &ReadOptions::default())
+                    .expect("a rewritten SAZ opens");
+                let _ = archive
+                    .map_sessions(map_one)
+                    .expect("a rewritten SAZ reads");
+            }
+        }
+        Format::Har => {
+            let limits = HarLimits {
+                batch_entries: 16,
+                batch_bytes: 64 * 1024,
+                ..HarLimits::for_decoded(LIMITS.max_decoded)
+            };
+            let mut out = Vec::new();
+            if let Ok(r) = har::rewrite_reader(Cursor::new(data), &limits, &mut out, &mut scrubber)
+            {
+                let json: serde_json::Value =
+                    serde_json::from_slice(&out).expect("a rewritten HAR is JSON");
+                let mapped = har::map_reader(Cursor::new(&out), &limits, map_one)
+                    .expect("a rewritten HAR reads");
+                assert!(mapped.len() >= r.entries, "every entry written reads back");
+                let _ = json;
+            }
+        }
+    }
+}
+
 /// One target: its name and its function.
 pub type Target = (&'static str, fn(&[u8]));
 
@@ -368,4 +422,5 @@ pub const TARGETS: &[Target] = &[
     ("jwt_claims", jwt_claims),
     ("ews_soap", ews_soap),
     ("redact_text", redact_text),
+    ("capture_rewrite", capture_rewrite),
 ];

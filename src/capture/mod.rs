@@ -8,9 +8,11 @@ pub mod atom;
 pub mod body;
 pub mod detail;
 pub mod detect;
+pub mod formats;
 pub mod har;
 pub mod headers;
 pub mod http;
+pub mod rewrite;
 pub mod saz;
 pub mod saz_meta;
 pub mod session;
@@ -123,7 +125,8 @@ pub struct Capture {
     source: Source,
 }
 
-enum Source {
+/// An opened capture, by format (what [`formats::FormatSpec`]'s `open` returns).
+pub(crate) enum Source {
     Saz(saz::SazArchive),
     Har(har::HarSource),
 }
@@ -132,14 +135,8 @@ impl Capture {
     /// Open `path`, recognising the format by its content, not its name.
     pub fn open(path: &Path, options: &ReadOptions) -> Result<Capture, CaptureError> {
         let format = detect::detect_file(path).map_err(|kind| CaptureError::new(path, kind))?;
-        let source = match format {
-            Format::Saz => Source::Saz(
-                saz::SazArchive::open(path, options).map_err(|k| CaptureError::new(path, k))?,
-            ),
-            Format::Har => Source::Har(
-                har::HarSource::open(path, options).map_err(|k| CaptureError::new(path, k))?,
-            ),
-        };
+        let source =
+            (formats::spec(format).open)(path, options).map_err(|k| CaptureError::new(path, k))?;
         Ok(Capture {
             path: path.to_path_buf(),
             format,

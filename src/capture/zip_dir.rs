@@ -61,6 +61,9 @@ pub(crate) struct Record<'a> {
     /// The raw name bytes: an id to parse, never a path.
     pub name: &'a [u8],
     pub loc: EntryLoc,
+    /// The MS-DOS time and date of last modification (for a rewrite to keep them).
+    pub dos_time: u16,
+    pub dos_date: u16,
 }
 
 impl Record<'_> {
@@ -318,7 +321,12 @@ where
         }
         let loc = entry_loc(&fixed, &extra, t.prefix)
             .ok_or_else(|| damaged(format!("central directory record {n} is damaged")))?;
-        each(Record { name: &name, loc });
+        each(Record {
+            name: &name,
+            loc,
+            dos_time: u16_at(&fixed, 12),
+            dos_date: u16_at(&fixed, 14),
+        });
     }
     Ok(Directory { comment: t.comment })
 }

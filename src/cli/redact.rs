@@ -1,4 +1,5 @@
-//! `traceadal redact IN OUT`: a copy of a capture with every secret replaced (see
+//! `traceadal redact IN OUT`: a copy of a capture with every secret replaced: the format's
+//! rewriter (`capture::formats`) streams the capture through `redact::Placeholders` (see
 //! `crate::redact::{saz, har}` and `docs/secrets.md`).
 //!
 //! The copy is written to a temporary file beside OUT and renamed over OUT once complete, so
@@ -11,9 +12,10 @@ use std::path::{Path, PathBuf};
 
 use super::{output, report_error, RedactArgs, Status};
 use crate::capture::detect::detect_file;
-use crate::capture::saz::SazArchive;
-use crate::capture::{CaptureErrorKind, Format, Password};
-use crate::redact::{self, Counts, Redactor};
+use crate::capture::formats;
+use crate::capture::rewrite::RewriteOptions;
+use crate::capture::{Capture, CaptureErrorKind, Password, ReadOptions};
+use crate::redact::{Counts, Placeholders, Redactor};
 
 pub fn run(args: &RedactArgs) -> Status {
     match redact(args) {
@@ -29,7 +31,7 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
     let input = &args.input;
     let out = &args.output;
     let shown = |e: CaptureErrorKind| format!("{}: {e}", input.display());
-    let format = detect_file(input).map_err(shown)?;
+    let spec = formats::spec(detect_file(input).map_err(shown)?);
     if same_file(input, out) {
         return Err(format!(
             "{}: is the input; refusing to overwrite it (give another OUT)",
@@ -43,53 +45,53 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
         ));
     }
     let out_password = output_password(args)?;
-    let input_password = match format {
-        Format::Saz => saz_password(input, args)?,
-        Format::Har => {
-            if out_password.is_some() {
-                return Err(
-                    "--out-password-env/--out-password-file: only a SAZ can be encrypted; a HAR is written as plain JSON"
-                        .into(),
-                );
-            }
-            None
-        }
+    if out_password.is_some() && !spec.encrypts {
+        let can: Vec<&str> = formats::ALL
+            .iter()
+            .filter(|s| s.encrypts)
+            .map(|s| s.name)
+            .collect();
+        return Err(format!(
+            "--out-password-env/--out-password-file: only a {} can be encrypted; a {} is written as plain JSON",
+            can.join(" or "),
+            spec.name
+        ));
+    }
+    let input_password = if spec.encrypted_input {
+        input_password(input, args)?
+    } else {
+        None
     };
     let (tmp_path, tmp) = temp_beside(out)?;
-    let result = match format {
-        Format::Saz => {
-            let opts = redact::saz::SazRewrite {
-                input_password,
-                output_password: out_password,
-                limits: args.read.limits(),
-            };
-            redact::saz::rewrite(input, BufWriter::new(tmp), &opts).map(|o| {
-                for n in &o.notes {
-                    report_error(format!("{}: {n}", input.display()));
-                }
-                (o.counts, format!("{} entries", o.entries))
-            })
-        }
-        Format::Har => {
-            let mut w = BufWriter::new(tmp);
-            redact::har::rewrite(input, &mut w)
-                .and_then(|c| w.flush().map(|_| c).map_err(CaptureErrorKind::Io))
-                .map(|c| (c, "HAR 1.2".to_string()))
-        }
+    let opts = RewriteOptions {
+        read: ReadOptions {
+            password: input_password,
+            limits: args.read.limits(),
+        },
+        output_password: out_password,
     };
-    let (counts, what) = match result {
+    let mut scrubber = Placeholders::new(opts.read.limits);
+    let mut w = BufWriter::new(tmp);
+    let result = (spec.rewrite)(input, &mut w, &opts, &mut scrubber)
+        .and_then(|r| w.flush().map(|_| r).map_err(CaptureErrorKind::Io));
+    drop(w);
+    let rewritten = match result {
         Ok(r) => r,
         Err(e) => {
             let _ = fs::remove_file(&tmp_path);
             return Err(shown(e));
         }
     };
+    for n in rewritten.notes.iter().chain(&scrubber.outcome.notes) {
+        report_error(format!("{}: {n}", input.display()));
+    }
     if let Err(e) = fs::rename(&tmp_path, out) {
         let _ = fs::remove_file(&tmp_path);
         return Err(format!("{}: cannot write: {e}", out.display()));
     }
+    let counts = scrubber.outcome.counts;
     output::emit(None, Redactor::default(), |w| {
-        summary(w, input, out, &what, &counts)
+        summary(w, input, out, &rewritten.what, &counts)
     })
 }
 
@@ -104,19 +106,19 @@ fn summary(
     writeln!(w, "replaced {} secret(s): {counts}", counts.total())
 }
 
-/// The input SAZ's password: none when it is not encrypted; asked on a terminal when it is
-/// and none was given.
-fn saz_password(input: &Path, args: &RedactArgs) -> Result<Option<Password>, String> {
+/// The input's password: none when it is not encrypted; asked on a terminal when it is and
+/// none was given.
+fn input_password(input: &Path, args: &RedactArgs) -> Result<Option<Password>, String> {
     let shown = |e: CaptureErrorKind| format!("{}: {e}", input.display());
     let options = args.read.options(false)?;
-    match SazArchive::open(input, &options) {
+    match Capture::open(input, &options).map_err(|e| e.kind) {
         Ok(_) => Ok(options.password),
         Err(CaptureErrorKind::PasswordRequired) if options.password.is_none() => {
             let options = args.read.options(true)?;
             if options.password.is_none() {
                 return Err(shown(CaptureErrorKind::PasswordRequired));
             }
-            SazArchive::open(input, &options).map_err(shown)?;
+            Capture::open(input, &options).map_err(|e| shown(e.kind))?;
             Ok(options.password)
         }
         Err(e) => Err(shown(e)),

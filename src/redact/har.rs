@@ -1,10 +1,11 @@
-//! `traceadal redact` for a HAR: a valid HAR 1.2 copy with every secret replaced by a
-//! same-length placeholder.
+//! `traceadal redact` for a HAR: what is a secret in one HAR entry, and how it is replaced by
+//! a same-length placeholder.
 //!
-//! The file is read whole (plain, gzip or zlib, with or without a BOM) into a
-//! `serde_json::Value` (keys in their original order) and written back as indented JSON,
-//! uncompressed. That needs memory of a few times the file's size: fine for the HARs a ticket
-//! carries (tens of MB), not for a 2 GB one — analysis streams, this does not.
+//! The file is not read here: `capture::har::rewrite` streams it through the reader's lexer
+//! and hands over one entry's JSON text at a time ([`scrub_entry`]) and each string around
+//! the entries (`Scrubber::text`, scrubbed as text). An entry is parsed into a
+//! `serde_json::Value` (keys in their original order), scrubbed, and written back compact;
+//! an entry with nothing to replace is written as it was. Memory follows the largest entry.
 //!
 //! Where secrets are looked for:
 //! - `headers[]`: each `{name, value}` as a header line (`Authorization`, `Cookie`, ...);
@@ -15,94 +16,60 @@
 //! - every other string anywhere (URLs, `postData.text`, `redirectURL`, comments, websocket
 //!   messages): scrubbed as text.
 
-use std::io::{Read, Write};
-use std::path::Path;
-
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use flate2::read::{MultiGzDecoder, ZlibDecoder};
 use serde_json::{Map, Value};
 
 use super::{is_replaced, placeholder, scrub, scrub_bytes, scrub_header, scrub_param};
 use super::{Counts, Kind, Style};
-use crate::capture::detect::is_zlib_header;
-use crate::capture::CaptureErrorKind;
 
-/// The largest HAR (decompressed) this reads into memory.
-pub const MAX_HAR_BYTES: u64 = 4 * 1024 * 1024 * 1024;
-
-/// Rewrite the HAR at `input` into `output`; the counts of what was replaced.
-pub fn rewrite<W: Write>(input: &Path, output: W) -> Result<Counts, CaptureErrorKind> {
-    let raw = std::fs::read(input)?;
-    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
-        inflate(MultiGzDecoder::new(raw.as_slice()), "gzip")?
-    } else if is_zlib_header(&raw) {
-        inflate(ZlibDecoder::new(raw.as_slice()), "zlib")?
-    } else {
-        raw
-    };
-    let text = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
-    let mut har: Value = serde_json::from_slice(text).map_err(|e| {
-        CaptureErrorKind::Har(format!(
-            "not valid JSON ({:?} error at line {}, column {})",
+/// One entry of `log.entries`, as JSON text, with its secrets replaced: the JSON text to
+/// write, `None` when nothing was replaced, `Err` (never content) when it is not JSON.
+pub fn scrub_entry(json: &str, counts: &mut Counts) -> Result<Option<Vec<u8>>, String> {
+    let mut entry: Value = serde_json::from_str(json).map_err(|e| {
+        format!(
+            "not valid JSON ({:?} error at line {}, column {} of the entry)",
             e.classify(),
             e.line(),
             e.column()
-        ))
+        )
     })?;
-    if !har
-        .get("log")
-        .and_then(|l| l.get("entries"))
-        .is_some_and(Value::is_array)
-    {
-        return Err(CaptureErrorKind::Har("no log.entries array".into()));
+    let mut changed = false;
+    // As an element of `entries`: its parent key is the list's.
+    walk(&mut entry, Some("entries"), counts, &mut changed);
+    if !changed {
+        return Ok(None);
     }
-    let mut counts = Counts::default();
-    walk(&mut har, None, &mut counts);
-    let mut output = output;
-    serde_json::to_writer_pretty(&mut output, &har)
-        .map_err(|e| CaptureErrorKind::Io(std::io::Error::other(e.to_string())))?;
-    output.write_all(b"\n")?;
-    Ok(counts)
-}
-
-fn inflate<R: Read>(reader: R, what: &str) -> Result<Vec<u8>, CaptureErrorKind> {
-    let mut out = Vec::new();
-    reader
-        .take(MAX_HAR_BYTES + 1)
-        .read_to_end(&mut out)
-        .map_err(|_| CaptureErrorKind::Har(format!("the {what} compression is damaged")))?;
-    if out.len() as u64 > MAX_HAR_BYTES {
-        return Err(CaptureErrorKind::Har(format!(
-            "decompresses to more than {MAX_HAR_BYTES} bytes"
-        )));
-    }
-    Ok(out)
+    serde_json::to_vec(&entry)
+        .map(Some)
+        .map_err(|e| format!("cannot be written back ({:?} error)", e.classify()))
 }
 
 /// Scrub every string under `v`; `parent` is the key of the array or object holding it.
-fn walk(v: &mut Value, parent: Option<&str>, counts: &mut Counts) {
+/// `changed` is set when anything was replaced.
+fn walk(v: &mut Value, parent: Option<&str>, counts: &mut Counts, changed: &mut bool) {
     match v {
         Value::String(s) => {
             if let std::borrow::Cow::Owned(new) = scrub(s, Style::Placeholder, counts) {
                 *s = new;
+                *changed = true;
             }
         }
         Value::Array(items) => {
             for item in items {
-                walk(item, parent, counts);
+                walk(item, parent, counts, changed);
             }
         }
         Value::Object(map) => {
-            if name_value(map, parent, counts) {
+            if name_value(map, parent, counts, changed) {
                 return;
             }
             if parent == Some("content") {
-                base64_text(map, counts);
+                base64_text(map, counts, changed);
             }
             for (k, child) in map.iter_mut() {
                 let key = k.clone();
-                walk(child, Some(&key), counts);
+                walk(child, Some(&key), counts, changed);
             }
         }
         _ => {}
@@ -111,7 +78,12 @@ fn walk(v: &mut Value, parent: Option<&str>, counts: &mut Counts) {
 
 /// `{name, value}` items of `headers`, `cookies`, `queryString` and `params`; `true` when
 /// `map` was one (and is done).
-fn name_value(map: &mut Map<String, Value>, parent: Option<&str>, counts: &mut Counts) -> bool {
+fn name_value(
+    map: &mut Map<String, Value>,
+    parent: Option<&str>,
+    counts: &mut Counts,
+    changed: &mut bool,
+) -> bool {
     let list = match parent {
         Some(p @ ("headers" | "cookies" | "queryString" | "params")) => p,
         _ => return false,
@@ -133,18 +105,19 @@ fn name_value(map: &mut Map<String, Value>, parent: Option<&str>, counts: &mut C
     };
     if let Some(new) = new {
         *value = new;
+        *changed = true;
     }
     // Anything else in the item (a cookie's path, a param's fileName) is scrubbed as text.
     for (k, child) in map.iter_mut() {
         if k != "name" && k != "value" {
-            walk(child, None, counts);
+            walk(child, None, counts, changed);
         }
     }
     true
 }
 
 /// `content.text` stored as base64: decode, scrub, re-encode.
-fn base64_text(map: &mut Map<String, Value>, counts: &mut Counts) {
+fn base64_text(map: &mut Map<String, Value>, counts: &mut Counts, changed: &mut bool) {
     if map.get("encoding").and_then(Value::as_str) != Some("base64") {
         return;
     }
@@ -156,5 +129,75 @@ fn base64_text(map: &mut Map<String, Value>, counts: &mut Counts) {
     };
     if let Some(new) = scrub_bytes(&bytes, counts) {
         *text = STANDARD.encode(new);
+        *changed = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::har::{rewrite_reader, HarLimits};
+    use crate::redact::Placeholders;
+
+    /// What `redact` did before it streamed: the whole file into one `Value`, every string
+    /// walked.
+    fn whole_file(bytes: &[u8]) -> (Value, Counts) {
+        let text = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+        let mut har: Value = serde_json::from_slice(text).unwrap();
+        let mut counts = Counts::default();
+        walk(&mut har, None, &mut counts, &mut false);
+        (har, counts)
+    }
+
+    #[test]
+    fn streaming_equals_the_whole_file_rewrite_on_every_sample() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut seen = 0;
+        for dir in ["samples", "samples/variants"] {
+            for e in std::fs::read_dir(root.join(dir)).unwrap().flatten() {
+                let path = e.path();
+                if path.extension().is_none_or(|x| x != "har") {
+                    continue;
+                }
+                let bytes = std::fs::read(&path).unwrap();
+                let (want, want_counts) = whole_file(&bytes);
+                let mut scrubber = Placeholders::default();
+                let mut out = Vec::new();
+                let r = rewrite_reader(
+                    bytes.as_slice(),
+                    &HarLimits::default(),
+                    &mut out,
+                    &mut scrubber,
+                )
+                .unwrap();
+                let got: Value = serde_json::from_slice(&out).unwrap();
+                // Same document (entries, order, every value), same secrets replaced.
+                assert_eq!(got, want, "{}", path.display());
+                assert_eq!(scrubber.outcome.counts, want_counts, "{}", path.display());
+                assert_eq!(
+                    r.entries,
+                    want["log"]["entries"].as_array().unwrap().len(),
+                    "{}",
+                    path.display()
+                );
+                seen += 1;
+            }
+        }
+        assert!(seen >= 20, "{seen} samples");
+    }
+
+    #[test]
+    fn an_entry_without_secrets_is_kept_as_written() {
+        let entry =
+            r#"{ "request": {"url": "https://x/", "headers": [ {"name":"Host","value":"x"} ]} }"#;
+        let mut counts = Counts::default();
+        assert_eq!(scrub_entry(entry, &mut counts), Ok(None));
+        let secret = r#"{"request": {"headers": [{"name":"Cookie","value":"a=b"}]}}"#;
+        let new = scrub_entry(secret, &mut counts).unwrap().unwrap();
+        assert_eq!(
+            String::from_utf8(new).unwrap(),
+            r#"{"request":{"headers":[{"name":"Cookie","value":"a=R"}]}}"#
+        );
+        assert!(scrub_entry("{\"time\": NaN}", &mut counts).is_err());
     }
 }

@@ -20,6 +20,9 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::capture::rewrite::{SazEntry, Scrubber};
+use crate::capture::DecodeLimits;
+
 pub use patterns::{is_replaced, is_secret_key, kind_of_key, placeholder, SECRET_KEYS};
 
 /// What replaces a secret in output.
@@ -208,6 +211,41 @@ pub fn scrub_header(name: &str, value: &str, counts: &mut Counts) -> Option<Stri
             // A rule touched the name itself: replace the whole value.
             None => Some(placeholder(value)),
         },
+    }
+}
+
+/// The scrubber `traceadal redact` hands a capture's rewriter (`capture::formats`): every
+/// secret replaced by a same-length placeholder, counted; notes on what could not be
+/// rewritten as it was.
+#[derive(Debug, Clone, Default)]
+pub struct Placeholders {
+    pub limits: DecodeLimits,
+    pub outcome: saz::Outcome,
+}
+
+impl Placeholders {
+    pub fn new(limits: DecodeLimits) -> Self {
+        Placeholders {
+            limits,
+            outcome: saz::Outcome::default(),
+        }
+    }
+}
+
+impl Scrubber for Placeholders {
+    fn text(&mut self, text: &str) -> Option<String> {
+        match scrub(text, Style::Placeholder, &mut self.outcome.counts) {
+            Cow::Borrowed(_) => None,
+            Cow::Owned(s) => Some(s),
+        }
+    }
+
+    fn har_entry(&mut self, json: &str) -> Result<Option<Vec<u8>>, String> {
+        har::scrub_entry(json, &mut self.outcome.counts)
+    }
+
+    fn saz_entry(&mut self, entry: SazEntry<'_>) -> Option<Vec<u8>> {
+        saz::scrub_entry(entry, &self.limits, &mut self.outcome)
     }
 }
 

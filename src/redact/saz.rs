@@ -1,11 +1,10 @@
-//! `traceadal redact` for a SAZ: a copy of the archive with every secret replaced by a
-//! same-length placeholder.
+//! `traceadal redact` for a SAZ: what is a secret in one archive entry, and how it is
+//! replaced by a same-length placeholder.
 //!
-//! - Every entry is written in the input's order, under its own name (raw bytes), with its
-//!   own timestamp; the archive comment (`Fiddler (v5...) Session Archive`) is kept. Entry
-//!   names are only ever names inside the output archive, never filesystem paths.
-//! - An entry with nothing to replace is copied as stored (a raw zip copy, compressed bytes
-//!   and CRC untouched) unless it has to be re-encrypted.
+//! The archive is not read here: `capture::saz::rewrite` walks it with the reader's own
+//! central-directory reader and entry reading, hands each entry over ([`scrub_entry`]) and
+//! writes back what comes back (an entry with nothing to replace is copied as stored).
+//!
 //! - `raw/NN_c.txt` and `raw/NN_s.txt`: the head is scrubbed line by line; the body is
 //!   scrubbed as stored when it has no transfer or content coding. A chunked or compressed
 //!   body is decoded (see `capture::body`) and scrubbed; when something was replaced it is
@@ -14,187 +13,32 @@
 //!   nothing to replace keeps its encoding, byte for byte.
 //! - Every other entry (`_m.xml`, `_w.txt`, `_index.htm`, ...) is scrubbed as text (runs of
 //!   valid UTF-8; binary bytes pass unchanged).
-//! - With an output password every entry is written AES-256 encrypted.
-
-use std::fs::File;
-use std::io::{BufReader, Read, Seek, Write};
-use std::path::Path;
-
-use zip::result::ZipError;
-use zip::write::SimpleFileOptions;
-use zip::{AesMode, CompressionMethod, ZipArchive, ZipReadOptions, ZipWriter};
 
 use super::{scrub_bytes, Counts};
 use crate::capture::body::{decode_partial, DecodeLimits};
-use crate::capture::saz::{
-    entry_error, io_entry_error, parse_entry_name, zip_open_error, Kind, HEAD_ALLOWANCE,
-};
-use crate::capture::{Body, CaptureErrorKind, Headers, Password};
+use crate::capture::rewrite::{SazEntry, SazEntryKind};
+use crate::capture::{Body, Headers};
 
-/// How to rewrite.
-#[derive(Debug, Clone, Default)]
-pub struct SazRewrite {
-    /// The input's password, when it is encrypted.
-    pub input_password: Option<Password>,
-    /// Encrypt the output (AES-256) with this password.
-    pub output_password: Option<Password>,
-    pub limits: DecodeLimits,
-}
-
-/// What a rewrite did.
+/// What scrubbing entries found, besides what was replaced.
 #[derive(Debug, Clone, Default)]
 pub struct Outcome {
     pub counts: Counts,
     /// Things the user should know (a body that could not be decoded). Never content.
     pub notes: Vec<String>,
-    pub entries: usize,
 }
 
-/// Rewrite the SAZ at `input` into `output` (a fresh file).
-pub fn rewrite<W: Write + Seek>(
-    input: &Path,
-    output: W,
-    opts: &SazRewrite,
-) -> Result<Outcome, CaptureErrorKind> {
-    let file = File::open(input)?;
-    let mut zip = ZipArchive::new(BufReader::new(file)).map_err(zip_open_error)?;
-    let encrypted = (0..zip.len()).any(|i| zip.by_index_data(i).is_ok_and(|e| e.encrypted()));
-    if encrypted && opts.input_password.is_none() {
-        return Err(CaptureErrorKind::PasswordRequired);
-    }
-    let mut w = ZipWriter::new(output);
-    w.set_raw_comment(zip.comment().to_vec().into_boxed_slice())
-        .map_err(|e| write_err(&e))?;
-    let cap = opts.limits.max_decoded.saturating_add(HEAD_ALLOWANCE);
-    let mut out = Outcome::default();
-    let mut seen = std::collections::HashSet::new();
-    for i in 0..zip.len() {
-        let (name, entry_encrypted, method, modified, is_dir, size) = {
-            let e = zip
-                .by_index_data(i)
-                .map_err(|e| CaptureErrorKind::Saz(entry_error(&e)))?;
-            (
-                e.name_raw().to_vec(),
-                e.encrypted(),
-                e.compression(),
-                e.last_modified(),
-                e.is_dir(),
-                e.size(),
-            )
-        };
-        let label = entry_label(&name, i);
-        if !seen.insert(name.clone()) {
-            out.notes.push(format!(
-                "{label}: the same entry name again; the copy was left out"
-            ));
-            continue;
+/// One SAZ entry with its secrets replaced; `None` when it has none.
+pub fn scrub_entry(
+    entry: SazEntry<'_>,
+    limits: &DecodeLimits,
+    out: &mut Outcome,
+) -> Option<Vec<u8>> {
+    match entry.kind {
+        Some(SazEntryKind::Request) | Some(SazEntryKind::Response) => {
+            rewrite_message(entry.bytes, limits, out, entry.label)
         }
-        let raw_copy_ok = !entry_encrypted && opts.output_password.is_none();
-        let mut options = SimpleFileOptions::default()
-            .compression_method(match method {
-                CompressionMethod::Stored => CompressionMethod::Stored,
-                _ => CompressionMethod::Deflated,
-            })
-            .large_file(size > u64::from(u32::MAX) / 2);
-        if let Some(t) = modified {
-            options = options.last_modified_time(t);
-        }
-        if let Some(pw) = &opts.output_password {
-            options = options.with_aes_encryption(AesMode::Aes256, pw.expose());
-        }
-        let options = options.name(&name);
-        if is_dir {
-            if raw_copy_ok {
-                let e = zip.by_index_raw(i).map_err(|e| saz_err(&label, &e))?;
-                w.raw_copy_file(e).map_err(|e| write_err(&e))?;
-            } else {
-                let dir = String::from_utf8_lossy(&name).into_owned();
-                w.add_directory(dir, options).map_err(|e| write_err(&e))?;
-            }
-            continue;
-        }
-        let bytes = read_entry(&mut zip, i, opts.input_password.as_ref(), cap, &label)?;
-        let new = match parse_entry_name(&name).map(|(_, k)| k) {
-            Some(Kind::Request) | Some(Kind::Response) => {
-                rewrite_message(&bytes, &opts.limits, &mut out, &label)
-            }
-            _ => scrub_bytes(&bytes, &mut out.counts),
-        };
-        out.entries += 1;
-        match new {
-            None if raw_copy_ok => {
-                let e = zip.by_index_raw(i).map_err(|e| saz_err(&label, &e))?;
-                w.raw_copy_file(e).map_err(|e| write_err(&e))?;
-            }
-            new => {
-                let data = new.as_deref().unwrap_or(&bytes);
-                w.start_file_with_options(options)
-                    .map_err(|e| write_err(&e))?;
-                w.write_all(data)?;
-            }
-        }
+        _ => scrub_bytes(entry.bytes, &mut out.counts),
     }
-    let mut inner = w.finish().map_err(|e| write_err(&e))?;
-    inner.flush()?;
-    Ok(out)
-}
-
-/// An entry named for a message: its session entry name when it has one, else its index
-/// (entry names are capture content).
-fn entry_label(name: &[u8], index: usize) -> String {
-    match parse_entry_name(name) {
-        Some((id, Kind::Request)) => format!("raw/{id}_c.txt"),
-        Some((id, Kind::Response)) => format!("raw/{id}_s.txt"),
-        Some((id, Kind::Meta)) => format!("raw/{id}_m.xml"),
-        Some((id, Kind::WebSocket)) => format!("raw/{id}_w.txt"),
-        None => format!("entry #{}", index + 1),
-    }
-}
-
-fn saz_err(label: &str, e: &ZipError) -> CaptureErrorKind {
-    match e {
-        ZipError::InvalidPassword => CaptureErrorKind::WrongPassword,
-        _ => CaptureErrorKind::Saz(format!("{label}: {}", entry_error(e))),
-    }
-}
-
-fn write_err(e: &ZipError) -> CaptureErrorKind {
-    match e {
-        ZipError::Io(e) => CaptureErrorKind::Io(std::io::Error::new(e.kind(), e.to_string())),
-        other => CaptureErrorKind::Saz(format!("cannot write the output archive: {other}")),
-    }
-}
-
-fn read_entry<R: Read + Seek>(
-    zip: &mut ZipArchive<R>,
-    index: usize,
-    password: Option<&Password>,
-    cap: u64,
-    label: &str,
-) -> Result<Vec<u8>, CaptureErrorKind> {
-    let options = ZipReadOptions::new().password(password.map(|p| p.expose().as_bytes()));
-    let entry = zip
-        .by_index_with_options(index, options)
-        .map_err(|e| saz_err(label, &e))?;
-    let mut bytes = Vec::new();
-    match entry.take(cap.saturating_add(1)).read_to_end(&mut bytes) {
-        Ok(_) => {}
-        Err(e) if password.is_some() && e.kind() == std::io::ErrorKind::InvalidData => {
-            return Err(CaptureErrorKind::WrongPassword)
-        }
-        Err(e) => {
-            return Err(CaptureErrorKind::Saz(format!(
-                "{label}: {}",
-                io_entry_error(&e)
-            )))
-        }
-    }
-    if bytes.len() as u64 > cap {
-        return Err(CaptureErrorKind::Saz(format!(
-            "{label}: larger than the {cap}-byte cap; raise --max-body-mib to redact it"
-        )));
-    }
-    Ok(bytes)
 }
 
 /// A request or response entry with its secrets replaced; `None` when it has none.

@@ -43,12 +43,15 @@ use super::session::{Body, Request, Response, Session, SessionFlags};
 use super::zip_dir::{self, EntryLoc};
 use super::{CaptureErrorKind, Password, ReadOptions, SessionError, SessionResult};
 
+pub mod rewrite;
+pub mod sniff;
+
 /// Room for the message head on top of the body cap: header lines may be megabytes long.
 pub const HEAD_ALLOWANCE: u64 = 16 * 1024 * 1024;
 
 /// The kinds of per-session entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub enum Kind {
     Request,
     Response,
     Meta,
@@ -740,15 +743,6 @@ pub(crate) fn io_entry_error(e: &io::Error) -> String {
         io::ErrorKind::InvalidData => "damaged entry data (bad compressed data or checksum)".into(),
         io::ErrorKind::Unsupported => "unsupported compression or encryption".into(),
         _ => format!("cannot read entry: {}", e.kind()),
-    }
-}
-
-pub(crate) fn zip_open_error(e: ZipError) -> CaptureErrorKind {
-    match e {
-        ZipError::Io(e) => zip_dir::io_error(e),
-        ZipError::InvalidArchive(m) => zip_dir::damaged(m),
-        ZipError::UnsupportedArchive(m) => zip_dir::unsupported(m),
-        other => CaptureErrorKind::Saz(other.to_string()),
     }
 }
 

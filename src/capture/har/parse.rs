@@ -1,0 +1,322 @@
+//! The parse thread: serde_json over the byte guard, batches of entries sent to the mapper.
+//!
+//! JSON can only be read in order, so one thread (`har-parse`) runs the lexer and the
+//! skeleton's visitors and hands the entries on in batches over a bounded channel; how
+//! reading ended ([`Ending`]) decides whether the capture is unreadable or only cut short.
+
+use std::io::{self, BufRead, BufReader, Read};
+use std::rc::Rc;
+use std::sync::mpsc::SyncSender;
+
+use flate2::read::{MultiGzDecoder, ZlibDecoder};
+use serde::de::Deserializer;
+
+#[allow(unused_imports)]
+use super::*;
+use crate::capture::detect::is_zlib_header;
+use crate::capture::{SessionError, SessionResult};
+
+/// How reading ended.
+pub(super) enum Ending {
+    /// The JSON was read to its end. `warnings` are capture-level oddities.
+    Done { warnings: Vec<SessionError> },
+    /// Valid JSON, but not a HAR.
+    NotHar(String),
+    /// Reading stopped: invalid JSON, truncation, bad compression.
+    Failed {
+        message: String,
+        session: Option<u64>,
+    },
+}
+
+/// What the parser hands to the mapper.
+pub(super) enum Item {
+    /// An entry the guard took out of the stream, as its JSON text: the mapper's threads
+    /// parse it, so that the parse thread only finds where entries begin and end (parsing
+    /// the entries was two thirds of its work, and it is the one thread a HAR is read on).
+    Text {
+        id: u64,
+        text: CutEntry,
+        /// Strings of this entry the guard cut to `max_string`.
+        cut_strings: u64,
+        /// The file is gzip or zlib: error offsets are offsets of the decompressed text.
+        compressed: bool,
+    },
+    /// An entry serde_json parsed in the stream (one the guard's path test did not take).
+    Entry {
+        id: u64,
+        entry: Box<Field<RawEntry>>,
+        cut_strings: u64,
+    },
+}
+
+impl Item {
+    pub(super) fn into_result(self, limits: &HarLimits) -> SessionResult {
+        match self {
+            Item::Text {
+                id,
+                text,
+                cut_strings,
+                compressed,
+            } => match serde_json::from_slice::<Field<RawEntry>>(&text.bytes) {
+                // Its brackets balance, so a syntax error inside costs this entry only.
+                Ok(entry) => entry_result(id, entry, cut_strings, limits),
+                Err(e) => {
+                    let at = text.start + offset_in(&text.bytes, &e);
+                    Err(SessionError {
+                        session: Some(id),
+                        message: describe_json_error(&e, at, compressed),
+                    })
+                }
+            },
+            Item::Entry {
+                id,
+                entry,
+                cut_strings,
+            } => entry_result(id, *entry, cut_strings, limits),
+        }
+    }
+}
+
+/// One element of `log.entries`, read: an object becomes a session, anything else an error.
+pub(super) fn entry_result(
+    id: u64,
+    entry: Field<RawEntry>,
+    cut_strings: u64,
+    limits: &HarLimits,
+) -> SessionResult {
+    let broken = |message: String| {
+        Err(SessionError {
+            session: Some(id),
+            message,
+        })
+    };
+    match entry {
+        Field { value: Some(e), .. } => convert(id, e, cut_strings, limits),
+        Field {
+            value: None,
+            wrong: Some(kind),
+        } => broken(format!("entry is not an object (found {kind})")),
+        Field {
+            value: None,
+            wrong: None,
+        } => broken("entry is null".into()),
+    }
+}
+
+/// Lex and parse `reader` on this thread, sending the entries in batches over `tx`; how
+/// reading ended, and (when `record`) the skeleton after the last entry taken.
+pub(super) fn parse_stream<R: Read>(
+    reader: R,
+    limits: HarLimits,
+    record: bool,
+    tx: SyncSender<Vec<Item>>,
+) -> (Ending, Vec<u8>) {
+    let stats = Rc::new(Stats::default());
+    let ending = parse_with(reader, limits, record, tx, &stats);
+    let trailing = std::mem::take(&mut *stats.skeleton.borrow_mut());
+    (ending, trailing)
+}
+
+fn parse_with<R: Read>(
+    reader: R,
+    limits: HarLimits,
+    record: bool,
+    tx: SyncSender<Vec<Item>>,
+    stats: &Rc<Stats>,
+) -> Ending {
+    let (stream, compressed) = match open_stream(reader) {
+        Ok(s) => s,
+        Err(e) => {
+            return Ending::Failed {
+                message: format!("cannot read: {e}"),
+                session: None,
+            }
+        }
+    };
+    let guard = Guard::new(stream, &limits, Rc::clone(stats));
+    let guard = if record { guard.recording() } else { guard };
+    let mut de = serde_json::Deserializer::from_reader(guard);
+    let mut st = ParseState {
+        tx,
+        batch: Vec::new(),
+        batch_start: 0,
+        next_id: 1,
+        cuts_mark: 0,
+        in_entries: false,
+        log_objects: 0,
+        log_wrong: None,
+        entries_arrays: 0,
+        entries_wrong: None,
+        stats: Rc::clone(stats),
+        limits,
+        receiver_gone: false,
+        compressed,
+    };
+    let top = de.deserialize_any(TopVisitor { st: &mut st });
+    let top = match top.and_then(|t| de.end().map(|()| t)) {
+        Ok(top) => top,
+        Err(e) => {
+            let ending = if st.receiver_gone {
+                Ending::Done {
+                    warnings: Vec::new(),
+                }
+            } else {
+                let session = st.in_entries.then_some(st.next_id);
+                Ending::Failed {
+                    message: describe_json_error(&e, stats.offset.get(), compressed),
+                    session,
+                }
+            };
+            st.flush();
+            return ending;
+        }
+    };
+    st.flush();
+    if let Some(kind) = top {
+        return Ending::NotHar(format!("no log object: the file holds a JSON {kind}"));
+    }
+    if st.log_objects == 0 {
+        return Ending::NotHar(match st.log_wrong {
+            Some(kind) => format!("no log object: `log` is a JSON {kind}"),
+            None => "no log object".into(),
+        });
+    }
+    if st.entries_arrays == 0 {
+        return Ending::NotHar(match st.entries_wrong {
+            Some(kind) => format!("no log.entries array: `entries` is a JSON {kind}"),
+            None => "no log.entries array".into(),
+        });
+    }
+    let mut warnings = Vec::new();
+    if st.log_objects > 1 || st.entries_arrays > 1 {
+        warnings.push(SessionError {
+            session: None,
+            message: "the HAR repeats `log` or `log.entries`; every entries list was read, \
+                      numbered on"
+                .into(),
+        });
+    }
+    Ending::Done { warnings }
+}
+
+/// Wrap the reader in the decompressor its first bytes call for.
+pub(super) fn open_stream<'a, R: Read + 'a>(reader: R) -> io::Result<(Box<dyn Read + 'a>, bool)> {
+    let mut buffered = BufReader::with_capacity(256 * 1024, reader);
+    let head = buffered.fill_buf()?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Ok((Box::new(MultiGzDecoder::new(buffered)), true))
+    } else if is_zlib_header(head) {
+        Ok((Box::new(ZlibDecoder::new(buffered)), true))
+    } else {
+        Ok((Box::new(buffered), false))
+    }
+}
+
+/// A serde_json error as a message with the byte offset, never quoting content.
+pub(super) fn describe_json_error(e: &serde_json::Error, offset: u64, compressed: bool) -> String {
+    use serde_json::error::Category;
+    let at = if compressed {
+        format!("byte offset {offset} of the decompressed HAR")
+    } else {
+        format!("byte offset {offset}")
+    };
+    match e.classify() {
+        Category::Eof => format!("capture ends early: the JSON stops at {at} ({e})"),
+        Category::Syntax => format!("invalid JSON near {at}: {e}"),
+        // A compressed file cut short: the decompressor says so before the JSON can.
+        Category::Io if e.io_error_kind() == Some(io::ErrorKind::UnexpectedEof) => {
+            format!("capture ends early: the compressed stream stops at {at} ({e})")
+        }
+        Category::Io => format!("cannot read the capture near {at}: {e}"),
+        // serde's data errors quote the offending value; say where, not what.
+        Category::Data => format!(
+            "unexpected JSON value near {at} (line {}, column {})",
+            e.line(),
+            e.column()
+        ),
+    }
+}
+
+/// Where in `bytes` serde_json's error points (it gives a line and a column).
+pub(super) fn offset_in(bytes: &[u8], e: &serde_json::Error) -> u64 {
+    let mut line_start = 0;
+    for _ in 1..e.line() {
+        match memchr::memchr(b'\n', &bytes[line_start..]) {
+            Some(i) => line_start += i + 1,
+            None => break,
+        }
+    }
+    (line_start + e.column().saturating_sub(1)).min(bytes.len()) as u64
+}
+
+pub(super) struct ParseState {
+    pub(super) tx: SyncSender<Vec<Item>>,
+    pub(super) batch: Vec<Item>,
+    pub(super) batch_start: u64,
+    /// The index of the next entry, counted from 1 across every `entries` list.
+    pub(super) next_id: u64,
+    pub(super) cuts_mark: u64,
+    pub(super) in_entries: bool,
+    pub(super) log_objects: u32,
+    pub(super) log_wrong: Option<Kind>,
+    pub(super) entries_arrays: u32,
+    pub(super) entries_wrong: Option<Kind>,
+    pub(super) stats: Rc<Stats>,
+    pub(super) limits: HarLimits,
+    pub(super) receiver_gone: bool,
+    /// The file is gzip or zlib: error offsets are offsets of the decompressed text.
+    pub(super) compressed: bool,
+}
+
+/// The message used to stop serde when the mapper side has gone away.
+pub(super) const STOPPED: &str = "reader stopped";
+
+impl ParseState {
+    /// Queue one entry: parsed in the stream, or its text when the guard took it out.
+    pub(super) fn emit(
+        &mut self,
+        entry: Field<RawEntry>,
+        text: Option<CutEntry>,
+    ) -> Result<(), ()> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let cuts = self.stats.cuts.get();
+        let cut_strings = cuts - self.cuts_mark;
+        self.cuts_mark = cuts;
+        let item = match text {
+            Some(text) => Item::Text {
+                id,
+                text,
+                cut_strings,
+                compressed: self.compressed,
+            },
+            None => Item::Entry {
+                id,
+                entry: Box::new(entry),
+                cut_strings,
+            },
+        };
+        self.batch.push(item);
+        let bytes = self.stats.offset.get().saturating_sub(self.batch_start);
+        if self.batch.len() >= self.limits.batch_entries || bytes >= self.limits.batch_bytes {
+            self.flush();
+        }
+        if self.receiver_gone {
+            Err(())
+        } else {
+            Ok(())
+        }
+    }
+
+    pub(super) fn flush(&mut self) {
+        self.batch_start = self.stats.offset.get();
+        if self.batch.is_empty() || self.receiver_gone {
+            return;
+        }
+        let batch = std::mem::take(&mut self.batch);
+        if self.tx.send(batch).is_err() {
+            self.receiver_gone = true;
+        }
+    }
+}

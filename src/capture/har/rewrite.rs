@@ -1,0 +1,490 @@
+//! A HAR rewritten entry by entry through a [`Scrubber`], streamed through the reader's own
+//! lexer: memory follows the largest entry (and one batch), not the file.
+//!
+//! The byte guard ([`super::lexer::Guard`]) runs as for reading, recording the bytes around
+//! the entries (the skeleton: `{"log": {"version": ..., "entries": [`, the commas between
+//! entries, `]}}`), and serde_json checks the skeleton as it does for analysis, so the file
+//! that reads is the file that rewrites. Each entry's JSON text goes to
+//! [`Scrubber::har_entry`]; each string of the skeleton to [`Scrubber::text`]. What the
+//! scrubber leaves alone is written byte for byte. Differences from the input, all noted:
+//!
+//! - Nothing is compressed (a `.har.gz` comes out plain), a BOM is dropped, and strings are
+//!   never cut (the string cap of reading does not apply; the entry is held whole).
+//! - Invalid UTF-8 in an entry is replaced by U+FFFD before the scrubber sees it.
+//! - An entry that is not JSON the scrubber can read (a `NaN`, `1e999`, a bad escape: what
+//!   makes the reader report that entry) is written as `null`, which the reader reports as
+//!   an unreadable entry in the same place.
+//! - A file that breaks off (cut, damaged compression, trailing garbage) is written up to
+//!   the last whole entry and closed, as the reader reads it up to there.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::Path;
+
+use super::lenient::{Field, Kind};
+use super::parse::{Ending, Item};
+use super::{stream_items, HarLimits};
+use crate::capture::rewrite::{RewriteOptions, Rewritten, Scrubber, WriteSeek};
+use crate::capture::CaptureErrorKind;
+
+/// Rewrite the HAR at `input` into `output`, every entry through `scrubber`.
+pub fn rewrite(
+    input: &Path,
+    output: &mut dyn WriteSeek,
+    opts: &RewriteOptions,
+    scrubber: &mut dyn Scrubber,
+) -> Result<Rewritten, CaptureErrorKind> {
+    let file = File::open(input)?;
+    let limits = HarLimits {
+        // Nothing is cut in a copy: an entry is held whole, as serde_json needs it anyway.
+        max_string: u64::MAX / 4,
+        ..HarLimits::from_options(&opts.read)
+    };
+    rewrite_reader(file, &limits, output, scrubber)
+}
+
+/// What the parse side hands the writer for one element of `log.entries`.
+enum Piece {
+    /// An entry the lexer took out, with the skeleton before it.
+    Entry {
+        id: u64,
+        prefix: Vec<u8>,
+        text: Vec<u8>,
+    },
+    /// An element serde_json read in the stream (not an object: its text is skeleton).
+    Scalar,
+    /// An object or array the lexer did not take out (a key spelled with escapes, an entry
+    /// that is an array): it would be scrubbed without its structure, so it is refused.
+    Opaque(u64),
+}
+
+fn piece_of(item: Item) -> Piece {
+    match item {
+        Item::Text { id, text, .. } => Piece::Entry {
+            id,
+            prefix: text.prefix,
+            text: text.bytes,
+        },
+        Item::Entry { id, entry, .. } => match *entry {
+            Field { value: Some(_), .. }
+            | Field {
+                wrong: Some(Kind::Array | Kind::Object),
+                ..
+            } => Piece::Opaque(id),
+            _ => Piece::Scalar,
+        },
+    }
+}
+
+/// [`rewrite`] from any reader (plain, gzip or zlib), with explicit limits.
+pub fn rewrite_reader<R: Read + Send>(
+    reader: R,
+    limits: &HarLimits,
+    output: &mut dyn Write,
+    scrubber: &mut dyn Scrubber,
+) -> Result<Rewritten, CaptureErrorKind> {
+    let mut out = Rewritten::default();
+    let mut skeleton = Skeleton::default();
+    let mut failed: Option<CaptureErrorKind> = None;
+    let mut buf = Vec::new();
+    let (ending, _, trailing) = stream_items(reader, limits, true, piece_of, |piece| {
+        if failed.is_some() {
+            return;
+        }
+        let (id, prefix, text) = match piece {
+            Piece::Scalar => return,
+            Piece::Opaque(id) => {
+                failed = Some(CaptureErrorKind::Har(format!(
+                    "entry {id}: an entry the streaming reader could not take out whole (an \
+                     array, or `log.entries` spelled with escapes); not rewritten"
+                )));
+                return;
+            }
+            Piece::Entry { id, prefix, text } => (id, prefix, text),
+        };
+        buf.clear();
+        skeleton.write(&prefix, &mut buf, scrubber, &mut out.notes);
+        entry(id, text, &mut buf, scrubber, &mut out.notes);
+        out.entries += 1;
+        if let Err(e) = output.write_all(&buf) {
+            failed = Some(CaptureErrorKind::Io(e));
+        }
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    buf.clear();
+    match ending {
+        Ending::NotHar(message) => return Err(CaptureErrorKind::Har(message)),
+        Ending::Done { .. } => {
+            skeleton.write(&trailing, &mut buf, scrubber, &mut out.notes);
+        }
+        Ending::Failed { message, .. } if out.entries == 0 => {
+            return Err(CaptureErrorKind::Har(message));
+        }
+        Ending::Failed { session, .. } => {
+            // Up to where the top-level value closes, if it does (trailing garbage);
+            // else closed after the last whole entry.
+            let mut tentative = skeleton.clone();
+            let mut tail = Vec::new();
+            tentative.write(&trailing, &mut tail, scrubber, &mut out.notes);
+            let stopped = match session {
+                Some(id) => format!("at entry {id}"),
+                None => "after the last entry".into(),
+            };
+            if tentative.done {
+                buf = tail;
+                out.notes.push(format!(
+                    "the capture breaks off {stopped}; what follows the JSON was left out"
+                ));
+            } else {
+                skeleton.close(&mut buf);
+                out.notes.push(format!(
+                    "the capture breaks off {stopped}; the {} entries before it were written",
+                    out.entries
+                ));
+            }
+        }
+    }
+    buf.push(b'\n');
+    output.write_all(&buf)?;
+    output.flush()?;
+    out.what = format!("HAR 1.2, {} entries", out.entries);
+    Ok(out)
+}
+
+/// One entry's JSON text through the scrubber, into `buf`.
+fn entry(
+    id: u64,
+    text: Vec<u8>,
+    buf: &mut Vec<u8>,
+    scrubber: &mut dyn Scrubber,
+    notes: &mut Vec<String>,
+) {
+    let text = match String::from_utf8(text) {
+        Ok(t) => t,
+        Err(e) => {
+            notes.push(format!(
+                "entry {id}: invalid UTF-8 replaced by U+FFFD (the reader reports this entry)"
+            ));
+            String::from_utf8_lossy(e.as_bytes()).into_owned()
+        }
+    };
+    match scrubber.har_entry(&text) {
+        Ok(None) => buf.extend_from_slice(text.as_bytes()),
+        Ok(Some(new)) => buf.extend_from_slice(&new),
+        Err(why) => {
+            notes.push(format!(
+                "entry {id}: {why}; written as null (the reader reports this entry as unreadable too)"
+            ));
+            buf.extend_from_slice(b"null");
+        }
+    }
+}
+
+/// The writer's view of the skeleton: which brackets are open, so a cut file can be closed,
+/// and whether the top-level value has ended.
+#[derive(Clone, Default)]
+struct Skeleton {
+    open: Vec<u8>,
+    done: bool,
+}
+
+impl Skeleton {
+    /// Write `bytes` of skeleton into `buf`, each string through the scrubber, up to the end
+    /// of the top-level value.
+    fn write(
+        &mut self,
+        bytes: &[u8],
+        buf: &mut Vec<u8>,
+        scrubber: &mut dyn Scrubber,
+        notes: &mut Vec<String>,
+    ) {
+        let mut i = 0;
+        while i < bytes.len() && !self.done {
+            let b = bytes[i];
+            match b {
+                b'"' => {
+                    let Some(end) = string_end(bytes, i) else {
+                        // A string cut by the end of the file: what follows is dropped.
+                        return;
+                    };
+                    string(&bytes[i..end], buf, scrubber, notes);
+                    i = end;
+                    continue;
+                }
+                b'{' | b'[' => self.open.push(b),
+                b'}' | b']' => {
+                    self.open.pop();
+                    if self.open.is_empty() {
+                        self.done = true;
+                    }
+                }
+                _ => {}
+            }
+            buf.push(b);
+            i += 1;
+        }
+    }
+
+    /// Close every bracket still open.
+    fn close(&mut self, buf: &mut Vec<u8>) {
+        while let Some(b) = self.open.pop() {
+            buf.push(if b == b'{' { b'}' } else { b']' });
+        }
+        self.done = true;
+    }
+}
+
+/// The end (one past the closing quote) of the JSON string starting at `bytes[start]`.
+fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// One JSON string of the skeleton (quotes included), scrubbed.
+fn string(raw: &[u8], buf: &mut Vec<u8>, scrubber: &mut dyn Scrubber, notes: &mut Vec<String>) {
+    let (value, lossy) = match serde_json::from_slice::<String>(raw) {
+        Ok(v) => (v, false),
+        Err(_) => {
+            let fixed = String::from_utf8_lossy(raw);
+            match serde_json::from_str::<String>(&fixed) {
+                Ok(v) => (v, true),
+                Err(_) => (String::new(), true),
+            }
+        }
+    };
+    if lossy {
+        notes.push("a string outside the entries is not valid JSON text; rewritten".into());
+    }
+    match scrubber.text(&value) {
+        Some(new) => write_string(&new, buf),
+        None if lossy => write_string(&value, buf),
+        None => buf.extend_from_slice(raw),
+    }
+}
+
+fn write_string(s: &str, buf: &mut Vec<u8>) {
+    // Serialising a `str` cannot fail.
+    if serde_json::to_writer(&mut *buf, s).is_err() {
+        buf.extend_from_slice(b"\"\"");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+    use crate::capture::rewrite::{Identity, SazEntry};
+    use crate::capture::SessionResult;
+
+    fn read(bytes: &[u8]) -> Result<Vec<SessionResult>, CaptureErrorKind> {
+        super::super::map_reader(bytes, &HarLimits::default(), |r| r)
+    }
+
+    fn rewritten(bytes: &[u8], scrubber: &mut dyn Scrubber) -> (Vec<u8>, Rewritten) {
+        let mut out = Vec::new();
+        let r = rewrite_reader(bytes, &HarLimits::default(), &mut out, scrubber).unwrap();
+        (out, r)
+    }
+
+    fn ids(sessions: &[SessionResult]) -> Vec<(Option<u64>, bool)> {
+        sessions
+            .iter()
+            .map(|s| match s {
+                Ok(s) => (Some(s.id), true),
+                Err(e) => (e.session, false),
+            })
+            .collect()
+    }
+
+    const ENTRY: &str = r#"{"startedDateTime":"2024-03-01T10:00:00.000+01:00","request":{"method":"GET","url":"https://x.contoso.com/a","headers":[{"name":"Host","value":"x.contoso.com"}]},"response":{"status":200,"headers":[]}}"#;
+
+    fn har(entries: &[&str]) -> String {
+        format!(
+            "{{\"log\": {{\"version\": \"1.2\", \"creator\": {{\"name\": \"t\"}},\n  \"entries\": [\n    {}\n  ]}}}}",
+            entries.join(",\n    ")
+        )
+    }
+
+    /// Upper-cases every string it is given: shows which pieces went through the scrubber.
+    struct Upper(Vec<String>);
+
+    impl Scrubber for Upper {
+        fn text(&mut self, text: &str) -> Option<String> {
+            self.0.push(text.to_string());
+            Some(text.to_uppercase())
+        }
+        fn har_entry(&mut self, json: &str) -> Result<Option<Vec<u8>>, String> {
+            let v: serde_json::Value = serde_json::from_str(json).map_err(|_| "bad".to_string())?;
+            self.0.push(format!("entry:{}", v["request"]["url"]));
+            Ok(Some(b"{}".to_vec()))
+        }
+        fn saz_entry(&mut self, _: SazEntry<'_>) -> Option<Vec<u8>> {
+            None
+        }
+    }
+
+    /// Parses each entry as the redact scrubber does, changes nothing.
+    struct Parses;
+
+    impl Scrubber for Parses {
+        fn text(&mut self, _: &str) -> Option<String> {
+            None
+        }
+        fn har_entry(&mut self, json: &str) -> Result<Option<Vec<u8>>, String> {
+            serde_json::from_str::<serde_json::Value>(json)
+                .map(|_| None)
+                .map_err(|e| format!("not valid JSON ({:?})", e.classify()))
+        }
+        fn saz_entry(&mut self, _: SazEntry<'_>) -> Option<Vec<u8>> {
+            None
+        }
+    }
+
+    #[test]
+    fn identity_is_byte_for_byte_and_reads_back_the_same() {
+        let text = har(&[ENTRY, ENTRY, "7", ENTRY]);
+        let (out, r) = rewritten(text.as_bytes(), &mut Identity);
+        assert_eq!(out, format!("{text}\n").into_bytes());
+        assert_eq!(r.entries, 3);
+        assert!(r.notes.is_empty());
+        let a = read(text.as_bytes()).unwrap();
+        let b = read(&out).unwrap();
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    }
+
+    #[test]
+    fn skeleton_strings_and_entries_each_reach_the_scrubber() {
+        let text = har(&[ENTRY, ENTRY]);
+        let mut up = Upper(Vec::new());
+        let (out, _) = rewritten(text.as_bytes(), &mut up);
+        let out = String::from_utf8(out).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["LOG"]["VERSION"], "1.2");
+        assert_eq!(v["LOG"]["ENTRIES"], serde_json::json!([{}, {}]));
+        assert_eq!(up.0.iter().filter(|s| s.starts_with("entry:")).count(), 2);
+    }
+
+    #[test]
+    fn compressed_and_bom_come_out_plain() {
+        let text = har(&[ENTRY]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"\xef\xbb\xbf").unwrap();
+        gz.write_all(text.as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+        let (out, r) = rewritten(&gz, &mut Identity);
+        assert_eq!(out, format!("{text}\n").into_bytes());
+        assert_eq!(r.entries, 1);
+    }
+
+    /// What the reader reads, the rewriter rewrites: an entry with invalid UTF-8, a `NaN`
+    /// or `1e999` costs that entry in both, in the same place.
+    #[test]
+    fn entries_the_reader_reports_keep_their_place() {
+        let mut bytes =
+            har(&[ENTRY, "@@", ENTRY, r#"{"time": NaN}"#, r#"{"time": 1e999}"#]).into_bytes();
+        // `@@` becomes an entry holding a string with bytes that are not UTF-8.
+        let at = bytes.windows(2).position(|w| w == b"@@").unwrap();
+        let broken = {
+            let mut e = ENTRY.as_bytes().to_vec();
+            let i = e.windows(2).position(|w| w == b"/a").unwrap();
+            e.splice(i + 2..i + 2, [0xff, 0xfe]);
+            e
+        };
+        bytes.splice(at..at + 2, broken);
+        let original = read(&bytes).unwrap();
+        let (out, r) = rewritten(&bytes, &mut Parses);
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+        assert_eq!(v["log"]["entries"].as_array().unwrap().len(), 5);
+        let again = read(&out).unwrap();
+        assert_eq!(again.len(), original.len());
+        // The bad numbers are unreadable in both; the invalid UTF-8 is replaced, so that
+        // entry reads now.
+        assert_eq!(ids(&original)[0], ids(&again)[0]);
+        assert_eq!(ids(&original)[2..], ids(&again)[2..]);
+        assert!(!ids(&original)[1].1 && ids(&again)[1].1);
+        assert!(!ids(&again)[3].1 && !ids(&again)[4].1);
+        assert_eq!(r.notes.len(), 3, "{:?}", r.notes);
+        assert!(r.notes[0].starts_with("entry 2: invalid UTF-8"));
+        assert!(r.notes[1].starts_with("entry 4: ") && r.notes[1].ends_with("unreadable too)"));
+    }
+
+    #[test]
+    fn a_file_cut_short_is_closed_after_the_last_whole_entry() {
+        let text = har(&[ENTRY, ENTRY, ENTRY]);
+        let cut = &text.as_bytes()[..text.len() - 40];
+        let (out, r) = rewritten(cut, &mut Identity);
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+        assert_eq!(v["log"]["entries"].as_array().unwrap().len(), 2);
+        assert_eq!(r.entries, 2);
+        assert!(
+            r.notes[0].contains("breaks off at entry 3"),
+            "{:?}",
+            r.notes
+        );
+        // The reader reads the same two entries, then reports the cut.
+        let original = read(cut).unwrap();
+        assert_eq!(ids(&original)[..2], ids(&read(&out).unwrap())[..]);
+    }
+
+    #[test]
+    fn trailing_garbage_after_a_cut_gzip_is_left_out() {
+        let text = har(&[ENTRY, ENTRY]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(text.as_bytes()).unwrap();
+        let mut bytes = gz.finish().unwrap();
+        // A second member cut short, as a mail gateway or a failed append leaves it.
+        bytes.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0]);
+        let original = read(&bytes).unwrap();
+        assert!(
+            original.last().unwrap().is_err(),
+            "the reader reports the break"
+        );
+        let (out, r) = rewritten(&bytes, &mut Identity);
+        assert_eq!(out, format!("{text}\n").into_bytes());
+        assert_eq!(r.entries, 2);
+        assert!(r.notes[0].contains("what follows the JSON was left out"));
+    }
+
+    #[test]
+    fn what_the_lexer_cannot_take_out_is_refused_not_guessed() {
+        let escaped = har(&[ENTRY]).replace("\"entries\"", "\"entri\\u0065s\"");
+        let mut out = Vec::new();
+        let e = rewrite_reader(
+            escaped.as_bytes(),
+            &HarLimits::default(),
+            &mut out,
+            &mut Identity,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("entry 1"), "{e}");
+        let array = har(&["[1, 2]"]);
+        assert!(rewrite_reader(
+            array.as_bytes(),
+            &HarLimits::default(),
+            &mut out,
+            &mut Identity
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn not_a_har_is_the_readers_error() {
+        for bad in [&b"{}"[..], b"[]", b"{\"log\": 1}", b"nonsense", b""] {
+            let mut out = Vec::new();
+            let e = rewrite_reader(bad, &HarLimits::default(), &mut out, &mut Identity);
+            let r = read(bad);
+            assert!(e.is_err() && r.is_err(), "{bad:?}");
+            assert_eq!(e.unwrap_err().to_string(), r.unwrap_err().to_string());
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Rewriting a capture: every session (SAZ entry, HAR entry) streamed back out through a
+//! caller's [`Scrubber`], in the capture's own format.
+//!
+//! `traceadal redact` is the caller today (a future `convert` would be another). The
+//! rewriters live beside the readers (`saz/rewrite.rs`, `har/rewrite.rs`) and read with the
+//! readers' own code (the zip central-directory reader and entry reading; the HAR lexer), so
+//! that a file the analysis reads is a file that can be rewritten, with one parser to harden.
+//! What counts as a secret is not known here: the scrubber, defined by the caller, decides
+//! (capture is the first stage and imports no later one).
+
+use std::io::{Seek, Write};
+
+use super::{Password, ReadOptions};
+
+pub use super::saz::Kind as SazEntryKind;
+
+/// What a rewriter hands to the caller, one piece at a time, and writes back what it returns.
+pub trait Scrubber {
+    /// A string of the file outside any session (a HAR's `creator`, `pages`, comments): its
+    /// replacement, or `None` to keep it.
+    fn text(&mut self, text: &str) -> Option<String>;
+
+    /// One HAR entry, as its JSON text (valid UTF-8): the JSON text to write instead, `None`
+    /// to keep it byte for byte, or `Err` (why, never content) when it is not JSON the
+    /// scrubber can read; the rewriter then writes `null` in its place.
+    fn har_entry(&mut self, json: &str) -> Result<Option<Vec<u8>>, String>;
+
+    /// One SAZ entry, whole: the bytes to store instead, or `None` to copy it as stored.
+    fn saz_entry(&mut self, entry: SazEntry<'_>) -> Option<Vec<u8>>;
+}
+
+/// One entry of a SAZ archive, for [`Scrubber::saz_entry`].
+pub struct SazEntry<'a> {
+    /// The entry named for messages: `raw/12_c.txt`, or `entry #7` for a name that is not a
+    /// session's (names are capture content).
+    pub label: &'a str,
+    /// What the name says the entry is; `None` for `_index.htm` and the like.
+    pub kind: Option<SazEntryKind>,
+    pub bytes: &'a [u8],
+}
+
+/// A scrubber that changes nothing: the rewrite then only re-frames the capture. For tests
+/// and the fuzz target (a rewrite must read back to the same sessions).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Identity;
+
+impl Scrubber for Identity {
+    fn text(&mut self, _: &str) -> Option<String> {
+        None
+    }
+
+    fn har_entry(&mut self, _: &str) -> Result<Option<Vec<u8>>, String> {
+        Ok(None)
+    }
+
+    fn saz_entry(&mut self, _: SazEntry<'_>) -> Option<Vec<u8>> {
+        None
+    }
+}
+
+/// How to rewrite.
+#[derive(Debug, Clone, Default)]
+pub struct RewriteOptions {
+    /// The input's password and the read limits (entry caps), as for reading.
+    pub read: ReadOptions,
+    /// Encrypt the output with this password, for formats that can ([`super::formats::FormatSpec::encrypts`]).
+    pub output_password: Option<Password>,
+}
+
+/// What a rewrite did.
+#[derive(Debug, Clone, Default)]
+pub struct Rewritten {
+    /// Entries (SAZ) or sessions (HAR) written.
+    pub entries: usize,
+    /// What the user should know (an entry that could not be rewritten as it was). Never
+    /// content.
+    pub notes: Vec<String>,
+    /// What was written, for the summary line: `412 entries`, `HAR 1.2, 97 entries`.
+    pub what: String,
+}
+
+/// Where a rewrite writes: a zip writer needs to seek back to its local headers.
+pub trait WriteSeek: Write + Seek {}
+
+impl<T: Write + Seek> WriteSeek for T {}
