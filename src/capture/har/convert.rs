@@ -14,6 +14,7 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeDelta};
 use super::*;
 use crate::capture::headers::Headers;
 use crate::capture::session::{Body, Request, Response, Session, SessionFlags, Timers};
+use crate::capture::url_parts::UrlParts;
 use crate::capture::{SessionError, SessionResult};
 
 /// HTTP/2 and HTTP/3 pseudo-headers of a request, folded into method and URL.
@@ -258,11 +259,11 @@ pub(super) fn full_url(
     problems: &mut Vec<String>,
 ) -> String {
     let is_connect = method.eq_ignore_ascii_case("CONNECT");
-    if url.contains("://") {
+    let parts = UrlParts::split(&url);
+    if parts.scheme.is_some() {
         if is_connect {
             // The session model writes a tunnel as `host:port`.
-            let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
-            return rest.split('/').next().unwrap_or(rest).to_string();
+            return parts.authority.to_string();
         }
         return url;
     }
