@@ -1,7 +1,7 @@
 //! What traceadal should find in each sample: facts computed while the scenario is built, so
 //! tests can name them instead of repeating magic numbers.
 
-/// One auth loop (see DESIGN.md, report `loops`).
+/// One auth loop (the report's `loops`, docs/report-schema.md).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExpectedLoop {
     /// The resource as the client asked for it (`https://autodiscover.contoso.com`).
@@ -68,7 +68,7 @@ pub struct Expected {
     pub loops: Vec<ExpectedLoop>,
     /// Every AADSTS code in the capture, sorted, distinct.
     pub aadsts: Vec<u32>,
-    /// `missing_spns` as DESIGN.md normalises them (`https://host/`), sorted.
+    /// `missing_spns` as the report normalises them (`https://host/`), sorted.
     pub missing_spns: Vec<String>,
     /// Resources asked for over plain `http://`, as asked.
     pub http_resources: Vec<String>,

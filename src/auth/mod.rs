@@ -309,7 +309,7 @@ mod tests {
     /// answer to `FindItem` is never decoded, so its broken gzip is not reported; the same
     /// answer to `GetDelegate`, or to a request with no body, is.
     #[test]
-    fn body_problems_follow_what_the_parsers_read() {
+    fn problems_follow_what_the_parsers_read() {
         let body_problems = |s: &Session, limits: &DecodeLimits| read_session(s, limits).problems;
         let limits = DecodeLimits::default();
         let ews = |request_body: &str| {

@@ -229,7 +229,7 @@ fn one_panicking_file_does_not_stop_the_others() {
 
 #[test]
 fn a_batch_of_unreadable_files_reports_each_against_its_path() {
-    // Bogus zips and a truncated gzip: unreadable with the stub readers and the real ones.
+    // Bogus zips and a truncated gzip: each one unreadable.
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "b/broken.saz", b"PK\x03\x04 not really a zip");
     write(dir.path(), "a/broken.har.gz", &[0x1f, 0x8b, 8, 0, 0]);
