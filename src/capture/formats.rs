@@ -5,13 +5,15 @@
 //! walk adds, where stray files abound), `open` for the streaming reader, and `rewrite`
 //! (every session streamed back out through a [`Scrubber`]: `traceadal redact`). Detection
 //! (`detect.rs`), the batch walk (`batch::sniff`) and `redact` iterate [`ALL`] instead of
-//! naming formats, so a new format is one folder, one line in [`ALL`] (and its variant in
-//! `Format` and `Capture`'s source), and one fuzz target.
+//! naming formats. The list is written once, in `registry!` below, which makes [`Format`],
+//! the opened-capture enum `Source` with its dispatch, and [`ALL`] from it: a new format is
+//! one folder (its reader implementing [`Reader`], `sniff`, `rewrite`), one entry in
+//! `registry!`, and one fuzz target.
 
 use std::path::Path;
 
 use super::rewrite::{RewriteOptions, Rewritten, Scrubber, WriteSeek};
-use super::{har, saz, CaptureErrorKind, Format, ReadOptions, Source};
+use super::{har, saz, CaptureErrorKind, ReadOptions, SessionResult};
 
 /// A format's rewriter: the capture at the path streamed into the writer through the
 /// scrubber.
@@ -41,29 +43,205 @@ pub struct FormatSpec {
     pub encrypted_input: bool,
 }
 
-/// Every format, in the order their sniffs are tried.
-pub const ALL: &[FormatSpec] = &[
-    FormatSpec {
-        format: Format::Saz,
+/// What a format's streaming reader gives [`super::Capture`]. Static dispatch only: the
+/// mapping methods are generic over the caller's mapper, so that no session's result is
+/// boxed on the hot path.
+pub(crate) trait Reader: Sized {
+    fn open(path: &Path, options: &ReadOptions) -> Result<Self, CaptureErrorKind>;
+
+    fn map_sessions<T, F>(&self, f: F) -> Result<Vec<T>, CaptureErrorKind>
+    where
+        T: Send,
+        F: Fn(SessionResult) -> T + Sync + Send;
+
+    fn map_sessions_into<T, F, S>(&self, f: F, sink: S) -> Result<(), CaptureErrorKind>
+    where
+        T: Send,
+        F: Fn(SessionResult) -> T + Sync + Send,
+        S: FnMut(T);
+
+    /// Problems of the capture that belong to no session.
+    fn warnings(&self) -> &[String] {
+        &[]
+    }
+
+    /// The number of sessions, when the format tells it before reading.
+    fn session_hint(&self) -> Option<usize> {
+        None
+    }
+}
+
+/// The registry's one list. From it come the [`Format`] enum, the opened-capture enum
+/// `Source` with its dispatch, and [`ALL`]: a new format is its folder and one entry here
+/// (and a fuzz target).
+macro_rules! registry {
+    ($($variant:ident {
+        id: $id:literal,
+        name: $name:literal,
+        reader: $reader:ty,
+        sniff: $sniff:path,
+        sniff_strict: $strict:path,
+        rewrite: $rewrite:path,
+        encrypts: $enc:literal,
+        encrypted_input: $ein:literal $(,)?
+    }),+ $(,)?) => {
+        /// The capture file formats traceadal reads.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Format {
+            $($variant),+
+        }
+
+        impl Format {
+            /// The name reports give it (`capture.format`).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Format::$variant => $id),+
+                }
+            }
+        }
+
+        /// An opened capture, by format (what [`FormatSpec`]'s `open` returns).
+        pub(crate) enum Source {
+            $($variant($reader)),+
+        }
+
+        impl Source {
+            pub(crate) fn map_sessions<T, F>(&self, f: F) -> Result<Vec<T>, CaptureErrorKind>
+            where
+                T: Send,
+                F: Fn(SessionResult) -> T + Sync + Send,
+            {
+                match self {
+                    $(Source::$variant(r) => Reader::map_sessions(r, f)),+
+                }
+            }
+
+            pub(crate) fn map_sessions_into<T, F, S>(
+                &self,
+                f: F,
+                sink: S,
+            ) -> Result<(), CaptureErrorKind>
+            where
+                T: Send,
+                F: Fn(SessionResult) -> T + Sync + Send,
+                S: FnMut(T),
+            {
+                match self {
+                    $(Source::$variant(r) => Reader::map_sessions_into(r, f, sink)),+
+                }
+            }
+
+            pub(crate) fn warnings(&self) -> &[String] {
+                match self {
+                    $(Source::$variant(r) => Reader::warnings(r)),+
+                }
+            }
+
+            pub(crate) fn session_hint(&self) -> Option<usize> {
+                match self {
+                    $(Source::$variant(r) => Reader::session_hint(r)),+
+                }
+            }
+        }
+
+        /// Every format, in the order their sniffs are tried.
+        pub const ALL: &[FormatSpec] = &[
+            $(FormatSpec {
+                format: Format::$variant,
+                name: $name,
+                sniff: $sniff,
+                sniff_strict: $strict,
+                open: |path, options| <$reader as Reader>::open(path, options).map(Source::$variant),
+                rewrite: $rewrite,
+                encrypts: $enc,
+                encrypted_input: $ein,
+            }),+
+        ];
+    };
+}
+
+registry! {
+    Saz {
+        id: "saz",
         name: "SAZ",
+        reader: saz::SazArchive,
         sniff: saz::sniff::sniff,
         sniff_strict: saz::sniff::sniff_strict,
-        open: |path, options| saz::SazArchive::open(path, options).map(Source::Saz),
         rewrite: saz::rewrite::rewrite,
         encrypts: true,
         encrypted_input: true,
     },
-    FormatSpec {
-        format: Format::Har,
+    Har {
+        id: "har",
         name: "HAR",
+        reader: har::HarSource,
         sniff: har::sniff,
         sniff_strict: har::sniff_strict,
-        open: |path, options| har::HarSource::open(path, options).map(Source::Har),
         rewrite: har::rewrite,
         encrypts: false,
         encrypted_input: false,
     },
-];
+}
+
+impl serde::Serialize for Format {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl Reader for saz::SazArchive {
+    fn open(path: &Path, options: &ReadOptions) -> Result<Self, CaptureErrorKind> {
+        saz::SazArchive::open(path, options)
+    }
+
+    fn map_sessions<T, F>(&self, f: F) -> Result<Vec<T>, CaptureErrorKind>
+    where
+        T: Send,
+        F: Fn(SessionResult) -> T + Sync + Send,
+    {
+        saz::SazArchive::map_sessions(self, f)
+    }
+
+    fn map_sessions_into<T, F, S>(&self, f: F, sink: S) -> Result<(), CaptureErrorKind>
+    where
+        T: Send,
+        F: Fn(SessionResult) -> T + Sync + Send,
+        S: FnMut(T),
+    {
+        saz::SazArchive::map_sessions_into(self, f, sink)
+    }
+
+    fn warnings(&self) -> &[String] {
+        saz::SazArchive::warnings(self)
+    }
+
+    fn session_hint(&self) -> Option<usize> {
+        Some(self.len())
+    }
+}
+
+impl Reader for har::HarSource {
+    fn open(path: &Path, options: &ReadOptions) -> Result<Self, CaptureErrorKind> {
+        har::HarSource::open(path, options)
+    }
+
+    fn map_sessions<T, F>(&self, f: F) -> Result<Vec<T>, CaptureErrorKind>
+    where
+        T: Send,
+        F: Fn(SessionResult) -> T + Sync + Send,
+    {
+        har::HarSource::map_sessions(self, f)
+    }
+
+    fn map_sessions_into<T, F, S>(&self, f: F, sink: S) -> Result<(), CaptureErrorKind>
+    where
+        T: Send,
+        F: Fn(SessionResult) -> T + Sync + Send,
+        S: FnMut(T),
+    {
+        har::HarSource::map_sessions_into(self, f, sink)
+    }
+}
 
 /// The entry of `format`.
 pub fn spec(format: Format) -> &'static FormatSpec {
@@ -101,6 +279,15 @@ fn describe(head: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_format_serialises_as_its_id() {
+        for spec in ALL {
+            let json = serde_json::to_string(&spec.format).unwrap();
+            assert_eq!(json, format!("\"{}\"", spec.format.as_str()));
+            assert_eq!(spec.name.to_ascii_lowercase(), spec.format.as_str());
+        }
+    }
 
     #[test]
     fn every_format_is_listed_once_and_found_by_its_own_head() {

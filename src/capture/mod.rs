@@ -28,8 +28,10 @@ use std::path::{Path, PathBuf};
 pub use atom::{Atom, Interner};
 pub use body::{BodyError, DecodeLimits, Decoded};
 pub use detail::{BodyExcerpt, ResponseDetail, SessionDetail};
+pub use formats::Format;
+use formats::Source;
 pub use headers::Headers;
-pub use session::{host_of, Body, Format, Request, Response, Session, SessionFlags, Timers};
+pub use session::{host_of, Body, Request, Response, Session, SessionFlags, Timers};
 pub use summary::SessionSummary;
 
 /// A password for an encrypted SAZ. Its `Debug` never shows the value.
@@ -125,12 +127,6 @@ pub struct Capture {
     source: Source,
 }
 
-/// An opened capture, by format (what [`formats::FormatSpec`]'s `open` returns).
-pub(crate) enum Source {
-    Saz(saz::SazArchive),
-    Har(har::HarSource),
-}
-
 impl Capture {
     /// Open `path`, recognising the format by its content, not its name.
     pub fn open(path: &Path, options: &ReadOptions) -> Result<Capture, CaptureError> {
@@ -155,10 +151,7 @@ impl Capture {
     /// Problems with the capture that belong to no session (for a SAZ: entries with
     /// unrecognised names, session numbers without a request). Never carries content.
     pub fn warnings(&self) -> &[String] {
-        match &self.source {
-            Source::Saz(s) => s.warnings(),
-            Source::Har(_) => &[],
-        }
+        self.source.warnings()
     }
 
     /// Read every session and map it with `f`, in parallel where the format allows, and
@@ -169,11 +162,9 @@ impl Capture {
         T: Send,
         F: Fn(SessionResult) -> T + Sync + Send,
     {
-        match &self.source {
-            Source::Saz(s) => s.map_sessions(f),
-            Source::Har(h) => h.map_sessions(f),
-        }
-        .map_err(|k| CaptureError::new(&self.path, k))
+        self.source
+            .map_sessions(f)
+            .map_err(|k| CaptureError::new(&self.path, k))
     }
 
     /// Map every session with `f` (in parallel) and hand each result to `sink` in session
@@ -186,19 +177,14 @@ impl Capture {
         F: Fn(SessionResult) -> T + Sync + Send,
         S: FnMut(T),
     {
-        match &self.source {
-            Source::Saz(s) => s.map_sessions_into(f, sink),
-            Source::Har(h) => h.map_sessions_into(f, sink),
-        }
-        .map_err(|k| CaptureError::new(&self.path, k))
+        self.source
+            .map_sessions_into(f, sink)
+            .map_err(|k| CaptureError::new(&self.path, k))
     }
 
     /// The number of sessions, when the format tells it before reading (SAZ: the central
     /// directory), for sizing what is collected.
     pub fn session_hint(&self) -> Option<usize> {
-        match &self.source {
-            Source::Saz(s) => Some(s.len()),
-            Source::Har(_) => None,
-        }
+        self.source.session_hint()
     }
 }

@@ -11,23 +11,6 @@ use super::body::{decode, decode_partial, BodyError, DecodeLimits, Decoded};
 use super::headers::Headers;
 use super::url_parts::UrlParts;
 
-/// The capture file formats traceadal reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    Saz,
-    Har,
-}
-
-impl Format {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Saz => "saz",
-            Format::Har => "har",
-        }
-    }
-}
-
 /// When things happened, as the capture tells it. `None` is Fiddler's "never" (0001-01-01)
 /// or a field the format does not have.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
