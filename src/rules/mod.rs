@@ -187,3 +187,28 @@ pub(crate) fn sorted(mut ids: Vec<u64>) -> Vec<u64> {
     ids.dedup();
     ids
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Precedence is data: it must name rules that exist and run first, or it would
+    /// silently do nothing.
+    #[test]
+    fn every_rule_yields_only_to_rules_listed_before_it_and_ids_are_unique() {
+        for (i, rule) in RULES.iter().enumerate() {
+            for winner in rule.yields_to {
+                assert!(
+                    RULES[..i].iter().any(|r| r.id == *winner),
+                    "{} yields to {winner}, which is not an earlier rule",
+                    rule.id
+                );
+            }
+            assert!(
+                RULES[..i].iter().all(|r| r.id != rule.id),
+                "{} listed twice",
+                rule.id
+            );
+        }
+    }
+}
