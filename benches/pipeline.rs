@@ -23,14 +23,18 @@ use traceadal::capture::{Capture, DecodeLimits, Format, ReadOptions};
 const QUEUE: (usize, usize) = (24, 500);
 
 fn main() {
-    match readers_available() {
-        Ok(()) => divan::main(),
-        Err(e) => eprintln!(
-            "traceadal bench: skipped, the capture readers cannot read a generated capture yet: {e}"
-        ),
+    let available = readers_available();
+    if available.is_ok() {
+        divan::main();
     }
     // Statics are never dropped: remove the generated captures here.
     let _ = std::fs::remove_dir_all(workdir());
+    if let Err(e) = available {
+        eprintln!(
+            "traceadal bench: FAILED, nothing measured: the capture readers cannot read a generated capture: {e}"
+        );
+        std::process::exit(1);
+    }
 }
 
 /// The session counts, up to `TRACEADAL_BENCH_MAX_SESSIONS` (default 100000).

@@ -9,6 +9,8 @@ use traceadal::cli::{self, Cli, Status};
 /// 10k-session SAZ held 140 MB resident for 14 MB of live heap (1.6 GB at 100k). mimalloc
 /// fixed SAZ but held HAR entries freed on another thread than the parser's (58 MB for
 /// `sessions` on the 10k HAR, glibc 16 MB). jemalloc does best on both; docs/performance.md.
+/// It does not build for MSVC (Windows): there the system allocator is used.
+#[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -2,7 +2,7 @@
 //! planted (`samplegen::expected`): loops, attempts, sessions, AADSTS codes, missing SPNs,
 //! finding ids, exit codes; every report validated against `docs/report-schema.json`.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

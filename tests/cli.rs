@@ -1,8 +1,6 @@
 //! The command line as a contract: exit codes, several captures, `-o`, `explain`.
 
-mod common;
-
-use common::{run, sample};
+use crate::common::{run, sample};
 
 fn s(p: &std::path::Path) -> &str {
     p.to_str().expect("utf-8 path")

@@ -2,10 +2,10 @@
 //! lists through the real binary with the exact session count and facts from SOURCES.txt,
 //! and decodes its bodies through the library.
 //!
-//! When the corpus is absent the tests say so and pass, unless `CI` is set: CI always has it,
-//! so a missing corpus there is a broken set-up, not a reason to skip.
+//! Every test here needs the corpus, so all are `#[ignore]`d: `cargo test -- --ignored` runs
+//! them (CI does), and they fail, saying so, when the corpus is missing.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,7 +16,7 @@ use traceadal::capture::{Capture, DecodeLimits, Password, ReadOptions};
 
 const BIN: &str = env!("CARGO_BIN_EXE_traceadal");
 
-fn corpus() -> Option<PathBuf> {
+fn corpus() -> PathBuf {
     common::corpus()
 }
 
@@ -211,8 +211,9 @@ fn counts(rows: &[Value], key: &str) -> BTreeMap<String, usize> {
 }
 
 #[test]
+#[ignore = "needs the public capture corpus ($TRACEADAL_CORPUS or ../shared/captures): run with --ignored (CI does)"]
 fn every_plain_saz_lists_with_the_documented_facts() {
-    let Some(corpus) = corpus() else { return };
+    let corpus = corpus();
     let mut seen: Vec<String> = std::fs::read_dir(corpus.join("saz"))
         .unwrap()
         .filter_map(|e| e.ok())
@@ -268,8 +269,9 @@ fn every_plain_saz_lists_with_the_documented_facts() {
 }
 
 #[test]
+#[ignore = "needs the public capture corpus ($TRACEADAL_CORPUS or ../shared/captures): run with --ignored (CI does)"]
 fn websocket_capture_flags_and_metadata() {
-    let Some(corpus) = corpus() else { return };
+    let corpus = corpus();
     let rows = list(&saz(&corpus, "nekoxy2__websocket.saz"), None);
     assert_eq!(rows[0]["method"], "CONNECT");
     assert_eq!(rows[0]["url"], "echo.websocket.org:80");
@@ -280,8 +282,9 @@ fn websocket_capture_flags_and_metadata() {
 }
 
 #[test]
+#[ignore = "needs the public capture corpus ($TRACEADAL_CORPUS or ../shared/captures): run with --ignored (CI does)"]
 fn origin_form_requests_get_absolute_urls() {
-    let Some(corpus) = corpus() else { return };
+    let corpus = corpus();
     let rows = list(&saz(&corpus, "saz-viewer__sample.saz"), None);
     assert_eq!(rows[0]["url"], "http://api.example.com/api/users");
     assert_eq!(rows[1]["method"], "POST");
@@ -289,8 +292,9 @@ fn origin_form_requests_get_absolute_urls() {
 }
 
 #[test]
+#[ignore = "needs the public capture corpus ($TRACEADAL_CORPUS or ../shared/captures): run with --ignored (CI does)"]
 fn encrypted_copies_open_with_the_password_and_fail_cleanly_without() {
-    let Some(corpus) = corpus() else { return };
+    let corpus = corpus();
     let plain = list(&saz(&corpus, "nekoxy2__websocket.saz"), None);
     for name in ENCRYPTED {
         let path = saz(&corpus, name);
@@ -320,8 +324,9 @@ fn encrypted_copies_open_with_the_password_and_fail_cleanly_without() {
 }
 
 #[test]
+#[ignore = "needs the public capture corpus ($TRACEADAL_CORPUS or ../shared/captures): run with --ignored (CI does)"]
 fn not_a_saz_exits_2() {
-    let Some(corpus) = corpus() else { return };
+    let corpus = corpus();
     let path = corpus.join("saz/invalid/node-saz-parser__notASazFile.saz");
     let out = run(&["sessions", path.to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(2));
@@ -343,8 +348,9 @@ fn session(path: &Path, id: u64, password: Option<&str>) -> traceadal::capture::
 }
 
 #[test]
+#[ignore = "needs the public capture corpus ($TRACEADAL_CORPUS or ../shared/captures): run with --ignored (CI does)"]
 fn chunked_gzip_body_decodes() {
-    let Some(corpus) = corpus() else { return };
+    let corpus = corpus();
     let s = session(
         &saz(&corpus, "node-saz-parser-with-gunzip__blog.saz"),
         1,
@@ -366,8 +372,9 @@ fn chunked_gzip_body_decodes() {
 }
 
 #[test]
+#[ignore = "needs the public capture corpus ($TRACEADAL_CORPUS or ../shared/captures): run with --ignored (CI does)"]
 fn chunked_brotli_body_decodes() {
-    let Some(corpus) = corpus() else { return };
+    let corpus = corpus();
     let s = session(&saz(&corpus, "real-saz2har__demo.saz"), 1, None);
     let r = s.response.expect("response");
     let text = r.decoded_body(&DecodeLimits::default()).expect("decodes");
@@ -376,8 +383,9 @@ fn chunked_brotli_body_decodes() {
 }
 
 #[test]
+#[ignore = "needs the public capture corpus ($TRACEADAL_CORPUS or ../shared/captures): run with --ignored (CI does)"]
 fn identity_body_and_encrypted_body_decode() {
-    let Some(corpus) = corpus() else { return };
+    let corpus = corpus();
     let s = session(
         &saz(&corpus, "office-inspectors__NewCaseName1.saz"),
         3,

@@ -2,8 +2,9 @@
 //! (`tests/browser/check.js`, which only observes; the assertions are here).
 //!
 //! Needs `/usr/bin/chromium` (or `TRACEADAL_CHROMIUM`), `node`, and `npm ci` run in
-//! `tests/browser`. When one is missing the tests say why and pass, except under `CI`, where
-//! they fail: `.ci/run` installs them.
+//! `tests/browser`, so both tests are `#[ignore]`d: `cargo test -- --ignored` runs them
+//! (`.ci/run` installs what they need and does), and they fail, saying what is missing, when
+//! one is missing.
 //!
 //! - `fixture_page_in_chromium`: a hand-built analysis (tests/common/fixture.rs) with
 //!   planted markup and secrets; needs no capture reader.
@@ -13,7 +14,7 @@
 //!
 //! Screenshots are written to `target/html-screenshots/` for a person to look at.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -49,19 +50,9 @@ fn browser() -> Result<PathBuf, String> {
     Ok(chromium)
 }
 
-/// `Some(chromium)` when the test can run; `None` (after saying why) when it cannot and
-/// this is not CI; a failure when it cannot and this is CI.
-fn require_browser() -> Option<PathBuf> {
-    match browser() {
-        Ok(c) => Some(c),
-        Err(why) if std::env::var_os("CI").is_some() => {
-            panic!("browser test cannot run in CI: {why}")
-        }
-        Err(why) => {
-            eprintln!("SKIPPED browser test (passes outside CI): {why}");
-            None
-        }
-    }
+/// Chromium's path when the test can run; a failure saying what is missing when it cannot.
+fn require_browser() -> PathBuf {
+    browser().unwrap_or_else(|why| panic!("the browser test cannot run: {why}"))
 }
 
 fn work_dir(name: &str) -> PathBuf {
@@ -210,10 +201,9 @@ fn check_page(r: &Value, flows: &[(Vec<u64>, usize)], script: &str) {
 }
 
 #[test]
+#[ignore = "needs Chromium, node and `npm ci` in tests/browser: run with --ignored (CI does)"]
 fn fixture_page_in_chromium() {
-    let Some(chromium) = require_browser() else {
-        return;
-    };
+    let chromium = require_browser();
     let f = common::fixture::build();
     let dir = work_dir("fixture");
     let mut page = Vec::new();
@@ -302,10 +292,9 @@ fn flows_of(report: &Value) -> Vec<(Vec<u64>, usize)> {
 }
 
 #[test]
+#[ignore = "needs Chromium, node and `npm ci` in tests/browser: run with --ignored (CI does)"]
 fn sample_reports_in_chromium() {
-    let Some(chromium) = require_browser() else {
-        return;
-    };
+    let chromium = require_browser();
     let samples = Path::new(ROOT).join("samples");
     let names = [
         "adal-500011-json.saz",

@@ -1,11 +1,9 @@
 //! The HTML page rendered from a hand-built analysis (no capture reader needed): escaping,
 //! redaction, one arrow per step, folding, links, the Content-Security-Policy.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::fixture::{self, Fixture, BEARER_SECRET, COOKIE_SECRET, REFRESH_SECRET};
+use crate::common::fixture::{self, Fixture, BEARER_SECRET, COOKIE_SECRET, REFRESH_SECRET};
 use traceadal::redact::Redactor;
 use traceadal::report::html::{self, HtmlInput};
 

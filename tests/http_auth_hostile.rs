@@ -8,7 +8,7 @@
 //! what only a message's content can break: huge or countless headers, chunked framing,
 //! content codings, `WWW-Authenticate`, AADSTS messages, `$Config` pages and JWTs.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

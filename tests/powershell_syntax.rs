@@ -1,7 +1,7 @@
 //! The fix scripts parse as PowerShell: checked with a real PowerShell grammar
 //! (tree-sitter-powershell), so a quoting mistake cannot ship a script that does not run.
 
-mod common;
+use crate::common;
 
 use traceadal::report::powershell::{script, FixPlan, ShellFix, TenantFix};
 

@@ -4,16 +4,20 @@
 //! The secrets are `samplegen::PLANTED_SECRETS` (and `JWT_CLAIM_SECRETS`: the redaction
 //! layer hides secret claims too); the samples are every file in `samples/` and
 //! `samples/variants/`.
+//!
+//! The commands run in this process (`common::run_in`, the binary's code with its output
+//! collected), hundreds of times; `in_process_output_is_the_processs` checks that this is
+//! what the binary prints, and `batch` and the environment-variable password run as processes.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::common::{root, run, run_env, run_in};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use common::{root, run, run_env};
 use samplegen::secrets::{
     AUTH_CODES, CLIENT_SECRET, COOKIE_ESTSAUTH, RT_OUTLOOK_MRRT, SIG_ID_TOKEN,
 };
@@ -167,11 +171,11 @@ fn analyze_in_every_format_prints_no_secret() {
     let dir = tempfile::tempdir().unwrap();
     for p in samples() {
         for format in ["table", "json", "markdown", "powershell"] {
-            let out = run(&["analyze", s(&p), "--format", format]);
+            let out = run_in(&["analyze", s(&p), "--format", format]);
             assert_output_clean(&format!("analyze {} --format {format}", p.display()), &out);
         }
         let html = dir.path().join("report.html");
-        let out = run(&["analyze", s(&p), "--format", "html", "-o", s(&html)]);
+        let out = run_in(&["analyze", s(&p), "--format", "html", "-o", s(&html)]);
         assert_output_clean(&format!("analyze {} --format html", p.display()), &out);
         let page = std::fs::read_to_string(&html).unwrap_or_default();
         assert!(page.contains("</html>"), "{}: no page", p.display());
@@ -186,7 +190,7 @@ fn analyze_in_every_format_prints_no_secret() {
 fn sessions_prints_no_secret() {
     for p in samples() {
         for format in ["table", "json"] {
-            let out = run(&["sessions", s(&p), "--format", format]);
+            let out = run_in(&["sessions", s(&p), "--format", format]);
             assert_eq!(out.status.code(), Some(0), "sessions {}", p.display());
             assert_output_clean(&format!("sessions {} --format {format}", p.display()), &out);
         }
@@ -247,7 +251,7 @@ fn error_messages_print_no_secret() {
             vec!["sessions", s(p)],
             vec!["redact", s(p), s(&dir.path().join("out"))],
         ] {
-            let out = run(&args);
+            let out = run_in(&args);
             assert_output_clean(&args.join(" "), &out);
         }
     }
@@ -281,7 +285,7 @@ fn redact_prints_no_secret_and_writes_none() {
             "har"
         };
         let out_path = dir.path().join(format!("out.{ext}"));
-        let out = run(&["redact", s(&p), s(&out_path)]);
+        let out = run_in(&["redact", s(&p), s(&out_path)]);
         assert_eq!(
             out.status.code(),
             Some(0),
@@ -311,7 +315,7 @@ fn redact_prints_no_secret_and_writes_none() {
                 "--show-secrets",
             ],
         ] {
-            assert_output_clean(&args.join(" "), &run(&args));
+            assert_output_clean(&args.join(" "), &run_in(&args));
         }
     }
 }
@@ -324,7 +328,7 @@ fn show_secrets_shows_them() {
     let html = dir.path().join("r.html");
     for name in ["secrets-everywhere.saz", "secrets-everywhere.har"] {
         let p = root().join("samples").join(name);
-        let shown = run(&[
+        let shown = run_in(&[
             "analyze",
             s(&p),
             "--format",
@@ -345,7 +349,55 @@ fn show_secrets_shows_them() {
         ] {
             assert!(found.contains(must), "{name}: --show-secrets hides {must}");
         }
-        run(&["analyze", s(&p), "--format", "html", "-o", s(&html)]);
+        run_in(&["analyze", s(&p), "--format", "html", "-o", s(&html)]);
         assert_clean(name, &std::fs::read_to_string(&html).unwrap());
+    }
+}
+
+/// The in-process runs above print what the binary prints: same exit code, same stdout and
+/// stderr, for every command and format on the two samples holding every secret.
+#[test]
+fn in_process_output_is_the_processs() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["secrets-everywhere.saz", "secrets-everywhere.har"] {
+        let p = root().join("samples").join(name);
+        let out = dir.path().join(name);
+        let mut runs: Vec<Vec<&str>> = ["table", "json", "markdown", "powershell", "html"]
+            .into_iter()
+            .map(|f| vec!["analyze", s(&p), "--format", f])
+            .collect();
+        runs.push(vec!["sessions", s(&p)]);
+        runs.push(vec![
+            "sessions",
+            s(&p),
+            "--format",
+            "json",
+            "--show-secrets",
+        ]);
+        runs.push(vec!["analyze", s(&p), "--show-secrets", "--format", "json"]);
+        runs.push(vec!["analyze", s(&p), "--format", "yaml"]);
+        runs.push(vec!["explain", "500011"]);
+        for args in &runs {
+            let (a, b) = (run(args), run_in(args));
+            let what = args.join(" ");
+            assert_eq!(a.status.code(), b.status.code(), "{what}: exit code");
+            assert!(a.stdout == b.stdout, "{what}: stdout differs");
+            assert_eq!(
+                String::from_utf8_lossy(&a.stderr),
+                String::from_utf8_lossy(&b.stderr),
+                "{what}: stderr"
+            );
+        }
+        // redact writes a file: the same bytes either way, and the same summary.
+        let (a, b) = (out.with_extension("a"), out.with_extension("b"));
+        let ra = run(&["redact", s(&p), s(&a)]);
+        let rb = run_in(&["redact", s(&p), s(&b)]);
+        assert_eq!(ra.status.code(), Some(0), "{ra:?}");
+        assert_eq!(rb.status.code(), Some(0), "{rb:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&ra.stdout).replace(s(&a), "OUT"),
+            String::from_utf8_lossy(&rb.stdout).replace(s(&b), "OUT")
+        );
+        assert!(std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap());
     }
 }

@@ -209,6 +209,52 @@ pub fn run(cli: Cli) -> Status {
     }
 }
 
+/// What a command run by [`run_captured`] returned and printed.
+#[derive(Debug)]
+pub struct Captured {
+    pub exit: Exit,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// Parse `args` (the arguments after the program name) and run the command on this thread as
+/// the `traceadal` process would with stdin from /dev/null and stdout and stderr to pipes:
+/// what it prints is collected and returned, no password is asked for, output is not fitted
+/// to a terminal. The exit code is `main`'s, usage errors and `--help` included. For tests
+/// that need no process boundary. Not for `batch`, which swaps the process's panic hook
+/// while it runs and draws a progress bar when stderr is a terminal.
+pub fn run_captured<I, T>(args: I) -> Captured
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let argv = std::iter::once(std::ffi::OsString::from("traceadal"))
+        .chain(args.into_iter().map(Into::into));
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // As in `main`: --help and --version on stdout, exit 0; usage errors on stderr, 2.
+            let text = e.render().to_string().into_bytes();
+            let (exit, stdout, stderr) = if e.use_stderr() {
+                (Exit::Unreadable, Vec::new(), text)
+            } else {
+                (Exit::Clean, text, Vec::new())
+            };
+            return Captured {
+                exit,
+                stdout,
+                stderr,
+            };
+        }
+    };
+    let (exit, stdout, stderr) = output::capture(|| run(cli));
+    Captured {
+        exit,
+        stdout,
+        stderr,
+    }
+}
+
 /// Open a capture; when it turns out to be encrypted and no password was given, ask for one
 /// on a terminal and try once more.
 pub(crate) fn open_capture(
@@ -236,8 +282,8 @@ pub(crate) fn open_capture(
 /// through the redaction layer, in case one does.
 pub(crate) fn report_error(message: impl std::fmt::Display) {
     let message = message.to_string();
-    eprintln!(
+    output::print_error(&format!(
         "traceadal: {}",
         crate::redact::Redactor::default().text(&message)
-    );
+    ));
 }

@@ -1,9 +1,43 @@
 //! Where output goes and how wide it may be.
 
+use std::cell::RefCell;
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 
 use crate::redact::Redactor;
+
+thread_local! {
+    /// While [`super::run_captured`] runs a command on this thread: what it printed on
+    /// stdout and stderr.
+    static CAPTURED: RefCell<Option<(Vec<u8>, Vec<u8>)>> = const { RefCell::new(None) };
+}
+
+/// Collect what `f` prints through [`emit`] and [`print_error`] on this thread instead of
+/// printing it; return it as (stdout, stderr).
+pub(crate) fn capture<R>(f: impl FnOnce() -> R) -> (R, Vec<u8>, Vec<u8>) {
+    let previous = CAPTURED.with(|c| c.replace(Some((Vec::new(), Vec::new()))));
+    let result = f();
+    let (out, err) = CAPTURED.with(|c| c.replace(previous)).unwrap_or_default();
+    (result, out, err)
+}
+
+/// Whether output on this thread is being collected by [`capture`] (no terminal then).
+pub(crate) fn capturing() -> bool {
+    CAPTURED.with(|c| c.borrow().is_some())
+}
+
+/// Write one line on stderr, or where [`capture`] collects it.
+pub(crate) fn print_error(line: &str) {
+    let collected = CAPTURED.with(|c| {
+        c.borrow_mut().as_mut().map(|(_, err)| {
+            err.extend_from_slice(line.as_bytes());
+            err.push(b'\n');
+        })
+    });
+    if collected.is_none() {
+        eprintln!("{line}");
+    }
+}
 
 /// Render with `render` into memory, pass the text through the redaction layer, and write it
 /// to stdout or to the file given with `-o`. Every command's output goes this way: nothing
@@ -20,6 +54,14 @@ pub fn emit(
     match path {
         Some(p) => std::fs::write(p, text.as_bytes())
             .map_err(|e| format!("{}: cannot write: {e}", p.display())),
+        None if capturing() => {
+            CAPTURED.with(|c| {
+                if let Some((out, _)) = c.borrow_mut().as_mut() {
+                    out.extend_from_slice(text.as_bytes());
+                }
+            });
+            Ok(())
+        }
         None => {
             let mut out = io::stdout().lock();
             finish(out.write_all(text.as_bytes()).and_then(|_| out.flush()))
@@ -29,7 +71,7 @@ pub fn emit(
 
 /// The terminal's width when stdout is one, else `None` (no shortening in pipes and files).
 pub fn terminal_width() -> Option<usize> {
-    if !io::stdout().is_terminal() {
+    if capturing() || !io::stdout().is_terminal() {
         return None;
     }
     terminal_size::terminal_size().map(|(w, _)| usize::from(w.0))

@@ -21,7 +21,11 @@ pub fn resolve(args: &ReadArgs, encrypted: bool) -> Result<Option<Password>, Str
         let line = text.lines().next().unwrap_or("");
         return Ok(Some(Password::new(line)));
     }
-    if encrypted && std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+    if encrypted
+        && !super::output::capturing()
+        && std::io::stdin().is_terminal()
+        && std::io::stderr().is_terminal()
+    {
         let value = rpassword::prompt_password("SAZ password: ")
             .map_err(|e| format!("cannot read the password: {e}"))?;
         return Ok(Some(Password::new(value)));

@@ -1,12 +1,13 @@
-//! Helpers shared by the integration tests: run the real binary, find the samples and the
-//! shared public corpus, validate reports against the published JSON Schema.
+//! Helpers shared by the integration tests: run the real binary or the same command in this
+//! process, find the samples and the shared public corpus, validate reports against the
+//! published JSON Schema.
 #![allow(dead_code)]
 
 pub mod fixture;
 pub mod redact;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, ExitStatus, Output};
 
 use serde_json::Value;
 
@@ -34,9 +35,33 @@ pub fn run(args: &[&str]) -> Output {
     run_env(args, &[])
 }
 
-/// `traceadal analyze PATH --format json`: the exit code and the parsed report.
+/// `traceadal ARGS` run in this process (`traceadal::cli::run_captured`): the code the binary
+/// runs, its output and exit code, without starting a process (stdin as from /dev/null, no
+/// terminal). For what a command computes and prints; [`run`] for what only the process
+/// shows. Not for `batch` (see `run_captured`).
+pub fn run_in(args: &[&str]) -> Output {
+    let c = traceadal::cli::run_captured(args.iter().copied());
+    Output {
+        status: exit_status(c.exit as i32),
+        stdout: c.stdout,
+        stderr: c.stderr,
+    }
+}
+
+#[cfg(unix)]
+fn exit_status(code: i32) -> ExitStatus {
+    std::os::unix::process::ExitStatusExt::from_raw(code << 8)
+}
+
+#[cfg(windows)]
+fn exit_status(code: i32) -> ExitStatus {
+    std::os::windows::process::ExitStatusExt::from_raw(code as u32)
+}
+
+/// `traceadal analyze PATH --format json`, in this process ([`run_in`]): the exit code and
+/// the parsed report.
 pub fn analyze_json(path: &Path) -> (i32, Value) {
-    let out = run(&[
+    let out = run_in(&[
         "analyze",
         path.to_str().expect("utf-8 path"),
         "--format",
@@ -73,21 +98,23 @@ pub fn assert_schema_valid(validator: &jsonschema::Validator, report: &Value, wh
     );
 }
 
-/// The shared public corpus: `$TRACEADAL_CORPUS`, else `../shared/captures` beside the repo.
-/// `None` outside CI when neither exists; in CI a missing corpus is a failure.
-pub fn corpus() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("TRACEADAL_CORPUS").map(PathBuf::from),
-        Some(root().join("../shared/captures")),
-    ];
-    for c in candidates.into_iter().flatten() {
+/// The shared public corpus: `$TRACEADAL_CORPUS`, else `shared/captures` beside the
+/// repository (`../shared/captures`; from a worktree, beside any folder above it). The tests
+/// that use it are `#[ignore]`d; run with `--ignored`, they fail here when it is missing.
+pub fn corpus() -> PathBuf {
+    let root = root();
+    let candidates = std::env::var_os("TRACEADAL_CORPUS")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(root.ancestors().map(|a| a.join("shared").join("captures")));
+    for c in candidates {
         if c.join("SOURCES.txt").is_file() {
-            return Some(c);
+            return c;
         }
     }
-    if std::env::var_os("CI").is_some() {
-        panic!("the shared capture corpus is missing: set TRACEADAL_CORPUS or put it at ../shared/captures");
-    }
-    eprintln!("skipping: no shared capture corpus (TRACEADAL_CORPUS or ../shared/captures); this passes only outside CI");
-    None
+    panic!(
+        "the public capture corpus is missing: set TRACEADAL_CORPUS to a folder holding \
+         SOURCES.txt, saz/ and har/, or put it at {}",
+        root.join("../shared/captures").display()
+    );
 }
