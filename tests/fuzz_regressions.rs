@@ -8,7 +8,7 @@
 
 #[path = "../fuzz/src/lib.rs"]
 #[allow(dead_code)]
-mod targets;
+pub(crate) mod targets;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -11,6 +11,7 @@
 mod common;
 
 mod analyze_samples;
+mod architecture;
 mod batch;
 mod batch_cli;
 mod cli;
@@ -24,6 +25,7 @@ mod http_auth_hostile;
 mod powershell_syntax;
 mod recorded_har;
 mod redact;
+mod redact_stream;
 mod rules_samples;
 mod samples_reproducible;
 mod saz_hostile;

@@ -4,11 +4,9 @@
 //! analyses as the original does. Also runs the `capture_rewrite` fuzz target on the samples
 //! and trivial inputs on stable.
 
-mod common;
-
-#[path = "../fuzz/src/lib.rs"]
-#[allow(dead_code)]
-mod targets;
+use crate::common;
+// The fuzz targets' bodies, compiled once for the whole test binary.
+use crate::fuzz_regressions::targets;
 
 use std::io::Write;
 use std::path::Path;

@@ -212,7 +212,7 @@ pub fn run(cli: Cli) -> Status {
 /// What a command run by [`run_captured`] returned and printed.
 #[derive(Debug)]
 pub struct Captured {
-    pub exit: Exit,
+    pub exit: Status,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
 }
@@ -236,9 +236,9 @@ where
             // As in `main`: --help and --version on stdout, exit 0; usage errors on stderr, 2.
             let text = e.render().to_string().into_bytes();
             let (exit, stdout, stderr) = if e.use_stderr() {
-                (Exit::Unreadable, Vec::new(), text)
+                (Status::Unreadable, Vec::new(), text)
             } else {
-                (Exit::Clean, text, Vec::new())
+                (Status::Clean, text, Vec::new())
             };
             return Captured {
                 exit,
