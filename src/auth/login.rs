@@ -246,7 +246,8 @@ pub fn login_request(session: &Session, limits: &DecodeLimits) -> Option<LoginRe
         return None;
     }
     let url = session.request.url.as_str();
-    let UrlParts { path, query, .. } = UrlParts::split(url);
+    let parts = UrlParts::split(url);
+    let (path, query) = (parts.path, parts.query());
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let kind = kind_of(&segments);
     let v2 = segments.iter().any(|s| s.eq_ignore_ascii_case("v2.0"));

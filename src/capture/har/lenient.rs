@@ -85,6 +85,7 @@ impl<T: Lenient> Field<T> {
 
     /// [`Field::take`] with the path made only when there is a problem to name (the path of
     /// every header of every entry, formatted up front, was 8% of reading a HAR).
+    #[inline]
     pub(super) fn take_at(
         self,
         path: impl FnOnce() -> String,
