@@ -61,8 +61,7 @@ impl FixPlan {
         let mut exchange_shell: Vec<ShellFix> = Vec::new();
         let remedies = findings
             .into_iter()
-            .filter(|f| f.severity == Severity::Error)
-            .filter_map(|f| f.remedy.as_ref().map(|r| (f, r)));
+            .filter_map(|f| scripted(f).map(|r| (f, r)));
         for (finding, remedy) in remedies {
             match remedy {
                 Remedy::AddSpns {
@@ -136,13 +135,18 @@ impl Render for Powershell {
     }
 }
 
+/// The remedy the script applies for `f`: that of an `error` finding only.
+fn scripted(f: &Finding) -> Option<&Remedy> {
+    f.remedy.as_ref().filter(|_| f.severity == Severity::Error)
+}
+
 /// One plan for several reports (`analyze` of several captures, `batch`): every report's
 /// findings, and as sources the captures that contributed a remedy.
 pub fn plan_of_reports<'a>(reports: impl IntoIterator<Item = &'a Report>) -> FixPlan {
     let reports: Vec<&Report> = reports.into_iter().collect();
     let sources: Vec<String> = reports
         .iter()
-        .filter(|r| !FixPlan::of(&r.findings, &[]).is_empty())
+        .filter(|r| r.findings.iter().any(|f| scripted(f).is_some()))
         .map(|r| r.capture.path.clone())
         .collect();
     FixPlan::of(reports.iter().flat_map(|r| &r.findings), &sources)
