@@ -93,6 +93,12 @@ pub struct Expected {
     pub delegate_errors: Vec<(usize, String)>,
     /// `(url path prefix, schemes offered)` of every 401 from an Exchange vdir, per vdir.
     pub vdir_schemes: Vec<(String, Vec<String>)>,
+    /// `(session, code)` of every response that carries an AADSTS error (JSON, redirect or
+    /// sign-in page), in session order, whether or not a loop holds it.
+    pub aadsts_sessions: Vec<(usize, u32)>,
+    /// The capture cannot show the failure (no decrypted traffic to the hosts the diagnosis
+    /// needs, nothing in it, or not a capture): traceadal's verdict is "inconclusive" (exit 3).
+    pub inconclusive: bool,
 }
 
 /// Lower-case scheme and host, trailing slash: `HTTPS://Host.X` -> `https://host.x/`.

@@ -56,11 +56,15 @@ pub fn har(name: &str) -> Option<Vec<u8>> {
     capture(name).map(|c| har::har_bytes(&c, &har_options(name)))
 }
 
+/// Scenarios whose HAR is written without indentation.
+const COMPACT_HAR: &[&str] = &["buried-in-noise", "healthy-workday", "owa-web-healthy"];
+
 /// The HAR options a scenario's file is written with: indented as Chrome writes it, except
-/// `buried-in-noise`, written without indentation to stay small.
+/// the long captures (`buried-in-noise`, `healthy-workday`, `owa-web-healthy`), written
+/// without indentation to stay small.
 pub fn har_options(name: &str) -> HarOptions {
     HarOptions {
-        compact: name == "buried-in-noise",
+        compact: COMPACT_HAR.contains(&name),
         ..HarOptions::default()
     }
 }

@@ -43,12 +43,27 @@ pub const SIG_CLIENT_ASSERTION: &str =
 pub const SIG_SECRETS_ISSUED_AT: &str =
     "SECRET-SIG-secrets-issued-at-8vml6NwVcVPQ2lsrbcTDeQDS7XUIaIvfpE4KHWOs4VYqQIpKG1QlWaUOE";
 
+/// Signature of the hourly access tokens Outlook is issued (and later presents, expired) in
+/// `healthy-workday`, `mfa-step-up` and the noise layer.
+pub const SIG_HOURLY_AT: &str =
+    "SECRET-SIG-hourly-at-Qm3vT8xKp2LdW9sYc4NfRb7HjZ1uAe6GiO0kXyEwPt5VnM8rDq2SlBh4JcUo7F";
+/// Signature of background tokens (Office, Graph, Teams) issued without a challenge.
+pub const SIG_BACKGROUND_AT: &str =
+    "SECRET-SIG-background-at-Ld8Wq2ZrY6tKc1PxV9mHs4Bn7JgE3uRf0TaOiN5yXkCw2QeSpDl8MvGh6";
+/// Signature of the tokens Outlook on the web (MSAL.js) is issued in `owa-web-healthy`.
+pub const SIG_OWA_AT: &str =
+    "SECRET-SIG-owa-at-Vr5Nc8Jx2KtP7wQm4ZbL1sHd9FgY6eUa3RiO0TkXyCv8BnMq2WpSj5Ez7Gl4Dh";
+
 // --- refresh tokens, codes, cookies, passwords ---
 
 /// Outlook's multi-resource refresh token, sent on silent retries.
 pub const RT_OUTLOOK_MRRT: &str = "SECRET-RT-outlook-mrrt-Dz9quS2wBOSGfagtjltQd2Ky";
 /// Refresh token Entra issues in `healthy-token-issued`.
 pub const RT_ISSUED: &str = "SECRET-RT-issued-lMQwpBIU4pGnJXPwydctQHS9";
+/// Teams' refresh token (MSAL, v2 endpoint) in `healthy-workday`.
+pub const RT_TEAMS: &str = "SECRET-RT-teams-Hq7Xw2LmZ9cVb4NsK8tYp3Rd";
+/// Outlook on the web's SPA refresh token (MSAL.js) in `owa-web-healthy`.
+pub const RT_SPA: &str = "SECRET-RT-spa-Gz5Kc9WvQ2mLx7BtN4rHy8Ps";
 /// Refresh token inside WAM's `request=` JWT claims. A claim, so NOT in [`PLANTED_SECRETS`]
 /// (claims may be shown); listed in [`JWT_CLAIM_SECRETS`].
 pub const RT_WAM_CLAIM: &str = "SECRET-RT-wam-9aT8MZTCR5nqCX53Zcsi4ChK";
@@ -111,9 +126,14 @@ pub const PLANTED_SECRETS: &[&str] = &[
     SIG_SECRETS_AT,
     SIG_CLIENT_ASSERTION,
     SIG_SECRETS_ISSUED_AT,
+    SIG_HOURLY_AT,
+    SIG_BACKGROUND_AT,
+    SIG_OWA_AT,
     RT_OUTLOOK_MRRT,
     RT_ISSUED,
     RT_SECRETS,
+    RT_TEAMS,
+    RT_SPA,
     AUTH_CODES[0],
     AUTH_CODES[1],
     AUTH_CODES[2],

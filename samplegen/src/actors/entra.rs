@@ -54,6 +54,16 @@ impl AadError {
             extra: vec![("suberror", "basic_action".into())],
         }
     }
+    /// AADSTS50058: a silent (`prompt=none`) sign-in found no signed-in user.
+    pub fn e50058() -> AadError {
+        AadError {
+            code: 50058,
+            error: "login_required",
+            message: "A silent sign-in request was sent but no user is signed in. The cookies used to represent the user's session were not sent in the request to Azure AD. This can happen if the user is using Internet Explorer or Edge, and the web app sending the silent sign-in request is in different IE security zone than the Azure AD endpoint (login.microsoftonline.com).".into(),
+            legacy: false,
+            extra: Vec::new(),
+        }
+    }
     /// AADSTS53003: blocked by conditional access.
     pub fn e53003() -> AadError {
         AadError {
@@ -259,6 +269,141 @@ impl Entra {
         )
     }
 
+    /// Token endpoint 200 as an hourly refresh answers it: v1 shape, `expires_in` 3599, an
+    /// access token valid for one hour from `now`, a new refresh token, no id_token.
+    #[allow(clippy::too_many_arguments)]
+    pub fn token_ok_hourly(
+        &self,
+        resource: &str,
+        scope: &str,
+        access_token: &str,
+        refresh_token: &str,
+        crid: &str,
+        rng: &mut Rng,
+        now: Instant,
+    ) -> Response {
+        let trace = rng.guid();
+        let body = J::o(vec![
+            ("token_type", J::s("Bearer")),
+            ("scope", J::s(scope)),
+            ("expires_in", J::s("3599")),
+            ("ext_expires_in", J::s("3599")),
+            ("expires_on", J::s((now.unix() + 3599).to_string())),
+            ("not_before", J::s(now.unix().to_string())),
+            ("resource", J::s(resource)),
+            ("access_token", J::s(access_token)),
+            ("refresh_token", J::s(refresh_token)),
+            ("foci", J::s("1")),
+        ])
+        .compact();
+        let h = self.head(
+            "application/json; charset=utf-8",
+            Some(crid),
+            &trace,
+            None,
+            now,
+        );
+        resp(200, "OK", h, Some(Body::plain(body)))
+    }
+
+    /// Token endpoint 200 in the v2 shape (MSAL): `scope`, numeric `expires_in` 3599,
+    /// `refresh_token`, `client_info`; with `cors_origin`, the CORS headers a SPA gets.
+    #[allow(clippy::too_many_arguments)]
+    pub fn token_ok_v2(
+        &self,
+        scope: &str,
+        access_token: &str,
+        refresh_token: &str,
+        id_token: Option<&str>,
+        cors_origin: Option<&str>,
+        crid: &str,
+        rng: &mut Rng,
+        now: Instant,
+    ) -> Response {
+        let trace = rng.guid();
+        let mut o = vec![
+            ("token_type", J::s("Bearer")),
+            ("scope", J::s(scope)),
+            ("expires_in", J::n(3599)),
+            ("ext_expires_in", J::n(3599)),
+            ("access_token", J::s(access_token)),
+            ("refresh_token", J::s(refresh_token)),
+        ];
+        if cors_origin.is_some() {
+            o.push(("refresh_token_expires_in", J::n(86399)));
+        }
+        if let Some(t) = id_token {
+            o.push(("id_token", J::s(t)));
+        }
+        o.push(("client_info", J::s(client_info())));
+        let body = J::o(o).compact();
+        let mut h = self.head(
+            "application/json; charset=utf-8",
+            Some(crid),
+            &trace,
+            None,
+            now,
+        );
+        if let Some(origin) = cors_origin {
+            let at = h.iter().position(|(n, _)| n == "P3P").unwrap_or(0) + 1;
+            h.insert(at, ("Access-Control-Allow-Origin".into(), origin.into()));
+            h.insert(at + 1, ("Access-Control-Expose-Headers".into(), "x-ms-request-id,x-ms-ests-server,x-ms-clitelem,x-ms-srs,client-request-id".into()));
+            h.insert(at + 2, ("Vary".into(), "Origin".into()));
+        }
+        resp(200, "OK", h, Some(Body::plain(body)))
+    }
+
+    /// Authorize 302 back to a SPA's redirect URI with the code in the fragment (MSAL.js,
+    /// `response_mode=fragment`).
+    pub fn authorize_code_fragment_302(
+        &self,
+        redirect_uri: &str,
+        code: &str,
+        state: &str,
+        rng: &mut Rng,
+        now: Instant,
+    ) -> Response {
+        let trace = rng.guid();
+        let session = rng.guid();
+        self.redirect(
+            format!(
+                "{redirect_uri}#code={code}&client_info={}&state={state}&session_state={session}",
+                client_info()
+            ),
+            &trace,
+            now,
+            true,
+        )
+    }
+
+    /// Authorize 200: the sign-in page (no error; the user types the password next).
+    pub fn signin_page_ok(&self, crid: &str, rng: &mut Rng, now: Instant) -> Response {
+        let trace = rng.guid();
+        let config = J::o(vec![
+            ("sPOST_Username", J::s(USER)),
+            ("sFTName", J::s("flowToken")),
+            ("urlPost", J::s("/common/login")),
+            ("pgid", J::s("ConvergedSignIn")),
+            ("correlationId", J::s(crid)),
+            ("sRequestId", J::s(trace.clone())),
+            ("iMaxPollErrors", J::n(5)),
+        ])
+        .compact();
+        let page = format!("<!-- Copyright (C) Microsoft Corporation. All rights reserved. -->\r\n<!DOCTYPE html>\r\n<html dir=\"ltr\" class=\"\" lang=\"en\">\r\n<head>\r\n<title>Sign in to your account</title>\r\n<meta name=\"PageID\" content=\"ConvergedSignIn\" />\r\n<script type=\"text/javascript\">//<![CDATA[\r\n$Config={config};\r\n//]]></script>\r\n</head>\r\n<body data-bind=\"defineGlobals: ServerData, bodyCssClass\" class=\"cb\"></body>\r\n</html>");
+        let h = self.head("text/html; charset=utf-8", None, &trace, None, now);
+        resp(
+            200,
+            "OK",
+            h,
+            Some(Body::coded(page, Coding::Gzip, Framing::Chunked(1024))),
+        )
+    }
+
+    /// The sign-in form post answered with a 302 carrying the code to the native redirect URI.
+    pub fn login_post_code_302(&self, code: &str, rng: &mut Rng, now: Instant) -> Response {
+        self.authorize_code_302(code, rng, now)
+    }
+
     fn redirect(&self, location: String, trace: &str, now: Instant, sso_cookies: bool) -> Response {
         let mut h = self.head("text/html; charset=utf-8", None, trace, None, now);
         // Location sits after Expires in Entra's answers.
@@ -413,6 +558,39 @@ pub fn user_token_claims(aud: &str, appid: &str, now: Instant) -> J {
         ("upn", J::s(USER)),
         ("ver", J::s("1.0")),
     ])
+}
+
+/// `client_info` as Entra returns it: base64url of `{"uid":...,"utid":...}`.
+pub fn client_info() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!("{{\"uid\":\"{USER_OID}\",\"utid\":\"{TENANT_GUID}\"}}"))
+}
+
+/// A compact user access token for `aud` issued to `appid` at `iat` (`nbf` = `iat`, `exp` =
+/// `iat` + 3600: one hour apart), with `scp`.
+pub fn hourly_token(aud: &str, appid: &str, scp: &str, iat: i64, ver2: bool, sig: &str) -> String {
+    let iss = if ver2 {
+        format!("https://login.microsoftonline.com/{TENANT_GUID}/v2.0")
+    } else {
+        format!("https://sts.windows.net/{TENANT_GUID}/")
+    };
+    let claims = J::o(vec![
+        ("aud", J::s(aud)),
+        ("iss", J::s(iss)),
+        ("iat", J::n(iat)),
+        ("nbf", J::n(iat)),
+        ("exp", J::n(iat + 3600)),
+        ("acr", J::s("1")),
+        ("amr", J::Arr(vec![J::s("pwd"), J::s("rsa")])),
+        ("appid", J::s(appid)),
+        ("oid", J::s(USER_OID)),
+        ("scp", J::s(scp)),
+        ("tid", J::s(TENANT_GUID)),
+        ("upn", J::s(USER)),
+        ("ver", J::s("1.0")),
+    ]);
+    jwt(&claims, sig)
 }
 
 /// A user access token (JWT) with a planted signature.

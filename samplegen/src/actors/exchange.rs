@@ -74,6 +74,23 @@ impl Challenge {
     }
 }
 
+impl Challenge {
+    /// Bearer-only vdir rejecting an expired token: `error="invalid_token"` and
+    /// `x-ms-diagnostics: 2000001` "The token has expired.".
+    pub fn bearer_expired() -> Challenge {
+        Challenge {
+            bearer_error: true,
+            diagnostics: Some(diag_expired()),
+            ..Challenge::bearer_only()
+        }
+    }
+}
+
+/// `2000001;reason="The token has expired.";error_category="invalid_token"`.
+pub fn diag_expired() -> String {
+    "2000001;reason=\"The token has expired.\";error_category=\"invalid_token\"".into()
+}
+
 /// `2000001;reason="...";error_category="invalid_token"` (no token presented).
 pub fn diag_invalid_token() -> String {
     "2000001;reason=\"The token has an invalid signature.\";error_category=\"invalid_token\"".into()

@@ -3,6 +3,7 @@
 
 pub mod entra;
 pub mod exchange;
+pub mod clients;
 pub mod noise;
 pub mod outlook;
 
@@ -36,3 +37,10 @@ pub fn hdrs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .map(|(n, v)| (n.to_string(), v.to_string()))
         .collect()
 }
+
+/// One Outlook Web (Outlook on the web's MSAL.js client id).
+pub const OWA_CLIENT: &str = "9199bf20-a13f-4107-85dc-02114787ef48";
+/// Microsoft Edge's process as Fiddler names it.
+pub const EDGE: &str = "msedge:6120";
+/// Edge's User-Agent.
+pub const EDGE_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36 Edg/130.0.0.0";

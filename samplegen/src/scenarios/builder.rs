@@ -32,6 +32,8 @@ pub struct Sb {
     pub delegates: Vec<ExpectedDelegate>,
     pub delegate_errors: Vec<(usize, String)>,
     pub tenant_name: Option<String>,
+    /// `(session, code)` of every response carrying an AADSTS error.
+    pub aadsts_sessions: Vec<(usize, u32)>,
     conns: BTreeMap<(String, String), (u16, u16)>,
     next_port: u16,
 }
@@ -49,6 +51,7 @@ impl Sb {
             delegates: Vec::new(),
             delegate_errors: Vec::new(),
             tenant_name: None,
+            aadsts_sessions: Vec::new(),
             conns: BTreeMap::new(),
             next_port,
         }
@@ -158,10 +161,31 @@ impl Sb {
     /// Records that session `id` carries AADSTS `code` for loop `l`.
     pub fn error(&mut self, l: usize, id: usize, code: u32) {
         self.loops[l].errors.push(id);
+        self.aadsts(id, code);
         if !self.loops[l].aadsts.contains(&code) {
             self.loops[l].aadsts.push(code);
         }
     }
+    /// Records that session `id`'s response carries AADSTS `code` (outside any loop too).
+    pub fn aadsts(&mut self, id: usize, code: u32) {
+        if !self.aadsts_sessions.contains(&(id, code)) {
+            self.aadsts_sessions.push((id, code));
+        }
+    }
+
+    /// Moves the client port counter (so that a second builder's connections, merged into
+    /// the same capture, do not reuse the first one's ports).
+    pub fn set_port_base(&mut self, port: u16) {
+        self.next_port = port;
+    }
+
+    /// Lets time run on to `t` (nothing happens when `t` is already past).
+    pub fn until(&mut self, t: Instant) {
+        if t > self.now {
+            self.now = t;
+        }
+    }
+
     /// Marks loop `l` as ending with a token.
     pub fn token(&mut self, l: usize) {
         self.loops[l].outcome = "token";
@@ -224,6 +248,7 @@ impl Sb {
                 delegates: self.delegates,
                 delegate_errors: self.delegate_errors,
                 tenant_name: self.tenant_name,
+                aadsts_sessions: self.aadsts_sessions,
             },
         )
     }
@@ -234,6 +259,7 @@ pub struct Sb2 {
     pub delegates: Vec<ExpectedDelegate>,
     pub delegate_errors: Vec<(usize, String)>,
     pub tenant_name: Option<String>,
+    pub aadsts_sessions: Vec<(usize, u32)>,
 }
 
 /// Fixed addresses per host (documentation ranges for contoso, plausible ones for Microsoft).
@@ -256,6 +282,12 @@ pub fn ip_for(host: &str) -> &'static str {
         "officeclient.microsoft.com" => "52.109.20.3",
         "ecs.office.com" => "52.113.194.133",
         "substrate.office.com" => "52.96.164.146",
+        "outlook.office.com" => "52.98.207.194",
+        "graph.microsoft.com" => "20.190.152.21",
+        "www.msftconnecttest.com" => "23.215.0.138",
+        "ocsp.digicert.com" => "192.229.211.108",
+        "ctldl.windowsupdate.com" => "93.184.221.240",
+        "proxy.contoso.local" => "10.20.0.8",
         _ => "198.51.100.7",
     }
 }

@@ -5,6 +5,7 @@ pub mod adal;
 pub mod builder;
 pub mod common;
 pub mod hybrid;
+pub mod precision;
 
 use crate::expected::{normalize_resource, Expected};
 use crate::model::Capture;
@@ -25,6 +26,8 @@ pub struct Def {
     pub absent: &'static [&'static str],
     /// Whether an `error` finding is expected.
     pub has_error: bool,
+    /// Whether the capture cannot show the failure (verdict "inconclusive", exit code 3).
+    pub inconclusive: bool,
     /// Builds the sessions.
     pub build: fn(&mut Sb),
 }
@@ -38,6 +41,7 @@ pub const DEFS: &[Def] = &[
         findings: &["spn-missing", "auth-loop"],
         absent: &["http-resource"],
         has_error: true,
+        inconclusive: false,
         build: adal::adal_500011_json,
     },
     Def {
@@ -47,6 +51,7 @@ pub const DEFS: &[Def] = &[
         findings: &["spn-missing", "auth-loop"],
         absent: &["http-resource"],
         has_error: true,
+        inconclusive: false,
         build: adal::adal_500011_redirect,
     },
     Def {
@@ -56,6 +61,7 @@ pub const DEFS: &[Def] = &[
         findings: &["spn-missing", "auth-loop"],
         absent: &["http-resource"],
         has_error: true,
+        inconclusive: false,
         build: adal::adal_500011_signin_page,
     },
     Def {
@@ -65,6 +71,7 @@ pub const DEFS: &[Def] = &[
         findings: &["spn-missing", "auth-loop"],
         absent: &["http-resource"],
         has_error: true,
+        inconclusive: false,
         build: adal::adal_50001_legacy,
     },
     Def {
@@ -74,6 +81,7 @@ pub const DEFS: &[Def] = &[
         findings: &["spn-missing", "auth-loop"],
         absent: &["http-resource"],
         has_error: true,
+        inconclusive: false,
         build: adal::adal_windows_net_tenant_guid,
     },
     Def {
@@ -83,6 +91,7 @@ pub const DEFS: &[Def] = &[
         findings: &["spn-missing", "auth-loop"],
         absent: &["http-resource"],
         has_error: true,
+        inconclusive: false,
         build: adal::wam_jwt_bearer,
     },
     Def {
@@ -92,6 +101,7 @@ pub const DEFS: &[Def] = &[
         findings: &["spn-missing", "auth-loop", "legacy-auth-exposed"],
         absent: &["http-resource"],
         has_error: true,
+        inconclusive: false,
         build: adal::two_hosts,
     },
     Def {
@@ -101,6 +111,7 @@ pub const DEFS: &[Def] = &[
         findings: &[],
         absent: &["spn-missing", "auth-loop", "http-resource"],
         has_error: false,
+        inconclusive: false,
         build: adal::healthy_token_issued,
     },
     Def {
@@ -110,6 +121,7 @@ pub const DEFS: &[Def] = &[
         findings: &["spn-missing", "auth-loop", "http-resource"],
         absent: &[],
         has_error: true,
+        inconclusive: false,
         build: adal::http_resource,
     },
     Def {
@@ -119,6 +131,7 @@ pub const DEFS: &[Def] = &[
         findings: &["spn-missing", "auth-loop"],
         absent: &["http-resource"],
         has_error: true,
+        inconclusive: false,
         build: adal::buried_in_noise,
     },
     Def {
@@ -128,6 +141,7 @@ pub const DEFS: &[Def] = &[
         findings: &["hma-not-advertised", "legacy-auth-exposed"],
         absent: &["spn-missing"],
         has_error: true,
+        inconclusive: false,
         build: hybrid::hma_not_advertised,
     },
     Def {
@@ -137,6 +151,7 @@ pub const DEFS: &[Def] = &[
         findings: &["exchange-oauth-error", "legacy-auth-exposed"],
         absent: &["spn-missing"],
         has_error: true,
+        inconclusive: false,
         build: hybrid::exchange_oauth_2000003,
     },
     Def {
@@ -146,6 +161,7 @@ pub const DEFS: &[Def] = &[
         findings: &["delegate-permission"],
         absent: &["delegate-empty", "spn-missing"],
         has_error: true,
+        inconclusive: false,
         build: hybrid::delegate_reviewer,
     },
     Def {
@@ -155,6 +171,7 @@ pub const DEFS: &[Def] = &[
         findings: &[],
         absent: &["delegate-permission", "delegate-empty"],
         has_error: false,
+        inconclusive: false,
         build: hybrid::delegate_editor,
     },
     Def {
@@ -164,6 +181,7 @@ pub const DEFS: &[Def] = &[
         findings: &["delegate-empty"],
         absent: &["delegate-permission"],
         has_error: true,
+        inconclusive: false,
         build: hybrid::delegate_missing_config,
     },
     Def {
@@ -173,6 +191,7 @@ pub const DEFS: &[Def] = &[
         findings: &["legacy-auth-exposed"],
         absent: &["spn-missing", "hma-not-advertised"],
         has_error: false,
+        inconclusive: false,
         build: hybrid::legacy_auth_exposed,
     },
     Def {
@@ -182,6 +201,7 @@ pub const DEFS: &[Def] = &[
         findings: &[],
         absent: &["legacy-auth-exposed", "hma-not-advertised", "spn-missing"],
         has_error: false,
+        inconclusive: false,
         build: hybrid::bearer_only_healthy,
     },
     Def {
@@ -191,6 +211,7 @@ pub const DEFS: &[Def] = &[
         findings: &["ioc-oauth-failure", "exchange-oauth-error", "legacy-auth-exposed"],
         absent: &["spn-missing"],
         has_error: true,
+        inconclusive: false,
         build: hybrid::ioc_oauth_failure,
     },
     Def {
@@ -200,6 +221,7 @@ pub const DEFS: &[Def] = &[
         findings: &["aadsts-mfa", "auth-loop"],
         absent: &["spn-missing"],
         has_error: false,
+        inconclusive: false,
         build: hybrid::aadsts_50076_mfa,
     },
     Def {
@@ -209,6 +231,7 @@ pub const DEFS: &[Def] = &[
         findings: &["aadsts-conditional-access", "auth-loop"],
         absent: &["spn-missing"],
         has_error: true,
+        inconclusive: false,
         build: hybrid::aadsts_53003_ca,
     },
     Def {
@@ -218,7 +241,28 @@ pub const DEFS: &[Def] = &[
         findings: &["spn-missing", "auth-loop"],
         absent: &["http-resource"],
         has_error: true,
+        inconclusive: false,
         build: hybrid::secrets_everywhere,
+    },
+    Def {
+        name: "healthy-workday",
+        summary: "eight hours of Outlook + Teams, hybrid on-premises mailbox: every hour autodiscover and MAPI present the expired Bearer, 401 x-ms-diagnostics 2000001 'The token has expired.', refresh 200 (expires_in 3599), retry 200; background Office/Graph/Teams token requests with no challenge; one refresh meets AADSTS50076 and one prompt=none authorize AADSTS50058, each followed by an interactive sign-in that ends with a token; noise throughout",
+        should_find: "a healthy day: the hourly refresh is the normal cycle, no loop; the MFA step-up and login_required as info only",
+        findings: &["aadsts-mfa", "aadsts-50058"],
+        absent: &["auth-loop", "spn-missing", "exchange-oauth-error", "legacy-auth-exposed"],
+        has_error: false,
+        inconclusive: false,
+        build: precision::healthy_workday,
+    },
+    Def {
+        name: "mfa-step-up",
+        summary: "the only auth event is a step-up: autodiscover 401 (token expired), refresh for https://autodiscover.contoso.com -> 400 AADSTS50076, prompt=none authorize -> 302 AADSTS50058, interactive authorize -> code -> token 200, autodiscover retry 200",
+        should_find: "the step-up ended with a token: info only",
+        findings: &["aadsts-mfa", "aadsts-50058"],
+        absent: &["auth-loop", "spn-missing"],
+        has_error: false,
+        inconclusive: false,
+        build: precision::mfa_step_up,
     },
 ];
 
@@ -228,7 +272,11 @@ pub fn build(name: &str) -> Option<(Capture, Expected)> {
     let mut sb = Sb::new(def.name);
     (def.build)(&mut sb);
     let (capture, loops, rest) = sb.finish(def.name);
-    let mut aadsts: Vec<u32> = loops.iter().flat_map(|l| l.aadsts.clone()).collect();
+    let mut aadsts: Vec<u32> = loops
+        .iter()
+        .flat_map(|l| l.aadsts.clone())
+        .chain(rest.aadsts_sessions.iter().map(|(_, c)| *c))
+        .collect();
     aadsts.sort_unstable();
     aadsts.dedup();
     let mut missing_spns: Vec<String> = loops
@@ -321,6 +369,12 @@ pub fn build(name: &str) -> Option<(Capture, Expected)> {
         delegates: rest.delegates,
         delegate_errors: rest.delegate_errors,
         vdir_schemes: vdirs,
+        aadsts_sessions: {
+            let mut v = rest.aadsts_sessions;
+            v.sort_unstable();
+            v
+        },
+        inconclusive: def.inconclusive,
     };
     Some((capture, expected))
 }
