@@ -4,7 +4,7 @@ use std::io::Write;
 
 use crate::expected::Expected;
 use crate::har::{har_bytes, HarOptions};
-use crate::model::{Body, Capture, Coding, Framing, Response, Role};
+use crate::model::{Capture, Coding, Role};
 use crate::saz::{saz_bytes, SazOptions};
 use crate::wire::RequestForm;
 
@@ -68,25 +68,7 @@ fn with_blind_tunnels(mut cap: Capture) -> Capture {
         s.role = Role::Tunnel;
         s.wait_ms = 0;
         let end = begin.plus_ms(31_250);
-        let headers = crate::actors::hdrs(&[
-            ("FiddlerGateway", "Direct"),
-            ("StartTime", &begin.fiddler_clock()),
-            ("Connection", "close"),
-            ("EndTime", &end.fiddler_clock()),
-            ("ClientToServerBytes", "2712"),
-            ("ServerToClientBytes", "9034"),
-        ]);
-        s.response = Some(Response {
-            status: 200,
-            reason: "Blind-Connection Established".into(),
-            version: "HTTP/1.1".into(),
-            headers,
-            body: Some(Body {
-                data: b"This is a CONNECT tunnel, through which encrypted HTTPS traffic flows.\r\nTo view the encrypted sessions inside this tunnel, enable the Tools > Options > HTTPS > Decrypt HTTPS traffic option.\r\n".to_vec(),
-                coding: Coding::Identity,
-                framing: Framing::Raw,
-            }),
-        });
+        s.response = Some(crate::actors::noise::tunnel_blind(begin, end, 2712, 9034));
         cap.sessions.push(s);
     }
     cap

@@ -54,6 +54,29 @@ pub fn tunnel_ok(host: &str, now: Instant) -> Response {
     )
 }
 
+/// Fiddler's answer to a CONNECT it does not decrypt (HTTPS decryption off, or the host
+/// excluded): a blind tunnel open from `begin` to `end`, with the bytes it carried.
+pub fn tunnel_blind(begin: Instant, end: Instant, c2s: u64, s2c: u64) -> Response {
+    let headers = hdrs(&[
+        ("FiddlerGateway", "Direct"),
+        ("StartTime", &begin.fiddler_clock()),
+        ("Connection", "close"),
+        ("EndTime", &end.fiddler_clock()),
+        ("ClientToServerBytes", &c2s.to_string()),
+        ("ServerToClientBytes", &s2c.to_string()),
+    ]);
+    resp(
+        200,
+        "Blind-Connection Established",
+        headers,
+        Some(Body {
+            data: b"This is a CONNECT tunnel, through which encrypted HTTPS traffic flows.\r\nTo view the encrypted sessions inside this tunnel, enable the Tools > Options > HTTPS > Decrypt HTTPS traffic option.\r\n".to_vec(),
+            coding: Coding::Identity,
+            framing: Framing::Raw,
+        }),
+    )
+}
+
 fn ms_json_headers(ctype: &str, now: Instant, extra: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut h = hdrs(&[("Content-Type", ctype)]);
     h.extend(hdrs(extra));
