@@ -14,6 +14,7 @@ pub mod expected;
 pub mod har;
 pub mod json;
 pub mod model;
+pub mod noisy;
 pub mod saz;
 pub mod scenarios;
 pub mod secrets;
@@ -58,6 +59,32 @@ pub fn har(name: &str) -> Option<Vec<u8>> {
 
 /// Scenarios whose HAR is written without indentation.
 const COMPACT_HAR: &[&str] = &["buried-in-noise", "healthy-workday", "owa-web-healthy"];
+
+/// Scenario `name` with the noise layer laid around it (background Office/Graph/Teams token
+/// requests and one expired-token cycle on outlook.office365.com, before, between and after
+/// its sessions), with the expected facts' session numbers remapped. `None` for an unknown
+/// name or an inconclusive scenario. Not written to `samples/`.
+pub fn noisy(name: &str) -> Option<(Capture, Expected)> {
+    noisy::noisy(name)
+}
+
+/// SAZ bytes of [`noisy`]`(name)`.
+pub fn noisy_saz(name: &str) -> Option<Vec<u8>> {
+    noisy(name).map(|(c, _)| saz::saz_bytes(&c, &SazOptions::default()))
+}
+
+/// HAR bytes of [`noisy`]`(name)` (compact).
+pub fn noisy_har(name: &str) -> Option<Vec<u8>> {
+    noisy(name).map(|(c, _)| {
+        har::har_bytes(
+            &c,
+            &HarOptions {
+                compact: true,
+                ..HarOptions::default()
+            },
+        )
+    })
+}
 
 /// The HAR options a scenario's file is written with: indented as Chrome writes it, except
 /// the long captures (`buried-in-noise`, `healthy-workday`, `owa-web-healthy`), written

@@ -30,6 +30,10 @@ pub struct Variant {
     pub no_response: Vec<usize>,
     /// CONNECT sessions.
     pub tunnel_sessions: Vec<usize>,
+    /// The file cannot be diagnosed like its base (empty, or not what its name says):
+    /// traceadal's verdict is "inconclusive" (exit code 3). `base` then names what the file
+    /// holds, if anything, and `sessions` is 0.
+    pub inconclusive: bool,
 }
 
 const BASE: &str = "adal-500011-json";
@@ -102,6 +106,7 @@ fn variant_files() -> Vec<(Variant, Vec<u8>)> {
         missing_meta: vec![],
         no_response: vec![],
         tunnel_sessions: tun.clone(),
+        inconclusive: false,
     };
     let mut out = Vec::new();
     let saz = |o: SazOptions| saz_bytes(&cap, &o);
@@ -225,6 +230,64 @@ fn variant_files() -> Vec<(Variant, Vec<u8>)> {
         });
         out.push((var, bytes));
     }
+    {
+        // The user zipped the SAZ (Send to > Compressed folder) and renamed the zip to .saz.
+        let mut var = v("variants/zipped-saz.saz", "a zip whose one entry is adal-500011-json.saz (the SAZ zipped again and renamed .saz): not a SAZ", 0);
+        var.inconclusive = true;
+        var.tunnel_sessions = vec![];
+        let inner = saz_bytes(&cap, &SazOptions::default());
+        let mut zw = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        zw.start_file("adal-500011-json.saz", crate::saz::entry_options())
+            .expect("in-memory zip");
+        zw.write_all(&inner).expect("in-memory zip");
+        out.push((var, zw.finish().expect("in-memory zip").into_inner()));
+    }
+    {
+        let mut var = v("variants/empty.har", "a valid HAR 1.2 log (creator, browser, one page) with \"entries\": []", 0);
+        var.base = "";
+        var.inconclusive = true;
+        var.tunnel_sessions = vec![];
+        out.push((var, empty_har()));
+    }
+    out
+}
+
+/// A HAR 1.2 export of a page whose network log was cleared: no entries.
+fn empty_har() -> Vec<u8> {
+    use crate::json::J;
+    let started = crate::clock::START.iso_utc_ms();
+    let log = J::o(vec![(
+        "log",
+        J::o(vec![
+            ("version", J::s("1.2")),
+            (
+                "creator",
+                J::o(vec![("name", J::s("WebInspector")), ("version", J::s("537.36"))]),
+            ),
+            (
+                "browser",
+                J::o(vec![
+                    ("name", J::s("Microsoft Edge")),
+                    ("version", J::s("130.0.2849.68")),
+                ]),
+            ),
+            (
+                "pages",
+                J::Arr(vec![J::o(vec![
+                    ("startedDateTime", J::s(started)),
+                    ("id", J::s("page_1")),
+                    ("title", J::s("https://outlook.office.com/mail/")),
+                    (
+                        "pageTimings",
+                        J::o(vec![("onContentLoad", J::n(-1)), ("onLoad", J::n(-1))]),
+                    ),
+                ])]),
+            ),
+            ("entries", J::Arr(vec![])),
+        ]),
+    )]);
+    let mut out = log.pretty().into_bytes();
+    out.push(b'\n');
     out
 }
 
@@ -267,13 +330,23 @@ pub fn readme(all: &[Expected]) -> String {
             loops
         ));
     }
-    r.push_str("\n## Format variants (`variants/`)\n\nEach carries the sessions of its base scenario and should diagnose like it.\n\n| file | base | what is special |\n|---|---|---|\n");
+    r.push_str("\n## Format variants (`variants/`)\n\nEach carries the sessions of its base scenario and should diagnose like it, except the\ninconclusive ones (`Variant::inconclusive`): traceadal cannot diagnose them (verdict inconclusive,\nexit code 3).\n\n| file | base | what is special |\n|---|---|---|\n");
     for v in variants() {
+        let base = if v.base.is_empty() {
+            "-".to_string()
+        } else {
+            format!("`{}`", v.base)
+        };
+        let what = if v.inconclusive {
+            format!("{} (inconclusive)", v.what)
+        } else {
+            v.what.to_string()
+        };
         r.push_str(&format!(
-            "| `{}` | `{}` | {} |\n",
+            "| `{}` | {} | {} |\n",
             v.file,
-            v.base,
-            v.what.replace('|', "\\|")
+            base,
+            what.replace('|', "\\|")
         ));
     }
     r.push_str("\n## Not stored here\n\nPassword-protected SAZ files are not reproducible (AES salts are random), so tests make them at\nrun time: `samplegen::write_encrypted_saz(name, password, SazEncryption::Aes256 | Aes128 | ZipCrypto, path)`.\n\n## Secrets\n\nEvery secret planted in these files is listed in `samplegen::PLANTED_SECRETS` (raw values as on\nthe wire, JWT signatures included; JWT claims are not secrets). WAM's `request=` JWT carries a\nrefresh token as a claim: it is in `samplegen::JWT_CLAIM_SECRETS`. `secrets-everywhere` holds one\nof every kind.\n\n## Conventions worth knowing\n\n- A loop's `duration_ms` is the `ClientBeginRequest` of its last session minus that of its first.\n- `missing_spns` lower-case the host and add the trailing slash, always as `https://`\n  (`http-resource` yields `https://autodiscover.contoso.com/` and its own http-resource finding).\n- In `wam-jwt-bearer` the challenge goes to `outlook:4242` and the token request comes from\n  `microsoft.aad.brokerplugin:7788`; the loop's `client_process` is Outlook, on whose behalf the\n  broker asked.\n- HAR CONNECT entries use the URL `http://host:443`, as Fiddler's HAR export names tunnels.\n");
