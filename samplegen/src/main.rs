@@ -11,10 +11,14 @@ fn noisy(name: &str, dir: &str) -> ExitCode {
         return ExitCode::from(2);
     };
     let dir = PathBuf::from(dir);
-    let write = |ext: &str, data: &[u8]| std::fs::write(dir.join(format!("{name}.noisy.{ext}")), data);
+    let write =
+        |ext: &str, data: &[u8]| std::fs::write(dir.join(format!("{name}.noisy.{ext}")), data);
     match write("saz", &saz).and_then(|()| write("har", &har)) {
         Ok(()) => {
-            println!("wrote {name}.noisy.saz and {name}.noisy.har to {}", dir.display());
+            println!(
+                "wrote {name}.noisy.saz and {name}.noisy.har to {}",
+                dir.display()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -13,11 +13,11 @@
 
 use crate::actors::entra::hourly_token;
 use crate::actors::exchange::{self, Challenge, Exchange};
+use crate::actors::noise::TEAMS;
 use crate::actors::{outlook, OFFICE_CLIENT, OUTLOOK};
 use crate::clock::{Instant, TICKS_PER_MS};
 use crate::expected::Expected;
 use crate::model::{Capture, Coding, Framing, Role};
-use crate::actors::noise::TEAMS;
 use crate::scenarios::builder::Sb;
 use crate::scenarios::common::tunnel;
 use crate::scenarios::{self, precision};
@@ -57,7 +57,12 @@ fn exo_expired_cycle(sb: &mut Sb) {
         &crid,
     );
     let now = sb.now;
-    let resp = exo().challenge_401("outlook.office365.com", &Challenge::bearer_expired(), &rid, now);
+    let resp = exo().challenge_401(
+        "outlook.office365.com",
+        &Challenge::bearer_expired(),
+        &rid,
+        now,
+    );
     sb.add(Some(OUTLOOK), req, Some(resp), 14, Role::Noise);
     sb.wait(15);
     let crid = sb.guid();
@@ -96,7 +101,9 @@ fn exo_expired_cycle(sb: &mut Sb) {
     );
     let rid = sb.guid();
     let now = sb.now;
-    let body = exchange::soap_response(r#"<GetUserOofSettingsResponse xmlns="http://schemas.microsoft.com/exchange/services/2006/messages"><ResponseMessage ResponseClass="Success"><ResponseCode>NoError</ResponseCode></ResponseMessage><OofSettings xmlns="http://schemas.microsoft.com/exchange/services/2006/types"><OofState>Disabled</OofState><ExternalAudience>All</ExternalAudience></OofSettings><AllowExternalOof>All</AllowExternalOof></GetUserOofSettingsResponse>"#);
+    let body = exchange::soap_response(
+        r#"<GetUserOofSettingsResponse xmlns="http://schemas.microsoft.com/exchange/services/2006/messages"><ResponseMessage ResponseClass="Success"><ResponseCode>NoError</ResponseCode></ResponseMessage><OofSettings xmlns="http://schemas.microsoft.com/exchange/services/2006/types"><OofState>Disabled</OofState><ExternalAudience>All</ExternalAudience></OofSettings><AllowExternalOof>All</AllowExternalOof></GetUserOofSettingsResponse>"#,
+    );
     let resp = exo().ok_xml(body, Coding::Gzip, Framing::Chunked(512), &rid, now, true);
     sb.add(Some(OUTLOOK), req, Some(resp), 60, Role::Noise);
 }
@@ -229,7 +236,11 @@ pub fn noisy(name: &str) -> Option<(Capture, Expected)> {
         if let Some(r) = &s.response {
             for (n, v) in &r.headers {
                 if n.eq_ignore_ascii_case("x-ms-diagnostics") {
-                    let code = v.split(';').next().and_then(|c| c.parse().ok()).unwrap_or(0);
+                    let code = v
+                        .split(';')
+                        .next()
+                        .and_then(|c| c.parse().ok())
+                        .unwrap_or(0);
                     e.exchange_diagnostics.push((id, code));
                 }
             }
@@ -255,7 +266,10 @@ mod tests {
         for name in crate::scenario_names() {
             let (base, be) = scenarios::build(name).expect("scenario");
             let Some((cap, ne)) = noisy(name) else {
-                assert!(be.inconclusive, "{name}: only inconclusive scenarios lack a noisy form");
+                assert!(
+                    be.inconclusive,
+                    "{name}: only inconclusive scenarios lack a noisy form"
+                );
                 continue;
             };
             assert_eq!(ne.sessions, cap.sessions.len(), "{name}");
@@ -301,7 +315,9 @@ mod tests {
                 .filter(|n| !map.contains(n))
                 .collect();
             assert_eq!(layer_tunnels.len(), 3, "{name}: the layer's tunnels");
-            assert!(layer_tunnels.iter().all(|&n| cap.sessions[n - 1].is_tunnel()));
+            assert!(layer_tunnels
+                .iter()
+                .all(|&n| cap.sessions[n - 1].is_tunnel()));
             let base_tunnels: Vec<usize> = ne
                 .tunnel_sessions
                 .iter()
@@ -338,7 +354,10 @@ mod tests {
             // Base sessions keep their order and the layer lands before, between and after.
             assert!(map.windows(2).all(|w| w[0] < w[1]), "{name}: order kept");
             assert!(map[0] > 1, "{name}: noise before");
-            assert!(*map.last().unwrap() < cap.sessions.len(), "{name}: noise after");
+            assert!(
+                *map.last().unwrap() < cap.sessions.len(),
+                "{name}: noise after"
+            );
             for (i, &n) in map.iter().enumerate() {
                 assert_eq!(
                     cap.sessions[n - 1].role,

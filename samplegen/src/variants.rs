@@ -243,7 +243,11 @@ fn variant_files() -> Vec<(Variant, Vec<u8>)> {
         out.push((var, zw.finish().expect("in-memory zip").into_inner()));
     }
     {
-        let mut var = v("variants/empty.har", "a valid HAR 1.2 log (creator, browser, one page) with \"entries\": []", 0);
+        let mut var = v(
+            "variants/empty.har",
+            "a valid HAR 1.2 log (creator, browser, one page) with \"entries\": []",
+            0,
+        );
         var.base = "";
         var.inconclusive = true;
         var.tunnel_sessions = vec![];
@@ -262,7 +266,10 @@ fn empty_har() -> Vec<u8> {
             ("version", J::s("1.2")),
             (
                 "creator",
-                J::o(vec![("name", J::s("WebInspector")), ("version", J::s("537.36"))]),
+                J::o(vec![
+                    ("name", J::s("WebInspector")),
+                    ("version", J::s("537.36")),
+                ]),
             ),
             (
                 "browser",

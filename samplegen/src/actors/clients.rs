@@ -44,7 +44,10 @@ pub fn login_post(authority: &str, password: &str, cookies: &str) -> Request {
     ]);
     let h = hdrs(&[
         ("Accept", "text/html, application/xhtml+xml, image/jxr, */*"),
-        ("Referer", &format!("https://{authority}/common/oauth2/authorize")),
+        (
+            "Referer",
+            &format!("https://{authority}/common/oauth2/authorize"),
+        ),
         ("Accept-Language", "en-US"),
         ("User-Agent", ADAL_BROWSER_UA),
         ("Content-Type", "application/x-www-form-urlencoded"),
@@ -215,7 +218,10 @@ pub fn spa_token(
             pairs.push(("x-client-SKU", "msal.js.browser"));
             pairs.push(("x-client-VER", "2.38.3"));
             pairs.push(("x-ms-lib-capability", "retry-after, h429"));
-            pairs.push(("x-client-current-telemetry", "5|863,0,,,|@azure/msal-react,1.5.12"));
+            pairs.push((
+                "x-client-current-telemetry",
+                "5|863,0,,,|@azure/msal-react,1.5.12",
+            ));
             pairs.push(("x-client-last-telemetry", "5|0|||0,0"));
             pairs.push(("code_verifier", verifier));
             pairs.push(("grant_type", "authorization_code"));
@@ -224,7 +230,10 @@ pub fn spa_token(
             pairs.push(("x-client-SKU", "msal.js.browser"));
             pairs.push(("x-client-VER", "2.38.3"));
             pairs.push(("x-ms-lib-capability", "retry-after, h429"));
-            pairs.push(("x-client-current-telemetry", "5|61,0,,,|@azure/msal-react,1.5.12"));
+            pairs.push((
+                "x-client-current-telemetry",
+                "5|61,0,,,|@azure/msal-react,1.5.12",
+            ));
             pairs.push(("x-client-last-telemetry", "5|0|||0,0"));
             pairs.push(("grant_type", "refresh_token"));
             pairs.push(("client_info", "1"));
@@ -247,13 +256,25 @@ pub fn spa_token(
 
 /// An OWA `service.svc` call from the page with the Bearer token.
 pub fn owa_service(action: &str, bearer: &str, body: &str, corr: &str) -> Request {
-    let mut h = edge_cors_headers("outlook.office.com", Some("application/json; charset=utf-8"));
-    let at = h.iter().position(|(n, _)| n == "sec-ch-ua-mobile").unwrap_or(0);
+    let mut h = edge_cors_headers(
+        "outlook.office.com",
+        Some("application/json; charset=utf-8"),
+    );
+    let at = h
+        .iter()
+        .position(|(n, _)| n == "sec-ch-ua-mobile")
+        .unwrap_or(0);
     h.insert(at, ("authorization".into(), format!("Bearer {bearer}")));
     h.insert(at + 1, ("action".into(), action.into()));
     h.insert(at + 2, ("x-req-source".into(), "Mail".into()));
     h.insert(at + 3, ("x-owa-correlationid".into(), corr.into()));
-    h.insert(at + 4, ("x-anchormailbox".into(), format!("PUID:10030000A1B2C3D4@{}", crate::actors::TENANT_GUID)));
+    h.insert(
+        at + 4,
+        (
+            "x-anchormailbox".into(),
+            format!("PUID:10030000A1B2C3D4@{}", crate::actors::TENANT_GUID),
+        ),
+    );
     req(
         "POST",
         &format!("https://outlook.office.com/owa/service.svc?action={action}&app=Mail&n=1"),

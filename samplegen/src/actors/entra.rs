@@ -347,7 +347,14 @@ impl Entra {
         if let Some(origin) = cors_origin {
             let at = h.iter().position(|(n, _)| n == "P3P").unwrap_or(0) + 1;
             h.insert(at, ("Access-Control-Allow-Origin".into(), origin.into()));
-            h.insert(at + 1, ("Access-Control-Expose-Headers".into(), "x-ms-request-id,x-ms-ests-server,x-ms-clitelem,x-ms-srs,client-request-id".into()));
+            h.insert(
+                at + 1,
+                (
+                    "Access-Control-Expose-Headers".into(),
+                    "x-ms-request-id,x-ms-ests-server,x-ms-clitelem,x-ms-srs,client-request-id"
+                        .into(),
+                ),
+            );
             h.insert(at + 2, ("Vary".into(), "Origin".into()));
         }
         resp(200, "OK", h, Some(Body::plain(body)))
@@ -563,8 +570,9 @@ pub fn user_token_claims(aud: &str, appid: &str, now: Instant) -> J {
 /// `client_info` as Entra returns it: base64url of `{"uid":...,"utid":...}`.
 pub fn client_info() -> String {
     use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(format!("{{\"uid\":\"{USER_OID}\",\"utid\":\"{TENANT_GUID}\"}}"))
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
+        "{{\"uid\":\"{USER_OID}\",\"utid\":\"{TENANT_GUID}\"}}"
+    ))
 }
 
 /// A compact user access token for `aud` issued to `appid` at `iat` (`nbf` = `iat`, `exp` =

@@ -1,9 +1,9 @@
 //! The parties on the wire, each a set of small builders that return requests or responses
 //! shaped like the real thing.
 
+pub mod clients;
 pub mod entra;
 pub mod exchange;
-pub mod clients;
 pub mod noise;
 pub mod outlook;
 

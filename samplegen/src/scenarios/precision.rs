@@ -430,7 +430,10 @@ fn owa_json_response(body: String, rid: &str, now: Instant) -> Response {
         ("Vary", "Accept-Encoding"),
         ("Server", "Microsoft-IIS/10.0"),
         ("request-id", rid),
-        ("X-CalculatedBETarget", "AM7PR02MB5686.eurprd02.prod.outlook.com"),
+        (
+            "X-CalculatedBETarget",
+            "AM7PR02MB5686.eurprd02.prod.outlook.com",
+        ),
         ("X-BackEndHttpStatus", "200"),
         ("X-OWA-Version", "15.20.8158.20"),
         ("X-OWA-DiagnosticsInfo", "1;0;0"),
@@ -479,8 +482,19 @@ fn spa_token_ok(sb: &mut Sb, scope: &str, code: Option<(&str, &str)>, id: bool) 
     let crid = sb.guid();
     let req = clients::spa_token(scope, code, secrets::RT_SPA, &crid);
     let now = sb.now;
-    let aud = scope.split(' ').next().unwrap_or("").trim_end_matches("/.default");
-    let at = hourly_token(aud, OWA_CLIENT, "Mail.ReadWrite Mail.Send Calendars.ReadWrite", now.unix(), false, secrets::SIG_OWA_AT);
+    let aud = scope
+        .split(' ')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches("/.default");
+    let at = hourly_token(
+        aud,
+        OWA_CLIENT,
+        "Mail.ReadWrite Mail.Send Calendars.ReadWrite",
+        now.unix(),
+        false,
+        secrets::SIG_OWA_AT,
+    );
     let idt = id.then(|| id_token(now));
     let resp = entra().token_ok_v2(
         scope,
@@ -531,7 +545,10 @@ pub fn owa_web_healthy(sb: &mut Sb) {
     h.extend(hdrs(&[
         ("Upgrade-Insecure-Requests", "1"),
         ("User-Agent", crate::actors::EDGE_UA),
-        ("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+        (
+            "Accept",
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        ),
         ("Sec-Fetch-Site", "none"),
         ("Sec-Fetch-Mode", "navigate"),
         ("Sec-Fetch-Dest", "document"),
@@ -573,7 +590,10 @@ pub fn owa_web_healthy(sb: &mut Sb) {
 /// a little (tunnels overlap what follows).
 fn blind_tunnel(sb: &mut Sb, host: &str, process: &str, secs: u64, bytes: (u64, u64)) -> usize {
     let begin = sb.now;
-    let req = outlook::connect(host, Some(outlook::OUTLOOK_UA).filter(|_| process == OUTLOOK));
+    let req = outlook::connect(
+        host,
+        Some(outlook::OUTLOOK_UA).filter(|_| process == OUTLOOK),
+    );
     let resp = nz::tunnel_blind(begin, begin.plus_ms(secs * 1000), bytes.0, bytes.1);
     let id = sb.add(Some(process), req, Some(resp), secs * 1000, Role::Tunnel);
     sb.now = begin.plus_ms(350);
@@ -669,7 +689,13 @@ pub fn half_blind(sb: &mut Sb) {
             now,
         );
         sb.add(Some(OUTLOOK), req, Some(resp), 9, Role::Signal);
-        blind_tunnel(sb, "login.microsoftonline.com", OUTLOOK, 3, (4_480 + a * 37, 11_870 - a * 12));
+        blind_tunnel(
+            sb,
+            "login.microsoftonline.com",
+            OUTLOOK,
+            3,
+            (4_480 + a * 37, 11_870 - a * 12),
+        );
         noise_run(sb, a as usize * 2, 2);
         sb.wait(18_000);
     }
@@ -682,7 +708,12 @@ fn anonymous_probes(sb: &mut Sb) {
     let rid = sb.guid();
     let req = outlook::autodiscover(AUTODISCOVER_URL, false, None, &crid);
     let now = sb.now;
-    let resp = ex().challenge_401("autodiscover.contoso.com", &Challenge::hma_and_legacy(), &rid, now);
+    let resp = ex().challenge_401(
+        "autodiscover.contoso.com",
+        &Challenge::hma_and_legacy(),
+        &rid,
+        now,
+    );
     sb.add(Some(OUTLOOK), req, Some(resp), 9, Role::Signal);
     sb.wait(60);
     let rid = sb.guid();
@@ -737,7 +768,13 @@ pub fn entra_blocked(sb: &mut Sb) {
         anonymous_probes(sb);
         let now = sb.now;
         let req = outlook::connect(LOGIN, Some(outlook::OUTLOOK_UA));
-        let id = sb.add(Some(OUTLOOK), req, Some(squid_403(LOGIN, now)), 4, Role::Tunnel);
+        let id = sb.add(
+            Some(OUTLOOK),
+            req,
+            Some(squid_403(LOGIN, now)),
+            4,
+            Role::Tunnel,
+        );
         sb.sessions[id - 1].host_ip = ip_for("proxy.contoso.local").into();
         noise_run(sb, a * 2, 2);
         sb.wait(25_000);
@@ -753,11 +790,21 @@ pub fn hma_declined(sb: &mut Sb) {
     tunnel(sb, "autodiscover.contoso.com", OUTLOOK);
     let basic = format!("Basic {}", secrets::BASIC_CREDENTIAL);
     let crid = sb.guid();
-    for auth in [None, Some(basic.as_str()), Some(basic.as_str()), Some(basic.as_str())] {
+    for auth in [
+        None,
+        Some(basic.as_str()),
+        Some(basic.as_str()),
+        Some(basic.as_str()),
+    ] {
         let rid = sb.guid();
         let req = outlook::autodiscover(AUTODISCOVER_URL, false, auth, &crid);
         let now = sb.now;
-        let resp = ex().challenge_401("autodiscover.contoso.com", &Challenge::hma_and_legacy(), &rid, now);
+        let resp = ex().challenge_401(
+            "autodiscover.contoso.com",
+            &Challenge::hma_and_legacy(),
+            &rid,
+            now,
+        );
         sb.add(Some(OUTLOOK), req, Some(resp), 9, Role::Signal);
         // The "Need Password" prompt: the user types the password again.
         sb.wait(if auth.is_some() { 11_000 } else { 2_500 });
@@ -770,18 +817,50 @@ pub fn hma_declined(sb: &mut Sb) {
     let now = sb.now;
     let resp = ex().challenge_401("mail.contoso.com", &Challenge::hma_and_legacy(), &rid, now);
     sb.add(Some(OUTLOOK), req, Some(resp), 8, Role::Signal);
-    let req = outlook::ews(EWS_URL, &exchange::oof_request(), Some(&format!("NTLM {NTLM_NEGOTIATE}")), &crid);
+    let req = outlook::ews(
+        EWS_URL,
+        &exchange::oof_request(),
+        Some(&format!("NTLM {NTLM_NEGOTIATE}")),
+        &crid,
+    );
     let rid = sb.guid();
     let now = sb.now;
-    let mut ch = ex().challenge_401("mail.contoso.com", &Challenge { diagnostics: None, ..Challenge::legacy_only() }, &rid, now);
+    let mut ch = ex().challenge_401(
+        "mail.contoso.com",
+        &Challenge {
+            diagnostics: None,
+            ..Challenge::legacy_only()
+        },
+        &rid,
+        now,
+    );
     ch.headers.retain(|(n, _)| n != "WWW-Authenticate");
-    let at_pos = ch.headers.iter().position(|(n, _)| n == "X-Powered-By").unwrap_or(0);
-    ch.headers.insert(at_pos, ("WWW-Authenticate".into(), format!("NTLM {NTLM_CHALLENGE}")));
+    let at_pos = ch
+        .headers
+        .iter()
+        .position(|(n, _)| n == "X-Powered-By")
+        .unwrap_or(0);
+    ch.headers.insert(
+        at_pos,
+        ("WWW-Authenticate".into(), format!("NTLM {NTLM_CHALLENGE}")),
+    );
     sb.add(Some(OUTLOOK), req, Some(ch), 5, Role::Signal);
-    let req = outlook::ews(EWS_URL, &exchange::oof_request(), Some(&format!("NTLM {}", secrets::NTLM_AUTHENTICATE)), &crid);
+    let req = outlook::ews(
+        EWS_URL,
+        &exchange::oof_request(),
+        Some(&format!("NTLM {}", secrets::NTLM_AUTHENTICATE)),
+        &crid,
+    );
     let rid = sb.guid();
     let now = sb.now;
-    let ok = ex().ok_xml(exchange::soap_response(OOF_OK), Coding::Identity, Framing::Length, &rid, now, true);
+    let ok = ex().ok_xml(
+        exchange::soap_response(OOF_OK),
+        Coding::Identity,
+        Framing::Length,
+        &rid,
+        now,
+        true,
+    );
     sb.add(Some(OUTLOOK), req, Some(ok), 40, Role::Signal);
     noise_run(sb, 2, 3);
 }
