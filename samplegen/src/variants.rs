@@ -357,5 +357,41 @@ pub fn readme(all: &[Expected]) -> String {
         ));
     }
     r.push_str("\n## Not stored here\n\nPassword-protected SAZ files are not reproducible (AES salts are random), so tests make them at\nrun time: `samplegen::write_encrypted_saz(name, password, SazEncryption::Aes256 | Aes128 | ZipCrypto, path)`.\n\n## Secrets\n\nEvery secret planted in these files is listed in `samplegen::PLANTED_SECRETS` (raw values as on\nthe wire, JWT signatures included; JWT claims are not secrets). WAM's `request=` JWT carries a\nrefresh token as a claim: it is in `samplegen::JWT_CLAIM_SECRETS`. `secrets-everywhere` holds one\nof every kind.\n\n## Conventions worth knowing\n\n- A loop's `duration_ms` is the `ClientBeginRequest` of its last session minus that of its first.\n- `missing_spns` lower-case the host and add the trailing slash, always as `https://`\n  (`http-resource` yields `https://autodiscover.contoso.com/` and its own http-resource finding).\n- In `wam-jwt-bearer` the challenge goes to `outlook:4242` and the token request comes from\n  `microsoft.aad.brokerplugin:7788`; the loop's `client_process` is Outlook, on whose behalf the\n  broker asked.\n- HAR CONNECT entries use the URL `http://host:443`, as Fiddler's HAR export names tunnels.\n");
+    r.push_str(&precision_notes(all));
+    r
+}
+
+/// README notes on the healthy-day, inconclusive and HMA-offer scenarios, from their facts.
+fn precision_notes(all: &[Expected]) -> String {
+    let mut r = String::new();
+    let at = |name: &str, code: u32| -> String {
+        all.iter()
+            .find(|e| e.name == name)
+            .map(|e| {
+                list(
+                    &e.aadsts_sessions
+                        .iter()
+                        .filter(|(_, c)| *c == code)
+                        .map(|(s, _)| *s)
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .unwrap_or_default()
+    };
+    r.push_str("- The expired token: Outlook presents its cached Bearer (a JWT whose `exp` is past; `iat`,\n  `nbf` and `exp` one hour apart) to a Bearer-only vdir, which answers `401` with the Bearer\n  challenge (`authorization_uri`, `error=\"invalid_token\"`) and `X-MS-Diagnostics: 2000001;reason=\"The\n  token has expired.\";error_category=\"invalid_token\"`; Outlook refreshes (`grant_type=refresh_token`,\n  200, `expires_in` 3599) and retries with the new token (200).\n");
+    r.push_str(&format!(
+        "- `healthy-workday`: AADSTS50076 (refresh for https://mail.contoso.com) in session {}, AADSTS50058\n  (`prompt=none` authorize for https://autodiscover.contoso.com) in session {}; each is followed by an\n  interactive sign-in that ends with a token and the 200 retry. `Expected::aadsts_sessions` has them.\n",
+        at("healthy-workday", 50076),
+        at("healthy-workday", 50058)
+    ));
+    r.push_str(&format!(
+        "- `mfa-step-up`: AADSTS50076 in session {}, AADSTS50058 in session {}.\n",
+        at("mfa-step-up", 50076),
+        at("mfa-step-up", 50058)
+    ));
+    r.push_str("- Background token requests (Office `https://officeapps.live.com`, Microsoft Graph, Teams'\n  `/organizations/oauth2/v2.0/token` for presence and spaces from `ms-teams:9116`) follow no challenge.\n");
+    r.push_str("- Inconclusive scenarios (`Expected::inconclusive`: `blind-tunnels`, `half-blind`) have blind tunnels as\n  FiddlerCore records them: `200 Blind-Connection Established`, `FiddlerGateway: Direct`, `StartTime`,\n  `EndTime`, byte counts, and the \"This is a CONNECT tunnel...\" text.\n");
+    r.push_str("- `entra-blocked`: the corporate proxy (Squid, `x-hostip` 10.20.0.8) answers `CONNECT\n  login.microsoftonline.com:443` with `403 Forbidden` and its ERR_ACCESS_DENIED page.\n");
+    r.push_str("\n## Noise layer (not stored)\n\n`samplegen::noisy(name)` (and `noisy_saz`, `noisy_har`; `cargo run -p samplegen -- noisy <name> <dir>`)\nlays background token requests (Office, Graph, Teams; no challenge; all 200), one expired-token cycle on\noutlook.office365.com and three decrypted tunnels around a scenario's sessions, by time; its `Expected`\nnames the same requests under their new session numbers. Inconclusive scenarios have no noisy form.\n");
     r
 }

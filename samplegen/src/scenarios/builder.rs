@@ -179,8 +179,10 @@ impl Sb {
         self.next_port = port;
     }
 
-    /// Lets time run on to `t` (nothing happens when `t` is already past).
+    /// Lets time run on to `t` plus up to a second of jitter (nothing happens when `t` is
+    /// already past).
     pub fn until(&mut self, t: Instant) {
+        let t = t.plus_ticks(self.rng.range(0, 9_999_999));
         if t > self.now {
             self.now = t;
         }

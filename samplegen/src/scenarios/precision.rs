@@ -349,7 +349,8 @@ pub fn healthy_workday(sb: &mut Sb) {
                 let fresh = if h == 3 && which == 1 {
                     // The refresh meets MFA: the user completes it interactively.
                     adal_refresh_mfa(sb, resource, rt);
-                    sb.wait(400);
+                    // Outlook shows the sign-in window; the user approves the MFA prompt.
+                    sb.wait(24_000);
                     adal_interactive_ok(sb, resource, 1, false)
                 } else if h == 5 && which == 0 {
                     // Silent sign-in finds no session: the user signs in.
