@@ -570,14 +570,15 @@ pub fn owa_web_healthy(sb: &mut Sb) {
     spa_code_flow(sb, GRAPH_SCOPE, true, 1);
     spa_token_ok(sb, SUBSTRATE_SCOPE, None, false);
     let mut k = 0;
-    for hour in 0..3u64 {
-        // A working hour: service calls every few minutes.
-        for _ in 0..7 {
+    for hour in 0..4u64 {
+        // A working hour: service calls every few minutes (the last hour is cut short).
+        for _ in 0..if hour < 3 { 9 } else { 3 } {
             owa_call(sb, k, &token);
             k += 1;
-            sb.wait(6 * 60_000 + 17_000);
+            let pause = 3 * 60_000 + sb.rng.range(0, 180_000);
+            sb.wait(pause);
         }
-        if hour < 2 {
+        if hour < 3 {
             // The hourly renewals: the refresh token for Outlook, the hidden iframe for Graph.
             sb.until(at(3_300 * (hour + 1)));
             token = spa_token_ok(sb, OWA_SCOPE, None, false);
