@@ -34,12 +34,30 @@ fn check(file: &str, exp: &samplegen::Expected, validator: &jsonschema::Validato
         r["capture"]["sessions"], exp.sessions as u64,
         "{file}: session count"
     );
-    assert_eq!(code, i32::from(exp.has_error), "{file}: exit code");
+    // 1: an error finding; 3: the capture cannot show the failure; 0: neither.
+    let want_code = if exp.has_error {
+        1
+    } else if exp.inconclusive {
+        3
+    } else {
+        0
+    };
+    assert_eq!(code, want_code, "{file}: exit code");
+    assert_eq!(r["verdict"]["exit_code"], want_code, "{file}: verdict");
     assert_eq!(
-        r["verdict"]["exit_code"],
-        i64::from(exp.has_error),
-        "{file}: verdict"
+        r["verdict"]["status"] == "inconclusive",
+        exp.inconclusive && !exp.has_error,
+        "{file}: verdict status {}",
+        r["verdict"]["status"]
     );
+    // A healthy capture is silent: no error and no warning.
+    if !exp.has_error && !exp.inconclusive && exp.findings.is_empty() {
+        assert!(
+            r["findings"].as_array().is_some_and(|f| f.is_empty()),
+            "{file}: a healthy capture must be silent: {}",
+            r["findings"]
+        );
+    }
 
     assert_eq!(
         strings(&r["missing_spns"]),
@@ -63,6 +81,12 @@ fn check(file: &str, exp: &samplegen::Expected, validator: &jsonschema::Validato
             .unwrap_or_else(|| panic!("{file}: no loop for {}: {loops:#?}", l.resource_normalized));
         assert_eq!(got["attempts"], l.attempts as u64, "{file}: attempts");
         assert_eq!(got["outcome"], l.outcome, "{file}: outcome");
+        // Several failing rounds in a row are a loop, and a loop is always some finding's
+        // evidence.
+        if l.outcome == "aad_error" && l.attempts > 1 {
+            assert_eq!(got["state"], "looping", "{file}: state");
+            assert!(got["explained_by"].is_string(), "{file}: explained_by");
+        }
         let mut aadsts = numbers(&got["aadsts"]);
         aadsts.sort_unstable();
         let want: Vec<u64> = l.aadsts.iter().map(|c| u64::from(*c)).collect();
@@ -123,6 +147,9 @@ fn check(file: &str, exp: &samplegen::Expected, validator: &jsonschema::Validato
             "{file}: finding {id} missing; got {ids:?}"
         );
     }
+    // Exactly these: a finding the scenario does not plant is a false alarm.
+    let want: BTreeSet<String> = exp.findings.iter().map(|s| s.to_string()).collect();
+    assert_eq!(ids, want, "{file}: findings");
     for id in &exp.absent_findings {
         assert!(
             !ids.contains(*id),
@@ -178,6 +205,15 @@ fn every_sample_saz_and_har_gives_the_planted_diagnosis() {
 fn format_variants_diagnose_like_their_base() {
     let validator = common::report_schema();
     for v in samplegen::variants() {
+        if v.inconclusive {
+            // A file that holds no capture (a SAZ zipped again, a HAR without entries):
+            // never "OK", and it says why.
+            let (code, r) = common::analyze_json(&common::sample(v.file));
+            assert_eq!(code, 3, "{}: exit code", v.file);
+            assert_eq!(r["verdict"]["status"], "inconclusive", "{}", v.file);
+            assert_eq!(r["capture"]["sessions"], 0, "{}", v.file);
+            continue;
+        }
         let mut exp = samplegen::expected(v.base).expect("base scenario");
         exp.sessions = v.sessions;
         if !formats().iter().any(|f| v.file.contains(&format!(".{f}"))) {

@@ -165,7 +165,7 @@ fn table_and_csv_of_the_same_queue_agree_and_one_bad_file_makes_it_exit_2() {
     assert!(t.contains("Missing SPNs per tenant"));
     assert!(
         t.contains(
-            "7 capture(s): 2 clean, 4 with error findings, 1 unreadable; 1 other file(s) skipped"
+            "7 capture(s): 2 clean, 4 with error findings, 0 inconclusive, 1 unreadable; 1 other file(s) skipped"
         ),
         "{t}"
     );

@@ -58,7 +58,7 @@ fn unreadable_captures_exit_2_each_reported_against_its_path_and_the_summary_pri
     assert!(!out.contains("notes.txt"));
     assert!(
         out.contains(
-            "2 capture(s): 0 clean, 0 with error findings, 2 unreadable; 1 other file(s) skipped"
+            "2 capture(s): 0 clean, 0 with error findings, 0 inconclusive, 2 unreadable; 1 other file(s) skipped"
         ),
         "{out}"
     );

@@ -23,6 +23,7 @@ mod html_browser;
 mod html_render;
 mod http_auth_hostile;
 mod powershell_syntax;
+mod precision;
 mod recorded_har;
 mod redact;
 mod redact_stream;

@@ -321,7 +321,129 @@ fn aadsts(a: &Analysis, code: u32) -> Vec<u64> {
         .collect()
 }
 
+/// 401s that offered hybrid modern auth (a Bearer challenge with `authorization_uri`).
+fn hma_offers(a: &Analysis) -> Vec<u64> {
+    a.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Challenge(c) if c.bearer().is_some_and(|b| b.authorization_uri.is_some()) => {
+                Some(c.session)
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The sessions to `host` that carried `credential`, and the first offer from that host.
+fn declined(a: &Analysis, host: &str, credential: traceadal::capture::Credential) -> Vec<u64> {
+    let first_offer = hma_offers(a).into_iter().find(|s| {
+        a.sessions
+            .iter()
+            .any(|x| x.id == *s && x.host.as_deref() == Some(host))
+    });
+    let mut v: Vec<u64> = a
+        .sessions
+        .iter()
+        .filter(|s| s.host.as_deref() == Some(host) && s.credential == Some(credential))
+        .map(|s| s.id)
+        .chain(first_offer)
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// Refused CONNECTs to Entra ID.
+fn refused_connects(a: &Analysis) -> Vec<u64> {
+    a.sessions
+        .iter()
+        .filter(|s| s.flags.tunnel && is_login(&s.url) && s.status.is_some_and(|c| c >= 400))
+        .map(|s| s.id)
+        .collect()
+}
+
 // ---- the samples -----------------------------------------------------------------------
+
+#[test]
+fn mfa_step_up() {
+    check(Spec {
+        name: "mfa-step-up",
+        want: vec![
+            Want {
+                id: "aadsts-mfa",
+                severities: &["info"],
+                sessions: |a| aadsts(a, 50076),
+                evidence: &["AADSTS50076"],
+            },
+            Want {
+                id: "aadsts-50058",
+                severities: &["info"],
+                sessions: |a| aadsts(a, 50058),
+                evidence: &["AADSTS50058"],
+            },
+        ],
+        may: &[],
+        not: &["auth-loop", "spn-missing"],
+        exit: 0,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn hma_declined() {
+    use traceadal::capture::Credential;
+    check(Spec {
+        name: "hma-declined",
+        want: vec![Want {
+            id: "hma-declined",
+            severities: &["error"],
+            sessions: |a| declined(a, "autodiscover.contoso.com", Credential::Basic),
+            evidence: &["sent Basic in 3 request(s)", "refused every time"],
+        }],
+        may: &["legacy-auth-exposed"],
+        not: &["hma-ignored", "auth-loop", "spn-missing"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn hma_ignored() {
+    check(Spec {
+        name: "hma-ignored",
+        want: vec![Want {
+            id: "hma-ignored",
+            severities: &["error"],
+            sessions: hma_offers,
+            evidence: &["No request to Entra ID at all", "cannot tell which"],
+        }],
+        may: &["legacy-auth-exposed"],
+        not: &["hma-declined", "auth-loop", "spn-missing"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn entra_blocked() {
+    check(Spec {
+        name: "entra-blocked",
+        want: vec![Want {
+            id: "hma-ignored",
+            severities: &["error"],
+            sessions: |a| {
+                let mut v = hma_offers(a);
+                v.extend(refused_connects(a));
+                v.sort_unstable();
+                v
+            },
+            evidence: &["A proxy or firewall blocks Entra ID"],
+        }],
+        may: &["legacy-auth-exposed"],
+        not: &["hma-declined", "auth-loop", "spn-missing"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
 
 #[test]
 fn hma_not_advertised() {
@@ -477,8 +599,8 @@ fn aadsts_50076_mfa() {
             sessions: |a| aadsts(a, 50076),
             evidence: &["AADSTS50076"],
         }],
-        may: &["auth-loop", "legacy-auth-exposed"],
-        not: &["spn-missing", "http-resource"],
+        may: &["legacy-auth-exposed"],
+        not: &["spn-missing", "http-resource", "auth-loop"],
         exit: 0,
         no_spn_fix: true,
     });
@@ -494,8 +616,8 @@ fn aadsts_53003_ca() {
             sessions: |a| aadsts(a, 53003),
             evidence: &["AADSTS53003"],
         }],
-        may: &["auth-loop", "legacy-auth-exposed"],
-        not: &["spn-missing", "http-resource"],
+        may: &["legacy-auth-exposed"],
+        not: &["spn-missing", "http-resource", "auth-loop"],
         exit: 1,
         no_spn_fix: true,
     });

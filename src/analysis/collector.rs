@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use super::{facts, verdict, Analysis};
+use super::{coverage, facts, verdict, Analysis};
 use crate::auth::{self, Event};
 use crate::capture::{
     DecodeLimits, Format, Interner, Session, SessionError, SessionResult, SessionSummary,
@@ -102,6 +102,14 @@ impl Collector {
         self.errors.extend(m.problems);
     }
 
+    /// Keep a problem of the capture as a whole (no session): what its reader noticed.
+    pub fn note(&mut self, message: &str) {
+        self.errors.push(SessionError {
+            session: None,
+            message: message.to_string(),
+        });
+    }
+
     /// Map and keep one session (the serial path: tests, fuzzing, hand-built sessions).
     pub fn push_session(&mut self, session: Session) {
         let m = Self::map(&self.limits, Ok(session));
@@ -127,7 +135,32 @@ impl Collector {
         let missing_spns = cx.missing_spns();
         let aadsts = facts::aadsts_seen(&events, &flows);
         let facts = facts::session_facts(&events);
-        let verdict = verdict::judge(&findings, &flows, &missing_spns);
+        let coverage = coverage::measure(&sessions, &events);
+        let explained_by = flows
+            .iter()
+            .map(|flow| {
+                findings
+                    .iter()
+                    .find(|f| {
+                        f.sessions
+                            .iter()
+                            .any(|s| flow.sessions.binary_search(s).is_ok())
+                    })
+                    .map(|f| f.id.clone())
+            })
+            .collect();
+        let verdict = verdict::judge(&verdict::Evidence {
+            findings: &findings,
+            flows: &flows,
+            missing: &missing_spns,
+            coverage: &coverage,
+            capture_notes: errors
+                .iter()
+                .filter(|e| e.session.is_none())
+                .map(|e| e.message.as_str())
+                .collect(),
+            format: &format.as_str().to_ascii_uppercase(),
+        });
         Analysis {
             path: path.to_path_buf(),
             format,
@@ -136,9 +169,11 @@ impl Collector {
             events,
             flows,
             findings,
+            explained_by,
             missing_spns,
             aadsts,
             facts,
+            coverage,
             verdict,
         }
     }

@@ -6,6 +6,7 @@
 //! and their bodies dropped, so memory follows the largest session, not the capture.
 
 mod collector;
+pub mod coverage;
 mod facts;
 mod verdict;
 
@@ -13,6 +14,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 pub use collector::{Collector, Mapped};
+pub use coverage::Coverage;
 pub use facts::{AadstsSeen, SessionFacts};
 pub use verdict::{Status, Verdict};
 
@@ -34,12 +36,18 @@ pub struct Analysis {
     pub events: Vec<Event>,
     pub flows: Vec<Flow>,
     pub findings: Vec<Finding>,
+    /// For each flow (same index), the finding it is evidence of: the most severe finding
+    /// citing any of its sessions.
+    pub explained_by: Vec<Option<String>>,
     /// The SPNs Entra ID could not find, with what proves them.
     pub missing_spns: Vec<MissingSpn>,
     /// Every AADSTS code seen, per resource.
     pub aadsts: Vec<AadstsSeen>,
     /// What the diagrams label each session with (only sessions with an auth event).
     pub facts: HashMap<u64, SessionFacts>,
+    /// What the capture can show: decrypted traffic to the hosts the diagnosis needs, and
+    /// the hosts seen only as undecrypted tunnels.
+    pub coverage: Coverage,
     pub verdict: Verdict,
 }
 
@@ -79,6 +87,9 @@ pub fn analyze_path(path: &Path, options: &ReadOptions) -> Result<Analysis, Capt
 /// not copies of the same host, URL and user agent (docs/performance.md).
 pub fn analyze(capture: &Capture, limits: &DecodeLimits) -> Result<Analysis, CaptureError> {
     let mut collector = Collector::new(*limits, capture.session_hint().unwrap_or(0));
+    for warning in capture.warnings() {
+        collector.note(warning);
+    }
     capture.map_sessions_into(|r| Collector::map(limits, r), |m| collector.push(m))?;
     Ok(collector.finish(capture.path(), capture.format()))
 }

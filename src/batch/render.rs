@@ -41,10 +41,11 @@ pub fn status(doc: &Document) -> Status {
 pub fn summary(docs: &[Document], skipped: usize) -> String {
     let count = |s: Status| docs.iter().filter(|d| status(d) == s).count();
     format!(
-        "{} capture(s): {} clean, {} with error findings, {} unreadable; {} other file(s) skipped",
+        "{} capture(s): {} clean, {} with error findings, {} inconclusive, {} unreadable; {} other file(s) skipped",
         docs.len(),
         count(Status::Clean),
         count(Status::Findings),
+        count(Status::Inconclusive),
         count(Status::Unreadable),
         skipped
     )

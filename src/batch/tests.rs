@@ -314,6 +314,18 @@ fn report(path: &str, spns: &[(&str, Option<&str>)]) -> Report {
             status: "error",
             exit_code: Status::Findings,
             summary: "SPN missing".into(),
+            causes: vec!["SPN missing".into()],
+            caveats: Vec::new(),
+        };
+    } else {
+        // Built from no session, the analysis is inconclusive: this one stands for a capture
+        // that showed healthy traffic.
+        analysis.verdict = Verdict {
+            status: "ok",
+            exit_code: Status::Clean,
+            summary: "No failure found".into(),
+            causes: Vec::new(),
+            caveats: Vec::new(),
         };
     }
     Report::new(&analysis)
@@ -405,7 +417,7 @@ fn queue_status_summary_and_csv() {
     assert_eq!(q.count(Status::Clean), 1);
     assert_eq!(
         q.summary(),
-        "4 capture(s): 1 clean, 2 with error findings, 1 unreadable; 4 other file(s) skipped"
+        "4 capture(s): 1 clean, 2 with error findings, 0 inconclusive, 1 unreadable; 4 other file(s) skipped"
     );
     let csv = csv(&q.documents());
     let lines: Vec<&str> = csv.split("\r\n").collect();

@@ -24,6 +24,65 @@ pub struct SessionSummary {
     pub response_bytes: u64,
     pub content_type: Option<Atom>,
     pub flags: SessionFlags,
+    /// The kind of credential the request carried, never the credential: whether a client
+    /// answered Exchange's Bearer offer with a token or with Basic/NTLM/Negotiate, and
+    /// whether a 401 refused a token it was just given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential: Option<Credential>,
+}
+
+/// The scheme of a request's `Authorization` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Credential {
+    Bearer,
+    Basic,
+    /// `NTLM`, or `Negotiate` carrying an NTLM message (`TlRMTVNT...`): no Kerberos ticket.
+    Ntlm,
+    /// `Negotiate` with a Kerberos (SPNEGO) token.
+    Negotiate,
+    Other,
+}
+
+impl Credential {
+    /// The scheme of an `Authorization` value; `None` for an empty one.
+    pub fn of(value: &str) -> Option<Credential> {
+        let value = value.trim();
+        let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+        if scheme.is_empty() {
+            return None;
+        }
+        let is = |name: &str| scheme.eq_ignore_ascii_case(name);
+        Some(if is("Bearer") {
+            Credential::Bearer
+        } else if is("Basic") {
+            Credential::Basic
+        } else if is("NTLM") || (is("Negotiate") && rest.trim_start().starts_with("TlRMTVNT")) {
+            Credential::Ntlm
+        } else if is("Negotiate") {
+            Credential::Negotiate
+        } else {
+            Credential::Other
+        })
+    }
+
+    /// Basic, NTLM or Negotiate: what a client sends when it does not use modern auth.
+    pub fn is_legacy(self) -> bool {
+        matches!(
+            self,
+            Credential::Basic | Credential::Ntlm | Credential::Negotiate
+        )
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Credential::Bearer => "Bearer",
+            Credential::Basic => "Basic",
+            Credential::Ntlm => "NTLM",
+            Credential::Negotiate => "Negotiate (Kerberos)",
+            Credential::Other => "another scheme",
+        }
+    }
 }
 
 impl SessionSummary {
@@ -42,6 +101,11 @@ impl SessionSummary {
             response_bytes: response.map_or(0, |r| r.body.len() as u64),
             content_type: response.and_then(|r| r.content_type()).map(Atom::from),
             flags: session.flags,
+            credential: session
+                .request
+                .headers
+                .get("authorization")
+                .and_then(Credential::of),
         }
     }
 
@@ -52,5 +116,31 @@ impl SessionSummary {
         interner.intern_opt(&mut self.host);
         interner.intern_opt(&mut self.process);
         interner.intern_opt(&mut self.content_type);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Credential;
+
+    #[test]
+    fn credential_scheme_of_an_authorization_value() {
+        assert_eq!(Credential::of("Bearer eyJ0eXAi"), Some(Credential::Bearer));
+        assert_eq!(Credential::of("basic dXNlcjpw"), Some(Credential::Basic));
+        assert_eq!(Credential::of("NTLM TlRMTVNTUAAB"), Some(Credential::Ntlm));
+        assert_eq!(
+            Credential::of("Negotiate TlRMTVNTUAABAAAA"),
+            Some(Credential::Ntlm)
+        );
+        assert_eq!(
+            Credential::of("Negotiate YIIHXAYGKwYBBQUCoIIH"),
+            Some(Credential::Negotiate)
+        );
+        assert_eq!(
+            Credential::of("MSAuth1.0 PFAToken"),
+            Some(Credential::Other)
+        );
+        assert_eq!(Credential::of("  "), None);
+        assert!(Credential::Basic.is_legacy() && !Credential::Bearer.is_legacy());
     }
 }

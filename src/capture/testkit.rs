@@ -80,6 +80,16 @@ impl S {
         self
     }
 
+    /// Began `secs` seconds after 2026-11-20 08:00:00 +01:00 and took half a second.
+    pub fn at(mut self, secs: i64) -> S {
+        let base = chrono::DateTime::parse_from_rfc3339("2026-11-20T08:00:00+01:00")
+            .expect("a valid fixed time");
+        let begin = base + chrono::Duration::seconds(secs);
+        self.0.timers.client_begin_request = Some(begin);
+        self.0.timers.client_done_response = Some(begin + chrono::Duration::milliseconds(500));
+        self
+    }
+
     /// The client gave up: no response.
     pub fn no_response(mut self) -> S {
         self.0.response = None;

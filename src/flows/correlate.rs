@@ -180,6 +180,7 @@ impl Group {
             result: None,
             outcome: Outcome::NoResponse,
             aadsts: Vec::new(),
+            expires_in: None,
         });
         let last = self.attempts.len() - 1;
         &mut self.attempts[last]
@@ -249,7 +250,10 @@ impl Group {
         };
         attempt.result = Some(result.session);
         match &result.outcome {
-            TokenOutcome::Issued { .. } => attempt.outcome = Outcome::Token,
+            TokenOutcome::Issued { expires_in, .. } => {
+                attempt.outcome = Outcome::Token;
+                attempt.expires_in = *expires_in;
+            }
             TokenOutcome::AadError(e) => {
                 attempt.outcome = Outcome::AadError;
                 for c in &e.codes {
@@ -301,6 +305,7 @@ impl Group {
             client_id: self.client_id,
             client_process: self.process,
             wam: self.wam,
+            state: super::judge::judge(&self.attempts, sessions).state,
             duration_ms: duration_ms(sessions, first, last),
             attempts: self.attempts,
             outcome,
@@ -312,16 +317,9 @@ impl Group {
     }
 }
 
-fn find(sessions: &[SessionSummary], id: u64) -> Option<&SessionSummary> {
-    sessions
-        .binary_search_by_key(&id, |s| s.id)
-        .ok()
-        .and_then(|i| sessions.get(i))
-}
-
 fn duration_ms(sessions: &[SessionSummary], first: u64, last: u64) -> Option<i64> {
-    let start = find(sessions, first)?.start?;
-    let last = find(sessions, last)?;
+    let start = super::judge::find(sessions, first)?.start?;
+    let last = super::judge::find(sessions, last)?;
     let end = last.end.or(last.start)?;
     Some((end - start).num_milliseconds().max(0))
 }

@@ -6,11 +6,13 @@
 //! the white box in Outlook is a flow with six attempts ending in AADSTS500011.
 
 mod correlate;
+pub mod judge;
 pub mod resource;
 
 use serde::Serialize;
 
 pub use correlate::build;
+pub use judge::State;
 pub use resource::Resource;
 
 /// How an attempt ended.
@@ -46,6 +48,8 @@ pub struct Attempt {
     pub result: Option<u64>,
     pub outcome: Outcome,
     pub aadsts: Vec<u32>,
+    /// The issued token's lifetime in seconds (`expires_in`), when Entra gave one.
+    pub expires_in: Option<u64>,
 }
 
 /// One flow. It is also the report's `loops[]` entry (`docs/report-schema.md`): the fields
@@ -76,6 +80,9 @@ pub struct Flow {
     pub attempts: Vec<Attempt>,
     /// The last attempt's outcome.
     pub outcome: Outcome,
+    /// How the flow went, judged by outcome and time ([`judge`]): only `looping` and
+    /// `refused` are loops.
+    pub state: State,
     /// Every AADSTS code seen, in order of first appearance.
     pub aadsts: Vec<u32>,
     pub first_session: u64,
@@ -91,9 +98,18 @@ fn count<S: serde::Serializer>(attempts: &[Attempt], s: S) -> Result<S::Ok, S::E
 }
 
 impl Flow {
-    /// Tried more than once.
+    /// Failure repeating (see [`State::is_loop`]); not the hourly refresh cycle, not
+    /// background token requests, not a step-up that ended with a token.
     pub fn is_loop(&self) -> bool {
-        self.attempts.len() > 1
+        self.state.is_loop()
+    }
+
+    /// Rounds that ended without a token.
+    pub fn failed_rounds(&self) -> usize {
+        self.attempts
+            .iter()
+            .filter(|a| a.outcome != Outcome::Token)
+            .count()
     }
 
     /// The sessions in which Entra answered with an error.

@@ -29,6 +29,15 @@ pub fn write(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         report.verdict.status.to_uppercase(),
         report.verdict.summary
     )?;
+    if report.verdict.causes.len() > 1 {
+        for (i, cause) in report.verdict.causes.iter().enumerate() {
+            writeln!(out, "{}. {cause}", i + 1)?;
+        }
+        writeln!(out)?;
+    }
+    for caveat in &report.verdict.caveats {
+        writeln!(out, "> Note: {caveat}\n")?;
+    }
     writeln!(
         out,
         "{} capture, {} sessions.\n",
@@ -40,18 +49,24 @@ pub fn write(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         writeln!(out, "### Token flows\n")?;
         writeln!(
             out,
-            "| Resource | Challenged by | Client | Attempts | Outcome | AADSTS | Sessions |"
+            "| Resource | Challenged by | Client | Attempts | Outcome | State | AADSTS | Sessions |"
         )?;
-        writeln!(out, "|---|---|---|---:|---|---|---|")?;
+        writeln!(out, "|---|---|---|---:|---|---|---|---|")?;
         for l in &report.loops {
             writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {}-{} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {}-{} |",
                 cell(&l.resource.to_string()),
                 cell(l.challenge_host.as_deref().unwrap_or("-")),
                 cell(l.client_process.as_deref().unwrap_or("-")),
                 l.attempts.len(),
                 l.outcome.as_str(),
+                match &l.explained_by {
+                    Some(id) if l.state != crate::flows::State::Ok => {
+                        format!("{} (`{id}`)", l.state.as_str())
+                    }
+                    _ => l.state.as_str().to_string(),
+                },
                 l.aadsts
                     .iter()
                     .map(|c| c.to_string())

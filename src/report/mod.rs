@@ -13,8 +13,8 @@ pub mod table;
 
 use serde::Serialize;
 
-use crate::analysis::Analysis;
 pub use crate::analysis::{AadstsSeen, Verdict};
+use crate::analysis::{Analysis, Coverage};
 use crate::flows::Flow;
 use crate::rules::{Finding, Severity};
 
@@ -27,8 +27,9 @@ pub struct Report {
     pub tool: Tool,
     pub capture: CaptureInfo,
     pub verdict: Verdict,
-    /// Every flow (the contract calls them loops: a loop is a flow with `attempts` > 1).
-    pub loops: Vec<Flow>,
+    /// Every flow (the contract calls them loops; a loop is a flow whose `state` is
+    /// `looping` or `refused`).
+    pub loops: Vec<Loop>,
     pub aadsts: Vec<AadstsSeen>,
     /// `https://host/`, lower-case, sorted, unique.
     pub missing_spns: Vec<String>,
@@ -37,6 +38,26 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// PowerShell that fixes the error findings it can fix, or empty.
     pub powershell: String,
+    /// What the capture can show (decrypted traffic to the hosts the diagnosis needs).
+    pub coverage: Coverage,
+}
+
+/// A `loops[]` entry: the flow, and the finding that explains it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Loop {
+    #[serde(flatten)]
+    pub flow: Flow,
+    /// The id of the finding this flow is evidence of (`spn-missing`, `aadsts-mfa`, ...),
+    /// the most severe one citing its sessions; `null` for a flow no finding is about.
+    pub explained_by: Option<String>,
+}
+
+impl std::ops::Deref for Loop {
+    type Target = Flow;
+
+    fn deref(&self) -> &Flow {
+        &self.flow
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -108,7 +129,15 @@ impl Report {
                     .collect(),
             },
             verdict: analysis.verdict.clone(),
-            loops: analysis.flows.clone(),
+            loops: analysis
+                .flows
+                .iter()
+                .zip(&analysis.explained_by)
+                .map(|(flow, by)| Loop {
+                    flow: flow.clone(),
+                    explained_by: by.clone(),
+                })
+                .collect(),
             aadsts: analysis.aadsts.clone(),
             missing_spns: analysis
                 .missing_spns
@@ -118,6 +147,7 @@ impl Report {
             spn_details,
             findings: analysis.findings.clone(),
             powershell,
+            coverage: analysis.coverage.clone(),
         }
     }
 

@@ -42,12 +42,18 @@ pub fn write(out: &mut dyn Write, report: &Report, width: Option<u16>) -> io::Re
         report.verdict.status.to_uppercase(),
         report.verdict.summary
     )?;
+    for (i, cause) in report.verdict.causes.iter().enumerate().skip(1) {
+        writeln!(out, "  {}. {cause}", i + 1)?;
+    }
+    for caveat in &report.verdict.caveats {
+        writeln!(out, "Note: {caveat}")?;
+    }
 
     if !report.loops.is_empty() {
         writeln!(out, "\nToken flows (challenge -> Entra ID -> outcome)")?;
         let mut t = table(width);
         t.set_header(vec![
-            "Resource", "Client", "Attempts", "Outcome", "AADSTS", "Sessions",
+            "Resource", "Client", "Attempts", "Outcome", "State", "AADSTS", "Sessions",
         ]);
         for l in &report.loops {
             t.add_row(vec![
@@ -55,6 +61,12 @@ pub fn write(out: &mut dyn Write, report: &Report, width: Option<u16>) -> io::Re
                 client(l),
                 l.attempts.len().to_string(),
                 l.outcome.as_str().to_string(),
+                match &l.explained_by {
+                    Some(id) if l.state != crate::flows::State::Ok => {
+                        format!("{}\n({id})", l.state.as_str())
+                    }
+                    _ => l.state.as_str().to_string(),
+                },
                 codes(&l.aadsts),
                 match l.duration_ms {
                     Some(ms) => format!(

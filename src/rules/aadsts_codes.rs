@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use super::evidence::quote_error;
+use super::evidence::{loops_sentence, quote_error};
 use super::{sorted, Context, Finding, Severity};
 use crate::auth::aadsts::{self, Nature, NOT_FOUND_CODES};
 use crate::flows::Outcome;
@@ -64,6 +64,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                     id: finding_id(code),
                     severity: match info.nature {
                         Nature::Error => Severity::Error,
+                        _ if STEP_UP.contains(&code) && stepped_up(cx, &sessions) => Severity::Info,
                         Nature::Warning => Severity::Warning,
                         Nature::Normal if never_got_a_token(cx, &sessions) => Severity::Warning,
                         Nature::Normal => Severity::Info,
@@ -75,8 +76,9 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                         not_spn(code)
                     ),
                     evidence: format!(
-                        "AADSTS{code} answered {} time(s){where_}.{said}",
-                        sessions.len()
+                        "AADSTS{code} answered {} time(s){where_}.{said}{}",
+                        sessions.len(),
+                        loops_sentence(cx.flows_with(&sessions)),
                     ),
                     fix: info.advice.to_string(),
                     sessions,
@@ -112,6 +114,27 @@ fn not_spn(code: u32) -> &'static str {
     } else {
         " (an identity or policy matter, not an SPN problem)"
     }
+}
+
+/// Codes that ask the client to step up to an interactive sign-in (MFA, a `prompt=none`
+/// that needs the user): a normal step when a sign-in that ends with a token follows.
+const STEP_UP: &[u32] = &[50058, 50072, 50074, 50076, 50079];
+
+/// Every flow holding one of `sessions` went on to a token after it (there is at least one).
+fn stepped_up(cx: &Context, sessions: &[u64]) -> bool {
+    let flows: Vec<_> = cx
+        .flows
+        .iter()
+        .filter(|f| sessions.iter().any(|s| f.sessions.contains(s)))
+        .collect();
+    !flows.is_empty()
+        && flows.iter().all(|f| {
+            f.outcome == Outcome::Token
+                && sessions
+                    .iter()
+                    .filter(|s| f.sessions.contains(s))
+                    .all(|s| f.last_session > *s)
+        })
 }
 
 /// Every flow holding one of `sessions` ended without a token (and there is at least one).
@@ -163,15 +186,9 @@ mod tests {
         let cx = b.context();
         let all = super::super::run_all(&cx);
         let ids: Vec<(&str, Severity)> = all.iter().map(|f| (f.id.as_str(), f.severity)).collect();
-        // A second round that got a token: a retry (auth-loop warning), not an SPN matter.
-        assert_eq!(
-            ids,
-            vec![
-                ("auth-loop", Severity::Warning),
-                ("aadsts-mfa", Severity::Info)
-            ],
-            "{all:#?}"
-        );
+        // A second round that got a token: a step-up that worked, not a loop, not an SPN
+        // matter.
+        assert_eq!(ids, vec![("aadsts-mfa", Severity::Info)], "{all:#?}");
         let all: Vec<_> = all.into_iter().filter(|f| f.id == "aadsts-mfa").collect();
         assert!(all[0].title.contains("not an SPN problem"));
         assert!(all[0].fix.contains("do not apply the SPN fix"));

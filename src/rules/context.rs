@@ -71,6 +71,22 @@ impl<'a> Context<'a> {
             .filter(move |e| yielded.is_none_or(|y| !y.contains(&e.session())))
     }
 
+    /// The flows holding any of `sessions`.
+    pub fn flows_with(&self, sessions: &'a [u64]) -> impl Iterator<Item = &'a Flow> + 'a {
+        self.flows
+            .iter()
+            .filter(move |f| sessions.iter().any(|s| f.sessions.binary_search(s).is_ok()))
+    }
+
+    /// The flows no rule with precedence has explained: none of their sessions is cited by
+    /// a finding this context yields to.
+    pub fn unexplained_flows(&self) -> impl Iterator<Item = &'a Flow> + 'a {
+        let yielded = self.yielded;
+        self.flows
+            .iter()
+            .filter(move |f| yielded.is_none_or(|y| !f.sessions.iter().any(|s| y.contains(s))))
+    }
+
     pub fn session(&self, id: u64) -> Option<&'a SessionSummary> {
         self.sessions
             .binary_search_by_key(&id, |s| s.id)

@@ -2,6 +2,7 @@
 //! delegate check was about, and which claims a token carried (never the token).
 
 use crate::auth::{AadError, Claims, DelegateCheck};
+use crate::flows::Flow;
 
 /// What Entra said, with the ids its sign-in logs and Microsoft support look errors up by.
 pub fn quote_error(e: &AadError) -> String {
@@ -57,5 +58,38 @@ pub fn claims_line(c: &Claims) -> String {
         "claims not readable (encrypted or opaque token)".to_string()
     } else {
         parts.join(", ")
+    }
+}
+
+/// A loop as the evidence of the finding that explains it: who retried, how often, for how
+/// long, and where to look ("outlook:4242 (Microsoft Office) tried 6 times over 60.2 s,
+/// sessions 3-32").
+pub fn loop_line(f: &Flow) -> String {
+    let who = match (f.client_process.as_deref(), f.client_name) {
+        (Some(p), Some(n)) => format!("{p} ({n})"),
+        (Some(p), None) => p.to_string(),
+        (None, Some(n)) => n.to_string(),
+        (None, None) => "The client".to_string(),
+    };
+    let over = f
+        .duration_ms
+        .map(|ms| format!(" over {:.1} s", ms as f64 / 1000.0))
+        .unwrap_or_default();
+    format!(
+        "{who} tried {} times for {}{over}, sessions {}-{}",
+        f.attempts.len(),
+        f.resource,
+        f.first_session,
+        f.last_session
+    )
+}
+
+/// The loops among `flows`, as one sentence for a finding's evidence ("" when none loops).
+pub fn loops_sentence<'a>(flows: impl Iterator<Item = &'a Flow>) -> String {
+    let lines: Vec<String> = flows.filter(|f| f.is_loop()).map(loop_line).collect();
+    if lines.is_empty() {
+        String::new()
+    } else {
+        format!(" The loop it causes: {}.", lines.join("; "))
     }
 }

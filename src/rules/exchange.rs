@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+use super::Context;
 use crate::auth::Challenge;
 use crate::capture::url_parts::UrlParts;
 
@@ -202,6 +203,36 @@ pub fn group<K: Ord>(pairs: impl IntoIterator<Item = (K, u64)>) -> BTreeMap<K, V
         v.dedup();
     }
     map
+}
+
+/// Every host that offered hybrid modern auth (a 401 with `authorization_uri`), with the
+/// sessions that offered it, ascending. Entra ID's own 401s are answers, not offers.
+pub fn hma_offers<'a>(cx: &Context<'a>) -> BTreeMap<&'a str, Vec<u64>> {
+    group(
+        cx.challenges()
+            .filter(|c| !crate::auth::login::is_authority_host(&c.host))
+            .filter(|c| offers_hma(c))
+            .map(|c| (c.host.as_str(), c.session)),
+    )
+}
+
+/// The organisation's Exchange hosts a capture shows: `autodiscover.` names and hosts that
+/// served (or were asked for) an Exchange virtual directory, tunnels included.
+pub fn exchange_hosts(
+    sessions: &[crate::capture::SessionSummary],
+) -> std::collections::BTreeSet<String> {
+    sessions
+        .iter()
+        .filter_map(|s| {
+            let host = s.host.as_deref()?;
+            if is_microsoft_cloud(host) {
+                return None;
+            }
+            let exchange = host.starts_with("autodiscover.")
+                || (!s.flags.tunnel && vdir_of_path(&s.url).is_some());
+            exchange.then(|| host.to_string())
+        })
+        .collect()
 }
 
 #[cfg(test)]

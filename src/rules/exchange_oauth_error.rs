@@ -8,16 +8,27 @@
 //! token presented in the same session (`aud`, `tid`, `appid`, `upn`, `exp`; never the
 //! token), and for 2000003 the audience against the URL that was served.
 //!
+//! Judged in context, per code family:
+//! - 2000001 for an expired token (the reason says so, or the token's `exp` is past) followed
+//!   by a request to the same host that presented a token and got in: the hourly refresh
+//!   cycle. Not reported. Expired and never followed by a success: a warning.
+//! - Any other 2000000-2000008 refusal followed by a success with a token on that host: a
+//!   warning (refused, then accepted: a transient or a stale token). Refused and never
+//!   accepted after it: the error, with the claims presented.
+//!
 //! Not reported: 2000001 on a 401 to a request that presented no token (Exchange's normal
 //! answer to Outlook's empty-Bearer probe, part of every HMA flow). The sessions
 //! `hma-not-advertised` cites are not seen here at all (it has precedence: `rules::RULES`), so
 //! its 4000000 "OAuth not available" is reported once, as the missing HMA it is.
+
+use std::collections::HashMap;
 
 use super::evidence::claims_line;
 use super::exchange;
 use super::{sorted, Context, Finding, Severity};
 use crate::auth::challenge::resource_of;
 use crate::auth::{Event, ExchangeDiagnostic};
+use crate::capture::Credential;
 
 /// One diagnostic seen on an Exchange response.
 struct Seen<'a> {
@@ -25,9 +36,47 @@ struct Seen<'a> {
     url: &'a str,
     status: Option<u16>,
     diag: &'a ExchangeDiagnostic,
+    /// A later request to the same host presented a token and got in.
+    accepted_later: bool,
+    /// 2000001 for a token past its `exp`.
+    expired: bool,
+}
+
+/// Per host, the last session in which a request presenting a Bearer token got an answer
+/// below 400.
+fn last_accepted<'a>(cx: &Context<'a>) -> HashMap<&'a str, u64> {
+    let mut last = HashMap::new();
+    for s in cx.sessions {
+        if s.credential == Some(Credential::Bearer) && s.status.is_some_and(|c| c < 400) {
+            if let Some(h) = s.host.as_deref() {
+                last.insert(h, s.id);
+            }
+        }
+    }
+    last
+}
+
+/// The refusal is Exchange's answer to an expired token.
+fn is_expired(cx: &Context, session: u64, diag: &ExchangeDiagnostic) -> bool {
+    if diag.code_number() != Some(2000001) {
+        return false;
+    }
+    let said = diag
+        .reason
+        .as_deref()
+        .is_some_and(|r| r.to_ascii_lowercase().contains("expired"));
+    let past = match (
+        cx.claims_in(session).and_then(|c| c.exp),
+        cx.session(session).and_then(|s| s.start),
+    ) {
+        (Some(exp), Some(at)) => exp <= at.timestamp(),
+        _ => false,
+    };
+    said || past
 }
 
 fn seen<'a>(cx: &'a Context) -> Vec<Seen<'a>> {
+    let accepted = last_accepted(cx);
     cx.events()
         .filter_map(|e| match e {
             Event::Challenge(c) => c.diagnostics.as_ref().map(|d| Seen {
@@ -35,6 +84,8 @@ fn seen<'a>(cx: &'a Context) -> Vec<Seen<'a>> {
                 url: &c.url,
                 status: Some(c.status),
                 diag: d,
+                accepted_later: false,
+                expired: false,
             }),
             Event::Diagnostic {
                 session,
@@ -45,6 +96,8 @@ fn seen<'a>(cx: &'a Context) -> Vec<Seen<'a>> {
                 url,
                 status: cx.session(*session).and_then(|s| s.status),
                 diag: diagnostic,
+                accepted_later: false,
+                expired: false,
             }),
             _ => None,
         })
@@ -56,6 +109,14 @@ fn seen<'a>(cx: &'a Context) -> Vec<Seen<'a>> {
             Some(2000001) => cx.claims_in(s.session).is_some() || s.status != Some(401),
             _ => true,
         })
+        .map(|mut s| {
+            let host = crate::capture::host_of(s.url).unwrap_or_default();
+            s.accepted_later = accepted.get(host.as_str()).is_some_and(|&l| l > s.session);
+            s.expired = is_expired(cx, s.session, s.diag);
+            s
+        })
+        // The hourly cycle: an expired token refused, a fresh one accepted.
+        .filter(|s| !(s.expired && s.accepted_later))
         .collect()
 }
 
@@ -79,7 +140,11 @@ fn finding(cx: &Context, code: &str, items: &[&Seen], sessions: Vec<u64>) -> Fin
         .diag
         .meaning()
         .unwrap_or("a code traceadal does not know: read the reason as sent");
-    let rejected = items.iter().any(|s| matches!(s.status, Some(401 | 403)));
+    // Refused and never accepted after: the error. Refused, then accepted, or refused only
+    // for having expired: worth a look.
+    let rejected = items
+        .iter()
+        .any(|s| matches!(s.status, Some(401 | 403)) && !s.accepted_later && !s.expired);
     let severity = match number {
         Some(2000000..=2000008) if rejected => Severity::Error,
         _ => Severity::Warning,
@@ -105,6 +170,9 @@ fn finding(cx: &Context, code: &str, items: &[&Seen], sessions: Vec<u64>) -> Fin
     );
     if !reasons.is_empty() {
         evidence.push_str(&format!(" Reason: {}.", reasons.join("; ")));
+    }
+    if items.iter().all(|s| s.accepted_later) {
+        evidence.push_str(" A later request to the same host presented a token and got in.");
     }
     if let Some((s, claims)) = items
         .iter()
@@ -356,6 +424,59 @@ mod tests {
         .collect();
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Warning);
+    }
+}
+
+#[cfg(test)]
+mod context_tests {
+    use super::super::testkit::{run, HMA, S};
+    use super::*;
+
+    const MAPI: &str = "https://mail.contoso.com/mapi/emsmdb/?MailboxId=x";
+    const EXPIRED: &str =
+        r#"2000001;reason="The token has expired.";error_category="invalid_token""#;
+    const OLD: &str = r#"{"aud":"https://mail.contoso.com/","exp":1795000000}"#;
+
+    fn refused(id: u64, t: i64, diag: &str) -> S {
+        S::new(id, "POST", MAPI, 401)
+            .at(t)
+            .bearer(OLD)
+            .offers(&[HMA])
+            .diag(diag)
+    }
+
+    fn accepted(id: u64, t: i64) -> S {
+        S::new(id, "POST", MAPI, 200).at(t).bearer(OLD)
+    }
+
+    #[test]
+    fn an_expired_token_refused_then_a_fresh_one_accepted_is_the_hourly_cycle() {
+        let day: Vec<S> = (0..8)
+            .flat_map(|h| {
+                [
+                    refused(h * 2 + 1, h as i64 * 3600, EXPIRED),
+                    accepted(h * 2 + 2, h as i64 * 3600 + 3),
+                ]
+            })
+            .collect();
+        assert_eq!(run(check, day).len(), 0);
+        // Expired and never followed by a success: worth a look, not an error.
+        let f = run(check, vec![refused(1, 0, EXPIRED), refused(2, 5, EXPIRED)]);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Warning);
+    }
+
+    #[test]
+    fn a_refusal_repeated_and_never_accepted_is_the_error_and_one_later_accepted_is_not() {
+        const SIG: &str = r#"2000000;reason="The token has an invalid signature.""#;
+        let f = run(check, vec![refused(1, 0, SIG), refused(3, 9, SIG)]);
+        assert_eq!(f[0].severity, Severity::Error);
+        let f = run(check, vec![refused(1, 0, SIG), accepted(2, 4)]);
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert!(f[0].evidence.contains("got in"), "{}", f[0].evidence);
+        // Accepted before, refused after: still the error.
+        let f = run(check, vec![accepted(1, 0), refused(2, 4, SIG)]);
+        assert_eq!(f[0].severity, Severity::Error);
     }
 }
 

@@ -22,7 +22,11 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                 } else {
                     Severity::Warning
                 },
-                title: format!("Token asked for plain-http resource {}", f.resource),
+                title: format!(
+                    "{} asks Entra ID for a token for the plain-http resource {}",
+                    f.client_process.as_deref().unwrap_or("The client"),
+                    f.resource
+                ),
                 sessions: sorted(f.sessions.clone()),
                 evidence: format!(
                     "{} asked Entra ID for resource {} in {} attempt(s) (sessions {}-{}), \

@@ -12,6 +12,8 @@ mod delegate_permission;
 mod evidence;
 mod exchange;
 mod exchange_oauth_error;
+mod hma_declined;
+mod hma_ignored;
 mod hma_not_advertised;
 mod http_resource;
 mod ioc_oauth_failure;
@@ -25,6 +27,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 pub use context::{Context, MissingSpn};
+pub use exchange::exchange_hosts;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -93,8 +96,9 @@ pub struct RuleSpec {
     pub id: &'static str,
     pub check: Check,
     /// Rules with precedence over this one: the sessions their findings cite are invisible
-    /// to this rule (their events are left out of its [`Context`]). Each must come earlier
-    /// in [`RULES`].
+    /// to this rule (their events are left out of its [`Context`], and the flows holding them
+    /// are explained). Each must come earlier in [`RULES`]; an id ending in `-` names a
+    /// family (`aadsts-`).
     pub yields_to: &'static [&'static str],
 }
 
@@ -102,14 +106,16 @@ pub struct RuleSpec {
 /// Causes come before symptoms: at equal severity the verdict quotes the first finding, and
 /// an analyst should read "AADSTS50076: MFA required" before "tried 6 times".
 pub const RULES: &[RuleSpec] = &[
-    RuleSpec {
-        id: "spn-missing",
-        check: spn_missing::check,
-        yields_to: &[],
-    },
+    // The http URL comes first: no SPN stops a loop for http://host until the client asks
+    // for https (the SPN is the second step).
     RuleSpec {
         id: "http-resource",
         check: http_resource::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "spn-missing",
+        check: spn_missing::check,
         yields_to: &[],
     },
     RuleSpec {
@@ -122,6 +128,18 @@ pub const RULES: &[RuleSpec] = &[
         check: hma_not_advertised::check,
         yields_to: &[],
     },
+    // Refusals in a known context (Exchange Online's free/busy, Teams' GetDelegate) name the
+    // problem better than the bare x-ms-diagnostics code: they come first.
+    RuleSpec {
+        id: "ioc-oauth-failure",
+        check: ioc_oauth_failure::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "delegate-ews-auth",
+        check: delegate_ews_auth::check,
+        yields_to: &[],
+    },
     // A 4000000 "OAuth not available" on a vdir that offers no Bearer is the missing HMA
     // hma-not-advertised reports, not a second problem.
     RuleSpec {
@@ -130,8 +148,13 @@ pub const RULES: &[RuleSpec] = &[
         yields_to: &["hma-not-advertised"],
     },
     RuleSpec {
-        id: "delegate-ews-auth",
-        check: delegate_ews_auth::check,
+        id: "hma-declined",
+        check: hma_declined::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "hma-ignored",
+        check: hma_ignored::check,
         yields_to: &[],
     },
     RuleSpec {
@@ -144,15 +167,17 @@ pub const RULES: &[RuleSpec] = &[
         check: delegate_empty::check,
         yields_to: &[],
     },
-    RuleSpec {
-        id: "ioc-oauth-failure",
-        check: ioc_oauth_failure::check,
-        yields_to: &[],
-    },
+    // A loop whose cause a rule names is that finding's evidence, not an error of its own.
     RuleSpec {
         id: "auth-loop",
         check: auth_loop::check,
-        yields_to: &[],
+        yields_to: &[
+            "http-resource",
+            "spn-missing",
+            "aadsts-",
+            "exchange-oauth-error",
+            "ioc-oauth-failure",
+        ],
     },
     RuleSpec {
         id: "legacy-auth-exposed",
@@ -172,13 +197,22 @@ pub fn run_all(cx: &Context) -> Vec<Finding> {
         }
         let yielded: BTreeSet<u64> = findings
             .iter()
-            .filter(|f| rule.yields_to.iter().any(|w| f.id == *w))
+            .filter(|f| rule.yields_to.iter().any(|w| names(w, &f.id)))
             .flat_map(|f| f.sessions.iter().copied())
             .collect();
         findings.extend((rule.check)(&cx.yielding(&yielded)));
     }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     findings
+}
+
+/// Whether the rule id (or family prefix ending in `-`) `rule` names finding id `id`.
+fn names(rule: &str, id: &str) -> bool {
+    if rule.ends_with('-') {
+        id.starts_with(rule)
+    } else {
+        id == rule
+    }
 }
 
 /// Sorted, deduplicated session list.

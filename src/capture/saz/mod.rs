@@ -491,6 +491,20 @@ impl SazArchive {
     }
 }
 
+/// An entry name fit for a message: at most 60 characters, control characters replaced.
+fn printable_name(name: &[u8]) -> String {
+    let name = String::from_utf8_lossy(name);
+    let mut out: String = name
+        .chars()
+        .take(60)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if name.chars().count() > 60 {
+        out.push_str("...");
+    }
+    out
+}
+
 /// Files each central-directory record under its session as the directory is scanned, and
 /// notes what the archive as a whole needs: an encrypted entry to check the password on (the
 /// smallest, so the check is cheap) and the space every entry takes, for the overlap check.
@@ -499,6 +513,10 @@ struct Indexer {
     by_id: BTreeMap<u64, Entries>,
     notes: BTreeMap<u64, Vec<String>>,
     stray: usize,
+    /// Entries outside `raw/`: their count and the first few names, to say what an archive
+    /// without sessions holds instead (a SAZ zipped again, a folder of exports).
+    others: usize,
+    other_names: Vec<String>,
     /// Records filed under a (session, kind) that already had one.
     repeated: usize,
     /// The smallest encrypted entry.
@@ -533,6 +551,11 @@ impl Indexer {
             _ => {
                 if is_raw_entry(record.name) {
                     self.stray += 1;
+                } else {
+                    self.others += 1;
+                    if self.other_names.len() < 3 {
+                        self.other_names.push(printable_name(record.name));
+                    }
                 }
             }
         }
@@ -540,6 +563,29 @@ impl Indexer {
 
     fn finish(mut self) -> Index {
         let mut warnings = Vec::new();
+        if self.by_id.is_empty() && self.others > 0 {
+            let nested = self.other_names.iter().any(|n| {
+                let n = n.to_ascii_lowercase();
+                n.ends_with(".saz") || n.ends_with(".har") || n.ends_with(".zip")
+            });
+            warnings.push(format!(
+                "the archive holds no Fiddler session (no raw/NN_c.txt entry) but {} other \
+                 entr{}: {}{}{}",
+                self.others,
+                if self.others == 1 { "y" } else { "ies" },
+                self.other_names.join(", "),
+                if self.others > self.other_names.len() {
+                    ", ..."
+                } else {
+                    ""
+                },
+                if nested {
+                    "; a capture zipped again: extract it and analyse the file inside"
+                } else {
+                    "; not a Fiddler capture"
+                }
+            ));
+        }
         if self.stray > 0 {
             warnings.push(format!(
                 "{} entr{} under raw/ with an unrecognised name, ignored",

@@ -253,6 +253,16 @@ fn write_capture(out: &mut String, page: &Page) {
         text(&r.verdict.status.to_uppercase()),
         page.t(&r.verdict.summary)
     );
+    if r.verdict.causes.len() > 1 {
+        out.push_str("<ol class=\"causes\">");
+        for cause in &r.verdict.causes {
+            let _ = write!(out, "<li>{}</li>", page.t(cause));
+        }
+        out.push_str("</ol>");
+    }
+    for caveat in &r.verdict.caveats {
+        let _ = write!(out, "<p class=\"caveat\">Note: {}</p>", page.t(caveat));
+    }
     if !r.missing_spns.is_empty() {
         out.push_str("<p>Missing on Office 365 Exchange Online:</p><ul class=\"spns\">");
         for spn in &r.missing_spns {

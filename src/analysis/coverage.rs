@@ -1,0 +1,212 @@
+//! What a capture can show: whether it holds decrypted traffic to the hosts a diagnosis of
+//! Outlook and Teams sign-in needs (Exchange on-premises, Exchange Online, Entra ID), and
+//! which of those hosts it saw only as tunnels it never decrypted.
+//!
+//! A capture taken with HTTPS decryption off holds `CONNECT` tunnels and nothing inside
+//! them: no rule can fire, and without this the verdict would say "OK" about a machine the
+//! capture never saw. The verdict uses it to say "inconclusive" instead, and what to capture
+//! again.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::auth::login::is_authority_host;
+use crate::auth::Event;
+use crate::capture::SessionSummary;
+use crate::rules::exchange_hosts;
+
+/// The part a host plays in the diagnosis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Entra ID (`login.microsoftonline.com`, ...).
+    EntraId,
+    /// Exchange Online (`outlook.office365.com`, ...).
+    ExchangeOnline,
+    /// The organisation's Exchange (autodiscover, a virtual directory, a host in the same
+    /// domain as its autodiscover).
+    Exchange,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::EntraId => "Entra ID",
+            Role::ExchangeOnline => "Exchange Online",
+            Role::Exchange => "Exchange",
+        }
+    }
+}
+
+/// Tunnels to one host that were established and never decrypted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BlindHost {
+    pub host: String,
+    pub role: Role,
+    pub tunnels: usize,
+    pub first_session: u64,
+}
+
+/// What the capture can show (report `coverage`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    /// Sessions read.
+    pub sessions: usize,
+    /// Decrypted sessions to Exchange, Exchange Online or Entra ID, or carrying an auth
+    /// event: what the diagnosis rests on.
+    pub relevant_sessions: usize,
+    /// Decrypted sessions to Entra ID.
+    pub entra_sessions: usize,
+    /// Hosts the diagnosis needs that the capture saw only as undecrypted tunnels, Entra ID
+    /// first.
+    pub blind: Vec<BlindHost>,
+}
+
+impl Coverage {
+    /// The blind hosts of one role.
+    pub fn blind_of(&self, role: Role) -> impl Iterator<Item = &BlindHost> {
+        self.blind.iter().filter(move |b| b.role == role)
+    }
+
+    /// "8 tunnels to login.microsoftonline.com (first session 3), 2 to ..."
+    pub fn describe_blind<'a>(blind: impl Iterator<Item = &'a BlindHost>) -> String {
+        let parts: Vec<String> = blind
+            .map(|b| {
+                format!(
+                    "{} tunnel(s) to {} (first session {})",
+                    b.tunnels, b.host, b.first_session
+                )
+            })
+            .collect();
+        parts.join(", ")
+    }
+}
+
+/// Measure what `sessions` (sorted by id) and their `events` can show.
+pub fn measure(sessions: &[SessionSummary], events: &[Event]) -> Coverage {
+    let with_event: BTreeSet<u64> = events.iter().map(Event::session).collect();
+    let exchange = exchange_hosts(sessions);
+    let role = |host: &str| -> Option<Role> {
+        if is_authority_host(host) {
+            Some(Role::EntraId)
+        } else if is_exchange_online(host) {
+            Some(Role::ExchangeOnline)
+        } else if exchange.contains(host) || same_domain(host, &exchange) {
+            Some(Role::Exchange)
+        } else {
+            None
+        }
+    };
+    let mut decrypted_hosts: BTreeSet<&str> = BTreeSet::new();
+    let mut coverage = Coverage {
+        sessions: sessions.len(),
+        ..Coverage::default()
+    };
+    for s in sessions.iter().filter(|s| !s.flags.tunnel) {
+        let host = s.host.as_deref();
+        if let Some(h) = host {
+            decrypted_hosts.insert(h);
+        }
+        let r = host.and_then(role);
+        if r.is_some() || with_event.contains(&s.id) {
+            coverage.relevant_sessions += 1;
+        }
+        if r == Some(Role::EntraId) {
+            coverage.entra_sessions += 1;
+        }
+    }
+    // Established tunnels (a refused CONNECT is not blindness, it is an answer) to a needed
+    // host with nothing decrypted to that host.
+    let mut blind: BTreeMap<(Role, &str), (usize, u64)> = BTreeMap::new();
+    for s in sessions.iter().filter(|s| s.flags.tunnel) {
+        let Some(host) = s.host.as_deref() else {
+            continue;
+        };
+        if decrypted_hosts.contains(host) || !s.status.is_some_and(|c| (200..300).contains(&c)) {
+            continue;
+        }
+        if let Some(r) = role(host) {
+            let e = blind.entry((r, host)).or_insert((0, s.id));
+            e.0 += 1;
+        }
+    }
+    coverage.blind = blind
+        .into_iter()
+        .map(|((role, host), (tunnels, first_session))| BlindHost {
+            host: host.to_string(),
+            role,
+            tunnels,
+            first_session,
+        })
+        .collect();
+    coverage
+}
+
+/// Exchange Online's client endpoints.
+fn is_exchange_online(host: &str) -> bool {
+    matches!(
+        host,
+        "outlook.office365.com" | "outlook.office.com" | "autodiscover-s.outlook.com"
+    ) || host.ends_with(".outlook.office365.com")
+}
+
+/// `host` is in the domain of a known Exchange host's autodiscover name
+/// (`mail.contoso.com` beside `autodiscover.contoso.com`).
+fn same_domain(host: &str, exchange: &BTreeSet<String>) -> bool {
+    exchange.iter().any(|e| {
+        e.strip_prefix("autodiscover.")
+            .is_some_and(|domain| host == domain || host.ends_with(&format!(".{domain}")))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::testkit::S;
+
+    fn tunnel(id: u64, host: &str, status: u16) -> SessionSummary {
+        let mut s = S::new(id, "CONNECT", &format!("{host}:443"), status);
+        s.0.flags.tunnel = true;
+        SessionSummary::of(&s.0)
+    }
+
+    fn plain(id: u64, url: &str) -> SessionSummary {
+        SessionSummary::of(&S::new(id, "GET", url, 200).0)
+    }
+
+    #[test]
+    fn undecrypted_tunnels_to_needed_hosts_are_blind_and_decrypted_ones_are_not() {
+        let sessions = vec![
+            tunnel(1, "autodiscover.contoso.com", 200),
+            tunnel(2, "login.microsoftonline.com", 200),
+            tunnel(3, "login.microsoftonline.com", 200),
+            tunnel(4, "mail.contoso.com", 200),
+            tunnel(5, "outlook.office365.com", 200),
+            tunnel(6, "www.bing.com", 200),
+            tunnel(7, "outlook.office.com", 200),
+            plain(8, "https://outlook.office.com/owa/"),
+            tunnel(9, "login.windows.net", 502),
+            plain(10, "http://ctldl.windowsupdate.com/x.cab"),
+        ];
+        let c = measure(&sessions, &[]);
+        assert_eq!(
+            (c.sessions, c.relevant_sessions, c.entra_sessions),
+            (10, 1, 0)
+        );
+        let blind: Vec<(&str, Role, usize, u64)> = c
+            .blind
+            .iter()
+            .map(|b| (b.host.as_str(), b.role, b.tunnels, b.first_session))
+            .collect();
+        assert_eq!(
+            blind,
+            vec![
+                ("login.microsoftonline.com", Role::EntraId, 2, 2),
+                ("outlook.office365.com", Role::ExchangeOnline, 1, 5),
+                ("autodiscover.contoso.com", Role::Exchange, 1, 1),
+                ("mail.contoso.com", Role::Exchange, 1, 4),
+            ]
+        );
+    }
+}

@@ -1,0 +1,107 @@
+//! Precision, tested like recall: what must NOT be reported.
+//!
+//! Every scenario is analysed again with the generator's noise layer
+//! (`samplegen::noisy`): background Office, Graph and Teams token requests no challenge asked
+//! for, and an hourly expired-token cycle on a host the scenario does not involve
+//! (`outlook.office365.com`: 401 with `x-ms-diagnostics 2000001` "The token has expired.", a
+//! refresh, a retry that gets in). The noise must change nothing: the same findings, the same
+//! severities, the same titles (which name the hosts), the same exit code, and no finding
+//! about a resource the scenario does not involve. The long healthy samples are checked in
+//! `analyze_samples` (exit 0, exactly their info findings).
+
+use crate::common;
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+/// `(id, severity, title)` of every finding: what a ticket would read, without the session
+/// numbers the noise shifts.
+fn findings(r: &Value) -> BTreeSet<(String, String, String)> {
+    r["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap_or_default().to_string(),
+                f["severity"].as_str().unwrap_or_default().to_string(),
+                f["title"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Hosts only the noise layer talks to.
+const NOISE_HOSTS: &[&str] = &[
+    "officeapps.live.com",
+    "graph.microsoft.com",
+    "presence.teams.microsoft.com",
+    "api.spaces.skype.com",
+    "outlook.office365.com",
+];
+
+#[test]
+fn background_tokens_and_the_expiry_cycle_change_no_diagnosis() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut checked = 0;
+    for name in samplegen::scenario_names() {
+        let Some((_, exp)) = samplegen::noisy(name) else {
+            // Inconclusive scenarios: decrypted Entra ID traffic would contradict them.
+            continue;
+        };
+        let base_sessions = samplegen::expected(name).expect("scenario").sessions;
+        assert!(
+            exp.sessions > base_sessions,
+            "{name}: the noise adds sessions"
+        );
+        let involves_noise_host = NOISE_HOSTS
+            .iter()
+            .any(|h| exp.loops.iter().any(|l| l.resource.contains(h)));
+        for ext in ["saz", "har"] {
+            let bytes = match ext {
+                "saz" => samplegen::noisy_saz(name),
+                _ => samplegen::noisy_har(name),
+            }
+            .expect("noisy capture");
+            let noisy = dir.path().join(format!("{name}-noisy.{ext}"));
+            std::fs::write(&noisy, bytes).expect("write noisy capture");
+            let (base_code, base) = common::analyze_json(&common::sample(&format!("{name}.{ext}")));
+            let (code, r) = common::analyze_json(&noisy);
+            let file = format!("{name}.{ext} + noise");
+            assert_eq!(r["capture"]["sessions"], exp.sessions as u64, "{file}");
+            assert_eq!(code, base_code, "{file}: exit code");
+            assert_eq!(findings(&r), findings(&base), "{file}: findings");
+            assert_eq!(
+                r["verdict"]["status"], base["verdict"]["status"],
+                "{file}: verdict"
+            );
+            // A failure's first line (its root cause and fix) is the same; a healthy one
+            // counts the flows, which the noise adds to.
+            if base_code == 1 {
+                assert_eq!(
+                    r["verdict"]["causes"], base["verdict"]["causes"],
+                    "{file}: causes"
+                );
+            }
+            // The noise's own flows are there, and judged healthy.
+            let loops = r["loops"].as_array().expect("loops");
+            let office = loops
+                .iter()
+                .find(|l| l["resource"] == "https://officeapps.live.com/")
+                .unwrap_or_else(|| panic!("{file}: the background Office flow: {loops:#?}"));
+            assert_eq!(office["state"], "ok", "{file}: background flow state");
+            assert_eq!(office["explained_by"], Value::Null, "{file}");
+            if !involves_noise_host {
+                for f in r["findings"].as_array().expect("findings") {
+                    let text = format!("{} {}", f["title"], f["evidence"]);
+                    for h in NOISE_HOSTS {
+                        assert!(!text.contains(h), "{file}: a finding about {h}: {text}");
+                    }
+                }
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} scenarios checked");
+}
