@@ -179,6 +179,12 @@ fn check(file: &str, exp: &samplegen::Expected, validator: &jsonschema::Validato
         exp.missing_spns.is_empty() && !hma_error,
         "{file}: fix script presence"
     );
+    // An http resource is fixed first by hand: the SPNs are marked as the second step.
+    assert_eq!(
+        script.contains("# SECOND STEP. First, by hand: the client asks for http://"),
+        !exp.http_resources.is_empty(),
+        "{file}: second-step marker"
+    );
 }
 
 /// `TRACEADAL_ONLY=saz` narrows a local run to one format while debugging.

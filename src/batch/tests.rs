@@ -289,6 +289,7 @@ fn report(path: &str, spns: &[(&str, Option<&str>)]) -> Report {
             evidence: "AADSTS500011".into(),
             fix: "add it".into(),
             remedy: Some(Remedy::AddSpns {
+                first: None,
                 tenant: tenant.map(str::to_string),
                 tenant_name: None,
                 spns: spns

@@ -104,6 +104,11 @@ impl Flow {
         self.state.is_loop()
     }
 
+    /// How long the flow lasted, for a person: `48.1 s`, `12 min 05 s`, `7 h 04 min`.
+    pub fn duration_label(&self) -> Option<String> {
+        self.duration_ms.map(duration_label)
+    }
+
     /// Rounds that ended without a token.
     pub fn failed_rounds(&self) -> usize {
         self.attempts
@@ -119,5 +124,29 @@ impl Flow {
             .filter(|a| a.outcome == Outcome::AadError)
             .filter_map(|a| a.result)
             .collect()
+    }
+}
+
+/// A duration in milliseconds for a person: seconds with a decimal under two minutes, then
+/// minutes and seconds, then hours and minutes.
+pub fn duration_label(ms: i64) -> String {
+    let secs = ms / 1000;
+    if ms < 120_000 {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    } else if secs < 3600 {
+        format!("{} min {:02} s", secs / 60, secs % 60)
+    } else {
+        format!("{} h {:02} min", secs / 3600, (secs % 3600) / 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn durations_read_as_a_person_says_them() {
+        use super::duration_label as d;
+        assert_eq!(d(48_149), "48.1 s");
+        assert_eq!(d(125_000), "2 min 05 s");
+        assert_eq!(d(25_480_900), "7 h 04 min");
     }
 }

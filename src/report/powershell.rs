@@ -26,6 +26,8 @@ pub struct TenantFix {
     pub tenant_name: Option<String>,
     /// `https://host/`, sorted, unique.
     pub spns: Vec<String>,
+    /// What must be fixed by hand first, for some of these SPNs (an http resource).
+    pub first: Vec<String>,
 }
 
 /// Commands for the on-premises Exchange Management Shell, and the finding that asks them.
@@ -56,7 +58,7 @@ impl FixPlan {
     /// tenant share one block), each SPN once; each distinct set of shell commands once.
     /// `sources` are the captures the findings come from.
     pub fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>, sources: &[String]) -> FixPlan {
-        let mut by_tenant: BTreeMap<Option<String>, (Option<String>, Vec<String>)> =
+        let mut by_tenant: BTreeMap<Option<String>, (Option<String>, Vec<String>, Vec<String>)> =
             BTreeMap::new();
         let mut exchange_shell: Vec<ShellFix> = Vec::new();
         let remedies = findings
@@ -68,11 +70,17 @@ impl FixPlan {
                     tenant,
                     tenant_name,
                     spns,
+                    first,
                 } => {
                     let key = tenant.as_ref().map(|t| t.to_ascii_lowercase());
                     let entry = by_tenant.entry(key).or_default();
                     if entry.0.is_none() {
                         entry.0 = tenant_name.clone();
+                    }
+                    if let Some(f) = first {
+                        if !entry.2.contains(f) {
+                            entry.2.push(f.clone());
+                        }
                     }
                     for spn in spns {
                         if !entry.1.contains(spn) {
@@ -96,12 +104,13 @@ impl FixPlan {
         }
         let mut tenants: Vec<TenantFix> = by_tenant
             .into_iter()
-            .map(|(tenant, (tenant_name, mut spns))| {
+            .map(|(tenant, (tenant_name, mut spns, first))| {
                 spns.sort();
                 TenantFix {
                     tenant,
                     tenant_name,
                     spns,
+                    first,
                 }
             })
             .collect();
@@ -268,6 +277,13 @@ fn tenant_block(s: &mut String, t: &TenantFix) {
         (None, None) => "tenant not named in the capture: sign in to the right one".to_string(),
     };
     let _ = writeln!(s, "# Tenant: {label}");
+    for f in &t.first {
+        let _ = writeln!(
+            s,
+            "# SECOND STEP. First, by hand: {}. Until then no SPN stops that loop.",
+            comment_safe(f)
+        );
+    }
     match t.tenant.as_deref().filter(|t| safe_tenant(t)) {
         Some(id) => {
             let _ = writeln!(
@@ -359,6 +375,7 @@ mod tests {
         finding(
             Severity::Error,
             Remedy::AddSpns {
+                first: None,
                 tenant: tenant.map(str::to_string),
                 tenant_name: Some("Contoso Ltd".into()),
                 spns: vec![spn.into()],
@@ -412,6 +429,7 @@ mod tests {
         assert_eq!(quote("it's"), "'it''s'");
         let plan = FixPlan {
             tenants: vec![TenantFix {
+                first: Vec::new(),
                 tenant: Some("x'; Remove-Item *".into()),
                 tenant_name: Some("Evil\nRemove-Item *".into()),
                 spns: vec!["https://a.contoso.com/".into()],
@@ -440,6 +458,7 @@ mod tests {
                 finding(
                     Severity::Warning,
                     Remedy::AddSpns {
+                        first: None,
                         tenant: None,
                         tenant_name: None,
                         spns: vec!["https://warning-only.contoso.com/".into()],

@@ -68,13 +68,8 @@ pub fn write(out: &mut dyn Write, report: &Report, width: Option<u16>) -> io::Re
                     _ => l.state.as_str().to_string(),
                 },
                 codes(&l.aadsts),
-                match l.duration_ms {
-                    Some(ms) => format!(
-                        "{}-{}\n{:.1} s",
-                        l.first_session,
-                        l.last_session,
-                        ms as f64 / 1000.0
-                    ),
+                match l.duration_label() {
+                    Some(d) => format!("{}-{}\n{d}", l.first_session, l.last_session),
                     None => format!("{}-{}", l.first_session, l.last_session),
                 },
             ]);

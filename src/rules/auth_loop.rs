@@ -44,8 +44,8 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                 }
             };
             let duration = f
-                .duration_ms
-                .map(|ms| format!(" over {:.1} s", ms as f64 / 1000.0))
+                .duration_label()
+                .map(|d| format!(" over {d}"))
                 .unwrap_or_default();
             let rounds = if f.state == State::Refused {
                 f.attempts.len()

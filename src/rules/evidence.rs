@@ -72,8 +72,8 @@ pub fn loop_line(f: &Flow) -> String {
         (None, None) => "The client".to_string(),
     };
     let over = f
-        .duration_ms
-        .map(|ms| format!(" over {:.1} s", ms as f64 / 1000.0))
+        .duration_label()
+        .map(|d| format!(" over {d}"))
         .unwrap_or_default();
     format!(
         "{who} tried {} times for {}{over}, sessions {}-{}",

@@ -78,6 +78,10 @@ pub enum Remedy {
         /// Display name, for the script's comment only.
         tenant_name: Option<String>,
         spns: Vec<String>,
+        /// What must be fixed by hand before these SPNs help (the client asked for the
+        /// `http://` form): the script says the SPNs are the second step.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        first: Option<String>,
     },
     /// The on-premises Exchange Management Shell: read-only commands that show the state the
     /// finding is about, and the commands that change it, in order (written commented: they

@@ -71,6 +71,14 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                     tenant: m.tenant.clone(),
                     tenant_name: m.tenant_name.clone(),
                     spns: vec![m.spn.clone()],
+                    first: http.then(|| {
+                        format!(
+                            "the client asks for {}: serve it over https so that it asks for \
+                             {} (http-resource)",
+                            asked.join(", "),
+                            m.spn
+                        )
+                    }),
                 }),
             }
         })

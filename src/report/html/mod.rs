@@ -323,9 +323,13 @@ fn write_capture(out: &mut String, page: &Page) {
         out.push_str("<section class=\"flows\"><h2>Token flows</h2><p class=\"hint\"><button type=\"button\" class=\"expand\">Expand all attempts</button> <button type=\"button\" class=\"collapse\">Fold repeated attempts</button></p>");
         for (i, l) in r.loops.iter().enumerate() {
             let duration = l
-                .duration_ms
-                .map(|ms| format!(" · {:.1} s", ms as f64 / 1000.0))
+                .duration_label()
+                .map(|d| format!(" · {d}"))
                 .unwrap_or_default();
+            let state = match &l.explained_by {
+                Some(id) => format!(" · {} ({})", l.state.as_str(), id),
+                None => format!(" · {}", l.state.as_str()),
+            };
             let codes: Vec<String> = l.aadsts.iter().map(|c| format!("AADSTS{c}")).collect();
             let _ = write!(
                 out,
@@ -336,7 +340,7 @@ fn write_capture(out: &mut String, page: &Page) {
                 i + 1,
                 page.t(&l.resource.to_string()),
                 l.attempts.len(),
-                text(l.outcome.as_str()),
+                text(&format!("{}{state}", l.outcome.as_str())),
                 if codes.is_empty() {
                     String::new()
                 } else {
