@@ -58,8 +58,7 @@ impl FixPlan {
     /// tenant share one block), each SPN once; each distinct set of shell commands once.
     /// `sources` are the captures the findings come from.
     pub fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>, sources: &[String]) -> FixPlan {
-        let mut by_tenant: BTreeMap<Option<String>, (Option<String>, Vec<String>, Vec<String>)> =
-            BTreeMap::new();
+        let mut by_tenant: BTreeMap<Option<String>, TenantFix> = BTreeMap::new();
         let mut exchange_shell: Vec<ShellFix> = Vec::new();
         let remedies = findings
             .into_iter()
@@ -73,18 +72,23 @@ impl FixPlan {
                     first,
                 } => {
                     let key = tenant.as_ref().map(|t| t.to_ascii_lowercase());
-                    let entry = by_tenant.entry(key).or_default();
-                    if entry.0.is_none() {
-                        entry.0 = tenant_name.clone();
+                    let entry = by_tenant.entry(key.clone()).or_insert_with(|| TenantFix {
+                        tenant: key,
+                        tenant_name: None,
+                        spns: Vec::new(),
+                        first: Vec::new(),
+                    });
+                    if entry.tenant_name.is_none() {
+                        entry.tenant_name = tenant_name.clone();
                     }
                     if let Some(f) = first {
-                        if !entry.2.contains(f) {
-                            entry.2.push(f.clone());
+                        if !entry.first.contains(f) {
+                            entry.first.push(f.clone());
                         }
                     }
                     for spn in spns {
-                        if !entry.1.contains(spn) {
-                            entry.1.push(spn.clone());
+                        if !entry.spns.contains(spn) {
+                            entry.spns.push(spn.clone());
                         }
                     }
                 }
@@ -103,15 +107,10 @@ impl FixPlan {
             }
         }
         let mut tenants: Vec<TenantFix> = by_tenant
-            .into_iter()
-            .map(|(tenant, (tenant_name, mut spns, first))| {
-                spns.sort();
-                TenantFix {
-                    tenant,
-                    tenant_name,
-                    spns,
-                    first,
-                }
+            .into_values()
+            .map(|mut t| {
+                t.spns.sort();
+                t
             })
             .collect();
         // A block for a known tenant first; the unknown one last.
