@@ -105,3 +105,53 @@ fn background_tokens_and_the_expiry_cycle_change_no_diagnosis() {
     }
     assert!(checked >= 20, "only {checked} scenarios checked");
 }
+
+/// The public captures (`../shared/captures`, written by other projects) are web traffic
+/// and Office test harnesses, none a hybrid auth failure: none may raise an error, and one
+/// that holds nothing decrypted to Exchange, Exchange Online or Entra ID is inconclusive,
+/// never "OK".
+#[test]
+#[ignore = "needs the public capture corpus (../shared/captures)"]
+fn public_captures_raise_no_error_and_blind_ones_are_never_ok() {
+    let corpus = common::corpus();
+    let mut checked = 0;
+    for dir in ["saz", "har"] {
+        let mut files: Vec<_> = std::fs::read_dir(corpus.join(dir))
+            .expect("corpus folder")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        for path in files {
+            let out = common::run_in(&[
+                "analyze",
+                path.to_str().expect("utf-8 path"),
+                "--format",
+                "json",
+            ]);
+            let code = out.status.code().expect("exit code");
+            if code == 2 {
+                // Encrypted or not a capture: the corpus tests check those answers.
+                continue;
+            }
+            let r: Value = serde_json::from_slice(&out.stdout).expect("one JSON report");
+            let name = path.display();
+            assert_ne!(
+                code, 1,
+                "{name}: an error on a capture of no failure: {}",
+                r["findings"]
+            );
+            let relevant = r["coverage"]["relevant_sessions"]
+                .as_u64()
+                .expect("coverage");
+            if relevant == 0 {
+                assert_eq!(code, 3, "{name}: {}", r["verdict"]["summary"]);
+                assert_eq!(r["verdict"]["status"], "inconclusive", "{name}");
+            } else {
+                assert_eq!(code, 0, "{name}: {}", r["verdict"]["summary"]);
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15, "only {checked} public captures analysed");
+}

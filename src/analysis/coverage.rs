@@ -85,7 +85,18 @@ impl Coverage {
 
 /// Measure what `sessions` (sorted by id) and their `events` can show.
 pub fn measure(sessions: &[SessionSummary], events: &[Event]) -> Coverage {
-    let with_event: BTreeSet<u64> = events.iter().map(Event::session).collect();
+    // Sessions whose events belong to the diagnosis. A Bearer token sent to any API, or a
+    // 401 that offers no hybrid modern auth, is every web application's: not evidence that
+    // the capture saw Exchange or Entra ID.
+    let with_event: BTreeSet<u64> = events
+        .iter()
+        .filter(|e| match e {
+            Event::BearerPresented { .. } => false,
+            Event::Challenge(c) => c.bearer().is_some_and(|b| b.authorization_uri.is_some()),
+            _ => true,
+        })
+        .map(Event::session)
+        .collect();
     let exchange = exchange_hosts(sessions);
     let role = |host: &str| -> Option<Role> {
         if is_authority_host(host) {
@@ -208,5 +219,15 @@ mod tests {
                 ("mail.contoso.com", Role::Exchange, 1, 4),
             ]
         );
+    }
+
+    #[test]
+    fn a_token_sent_to_any_api_is_not_evidence_of_exchange() {
+        let s = S::new(1, "GET", "https://api.example.com/users", 200)
+            .bearer(r#"{"aud":"api://example"}"#);
+        let events = crate::auth::events_of(&s.0, &crate::capture::DecodeLimits::default());
+        assert!(!events.is_empty(), "the token is an event");
+        let c = measure(&[SessionSummary::of(&s.0)], &events);
+        assert_eq!(c.relevant_sessions, 0);
     }
 }
