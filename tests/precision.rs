@@ -155,3 +155,49 @@ fn public_captures_raise_no_error_and_blind_ones_are_never_ok() {
     }
     assert!(checked >= 15, "only {checked} public captures analysed");
 }
+
+/// A capture cut short (an upload stopped half-way) or read with bodies skipped is never
+/// "OK": what was not read may hold the failure, and the verdict says what it was.
+#[test]
+fn damaged_captures_and_skipped_bodies_are_never_ok() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let har = std::fs::read(common::sample("healthy-token-issued.har")).expect("sample");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&har).expect("gzip");
+    let gz = gz.finish().expect("gzip");
+    let cut = dir.path().join("cut.har.gz");
+    std::fs::write(&cut, &gz[..gz.len() / 2]).expect("write");
+    let (code, r) = common::analyze_json(&cut);
+    assert_eq!(code, 3, "{}", r["verdict"]);
+    let summary = r["verdict"]["summary"].as_str().unwrap_or_default();
+    assert!(
+        summary.starts_with("Inconclusive: the capture is damaged (session ")
+            && summary.contains("capture ends early"),
+        "{summary}"
+    );
+    assert_eq!(r["coverage"]["lost"].as_array().map(Vec::len), Some(1));
+
+    // Whole, the same capture is healthy; with no body read, the login answers are unread.
+    let whole = common::sample("healthy-token-issued.saz");
+    let (code, _) = common::analyze_json(&whole);
+    assert_eq!(code, 0);
+    let out = common::run_in(&[
+        "analyze",
+        whole.to_str().expect("utf-8"),
+        "--format",
+        "json",
+        "--max-body-mib",
+        "0",
+    ]);
+    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(out.status.code(), Some(3), "{}", r["verdict"]);
+    assert_eq!(r["verdict"]["status"], "inconclusive");
+    assert!(
+        r["verdict"]["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("were not fully read (sessions 5, 6;")),
+        "{}",
+        r["verdict"]["summary"]
+    );
+}

@@ -46,8 +46,10 @@ fn findings(report: &Value) -> Value {
 
 /// `redact` succeeds where it used to refuse, writes no secret, and the copy gives the same
 /// findings and the same sessions, but for `repaired` entries the copy reads and the
-/// original does not.
-fn redacts_like_it_reads(name: &str, bytes: &[u8], repaired: u64) {
+/// original does not. `damaged`: the original lost part of itself, so its verdict is
+/// inconclusive (exit 3); the copy is whole again and says nothing of the damage (a known
+/// difference: the rewrite does not yet record what it repaired, issue 17).
+fn redacts_like_it_reads(name: &str, bytes: &[u8], repaired: u64, damaged: bool) {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join(name);
     std::fs::write(&input, bytes).unwrap();
@@ -62,7 +64,16 @@ fn redacts_like_it_reads(name: &str, bytes: &[u8], repaired: u64) {
     assert!(!text.contains("SECRET-COOKIE-1"), "{name}");
     let (code_a, a) = analyze_json(&input);
     let (code_b, b) = analyze_json(&out);
-    assert_eq!(code_a, code_b, "{name}");
+    if damaged {
+        assert_eq!(
+            (code_a, code_b),
+            (3, 0),
+            "{name}: {}",
+            a["verdict"]["summary"]
+        );
+    } else {
+        assert_eq!(code_a, code_b, "{name}");
+    }
     assert_eq!(findings(&a), findings(&b), "{name}");
     let sessions = |r: &Value| r["capture"]["sessions"].as_u64().unwrap();
     assert_eq!(sessions(&a) + repaired, sessions(&b), "{name}");
@@ -81,15 +92,15 @@ fn invalid_utf8_in_a_string_is_rewritten() {
         .0;
     bytes.splice(at..at, [0xff, 0xfe]);
     // The bad bytes become U+FFFD in the copy: that entry now reads.
-    redacts_like_it_reads("utf8.har", &bytes, 1);
+    redacts_like_it_reads("utf8.har", &bytes, 1, true);
 }
 
 #[test]
 fn nan_and_out_of_range_numbers_are_rewritten() {
     let nan = ENTRY.replace("\"time\":5", "\"time\":NaN");
     let big = ENTRY.replace("\"time\":5", "\"time\":1e999");
-    redacts_like_it_reads("nan.har", har(&[ENTRY, &nan, ENTRY]).as_bytes(), 0);
-    redacts_like_it_reads("big.har", har(&[ENTRY, &big, ENTRY]).as_bytes(), 0);
+    redacts_like_it_reads("nan.har", har(&[ENTRY, &nan, ENTRY]).as_bytes(), 0, false);
+    redacts_like_it_reads("big.har", har(&[ENTRY, &big, ENTRY]).as_bytes(), 0, false);
 }
 
 #[test]
@@ -98,7 +109,7 @@ fn trailing_garbage_after_a_cut_gzip_is_rewritten() {
     gz.write_all(har(&[ENTRY, ENTRY]).as_bytes()).unwrap();
     let mut bytes = gz.finish().unwrap();
     bytes.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0]);
-    redacts_like_it_reads("cut.har.gz", &bytes, 0);
+    redacts_like_it_reads("cut.har.gz", &bytes, 0, true);
 }
 
 /// The fuzz target on every sample and a few trivial inputs: it asserts that whatever is

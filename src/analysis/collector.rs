@@ -135,7 +135,7 @@ impl Collector {
         let missing_spns = cx.missing_spns();
         let aadsts = facts::aadsts_seen(&events, &flows);
         let facts = facts::session_facts(&events);
-        let coverage = coverage::measure(&sessions, &events);
+        let coverage = coverage::measure(&sessions, &events, &errors);
         let explained_by = flows
             .iter()
             .map(|flow| {

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::auth::login::is_authority_host;
 use crate::auth::Event;
-use crate::capture::SessionSummary;
+use crate::capture::{SessionError, SessionSummary};
 use crate::rules::exchange_hosts;
 
 /// The part a host plays in the diagnosis.
@@ -61,6 +61,12 @@ pub struct Coverage {
     /// Hosts the diagnosis needs that the capture saw only as undecrypted tunnels, Entra ID
     /// first.
     pub blind: Vec<BlindHost>,
+    /// Problems that cost whole sessions or the rest of the file: the capture is cut short,
+    /// or sessions could not be read. What was lost may hold the failure.
+    pub lost: Vec<String>,
+    /// Read sessions the diagnosis needs whose bodies were not fully read (truncated, over
+    /// the body cap, undecodable), ascending.
+    pub incomplete: Vec<u64>,
 }
 
 impl Coverage {
@@ -84,7 +90,11 @@ impl Coverage {
 }
 
 /// Measure what `sessions` (sorted by id) and their `events` can show.
-pub fn measure(sessions: &[SessionSummary], events: &[Event]) -> Coverage {
+pub fn measure(
+    sessions: &[SessionSummary],
+    events: &[Event],
+    problems: &[SessionError],
+) -> Coverage {
     // Sessions whose events belong to the diagnosis. A Bearer token sent to any API, or a
     // 401 that offers no hybrid modern auth, is every web application's: not evidence that
     // the capture saw Exchange or Entra ID.
@@ -110,6 +120,7 @@ pub fn measure(sessions: &[SessionSummary], events: &[Event]) -> Coverage {
         }
     };
     let mut decrypted_hosts: BTreeSet<&str> = BTreeSet::new();
+    let mut relevant: BTreeSet<u64> = BTreeSet::new();
     let mut coverage = Coverage {
         sessions: sessions.len(),
         ..Coverage::default()
@@ -122,6 +133,7 @@ pub fn measure(sessions: &[SessionSummary], events: &[Event]) -> Coverage {
         let r = host.and_then(role);
         if r.is_some() || with_event.contains(&s.id) {
             coverage.relevant_sessions += 1;
+            relevant.insert(s.id);
         }
         if r == Some(Role::EntraId) {
             coverage.entra_sessions += 1;
@@ -142,6 +154,17 @@ pub fn measure(sessions: &[SessionSummary], events: &[Event]) -> Coverage {
             e.0 += 1;
         }
     }
+    for p in problems {
+        match p.session {
+            Some(id) if sessions.binary_search_by_key(&id, |s| s.id).is_ok() => {
+                if relevant.contains(&id) && !coverage.incomplete.contains(&id) {
+                    coverage.incomplete.push(id);
+                }
+            }
+            _ => coverage.lost.push(p.to_string()),
+        }
+    }
+    coverage.incomplete.sort_unstable();
     coverage.blind = blind
         .into_iter()
         .map(|((role, host), (tunnels, first_session))| BlindHost {
@@ -200,7 +223,7 @@ mod tests {
             tunnel(9, "login.windows.net", 502),
             plain(10, "http://ctldl.windowsupdate.com/x.cab"),
         ];
-        let c = measure(&sessions, &[]);
+        let c = measure(&sessions, &[], &[]);
         assert_eq!(
             (c.sessions, c.relevant_sessions, c.entra_sessions),
             (10, 1, 0)
@@ -227,7 +250,7 @@ mod tests {
             .bearer(r#"{"aud":"api://example"}"#);
         let events = crate::auth::events_of(&s.0, &crate::capture::DecodeLimits::default());
         assert!(!events.is_empty(), "the token is an event");
-        let c = measure(&[SessionSummary::of(&s.0)], &events);
+        let c = measure(&[SessionSummary::of(&s.0)], &events, &[]);
         assert_eq!(c.relevant_sessions, 0);
     }
 }

@@ -109,12 +109,18 @@ pub(super) fn judge(e: &Evidence) -> Verdict {
         };
     }
     if let Some(why) = inconclusive(e) {
+        // The summary already says what the damage is: the caveats keep the rest.
+        let damage = !e.coverage.lost.is_empty() || !e.coverage.incomplete.is_empty();
         return Verdict {
             status: "inconclusive",
             exit_code: Status::Inconclusive,
             summary: why,
             causes,
-            caveats,
+            caveats: if damage {
+                blind_caveats(e.coverage)
+            } else {
+                caveats
+            },
         };
     }
     let noted: Vec<&str> = e
@@ -275,6 +281,28 @@ fn inconclusive(e: &Evidence) -> Option<String> {
         });
     }
     let entra_blind: Vec<_> = c.blind_of(Role::EntraId).collect();
+    if !c.lost.is_empty() {
+        return Some(format!(
+            "Inconclusive: the capture is damaged ({}{}); the {} session(s) read show no \
+             failure, but what was lost may hold it. Ask for the capture again (zip it whole; \
+             an upload cut short is the usual cause).",
+            c.lost[0],
+            match c.lost.len() {
+                1 => String::new(),
+                n => format!(", and {} more problem(s)", n - 1),
+            },
+            c.sessions
+        ));
+    }
+    if !c.incomplete.is_empty() {
+        return Some(format!(
+            "Inconclusive: {} session(s) the diagnosis needs were not fully read (sessions {}; \
+             see the capture problems): their bodies may hold the failure. Analyse again with \
+             a larger --max-body-mib, or ask for the capture again.",
+            c.incomplete.len(),
+            list(&c.incomplete)
+        ));
+    }
     if e.flows.is_empty() && !entra_blind.is_empty() && c.entra_sessions == 0 {
         return Some(format!(
             "Inconclusive: the Exchange traffic is decrypted but Entra ID's is not: {} were \
@@ -286,8 +314,39 @@ fn inconclusive(e: &Evidence) -> Option<String> {
     None
 }
 
+/// At most ten session numbers, comma-separated.
+fn list(ids: &[u64]) -> String {
+    let shown: Vec<String> = ids.iter().take(10).map(u64::to_string).collect();
+    if ids.len() > 10 {
+        format!("{}, ...", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
+
 /// What the conclusions do not rest on.
 fn caveats(c: &Coverage) -> Vec<String> {
+    let mut out = Vec::new();
+    if !c.lost.is_empty() {
+        out.push(format!(
+            "Damaged: {} problem(s) cost sessions or the end of the file ({}); the \
+             conclusions rest on the sessions read.",
+            c.lost.len(),
+            c.lost[0]
+        ));
+    }
+    if !c.incomplete.is_empty() {
+        out.push(format!(
+            "Not fully read: sessions {} (needed by the diagnosis); see the capture problems.",
+            list(&c.incomplete)
+        ));
+    }
+    out.extend(blind_caveats(c));
+    out
+}
+
+/// Hosts seen only as tunnels, per role.
+fn blind_caveats(c: &Coverage) -> Vec<String> {
     [Role::EntraId, Role::ExchangeOnline, Role::Exchange]
         .into_iter()
         .filter_map(|role| {
@@ -328,6 +387,47 @@ mod tests {
             relevant_sessions: relevant,
             ..Coverage::default()
         }
+    }
+
+    #[test]
+    fn a_damaged_capture_is_never_ok() {
+        let mut c = coverage(40, 12);
+        c.lost = vec!["session 41: capture ends early: the JSON stops at byte offset 9000".into()];
+        let v = judge(&Evidence {
+            findings: &[],
+            flows: &[],
+            missing: &[],
+            coverage: &c,
+            capture_notes: vec![],
+            format: "HAR",
+        });
+        assert_eq!(
+            (v.status, v.exit_code),
+            ("inconclusive", Status::Inconclusive)
+        );
+        assert!(
+            v.summary.contains("the capture is damaged (session 41"),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.caveats.is_empty(),
+            "said once, in the summary: {:?}",
+            v.caveats
+        );
+        assert_eq!(caveats(&c)[0], "Damaged: 1 problem(s) cost sessions or the end of the file (session 41: capture ends early: the JSON stops at byte offset 9000); the conclusions rest on the sessions read.");
+        let mut c = coverage(40, 12);
+        c.incomplete = vec![7, 9];
+        let v = judge(&Evidence {
+            findings: &[],
+            flows: &[],
+            missing: &[],
+            coverage: &c,
+            capture_notes: vec![],
+            format: "SAZ",
+        });
+        assert_eq!(v.exit_code, Status::Inconclusive);
+        assert!(v.summary.contains("(sessions 7, 9;"), "{}", v.summary);
     }
 
     #[test]
