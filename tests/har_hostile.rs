@@ -352,3 +352,57 @@ fn a_50_mib_string_is_read_within_seconds() {
     );
     assert!(r.stderr.contains("request body truncated"), "{}", r.stderr);
 }
+
+/// A `.har.gz` that inflates a thousand times (100 MiB of whitespace inside an entries
+/// list, 100 KiB on disk) is refused as a compression bomb by every command that reads it,
+/// within seconds, the file and the reason named; a normal one past `--max-inflated-mib` too.
+#[test]
+fn compressed_har_bombs_are_refused_at_the_inflate_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(br#"{"log":{"version":"1.2","creator":{"name":"x"},"entries":["#)
+        .unwrap();
+    let spaces = vec![b' '; 1 << 20];
+    for _ in 0..100 {
+        gz.write_all(&spaces).unwrap();
+    }
+    gz.write_all(b"]}}").unwrap();
+    let bytes = gz.finish().unwrap();
+    assert!(bytes.len() < 1 << 20, "{} bytes", bytes.len());
+    let bomb = write(dir.path(), "bomb.har.gz", &bytes);
+    unreadable(&bomb, "inflates more than 100 times its size");
+    for cmd in ["analyze", "redact"] {
+        let start = Instant::now();
+        let mut c = Command::new(BIN);
+        c.arg(cmd).arg(&bomb);
+        if cmd == "redact" {
+            c.arg(dir.path().join("copy.har"));
+        }
+        let out = c.output().expect("run traceadal");
+        assert!(start.elapsed() < WITHIN, "{cmd}: {:?}", start.elapsed());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{cmd}: {stderr}");
+        assert!(
+            stderr.contains("bomb.har.gz") && stderr.contains("compression bomb"),
+            "{cmd}: {stderr}"
+        );
+    }
+    assert!(!dir.path().join("copy.har").exists(), "no copy of a bomb");
+
+    // An ordinary compressed HAR past an explicit cap.
+    let har =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/adal-500011-json.har"))
+            .unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&har).unwrap();
+    let small = write(dir.path(), "small.har.gz", &gz.finish().unwrap());
+    let r = sessions(&small, &["--max-inflated-mib", "0"]);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("past the cap of 0 MiB (--max-inflated-mib)"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(sessions(&small, &[]).code, Some(0));
+}

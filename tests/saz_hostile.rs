@@ -256,6 +256,7 @@ fn four_gigabyte_bomb(measure: bool) {
     let options = ReadOptions {
         limits: DecodeLimits {
             max_decoded: 1024 * 1024,
+            ..DecodeLimits::default()
         },
         ..ReadOptions::default()
     };

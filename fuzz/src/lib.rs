@@ -30,6 +30,7 @@ use traceadal::redact::{Placeholders, Redactor};
 /// costs microseconds.
 pub const LIMITS: DecodeLimits = DecodeLimits {
     max_decoded: 64 * 1024,
+    max_inflated: 64 << 20,
 };
 
 fn text(data: &[u8]) -> Cow<'_, str> {

@@ -43,13 +43,28 @@ pub fn inner_budget(max_decoded: u64) -> u64 {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecodeLimits {
+    /// Largest decoded body.
     pub max_decoded: u64,
+    /// Most bytes a compressed capture (`.har.gz`, zlib HAR) may inflate to. Past it, or past
+    /// [`MAX_INFLATE_RATIO`] once [`INFLATE_RATIO_FLOOR`] is inflated, the file is refused as a
+    /// compression bomb: a 4 MB file inflating to 4 GiB of whitespace would otherwise take
+    /// half a minute to read and leave nothing to diagnose.
+    pub max_inflated: u64,
 }
+
+/// Default of [`DecodeLimits::max_inflated`]: 4 GiB.
+pub const DEFAULT_MAX_INFLATED: u64 = 4 << 30;
+/// Output bytes per compressed input byte a capture may reach once past the floor. HAR text
+/// compresses about 5 to 20 times; runs of whitespace or repeated bodies reach 50.
+pub const MAX_INFLATE_RATIO: u64 = 100;
+/// Inflated bytes below which the ratio is not judged (a small file of repeated text).
+pub const INFLATE_RATIO_FLOOR: u64 = 64 << 20;
 
 impl Default for DecodeLimits {
     fn default() -> Self {
         DecodeLimits {
             max_decoded: DEFAULT_MAX_DECODED,
+            max_inflated: DEFAULT_MAX_INFLATED,
         }
     }
 }
@@ -505,6 +520,7 @@ mod tests {
         let h = hdrs(&[("Content-Encoding", "gzip")]);
         let l = DecodeLimits {
             max_decoded: 1024 * 1024,
+            ..DecodeLimits::default()
         };
         let d = decode_partial(&wire(g), &h, &l);
         assert_eq!(d.problem, Some(BodyError::TooLarge(1024 * 1024)));
@@ -522,6 +538,7 @@ mod tests {
         let h = hdrs(&[("Content-Encoding", "gzip, gzip")]);
         let l = DecodeLimits {
             max_decoded: 64 * 1024,
+            ..DecodeLimits::default()
         };
         let d = decode_partial(&wire(bomb), &h, &l);
         assert_eq!(d.problem, Some(BodyError::TooLarge(64 * 1024)));
@@ -563,9 +580,15 @@ mod tests {
             truncated: false,
         };
         let h = hdrs(&[("Content-Encoding", "gzip")]);
-        let l = DecodeLimits { max_decoded: 10 };
+        let l = DecodeLimits {
+            max_decoded: 10,
+            ..DecodeLimits::default()
+        };
         assert_eq!(decode(&body, &h, &l), Err(BodyError::TooLarge(10)));
-        let l = DecodeLimits { max_decoded: 100 };
+        let l = DecodeLimits {
+            max_decoded: 100,
+            ..DecodeLimits::default()
+        };
         assert_eq!(decode(&body, &h, &l).unwrap(), vec![1; 100]);
     }
 
@@ -623,7 +646,7 @@ mod tests {
             if chunked {
                 h.push("Transfer-Encoding", "chunked");
             }
-            let l = DecodeLimits { max_decoded: 64 * 1024 };
+            let l = DecodeLimits { max_decoded: 64 * 1024, ..DecodeLimits::default() };
             let d = decode_partial(&wire(raw), &h, &l);
             prop_assert!(d.bytes.len() as u64 <= l.max_decoded);
         }

@@ -51,6 +51,7 @@ impl SessionDetail {
     pub fn of(session: &Session) -> SessionDetail {
         let limits = DecodeLimits {
             max_decoded: BODY_DECODE_CAP,
+            ..DecodeLimits::default()
         };
         let req = &session.request;
         SessionDetail {

@@ -58,6 +58,10 @@ pub struct ReadArgs {
     /// Largest decoded body, in MiB; bigger bodies are cut and the session reported.
     #[arg(long, value_name = "MIB", default_value_t = 64)]
     pub max_body_mib: u64,
+    /// Most a compressed capture (.har.gz, zlib HAR) may inflate to, in MiB; past it, or past
+    /// 100 times its compressed size once over 64 MiB, it is refused as a compression bomb.
+    #[arg(long, value_name = "MIB", default_value_t = 4096)]
+    pub max_inflated_mib: u64,
 }
 
 impl ReadArgs {
@@ -74,6 +78,7 @@ impl ReadArgs {
     pub fn limits(&self) -> DecodeLimits {
         DecodeLimits {
             max_decoded: self.max_body_mib.saturating_mul(1024 * 1024),
+            max_inflated: self.max_inflated_mib.saturating_mul(1024 * 1024),
         }
     }
 }

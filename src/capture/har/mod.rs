@@ -88,6 +88,8 @@ pub struct HarLimits {
     /// JSON bytes after which a batch is handed over even if it has fewer entries, so a
     /// batch of huge entries stays small.
     pub batch_bytes: u64,
+    /// Most bytes a compressed HAR may inflate to (see [`super::DecodeLimits::max_inflated`]).
+    pub max_inflated: u64,
 }
 
 impl Default for HarLimits {
@@ -109,11 +111,15 @@ impl HarLimits {
             max_list: 100_000,
             batch_entries: 64,
             batch_bytes: 8 * 1024 * 1024,
+            max_inflated: super::body::DEFAULT_MAX_INFLATED,
         }
     }
 
     pub fn from_options(options: &ReadOptions) -> Self {
-        HarLimits::for_decoded(options.limits.max_decoded)
+        HarLimits {
+            max_inflated: options.limits.max_inflated,
+            ..HarLimits::for_decoded(options.limits.max_decoded)
+        }
     }
 }
 
@@ -208,6 +214,7 @@ where
     )?;
     match ending {
         // A failure before any entry was read leaves nothing to analyse.
+        Ending::Refused(message) => Err(CaptureErrorKind::Har(message)),
         Ending::Failed { message, .. } if read == 0 => Err(CaptureErrorKind::Har(message)),
         Ending::Failed { message, session } => {
             sink(f(Err(SessionError { session, message })));

@@ -4,6 +4,7 @@
 //! skeleton's visitors and hands the entries on in batches over a bounded channel; how
 //! reading ended ([`Ending`]) decides whether the capture is unreadable or only cut short.
 
+use std::cell::Cell;
 use std::io::{self, BufRead, BufReader, Read};
 use std::rc::Rc;
 use std::sync::mpsc::SyncSender;
@@ -13,6 +14,7 @@ use serde::de::Deserializer;
 
 #[allow(unused_imports)]
 use super::*;
+use crate::capture::body::{INFLATE_RATIO_FLOOR, MAX_INFLATE_RATIO};
 use crate::capture::detect::is_zlib_header;
 use crate::capture::{SessionError, SessionResult};
 
@@ -22,6 +24,9 @@ pub(super) enum Ending {
     Done { warnings: Vec<SessionError> },
     /// Valid JSON, but not a HAR.
     NotHar(String),
+    /// Reading was refused as a whole: a compressed HAR inflating past its cap (a
+    /// compression bomb). Nothing of it is analysed.
+    Refused(String),
     /// Reading stopped: invalid JSON, truncation, bad compression.
     Failed {
         message: String,
@@ -125,7 +130,8 @@ fn parse_with<R: Read>(
     tx: SyncSender<Vec<Item>>,
     stats: &Rc<Stats>,
 ) -> Ending {
-    let (stream, compressed) = match open_stream(reader) {
+    let bomb: Rc<Cell<Option<String>>> = Rc::new(Cell::new(None));
+    let (stream, compressed) = match open_stream(reader, limits.max_inflated, Rc::clone(&bomb)) {
         Ok(s) => s,
         Err(e) => {
             return Ending::Failed {
@@ -157,6 +163,10 @@ fn parse_with<R: Read>(
     let top = match top.and_then(|t| de.end().map(|()| t)) {
         Ok(top) => top,
         Err(e) => {
+            if let Some(message) = bomb.take() {
+                st.flush();
+                return Ending::Refused(message);
+            }
             let ending = if st.receiver_gone {
                 Ending::Done {
                     warnings: Vec::new(),
@@ -201,15 +211,90 @@ fn parse_with<R: Read>(
 }
 
 /// Wrap the reader in the decompressor its first bytes call for.
-pub(super) fn open_stream<'a, R: Read + 'a>(reader: R) -> io::Result<(Box<dyn Read + 'a>, bool)> {
-    let mut buffered = BufReader::with_capacity(256 * 1024, reader);
+pub(super) fn open_stream<'a, R: Read + 'a>(
+    reader: R,
+    max_inflated: u64,
+    bomb: Rc<Cell<Option<String>>>,
+) -> io::Result<(Box<dyn Read + 'a>, bool)> {
+    let input = Rc::new(Cell::new(0u64));
+    let counted = Counted {
+        inner: reader,
+        count: Rc::clone(&input),
+    };
+    let mut buffered = BufReader::with_capacity(256 * 1024, counted);
     let head = buffered.fill_buf()?;
+    let cap = |decoder: Box<dyn Read + 'a>| -> Box<dyn Read + 'a> {
+        Box::new(InflateCap {
+            inner: decoder,
+            input,
+            out: 0,
+            max: max_inflated,
+            bomb,
+        })
+    };
     if head.starts_with(&[0x1f, 0x8b]) {
-        Ok((Box::new(MultiGzDecoder::new(buffered)), true))
+        Ok((cap(Box::new(MultiGzDecoder::new(buffered))), true))
     } else if is_zlib_header(head) {
-        Ok((Box::new(ZlibDecoder::new(buffered)), true))
+        Ok((cap(Box::new(ZlibDecoder::new(buffered))), true))
     } else {
         Ok((Box::new(buffered), false))
+    }
+}
+
+/// Counts the bytes read through it: the compressed input, for the inflate ratio.
+struct Counted<R> {
+    inner: R,
+    count: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// Stops a decompressed stream that inflates past `max` bytes, or past
+/// [`MAX_INFLATE_RATIO`] times its input once over [`INFLATE_RATIO_FLOOR`], and says why in
+/// `bomb` (the reader's error alone would read as a damaged file).
+struct InflateCap<'a> {
+    inner: Box<dyn Read + 'a>,
+    input: Rc<Cell<u64>>,
+    out: u64,
+    max: u64,
+    bomb: Rc<Cell<Option<String>>>,
+}
+
+impl Read for InflateCap<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.out += n as u64;
+        let input = self.input.get().max(1);
+        let why = if self.out > self.max {
+            Some(format!(
+                "the compressed HAR inflates past the cap of {} MiB (--max-inflated-mib) from \
+                 {} bytes: a compression bomb, or raise the cap",
+                self.max >> 20,
+                input
+            ))
+        } else if self.out > INFLATE_RATIO_FLOOR && self.out / input > MAX_INFLATE_RATIO {
+            Some(format!(
+                "the compressed HAR inflates more than {MAX_INFLATE_RATIO} times its size ({} \
+                 MiB from {} bytes so far): a compression bomb, not a capture",
+                self.out >> 20,
+                input
+            ))
+        } else {
+            None
+        };
+        match why {
+            Some(message) => {
+                self.bomb.set(Some(message.clone()));
+                Err(io::Error::other(message))
+            }
+            None => Ok(n),
+        }
     }
 }
 

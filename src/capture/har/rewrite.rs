@@ -115,7 +115,9 @@ pub fn rewrite_reader<R: Read + Send>(
     }
     buf.clear();
     match ending {
-        Ending::NotHar(message) => return Err(CaptureErrorKind::Har(message)),
+        Ending::NotHar(message) | Ending::Refused(message) => {
+            return Err(CaptureErrorKind::Har(message))
+        }
         Ending::Done { .. } => {
             skeleton.write(&trailing, &mut buf, scrubber, &mut out.notes);
         }
