@@ -497,6 +497,23 @@ fn duplicate_entries_first_wins_and_are_reported() {
         "{err}"
     );
     assert!(err.contains("same entry name more than once"), "{err}");
+
+    // The redacted copy takes the same first entry, so it tells the same story; the
+    // analysis lists the duplicates as a capture problem.
+    let copy = dir.path().join("copy.saz");
+    let (out, _) = run(&["redact", path.to_str().unwrap(), copy.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (out, _) = run(&["sessions", "--format", "json", copy.to_str().unwrap()]);
+    let rows = json_rows(&out);
+    assert_eq!(rows.len(), 2, "{}", stderr(&out));
+    assert_eq!(rows[0]["host"], "first.example");
+    let (out, _) = run(&["analyze", "--format", "json", path.to_str().unwrap()]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let problems = report["capture"]["errors"].to_string();
+    assert!(
+        problems.contains("same entry name more than once"),
+        "{problems}"
+    );
 }
 
 #[test]
