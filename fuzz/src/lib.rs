@@ -30,7 +30,7 @@ use traceadal::redact::{Placeholders, Redactor};
 /// costs microseconds.
 pub const LIMITS: DecodeLimits = DecodeLimits {
     max_decoded: 64 * 1024,
-    max_inflated: 64 << 20,
+    max_inflated: 8 << 20,
 };
 
 fn text(data: &[u8]) -> Cow<'_, str> {
@@ -173,9 +173,12 @@ pub fn body_decode(data: &[u8]) {
 /// `har_reader`: the bytes as a HAR file (plain, gzip or zlib), every entry through the
 /// auth parsers, flows and rules.
 pub fn har_reader(data: &[u8]) {
+    // Compressed inputs (gzip or zlib magic) inflate to at most 8 MiB: the bomb guard is
+    // exercised and no execution is slow.
     let limits = HarLimits {
         batch_entries: 16,
         batch_bytes: 64 * 1024,
+        max_inflated: 8 << 20,
         ..HarLimits::for_decoded(LIMITS.max_decoded)
     };
     if let Ok(mapped) = har::map_reader(Cursor::new(data), &limits, map_one) {
