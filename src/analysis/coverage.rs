@@ -108,12 +108,16 @@ pub fn measure(
         .map(Event::session)
         .collect();
     let exchange = exchange_hosts(sessions);
+    let domains: Vec<&str> = exchange
+        .iter()
+        .filter_map(|h| h.strip_prefix("autodiscover."))
+        .collect();
     let role = |host: &str| -> Option<Role> {
         if is_authority_host(host) {
             Some(Role::EntraId)
         } else if is_exchange_online(host) {
             Some(Role::ExchangeOnline)
-        } else if exchange.contains(host) || same_domain(host, &exchange) {
+        } else if exchange.contains(host) || same_domain(host, &domains) {
             Some(Role::Exchange)
         } else {
             None
@@ -187,10 +191,12 @@ fn is_exchange_online(host: &str) -> bool {
 
 /// `host` is in the domain of a known Exchange host's autodiscover name
 /// (`mail.contoso.com` beside `autodiscover.contoso.com`).
-fn same_domain(host: &str, exchange: &BTreeSet<String>) -> bool {
-    exchange.iter().any(|e| {
-        e.strip_prefix("autodiscover.")
-            .is_some_and(|domain| host == domain || host.ends_with(&format!(".{domain}")))
+fn same_domain(host: &str, domains: &[&str]) -> bool {
+    domains.iter().any(|domain| {
+        host == *domain
+            || host
+                .strip_suffix(domain)
+                .is_some_and(|rest| rest.ends_with('.'))
     })
 }
 

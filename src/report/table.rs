@@ -36,48 +36,67 @@ pub fn write(out: &mut dyn Write, report: &Report, width: Option<u16>) -> io::Re
         c.format.to_uppercase(),
         c.sessions
     )?;
-    writeln!(
-        out,
-        "Verdict: {} - {}",
-        report.verdict.status.to_uppercase(),
-        report.verdict.summary
-    )?;
-    for (i, cause) in report.verdict.causes.iter().enumerate().skip(1) {
-        writeln!(out, "  {}. {cause}", i + 1)?;
+    // The verdict on its own short lines: the root cause (or each independent problem)
+    // first, wrapped at word boundaries, then what the conclusions do not rest on.
+    let wrap_at = usize::from(width.unwrap_or(DEFAULT_WIDTH)).max(40);
+    writeln!(out, "Verdict: {}", report.verdict.status.to_uppercase())?;
+    let causes = &report.verdict.causes;
+    if causes.len() > 1 {
+        for (i, cause) in causes.iter().enumerate() {
+            hanging(out, &format!("  {}. ", i + 1), cause, wrap_at)?;
+        }
+    } else {
+        hanging(out, "  ", &report.verdict.summary, wrap_at)?;
     }
     for caveat in &report.verdict.caveats {
-        writeln!(out, "Note: {caveat}")?;
+        hanging(out, "  Note: ", caveat, wrap_at)?;
     }
 
     if !report.loops.is_empty() {
         writeln!(out, "\nToken flows (challenge -> Entra ID -> outcome)")?;
         let mut t = table(width);
         t.set_header(vec![
-            "Resource", "Client", "Attempts", "Outcome", "State", "AADSTS", "Sessions",
+            "Resource", "Client", "Attempts", "Outcome", "AADSTS", "Sessions", "Duration",
         ]);
+        // The outcome of the last round, the flow's judged state, and the finding it is
+        // evidence of, each on its own line so that no id is cut.
+        let outcome = |l: &super::Loop| match &l.explained_by {
+            Some(id) if l.state != crate::flows::State::Ok => {
+                format!("{}\n{}\n{id}", l.outcome.as_str(), l.state.as_str())
+            }
+            _ => format!("{}\n{}", l.outcome.as_str(), l.state.as_str()),
+        };
         for l in &report.loops {
             t.add_row(vec![
                 resource_cell(l),
                 client(l),
                 l.attempts.len().to_string(),
-                l.outcome.as_str().to_string(),
-                match &l.explained_by {
-                    Some(id) if l.state != crate::flows::State::Ok => {
-                        format!("{}\n({id})", l.state.as_str())
-                    }
-                    _ => l.state.as_str().to_string(),
-                },
+                outcome(l),
                 codes(&l.aadsts),
-                match l.duration_label() {
-                    Some(d) => format!("{}-{}\n{d}", l.first_session, l.last_session),
-                    None => format!("{}-{}", l.first_session, l.last_session),
-                },
+                format!("{}-{}", l.first_session, l.last_session),
+                l.duration_label().unwrap_or_else(|| "-".into()),
             ]);
         }
         keep_whole(
             &mut t,
             0,
             report.loops.iter().map(|l| l.resource.to_string().len()),
+        );
+        keep_whole(
+            &mut t,
+            3,
+            report
+                .loops
+                .iter()
+                .map(|l| outcome(l).lines().map(str::len).max().unwrap_or(0)),
+        );
+        keep_whole(
+            &mut t,
+            6,
+            report
+                .loops
+                .iter()
+                .map(|l| l.duration_label().map_or(1, |d| d.len())),
         );
         writeln!(out, "{t}")?;
     }
@@ -102,6 +121,14 @@ pub fn write(out: &mut dyn Write, report: &Report, width: Option<u16>) -> io::Re
                 .aadsts
                 .iter()
                 .map(|a| a.resource.as_deref().map_or(1, str::len)),
+        );
+        keep_whole(
+            &mut t,
+            0,
+            report
+                .aadsts
+                .iter()
+                .map(|a| format!("AADSTS{}", a.code).len()),
         );
         writeln!(out, "{t}")?;
     }
@@ -174,6 +201,20 @@ fn paragraph(out: &mut dyn Write, label: &str, text: &str, width: usize) -> io::
     Ok(())
 }
 
+/// `text` after `lead`, wrapped at `width` under itself, never inside a word (an id, a URL,
+/// a cmdlet).
+fn hanging(out: &mut dyn Write, lead: &str, text: &str, width: usize) -> io::Result<()> {
+    let rest = " ".repeat(lead.len());
+    let options = textwrap::Options::new(width)
+        .initial_indent(lead)
+        .subsequent_indent(&rest)
+        .break_words(false);
+    for line in textwrap::wrap(text, options) {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
 /// URLs and host names are read whole: give their column room for the longest (within
 /// reason) so the table squeezes the prose columns instead.
 fn keep_whole(t: &mut Table, column: usize, lengths: impl Iterator<Item = usize>) {
@@ -204,7 +245,7 @@ fn table(width: Option<u16>) -> Table {
 /// The resource, and where the challenge came from when that is not the resource's host.
 fn resource_cell(l: &Flow) -> String {
     match l.challenge_host.as_deref() {
-        None => format!("{}\n(no challenge seen)", l.resource),
+        None => format!("{}\n(background: no challenge)", l.resource),
         Some(h) if l.resource.host() == h => l.resource.to_string(),
         Some(h) => format!("{}\nchallenged by {h}", l.resource),
     }

@@ -105,7 +105,7 @@ pub fn is_microsoft_cloud(host: &str) -> bool {
     crate::auth::login::is_authority_host(host)
         || SUFFIXES
             .iter()
-            .any(|s| host == *s || host.ends_with(&format!(".{s}")))
+            .any(|s| host == *s || host.strip_suffix(s).is_some_and(|rest| rest.ends_with('.')))
 }
 
 /// Schemes that let a client in without Entra ID (no conditional access, no MFA).
@@ -217,22 +217,26 @@ pub fn hma_offers<'a>(cx: &Context<'a>) -> BTreeMap<&'a str, Vec<u64>> {
 }
 
 /// The organisation's Exchange hosts a capture shows: `autodiscover.` names and hosts that
-/// served (or were asked for) an Exchange virtual directory, tunnels included.
+/// served (or were asked for) an Exchange virtual directory, tunnels included. One pass,
+/// no allocation per session: the cloud test runs once per distinct host found.
 pub fn exchange_hosts(
     sessions: &[crate::capture::SessionSummary],
-) -> std::collections::BTreeSet<String> {
-    sessions
-        .iter()
-        .filter_map(|s| {
-            let host = s.host.as_deref()?;
-            if is_microsoft_cloud(host) {
-                return None;
-            }
-            let exchange = host.starts_with("autodiscover.")
-                || (!s.flags.tunnel && vdir_of_path(&s.url).is_some());
-            exchange.then(|| host.to_string())
-        })
-        .collect()
+) -> std::collections::BTreeSet<&str> {
+    let mut hosts = std::collections::BTreeSet::new();
+    for s in sessions {
+        let Some(host) = s.host.as_deref() else {
+            continue;
+        };
+        if hosts.contains(host) {
+            continue;
+        }
+        let exchange = host.starts_with("autodiscover.")
+            || (!s.flags.tunnel && vdir_of_path(&s.url).is_some());
+        if exchange && !is_microsoft_cloud(host) {
+            hosts.insert(host);
+        }
+    }
+    hosts
 }
 
 #[cfg(test)]

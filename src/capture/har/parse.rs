@@ -229,6 +229,8 @@ pub(super) fn open_stream<'a, R: Read + 'a>(
             input,
             out: 0,
             max: max_inflated,
+            floor: INFLATE_RATIO_FLOOR,
+            ratio: MAX_INFLATE_RATIO,
             bomb,
         })
     };
@@ -255,14 +257,16 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
-/// Stops a decompressed stream that inflates past `max` bytes, or past
-/// [`MAX_INFLATE_RATIO`] times its input once over [`INFLATE_RATIO_FLOOR`], and says why in
+/// Stops a decompressed stream that inflates past `max` bytes, or past `ratio` times its
+/// input once over `floor` ([`MAX_INFLATE_RATIO`], [`INFLATE_RATIO_FLOOR`]), and says why in
 /// `bomb` (the reader's error alone would read as a damaged file).
 struct InflateCap<'a> {
     inner: Box<dyn Read + 'a>,
     input: Rc<Cell<u64>>,
     out: u64,
     max: u64,
+    floor: u64,
+    ratio: u64,
     bomb: Rc<Cell<Option<String>>>,
 }
 
@@ -278,10 +282,11 @@ impl Read for InflateCap<'_> {
                 self.max >> 20,
                 input
             ))
-        } else if self.out > INFLATE_RATIO_FLOOR && self.out / input > MAX_INFLATE_RATIO {
+        } else if self.out > self.floor && self.out / input > self.ratio {
             Some(format!(
-                "the compressed HAR inflates more than {MAX_INFLATE_RATIO} times its size ({} \
-                 MiB from {} bytes so far): a compression bomb, not a capture",
+                "the compressed HAR inflates more than {} times its size ({} MiB from {} \
+                 bytes so far): a compression bomb, not a capture",
+                self.ratio,
                 self.out >> 20,
                 input
             ))
@@ -403,5 +408,60 @@ impl ParseState {
         if self.tx.send(batch).is_err() {
             self.receiver_gone = true;
         }
+    }
+}
+
+#[cfg(test)]
+mod inflate_tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    /// Read `compressed` through the cap; the message the cap left, if it stopped it.
+    fn read(compressed: &[u8], max: u64, floor: u64) -> (u64, Option<String>) {
+        let input = Rc::new(Cell::new(0));
+        let bomb = Rc::new(Cell::new(None));
+        let counted = Counted {
+            inner: compressed,
+            count: Rc::clone(&input),
+        };
+        let mut cap = InflateCap {
+            inner: Box::new(MultiGzDecoder::new(BufReader::new(counted))),
+            input,
+            out: 0,
+            max,
+            floor,
+            ratio: MAX_INFLATE_RATIO,
+            bomb: Rc::clone(&bomb),
+        };
+        let n = io::copy(&mut cap, &mut io::sink()).unwrap_or(0);
+        (n, bomb.take())
+    }
+
+    #[test]
+    fn a_bomb_stops_at_the_ratio_and_anything_at_the_absolute_cap() {
+        let spaces = gz(&vec![b' '; 4 << 20]);
+        let (_, why) = read(&spaces, u64::MAX, 1 << 20);
+        assert!(
+            why.as_deref()
+                .is_some_and(|w| w.contains("more than 100 times its size")),
+            "{why:?}"
+        );
+        // Below the floor, any ratio is let through.
+        assert_eq!(read(&spaces, u64::MAX, 8 << 20), (4 << 20, None));
+        // Text that compresses like a HAR is let through; past the absolute cap it is not.
+        let har: Vec<u8> = (0..60_000u32)
+            .flat_map(|i| format!("{{\"url\":\"https://h/{i}\",\"status\":200}},").into_bytes())
+            .collect();
+        let (n, why) = read(&gz(&har), u64::MAX, 1024);
+        assert_eq!((n, why), (har.len() as u64, None));
+        let (_, why) = read(&gz(&har), 1 << 20, 1024);
+        assert!(why.is_some_and(|w| w.contains("past the cap of 1 MiB")));
     }
 }
