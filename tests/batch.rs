@@ -163,6 +163,12 @@ fn table_and_csv_of_the_same_queue_agree_and_one_bad_file_makes_it_exit_2() {
     assert!(t.contains("t2/damaged.saz"));
     assert!(t.contains("500011"));
     assert!(t.contains("Missing SPNs per tenant"));
+    // Each row names the findings behind its verdict.
+    let row = t
+        .lines()
+        .find(|l| l.contains("t1/outlook.saz"))
+        .unwrap_or_default();
+    assert!(row.contains("error") && row.contains("spn-missing"), "{t}");
     assert!(
         t.contains(
             "7 capture(s): 2 clean, 4 with error findings, 0 inconclusive, 1 unreadable; 1 other file(s) skipped"

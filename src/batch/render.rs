@@ -5,12 +5,13 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
+use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width};
 
 use super::{aggregate, Status};
 use crate::report::powershell::plan_of_reports;
 use crate::report::render::{Content, Document, Render};
 use crate::report::Report;
+use crate::rules::Severity;
 
 /// `batch --format table`: one row per capture, the missing SPNs per tenant, the summary.
 pub struct BatchTable {
@@ -72,6 +73,7 @@ impl Render for BatchTable {
             "Capture",
             "Sessions",
             "Verdict",
+            "Findings (w: warning)",
             "AADSTS",
             "Missing SPNs",
             "Error",
@@ -83,6 +85,7 @@ impl Render for BatchTable {
                     doc.name.to_string(),
                     r.capture.sessions.to_string(),
                     r.verdict.status.to_string(),
+                    finding_ids(r),
                     join(aadsts_codes(r), " "),
                     r.missing_spns.join("\n"),
                     error,
@@ -93,9 +96,36 @@ impl Render for BatchTable {
                     "unreadable".to_string(),
                     String::new(),
                     String::new(),
+                    String::new(),
                     error,
                 ]),
             };
+        }
+        // Names, finding ids and SPNs are read (and pasted) whole.
+        let longest = |f: &dyn Fn(&Document) -> Vec<String>| {
+            docs.iter()
+                .flat_map(f)
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        };
+        let names = longest(&|d| vec![d.name.to_string()]);
+        let ids = longest(&|d| {
+            d.report()
+                .map(|r| finding_ids(r).lines().map(str::to_string).collect())
+                .unwrap_or_default()
+        });
+        let spns = longest(&|d| {
+            d.report()
+                .map(|r| r.missing_spns.clone())
+                .unwrap_or_default()
+        });
+        // The short columns keep their headers whole too.
+        let widths = [names.min(28), 8, 12, ids.min(25), 6, spns.min(33), 8];
+        for (column, width) in widths.into_iter().enumerate() {
+            if let (Some(c), Ok(w)) = (t.column_mut(column), u16::try_from(width + 2)) {
+                c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(w)));
+            }
         }
         if docs.is_empty() {
             writeln!(out, "No SAZ or HAR capture found.")?;
@@ -142,6 +172,22 @@ pub fn aadsts_codes(report: &Report) -> Vec<u32> {
     codes.sort_unstable();
     codes.dedup();
     codes
+}
+
+/// What a row's verdict rests on: the ids of its error findings, then its warnings marked
+/// `w: `, one per line, each once ("error" alone does not say which problem, nor
+/// "clean" that warnings were found).
+pub fn finding_ids(report: &Report) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for (severity, mark) in [(Severity::Error, ""), (Severity::Warning, "w: ")] {
+        for f in report.findings.iter().filter(|f| f.severity == severity) {
+            let line = format!("{mark}{}", f.id);
+            if !lines.contains(&line) {
+                lines.push(line);
+            }
+        }
+    }
+    lines.join("\n")
 }
 
 /// The text for a document's error column: the capture error, or how many sessions of a
