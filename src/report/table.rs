@@ -194,7 +194,9 @@ fn paragraph(out: &mut dyn Write, label: &str, text: &str, width: usize) -> io::
     let options = textwrap::Options::new(width)
         .initial_indent(&first)
         .subsequent_indent(&rest)
-        .break_words(false);
+        .break_words(false)
+        // GUIDs, cmdlets and dates hold hyphens: never break there.
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
     for line in textwrap::wrap(text, options) {
         writeln!(out, "{line}")?;
     }
@@ -208,7 +210,9 @@ fn hanging(out: &mut dyn Write, lead: &str, text: &str, width: usize) -> io::Res
     let options = textwrap::Options::new(width)
         .initial_indent(lead)
         .subsequent_indent(&rest)
-        .break_words(false);
+        .break_words(false)
+        // GUIDs, cmdlets and dates hold hyphens: never break there.
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
     for line in textwrap::wrap(text, options) {
         writeln!(out, "{line}")?;
     }

@@ -62,7 +62,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
               (Get-WebServicesVirtualDirectory | Format-List Server,ExternalUrl,OAuthAuthentication), \
               that the EWS namespace is published without pre-authentication (no reverse proxy \
               asking for credentials) and reachable from Microsoft 365, and read the x-ms-diagnostics \
-              code (exchange-oauth-error explains it)."
+              code and its meaning above."
             .into(),
         remedy: None,
     }]

@@ -77,12 +77,13 @@ pub fn check(cx: &Context) -> Vec<Finding> {
             .and_then(|ch| ch.diagnostics.as_ref())
         {
             let line = format!(
-                "{}{}",
+                "{}{}{}",
                 d.code,
                 d.reason
                     .as_deref()
                     .map(|r| format!(" \"{r}\""))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                d.meaning().map(|m| format!(" ({m})")).unwrap_or_default()
             );
             if !codes.contains(&line) {
                 codes.push(line);
@@ -115,7 +116,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
              https://{host}/ews/Exchange.asmx -Mailbox <on-premises mailbox> -Verbose, and the \
              cloud side with Test-OAuthConnectivity -Service EWS -TargetUri \
              https://{host}/ews/Exchange.asmx -Mailbox <cloud mailbox> -Verbose; the \
-             x-ms-diagnostics code above says which check failed (see exchange-oauth-error)."
+             x-ms-diagnostics code above says which check failed."
         ),
         remedy: None,
     }]

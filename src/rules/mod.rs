@@ -146,10 +146,16 @@ pub const RULES: &[RuleSpec] = &[
     },
     // A 4000000 "OAuth not available" on a vdir that offers no Bearer is the missing HMA
     // hma-not-advertised reports, not a second problem.
+    // A refusal a more specific rule explains (free/busy, GetDelegate) is that finding's
+    // evidence, its code and meaning quoted there.
     RuleSpec {
         id: "exchange-oauth-error",
         check: exchange_oauth_error::check,
-        yields_to: &["hma-not-advertised"],
+        yields_to: &[
+            "hma-not-advertised",
+            "ioc-oauth-failure",
+            "delegate-ews-auth",
+        ],
     },
     RuleSpec {
         id: "hma-declined",

@@ -208,7 +208,7 @@ pub const DEFS: &[Def] = &[
         name: "ioc-oauth-failure",
         summary: "Exchange Online's free/busy (GetUserAvailability, Bearer from app 00000002-...) to on-premises EWS answered 401 x-ms-diagnostics 2000001 invalid_token",
         should_find: "ioc-oauth-failure with the token's aud/appid and the 2000001 diagnostic",
-        findings: &["ioc-oauth-failure", "exchange-oauth-error", "legacy-auth-exposed"],
+        findings: &["ioc-oauth-failure", "legacy-auth-exposed"],
         absent: &["spn-missing"],
         has_error: true,
         inconclusive: false,
