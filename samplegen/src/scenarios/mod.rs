@@ -36,7 +36,7 @@ pub struct Def {
 pub const DEFS: &[Def] = &[
     Def {
         name: "adal-500011-json",
-        summary: "Outlook autodiscover 401 (Bearer + Negotiate/NTLM/Basic) -> authorize/token -> 400 JSON AADSTS500011, 6 attempts over ~60 s, ~20 noise sessions",
+        summary: "Outlook autodiscover 401 (Bearer + Negotiate/NTLM/Basic) -> authorize/token -> 400 JSON AADSTS500011, 6 attempts over ~48 s, ~20 noise sessions",
         should_find: "loop for https://autodiscover.contoso.com (6 attempts, aad_error), AADSTS500011, missing SPN https://autodiscover.contoso.com/",
         findings: &["spn-missing"],
         absent: &["http-resource", "auth-loop"],
