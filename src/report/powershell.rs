@@ -319,9 +319,21 @@ fn tenant_block(s: &mut String, t: &TenantFix) {
          if ($added -gt 0) {\n\
          \x20   Update-MgServicePrincipal -ServicePrincipalId $sp.Id -ServicePrincipalNames $names.ToArray()\n\
          }\n\
-         # Verify: every SPN above must be listed.\n\
-         (Get-MgServicePrincipal -ServicePrincipalId $sp.Id).ServicePrincipalNames |\n\
-         \x20   Where-Object { $missing.TrimEnd('/') -icontains $_.TrimEnd('/') }\n",
+         # Verify: every SPN above must now be listed; stop with an error if one is not.\n\
+         $now = @((Get-MgServicePrincipal -ServicePrincipalId $sp.Id).ServicePrincipalNames |\n\
+         \x20   ForEach-Object { $_.TrimEnd('/') })\n\
+         $absent = 0\n\
+         foreach ($spn in $missing) {\n\
+         \x20   if ($now -icontains $spn.TrimEnd('/')) {\n\
+         \x20       Write-Host \"OK       $spn\"\n\
+         \x20   } else {\n\
+         \x20       Write-Host \"MISSING  $spn\"\n\
+         \x20       $absent++\n\
+         \x20   }\n\
+         }\n\
+         if ($absent -gt 0) {\n\
+         \x20   throw \"$absent SPN(s) still missing: check the account's rights (Application.ReadWrite.All) and run again.\"\n\
+         }\n",
     );
 }
 
@@ -409,6 +421,11 @@ mod tests {
         assert!(s.contains("Connect-MgGraph -TenantId 'contoso.com' -Scopes 'Application.ReadWrite.All' -NoWelcome"));
         assert!(s.contains("    'https://autodiscover.contoso.com/'\n"));
         assert!(s.contains("Update-MgServicePrincipal -ServicePrincipalId $sp.Id"));
+        // The verify step says OK or MISSING per SPN and fails the script when one is missing,
+        // once per tenant block.
+        assert_eq!(s.matches("Write-Host \"MISSING  $spn\"").count(), 2);
+        assert_eq!(s.matches("Write-Host \"OK       $spn\"").count(), 2);
+        assert_eq!(s.matches("if ($absent -gt 0) {\n    throw ").count(), 2);
         // Legacy lines are all comments.
         let legacy = s.split("--- LEGACY").nth(1).unwrap();
         assert!(legacy
