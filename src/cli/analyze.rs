@@ -1,6 +1,6 @@
 //! `traceadal analyze`: one or more captures through the whole pipeline, then one renderer.
 
-use super::{open_capture, output, report_error, AnalyzeArgs, ReportFormat, Status};
+use super::{files, open_capture, output, report_error, AnalyzeArgs, ReportFormat, Status};
 use crate::analysis::{self, Analysis};
 use crate::capture::{detail, SessionDetail};
 use crate::redact::Redactor;
@@ -29,6 +29,16 @@ pub fn run(args: &AnalyzeArgs) -> Status {
         ReportFormat::Html => Box::new(Html { redactor }),
         ReportFormat::Powershell => Box::new(Powershell),
     };
+    // Before anything is read: the output is a regular file (or a stream such as
+    // /dev/stdout) and none of the captures.
+    if let Some(out) = &args.output {
+        let checked =
+            files::check_output(out).and_then(|_| files::check_not_input(out, &args.captures));
+        if let Err(e) = checked {
+            report_error(e);
+            return Status::Unreadable;
+        }
+    }
     let mut exit = Status::Clean;
     let mut analysed: Vec<Analysed> = Vec::new();
     for path in &args.captures {
