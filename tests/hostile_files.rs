@@ -335,3 +335,76 @@ fn a_password_file_is_read_to_its_first_line_under_a_cap() {
     let out = run_in_dir(d, &["analyze", "in.saz", "--password-file", "pw"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 }
+
+/// A HAR of `attempts` rounds of the 500011 loop, one a second: autodiscover answered 401
+/// with the hybrid Bearer challenge, then a refresh-token grant refused with AADSTS500011.
+fn loop_har(attempts: usize) -> String {
+    const CHALLENGE: &str = r#"Bearer client_id=\"00000002-0000-0ff1-ce00-000000000000\", trusted_issuers=\"00000001-0000-0000-c000-000000000000@9188040d-6c67-4c5b-b112-36a304b66dad\", token_types=\"app_asserted_user_v1 service_asserted_app_v1\", authorization_uri=\"https://login.windows.net/common/oauth2/authorize\", error=\"invalid_token\""#;
+    const ERROR: &str = r#"{\"error\":\"invalid_resource\",\"error_description\":\"AADSTS500011: The resource principal named https://autodiscover.contoso.com was not found in the tenant named Contoso Ltd.\",\"error_codes\":[500011]}"#;
+    let mut out =
+        String::from(r#"{"log":{"version":"1.2","creator":{"name":"t","version":"1"},"entries":["#);
+    let t0 = 1_700_000_000i64;
+    for a in 0..attempts {
+        let at = |ms: i64| {
+            let t = t0 * 1000 + a as i64 * 1000 + ms;
+            let secs = t / 1000;
+            let (h, m, s) = ((secs / 3600) % 24, (secs / 60) % 60, secs % 60);
+            let day = 14 + secs / 86_400 - t0 / 86_400;
+            format!("2023-11-{day:02}T{h:02}:{m:02}:{s:02}.{:03}Z", t % 1000)
+        };
+        if a > 0 {
+            out.push(',');
+        }
+        out.push_str(&format!(
+            r#"{{"startedDateTime":"{}","time":20,"request":{{"method":"GET","url":"https://autodiscover.contoso.com/autodiscover/autodiscover.xml","httpVersion":"HTTP/1.1","headers":[{{"name":"User-Agent","value":"Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17928; Pro)"}}]}},"response":{{"status":401,"statusText":"Unauthorized","httpVersion":"HTTP/1.1","headers":[{{"name":"WWW-Authenticate","value":"{CHALLENGE}"}}],"content":{{"size":0,"mimeType":"text/html"}}}}}},"#,
+            at(0)
+        ));
+        out.push_str(&format!(
+            r#"{{"startedDateTime":"{}","time":80,"request":{{"method":"POST","url":"https://login.microsoftonline.com/common/oauth2/token","httpVersion":"HTTP/1.1","headers":[{{"name":"Content-Type","value":"application/x-www-form-urlencoded"}}],"postData":{{"mimeType":"application/x-www-form-urlencoded","text":"grant_type=refresh_token&resource=https%3A%2F%2Fautodiscover.contoso.com%2F&client_id=d3590ed6-52b3-4102-aeff-aad2292ab01c&refresh_token=0.AXoA{a}"}}}},"response":{{"status":400,"statusText":"Bad Request","httpVersion":"HTTP/1.1","headers":[{{"name":"Content-Type","value":"application/json"}}],"content":{{"size":200,"mimeType":"application/json","text":"{ERROR}"}}}}}}"#,
+            at(200)
+        ));
+    }
+    out.push_str("]}}");
+    out
+}
+
+/// The 60 000-session loop of issue #23 made a 187 MiB page: every session of the flow had
+/// a detail block and every attempt a diagram (this HAR: 126 MiB before, 0.4 MiB after). Now
+/// the first and last attempts are shown in full and the rest counted, the timeline draws
+/// each identical bar once.
+#[test]
+fn the_html_page_of_a_60000_session_loop_stays_a_few_megabytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("loop.har"), loop_har(30_000)).unwrap();
+    let out = run_in_dir(
+        d,
+        &["analyze", "loop.har", "--format", "html", "-o", "loop.html"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let page = std::fs::read_to_string(d.join("loop.html")).unwrap();
+    assert!(
+        page.len() < 4 * 1024 * 1024,
+        "the page is {} bytes",
+        page.len()
+    );
+    assert!(page.contains("spn-missing") || page.contains("500011"));
+    let blocks = page.matches(r#"<article class="session""#).count();
+    assert!(
+        (4..=traceadal::report::html::DETAIL_MAX).contains(&blocks),
+        "{blocks} detail blocks"
+    );
+    let folded = regex::Regex::new(r"… ([0-9,]+) more sessions of this flow, not shown in detail")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let n: usize = folded
+        .captures(&page)
+        .map(|c| c[1].replace(',', ""))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the folded sessions are not counted"));
+    assert_eq!(
+        n + blocks,
+        60_000,
+        "every session of the flow is shown or counted"
+    );
+    assert!(page.contains("more attempts with the same steps, not drawn"));
+}

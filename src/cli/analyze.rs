@@ -47,7 +47,7 @@ pub fn run(args: &AnalyzeArgs) -> Status {
                 analysis::analyze(&capture, &args.read.limits()).map_err(|e| e.to_string())?;
             let details = if renderer.needs_details() {
                 // The one extra read: headers and bodies of the cited sessions only.
-                detail::gather(&capture, &analysis.cited_sessions()).unwrap_or_else(|e| {
+                detail::gather(&capture, &renderer.detail_sessions(&analysis)).unwrap_or_else(|e| {
                     report_error(format!("{e} (the page shows no session details)"));
                     Vec::new()
                 })
