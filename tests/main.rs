@@ -19,6 +19,7 @@ mod corpus_har;
 mod corpus_saz;
 mod fuzz_regressions;
 mod har_hostile;
+mod hostile_files;
 mod html_browser;
 mod html_render;
 mod http_auth_hostile;

@@ -1,6 +1,6 @@
 //! `traceadal analyze`: one or more captures through the whole pipeline, then one renderer.
 
-use super::{open_capture, output, report_error, AnalyzeArgs, ReportFormat, Status};
+use super::{files, open_capture, output, report_error, AnalyzeArgs, ReportFormat, Status};
 use crate::analysis::{self, Analysis};
 use crate::capture::{detail, SessionDetail};
 use crate::redact::Redactor;
@@ -29,6 +29,16 @@ pub fn run(args: &AnalyzeArgs) -> Status {
         ReportFormat::Html => Box::new(Html { redactor }),
         ReportFormat::Powershell => Box::new(Powershell),
     };
+    // Before anything is read: the output is a regular file (or a stream such as
+    // /dev/stdout) and none of the captures.
+    if let Some(out) = &args.output {
+        let checked =
+            files::check_output(out).and_then(|_| files::check_not_input(out, &args.captures));
+        if let Err(e) = checked {
+            report_error(e);
+            return Status::Unreadable;
+        }
+    }
     let mut exit = Status::Clean;
     let mut analysed: Vec<Analysed> = Vec::new();
     for path in &args.captures {
@@ -37,7 +47,7 @@ pub fn run(args: &AnalyzeArgs) -> Status {
                 analysis::analyze(&capture, &args.read.limits()).map_err(|e| e.to_string())?;
             let details = if renderer.needs_details() {
                 // The one extra read: headers and bodies of the cited sessions only.
-                detail::gather(&capture, &analysis.cited_sessions()).unwrap_or_else(|e| {
+                detail::gather(&capture, &renderer.detail_sessions(&analysis)).unwrap_or_else(|e| {
                     report_error(format!("{e} (the page shows no session details)"));
                     Vec::new()
                 })

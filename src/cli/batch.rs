@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{output, report_error, BatchArgs, BatchFormat, Status};
+use super::{files, output, report_error, BatchArgs, BatchFormat, Status};
 use crate::batch::render::{BatchTable, Csv};
 use crate::batch::{self, BatchOptions};
 use crate::redact::Redactor;
@@ -21,6 +21,12 @@ pub fn run(args: &BatchArgs) -> Status {
             return Status::Unreadable;
         }
     };
+    for out in args.output.iter().chain(&args.fix_script) {
+        if let Err(e) = files::check_output(out) {
+            report_error(e);
+            return Status::Unreadable;
+        }
+    }
     let options = BatchOptions {
         jobs: args.jobs.map(usize::from),
         globs: args.globs.clone(),
@@ -57,6 +63,13 @@ pub fn run(args: &BatchArgs) -> Status {
             return Status::Unreadable;
         }
     };
+    // No output may be one of the captures found: nothing is written then.
+    for out in args.output.iter().chain(&args.fix_script) {
+        if let Err(e) = files::check_not_input(out, result.items.iter().map(|i| &i.path)) {
+            report_error(e);
+            return Status::Unreadable;
+        }
+    }
     for item in &result.items {
         if let Some(e) = item.error() {
             report_error(format!("{}: {e}", item.path.display()));

@@ -4,6 +4,7 @@
 mod analyze;
 mod batch;
 mod explain;
+mod files;
 mod output;
 mod password;
 mod redact;
@@ -52,7 +53,7 @@ pub struct ReadArgs {
     /// Read the SAZ password from this environment variable.
     #[arg(long, value_name = "VAR", conflicts_with = "password_file")]
     pub password_env: Option<String>,
-    /// Read the SAZ password from the first line of this file.
+    /// Read the SAZ password from the first line of this file (at most 4 KiB).
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
     /// Largest decoded body, in MiB; bigger bodies are cut and the session reported.
@@ -130,7 +131,8 @@ pub struct AnalyzeArgs {
     pub captures: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
-    /// Write the output to this file instead of stdout.
+    /// Write the output to this file instead of stdout: a regular file, none of the
+    /// captures (`/dev/stdout` writes through); created 0600 with --show-secrets.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Print tokens, codes, cookies and passwords as captured (for your own machine only).
@@ -169,7 +171,8 @@ pub struct BatchArgs {
     /// (deduplicated per tenant, each SPN once, idempotent).
     #[arg(long, value_name = "FILE")]
     pub fix_script: Option<PathBuf>,
-    /// Write the output to this file instead of stdout.
+    /// Write the output to this file instead of stdout: a regular file, none of the
+    /// captures (`/dev/stdout` writes through); created 0600 with --show-secrets.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Print tokens, codes, cookies and passwords as captured (for your own machine only).
@@ -186,7 +189,8 @@ pub struct RedactArgs {
     /// give its password when it is an encrypted SAZ.
     pub input: PathBuf,
     /// Where to write the copy: a SAZ for a SAZ, a plain (uncompressed) HAR for a HAR.
-    /// Never the input itself.
+    /// Never the input itself, nor a directory, FIFO or device; created 0600 (a replaced
+    /// file keeps its mode).
     pub output: PathBuf,
     /// Encrypt the output SAZ (AES-256) with the password in this environment variable.
     #[arg(long, value_name = "VAR", conflicts_with = "out_password_file")]
@@ -268,6 +272,7 @@ pub(crate) fn open_capture(
     read: &ReadArgs,
 ) -> Result<crate::capture::Capture, String> {
     use crate::capture::{Capture, CaptureErrorKind};
+    files::check_input(path)?;
     let options = read.options(false)?;
     match Capture::open(path, &options) {
         Err(e)

@@ -41,7 +41,9 @@ pub(crate) fn print_error(line: &str) {
 
 /// Render with `render` into memory, pass the text through the redaction layer, and write it
 /// to stdout or to the file given with `-o`. Every command's output goes this way: nothing
-/// reaches the user without passing [`Redactor::text`].
+/// reaches the user without passing [`Redactor::text`]. A file that exists and is not a
+/// regular file is refused (`files::check_output`); with `--show-secrets` a new file is
+/// created 0600 on Unix.
 pub fn emit(
     path: Option<&Path>,
     redactor: Redactor,
@@ -52,8 +54,14 @@ pub fn emit(
     let text = String::from_utf8_lossy(&buf);
     let text = redactor.text(&text);
     match path {
-        Some(p) => std::fs::write(p, text.as_bytes())
-            .map_err(|e| format!("{}: cannot write: {e}", p.display())),
+        Some(p) => {
+            // Checked again here, in case it appeared since the command's own check.
+            super::files::check_output(p)?;
+            // A report with secrets shown is created readable by its owner only.
+            super::files::create(p, redactor.show_secrets)
+                .and_then(|mut f| f.write_all(text.as_bytes()))
+                .map_err(|e| format!("{}: cannot write: {e}", p.display()))
+        }
         None if capturing() => {
             CAPTURED.with(|c| {
                 if let Some((out, _)) = c.borrow_mut().as_mut() {

@@ -16,9 +16,8 @@ pub fn resolve(args: &ReadArgs, encrypted: bool) -> Result<Option<Password>, Str
         };
     }
     if let Some(file) = &args.password_file {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| format!("--password-file {}: {e}", file.display()))?;
-        let line = text.lines().next().unwrap_or("");
+        // The first line only, read under a cap: `/dev/zero` is not read whole.
+        let line = super::files::first_line("--password-file", file)?;
         return Ok(Some(Password::new(line)));
     }
     if encrypted

@@ -3,14 +3,16 @@
 //! `crate::redact::{saz, har}` and `docs/secrets.md`).
 //!
 //! The copy is written to a temporary file beside OUT and renamed over OUT once complete, so
-//! OUT is either the old file or the whole new one. IN is never overwritten: OUT naming the
-//! same file (same path, `./` path, symlink or hard link) is refused.
+//! OUT is either the old file or the whole new one; the temporary file is removed on every
+//! error path. IN is never overwritten: OUT naming the same file (same path, `./` path,
+//! symlink or hard link) is refused, and so is an OUT that is not a regular file. The copy is
+//! created 0600 on Unix; replacing an existing file keeps that file's mode.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::{output, report_error, RedactArgs, Status};
+use super::{files, output, report_error, RedactArgs, Status};
 use crate::capture::detect::detect_file;
 use crate::capture::formats;
 use crate::capture::rewrite::RewriteOptions;
@@ -31,19 +33,46 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
     let input = &args.input;
     let out = &args.output;
     let shown = |e: CaptureErrorKind| format!("{}: {e}", input.display());
-    let spec = formats::spec(detect_file(input).map_err(shown)?);
-    if same_file(input, out) {
+    files::check_input(input)?;
+    if files::same_file(input, out) {
         return Err(format!(
             "{}: is the input; refusing to overwrite it (give another OUT)",
             out.display()
         ));
     }
-    if out.is_dir() {
+    // OUT is replaced by a rename: it must be a regular file when it exists, never a
+    // directory, a device or a FIFO, nor a stream name (/dev/stdout is a symlink a rename
+    // would replace). A symlink to a regular file is written through: its target is replaced.
+    if files::is_stream_name(out) {
         return Err(format!(
-            "{}: is a directory; give a file name",
+            "{}: redact writes a file and renames it into place; give a file name",
             out.display()
         ));
     }
+    let linked;
+    let out = match fs::symlink_metadata(out) {
+        Ok(m) if m.file_type().is_symlink() => match fs::canonicalize(out) {
+            Ok(target) => {
+                linked = target;
+                &linked
+            }
+            Err(_) => out,
+        },
+        _ => out,
+    };
+    let existing_mode = match fs::metadata(out) {
+        Ok(m) if m.is_file() => Some(m.permissions()),
+        Ok(_) => {
+            return Err(files::check_output(out).err().unwrap_or_else(|| {
+                format!(
+                    "{}: is not a regular file; redact writes a new file and renames it over OUT",
+                    out.display()
+                )
+            }))
+        }
+        Err(_) => None,
+    };
+    let spec = formats::spec(detect_file(input).map_err(shown)?);
     let out_password = output_password(args)?;
     if out_password.is_some() && !spec.encrypts {
         let can: Vec<&str> = formats::ALL
@@ -62,7 +91,7 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
     } else {
         None
     };
-    let (tmp_path, tmp) = temp_beside(out)?;
+    let (tmp, file) = temp_beside(out)?;
     let opts = RewriteOptions {
         read: ReadOptions {
             password: input_password,
@@ -71,27 +100,24 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
         output_password: out_password,
     };
     let mut scrubber = Placeholders::new(opts.read.limits);
-    let mut w = BufWriter::new(tmp);
-    let result = (spec.rewrite)(input, &mut w, &opts, &mut scrubber)
-        .and_then(|r| w.flush().map(|_| r).map_err(CaptureErrorKind::Io));
+    let mut w = BufWriter::new(file);
+    let rewritten = (spec.rewrite)(input, &mut w, &opts, &mut scrubber)
+        .and_then(|r| w.flush().map(|_| r).map_err(CaptureErrorKind::Io))
+        .map_err(shown)?;
     drop(w);
-    let rewritten = match result {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = fs::remove_file(&tmp_path);
-            return Err(shown(e));
-        }
-    };
     for n in rewritten.notes.iter().chain(&scrubber.outcome.notes) {
         report_error(format!("{}: {n}", input.display()));
     }
-    if let Err(e) = fs::rename(&tmp_path, out) {
-        let _ = fs::remove_file(&tmp_path);
-        return Err(format!("{}: cannot write: {e}", out.display()));
+    // Replacing a file keeps its mode; a new one stays 0600 (it was created so).
+    if let Some(mode) = existing_mode {
+        fs::set_permissions(&tmp.0, mode)
+            .map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
     }
+    fs::rename(&tmp.0, out).map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
+    tmp.keep();
     let counts = scrubber.outcome.counts;
     output::emit(None, Redactor::default(), |w| {
-        summary(w, input, out, &rewritten.what, &counts)
+        summary(w, input, &args.output, &rewritten.what, &counts)
     })
 }
 
@@ -135,9 +161,7 @@ fn output_password(args: &RedactArgs) -> Result<Option<Password>, String> {
         };
     }
     if let Some(file) = &args.out_password_file {
-        let text = fs::read_to_string(file)
-            .map_err(|e| format!("--out-password-file {}: {e}", file.display()))?;
-        let line = text.lines().next().unwrap_or("");
+        let line = files::first_line("--out-password-file", file)?;
         if line.is_empty() {
             return Err(format!(
                 "--out-password-file {}: the first line is empty",
@@ -149,35 +173,25 @@ fn output_password(args: &RedactArgs) -> Result<Option<Password>, String> {
     Ok(None)
 }
 
-/// Do `a` and `b` name the same file (same inode, or the same canonical path when `b` does
-/// not exist yet)?
-fn same_file(a: &Path, b: &Path) -> bool {
-    let (Ok(ma), Ok(ca)) = (fs::metadata(a), fs::canonicalize(a)) else {
-        return false;
-    };
-    if let Ok(mb) = fs::metadata(b) {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            if ma.dev() == mb.dev() && ma.ino() == mb.ino() {
-                return true;
-            }
-        }
-        let _ = (&ma, &mb);
-        return fs::canonicalize(b).is_ok_and(|cb| cb == ca);
-    }
-    let parent = match b.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    match (fs::canonicalize(parent), b.file_name()) {
-        (Ok(p), Some(name)) => p.join(name) == ca,
-        _ => false,
+/// The temporary file beside OUT, removed when dropped unless [`Temp::keep`] was called
+/// (after the rename): every error path, a panic included, leaves nothing behind.
+struct Temp(PathBuf);
+
+impl Temp {
+    fn keep(self) {
+        std::mem::forget(self);
     }
 }
 
-/// A new file beside `out` (same directory, so the final rename is atomic).
-fn temp_beside(out: &Path) -> Result<(PathBuf, File), String> {
+impl Drop for Temp {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
+/// A new file beside `out` (same directory, so the final rename is atomic), created 0600 on
+/// Unix: the copy is redacted, but what the scrubber missed must not be world-readable.
+fn temp_beside(out: &Path) -> Result<(Temp, File), String> {
     let dir = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -188,8 +202,15 @@ fn temp_beside(out: &Path) -> Result<(PathBuf, File), String> {
         .unwrap_or_else(|| "capture".into());
     for n in 0..100u32 {
         let path = dir.join(format!(".{name}.traceadal-{}-{n}.tmp", std::process::id()));
-        match OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(f) => return Ok((path, f)),
+        let mut o = OpenOptions::new();
+        o.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            o.mode(0o600);
+        }
+        match o.open(&path) {
+            Ok(f) => return Ok((Temp(path), f)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(format!("{}: cannot write: {e}", dir.display())),
         }

@@ -56,6 +56,12 @@ pub trait Render {
         false
     }
 
+    /// The sessions whose details to gather when [`Render::needs_details`]: by default every
+    /// session the analysis cites.
+    fn detail_sessions(&self, analysis: &Analysis) -> std::collections::BTreeSet<u64> {
+        analysis.cited_sessions()
+    }
+
     /// Write every document.
     fn render(&self, out: &mut dyn Write, docs: &[Document]) -> io::Result<()>;
 }

@@ -34,8 +34,64 @@ use crate::redact::Redactor;
 pub const STYLE: &str = include_str!("style.css");
 pub const SCRIPT: &str = include_str!("script.js");
 
-/// Beyond this many sessions the sessions table lists only the cited ones.
+/// Beyond this many sessions the sessions table lists only the ones with a detail block.
 const TABLE_MAX: usize = 2000;
+/// Detail blocks per capture at most: a loop of 60 000 sessions must not make a page of
+/// hundreds of MB (issue #23).
+pub const DETAIL_MAX: usize = 2000;
+/// Sessions of one finding or AADSTS row given a detail block: the ones its links show.
+const CITED_SHOWN: usize = 24;
+
+/// The sessions that get a detail block: per flow, every session of its first and last
+/// attempts (the rest of a loop repeats them and is counted on the page); for each finding
+/// and AADSTS code, its first sessions; at most [`DETAIL_MAX`] in all, flows first. The
+/// orchestrator gathers the details of exactly these (`Render::detail_sessions`).
+pub fn detail_sessions(analysis: &Analysis) -> BTreeSet<u64> {
+    let mut chosen = BTreeSet::new();
+    let mut add = |ids: &mut dyn Iterator<Item = u64>| {
+        for id in ids {
+            if chosen.len() >= DETAIL_MAX {
+                return;
+            }
+            chosen.insert(id);
+        }
+    };
+    for f in &analysis.flows {
+        let ends = [f.attempts.first(), f.attempts.last()];
+        let in_ends = |id: &u64| {
+            ends.iter().flatten().any(|a| {
+                a.challenges.contains(id) || a.logins.contains(id) || a.result == Some(*id)
+            })
+        };
+        // Sessions of the flow outside any attempt (a first request before the 401...) are
+        // kept when the flow is short.
+        if f.attempts.len() <= 2 {
+            add(&mut f.sessions.iter().copied());
+        } else {
+            add(&mut f.sessions.iter().copied().filter(in_ends));
+        }
+    }
+    for f in &analysis.findings {
+        add(&mut f.sessions.iter().copied().take(CITED_SHOWN));
+    }
+    for a in &analysis.aadsts {
+        add(&mut a.sessions.iter().copied().take(CITED_SHOWN));
+    }
+    chosen
+}
+
+/// `59990` as `59,990`.
+pub(crate) fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
 
 /// What one capture's part of the page is made of.
 pub struct HtmlInput<'a> {
@@ -74,8 +130,16 @@ impl<'a> Page<'a> {
         }
         let details: HashMap<u64, &SessionDetail> =
             input.details.iter().map(|d| (d.id, d)).collect();
-        let mut blocks = analysis.cited_sessions();
-        blocks.extend(details.keys().copied());
+        let mut blocks = detail_sessions(analysis);
+        // Details handed in beyond those (a caller's choice) get blocks too, within the cap.
+        let mut extra: Vec<u64> = details
+            .keys()
+            .copied()
+            .filter(|id| !blocks.contains(id))
+            .collect();
+        extra.sort_unstable();
+        let room = DETAIL_MAX.saturating_sub(blocks.len());
+        blocks.extend(extra.into_iter().take(room));
         blocks.retain(|id| {
             details.contains_key(id) || analysis.sessions.binary_search_by_key(id, |s| s.id).is_ok()
         });
@@ -173,6 +237,10 @@ pub struct Html {
 impl Render for Html {
     fn needs_details(&self) -> bool {
         true
+    }
+
+    fn detail_sessions(&self, analysis: &Analysis) -> BTreeSet<u64> {
+        detail_sessions(analysis)
     }
 
     fn render(&self, out: &mut dyn Write, docs: &[Document]) -> io::Result<()> {
@@ -354,6 +422,19 @@ fn write_capture(out: &mut String, page: &Page) {
                     .map(|t| format!(" · tenant {}", page.t(t)))
                     .unwrap_or_default(),
             );
+            let folded = l
+                .sessions
+                .iter()
+                .filter(|s| !page.blocks.contains(s))
+                .count();
+            if folded > 0 {
+                let _ = write!(
+                    out,
+                    r#"<p class="hint folded">… {} more session{} of this flow, not shown in detail: see <code>traceadal sessions</code></p>"#,
+                    thousands(folded),
+                    if folded == 1 { "" } else { "s" }
+                );
+            }
             sequence::write_flow(out, page, i, l);
             out.push_str("</article>");
         }
@@ -399,6 +480,16 @@ fn write_capture(out: &mut String, page: &Page) {
     // Detail blocks.
     if !page.blocks.is_empty() {
         out.push_str("<section class=\"details\"><h2>Session details</h2>");
+        let cited = page.analysis.cited_sessions().len();
+        if cited > page.blocks.len() {
+            let _ = write!(
+                out,
+                "<p class=\"hint\">{} of the {} sessions the flows and findings cite are shown in detail (the first and last attempts of each flow; at most {} per capture): see <code>traceadal sessions</code> for the rest.</p>",
+                thousands(page.blocks.len()),
+                thousands(cited),
+                thousands(DETAIL_MAX)
+            );
+        }
         for id in &page.blocks {
             write_block(out, page, *id);
         }
@@ -414,8 +505,8 @@ fn write_table(out: &mut String, page: &Page) {
         "<section class=\"sessions\"><h2>Sessions</h2>{}<div class=\"scroll\"><table class=\"list\"><thead><tr><th>#</th><th>Method</th><th>URL</th><th>Status</th><th>Process</th><th>Flow</th></tr></thead><tbody>",
         if sessions.len() > TABLE_MAX {
             format!(
-                "<p class=\"hint\">{} sessions: only the {} cited ones are listed.</p>",
-                sessions.len(),
+                "<p class=\"hint\">{} sessions: only the {} shown in detail are listed.</p>",
+                thousands(sessions.len()),
                 page.rows.len()
             )
         } else {

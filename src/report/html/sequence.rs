@@ -24,6 +24,9 @@ enum Lane {
     Entra = 2,
 }
 
+/// Repeated attempts drawn inside one fold; the rest are counted.
+const FOLD_DRAWN: usize = 50;
+
 /// One session of an attempt as the diagram draws it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Step {
@@ -163,8 +166,17 @@ pub(super) fn write_flow(out: &mut String, page: &Page, index: usize, flow: &Flo
                 i + 2,
                 j,
             );
-            for (k, steps) in all.iter().enumerate().take(j).skip(i + 1) {
+            // A loop of thousands of identical attempts draws the first few of them only.
+            let drawn = (j - i - 1).min(FOLD_DRAWN);
+            for (k, steps) in all.iter().enumerate().take(i + 1 + drawn).skip(i + 1) {
                 write_attempt(out, page, k, steps, flow.attempts.len());
+            }
+            if j - i - 1 > drawn {
+                let _ = write!(
+                    out,
+                    r#"<p class="hint more">… {} more attempts with the same steps, not drawn: see <code>traceadal sessions</code></p>"#,
+                    super::thousands(j - i - 1 - drawn)
+                );
             }
             out.push_str("</details>");
         }
@@ -206,14 +218,22 @@ fn write_attempt(out: &mut String, page: &Page, k: usize, steps: &[Step], total:
         let y = TOP + ROW * 2 * n as u32 + ROW / 2 + 4;
         let to = LANES[s.lane as usize];
         let from = LANES[Lane::Client as usize];
-        let anchor = page.anchor(s.session);
-        let _ = write!(
-            out,
-            r##"<a href="#{}" class="sid"><text x="6" y="{}">#{}</text></a>"##,
-            attr(&anchor),
-            y + ROW / 2,
-            s.session
-        );
+        if page.anchored(s.session) {
+            let _ = write!(
+                out,
+                r##"<a href="#{}" class="sid"><text x="6" y="{}">#{}</text></a>"##,
+                attr(&page.anchor(s.session)),
+                y + ROW / 2,
+                s.session
+            );
+        } else {
+            let _ = write!(
+                out,
+                r##"<text x="6" y="{}" class="sid">#{}</text>"##,
+                y + ROW / 2,
+                s.session
+            );
+        }
         let title = format!("session {}: {} {}", s.session, s.method, s.url);
         let label = format!("{} {}", s.method, short(&s.path, LABEL_MAX));
         let title = page.t(&title);

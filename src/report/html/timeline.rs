@@ -1,7 +1,7 @@
 //! Every session of the capture on one SVG timeline, one lane per host, the flows'
 //! sessions coloured by flow and linked to their detail.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
 use super::escape::{attr, text};
@@ -103,12 +103,27 @@ pub(super) fn write(out: &mut String, page: &Page) {
     // Non-flow sessions first so the flow ones are drawn on top.
     let mut ordered: Vec<(usize, &SessionSummary)> = sessions.iter().enumerate().collect();
     ordered.sort_by_key(|(_, s)| page.flow_of.contains_key(&s.id));
+    // A bar no link leads to, drawn over an identical one (same lane, pixel, width and
+    // colour), adds nothing to the picture: tens of thousands of sessions of a loop would
+    // otherwise weigh megabytes. Sessions with a detail block or a row are always drawn.
+    let mut drawn: HashSet<(usize, i32, i32, Option<usize>)> = HashSet::new();
+    let mut hidden = 0usize;
     for (i, s) in ordered {
         let host = s.host.as_deref().unwrap_or("(no host)");
         let lane = lane_of.get(host).copied().unwrap_or(lanes - 1);
         let (x, w) = place(&axis, i, s);
         let y = lane as f64 * LANE_H + 3.0;
         let flow = page.flow_of.get(&s.id);
+        let key = (
+            lane,
+            x.round() as i32,
+            w.round() as i32,
+            flow.map(|f| f % 6),
+        );
+        if !drawn.insert(key) && !page.anchored(s.id) {
+            hidden += 1;
+            continue;
+        }
         let class = match flow {
             Some(f) => format!("s flow f{}", f % 6),
             None => "s".to_string(),
@@ -137,6 +152,13 @@ pub(super) fn write(out: &mut String, page: &Page) {
         );
     }
     out.push_str("</svg>");
+    if hidden > 0 {
+        let _ = write!(
+            out,
+            r#"<p class="hint">{} sessions drawn over identical bars are not drawn again.</p>"#,
+            super::thousands(hidden)
+        );
+    }
 }
 
 fn axis(sessions: &[SessionSummary]) -> Axis {
