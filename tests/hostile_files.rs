@@ -415,3 +415,46 @@ fn the_html_page_of_a_60000_session_loop_stays_a_few_megabytes() {
     );
     assert!(page.contains("more attempts with the same steps, not drawn"));
 }
+
+/// `redact` interrupted (SIGTERM, as Ctrl-C or a closing terminal would) removes its
+/// temporary copy and exits 130; nothing is left beside OUT and OUT is not created.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_redact_leaves_no_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Big enough that the copy takes seconds in a debug build.
+    std::fs::write(d.join("big.har"), loop_har(60_000)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_traceadal"))
+        .current_dir(d)
+        .args(["redact", "big.har", "out.har"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let temporary = || {
+        leftovers(d, &["big.har"])
+            .iter()
+            .any(|n| n.ends_with(".tmp"))
+    };
+    while !temporary() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "redact ended before it could be interrupted: make the input bigger"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no temporary file"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    assert_eq!(leftovers(d, &["big.har"]), Vec::<String>::new());
+}

@@ -11,6 +11,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, Once};
 
 use super::{files, output, report_error, RedactArgs, Status};
 use crate::capture::detect::detect_file;
@@ -174,18 +175,59 @@ fn output_password(args: &RedactArgs) -> Result<Option<Password>, String> {
 }
 
 /// The temporary file beside OUT, removed when dropped unless [`Temp::keep`] was called
-/// (after the rename): every error path, a panic included, leaves nothing behind.
+/// (after the rename): every error path, a panic included, leaves nothing behind. It is also
+/// listed in [`TEMPORARY`], so that Ctrl-C, SIGTERM or SIGHUP remove it before the process
+/// ends ([`remove_on_signal`]).
 struct Temp(PathBuf);
 
+/// The temporary files being written, for the signal handler.
+static TEMPORARY: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Install, once per process, a handler for Ctrl-C, SIGTERM and SIGHUP that removes the
+/// temporary files being written and exits with 130 (interrupted), as a shell would report.
+/// Without it a killed `redact` left a copy of up to the input's size beside OUT.
+fn remove_on_signal() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // A handler another part of the process installed first wins; then an interrupted
+        // run leaves its file as before.
+        let _ = ctrlc::set_handler(|| {
+            let files = TEMPORARY.lock().map(|f| f.clone()).unwrap_or_default();
+            for f in files {
+                let _ = fs::remove_file(f);
+            }
+            std::process::exit(130);
+        });
+    });
+}
+
 impl Temp {
+    /// Listed for the signal handler before the file is created, so no moment exists when
+    /// the file is there and an interrupt would leave it.
+    fn announce(path: &Path) {
+        remove_on_signal();
+        if let Ok(mut list) = TEMPORARY.lock() {
+            list.push(path.to_path_buf());
+        }
+    }
+
     fn keep(self) {
+        forget(&self.0);
         std::mem::forget(self);
+    }
+}
+
+/// Take `path` off the signal handler's list.
+fn forget(path: &Path) {
+    if let Ok(mut list) = TEMPORARY.lock() {
+        list.retain(|p| p != path);
     }
 }
 
 impl Drop for Temp {
     fn drop(&mut self) {
         let _ = fs::remove_file(&self.0);
+        forget(&self.0);
     }
 }
 
@@ -209,10 +251,15 @@ fn temp_beside(out: &Path) -> Result<(Temp, File), String> {
             use std::os::unix::fs::OpenOptionsExt;
             o.mode(0o600);
         }
+        Temp::announce(&path);
         match o.open(&path) {
             Ok(f) => return Ok((Temp(path), f)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(format!("{}: cannot write: {e}", dir.display())),
+            // Someone else's file: not ours to remove.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => forget(&path),
+            Err(e) => {
+                forget(&path);
+                return Err(format!("{}: cannot write: {e}", dir.display()));
+            }
         }
     }
     Err(format!("{}: cannot create a temporary file", dir.display()))
