@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::coverage::{Coverage, Role};
 use crate::flows::Flow;
-use crate::rules::{Finding, MissingSpn, Severity};
+use crate::rules::{session_list, Finding, MissingSpn, Severity};
 
 /// What a capture, a command or a whole batch amounts to; its value is the process exit
 /// code, a contract batch scripts branch on (README.md, `docs/report-schema.md`). The one
@@ -300,7 +300,7 @@ fn inconclusive(e: &Evidence) -> Option<String> {
              see the capture problems): their bodies may hold the failure. Analyse again with \
              a larger --max-body-mib, or ask for the capture again.",
             c.incomplete.len(),
-            list(&c.incomplete)
+            session_list(&c.incomplete)
         ));
     }
     if e.flows.is_empty() && !entra_blind.is_empty() && c.entra_sessions == 0 {
@@ -312,16 +312,6 @@ fn inconclusive(e: &Evidence) -> Option<String> {
         ));
     }
     None
-}
-
-/// At most ten session numbers, comma-separated.
-fn list(ids: &[u64]) -> String {
-    let shown: Vec<String> = ids.iter().take(10).map(u64::to_string).collect();
-    if ids.len() > 10 {
-        format!("{}, ...", shown.join(", "))
-    } else {
-        shown.join(", ")
-    }
 }
 
 /// What the conclusions do not rest on.
@@ -338,7 +328,7 @@ fn caveats(c: &Coverage) -> Vec<String> {
     if !c.incomplete.is_empty() {
         out.push(format!(
             "Not fully read: sessions {} (needed by the diagnosis); see the capture problems.",
-            list(&c.incomplete)
+            session_list(&c.incomplete)
         ));
     }
     out.extend(blind_caveats(c));
@@ -381,6 +371,18 @@ mod tests {
         assert_eq!([Clean, Inconclusive].into_iter().max(), Some(Inconclusive));
     }
 
+    /// The verdict on a SAZ with no finding and no flow, given what it could show.
+    fn nothing_found(c: &Coverage, notes: Vec<&str>) -> Verdict {
+        judge(&Evidence {
+            findings: &[],
+            flows: &[],
+            missing: &[],
+            coverage: c,
+            capture_notes: notes,
+            format: "SAZ",
+        })
+    }
+
     fn coverage(sessions: usize, relevant: usize) -> Coverage {
         Coverage {
             sessions,
@@ -393,14 +395,7 @@ mod tests {
     fn a_damaged_capture_is_never_ok() {
         let mut c = coverage(40, 12);
         c.lost = vec!["session 41: capture ends early: the JSON stops at byte offset 9000".into()];
-        let v = judge(&Evidence {
-            findings: &[],
-            flows: &[],
-            missing: &[],
-            coverage: &c,
-            capture_notes: vec![],
-            format: "HAR",
-        });
+        let v = nothing_found(&c, vec![]);
         assert_eq!(
             (v.status, v.exit_code),
             ("inconclusive", Status::Inconclusive)
@@ -418,30 +413,14 @@ mod tests {
         assert_eq!(caveats(&c)[0], "Damaged: 1 problem(s) cost sessions or the end of the file (session 41: capture ends early: the JSON stops at byte offset 9000); the conclusions rest on the sessions read.");
         let mut c = coverage(40, 12);
         c.incomplete = vec![7, 9];
-        let v = judge(&Evidence {
-            findings: &[],
-            flows: &[],
-            missing: &[],
-            coverage: &c,
-            capture_notes: vec![],
-            format: "SAZ",
-        });
+        let v = nothing_found(&c, vec![]);
         assert_eq!(v.exit_code, Status::Inconclusive);
         assert!(v.summary.contains("(sessions 7, 9;"), "{}", v.summary);
     }
 
     #[test]
     fn nothing_to_see_is_inconclusive_never_ok() {
-        let judge_with = |c: &Coverage, notes: Vec<&str>| {
-            judge(&Evidence {
-                findings: &[],
-                flows: &[],
-                missing: &[],
-                coverage: c,
-                capture_notes: notes,
-                format: "SAZ",
-            })
-        };
+        let judge_with = nothing_found;
         let v = judge_with(
             &coverage(0, 0),
             vec!["the archive holds no Fiddler session"],

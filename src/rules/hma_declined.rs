@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 
 use super::exchange::hma_offers;
-use super::{sorted, Context, Finding, Severity};
+use super::{session_list, sorted, Context, Finding, Severity};
 use crate::capture::Credential;
 
 /// What one client process sent one host after it offered modern auth.
@@ -82,7 +82,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                     offered_in[0],
                     names.join(" and "),
                     sessions.len(),
-                    list(&sessions),
+                    session_list(&sessions),
                 ),
                 fix: "The client is not using modern auth for this mailbox. On the client: \
                       HKCU\\Software\\Microsoft\\Office\\16.0\\Common\\Identity must not set \
@@ -97,16 +97,6 @@ pub fn check(cx: &Context) -> Vec<Finding> {
             }
         })
         .collect()
-}
-
-/// At most ten session numbers, comma-separated.
-fn list(ids: &[u64]) -> String {
-    let shown: Vec<String> = ids.iter().take(10).map(u64::to_string).collect();
-    if ids.len() > 10 {
-        format!("{}, ...", shown.join(", "))
-    } else {
-        shown.join(", ")
-    }
 }
 
 #[cfg(test)]

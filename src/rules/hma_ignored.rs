@@ -19,7 +19,7 @@
 //! back).
 
 use super::exchange::{self, hma_offers};
-use super::{sorted, Context, Finding, Severity};
+use super::{session_list, sorted, Context, Finding, Severity};
 use crate::auth::login::is_authority_host;
 use crate::capture::url_parts::strip_query;
 
@@ -78,7 +78,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
              unanswered (sessions {}). A proxy or firewall blocks Entra ID.",
             entra.refused.len(),
             entra.hosts.join(", "),
-            list(&entra.refused)
+            session_list(&entra.refused)
         )
     } else if entra.decrypted > 0 {
         format!(
@@ -96,7 +96,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
     let hosts: Vec<&str> = ignored.iter().map(|(h, _)| *h).collect();
     let offered: Vec<String> = ignored
         .iter()
-        .map(|(h, s)| format!("{h} {} time(s) (sessions {})", s.len(), list(s)))
+        .map(|(h, s)| format!("{h} {} time(s) (sessions {})", s.len(), session_list(s)))
         .collect();
     let mut sessions: Vec<u64> = ignored
         .iter()
@@ -173,16 +173,6 @@ impl Entra {
             e.blind = 0;
         }
         e
-    }
-}
-
-/// At most ten session numbers, comma-separated.
-fn list(ids: &[u64]) -> String {
-    let shown: Vec<String> = ids.iter().take(10).map(u64::to_string).collect();
-    if ids.len() > 10 {
-        format!("{}, ...", shown.join(", "))
-    } else {
-        shown.join(", ")
     }
 }
 

@@ -225,6 +225,16 @@ fn names(rule: &str, id: &str) -> bool {
     }
 }
 
+/// At most ten session numbers, comma-separated, for evidence and verdicts.
+pub fn session_list(ids: &[u64]) -> String {
+    let shown: Vec<String> = ids.iter().take(10).map(u64::to_string).collect();
+    if ids.len() > 10 {
+        format!("{}, ...", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
+
 /// Sorted, deduplicated session list.
 pub(crate) fn sorted(mut ids: Vec<u64>) -> Vec<u64> {
     ids.sort_unstable();
