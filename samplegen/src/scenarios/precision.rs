@@ -680,17 +680,7 @@ pub fn blind_tunnels(sb: &mut Sb) {
 pub fn half_blind(sb: &mut Sb) {
     tunnel(sb, "autodiscover.contoso.com", OUTLOOK);
     for a in 0..3 {
-        let crid = sb.guid();
-        let rid = sb.guid();
-        let req = outlook::autodiscover(AUTODISCOVER_URL, false, None, &crid);
-        let now = sb.now;
-        let resp = ex().challenge_401(
-            "autodiscover.contoso.com",
-            &Challenge::hma_and_legacy(),
-            &rid,
-            now,
-        );
-        sb.add(Some(OUTLOOK), req, Some(resp), 9, Role::Signal);
+        autodiscover_probe(sb);
         blind_tunnel(
             sb,
             "login.microsoftonline.com",
@@ -703,9 +693,9 @@ pub fn half_blind(sb: &mut Sb) {
     }
 }
 
-/// Outlook's anonymous probes: autodiscover and EWS, each answered 401 with the Bearer offer
-/// (authorization_uri) and Negotiate/NTLM/Basic.
-fn anonymous_probes(sb: &mut Sb) {
+/// Outlook's anonymous autodiscover POST answered 401 with the Bearer offer and
+/// Negotiate/NTLM/Basic; the client-request-id it used.
+fn autodiscover_probe(sb: &mut Sb) -> String {
     let crid = sb.guid();
     let rid = sb.guid();
     let req = outlook::autodiscover(AUTODISCOVER_URL, false, None, &crid);
@@ -717,6 +707,13 @@ fn anonymous_probes(sb: &mut Sb) {
         now,
     );
     sb.add(Some(OUTLOOK), req, Some(resp), 9, Role::Signal);
+    crid
+}
+
+/// Outlook's anonymous probes: autodiscover and EWS, each answered 401 with the Bearer offer
+/// (authorization_uri) and Negotiate/NTLM/Basic.
+fn anonymous_probes(sb: &mut Sb) {
+    let crid = autodiscover_probe(sb);
     sb.wait(60);
     let rid = sb.guid();
     let req = outlook::ews(EWS_URL, &exchange::oof_request(), None, &crid);
