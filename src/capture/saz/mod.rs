@@ -362,18 +362,7 @@ impl SazArchive {
         };
         let c = read_entry(reader, self.loc(ci), pw, raw_cap)
             .map_err(|e| err(format!("{}: {e}", Kind::Request.file_name(id))))?;
-        if c.truncated {
-            problems.push(format!(
-                "{}: larger than the {raw_cap}-byte cap, cut there",
-                Kind::Request.file_name(id)
-            ));
-        }
-        if let Some(p) = &c.problem {
-            problems.push(format!(
-                "{}: {p}; kept what was read",
-                Kind::Request.file_name(id)
-            ));
-        }
+        c.describe(&Kind::Request.file_name(id), raw_cap, &mut problems);
         let (head, offset) = http::parse_request(&c.bytes, hint)
             .map_err(|e| err(format!("{}: {e}", Kind::Request.file_name(id))))?;
         problems.extend(head.flaws.describe("request"));
@@ -407,18 +396,7 @@ impl SazArchive {
                 }
                 Ok(s) if s.bytes.iter().all(u8::is_ascii_whitespace) => {}
                 Ok(s) => {
-                    if s.truncated {
-                        problems.push(format!(
-                            "{}: larger than the {raw_cap}-byte cap, cut there",
-                            Kind::Response.file_name(id)
-                        ));
-                    }
-                    if let Some(p) = &s.problem {
-                        problems.push(format!(
-                            "{}: {p}; kept what was read",
-                            Kind::Response.file_name(id)
-                        ));
-                    }
+                    s.describe(&Kind::Response.file_name(id), raw_cap, &mut problems);
                     match http::parse_response(&s.bytes) {
                         Err(e) => {
                             response_unreadable = true;
@@ -700,6 +678,18 @@ struct EntryBytes {
     truncated: bool,
     /// The entry ended in an error after `bytes` were read (CRC, damaged data).
     problem: Option<String>,
+}
+
+impl EntryBytes {
+    /// What was lost of the entry `name`, as session problems: cut at `cap`, or damaged.
+    fn describe(&self, name: &str, cap: u64, problems: &mut Vec<String>) {
+        if self.truncated {
+            problems.push(format!("{name}: larger than the {cap}-byte cap, cut there"));
+        }
+        if let Some(p) = &self.problem {
+            problems.push(format!("{name}: {p}; kept what was read"));
+        }
+    }
 }
 
 /// Read the entry at `loc` through a cap. The declared size is a hint only: it comes from the
