@@ -122,28 +122,20 @@ const STEP_UP: &[u32] = &[50058, 50072, 50074, 50076, 50079];
 
 /// Every flow holding one of `sessions` went on to a token after it (there is at least one).
 fn stepped_up(cx: &Context, sessions: &[u64]) -> bool {
-    let flows: Vec<_> = cx
-        .flows
-        .iter()
-        .filter(|f| sessions.iter().any(|s| f.sessions.contains(s)))
-        .collect();
+    let flows: Vec<_> = cx.flows_with(sessions).collect();
     !flows.is_empty()
         && flows.iter().all(|f| {
             f.outcome == Outcome::Token
                 && sessions
                     .iter()
-                    .filter(|s| f.sessions.contains(s))
+                    .filter(|s| f.sessions.binary_search(s).is_ok())
                     .all(|s| f.last_session > *s)
         })
 }
 
 /// Every flow holding one of `sessions` ended without a token (and there is at least one).
 fn never_got_a_token(cx: &Context, sessions: &[u64]) -> bool {
-    let flows: Vec<_> = cx
-        .flows
-        .iter()
-        .filter(|f| sessions.iter().any(|s| f.sessions.contains(s)))
-        .collect();
+    let flows: Vec<_> = cx.flows_with(sessions).collect();
     !flows.is_empty() && flows.iter().all(|f| f.outcome != Outcome::Token)
 }
 
