@@ -420,8 +420,7 @@ mod tests {
 
     #[test]
     fn nothing_to_see_is_inconclusive_never_ok() {
-        let judge_with = nothing_found;
-        let v = judge_with(
+        let v = nothing_found(
             &coverage(0, 0),
             vec!["the archive holds no Fiddler session"],
         );
@@ -434,13 +433,13 @@ mod tests {
             "{}",
             v.summary
         );
-        let v = judge_with(&coverage(40, 0), vec![]);
+        let v = nothing_found(&coverage(40, 0), vec![]);
         assert!(
             v.summary.contains("none of the 40 session(s)"),
             "{}",
             v.summary
         );
-        let v = judge_with(&coverage(40, 3), vec![]);
+        let v = nothing_found(&coverage(40, 3), vec![]);
         assert_eq!((v.status, v.exit_code), ("ok", Status::Clean));
     }
 }

@@ -697,8 +697,15 @@ pub fn half_blind(sb: &mut Sb) {
 /// Negotiate/NTLM/Basic; the client-request-id it used.
 fn autodiscover_probe(sb: &mut Sb) -> String {
     let crid = sb.guid();
+    autodiscover_401(sb, None, &crid);
+    crid
+}
+
+/// Outlook's autodiscover POST with `auth` (none, or a credential), answered 401 with the
+/// Bearer offer and Negotiate/NTLM/Basic.
+fn autodiscover_401(sb: &mut Sb, auth: Option<&str>, crid: &str) {
     let rid = sb.guid();
-    let req = outlook::autodiscover(AUTODISCOVER_URL, false, None, &crid);
+    let req = outlook::autodiscover(AUTODISCOVER_URL, false, auth, crid);
     let now = sb.now;
     let resp = ex().challenge_401(
         "autodiscover.contoso.com",
@@ -707,7 +714,6 @@ fn autodiscover_probe(sb: &mut Sb) -> String {
         now,
     );
     sb.add(Some(OUTLOOK), req, Some(resp), 9, Role::Signal);
-    crid
 }
 
 /// Outlook's anonymous probes: autodiscover and EWS, each answered 401 with the Bearer offer
@@ -795,16 +801,7 @@ pub fn hma_declined(sb: &mut Sb) {
         Some(basic.as_str()),
         Some(basic.as_str()),
     ] {
-        let rid = sb.guid();
-        let req = outlook::autodiscover(AUTODISCOVER_URL, false, auth, &crid);
-        let now = sb.now;
-        let resp = ex().challenge_401(
-            "autodiscover.contoso.com",
-            &Challenge::hma_and_legacy(),
-            &rid,
-            now,
-        );
-        sb.add(Some(OUTLOOK), req, Some(resp), 9, Role::Signal);
+        autodiscover_401(sb, auth, &crid);
         // The "Need Password" prompt: the user types the password again.
         sb.wait(if auth.is_some() { 11_000 } else { 2_500 });
     }
