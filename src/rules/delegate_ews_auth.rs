@@ -70,21 +70,36 @@ pub fn check(cx: &Context) -> Vec<Finding> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testkit::{assert_no_token, run, HMA, S};
+    use super::super::testkit::{assert_no_token, build, run, HMA, S};
     use super::*;
     use crate::auth::ews::tests::{resp, user, REQ};
 
+    /// A GetDelegate refused with a Bearer presented and x-ms-diagnostics 2000004.
+    fn refused() -> S {
+        S::new(21, "POST", "https://mail.contoso.com/EWS/Exchange.asmx", 401)
+            .req_header("User-Agent", "Exchange/15.20.7452.000")
+            .bearer(r#"{"aud":"https://mail.contoso.com","appid":"00000002-0000-0ff1-ce00-000000000000","tid":"72f988bf-0000-4000-8000-0123456789ab"}"#)
+            .req_body(REQ)
+            .offers(&[HMA])
+            .diag(r#"2000004;reason="The tenant is not trusted.""#)
+    }
+
+    /// One problem, one finding: exchange-oauth-error yields these sessions to this rule
+    /// (`RULES`), so the refusal is not reported twice.
+    #[test]
+    fn the_refusal_is_not_reported_again_as_an_exchange_oauth_error() {
+        let ids: Vec<String> = build(vec![refused()])
+            .findings
+            .into_iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| f.id)
+            .collect();
+        assert_eq!(ids, vec!["delegate-ews-auth".to_string()]);
+    }
+
     #[test]
     fn a_refused_get_delegate_is_reported_with_its_diagnostic() {
-        let f = run(
-            check,
-            vec![S::new(21, "POST", "https://mail.contoso.com/EWS/Exchange.asmx", 401)
-                .req_header("User-Agent", "Exchange/15.20.7452.000")
-                .bearer(r#"{"aud":"https://mail.contoso.com","appid":"00000002-0000-0ff1-ce00-000000000000","tid":"72f988bf-0000-4000-8000-0123456789ab"}"#)
-                .req_body(REQ)
-                .offers(&[HMA])
-                .diag(r#"2000004;reason="The tenant is not trusted.""#)],
-        );
+        let f = run(check, vec![refused()]);
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(
             (f[0].id.as_str(), f[0].severity),
