@@ -23,7 +23,9 @@ use std::fmt;
 use crate::capture::rewrite::{SazEntry, Scrubber};
 use crate::capture::DecodeLimits;
 
-pub use patterns::{is_replaced, is_secret_key, kind_of_key, placeholder, SECRET_KEYS};
+pub use patterns::{
+    is_replaced, is_secret_key, kind_of_key, normalise_key, placeholder, SECRET_KEYS,
+};
 
 /// What replaces a secret in output.
 pub const MARK: &str = "<redacted>";
@@ -45,6 +47,7 @@ pub enum Kind {
     BasicCredential,
     NtlmNegotiate,
     JwtSignature,
+    Jwe,
     AccessToken,
     RefreshToken,
     IdToken,
@@ -69,6 +72,7 @@ impl Kind {
             Kind::BasicCredential => "basic credentials",
             Kind::NtlmNegotiate => "NTLM/Negotiate blobs",
             Kind::JwtSignature => "JWT signatures",
+            Kind::Jwe => "encrypted tokens (JWE)",
             Kind::AccessToken => "access tokens",
             Kind::RefreshToken => "refresh tokens",
             Kind::IdToken => "id tokens",
@@ -153,44 +157,138 @@ impl Redactor {
 
 /// `text` with every secret replaced in `style`, counted in `counts`.
 pub fn scrub<'a>(text: &'a str, style: Style, counts: &mut Counts) -> Cow<'a, str> {
-    patterns::Scrubber { style, counts }.text(text)
+    patterns::Scrubber {
+        style,
+        counts,
+        depth: 0,
+    }
+    .text(text)
 }
 
-/// `bytes` with every secret replaced by a placeholder; `None` when nothing was. Runs of
-/// valid UTF-8 are scrubbed, anything else (binary bodies, Latin-1 bytes) passes unchanged.
+/// How a byte string is text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Utf16 {
+    Le,
+    Be,
+}
+
+/// UTF-16 by its byte order mark, or by its NULs (ASCII-range text has one NUL in every
+/// other byte): the caller may not know the charset.
+fn utf16_order(bytes: &[u8]) -> Option<Utf16> {
+    match bytes {
+        [0xFF, 0xFE, 0, 0, ..] => return None, // UTF-32 LE
+        [0xFF, 0xFE, ..] => return Some(Utf16::Le),
+        [0xFE, 0xFF, ..] => return Some(Utf16::Be),
+        _ => {}
+    }
+    let sample = &bytes[..bytes.len().min(4096) & !1];
+    let pairs = sample.len() / 2;
+    if pairs < 4 {
+        return None;
+    }
+    let zeros = |odd: usize| sample.iter().skip(odd).step_by(2).filter(|&&b| b == 0).count();
+    let (even, odd) = (zeros(0), zeros(1));
+    if odd * 10 >= pairs * 7 && even * 10 <= pairs {
+        Some(Utf16::Le)
+    } else if even * 10 >= pairs * 7 && odd * 10 <= pairs {
+        Some(Utf16::Be)
+    } else {
+        None
+    }
+}
+
+/// A UTF-16 `bytes` scrubbed as text and written back in the same byte order (its BOM and
+/// an odd last byte kept); `None` when nothing was replaced.
+fn scrub_utf16(bytes: &[u8], order: Utf16, counts: &mut Counts) -> Option<Vec<u8>> {
+    let even = bytes.len() & !1;
+    let units = bytes[..even].chunks_exact(2).map(|p| match order {
+        Utf16::Le => u16::from_le_bytes([p[0], p[1]]),
+        Utf16::Be => u16::from_be_bytes([p[0], p[1]]),
+    });
+    let text: String = char::decode_utf16(units)
+        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
+    let Cow::Owned(new) = scrub(&text, Style::Placeholder, counts) else {
+        return None;
+    };
+    let mut out = Vec::with_capacity(bytes.len());
+    for u in new.encode_utf16() {
+        out.extend_from_slice(&match order {
+            Utf16::Le => u.to_le_bytes(),
+            Utf16::Be => u.to_be_bytes(),
+        });
+    }
+    out.extend_from_slice(&bytes[even..]);
+    Some(out)
+}
+
+/// The byte that stands for an invalid one while a non-UTF-8 text is scanned: a letter, so a
+/// value around it stays one value, and not one a placeholder writes.
+const STAND_IN: u8 = b'Q';
+
+/// `bytes` with every secret replaced by a placeholder; `None` when nothing was. UTF-16
+/// (by BOM or by its NULs) is scanned as text and written back as UTF-16. Bytes that are not
+/// UTF-8 (Latin-1, binary) do not cut a value in two: the text is scanned with each invalid
+/// byte standing in as a letter, and the bytes outside what was replaced are written back
+/// unchanged.
 pub fn scrub_bytes(bytes: &[u8], counts: &mut Counts) -> Option<Vec<u8>> {
+    if let Some(order) = utf16_order(bytes) {
+        return scrub_utf16(bytes, order, counts);
+    }
     if let Ok(text) = std::str::from_utf8(bytes) {
         return match scrub(text, Style::Placeholder, counts) {
             Cow::Borrowed(_) => None,
             Cow::Owned(s) => Some(s.into_bytes()),
         };
     }
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut changed = false;
+    let mut text = String::with_capacity(bytes.len());
+    let mut invalid = Vec::new();
     for chunk in bytes.utf8_chunks() {
-        match scrub(chunk.valid(), Style::Placeholder, counts) {
-            Cow::Borrowed(s) => out.extend_from_slice(s.as_bytes()),
-            Cow::Owned(s) => {
-                changed = true;
-                out.extend_from_slice(s.as_bytes());
+        text.push_str(chunk.valid());
+        for _ in chunk.invalid() {
+            invalid.push(text.len());
+            text.push(char::from(STAND_IN));
+        }
+    }
+    let Cow::Owned(new) = scrub(&text, Style::Placeholder, counts) else {
+        return None;
+    };
+    let mut out = new.into_bytes();
+    if out.len() == bytes.len() {
+        // Placeholders keep every length: a position is the same byte in both.
+        for i in invalid {
+            if out[i] == STAND_IN {
+                out[i] = bytes[i];
             }
         }
-        out.extend_from_slice(chunk.invalid());
     }
-    changed.then_some(out)
+    Some(out)
 }
 
 /// A query, form or cookie parameter `name=value` (decoded, as a HAR lists them) with its
 /// value replaced by a placeholder when `name` is a secret's, else scrubbed as text; `None`
-/// when nothing was replaced.
+/// when nothing was replaced. An OAuth `code` shorter than 32 characters is kept here (an
+/// error number or name); [`scrub_param_in`] knows its context.
 pub fn scrub_param(name: &str, value: &str, counts: &mut Counts) -> Option<String> {
+    scrub_param_in(name, value, false, counts)
+}
+
+/// [`scrub_param`] for a parameter of an OAuth request or answer (see [`is_oauth_context`]):
+/// there a `code` is a secret whatever its length (only an AADSTS number stays).
+pub fn scrub_param_in(
+    name: &str,
+    value: &str,
+    oauth: bool,
+    counts: &mut Counts,
+) -> Option<String> {
     if is_secret_key(name) {
-        if patterns::keep_value(name, value) {
+        if patterns::keep_value_in(name, value, oauth) {
             return None;
         }
         let mut s = patterns::Scrubber {
             style: Style::Placeholder,
             counts,
+            depth: 0,
         };
         return Some(s.value(name, value));
     }
@@ -200,9 +298,36 @@ pub fn scrub_param(name: &str, value: &str, counts: &mut Counts) -> Option<Strin
     }
 }
 
+/// Do these parameter names (a query string's, a form's) make an OAuth request or answer:
+/// `state`, `session_state`, `client_id`, `redirect_uri` (any case and style)?
+pub fn is_oauth_context<'a>(names: impl IntoIterator<Item = &'a str>) -> bool {
+    names.into_iter().any(|n| {
+        matches!(
+            normalise_key(n).as_str(),
+            "state" | "session_state" | "client_id" | "redirect_uri"
+        )
+    })
+}
+
 /// The value of header `name` with its secrets replaced by placeholders; `None` when
 /// nothing was. The name decides as it does on a header line (`Cookie`, `Authorization`).
+/// A `Set-Cookie` value holding several cookies on separate lines (DevTools' HAR form) has
+/// each replaced.
 pub fn scrub_header(name: &str, value: &str, counts: &mut Counts) -> Option<String> {
+    if value.contains('\n') {
+        let mut changed = false;
+        let lines: Vec<String> = value
+            .split('\n')
+            .map(|line| match scrub_header(name, line, counts) {
+                Some(new) => {
+                    changed = true;
+                    new
+                }
+                None => line.to_string(),
+            })
+            .collect();
+        return changed.then(|| lines.join("\n"));
+    }
     let line = format!("{name}: {value}");
     match scrub(&line, Style::Placeholder, counts) {
         Cow::Borrowed(_) => None,

@@ -41,14 +41,96 @@ pub const SECRET_KEYS: &[&str] = &[
     "sig",
 ];
 
+/// Separators inside a key name a finder accepts: `refresh_token`, `refresh-token`,
+/// `refreshToken` (none), `refresh%5Ftoken`, `refresh%2Dtoken`.
+const KEY_SEP: &str = r"(?:[_-]|%5[fF]|%2[dD])";
+
+/// Key names that look like a secret's but are not: ESTS's `flowToken` (a single-use
+/// anti-forgery value the analysis reads), `urlResetPassword` and other `url*` links.
+const NOT_SECRET_KEYS: &[&str] = &["flow_token", "flowtoken", "s_ft", "token_type"];
+
+/// `*_code` keys whose value is a secret whatever it looks like (an activation code is often
+/// digits only; a device or user code is short).
+const SECRET_CODE_KEYS: &[&str] = &[
+    "activation_code",
+    "device_code",
+    "user_code",
+    "auth_code",
+    "authorization_code",
+    "verification_code",
+    "otp_code",
+];
+
 /// XML elements whose text is a credential: an XML signature (SAML assertions, WS-Trust
-/// tokens), a WS-Security password, a symmetric key.
-const XML_SECRET_ELEMENTS: &str = "SignatureValue|Password|BinarySecret";
+/// tokens), a WS-Security password, a symmetric key, a WS-Security binary token (a Kerberos
+/// AP-REQ, an X.509 certificate), a CT-KIP activation code.
+const XML_SECRET_ELEMENTS: &str =
+    "SignatureValue|Password|BinarySecret|BinarySecurityToken|ActivationCode";
+
+/// Header names whose values the generic header pass leaves alone: the ones an earlier pass
+/// handles, and evidence that only looks random (ids, diagnostics, challenges, dates).
+const KEEP_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "cookie2",
+    "set-cookie",
+    "set-cookie2",
+    "host",
+    "date",
+    "expires",
+    "last-modified",
+    "user-agent",
+    "content-type",
+    "content-length",
+    "content-encoding",
+    "transfer-encoding",
+    "content-security-policy",
+    "content-security-policy-report-only",
+    "x-ms-diagnostics",
+    "client-request-id",
+    "return-client-request-id",
+    "request-id",
+    "x-ms-request-id",
+    "x-ms-correlation-id",
+    "x-correlation-id",
+    "x-request-id",
+    "x-requestid",
+    "traceparent",
+    "tracestate",
+    "etag",
+    "if-none-match",
+    "www-authenticate",
+    "proxy-authenticate",
+    "location",
+    "referer",
+    "origin",
+    "http",
+    "https",
+    "x-ms-ests-server",
+    "x-ms-srs",
+    "x-ms-clitelem",
+    "x-diaginfo",
+    "x-beserver",
+    "x-feserver",
+    "x-calculatedbetarget",
+    "x-anchormailbox",
+    "x-ms-server-fqdn",
+    "x-ms-exchange-diagnostics",
+];
 
 struct Patterns {
     header_auth: Regex,
     cookie: Regex,
+    har_cookie: Regex,
+    header: Regex,
+    flag: Regex,
+    token: Regex,
+    multipart: Regex,
+    userinfo: Regex,
+    userinfo_encoded: Regex,
     scheme: Regex,
+    jwe: Regex,
     jwt: Regex,
     kv: Regex,
     kv_encoded: Regex,
@@ -56,57 +138,161 @@ struct Patterns {
     json_escaped: Regex,
     input: Regex,
     attr: Regex,
+    secret_attr: Regex,
     xml: Regex,
     xml_escaped: Regex,
+    base64_element: Regex,
 }
+
+/// One JWT part character: base64url, or its `\u` escape in JSON text.
+const JWT_CHAR: &str = r"(?:[A-Za-z0-9_-]|\\u00(?:2[dD]|5[fF]))";
+/// A JWT dot, or its `\u002e` escape in JSON text.
+const JWT_DOT: &str = r"(?:\.|\\u002[eE])";
 
 fn patterns() -> &'static Patterns {
     static P: OnceLock<Patterns> = OnceLock::new();
     P.get_or_init(|| {
-        let keys = format!(
-            r"(?:[A-Za-z0-9]+[_-])*(?:{})",
-            SECRET_KEYS.join("|")
-        );
+        let alts: Vec<String> = SECRET_KEYS
+            .iter()
+            .map(|k| k.replace('_', &format!("{KEY_SEP}?")))
+            .collect();
+        let alts = alts.join("|");
+        // A key: a secret name, or any word ending in one (the closure decides with
+        // `is_secret_key`, which also splits camelCase).
+        let keys = format!(r"(?:[A-Za-z0-9](?:[A-Za-z0-9]|{KEY_SEP})*?)?(?:{alts})");
+        // Where a key starts: a word boundary, or after an escaped `&`/`?` (`\u0026`,
+        // `%26`), which has no boundary before the key.
+        let start = r"(?:(?-u:\b)|\\u00(?:26|3[fF])|%(?:25)?(?:26|3[fF]))";
+        let fold = r"(?:\r\n[ \t]+[^\r\n]*)*";
         let compile = |re: &str| Regex::new(re).unwrap_or_else(|e| panic!("static regex: {e}"));
         Patterns {
-            header_auth: compile(r"(?im)^((?:proxy-)?authorization)([ \t]*:[ \t]*)([^\r\n]*)"),
-            cookie: compile(r"(?im)^((?:set-)?cookie2?)([ \t]*:[ \t]*)([^\r\n]*)"),
+            header_auth: compile(&format!(
+                r"(?im)^((?:proxy-)?authorization)([ \t]*:[ \t]*)([^\r\n]*(?:\r?\n[ \t]+[^\r\n]*)*)"
+            )),
+            cookie: compile(&format!(r"(?im)^((?:set-)?cookie2?)([ \t]*:[ \t]*)([^\r\n]*{fold})")),
+            // A HAR header object (`{"name": "set-cookie", "value": "a=1\nb=2"}`).
+            har_cookie: compile(
+                r#"(?i)("name"\s*:\s*"((?:set-)?cookie2?)"\s*,\s*"value"\s*:\s*")((?:[^"\\]|\\.)*)(")"#,
+            ),
+            header: compile(&format!(
+                r"(?m)^([A-Za-z][A-Za-z0-9_-]{{0,63}})([ \t]*:[ \t]*)([^\r\n]*{fold})"
+            )),
+            flag: compile(r#"(?i)(<SessionFlag\s+N=")([^"]*)("\s+V=")([^"]*)(")"#),
+            token: compile(r"[A-Za-z0-9+/_=-]{32,}"),
+            multipart: compile(
+                r#"(?i)(Content-Disposition:[ \t]*form-data[^\r\n]*?;[ \t]*name="?([^";\r\n]*)"?[^\r\n]*\r?\n(?:[^\r\n]+\r?\n)*?\r?\n)((?s:.*?))(\r?\n--)"#,
+            ),
+            userinfo: compile(
+                r#"(?i)(?-u:\b)([a-z][a-z0-9+.-]{0,15}://[^\s/?#@:"'<>\\]*:)([^\s/?#@"'<>\\]+)(@)"#,
+            ),
+            userinfo_encoded: compile(
+                r"(?i)(?-u:\b)([a-z][a-z0-9+.-]{0,15}(?:%3A|%253A)(?:%2F|%252F){2}[A-Za-z0-9._~-]*(?:%3A|%253A))((?:[A-Za-z0-9._~!$*+,;=-]|%(?:[013-9A-Fa-f][0-9A-Fa-f]|2[0-9A-Ea-e]|3[0-9A-Ea-e]|4[1-9A-Fa-f]))+)(%40|%2540)",
+            ),
             // token68 (RFC 9110 11.2) after a scheme name.
             scheme: compile(
                 r"(?i)(?-u:\b)(Bearer|Basic|NTLM|Negotiate|Kerberos|Digest)([ \t]+)([A-Za-z0-9._~+/-]+=*)",
             ),
+            // header.encrypted_key.iv.ciphertext.tag (RFC 7516 compact form).
+            jwe: compile(&format!(
+                r"(?-u:\b)(eyJ[A-Za-z0-9_-]{{4,}})({JWT_DOT})([A-Za-z0-9_-]*){JWT_DOT}([A-Za-z0-9_-]{{8,}}){JWT_DOT}([A-Za-z0-9_-]{{8,}}){JWT_DOT}([A-Za-z0-9_-]{{8,}})"
+            )),
             // header.payload.signature; the signature is what makes it a credential.
-            jwt: compile(r"(?-u:\b)(eyJ[A-Za-z0-9_-]{4,})\.([A-Za-z0-9_-]{4,})\.([A-Za-z0-9_-]{8,})"),
+            jwt: compile(&format!(
+                r"(?-u:\b)(?P<h>eyJ{JWT_CHAR}{{4,}})(?P<d1>{JWT_DOT})(?P<p>{JWT_CHAR}{{4,}})(?P<d2>{JWT_DOT})(?P<s>{JWT_CHAR}{{8,}})"
+            )),
             // `key=value` in a query string or form body; the value ends at `&`, white
-            // space, a quote, markup, an escape or a fragment.
-            kv: compile(&format!(r#"(?i)(?-u:\b)({keys})(=)([^&\s'"<>\\#]+)"#)),
+            // space, a quote, markup, an escape or a fragment. The `=` may be an HTML entity
+            // or a JSON escape (`code\u003d...`).
+            kv: compile(&format!(
+                r#"(?i){start}({keys})(=|&\#0*61;|&\#[xX]0*3[dD];|&equals;|\\u003[dD])([^&\s'"<>\\#]+)"#
+            )),
             // The same inside a URL-encoded value (`redirect_uri=...%3Fcode%3D...%26...`):
             // the value ends at an encoded `&`.
             kv_encoded: compile(&format!(
-                r#"(?i)(?:(?-u:\b)|%3F|%26|%253F|%2526)({keys})(%3D|%253D)((?:[^&%\s'"<>\\#]|%(?:[013-9A-Fa-f][0-9A-Fa-f]|2[0-57-9A-Fa-f]|25(?:[013-9A-Fa-f][0-9A-Fa-f]|2[0-57-9A-Fa-f])))+)"#
+                r#"(?i){start}({keys})(%3D|%253D)((?:[^&%\s'"<>\\#]|%(?:[013-9A-Fa-f][0-9A-Fa-f]|2[0-57-9A-Fa-f]|25(?:[013-9A-Fa-f][0-9A-Fa-f]|2[0-57-9A-Fa-f])))+)"#
             )),
-            json: compile(&format!(r#"(?i)"({keys})"(\s*:\s*)"((?:[^"\\]|\\.)*)""#)),
+            // Any JSON key (also `\u`-escaped); the closure decides.
+            json: compile(
+                r#""((?:[A-Za-z0-9_.$-]|\\u[0-9A-Fa-f]{4}){1,100})"(\s*:\s*)"((?:[^"\\]|\\.)*)""#,
+            ),
             // JSON inside a JSON string (a report's evidence quoting a body).
-            json_escaped: compile(&format!(
-                r#"(?i)\\"({keys})\\"(\s*:\s*)\\"((?:[^"\\]|\\[^"])*)\\""#
-            )),
+            json_escaped: compile(
+                r#"\\"([A-Za-z0-9_.$-]{1,100})\\"(\s*:\s*)\\"((?:[^"\\]|\\[^"])*)\\""#,
+            ),
             // A whole `<input ...>` tag; quoted attribute values may hold `>`.
             input: compile(r#"(?i)<input(?-u:\b)(?:[^>"']|"[^"]*"|'[^']*')*>"#),
             attr: compile(r#"(?i)(?-u:\b)(name|value)(\s*=\s*)("[^"]*"|'[^']*')"#),
+            // An XML or HTML attribute named like a secret (`activationCode="..."`).
+            secret_attr: compile(&format!(
+                r#"(?i)[ \t\r\n]({keys})(\s*=\s*["'])([^"'<>]*)(["'])"#
+            )),
             xml: compile(&format!(
                 r#"(?i)(<(?:[A-Za-z0-9_.-]+:)?(?:{XML_SECRET_ELEMENTS})(?:\s[^<>]*)?>)([^<]+)(<)"#
             )),
             xml_escaped: compile(&format!(
                 r#"(?i)(&lt;(?:[A-Za-z0-9_.-]+:)?(?:{XML_SECRET_ELEMENTS})(?:\s[^<>&]*(?:&(?:quot|amp|apos|\#[0-9]+);[^<>&]*)*)?&gt;)([^<>&]+)(&lt;)"#
             )),
+            // Element text that is base64 (EWS `MimeContent`, an attachment): decoded and
+            // scanned when it is text.
+            base64_element: compile(r"(>)(\s*[A-Za-z0-9+/]{40}[A-Za-z0-9+/\r\n \t]*={0,2}\s*)(<)"),
         }
     })
 }
 
+/// `key` decoded (`%5F`, `\u0072`), camelCase and PascalCase split, `-` as `_`, lower case:
+/// `accessToken`, `AccessToken`, `access-token`, `refresh%5Ftoken` become `access_token`,
+/// `refresh_token`.
+pub fn normalise_key(key: &str) -> String {
+    let mut decoded = String::with_capacity(key.len());
+    let mut rest = key;
+    while let Some(ch) = rest.chars().next() {
+        let hex = |s: &str| u32::from_str_radix(s, 16).ok().and_then(char::from_u32);
+        if ch == '%' && rest.len() >= 3 && rest.is_char_boundary(3) {
+            if let Some(c) = hex(&rest[1..3]) {
+                decoded.push(c);
+                rest = &rest[3..];
+                continue;
+            }
+        }
+        if rest.starts_with("\\u") && rest.len() >= 6 && rest.is_char_boundary(6) {
+            if let Some(c) = hex(&rest[2..6]) {
+                decoded.push(c);
+                rest = &rest[6..];
+                continue;
+            }
+        }
+        decoded.push(ch);
+        rest = &rest[ch.len_utf8()..];
+    }
+    let chars: Vec<char> = decoded.chars().collect();
+    let mut out = String::with_capacity(decoded.len() + 4);
+    for (i, &ch) in chars.iter().enumerate() {
+        if ch == '-' || ch == '_' {
+            if !out.ends_with('_') {
+                out.push('_');
+            }
+            continue;
+        }
+        if ch.is_ascii_uppercase() && i > 0 && !out.ends_with('_') {
+            let prev = chars[i - 1];
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
+            if prev.is_ascii_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_ascii_uppercase() && next_lower)
+            {
+                out.push('_');
+            }
+        }
+        out.push(ch.to_ascii_lowercase());
+    }
+    out
+}
+
 /// What a parameter name says the secret is.
 pub fn kind_of_key(key: &str) -> Kind {
-    let k = key.to_ascii_lowercase();
-    let ends = |s: &str| k == s || k.ends_with(&format!("_{s}")) || k.ends_with(&format!("-{s}"));
+    let raw = key.to_ascii_lowercase();
+    let k = normalise_key(key);
+    let ends = |s: &str| k == s || k.ends_with(&format!("_{s}"));
     if ends("refresh_token") {
         Kind::RefreshToken
     } else if ends("access_token") {
@@ -123,25 +309,31 @@ pub fn kind_of_key(key: &str) -> Kind {
         Kind::Password
     } else if ends("secret") {
         Kind::ClientSecret
-    } else if k == "samlresponse" || k.ends_with("_samlresponse") {
+    } else if raw == "samlresponse" || raw.ends_with("_samlresponse") || ends("saml_response") {
         Kind::SamlResponse
     } else if ends("wresult") {
         Kind::Wresult
-    } else if ends("ctfdata") {
+    } else if ends("ctfdata") || ends("ctf_data") {
         Kind::RsaCtfData
     } else {
         Kind::OtherToken
     }
 }
 
-/// Is `name` (a query, form or JSON key) one whose value is a credential?
+/// Is `name` (a query, form or JSON key, a header or attribute name) one whose value is a
+/// credential? Case and style do not matter (`refresh_token`, `refreshToken`,
+/// `Refresh-Token`, `refresh%5Ftoken`, `\u0072efresh_token`).
 pub fn is_secret_key(name: &str) -> bool {
     static KEY: OnceLock<Regex> = OnceLock::new();
     let re = KEY.get_or_init(|| {
         let keys = format!(r"(?i)^(?:[A-Za-z0-9]+[_-])*(?:{})$", SECRET_KEYS.join("|"));
         Regex::new(&keys).unwrap_or_else(|e| panic!("static regex: {e}"))
     });
-    re.is_match(name)
+    let n = normalise_key(name);
+    if NOT_SECRET_KEYS.contains(&n.as_str()) || n.starts_with("url_") {
+        return false;
+    }
+    re.is_match(name) || re.is_match(&n) || re.is_match(&n.replace('_', ""))
 }
 
 /// What replaces a secret of the placeholder style: `REDACTED` repeated to the same length,
@@ -177,21 +369,65 @@ pub fn is_replaced(value: &str) -> bool {
 /// `error?code=500011`, an error code name in `"code":"InvalidAuthenticationToken"`, an
 /// empty value, an already-replaced one.
 pub(crate) fn keep_value(key: &str, value: &str) -> bool {
+    keep_value_in(key, value, false)
+}
+
+/// [`keep_value`] knowing whether the value sits in an OAuth context (a query or form that
+/// also carries `state`, `client_id`, `redirect_uri`..., an `/oauth2/` URL): there an
+/// authorization `code` is a secret whatever its length; only an AADSTS number stays.
+pub(crate) fn keep_value_in(key: &str, value: &str, oauth: bool) -> bool {
     if value.is_empty() || is_replaced(value) {
         return true;
     }
-    let k = key.to_ascii_lowercase();
-    (k == "code" || k.ends_with("_code") || k.ends_with("-code"))
-        && value.len() < 32
+    let k = normalise_key(key);
+    if !(k == "code" || k.ends_with("_code")) || SECRET_CODE_KEYS.contains(&k.as_str()) {
+        return false;
+    }
+    if k == "code" && oauth {
+        return value.bytes().all(|b| b.is_ascii_digit());
+    }
+    value.len() < 32
         && value
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Does the stretch of `hay` around `start..end` (up to white space, a quote or markup, at
+/// most 4 KiB each way) look like an OAuth request or answer?
+pub(crate) fn oauth_context(hay: &str, start: usize, end: usize) -> bool {
+    const REACH: usize = 4096;
+    let stop = |b: &u8| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'<' | b'>');
+    let bytes = hay.as_bytes();
+    let lo = start.saturating_sub(REACH);
+    let from = bytes[lo..start]
+        .iter()
+        .rposition(stop)
+        .map_or(lo, |i| lo + i + 1);
+    let hi = (end + REACH).min(bytes.len());
+    let to = bytes[end..hi].iter().position(stop).map_or(hi, |i| end + i);
+    let window = String::from_utf8_lossy(&bytes[from..to]).to_ascii_lowercase();
+    [
+        "state",
+        "client_id",
+        "client%5fid",
+        "clientid",
+        "redirect_uri",
+        "redirect%5furi",
+        "/oauth2/",
+        "%2foauth2%2f",
+        "nativeclient",
+        "#code",
+    ]
+    .iter()
+    .any(|w| window.contains(w))
 }
 
 /// One redaction run over a text, with its style and tally.
 pub struct Scrubber<'c> {
     pub style: Style,
     pub counts: &'c mut Counts,
+    /// How many base64 layers deep this text is (decoded and scanned up to 2).
+    pub depth: u8,
 }
 
 impl Scrubber<'_> {
@@ -208,14 +444,22 @@ impl Scrubber<'_> {
         let mut out = Cow::Borrowed(text);
         out = self.pass(out, Self::header_auth);
         out = self.pass(out, Self::cookies);
+        out = self.pass(out, Self::har_cookies);
+        out = self.pass(out, Self::multipart);
         out = self.pass(out, Self::scheme);
+        out = self.pass(out, Self::jwes);
         out = self.pass(out, Self::jwts);
+        out = self.pass(out, Self::userinfo);
         out = self.pass(out, Self::inputs);
         out = self.pass(out, Self::kv);
         out = self.pass(out, Self::kv_encoded);
         out = self.pass(out, Self::json);
         out = self.pass(out, Self::json_escaped);
+        out = self.pass(out, Self::secret_attrs);
         out = self.pass(out, Self::xml);
+        out = self.pass(out, Self::flags);
+        out = self.pass(out, Self::headers);
+        out = self.pass(out, Self::base64_elements);
         out
     }
 
@@ -256,13 +500,26 @@ impl Scrubber<'_> {
         Some(out)
     }
 
-    /// `Authorization: <scheme> <credentials>`: everything after the scheme.
+    /// `Authorization: <scheme> <credentials>`: everything after the scheme, also when the
+    /// header is folded (a continuation line starts with white space).
     fn header_auth(&mut self, text: &str) -> Option<String> {
         self.each(&patterns().header_auth, text, |s, c, _| {
-            let value = &c[3];
-            let (scheme, rest) = match value.split_once([' ', '\t']) {
-                Some((a, b)) => (a, b),
-                None => ("", value),
+            let full = &c[3];
+            // A continuation after a bare `\n` (a report, not the wire) counts only when the
+            // first line holds no credential yet.
+            let (value, tail) = match full.find('\n') {
+                Some(i) if !full[..i].ends_with('\r') && full[..i].trim().contains([' ', '\t']) => {
+                    (&full[..i], &full[i..])
+                }
+                _ => (full, ""),
+            };
+            let scheme_len = value
+                .find(|ch: char| ch.is_ascii_whitespace())
+                .unwrap_or(value.len());
+            let (scheme, rest) = if scheme_len == value.len() {
+                ("", value)
+            } else {
+                (&value[..scheme_len], value[scheme_len..].trim_start())
             };
             let gap = &value[scheme.len()..value.len() - rest.len()];
             let rest_trim = rest.trim_end();
@@ -271,7 +528,7 @@ impl Scrubber<'_> {
             }
             let new = s.credential(scheme, rest_trim)?;
             Some(format!(
-                "{}{}{scheme}{gap}{new}{}",
+                "{}{}{scheme}{gap}{new}{}{tail}",
                 &c[1],
                 &c[2],
                 &rest[rest_trim.len()..]
@@ -290,7 +547,7 @@ impl Scrubber<'_> {
         if self.style == Style::Placeholder {
             if kind == Kind::BearerToken {
                 if let Some(j) = patterns().jwt.captures(value) {
-                    if j.get(0).is_some_and(|m| m.len() == value.len()) && is_replaced(&j[3]) {
+                    if j.get(0).is_some_and(|m| m.len() == value.len()) && is_replaced(&j["s"]) {
                         return None;
                     }
                 }
@@ -320,19 +577,21 @@ impl Scrubber<'_> {
         if m.start() != 0 || m.end() != value.len() {
             return None;
         }
-        let payload = self.claims(&caps[2]);
+        let payload = self.claims(&caps["p"]);
         Some(format!(
-            "{}.{}.{}",
-            &caps[1],
-            payload,
-            placeholder(&caps[3])
+            "{}{}{payload}{}{}",
+            &caps["h"],
+            &caps["d1"],
+            &caps["d2"],
+            placeholder(&caps["s"])
         ))
     }
 
     /// A JWT payload with its secret claims (WAM's `request=` JWT carries a refresh token)
     /// replaced; as it was when it holds none or is not JSON.
     fn claims(&mut self, payload: &str) -> String {
-        let Ok(bytes) = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')) else {
+        let unescaped = unescape_jwt(payload);
+        let Ok(bytes) = URL_SAFE_NO_PAD.decode(unescaped.trim_end_matches('=')) else {
             return payload.to_string();
         };
         let Ok(json) = std::str::from_utf8(&bytes) else {
@@ -345,45 +604,146 @@ impl Scrubber<'_> {
     }
 
     /// `Cookie: a=1; b=2` -> names kept, values replaced; for `Set-Cookie` the first pair is
-    /// the cookie and the rest are attributes (`path`, `domain`), which stay.
+    /// the cookie and the rest are attributes (`path`, `domain`), which stay. A nameless
+    /// cookie (`Cookie: abc`, `; =abc`) is replaced whole; several `Set-Cookie` values joined
+    /// by a line break (DevTools' HAR form, raw or JSON-escaped) are each a cookie.
     fn cookies(&mut self, text: &str) -> Option<String> {
         self.each(&patterns().cookie, text, |s, c, _| {
             let set_cookie = c[1].to_ascii_lowercase().starts_with("set-");
-            let mut changed = false;
-            let parts: Vec<String> = c[3]
-                .split(';')
-                .enumerate()
-                .map(|(i, part)| match part.split_once('=') {
-                    Some((name, value)) if !set_cookie || i == 0 => {
-                        let v = value.trim();
-                        if v.is_empty() || is_replaced(v) || v == "\"\"" {
-                            return part.to_string();
-                        }
-                        changed = true;
-                        let lead = &value[..value.len() - value.trim_start().len()];
-                        let tail = &value[lead.len() + v.len()..];
-                        format!("{name}={lead}{}{tail}", s.replace(Kind::Cookie, v))
-                    }
-                    _ => part.to_string(),
-                })
-                .collect();
-            changed.then(|| format!("{}{}{}", &c[1], &c[2], parts.join(";")))
+            let new = s.cookie_list(set_cookie, &c[3])?;
+            Some(format!("{}{}{new}", &c[1], &c[2]))
         })
+    }
+
+    /// `{"name": "set-cookie", "value": "a=1; path=/\nb=2"}` in HAR text.
+    fn har_cookies(&mut self, text: &str) -> Option<String> {
+        self.each(&patterns().har_cookie, text, |s, c, _| {
+            let set_cookie = c[2].to_ascii_lowercase().starts_with("set-");
+            let new = s.cookie_list(set_cookie, &c[3])?;
+            Some(format!("{}{new}{}", &c[1], &c[4]))
+        })
+    }
+
+    /// A `Cookie` or `Set-Cookie` value, split on line breaks (`\n`, or `\n` escaped).
+    fn cookie_list(&mut self, set_cookie: bool, value: &str) -> Option<String> {
+        let mut out = String::with_capacity(value.len());
+        let mut changed = false;
+        let mut rest = value;
+        loop {
+            let cut = if set_cookie {
+                match (rest.find('\n'), rest.find("\\n")) {
+                    (Some(a), Some(b)) if b < a => Some((b, 2)),
+                    (Some(a), _) => Some((a, 1)),
+                    (None, Some(b)) => Some((b, 2)),
+                    (None, None) => None,
+                }
+            } else {
+                None
+            };
+            let (one, sep, next) = match cut {
+                Some((i, n)) => (&rest[..i], &rest[i..i + n], Some(&rest[i + n..])),
+                None => (rest, "", None),
+            };
+            match self.one_cookie(set_cookie, one) {
+                Some(new) => {
+                    changed = true;
+                    out.push_str(&new);
+                }
+                None => out.push_str(one),
+            }
+            out.push_str(sep);
+            match next {
+                Some(n) => rest = n,
+                None => break,
+            }
+        }
+        changed.then_some(out)
+    }
+
+    fn one_cookie(&mut self, set_cookie: bool, value: &str) -> Option<String> {
+        let mut changed = false;
+        let parts: Vec<String> = value
+            .split(';')
+            .enumerate()
+            .map(|(i, part)| {
+                if set_cookie && i > 0 {
+                    return part.to_string();
+                }
+                let (name, value) = match part.split_once('=') {
+                    Some((name, value)) => (Some(name), value),
+                    None => (None, part),
+                };
+                let v = value.trim();
+                if v.is_empty() || is_replaced(v) || v == "\"\"" {
+                    return part.to_string();
+                }
+                changed = true;
+                let lead = &value[..value.len() - value.trim_start().len()];
+                let tail = &value[lead.len() + v.len()..];
+                let new = self.replace(Kind::Cookie, v);
+                match name {
+                    Some(name) => format!("{name}={lead}{new}{tail}"),
+                    None => format!("{lead}{new}{tail}"),
+                }
+            })
+            .collect();
+        changed.then(|| parts.join(";"))
+    }
+
+    /// A `multipart/form-data` part named like a secret (`name="password"`): its value,
+    /// up to the next boundary.
+    fn multipart(&mut self, text: &str) -> Option<String> {
+        self.each(&patterns().multipart, text, |s, c, _| {
+            let (name, value) = (&c[2], &c[3]);
+            if !is_secret_key(name) || keep_value(name, value.trim()) {
+                return None;
+            }
+            let new = s.value(name, value);
+            Some(format!("{}{new}{}", &c[1], &c[4]))
+        })
+    }
+
+    /// `scheme://user:password@host`, raw or percent-encoded: the password; the user stays.
+    fn userinfo(&mut self, text: &str) -> Option<String> {
+        let p = patterns();
+        let mut out: Option<String> = None;
+        for re in [&p.userinfo, &p.userinfo_encoded] {
+            let cur = out.as_deref().unwrap_or(text);
+            if let Some(new) = self.each(re, cur, |s, c, _| {
+                let v = &c[2];
+                if is_replaced(v) {
+                    return None;
+                }
+                Some(format!("{}{}{}", &c[1], s.replace(Kind::Password, v), &c[3]))
+            }) {
+                out = Some(new);
+            }
+        }
+        out
     }
 
     /// `Bearer <token68>` anywhere (a quoted header, a log line). A scheme followed by an
     /// auth parameter (`Bearer client_id="..."`, `Bearer authorization_uri=https://...`) is
     /// a challenge and stays; so does prose (`Basic authentication`): a credential has a
-    /// digit, an upper-case letter after the first or a base64 sign.
+    /// digit, an upper-case letter after the first or a base64 sign — or is quoted with its
+    /// scheme (`"Bearer abc"`, `'Basic abc'`).
     fn scheme(&mut self, text: &str) -> Option<String> {
         self.each(&patterns().scheme, text, |s, c, hay| {
-            let end = c.get(0).map_or(0, |m| m.end());
+            let (start, end) = c.get(0).map_or((0, 0), |m| (m.start(), m.end()));
             let next = hay[end..].chars().next();
+            let prev = hay[..start].chars().next_back();
             let token = &c[3];
-            if next.is_some_and(|n| n.is_alphanumeric() || n == '"' || n == '=')
-                || token.len() < 8
+            let quoted = matches!(prev, Some('"' | '\'')) && next == prev;
+            let param = next == Some('"')
+                && token.ends_with('=')
+                && token
+                    .trim_end_matches('=')
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'-');
+            if next.is_some_and(|n| n.is_alphanumeric() || n == '=')
+                || param
                 || is_replaced(token)
-                || !looks_like_credential(token)
+                || (!quoted && (token.len() < 8 || !looks_like_credential(token)))
             {
                 return None;
             }
@@ -392,12 +752,43 @@ impl Scrubber<'_> {
         })
     }
 
+    /// Every JWE (five parts): the header stays, the encrypted key, IV, ciphertext and tag
+    /// are replaced.
+    fn jwes(&mut self, text: &str) -> Option<String> {
+        self.each(&patterns().jwe, text, |s, c, _| {
+            let whole = c.get(0)?.as_str();
+            let head = &c[1];
+            let parts = &whole[head.len() + c[2].len()..];
+            if (3..=6).all(|i| c.get(i).is_none_or(|m| m.as_str().is_empty() || is_replaced(m.as_str()))) {
+                return None;
+            }
+            s.counts.add(Kind::Jwe);
+            let new = match s.style {
+                Style::Mark => MARK.to_string(),
+                Style::Placeholder => {
+                    let mut out = String::with_capacity(parts.len());
+                    let mut rest = parts;
+                    for i in 3..=6 {
+                        let part = c.get(i).map_or("", |m| m.as_str());
+                        let at = rest.find(part).unwrap_or(0);
+                        out.push_str(&rest[..at]);
+                        out.push_str(&placeholder(part));
+                        rest = &rest[at + part.len()..];
+                    }
+                    out.push_str(rest);
+                    out
+                }
+            };
+            Some(format!("{head}{}{new}", &c[2]))
+        })
+    }
+
     /// Every JWT: the signature replaced, secret claims replaced, other claims kept.
     fn jwts(&mut self, text: &str) -> Option<String> {
         self.each(&patterns().jwt, text, |s, c, _| {
-            let sig = &c[3];
-            let payload = s.claims(&c[2]);
-            if is_replaced(sig) && payload == c[2] {
+            let sig = &c["s"];
+            let payload = s.claims(&c["p"]);
+            if is_replaced(sig) && payload == c["p"] {
                 return None;
             }
             let sig = if is_replaced(sig) {
@@ -405,7 +796,7 @@ impl Scrubber<'_> {
             } else {
                 s.replace(Kind::JwtSignature, sig)
             };
-            Some(format!("{}.{payload}.{sig}", &c[1]))
+            Some(format!("{}{}{payload}{}{sig}", &c["h"], &c["d1"], &c["d2"]))
         })
     }
 
@@ -425,22 +816,48 @@ impl Scrubber<'_> {
         self.each(&patterns().json_escaped, text, Self::pair)
     }
 
+    fn secret_attrs(&mut self, text: &str) -> Option<String> {
+        self.each(&patterns().secret_attr, text, Self::pair)
+    }
+
     /// A match whose group 1 is the key and group 3 the value: the match with the value
-    /// replaced. A JWT value keeps its claims in the placeholder style; a JWT whose
-    /// signature the JWT pass already replaced is left alone.
+    /// replaced when the key is a secret's. A JWT value keeps its claims in the placeholder
+    /// style; a JWT whose signature the JWT pass already replaced is left alone. A JSON
+    /// `"Authorization"` value keeps its scheme.
     fn pair(&mut self, c: &Captures, hay: &str) -> Option<String> {
         let (whole, key, value) = (c.get(0)?, &c[1], c.get(3)?);
-        if keep_value(key, value.as_str()) || hay[whole.end()..].starts_with(MARK) {
+        let text = whole.as_str();
+        let (start, end) = (value.start() - whole.start(), value.end() - whole.start());
+        if !is_secret_key(key) {
+            let n = normalise_key(key);
+            if n != "authorization" && n != "proxy_authorization" {
+                return None;
+            }
+            let v = value.as_str();
+            let (scheme, cred) = v.split_once(' ').unwrap_or(("", v));
+            let cred = cred.trim();
+            if cred.is_empty() || is_replaced(cred) || hay[whole.end()..].starts_with(MARK) {
+                return None;
+            }
+            let new = self.credential(scheme, cred)?;
+            let lead = &v[..v.len() - v.trim_start().len()];
+            let gap = if scheme.is_empty() { "" } else { " " };
+            return Some(format!(
+                "{}{lead}{scheme}{gap}{new}{}",
+                &text[..start],
+                &text[end..]
+            ));
+        }
+        let oauth = oauth_context(hay, whole.start(), whole.end());
+        if keep_value_in(key, value.as_str(), oauth) || hay[whole.end()..].starts_with(MARK) {
             return None;
         }
         if let Some(j) = patterns().jwt.captures(value.as_str()) {
-            if j.get(0).is_some_and(|m| m.len() == value.len()) && is_replaced(&j[3]) {
+            if j.get(0).is_some_and(|m| m.len() == value.len()) && is_replaced(&j["s"]) {
                 return None;
             }
         }
         let new = self.value(key, value.as_str());
-        let text = whole.as_str();
-        let (start, end) = (value.start() - whole.start(), value.end() - whole.start());
         Some(format!("{}{new}{}", &text[..start], &text[end..]))
     }
 
@@ -456,7 +873,7 @@ impl Scrubber<'_> {
     }
 
     /// `<input type="hidden" name="code" value="...">` (form_post answers, the ADFS page
-    /// that posts `wresult`).
+    /// that posts `wresult`). A hidden `code` is an authorization code whatever its length.
     fn inputs(&mut self, text: &str) -> Option<String> {
         let p = patterns();
         self.each(&p.input, text, |s, c, _| {
@@ -474,7 +891,7 @@ impl Scrubber<'_> {
             }
             let (name, (start, end)) = (name?, value?);
             let v = &tag[start..end];
-            if !is_secret_key(&name) || keep_value(&name, v) {
+            if !is_secret_key(&name) || keep_value_in(&name, v, true) {
                 return None;
             }
             let new = s.value(&name, v);
@@ -482,8 +899,8 @@ impl Scrubber<'_> {
         })
     }
 
-    /// The text of `<ds:SignatureValue>`, `<o:Password>`, `<t:BinarySecret>`, raw or
-    /// HTML-escaped.
+    /// The text of `<ds:SignatureValue>`, `<o:Password>`, `<t:BinarySecret>`,
+    /// `<wsse:BinarySecurityToken>`, `<ActivationCode>`, raw or HTML-escaped.
     fn xml(&mut self, text: &str) -> Option<String> {
         let p = patterns();
         let mut out: Option<String> = None;
@@ -491,7 +908,7 @@ impl Scrubber<'_> {
             let cur = out.as_deref().unwrap_or(text);
             if let Some(new) = self.each(re, cur, |s, c, _| {
                 let v = &c[2];
-                if v.trim().is_empty() || is_replaced(v) {
+                if v.trim().is_empty() || is_replaced(v.trim()) {
                     return None;
                 }
                 Some(format!(
@@ -506,6 +923,191 @@ impl Scrubber<'_> {
         }
         out
     }
+
+    /// Fiddler session flags in `_m.xml`: `x-AutoAuth` (`DOMAIN\user:password`) loses its
+    /// password; a flag named like a secret loses its value; any other goes through the value
+    /// detectors.
+    fn flags(&mut self, text: &str) -> Option<String> {
+        self.each(&patterns().flag, text, |s, c, _| {
+            let new = s.header_value(&c[2], &c[4])?;
+            Some(format!("{}{}{}{new}{}", &c[1], &c[2], &c[3], &c[5]))
+        })
+    }
+
+    /// Header lines no earlier pass handled (`X-Api-Key: ...`, `x-AutoAuth: ...`, an unknown
+    /// `X-Foo: <token>`), unless the header is in [`KEEP_HEADERS`].
+    fn headers(&mut self, text: &str) -> Option<String> {
+        self.each(&patterns().header, text, |s, c, _| {
+            let name = c[1].to_ascii_lowercase();
+            if KEEP_HEADERS.contains(&name.as_str()) {
+                return None;
+            }
+            let new = s.header_value(&c[1], &c[3])?;
+            Some(format!("{}{}{new}", &c[1], &c[2]))
+        })
+    }
+
+    /// The value detectors for a header or flag `name: value`.
+    fn header_value(&mut self, name: &str, value: &str) -> Option<String> {
+        let v = value.trim();
+        if v.is_empty() {
+            return None;
+        }
+        let lead = &value[..value.len() - value.trim_start().len()];
+        let tail = &value[lead.len() + v.len()..];
+        if name.eq_ignore_ascii_case("x-autoauth") {
+            let (user, password) = v.split_once(':')?;
+            if password.is_empty() || is_replaced(password) {
+                return None;
+            }
+            let new = self.replace(Kind::Password, password);
+            return Some(format!("{lead}{user}:{new}{tail}"));
+        }
+        if is_secret_key(name) && !v.contains(char::is_whitespace) {
+            if keep_value(name, v) {
+                return None;
+            }
+            let new = self.value(name, v);
+            return Some(format!("{lead}{new}{tail}"));
+        }
+        self.each(&patterns().token, value, |s, c, _| {
+            let t = &c[0];
+            high_entropy(t).then(|| s.replace(Kind::OtherToken, t))
+        })
+    }
+
+    /// Element text that is base64 of text (EWS `MimeContent`, an attachment, a token
+    /// response): decoded, scanned, and re-encoded (same line breaks) when something was
+    /// replaced. Two layers deep at most.
+    fn base64_elements(&mut self, text: &str) -> Option<String> {
+        if self.depth >= 2 {
+            return None;
+        }
+        self.each(&patterns().base64_element, text, |s, c, _| {
+            let new = s.base64_text(&c[2])?;
+            Some(format!("{}{new}{}", &c[1], &c[3]))
+        })
+    }
+
+    /// `encoded` (base64, maybe wrapped) with the secrets of its decoded text replaced;
+    /// `None` when it is not base64 of text or holds no secret.
+    fn base64_text(&mut self, encoded: &str) -> Option<String> {
+        let compact: String = encoded.chars().filter(|c| !c.is_whitespace()).collect();
+        let bytes = base64_lenient(&compact)?;
+        let decoded = std::str::from_utf8(&bytes).ok()?;
+        let texty = decoded
+            .chars()
+            .filter(|c| !c.is_control() || c.is_whitespace())
+            .count();
+        if texty * 10 < decoded.chars().count() * 9 {
+            return None;
+        }
+        let mut inner = Scrubber {
+            style: self.style,
+            counts: self.counts,
+            depth: self.depth + 1,
+        };
+        let Cow::Owned(new) = inner.text(decoded) else {
+            return None;
+        };
+        let pad = compact.ends_with('=');
+        let reencoded = if pad {
+            STANDARD.encode(new.as_bytes())
+        } else {
+            STANDARD.encode(new.as_bytes()).trim_end_matches('=').to_string()
+        };
+        Some(rewrap(encoded, &reencoded))
+    }
+}
+
+/// base64 with or without padding; `None` when it is not.
+fn base64_lenient(s: &str) -> Option<Vec<u8>> {
+    use base64::engine::general_purpose::STANDARD_NO_PAD;
+    STANDARD_NO_PAD.decode(s.trim_end_matches('=')).ok()
+}
+
+/// `new` (base64 without white space) laid out like `old`: the same leading and trailing
+/// white space, the same line length and line break.
+fn rewrap(old: &str, new: &str) -> String {
+    let lead = &old[..old.len() - old.trim_start().len()];
+    let trimmed = old.trim();
+    let tail = &old[lead.len() + trimmed.len()..];
+    let Some(first) = trimmed.find(['\r', '\n']) else {
+        return format!("{lead}{new}{tail}");
+    };
+    let brk = if trimmed[first..].starts_with("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let mut out = String::with_capacity(new.len() + new.len() / first.max(1) * 2 + old.len() - trimmed.len());
+    out.push_str(lead);
+    let chunks: Vec<&[u8]> = new.as_bytes().chunks(first.max(1)).collect();
+    for (i, chunk) in chunks.iter().enumerate() {
+        if i > 0 {
+            out.push_str(brk);
+        }
+        out.push_str(&String::from_utf8_lossy(chunk));
+    }
+    out.push_str(tail);
+    out
+}
+
+/// A JWT part with its JSON `\u` escapes (`\u002d`, `\u005f`) undone.
+fn unescape_jwt(part: &str) -> Cow<'_, str> {
+    if !part.contains('\\') {
+        return Cow::Borrowed(part);
+    }
+    Cow::Owned(
+        part.replace("\\u002d", "-")
+            .replace("\\u002D", "-")
+            .replace("\\u005f", "_")
+            .replace("\\u005F", "_"),
+    )
+}
+
+/// A token of 32 or more base64/base64url characters that is random rather than a word or
+/// an id: upper case, lower case and digits mixed, characters changing class often (a
+/// CamelCase name does not), Shannon entropy of at least 4.2 bits a character. GUIDs,
+/// hex ids and trace ids (one case only), paths and words are not.
+pub(crate) fn high_entropy(token: &str) -> bool {
+    let t = token.trim_end_matches('=');
+    if t.len() < 32 || is_replaced(t) || t.contains("//") || t.matches('/').count() > t.len() / 16 + 1 {
+        return false;
+    }
+    let b = t.as_bytes();
+    let (upper, lower, digit) = (
+        b.iter().any(u8::is_ascii_uppercase),
+        b.iter().any(u8::is_ascii_lowercase),
+        b.iter().any(u8::is_ascii_digit),
+    );
+    if !(upper && lower && digit) {
+        return false;
+    }
+    let class = |c: u8| match c {
+        b'A'..=b'Z' => 0,
+        b'a'..=b'z' => 1,
+        b'0'..=b'9' => 2,
+        _ => 3,
+    };
+    let changes = b.windows(2).filter(|w| class(w[0]) != class(w[1])).count();
+    if changes * 10 < b.len() * 4 {
+        return false;
+    }
+    let mut freq = [0u32; 256];
+    for &c in b {
+        freq[usize::from(c)] += 1;
+    }
+    let n = b.len() as f64;
+    let entropy: f64 = freq
+        .iter()
+        .filter(|&&f| f > 0)
+        .map(|&f| {
+            let p = f64::from(f) / n;
+            -p * p.log2()
+        })
+        .sum();
+    entropy >= 4.2
 }
 
 /// A token68 that is a credential rather than a word.
