@@ -186,7 +186,14 @@ fn utf16_order(bytes: &[u8]) -> Option<Utf16> {
     if pairs < 4 {
         return None;
     }
-    let zeros = |odd: usize| sample.iter().skip(odd).step_by(2).filter(|&&b| b == 0).count();
+    let zeros = |odd: usize| {
+        sample
+            .iter()
+            .skip(odd)
+            .step_by(2)
+            .filter(|&&b| b == 0)
+            .count()
+    };
     let (even, odd) = (zeros(0), zeros(1));
     if odd * 10 >= pairs * 7 && even * 10 <= pairs {
         Some(Utf16::Le)
@@ -275,12 +282,7 @@ pub fn scrub_param(name: &str, value: &str, counts: &mut Counts) -> Option<Strin
 
 /// [`scrub_param`] for a parameter of an OAuth request or answer (see [`is_oauth_context`]):
 /// there a `code` is a secret whatever its length (only an AADSTS number stays).
-pub fn scrub_param_in(
-    name: &str,
-    value: &str,
-    oauth: bool,
-    counts: &mut Counts,
-) -> Option<String> {
+pub fn scrub_param_in(name: &str, value: &str, oauth: bool, counts: &mut Counts) -> Option<String> {
     if is_secret_key(name) {
         if patterns::keep_value_in(name, value, oauth) {
             return None;

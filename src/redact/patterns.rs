@@ -714,7 +714,12 @@ impl Scrubber<'_> {
                 if is_replaced(v) {
                     return None;
                 }
-                Some(format!("{}{}{}", &c[1], s.replace(Kind::Password, v), &c[3]))
+                Some(format!(
+                    "{}{}{}",
+                    &c[1],
+                    s.replace(Kind::Password, v),
+                    &c[3]
+                ))
             }) {
                 out = Some(new);
             }
@@ -759,7 +764,10 @@ impl Scrubber<'_> {
             let whole = c.get(0)?.as_str();
             let head = &c[1];
             let parts = &whole[head.len() + c[2].len()..];
-            if (3..=6).all(|i| c.get(i).is_none_or(|m| m.as_str().is_empty() || is_replaced(m.as_str()))) {
+            if (3..=6).all(|i| {
+                c.get(i)
+                    .is_none_or(|m| m.as_str().is_empty() || is_replaced(m.as_str()))
+            }) {
                 return None;
             }
             s.counts.add(Kind::Jwe);
@@ -1014,7 +1022,10 @@ impl Scrubber<'_> {
         let reencoded = if pad {
             STANDARD.encode(new.as_bytes())
         } else {
-            STANDARD.encode(new.as_bytes()).trim_end_matches('=').to_string()
+            STANDARD
+                .encode(new.as_bytes())
+                .trim_end_matches('=')
+                .to_string()
         };
         Some(rewrap(encoded, &reencoded))
     }
@@ -1040,7 +1051,8 @@ fn rewrap(old: &str, new: &str) -> String {
     } else {
         "\n"
     };
-    let mut out = String::with_capacity(new.len() + new.len() / first.max(1) * 2 + old.len() - trimmed.len());
+    let mut out =
+        String::with_capacity(new.len() + new.len() / first.max(1) * 2 + old.len() - trimmed.len());
     out.push_str(lead);
     let chunks: Vec<&[u8]> = new.as_bytes().chunks(first.max(1)).collect();
     for (i, chunk) in chunks.iter().enumerate() {
@@ -1072,7 +1084,11 @@ fn unescape_jwt(part: &str) -> Cow<'_, str> {
 /// hex ids and trace ids (one case only), paths and words are not.
 pub(crate) fn high_entropy(token: &str) -> bool {
     let t = token.trim_end_matches('=');
-    if t.len() < 32 || is_replaced(t) || t.contains("//") || t.matches('/').count() > t.len() / 16 + 1 {
+    if t.len() < 32
+        || is_replaced(t)
+        || t.contains("//")
+        || t.matches('/').count() > t.len() / 16 + 1
+    {
         return false;
     }
     let b = t.as_bytes();
@@ -1135,4 +1151,405 @@ fn basic_placeholder(value: &str) -> Option<String> {
     new.extend(std::iter::repeat_n(b'X', bytes.len() - colon - 1));
     let encoded = STANDARD.encode(&new);
     (encoded.len() == value.len()).then_some(encoded)
+}
+
+#[cfg(test)]
+mod tests {
+    //! One test per finder of issue 17 (item 2 and its list of secrets not recognised):
+    //! input -> exact output in both styles, and a second run that changes nothing.
+    use super::super::{scrub, scrub_bytes, scrub_header, Counts, Kind, Style};
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+
+    fn run(style: Style, s: &str) -> (String, Counts) {
+        let mut c = Counts::default();
+        let out = scrub(s, style, &mut c).into_owned();
+        (out, c)
+    }
+
+    /// `input` gives `mark` in Mark style and `placeholder` in Placeholder style (same
+    /// length), and both outputs are left alone by a second run.
+    fn check(input: &str, mark: &str, placeholder: &str) {
+        let (m, _) = run(Style::Mark, input);
+        assert_eq!(m, mark, "Mark style of {input:?}");
+        let (m2, c) = run(Style::Mark, &m);
+        assert_eq!(m2, m, "second Mark run of {input:?}");
+        assert_eq!(c.total(), 0);
+        let (p, _) = run(Style::Placeholder, input);
+        assert_eq!(p, placeholder, "Placeholder style of {input:?}");
+        assert_eq!(p.len(), input.len(), "placeholder length of {input:?}");
+        let (p2, c) = run(Style::Placeholder, &p);
+        assert_eq!(p2, p, "second Placeholder run of {input:?}");
+        assert_eq!(c.total(), 0, "second Placeholder run of {input:?} counted");
+    }
+
+    /// Left alone in both styles.
+    fn keep(input: &str) {
+        assert_eq!(run(Style::Mark, input).0, input);
+        assert_eq!(run(Style::Placeholder, input).0, input);
+    }
+
+    #[test]
+    fn key_names_in_any_case_and_style() {
+        check(
+            r#"{"accessToken":"at-SECRET-1","refreshToken":"rt-SECRET-2","clientSecret":"cs-SECRET-3","AccessToken":"x1-SECRET"}"#,
+            r#"{"accessToken":"<redacted>","refreshToken":"<redacted>","clientSecret":"<redacted>","AccessToken":"<redacted>"}"#,
+            r#"{"accessToken":"REDACTEDRED","refreshToken":"REDACTEDRED","clientSecret":"REDACTEDRED","AccessToken":"REDACTEDR"}"#,
+        );
+        check(
+            "access-token=abc123&Client_Secret=s3cr3t&RefreshToken=rt1",
+            "access-token=<redacted>&Client_Secret=<redacted>&RefreshToken=<redacted>",
+            "access-token=REDACT&Client_Secret=REDACT&RefreshToken=RED",
+        );
+        let (_, c) = run(Style::Mark, r#"{"refreshToken":"x","clientSecret":"y"}"#);
+        assert_eq!(c.get(Kind::RefreshToken), 1);
+        assert_eq!(c.get(Kind::ClientSecret), 1);
+    }
+
+    #[test]
+    fn escaped_and_encoded_key_names_and_separators() {
+        check(
+            r#"{"\u0072efresh_token":"rt-SECRET"}"#,
+            r#"{"\u0072efresh_token":"<redacted>"}"#,
+            r#"{"\u0072efresh_token":"REDACTEDR"}"#,
+        );
+        check(
+            "grant_type=refresh_token&refresh%5Ftoken=rt-SECRET&x=1",
+            "grant_type=refresh_token&refresh%5Ftoken=<redacted>&x=1",
+            "grant_type=refresh_token&refresh%5Ftoken=REDACTEDR&x=1",
+        );
+        check(
+            "a=1&amp;code=0.AXsecret&amp;state=x",
+            "a=1&amp;code=<redacted>&amp;state=x",
+            "a=1&amp;code=REDACTEDRE&amp;state=x",
+        );
+        check(
+            "code&#61;0.AXsecret&amp;state=1 password&#x3D;hunter2",
+            "code&#61;<redacted>&amp;state=1 password&#x3D;<redacted>",
+            "code&#61;REDACTEDRE&amp;state=1 password&#x3D;REDACTE",
+        );
+        // System.Text.Json's default escaping, and ESTS's $Config blob.
+        check(
+            r#""urlPost":"https://login.microsoftonline.com/common/reprocess?code\u003dAbC12\u0026state\u003dxyz""#,
+            r#""urlPost":"https://login.microsoftonline.com/common/reprocess?code\u003d<redacted>\u0026state\u003dxyz""#,
+            r#""urlPost":"https://login.microsoftonline.com/common/reprocess?code\u003dREDAC\u0026state\u003dxyz""#,
+        );
+        check(
+            r#"{"u":"https://app/cb?a=1\u0026code=0.AXsecret\u0026state=x"}"#,
+            r#"{"u":"https://app/cb?a=1\u0026code=<redacted>\u0026state=x"}"#,
+            r#"{"u":"https://app/cb?a=1\u0026code=REDACTEDRE\u0026state=x"}"#,
+        );
+    }
+
+    #[test]
+    fn look_alike_keys_stay() {
+        for s in [
+            r#"{"flowToken":"AQABAAEAAAD--DLA3VO7QrddgJg7WevrPqSl","tokenType":"Bearer"}"#,
+            r#"{"urlResetPassword":"https://passwordreset.microsoftonline.com/","errorCode":"AADSTS50058"}"#,
+            "barcode=12345&unicode=yes&encode=1",
+            r#"{"codeChallengeMethod":"S256","responseType":"code"}"#,
+        ] {
+            keep(s);
+        }
+    }
+
+    #[test]
+    fn jwts_with_json_escapes_and_jwes() {
+        check(
+            r#"{"t":"eyJhbGciOiJSUzI1NiJ9\u002eeyJhdWQiOiJ4In0\u002ec2lnbmF0dXJlLXNpZw"}"#,
+            r#"{"t":"eyJhbGciOiJSUzI1NiJ9\u002eeyJhdWQiOiJ4In0\u002e<redacted>"}"#,
+            r#"{"t":"eyJhbGciOiJSUzI1NiJ9\u002eeyJhdWQiOiJ4In0\u002eREDACTEDREDACTEDRE"}"#,
+        );
+        // A JWE: header kept; encrypted key, IV, ciphertext and tag replaced.
+        check(
+            "x eyJhbGciOiJSU0EtT0FFUCJ9.ZW5jcnlwdGVkLWtleQ.aXYtaXYtaXYtaXY.Y2lwaGVydGV4dC1jaXBoZXI.dGFnLXRhZy10YWc y",
+            "x eyJhbGciOiJSU0EtT0FFUCJ9.<redacted> y",
+            "x eyJhbGciOiJSU0EtT0FFUCJ9.REDACTEDREDACTEDRE.REDACTEDREDACTE.REDACTEDREDACTEDREDACTE.REDACTEDREDACTE y",
+        );
+        // `dir`: no encrypted key.
+        check(
+            "eyJhbGciOiJkaXIifQ..aXYtaXYtaXYtaXY.Y2lwaGVydGV4dC1jaXBoZXI.dGFnLXRhZy10YWc",
+            "eyJhbGciOiJkaXIifQ.<redacted>",
+            "eyJhbGciOiJkaXIifQ..REDACTEDREDACTE.REDACTEDREDACTEDREDACTE.REDACTEDREDACTE",
+        );
+        let (_, c) = run(
+            Style::Placeholder,
+            "eyJhbGciOiJkaXIifQ..aXYtaXYtaXYtaXY.Y2lwaGVydGV4dC1jaXBoZXI.dGFnLXRhZy10YWc",
+        );
+        assert_eq!(c.get(Kind::Jwe), 1);
+        assert_eq!(c.total(), 1);
+    }
+
+    #[test]
+    fn multipart_form_fields() {
+        let body = "--b1\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nalice@contoso.com\r\n--b1\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\nP@ss w0rd!\r\n--b1\r\nContent-Disposition: form-data; name=\"client_secret\"\r\nContent-Type: text/plain\r\n\r\ncs~SECRET.1\r\n--b1--\r\n";
+        check(
+            body,
+            &body
+                .replace("P@ss w0rd!", "<redacted>")
+                .replace("cs~SECRET.1", "<redacted>"),
+            &body
+                .replace("P@ss w0rd!", "REDACTEDRE")
+                .replace("cs~SECRET.1", "REDACTEDRED"),
+        );
+    }
+
+    #[test]
+    fn url_userinfo() {
+        check(
+            "proxy https://alice:P%40ss-w0rd@proxy.contoso.com:8080/x and ftp://bob:pw1@files",
+            "proxy https://alice:<redacted>@proxy.contoso.com:8080/x and ftp://bob:<redacted>@files",
+            "proxy https://alice:REDACTEDRED@proxy.contoso.com:8080/x and ftp://bob:RED@files",
+        );
+        check(
+            "url=https%3A%2F%2Falice%3As3cret%40host%2Fp&y=1",
+            "url=https%3A%2F%2Falice%3A<redacted>%40host%2Fp&y=1",
+            "url=https%3A%2F%2Falice%3AREDACT%40host%2Fp&y=1",
+        );
+        for s in [
+            "https://login.microsoftonline.com:443/common/oauth2/token",
+            "mailto:alice@contoso.com https://alice@contoso.com/x",
+            "url=https%3A%2F%2Fhost%3A443%2Fpath%40x",
+        ] {
+            keep(s);
+        }
+    }
+
+    #[test]
+    fn short_oauth_codes_in_an_oauth_context() {
+        check(
+            "https://app.contoso.com/cb?code=abc123&state=xyz",
+            "https://app.contoso.com/cb?code=<redacted>&state=xyz",
+            "https://app.contoso.com/cb?code=REDACT&state=xyz",
+        );
+        check(
+            "GET https://login.microsoftonline.com/common/oauth2/nativeclient?code=Q1w2E3 HTTP/1.1",
+            "GET https://login.microsoftonline.com/common/oauth2/nativeclient?code=<redacted> HTTP/1.1",
+            "GET https://login.microsoftonline.com/common/oauth2/nativeclient?code=REDACT HTTP/1.1",
+        );
+        check(
+            "Location: https://app/cb#code=abcd&session_state=1",
+            "Location: https://app/cb#code=<redacted>&session_state=1",
+            "Location: https://app/cb#code=REDA&session_state=1",
+        );
+        check(
+            r#"<input type="hidden" name="code" value="abc"/>"#,
+            r#"<input type="hidden" name="code" value="<redacted>"/>"#,
+            r#"<input type="hidden" name="code" value="RED"/>"#,
+        );
+        for s in [
+            "https://login.microsoftonline.com/error?code=500011",
+            "https://login.microsoftonline.com/common/oauth2/authorize?code=500011&state=x",
+            "error_code=invalid_resource&state=x&response_type=code",
+            r#"{"error":{"code":"InvalidAuthenticationToken","message":"x"}}"#,
+        ] {
+            keep(s);
+        }
+    }
+
+    #[test]
+    fn credentials_followed_by_a_quote() {
+        check(
+            r#"{"headers":{"Authorization":"Bearer abc","x":1}}"#,
+            r#"{"headers":{"Authorization":"Bearer <redacted>","x":1}}"#,
+            r#"{"headers":{"Authorization":"Bearer RED","x":1}}"#,
+        );
+        let user = STANDARD.encode("user:password");
+        let kept = STANDARD.encode("user:XXXXXXXX");
+        check(
+            &format!(r#""authorization": "Basic {user}""#),
+            r#""authorization": "Basic <redacted>""#,
+            &format!(r#""authorization": "Basic {kept}""#),
+        );
+        check(
+            "h = 'Bearer abc'; g = \"Negotiate YIIGhgYGKwYB\"",
+            "h = 'Bearer <redacted>'; g = \"Negotiate <redacted>\"",
+            "h = 'Bearer RED'; g = \"Negotiate REDACTEDREDA\"",
+        );
+        for s in [
+            r#"WWW-Authenticate: Bearer realm="", error="invalid_token""#,
+            r#"www-authenticate: Basic realm="Contoso""#,
+        ] {
+            keep(s);
+        }
+    }
+
+    #[test]
+    fn nameless_and_joined_cookies() {
+        check(
+            "Cookie: abc123\r\nCookie: a=1; =value2\r\nCookie2: sid=x1\r\nSet-Cookie2: sid=x2; Version=1\r\n",
+            "Cookie: <redacted>\r\nCookie: a=<redacted>; =<redacted>\r\nCookie2: sid=<redacted>\r\nSet-Cookie2: sid=<redacted>; Version=1\r\n",
+            "Cookie: REDACT\r\nCookie: a=R; =REDACT\r\nCookie2: sid=RE\r\nSet-Cookie2: sid=RE; Version=1\r\n",
+        );
+        // DevTools' HAR form: several cookies in one value, joined by `\n` (escaped in JSON).
+        check(
+            r#"{"name":"set-cookie","value":"ESTSAUTH=a1; path=/\nESTSAUTHPERSISTENT=b2; path=/"}"#,
+            r#"{"name":"set-cookie","value":"ESTSAUTH=<redacted>; path=/\nESTSAUTHPERSISTENT=<redacted>; path=/"}"#,
+            r#"{"name":"set-cookie","value":"ESTSAUTH=RE; path=/\nESTSAUTHPERSISTENT=RE; path=/"}"#,
+        );
+        let mut c = Counts::default();
+        assert_eq!(
+            scrub_header(
+                "Set-Cookie",
+                "ESTSAUTH=a1; path=/\nESTSAUTHPERSISTENT=b2; path=/",
+                &mut c
+            )
+            .as_deref(),
+            Some("ESTSAUTH=RE; path=/\nESTSAUTHPERSISTENT=RE; path=/")
+        );
+        assert_eq!(c.get(Kind::Cookie), 2);
+    }
+
+    #[test]
+    fn folded_headers() {
+        check(
+            "Authorization: Negotiate\r\n YIIGhgYGKwYBBQUCoIIGejCC\r\n\tBgkqhkiC9xIBAgIG\r\nHost: x\r\n",
+            "Authorization: Negotiate\r\n <redacted>\r\nHost: x\r\n",
+            "Authorization: Negotiate\r\n REDACTEDREDACTEDREDACTEDREDACTEDREDACTEDRED\r\nHost: x\r\n",
+        );
+        check(
+            "Cookie: a=1;\r\n b=secret2\r\nHost: x\r\n",
+            "Cookie: a=<redacted>;\r\n b=<redacted>\r\nHost: x\r\n",
+            "Cookie: a=R;\r\n b=REDACTE\r\nHost: x\r\n",
+        );
+        // A report's indented line after a complete header is not a continuation.
+        check(
+            "Authorization: Bearer abc123def456\n  next item",
+            "Authorization: Bearer <redacted>\n  next item",
+            "Authorization: Bearer REDACTEDREDA\n  next item",
+        );
+    }
+
+    #[test]
+    fn session_flags_and_unknown_headers() {
+        check(
+            r#"<SessionFlag N="x-AutoAuth" V="CONTOSO\alice:P@ssw0rd!" />"#,
+            r#"<SessionFlag N="x-AutoAuth" V="CONTOSO\alice:<redacted>" />"#,
+            r#"<SessionFlag N="x-AutoAuth" V="CONTOSO\alice:REDACTEDR" />"#,
+        );
+        check(
+            "X-Api-Key: k-1234567890\r\nX-Custom: v1 aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF\r\n",
+            "X-Api-Key: <redacted>\r\nX-Custom: v1 <redacted>\r\n",
+            "X-Api-Key: REDACTEDREDA\r\nX-Custom: v1 REDACTEDREDACTEDREDACTEDREDACTED\r\n",
+        );
+        check(
+            r#"<SessionFlag N="x-custom" V="aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF" />"#,
+            r#"<SessionFlag N="x-custom" V="<redacted>" />"#,
+            r#"<SessionFlag N="x-custom" V="REDACTEDREDACTEDREDACTEDREDACTED" />"#,
+        );
+    }
+
+    #[test]
+    fn ids_and_evidence_in_headers_stay() {
+        for s in [
+            "client-request-id: 4b8e2f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b",
+            "X-MS-Diagnostics: 2000001;reason=\"The token is expired\";error_category=\"invalid_token\"",
+            "Date: Thu, 03 Dec 2026 21:17:19 GMT",
+            "User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0",
+            "x-ms-ests-server: 2.1.14571.6 - EUS ProdSlices",
+            "X-Unknown-Id: 7f9c2ba4e88f827d616045507605853e",
+            "X-Upper-Id: 7F9C2BA4E88F827D616045507605853E7F9C2BA4",
+            "X-Trace: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+            "X-Guid: {6F9619FF-8B86-D011-B42D-00CF4FC964FF}",
+            "X-Host: outlook.office365.com",
+            "X-Url: https://outlook.office365.com/EWS/Exchange.asmx/AutodiscoverServiceVersion2019",
+            "X-Name: MicrosoftExchangeServerVersion2019Preview",
+            "X-Path: /owa/service.svc/GetFileAttachment/AttachmentId2019/Microsoft",
+            "WWW-Authenticate: Negotiate, NTLM, Bearer authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\"",
+            r#"<SessionFlag N="x-clientip" V="127.0.0.1" />"#,
+            r#"<SessionFlag N="x-ProcessInfo" V="outlook:1234" />"#,
+            r#"<SessionFlag N="x-AutoAuth" V="(default)" />"#,
+            "Verdict: the server refused the token",
+        ] {
+            keep(s);
+        }
+    }
+
+    #[test]
+    fn xml_tokens_and_activation_codes() {
+        check(
+            r#"<wsse:BinarySecurityToken ValueType="http://docs.oasis-open.org/wss/oasis-wss-kerberos-token-profile-1.1#GSS_Kerberosv5_AP_REQ" EncodingType="x#Base64Binary">YIIGhgYGKwYBBQUCoIIGejCCBnag</wsse:BinarySecurityToken>"#,
+            r#"<wsse:BinarySecurityToken ValueType="http://docs.oasis-open.org/wss/oasis-wss-kerberos-token-profile-1.1#GSS_Kerberosv5_AP_REQ" EncodingType="x#Base64Binary"><redacted></wsse:BinarySecurityToken>"#,
+            r#"<wsse:BinarySecurityToken ValueType="http://docs.oasis-open.org/wss/oasis-wss-kerberos-token-profile-1.1#GSS_Kerberosv5_AP_REQ" EncodingType="x#Base64Binary">REDACTEDREDACTEDREDACTEDREDA</wsse:BinarySecurityToken>"#,
+        );
+        check(
+            r#"<ActivationCode>123456789012</ActivationCode> <Token activationCode="223456789012"/> {"activationCode":"323456789012"} ?activationCode=423456789012&x=1"#,
+            r#"<ActivationCode><redacted></ActivationCode> <Token activationCode="<redacted>"/> {"activationCode":"<redacted>"} ?activationCode=<redacted>&x=1"#,
+            r#"<ActivationCode>REDACTEDREDA</ActivationCode> <Token activationCode="REDACTEDREDA"/> {"activationCode":"REDACTEDREDA"} ?activationCode=REDACTEDREDA&x=1"#,
+        );
+    }
+
+    /// `text` base64-encoded in lines of 76 characters, CRLF between them.
+    fn wrapped(text: &str) -> String {
+        let enc = STANDARD.encode(text);
+        enc.as_bytes()
+            .chunks(76)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join("\r\n")
+    }
+
+    #[test]
+    fn base64_element_text_is_decoded_and_scanned() {
+        let mime = "Subject: your token\r\nContent-Type: text/html\r\n\r\n<a href=\"com.rsa.securid://ctf?ctfData=AAAA1111BBBB2222CCCC\">import</a>\r\n";
+        let el = |s: &str| {
+            format!(
+                "<t:MimeContent CharacterSet=\"UTF-8\">{}</t:MimeContent>",
+                wrapped(s)
+            )
+        };
+        check(
+            &el(mime),
+            &el(&mime.replace("AAAA1111BBBB2222CCCC", "<redacted>")),
+            &el(&mime.replace("AAAA1111BBBB2222CCCC", "REDACTEDREDACTEDREDA")),
+        );
+        // A token response, base64 in some element.
+        let json = r#"{"token_type":"Bearer","access_token":"at-SECRET-123","expires_in":3599}"#;
+        let el = |s: &str| format!("<Data>{}</Data>", STANDARD.encode(s));
+        check(
+            &el(json),
+            &el(&json.replace("at-SECRET-123", "<redacted>")),
+            &el(&json.replace("at-SECRET-123", "REDACTEDREDAC")),
+        );
+        // Base64 of binary, or of text without secrets, stays as it is.
+        keep(&format!(
+            "<Data>{}</Data>",
+            STANDARD.encode([0u8, 159, 146, 150, 1, 2, 3, 250].repeat(8))
+        ));
+        keep(&format!(
+            "<Data>{}</Data>",
+            STANDARD.encode("just some text that is long enough to be looked at")
+        ));
+    }
+
+    fn utf16(s: &str, le: bool) -> Vec<u8> {
+        s.encode_utf16()
+            .flat_map(|u| if le { u.to_le_bytes() } else { u.to_be_bytes() })
+            .collect()
+    }
+
+    #[test]
+    fn utf16_and_non_utf8_bytes() {
+        let mut c = Counts::default();
+        let before = "\u{feff}grant_type=refresh_token&refresh_token=rt-SECRET-1&x=1";
+        let after = "\u{feff}grant_type=refresh_token&refresh_token=REDACTEDRED&x=1";
+        assert_eq!(
+            scrub_bytes(&utf16(before, true), &mut c),
+            Some(utf16(after, true))
+        );
+        // Big-endian without a BOM: found by its NULs.
+        let (before, after) = (&before[3..], &after[3..]);
+        assert_eq!(
+            scrub_bytes(&utf16(before, false), &mut c),
+            Some(utf16(after, false))
+        );
+        assert_eq!(c.get(Kind::RefreshToken), 2);
+        assert_eq!(scrub_bytes(&utf16("nothing=here&x=1", true), &mut c), None);
+        // An invalid byte inside a value does not leave its tail.
+        assert_eq!(
+            scrub_bytes(b"refresh_token=abc\xffdef&x=\xfe1", &mut c).as_deref(),
+            Some(&b"refresh_token=REDACTE&x=\xfe1"[..])
+        );
+        assert_eq!(scrub_bytes(b"refresh_token=REDACTE&x=\xfe1", &mut c), None);
+    }
 }
