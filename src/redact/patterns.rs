@@ -166,9 +166,9 @@ fn patterns() -> &'static Patterns {
         let fold = r"(?:\r\n[ \t]+[^\r\n]*)*";
         let compile = |re: &str| Regex::new(re).unwrap_or_else(|e| panic!("static regex: {e}"));
         Patterns {
-            header_auth: compile(&format!(
-                r"(?im)^((?:proxy-)?authorization)([ \t]*:[ \t]*)([^\r\n]*(?:\r?\n[ \t]+[^\r\n]*)*)"
-            )),
+            header_auth: compile(
+                r"(?im)^((?:proxy-)?authorization)([ \t]*:[ \t]*)([^\r\n]*(?:\r?\n[ \t]+[^\r\n]*)*)",
+            ),
             cookie: compile(&format!(r"(?im)^((?:set-)?cookie2?)([ \t]*:[ \t]*)([^\r\n]*{fold})")),
             // A HAR header object (`{"name": "set-cookie", "value": "a=1\nb=2"}`).
             har_cookie: compile(
