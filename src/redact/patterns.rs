@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use regex::{Captures, Regex};
 
@@ -142,6 +142,7 @@ struct Patterns {
     xml: Regex,
     xml_escaped: Regex,
     base64_element: Regex,
+    base64_param: Regex,
 }
 
 /// One JWT part character: base64url, or its `\u` escape in JSON text.
@@ -234,7 +235,11 @@ fn patterns() -> &'static Patterns {
             )),
             // Element text that is base64 (EWS `MimeContent`, an attachment): decoded and
             // scanned when it is text.
-            base64_element: compile(r"(>)(\s*[A-Za-z0-9+/]{40}[A-Za-z0-9+/\r\n \t]*={0,2}\s*)(<)"),
+            base64_element: compile(
+                r#"(>|")(\s*[A-Za-z0-9+/_-]{40}[A-Za-z0-9+/_\r\n \t-]*={0,2}\s*)(<|")"#,
+            ),
+            // A parameter value that is base64 (maybe percent-encoded): `state=`, `RelayState=`.
+            base64_param: compile(r"(=)((?:[A-Za-z0-9+/_-]|%2[bBfF]){40,}(?:=|%3[dD]){0,2})"),
         }
     })
 }
@@ -460,6 +465,7 @@ impl Scrubber<'_> {
         out = self.pass(out, Self::flags);
         out = self.pass(out, Self::headers);
         out = self.pass(out, Self::base64_elements);
+        out = self.pass(out, Self::base64_params);
         out
     }
 
@@ -997,11 +1003,43 @@ impl Scrubber<'_> {
         })
     }
 
+    /// A query or form value that is base64 of text, raw or percent-encoded (`%2B`, `%2F`,
+    /// `%3D`): decoded, scanned, re-encoded the same way when something was replaced.
+    fn base64_params(&mut self, text: &str) -> Option<String> {
+        if self.depth >= 2 {
+            return None;
+        }
+        self.each(&patterns().base64_param, text, |s, c, _| {
+            let raw = &c[2];
+            let encoded = raw.contains('%');
+            let plain = if encoded {
+                raw.replace("%2B", "+")
+                    .replace("%2b", "+")
+                    .replace("%2F", "/")
+                    .replace("%2f", "/")
+                    .replace("%3D", "=")
+                    .replace("%3d", "=")
+            } else {
+                raw.to_string()
+            };
+            let new = s.base64_text(&plain)?;
+            let new = if encoded {
+                new.replace('+', "%2B")
+                    .replace('/', "%2F")
+                    .replace('=', "%3D")
+            } else {
+                new
+            };
+            Some(format!("{}{new}", &c[1]))
+        })
+    }
+
     /// `encoded` (base64, maybe wrapped) with the secrets of its decoded text replaced;
     /// `None` when it is not base64 of text or holds no secret.
     fn base64_text(&mut self, encoded: &str) -> Option<String> {
         let compact: String = encoded.chars().filter(|c| !c.is_whitespace()).collect();
-        let bytes = base64_lenient(&compact)?;
+        let url_safe = compact.contains(['-', '_']);
+        let bytes = base64_lenient(&compact, url_safe)?;
         let decoded = std::str::from_utf8(&bytes).ok()?;
         let texty = decoded
             .chars()
@@ -1018,23 +1056,29 @@ impl Scrubber<'_> {
         let Cow::Owned(new) = inner.text(decoded) else {
             return None;
         };
-        let pad = compact.ends_with('=');
-        let reencoded = if pad {
-            STANDARD.encode(new.as_bytes())
+        let reencoded = if url_safe {
+            URL_SAFE_NO_PAD.encode(new.as_bytes())
         } else {
-            STANDARD
-                .encode(new.as_bytes())
-                .trim_end_matches('=')
-                .to_string()
+            STANDARD_NO_PAD.encode(new.as_bytes())
+        };
+        let reencoded = if compact.ends_with('=') {
+            let pad = (4 - reencoded.len() % 4) % 4;
+            format!("{reencoded}{}", "=".repeat(pad))
+        } else {
+            reencoded
         };
         Some(rewrap(encoded, &reencoded))
     }
 }
 
 /// base64 with or without padding; `None` when it is not.
-fn base64_lenient(s: &str) -> Option<Vec<u8>> {
-    use base64::engine::general_purpose::STANDARD_NO_PAD;
-    STANDARD_NO_PAD.decode(s.trim_end_matches('=')).ok()
+fn base64_lenient(s: &str, url_safe: bool) -> Option<Vec<u8>> {
+    let s = s.trim_end_matches('=');
+    if url_safe {
+        URL_SAFE_NO_PAD.decode(s).ok()
+    } else {
+        STANDARD_NO_PAD.decode(s).ok()
+    }
 }
 
 /// `new` (base64 without white space) laid out like `old`: the same leading and trailing
@@ -1510,6 +1554,21 @@ mod tests {
             &el(json),
             &el(&json.replace("at-SECRET-123", "<redacted>")),
             &el(&json.replace("at-SECRET-123", "REDACTEDREDAC")),
+        );
+        // In a JSON string, and as a parameter (percent-encoded or not).
+        let b = |s: &str| STANDARD.encode(s);
+        let pct = |s: &str| {
+            b(s).replace('+', "%2B")
+                .replace('/', "%2F")
+                .replace('=', "%3D")
+        };
+        let json2 = r#"{"refresh_token":"rt-SECRET-456?","x":"??>"}"#;
+        let marked = json2.replace("rt-SECRET-456?", "<redacted>");
+        let placed = json2.replace("rt-SECRET-456?", "REDACTEDREDACT");
+        check(
+            &format!(r#"{{"blob":"{}"}} state={}&x=1"#, b(json2), pct(json2)),
+            &format!(r#"{{"blob":"{}"}} state={}&x=1"#, b(&marked), pct(&marked)),
+            &format!(r#"{{"blob":"{}"}} state={}&x=1"#, b(&placed), pct(&placed)),
         );
         // Base64 of binary, or of text without secrets, stays as it is.
         keep(&format!(
