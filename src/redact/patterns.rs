@@ -117,6 +117,11 @@ const KEEP_HEADERS: &[&str] = &[
     "x-anchormailbox",
     "x-ms-server-fqdn",
     "x-ms-exchange-diagnostics",
+    "x-azure-ref",
+    "x-msedge-ref",
+    "x-ms-routing-request-id",
+    "x-cache",
+    "x-owa-version",
 ];
 
 struct Patterns {
@@ -173,7 +178,7 @@ fn patterns() -> &'static Patterns {
             cookie: compile(&format!(r"(?im)^((?:set-)?cookie2?)([ \t]*:[ \t]*)([^\r\n]*{fold})")),
             // A HAR header object (`{"name": "set-cookie", "value": "a=1\nb=2"}`).
             har_cookie: compile(
-                r#"(?i)("name"\s*:\s*"((?:set-)?cookie2?)"\s*,\s*"value"\s*:\s*")((?:[^"\\]|\\.)*)(")"#,
+                r#"(?i)("name"\s*:\s*"([A-Za-z0-9_.%-]{1,100})"\s*,\s*"value"\s*:\s*")((?:[^"\\]|\\.)*)(")"#,
             ),
             header: compile(&format!(
                 r"(?m)^([A-Za-z][A-Za-z0-9_-]{{0,63}})([ \t]*:[ \t]*)([^\r\n]*{fold})"
@@ -621,11 +626,36 @@ impl Scrubber<'_> {
         })
     }
 
-    /// `{"name": "set-cookie", "value": "a=1; path=/\nb=2"}` in HAR text.
+    /// A HAR name/value object in text: `{"name": "set-cookie", "value": "a=1; path=/\nb=2"}`
+    /// (each cookie replaced), `{"name": "Authorization", "value": "Bearer ..."}` (the scheme
+    /// kept), `{"name": "refresh_token", "value": "..."}` (a query or form parameter).
     fn har_cookies(&mut self, text: &str) -> Option<String> {
         self.each(&patterns().har_cookie, text, |s, c, _| {
-            let set_cookie = c[2].to_ascii_lowercase().starts_with("set-");
-            let new = s.cookie_list(set_cookie, &c[3])?;
+            let name = normalise_key(&c[2]);
+            let value = &c[3];
+            let new = match name.as_str() {
+                "cookie" | "cookie2" | "set_cookie" | "set_cookie2" => {
+                    s.cookie_list(name.starts_with("set"), value)?
+                }
+                "authorization" | "proxy_authorization" => {
+                    let (scheme, cred) = value.split_once(' ').unwrap_or(("", value));
+                    if cred.trim().is_empty() || is_replaced(cred.trim()) {
+                        return None;
+                    }
+                    let new = s.credential(scheme, cred.trim())?;
+                    if scheme.is_empty() {
+                        new
+                    } else {
+                        format!("{scheme} {new}")
+                    }
+                }
+                _ => {
+                    if !is_secret_key(&c[2]) || keep_value(&c[2], value) {
+                        return None;
+                    }
+                    s.value(&c[2], value)
+                }
+            };
             Some(format!("{}{new}{}", &c[1], &c[4]))
         })
     }
@@ -1430,6 +1460,11 @@ mod tests {
             r#"{"name":"set-cookie","value":"ESTSAUTH=a1; path=/\nESTSAUTHPERSISTENT=b2; path=/"}"#,
             r#"{"name":"set-cookie","value":"ESTSAUTH=<redacted>; path=/\nESTSAUTHPERSISTENT=<redacted>; path=/"}"#,
             r#"{"name":"set-cookie","value":"ESTSAUTH=RE; path=/\nESTSAUTHPERSISTENT=RE; path=/"}"#,
+        );
+        check(
+            r#"[{"name":"Authorization","value":"Bearer abc"},{"name":"refreshToken","value":"rt1"},{"name":"x","value":"y"}]"#,
+            r#"[{"name":"Authorization","value":"Bearer <redacted>"},{"name":"refreshToken","value":"<redacted>"},{"name":"x","value":"y"}]"#,
+            r#"[{"name":"Authorization","value":"Bearer RED"},{"name":"refreshToken","value":"RED"},{"name":"x","value":"y"}]"#,
         );
         let mut c = Counts::default();
         assert_eq!(
