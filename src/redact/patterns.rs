@@ -339,6 +339,15 @@ pub fn is_secret_key(name: &str) -> bool {
         let keys = format!(r"(?i)^(?:[A-Za-z0-9]+[_-])*(?:{})$", SECRET_KEYS.join("|"));
         Regex::new(&keys).unwrap_or_else(|e| panic!("static regex: {e}"))
     });
+    // Most keys hold none of the words a secret's name ends with: no allocation for them.
+    static WORDS: OnceLock<Regex> = OnceLock::new();
+    let words = WORDS.get_or_init(|| {
+        Regex::new(r"(?i)token|code|secret|assertion|passw|pwd|saml|response|wresult|ctf|data|key|sig|%|\\u")
+            .unwrap_or_else(|e| panic!("static regex: {e}"))
+    });
+    if !words.is_match(name) {
+        return false;
+    }
     let n = normalise_key(name);
     if NOT_SECRET_KEYS.contains(&n.as_str()) || n.starts_with("url_") {
         return false;
@@ -873,6 +882,9 @@ impl Scrubber<'_> {
         let text = whole.as_str();
         let (start, end) = (value.start() - whole.start(), value.end() - whole.start());
         if !is_secret_key(key) {
+            if key.len() < 13 || !contains_ignore_case(key, "authorization") {
+                return None;
+            }
             let n = normalise_key(key);
             if n != "authorization" && n != "proxy_authorization" {
                 return None;
@@ -1198,6 +1210,13 @@ pub(crate) fn high_entropy(token: &str) -> bool {
         })
         .sum();
     entropy >= 4.2
+}
+
+/// `needle` (ASCII lower case) in `hay`, ASCII case ignored.
+fn contains_ignore_case(hay: &str, needle: &str) -> bool {
+    hay.as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// A token68 that is a credential rather than a word.
