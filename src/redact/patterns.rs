@@ -1665,4 +1665,43 @@ mod tests {
         );
         assert_eq!(scrub_bytes(b"refresh_token=REDACTE&x=\xfe1", &mut c), None);
     }
+
+    /// Cut and odd inputs: no panic, and a second run changes nothing.
+    #[test]
+    fn cut_inputs_are_safe() {
+        for s in [
+            "\\u00",
+            "%",
+            "%é%aé\\u12é",
+            "Authorization:",
+            "Authorization: Bearer\r\n",
+            "Cookie:\r\n \r\n",
+            "Cookie: ;;=;",
+            r#"<SessionFlag N="x-AutoAuth" V=":" />"#,
+            "eyJhbGciOiJkaXIifQ.....",
+            "Content-Disposition: form-data; name=\"password\"\r\n\r\nP@ss",
+            "https://:@host https://a:@host %3A%2F%2F%3A%40",
+            "refresh\\u005ftoken=x",
+            "<Data>AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA====</Data>",
+            "state=QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB%3",
+            "X-Foo: é\u{1F600}aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF",
+        ] {
+            for style in [Style::Mark, Style::Placeholder] {
+                let (once, _) = run(style, s);
+                assert_eq!(run(style, &once).0, once, "{s:?}");
+            }
+            let mut c = Counts::default();
+            let _ = scrub_bytes(s.as_bytes(), &mut c);
+        }
+        let mut c = Counts::default();
+        for bytes in [
+            &b"\xff\xfe"[..],
+            b"\xfe\xff\x00",
+            b"\x00a\x00b\x00c\x00d\x00",
+            b"\xff\xfe\xff",
+            b"a\x00b\x00c\x00d\x00\xff",
+        ] {
+            let _ = scrub_bytes(bytes, &mut c);
+        }
+    }
 }
