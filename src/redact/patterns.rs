@@ -639,6 +639,10 @@ impl Scrubber<'_> {
     /// (each cookie replaced), `{"name": "Authorization", "value": "Bearer ..."}` (the scheme
     /// kept), `{"name": "refresh_token", "value": "..."}` (a query or form parameter).
     fn har_cookies(&mut self, text: &str) -> Option<String> {
+        // A cheap look before the case-blind regex scans the whole text.
+        if !contains_any(text, &["\"name\"", "\"Name\"", "\"NAME\""]) {
+            return None;
+        }
         self.each(&patterns().har_cookie, text, |s, c, _| {
             let name = normalise_key(&c[2]);
             let value = &c[3];
@@ -738,6 +742,9 @@ impl Scrubber<'_> {
     /// A `multipart/form-data` part named like a secret (`name="password"`): its value,
     /// up to the next boundary.
     fn multipart(&mut self, text: &str) -> Option<String> {
+        if !contains_any(text, &["orm-data", "ORM-DATA", "orm-Data"]) {
+            return None;
+        }
         self.each(&patterns().multipart, text, |s, c, _| {
             let (name, value) = (&c[2], &c[3]);
             if !is_secret_key(name) || keep_value(name, value.trim()) {
@@ -984,6 +991,9 @@ impl Scrubber<'_> {
     /// password; a flag named like a secret loses its value; any other goes through the value
     /// detectors.
     fn flags(&mut self, text: &str) -> Option<String> {
+        if !contains_any(text, &["essionFlag", "essionflag", "ESSIONFLAG"]) {
+            return None;
+        }
         self.each(&patterns().flag, text, |s, c, _| {
             let new = s.header_value(&c[2], &c[4])?;
             Some(format!("{}{}{}{new}{}", &c[1], &c[2], &c[3], &c[5]))
@@ -1210,6 +1220,11 @@ pub(crate) fn high_entropy(token: &str) -> bool {
         })
         .sum();
     entropy >= 4.2
+}
+
+/// Does `hay` hold one of `needles` (a fast look for a pass's marker)?
+fn contains_any(hay: &str, needles: &[&str]) -> bool {
+    needles.iter().any(|n| hay.contains(n))
 }
 
 /// `needle` (ASCII lower case) in `hay`, ASCII case ignored.
