@@ -14,8 +14,8 @@
 //!   written. What the decoding drops is gone: chunk extensions, trailers (not kept: the
 //!   analysis never reads them), bytes after the last chunk, after a gzip member or after a
 //!   deflate stream. A decoded body is kept when it is text (UTF-8, or UTF-16 written back
-//!   as UTF-16), scrubbed; an image, audio, video or font body is kept with its UTF-8 runs
-//!   scrubbed; any other body is replaced by a one-line placeholder ([`body_placeholder`])
+//!   as UTF-16, or a text type in a legacy charset, read byte by byte), scrubbed; an image,
+//!   audio, video or font body is kept with its UTF-8 runs scrubbed; any other body is replaced by a one-line placeholder ([`body_placeholder`])
 //!   saying what it was, and so is a body that does not decode at all or passes the decode
 //!   cap. A body that decodes only in part (cut framing, trailing garbage) keeps what
 //!   decoded, marked `X-Traceadal-Redacted: body-partial`.
@@ -129,6 +129,7 @@ pub fn normalise_message(
             for (name, value) in headers.iter() {
                 push_line(&mut msg, &format!("{name}: {value}"), &mut out.counts);
             }
+            push_marks(&mut msg, &marks);
             Vec::new()
         }
         Some(body) => {
@@ -159,16 +160,22 @@ pub fn normalise_message(
                     body_placeholder(headers.get("content-type"), stored.len(), &why)
                 }
             };
+            push_marks(&mut msg, &marks);
             msg.extend_from_slice(format!("Content-Length: {}\r\n", data.len()).as_bytes());
             data
         }
     };
-    if !marks.is_empty() {
-        msg.extend_from_slice(format!("{MARKER_HEADER}: {}\r\n", marks.join(", ")).as_bytes());
-    }
     msg.extend_from_slice(b"\r\n");
     msg.extend_from_slice(&body_bytes);
     msg
+}
+
+/// The marker header, when the rewrite changed more than secrets. Written before the
+/// `Content-Length` it comes with, so that a second rewrite keeps the order.
+fn push_marks(msg: &mut Vec<u8>, marks: &[&str]) {
+    if !marks.is_empty() {
+        msg.extend_from_slice(format!("{MARKER_HEADER}: {}\r\n", marks.join(", ")).as_bytes());
+    }
 }
 
 /// One head line, scrubbed, CRLF-terminated; a bare CR or a NUL inside it made a space.
@@ -220,6 +227,8 @@ fn rewrite_body(
     let ctype = headers.get("content-type");
     let kept = if is_text(&d.bytes, ctype, partial.is_some()) {
         scrub_text_bytes(&d.bytes, ctype, counts).unwrap_or(d.bytes)
+    } else if is_textual(ctype) && !d.bytes.contains(&0) {
+        scrub_single_byte(&d.bytes, counts).unwrap_or(d.bytes)
     } else if is_media(ctype) {
         scrub_bytes(&d.bytes, counts).unwrap_or(d.bytes)
     } else {
@@ -274,6 +283,40 @@ fn is_media(ctype: Option<&str>) -> bool {
             .iter()
             .any(|p| t.starts_with(p))
     })
+}
+
+/// A media type that is text in some charset: `text/*`, JSON, XML, JavaScript, a form.
+fn is_textual(ctype: Option<&str>) -> bool {
+    media_type(ctype).is_some_and(|t| {
+        let t = t.to_ascii_lowercase();
+        t.starts_with("text/")
+            || t.ends_with("+xml")
+            || t.ends_with("+json")
+            || [
+                "application/json",
+                "application/xml",
+                "application/javascript",
+                "application/x-javascript",
+                "application/ecmascript",
+                "application/x-www-form-urlencoded",
+            ]
+            .contains(&t.as_str())
+    })
+}
+
+/// Text in a legacy charset (Latin-1, Windows-1252, Shift_JIS...) scrubbed as one string:
+/// each byte read as the character of that number, so a secret with a byte above 127 in it
+/// stays one stretch of text, and written back byte for byte (placeholders are ASCII).
+fn scrub_single_byte(bytes: &[u8], counts: &mut Counts) -> Option<Vec<u8>> {
+    let text: String = bytes.iter().map(|&b| char::from(b)).collect();
+    match scrub(&text, Style::Placeholder, counts) {
+        Cow::Borrowed(_) => None,
+        Cow::Owned(new) => Some(
+            new.chars()
+                .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+                .collect(),
+        ),
+    }
 }
 
 /// Valid UTF-8 (a sequence cut at the very end allowed when the body is cut), or UTF-16.

@@ -104,7 +104,7 @@ fn bytes_after_a_gzip_member_are_gone_and_the_body_marked_partial() {
     assert_eq!(
         text,
         format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nX-Traceadal-Redacted: body-partial\r\n\r\n{expected_body}",
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Traceadal-Redacted: body-partial\r\nContent-Length: {}\r\n\r\n{expected_body}",
             expected_body.len()
         )
     );
@@ -152,7 +152,7 @@ fn a_zstd_body_is_replaced_by_a_placeholder() {
     assert_eq!(
         text,
         format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nX-Traceadal-Redacted: body-removed\r\n\r\n{placeholder}",
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nX-Traceadal-Redacted: body-removed\r\nContent-Length: {}\r\n\r\n{placeholder}",
             placeholder.len()
         )
     );
@@ -209,7 +209,7 @@ fn a_binary_body_is_replaced_and_an_image_kept() {
     assert_eq!(
         text,
         format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nX-Traceadal-Redacted: body-removed\r\n\r\n{placeholder}",
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nX-Traceadal-Redacted: body-removed\r\nContent-Length: {}\r\n\r\n{placeholder}",
             placeholder.len()
         )
     );
@@ -449,4 +449,29 @@ fn the_public_websocket_capture_shape_parses() {
         frame(true, false, 1, b"Rock it with HTML5 WebSocket", None)
     );
     assert!(out.notes.is_empty());
+}
+
+#[test]
+fn a_legacy_charset_page_is_kept_and_a_secret_with_a_high_byte_goes_whole() {
+    let body = b"<p>caf\xe9</p><input name=\"password\" value=\"h\xe9llo-SECRET\"> \x83\x7a";
+    let msg = response("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n", body);
+    let (new, out) = rewrite_with(&msg, &DecodeLimits::default());
+    // The placeholder is as long as the value read as text (the high byte one character of
+    // two UTF-8 bytes).
+    let kept = b"<p>caf\xe9</p><input name=\"password\" value=\"REDACTEDREDAC\"> \x83\x7a";
+    let mut expected = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n",
+        kept.len()
+    )
+    .into_bytes();
+    expected.extend_from_slice(kept);
+    assert_eq!(new, expected);
+    assert_eq!(out.counts.get(Kind::Password), 1);
+    // Not a text type, or a NUL in it: binary.
+    let msg = response(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n",
+        b"a\x00\xe9b",
+    );
+    let (text, _) = rewrite(&msg);
+    assert!(text.ends_with("binary content is not kept]"), "{text}");
 }
