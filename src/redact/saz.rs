@@ -32,10 +32,10 @@ mod ws;
 use std::borrow::Cow;
 
 use super::{scrub, scrub_bytes, Counts, Style};
-use crate::capture::body::{decode_partial, BodyError, DecodeLimits};
+use crate::capture::body::{decode_wire_partial, BodyError, DecodeLimits};
 use crate::capture::http::{self, SchemeHint};
 use crate::capture::rewrite::{SazEntry, SazEntryKind};
-use crate::capture::{Body, Headers};
+use crate::capture::Headers;
 
 /// The header that marks what the rewrite changed beyond replacing secrets.
 pub const MARKER_HEADER: &str = "X-Traceadal-Redacted";
@@ -120,7 +120,7 @@ pub fn normalise_message(
         Some(rewrite_body(stored, &headers, limits, &mut out.counts))
     };
 
-    let mut msg = Vec::with_capacity(bytes.len().min(1 << 20) + 128);
+    let mut msg = Vec::with_capacity(offset.saturating_add(256));
     push_line(&mut msg, start.trim_end(), &mut out.counts);
     let body_bytes = match body {
         None => {
@@ -166,6 +166,7 @@ pub fn normalise_message(
         }
     };
     msg.extend_from_slice(b"\r\n");
+    msg.reserve_exact(body_bytes.len());
     msg.extend_from_slice(&body_bytes);
     msg
 }
@@ -207,13 +208,7 @@ fn rewrite_body(
     limits: &DecodeLimits,
     counts: &mut Counts,
 ) -> Rewritten {
-    let raw = Body {
-        raw: stored.to_vec(),
-        wire: true,
-        truncated: false,
-    };
-    let d = decode_partial(&raw, headers, limits);
-    drop(raw);
+    let d = decode_wire_partial(stored, headers, limits);
     let partial = match d.problem {
         None => None,
         Some(BodyError::TooLarge(max)) => {
