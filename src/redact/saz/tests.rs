@@ -475,3 +475,69 @@ fn a_legacy_charset_page_is_kept_and_a_secret_with_a_high_byte_goes_whole() {
     let (text, _) = rewrite(&msg);
     assert!(text.ends_with("binary content is not kept]"), "{text}");
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn kinds() -> impl Strategy<Value = K> {
+        prop_oneof![
+            Just(K::Request),
+            Just(K::Response),
+            Just(K::WebSocket),
+            Just(K::Meta)
+        ]
+    }
+
+    proptest! {
+        /// Any bytes, as any entry: no panic, and a request or response comes out either as
+        /// an HTTP message with a CRLF head or as one placeholder line.
+        #[test]
+        fn arbitrary_entries_never_panic(
+            raw in proptest::collection::vec(any::<u8>(), 0..2048),
+            kind in kinds(),
+            cut in any::<bool>(),
+        ) {
+            let e = SazEntry { label: "raw/1_s.txt", kind: Some(kind), bytes: &raw, cut, damaged: None };
+            let limits = DecodeLimits { max_decoded: 4096, ..DecodeLimits::default() };
+            let mut out = Outcome::default();
+            let new = scrub_entry(e, &limits, &mut out);
+            if matches!(kind, K::Request | K::Response) {
+                let new = new.unwrap();
+                prop_assert!(
+                    new.is_empty()
+                        || new.starts_with(b"[traceadal redact: entry removed: ")
+                        || new.windows(4).any(|w| w == b"\r\n\r\n")
+                );
+            }
+        }
+
+        /// A message in normal form is its own normal form.
+        #[test]
+        fn normal_form_is_a_fixpoint(
+            first in "(GET|POST) https://[a-z]{1,8}\\.example/[ -~]{0,30} HTTP/1\\.1",
+            lines in proptest::collection::vec("[A-Za-z-]{1,12}:[ -~]{0,40}", 0..8),
+            folded in proptest::collection::vec(any::<bool>(), 8),
+            body in "[ -~]{0,200}",
+            chunked in any::<bool>(),
+        ) {
+            let mut head = first.clone();
+            for (i, l) in lines.iter().enumerate() {
+                head.push_str(if folded[i] { "\n\t" } else { "\r\n" });
+                head.push_str(l);
+            }
+            let body = if chunked && !body.is_empty() {
+                head.push_str("\r\nTransfer-Encoding: chunked");
+                format!("{:x};e=1\r\n{body}\r\n0\r\nT: x\r\n\r\n", body.len())
+            } else {
+                body
+            };
+            let msg = format!("{head}\r\n\r\n{body}");
+            let limits = DecodeLimits::default();
+            let mut out = Outcome::default();
+            let once = normalise_message(&entry("raw/1_c.txt", K::Request, msg.as_bytes()), true, &limits, &mut out);
+            let twice = normalise_message(&entry("raw/1_c.txt", K::Request, &once), true, &limits, &mut out);
+            prop_assert_eq!(String::from_utf8_lossy(&once), String::from_utf8_lossy(&twice));
+        }
+    }
+}
