@@ -19,9 +19,10 @@
 //!   saying what it was, and so is a body that does not decode at all or passes the decode
 //!   cap. A body that decodes only in part (cut framing, trailing garbage) keeps what
 //!   decoded, marked `X-Traceadal-Redacted: body-partial`.
-//! - `raw/NN_w.txt` (websocket messages, [`ws`]) is parsed, client frames unmasked,
-//!   permessage-deflate messages inflated, fragments joined, payloads scrubbed, and written
-//!   back as Fiddler writes it, one unmasked frame per message.
+//! - `raw/NN_w.txt` (websocket messages) is parsed by `capture::saz::websocket` (client
+//!   frames unmasked, permessage-deflate messages inflated, fragments joined), its payloads
+//!   scrubbed ([`ws`]), and written back as Fiddler writes it, one unmasked frame per
+//!   message.
 //! - `_m.xml`, `_index.htm` and `[Content_Types].xml` are scrubbed as text.
 //!
 //! Every replacement is listed in [`Outcome::notes`] by entry label and reason, never by

@@ -1,8 +1,8 @@
 use std::io::Write as _;
 
-use super::ws::test_support::{file, frame};
 use super::*;
 use crate::capture::rewrite::SazEntryKind as K;
+use crate::capture::saz::websocket::test_support::{file, frame};
 use crate::redact::Kind;
 
 const RT: &str = "SECRET-RT-abcdefgh";
@@ -389,9 +389,10 @@ fn websocket_frames_are_unmasked_joined_inflated_and_scrubbed() {
     );
     assert_eq!(records[0].1, text_frame(&scrubbed));
     assert!(records[1].0.starts_with("Request-Length: "));
+    // The joined message keeps its first fragment's header lines, where its last one was.
     assert!(records[1]
         .0
-        .contains("ID: 3\r\nBitFlags: 0\r\nDoneRead: 2018-11-26T17:07:03.6899253+09:00\r\n"));
+        .contains("ID: 1\r\nBitFlags: 0\r\nDoneRead: 2018-11-26T17:07:03.6899253+09:00\r\n"));
     assert_eq!(records[1].1, text_frame(&scrubbed));
     assert_eq!(
         records[2].1,

@@ -1,42 +1,29 @@
-//! `raw/NN_w.txt`: the websocket messages of a session, as Fiddler stores them, rewritten
-//! unmasked, inflated and scrubbed.
+//! `raw/NN_w.txt` scrubbed: the messages parsed by `capture::saz::websocket` (unmasked,
+//! inflated, fragments joined), their payloads scrubbed, written back as Fiddler writes them.
 //!
-//! Fiddler's layout (its `WebSocket.WriteWebSocketMessageListToStream`, and the public
-//! capture nekoxy2 `websocket.saz`): the file starts with CRLF; then, per message, header
-//! lines (`Request-Length: N` for client to server or `Response-Length: N`, `ID: 3`,
-//! `BitFlags: 0`, `DoneRead:`/`BeginSend:`/`DoneSend:` timestamps), a blank line, the N bytes
-//! of one RFC 6455 frame as on the wire (client frames masked), and CRLF.
-//!
-//! The copy: every frame parsed; a masked payload unmasked and written without a mask (the
-//! mask bit cleared: Fiddler reads an unmasked frame the same way); a message compressed
-//! with permessage-deflate (RSV1 on its first frame; RFC 7692, one inflate context per
-//! direction across messages) inflated and written uncompressed (RSV1 cleared); fragments
-//! joined into one final frame, written where the message's last fragment was; text
-//! payloads, close reasons and UTF-8 binary or ping/pong payloads scrubbed; any other
-//! binary payload replaced by a text placeholder saying what it was. Header lines are
-//! written back only when they are the ones above with values of their shape. A file that
-//! does not parse (a length that is not there, a frame cut short, a payload that does not
-//! inflate) is replaced whole by a placeholder line.
-
-use flate2::{Decompress, FlushDecompress, Status};
+//! Text payloads, close reasons and binary or ping/pong payloads that are UTF-8 (or UTF-16)
+//! are scrubbed; any other binary payload becomes a text message saying what it was; a
+//! control payload that is not text is dropped (a close keeps its code). A file that does not
+//! parse is replaced whole by one placeholder line.
 
 use super::{scrub_text_bytes, Outcome};
 use crate::capture::body::DecodeLimits;
+use crate::capture::saz::websocket::{self, Message, OP_BINARY, OP_CLOSE, OP_TEXT};
 
-const OP_CONTINUATION: u8 = 0;
-const OP_TEXT: u8 = 1;
-const OP_BINARY: u8 = 2;
-const OP_CLOSE: u8 = 8;
-
-/// The `_w.txt` entry `bytes` in its normal form.
+/// The `_w.txt` entry `bytes` in its normal form, scrubbed.
 pub(super) fn rewrite(
     bytes: &[u8],
     label: &str,
     limits: &DecodeLimits,
     out: &mut Outcome,
 ) -> Vec<u8> {
-    match Rewriter::new(limits).run(bytes, out) {
-        Ok(new) => new,
+    match websocket::parse(bytes, limits.max_decoded) {
+        Ok(mut messages) => {
+            for m in &mut messages {
+                scrub_message(m, out);
+            }
+            websocket::write(&messages)
+        }
         Err(why) => {
             out.notes.push(format!(
                 "{label}: websocket messages do not parse ({why}); replaced by a placeholder"
@@ -47,150 +34,31 @@ pub(super) fn rewrite(
     }
 }
 
-/// A message being assembled from its fragments, one per direction.
-#[derive(Default)]
-struct Pending {
-    opcode: u8,
-    compressed: bool,
-    payload: Vec<u8>,
-}
-
-struct Rewriter {
-    max: u64,
-    /// Inflate contexts, client to server and server to client.
-    inflate: [Option<Decompress>; 2],
-    pending: [Option<Pending>; 2],
-}
-
-impl Rewriter {
-    fn new(limits: &DecodeLimits) -> Self {
-        Rewriter {
-            max: limits.max_decoded,
-            inflate: [None, None],
-            pending: [None, None],
-        }
+fn scrub_message(m: &mut Message, out: &mut Outcome) {
+    if m.opcode >= OP_CLOSE {
+        m.payload = control_payload(m.opcode, &m.payload, out);
+        return;
     }
-
-    fn run(mut self, bytes: &[u8], out: &mut Outcome) -> Result<Vec<u8>, String> {
-        let mut w = Vec::with_capacity(bytes.len() + 64);
-        w.extend_from_slice(b"\r\n");
-        let mut pos = skip_crlf(bytes, 0);
-        let mut records = 0usize;
-        while pos < bytes.len() {
-            if bytes[pos..].iter().all(u8::is_ascii_whitespace) {
-                break;
-            }
-            let (head, after) = read_head(bytes, pos)?;
-            records += 1;
-            let (outbound, len) = head.length.ok_or("a message without its length")?;
-            let end = after
-                .checked_add(len)
-                .filter(|&e| e <= bytes.len())
-                .ok_or("a message cut short")?;
-            let mut frames = &bytes[after..end];
-            while !frames.is_empty() {
-                let (frame, used) = parse_frame(frames)?;
-                frames = &frames[used..];
-                self.frame(frame, outbound, &head, &mut w, out)?;
-            }
-            pos = skip_crlf(bytes, end);
+    if std::str::from_utf8(&m.payload).is_ok() {
+        if let Some(new) = scrub_text_bytes(&m.payload, None, &mut out.counts) {
+            m.payload = new;
         }
-        // A message whose last fragment never came: what there is of it, as one frame.
-        for dir in 0..2 {
-            if let Some(p) = self.pending[dir].take() {
-                let head = Head {
-                    length: None,
-                    lines: Vec::new(),
-                };
-                self.finish(p, dir == 0, &head, &mut w, out)?;
-            }
+        if !matches!(m.opcode, OP_TEXT | OP_BINARY) {
+            m.opcode = OP_BINARY;
         }
-        if records == 0 && !bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err("no message header".into());
-        }
-        Ok(w)
+        return;
     }
-
-    fn frame(
-        &mut self,
-        f: Frame,
-        outbound: bool,
-        head: &Head,
-        w: &mut Vec<u8>,
-        out: &mut Outcome,
-    ) -> Result<(), String> {
-        let dir = usize::from(!outbound);
-        if f.opcode >= OP_CLOSE {
-            let payload = control_payload(f.opcode, &f.payload, out);
-            write_record(w, outbound, head, f.opcode, &payload);
-            return Ok(());
-        }
-        let pending = match (f.opcode, self.pending[dir].take()) {
-            (OP_CONTINUATION, Some(mut p)) => {
-                p.payload.extend_from_slice(&f.payload);
-                p
-            }
-            (OP_CONTINUATION, None) => return Err("a continuation frame without a start".into()),
-            (op, previous) => {
-                if let Some(p) = previous {
-                    // A new message before the last one ended: the last one as it is.
-                    self.finish(p, outbound, head, w, out)?;
-                }
-                Pending {
-                    opcode: op,
-                    compressed: f.rsv1,
-                    payload: f.payload,
-                }
-            }
-        };
-        if pending.payload.len() as u64 > self.max {
-            return Err("a message larger than the decode cap".into());
-        }
-        if f.fin {
-            self.finish(pending, outbound, head, w, out)
-        } else {
-            self.pending[dir] = Some(pending);
-            Ok(())
-        }
-    }
-
-    /// A whole message: inflated, scrubbed, written as one final frame.
-    fn finish(
-        &mut self,
-        p: Pending,
-        outbound: bool,
-        head: &Head,
-        w: &mut Vec<u8>,
-        out: &mut Outcome,
-    ) -> Result<(), String> {
-        let dir = usize::from(!outbound);
-        let data = if p.compressed {
-            let ctx = self.inflate[dir].get_or_insert_with(|| Decompress::new(false));
-            inflate(ctx, &p.payload, self.max)?
-        } else {
-            p.payload
-        };
-        let text = std::str::from_utf8(&data).is_ok();
-        let (opcode, payload) = if text {
-            let new = scrub_text_bytes(&data, None, &mut out.counts);
-            (p.opcode, new.unwrap_or(data))
-        } else {
-            let what = if p.opcode == OP_TEXT {
-                "text websocket message that is not UTF-8"
-            } else {
-                "binary websocket message"
-            };
-            let note = format!("[traceadal redact: {what} removed, {} bytes]", data.len());
-            (OP_TEXT, note.into_bytes())
-        };
-        let opcode = if matches!(opcode, OP_TEXT | OP_BINARY) {
-            opcode
-        } else {
-            OP_BINARY
-        };
-        write_record(w, outbound, head, opcode, &payload);
-        Ok(())
-    }
+    let what = if m.opcode == OP_TEXT {
+        "text websocket message that is not UTF-8"
+    } else {
+        "binary websocket message"
+    };
+    m.payload = format!(
+        "[traceadal redact: {what} removed, {} bytes]",
+        m.payload.len()
+    )
+    .into_bytes();
+    m.opcode = OP_TEXT;
 }
 
 /// A control frame's payload scrubbed: a close frame's code kept and its reason scrubbed,
@@ -212,261 +80,4 @@ fn control_payload(opcode: u8, payload: &[u8], out: &mut Outcome) -> Vec<u8> {
     // A control frame carries at most 125 bytes.
     p.truncate(125);
     p
-}
-
-/// One permessage-deflate message inflated (RFC 7692 7.2.2: the payload with `00 00 ff ff`
-/// appended), at most `max` bytes.
-fn inflate(ctx: &mut Decompress, payload: &[u8], max: u64) -> Result<Vec<u8>, String> {
-    let mut input = payload.to_vec();
-    input.extend_from_slice(&[0, 0, 0xff, 0xff]);
-    let mut outbuf: Vec<u8> = Vec::with_capacity(payload.len().saturating_mul(4).min(1 << 20));
-    let mut consumed = 0usize;
-    loop {
-        if outbuf.capacity() - outbuf.len() < 32 * 1024 {
-            outbuf.reserve(64 * 1024);
-        }
-        let (in0, out0) = (ctx.total_in(), ctx.total_out());
-        let status = ctx
-            .decompress_vec(&input[consumed..], &mut outbuf, FlushDecompress::Sync)
-            .map_err(|_| "a compressed message does not inflate".to_string())?;
-        let used = usize::try_from(ctx.total_in() - in0).unwrap_or(usize::MAX);
-        consumed = consumed.saturating_add(used);
-        if outbuf.len() as u64 > max {
-            return Err("an inflated message larger than the decode cap".into());
-        }
-        if status == Status::StreamEnd {
-            // The sender ended the deflate stream (BFINAL): the next message starts anew.
-            ctx.reset(false);
-            break;
-        }
-        let full = outbuf.len() == outbuf.capacity();
-        if full {
-            continue;
-        }
-        if consumed >= input.len() {
-            break;
-        }
-        if used == 0 && ctx.total_out() == out0 {
-            return Err("a compressed message does not inflate".into());
-        }
-    }
-    Ok(outbuf)
-}
-
-/// One message's header block: its length and direction, and the lines kept.
-struct Head {
-    /// (client to server, frame bytes).
-    length: Option<(bool, usize)>,
-    /// `ID`, `BitFlags` and the timers, when their values have their shape.
-    lines: Vec<String>,
-}
-
-/// The header block at `pos` up to its blank line, and where the frame bytes start.
-fn read_head(bytes: &[u8], mut pos: usize) -> Result<(Head, usize), String> {
-    let mut head = Head {
-        length: None,
-        lines: Vec::new(),
-    };
-    loop {
-        let nl = bytes[pos..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .ok_or("a message header cut short")?;
-        let line = &bytes[pos..pos + nl];
-        pos += nl + 1;
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.is_empty() {
-            return Ok((head, pos));
-        }
-        if line.len() > 200 {
-            return Err("a message header line too long".into());
-        }
-        let line = String::from_utf8_lossy(line);
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        let value = value.trim();
-        match name.trim() {
-            n @ ("Request-Length" | "Response-Length") => {
-                let len: usize = value
-                    .parse()
-                    .map_err(|_| "a message length that is not a number")?;
-                head.length = Some((n == "Request-Length", len));
-            }
-            n @ "ID" if value.len() <= 20 && value.bytes().all(|b| b.is_ascii_digit()) => {
-                head.lines.push(format!("{n}: {value}"));
-            }
-            n @ "BitFlags"
-                if value.len() <= 20
-                    && value.bytes().all(|b| b.is_ascii_hexdigit() || b == b'x') =>
-            {
-                head.lines.push(format!("{n}: {value}"));
-            }
-            n @ ("DoneRead" | "BeginSend" | "DoneSend")
-                if value.len() <= 40
-                    && value
-                        .bytes()
-                        .all(|b| b.is_ascii_digit() || b":.-+TZ ".contains(&b)) =>
-            {
-                head.lines.push(format!("{n}: {value}"));
-            }
-            _ => {}
-        }
-    }
-}
-
-fn skip_crlf(bytes: &[u8], mut pos: usize) -> usize {
-    if bytes.get(pos) == Some(&b'\r') {
-        pos += 1;
-    }
-    if bytes.get(pos) == Some(&b'\n') {
-        pos += 1;
-    }
-    pos
-}
-
-/// One frame, unmasked.
-#[derive(Debug)]
-struct Frame {
-    fin: bool,
-    rsv1: bool,
-    opcode: u8,
-    payload: Vec<u8>,
-}
-
-/// The frame at the start of `b` and the bytes it took.
-fn parse_frame(b: &[u8]) -> Result<(Frame, usize), String> {
-    let cut = || "a frame cut short".to_string();
-    let (&b0, &b1) = (b.first().ok_or_else(cut)?, b.get(1).ok_or_else(cut)?);
-    let mut pos = 2usize;
-    let len = match b1 & 0x7f {
-        126 => {
-            let s = b.get(2..4).ok_or_else(cut)?;
-            pos = 4;
-            u64::from(u16::from_be_bytes([s[0], s[1]]))
-        }
-        127 => {
-            let s = b.get(2..10).ok_or_else(cut)?;
-            pos = 10;
-            let mut a = [0u8; 8];
-            a.copy_from_slice(s);
-            u64::from_be_bytes(a)
-        }
-        n => u64::from(n),
-    };
-    let mask = if b1 & 0x80 != 0 {
-        let k = b.get(pos..pos + 4).ok_or_else(cut)?;
-        pos += 4;
-        Some([k[0], k[1], k[2], k[3]])
-    } else {
-        None
-    };
-    let len = usize::try_from(len).map_err(|_| cut())?;
-    let end = pos
-        .checked_add(len)
-        .filter(|&e| e <= b.len())
-        .ok_or_else(cut)?;
-    let mut payload = b[pos..end].to_vec();
-    if let Some(k) = mask {
-        for (i, byte) in payload.iter_mut().enumerate() {
-            *byte ^= k[i % 4];
-        }
-    }
-    Ok((
-        Frame {
-            fin: b0 & 0x80 != 0,
-            rsv1: b0 & 0x40 != 0,
-            opcode: b0 & 0x0f,
-            payload,
-        },
-        end,
-    ))
-}
-
-/// One message record as Fiddler writes it: its header block, one final unmasked frame,
-/// CRLF.
-fn write_record(w: &mut Vec<u8>, outbound: bool, head: &Head, opcode: u8, payload: &[u8]) {
-    let frame = encode_frame(opcode, payload);
-    let which = if outbound {
-        "Request-Length"
-    } else {
-        "Response-Length"
-    };
-    w.extend_from_slice(format!("{which}: {}\r\n", frame.len()).as_bytes());
-    for line in &head.lines {
-        w.extend_from_slice(line.as_bytes());
-        w.extend_from_slice(b"\r\n");
-    }
-    w.extend_from_slice(b"\r\n");
-    w.extend_from_slice(&frame);
-    w.extend_from_slice(b"\r\n");
-}
-
-/// A final, unmasked, uncompressed frame.
-fn encode_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
-    let mut f = Vec::with_capacity(payload.len() + 10);
-    f.push(0x80 | (opcode & 0x0f));
-    let n = payload.len();
-    if n < 126 {
-        f.push(n as u8);
-    } else if let Ok(n) = u16::try_from(n) {
-        f.push(126);
-        f.extend_from_slice(&n.to_be_bytes());
-    } else {
-        f.push(127);
-        f.extend_from_slice(&(n as u64).to_be_bytes());
-    }
-    f.extend_from_slice(payload);
-    f
-}
-
-#[cfg(test)]
-pub(super) mod test_support {
-    //! Frames and `_w.txt` files built for tests.
-
-    /// A frame: `mask` applied to the payload when given.
-    pub fn frame(
-        fin: bool,
-        rsv1: bool,
-        opcode: u8,
-        payload: &[u8],
-        mask: Option<[u8; 4]>,
-    ) -> Vec<u8> {
-        let mut f = vec![(u8::from(fin) << 7) | (u8::from(rsv1) << 6) | opcode];
-        let m = if mask.is_some() { 0x80 } else { 0 };
-        let n = payload.len();
-        if n < 126 {
-            f.push(m | n as u8);
-        } else {
-            f.push(m | 126);
-            f.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        match mask {
-            Some(k) => {
-                f.extend_from_slice(&k);
-                f.extend(payload.iter().enumerate().map(|(i, b)| b ^ k[i % 4]));
-            }
-            None => f.extend_from_slice(payload),
-        }
-        f
-    }
-
-    /// A `_w.txt` of `(client to server, frame)` records, as Fiddler writes it.
-    pub fn file(records: &[(bool, Vec<u8>)]) -> Vec<u8> {
-        let mut w = b"\r\n".to_vec();
-        for (i, (outbound, f)) in records.iter().enumerate() {
-            let which = if *outbound { "Request" } else { "Response" };
-            w.extend_from_slice(
-                format!(
-                    "{which}-Length: {}\r\nID: {}\r\nBitFlags: 0\r\nDoneRead: 2018-11-26T17:07:03.6899253+09:00\r\n\r\n",
-                    f.len(),
-                    i + 1
-                )
-                .as_bytes(),
-            );
-            w.extend_from_slice(f);
-            w.extend_from_slice(b"\r\n");
-        }
-        w
-    }
 }
