@@ -431,3 +431,104 @@ pub mod test_support {
         w
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::{file, frame};
+    use super::*;
+    use proptest::prelude::*;
+    use std::io::Write;
+
+    fn deflated(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.flush().unwrap();
+        let mut d = e.get_ref().clone();
+        d.truncate(d.len() - 4);
+        d
+    }
+
+    #[test]
+    fn messages_read_back_from_what_write_writes() {
+        let w = file(&[
+            (true, frame(true, false, 1, b"hello", Some([1, 2, 3, 4]))),
+            (
+                false,
+                frame(true, true, 1, &deflated(b"compressed answer"), None),
+            ),
+            // The server's second message refers back into the first (context takeover).
+            (
+                false,
+                frame(true, true, 1, &deflated(b"compressed answer"), None),
+            ),
+            (true, frame(true, false, 9, b"ping", Some([7, 7, 7, 7]))),
+        ]);
+        let m = parse(&w, 1 << 20).unwrap();
+        let payloads: Vec<&[u8]> = m.iter().map(|m| &m.payload[..]).collect();
+        assert_eq!(
+            payloads,
+            [
+                &b"hello"[..],
+                b"compressed answer",
+                b"compressed answer",
+                b"ping"
+            ]
+        );
+        assert_eq!(
+            m[0].lines,
+            [
+                "ID: 1",
+                "BitFlags: 0",
+                "DoneRead: 2018-11-26T17:07:03.6899253+09:00"
+            ]
+        );
+        assert!(m[0].outbound && !m[1].outbound);
+        let again = parse(&write(&m), 1 << 20).unwrap();
+        assert_eq!(again, m);
+    }
+
+    #[test]
+    fn an_inflate_bomb_stops_at_the_cap() {
+        let bomb = deflated(&vec![0u8; 8 << 20]);
+        assert!(bomb.len() < 64 * 1024);
+        let w = file(&[(false, frame(true, true, 2, &bomb, None))]);
+        assert_eq!(
+            parse(&w, 1 << 20),
+            Err("an inflated message larger than the decode cap".to_string())
+        );
+    }
+
+    #[test]
+    fn damage_is_an_error_not_a_panic() {
+        let good = file(&[(true, frame(true, false, 1, b"hello", Some([1, 2, 3, 4])))]);
+        for cut in 1..good.len() {
+            let _ = parse(&good[..cut], 1 << 20);
+        }
+        assert_eq!(
+            parse(b"\r\nID: 1\r\n\r\nxx\r\n", 1 << 20),
+            Err("a message without its length".to_string())
+        );
+        assert_eq!(
+            parse(b"not a websocket file", 1 << 20),
+            Err("a message header cut short".to_string())
+        );
+        let garbage = file(&[(false, frame(true, true, 1, b"\xff\xff\xff\xff", None))]);
+        assert_eq!(
+            parse(&garbage, 1 << 20),
+            Err("a compressed message does not inflate".to_string())
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(raw in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let mut with_head = b"\r\nRequest-Length: 40\r\n\r\n".to_vec();
+            with_head.extend_from_slice(&raw);
+            for input in [&raw[..], &with_head[..]] {
+                if let Ok(m) = parse(input, 64 * 1024) {
+                    prop_assert!(m.iter().all(|m| m.payload.len() <= 64 * 1024));
+                }
+            }
+        }
+    }
+}
