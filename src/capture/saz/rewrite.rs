@@ -6,13 +6,24 @@
 //! inflate, under the same cap). The zip crate's `ZipArchive` is never built; the zip crate
 //! only writes (`ZipWriter`).
 //!
-//! - Every entry is written in the input's order, under its own name (raw bytes), with its
-//!   own timestamp; the archive comment (`Fiddler (v5...) Session Archive`) is kept. Entry
-//!   names are only ever names inside the output archive, never filesystem paths.
-//! - An entry the scrubber leaves alone is copied as stored (a raw zip copy, compressed bytes
-//!   and CRC untouched) unless it has to be re-encrypted or was encrypted.
+//! The copy is a normalised archive, not a patched one: nothing of the input's zip is copied
+//! as stored.
+//! - Every entry the SAZ layout names (`raw/NN_c.txt`, `_s.txt`, `_m.xml`, `_w.txt`,
+//!   `_index.htm`, `[Content_Types].xml`) is read, handed to the scrubber, and written anew
+//!   (deflated; AES-256 with an output password) in the input's order, under its own name,
+//!   with its own timestamp. No extra field, no entry comment.
+//! - Directory entries (with data or not) and entries of any other name are left out; a note
+//!   counts them (names are capture content and never printed).
+//! - The archive comment is kept only when it is Fiddler's (`Fiddler (v5.0...) Session
+//!   Archive. See https://...`); another comment starting with `Fiddler` becomes `Fiddler
+//!   Session Archive` (the reader reads `BitFlags` as hex under a Fiddler comment); any
+//!   other is dropped.
 //! - A second entry of the same name is left out (the reader reads the first only).
-//! - With an output password every entry is written AES-256 encrypted.
+//! - An entry the reader reads around (an unsupported method, a failed decryption, damage
+//!   before any byte) is replaced by a placeholder the reader reports as unreadable in the
+//!   same place ([`placeholder_entry`]). A request or response cut at the cap or damaged
+//!   after some bytes goes to the scrubber with [`SazEntry::cut`] / [`SazEntry::damaged`];
+//!   any other entry cut or damaged is replaced by a placeholder.
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -24,12 +35,11 @@ use zip::result::ZipError;
 use zip::write::SimpleFileOptions;
 use zip::{AesMode, CompressionMethod, DateTime, ZipWriter};
 
-use super::zip_dir::{self, EntryLoc, METHOD_STORED};
-use super::{
-    entry_error, open_entry, parse_entry_name, read_entry, Backing, PosReader, SazArchive,
-    HEAD_ALLOWANCE,
-};
+use super::zip_dir;
+use super::zip_dir::EntryLoc;
+use super::{parse_entry_name, read_entry, Backing, Kind, PosReader, SazArchive, HEAD_ALLOWANCE};
 use crate::capture::rewrite::{RewriteOptions, Rewritten, SazEntry, Scrubber, WriteSeek};
+use crate::capture::saz_meta::MAX_META_BYTES;
 use crate::capture::CaptureErrorKind;
 
 /// Rewrite the SAZ at `input` into `output` (a fresh file), every entry through `scrubber`.
@@ -73,6 +83,73 @@ struct Listed {
     is_dir: bool,
 }
 
+/// What an entry of the SAZ layout is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    Session(Kind),
+    /// `_index.htm`, `[Content_Types].xml`: Fiddler's own files beside `raw/`.
+    Other,
+}
+
+/// The SAZ layout's name for `name`, if it has one.
+fn layout(name: &[u8]) -> Option<Layout> {
+    if let Some((_, kind)) = parse_entry_name(name) {
+        return Some(Layout::Session(kind));
+    }
+    (name.eq_ignore_ascii_case(b"_index.htm") || name.eq_ignore_ascii_case(b"[Content_Types].xml"))
+        .then_some(Layout::Other)
+}
+
+/// The archive comment the copy gets: Fiddler's kept, another Fiddler one made generic (the
+/// reader reads `BitFlags` as hex when the comment starts with `Fiddler`), any other dropped.
+pub(crate) fn comment_for_copy(comment: &[u8]) -> &[u8] {
+    if is_fiddler_comment(comment) {
+        return comment;
+    }
+    if comment.starts_with(b"Fiddler") {
+        return b"Fiddler Session Archive";
+    }
+    b""
+}
+
+/// `Fiddler (v5.0.20182.28034) Session Archive. See https://fiddler2.com` and the like.
+fn is_fiddler_comment(c: &[u8]) -> bool {
+    let Some(rest) = c.strip_prefix(b"Fiddler (v") else {
+        return false;
+    };
+    let v = rest
+        .iter()
+        .take_while(|b| b.is_ascii_digit() || **b == b'.')
+        .count();
+    let Some(rest) = rest[v..].strip_prefix(b") Session Archive.") else {
+        return false;
+    };
+    if v == 0 || v > 24 {
+        return false;
+    }
+    if rest.is_empty() {
+        return true;
+    }
+    let Some(url) = rest
+        .strip_prefix(b" See https://")
+        .or_else(|| rest.strip_prefix(b" See http://"))
+    else {
+        return false;
+    };
+    !url.is_empty()
+        && url.len() <= 40
+        && url
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"./-".contains(b))
+}
+
+/// What an entry that cannot be read, or is cut or damaged where nothing can use a part,
+/// is replaced by: one line saying so. The reader reports a request or response entry like
+/// this as unreadable (its first line is not an HTTP line), a metadata entry as not XML.
+pub(crate) fn placeholder_entry(label: &str, why: &str) -> Vec<u8> {
+    format!("[traceadal redact: entry removed: {label}: {why}]\r\n").into_bytes()
+}
+
 fn rewrite_reader(
     mut reader: PosReader,
     output: &mut dyn WriteSeek,
@@ -95,13 +172,22 @@ fn rewrite_reader(
     })?;
 
     let mut w = ZipWriter::new(output);
-    w.set_raw_comment(directory.comment.into_boxed_slice())
+    w.set_raw_comment(comment_for_copy(&directory.comment).into())
         .map_err(|e| write_err(&e))?;
-    let cap = opts.read.limits.max_decoded.saturating_add(HEAD_ALLOWANCE);
+    let raw_cap = opts.read.limits.max_decoded.saturating_add(HEAD_ALLOWANCE);
     let pw = password.as_ref().map(|p| p.expose().as_bytes());
     let mut out = Rewritten::default();
     let mut seen = HashSet::new();
+    let (mut dirs, mut others, mut replaced) = (0usize, 0usize, 0usize);
     for (i, entry) in listed.iter().enumerate() {
+        if entry.is_dir {
+            dirs += 1;
+            continue;
+        }
+        let Some(layout) = layout(&entry.name) else {
+            others += 1;
+            continue;
+        };
         let label = entry_label(&entry.name, i);
         if !seen.insert(entry.name.as_slice()) {
             out.notes.push(format!(
@@ -109,72 +195,86 @@ fn rewrite_reader(
             ));
             continue;
         }
-        let loc = &entry.loc;
-        let raw_copy_ok = !loc.encrypted && opts.output_password.is_none();
+        let kind = match layout {
+            Layout::Session(k) => Some(k),
+            Layout::Other => None,
+        };
+        let message = matches!(kind, Some(Kind::Request | Kind::Response));
+        let cap = if kind == Some(Kind::Meta) {
+            MAX_META_BYTES
+        } else {
+            raw_cap
+        };
+        let data = match read_entry(&mut reader, Some(&entry.loc), pw, cap) {
+            Err(why) => {
+                replaced += 1;
+                out.notes
+                    .push(format!("{label}: {why}; replaced by a placeholder entry"));
+                placeholder_entry(&label, &why)
+            }
+            Ok(read) if !message && (read.truncated || read.problem.is_some()) => {
+                let why = match read.problem {
+                    Some(p) => p,
+                    None => format!("larger than the {cap}-byte cap"),
+                };
+                replaced += 1;
+                out.notes
+                    .push(format!("{label}: {why}; replaced by a placeholder entry"));
+                placeholder_entry(&label, &why)
+            }
+            Ok(read) => {
+                if let Some(p) = &read.problem {
+                    out.notes.push(format!(
+                        "{label}: {p}; rewritten from what was read (as the analysis reads it)"
+                    ));
+                }
+                let new = scrubber.saz_entry(SazEntry {
+                    label: &label,
+                    kind,
+                    bytes: &read.bytes,
+                    cut: read.truncated,
+                    damaged: read.problem.clone(),
+                });
+                new.unwrap_or(read.bytes)
+            }
+        };
         let mut options = SimpleFileOptions::default()
-            .compression_method(if loc.method == METHOD_STORED {
-                CompressionMethod::Stored
-            } else {
-                CompressionMethod::Deflated
-            })
-            .large_file(loc.uncompressed > u64::from(u32::MAX) / 2);
+            .compression_method(CompressionMethod::Deflated)
+            .large_file(data.len() as u64 > u64::from(u32::MAX) / 2);
         if let Some(t) = entry.modified {
             options = options.last_modified_time(t);
         }
         if let Some(pw) = &opts.output_password {
             options = options.with_aes_encryption(AesMode::Aes256, pw.expose());
         }
-        if entry.is_dir {
-            if raw_copy_ok {
-                raw_copy(&mut w, &mut reader, loc, &label)?;
-            } else {
-                let dir = String::from_utf8_lossy(&entry.name).into_owned();
-                w.add_directory(dir, options).map_err(|e| write_err(&e))?;
-            }
-            continue;
-        }
-        let read = read_entry(&mut reader, Some(loc), pw, cap)
-            .map_err(|why| CaptureErrorKind::Saz(format!("{label}: {why}")))?;
-        if read.truncated {
-            return Err(CaptureErrorKind::Saz(format!(
-                "{label}: larger than the {cap}-byte cap; raise --max-body-mib to rewrite it"
-            )));
-        }
-        if let Some(why) = read.problem {
-            return Err(CaptureErrorKind::Saz(format!("{label}: {why}")));
-        }
-        let new = scrubber.saz_entry(SazEntry {
-            label: &label,
-            kind: parse_entry_name(&entry.name).map(|(_, k)| k),
-            bytes: &read.bytes,
-        });
+        w.start_file_with_options(options.name(&entry.name[..]))
+            .map_err(|e| write_err(&e))?;
+        w.write_all(&data)?;
         out.entries += 1;
-        match new {
-            None if raw_copy_ok => raw_copy(&mut w, &mut reader, loc, &label)?,
-            new => {
-                let data = new.as_deref().unwrap_or(&read.bytes);
-                w.start_file_with_options(options.name(&entry.name[..]))
-                    .map_err(|e| write_err(&e))?;
-                w.write_all(data)?;
-            }
-        }
+    }
+    if dirs > 0 {
+        out.notes.push(format!(
+            "{dirs} directory entr{} left out",
+            if dirs == 1 { "y" } else { "ies" }
+        ));
+    }
+    if others > 0 {
+        out.notes.push(format!(
+            "{others} entr{} not in the SAZ layout left out (names not shown)",
+            if others == 1 { "y" } else { "ies" }
+        ));
     }
     let inner = w.finish().map_err(|e| write_err(&e))?;
     inner.flush()?;
-    out.what = format!("{} entries", out.entries);
+    out.what = if replaced > 0 {
+        format!(
+            "{} entries, {replaced} replaced by placeholders",
+            out.entries
+        )
+    } else {
+        format!("{} entries", out.entries)
+    };
     Ok(out)
-}
-
-/// Copy the entry at `loc` as stored: compressed bytes and CRC untouched.
-fn raw_copy(
-    w: &mut ZipWriter<&mut dyn WriteSeek>,
-    reader: &mut PosReader,
-    loc: &EntryLoc,
-    label: &str,
-) -> Result<(), CaptureErrorKind> {
-    let entry = open_entry(reader, loc, None)
-        .map_err(|e| CaptureErrorKind::Saz(format!("{label}: {}", entry_error(&e))))?;
-    w.raw_copy_file(entry).map_err(|e| write_err(&e))
 }
 
 /// An entry named for a message: its session entry name when it has one, else its index
@@ -217,8 +317,8 @@ mod tests {
         format!("{:?}", archive.map_sessions(|s| s).unwrap())
     }
 
-    /// Every sample SAZ rewritten with a scrubber that changes nothing: the same entries in
-    /// the same order, the same sessions read back, every entry a raw copy (same CRCs).
+    /// Every sample SAZ rewritten with a scrubber that changes nothing: the entries of the
+    /// SAZ layout in the same order, the same sessions read back.
     #[test]
     fn identity_keeps_every_entry_and_session() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -239,14 +339,198 @@ mod tests {
                 )
                 .unwrap();
                 let out = out.into_inner();
-                let dirs = names(&bytes).iter().filter(|n| n.ends_with(b"/")).count();
-                assert_eq!(r.entries + dirs, names(&bytes).len(), "{}", path.display());
-                assert_eq!(names(&out), names(&bytes), "{}", path.display());
+                let kept: Vec<Vec<u8>> = names(&bytes)
+                    .into_iter()
+                    .filter(|n| !n.ends_with(b"/") && layout(n).is_some())
+                    .collect();
+                assert_eq!(r.entries, kept.len(), "{}", path.display());
+                assert_eq!(names(&out), kept, "{}", path.display());
                 assert_eq!(sessions(out), sessions(bytes), "{}", path.display());
                 seen += 1;
             }
         }
         assert!(seen >= 20, "{seen} samples");
+    }
+
+    const REQUEST: &[u8] = b"GET http://a.example/ HTTP/1.1\r\nHost: a.example\r\n\r\n";
+    const RESPONSE: &[u8] = b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\n\r\n";
+
+    /// Archive and entry comments, extra fields, directories and names outside the SAZ
+    /// layout are not in the copy; the notes count what was left out and name none of it.
+    #[test]
+    fn zip_metadata_and_odd_entries_are_not_copied() {
+        use zip::write::FullFileOptions;
+        let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+        w.set_comment("made by SECRET-ARCHIVE-COMMENT").unwrap();
+        let mut with_meta = FullFileOptions::default()
+            .with_file_comment("SECRET-ENTRY-COMMENT")
+            .validate_extra_fields(false);
+        with_meta
+            .add_extra_field(0x6b6b, b"SECRET-EXTRA-FIELD", false)
+            .unwrap();
+        w.start_file("raw/1_c.txt", with_meta.clone()).unwrap();
+        w.write_all(REQUEST).unwrap();
+        w.start_file("raw/1_s.txt", SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(RESPONSE).unwrap();
+        w.add_directory("SECRET-DIRECTORY-NAME/", SimpleFileOptions::default())
+            .unwrap();
+        w.start_file(
+            "notes/SECRET-ENTRY-NAME.txt",
+            SimpleFileOptions::default().compression_method(CompressionMethod::Stored),
+        )
+        .unwrap();
+        w.write_all(b"SECRET-ODD-ENTRY-DATA").unwrap();
+        w.start_file(
+            "_index.htm",
+            SimpleFileOptions::default().compression_method(CompressionMethod::Stored),
+        )
+        .unwrap();
+        w.write_all(b"<html>index</html>").unwrap();
+        let bytes = w.finish().unwrap().into_inner();
+        assert!(memchr::memmem::find(&bytes, b"SECRET-EXTRA-FIELD").is_some());
+
+        let mut out = Cursor::new(Vec::new());
+        let r = rewrite_bytes(
+            bytes.clone(),
+            &mut out,
+            &RewriteOptions::default(),
+            &mut Identity,
+        )
+        .unwrap();
+        let out = out.into_inner();
+        assert!(
+            memchr::memmem::find(&out, b"SECRET").is_none(),
+            "{}",
+            String::from_utf8_lossy(&out)
+        );
+        assert_eq!(
+            names(&out),
+            [&b"raw/1_c.txt"[..], b"raw/1_s.txt", b"_index.htm"]
+        );
+        assert_eq!(
+            r.notes,
+            [
+                "1 directory entry left out",
+                "1 entry not in the SAZ layout left out (names not shown)"
+            ]
+        );
+        let mut z = zip::ZipArchive::new(Cursor::new(out.clone())).unwrap();
+        assert_eq!(z.comment(), b"");
+        for i in 0..z.len() {
+            let e = z.by_index(i).unwrap();
+            assert_eq!(e.comment(), "");
+            assert_eq!(e.extra_data_fields().count(), 0);
+        }
+        assert_eq!(sessions(out), sessions(bytes));
+    }
+
+    #[test]
+    fn only_fiddlers_archive_comment_is_kept() {
+        let fiddler = b"Fiddler (v5.0.20182.28034) Session Archive. See https://fiddler2.com";
+        assert_eq!(comment_for_copy(fiddler), fiddler);
+        assert_eq!(
+            comment_for_copy(b"Fiddler (v2.3.9) Session Archive."),
+            b"Fiddler (v2.3.9) Session Archive."
+        );
+        for other in [
+            &b"Fiddler (v5.0) Session Archive. See https://x.example/?token=a%20b"[..],
+            b"Fiddler SECRET",
+            b"Fiddler (v5.0) Session Archive. refresh_token=x",
+        ] {
+            assert_eq!(comment_for_copy(other), b"Fiddler Session Archive");
+        }
+        assert_eq!(comment_for_copy(b"SECRET comment"), b"");
+        assert_eq!(comment_for_copy(b""), b"");
+    }
+
+    /// An entry the reader reads around: an unsupported method becomes a placeholder the
+    /// reader reports in the same place; a bad CRC reaches the scrubber as damaged.
+    #[test]
+    fn unreadable_entries_become_placeholders_and_the_rest_is_written() {
+        let stored = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
+        let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, data) in [
+            ("raw/1_c.txt", REQUEST),
+            ("raw/1_s.txt", RESPONSE),
+            ("raw/2_c.txt", REQUEST),
+            ("raw/2_s.txt", RESPONSE),
+            ("raw/3_c.txt", REQUEST),
+        ] {
+            w.start_file(name, stored).unwrap();
+            w.write_all(data).unwrap();
+        }
+        let mut bytes = w.finish().unwrap().into_inner();
+        // Central directory records: method of raw/1_s.txt to LZMA (14), CRC of raw/2_s.txt
+        // wrong.
+        let central: Vec<usize> = memchr::memmem::find_iter(&bytes, b"PK\x01\x02").collect();
+        bytes[central[1] + 10] = 14;
+        bytes[central[3] + 16] ^= 0xff;
+        let local: Vec<usize> = memchr::memmem::find_iter(&bytes, b"PK\x03\x04").collect();
+        bytes[local[1] + 8] = 14;
+        let before = SazArchive::from_bytes(bytes.clone(), &ReadOptions::default())
+            .unwrap()
+            .map_sessions(|s| {
+                s.map(|s| (s.id, s.response.is_some()))
+                    .map_err(|e| e.to_string())
+            })
+            .unwrap();
+
+        struct Seen(Vec<(String, bool, Option<String>)>);
+        impl Scrubber for Seen {
+            fn text(&mut self, _: &str) -> Option<String> {
+                None
+            }
+            fn har_entry(&mut self, _: &str) -> Result<Option<Vec<u8>>, String> {
+                Ok(None)
+            }
+            fn saz_entry(&mut self, e: SazEntry<'_>) -> Option<Vec<u8>> {
+                self.0.push((e.label.to_string(), e.cut, e.damaged.clone()));
+                None
+            }
+        }
+        let mut seen = Seen(Vec::new());
+        let mut out = Cursor::new(Vec::new());
+        let r = rewrite_bytes(bytes, &mut out, &RewriteOptions::default(), &mut seen).unwrap();
+        assert_eq!(r.entries, 5);
+        assert_eq!(
+            r.notes,
+            [
+                "raw/1_s.txt: unsupported compression method (Lzma); replaced by a placeholder entry",
+                "raw/2_s.txt: damaged entry data (bad compressed data or checksum); rewritten from what was read (as the analysis reads it)"
+            ]
+        );
+        assert_eq!(
+            seen.0
+                .iter()
+                .map(|(l, c, d)| (l.as_str(), *c, d.is_some()))
+                .collect::<Vec<_>>(),
+            [
+                ("raw/1_c.txt", false, false),
+                ("raw/2_c.txt", false, false),
+                ("raw/2_s.txt", false, true),
+                ("raw/3_c.txt", false, false)
+            ]
+        );
+        let archive = SazArchive::from_bytes(out.into_inner(), &ReadOptions::default()).unwrap();
+        let after = archive
+            .map_sessions(|s| {
+                s.map(|s| (s.id, s.response.is_some(), s.problems))
+                    .map_err(|e| e.to_string())
+            })
+            .unwrap();
+        assert_eq!(before.len(), 3);
+        assert_eq!(after.len(), 3);
+        // Session 1: no response read, before and after; the copy says why.
+        assert_eq!(before[0], Ok((1, false)));
+        let (id, has_response, problems) = after[0].clone().unwrap();
+        assert_eq!((id, has_response), (1, false));
+        assert_eq!(
+            problems,
+            ["raw/1_s.txt: first line is not an HTTP status line"]
+        );
+        assert_eq!(before[1], Ok((2, true)));
+        assert!(after[1].as_ref().unwrap().1);
     }
 
     /// A scrubber's replacement is what the entry then holds.
