@@ -230,13 +230,7 @@ fn walk(v: &mut Value, parent: Option<&str>, ctx: &mut Ctx<'_>) {
             if parent == Some("headers") {
                 split_lines(items, ctx);
             }
-            let ws = parent == Some("_webSocketMessages");
             for item in items {
-                if ws {
-                    if let Value::Object(m) = item {
-                        websocket_message(m, ctx);
-                    }
-                }
                 walk(item, parent, ctx);
             }
         }
@@ -266,7 +260,7 @@ fn walk(v: &mut Value, parent: Option<&str>, ctx: &mut Ctx<'_>) {
                 }
                 _ => false,
             };
-            let done_ws = parent == Some("_webSocketMessages");
+            let done_ws = parent == Some("_webSocketMessages") && websocket_message(map, ctx);
             for (k, child) in map.iter_mut() {
                 // Bodies and binary messages were scrubbed as what they hold.
                 let done = (done_body && k == "text") || (done_ws && k == "data");
@@ -506,13 +500,14 @@ fn body(map: &mut Map<String, Value>, what: &str, codings: &[String], ctx: &mut 
 }
 
 /// A binary websocket message (`opcode` 2): its base64 `data` decoded, scrubbed and
-/// re-encoded; a placeholder when it does not decode.
-fn websocket_message(map: &mut Map<String, Value>, ctx: &mut Ctx<'_>) {
+/// re-encoded; a placeholder when it does not decode. `true` when `map` was one (its
+/// `data` is done).
+fn websocket_message(map: &mut Map<String, Value>, ctx: &mut Ctx<'_>) -> bool {
     if map.get("opcode").and_then(Value::as_f64) != Some(2.0) {
-        return;
+        return false;
     }
     let Some(Value::String(data)) = map.get_mut("data") else {
-        return;
+        return false;
     };
     match decode_base64(data) {
         Some(bytes) => {
@@ -537,6 +532,7 @@ fn websocket_message(map: &mut Map<String, Value>, ctx: &mut Ctx<'_>) {
             ));
         }
     }
+    true
 }
 
 #[cfg(test)]
@@ -613,5 +609,297 @@ mod tests {
             r#"{"request":{"headers":[{"name":"Cookie","value":"a=R"}]}}"#
         );
         assert!(scrub_entry("{\"time\": NaN}", &mut counts).is_err());
+    }
+
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    use serde_json::json;
+
+    use crate::capture::har::map_reader;
+    use crate::capture::Session;
+
+    /// Entry 7 rewritten: the value written, the notes, what was replaced.
+    fn rw(entry: Value) -> (Value, Vec<String>, Counts) {
+        let mut counts = Counts::default();
+        let mut notes = Vec::new();
+        let out = rewrite_entry(7, &entry.to_string(), &mut counts, &mut notes).unwrap();
+        (serde_json::from_slice(&out).unwrap(), notes, counts)
+    }
+
+    /// The session the reader makes of one entry.
+    fn session(entry: &Value) -> Session {
+        let har = json!({"log": {"version": "1.2", "entries": [entry]}}).to_string();
+        let mut s = map_reader(har.as_bytes(), &HarLimits::default(), |r| r).unwrap();
+        s.remove(0).unwrap()
+    }
+
+    fn response(content: Value, headers: Value) -> Value {
+        json!({"request": {"method": "GET", "url": "https://x.contoso.com/"},
+               "response": {"status": 200, "headers": headers, "content": content}})
+    }
+
+    #[test]
+    fn joined_set_cookie_lines_become_one_header_each_and_every_cookie_is_replaced() {
+        let entry = json!({"request": {"method": "GET", "url": "https://x/"}, "response": {"status": 200, "headers": [
+            {"name": "set-cookie", "value": "ESTSAUTH=abc123; path=/\nESTSAUTHPERSISTENT=def456; secure\r\n\nfpc=xyz"},
+            {"name": "X-Folded", "value": "a\n  b"},
+            {"name": "Host", "value": "x"}
+        ]}});
+        let (v, notes, counts) = rw(entry.clone());
+        assert_eq!(
+            v["response"]["headers"],
+            json!([
+                {"name": "set-cookie", "value": "ESTSAUTH=REDACT; path=/"},
+                {"name": "set-cookie", "value": "ESTSAUTHPERSISTENT=REDACT; secure"},
+                {"name": "set-cookie", "value": "fpc=RED"},
+                {"name": "X-Folded", "value": "a b"},
+                {"name": "Host", "value": "x"}
+            ])
+        );
+        assert_eq!(counts.get(Kind::Cookie), 3);
+        assert!(notes.is_empty());
+        // The reader sees three Set-Cookie headers now, one before.
+        let before = session(&entry);
+        let after = session(&v);
+        let set = |s: &Session| {
+            s.response
+                .as_ref()
+                .unwrap()
+                .headers
+                .get_all("set-cookie")
+                .count()
+        };
+        assert_eq!((set(&before), set(&after)), (1, 3));
+    }
+
+    #[test]
+    fn cookie_values_are_replaced_names_kept_other_fields_scrubbed() {
+        let entry = json!({"request": {"cookies": [
+            {"name": "ESTSAUTH", "value": "abc", "expires": "refresh_token=SECRET-rt-9", "path": "/"},
+            {"name": "empty", "value": ""}
+        ]}});
+        let (v, _, counts) = rw(entry);
+        assert_eq!(
+            v["request"]["cookies"],
+            json!([
+                {"name": "ESTSAUTH", "value": "RED", "expires": "refresh_token=REDACTEDRED", "path": "/"},
+                {"name": "empty", "value": ""}
+            ])
+        );
+        assert_eq!(counts.get(Kind::Cookie), 1);
+        assert_eq!(counts.get(Kind::RefreshToken), 1);
+    }
+
+    const FORM: &str = "grant_type=refresh_token&refresh_token=SECRET-rt-1&x=1";
+    const FORM_OUT: &str = "grant_type=refresh_token&refresh_token=REDACTEDRED&x=1";
+
+    /// Every base64 form the reader accepts is decoded, scrubbed and written as text; the
+    /// reader reads the body the same, but for the secret.
+    #[test]
+    fn base64_bodies_in_every_form_the_reader_accepts() {
+        let std = STANDARD.encode(FORM);
+        let wrapped = format!("{}\r\n{}", &std[..20], &std[20..]);
+        for (encoding, text) in [
+            ("base64", std.clone()),
+            ("Base64", std.clone()),
+            (" BASE64 ", std.clone()),
+            ("base64", STANDARD_NO_PAD.encode(FORM)),
+            ("base64", URL_SAFE_NO_PAD.encode(FORM)),
+            ("base64", wrapped),
+        ] {
+            let entry = response(
+                json!({"size": 1, "mimeType": "text/plain", "text": text, "encoding": encoding}),
+                json!([]),
+            );
+            let (v, notes, counts) = rw(entry.clone());
+            assert_eq!(
+                v["response"]["content"],
+                json!({"size": 1, "mimeType": "text/plain", "text": FORM_OUT}),
+                "{encoding} {text}"
+            );
+            assert!(notes.is_empty());
+            assert_eq!(counts.get(Kind::RefreshToken), 1);
+            let body = |e: &Value| session(e).response.unwrap().body.raw;
+            assert_eq!(body(&entry), FORM.as_bytes());
+            assert_eq!(body(&v), FORM_OUT.as_bytes());
+        }
+        // Bytes that are not UTF-8 stay base64, standard and padded.
+        let bin = [&[0xff, 0xfe, 0x00][..], FORM.as_bytes()].concat();
+        let entry = response(
+            json!({"text": URL_SAFE_NO_PAD.encode(&bin), "encoding": "BASE64"}),
+            json!([]),
+        );
+        let (v, _, _) = rw(entry);
+        let want = [&[0xff, 0xfe, 0x00][..], FORM_OUT.as_bytes()].concat();
+        assert_eq!(
+            v["response"]["content"],
+            json!({"text": STANDARD.encode(&want), "encoding": "base64"})
+        );
+        assert_eq!(session(&v).response.unwrap().body.raw, want);
+    }
+
+    #[test]
+    fn base64_that_does_not_decode_is_replaced_and_noted() {
+        let entry = response(
+            json!({"text": "SECRET-not*base64", "encoding": "base64", "mimeType": "x"}),
+            json!([]),
+        );
+        let (v, notes, _) = rw(entry);
+        assert_eq!(
+            v["response"]["content"],
+            json!({"text": "[traceadal redact: response body dropped (17 bytes): base64 that does not decode]", "mimeType": "x"})
+        );
+        assert_eq!(
+            notes,
+            ["entry 7: response body: 17 bytes of base64 that does not decode; replaced by a placeholder"]
+        );
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    }
+
+    /// A response body stored still compressed is decompressed, scrubbed and written as
+    /// text; one that does not decompress is dropped. Text bodies of a response labelled
+    /// gzip (the usual export: the exporter decoded them) are scrubbed as they are.
+    #[test]
+    fn compressed_bodies_are_decompressed_or_dropped() {
+        let gz = gzip(FORM.as_bytes());
+        let headers = json!([{"name": "Content-Encoding", "value": "gzip"}]);
+        let entry = response(
+            json!({"text": STANDARD.encode(&gz), "encoding": "base64"}),
+            headers.clone(),
+        );
+        let (v, notes, _) = rw(entry);
+        assert_eq!(v["response"]["content"], json!({"text": FORM_OUT}));
+        assert_eq!(v["response"]["headers"], headers);
+        assert_eq!(
+            notes,
+            ["entry 7: response body: stored still compressed (gzip); written decompressed"]
+        );
+        let cut = &gz[..gz.len() - 12];
+        let entry = response(
+            json!({"text": STANDARD.encode(cut), "encoding": "base64"}),
+            headers.clone(),
+        );
+        let (v, notes, _) = rw(entry);
+        let len = cut.len();
+        assert_eq!(
+            v["response"]["content"],
+            json!({"text": format!("[traceadal redact: response body dropped ({len} bytes): compressed bytes that do not decompress]")})
+        );
+        assert_eq!(notes.len(), 1);
+        let entry = response(json!({"text": FORM}), headers);
+        let (v, notes, _) = rw(entry);
+        assert_eq!(v["response"]["content"], json!({"text": FORM_OUT}));
+        assert!(notes.is_empty());
+    }
+
+    #[test]
+    fn post_data_base64_params_and_multipart() {
+        let multipart = "--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nrefresh_token=SECRET-rt-1\r\n--b--";
+        let entry = json!({"request": {"method": "POST", "url": "https://x/", "postData": {
+            "mimeType": "application/x-www-form-urlencoded",
+            "encoding": "base64",
+            "text": STANDARD.encode(FORM),
+            "params": [{"name": "client_secret", "value": "SECRET-cs"}, {"name": "x", "value": "1"}]
+        }}});
+        let (v, _, counts) = rw(entry);
+        assert_eq!(
+            v["request"]["postData"],
+            json!({"mimeType": "application/x-www-form-urlencoded", "text": FORM_OUT,
+                   "params": [{"name": "client_secret", "value": "REDACTEDR"}, {"name": "x", "value": "1"}]})
+        );
+        assert_eq!(counts.get(Kind::ClientSecret), 1);
+        let entry = json!({"request": {"postData": {"mimeType": "multipart/form-data; boundary=b", "text": multipart}}});
+        let (v, _, _) = rw(entry);
+        let text = v["request"]["postData"]["text"].as_str().unwrap();
+        assert_eq!(text, multipart.replace("SECRET-rt-1", "REDACTEDRED"));
+    }
+
+    #[test]
+    fn websocket_messages_binary_decoded_text_scrubbed_undecodable_dropped() {
+        let entry = json!({"_webSocketMessages": [
+            {"type": "send", "time": 1.5, "opcode": 2, "data": URL_SAFE_NO_PAD.encode(FORM)},
+            {"type": "receive", "time": 1.6, "opcode": 1, "data": FORM},
+            {"type": "receive", "time": 1.7, "opcode": 2, "data": "SECRET*not-base64"}
+        ]});
+        let (v, notes, counts) = rw(entry);
+        assert_eq!(
+            v["_webSocketMessages"],
+            json!([
+                {"type": "send", "time": 1.5, "opcode": 2, "data": STANDARD.encode(FORM_OUT)},
+                {"type": "receive", "time": 1.6, "opcode": 1, "data": FORM_OUT},
+                {"type": "receive", "time": 1.7, "opcode": 2, "data": "[traceadal redact: binary websocket message dropped (17 bytes): base64 that does not decode]"}
+            ])
+        );
+        assert_eq!(counts.get(Kind::RefreshToken), 2);
+        assert_eq!(
+            notes,
+            ["entry 7: a binary websocket message of 17 bytes of base64 that does not decode; replaced by a placeholder"]
+        );
+    }
+
+    /// Nothing of the entry's text is copied: a repeated key's first value (which the
+    /// reader never sees) is gone, and custom fields, comments and unknown keys are scrubbed.
+    #[test]
+    fn no_string_is_copied_unscanned() {
+        let json = r#"{"request": {"url": "https://x/?code=SECRET-first", "url": "https://x/"},
+            "comment": "refresh_token=SECRET-rt-1", "_custom": {"deep": ["access_token=SECRET-at-1"]},
+            "_k": {"refresh_token=SECRET-key-1": 1}}"#;
+        let mut counts = Counts::default();
+        let mut notes = Vec::new();
+        let out = rewrite_entry(3, json, &mut counts, &mut notes).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(
+            out,
+            r#"{"request":{"url":"https://x/"},"comment":"refresh_token=REDACTEDRED","_custom":{"deep":["access_token=REDACTEDRED"]},"_k":{"refresh_token=REDACTEDREDA":1}}"#
+        );
+        assert_eq!(scrub_entry(r#"{"a": 1, "a": 2}"#, &mut counts), Ok(None));
+    }
+
+    /// A whole file through the real scrubber: entries with invalid UTF-8, `NaN` and
+    /// `1e999` and a BOM; the copy is valid JSON with no invalid bytes, the unreadable
+    /// entries are `null` and their text is not in it, each listed in the notes.
+    #[test]
+    fn damaged_entries_through_the_real_scrubber() {
+        let good = r#"{"request": {"method": "GET", "url": "https://x/?code=SECRET-c-1"}, "response": {"status": 200}}"#;
+        let mut bytes = b"\xef\xbb\xbf{\"log\": {\"version\": \"1.2\", \"entries\": [".to_vec();
+        bytes.extend_from_slice(good.as_bytes());
+        bytes.extend_from_slice(
+            b", {\"request\": {\"url\": \"https://x/\xff\xfe?code=SECRET-c-2\"}}",
+        );
+        bytes.extend_from_slice(
+            b", {\"request\": {\"url\": \"https://x/?code=SECRET-c-3\"}, \"time\": NaN}",
+        );
+        bytes.extend_from_slice(
+            b", {\"request\": {\"url\": \"https://x/?code=SECRET-c-4\"}, \"time\": 1e999}",
+        );
+        bytes.extend_from_slice(b"]}}");
+        let mut scrubber = Placeholders::default();
+        let mut out = Vec::new();
+        let r = rewrite_reader(
+            bytes.as_slice(),
+            &HarLimits::default(),
+            &mut out,
+            &mut scrubber,
+        )
+        .unwrap();
+        let text = String::from_utf8(out).expect("no invalid bytes");
+        assert!(!text.contains("SECRET"), "{text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        let entries = v["log"]["entries"].as_array().unwrap();
+        assert_eq!(entries.len(), 4);
+        assert_eq!(
+            entries[1]["request"]["url"],
+            "https://x/\u{fffd}\u{fffd}?code=REDACTEDRE"
+        );
+        assert_eq!((entries[2].is_null(), entries[3].is_null()), (true, true));
+        assert_eq!(r.notes.len(), 3, "{:?}", r.notes);
+        assert!(r.notes[0].starts_with("entry 2: invalid UTF-8"));
+        assert!(r.notes[1].starts_with("entry 3: not valid JSON"));
+        assert!(r.notes[2].starts_with("entry 4: not valid JSON"));
     }
 }
