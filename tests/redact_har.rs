@@ -18,15 +18,20 @@ fn s(p: &Path) -> &str {
 }
 
 /// Redact `input` to `out` (in this process) and check the copy's story against the
-/// original's; the redact run's stderr.
-fn same_story(input: &Path, out: &Path) -> String {
+/// original's; `false` when `analyze` cannot read `input` (then `redact` refuses it too).
+fn same_story(input: &Path, out: &Path) -> bool {
     let r = run_in(&["redact", s(input), s(out)]);
-    assert_eq!(r.status.code(), Some(0), "{}: {r:?}", input.display());
+    let unread = run_in(&["analyze", s(input), "--format", "json"]);
+    if unread.status.code() == Some(2) {
+        assert_eq!(r.status.code(), Some(2), "{}: {r:?}", input.display());
+        return false;
+    }
     let (code_a, a) = analyze_json(input);
+    assert_eq!(r.status.code(), Some(0), "{}: {r:?}", input.display());
     let (code_b, b) = analyze_json(out);
     assert_eq!(code_a, code_b, "exit code of {}", input.display());
     assert_eq!(story(&a), story(&b), "{}", input.display());
-    String::from_utf8_lossy(&r.stderr).into_owned()
+    true
 }
 
 fn hars_in(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -35,8 +40,7 @@ fn hars_in(dir: &Path, out: &mut Vec<PathBuf>) {
         let name = p.file_name().unwrap().to_string_lossy().into_owned();
         if p.is_dir() {
             hars_in(&p, out);
-        } else if name.ends_with(".har") || name.ends_with(".har.gz") || name.ends_with(".zhar")
-        {
+        } else if name.ends_with(".har") || name.ends_with(".har.gz") || name.ends_with(".zhar") {
             out.push(p);
         }
     }
@@ -50,7 +54,11 @@ fn every_sample_har_tells_the_same_story_after_redaction() {
     files.sort();
     assert!(files.len() >= 30, "{} HAR samples", files.len());
     for p in &files {
-        same_story(p, &dir.path().join("out.har"));
+        assert!(
+            same_story(p, &dir.path().join("out.har")),
+            "{}",
+            p.display()
+        );
     }
 }
 
@@ -62,9 +70,15 @@ fn every_shared_har_tells_the_same_story_after_redaction() {
     hars_in(&corpus().join("har"), &mut files);
     files.sort();
     assert!(files.len() >= 15, "{} HARs in the corpus", files.len());
-    for p in &files {
-        same_story(p, &dir.path().join("out.har"));
-    }
+    let compared = files
+        .iter()
+        .filter(|p| same_story(p, &dir.path().join("out.har")))
+        .count();
+    assert!(
+        compared >= 15,
+        "only {compared} of {} compared",
+        files.len()
+    );
 }
 
 const SECRETS: [&str; 6] = [
@@ -101,7 +115,9 @@ fn damaged_har() -> Vec<u8> {
     har.extend_from_slice(
         br#"{"request": {"method": "GET", "url": "https://x/?code=SECRET-nan-5"}, "time": NaN}, "#,
     );
-    har.extend_from_slice(br#"[{"request": {"url": "https://x/?refresh_token=SECRET-array-6"}}], "#);
+    har.extend_from_slice(
+        br#"[{"request": {"url": "https://x/?refresh_token=SECRET-array-6"}}], "#,
+    );
     har.extend_from_slice(format!("{e5}]}}}}").as_bytes());
     har
 }
@@ -182,7 +198,10 @@ fn a_cut_or_trailing_garbage_har_gz_is_written() {
         let r = run(&["redact", s(&input), s(&out)]);
         let stderr = String::from_utf8_lossy(&r.stderr).into_owned();
         assert_eq!(r.status.code(), Some(0), "{name}: {stderr}");
-        assert!(stderr.contains("the capture breaks off"), "{name}: {stderr}");
+        assert!(
+            stderr.contains("the capture breaks off"),
+            "{name}: {stderr}"
+        );
         let copy: Value = serde_json::from_slice(&std::fs::read(&out).unwrap())
             .unwrap_or_else(|e| panic!("{name}: the copy is not JSON: {e}"));
         let listed = |p: &Path| {
