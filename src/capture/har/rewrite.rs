@@ -5,8 +5,9 @@
 //! the entries (the skeleton: `{"log": {"version": ..., "entries": [`, the commas between
 //! entries, `]}}`), and serde_json checks the skeleton as it does for analysis, so the file
 //! that reads is the file that rewrites. Each entry's JSON text goes to
-//! [`Scrubber::har_entry`]; each string of the skeleton to [`Scrubber::text`]. What the
-//! scrubber leaves alone is written byte for byte. Differences from the input, all noted:
+//! [`Scrubber::har_entry_at`] with its number; each string of the skeleton to
+//! [`Scrubber::field`] with its key (a key itself to [`Scrubber::text`]). What the scrubber
+//! leaves alone is written byte for byte. Differences from the input, all noted:
 //!
 //! - Nothing is compressed (a `.har.gz` comes out plain), a BOM is dropped, and strings are
 //!   never cut (the string cap of reading does not apply; the entry is held whole).
@@ -14,6 +15,10 @@
 //! - An entry that is not JSON the scrubber can read (a `NaN`, `1e999`, a bad escape: what
 //!   makes the reader report that entry) is written as `null`, which the reader reports as
 //!   an unreadable entry in the same place.
+//! - An element of `log.entries` the lexer did not take out (an entry under a key spelled
+//!   with escapes, read by serde_json in the stream) is found in the skeleton
+//!   ([`Skeleton::write`]): an object goes to the scrubber as an entry, an array is written
+//!   as `null` (its text never copied), a scalar is kept (a string scrubbed).
 //! - A file that breaks off (cut, damaged compression, trailing garbage) is written up to
 //!   the last whole entry and closed, as the reader reads it up to there.
 
