@@ -27,6 +27,7 @@ mod powershell_syntax;
 mod precision;
 mod recorded_har;
 mod redact;
+mod redact_har;
 mod redact_saz;
 mod redact_stream;
 mod rules_samples;

@@ -29,6 +29,25 @@ pub trait Scrubber {
     /// `None` to store them as read. Nothing is copied as stored (compressed bytes, extra
     /// fields, comments): every entry is written anew.
     fn saz_entry(&mut self, entry: SazEntry<'_>) -> Option<Vec<u8>>;
+
+    /// [`Scrubber::har_entry`] for entry `id` (counted from 1, as the reader numbers
+    /// sessions), with `notes` for what the user should know about it (never content).
+    fn har_entry_at(
+        &mut self,
+        id: u64,
+        json: &str,
+        notes: &mut Vec<String>,
+    ) -> Result<Option<Vec<u8>>, String> {
+        let _ = (id, notes);
+        self.har_entry(json)
+    }
+
+    /// A string of the file outside any session that is the value of key `key` of an
+    /// object (a HAR's `log.comment`, a custom field): its replacement, or `None` to keep it.
+    fn field(&mut self, key: &str, value: &str) -> Option<String> {
+        let _ = key;
+        self.text(value)
+    }
 }
 
 /// One entry of a SAZ archive, for [`Scrubber::saz_entry`].

@@ -371,6 +371,19 @@ impl Scrubber for Placeholders {
         har::scrub_entry(json, &mut self.outcome.counts)
     }
 
+    fn har_entry_at(
+        &mut self,
+        id: u64,
+        json: &str,
+        notes: &mut Vec<String>,
+    ) -> Result<Option<Vec<u8>>, String> {
+        har::rewrite_entry(id, json, &mut self.outcome.counts, notes).map(Some)
+    }
+
+    fn field(&mut self, key: &str, value: &str) -> Option<String> {
+        scrub_param(key, value, &mut self.outcome.counts)
+    }
+
     fn saz_entry(&mut self, entry: SazEntry<'_>) -> Option<Vec<u8>> {
         saz::scrub_entry(entry, &self.limits, &mut self.outcome)
     }

@@ -3,6 +3,8 @@
 use std::io::Read;
 use std::path::Path;
 
+use serde_json::Value;
+
 use traceadal::capture::{Capture, DecodeLimits, Password, ReadOptions};
 
 /// Everything in the capture at `path`, as text: the file's bytes (every zip entry inflated,
@@ -62,4 +64,20 @@ pub fn capture_text_with(path: &Path, password: Option<&str>) -> String {
 
 pub fn capture_text(path: &Path) -> String {
     capture_text_with(path, None)
+}
+
+/// The story a report tells, as `redact` must keep it: finding ids, missing SPNs, AADSTS
+/// codes and the verdict's status (issue 17: `analyze(redact(x))` tells what `analyze(x)`
+/// does).
+pub fn story(report: &Value) -> Value {
+    let ids: Vec<&Value> = report["findings"]
+        .as_array()
+        .map(|f| f.iter().map(|f| &f["id"]).collect())
+        .unwrap_or_default();
+    serde_json::json!({
+        "finding_ids": ids,
+        "missing_spns": report["missing_spns"],
+        "aadsts": report["aadsts"],
+        "verdict": report["verdict"]["status"],
+    })
 }

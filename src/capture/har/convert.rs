@@ -398,7 +398,7 @@ pub(super) fn text_body(
 
 /// Standard base64 with or without padding; exporters that wrap lines or use the URL-safe
 /// alphabet are accepted too.
-pub(super) fn decode_base64(text: &str) -> Option<Vec<u8>> {
+pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
     let config = GeneralPurposeConfig::new()
         .with_decode_padding_mode(DecodePaddingMode::Indifferent)
         .with_decode_allow_trailing_bits(true);

@@ -5,8 +5,9 @@
 //! the entries (the skeleton: `{"log": {"version": ..., "entries": [`, the commas between
 //! entries, `]}}`), and serde_json checks the skeleton as it does for analysis, so the file
 //! that reads is the file that rewrites. Each entry's JSON text goes to
-//! [`Scrubber::har_entry`]; each string of the skeleton to [`Scrubber::text`]. What the
-//! scrubber leaves alone is written byte for byte. Differences from the input, all noted:
+//! [`Scrubber::har_entry_at`] with its number; each string of the skeleton to
+//! [`Scrubber::field`] with its key (a key itself to [`Scrubber::text`]). What the scrubber
+//! leaves alone is written byte for byte. Differences from the input, all noted:
 //!
 //! - Nothing is compressed (a `.har.gz` comes out plain), a BOM is dropped, and strings are
 //!   never cut (the string cap of reading does not apply; the entry is held whole).
@@ -14,6 +15,10 @@
 //! - An entry that is not JSON the scrubber can read (a `NaN`, `1e999`, a bad escape: what
 //!   makes the reader report that entry) is written as `null`, which the reader reports as
 //!   an unreadable entry in the same place.
+//! - An element of `log.entries` the lexer did not take out (an entry under a key spelled
+//!   with escapes, read by serde_json in the stream) is found in the skeleton
+//!   ([`Skeleton::write`]): an object goes to the scrubber as an entry, an array is written
+//!   as `null` (its text never copied), a scalar is kept (a string scrubbed).
 //! - A file that breaks off (cut, damaged compression, trailing garbage) is written up to
 //!   the last whole entry and closed, as the reader reads it up to there.
 
@@ -21,7 +26,6 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 
-use super::lenient::{Field, Kind};
 use super::parse::{Ending, Item};
 use super::{stream_items, HarLimits};
 use crate::capture::rewrite::{RewriteOptions, Rewritten, Scrubber, WriteSeek};
@@ -43,36 +47,23 @@ pub fn rewrite(
     rewrite_reader(file, &limits, output, scrubber)
 }
 
-/// What the parse side hands the writer for one element of `log.entries`.
-enum Piece {
-    /// An entry the lexer took out, with the skeleton before it.
-    Entry {
-        id: u64,
-        prefix: Vec<u8>,
-        text: Vec<u8>,
-    },
-    /// An element serde_json read in the stream (not an object: its text is skeleton).
-    Scalar,
-    /// An object or array the lexer did not take out (a key spelled with escapes, an entry
-    /// that is an array): it would be scrubbed without its structure, so it is refused.
-    Opaque(u64),
+/// An entry the lexer took out of the stream, with the skeleton before it; `None` for an
+/// element serde_json read in the stream (a scalar, an array, an object under a key spelled
+/// with escapes): its text is in the skeleton, where [`Skeleton::write`] finds it.
+struct Piece {
+    id: u64,
+    prefix: Vec<u8>,
+    text: Vec<u8>,
 }
 
-fn piece_of(item: Item) -> Piece {
+fn piece_of(item: Item) -> Option<Piece> {
     match item {
-        Item::Text { id, text, .. } => Piece::Entry {
+        Item::Text { id, text, .. } => Some(Piece {
             id,
             prefix: text.prefix,
             text: text.bytes,
-        },
-        Item::Entry { id, entry, .. } => match *entry {
-            Field { value: Some(_), .. }
-            | Field {
-                wrong: Some(Kind::Array | Kind::Object),
-                ..
-            } => Piece::Opaque(id),
-            _ => Piece::Scalar,
-        },
+        }),
+        Item::Entry { .. } => None,
     }
 }
 
@@ -84,30 +75,27 @@ pub fn rewrite_reader<R: Read + Send>(
     scrubber: &mut dyn Scrubber,
 ) -> Result<Rewritten, CaptureErrorKind> {
     let mut out = Rewritten::default();
-    let mut skeleton = Skeleton::default();
+    let mut skeleton = Skeleton::new();
     let mut failed: Option<CaptureErrorKind> = None;
     let mut buf = Vec::new();
-    let (ending, _, trailing) = stream_items(reader, limits, true, piece_of, |piece| {
+    let (ending, read, trailing) = stream_items(reader, limits, true, piece_of, |piece| {
+        let Some(Piece { id, prefix, text }) = piece else {
+            return;
+        };
         if failed.is_some() {
             return;
         }
-        let (id, prefix, text) = match piece {
-            Piece::Scalar => return,
-            Piece::Opaque(id) => {
-                failed = Some(CaptureErrorKind::Har(format!(
-                    "entry {id}: an entry the streaming reader could not take out whole (an \
-                     array, or `log.entries` spelled with escapes); not rewritten"
-                )));
-                return;
-            }
-            Piece::Entry { id, prefix, text } => (id, prefix, text),
-        };
         buf.clear();
-        skeleton.write(&prefix, &mut buf, scrubber, &mut out.notes);
+        out.entries += skeleton.write(&prefix, &mut buf, scrubber, &mut out.notes);
+        skeleton.next_id = id + 1;
         entry(id, text, &mut buf, scrubber, &mut out.notes);
         out.entries += 1;
         if let Err(e) = output.write_all(&buf) {
             failed = Some(CaptureErrorKind::Io(e));
+        }
+        // A huge entry's buffer is not kept for the rest of the file.
+        if buf.capacity() > 1 << 20 {
+            buf = Vec::new();
         }
     })?;
     if let Some(e) = failed {
@@ -119,9 +107,9 @@ pub fn rewrite_reader<R: Read + Send>(
             return Err(CaptureErrorKind::Har(message))
         }
         Ending::Done { .. } => {
-            skeleton.write(&trailing, &mut buf, scrubber, &mut out.notes);
+            out.entries += skeleton.write(&trailing, &mut buf, scrubber, &mut out.notes);
         }
-        Ending::Failed { message, .. } if out.entries == 0 => {
+        Ending::Failed { message, .. } if read == 0 => {
             return Err(CaptureErrorKind::Har(message));
         }
         Ending::Failed { session, .. } => {
@@ -129,13 +117,16 @@ pub fn rewrite_reader<R: Read + Send>(
             // else closed after the last whole entry.
             let mut tentative = skeleton.clone();
             let mut tail = Vec::new();
-            tentative.write(&trailing, &mut tail, scrubber, &mut out.notes);
+            let mut tail_notes = Vec::new();
+            let n = tentative.write(&trailing, &mut tail, scrubber, &mut tail_notes);
             let stopped = match session {
                 Some(id) => format!("at entry {id}"),
                 None => "after the last entry".into(),
             };
             if tentative.done {
                 buf = tail;
+                out.entries += n;
+                out.notes.append(&mut tail_notes);
                 out.notes.push(format!(
                     "the capture breaks off {stopped}; what follows the JSON was left out"
                 ));
@@ -172,7 +163,7 @@ fn entry(
             String::from_utf8_lossy(e.as_bytes()).into_owned()
         }
     };
-    match scrubber.har_entry(&text) {
+    match scrubber.har_entry_at(id, &text, notes) {
         Ok(None) => buf.extend_from_slice(text.as_bytes()),
         Ok(Some(new)) => buf.extend_from_slice(&new),
         Err(why) => {
@@ -184,42 +175,150 @@ fn entry(
     }
 }
 
-/// The writer's view of the skeleton: which brackets are open, so a cut file can be closed,
-/// and whether the top-level value has ended.
-#[derive(Clone, Default)]
+/// One open array or object of the skeleton.
+#[derive(Clone)]
+struct Frame {
+    object: bool,
+    /// The key this value is under (for an array's elements, the array's key).
+    key: Option<String>,
+    /// In an object: the next string is a key.
+    expect_key: bool,
+    /// The last key read in this object.
+    pending: Option<String>,
+    /// This array is a `log.entries`: its elements are entries.
+    entries: bool,
+    /// In an entries array: the next value is an element.
+    expect_element: bool,
+}
+
+/// The writer's view of the skeleton: which brackets are open (so a cut file can be
+/// closed), under which keys (so that a string is scrubbed with its key, and an element of
+/// `log.entries` that the lexer did not take out is known), and whether the top-level value
+/// has ended.
+#[derive(Clone)]
 struct Skeleton {
-    open: Vec<u8>,
+    frames: Vec<Frame>,
     done: bool,
+    /// The index of the next element of `log.entries`, as the reader numbers them.
+    next_id: u64,
 }
 
 impl Skeleton {
+    fn new() -> Self {
+        Skeleton {
+            frames: Vec::new(),
+            done: false,
+            next_id: 1,
+        }
+    }
+
     /// Write `bytes` of skeleton into `buf`, each string through the scrubber, up to the end
-    /// of the top-level value.
+    /// of the top-level value; the number of entries (elements of `log.entries` objects)
+    /// written from it. An element of `log.entries` found here is an entry the lexer did not
+    /// take out: an object goes through the scrubber as an entry, anything else that is not
+    /// a scalar is written as `null`. What is cut by the end of `bytes` is dropped.
     fn write(
         &mut self,
         bytes: &[u8],
         buf: &mut Vec<u8>,
         scrubber: &mut dyn Scrubber,
         notes: &mut Vec<String>,
-    ) {
+    ) -> usize {
+        let mut entries = 0;
         let mut i = 0;
         while i < bytes.len() && !self.done {
             let b = bytes[i];
+            if let Some(f) = self.frames.last_mut() {
+                if f.entries && f.expect_element && !matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
+                    f.expect_element = false;
+                    if b != b']' && b != b',' {
+                        let id = self.next_id;
+                        self.next_id += 1;
+                        if b == b'{' || b == b'[' {
+                            let Some(end) = value_end(bytes, i) else {
+                                return entries;
+                            };
+                            if b == b'{' {
+                                entry(id, bytes[i..end].to_vec(), buf, scrubber, notes);
+                                entries += 1;
+                            } else {
+                                notes.push(format!(
+                                    "entry {id}: an array, not an entry object; written as null \
+                                     (the reader reports this entry as unreadable too)"
+                                ));
+                                buf.extend_from_slice(b"null");
+                            }
+                            i = end;
+                            continue;
+                        }
+                    }
+                }
+            }
             match b {
                 b'"' => {
                     let Some(end) = string_end(bytes, i) else {
                         // A string cut by the end of the file: what follows is dropped.
-                        return;
+                        return entries;
                     };
-                    string(&bytes[i..end], buf, scrubber, notes);
+                    let raw = &bytes[i..end];
+                    let key_now = self.frames.last().is_some_and(|f| f.object && f.expect_key);
+                    if key_now {
+                        let decoded = string(raw, None, buf, scrubber, notes);
+                        if let Some(f) = self.frames.last_mut() {
+                            f.expect_key = false;
+                            f.pending = Some(decoded);
+                        }
+                    } else {
+                        let key = self.frames.last().and_then(|f| {
+                            if f.object {
+                                f.pending.clone()
+                            } else {
+                                f.key.clone()
+                            }
+                        });
+                        string(
+                            raw,
+                            Some(key.as_deref().unwrap_or("")),
+                            buf,
+                            scrubber,
+                            notes,
+                        );
+                    }
                     i = end;
                     continue;
                 }
-                b'{' | b'[' => self.open.push(b),
+                b'{' | b'[' => {
+                    let key = self.frames.last().and_then(|f| {
+                        if f.object {
+                            f.pending.clone()
+                        } else {
+                            f.key.clone()
+                        }
+                    });
+                    // `{"log": {"entries": [`: the path the reader takes entries from.
+                    let entries_list = b == b'['
+                        && key.as_deref() == Some("entries")
+                        && self.frames.len() == 2
+                        && self.frames[1].key.as_deref() == Some("log");
+                    self.frames.push(Frame {
+                        object: b == b'{',
+                        key,
+                        expect_key: b == b'{',
+                        pending: None,
+                        entries: entries_list,
+                        expect_element: entries_list,
+                    });
+                }
                 b'}' | b']' => {
-                    self.open.pop();
-                    if self.open.is_empty() {
+                    self.frames.pop();
+                    if self.frames.is_empty() {
                         self.done = true;
+                    }
+                }
+                b',' => {
+                    if let Some(f) = self.frames.last_mut() {
+                        f.expect_key = f.object;
+                        f.expect_element = f.entries;
                     }
                 }
                 _ => {}
@@ -227,12 +326,13 @@ impl Skeleton {
             buf.push(b);
             i += 1;
         }
+        entries
     }
 
     /// Close every bracket still open.
     fn close(&mut self, buf: &mut Vec<u8>) {
-        while let Some(b) = self.open.pop() {
-            buf.push(if b == b'{' { b'}' } else { b']' });
+        while let Some(f) = self.frames.pop() {
+            buf.push(if f.object { b'}' } else { b']' });
         }
         self.done = true;
     }
@@ -251,8 +351,39 @@ fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
     None
 }
 
-/// One JSON string of the skeleton (quotes included), scrubbed.
-fn string(raw: &[u8], buf: &mut Vec<u8>, scrubber: &mut dyn Scrubber, notes: &mut Vec<String>) {
+/// The end (one past the closing bracket) of the array or object starting at `bytes[start]`.
+fn value_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = start;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i = string_end(bytes, i)?;
+                continue;
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// One JSON string of the skeleton (quotes included), scrubbed: as text when it is a key
+/// (`key` is `None`), else as the value of `key`. Returns the decoded string.
+fn string(
+    raw: &[u8],
+    key: Option<&str>,
+    buf: &mut Vec<u8>,
+    scrubber: &mut dyn Scrubber,
+    notes: &mut Vec<String>,
+) -> String {
     let (value, lossy) = match serde_json::from_slice::<String>(raw) {
         Ok(v) => (v, false),
         Err(_) => {
@@ -266,11 +397,16 @@ fn string(raw: &[u8], buf: &mut Vec<u8>, scrubber: &mut dyn Scrubber, notes: &mu
     if lossy {
         notes.push("a string outside the entries is not valid JSON text; rewritten".into());
     }
-    match scrubber.text(&value) {
+    let new = match key {
+        None => scrubber.text(&value),
+        Some(key) => scrubber.field(key, &value),
+    };
+    match new {
         Some(new) => write_string(&new, buf),
         None if lossy => write_string(&value, buf),
         None => buf.extend_from_slice(raw),
     }
+    value
 }
 
 fn write_string(s: &str, buf: &mut Vec<u8>) {
@@ -457,26 +593,165 @@ mod tests {
         assert!(r.notes[0].contains("what follows the JSON was left out"));
     }
 
+    /// Records the id of each entry it is handed; writes `{"seen": id}` instead.
+    struct Ids(Vec<u64>);
+
+    impl Scrubber for Ids {
+        fn text(&mut self, _: &str) -> Option<String> {
+            None
+        }
+        fn har_entry(&mut self, _: &str) -> Result<Option<Vec<u8>>, String> {
+            Err("not called".into())
+        }
+        fn har_entry_at(
+            &mut self,
+            id: u64,
+            json: &str,
+            _: &mut Vec<String>,
+        ) -> Result<Option<Vec<u8>>, String> {
+            serde_json::from_str::<serde_json::Value>(json).map_err(|_| "bad".to_string())?;
+            self.0.push(id);
+            Ok(Some(format!("{{\"seen\":{id}}}").into_bytes()))
+        }
+        fn saz_entry(&mut self, _: SazEntry<'_>) -> Option<Vec<u8>> {
+            None
+        }
+    }
+
+    /// Entries under a key spelled with escapes are read by serde_json in the stream, not
+    /// taken out by the lexer: they are found in the skeleton and rewritten as entries, with
+    /// the reader's numbering; an entry that is an array is written as `null`, its text
+    /// never copied.
     #[test]
-    fn what_the_lexer_cannot_take_out_is_refused_not_guessed() {
-        let escaped = har(&[ENTRY]).replace("\"entries\"", "\"entri\\u0065s\"");
-        let mut out = Vec::new();
-        let e = rewrite_reader(
-            escaped.as_bytes(),
-            &HarLimits::default(),
-            &mut out,
-            &mut Identity,
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("entry 1"), "{e}");
-        let array = har(&["[1, 2]"]);
-        assert!(rewrite_reader(
-            array.as_bytes(),
-            &HarLimits::default(),
-            &mut out,
-            &mut Identity
-        )
-        .is_err());
+    fn what_the_lexer_does_not_take_out_is_rewritten_from_the_skeleton() {
+        let array = r#"[{"headers": [{"name": "Cookie", "value": "SECRET-in-array"}]}]"#;
+        let escaped = har(&[ENTRY, "7", array, ENTRY]).replace("\"entries\"", "\"entri\\u0065s\"");
+        let mut ids = Ids(Vec::new());
+        let (out, r) = rewritten(escaped.as_bytes(), &mut ids);
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(!text.contains("SECRET-in-array"), "{text}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            v["log"]["entri\u{65}s"],
+            serde_json::json!([{"seen": 1}, 7, null, {"seen": 4}])
+        );
+        assert_eq!(ids.0, [1, 4]);
+        assert_eq!(r.entries, 2);
+        assert_eq!(
+            r.notes,
+            [
+                "entry 3: an array, not an entry object; written as null (the reader reports \
+              this entry as unreadable too)"
+            ]
+        );
+        // The same for a plain file, where the objects are taken out by the lexer.
+        let plain = har(&[ENTRY, array, ENTRY]);
+        let mut ids = Ids(Vec::new());
+        let (out, r) = rewritten(plain.as_bytes(), &mut ids);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            v["log"]["entries"],
+            serde_json::json!([{"seen": 1}, null, {"seen": 3}])
+        );
+        assert_eq!(ids.0, [1, 3]);
+        assert_eq!(r.notes.len(), 1);
+        assert!(r.notes[0].starts_with("entry 2: an array"));
+        // The reader numbers them the same and reports 2 as unreadable in both.
+        let before = ids_of(&read(plain.as_bytes()).unwrap());
+        let after = ids_of(&read(&out).unwrap());
+        assert_eq!(before.len(), after.len());
+        assert_eq!(before[1], (Some(2), false));
+        assert_eq!(after[1], (Some(2), false));
+    }
+
+    fn ids_of(sessions: &[SessionResult]) -> Vec<(Option<u64>, bool)> {
+        ids(sessions)
+    }
+
+    /// Strings outside the entries go through the scrubber with their key.
+    #[test]
+    fn skeleton_strings_are_scrubbed_with_their_key() {
+        struct Keys(Vec<(String, String)>);
+        impl Scrubber for Keys {
+            fn text(&mut self, t: &str) -> Option<String> {
+                self.0.push((String::new(), t.to_string()));
+                None
+            }
+            fn field(&mut self, key: &str, value: &str) -> Option<String> {
+                self.0.push((key.to_string(), value.to_string()));
+                Some("X".into())
+            }
+            fn har_entry(&mut self, _: &str) -> Result<Option<Vec<u8>>, String> {
+                Ok(None)
+            }
+            fn saz_entry(&mut self, _: SazEntry<'_>) -> Option<Vec<u8>> {
+                None
+            }
+        }
+        let text =
+            r#"{"log": {"version": "1.2", "pages": [{"title": "t", "_x": ["a"]}], "entries": []}}"#;
+        let mut k = Keys(Vec::new());
+        let (out, _) = rewritten(text.as_bytes(), &mut k);
+        let pairs: Vec<(&str, &str)> = k.0.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        assert_eq!(
+            pairs,
+            [
+                ("", "log"),
+                ("", "version"),
+                ("version", "1.2"),
+                ("", "pages"),
+                ("", "title"),
+                ("title", "t"),
+                ("", "_x"),
+                ("_x", "a"),
+                ("", "entries")
+            ]
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"log": {"version": "X", "pages": [{"title": "X", "_x": ["X"]}], "entries": []}}
+"#
+        );
+    }
+
+    #[test]
+    fn a_cut_gzip_and_garbage_after_a_gzip_member() {
+        let many: Vec<String> = (0..300)
+            .map(|i| ENTRY.replace("/a\"", &format!("/{i}\"")))
+            .collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(har(&many).as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+        // Cut: the entries before the cut, closed; the reader reads the same ones.
+        let cut = &gz[..gz.len() / 2];
+        let (out, r) = rewritten(cut, &mut Identity);
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+        let n = v["log"]["entries"].as_array().unwrap().len();
+        assert!(n > 0 && n < 300 && n == r.entries, "{n}");
+        assert!(r.notes[0].contains("breaks off"), "{:?}", r.notes);
+        let before = read(cut).unwrap();
+        assert_eq!(before.len(), n + 1, "the entries, then the break");
+        assert_eq!(ids(&before[..n]), ids(&read(&out).unwrap()));
+        let text = har(&[ENTRY, ENTRY, ENTRY]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(text.as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+        // Garbage (not a gzip member) after a whole member: the document, nothing after.
+        let mut garbage = gz.clone();
+        garbage.extend_from_slice(b"\x00\x01SECRET-garbage");
+        let (out, r) = rewritten(&garbage, &mut Identity);
+        assert_eq!(out, format!("{text}\n").into_bytes());
+        assert_eq!(r.entries, 3);
+    }
+
+    #[test]
+    fn a_plain_bom_is_dropped() {
+        let text = har(&[ENTRY]);
+        let bytes = [b"\xef\xbb\xbf".as_slice(), text.as_bytes()].concat();
+        let (out, r) = rewritten(&bytes, &mut Identity);
+        assert_eq!(out, format!("{text}\n").into_bytes());
+        assert_eq!(r.entries, 1);
     }
 
     #[test]
