@@ -78,11 +78,12 @@ fn first_line(s: &str) -> &str {
     }
 }
 
-/// At most `max` chars of `s`, with `…` when something was cut.
+/// At most `max` chars of `s`, with `…` when something was cut, cut where no secret is
+/// left half shown (`redact::cut::prefix`).
 fn cap_chars(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
+    match crate::redact::cut::prefix_chars(s, max) {
+        (kept, true) => format!("{kept}…"),
+        (all, false) => all.to_string(),
     }
 }
 
