@@ -28,6 +28,7 @@ mod precision;
 mod recorded_har;
 mod redact;
 mod redact_stream;
+mod redact_terms;
 mod rules_samples;
 mod samples_reproducible;
 mod saz_hostile;

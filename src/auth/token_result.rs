@@ -871,6 +871,23 @@ mod tests {
         );
     }
 
+    /// The cap falls inside a credential: cut blindly, `Bearer qwertyuiop…` would read as
+    /// prose and be printed; the cut goes before the credential instead.
+    #[test]
+    fn the_description_cap_leaves_no_half_credential() {
+        let token = "qwertyuiopasdfghjklzxcvbnmQwErTyZ9";
+        let lead = "AADSTS50000: ";
+        for inside in [1, 6, 12, token.len() - 1] {
+            let n = MAX_DESCRIPTION - inside - lead.len() - "Bearer ".len();
+            let pad = " ".repeat(n % 2) + &"x ".repeat(n / 2);
+            let line = format!("{lead}{pad}Bearer {token} and more");
+            assert_eq!(line.find(token), Some(MAX_DESCRIPTION - inside));
+            let first = describe(&line).first_line.unwrap_or_default();
+            assert!(first.ends_with(" Bearer …"), "{first}");
+            assert!(!first.contains("qwer"), "{first}");
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn aadsts_codes_are_found_in_the_text_once(t in "(AADSTS|aadsts|[0-9]|[ .:a-z]|é){0,200}") {

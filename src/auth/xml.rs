@@ -283,3 +283,32 @@ fn resolve_reference(name: &str) -> Option<String> {
     }
     resolve_predefined_entity(name).map(str::to_string)
 }
+
+#[cfg(test)]
+mod cut_tests {
+    use super::*;
+
+    /// A text node longer than MAX_TEXT is cut where no secret is left half shown: here a
+    /// credential that, cut blindly, would read as prose (`Bearer qwertyuiop`).
+    #[test]
+    fn a_long_text_is_cut_before_a_credential_it_would_split() {
+        let token = "qwertyuiopasdfghjklzxcvbnmQwErTyZ9";
+        let lead = "sent Bearer ";
+        let pad = "y".repeat(MAX_TEXT - 10 - lead.len());
+        let doc = format!("<a><m>{pad} {lead}{token} more</m></a>");
+        let tree = Tree::parse(&doc);
+        let root = tree.root();
+        let text = tree.text_at(root, &["a", "m"]).unwrap_or_default();
+        assert_eq!(text, format!("{pad} sent Bearer"));
+        // Past MAX_TEXT + TEXT_SLACK the text was cut while reading: the last token goes.
+        let pad = "z ".repeat(MAX_TEXT);
+        let doc = format!("<a><m>{pad}</m></a>");
+        let tree = Tree::parse(&doc);
+        let text = tree.text_at(tree.root(), &["a", "m"]).unwrap_or_default();
+        assert!(
+            text.len() <= MAX_TEXT && text.ends_with('z'),
+            "{}",
+            text.len()
+        );
+    }
+}

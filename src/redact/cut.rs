@@ -274,6 +274,21 @@ mod tests {
         assert_eq!(prefix(text, text.len()), (text, false));
     }
 
+    /// Cut blindly, `Bearer qwertyuiop` reads as prose (no digit, no inner capital) and
+    /// would be printed.
+    #[test]
+    fn a_credential_cut_into_prose_goes_whole() {
+        let token = "qwertyuiopasdfghjklzxcvbnmQwErTyZ9";
+        let text = format!("sent Authorization: Bearer {token} then");
+        let blind = &text[..text.find(token).unwrap() + 12];
+        assert_eq!(Redactor::default().text(blind), blind);
+        no_part_at_any_cut(&text, token, 6);
+        assert_eq!(
+            prefix(&text, text.find(token).unwrap() + 12).0,
+            "sent Authorization: Bearer "
+        );
+    }
+
     #[test]
     fn chars_and_boundaries() {
         assert_eq!(prefix_chars("ééé ééé", 5), ("ééé ", true));
