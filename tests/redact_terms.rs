@@ -284,3 +284,150 @@ fn a_secret_cut_by_the_body_excerpt_is_not_half_shown() {
         }
     }
 }
+
+#[test]
+fn batch_hides_terms_in_every_format_and_the_fix_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let queue = dir.path().join("queue");
+    std::fs::create_dir(&queue).unwrap();
+    let har = capture(dir.path(), None, "");
+    std::fs::copy(&har, queue.join("contoso-ticket.har")).unwrap();
+    let q = queue.to_str().unwrap();
+    let script = dir.path().join("fix.ps1");
+    for format in ["table", "ndjson", "csv"] {
+        let plain = run(&["batch", q, "--format", format]);
+        assert!(stdout(&plain).contains("contoso"), "{format}");
+        let hidden = run(&[
+            "batch",
+            q,
+            "--format",
+            format,
+            "--redact-term",
+            "contoso",
+            "--fix-script",
+            script.to_str().unwrap(),
+        ]);
+        assert_eq!(plain.status.code(), Some(1), "{format}");
+        assert_eq!(hidden.status.code(), plain.status.code(), "{format}");
+        let out = stdout(&hidden);
+        assert!(!out.to_lowercase().contains("contoso"), "{format}: {out}");
+        assert!(out.contains("<term>-ticket.har"), "{format}: {out}");
+        // The same diagnosis (csv counts findings; the others name them).
+        assert!(
+            out.contains("spn-missing") || out.contains(",error,500011,"),
+            "{format}: {out}"
+        );
+        let err = String::from_utf8_lossy(&hidden.stderr).to_lowercase();
+        assert!(!err.contains("contoso"), "{format}: {err}");
+        let fix = std::fs::read_to_string(&script).unwrap();
+        assert!(fix.contains("https://autodiscover.<term>.com/"), "{fix}");
+        assert!(!fix.to_lowercase().contains("contoso"), "{fix}");
+    }
+}
+
+/// `redact` hides the terms in what it prints and in the strings of a HAR outside any entry
+/// (`Placeholders::text`: creator, pages, comments), with same-length placeholders.
+#[test]
+fn redact_hides_terms_in_its_summary_and_the_har_outside_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let har = capture(dir.path(), None, "");
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&har).unwrap()).unwrap();
+    doc["log"]["creator"]["comment"] = Value::from("exported by Alice for CONTOSO support");
+    let input = dir.path().join("contoso-in.har");
+    std::fs::write(&input, serde_json::to_string(&doc).unwrap()).unwrap();
+    let out = dir.path().join("contoso-out.har");
+    let o = run_in(&[
+        "redact",
+        input.to_str().unwrap(),
+        out.to_str().unwrap(),
+        "--redact-term",
+        "contoso",
+        "--redact-regex",
+        "(?i)alice",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let summary = stdout(&o);
+    assert!(!summary.to_lowercase().contains("contoso"), "{summary}");
+    assert!(summary.contains("<term>-in.har -> "), "{summary}");
+    assert!(summary.contains("user terms: 2"), "{summary}");
+    let copy: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(
+        copy["log"]["creator"]["comment"],
+        "exported by TERMT for TERMTER support"
+    );
+}
+
+/// The sample with session 7's URL (noise, config.edge.skype.com) given `userinfo` and a
+/// `query` of its own.
+fn with_url(dir: &Path, userinfo: &str, query: &str) -> PathBuf {
+    let path = capture(dir, None, "");
+    let mut har: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let entry = &mut har["log"]["entries"][6]["request"];
+    let url = entry["url"].as_str().unwrap().to_string();
+    let url = url.replacen("https://", &format!("https://{userinfo}"), 1) + query;
+    entry["url"] = Value::from(url);
+    std::fs::write(&path, serde_json::to_string(&har).unwrap()).unwrap();
+    path
+}
+
+/// Every output that shows session URLs: `sessions` (table, json) and `analyze --format html`
+/// (its sessions table and timeline).
+fn url_outputs(har: &Path) -> Vec<(String, String)> {
+    let p = har.to_str().unwrap();
+    let mut outs = Vec::new();
+    for args in [
+        vec!["sessions", p],
+        vec!["sessions", p, "--format", "json"],
+        vec!["analyze", p, "--format", "html"],
+        vec!["analyze", p, "--format", "json"],
+        vec!["analyze", p, "--format", "markdown"],
+    ] {
+        outs.push((args.join(" "), stdout(&run_in(&args))));
+    }
+    outs
+}
+
+#[test]
+fn a_token_in_a_query_is_hidden_wherever_a_url_is_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = "SECRETqueryTOKENvalueXYZkjhgf";
+    let har = with_url(dir.path(), "", &format!("&access_token={token}&z=1"));
+    let shown = run_in(&["sessions", har.to_str().unwrap(), "--show-secrets"]);
+    assert!(stdout(&shown).contains(token), "the URL is listed");
+    for (what, out) in url_outputs(&har) {
+        for i in 0..=token.len() - 6 {
+            assert!(
+                !out.contains(&token[i..i + 6]),
+                "{what}: {}",
+                &token[i..i + 6]
+            );
+        }
+    }
+}
+
+/// `https://user:password@host/`: the password must go from every output. Needs the URL
+/// userinfo finder (issue 17, item 2: the finders' part, `src/redact/patterns.rs`); every
+/// URL shown already passes the redaction layer before it is shortened.
+#[test]
+#[ignore = "needs the URL userinfo finder (redact::patterns, issue 17 item 2); enable when it lands"]
+fn url_userinfo_is_hidden_wherever_a_url_is_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let password = "Pa55wordUserinfoSECRET";
+    let har = with_url(dir.path(), &format!("svc-account:{password}@"), "");
+    let shown = run_in(&["sessions", har.to_str().unwrap(), "--show-secrets"]);
+    assert!(stdout(&shown).contains(password), "the URL is listed");
+    for (what, out) in url_outputs(&har) {
+        for i in 0..=password.len() - 6 {
+            assert!(
+                !out.contains(&password[i..i + 6]),
+                "{what}: {}",
+                &password[i..i + 6]
+            );
+        }
+    }
+}

@@ -300,8 +300,9 @@ fn mark(piece: &str, out: &mut String) {
 }
 
 /// `piece` for a copy, the same number of bytes: ASCII letters and digits become `TERM...`,
-/// other characters `X` for each of their bytes, a `%XX` escape `%58` (an `X`), ASCII
-/// punctuation and white space stay (they may be a file's structure).
+/// other characters `X` for each of their bytes, a `%XX` escape `%58` and a `\uXXXX` escape
+/// `\u0058` (an `X`: the copy stays valid URL and JSON), ASCII punctuation and white space
+/// stay (they may be a file's structure).
 fn placeholder(piece: &str) -> String {
     const FILL: &[u8] = b"TERM";
     let b = piece.as_bytes();
@@ -313,6 +314,11 @@ fn placeholder(piece: &str) -> String {
         if c == b'%' && is_hex(b.get(i + 1)) && is_hex(b.get(i + 2)) {
             out.push_str("%58");
             i += 3;
+        } else if c == b'\\' && b.get(i + 1) == Some(&b'u') && (2..6).all(|k| is_hex(b.get(i + k)))
+        {
+            // A JSON escape stays one: `\u0058`.
+            out.push_str("\\u0058");
+            i += 6;
         } else if c.is_ascii_alphanumeric() {
             out.push(char::from(FILL[n % FILL.len()]));
             n += 1;
@@ -424,6 +430,18 @@ mod tests {
         let out = r.apply_bytes(b, &mut c).unwrap();
         assert_eq!(out, b"\xff\xfecn=TERMTER\xff");
         assert_eq!(r.apply_bytes(b"nothing here", &mut c), None);
+    }
+
+    #[test]
+    fn placeholders_keep_json_escapes_valid() {
+        let r = rules(&["alice@contoso.com"], &[]);
+        let mut c = Counts::default();
+        let s = r#"{"upn":"alice\u0040contoso.com","n":1}"#;
+        let out = r.apply(s, Style::Placeholder, &mut c).into_owned();
+        assert_eq!(out, r#"{"upn":"TERMT\u0058ERMTERM.TER","n":1}"#);
+        assert_eq!(out.len(), s.len());
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["upn"], "TERMTXERMTERM.TER");
     }
 
     #[test]
