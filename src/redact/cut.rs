@@ -26,6 +26,10 @@ use super::{scrub, Counts, Style};
 const WORD_MAX: usize = 256;
 /// Rounds of moving the cut back before giving up and cutting before the first secret.
 const ROUNDS: usize = 8;
+/// How far past the cut [`prefix`] looks for the secrets it must not split: a secret that
+/// starts before the cut and goes on further than this is not seen whole. Bounds the work
+/// for an 8 MiB body of which 16 KiB are shown.
+const SCOPE: usize = 1024 * 1024;
 
 /// `text` shortened to `max` characters with `…` in the middle, keeping the beginning (the
 /// host) and the end (where autodiscover, EWS and token paths differ). Cuts blindly: give
@@ -64,8 +68,8 @@ pub fn prefix_chars(text: &str, max: usize) -> (&str, bool) {
 /// At most `max` bytes of the start of `text`, cut where it leaves nothing secret half
 /// shown, and whether it was cut. The cut is moved back (never forward) until:
 /// - it is on a character boundary;
-/// - it is not inside a secret the finders see in the whole `text` (the bytes a
-///   same-length placeholder replaces, widened to the whole token);
+/// - it is not inside a secret the finders see in `text` (up to [`SCOPE`] past the cut: the
+///   bytes a same-length placeholder replaces, widened to the whole token);
 /// - it does not split a word of up to [`WORD_MAX`] bytes (letters, digits, `-_.@%+~`):
 ///   a user term (`--redact-term`) stays whole or goes;
 /// - every secret left before it is still found in what is kept (a key after its value,
@@ -75,7 +79,7 @@ pub fn prefix(text: &str, max: usize) -> (&str, bool) {
         return (text, false);
     }
     let mut end = floor(text, max);
-    let spans = secret_spans(text);
+    let spans = secret_spans(&text[..floor(text, max.saturating_add(SCOPE))]);
     for _ in 0..ROUNDS {
         end = floor(text, end);
         if let Some(s) = spans.iter().find(|s| s.start < end && end < s.end) {
