@@ -7,6 +7,8 @@
 //! percent-encoded (`%40`, `%2540`), JSON-escaped (`\u0040`, `\"`), or as an HTML character
 //! reference (`&#64;`, `&#x40;`, `&amp;`): `alice%40contoso.com` is `alice@contoso.com`. A
 //! regex is the `regex` crate's syntax, matched as written (add `(?i)` for case-insensitive).
+//! Both are also looked for inside base64 and base64url runs that decode to text (a JWT's
+//! claims, a Basic credential), which are re-encoded with placeholders at the same length.
 //!
 //! In printed output a match becomes [`TERM_MARK`] (`<term>`), which no secret finder
 //! writes; in a copy it becomes a same-length placeholder that keeps ASCII punctuation and
@@ -31,6 +33,8 @@ pub const TERM_MARK: &str = "<term>";
 /// The longest `--redact-term` accepted, in bytes: each character becomes an alternation of
 /// its encoded forms in one regex.
 const MAX_TERM: usize = 1024;
+/// The longest base64 run decoded to look for matches inside it.
+const MAX_BASE64: usize = 4 * 1024 * 1024;
 /// The most compiled regex memory per rule (the `regex` crate's default is 10 MiB).
 const SIZE_LIMIT: usize = 64 * 1024 * 1024;
 
@@ -111,6 +115,15 @@ impl UserRules {
         if self.is_empty() || text.is_empty() {
             return Cow::Borrowed(text);
         }
+        let direct = self.apply_direct(text, style, counts);
+        match self.apply_base64(&direct, counts) {
+            Some(s) => Cow::Owned(s),
+            None => direct,
+        }
+    }
+
+    /// The matches in `text` itself.
+    fn apply_direct<'a>(&self, text: &'a str, style: Style, counts: &mut Counts) -> Cow<'a, str> {
         let spans = self.spans(text, style);
         if spans.is_empty() {
             return Cow::Borrowed(text);
@@ -129,6 +142,66 @@ impl UserRules {
         }
         out.push_str(&text[at..]);
         Cow::Owned(out)
+    }
+
+    /// Matches inside base64 and base64url runs (a JWT's header and claims, which printed
+    /// output keeps; a Basic credential's user, which a copy keeps): each run that decodes
+    /// to UTF-8 text holding a match is decoded, given same-length placeholders, and
+    /// encoded again in its own alphabet and padding, so a JWT stays a JWT of the same
+    /// length. `None` when nothing was replaced.
+    fn apply_base64(&self, text: &str, counts: &mut Counts) -> Option<String> {
+        use base64::engine::general_purpose::{
+            STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD,
+        };
+        use base64::Engine as _;
+        static RUN: std::sync::OnceLock<Option<Regex>> = std::sync::OnceLock::new();
+        let run = RUN
+            .get_or_init(|| Regex::new(r"[A-Za-z0-9+/_-]{8,}={0,2}").ok())
+            .as_ref()?;
+        let mut out = String::new();
+        let mut at = 0;
+        for m in run.find_iter(text) {
+            let token = m.as_str();
+            if token.len() > MAX_BASE64 {
+                continue;
+            }
+            let body = token.trim_end_matches('=');
+            let padded = body.len() != token.len();
+            let url = body.contains(['-', '_']);
+            if url && body.contains(['+', '/']) {
+                continue;
+            }
+            let engine = match (url, padded) {
+                (false, false) => &STANDARD_NO_PAD,
+                (false, true) => &STANDARD,
+                (true, false) => &URL_SAFE_NO_PAD,
+                (true, true) => &URL_SAFE,
+            };
+            let Ok(decoded) = engine.decode(token) else {
+                continue;
+            };
+            let Ok(decoded) = String::from_utf8(decoded) else {
+                continue;
+            };
+            let mut found = Counts::default();
+            let Cow::Owned(replaced) = self.apply_direct(&decoded, Style::Placeholder, &mut found)
+            else {
+                continue;
+            };
+            let encoded = engine.encode(replaced.as_bytes());
+            if encoded.len() != token.len() {
+                continue;
+            }
+            counts.merge(&found);
+            out.push_str(&text[at..m.start()]);
+            out.push_str(&encoded);
+            at = m.end();
+        }
+        if at == 0 {
+            return None;
+        }
+        out.push_str(&text[at..]);
+        Some(out)
     }
 
     /// `bytes` with every match replaced by a same-length placeholder; `None` when nothing
@@ -442,6 +515,48 @@ mod tests {
         assert_eq!(out.len(), s.len());
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["upn"], "TERMTXERMTERM.TER");
+    }
+
+    #[test]
+    fn matches_inside_base64_are_replaced_and_the_encoding_kept() {
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+        use base64::Engine as _;
+        let r = rules(&["alice@contoso.com"], &[]);
+        // A JWT's claims, which printed output keeps.
+        let claims = r#"{"aud":"https://outlook.office365.com/","upn":"Alice@Contoso.com"}"#;
+        let jwt = format!(
+            "eyJhbGciOiJSUzI1NiJ9.{}.<redacted>",
+            URL_SAFE_NO_PAD.encode(claims)
+        );
+        let (out, n) = mark_text(&r, &format!("request={jwt}&x=1"));
+        assert_eq!(n, 1);
+        let payload = out.split('.').nth(1).unwrap();
+        assert_eq!(payload.len(), URL_SAFE_NO_PAD.encode(claims).len());
+        let decoded = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+        assert_eq!(
+            decoded,
+            r#"{"aud":"https://outlook.office365.com/","upn":"TERMT@ERMTERM.TER"}"#
+        );
+        assert!(
+            out.starts_with("request=eyJhbGciOiJSUzI1NiJ9.") && out.ends_with(".<redacted>&x=1")
+        );
+        // A Basic credential's user, as a copy keeps it (padding kept).
+        let cred = STANDARD.encode("alice@contoso.com:XXXXXXXX");
+        let mut c = Counts::default();
+        let out = r
+            .apply(
+                &format!("Authorization: Basic {cred}"),
+                Style::Placeholder,
+                &mut c,
+            )
+            .into_owned();
+        let new = out.strip_prefix("Authorization: Basic ").unwrap();
+        assert_eq!(new.len(), cred.len());
+        assert_eq!(STANDARD.decode(new).unwrap(), b"TERMT@ERMTERM.TER:XXXXXXXX");
+        assert_eq!(c.get(Kind::UserTerm), 1);
+        // Base64 that holds no term, or is not text, is left alone.
+        let other = STANDARD.encode("bob@fabrikam.com:pw");
+        assert_eq!(mark_text(&r, &other), (other.clone(), 0));
     }
 
     #[test]
