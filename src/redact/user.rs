@@ -263,10 +263,11 @@ impl UserRules {
     }
 }
 
-/// The ranges of the marks the layer writes, so that a second pass leaves them alone.
+/// The ranges of the marks the layer writes (also HTML-escaped, as the page shows them), so
+/// that a second pass leaves them alone.
 fn marks_in(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
-    for m in [MARK, TERM_MARK] {
+    for m in [MARK, TERM_MARK, "&lt;redacted&gt;", "&lt;term&gt;"] {
         out.extend(text.match_indices(m).map(|(i, s)| i..i + s.len()));
     }
     out
@@ -482,6 +483,8 @@ mod tests {
         assert_eq!(once, "<term> <redacted> <term>");
         assert_eq!(n, 2);
         assert_eq!(mark_text(&r, &once), (once.clone(), 0));
+        let page = "&lt;term&gt; and &lt;redacted&gt;";
+        assert_eq!(mark_text(&r, page), (page.to_string(), 0));
     }
 
     #[test]
