@@ -204,9 +204,9 @@ pub struct BatchArgs {
     /// Print tokens, codes, cookies and passwords as captured (for your own machine only).
     #[arg(long)]
     pub show_secrets: bool,
-    /// The password options apply to every encrypted capture; batch never prompts.
     #[command(flatten)]
     pub rules: RedactRules,
+    /// The password options apply to every encrypted capture; batch never prompts.
     #[command(flatten)]
     pub read: ReadArgs,
 }
