@@ -30,6 +30,7 @@ mod redact;
 mod redact_har;
 mod redact_saz;
 mod redact_stream;
+mod redact_terms;
 mod rules_samples;
 mod samples_reproducible;
 mod saz_hostile;

@@ -136,7 +136,7 @@ pub fn ews_events(session: &Session, limits: &DecodeLimits) -> EwsEvents {
             .request
             .headers
             .get("user-agent")
-            .map(|s| Atom::from(s.chars().take(200).collect::<String>())),
+            .map(|s| Atom::from(crate::redact::cut::prefix_chars(s, 200).0)),
         process: session.process.as_deref().map(Atom::from),
     };
     let tree = request.as_ref().and_then(|r| r.tree.as_ref());

@@ -78,11 +78,12 @@ fn first_line(s: &str) -> &str {
     }
 }
 
-/// At most `max` chars of `s`, with `…` when something was cut.
+/// At most `max` chars of `s`, with `…` when something was cut, cut where no secret is
+/// left half shown (`redact::cut::prefix`).
 fn cap_chars(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
+    match crate::redact::cut::prefix_chars(s, max) {
+        (kept, true) => format!("{kept}…"),
+        (all, false) => all.to_string(),
     }
 }
 
@@ -868,6 +869,23 @@ mod tests {
             describe(&long).first_line.map(|l| l.chars().count()),
             Some(MAX_DESCRIPTION + 1)
         );
+    }
+
+    /// The cap falls inside a credential: cut blindly, `Bearer qwertyuiop…` would read as
+    /// prose and be printed; the cut goes before the credential instead.
+    #[test]
+    fn the_description_cap_leaves_no_half_credential() {
+        let token = "qwertyuiopasdfghjklzxcvbnmQwErTyZ9";
+        let lead = "AADSTS50000: ";
+        for inside in [1, 6, 12, token.len() - 1] {
+            let n = MAX_DESCRIPTION - inside - lead.len() - "Bearer ".len();
+            let pad = " ".repeat(n % 2) + &"x ".repeat(n / 2);
+            let line = format!("{lead}{pad}Bearer {token} and more");
+            assert_eq!(line.find(token), Some(MAX_DESCRIPTION - inside));
+            let first = describe(&line).first_line.unwrap_or_default();
+            assert!(first.ends_with(" Bearer …"), "{first}");
+            assert!(!first.contains("qwer"), "{first}");
+        }
     }
 
     proptest::proptest! {

@@ -17,6 +17,9 @@ const MAX_NODES: usize = 50_000;
 const MAX_DEPTH: usize = 64;
 /// Most text kept per element.
 const MAX_TEXT: usize = 16 * 1024;
+/// Read past [`MAX_TEXT`], so that the cut to it knows what follows (a secret it would
+/// split is seen whole, up to this much past the cut).
+const TEXT_SLACK: usize = 4 * 1024;
 /// Most attributes kept per element.
 const MAX_ATTRS: usize = 32;
 
@@ -28,7 +31,11 @@ pub(crate) struct Node {
     pub name: String,
     /// Attributes by local name, values unescaped.
     pub attrs: Vec<(String, String)>,
+    /// Read up to [`MAX_TEXT`] plus [`TEXT_SLACK`] bytes; use [`Tree::text_at`], which cuts
+    /// a longer one where it leaves no secret half shown.
     pub text: String,
+    /// The text went on past what was kept.
+    pub cut: bool,
     pub children: Vec<usize>,
 }
 
@@ -138,7 +145,17 @@ impl Tree {
         for step in path {
             at = self.child(at, step)?;
         }
-        let t = self.node(at)?.text.trim();
+        let node = self.node(at)?;
+        let t = node.text.trim();
+        // Cut blindly while reading: without the last token (it may be the first part of
+        // a secret).
+        let t = if node.cut {
+            crate::redact::cut::after_cut(t)
+        } else {
+            t
+        };
+        // Then at most MAX_TEXT, cut where no secret is left half shown.
+        let t = crate::redact::cut::prefix(t, MAX_TEXT).0.trim_end();
         (!t.is_empty()).then(|| t.to_string())
     }
 
@@ -232,6 +249,7 @@ fn push_node(nodes: &mut Vec<Node>, stack: &[usize], ns: Option<String>, e: &Byt
         name,
         attrs,
         text: String::new(),
+        cut: false,
         children: Vec::new(),
     });
     let idx = nodes.len() - 1;
@@ -246,7 +264,8 @@ fn append(nodes: &mut [Node], stack: &[usize], s: &str) {
         return;
     };
     for c in s.chars() {
-        if node.text.len() + c.len_utf8() > MAX_TEXT {
+        if node.text.len() + c.len_utf8() > MAX_TEXT + TEXT_SLACK {
+            node.cut = true;
             break;
         }
         node.text.push(c);
@@ -263,4 +282,33 @@ fn resolve_reference(name: &str) -> Option<String> {
         return char::from_u32(code).map(String::from);
     }
     resolve_predefined_entity(name).map(str::to_string)
+}
+
+#[cfg(test)]
+mod cut_tests {
+    use super::*;
+
+    /// A text node longer than MAX_TEXT is cut where no secret is left half shown: here a
+    /// credential that, cut blindly, would read as prose (`Bearer qwertyuiop`).
+    #[test]
+    fn a_long_text_is_cut_before_a_credential_it_would_split() {
+        let token = "qwertyuiopasdfghjklzxcvbnmQwErTyZ9";
+        let lead = "sent Bearer ";
+        let pad = "y".repeat(MAX_TEXT - 10 - lead.len());
+        let doc = format!("<a><m>{pad} {lead}{token} more</m></a>");
+        let tree = Tree::parse(&doc);
+        let root = tree.root();
+        let text = tree.text_at(root, &["a", "m"]).unwrap_or_default();
+        assert_eq!(text, format!("{pad} sent Bearer"));
+        // Past MAX_TEXT + TEXT_SLACK the text was cut while reading: the last token goes.
+        let pad = "z ".repeat(MAX_TEXT);
+        let doc = format!("<a><m>{pad}</m></a>");
+        let tree = Tree::parse(&doc);
+        let text = tree.text_at(tree.root(), &["a", "m"]).unwrap_or_default();
+        assert!(
+            text.len() <= MAX_TEXT && text.ends_with('z'),
+            "{}",
+            text.len()
+        );
+    }
 }

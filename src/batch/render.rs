@@ -8,6 +8,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width};
 
 use super::{aggregate, Status};
+use crate::redact::Redactor;
 use crate::report::powershell::plan_of_reports;
 use crate::report::render::{Content, Document, Render};
 use crate::report::Report;
@@ -19,6 +20,9 @@ pub struct BatchTable {
     pub width: Option<u16>,
     /// Files that were neither SAZ nor HAR, for the summary line.
     pub skipped: usize,
+    /// Every cell is redacted before the table wraps it: a wrap is a cut, and a secret or
+    /// a user term split over two lines is not found by the pass over the whole output.
+    pub redactor: Redactor,
 }
 
 /// `batch --format csv`.
@@ -78,20 +82,21 @@ impl Render for BatchTable {
             "Missing SPNs",
             "Error",
         ]);
+        let red = |s: &str| self.redactor.text(s).into_owned();
         for doc in docs {
-            let error = error_text(doc);
+            let error = red(&error_text(doc));
             match doc.report() {
                 Some(r) => t.add_row(vec![
-                    doc.name.to_string(),
+                    red(doc.name),
                     r.capture.sessions.to_string(),
                     r.verdict.status.to_string(),
                     finding_ids(r),
                     join(aadsts_codes(r), " "),
-                    r.missing_spns.join("\n"),
+                    red(&r.missing_spns.join("\n")),
                     error,
                 ]),
                 None => t.add_row(vec![
-                    doc.name.to_string(),
+                    red(doc.name),
                     String::new(),
                     "unreadable".to_string(),
                     String::new(),
@@ -109,7 +114,7 @@ impl Render for BatchTable {
                 .max()
                 .unwrap_or(0)
         };
-        let names = longest(&|d| vec![d.name.to_string()]);
+        let names = longest(&|d| vec![red(d.name)]);
         let ids = longest(&|d| {
             d.report()
                 .map(|r| finding_ids(r).lines().map(str::to_string).collect())
@@ -117,7 +122,7 @@ impl Render for BatchTable {
         });
         let spns = longest(&|d| {
             d.report()
-                .map(|r| r.missing_spns.clone())
+                .map(|r| r.missing_spns.iter().map(|s| red(s)).collect())
                 .unwrap_or_default()
         });
         // The short columns keep their headers whole too.
@@ -139,7 +144,7 @@ impl Render for BatchTable {
             let mut t = new_table(self.width);
             t.set_header(vec!["Tenant", "Missing SPNs"]);
             for (tenant, spns) in per_tenant {
-                t.add_row(vec![tenant, spns.join("\n")]);
+                t.add_row(vec![red(&tenant), red(&spns.join("\n"))]);
             }
             writeln!(out, "{t}")?;
         }

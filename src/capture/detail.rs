@@ -12,6 +12,12 @@ pub const BODY_EXCERPT: usize = 16 * 1024;
 /// The most of a body decoded to make an excerpt: a bigger one is reported, not shown.
 pub const BODY_DECODE_CAP: u64 = 8 * 1024 * 1024;
 
+/// How an excerpt is cut: at most `max` bytes of the text, and whether it was cut. The
+/// orchestrator passes `redact::cut::prefix`, which never leaves half a secret (capture,
+/// the first stage, cannot name the redaction layer); [`SessionDetail::of`] cuts before a
+/// split word only.
+pub type Cut = fn(&str, usize) -> (&str, bool);
+
 /// One session as the page's detail block shows it. Values are as captured: the renderer
 /// redacts and escapes them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,7 +54,14 @@ pub struct BodyExcerpt {
 }
 
 impl SessionDetail {
+    /// The detail, excerpts cut before a word they would split (no knowledge of secrets:
+    /// the orchestrator uses [`SessionDetail::with_cut`] through [`gather`]).
     pub fn of(session: &Session) -> SessionDetail {
+        SessionDetail::with_cut(session, cut_at)
+    }
+
+    /// The detail, excerpts cut by `cut`.
+    pub fn with_cut(session: &Session, cut: Cut) -> SessionDetail {
         let limits = DecodeLimits {
             max_decoded: BODY_DECODE_CAP,
             ..DecodeLimits::default()
@@ -64,30 +77,38 @@ impl SessionDetail {
                 req.decoded_body(&limits),
                 req.headers.get("content-type"),
                 req.body.truncated,
+                cut,
             ),
             response: session.response.as_ref().map(|r| ResponseDetail {
                 version: r.version.clone(),
                 status: r.status,
                 reason: r.reason.clone(),
                 headers: pairs(&r.headers),
-                body: excerpt(r.decoded_body(&limits), r.content_type(), r.body.truncated),
+                body: excerpt(
+                    r.decoded_body(&limits),
+                    r.content_type(),
+                    r.body.truncated,
+                    cut,
+                ),
             }),
         }
     }
 }
 
-/// Read `capture` again and keep the detail of the `wanted` sessions only, in id order.
-/// Sessions that cannot be read are left out (the report already lists them as errors).
+/// Read `capture` again and keep the detail of the `wanted` sessions only, in id order,
+/// body excerpts cut by `cut`. Sessions that cannot be read are left out (the report
+/// already lists them as errors).
 pub fn gather(
     capture: &Capture,
     wanted: &BTreeSet<u64>,
+    cut: Cut,
 ) -> Result<Vec<SessionDetail>, CaptureError> {
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
     let mut details: Vec<SessionDetail> = capture
         .map_sessions(|r| match r {
-            Ok(s) if wanted.contains(&s.id) => Some(SessionDetail::of(&s)),
+            Ok(s) if wanted.contains(&s.id) => Some(SessionDetail::with_cut(&s, cut)),
             _ => None,
         })?
         .into_iter()
@@ -107,6 +128,7 @@ fn excerpt(
     decoded: Result<Vec<u8>, BodyError>,
     content_type: Option<&str>,
     truncated: bool,
+    cut: Cut,
 ) -> BodyExcerpt {
     let bytes = match decoded {
         Ok(b) => b,
@@ -148,8 +170,8 @@ fn excerpt(
         None
     };
     let shown = pretty.unwrap_or_else(|| full.into_owned());
-    let (text, cut) = cut_at(&shown, BODY_EXCERPT);
-    if cut {
+    let (text, was_cut) = cut(&shown, BODY_EXCERPT);
+    if was_cut {
         notes.push(format!(
             "first {} of {} bytes shown",
             text.len(),
@@ -163,7 +185,8 @@ fn excerpt(
     }
 }
 
-/// At most `max` bytes of `s`, cut at a character boundary.
+/// At most `max` bytes of `s`, cut at a character boundary, before a word (letters and
+/// digits) the cut would split when that word is short.
 fn cut_at(s: &str, max: usize) -> (&str, bool) {
     if s.len() <= max {
         return (s, false);
@@ -171,6 +194,13 @@ fn cut_at(s: &str, max: usize) -> (&str, bool) {
     let mut end = max;
     while end > 0 && !s.is_char_boundary(end) {
         end -= 1;
+    }
+    let word = |c: char| c.is_alphanumeric();
+    if s[end..].starts_with(word) {
+        let start = s[..end].trim_end_matches(word).len();
+        if end - start <= 256 {
+            end = start;
+        }
     }
     (&s[..end], true)
 }

@@ -3,7 +3,6 @@
 use super::{files, open_capture, output, report_error, AnalyzeArgs, ReportFormat, Status};
 use crate::analysis::{self, Analysis};
 use crate::capture::{detail, SessionDetail};
-use crate::redact::Redactor;
 use crate::report::html::Html;
 use crate::report::json::Json;
 use crate::report::markdown::Markdown;
@@ -20,13 +19,18 @@ struct Analysed {
 }
 
 pub fn run(args: &AnalyzeArgs) -> Status {
-    let redactor = Redactor::new(args.show_secrets);
+    let redactor = output::redactor(args.show_secrets);
     let width = output::terminal_width().and_then(|w| u16::try_from(w).ok());
     let renderer: Box<dyn Render> = match args.format {
-        ReportFormat::Table => Box::new(TableReport { width }),
+        ReportFormat::Table => Box::new(TableReport {
+            width,
+            redactor: redactor.clone(),
+        }),
         ReportFormat::Json => Box::new(Json),
         ReportFormat::Markdown => Box::new(Markdown),
-        ReportFormat::Html => Box::new(Html { redactor }),
+        ReportFormat::Html => Box::new(Html {
+            redactor: redactor.clone(),
+        }),
         ReportFormat::Powershell => Box::new(Powershell),
     };
     // Before anything is read: the output is a regular file (or a stream such as
@@ -47,7 +51,9 @@ pub fn run(args: &AnalyzeArgs) -> Status {
                 analysis::analyze(&capture, &args.read.limits()).map_err(|e| e.to_string())?;
             let details = if renderer.needs_details() {
                 // The one extra read: headers and bodies of the cited sessions only.
-                detail::gather(&capture, &renderer.detail_sessions(&analysis)).unwrap_or_else(|e| {
+                // Excerpts cut where no secret is left half shown.
+                let wanted = renderer.detail_sessions(&analysis);
+                detail::gather(&capture, &wanted, crate::redact::cut::prefix).unwrap_or_else(|e| {
                     report_error(format!("{e} (the page shows no session details)"));
                     Vec::new()
                 })
@@ -97,7 +103,7 @@ pub fn run(args: &AnalyzeArgs) -> Status {
             },
         })
         .collect();
-    let written = output::emit(args.output.as_deref(), redactor, |out| {
+    let written = output::emit(args.output.as_deref(), &redactor, |out| {
         renderer.render(out, &docs)
     });
     if let Err(e) = written {

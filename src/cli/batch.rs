@@ -7,7 +7,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::{files, output, report_error, BatchArgs, BatchFormat, Status};
 use crate::batch::render::{BatchTable, Csv};
 use crate::batch::{self, BatchOptions};
-use crate::redact::Redactor;
 use crate::report::json::Ndjson;
 use crate::report::powershell::Powershell;
 use crate::report::render::Render;
@@ -76,7 +75,7 @@ pub fn run(args: &BatchArgs) -> Status {
         }
     }
 
-    let redactor = Redactor::new(args.show_secrets);
+    let redactor = output::redactor(args.show_secrets);
     let mut exit = result.status();
 
     let width = if args.output.is_none() {
@@ -88,12 +87,13 @@ pub fn run(args: &BatchArgs) -> Status {
         BatchFormat::Table => Box::new(BatchTable {
             width,
             skipped: result.skipped,
+            redactor: redactor.clone(),
         }),
         BatchFormat::Ndjson => Box::new(Ndjson),
         BatchFormat::Csv => Box::new(Csv),
     };
     let docs = result.documents();
-    let written = output::emit(args.output.as_deref(), redactor, |out| {
+    let written = output::emit(args.output.as_deref(), &redactor, |out| {
         renderer.render(out, &docs)
     });
     if let Err(e) = written {
@@ -106,7 +106,7 @@ pub fn run(args: &BatchArgs) -> Status {
     }
 
     if let Some(path) = &args.fix_script {
-        let written = output::emit(Some(path), redactor, |out| Powershell.render(out, &docs));
+        let written = output::emit(Some(path), &redactor, |out| Powershell.render(out, &docs));
         if let Err(e) = written {
             report_error(e);
             exit = Status::Unreadable;

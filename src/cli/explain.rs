@@ -2,7 +2,6 @@
 
 use super::{output, report_error, ExplainArgs, Status};
 use crate::auth::aadsts::{self, CodeInfo};
-use crate::redact::Redactor;
 
 pub fn run(args: &ExplainArgs) -> Status {
     let entries: Vec<&CodeInfo> = if args.code.eq_ignore_ascii_case("all") {
@@ -27,7 +26,7 @@ pub fn run(args: &ExplainArgs) -> Status {
             }
         }
     };
-    let written = output::emit(None, Redactor::default(), |out| {
+    let written = output::emit(None, &output::redactor(false), |out| {
         for (i, e) in entries.iter().enumerate() {
             if i > 0 {
                 writeln!(out)?;

@@ -84,6 +84,28 @@ impl ReadArgs {
     }
 }
 
+/// What the user wants hidden besides secrets: shared by every command that prints capture
+/// content (and `redact`, whose copy gets same-length placeholders).
+#[derive(Debug, Clone, Default, Args)]
+pub struct RedactRules {
+    /// Also hide TEXT wherever it appears (a user, tenant or host name): case-insensitive,
+    /// also percent-encoded, JSON-escaped or as HTML references; printed as `<term>`. May be
+    /// repeated. Applies with --show-secrets too.
+    #[arg(long = "redact-term", value_name = "TEXT")]
+    pub terms: Vec<String>,
+    /// Also hide whatever this regex (Rust `regex` syntax, case-sensitive unless `(?i)`)
+    /// matches; printed as `<term>`. May be repeated.
+    #[arg(long = "redact-regex", value_name = "RE")]
+    pub regexes: Vec<String>,
+}
+
+impl RedactRules {
+    /// The rules compiled; the error names the flag, never the rule.
+    pub fn compile(&self) -> Result<std::sync::Arc<crate::redact::UserRules>, String> {
+        crate::redact::UserRules::new(&self.terms, &self.regexes).map(std::sync::Arc::new)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ListFormat {
     Table,
@@ -105,6 +127,8 @@ pub struct SessionsArgs {
     /// Print tokens, codes, cookies and passwords as captured (for your own machine only).
     #[arg(long)]
     pub show_secrets: bool,
+    #[command(flatten)]
+    pub rules: RedactRules,
     #[command(flatten)]
     pub read: ReadArgs,
 }
@@ -138,6 +162,8 @@ pub struct AnalyzeArgs {
     /// Print tokens, codes, cookies and passwords as captured (for your own machine only).
     #[arg(long)]
     pub show_secrets: bool,
+    #[command(flatten)]
+    pub rules: RedactRules,
     #[command(flatten)]
     pub read: ReadArgs,
 }
@@ -178,6 +204,8 @@ pub struct BatchArgs {
     /// Print tokens, codes, cookies and passwords as captured (for your own machine only).
     #[arg(long)]
     pub show_secrets: bool,
+    #[command(flatten)]
+    pub rules: RedactRules,
     /// The password options apply to every encrypted capture; batch never prompts.
     #[command(flatten)]
     pub read: ReadArgs,
@@ -199,6 +227,8 @@ pub struct RedactArgs {
     #[arg(long, value_name = "FILE")]
     pub out_password_file: Option<PathBuf>,
     #[command(flatten)]
+    pub rules: RedactRules,
+    #[command(flatten)]
     pub read: ReadArgs,
 }
 
@@ -206,10 +236,31 @@ pub struct RedactArgs {
 pub struct ExplainArgs {
     /// An AADSTS code: `AADSTS500011` or `500011`; `all` lists the catalog.
     pub code: String,
+    #[command(flatten)]
+    pub rules: RedactRules,
 }
 
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> Status {
+    // The user's rules first, before any file is read: a bad regex is a usage error.
+    let rules = match &cli.command {
+        Command::Analyze(a) => &a.rules,
+        Command::Batch(a) => &a.rules,
+        Command::Explain(a) => &a.rules,
+        Command::Sessions(a) => &a.rules,
+        Command::Redact(a) => &a.rules,
+    };
+    let rules = match rules.compile() {
+        Ok(r) => r,
+        Err(e) => {
+            report_error(e);
+            return Status::Unreadable;
+        }
+    };
+    output::with_user_rules(rules, || run_command(cli))
+}
+
+fn run_command(cli: Cli) -> Status {
     match cli.command {
         Command::Analyze(args) => analyze::run(&args),
         Command::Batch(args) => batch::run(&args),
@@ -295,6 +346,6 @@ pub(crate) fn report_error(message: impl std::fmt::Display) {
     let message = message.to_string();
     output::print_error(&format!(
         "traceadal: {}",
-        crate::redact::Redactor::default().text(&message)
+        output::redactor(false).text(&message)
     ));
 }

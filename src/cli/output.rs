@@ -3,13 +3,31 @@
 use std::cell::RefCell;
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
+use std::sync::Arc;
 
-use crate::redact::Redactor;
+use crate::redact::{Redactor, UserRules};
 
 thread_local! {
     /// While [`super::run_captured`] runs a command on this thread: what it printed on
     /// stdout and stderr.
     static CAPTURED: RefCell<Option<(Vec<u8>, Vec<u8>)>> = const { RefCell::new(None) };
+    /// While a command runs on this thread: `--redact-term` and `--redact-regex`, for every
+    /// [`redactor`] it makes (its output, its messages on stderr).
+    static USER_RULES: RefCell<Arc<UserRules>> = RefCell::new(Arc::default());
+}
+
+/// Run `f` with `rules` as this thread's user rules, then put the previous ones back.
+pub(crate) fn with_user_rules<R>(rules: Arc<UserRules>, f: impl FnOnce() -> R) -> R {
+    let previous = USER_RULES.with(|u| u.replace(rules));
+    let result = f();
+    USER_RULES.with(|u| u.replace(previous));
+    result
+}
+
+/// The redaction layer for this command's output: the secret finders unless
+/// `show_secrets`, and the user's rules.
+pub(crate) fn redactor(show_secrets: bool) -> Redactor {
+    Redactor::new(show_secrets).with_user(USER_RULES.with(|u| u.borrow().clone()))
 }
 
 /// Collect what `f` prints through [`emit`] and [`print_error`] on this thread instead of
@@ -46,7 +64,7 @@ pub(crate) fn print_error(line: &str) {
 /// created 0600 on Unix.
 pub fn emit(
     path: Option<&Path>,
-    redactor: Redactor,
+    redactor: &Redactor,
     render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), String> {
     let mut buf = Vec::new();
@@ -86,17 +104,10 @@ pub fn terminal_width() -> Option<usize> {
 }
 
 /// Shorten `text` to `max` characters with an ellipsis in the middle, keeping the host and
-/// the end of the path, which is where autodiscover, EWS and token URLs differ.
+/// the end of the path, which is where autodiscover, EWS and token URLs differ. Cuts
+/// blindly: for capture text use [`Redactor::shorten`], which redacts first.
 pub fn shorten(text: &str, max: usize) -> String {
-    let count = text.chars().count();
-    if count <= max || max < 5 {
-        return text.to_string();
-    }
-    let head = (max - 1) * 2 / 3;
-    let tail = max - 1 - head;
-    let start: String = text.chars().take(head).collect();
-    let end: String = text.chars().skip(count - tail).collect();
-    format!("{start}…{end}")
+    crate::redact::cut::middle(text, max)
 }
 
 /// Ignore a closed pipe (`traceadal sessions x.saz | head`), report anything else.

@@ -18,7 +18,7 @@ use crate::capture::detect::detect_file;
 use crate::capture::formats;
 use crate::capture::rewrite::RewriteOptions;
 use crate::capture::{Capture, CaptureErrorKind, Password, ReadOptions};
-use crate::redact::{Counts, Placeholders, Redactor};
+use crate::redact::{Counts, Placeholders};
 
 pub fn run(args: &RedactArgs) -> Status {
     match redact(args) {
@@ -101,6 +101,7 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
         output_password: out_password,
     };
     let mut scrubber = Placeholders::new(opts.read.limits);
+    scrubber.user = args.rules.compile()?;
     let mut w = BufWriter::new(file);
     let rewritten = (spec.rewrite)(input, &mut w, &opts, &mut scrubber)
         .and_then(|r| w.flush().map(|_| r).map_err(CaptureErrorKind::Io))
@@ -117,7 +118,7 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
     fs::rename(&tmp.0, out).map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
     tmp.keep();
     let counts = scrubber.outcome.counts;
-    output::emit(None, Redactor::default(), |w| {
+    output::emit(None, &output::redactor(false), |w| {
         summary(w, input, &args.output, &rewritten.what, &counts)
     })
 }

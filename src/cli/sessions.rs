@@ -77,11 +77,10 @@ pub fn run(args: &SessionsArgs) -> Status {
         }
     }
     let width = output::terminal_width();
-    let written = output::emit(None, Redactor::new(args.show_secrets), |out| {
-        match args.format {
-            ListFormat::Json => write_json(out, &rows),
-            ListFormat::Table => write_table(out, &rows, width),
-        }
+    let redactor = output::redactor(args.show_secrets);
+    let written = output::emit(None, &redactor, |out| match args.format {
+        ListFormat::Json => write_json(out, &rows),
+        ListFormat::Table => write_table(out, &rows, width, &redactor),
     });
     match written {
         Ok(()) => Status::Clean,
@@ -120,10 +119,14 @@ fn write_json(out: &mut dyn Write, rows: &[&SessionSummary]) -> std::io::Result<
     writeln!(out)
 }
 
+/// The table, for a terminal `width` columns wide (`None`: nothing shortened). Every cell
+/// is redacted before it is shortened ([`Redactor::shorten`]): a URL cut in the middle
+/// would otherwise show the tail of a token whose key went with the cut.
 fn write_table(
     out: &mut dyn Write,
     rows: &[&SessionSummary],
     width: Option<usize>,
+    redactor: &Redactor,
 ) -> std::io::Result<()> {
     let id_w = rows
         .iter()
@@ -131,9 +134,13 @@ fn write_table(
         .max()
         .unwrap_or(1)
         .max(1);
-    let host_w = rows
+    let hosts: Vec<String> = rows
         .iter()
-        .map(|s| s.host.as_deref().unwrap_or("-").len())
+        .map(|s| redactor.text(s.host.as_deref().unwrap_or("-")).into_owned())
+        .collect();
+    let host_w = hosts
+        .iter()
+        .map(|h| h.chars().count())
         .max()
         .unwrap_or(4)
         .clamp(4, 40);
@@ -144,15 +151,15 @@ fn write_table(
     )?;
     // Everything but the URL takes a fixed width; the URL gets the rest of the terminal.
     let fixed = id_w + 2 + 6 + 2 + 7 + 2 + host_w + 2 + 9 + 2 + 24 + 2 + 20 + 2;
-    for s in rows {
+    for (s, host) in rows.iter().zip(&hosts) {
         let status = match (s.status, s.flags.aborted) {
             (Some(code), _) => code.to_string(),
             (None, true) => "abort".to_string(),
             (None, false) => "-".to_string(),
         };
         let url = match width {
-            Some(w) => output::shorten(&s.url, w.saturating_sub(fixed).max(24)),
-            None => s.url.to_string(),
+            Some(w) => redactor.shorten(&s.url, w.saturating_sub(fixed).max(24)),
+            None => redactor.text(&s.url).into_owned(),
         };
         let ctype = s.content_type.as_deref().unwrap_or("");
         let ctype = ctype.split(';').next().unwrap_or("").trim();
@@ -161,11 +168,11 @@ fn write_table(
             "{:>id_w$}  {:>6}  {:<7}  {:<host_w$}  {:>9}  {:<24}  {:<20}  {}",
             s.id,
             status,
-            output::shorten(&s.method, 7),
-            output::shorten(s.host.as_deref().unwrap_or("-"), host_w),
+            redactor.shorten(&s.method, 7),
+            output::shorten(host, host_w),
             s.response_bytes,
-            output::shorten(ctype, 24),
-            output::shorten(s.process.as_deref().unwrap_or(""), 20),
+            redactor.shorten(ctype, 24),
+            redactor.shorten(s.process.as_deref().unwrap_or(""), 20),
             url
         )?;
     }
@@ -185,5 +192,65 @@ mod tests {
         assert!(!host_matches("contoso.com", "autodiscover.contoso.com"));
         assert!(host_matches("*.contoso.com", "autodiscover.contoso.com"));
         assert!(!host_matches("*.contoso.com", "contoso.com.evil.net"));
+    }
+}
+
+#[cfg(test)]
+mod shorten_tests {
+    use super::*;
+    use crate::capture::SessionSummary;
+
+    fn row(url: &str, _host: &str) -> SessionSummary {
+        let session = crate::capture::Session {
+            id: 7,
+            request: crate::capture::Request {
+                method: "GET".into(),
+                url: url.into(),
+                version: "HTTP/1.1".into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        SessionSummary::of(&session)
+    }
+
+    fn table(rows: &[SessionSummary], width: usize, redactor: &Redactor) -> String {
+        let refs: Vec<&SessionSummary> = rows.iter().collect();
+        let mut out = Vec::new();
+        write_table(&mut out, &refs, Some(width), redactor).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Shortened on a terminal, a URL loses its middle: cut blindly, `code=` went with it
+    /// and the tail of the code was printed. The URL is redacted first, then shortened.
+    #[test]
+    fn a_url_is_redacted_before_it_is_shortened() {
+        let code = "0.AXoAqwertyuiopasdfghjklzxcvbnm1234567890QWERTYUIOP";
+        let url = format!(
+            "https://login.microsoftonline.com/common/oauth2/authorize?client_id=d3590ed6-52b3-4102-aeff-aad2292ab01c&code={code}&state=12345"
+        );
+        let rows = [row(&url, "login.microsoftonline.com")];
+        for width in [150, 160, 170, 180, 200] {
+            let out = table(&rows, width, &Redactor::default());
+            for i in 0..=code.len() - 6 {
+                assert!(!out.contains(&code[i..i + 6]), "{width}: {out}");
+            }
+            assert!(out.contains('…'), "{width}: {out}");
+            // The final pass of `emit` finds nothing left.
+            assert_eq!(Redactor::default().text(&out), out);
+        }
+    }
+
+    #[test]
+    fn a_user_term_is_hidden_before_a_cell_is_shortened() {
+        let rules = crate::redact::UserRules::new(&["contoso".into()], &[]).unwrap();
+        let r = Redactor::default().with_user(std::sync::Arc::new(rules));
+        let host = "mail.autodiscover-internal.frontend.contoso.com";
+        let url =
+            format!("https://{host}/autodiscover/autodiscover.xml?user=someone%40contoso.com");
+        let out = table(&[row(&url, host)], 150, &r);
+        assert!(!out.to_lowercase().contains("contoso"), "{out}");
+        assert!(!out.to_lowercase().contains("conto"), "{out}");
+        assert!(out.contains("<term>"), "{out}");
     }
 }

@@ -12,13 +12,16 @@
 // Capture data is hostile: no unwrap/expect outside tests (issue 8).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod cut;
 pub mod har;
 mod patterns;
 pub mod saz;
+pub mod user;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::capture::rewrite::{SazEntry, Scrubber};
 use crate::capture::DecodeLimits;
@@ -26,6 +29,7 @@ use crate::capture::DecodeLimits;
 pub use patterns::{
     is_replaced, is_secret_key, kind_of_key, normalise_key, placeholder, SECRET_KEYS,
 };
+pub use user::{UserRules, TERM_MARK};
 
 /// What replaces a secret in output.
 pub const MARK: &str = "<redacted>";
@@ -62,6 +66,8 @@ pub enum Kind {
     RsaCtfData,
     XmlSecret,
     OtherToken,
+    /// What `--redact-term` and `--redact-regex` matched ([`user::UserRules`]).
+    UserTerm,
 }
 
 impl Kind {
@@ -87,6 +93,7 @@ impl Kind {
             Kind::RsaCtfData => "RSA ctfData",
             Kind::XmlSecret => "XML signatures/secrets",
             Kind::OtherToken => "other tokens",
+            Kind::UserTerm => "user terms",
         }
     }
 }
@@ -134,24 +141,55 @@ impl fmt::Display for Counts {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// The redaction layer for printed output: the secret finders (unless `--show-secrets`),
+/// then the user's own rules (`--redact-term`, `--redact-regex`: always, also with
+/// `--show-secrets`). Cheap to clone (the rules are shared).
+#[derive(Debug, Clone, Default)]
 pub struct Redactor {
-    /// `--show-secrets`: pass everything through.
+    /// `--show-secrets`: pass every secret through (user rules still apply).
     pub show_secrets: bool,
+    /// `--redact-term`, `--redact-regex`.
+    pub user: Arc<UserRules>,
 }
 
 impl Redactor {
     pub fn new(show_secrets: bool) -> Self {
-        Redactor { show_secrets }
+        Redactor {
+            show_secrets,
+            user: Arc::default(),
+        }
     }
 
-    /// `text` with every secret replaced by [`MARK`].
+    /// The same, with the user's rules.
+    pub fn with_user(mut self, user: Arc<UserRules>) -> Self {
+        self.user = user;
+        self
+    }
+
+    /// `text` with every secret replaced by [`MARK`], then every user term by
+    /// [`TERM_MARK`].
     pub fn text<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        if self.show_secrets {
-            return Cow::Borrowed(text);
-        }
         let mut counts = Counts::default();
-        scrub(text, Style::Mark, &mut counts)
+        let scrubbed = if self.show_secrets {
+            Cow::Borrowed(text)
+        } else {
+            scrub(text, Style::Mark, &mut counts)
+        };
+        if self.user.is_empty() {
+            return scrubbed;
+        }
+        match self.user.apply(&scrubbed, Style::Mark, &mut counts) {
+            Cow::Borrowed(_) => scrubbed,
+            Cow::Owned(s) => Cow::Owned(s),
+        }
+    }
+
+    /// At most `max` characters of `text` as it will be printed: redacted first, then
+    /// shortened with an ellipsis in the middle ([`cut::middle`]), so that no cut can
+    /// leave a secret or a user term unrecognisable. The result passes [`Redactor::text`]
+    /// unchanged.
+    pub fn shorten(&self, text: &str, max: usize) -> String {
+        cut::middle(&self.text(text), max)
     }
 }
 
@@ -348,6 +386,9 @@ pub fn scrub_header(name: &str, value: &str, counts: &mut Counts) -> Option<Stri
 pub struct Placeholders {
     pub limits: DecodeLimits,
     pub outcome: saz::Outcome,
+    /// `--redact-term`, `--redact-regex`: applied after the secret finders, with
+    /// same-length placeholders ([`UserRules::apply`]).
+    pub user: Arc<UserRules>,
 }
 
 impl Placeholders {
@@ -355,15 +396,21 @@ impl Placeholders {
         Placeholders {
             limits,
             outcome: saz::Outcome::default(),
+            user: Arc::default(),
         }
     }
 }
 
 impl Scrubber for Placeholders {
     fn text(&mut self, text: &str) -> Option<String> {
-        match scrub(text, Style::Placeholder, &mut self.outcome.counts) {
-            Cow::Borrowed(_) => None,
+        let counts = &mut self.outcome.counts;
+        let scrubbed = scrub(text, Style::Placeholder, counts);
+        match self.user.apply(&scrubbed, Style::Placeholder, counts) {
             Cow::Owned(s) => Some(s),
+            Cow::Borrowed(_) => match scrubbed {
+                Cow::Borrowed(_) => None,
+                Cow::Owned(s) => Some(s),
+            },
         }
     }
 

@@ -9,11 +9,16 @@ use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width};
 use super::render::{Document, Render};
 use super::Report;
 use crate::flows::Flow;
+use crate::redact::Redactor;
 
 /// `analyze --format table`, `width` columns wide (a fixed, paste-friendly width when the
 /// output is not a terminal).
 pub struct TableReport {
     pub width: Option<u16>,
+    /// Applied to capture text before it is wrapped into a paragraph or a cell: a wrap is
+    /// a cut, and a secret or a user term split over two lines would not be found by the
+    /// pass over the whole output.
+    pub redactor: Redactor,
 }
 
 impl Render for TableReport {
@@ -22,12 +27,18 @@ impl Render for TableReport {
             if i > 0 {
                 writeln!(out, "\n{}\n", "=".repeat(72))?;
             }
-            write(out, r, self.width)
+            write(out, r, self.width, &self.redactor)
         })
     }
 }
 
-pub fn write(out: &mut dyn Write, report: &Report, width: Option<u16>) -> io::Result<()> {
+pub fn write(
+    out: &mut dyn Write,
+    report: &Report,
+    width: Option<u16>,
+    redactor: &Redactor,
+) -> io::Result<()> {
+    let red = |s: &str| redactor.text(s).into_owned();
     let c = &report.capture;
     writeln!(
         out,
@@ -43,13 +54,13 @@ pub fn write(out: &mut dyn Write, report: &Report, width: Option<u16>) -> io::Re
     let causes = &report.verdict.causes;
     if causes.len() > 1 {
         for (i, cause) in causes.iter().enumerate() {
-            hanging(out, &format!("  {}. ", i + 1), cause, wrap_at)?;
+            hanging(out, &format!("  {}. ", i + 1), &red(cause), wrap_at)?;
         }
     } else {
-        hanging(out, "  ", &report.verdict.summary, wrap_at)?;
+        hanging(out, "  ", &red(&report.verdict.summary), wrap_at)?;
     }
     for caveat in &report.verdict.caveats {
-        hanging(out, "  Note: ", caveat, wrap_at)?;
+        hanging(out, "  Note: ", &red(caveat), wrap_at)?;
     }
 
     if !report.loops.is_empty() {
@@ -68,8 +79,8 @@ pub fn write(out: &mut dyn Write, report: &Report, width: Option<u16>) -> io::Re
         };
         for l in &report.loops {
             t.add_row(vec![
-                resource_cell(l),
-                client(l),
+                red(&resource_cell(l)),
+                red(&client(l)),
                 l.attempts.len().to_string(),
                 outcome(l),
                 codes(&l.aadsts),
@@ -80,7 +91,10 @@ pub fn write(out: &mut dyn Write, report: &Report, width: Option<u16>) -> io::Re
         keep_whole(
             &mut t,
             0,
-            report.loops.iter().map(|l| l.resource.to_string().len()),
+            report
+                .loops
+                .iter()
+                .map(|l| red(&l.resource.to_string()).len()),
         );
         keep_whole(
             &mut t,
@@ -109,8 +123,8 @@ pub fn write(out: &mut dyn Write, report: &Report, width: Option<u16>) -> io::Re
             t.add_row(vec![
                 format!("AADSTS{}", a.code),
                 a.count.to_string(),
-                a.resource.clone().unwrap_or_else(|| "-".into()),
-                a.summary.clone(),
+                red(a.resource.as_deref().unwrap_or("-")),
+                red(&a.summary),
                 list(&a.sessions),
             ]);
         }
@@ -120,7 +134,7 @@ pub fn write(out: &mut dyn Write, report: &Report, width: Option<u16>) -> io::Re
             report
                 .aadsts
                 .iter()
-                .map(|a| a.resource.as_deref().map_or(1, str::len)),
+                .map(|a| a.resource.as_deref().map_or(1, |r| red(r).len())),
         );
         keep_whole(
             &mut t,
@@ -148,10 +162,10 @@ pub fn write(out: &mut dyn Write, report: &Report, width: Option<u16>) -> io::Re
         for f in &report.findings {
             let head = format!("{:<7} {}", f.severity.as_str().to_uppercase(), f.id);
             writeln!(out, "\n  {head}")?;
-            paragraph(out, "", &f.title, wrap_at)?;
+            paragraph(out, "", &red(&f.title), wrap_at)?;
             paragraph(out, "Sessions: ", &list(&f.sessions), wrap_at)?;
-            paragraph(out, "Evidence: ", &f.evidence, wrap_at)?;
-            paragraph(out, "Fix: ", &f.fix, wrap_at)?;
+            paragraph(out, "Evidence: ", &red(&f.evidence), wrap_at)?;
+            paragraph(out, "Fix: ", &red(&f.fix), wrap_at)?;
         }
     }
 

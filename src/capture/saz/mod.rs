@@ -471,6 +471,8 @@ impl SazArchive {
 }
 
 /// An entry name fit for a message: at most 60 characters, control characters replaced.
+/// A longer name loses its last token too (letters, digits, `-_.~+/=%`): it may be the
+/// first part of a secret that the cut made unrecognisable.
 fn printable_name(name: &[u8]) -> String {
     let name = String::from_utf8_lossy(name);
     let mut out: String = name
@@ -479,6 +481,10 @@ fn printable_name(name: &[u8]) -> String {
         .map(|c| if c.is_control() { '?' } else { c })
         .collect();
     if name.chars().count() > 60 {
+        let kept = out
+            .trim_end_matches(|c: char| c.is_alphanumeric() || "-_.~+/=%".contains(c))
+            .len();
+        out.truncate(kept);
         out.push_str("...");
     }
     out

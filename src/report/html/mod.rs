@@ -187,6 +187,14 @@ impl<'a> Page<'a> {
         escape::stable(text(&self.redactor.text(s)))
     }
 
+    /// Capture text redacted, then shortened to `max` characters keeping its end (where
+    /// autodiscover, EWS and token paths differ), then escaped: redacted before the cut, so
+    /// the cut cannot leave half a secret or a user term unrecognisable.
+    fn t_tail(&self, s: &str, max: usize) -> String {
+        let shown = crate::redact::cut::tail(&self.redactor.text(s), max);
+        escape::stable(text(&shown))
+    }
+
     /// A header line, redacted as a whole (cookie rules key on the name), then escaped, in
     /// its own element after a line break. The element keeps the page stable under the
     /// final redaction pass: a value ending in a scheme name (`NTLM`) followed by a line
@@ -259,7 +267,7 @@ impl Render for Html {
                 _ => None,
             })
             .collect();
-        write(out, &inputs, self.redactor)
+        write(out, &inputs, self.redactor.clone())
     }
 }
 
@@ -285,7 +293,7 @@ pub fn write(out: &mut dyn Write, inputs: &[HtmlInput], redactor: Redactor) -> i
     );
     let several = inputs.len() > 1;
     for (i, input) in inputs.iter().enumerate() {
-        let page = Page::new(input, i, several, redactor);
+        let page = Page::new(input, i, several, redactor.clone());
         write_capture(&mut html, &page);
     }
     let _ = write!(

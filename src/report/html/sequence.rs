@@ -99,17 +99,6 @@ fn path_of(url: &str) -> &str {
     UrlParts::split(url).path_or_root()
 }
 
-/// Shorten to `max` characters, keeping the end (where autodiscover, EWS and token paths
-/// differ).
-fn short(s: &str, max: usize) -> String {
-    let n = s.chars().count();
-    if n <= max {
-        return s.to_string();
-    }
-    let tail: String = s.chars().skip(n - (max - 1)).collect();
-    format!("…{tail}")
-}
-
 /// The flow's diagram: lifeline heads, then its attempts, identical runs folded.
 pub(super) fn write_flow(out: &mut String, page: &Page, index: usize, flow: &Flow) {
     let l = flow;
@@ -139,8 +128,8 @@ pub(super) fn write_flow(out: &mut String, page: &Page, index: usize, flow: &Flo
             out,
             r#"<g class="head lane{lane}"><rect x="{}" y="4" width="240" height="42" rx="6"/><text x="{x}" y="22" text-anchor="middle" class="h1">{}</text><text x="{x}" y="38" text-anchor="middle" class="h2">{}</text></g>"#,
             x - 120,
-            page.t(&short(title, 34)),
-            page.t(&short(sub, 40)),
+            page.t_tail(title, 34),
+            page.t_tail(sub, 40),
         );
     }
     out.push_str("</svg>");
@@ -235,19 +224,10 @@ fn write_attempt(out: &mut String, page: &Page, k: usize, steps: &[Step], total:
             );
         }
         let title = format!("session {}: {} {}", s.session, s.method, s.url);
-        let label = format!("{} {}", s.method, short(&s.path, LABEL_MAX));
+        // Redacted before the path is shortened, then escaped.
+        let label = format!("{} {}", page.t(&s.method), page.t_tail(&s.path, LABEL_MAX));
         let title = page.t(&title);
-        arrow(
-            out,
-            s.session,
-            "req",
-            from,
-            to,
-            y,
-            &title,
-            &page.t(&label),
-            "",
-        );
+        arrow(out, s.session, "req", from, to, y, &title, &label, "");
         let y = y + ROW;
         match s.status {
             Some(status) => {
@@ -316,6 +296,5 @@ mod tests {
             "/common/oauth2/authorize"
         );
         assert_eq!(path_of("https://host"), "/");
-        assert_eq!(short("/autodiscover/autodiscover.xml", 10), "…cover.xml");
     }
 }

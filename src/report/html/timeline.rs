@@ -71,7 +71,7 @@ pub(super) fn write(out: &mut String, page: &Page) {
             r#"<rect class="lane{}" x="0" y="{y}" width="{width}" height="{LANE_H}"/><text class="host" x="4" y="{}">{}</text>"#,
             i % 2,
             y + 13.0,
-            page.t(&shorten_host(&name, 30))
+            page.t_tail(&name, 30)
         );
     }
     // Axis.
@@ -197,13 +197,4 @@ fn place(axis: &Axis, index: usize, s: &SessionSummary) -> (f64, f64) {
             (LABEL_W + index as f64 * step, step.clamp(3.0, 40.0))
         }
     }
-}
-
-fn shorten_host(h: &str, max: usize) -> String {
-    let n = h.chars().count();
-    if n <= max {
-        return h.to_string();
-    }
-    let tail: String = h.chars().skip(n - (max - 1)).collect();
-    format!("…{tail}")
 }
