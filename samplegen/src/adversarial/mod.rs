@@ -84,6 +84,7 @@ pub const BODY_ENCS: &[SazEnc] = &[
     SazEnc::Br,
     SazEnc::Zstd,
     SazEnc::DoubleGzip,
+    SazEnc::GzipTwiceLabelledOnce,
     SazEnc::GzipLabelStoredPlain,
     SazEnc::GzipOverCap,
 ];

@@ -35,6 +35,8 @@ pub enum SazEnc {
     Zstd,
     /// `Content-Encoding: gzip, gzip`.
     DoubleGzip,
+    /// Labelled `gzip` once, gzipped twice (a proxy compressing again).
+    GzipTwiceLabelledOnce,
     /// Labelled `gzip` but stored decoded (Fiddler's "decode" without the header change).
     GzipLabelStoredPlain,
     /// gzip of 64 MiB + 1 KiB of blanks then the body: past the default decode cap.
@@ -64,6 +66,7 @@ impl SazEnc {
             SazEnc::Br => "br",
             SazEnc::Zstd => "zstd",
             SazEnc::DoubleGzip => "double-gzip",
+            SazEnc::GzipTwiceLabelledOnce => "gzip-twice-labelled-once",
             SazEnc::GzipLabelStoredPlain => "gzip-label-stored-plain",
             SazEnc::GzipOverCap => "gzip-over-cap",
             SazEnc::ChunkExtension => "chunk-extension",
@@ -221,6 +224,7 @@ pub fn frame(body: &[u8], enc: SazEnc, carried: &str) -> (Vec<(String, String)>,
         SazEnc::Br => cl(Some("br"), wire::encode(body, Coding::Br)),
         SazEnc::Zstd => cl(Some("zstd"), zstd_raw(body)),
         SazEnc::DoubleGzip => cl(Some("gzip, gzip"), gzip(&gzip(body))),
+        SazEnc::GzipTwiceLabelledOnce => cl(Some("gzip"), gzip(&gzip(body))),
         SazEnc::GzipLabelStoredPlain => cl(Some("gzip"), body.to_vec()),
         SazEnc::GzipOverCap => {
             let mut big = vec![b' '; (64 << 20) + 1024];
