@@ -318,10 +318,14 @@ fn adversarial_full() {
 }
 
 /// The oracle sees every case's secret in the original (in its layers), and finds nothing
-/// of it in a file that does not hold it: a clean result means something.
+/// of it in a file that does not hold it: a clean result means something. (The bodies past
+/// the 64 MiB cap take seconds to inflate in a debug build: `adversarial_full` checks those.)
 #[test]
 fn the_oracle_sees_every_planted_secret() {
-    let cases = samplegen::adversarial::cases();
+    let cases: Vec<_> = samplegen::adversarial::cases()
+        .into_iter()
+        .filter(|c| c.encoding != "gzip-over-cap")
+        .collect();
     let mut unseen = Vec::new();
     for (i, c) in cases.iter().enumerate() {
         let layers = layers(&c.bytes);

@@ -201,8 +201,10 @@ fn probe_formats(name: &str) -> Formats {
         .unwrap_or(Formats::Both)
 }
 
-fn secret(n: usize, rng: &mut Ctx, short: bool) -> String {
-    let tail = rng.base62(if short { 12 } else { 24 });
+/// `ADV<nnn>x` and 24 base62 characters; 12 for a short authorization code, 120 for the
+/// other codes (real ones are hundreds of characters: a code under 32 is the short case).
+fn secret(n: usize, rng: &mut Ctx, len: usize) -> String {
+    let tail = rng.base62(len);
     format!("ADV{n:03}x{tail}")
 }
 
@@ -226,8 +228,12 @@ pub fn cases() -> Vec<Case> {
             Spec::Framing(_) | Spec::Zip(_) => (CARRIER, Format::Saz),
             Spec::Har(name, _) => (name, Format::Har),
         };
-        let short = name == "auth-code/query-short";
-        let secret = secret(n, &mut ctx, short);
+        let len = match name {
+            "auth-code/query-short" => 12,
+            _ if name.starts_with("auth-code/") => 120,
+            _ => 24,
+        };
+        let secret = secret(n, &mut ctx, len);
         let Some(plant) = plants::build(name, &secret, &mut ctx) else {
             continue;
         };
