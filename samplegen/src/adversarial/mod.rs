@@ -321,23 +321,24 @@ pub fn cases() -> Vec<Case> {
 }
 
 /// Writes every case into `dir` (created) as `<id>.saz|.har`, plus `cases.tsv` (id, format,
-/// kind, place, encoding, secret, description). Returns the paths written.
+/// kind, place, encoding, secret, description, `fast` for the fast slice). Returns the paths written.
 pub fn write_all(dir: &Path) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
-    let mut tsv = String::from("id\tformat\tkind\tplace\tencoding\tsecret\tdescription\n");
+    let mut tsv = String::from("id\tformat\tkind\tplace\tencoding\tsecret\tdescription\tfast\n");
     for c in cases() {
         let p = dir.join(c.file_name());
         std::fs::write(&p, &c.bytes)?;
         tsv.push_str(&format!(
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
             c.id,
             c.format.ext(),
             c.kind,
             c.place,
             c.encoding,
             c.secret,
-            c.description
+            c.description,
+            if c.fast { "fast" } else { "" }
         ));
         written.push(p);
     }
