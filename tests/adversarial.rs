@@ -317,14 +317,14 @@ fn adversarial_full() {
     assert!(ok, "adversarial set:\n{table}");
 }
 
-/// The oracle sees every case's secret in the original (in its layers), and finds nothing
-/// of it in a file that does not hold it: a clean result means something. (The bodies past
-/// the 64 MiB cap take seconds to inflate in a debug build: `adversarial_full` checks those.)
+/// The oracle sees the secret of every case of the fast slice in the original (in its
+/// layers), and finds nothing of it in a file that does not hold it: a clean result means
+/// something. (`adversarial_full` checks every case so, as "not seen in the original".)
 #[test]
 fn the_oracle_sees_every_planted_secret() {
     let cases: Vec<_> = samplegen::adversarial::cases()
         .into_iter()
-        .filter(|c| c.encoding != "gzip-over-cap")
+        .filter(|c| c.fast)
         .collect();
     let mut unseen = Vec::new();
     for (i, c) in cases.iter().enumerate() {
