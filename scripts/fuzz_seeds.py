@@ -22,7 +22,7 @@ import gzip
 MAX = 64 * 1024
 TARGETS = ["saz_reader", "saz_meta", "http_head", "body_decode", "har_reader",
            "www_authenticate", "aadsts", "jwt_claims", "ews_soap", "redact_text",
-           "capture_rewrite"]
+           "capture_rewrite", "redact_planted"]
 # Targets that take every seed of another: the rewriter reads what the readers read.
 ALSO = {"saz_reader": "capture_rewrite", "har_reader": "capture_rewrite"}
 # Keep in step with TRANSFER / CONTENT in fuzz/src/lib.rs.
@@ -247,6 +247,12 @@ put("jwt_claims", "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2F1
 put("ews_soap", '<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><GetDelegate xmlns="http://schemas.microsoft.com/exchange/services/2006/messages" IncludePermissions="true"><Mailbox><EmailAddress xmlns="http://schemas.microsoft.com/exchange/services/2006/types">a@contoso.com</EmailAddress></Mailbox></GetDelegate></soap:Body></soap:Envelope>\0<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><m:GetDelegateResponse ResponseClass="Error" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><m:ResponseCode>ErrorDelegateMissingConfiguration</m:ResponseCode></m:GetDelegateResponse></s:Body></s:Envelope>')
 put("body_decode", bytes([1, 0]) + b"5\r\nhello\r\n0\r\n\r\n")
 put("saz_meta", '<?xml version="1.0" encoding="utf-8"?><Session SID="1" BitFlags="1"><SessionTimers ClientConnected="2024-01-01T00:00:00.0000000+01:00" ClientBeginRequest="2024-01-01T00:00:00.1+01:00"/><SessionFlags><SessionFlag N="x-processinfo" V="outlook:1234"/><SessionFlag N="x-clientip" V="127.0.0.1"/></SessionFlags></Session>')
+# redact_planted: [format, session, place, encoding] then the secret's seed; every place and
+# encoding in both formats (keep in step with PLACES / PLANT_ENCODINGS in fuzz/src/lib.rs).
+for fmt in range(2):
+    for place in range(8):
+        for enc in range(3):
+            put("redact_planted", bytes([fmt, 1 + place, place, enc]) + b"seed-%d%d%d" % (fmt, place, enc))
 
 for t in TARGETS:
     put(t, b"\n")

@@ -115,4 +115,5 @@ replay_tests!(
     ews_soap,
     redact_text,
     capture_rewrite,
+    redact_planted,
 );

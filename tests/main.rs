@@ -10,6 +10,7 @@
 
 mod common;
 
+mod adversarial;
 mod analyze_samples;
 mod architecture;
 mod batch;

@@ -15,6 +15,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::common::leaks::{forms, percent};
 use crate::common::{root, run, run_env, run_in};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -30,56 +31,6 @@ fn secrets() -> Vec<&'static str> {
         .chain(JWT_CLAIM_SECRETS)
         .copied()
         .collect()
-}
-
-/// The stretch of `base64(x)` that is the same wherever `secret` starts inside `x`, for each
-/// of the three alignments (standard and URL-safe alphabets).
-fn base64_forms(secret: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for offset in 0..3usize {
-        let mut data = vec![0u8; offset];
-        data.extend_from_slice(secret.as_bytes());
-        let enc = STANDARD.encode(&data);
-        let start = if offset == 0 { 0 } else { 4 };
-        let end = data.len() / 3 * 4;
-        if end > start + 8 {
-            let s = enc[start..end].to_string();
-            out.push(s.replace('+', "-").replace('/', "_"));
-            out.push(s);
-        }
-    }
-    out.push(URL_SAFE_NO_PAD.encode(secret));
-    out
-}
-
-fn percent(secret: &str, plus_for_space: bool) -> String {
-    let mut out = String::new();
-    for b in secret.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(char::from(b))
-            }
-            b' ' if plus_for_space => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-/// Every form in which `secret` could leak.
-fn forms(secret: &str) -> Vec<String> {
-    let json = serde_json::to_string(secret).unwrap_or_default();
-    let mut f = vec![
-        secret.to_string(),
-        percent(secret, false),
-        percent(secret, false).to_lowercase(),
-        percent(secret, true),
-        json.trim_matches('"').to_string(),
-    ];
-    f.extend(base64_forms(secret));
-    f.sort();
-    f.dedup();
-    f
 }
 
 /// The secrets found in `text`, in any form.

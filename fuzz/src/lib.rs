@@ -427,4 +427,388 @@ pub const TARGETS: &[Target] = &[
     ("ews_soap", ews_soap),
     ("redact_text", redact_text),
     ("capture_rewrite", capture_rewrite),
+    ("redact_planted", redact_planted),
 ];
+
+/// The samples `redact_planted` plants into (small: a few sessions each).
+const PLANT_SAZ: &[u8] = include_bytes!("../../samples/delegate-editor.saz");
+const PLANT_HAR: &[u8] = include_bytes!("../../samples/delegate-editor.har");
+
+/// Where `redact_planted` puts its secret. Bearer first: the choices the trivial inputs of
+/// `tests/fuzz_regressions.rs` make must be ones today's redaction handles.
+const PLACES: &[&str] = &[
+    "bearer-header",
+    "query-code",
+    "cookie-estsauth",
+    "set-cookie-estsauthpersistent",
+    "form-refresh-token",
+    "json-refresh-token",
+    "basic-header",
+    "multipart-password",
+];
+
+/// How a planted body travels: SAZ identity / chunked / gzip; HAR text / base64.
+const PLANT_ENCODINGS: usize = 3;
+
+/// The secret for an input: `FZ` and 24 base62 characters drawn from the input's bytes.
+fn planted_secret(seed: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut s = String::from("FZ");
+    for i in 0..24u64 {
+        h ^= u64::from(seed.get(i as usize).copied().unwrap_or(0)) ^ (i << 8);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+        s.push(char::from(A[((h >> 29) % 62) as usize]));
+    }
+    s
+}
+
+/// Planted text for `place`: (request header, response header, URL suffix, request body
+/// with its content type, response body).
+struct Planted {
+    req_header: Option<(String, String)>,
+    resp_header: Option<(String, String)>,
+    query: Option<String>,
+    req_body: Option<(String, Vec<u8>)>,
+    resp_body: Option<Vec<u8>>,
+}
+
+fn planted(place: &str, secret: &str) -> Planted {
+    use base64::Engine;
+    let mut p = Planted {
+        req_header: None,
+        resp_header: None,
+        query: None,
+        req_body: None,
+        resp_body: None,
+    };
+    match place {
+        "bearer-header" => {
+            p.req_header = Some((
+                "Authorization".into(),
+                format!("Bearer eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL291dGxvb2sub2ZmaWNlMzY1LmNvbSJ9.{secret}"),
+            ))
+        }
+        "query-code" => p.query = Some(format!("code={secret}&state=fz")),
+        "cookie-estsauth" => {
+            p.req_header = Some(("Cookie".into(), format!("buid=x; ESTSAUTH={secret}; fpc=y")))
+        }
+        "set-cookie-estsauthpersistent" => {
+            p.resp_header = Some((
+                "Set-Cookie".into(),
+                format!("ESTSAUTHPERSISTENT={secret}; path=/; secure; HttpOnly"),
+            ))
+        }
+        "form-refresh-token" => {
+            p.req_body = Some((
+                "application/x-www-form-urlencoded".into(),
+                format!("grant_type=refresh_token&refresh_token={secret}&client_id=d3590ed6-52b3-4102-aeff-aad2292ab01c").into_bytes(),
+            ))
+        }
+        "json-refresh-token" => {
+            p.resp_body = Some(
+                format!("{{\"token_type\":\"Bearer\",\"expires_in\":\"3599\",\"refresh_token\":\"{secret}\"}}")
+                    .into_bytes(),
+            )
+        }
+        "basic-header" => {
+            let cred = base64::engine::general_purpose::STANDARD
+                .encode(format!("user@contoso.com:{secret}"));
+            p.req_header = Some(("Authorization".into(), format!("Basic {cred}")));
+        }
+        _ => {
+            let b = "----fzBoundary7MA4YWxk";
+            p.req_body = Some((
+                format!("multipart/form-data; boundary={b}"),
+                format!("--{b}\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nuser@contoso.com\r\n--{b}\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\n{secret}\r\n--{b}--\r\n").into_bytes(),
+            ));
+        }
+    }
+    p
+}
+
+/// One HTTP message (`_c.txt`/`_s.txt`) with the planted parts: a header added after the
+/// first line, a query appended to the request target, the body replaced (framed as `enc`:
+/// identity, chunked, gzip).
+fn plant_message(
+    msg: &[u8],
+    header: Option<&(String, String)>,
+    query: Option<&str>,
+    body: Option<(&str, &[u8])>,
+    enc: usize,
+) -> Vec<u8> {
+    use std::io::Write;
+    let split = msg
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(msg.len());
+    let head = String::from_utf8_lossy(&msg[..split]).into_owned();
+    let old_body = msg.get(split + 4..).unwrap_or(&[]);
+    let mut lines: Vec<String> = head.split("\r\n").map(str::to_string).collect();
+    if let (Some(q), Some(first)) = (query, lines.first_mut()) {
+        let parts: Vec<&str> = first.splitn(3, ' ').collect();
+        if parts.len() == 3 {
+            let sep = if parts[1].contains('?') { '&' } else { '?' };
+            *first = format!("{} {}{sep}{q} {}", parts[0], parts[1], parts[2]);
+        }
+    }
+    if let Some((n, v)) = header {
+        lines.insert(1.min(lines.len()), format!("{n}: {v}"));
+    }
+    let body: Vec<u8> = match body {
+        Some((ctype, data)) => {
+            lines.retain(|l| {
+                let l = l.to_ascii_lowercase();
+                !(l.starts_with("content-length:")
+                    || l.starts_with("transfer-encoding:")
+                    || l.starts_with("content-encoding:")
+                    || l.starts_with("content-type:"))
+            });
+            lines.push(format!("Content-Type: {ctype}"));
+            match enc {
+                1 => {
+                    lines.push("Transfer-Encoding: chunked".into());
+                    let mut out = Vec::new();
+                    for c in data.chunks(16) {
+                        out.extend_from_slice(format!("{:x}\r\n", c.len()).as_bytes());
+                        out.extend_from_slice(c);
+                        out.extend_from_slice(b"\r\n");
+                    }
+                    out.extend_from_slice(b"0\r\n\r\n");
+                    out
+                }
+                2 => {
+                    let mut e =
+                        flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                    let _ = e.write_all(data);
+                    let gz = e.finish().unwrap_or_default();
+                    lines.push("Content-Encoding: gzip".into());
+                    lines.push(format!("Content-Length: {}", gz.len()));
+                    gz
+                }
+                _ => {
+                    lines.push(format!("Content-Length: {}", data.len()));
+                    data.to_vec()
+                }
+            }
+        }
+        None => old_body.to_vec(),
+    };
+    let mut out = lines.join("\r\n").into_bytes();
+    out.extend_from_slice(b"\r\n\r\n");
+    out.extend_from_slice(&body);
+    out
+}
+
+/// The SAZ sample with session `pick` (of those with a response) planted.
+fn plant_saz(pick: usize, p: &Planted, enc: usize) -> Option<Vec<u8>> {
+    use std::io::{Read, Write};
+    let mut zip = zip::ZipArchive::new(Cursor::new(PLANT_SAZ)).ok()?;
+    let mut entries = Vec::new();
+    for i in 0..zip.len() {
+        let mut e = zip.by_index(i).ok()?;
+        let mut data = Vec::new();
+        e.read_to_end(&mut data).ok()?;
+        entries.push((String::from_utf8_lossy(e.name_raw()).into_owned(), data));
+    }
+    let stems: Vec<String> = entries
+        .iter()
+        .filter_map(|(n, _)| n.strip_suffix("_s.txt").map(str::to_string))
+        .collect();
+    let stem = stems.get(pick % stems.len().max(1))?.clone();
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in &entries {
+        let data: Vec<u8> = if *name == format!("{stem}_c.txt") {
+            let body = p.req_body.as_ref().map(|(c, b)| (c.as_str(), b.as_slice()));
+            plant_message(data, p.req_header.as_ref(), p.query.as_deref(), body, enc)
+        } else if *name == format!("{stem}_s.txt") {
+            let body = p
+                .resp_body
+                .as_deref()
+                .map(|b| ("application/json; charset=utf-8", b));
+            plant_message(data, p.resp_header.as_ref(), None, body, enc)
+        } else {
+            data.clone()
+        };
+        w.start_file(name.as_str(), opts).ok()?;
+        w.write_all(&data).ok()?;
+    }
+    Some(w.finish().ok()?.into_inner())
+}
+
+/// The HAR sample with entry `pick` planted (bodies as text, or base64 when `enc` is odd).
+fn plant_har(pick: usize, p: &Planted, enc: usize) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let mut v: serde_json::Value = serde_json::from_slice(PLANT_HAR).ok()?;
+    let entries = v["log"]["entries"].as_array_mut()?;
+    let n = entries.len().max(1);
+    let e = entries.get_mut(pick % n)?;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let nv = |(n, v): &(String, String)| serde_json::json!({"name": n, "value": v});
+    if let Some(h) = &p.req_header {
+        e["request"]["headers"].as_array_mut()?.push(nv(h));
+    }
+    if let Some(h) = &p.resp_header {
+        e["response"]["headers"].as_array_mut()?.push(nv(h));
+    }
+    if let Some(q) = &p.query {
+        let url = e["request"]["url"].as_str()?.to_string();
+        let sep = if url.contains('?') { '&' } else { '?' };
+        e["request"]["url"] = serde_json::Value::String(format!("{url}{sep}{q}"));
+    }
+    if let Some((ctype, body)) = &p.req_body {
+        e["request"]["postData"] = if enc % 2 == 1 {
+            serde_json::json!({"mimeType": ctype, "text": b64(body), "encoding": "base64"})
+        } else {
+            serde_json::json!({"mimeType": ctype, "text": String::from_utf8_lossy(body)})
+        };
+    }
+    if let Some(body) = &p.resp_body {
+        e["response"]["content"] = if enc % 2 == 1 {
+            serde_json::json!({"size": body.len(), "mimeType": "application/json", "text": b64(body), "encoding": "base64"})
+        } else {
+            serde_json::json!({"size": body.len(), "mimeType": "application/json", "text": String::from_utf8_lossy(body)})
+        };
+    }
+    serde_json::to_vec(&v).ok()
+}
+
+/// `secret` raw, and base64 (standard and URL-safe) at every alignment.
+fn planted_forms(secret: &str) -> Vec<Vec<u8>> {
+    use base64::Engine;
+    let mut out = vec![secret.as_bytes().to_vec()];
+    for offset in 0..3usize {
+        let mut data = vec![0u8; offset];
+        data.extend_from_slice(secret.as_bytes());
+        let enc = base64::engine::general_purpose::STANDARD.encode(&data);
+        let start = if offset == 0 { 0 } else { 4 };
+        let end = data.len() / 3 * 4;
+        let s = &enc[start..end];
+        out.push(s.as_bytes().to_vec());
+        out.push(s.replace('+', "-").replace('/', "_").into_bytes());
+    }
+    out
+}
+
+/// What a redacted copy holds, to search: the file; for a SAZ each entry inflated and each
+/// gzip or chunked body decoded; for a HAR each string, base64-decoded when it decodes.
+fn planted_haystacks(out: &[u8]) -> Vec<Vec<u8>> {
+    use base64::Engine;
+    use std::io::Read;
+    let mut hay = vec![out.to_vec()];
+    if let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(out)) {
+        for i in 0..zip.len() {
+            let Ok(mut e) = zip.by_index(i) else { continue };
+            let mut data = Vec::new();
+            let _ = (&mut e).take(64 << 20).read_to_end(&mut data);
+            if let Some(at) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&data[..at]).to_ascii_lowercase();
+                let mut body = data[at + 4..].to_vec();
+                if head.contains("transfer-encoding: chunked") {
+                    let mut plain = Vec::new();
+                    let mut rest = &body[..];
+                    while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
+                        let size = String::from_utf8_lossy(&rest[..eol]);
+                        let Ok(n) =
+                            usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16)
+                        else {
+                            break;
+                        };
+                        rest = &rest[eol + 2..];
+                        if n == 0 {
+                            break;
+                        }
+                        plain.extend_from_slice(&rest[..n.min(rest.len())]);
+                        rest = &rest[(n + 2).min(rest.len())..];
+                    }
+                    body = plain;
+                }
+                if head.contains("content-encoding: gzip") {
+                    let mut d = Vec::new();
+                    let _ = flate2::read::MultiGzDecoder::new(&body[..])
+                        .take(64 << 20)
+                        .read_to_end(&mut d);
+                    hay.push(d);
+                }
+                hay.push(body);
+            }
+            hay.push(data);
+        }
+    } else if let Ok(v) = serde_json::from_slice::<serde_json::Value>(out) {
+        fn walk(v: &serde_json::Value, hay: &mut Vec<Vec<u8>>) {
+            match v {
+                serde_json::Value::String(s) => {
+                    hay.push(s.as_bytes().to_vec());
+                    let t = s.trim_end_matches('=');
+                    if let Ok(d) = base64::engine::general_purpose::STANDARD_NO_PAD.decode(t) {
+                        hay.push(d);
+                    }
+                }
+                serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, hay)),
+                serde_json::Value::Object(o) => o.values().for_each(|x| walk(x, hay)),
+                _ => {}
+            }
+        }
+        walk(&v, &mut hay);
+    }
+    hay
+}
+
+/// `redact_planted`: from the input, pick a sample (SAZ or HAR), a session, a place and an
+/// encoding; plant a secret (drawn from the input) there; run the capture rewrite with the
+/// redact scrubber, as `traceadal redact` does; the copy must not hold the secret, raw or in
+/// base64 at any alignment, in the file, any inflated entry, decoded body or HAR string.
+pub fn redact_planted(data: &[u8]) {
+    if data.len() < 8 {
+        return;
+    }
+    let har = data[0] % 2 == 1;
+    let pick = usize::from(data[1]);
+    let place = PLACES[usize::from(data[2]) % PLACES.len()];
+    let enc = usize::from(data[3]) % PLANT_ENCODINGS;
+    let secret = planted_secret(&data[4..]);
+    let p = planted(place, &secret);
+    let input = if har {
+        plant_har(pick, &p, enc)
+    } else {
+        plant_saz(pick, &p, enc)
+    };
+    let Some(input) = input else { return };
+    // The plant is there to find.
+    let forms = planted_forms(&secret);
+    let holds = |hay: &[Vec<u8>]| {
+        hay.iter().any(|h| {
+            forms
+                .iter()
+                .any(|f| h.windows(f.len()).any(|w| w == &f[..]))
+        })
+    };
+    assert!(holds(&planted_haystacks(&input)), "{place}: not planted");
+    let mut scrubber = Placeholders::new(LIMITS);
+    let out = if har {
+        let limits = HarLimits::for_decoded(LIMITS.max_decoded);
+        let mut out = Vec::new();
+        har::rewrite_reader(Cursor::new(&input), &limits, &mut out, &mut scrubber)
+            .expect("the planted HAR rewrites");
+        out
+    } else {
+        let options = RewriteOptions {
+            read: ReadOptions {
+                password: None,
+                limits: LIMITS,
+            },
+            output_password: None,
+        };
+        let mut out = Cursor::new(Vec::new());
+        saz::rewrite::rewrite_bytes(input, &mut out, &options, &mut scrubber)
+            .expect("the planted SAZ rewrites");
+        out.into_inner()
+    };
+    assert!(
+        !holds(&planted_haystacks(&out)),
+        "a secret planted at {place} (encoding {enc}, {}) survives redaction",
+        if har { "HAR" } else { "SAZ" }
+    );
+}

@@ -8,6 +8,7 @@
 //! The crate writes bytes; it does not depend on traceadal.
 
 pub mod actors;
+pub mod adversarial;
 pub mod bulk;
 pub mod clock;
 pub mod expected;

@@ -1,6 +1,8 @@
 //! `cargo run -p samplegen -- samples` writes every sample into `samples/`;
 //! `cargo run -p samplegen -- noisy <scenario> <dir>` writes the scenario with the noise layer
-//! (`<scenario>.noisy.saz`, `<scenario>.noisy.har`) into `<dir>`, for a look by hand.
+//! (`<scenario>.noisy.saz`, `<scenario>.noisy.har`) into `<dir>`, for a look by hand;
+//! `cargo run -p samplegen -- adversarial <dir>` writes the adversarial set (issue 17) and
+//! its `cases.tsv` into `<dir>`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,10 +37,24 @@ fn main() -> ExitCode {
             return noisy(name, dir);
         }
     }
+    if let [cmd, dir] = args.as_slice() {
+        if cmd == "adversarial" {
+            return match samplegen::adversarial::write_all(&PathBuf::from(dir)) {
+                Ok(files) => {
+                    println!("wrote {} cases and cases.tsv to {dir}", files.len() - 1);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("samplegen: {dir}: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+    }
     let dir = match args.first() {
         Some(d) if args.len() == 1 => PathBuf::from(d),
         _ => {
-            eprintln!("usage: samplegen <output-dir>   (e.g. cargo run -p samplegen -- samples)\n       samplegen noisy <scenario> <dir>");
+            eprintln!("usage: samplegen <output-dir>   (e.g. cargo run -p samplegen -- samples)\n       samplegen noisy <scenario> <dir>\n       samplegen adversarial <dir>");
             return ExitCode::from(2);
         }
     };

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fixture;
+pub mod leaks;
 pub mod redact;
 
 use std::path::{Path, PathBuf};
