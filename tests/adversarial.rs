@@ -302,7 +302,6 @@ fn run_oracle(fast_only: bool) -> (String, bool) {
 
 /// The fast slice, in `cargo test`.
 #[test]
-#[ignore = "issue 17: enable after the redaction branches merge"]
 fn adversarial_fast() {
     let (table, ok) = run_oracle(true);
     assert!(ok, "adversarial fast slice:\n{table}");
@@ -355,7 +354,6 @@ fn the_oracle_sees_every_planted_secret() {
 /// The `redact_planted` fuzz target on every place and encoding, both formats (the seeds
 /// scripts/fuzz_seeds.py gives it): which survive redaction, by name.
 #[test]
-#[ignore = "issue 17: enable after the redaction branches merge"]
 fn redact_planted_every_place() {
     let mut failed = Vec::new();
     for fmt in 0u8..2 {

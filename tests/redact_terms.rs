@@ -419,7 +419,6 @@ fn a_token_in_a_query_is_hidden_wherever_a_url_is_shown() {
 /// userinfo finder (issue 17, item 2: the finders' part, `src/redact/patterns.rs`); every
 /// URL shown already passes the redaction layer before it is shortened.
 #[test]
-#[ignore = "needs the URL userinfo finder (redact::patterns, issue 17 item 2); enable when it lands"]
 fn url_userinfo_is_hidden_wherever_a_url_is_shown() {
     let dir = tempfile::tempdir().unwrap();
     let password = "Pa55wordUserinfoSECRET";

@@ -35,7 +35,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{Map, Value};
 
-use super::{is_replaced, placeholder, scrub, scrub_bytes, scrub_header, scrub_param};
+use super::{
+    is_oauth_context, is_replaced, placeholder, scrub, scrub_bytes, scrub_header, scrub_param_in,
+};
 use super::{Counts, Kind, Style};
 use crate::capture::body::decode_partial;
 use crate::capture::har::decode_base64;
@@ -52,6 +54,7 @@ pub fn scrub_entry(json: &str, counts: &mut Counts) -> Result<Option<Vec<u8>>, S
         notes: &mut notes,
         changed: false,
         codings: Vec::new(),
+        oauth: false,
     };
     let entry = parse_and_walk(json, &mut ctx)?;
     if !ctx.changed {
@@ -75,6 +78,7 @@ pub fn rewrite_entry(
         notes,
         changed: false,
         codings: Vec::new(),
+        oauth: false,
     };
     let entry = parse_and_walk(json, &mut ctx)?;
     write(&entry)
@@ -108,6 +112,8 @@ struct Ctx<'a> {
     changed: bool,
     /// The content codings of the response being walked (for its `content`).
     codings: Vec<String>,
+    /// The `queryString`/`params` list being walked is an OAuth exchange's.
+    oauth: bool,
 }
 
 impl Ctx<'_> {
@@ -230,9 +236,20 @@ fn walk(v: &mut Value, parent: Option<&str>, ctx: &mut Ctx<'_>) {
             if parent == Some("headers") {
                 split_lines(items, ctx);
             }
+            let outer = ctx.oauth;
+            if matches!(parent, Some("queryString" | "params")) {
+                // An authorization code is a secret whatever its length next to the
+                // parameters of an OAuth exchange (state, client_id, redirect_uri).
+                ctx.oauth = is_oauth_context(
+                    items
+                        .iter()
+                        .filter_map(|i| i.get("name").and_then(Value::as_str)),
+                );
+            }
             for item in items {
                 walk(item, parent, ctx);
             }
+            ctx.oauth = outer;
         }
         Value::Object(map) => {
             keys(map, ctx);
@@ -370,7 +387,7 @@ fn name_value(map: &mut Map<String, Value>, parent: Option<&str>, ctx: &mut Ctx<
             Some(placeholder(value))
         }
         "cookies" => None,
-        _ => scrub_param(&name, value, ctx.counts),
+        _ => scrub_param_in(&name, value, ctx.oauth, ctx.counts),
     };
     if let Some(new) = new {
         *value = new;
@@ -554,6 +571,7 @@ mod tests {
             notes: &mut notes,
             changed: false,
             codings: Vec::new(),
+            oauth: false,
         };
         walk(&mut har, None, &mut ctx);
         (har, counts)

@@ -415,7 +415,8 @@ impl Scrubber for Placeholders {
     }
 
     fn har_entry(&mut self, json: &str) -> Result<Option<Vec<u8>>, String> {
-        har::scrub_entry(json, &mut self.outcome.counts)
+        let out = har::scrub_entry(json, &mut self.outcome.counts)?;
+        Ok(self.user_bytes(out, json.as_bytes()))
     }
 
     fn har_entry_at(
@@ -424,15 +425,42 @@ impl Scrubber for Placeholders {
         json: &str,
         notes: &mut Vec<String>,
     ) -> Result<Option<Vec<u8>>, String> {
-        har::rewrite_entry(id, json, &mut self.outcome.counts, notes).map(Some)
+        let out = har::rewrite_entry(id, json, &mut self.outcome.counts, notes)?;
+        Ok(self.user_bytes(Some(out), json.as_bytes()))
     }
 
     fn field(&mut self, key: &str, value: &str) -> Option<String> {
-        scrub_param(key, value, &mut self.outcome.counts)
+        let scrubbed = scrub_param(key, value, &mut self.outcome.counts);
+        let now = scrubbed.as_deref().unwrap_or(value);
+        match self
+            .user
+            .apply(now, Style::Placeholder, &mut self.outcome.counts)
+        {
+            Cow::Owned(s) => Some(s),
+            Cow::Borrowed(_) => scrubbed,
+        }
     }
 
     fn saz_entry(&mut self, entry: SazEntry<'_>) -> Option<Vec<u8>> {
-        saz::scrub_entry(entry, &self.limits, &mut self.outcome)
+        let raw = entry.bytes;
+        let out = saz::scrub_entry(entry, &self.limits, &mut self.outcome);
+        self.user_bytes(out, raw)
+    }
+}
+
+impl Placeholders {
+    /// What a rewriter writes once the user's terms are replaced too (same length, so the
+    /// lengths a format records stay true): `out` when the finders changed something, else
+    /// `input` (`None` when neither changed anything).
+    fn user_bytes(&mut self, out: Option<Vec<u8>>, input: &[u8]) -> Option<Vec<u8>> {
+        if self.user.is_empty() {
+            return out;
+        }
+        let now = out.as_deref().unwrap_or(input);
+        match self.user.apply_bytes(now, &mut self.outcome.counts) {
+            Some(replaced) => Some(replaced),
+            None => out,
+        }
     }
 }
 
