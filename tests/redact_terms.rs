@@ -330,8 +330,9 @@ fn batch_hides_terms_in_every_format_and_the_fix_script() {
     }
 }
 
-/// `redact` hides the terms in what it prints and in the strings of a HAR outside any entry
-/// (`Placeholders::text`: creator, pages, comments), with same-length placeholders.
+/// `redact` hides the terms in what it prints, in the strings of a HAR outside any entry
+/// (`Placeholders::text`: creator, pages, comments) and in every entry, with same-length
+/// placeholders.
 #[test]
 fn redact_hides_terms_in_its_summary_and_the_har_outside_entries() {
     let dir = tempfile::tempdir().unwrap();
@@ -359,8 +360,12 @@ fn redact_hides_terms_in_its_summary_and_the_har_outside_entries() {
     let summary = stdout(&o);
     assert!(!summary.to_lowercase().contains("contoso"), "{summary}");
     assert!(summary.contains("<term>-in.har -> "), "{summary}");
-    assert!(summary.contains("user terms: 2"), "{summary}");
-    let copy: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    // 2 in the creator's comment, 64 in the entries (hosts, user names, tenant names).
+    assert!(summary.contains("user terms: 66"), "{summary}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let lower = text.to_lowercase();
+    assert!(!lower.contains("contoso") && !lower.contains("alice"));
+    let copy: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(
         copy["log"]["creator"]["comment"],
         "exported by TERMT for TERMTER support"
@@ -434,4 +439,48 @@ fn url_userinfo_is_hidden_wherever_a_url_is_shown() {
             );
         }
     }
+}
+
+/// `redact` of a SAZ hides the terms in every entry: heads, bodies (gzip and chunked bodies
+/// are stored decoded, so the search covers what a reader of the copy sees), `_m.xml`; the
+/// copy still opens and reads as many sessions.
+#[test]
+fn redact_hides_terms_in_every_saz_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = sample("adal-500011-json.saz");
+    let out = dir.path().join("out.saz");
+    let o = run_in(&[
+        "redact",
+        input.to_str().unwrap(),
+        out.to_str().unwrap(),
+        "--redact-term",
+        "contoso",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let original = crate::common::leaks::layers(&std::fs::read(&input).unwrap());
+    let seen = |layers: &[crate::common::leaks::Layer]| {
+        layers
+            .iter()
+            .filter(|l| {
+                String::from_utf8_lossy(&l.bytes)
+                    .to_lowercase()
+                    .contains("contoso")
+            })
+            .count()
+    };
+    assert!(seen(&original) > 0, "the sample names its tenant");
+    let copy = crate::common::leaks::layers(&std::fs::read(&out).unwrap());
+    assert_eq!(seen(&copy), 0);
+    let sessions = |p: &Path| {
+        let o = run_in(&["sessions", p.to_str().unwrap(), "--format", "json"]);
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        v.as_array().unwrap().len()
+    };
+    assert_eq!(sessions(&out), sessions(&input));
+    assert!(sessions(&input) > 10);
 }
