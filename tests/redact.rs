@@ -418,3 +418,60 @@ fn the_summary_counts_by_kind_and_names_no_value() {
         );
     }
 }
+
+/// `redact --drop-bodies-except-auth` keeps only the bodies the analysis reads (Entra ID
+/// sign-ins and token requests, EWS): every sample's copy tells the same story, and the
+/// bodies of the other sessions (autodiscover answers, telemetry) are placeholders.
+#[test]
+fn dropping_the_bodies_the_diagnosis_does_not_read_keeps_the_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut dropped_somewhere = 0;
+    for p in samples() {
+        let out = dir.path().join(out_name(&p));
+        let r = run_in(&["redact", s(&p), s(&out), "--drop-bodies-except-auth"]);
+        assert_eq!(r.status.code(), Some(0), "{}: {r:?}", p.display());
+        let said = String::from_utf8_lossy(&r.stdout).into_owned();
+        let n: u64 = said
+            .split("dropped the bodies of ")
+            .nth(1)
+            .and_then(|t| t.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{}: {said}", p.display()));
+        dropped_somewhere += n;
+        let (code_a, a) = analyze_json(&p);
+        let (code_b, b) = analyze_json(&out);
+        assert_eq!(code_a, code_b, "{}", p.display());
+        assert_eq!(
+            common::redact::story(&a),
+            common::redact::story(&b),
+            "{}",
+            p.display()
+        );
+    }
+    assert!(dropped_somewhere > 100, "{dropped_somewhere}");
+}
+
+/// The exact effect on one sample: 26 of its sessions lose their bodies (the autodiscover
+/// answers among them), the token responses Entra ID sent stay and still carry AADSTS500011.
+#[test]
+fn drop_bodies_except_auth_on_the_500011_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = sample("adal-500011-json.saz");
+    let out = dir.path().join("out.saz");
+    let r = run_in(&["redact", s(&input), s(&out), "--drop-bodies-except-auth"]);
+    assert_eq!(r.status.code(), Some(0));
+    let said = String::from_utf8_lossy(&r.stdout);
+    assert!(
+        said.ends_with("dropped the bodies of 26 session(s) the diagnosis does not read\n"),
+        "{said}"
+    );
+    let text = common::redact::capture_text(&out);
+    assert!(text.contains("AADSTS500011"));
+    assert!(
+        !text.contains("<AutodiscoverResponse"),
+        "autodiscover answers are dropped"
+    );
+    assert!(text.contains("not read by the diagnosis (--drop-bodies-except-auth)"));
+    let before = common::redact::capture_text(&input);
+    assert!(before.contains("<Autodiscover"));
+}

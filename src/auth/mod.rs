@@ -139,6 +139,14 @@ fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, b
     (events, ews.answer_read)
 }
 
+/// Whether the parsers above ever read a body of a session to `url` (an absolute URL, or a
+/// path with `host` beside it): sign-ins and token requests to an Entra ID authority, and
+/// EWS. The bodies of every other session are never decoded by the analysis, so
+/// `redact --drop-bodies-except-auth` may drop them without changing the diagnosis.
+pub fn reads_body(host: &str, url: &str) -> bool {
+    login::is_authority_host(host) || ews::is_ews_url(url)
+}
+
 /// Why a body that the parsers above read did not decode (bad chunked framing, a gzip that
 /// ends early, brotli garbage, an unknown coding, the size cap), as problems for the
 /// session. Without this, a damaged token response was silently no event at all, and the
@@ -148,11 +156,11 @@ fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, b
 /// EWS answers [`ews::EwsEvents::answer_read`] says are read), so other sessions cost
 /// nothing here. The messages never carry body content.
 fn problems_of(session: &Session, limits: &DecodeLimits, ews_answer_read: bool) -> Vec<String> {
-    let login = session.host().is_some_and(|h| login::is_authority_host(&h));
-    let ews = !login && ews::is_ews_url(&session.request.url);
-    if !login && !ews {
+    let host = session.host().unwrap_or_default();
+    if !reads_body(&host, &session.request.url) {
         return Vec::new();
     }
+    let login = login::is_authority_host(&host);
     let mut out = Vec::new();
     if !session.request.body.is_empty() {
         if let Some(e) = session.request.decoded_body_partial(limits).problem {

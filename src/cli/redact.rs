@@ -102,6 +102,9 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
     };
     let mut scrubber = Placeholders::new(opts.read.limits);
     scrubber.user = args.rules.compile()?;
+    if args.drop_bodies_except_auth {
+        scrubber.reads_body = Some(crate::auth::reads_body);
+    }
     let mut w = BufWriter::new(file);
     let rewritten = (spec.rewrite)(input, &mut w, &opts, &mut scrubber)
         .and_then(|r| w.flush().map(|_| r).map_err(CaptureErrorKind::Io))
@@ -118,8 +121,18 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
     fs::rename(&tmp.0, out).map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
     tmp.keep();
     let counts = scrubber.outcome.counts;
+    let dropped = args
+        .drop_bodies_except_auth
+        .then_some(scrubber.bodies_dropped);
     output::emit(None, &output::redactor(false), |w| {
-        summary(w, input, &args.output, &rewritten.what, &counts)
+        summary(w, input, &args.output, &rewritten.what, &counts)?;
+        match dropped {
+            Some(n) => writeln!(
+                w,
+                "dropped the bodies of {n} session(s) the diagnosis does not read"
+            ),
+            None => Ok(()),
+        }
     })
 }
 

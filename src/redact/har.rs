@@ -133,6 +133,65 @@ impl Ctx<'_> {
     }
 }
 
+/// An entry with its bodies replaced by placeholders saying `why`, when `reads_body`
+/// says the analysis never reads a body of its URL (`--drop-bodies-except-auth`): the
+/// request's `postData` (text and params), the response's `content.text` and websocket
+/// messages. `None` when the entry keeps its bodies or is not JSON (the rewrite reports it).
+pub fn drop_bodies(json: &str, why: &str, reads_body: fn(&str, &str) -> bool) -> Option<String> {
+    let mut entry: Value = serde_json::from_str(json).ok()?;
+    let url = entry
+        .pointer("/request/url")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let host = crate::capture::url_parts::UrlParts::split(&url)
+        .host()
+        .to_ascii_lowercase();
+    if reads_body(&host, &url) {
+        return None;
+    }
+    let mut dropped_any = false;
+    if let Some(Value::Object(post)) = entry.pointer_mut("/request/postData") {
+        let len = post.get("text").and_then(Value::as_str).map_or(0, str::len);
+        if len > 0
+            || post
+                .get("params")
+                .is_some_and(|p| p.as_array().is_some_and(|a| !a.is_empty()))
+        {
+            post.insert(
+                "text".into(),
+                Value::from(dropped("request body", len, why)),
+            );
+            post.insert("params".into(), Value::Array(Vec::new()));
+            post.remove("encoding");
+            dropped_any = true;
+        }
+    }
+    if let Some(Value::Object(content)) = entry.pointer_mut("/response/content") {
+        let len = content
+            .get("text")
+            .and_then(Value::as_str)
+            .map_or(0, str::len);
+        if len > 0 {
+            content.insert(
+                "text".into(),
+                Value::from(dropped("response body", len, why)),
+            );
+            content.remove("encoding");
+            dropped_any = true;
+        }
+    }
+    if let Value::Object(map) = &mut entry {
+        if map.remove("_webSocketMessages").is_some() {
+            dropped_any = true;
+        }
+    }
+    if !dropped_any {
+        return None;
+    }
+    serde_json::to_string(&entry).ok()
+}
+
 /// The placeholder text that replaces something dropped: what it was, its size, why.
 pub fn dropped(what: &str, len: usize, why: &str) -> String {
     format!("[traceadal redact: {what} dropped ({len} bytes): {why}]")

@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::capture::rewrite::{SazEntry, Scrubber};
+use crate::capture::rewrite::{SazEntry, SazEntryKind, Scrubber};
 use crate::capture::DecodeLimits;
 
 pub use patterns::{
@@ -389,16 +389,60 @@ pub struct Placeholders {
     /// `--redact-term`, `--redact-regex`: applied after the secret finders, with
     /// same-length placeholders ([`UserRules::apply`]).
     pub user: Arc<UserRules>,
+    /// `--drop-bodies-except-auth`: whether the analysis reads the bodies of a session
+    /// (host, URL); the bodies of every other session become placeholders. The caller
+    /// passes the analysis's own predicate (`auth::reads_body`): redaction comes before the
+    /// stages that read bodies and does not name them.
+    pub reads_body: Option<fn(&str, &str) -> bool>,
+    /// Sessions (SAZ) or entries (HAR) whose bodies were dropped by `reads_body`.
+    pub bodies_dropped: u64,
+    /// SAZ: whether each session's request (`raw/NN_c.txt`) kept its body, for its
+    /// response and websocket entries.
+    kept: std::collections::HashMap<u64, bool>,
 }
+
+/// Why a body is dropped under `--drop-bodies-except-auth`.
+const NOT_READ: &str = "not read by the diagnosis (--drop-bodies-except-auth)";
 
 impl Placeholders {
     pub fn new(limits: DecodeLimits) -> Self {
         Placeholders {
             limits,
-            outcome: saz::Outcome::default(),
-            user: Arc::default(),
+            ..Placeholders::default()
         }
     }
+
+    /// Whether the session of SAZ entry `entry` keeps its bodies. A request decides for
+    /// its session; a response or websocket entry seen before its request drops them.
+    fn saz_keeps_bodies(&mut self, entry: &SazEntry<'_>) -> bool {
+        let Some(reads_body) = self.reads_body else {
+            return true;
+        };
+        let session = session_number(entry.label);
+        match entry.kind {
+            Some(SazEntryKind::Request) => {
+                let keep = saz::request_url(entry.bytes)
+                    .is_some_and(|(host, url)| reads_body(&host, &url));
+                if let Some(n) = session {
+                    self.kept.insert(n, keep);
+                }
+                if !keep {
+                    self.bodies_dropped += 1;
+                }
+                keep
+            }
+            Some(SazEntryKind::Response) | Some(SazEntryKind::WebSocket) => {
+                session.and_then(|n| self.kept.get(&n).copied()) == Some(true)
+            }
+            _ => true,
+        }
+    }
+}
+
+/// `12` of `raw/12_c.txt`.
+fn session_number(label: &str) -> Option<u64> {
+    let rest = label.strip_prefix("raw/")?;
+    rest.split_once('_')?.0.parse().ok()
 }
 
 impl Scrubber for Placeholders {
@@ -425,6 +469,13 @@ impl Scrubber for Placeholders {
         json: &str,
         notes: &mut Vec<String>,
     ) -> Result<Option<Vec<u8>>, String> {
+        let dropped = self
+            .reads_body
+            .and_then(|reads_body| har::drop_bodies(json, NOT_READ, reads_body));
+        if dropped.is_some() {
+            self.bodies_dropped += 1;
+        }
+        let json = dropped.as_deref().unwrap_or(json);
         let out = har::rewrite_entry(id, json, &mut self.outcome.counts, notes)?;
         Ok(self.user_bytes(Some(out), json.as_bytes()))
     }
@@ -443,7 +494,11 @@ impl Scrubber for Placeholders {
 
     fn saz_entry(&mut self, entry: SazEntry<'_>) -> Option<Vec<u8>> {
         let raw = entry.bytes;
-        let out = saz::scrub_entry(entry, &self.limits, &mut self.outcome);
+        let out = if self.saz_keeps_bodies(&entry) {
+            saz::scrub_entry(entry, &self.limits, &mut self.outcome)
+        } else {
+            saz::scrub_entry_without_body(entry, NOT_READ, &self.limits, &mut self.outcome)
+        };
         self.user_bytes(out, raw)
     }
 }

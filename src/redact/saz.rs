@@ -64,12 +64,63 @@ pub fn scrub_entry(
     }
 }
 
+/// [`scrub_entry`] for a session whose bodies are not kept (`--drop-bodies-except-auth`):
+/// the heads in normal form, each body (and websocket messages) replaced by a placeholder
+/// saying `why`.
+pub fn scrub_entry_without_body(
+    entry: SazEntry<'_>,
+    why: &str,
+    limits: &DecodeLimits,
+    out: &mut Outcome,
+) -> Option<Vec<u8>> {
+    match entry.kind {
+        Some(SazEntryKind::Request) => Some(normalise(&entry, true, limits, out, Some(why))),
+        Some(SazEntryKind::Response) => Some(normalise(&entry, false, limits, out, Some(why))),
+        Some(SazEntryKind::WebSocket) => {
+            Some(format!("[traceadal redact: websocket messages removed: {why}]\r\n").into_bytes())
+        }
+        Some(SazEntryKind::Meta) | None => scrub_entry(entry, limits, out),
+    }
+}
+
+/// The URL of the request in a `raw/NN_c.txt` entry (absolute as Fiddler stores proxied
+/// requests, else built from `Host`), with its host; `None` when it is not a request.
+pub fn request_url(bytes: &[u8]) -> Option<(String, String)> {
+    let (head, _) = http::parse_request(bytes, SchemeHint::Unknown).ok()?;
+    let target = head.target.trim();
+    if target.contains("://") {
+        let host = crate::capture::url_parts::UrlParts::split(target)
+            .host()
+            .to_ascii_lowercase();
+        return Some((host, target.to_string()));
+    }
+    let host = head
+        .headers
+        .get("host")
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let url = format!("https://{host}{target}");
+    Some((host, url))
+}
+
 /// A request or response entry written in its normal form, its secrets replaced.
 pub fn normalise_message(
     entry: &SazEntry<'_>,
     request: bool,
     limits: &DecodeLimits,
     out: &mut Outcome,
+) -> Vec<u8> {
+    normalise(entry, request, limits, out, None)
+}
+
+/// [`normalise_message`]; with `drop`, a body is replaced by a placeholder saying why.
+fn normalise(
+    entry: &SazEntry<'_>,
+    request: bool,
+    limits: &DecodeLimits,
+    out: &mut Outcome,
+    drop: Option<&str>,
 ) -> Vec<u8> {
     let label = entry.label;
     let bytes = entry.bytes;
@@ -117,6 +168,8 @@ pub fn normalise_message(
         )))
     } else if stored.is_empty() {
         None
+    } else if let Some(why) = drop {
+        Some(Rewritten::Removed(why.to_string()))
     } else {
         Some(rewrite_body(stored, &headers, limits, &mut out.counts))
     };
@@ -154,8 +207,11 @@ pub fn normalise_message(
                     b
                 }
                 Rewritten::Removed(why) => {
-                    out.notes
-                        .push(format!("{label}: body replaced by a placeholder ({why})"));
+                    // Dropped on request: counted by the caller, not listed per session.
+                    if drop.is_none() {
+                        out.notes
+                            .push(format!("{label}: body replaced by a placeholder ({why})"));
+                    }
                     marks.push("body-removed");
                     msg.extend_from_slice(b"Content-Type: text/plain; charset=utf-8\r\n");
                     body_placeholder(headers.get("content-type"), stored.len(), &why)
