@@ -277,9 +277,16 @@ const STAND_IN: u8 = b'Q';
 /// byte standing in as a letter, and the bytes outside what was replaced are written back
 /// unchanged.
 pub fn scrub_bytes(bytes: &[u8], counts: &mut Counts) -> Option<Vec<u8>> {
-    if let Some(order) = utf16_order(bytes) {
-        return scrub_utf16(bytes, order, counts);
-    }
+    // Bytes that look like UTF-16 (a BOM, NULs) are scanned as UTF-16 and then as UTF-8
+    // too: a binary prefix that happens to be a BOM must not hide the text after it.
+    let utf16 = utf16_order(bytes).and_then(|order| scrub_utf16(bytes, order, counts));
+    let now = utf16.as_deref().unwrap_or(bytes);
+    scrub_utf8_runs(now, counts).or(utf16)
+}
+
+/// [`scrub_bytes`] of bytes read as UTF-8: runs of valid UTF-8 scanned, every other byte a
+/// stand-in letter during the scan (so it cannot split a secret) and itself afterwards.
+fn scrub_utf8_runs(bytes: &[u8], counts: &mut Counts) -> Option<Vec<u8>> {
     if let Ok(text) = std::str::from_utf8(bytes) {
         return match scrub(text, Style::Placeholder, counts) {
             Cow::Borrowed(_) => None,

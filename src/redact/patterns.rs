@@ -1036,6 +1036,14 @@ impl Scrubber<'_> {
             let new = self.value(name, v);
             return Some(format!("{lead}{new}{tail}"));
         }
+        if credential_header(name)
+            && v.len() >= 8
+            && !v.contains(char::is_whitespace)
+            && !is_replaced(v)
+        {
+            let new = self.replace(Kind::OtherToken, v);
+            return Some(format!("{lead}{new}{tail}"));
+        }
         self.each(&patterns().token, value, |s, c, _| {
             let t = &c[0];
             high_entropy(t).then(|| s.replace(Kind::OtherToken, t))
@@ -1172,6 +1180,34 @@ fn unescape_jwt(part: &str) -> Cow<'_, str> {
             .replace("\\u005f", "_")
             .replace("\\u005F", "_"),
     )
+}
+
+/// A header (or session flag) whose name says its value is a credential: a word of its
+/// normalised name is `key`, `token`, `secret`, `session` (`X-OWA-SessionKey`), `ticket`,
+/// `signature`, `password` or `credential`, and the last word does not say it is only an id,
+/// a type or a count of one (`X-Session-Id`, `X-Token-Type`). Such a value is replaced
+/// whatever its length (8 characters and more, no white space): the random-token test wants
+/// 32 characters, and session keys are often shorter.
+fn credential_header(name: &str) -> bool {
+    let key = normalise_key(name);
+    let words: Vec<&str> = key.split('_').filter(|w| !w.is_empty()).collect();
+    let Some(last) = words.last() else {
+        return false;
+    };
+    if matches!(
+        *last,
+        "id" | "ids" | "type" | "count" | "version" | "length" | "name" | "time" | "expiry"
+            | "expires" | "lifetime" | "status" | "state" | "scheme"
+    ) {
+        return false;
+    }
+    words.iter().any(|w| {
+        matches!(
+            *w,
+            "key" | "token" | "secret" | "session" | "ticket" | "signature" | "password"
+                | "credential" | "credentials"
+        )
+    })
 }
 
 /// A token of 32 or more base64/base64url characters that is random rather than a word or
@@ -1573,9 +1609,24 @@ mod tests {
             r#"<SessionFlag N="x-ProcessInfo" V="outlook:1234" />"#,
             r#"<SessionFlag N="x-AutoAuth" V="(default)" />"#,
             "Verdict: the server refused the token",
+            "X-Session-Id: 0a1b2c3d4e5f",
+            "X-Token-Type: Bearer",
+            "X-Key-Count: 12345678",
+            r#"<SessionFlag N="https-client-sessionid" V="3F0C1A2B3C4D5E6F" />"#,
         ] {
             keep(s);
         }
+    }
+
+    /// A header named for a credential loses its value whatever its length; one named for
+    /// an id of one keeps it (above).
+    #[test]
+    fn headers_named_for_a_credential() {
+        check(
+            "X-OWA-SessionKey: ADV014xkq3Jz9\r\nX-Api-Token: abcdefgh12\r\n",
+            "X-OWA-SessionKey: <redacted>\r\nX-Api-Token: <redacted>\r\n",
+            "X-OWA-SessionKey: REDACTEDREDAC\r\nX-Api-Token: REDACTEDRE\r\n",
+        );
     }
 
     #[test]
