@@ -162,22 +162,41 @@ fn problems_of(session: &Session, limits: &DecodeLimits, ews_answer_read: bool) 
     }
     let login = login::is_authority_host(&host);
     let mut out = Vec::new();
-    if !session.request.body.is_empty() {
+    if let Some(e) = redacted_damage(&session.request.headers) {
+        out.push(format!("request body: {e}"));
+    } else if !session.request.body.is_empty() {
         if let Some(e) = session.request.decoded_body_partial(limits).problem {
             out.push(format!("request body: {e}"));
         }
     }
     let answer_read = login || ews_answer_read;
-    if let Some(r) = session
-        .response
-        .as_ref()
-        .filter(|r| answer_read && !r.body.is_empty())
-    {
-        if let Some(e) = r.decoded_body_partial(limits).problem {
+    if let Some(r) = session.response.as_ref().filter(|_| answer_read) {
+        if let Some(e) = redacted_damage(&r.headers) {
             out.push(format!("response body: {e}"));
+        } else if !r.body.is_empty() {
+            if let Some(e) = r.decoded_body_partial(limits).problem {
+                out.push(format!("response body: {e}"));
+            }
         }
     }
     out
+}
+
+/// The damage a `traceadal redact` copy records in its marker header: the original's body
+/// did not decode (the copy holds a placeholder) or decoded only in part (the copy holds that
+/// part). The copy then reports a problem where the original did, so that a redacted capture
+/// that cannot show the failure is inconclusive as the original was, never "ok".
+fn redacted_damage(headers: &crate::capture::Headers) -> Option<&'static str> {
+    use crate::capture::rewrite::{BODY_PARTIAL, BODY_UNREAD, MARKER_HEADER};
+    let marks = headers.get(MARKER_HEADER)?;
+    let has = |m: &str| marks.split(',').any(|x| x.trim().eq_ignore_ascii_case(m));
+    if has(BODY_UNREAD) {
+        Some("did not decode or passed a size cap in the original capture (this is a redacted copy holding a placeholder)")
+    } else if has(BODY_PARTIAL) {
+        Some("decoded only in part in the original capture (this is a redacted copy holding that part)")
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -50,6 +50,15 @@ pub trait Scrubber {
     }
 }
 
+/// The header a `redact` copy adds to a message whose body it changed beyond replacing
+/// secrets (`body-removed`, `body-partial`, `body-unread`, `entry-damaged`): written by the
+/// rewrite, read by the analysis, so that a copy reports the damage the original had.
+pub const MARKER_HEADER: &str = "X-Traceadal-Redacted";
+/// The body did not decode or passed a cap in the original: the copy holds a placeholder.
+pub const BODY_UNREAD: &str = "body-unread";
+/// The body decoded only in part in the original: the copy holds the part that did.
+pub const BODY_PARTIAL: &str = "body-partial";
+
 /// One entry of a SAZ archive, for [`Scrubber::saz_entry`].
 pub struct SazEntry<'a> {
     /// The entry named for messages: `raw/12_c.txt`, or `entry #7` for a name that is not a

@@ -1196,16 +1196,34 @@ fn credential_header(name: &str) -> bool {
     };
     if matches!(
         *last,
-        "id" | "ids" | "type" | "count" | "version" | "length" | "name" | "time" | "expiry"
-            | "expires" | "lifetime" | "status" | "state" | "scheme"
+        "id" | "ids"
+            | "type"
+            | "count"
+            | "version"
+            | "length"
+            | "name"
+            | "time"
+            | "expiry"
+            | "expires"
+            | "lifetime"
+            | "status"
+            | "state"
+            | "scheme"
     ) {
         return false;
     }
     words.iter().any(|w| {
         matches!(
             *w,
-            "key" | "token" | "secret" | "session" | "ticket" | "signature" | "password"
-                | "credential" | "credentials"
+            "key"
+                | "token"
+                | "secret"
+                | "session"
+                | "ticket"
+                | "signature"
+                | "password"
+                | "credential"
+                | "credentials"
         )
     })
 }

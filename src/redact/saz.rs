@@ -38,8 +38,7 @@ use crate::capture::http::{self, SchemeHint};
 use crate::capture::rewrite::{SazEntry, SazEntryKind};
 use crate::capture::Headers;
 
-/// The header that marks what the rewrite changed beyond replacing secrets.
-pub const MARKER_HEADER: &str = "X-Traceadal-Redacted";
+pub use crate::capture::rewrite::{BODY_PARTIAL, BODY_UNREAD, MARKER_HEADER};
 
 /// What scrubbing entries found, besides what was replaced.
 #[derive(Debug, Clone, Default)]
@@ -160,16 +159,19 @@ fn normalise(
         marks.push("entry-damaged");
     }
     let body = if entry.cut {
-        Some(Rewritten::Removed(format!(
-            "the entry is larger than the {}-byte read cap",
-            limits
-                .max_decoded
-                .saturating_add(crate::capture::saz::HEAD_ALLOWANCE)
-        )))
+        Some(Rewritten::Removed(
+            format!(
+                "the entry is larger than the {}-byte read cap",
+                limits
+                    .max_decoded
+                    .saturating_add(crate::capture::saz::HEAD_ALLOWANCE)
+            ),
+            true,
+        ))
     } else if stored.is_empty() {
         None
     } else if let Some(why) = drop {
-        Some(Rewritten::Removed(why.to_string()))
+        Some(Rewritten::Removed(why.to_string(), false))
     } else {
         Some(rewrite_body(stored, &headers, limits, &mut out.counts))
     };
@@ -187,7 +189,7 @@ fn normalise(
             Vec::new()
         }
         Some(body) => {
-            let removed = matches!(body, Rewritten::Removed(_));
+            let removed = matches!(body, Rewritten::Removed(..));
             for (name, value) in headers.iter() {
                 let framing = ["transfer-encoding", "content-encoding", "content-length"]
                     .iter()
@@ -203,16 +205,21 @@ fn normalise(
                     out.notes.push(format!(
                         "{label}: the body decodes only in part ({why}); the rest was dropped"
                     ));
-                    marks.push("body-partial");
+                    marks.push(BODY_PARTIAL);
                     b
                 }
-                Rewritten::Removed(why) => {
+                Rewritten::Removed(why, unread) => {
                     // Dropped on request: counted by the caller, not listed per session.
                     if drop.is_none() {
                         out.notes
                             .push(format!("{label}: body replaced by a placeholder ({why})"));
                     }
                     marks.push("body-removed");
+                    if unread {
+                        // The analysis of the original could not read it either: the copy
+                        // says so, and `auth` reports it as the original's problem.
+                        marks.push(BODY_UNREAD);
+                    }
                     msg.extend_from_slice(b"Content-Type: text/plain; charset=utf-8\r\n");
                     body_placeholder(headers.get("content-type"), stored.len(), &why)
                 }
@@ -254,8 +261,9 @@ enum Rewritten {
     Kept(Vec<u8>),
     /// What decoded before the damage, scrubbed; why the rest did not.
     Partial(Vec<u8>, String),
-    /// Not kept: why.
-    Removed(String),
+    /// Not kept: why, and whether the analysis could not read it either (it did not
+    /// decode, or passed a cap) rather than a body left out by choice.
+    Removed(String, bool),
 }
 
 /// A stored (wire-form) body, decoded and scrubbed, or why it is not kept.
@@ -269,11 +277,12 @@ fn rewrite_body(
     let partial = match d.problem {
         None => None,
         Some(BodyError::TooLarge(max)) => {
-            return Rewritten::Removed(format!(
-                "decoded it is larger than the {max}-byte decode cap (--max-body-mib)"
-            ))
+            return Rewritten::Removed(
+                format!("decoded it is larger than the {max}-byte decode cap (--max-body-mib)"),
+                true,
+            )
         }
-        Some(p) if d.bytes.is_empty() => return Rewritten::Removed(why_not_decoded(&p)),
+        Some(p) if d.bytes.is_empty() => return Rewritten::Removed(why_not_decoded(&p), true),
         Some(p) => Some(why_not_decoded(&p)),
     };
     let ctype = headers.get("content-type");
@@ -284,7 +293,7 @@ fn rewrite_body(
     } else if is_media(ctype) {
         scrub_bytes(&d.bytes, counts).unwrap_or(d.bytes)
     } else {
-        return Rewritten::Removed("binary content is not kept".into());
+        return Rewritten::Removed("binary content is not kept".into(), partial.is_some());
     };
     match partial {
         None => Rewritten::Kept(kept),
