@@ -152,7 +152,7 @@ fn a_zstd_body_is_replaced_by_a_placeholder() {
     assert_eq!(
         text,
         format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nX-Traceadal-Redacted: body-removed\r\nContent-Length: {}\r\n\r\n{placeholder}",
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nX-Traceadal-Redacted: body-removed, body-unread\r\nContent-Length: {}\r\n\r\n{placeholder}",
             placeholder.len()
         )
     );
@@ -188,7 +188,7 @@ fn a_body_past_the_cap_is_replaced_by_a_placeholder() {
             body.len()
         );
         assert!(text.ends_with(&format!("\r\n\r\n{placeholder}")), "{text}");
-        assert!(text.contains("X-Traceadal-Redacted: body-removed\r\n"));
+        assert!(text.contains("X-Traceadal-Redacted: body-removed, body-unread\r\n"));
         assert!(!text.contains("SECRET"));
         assert_eq!(out.notes.len(), 1);
     }
@@ -309,7 +309,7 @@ fn a_cut_entry_keeps_its_head_and_loses_its_body() {
         "{new}"
     );
     assert!(
-        new.contains("X-Traceadal-Redacted: body-removed\r\n"),
+        new.contains("X-Traceadal-Redacted: body-removed, body-unread\r\n"),
         "{new}"
     );
     assert!(new.ends_with(&format!(
