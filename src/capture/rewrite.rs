@@ -64,6 +64,9 @@ pub struct SazEntry<'a> {
     /// The entry named for messages: `raw/12_c.txt`, or `entry #7` for a name that is not a
     /// session's (names are capture content).
     pub label: &'a str,
+    /// The session number the name gives (`12` of `raw/12_c.txt`); `None` for
+    /// `_index.htm` and the like.
+    pub session: Option<u64>,
     /// What the name says the entry is; `None` for `_index.htm` and the like.
     pub kind: Option<SazEntryKind>,
     pub bytes: &'a [u8],

@@ -425,7 +425,7 @@ impl Placeholders {
         let Some(reads_body) = self.reads_body else {
             return true;
         };
-        let session = session_number(entry.label);
+        let session = entry.session;
         match entry.kind {
             Some(SazEntryKind::Request) => {
                 let keep = saz::request_url(entry.bytes)
@@ -444,12 +444,6 @@ impl Placeholders {
             _ => true,
         }
     }
-}
-
-/// `12` of `raw/12_c.txt`.
-fn session_number(label: &str) -> Option<u64> {
-    let rest = label.strip_prefix("raw/")?;
-    rest.split_once('_')?.0.parse().ok()
 }
 
 impl Scrubber for Placeholders {

@@ -82,25 +82,15 @@ pub fn scrub_entry_without_body(
     }
 }
 
-/// The URL of the request in a `raw/NN_c.txt` entry (absolute as Fiddler stores proxied
-/// requests, else built from `Host`), with its host; `None` when it is not a request.
+/// The host and URL of the request in a `raw/NN_c.txt` entry (the reader's own: absolute
+/// as Fiddler stores proxied requests, else built from `Host`); `None` when it is not a
+/// request.
 pub fn request_url(bytes: &[u8]) -> Option<(String, String)> {
     let (head, _) = http::parse_request(bytes, SchemeHint::Unknown).ok()?;
-    let target = head.target.trim();
-    if target.contains("://") {
-        let host = crate::capture::url_parts::UrlParts::split(target)
-            .host()
-            .to_ascii_lowercase();
-        return Some((host, target.to_string()));
-    }
-    let host = head
-        .headers
-        .get("host")
-        .unwrap_or_default()
-        .trim()
+    let host = crate::capture::url_parts::UrlParts::split(&head.url)
+        .host()
         .to_ascii_lowercase();
-    let url = format!("https://{host}{target}");
-    Some((host, url))
+    Some((host, head.url))
 }
 
 /// A request or response entry written in its normal form, its secrets replaced.

@@ -86,15 +86,15 @@ struct Listed {
 /// What an entry of the SAZ layout is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Layout {
-    Session(Kind),
+    Session(u64, Kind),
     /// `_index.htm`, `[Content_Types].xml`: Fiddler's own files beside `raw/`.
     Other,
 }
 
 /// The SAZ layout's name for `name`, if it has one.
 fn layout(name: &[u8]) -> Option<Layout> {
-    if let Some((_, kind)) = parse_entry_name(name) {
-        return Some(Layout::Session(kind));
+    if let Some((id, kind)) = parse_entry_name(name) {
+        return Some(Layout::Session(id, kind));
     }
     (name.eq_ignore_ascii_case(b"_index.htm") || name.eq_ignore_ascii_case(b"[Content_Types].xml"))
         .then_some(Layout::Other)
@@ -195,9 +195,9 @@ fn rewrite_reader(
             ));
             continue;
         }
-        let kind = match layout {
-            Layout::Session(k) => Some(k),
-            Layout::Other => None,
+        let (session, kind) = match layout {
+            Layout::Session(id, k) => (Some(id), Some(k)),
+            Layout::Other => (None, None),
         };
         let message = matches!(kind, Some(Kind::Request | Kind::Response));
         let cap = if kind == Some(Kind::Meta) {
@@ -230,6 +230,7 @@ fn rewrite_reader(
                 }
                 let new = scrubber.saz_entry(SazEntry {
                     label: &label,
+                    session,
                     kind,
                     bytes: &read.bytes,
                     cut: read.truncated,

@@ -10,6 +10,7 @@ const RT: &str = "SECRET-RT-abcdefgh";
 fn entry<'a>(label: &'a str, kind: K, bytes: &'a [u8]) -> SazEntry<'a> {
     SazEntry {
         label,
+        session: None,
         kind: Some(kind),
         bytes,
         cut: false,
@@ -499,7 +500,7 @@ mod properties {
             kind in kinds(),
             cut in any::<bool>(),
         ) {
-            let e = SazEntry { label: "raw/1_s.txt", kind: Some(kind), bytes: &raw, cut, damaged: None };
+            let e = SazEntry { label: "raw/1_s.txt", session: Some(1), kind: Some(kind), bytes: &raw, cut, damaged: None };
             let limits = DecodeLimits { max_decoded: 4096, ..DecodeLimits::default() };
             let mut out = Outcome::default();
             let new = scrub_entry(e, &limits, &mut out);
