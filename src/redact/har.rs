@@ -38,7 +38,7 @@ use serde_json::{Map, Value};
 use super::{
     is_oauth_context, is_replaced, placeholder, scrub, scrub_bytes, scrub_header, scrub_param_in,
 };
-use super::{Counts, Kind, Style};
+use super::{Counts, Kind, ReadsBody, Style};
 use crate::capture::body::decode_partial;
 use crate::capture::har::decode_base64;
 use crate::capture::{Body, DecodeLimits, Headers};
@@ -72,6 +72,19 @@ pub fn rewrite_entry(
     counts: &mut Counts,
     notes: &mut Vec<String>,
 ) -> Result<Vec<u8>, String> {
+    rewrite_entry_dropping(id, json, None, counts, notes).map(|(out, _)| out)
+}
+
+/// [`rewrite_entry`]; with `drop` (why, and whether the analysis reads the bodies of a
+/// host and URL: `--drop-bodies-except-auth`), the bodies of an entry the analysis does not
+/// read are replaced first ([`drop_bodies`]). Also says whether they were.
+pub fn rewrite_entry_dropping(
+    id: u64,
+    json: &str,
+    drop: Option<(&str, ReadsBody)>,
+    counts: &mut Counts,
+    notes: &mut Vec<String>,
+) -> Result<(Vec<u8>, bool), String> {
     let mut ctx = Ctx {
         id,
         counts,
@@ -80,22 +93,29 @@ pub fn rewrite_entry(
         codings: Vec::new(),
         oauth: false,
     };
-    let entry = parse_and_walk(json, &mut ctx)?;
-    write(&entry)
+    let mut entry = parse(json)?;
+    let dropped = drop.is_some_and(|(why, reads_body)| drop_bodies(&mut entry, why, reads_body));
+    // As an element of `entries`: its parent key is the list's.
+    walk(&mut entry, Some("entries"), &mut ctx);
+    Ok((write(&entry)?, dropped))
 }
 
 fn parse_and_walk(json: &str, ctx: &mut Ctx<'_>) -> Result<Value, String> {
-    let mut entry: Value = serde_json::from_str(json).map_err(|e| {
+    let mut entry = parse(json)?;
+    // As an element of `entries`: its parent key is the list's.
+    walk(&mut entry, Some("entries"), ctx);
+    Ok(entry)
+}
+
+fn parse(json: &str) -> Result<Value, String> {
+    serde_json::from_str(json).map_err(|e| {
         format!(
             "not valid JSON ({:?} error at line {}, column {} of the entry)",
             e.classify(),
             e.line(),
             e.column()
         )
-    })?;
-    // As an element of `entries`: its parent key is the list's.
-    walk(&mut entry, Some("entries"), ctx);
-    Ok(entry)
+    })
 }
 
 fn write(entry: &Value) -> Result<Vec<u8>, String> {
@@ -133,12 +153,11 @@ impl Ctx<'_> {
     }
 }
 
-/// An entry with its bodies replaced by placeholders saying `why`, when `reads_body`
-/// says the analysis never reads a body of its URL (`--drop-bodies-except-auth`): the
-/// request's `postData` (text and params), the response's `content.text` and websocket
-/// messages. `None` when the entry keeps its bodies or is not JSON (the rewrite reports it).
-pub fn drop_bodies(json: &str, why: &str, reads_body: fn(&str, &str) -> bool) -> Option<String> {
-    let mut entry: Value = serde_json::from_str(json).ok()?;
+/// Replace the bodies of `entry` by placeholders saying `why` when `reads_body` says the
+/// analysis never reads a body of its URL (`--drop-bodies-except-auth`): the request's
+/// `postData` (text and params), the response's `content.text` and websocket messages.
+/// Whether anything was replaced.
+fn drop_bodies(entry: &mut Value, why: &str, reads_body: ReadsBody) -> bool {
     let url = entry
         .pointer("/request/url")
         .and_then(Value::as_str)
@@ -148,7 +167,7 @@ pub fn drop_bodies(json: &str, why: &str, reads_body: fn(&str, &str) -> bool) ->
         .host()
         .to_ascii_lowercase();
     if reads_body(&host, &url) {
-        return None;
+        return false;
     }
     let mut dropped_any = false;
     if let Some(Value::Object(post)) = entry.pointer_mut("/request/postData") {
@@ -181,15 +200,12 @@ pub fn drop_bodies(json: &str, why: &str, reads_body: fn(&str, &str) -> bool) ->
             dropped_any = true;
         }
     }
-    if let Value::Object(map) = &mut entry {
+    if let Value::Object(map) = entry {
         if map.remove("_webSocketMessages").is_some() {
             dropped_any = true;
         }
     }
-    if !dropped_any {
-        return None;
-    }
-    serde_json::to_string(&entry).ok()
+    dropped_any
 }
 
 /// The placeholder text that replaces something dropped: what it was, its size, why.

@@ -400,13 +400,17 @@ pub struct Placeholders {
     /// (host, URL); the bodies of every other session become placeholders. The caller
     /// passes the analysis's own predicate (`auth::reads_body`): redaction comes before the
     /// stages that read bodies and does not name them.
-    pub reads_body: Option<fn(&str, &str) -> bool>,
+    pub reads_body: Option<ReadsBody>,
     /// Sessions (SAZ) or entries (HAR) whose bodies were dropped by `reads_body`.
     pub bodies_dropped: u64,
     /// SAZ: whether each session's request (`raw/NN_c.txt`) kept its body, for its
     /// response and websocket entries.
     kept: std::collections::HashMap<u64, bool>,
 }
+
+/// Whether the analysis reads the bodies of a session to (host, URL): what
+/// `--drop-bodies-except-auth` keeps.
+pub type ReadsBody = fn(&str, &str) -> bool;
 
 /// Why a body is dropped under `--drop-bodies-except-auth`.
 const NOT_READ: &str = "not read by the diagnosis (--drop-bodies-except-auth)";
@@ -470,14 +474,12 @@ impl Scrubber for Placeholders {
         json: &str,
         notes: &mut Vec<String>,
     ) -> Result<Option<Vec<u8>>, String> {
-        let dropped = self
-            .reads_body
-            .and_then(|reads_body| har::drop_bodies(json, NOT_READ, reads_body));
-        if dropped.is_some() {
+        let drop = self.reads_body.map(|reads_body| (NOT_READ, reads_body));
+        let (out, dropped) =
+            har::rewrite_entry_dropping(id, json, drop, &mut self.outcome.counts, notes)?;
+        if dropped {
             self.bodies_dropped += 1;
         }
-        let json = dropped.as_deref().unwrap_or(json);
-        let out = har::rewrite_entry(id, json, &mut self.outcome.counts, notes)?;
         Ok(self.user_bytes(Some(out), json.as_bytes()))
     }
 
