@@ -9,6 +9,7 @@
 //! Bearer token Outlook presented), only its decoded claims are kept.
 
 pub mod aadsts;
+pub mod autodiscover_v2;
 pub mod challenge;
 pub mod diagnostics;
 pub mod ews;
@@ -26,6 +27,7 @@ use crate::capture::{DecodeLimits, Interner, Session};
 /// every on-premises URL Outlook asks tokens for, and the audience of Exchange's own tokens.
 pub const EXCHANGE_ONLINE_APP_ID: &str = "00000002-0000-0ff1-ce00-000000000000";
 
+pub use autodiscover_v2::{AutodiscoverV2, V2Answer};
 pub use challenge::{AuthScheme, BearerChallenge, Challenge};
 pub use diagnostics::ExchangeDiagnostic;
 pub use ews::{DelegateCheck, DelegateUser, EwsCall};
@@ -64,6 +66,9 @@ pub enum Event {
     /// `Event` is the size of its largest inline variant: 280 bytes before, for 88 000
     /// events in a 100k-session capture (docs/performance.md).
     EwsCall(EwsCall),
+    /// A request to autodiscover v2 (`/autodiscover/autodiscover.json`) and its answer: the
+    /// URL published, a redirect, a JSON error or what stood in the way.
+    AutodiscoverV2(Box<AutodiscoverV2>),
 }
 
 impl Event {
@@ -76,6 +81,7 @@ impl Event {
             Event::BearerPresented { session, .. } => *session,
             Event::Delegate(d) => d.session,
             Event::EwsCall(c) => c.session,
+            Event::AutodiscoverV2(a) => a.session,
         }
     }
 
@@ -136,15 +142,20 @@ fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, b
     if let Some(check) = ews.delegate {
         events.push(Event::Delegate(Box::new(check)));
     }
+    if let Some(v2) = autodiscover_v2::autodiscover_v2(session, limits) {
+        events.push(Event::AutodiscoverV2(Box::new(v2)));
+    }
     (events, ews.answer_read)
 }
 
 /// Whether the parsers above ever read a body of a session to `url` (an absolute URL, or a
-/// path with `host` beside it): sign-ins and token requests to an Entra ID authority, and
-/// EWS. The bodies of every other session are never decoded by the analysis, so
+/// path with `host` beside it): sign-ins and token requests to an Entra ID authority, EWS,
+/// and autodiscover v2 (`autodiscover.json`). The bodies of every other session are never decoded by the analysis, so
 /// `redact --drop-bodies-except-auth` may drop them without changing the diagnosis.
 pub fn reads_body(host: &str, url: &str) -> bool {
-    login::is_authority_host(host) || ews::is_ews_url(url)
+    login::is_authority_host(host)
+        || ews::is_ews_url(url)
+        || autodiscover_v2::is_autodiscover_json_url(url)
 }
 
 /// Why a body that the parsers above read did not decode (bad chunked framing, a gzip that
@@ -153,8 +164,8 @@ pub fn reads_body(host: &str, url: &str) -> bool {
 /// report said nothing (issue 8): now `capture.errors` names the session.
 ///
 /// Only the bodies the parsers decode are checked (login endpoints; EWS requests, and the
-/// EWS answers [`ews::EwsEvents::answer_read`] says are read), so other sessions cost
-/// nothing here. The messages never carry body content.
+/// EWS answers [`ews::EwsEvents::answer_read`] says are read; autodiscover v2 answers), so
+/// other sessions cost nothing here. The messages never carry body content.
 fn problems_of(session: &Session, limits: &DecodeLimits, ews_answer_read: bool) -> Vec<String> {
     let host = session.host().unwrap_or_default();
     if !reads_body(&host, &session.request.url) {
@@ -169,7 +180,8 @@ fn problems_of(session: &Session, limits: &DecodeLimits, ews_answer_read: bool) 
             out.push(format!("request body: {e}"));
         }
     }
-    let answer_read = login || ews_answer_read;
+    let answer_read =
+        login || ews_answer_read || autodiscover_v2::is_autodiscover_json_url(&session.request.url);
     if let Some(r) = session.response.as_ref().filter(|_| answer_read) {
         if let Some(e) = redacted_damage(&r.headers) {
             out.push(format!("response body: {e}"));

@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::sorted;
 use crate::auth::aadsts::NOT_FOUND_CODES;
-use crate::auth::{AadError, Challenge, Claims, DelegateCheck, Event, TokenOutcome};
+use crate::auth::{
+    AadError, AutodiscoverV2, Challenge, Claims, DelegateCheck, Event, TokenOutcome,
+};
 use crate::capture::url_parts::strip_query;
 use crate::capture::SessionSummary;
 use crate::flows::{Flow, Resource};
@@ -150,6 +152,22 @@ impl<'a> Context<'a> {
             Event::Delegate(d) => Some(&**d),
             _ => None,
         })
+    }
+
+    /// Every autodiscover v2 (`autodiscover.json`) request of the capture, in session order.
+    pub fn autodiscover_v2(&self) -> impl Iterator<Item = &'a AutodiscoverV2> + 'a {
+        self.events().filter_map(|e| match e {
+            Event::AutodiscoverV2(a) => Some(&**a),
+            _ => None,
+        })
+    }
+
+    /// `(url, session)` of every URL an autodiscover v2 answer published (`{"Url": ...}`), in
+    /// session order: the hosts clients will ask tokens for next (Teams' and Outlook
+    /// mobile's EWS or ActiveSync), for whatever predicts their SPNs.
+    pub fn v2_published_urls(&self) -> impl Iterator<Item = (&'a str, u64)> + 'a {
+        self.autodiscover_v2()
+            .filter_map(|a| a.published().map(|(url, _)| (url, a.session)))
     }
 
     /// Every SPN the capture proves missing (AADSTS500011 / 50001 for a resource), sorted by

@@ -5,6 +5,7 @@
 
 mod aadsts_codes;
 mod auth_loop;
+mod autodiscover_v2;
 mod context;
 mod delegate_empty;
 mod delegate_ews_auth;
@@ -127,10 +128,17 @@ pub const RULES: &[RuleSpec] = &[
         check: aadsts_codes::check,
         yields_to: &[],
     },
+    // Autodiscover v2 must answer anonymously: its 401 is that failure, not a missing HMA
+    // offer (hma-not-advertised yields those sessions).
+    RuleSpec {
+        id: "autodiscover-v2",
+        check: autodiscover_v2::check,
+        yields_to: &[],
+    },
     RuleSpec {
         id: "hma-not-advertised",
         check: hma_not_advertised::check,
-        yields_to: &[],
+        yields_to: &["autodiscover-v2"],
     },
     // Refusals in a known context (Exchange Online's free/busy, Teams' GetDelegate) name the
     // problem better than the bare x-ms-diagnostics code: they come first.
