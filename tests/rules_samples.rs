@@ -622,3 +622,66 @@ fn aadsts_53003_ca() {
         no_spn_fix: true,
     });
 }
+
+// ---- autodiscover v2 (issue 19) ----------------------------------------------------------
+
+/// Every autodiscover v2 request (`autodiscover.json`) the parser read from the sample.
+fn v2_sessions(a: &Analysis) -> Vec<u64> {
+    a.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::AutodiscoverV2(v) => Some(v.session),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn autodiscover_v2_401() {
+    check(Spec {
+        name: "autodiscover-v2-401",
+        want: vec![Want {
+            id: "autodiscover-v2",
+            severities: &["error"],
+            sessions: v2_sessions,
+            evidence: &[
+                "answered HTTP 401 offering Negotiate, NTLM",
+                "redirect(s) of Exchange Online",
+                "No anonymous request to autodiscover.contoso.com got a usable EWS Url",
+            ],
+        }],
+        may: &[],
+        not: &["hma-not-advertised", "legacy-auth-exposed", "spn-missing"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn autodiscover_v2_internal_url() {
+    check(Spec {
+        name: "autodiscover-v2-internal-url",
+        want: vec![Want {
+            id: "autodiscover-v2",
+            severities: &["error"],
+            sessions: v2_sessions,
+            evidence: &["publishing EWS https://exch01.contoso.local/EWS/Exchange.asmx"],
+        }],
+        may: &[],
+        not: &["hma-not-advertised", "spn-missing"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn autodiscover_v2_healthy() {
+    check(Spec {
+        name: "autodiscover-v2-healthy",
+        want: vec![],
+        may: &[],
+        not: &["autodiscover-v2"],
+        exit: 0,
+        no_spn_fix: true,
+    });
+}

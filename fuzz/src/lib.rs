@@ -13,7 +13,9 @@ use std::io::Cursor;
 use std::path::Path;
 
 use traceadal::analysis::{Collector, Mapped};
-use traceadal::auth::{self, aadsts, challenge, diagnostics, ews, jwt, login, token_result};
+use traceadal::auth::{
+    self, aadsts, autodiscover_v2, challenge, diagnostics, ews, jwt, login, token_result,
+};
 use traceadal::capture::har::{self, HarLimits};
 use traceadal::capture::http::{self, SchemeHint};
 use traceadal::capture::rewrite::RewriteOptions;
@@ -352,6 +354,28 @@ pub fn ews_soap(data: &[u8]) {
     let _ = auth::read_session(&s, &LIMITS);
 }
 
+/// `autodiscover_json`: an autodiscover v2 exchange; the bytes up to the first NUL are the
+/// request's path and query (after `https://autodiscover.contoso.com`), the rest the answer
+/// body, read as a 200 and as a 302 whose `Location` is that body's first line. Read as the
+/// v2 parser alone, and as the analysis reads a session.
+pub fn autodiscover_json(data: &[u8]) {
+    let (target, resp_body) = match data.iter().position(|&b| b == 0) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &[][..]),
+    };
+    let url = format!("https://autodiscover.contoso.com{}", text(target));
+    let mut json = Headers::new();
+    json.push("Content-Type", "application/json; charset=utf-8");
+    let s = session("GET", &url, Headers::new(), b"", 200, json, resp_body);
+    let _ = autodiscover_v2::autodiscover_v2(&s, &LIMITS);
+    let _ = auth::read_session(&s, &LIMITS);
+    let body = text(resp_body);
+    let mut redirect = Headers::new();
+    redirect.push("Location", body.lines().next().unwrap_or(""));
+    let s = session("GET", &url, Headers::new(), b"", 302, redirect, b"");
+    let _ = auth::read_session(&s, &LIMITS);
+}
+
 /// `redact_text`: the one redaction layer, with and without `--show-secrets`.
 pub fn redact_text(data: &[u8]) {
     let t = text(data);
@@ -428,6 +452,7 @@ pub const TARGETS: &[Target] = &[
     ("redact_text", redact_text),
     ("capture_rewrite", capture_rewrite),
     ("redact_planted", redact_planted),
+    ("autodiscover_json", autodiscover_json),
 ];
 
 /// The samples `redact_planted` plants into (small: a few sessions each).

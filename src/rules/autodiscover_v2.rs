@@ -299,7 +299,7 @@ fn failure(
     };
     let protocol = protocols.join("/");
     let mut evidence = format!(
-        "{} autodiscover v2 request(s) to {host} for {protocol} failed (session(s) {}): first, \
+        "{} autodiscover v2 request(s) to {host} for {protocol} got no usable answer (session(s) {}): first, \
          session {}: {} answered {}.",
         failed.len(),
         session_list(&sorted(failed.iter().map(|f| f.session).collect())),
@@ -307,12 +307,23 @@ fn failure(
         describe(cx, first),
         answer_detail(cx, first, kind)
     );
-    if let Some(r) = via.first() {
-        let from = hops.iter().find(|h| h.session == *r);
+    if !via.is_empty() {
+        let mut from: Vec<&str> = via
+            .iter()
+            .filter_map(|r| hops.iter().find(|h| h.session == *r))
+            .map(|h| {
+                if is_microsoft_cloud(&h.host) {
+                    "Exchange Online"
+                } else {
+                    h.host.as_str()
+                }
+            })
+            .collect();
+        from.dedup();
         evidence.push_str(&format!(
-            " Reached by the redirect in session {r}{}.",
-            from.map(|h| format!(" from {}", h.host))
-                .unwrap_or_default()
+            " Reached by the redirect(s) of {} in session(s) {}.",
+            from.join(", "),
+            session_list(&via)
         ));
     }
     let authenticated: Vec<u64> = hops
@@ -567,7 +578,7 @@ mod tests {
         );
         assert!(f[0]
             .evidence
-            .contains("redirect in session 3 from outlook.office365.com"));
+            .contains("redirect(s) of Exchange Online in session(s) 3."));
         assert!(f[0].evidence.contains("an address in contoso.com"));
         assert!(!f[0].evidence.contains("user@contoso.com"));
         assert!(f[0].fix.contains("Get-AutodiscoverVirtualDirectory"));

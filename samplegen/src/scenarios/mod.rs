@@ -2,6 +2,7 @@
 //! each should yield.
 
 pub mod adal;
+pub mod autodiscover_v2;
 pub mod builder;
 pub mod common;
 pub mod hybrid;
@@ -323,6 +324,36 @@ pub const DEFS: &[Def] = &[
         has_error: true,
         inconclusive: false,
         build: precision::hma_declined,
+    },
+    Def {
+        name: "autodiscover-v2-401",
+        summary: "Microsoft's Teams test (Invoke-RestMethod autodiscover.json?Email=...&Protocol=EWS -UserAgent Teams) run twice: Exchange Online 302 -> autodiscover.contoso.com/autodiscover/autodiscover.json answered 401 Negotiate/NTLM (IIS error page) each time",
+        should_find: "autodiscover-v2 (error): the on-premises autodiscover.json demands authentication; no hma-not-advertised for it",
+        findings: &["autodiscover-v2"],
+        absent: &["hma-not-advertised", "legacy-auth-exposed", "spn-missing"],
+        has_error: true,
+        inconclusive: false,
+        build: autodiscover_v2::autodiscover_v2_401,
+    },
+    Def {
+        name: "autodiscover-v2-internal-url",
+        summary: "Exchange Online 302 -> on-premises autodiscover.json answers 200 {\"Protocol\":\"EWS\",\"Url\":\"https://exch01.contoso.local/EWS/Exchange.asmx\"} (the EWS vdir's internal name)",
+        should_find: "autodiscover-v2 (error): an internal EWS URL published to Teams, with the Set-WebServicesVirtualDirectory -ExternalUrl fix",
+        findings: &["autodiscover-v2"],
+        absent: &["hma-not-advertised", "spn-missing"],
+        has_error: true,
+        inconclusive: false,
+        build: autodiscover_v2::autodiscover_v2_internal_url,
+    },
+    Def {
+        name: "autodiscover-v2-healthy",
+        summary: "Exchange Online 302 -> on-premises autodiscover.json 200 {Protocol EWS, Url https://mail.contoso.com/EWS/Exchange.asmx}; an Exchange Online mailbox of the same domain answered 200 by Exchange Online itself (negative case)",
+        should_find: "nothing: the v2 chain ends in an anonymous 200 with a public https Url",
+        findings: &[],
+        absent: &["autodiscover-v2"],
+        has_error: false,
+        inconclusive: false,
+        build: autodiscover_v2::autodiscover_v2_healthy,
     },
 ];
 
