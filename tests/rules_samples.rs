@@ -647,7 +647,7 @@ fn autodiscover_v2_401() {
             evidence: &[
                 "answered HTTP 401 offering Negotiate, NTLM",
                 "redirect(s) of Exchange Online",
-                "No anonymous request to autodiscover.contoso.com got a usable EWS Url",
+                "No anonymous request to the organisation's autodiscover.json for contoso.com got a usable EWS Url",
             ],
         }],
         may: &[],

@@ -12,9 +12,9 @@
 //! page, a 5xx, a JSON error, an answer without a `Url`, a redirect away from
 //! `autodiscover.json` (a login page), a `Url` on an internal host or over `http://`. On any
 //! host: a redirect chain that comes back to an endpoint it already visited, or runs past
-//! ten hops. One finding per host and kind of failure: an error when no request to that
-//! host for the same domain and protocol got a usable answer in the capture, a warning when
-//! one did (a retry worked).
+//! ten hops. One finding per host and kind of failure: an error when no anonymous request to
+//! the organisation's hosts for the same domain and protocol got a usable answer in the
+//! capture, a warning when one did (a retry, or another name the client tried).
 //!
 //! Does not trigger: Exchange Online answering an Exchange Online mailbox itself (200 from
 //! `outlook.office365.com`); other protocols (`REST`, `Substrate`, ... which on-premises
@@ -273,10 +273,12 @@ fn failure(
     failed: &[&AutodiscoverV2],
 ) -> Finding {
     let first = failed[0];
-    // Recovered: the same host gave a usable answer for the same domain and protocol.
+    // Recovered: one of the organisation's hosts (this one, or another the client tried)
+    // gave a usable answer for the same domain and protocol. Exchange Online answering its
+    // own mailboxes of the same domain is not this chain.
     let good: Vec<&AutodiscoverV2> = hops
         .iter()
-        .filter(|g| g.host == host && failed.iter().any(|f| key(f) == key(g)))
+        .filter(|g| !is_microsoft_cloud(&g.host) && failed.iter().any(|f| key(f) == key(g)))
         .filter(|g| usable(cx, g))
         .copied()
         .collect();
@@ -344,14 +346,22 @@ fn failure(
     }
     if unrecovered {
         evidence.push_str(&format!(
-            " No anonymous request to {host} got a usable {protocol} Url in this capture."
+            " No anonymous request to the organisation's autodiscover.json{} got a usable \
+             {protocol} Url in this capture.",
+            first
+                .domain
+                .as_deref()
+                .map(|d| format!(" for {d}"))
+                .unwrap_or_default()
         ));
     } else {
         let g = good[0];
         evidence.push_str(&format!(
-            " Session {} later got {} anonymously: the failure is intermittent or was fixed.",
+            " Session {} got {} anonymously from {}: the failure is intermittent, was fixed, or \
+             is on a name the client tried besides the one that works.",
             g.session,
-            g.published().map(|(u, _)| u).unwrap_or_default()
+            g.published().map(|(u, _)| u).unwrap_or_default(),
+            g.host
         ));
         sessions.push(g.session);
     }
@@ -613,6 +623,38 @@ mod tests {
             "{}",
             f[0].evidence
         );
+        // Another of the organisation's names answered: a warning on the one that did not.
+        let root = "https://contoso.com/autodiscover/autodiscover.json?Email=user%40contoso.com&Protocol=EWS";
+        let f = run(
+            check,
+            vec![
+                S::new(1, "GET", root, 200)
+                    .resp_header("Content-Type", "text/html")
+                    .resp_body("<html><title>Contoso</title></html>"),
+                redirect(2),
+                ok(3, "https://mail.contoso.com/EWS/Exchange.asmx"),
+            ],
+        );
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert!(
+            f[0].evidence.contains("from autodiscover.contoso.com"),
+            "{}",
+            f[0].evidence
+        );
+        // Exchange Online answering a cloud mailbox of the same domain is not a recovery.
+        let f = run(
+            check,
+            vec![
+                redirect(1),
+                S::new(2, "GET", ONPREM, 401).offers(&["Negotiate", "NTLM"]),
+                S::new(3, "GET", EXO, 200).resp_body(
+                    r#"{"Protocol":"EWS","Url":"https://outlook.office365.com/EWS/Exchange.asmx"}"#,
+                ),
+            ],
+        );
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Error);
     }
 
     #[test]
