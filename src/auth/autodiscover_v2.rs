@@ -168,7 +168,7 @@ pub fn autodiscover_v2(session: &Session, limits: &DecodeLimits) -> Option<Autod
     let domain = email
         .as_deref()
         .and_then(|e| e.rsplit_once('@'))
-        .map(|(_, d)| capped(&d.trim().to_ascii_lowercase()))
+        .map(|(_, d)| capped(d.trim().to_ascii_lowercase()))
         .filter(|d| !d.is_empty());
     let response = session.response.as_ref();
     let server = response.and_then(|r| r.headers.get("server")).map(capped);
