@@ -185,17 +185,19 @@ pub fn autodiscover_v2_401(sb: &mut Sb) {
     noise_run(sb, 9, 3);
 }
 
-/// Exchange Online redirects; on-premises answers 200 with the EWS vdir's internal name.
-pub fn autodiscover_v2_internal_url(sb: &mut Sb) {
-    noise_run(sb, 2, 4);
+/// The test once, through fresh tunnels: Exchange Online's redirect, then the on-premises
+/// answer publishing `url`.
+fn published_chain(sb: &mut Sb, url: &str) {
     tunnel(sb, EXO_HOST, POWERSHELL);
     exo_redirect(sb, ONPREM_USER);
     tunnel(sb, ONPREM_HOST, POWERSHELL);
-    onprem_published(
-        sb,
-        ONPREM_USER,
-        "https://exch01.contoso.local/EWS/Exchange.asmx",
-    );
+    onprem_published(sb, ONPREM_USER, url);
+}
+
+/// Exchange Online redirects; on-premises answers 200 with the EWS vdir's internal name.
+pub fn autodiscover_v2_internal_url(sb: &mut Sb) {
+    noise_run(sb, 2, 4);
+    published_chain(sb, "https://exch01.contoso.local/EWS/Exchange.asmx");
     noise_run(sb, 6, 5);
 }
 
@@ -203,14 +205,7 @@ pub fn autodiscover_v2_internal_url(sb: &mut Sb) {
 /// mailbox of the same domain answered by Exchange Online itself: nothing to report.
 pub fn autodiscover_v2_healthy(sb: &mut Sb) {
     noise_run(sb, 1, 4);
-    tunnel(sb, EXO_HOST, POWERSHELL);
-    exo_redirect(sb, ONPREM_USER);
-    tunnel(sb, ONPREM_HOST, POWERSHELL);
-    onprem_published(
-        sb,
-        ONPREM_USER,
-        "https://mail.contoso.com/EWS/Exchange.asmx",
-    );
+    published_chain(sb, "https://mail.contoso.com/EWS/Exchange.asmx");
     noise_run(sb, 5, 3);
     sb.wait(5_000);
     exo_published(sb, CLOUD_USER);
