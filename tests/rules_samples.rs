@@ -685,3 +685,24 @@ fn autodiscover_v2_healthy() {
         no_spn_fix: true,
     });
 }
+
+#[test]
+fn autodiscover_v2_loop() {
+    check(Spec {
+        name: "autodiscover-v2-loop",
+        want: vec![Want {
+            id: "autodiscover-v2",
+            severities: &["error"],
+            // The loop: every request of the chain, the one that came back included.
+            sessions: v2_sessions,
+            evidence: &[
+                "came back to an endpoint it had visited",
+                "autodiscover.contoso.com",
+            ],
+        }],
+        may: &[],
+        not: &["hma-not-advertised", "spn-missing"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}

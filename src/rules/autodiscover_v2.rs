@@ -202,7 +202,16 @@ pub fn check(cx: &Context) -> Vec<Finding> {
     findings
 }
 
-/// `GET https://host/autodiscover/autodiscover.json (Protocol=EWS, contoso.com)`.
+/// A host as evidence names it: Microsoft's hosts by their role.
+fn who(host: &str) -> &str {
+    if is_microsoft_cloud(host) {
+        "Exchange Online"
+    } else {
+        host
+    }
+}
+
+/// `GET https://host/autodiscover/autodiscover.json (Protocol=EWS, an address in contoso.com)`.
 fn describe(cx: &Context, a: &AutodiscoverV2) -> String {
     let method = cx
         .session(a.session)
@@ -214,7 +223,13 @@ fn describe(cx: &Context, a: &AutodiscoverV2) -> String {
     if let Some(d) = &a.domain {
         what.push(format!("an address in {d}"));
     }
-    format!("{method} {} ({})", a.endpoint, what.join(", "))
+    // Microsoft's hosts by their role (the endpoint is the same for every tenant).
+    let endpoint = if is_microsoft_cloud(&a.host) {
+        "Exchange Online's /autodiscover/autodiscover.json".to_string()
+    } else {
+        a.endpoint.clone()
+    };
+    format!("{method} {endpoint} ({})", what.join(", "))
 }
 
 fn status_text(a: &AutodiscoverV2) -> String {
@@ -313,13 +328,7 @@ fn failure(
         let mut from: Vec<&str> = via
             .iter()
             .filter_map(|r| hops.iter().find(|h| h.session == *r))
-            .map(|h| {
-                if is_microsoft_cloud(&h.host) {
-                    "Exchange Online"
-                } else {
-                    h.host.as_str()
-                }
-            })
+            .map(|h| who(&h.host))
             .collect();
         from.dedup();
         evidence.push_str(&format!(
@@ -499,7 +508,7 @@ fn loop_finding(
     let path: Vec<String> = walk
         .iter()
         .filter_map(|s| hops.iter().find(|h| h.session == *s))
-        .map(|h| format!("{} ({})", h.host, h.session))
+        .map(|h| format!("{} ({})", who(&h.host), h.session))
         .collect();
     let what = first
         .domain
@@ -516,7 +525,7 @@ fn loop_finding(
         title: format!("autodiscover v2 redirects in a loop{what} ({protocol})"),
         sessions: sorted(walk.to_vec()),
         evidence: format!(
-            "{} redirected {} time(s) and came back to an endpoint it had visited: {}. {} {IMPACT}",
+            "{} was redirected from request to request ({} in the capture) until it came back to an endpoint it had visited: {}. {} {IMPACT}",
             describe(cx, first),
             walk.len(),
             path.join(" -> "),

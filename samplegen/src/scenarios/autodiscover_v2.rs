@@ -82,42 +82,56 @@ fn exo_headers(sb: &mut Sb, status: u16, content_type: &str) -> Vec<(String, Str
 /// Exchange Online sends an on-premises mailbox's request to the organisation's
 /// autodiscover.json.
 fn exo_redirect(sb: &mut Sb, user: &str) -> usize {
-    let location = onprem_url(user);
-    let mut h = exo_headers(sb, 302, "text/html; charset=utf-8");
-    h.insert(2, ("Location".into(), location.clone()));
-    let body = format!(
-        "<html><head><title>Object moved</title></head><body>\r\n<h2>Object moved to <a href=\"{}\">here</a>.</h2>\r\n</body></html>\r\n",
-        location.replace('&', "&amp;")
-    );
-    let req = request(&exo_url(user));
-    sb.add(
-        Some(POWERSHELL),
-        req,
-        Some(response(302, "Found", h, &body)),
-        38,
-        Role::Signal,
-    )
+    moved(sb, &exo_url(user), &onprem_url(user), true)
 }
 
-/// On-premises Exchange answers `{"Protocol":"EWS","Url": url}` anonymously.
-fn onprem_published(sb: &mut Sb, user: &str, url: &str) -> usize {
+/// On-premises Exchange's headers around `status` (front end EXCH01, back end EXCH02).
+fn onprem_headers(sb: &mut Sb, status: u16, content_type: &str) -> Vec<(String, String)> {
     let rid = sb.guid();
     let date = sb.now.http_date();
-    let h = hdrs(&[
+    let status = status.to_string();
+    hdrs(&[
         ("Cache-Control", "private"),
-        ("Content-Type", "application/json; charset=utf-8"),
+        ("Content-Type", content_type),
         ("Vary", "Accept-Encoding"),
         ("Server", "Microsoft-IIS/10.0"),
         ("request-id", &rid),
         ("X-CalculatedBETarget", "exch02.contoso.local"),
-        ("X-BackEndHttpStatus", "200"),
+        ("X-BackEndHttpStatus", &status),
         ("X-AspNet-Version", "4.0.30319"),
         ("X-DiagInfo", "EXCH02"),
         ("X-BEServer", "EXCH02"),
         ("X-Powered-By", "ASP.NET"),
         ("X-FEServer", "EXCH01"),
         ("Date", &date),
-    ]);
+    ])
+}
+
+/// A 302 "Object moved" from `from` to `to`, with Exchange Online's headers or on-premises
+/// Exchange's.
+fn moved(sb: &mut Sb, from: &str, to: &str, exo: bool) -> usize {
+    let mut h = if exo {
+        exo_headers(sb, 302, "text/html; charset=utf-8")
+    } else {
+        onprem_headers(sb, 302, "text/html; charset=utf-8")
+    };
+    h.insert(2, ("Location".into(), to.to_string()));
+    let body = format!(
+        "<html><head><title>Object moved</title></head><body>\r\n<h2>Object moved to <a href=\"{}\">here</a>.</h2>\r\n</body></html>\r\n",
+        to.replace('&', "&amp;")
+    );
+    sb.add(
+        Some(POWERSHELL),
+        request(from),
+        Some(response(302, "Found", h, &body)),
+        if exo { 38 } else { 19 },
+        Role::Signal,
+    )
+}
+
+/// On-premises Exchange answers `{"Protocol":"EWS","Url": url}` anonymously.
+fn onprem_published(sb: &mut Sb, user: &str, url: &str) -> usize {
+    let h = onprem_headers(sb, 200, "application/json; charset=utf-8");
     let body = format!("{{\"Protocol\":\"EWS\",\"Url\":\"{url}\"}}");
     let req = request(&onprem_url(user));
     sb.add(
@@ -210,4 +224,25 @@ pub fn autodiscover_v2_healthy(sb: &mut Sb) {
     sb.wait(5_000);
     exo_published(sb, CLOUD_USER);
     noise_run(sb, 8, 3);
+}
+
+/// The mailbox objects disagree: Exchange Online sends the request on-premises, on-premises
+/// (a RemoteMailbox) sends it back to Exchange Online's autodiscover-s.outlook.com, which
+/// sends it on-premises again, until PowerShell gives up.
+pub fn autodiscover_v2_loop(sb: &mut Sb) {
+    noise_run(sb, 3, 4);
+    tunnel(sb, EXO_HOST, POWERSHELL);
+    exo_redirect(sb, ONPREM_USER);
+    tunnel(sb, ONPREM_HOST, POWERSHELL);
+    let back = |n: u32| {
+        format!("https://autodiscover-s.outlook.com/autodiscover/autodiscover.json?Email={ONPREM_USER}&Protocol=EWS&RedirectCount={n}")
+    };
+    let onprem = |n: u32| {
+        format!("https://{ONPREM_HOST}/autodiscover/autodiscover.json?Email={ONPREM_USER}&Protocol=EWS&RedirectCount={n}")
+    };
+    moved(sb, &onprem_url(ONPREM_USER), &back(2), false);
+    tunnel(sb, "autodiscover-s.outlook.com", POWERSHELL);
+    moved(sb, &back(2), &onprem(3), true);
+    moved(sb, &onprem(3), &back(4), false);
+    noise_run(sb, 7, 4);
 }

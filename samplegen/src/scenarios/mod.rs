@@ -355,6 +355,16 @@ pub const DEFS: &[Def] = &[
         inconclusive: false,
         build: autodiscover_v2::autodiscover_v2_healthy,
     },
+    Def {
+        name: "autodiscover-v2-loop",
+        summary: "Exchange Online 302 -> autodiscover.contoso.com 302 -> autodiscover-s.outlook.com 302 -> autodiscover.contoso.com 302 ... (RedirectCount 1-4): Exchange Online and on-premises each send the mailbox to the other",
+        should_find: "autodiscover-v2 (error): a redirect loop for contoso.com (EWS), with the Get-Recipient / Get-OrganizationRelationship checks",
+        findings: &["autodiscover-v2"],
+        absent: &["hma-not-advertised", "spn-missing"],
+        has_error: true,
+        inconclusive: false,
+        build: autodiscover_v2::autodiscover_v2_loop,
+    },
 ];
 
 /// Builds a scenario: its capture and its expected facts.
