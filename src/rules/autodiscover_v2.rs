@@ -21,7 +21,7 @@
 //! Exchange does not serve); a redirect followed to a usable answer; a session with no
 //! response.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::exchange::{self, is_microsoft_cloud, looks_external};
 use super::{session_list, sorted, Context, Finding, Severity};
@@ -115,43 +115,94 @@ fn usable(cx: &Context, a: &AutodiscoverV2) -> bool {
             .is_some_and(|s| s.credential.is_none())
 }
 
-/// The hop each redirect led to: the first later request to its target for the same domain
-/// and protocol.
-fn links<'a>(hops: &[&'a AutodiscoverV2]) -> BTreeMap<u64, &'a AutodiscoverV2> {
-    let mut out = BTreeMap::new();
-    for (i, h) in hops.iter().enumerate() {
-        let Some(target) = h.redirect() else { continue };
-        if let Some(next) = hops[i + 1..]
-            .iter()
-            .find(|n| n.endpoint.eq_ignore_ascii_case(target) && key(n) == key(h))
-        {
-            out.insert(h.session, *next);
-        }
-    }
-    out
+type Key = (String, String);
+
+/// The requests, indexed once, so that a capture of many requests costs `n log n`.
+struct Index<'a> {
+    hops: Vec<&'a AutodiscoverV2>,
+    by_session: BTreeMap<u64, &'a AutodiscoverV2>,
+    /// The request each redirect led to: the first later request to its target for the
+    /// same domain and protocol.
+    links: BTreeMap<u64, &'a AutodiscoverV2>,
+    /// The reverse: the (latest) redirect that led to a request.
+    led: BTreeMap<u64, u64>,
+    /// Usable answers from the organisation's hosts, by chain.
+    good: BTreeMap<Key, Vec<&'a AutodiscoverV2>>,
+    /// Requests answered 200 with a `Url` only with credentials, by host.
+    authenticated: BTreeMap<&'a str, Vec<u64>>,
 }
 
-/// The redirect sessions that led to `session`, first first.
-fn led_by(links: &BTreeMap<u64, &AutodiscoverV2>, session: u64) -> Vec<u64> {
-    let mut chain = Vec::new();
-    let mut cur = session;
-    while let Some((from, _)) = links.iter().find(|(_, to)| to.session == cur) {
-        if chain.contains(from) || chain.len() > MAX_HOPS {
-            break;
+impl<'a> Index<'a> {
+    fn new(cx: &Context<'a>, hops: Vec<&'a AutodiscoverV2>) -> Index<'a> {
+        // (endpoint, chain) -> positions of the requests to it, ascending.
+        let mut to: BTreeMap<(String, Key), Vec<usize>> = BTreeMap::new();
+        for (i, h) in hops.iter().enumerate() {
+            to.entry((h.endpoint.to_ascii_lowercase(), key(h)))
+                .or_default()
+                .push(i);
         }
-        chain.push(*from);
-        cur = *from;
+        let mut links = BTreeMap::new();
+        let mut led = BTreeMap::new();
+        for (i, h) in hops.iter().enumerate() {
+            let Some(target) = h.redirect() else { continue };
+            let Some(at) = to.get(&(target.to_ascii_lowercase(), key(h))) else {
+                continue;
+            };
+            let next = at.partition_point(|&j| j <= i);
+            if let Some(&j) = at.get(next) {
+                links.insert(h.session, hops[j]);
+                led.insert(hops[j].session, h.session);
+            }
+        }
+        let mut good: BTreeMap<Key, Vec<&AutodiscoverV2>> = BTreeMap::new();
+        let mut authenticated: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+        for h in &hops {
+            if is_microsoft_cloud(&h.host) {
+                continue;
+            }
+            if usable(cx, h) {
+                good.entry(key(h)).or_default().push(h);
+            } else if h.status == Some(200)
+                && h.published().is_some()
+                && cx
+                    .session(h.session)
+                    .is_some_and(|s| s.credential.is_some())
+            {
+                authenticated.entry(&h.host).or_default().push(h.session);
+            }
+        }
+        Index {
+            by_session: hops.iter().map(|h| (h.session, *h)).collect(),
+            hops,
+            links,
+            led,
+            good,
+            authenticated,
+        }
     }
-    chain.reverse();
-    chain
+
+    /// The redirect sessions that led to `session`, first first.
+    fn led_by(&self, session: u64) -> Vec<u64> {
+        let mut chain = Vec::new();
+        let mut cur = session;
+        while let Some(&from) = self.led.get(&cur) {
+            if chain.contains(&from) || chain.len() > MAX_HOPS {
+                break;
+            }
+            chain.push(from);
+            cur = from;
+        }
+        chain.reverse();
+        chain
+    }
 }
 
 /// Redirect walks that come back to an endpoint they visited, or run past [`MAX_HOPS`]:
 /// the sessions of each.
-fn loops(hops: &[&AutodiscoverV2], links: &BTreeMap<u64, &AutodiscoverV2>) -> Vec<Vec<u64>> {
-    let reached: BTreeSet<u64> = links.values().map(|n| n.session).collect();
+fn loops(ix: &Index) -> Vec<Vec<u64>> {
+    let links = &ix.links;
     let mut out: Vec<Vec<u64>> = Vec::new();
-    for root in hops.iter().filter(|h| !reached.contains(&h.session)) {
+    for root in ix.hops.iter().filter(|h| !ix.led.contains_key(&h.session)) {
         let mut visited = vec![root.endpoint.to_ascii_lowercase()];
         let mut sessions = vec![root.session];
         let mut cur = *root;
@@ -181,23 +232,24 @@ pub fn check(cx: &Context) -> Vec<Finding> {
     if hops.is_empty() {
         return Vec::new();
     }
-    let links = links(&hops);
+    let ix = Index::new(cx, hops);
     // (kind, host) -> the failing requests.
-    let mut failures: BTreeMap<(Kind, String), Vec<&AutodiscoverV2>> = BTreeMap::new();
-    for h in hops.iter().filter(|h| !is_microsoft_cloud(&h.host)) {
+    let mut failures: BTreeMap<(Kind, &str), Vec<&AutodiscoverV2>> = BTreeMap::new();
+    for h in ix.hops.iter().filter(|h| !is_microsoft_cloud(&h.host)) {
         if let Some(kind) = kind_of(h) {
-            failures.entry((kind, h.host.clone())).or_default().push(h);
+            failures.entry((kind, h.host.as_str())).or_default().push(h);
         }
     }
     let mut findings: Vec<Finding> = failures
         .into_iter()
-        .map(|((kind, host), failed)| failure(cx, &hops, &links, kind, &host, &failed))
+        .map(|((kind, host), failed)| failure(cx, &ix, kind, host, &failed))
         .collect();
-    for walk in loops(&hops, &links) {
-        let first = hops.iter().find(|h| h.session == walk[0]).copied();
-        let Some(first) = first else { continue };
-        let recovered = hops.iter().any(|g| key(g) == key(first) && usable(cx, g));
-        findings.push(loop_finding(cx, &hops, first, &walk, recovered));
+    for walk in loops(&ix) {
+        let Some(first) = ix.by_session.get(&walk[0]).copied() else {
+            continue;
+        };
+        let recovered = ix.good.contains_key(&key(first));
+        findings.push(loop_finding(cx, &ix, first, &walk, recovered));
     }
     findings
 }
@@ -281,8 +333,7 @@ fn answer_detail(cx: &Context, a: &AutodiscoverV2, kind: Kind) -> String {
 
 fn failure(
     cx: &Context,
-    hops: &[&AutodiscoverV2],
-    links: &BTreeMap<u64, &AutodiscoverV2>,
+    ix: &Index,
     kind: Kind,
     host: &str,
     failed: &[&AutodiscoverV2],
@@ -291,19 +342,14 @@ fn failure(
     // Recovered: one of the organisation's hosts (this one, or another the client tried)
     // gave a usable answer for the same domain and protocol. Exchange Online answering its
     // own mailboxes of the same domain is not this chain.
-    let good: Vec<&AutodiscoverV2> = hops
+    let unrecovered = failed.iter().any(|f| !ix.good.contains_key(&key(f)));
+    let good = failed
         .iter()
-        .filter(|g| !is_microsoft_cloud(&g.host) && failed.iter().any(|f| key(f) == key(g)))
-        .filter(|g| usable(cx, g))
-        .copied()
-        .collect();
-    let unrecovered = failed
-        .iter()
-        .any(|f| !good.iter().any(|g| key(g) == key(f)));
+        .find_map(|f| ix.good.get(&key(f)).and_then(|g| g.first()));
     let mut sessions: Vec<u64> = failed.iter().map(|f| f.session).collect();
     let mut via = Vec::new();
     for f in failed {
-        let chain = led_by(links, f.session);
+        let chain = ix.led_by(f.session);
         sessions.extend(chain.iter().copied());
         via.extend(chain);
     }
@@ -327,7 +373,7 @@ fn failure(
     if !via.is_empty() {
         let mut from: Vec<&str> = via
             .iter()
-            .filter_map(|r| hops.iter().find(|h| h.session == *r))
+            .filter_map(|r| ix.by_session.get(r))
             .map(|h| who(&h.host))
             .collect();
         from.dedup();
@@ -337,24 +383,15 @@ fn failure(
             session_list(&via)
         ));
     }
-    let authenticated: Vec<u64> = hops
-        .iter()
-        .filter(|g| g.host == host && g.status == Some(200) && g.published().is_some())
-        .filter(|g| {
-            cx.session(g.session)
-                .is_some_and(|s| s.credential.is_some())
-        })
-        .map(|g| g.session)
-        .collect();
-    if !authenticated.is_empty() {
+    if let Some(authenticated) = ix.authenticated.get(host) {
         evidence.push_str(&format!(
             " Session(s) {} got a 200 only with credentials: Teams' and Outlook mobile's \
              services ask anonymously.",
-            session_list(&authenticated)
+            session_list(authenticated)
         ));
     }
-    if unrecovered {
-        evidence.push_str(&format!(
+    match good.filter(|_| !unrecovered) {
+        None => evidence.push_str(&format!(
             " No anonymous request to the organisation's autodiscover.json{} got a usable \
              {protocol} Url in this capture.",
             first
@@ -362,17 +399,17 @@ fn failure(
                 .as_deref()
                 .map(|d| format!(" for {d}"))
                 .unwrap_or_default()
-        ));
-    } else {
-        let g = good[0];
-        evidence.push_str(&format!(
-            " Session {} got {} anonymously from {}: the failure is intermittent, was fixed, or \
-             is on a name the client tried besides the one that works.",
-            g.session,
-            g.published().map(|(u, _)| u).unwrap_or_default(),
-            g.host
-        ));
-        sessions.push(g.session);
+        )),
+        Some(g) => {
+            evidence.push_str(&format!(
+                " Session {} got {} anonymously from {}: the failure is intermittent, was \
+                 fixed, or is on a name the client tried besides the one that works.",
+                g.session,
+                g.published().map(|(u, _)| u).unwrap_or_default(),
+                g.host
+            ));
+            sessions.push(g.session);
+        }
     }
     evidence.push_str(&format!(" {IMPACT}"));
     Finding {
@@ -500,14 +537,14 @@ fn fix(kind: Kind, host: &str) -> String {
 
 fn loop_finding(
     cx: &Context,
-    hops: &[&AutodiscoverV2],
+    ix: &Index,
     first: &AutodiscoverV2,
     walk: &[u64],
     recovered: bool,
 ) -> Finding {
     let path: Vec<String> = walk
         .iter()
-        .filter_map(|s| hops.iter().find(|h| h.session == *s))
+        .filter_map(|s| ix.by_session.get(s))
         .map(|h| format!("{} ({})", who(&h.host), h.session))
         .collect();
     let what = first
@@ -798,6 +835,32 @@ mod tests {
             ]
         )
         .is_empty());
+    }
+
+    /// Many requests cost `n log n`, not `n²`: redirects whose targets never come, each to
+    /// its own endpoint, and 404s from as many hosts (one finding each).
+    #[test]
+    fn many_hosts_and_unfollowed_redirects() {
+        let mut sessions = Vec::new();
+        for i in 0..2_000u64 {
+            sessions.push(
+                S::new(2 * i + 1, "GET", EXO, 302).resp_header(
+                    "Location",
+                    &format!("https://h{i}.contoso.com/autodiscover/autodiscover.json?Email=a%40contoso.com&Protocol=EWS"),
+                ),
+            );
+            sessions.push(S::new(
+                2 * i + 2,
+                "GET",
+                &format!("https://x{i}.contoso.com/autodiscover/autodiscover.json?Email=a%40contoso.com&Protocol=EWS"),
+                404,
+            ));
+        }
+        let f = run(check, sessions);
+        assert_eq!(f.len(), 2_000);
+        assert!(f
+            .iter()
+            .all(|f| f.sessions.len() == 1 && f.severity == Severity::Error));
     }
 
     /// The 401 is this rule's: hma-not-advertised yields it (autodiscover.json must be
