@@ -104,27 +104,31 @@ pub fn is_autodiscover_json_url(url: &str) -> bool {
     split_path(UrlParts::split(url).path).is_some()
 }
 
-/// `(endpoint path, address in the path)` of an `autodiscover.json` path.
+/// `(endpoint path, address in the path)` of an `autodiscover.json` path. Called for every
+/// session: it allocates nothing.
 fn split_path(path: &str) -> Option<(&str, Option<&str>)> {
     const ENDPOINT: &str = "/autodiscover/autodiscover.json";
-    let lower = path.to_ascii_lowercase();
-    let at = lower.find(ENDPOINT)?;
-    // Only as the first segments (a proxy may prefix nothing here).
-    if at != 0 {
+    let end = ENDPOINT.len();
+    // The endpoint as the first segments, any case (a prefixed path is not Exchange's).
+    if !path
+        .as_bytes()
+        .get(..end)?
+        .eq_ignore_ascii_case(ENDPOINT.as_bytes())
+    {
         return None;
     }
-    let end = ENDPOINT.len();
-    let rest = &path[end..];
+    // The matched bytes are ASCII, so `end` is a character boundary.
+    let (endpoint, rest) = path.split_at(end);
     if rest.is_empty() || rest == "/" {
-        return Some((&path[..end], None));
+        return Some((endpoint, None));
     }
     // `/v1.0/<address>`
     let tail = rest.strip_prefix('/')?;
     let (version, address) = tail.split_once('/').unwrap_or((tail, ""));
-    if !version.to_ascii_lowercase().starts_with('v') {
+    if !version.starts_with(['v', 'V']) {
         return None;
     }
-    Some((&path[..end], (!address.is_empty()).then_some(address)))
+    Some((endpoint, (!address.is_empty()).then_some(address)))
 }
 
 /// The endpoint (`scheme://host/autodiscover/autodiscover.json`, host lower-cased) of an
@@ -261,7 +265,7 @@ fn redirect_target(location: &str, scheme: &str, host: &str) -> String {
     } else {
         location.to_string()
     };
-    endpoint_of(&absolute).unwrap_or_else(|| capped(strip_query(&absolute)))
+    capped(endpoint_of(&absolute).unwrap_or_else(|| strip_query(&absolute).to_string()))
 }
 
 fn looks_like_html(text: &str) -> bool {
@@ -442,6 +446,35 @@ mod tests {
         ] {
             let _ = read(S::new(1, "GET", u, 404));
             let _ = endpoint_of(u);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_and_keeps_strings_capped(
+            path in ".{0,120}",
+            body in ".{0,400}",
+            status in 100u16..600,
+        ) {
+            let url = format!("https://h.contoso.com/autodiscover/autodiscover.json{path}");
+            let s = S::new(1, "GET", &url, status)
+                .resp_header("Location", &body)
+                .resp_body(&body);
+            if let Some(e) = read(s) {
+                let texts = [e.domain.as_deref(), e.protocol.as_deref(), e.server.as_deref()];
+                for t in texts.into_iter().flatten() {
+                    proptest::prop_assert!(t.chars().count() <= MAX_TEXT);
+                }
+                match &e.answer {
+                    V2Answer::Published { url, .. } => {
+                        proptest::prop_assert!(url.chars().count() <= MAX_TEXT)
+                    }
+                    V2Answer::Redirect { target } => {
+                        proptest::prop_assert!(target.chars().count() <= MAX_TEXT)
+                    }
+                    _ => {}
+                }
+            }
         }
     }
 }
