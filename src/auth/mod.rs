@@ -2,8 +2,8 @@
 //!
 //! Each event is derived from exactly one session and knows nothing of the others; tying
 //! them together is the flows stage's work. Bodies are decoded only for the sessions whose
-//! host or path says an event may be inside (login endpoints, EWS SOAP), so a capture of
-//! thousands of CDN and telemetry sessions costs almost nothing here.
+//! host or path says an event may be inside (login endpoints, EWS SOAP, autodiscover v2
+//! JSON), so a capture of thousands of CDN and telemetry sessions costs almost nothing here.
 //!
 //! No event holds a token, code, password or cookie: where a credential is evidence (the
 //! Bearer token Outlook presented), only its decoded claims are kept.
