@@ -12,8 +12,10 @@ pub mod aadsts;
 pub mod challenge;
 pub mod diagnostics;
 pub mod ews;
+pub mod federation;
 pub mod jwt;
 pub mod login;
+pub mod saml;
 mod text;
 pub mod token_result;
 mod xml;
@@ -29,6 +31,7 @@ pub const EXCHANGE_ONLINE_APP_ID: &str = "00000002-0000-0ff1-ce00-000000000000";
 pub use challenge::{AuthScheme, BearerChallenge, Challenge};
 pub use diagnostics::ExchangeDiagnostic;
 pub use ews::{DelegateCheck, DelegateUser, EwsCall};
+pub use federation::FederationEvent;
 pub use jwt::Claims;
 pub use login::{LoginKind, LoginRequest};
 pub use token_result::{AadError, ErrorSource, TokenOutcome, TokenResult};
@@ -64,6 +67,9 @@ pub enum Event {
     /// `Event` is the size of its largest inline variant: 280 bytes before, for 88 000
     /// events in a 100k-session capture (docs/performance.md).
     EwsCall(EwsCall),
+    /// A federation step: realm discovery, a request to the IdP, the SAML response posted
+    /// back to Entra ID, Seamless SSO.
+    Federation(Box<FederationEvent>),
 }
 
 impl Event {
@@ -76,6 +82,7 @@ impl Event {
             Event::BearerPresented { session, .. } => *session,
             Event::Delegate(d) => d.session,
             Event::EwsCall(c) => c.session,
+            Event::Federation(f) => f.session(),
         }
     }
 
@@ -136,6 +143,9 @@ fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, b
     if let Some(check) = ews.delegate {
         events.push(Event::Delegate(Box::new(check)));
     }
+    if let Some(step) = federation::events(session, limits) {
+        events.push(Event::Federation(Box::new(step)));
+    }
     (events, ews.answer_read)
 }
 
@@ -144,7 +154,7 @@ fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, b
 /// EWS. The bodies of every other session are never decoded by the analysis, so
 /// `redact --drop-bodies-except-auth` may drop them without changing the diagnosis.
 pub fn reads_body(host: &str, url: &str) -> bool {
-    login::is_authority_host(host) || ews::is_ews_url(url)
+    login::is_authority_host(host) || ews::is_ews_url(url) || federation::reads_body(host, url)
 }
 
 /// Why a body that the parsers above read did not decode (bad chunked framing, a gzip that
@@ -169,7 +179,7 @@ fn problems_of(session: &Session, limits: &DecodeLimits, ews_answer_read: bool) 
             out.push(format!("request body: {e}"));
         }
     }
-    let answer_read = login || ews_answer_read;
+    let answer_read = login || ews_answer_read || federation::reads_body(&host, &session.request.url);
     if let Some(r) = session.response.as_ref().filter(|_| answer_read) {
         if let Some(e) = redacted_damage(&r.headers) {
             out.push(format!("response body: {e}"));
