@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::sorted;
 use crate::auth::aadsts::NOT_FOUND_CODES;
-use crate::auth::{AadError, Challenge, Claims, DelegateCheck, Event, TokenOutcome};
+use crate::auth::{
+    AadError, Challenge, Claims, DelegateCheck, Event, FederationEvent, TokenOutcome,
+};
 use crate::capture::url_parts::strip_query;
 use crate::capture::SessionSummary;
 use crate::flows::{Flow, Resource};
@@ -220,6 +222,15 @@ impl<'a> Context<'a> {
                 m
             })
             .collect()
+    }
+
+    /// Every federation step of the capture (realm discovery, IdP requests, SAML responses
+    /// posted back, Seamless SSO), in session order.
+    pub fn federation(&self) -> impl Iterator<Item = &'a FederationEvent> + 'a {
+        self.events().filter_map(|e| match e {
+            Event::Federation(f) => Some(&**f),
+            _ => None,
+        })
     }
 }
 
