@@ -43,6 +43,9 @@ pub struct SigningCert {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SamlEvidence {
     pub protocol: SamlProtocol,
+    /// An assertion was found in the response. `false` when the value is not SAML (a
+    /// redacted copy's placeholder, a cut body): every field below is then empty.
+    pub readable: bool,
     /// The assertion's issuer (the IdP's issuer URI, `http://sts.contoso.com/adfs/services/trust/`).
     pub issuer: Option<String>,
     pub not_before: Option<DateTime<FixedOffset>>,
@@ -169,6 +172,7 @@ fn read(xml: &str, protocol: SamlProtocol) -> SamlEvidence {
         .and_then(|b64| signing_cert(&b64));
     SamlEvidence {
         protocol,
+        readable: assertion.is_some(),
         issuer,
         not_before: when("NotBefore"),
         not_on_or_after: when("NotOnOrAfter"),
@@ -345,6 +349,7 @@ pub(crate) mod tests {
         );
         let e = from_form(form.as_bytes()).expect("evidence");
         assert_eq!(e.protocol, SamlProtocol::WsFed);
+        assert!(e.readable);
         assert_eq!(
             e.issuer.as_deref(),
             Some("http://sts.contoso.com/adfs/services/trust/")
@@ -397,6 +402,9 @@ pub(crate) mod tests {
     #[test]
     fn hostile_input_never_panics() {
         assert!(from_form(b"a=b&c=d").is_none());
+        // A redacted copy's placeholder: a response, not readable.
+        let e = from_form(b"wresult=REDACTEDREDACTEDREDACTED").expect("a response");
+        assert!(!e.readable && e.issuer.is_none());
         assert!(from_form(b"SAMLResponse=%%%not-base64").is_none());
         for f in [
             &b"wresult="[..],

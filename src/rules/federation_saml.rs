@@ -83,6 +83,15 @@ fn describe(p: &SamlPosted) -> String {
         crate::auth::saml::SamlProtocol::SamlP => "SAML-P (SAMLResponse)",
     };
     let mut parts = vec![format!("{protocol} response posted in session {}", p.session)];
+    if !e.readable {
+        parts.push(
+            "its assertion is not in the capture (a redacted copy or a cut body)".to_string(),
+        );
+        if let Some(sent) = &p.sent {
+            parts.push(format!("posted at {}", fmt(&sent.to_utc().fixed_offset())));
+        }
+        return parts.join("; ");
+    }
     parts.push(format!(
         "issuer {}",
         e.issuer.as_deref().unwrap_or("(none in the assertion)")
@@ -188,7 +197,11 @@ pub fn check(cx: &Context) -> Vec<Finding> {
             severity: Severity::Error,
             title: format!(
                 "AADSTS50107: the IdP's issuer {} is not the IssuerUri of a federated domain",
-                if issuers.is_empty() { "(none)".to_string() } else { issuers.join(", ") }
+                if issuers.is_empty() {
+                    "(not in the capture)".to_string()
+                } else {
+                    issuers.join(", ")
+                }
             ),
             sessions: sorted(mismatch.iter().map(|(p, _)| p.session).collect()),
             evidence: format!(

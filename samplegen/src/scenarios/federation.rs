@@ -6,7 +6,7 @@
 use crate::actors::entra::{AadError, Entra};
 use crate::actors::exchange::Challenge;
 use crate::actors::outlook::{self, ADAL_BROWSER_UA};
-use crate::actors::{hdrs, EDGE, EDGE_UA, OUTLOOK, USER};
+use crate::actors::{hdrs, EDGE, EDGE_UA, OFFICE_CLIENT, OUTLOOK, USER};
 use crate::clock::Instant;
 use crate::model::{host_of, Body, Coding, Framing, Request, Response, Role, BODY_HEADERS};
 use crate::scenarios::adal::{AUTODISCOVER_RESOURCE, AUTODISCOVER_URL};
@@ -79,12 +79,8 @@ fn post_form(url: &str, ua: &str, extra: &[(&str, &str)], body: String) -> Reque
         url: url.into(),
         version: "HTTP/1.1".into(),
         headers: h,
-        body: Some(Body::plain(form_body(body))),
+        body: Some(Body::plain(body)),
     }
-}
-
-fn form_body(s: String) -> String {
-    s
 }
 
 /// Entra's answer headers (as `Entra::head` writes them) with `ctype`.
@@ -162,10 +158,11 @@ fn adfs_401(sb: &mut Sb, process: &str, ua: &str, url: &str) -> usize {
 }
 
 /// Outlook is challenged, and ADAL's embedded browser opens the authorize page (password
-/// prompt pending) and asks realm discovery. Returns the attempt's client-request-id.
-fn outlook_to_adfs(sb: &mut Sb) -> String {
+/// prompt pending). Records the attempt as a loop; returns its client-request-id and the loop.
+fn outlook_authorize(sb: &mut Sb) -> (String, usize) {
     tunnel(sb, "autodiscover.contoso.com", OUTLOOK);
-    autodiscover_challenge(sb, AUTODISCOVER_URL, false, &Challenge::hma_and_legacy());
+    let challenge =
+        autodiscover_challenge(sb, AUTODISCOVER_URL, false, &Challenge::hma_and_legacy());
     sb.wait(300);
     tunnel(sb, "login.microsoftonline.com", OUTLOOK);
     let crid = sb.guid();
@@ -178,12 +175,29 @@ fn outlook_to_adfs(sb: &mut Sb) -> String {
     );
     let now = sb.now;
     let page = Entra::mso().signin_page_ok(&crid, &mut sb.rng, now);
-    sb.add(Some(OUTLOOK), req, Some(page), 180, Role::Signal);
+    let authorize = sb.add(Some(OUTLOOK), req, Some(page), 180, Role::Signal);
+    let l = sb.begin_loop(
+        AUTODISCOVER_RESOURCE,
+        "autodiscover.contoso.com",
+        "login.microsoftonline.com",
+        "common",
+        OFFICE_CLIENT,
+        OUTLOOK,
+    );
+    sb.challenge(l, challenge);
+    sb.entra(l, authorize, true);
+    (crid, l)
+}
+
+/// [`outlook_authorize`], then realm discovery, and the tunnel to AD FS. Returns the
+/// client-request-id and the loop.
+fn outlook_to_adfs(sb: &mut Sb) -> (String, usize) {
+    let (crid, l) = outlook_authorize(sb);
     sb.wait(900);
     realm(sb, OUTLOOK, ADAL_BROWSER_UA);
     sb.wait(120);
     tunnel(sb, STS, OUTLOOK);
-    crid
+    (crid, l)
 }
 
 /// The "Service Unavailable" http.sys writes when no AD FS answers behind the proxy.
@@ -204,7 +218,8 @@ fn wap_503(now: Instant) -> Response {
 /// 503 twice (no AD FS server behind it), the user gives up.
 pub fn federation_adfs_503(sb: &mut Sb) {
     noise_run(sb, 0, 4);
-    let crid = outlook_to_adfs(sb);
+    let (crid, l) = outlook_to_adfs(sb);
+    sb.loops.remove(l);
     for _ in 0..2 {
         let req = get(&adfs_ls(&crid), ADAL_BROWSER_UA, &[]);
         let now = sb.now;
@@ -225,7 +240,8 @@ fn adfs_error_page(activity: &str) -> String {
 /// integrated handshake, then answers its error page with MSIS7012 and an Activity ID.
 pub fn federation_adfs_error(sb: &mut Sb) {
     noise_run(sb, 2, 4);
-    let crid = outlook_to_adfs(sb);
+    let (crid, l) = outlook_to_adfs(sb);
+    sb.loops.remove(l);
     let url = adfs_ls(&crid);
     adfs_401(sb, OUTLOOK, ADAL_BROWSER_UA, &url);
     let req = get(&url, ADAL_BROWSER_UA, &[("Authorization", NEGOTIATE)]);
@@ -354,11 +370,9 @@ fn autopost_page(rstr: &str) -> String {
     format!("<html><head><title>Working...</title></head><body><form method=\"POST\" name=\"hiddenform\" action=\"https://login.microsoftonline.com:443/login.srf\"><input type=\"hidden\" name=\"wa\" value=\"wsignin1.0\" /><input type=\"hidden\" name=\"wresult\" value=\"{}\" /><input type=\"hidden\" name=\"wctx\" value=\"LoginOptions=3&amp;estsredirect=2&amp;estsrequest=rQQIARAAjZE9\" /><noscript><p>Script is disabled. Click Submit to continue.</p><input type=\"submit\" value=\"Submit\" /></noscript></form><script language=\"javascript\">window.setTimeout('document.forms[0].submit()', 0);</script></body></html>", rstr.replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;"))
 }
 
-/// Edge opens Outlook on the web, Entra sends it to AD FS (realm: Federated), AD FS signs the
-/// user in with Kerberos and posts the WS-Fed response back to `login.srf`. Returns the
-/// `login.srf` request and the time it is sent.
-fn edge_to_login_srf(sb: &mut Sb, issuer: &str) -> Request {
-    tunnel(sb, "outlook.office365.com", EDGE);
+/// Edge opens Outlook on the web and Entra asks realm discovery. Returns the
+/// client-request-id.
+fn edge_authorize(sb: &mut Sb) -> String {
     tunnel(sb, "login.microsoftonline.com", EDGE);
     let crid = sb.guid();
     let req = get(&format!("{OWA_AUTHORIZE}{crid}"), EDGE_UA, &[]);
@@ -369,11 +383,17 @@ fn edge_to_login_srf(sb: &mut Sb, issuer: &str) -> Request {
     realm(sb, EDGE, EDGE_UA);
     sb.wait(200);
     tunnel(sb, STS, EDGE);
-    let url = adfs_ls(&crid);
-    adfs_401(sb, EDGE, EDGE_UA, &url);
+    crid
+}
+
+/// AD FS signs the user in with Kerberos (`process` with `ua`, attempt `crid`) and its page
+/// posts the WS-Fed response back: returns the `login.srf` request.
+fn adfs_sign_in(sb: &mut Sb, process: &str, ua: &str, crid: &str, issuer: &str) -> Request {
+    let url = adfs_ls(crid);
+    adfs_401(sb, process, ua, &url);
     let now = sb.now;
     let rstr = rstr(issuer, now);
-    let req = get(&url, EDGE_UA, &[("Authorization", NEGOTIATE)]);
+    let req = get(&url, ua, &[("Authorization", NEGOTIATE)]);
     let r = resp(
         200,
         "OK",
@@ -385,9 +405,7 @@ fn edge_to_login_srf(sb: &mut Sb, issuer: &str) -> Request {
             ("Server", "Microsoft-HTTPAPI/2.0"),
             (
                 "Set-Cookie",
-                &format!(
-                    "MSISAuthenticated=MTEvMjAvMjAyNiA3OjE1OjQwIEFN; path=/adfs; HttpOnly; Secure"
-                ),
+                "MSISAuthenticated=MTEvMjAvMjAyNiA3OjE1OjQwIEFN; path=/adfs; HttpOnly; Secure",
             ),
         ],
         Some(Body::coded(
@@ -397,7 +415,7 @@ fn edge_to_login_srf(sb: &mut Sb, issuer: &str) -> Request {
         )),
         now,
     );
-    sb.add(Some(EDGE), req, Some(r), 260, Role::Signal);
+    sb.add(Some(process), req, Some(r), 260, Role::Signal);
     sb.wait(90);
     let body = form(&[
         ("wa", "wsignin1.0"),
@@ -409,7 +427,7 @@ fn edge_to_login_srf(sb: &mut Sb, issuer: &str) -> Request {
     ]);
     post_form(
         "https://login.microsoftonline.com/login.srf",
-        EDGE_UA,
+        ua,
         &[
             ("Origin", "https://sts.contoso.com"),
             ("Referer", "https://sts.contoso.com/"),
@@ -422,7 +440,8 @@ fn edge_to_login_srf(sb: &mut Sb, issuer: &str) -> Request {
 /// the tenant's contoso.com expects `http://contoso.com/...`: login.srf answers AADSTS50107.
 pub fn federation_issuer_mismatch_50107(sb: &mut Sb) {
     noise_run(sb, 1, 4);
-    let req = edge_to_login_srf(sb, ISSUER);
+    let (crid, l) = outlook_to_adfs(sb);
+    let req = adfs_sign_in(sb, OUTLOOK, ADAL_BROWSER_UA, &crid, ISSUER);
     let e = AadError {
         code: 50107,
         error: "invalid_request",
@@ -430,11 +449,10 @@ pub fn federation_issuer_mismatch_50107(sb: &mut Sb) {
         legacy: false,
         extra: Vec::new(),
     };
-    let crid = sb.guid();
     let now = sb.now;
     let page = Entra::mso().signin_error_page(&e, &crid, &mut sb.rng, now);
-    let s = sb.add(Some(EDGE), req, Some(page), 210, Role::Signal);
-    sb.aadsts_sessions.push((s, 50107));
+    let s = sb.add(Some(OUTLOOK), req, Some(page), 210, Role::Signal);
+    sb.error(l, s, 50107);
     debug_assert_ne!(TENANT_ISSUER, ISSUER);
     sb.wait(30_000);
     noise_run(sb, 5, 5);
@@ -445,7 +463,8 @@ pub fn federation_issuer_mismatch_50107(sb: &mut Sb) {
 /// `windowstransport` call (no password) work too. Nothing to report.
 pub fn federation_healthy(sb: &mut Sb) {
     noise_run(sb, 3, 4);
-    let req = edge_to_login_srf(sb, ISSUER);
+    let crid = edge_authorize(sb);
+    let req = adfs_sign_in(sb, EDGE, EDGE_UA, &crid, ISSUER);
     let now = sb.now;
     let page = format!("<html><head><title>Working...</title></head><body><form method=\"POST\" name=\"hiddenform\" action=\"https://outlook.office365.com/owa/\"><input type=\"hidden\" name=\"code\" value=\"{}\" /><input type=\"hidden\" name=\"session_state\" value=\"{}\" /></form><script language=\"javascript\">window.setTimeout('document.forms[0].submit()', 0);</script></body></html>", secrets::AUTH_CODES[2], sb.guid());
     let trace = sb.guid();
@@ -460,7 +479,7 @@ pub fn federation_healthy(sb: &mut Sb) {
     sb.add(Some(EDGE), req, Some(r), 190, Role::Signal);
     sb.wait(2_000);
     // Seamless SSO: 401 Negotiate, then the ticket.
-    seamless_handshake(sb, true);
+    seamless_handshake(sb, EDGE, EDGE_UA, true);
     sb.wait(4_000);
     // Outlook (ADAL) gets a SAML token with Windows integrated WS-Trust.
     windowstransport(sb);
@@ -469,17 +488,18 @@ pub fn federation_healthy(sb: &mut Sb) {
 
 const AUTOLOGON: &str = "https://autologon.microsoftazuread-sso.com/contoso.com/winauth/sso?client-request-id=";
 
-/// Seamless SSO's 401 and, when `ticket`, the browser's answer with a Kerberos ticket (200
-/// with the desktop SSO token). Returns the sessions.
-fn seamless_handshake(sb: &mut Sb, ticket: bool) -> Vec<usize> {
-    tunnel(sb, "autologon.microsoftazuread-sso.com", EDGE);
+/// Seamless SSO's 401 and, when `ticket`, the browser's answer with a Kerberos ticket (200).
+/// Returns the sessions. The 200's body (the desktop SSO token, a bare string) is left out:
+/// `redact` finds secrets by their key names and cannot tell a bare token body from text.
+fn seamless_handshake(sb: &mut Sb, process: &str, ua: &str, ticket: bool) -> Vec<usize> {
+    tunnel(sb, "autologon.microsoftazuread-sso.com", process);
     let crid = sb.guid();
     let url = format!("{AUTOLOGON}{crid}");
     let extra = [
         ("Origin", "https://login.microsoftonline.com"),
         ("Referer", "https://login.microsoftonline.com/"),
     ];
-    let req = get(&url, EDGE_UA, &extra);
+    let req = get(&url, ua, &extra);
     let now = sb.now;
     let r = resp(
         401,
@@ -497,11 +517,11 @@ fn seamless_handshake(sb: &mut Sb, ticket: bool) -> Vec<usize> {
         Some(Body::plain("")),
         now,
     );
-    let mut out = vec![sb.add(Some(EDGE), req, Some(r), 30, Role::Signal)];
+    let mut out = vec![sb.add(Some(process), req, Some(r), 30, Role::Signal)];
     if ticket {
         let mut extra = extra.to_vec();
         extra.push(("Authorization", NEGOTIATE));
-        let req = get(&url, EDGE_UA, &extra);
+        let req = get(&url, ua, &extra);
         let now = sb.now;
         let r = resp(
             200,
@@ -515,10 +535,10 @@ fn seamless_handshake(sb: &mut Sb, ticket: bool) -> Vec<usize> {
                 ),
                 ("Access-Control-Allow-Credentials", "true"),
             ],
-            Some(Body::plain(secrets::DSSO_TOKEN)),
+            Some(Body::plain("")),
             now,
         );
-        out.push(sb.add(Some(EDGE), req, Some(r), 45, Role::Signal));
+        out.push(sb.add(Some(process), req, Some(r), 45, Role::Signal));
     }
     out
 }
@@ -633,14 +653,9 @@ pub fn federation_wstrust_legacy(sb: &mut Sb) {
 /// the user is prompted for a password.
 pub fn seamless_sso_81010(sb: &mut Sb) {
     noise_run(sb, 4, 4);
-    tunnel(sb, "login.microsoftonline.com", EDGE);
-    let crid = sb.guid();
-    let req = get(&format!("{OWA_AUTHORIZE}{crid}"), EDGE_UA, &[]);
-    let now = sb.now;
-    let page = Entra::mso().signin_page_ok(&crid, &mut sb.rng, now);
-    sb.add(Some(EDGE), req, Some(page), 170, Role::Signal);
+    let (crid, l) = outlook_authorize(sb);
     sb.wait(600);
-    seamless_handshake(sb, true);
+    seamless_handshake(sb, OUTLOOK, ADAL_BROWSER_UA, true);
     sb.wait(200);
     let body = form(&[
         ("login", USER),
@@ -653,8 +668,8 @@ pub fn seamless_sso_81010(sb: &mut Sb) {
     ]);
     let req = post_form(
         "https://login.microsoftonline.com/common/login",
-        EDGE_UA,
-        &[("Origin", "https://login.microsoftonline.com")],
+        ADAL_BROWSER_UA,
+        &[("Referer", &format!("https://login.microsoftonline.com/common/oauth2/authorize?client-request-id={crid}"))],
         body,
     );
     let e = AadError {
@@ -667,8 +682,8 @@ pub fn seamless_sso_81010(sb: &mut Sb) {
     };
     let now = sb.now;
     let page = Entra::mso().signin_error_page(&e, &crid, &mut sb.rng, now);
-    let s = sb.add(Some(EDGE), req, Some(page), 150, Role::Signal);
-    sb.aadsts_sessions.push((s, 81010));
+    let s = sb.add(Some(OUTLOOK), req, Some(page), 150, Role::Signal);
+    sb.error(l, s, 81010);
     sb.wait(15_000);
     noise_run(sb, 7, 4);
 }

@@ -348,7 +348,7 @@ pub const DEFS: &[Def] = &[
     },
     Def {
         name: "federation-issuer-mismatch-50107",
-        summary: "Edge signs in to Outlook on the web: realm Federated, AD FS Kerberos, the WS-Fed wresult (issuer http://sts.contoso.com/adfs/services/trust/, signing certificate) posted to login.srf, answered AADSTS50107",
+        summary: "Outlook challenged; ADAL's embedded browser: realm Federated, AD FS Kerberos, the WS-Fed wresult (issuer http://sts.contoso.com/adfs/services/trust/, signing certificate) posted to login.srf, answered AADSTS50107",
         should_find: "federation-saml-issuer-mismatch quoting the issuer and the certificate thumbprint, with the Graph domain federation commands; no separate aadsts finding",
         findings: &["federation-saml-issuer-mismatch"],
         absent: &["aadsts-federation-or-sync", "federation-saml-rejected", "federation-saml-time"],
@@ -358,7 +358,7 @@ pub const DEFS: &[Def] = &[
     },
     Def {
         name: "federation-healthy",
-        summary: "the same federated sign-in accepted (login.srf posts the code to OWA), Seamless SSO's 401 then Kerberos 200, Outlook's WS-Trust windowstransport 401 then 200",
+        summary: "Edge signs in to Outlook on the web through AD FS and is accepted (login.srf posts the code to OWA), Seamless SSO's 401 then Kerberos 200, Outlook's WS-Trust windowstransport 401 then 200",
         should_find: "nothing: a federated sign-in that works, Windows integrated handshakes and windowstransport raise no finding",
         findings: &[],
         absent: &["federation-sts-unreachable", "federation-idp-error", "federation-saml-issuer-mismatch", "federation-saml-rejected", "federation-saml-time", "federation-seamless-sso", "federation-wstrust-password", "federation-realm-unknown"],
@@ -378,7 +378,7 @@ pub const DEFS: &[Def] = &[
     },
     Def {
         name: "seamless-sso-81010",
-        summary: "Edge: Seamless SSO's Kerberos handshake at autologon.microsoftazuread-sso.com, then the sign-in page answers AADSTS81010 (ticket expired or invalid) and prompts",
+        summary: "Outlook challenged; ADAL's embedded browser does Seamless SSO's Kerberos handshake at autologon.microsoftazuread-sso.com, then the sign-in page answers AADSTS81010 (ticket expired or invalid) and prompts",
         should_find: "federation-seamless-sso (warning) with AADSTS81010 and the AZUREADSSOACC key rollover",
         findings: &["federation-seamless-sso"],
         absent: &["aadsts-federation-or-sync"],
