@@ -355,8 +355,13 @@ static ACTIVITY: LazyLock<Regex> = LazyLock::new(|| {
 /// The error an IdP answer shows, if any.
 fn idp_error(status: u16, text: &str) -> Option<IdpError> {
     let mut codes: Vec<String> = Vec::new();
+    let fault = text.contains("Fault");
     for c in CODE.captures_iter(text).take(64) {
         let c = c[1].to_string();
+        // `ID3242`-style codes are WS-Trust's, read only from a SOAP fault.
+        if c.starts_with("ID") && !fault {
+            continue;
+        }
         if !codes.contains(&c) && codes.len() < 8 {
             codes.push(c);
         }
@@ -369,7 +374,9 @@ fn idp_error(status: u16, text: &str) -> Option<IdpError> {
     let activity_id = ACTIVITY
         .captures(text)
         .map(|c| c[1].to_ascii_lowercase());
-    (status >= 400 || !codes.is_empty() || (error_page && activity_id.is_some())).then_some(
+    // A 401 is the Windows integrated handshake, not an error (its page has no code).
+    let failed_status = status >= 400 && status != 401;
+    (failed_status || !codes.is_empty() || (error_page && activity_id.is_some())).then_some(
         IdpError {
             codes,
             activity_id,
