@@ -51,7 +51,10 @@ fn evidence(report: &Value) -> Value {
             // The SAML response a federated sign-in posts is a credential: redaction removes
             // it, so these findings keep their id, severity and sessions, and say the
             // assertion is not in the copy instead of quoting its issuer and certificate.
-            if f["id"].as_str().is_some_and(|id| id.starts_with("federation-saml-")) {
+            if f["id"]
+                .as_str()
+                .is_some_and(|id| id.starts_with("federation-saml-"))
+            {
                 return serde_json::json!({
                     "id": f["id"], "severity": f["severity"], "sessions": f["sessions"],
                 });

@@ -685,7 +685,10 @@ fn federation_adfs_error() {
             id: "federation-idp-error",
             severities: &["error"],
             sessions: idp_error_pages,
-            evidence: &["MSIS7012", "Activity ID 00000000-0000-0000-5e07-0080000000d4"],
+            evidence: &[
+                "MSIS7012",
+                "Activity ID 00000000-0000-0000-5e07-0080000000d4",
+            ],
         }],
         may: &[],
         not: &["federation-sts-unreachable", "auth-loop", "spn-missing"],

@@ -206,7 +206,12 @@ pub fn events(session: &Session, limits: &DecodeLimits) -> Option<FederationEven
             .or_else(|| saml_posted(session, limits).map(FederationEvent::SamlPosted));
     }
     let kind = idp_kind(&host, &session.request.url)?;
-    Some(FederationEvent::Idp(idp(session, bare_host(&host), kind, limits)))
+    Some(FederationEvent::Idp(idp(
+        session,
+        bare_host(&host),
+        kind,
+        limits,
+    )))
 }
 
 fn seamless(session: &Session) -> SeamlessSso {
@@ -327,7 +332,9 @@ fn saml_posted(session: &Session, limits: &DecodeLimits) -> Option<SamlPosted> {
     if !session.request.method.eq_ignore_ascii_case("POST") || session.request.body.is_empty() {
         return None;
     }
-    let path = UrlParts::split(&session.request.url).path.to_ascii_lowercase();
+    let path = UrlParts::split(&session.request.url)
+        .path
+        .to_ascii_lowercase();
     if !path.ends_with("/login.srf") {
         return None;
     }
@@ -349,7 +356,9 @@ fn re(pattern: &str) -> Regex {
 
 static CODE: LazyLock<Regex> = LazyLock::new(|| re(r"\b(MSIS\d{4}|ID\d{4})\b"));
 static ACTIVITY: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)Activity\s*ID:?(?:\s|&nbsp;|<[^>]{0,200}>){0,12}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
+    re(
+        r"(?i)Activity\s*ID:?(?:\s|&nbsp;|<[^>]{0,200}>){0,12}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})",
+    )
 });
 
 /// The error an IdP answer shows, if any.
@@ -371,9 +380,7 @@ fn idp_error(status: u16, text: &str) -> Option<IdpError> {
         || lower.contains(":Fault>")
         || lower.contains("<Fault")
         || lower.contains("errorMessage");
-    let activity_id = ACTIVITY
-        .captures(text)
-        .map(|c| c[1].to_ascii_lowercase());
+    let activity_id = ACTIVITY.captures(text).map(|c| c[1].to_ascii_lowercase());
     // A 401 is the Windows integrated handshake, not an error (its page has no code).
     let failed_status = status >= 400 && status != 401;
     (failed_status || !codes.is_empty() || (error_page && activity_id.is_some())).then_some(
@@ -443,7 +450,9 @@ mod tests {
         assert_eq!(r.login_domain.as_deref(), Some("contoso.com"));
         assert_eq!(r.auth_host.as_deref(), Some("sts.contoso.com"));
         assert_eq!(r.cloud_instance.as_deref(), Some("microsoftonline.com"));
-        assert!(!serde_json::to_string(&r).unwrap_or_default().contains("jo@"));
+        assert!(!serde_json::to_string(&r)
+            .unwrap_or_default()
+            .contains("jo@"));
 
         let v1 = S::new(
             4,
@@ -451,7 +460,9 @@ mod tests {
             "https://login.microsoftonline.com/common/userrealm/jo@fabrikam.com?api-version=1.0",
             200,
         )
-        .resp_body(r#"{"ver":"1.0","account_type":"Unknown","cloud_instance_name":"microsoftonline.com"}"#);
+        .resp_body(
+            r#"{"ver":"1.0","account_type":"Unknown","cloud_instance_name":"microsoftonline.com"}"#,
+        );
         let Some(FederationEvent::Realm(r)) = ev(v1) else {
             panic!("a realm answer")
         };
@@ -481,7 +492,10 @@ mod tests {
     fn idp_kinds_by_path_and_host() {
         let k = |h: &str, u: &str| idp_kind(h, u);
         assert_eq!(
-            k("sts.contoso.com", "https://sts.contoso.com/adfs/ls/?wa=wsignin1.0"),
+            k(
+                "sts.contoso.com",
+                "https://sts.contoso.com/adfs/ls/?wa=wsignin1.0"
+            ),
             Some(IdpKind::AdfsPassive)
         );
         assert_eq!(
@@ -510,7 +524,10 @@ mod tests {
             Some(IdpKind::Okta)
         );
         for (h, u) in [
-            ("login.microsoftonline.com", "https://login.microsoftonline.com/adfs/ls"),
+            (
+                "login.microsoftonline.com",
+                "https://login.microsoftonline.com/adfs/ls",
+            ),
             ("mail.contoso.com", "https://mail.contoso.com/owa/"),
             ("contoso.okta.com", "https://contoso.okta.com/api/v1/users"),
             ("cdn.contoso.com", "https://cdn.contoso.com/adfsx/ls"),
@@ -579,13 +596,30 @@ mod tests {
 
     #[test]
     fn hostile_bodies_never_panic() {
-        for body in ["", "{", "<RealmInfo>", "{\"NameSpaceType\":5}", "\u{feff}<", "\u{0}"] {
-            let s = S::new(1, "GET", "https://login.microsoftonline.com/common/userrealm/a@b", 200)
-                .resp_body(body);
+        for body in [
+            "",
+            "{",
+            "<RealmInfo>",
+            "{\"NameSpaceType\":5}",
+            "\u{feff}<",
+            "\u{0}",
+        ] {
+            let s = S::new(
+                1,
+                "GET",
+                "https://login.microsoftonline.com/common/userrealm/a@b",
+                200,
+            )
+            .resp_body(body);
             let _ = ev(s);
-            let s = S::new(1, "POST", "https://sts.x.com/adfs/services/trust/13/usernamemixed", 503)
-                .req_body(body)
-                .resp_body(body);
+            let s = S::new(
+                1,
+                "POST",
+                "https://sts.x.com/adfs/services/trust/13/usernamemixed",
+                503,
+            )
+            .req_body(body)
+            .resp_body(body);
             let _ = ev(s);
         }
         assert!(idp_error(200, "Activity ID: <".repeat(1000).as_str()).is_none());

@@ -179,7 +179,8 @@ fn problems_of(session: &Session, limits: &DecodeLimits, ews_answer_read: bool) 
             out.push(format!("request body: {e}"));
         }
     }
-    let answer_read = login || ews_answer_read || federation::reads_body(&host, &session.request.url);
+    let answer_read =
+        login || ews_answer_read || federation::reads_body(&host, &session.request.url);
     if let Some(r) = session.response.as_ref().filter(|_| answer_read) {
         if let Some(e) = redacted_damage(&r.headers) {
             out.push(format!("response body: {e}"));

@@ -111,7 +111,11 @@ fn read(xml: &str, protocol: SamlProtocol) -> SamlEvidence {
     let issuer = tree
         .attr(at, "Issuer")
         .map(cap)
-        .or_else(|| tree.child(at, "Issuer").and_then(node_text).map(|s| cap(&s)))
+        .or_else(|| {
+            tree.child(at, "Issuer")
+                .and_then(node_text)
+                .map(|s| cap(&s))
+        })
         .or_else(|| {
             tree.descendant(root, "Issuer")
                 .and_then(node_text)
@@ -363,7 +367,10 @@ pub(crate) mod tests {
                 "http://schemas.microsoft.com/LiveID/Federation/2008/05/ImmutableID"
             ]
         );
-        assert_eq!(e.audience.as_deref(), Some("urn:federation:MicrosoftOnline"));
+        assert_eq!(
+            e.audience.as_deref(),
+            Some("urn:federation:MicrosoftOnline")
+        );
         let c = e.signing_cert.clone().expect("a certificate");
         assert_eq!(c.thumbprint.len(), 40);
         assert_eq!(

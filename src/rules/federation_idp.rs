@@ -66,11 +66,13 @@ fn unreachable(cx: &Context, idp: &[&IdpRequest]) -> Option<Finding> {
     // Tunnels and other requests to the hosts realm discovery named.
     let named = idp_hosts(cx);
     for s in cx.sessions {
-        let Some(host) = s
-            .host
-            .as_deref()
-            .map(|h| h.split(':').next().unwrap_or(h).trim_end_matches('.').to_ascii_lowercase())
-        else {
+        let Some(host) = s.host.as_deref().map(|h| {
+            h.split(':')
+                .next()
+                .unwrap_or(h)
+                .trim_end_matches('.')
+                .to_ascii_lowercase()
+        }) else {
             continue;
         };
         if !named.contains(&host) || idp.iter().any(|r| r.session == s.id) {
@@ -107,7 +109,10 @@ fn unreachable(cx: &Context, idp: &[&IdpRequest]) -> Option<Finding> {
             e.error.as_deref().unwrap_or(""),
             e.description.as_deref().unwrap_or("")
         );
-        if text.to_ascii_lowercase().contains("federatedstsunreachable") {
+        if text
+            .to_ascii_lowercase()
+            .contains("federatedstsunreachable")
+        {
             said.push(session);
         }
     }
@@ -249,7 +254,11 @@ mod tests {
         );
         assert_eq!(ids(&f), vec!["federation-sts-unreachable"]);
         assert_eq!(f[0].sessions, vec![2, 3]);
-        assert!(f[0].evidence.contains("HTTP 503, no answer"), "{}", f[0].evidence);
+        assert!(
+            f[0].evidence.contains("HTTP 503, no answer"),
+            "{}",
+            f[0].evidence
+        );
     }
 
     #[test]
@@ -261,10 +270,15 @@ mod tests {
 
     #[test]
     fn error_page_names_code_activity_and_hint() {
-        let f = run(check, vec![realm(1), S::new(2, "GET", LS, 200).resp_body(PAGE)]);
+        let f = run(
+            check,
+            vec![realm(1), S::new(2, "GET", LS, 200).resp_body(PAGE)],
+        );
         assert_eq!(ids(&f), vec!["federation-idp-error"]);
         assert!(f[0].evidence.contains("MSIS7012"), "{}", f[0].evidence);
-        assert!(f[0].evidence.contains("00000000-0000-0000-4500-0080000000d0"));
+        assert!(f[0]
+            .evidence
+            .contains("00000000-0000-0000-4500-0080000000d0"));
         assert!(f[0].evidence.contains("AD FS/Admin"));
     }
 
@@ -298,7 +312,12 @@ mod tests {
         // A 404 for an AD FS asset without a code, and an aborted request to an unrelated host.
         let noise = vec![
             realm(1),
-            S::new(2, "GET", "https://sts.contoso.com/adfs/portal/logo.png", 404),
+            S::new(
+                2,
+                "GET",
+                "https://sts.contoso.com/adfs/portal/logo.png",
+                404,
+            ),
             S::new(3, "GET", "https://cdn.example.net/x.js", 0).no_response(),
         ];
         assert!(run(check, noise).is_empty());

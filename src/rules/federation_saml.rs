@@ -82,7 +82,10 @@ fn describe(p: &SamlPosted) -> String {
         crate::auth::saml::SamlProtocol::WsFed => "WS-Federation (wresult)",
         crate::auth::saml::SamlProtocol::SamlP => "SAML-P (SAMLResponse)",
     };
-    let mut parts = vec![format!("{protocol} response posted in session {}", p.session)];
+    let mut parts = vec![format!(
+        "{protocol} response posted in session {}",
+        p.session
+    )];
     if !e.readable {
         parts.push(
             "its assertion is not in the capture (a redacted copy or a cut body)".to_string(),
@@ -120,7 +123,10 @@ fn describe(p: &SamlPosted) -> String {
             .not_after
             .map(|t| format!(", valid until {}", fmt(&t)))
             .unwrap_or_default();
-        parts.push(format!("signed with certificate thumbprint {}{until}", c.thumbprint));
+        parts.push(format!(
+            "signed with certificate thumbprint {}{until}",
+            c.thumbprint
+        ));
     } else {
         parts.push("no signing certificate in the assertion".to_string());
     }
@@ -179,7 +185,10 @@ pub fn check(cx: &Context) -> Vec<Finding> {
     let realm = if domains.is_empty() {
         String::new()
     } else {
-        format!(" Realm discovery named the federated domain(s) {}.", domains.join(", "))
+        format!(
+            " Realm discovery named the federated domain(s) {}.",
+            domains.join(", ")
+        )
     };
     let mut out = Vec::new();
     if !mismatch.is_empty() {
@@ -304,12 +313,17 @@ mod tests {
             "wa=wsignin1.0&wresult={}&wctx=LoginOptions%3D3",
             url::form_urlencoded::byte_serialize(xml.as_bytes()).collect::<String>()
         );
-        S::new(id, "POST", "https://login.microsoftonline.com/login.srf", 200)
-            .req_header("Content-Type", "application/x-www-form-urlencoded")
-            .req_body(&body)
-            .resp_header("Content-Type", "text/html; charset=utf-8")
-            .resp_body(answer)
-            .at(10)
+        S::new(
+            id,
+            "POST",
+            "https://login.microsoftonline.com/login.srf",
+            200,
+        )
+        .req_header("Content-Type", "application/x-www-form-urlencoded")
+        .req_body(&body)
+        .resp_header("Content-Type", "text/html; charset=utf-8")
+        .resp_body(answer)
+        .at(10)
     }
 
     fn error_page(code: u32, message: &str) -> String {
@@ -338,7 +352,9 @@ $Config={{"iErrorCode":{code},"strServiceExceptionMessage":"AADSTS{code}: {messa
         assert_eq!(f[0].severity, Severity::Error);
         assert!(f[0].title.contains(ISSUER), "{}", f[0].title);
         assert!(f[0].evidence.contains("thumbprint"), "{}", f[0].evidence);
-        assert!(f[0].fix.contains("Get-MgDomainFederationConfiguration -DomainId contoso.com"));
+        assert!(f[0]
+            .fix
+            .contains("Get-MgDomainFederationConfiguration -DomainId contoso.com"));
         assert!(f[0].fix.contains("Update-MsolFederatedDomain"));
         let json = serde_json::to_string(&f).unwrap_or_default();
         for secret in ["q2Vsb0lt", "U0lHTkFUVVJF", "user@"] {
@@ -359,7 +375,11 @@ $Config={{"iErrorCode":{code},"strServiceExceptionMessage":"AADSTS{code}: {messa
         );
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].id, "federation-saml-rejected");
-        assert!(f[0].evidence.contains("expired at 2026-11-20 06:00:00Z"), "{}", f[0].evidence);
+        assert!(
+            f[0].evidence.contains("expired at 2026-11-20 06:00:00Z"),
+            "{}",
+            f[0].evidence
+        );
         assert!(f[0].evidence.contains("AADSTS50008"), "{}", f[0].evidence);
     }
 
@@ -390,10 +410,18 @@ $Config={{"iErrorCode":{code},"strServiceExceptionMessage":"AADSTS{code}: {messa
         )
         .is_empty());
         // A login.srf post without a SAML response (a password form post).
-        let form = S::new(4, "POST", "https://login.microsoftonline.com/common/login", 200)
-            .req_header("Content-Type", "application/x-www-form-urlencoded")
-            .req_body("login=a%40contoso.com&passwd=x")
-            .resp_body(&error_page(50107, "The requested federation realm object 'x' does not exist."));
+        let form = S::new(
+            4,
+            "POST",
+            "https://login.microsoftonline.com/common/login",
+            200,
+        )
+        .req_header("Content-Type", "application/x-www-form-urlencoded")
+        .req_body("login=a%40contoso.com&passwd=x")
+        .resp_body(&error_page(
+            50107,
+            "The requested federation realm object 'x' does not exist.",
+        ));
         assert!(run(check, vec![form]).is_empty());
     }
 }

@@ -77,10 +77,14 @@ pub fn check(cx: &Context) -> Vec<Finding> {
     let mut sessions = code_sessions;
     sessions.extend(no_ticket.iter().copied());
     let title = if codes_seen.is_empty() {
-        "Seamless SSO did not sign the user in: the client sent no Kerberos ticket to autologon".to_string()
+        "Seamless SSO did not sign the user in: the client sent no Kerberos ticket to autologon"
+            .to_string()
     } else {
         let list: Vec<String> = codes_seen.iter().map(|c| format!("AADSTS{c}")).collect();
-        format!("Seamless SSO failed ({}): users are prompted instead of signed in", list.join(", "))
+        format!(
+            "Seamless SSO failed ({}): users are prompted instead of signed in",
+            list.join(", ")
+        )
     };
     vec![Finding {
         id: "federation-seamless-sso".into(),

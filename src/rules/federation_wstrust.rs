@@ -91,11 +91,18 @@ mod tests {
 
     #[test]
     fn usernamemixed_is_a_warning_naming_the_domain_only() {
-        let f = run(check, vec![rst(5, "/adfs/services/trust/2005/usernamemixed")]);
+        let f = run(
+            check,
+            vec![rst(5, "/adfs/services/trust/2005/usernamemixed")],
+        );
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].id, "federation-wstrust-password");
         assert_eq!(f[0].severity, Severity::Warning);
-        assert!(f[0].evidence.contains("at contoso.com"), "{}", f[0].evidence);
+        assert!(
+            f[0].evidence.contains("at contoso.com"),
+            "{}",
+            f[0].evidence
+        );
         assert!(f[0].evidence.contains("olk:77"), "{}", f[0].evidence);
         let json = serde_json::to_string(&f).unwrap_or_default();
         assert!(!json.contains("jo@") && !json.contains("Hunter2"), "{json}");

@@ -289,7 +289,10 @@ fn cert_der(cn: &str, not_before: &str, not_after: &str) -> Vec<u8> {
     let alg = tlv(
         0x30,
         &[
-            &tlv(0x06, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b])[..],
+            &tlv(
+                0x06,
+                &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b],
+            )[..],
             &tlv(0x05, &[]),
         ]
         .concat(),
@@ -300,7 +303,11 @@ fn cert_der(cn: &str, not_before: &str, not_after: &str) -> Vec<u8> {
             0x31,
             &tlv(
                 0x30,
-                &[&tlv(0x06, &[0x55, 0x04, 0x03])[..], &tlv(0x0c, cn.as_bytes())].concat(),
+                &[
+                    &tlv(0x06, &[0x55, 0x04, 0x03])[..],
+                    &tlv(0x0c, cn.as_bytes()),
+                ]
+                .concat(),
             ),
         ),
     );
@@ -318,12 +325,18 @@ fn cert_der(cn: &str, not_before: &str, not_after: &str) -> Vec<u8> {
             &tlv(
                 0x30,
                 &[
-                    &tlv(0x06, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01])[..],
+                    &tlv(
+                        0x06,
+                        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01],
+                    )[..],
                     &tlv(0x05, &[]),
                 ]
                 .concat(),
             )[..],
-            &tlv(0x03, &[0x00, 0x30, 0x06, 0x02, 0x01, 0x05, 0x02, 0x01, 0x03]),
+            &tlv(
+                0x03,
+                &[0x00, 0x30, 0x06, 0x02, 0x01, 0x05, 0x02, 0x01, 0x03],
+            ),
         ]
         .concat(),
     );
@@ -486,7 +499,8 @@ pub fn federation_healthy(sb: &mut Sb) {
     noise_run(sb, 8, 4);
 }
 
-const AUTOLOGON: &str = "https://autologon.microsoftazuread-sso.com/contoso.com/winauth/sso?client-request-id=";
+const AUTOLOGON: &str =
+    "https://autologon.microsoftazuread-sso.com/contoso.com/winauth/sso?client-request-id=";
 
 /// Seamless SSO's 401 and, when `ticket`, the browser's answer with a Kerberos ticket (200).
 /// Returns the sessions. The 200's body (the desktop SSO token, a bare string) is left out:
@@ -675,8 +689,9 @@ pub fn seamless_sso_81010(sb: &mut Sb) {
     let e = AadError {
         code: 81010,
         error: "invalid_request",
-        message: "Seamless SSO failed because the user's Kerberos ticket has expired or is invalid."
-            .into(),
+        message:
+            "Seamless SSO failed because the user's Kerberos ticket has expired or is invalid."
+                .into(),
         legacy: false,
         extra: Vec::new(),
     };
