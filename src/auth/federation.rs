@@ -282,6 +282,9 @@ fn host_of_url(u: &str) -> Option<String> {
     (!h.is_empty()).then_some(h)
 }
 
+/// A realm answer's field by any of its names (JSON key or XML element, case-insensitive).
+type FieldReader = dyn Fn(&[&str]) -> Option<String>;
+
 fn realm(session: &Session, limits: &DecodeLimits) -> Option<RealmAnswer> {
     let url = session.request.url.as_str();
     if !is_realm_url(url) {
@@ -290,7 +293,7 @@ fn realm(session: &Session, limits: &DecodeLimits) -> Option<RealmAnswer> {
     let response = session.response.as_ref().filter(|r| r.status == 200)?;
     let text = text_of(response.decoded_body_partial(limits).bytes);
     let text = text.trim_start_matches('\u{feff}').trim_start();
-    let field: Box<dyn Fn(&[&str]) -> Option<String>> = if text.starts_with('{') {
+    let field: Box<FieldReader> = if text.starts_with('{') {
         let map = match serde_json::from_str::<serde_json::Value>(text) {
             Ok(serde_json::Value::Object(map)) => map,
             _ => return None,
