@@ -229,6 +229,24 @@ pub fn federation_adfs_503(sb: &mut Sb) {
     noise_run(sb, 4, 5);
 }
 
+/// An AD FS HTML page (200, chunked by `chunk`), its last header `last`.
+fn adfs_html(last: (&str, &str), page: String, chunk: usize, now: Instant) -> Response {
+    resp(
+        200,
+        "OK",
+        &[
+            ("Cache-Control", "no-cache"),
+            ("Pragma", "no-cache"),
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Expires", "-1"),
+            ("Server", "Microsoft-HTTPAPI/2.0"),
+            last,
+        ],
+        Some(Body::coded(page, Coding::Identity, Framing::Chunked(chunk))),
+        now,
+    )
+}
+
 /// AD FS 2019's error page: "An error occurred", the MSIS code and the Activity ID.
 fn adfs_error_page(activity: &str) -> String {
     format!(
@@ -247,22 +265,10 @@ pub fn federation_adfs_error(sb: &mut Sb) {
     let req = get(&url, ADAL_BROWSER_UA, &[("Authorization", NEGOTIATE)]);
     let activity = "00000000-0000-0000-5e07-0080000000d4";
     let now = sb.now;
-    let r = resp(
-        200,
-        "OK",
-        &[
-            ("Cache-Control", "no-cache"),
-            ("Pragma", "no-cache"),
-            ("Content-Type", "text/html; charset=utf-8"),
-            ("Expires", "-1"),
-            ("Server", "Microsoft-HTTPAPI/2.0"),
-            ("X-Frame-Options", "DENY"),
-        ],
-        Some(Body::coded(
-            adfs_error_page(activity),
-            Coding::Identity,
-            Framing::Chunked(1024),
-        )),
+    let r = adfs_html(
+        ("X-Frame-Options", "DENY"),
+        adfs_error_page(activity),
+        1024,
         now,
     );
     sb.add(Some(OUTLOOK), req, Some(r), 240, Role::Signal);
@@ -407,25 +413,13 @@ fn adfs_sign_in(sb: &mut Sb, process: &str, ua: &str, crid: &str, issuer: &str) 
     let now = sb.now;
     let rstr = rstr(issuer, now);
     let req = get(&url, ua, &[("Authorization", NEGOTIATE)]);
-    let r = resp(
-        200,
-        "OK",
-        &[
-            ("Cache-Control", "no-cache"),
-            ("Pragma", "no-cache"),
-            ("Content-Type", "text/html; charset=utf-8"),
-            ("Expires", "-1"),
-            ("Server", "Microsoft-HTTPAPI/2.0"),
-            (
-                "Set-Cookie",
-                "MSISAuthenticated=MTEvMjAvMjAyNiA3OjE1OjQwIEFN; path=/adfs; HttpOnly; Secure",
-            ),
-        ],
-        Some(Body::coded(
-            autopost_page(&rstr),
-            Coding::Identity,
-            Framing::Chunked(2048),
-        )),
+    let r = adfs_html(
+        (
+            "Set-Cookie",
+            "MSISAuthenticated=MTEvMjAvMjAyNiA3OjE1OjQwIEFN; path=/adfs; HttpOnly; Secure",
+        ),
+        autopost_page(&rstr),
+        2048,
         now,
     );
     sb.add(Some(process), req, Some(r), 260, Role::Signal);
@@ -563,15 +557,7 @@ fn windowstransport(sb: &mut Sb) {
     let url = format!("https://{STS}/adfs/services/trust/13/windowstransport");
     let envelope = wstrust_envelope(&url, None);
     for auth in [None, Some(NEGOTIATE)] {
-        let mut extra = vec![(
-            "SOAPAction",
-            "http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/Issue",
-        )];
-        if let Some(a) = auth {
-            extra.push(("Authorization", a));
-        }
-        let mut req = post_form(&url, ADAL_BROWSER_UA, &extra, envelope.clone());
-        set_soap(&mut req);
+        let req = wstrust_request(&url, ADAL_BROWSER_UA, envelope.clone(), auth);
         let now = sb.now;
         let r = match auth {
             None => resp(
@@ -582,26 +568,53 @@ fn windowstransport(sb: &mut Sb) {
                     ("Server", "Microsoft-HTTPAPI/2.0"),
                     ("WWW-Authenticate", "Negotiate"),
                 ],
-                Some(Body::plain("<HTML><BODY><h2>Not Authorized</h2></BODY></HTML>")),
-                now,
-            ),
-            Some(_) => resp(
-                200,
-                "OK",
-                &[
-                    ("Content-Type", "application/soap+xml; charset=utf-8"),
-                    ("Server", "Microsoft-HTTPAPI/2.0"),
-                ],
-                Some(Body::coded(
-                    format!("<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"><s:Body><trust:RequestSecurityTokenResponseCollection xmlns:trust=\"http://docs.oasis-open.org/ws-sx/ws-trust/200512\">{}</trust:RequestSecurityTokenResponseCollection></s:Body></s:Envelope>", rstr(ISSUER, now)),
-                    Coding::Identity,
-                    Framing::Chunked(2048),
+                Some(Body::plain(
+                    "<HTML><BODY><h2>Not Authorized</h2></BODY></HTML>",
                 )),
                 now,
             ),
+            Some(_) => wstrust_ok(true, now),
         };
         sb.add(Some(OUTLOOK), req, Some(r), 35, Role::Signal);
     }
+}
+
+/// A WS-Trust Issue request (SOAP 1.2) to `url` with `envelope`, and `auth` if given.
+fn wstrust_request(url: &str, ua: &str, envelope: String, auth: Option<&str>) -> Request {
+    let mut extra = vec![(
+        "SOAPAction",
+        "http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/Issue",
+    )];
+    if let Some(a) = auth {
+        extra.push(("Authorization", a));
+    }
+    let mut req = post_form(url, ua, &extra, envelope);
+    set_soap(&mut req);
+    req
+}
+
+/// AD FS's WS-Trust answer: the RSTR (in a 1.3 collection when `collection`).
+fn wstrust_ok(collection: bool, now: Instant) -> Response {
+    let rstr = rstr(ISSUER, now);
+    let inner = if collection {
+        format!("<trust:RequestSecurityTokenResponseCollection xmlns:trust=\"http://docs.oasis-open.org/ws-sx/ws-trust/200512\">{rstr}</trust:RequestSecurityTokenResponseCollection>")
+    } else {
+        rstr
+    };
+    resp(
+        200,
+        "OK",
+        &[
+            ("Content-Type", "application/soap+xml; charset=utf-8"),
+            ("Server", "Microsoft-HTTPAPI/2.0"),
+        ],
+        Some(Body::coded(
+            format!("<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"><s:Body>{inner}</s:Body></s:Envelope>"),
+            Coding::Identity,
+            Framing::Chunked(2048),
+        )),
+        now,
+    )
 }
 
 fn set_soap(req: &mut Request) {
@@ -633,31 +646,14 @@ pub fn federation_wstrust_legacy(sb: &mut Sb) {
     tunnel(sb, STS, ps);
     let url = format!("https://{STS}/adfs/services/trust/2005/usernamemixed");
     let envelope = wstrust_envelope(&url, Some((USER, secrets::PASSWORD_WSTRUST)));
-    let mut req = post_form(
+    let req = wstrust_request(
         &url,
         "Mozilla/4.0 (compatible; MSIE 6.0; MS Web Services Client Protocol 4.0.30319.42000)",
-        &[(
-            "SOAPAction",
-            "http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/Issue",
-        )],
         envelope,
+        None,
     );
-    set_soap(&mut req);
     let now = sb.now;
-    let r = resp(
-        200,
-        "OK",
-        &[
-            ("Content-Type", "application/soap+xml; charset=utf-8"),
-            ("Server", "Microsoft-HTTPAPI/2.0"),
-        ],
-        Some(Body::coded(
-            format!("<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"><s:Body>{}</s:Body></s:Envelope>", rstr(ISSUER, now)),
-            Coding::Identity,
-            Framing::Chunked(2048),
-        )),
-        now,
-    );
+    let r = wstrust_ok(false, now);
     sb.add(Some(ps), req, Some(r), 120, Role::Signal);
     noise_run(sb, 6, 4);
 }
