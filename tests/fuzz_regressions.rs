@@ -117,4 +117,5 @@ replay_tests!(
     capture_rewrite,
     redact_planted,
     autodiscover_json,
+    federation,
 );

@@ -706,3 +706,157 @@ fn autodiscover_v2_loop() {
         no_spn_fix: true,
     });
 }
+
+// ---- federation (issue 24, item 2) -------------------------------------------------------
+
+/// Sessions of the federation steps `pick` selects.
+fn federation(a: &Analysis, pick: fn(&traceadal::auth::FederationEvent) -> bool) -> Vec<u64> {
+    a.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Federation(f) if pick(f) => Some(f.session()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn idp_503s(a: &Analysis) -> Vec<u64> {
+    use traceadal::auth::FederationEvent as F;
+    federation(a, |f| matches!(f, F::Idp(r) if r.status == Some(503)))
+}
+
+fn idp_error_pages(a: &Analysis) -> Vec<u64> {
+    use traceadal::auth::FederationEvent as F;
+    federation(a, |f| matches!(f, F::Idp(r) if r.error.is_some()))
+}
+
+fn saml_posts(a: &Analysis) -> Vec<u64> {
+    use traceadal::auth::FederationEvent as F;
+    federation(a, |f| matches!(f, F::SamlPosted(_)))
+}
+
+fn usernamemixed(a: &Analysis) -> Vec<u64> {
+    use traceadal::auth::federation::IdpKind;
+    use traceadal::auth::FederationEvent as F;
+    federation(
+        a,
+        |f| matches!(f, F::Idp(r) if r.kind == IdpKind::WsTrustUsernameMixed),
+    )
+}
+
+#[test]
+fn federation_adfs_503() {
+    check(Spec {
+        name: "federation-adfs-503",
+        want: vec![Want {
+            id: "federation-sts-unreachable",
+            severities: &["error"],
+            sessions: idp_503s,
+            evidence: &["sts.contoso.com: HTTP 503"],
+        }],
+        may: &[],
+        not: &["federation-idp-error", "auth-loop", "spn-missing"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn federation_adfs_error() {
+    check(Spec {
+        name: "federation-adfs-error",
+        want: vec![Want {
+            id: "federation-idp-error",
+            severities: &["error"],
+            sessions: idp_error_pages,
+            evidence: &[
+                "MSIS7012",
+                "Activity ID 00000000-0000-0000-5e07-0080000000d4",
+            ],
+        }],
+        may: &[],
+        not: &["federation-sts-unreachable", "auth-loop", "spn-missing"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn federation_issuer_mismatch_50107() {
+    check(Spec {
+        name: "federation-issuer-mismatch-50107",
+        want: vec![Want {
+            id: "federation-saml-issuer-mismatch",
+            severities: &["error"],
+            sessions: |a| {
+                let posts = saml_posts(a);
+                assert_eq!(posts, aadsts(a, 50107), "the 50107 answers the post");
+                posts
+            },
+            evidence: &[
+                "issuer http://sts.contoso.com/adfs/services/trust/",
+                "thumbprint",
+                "UPN claim at contoso.com",
+            ],
+        }],
+        may: &[],
+        not: &["aadsts-federation-or-sync", "auth-loop", "spn-missing"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn federation_healthy() {
+    check(Spec {
+        name: "federation-healthy",
+        want: vec![],
+        may: &[],
+        not: &[
+            "federation-sts-unreachable",
+            "federation-idp-error",
+            "federation-saml-issuer-mismatch",
+            "federation-saml-rejected",
+            "federation-saml-time",
+            "federation-seamless-sso",
+            "federation-wstrust-password",
+            "federation-realm-unknown",
+        ],
+        exit: 0,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn federation_wstrust_legacy() {
+    check(Spec {
+        name: "federation-wstrust-legacy",
+        want: vec![Want {
+            id: "federation-wstrust-password",
+            severities: &["warning"],
+            sessions: usernamemixed,
+            evidence: &["at contoso.com", "powershell:6644"],
+        }],
+        may: &[],
+        not: &["federation-idp-error", "federation-sts-unreachable"],
+        exit: 0,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn seamless_sso_81010() {
+    check(Spec {
+        name: "seamless-sso-81010",
+        want: vec![Want {
+            id: "federation-seamless-sso",
+            severities: &["warning"],
+            sessions: |a| aadsts(a, 81010),
+            evidence: &["AADSTS81010"],
+        }],
+        may: &[],
+        not: &["aadsts-federation-or-sync", "auth-loop"],
+        exit: 0,
+        no_spn_fix: true,
+    });
+}

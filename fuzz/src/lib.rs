@@ -376,6 +376,57 @@ pub fn autodiscover_json(data: &[u8]) {
     let _ = auth::read_session(&s, &LIMITS);
 }
 
+/// `federation`: the federation parsers (realm discovery answers, IdP pages and WS-Trust
+/// requests, the SAML response posted to `login.srf`); the bytes up to the first NUL are the
+/// request body, the rest the response body, read as each of those sessions.
+pub fn federation(data: &[u8]) {
+    let (req_body, resp_body) = match data.iter().position(|&b| b == 0) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &[][..]),
+    };
+    for (method, url, ctype, status) in [
+        (
+            "GET",
+            "https://login.microsoftonline.com/common/userrealm/?user=a%40contoso.com&api-version=2.1",
+            "application/json",
+            200,
+        ),
+        (
+            "GET",
+            "https://login.microsoftonline.com/GetUserRealm.srf?login=a@contoso.com&xml=1",
+            "text/xml",
+            200,
+        ),
+        (
+            "POST",
+            "https://login.microsoftonline.com/login.srf",
+            "application/x-www-form-urlencoded",
+            200,
+        ),
+        (
+            "POST",
+            "https://sts.contoso.com/adfs/services/trust/2005/usernamemixed",
+            "application/soap+xml; charset=utf-8",
+            500,
+        ),
+        (
+            "GET",
+            "https://sts.contoso.com/adfs/ls/?wa=wsignin1.0",
+            "text/html",
+            200,
+        ),
+    ] {
+        let mut req = Headers::new();
+        req.push("Content-Type", ctype);
+        let mut resp = Headers::new();
+        resp.push("Content-Type", "text/html; charset=utf-8");
+        let s = session(method, url, req, req_body, status, resp, resp_body);
+        let _ = auth::federation::events(&s, &LIMITS);
+        let _ = auth::read_session(&s, &LIMITS);
+    }
+    let _ = auth::saml::from_form(data);
+}
+
 /// `redact_text`: the one redaction layer, with and without `--show-secrets`.
 pub fn redact_text(data: &[u8]) {
     let t = text(data);
@@ -449,6 +500,7 @@ pub const TARGETS: &[Target] = &[
     ("aadsts", aadsts),
     ("jwt_claims", jwt_claims),
     ("ews_soap", ews_soap),
+    ("federation", federation),
     ("redact_text", redact_text),
     ("capture_rewrite", capture_rewrite),
     ("redact_planted", redact_planted),

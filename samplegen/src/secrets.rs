@@ -111,6 +111,13 @@ pub const SAML_RESPONSE_XML: &str = r#"<samlp:Response ID="_7c1e8f0e-0000-4000-8
 /// `SAMLResponse=` value as base64 (before URL encoding).
 pub const SAML_RESPONSE_B64: &str = "PHNhbWxwOlJlc3BvbnNlIElEPSJfN2MxZThmMGUtMDAwMC00MDAwLTgwMDAtNWEzZDBiMWMyZTRmIiBWZXJzaW9uPSIyLjAiIElzc3VlSW5zdGFudD0iMjAyNi0xMS0yMFQwNzoxNDo0MC4xMjBaIiBEZXN0aW5hdGlvbj0iaHR0cHM6Ly9sb2dpbi5taWNyb3NvZnRvbmxpbmUuY29tL2xvZ2luLnNyZiIgQ29uc2VudD0idXJuOm9hc2lzOm5hbWVzOnRjOlNBTUw6Mi4wOmNvbnNlbnQ6dW5zcGVjaWZpZWQiIHhtbG5zOnNhbWxwPSJ1cm46b2FzaXM6bmFtZXM6dGM6U0FNTDoyLjA6cHJvdG9jb2wiPjxJc3N1ZXIgeG1sbnM9InVybjpvYXNpczpuYW1lczp0YzpTQU1MOjIuMDphc3NlcnRpb24iPmh0dHA6Ly9zdHMuY29udG9zby5jb20vYWRmcy9zZXJ2aWNlcy90cnVzdDwvSXNzdWVyPjxzYW1scDpTdGF0dXM+PHNhbWxwOlN0YXR1c0NvZGUgVmFsdWU9InVybjpvYXNpczpuYW1lczp0YzpTQU1MOjIuMDpzdGF0dXM6U3VjY2VzcyIgLz48L3NhbWxwOlN0YXR1cz48QXNzZXJ0aW9uIElEPSJfYTFiMmMzZDQtMDAwMC00MDAwLTgwMDAtMDEyMzQ1Njc4OWFiIiBJc3N1ZUluc3RhbnQ9IjIwMjYtMTEtMjBUMDc6MTQ6NDAuMTIwWiIgVmVyc2lvbj0iMi4wIiB4bWxucz0idXJuOm9hc2lzOm5hbWVzOnRjOlNBTUw6Mi4wOmFzc2VydGlvbiI+PElzc3Vlcj5odHRwOi8vc3RzLmNvbnRvc28uY29tL2FkZnMvc2VydmljZXMvdHJ1c3Q8L0lzc3Vlcj48ZHM6U2lnbmF0dXJlIHhtbG5zOmRzPSJodHRwOi8vd3d3LnczLm9yZy8yMDAwLzA5L3htbGRzaWcjIj48ZHM6U2lnbmF0dXJlVmFsdWU+U0VDUkVULVNBTUwtU0lHTkFUVVJFLWl3M1lxVDdpNzJnYWo5dVVVbGRDRzNpR0VYWmM1UHFWS3hEMW40eHY8L2RzOlNpZ25hdHVyZVZhbHVlPjwvZHM6U2lnbmF0dXJlPjxTdWJqZWN0PjxOYW1lSUQgRm9ybWF0PSJ1cm46b2FzaXM6bmFtZXM6dGM6U0FNTDoxLjE6bmFtZWlkLWZvcm1hdDp1bnNwZWNpZmllZCI+dXNlckBjb250b3NvLmNvbTwvTmFtZUlEPjwvU3ViamVjdD48L0Fzc2VydGlvbj48L3NhbWxwOlJlc3BvbnNlPg==";
 
+/// The password a legacy client sends to AD FS's WS-Trust `usernamemixed` endpoint.
+pub const PASSWORD_WSTRUST: &str = "SECRET-Passw0rd-wstrust-Qm4sZp8Lr2VxT6nK";
+/// The desktop SSO token Seamless SSO's autologon endpoint hands the browser.
+pub const DSSO_TOKEN: &str = "SECRET-DSSO-TOKEN-h7Rk2Wq9Lb4Nz6Xc1Vt8Ys3M";
+/// The ImmutableID (sourceAnchor) a federated assertion carries: an identifier, not a secret.
+pub const IMMUTABLE_ID: &str = "Fz1s8KdN4kWb3M2uQ0yXzw==";
+
 /// Every raw secret value planted anywhere in `samples/` (as it appears on the wire or in a
 /// decoded body), JWT signatures included. JWT header and payload segments are not here:
 /// claims may be shown. A test checks that every `SECRET-` marker in the decoded samples is
@@ -154,6 +161,8 @@ pub const PLANTED_SECRETS: &[&str] = &[
     RSA_CTFDATA,
     NTLM_AUTHENTICATE,
     SAML_RESPONSE_B64,
+    PASSWORD_WSTRUST,
+    DSSO_TOKEN,
 ];
 
 /// Secret-looking values that sit inside JWT claims (WAM's `request=` JWT carries a refresh

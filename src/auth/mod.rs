@@ -13,8 +13,10 @@ pub mod autodiscover_v2;
 pub mod challenge;
 pub mod diagnostics;
 pub mod ews;
+pub mod federation;
 pub mod jwt;
 pub mod login;
+pub mod saml;
 mod text;
 pub mod token_result;
 mod xml;
@@ -31,6 +33,7 @@ pub use autodiscover_v2::{AutodiscoverV2, V2Answer};
 pub use challenge::{AuthScheme, BearerChallenge, Challenge};
 pub use diagnostics::ExchangeDiagnostic;
 pub use ews::{DelegateCheck, DelegateUser, EwsCall};
+pub use federation::FederationEvent;
 pub use jwt::Claims;
 pub use login::{LoginKind, LoginRequest};
 pub use token_result::{AadError, ErrorSource, TokenOutcome, TokenResult};
@@ -69,6 +72,9 @@ pub enum Event {
     /// A request to autodiscover v2 (`/autodiscover/autodiscover.json`) and its answer: the
     /// URL published, a redirect, a JSON error or what stood in the way.
     AutodiscoverV2(Box<AutodiscoverV2>),
+    /// A federation step: realm discovery, a request to the IdP, the SAML response posted
+    /// back to Entra ID, Seamless SSO.
+    Federation(Box<FederationEvent>),
 }
 
 impl Event {
@@ -82,6 +88,7 @@ impl Event {
             Event::Delegate(d) => d.session,
             Event::EwsCall(c) => c.session,
             Event::AutodiscoverV2(a) => a.session,
+            Event::Federation(f) => f.session(),
         }
     }
 
@@ -145,6 +152,9 @@ fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, b
     if let Some(v2) = autodiscover_v2::autodiscover_v2(session, limits) {
         events.push(Event::AutodiscoverV2(Box::new(v2)));
     }
+    if let Some(step) = federation::events(session, limits) {
+        events.push(Event::Federation(Box::new(step)));
+    }
     (events, ews.answer_read)
 }
 
@@ -156,6 +166,7 @@ pub fn reads_body(host: &str, url: &str) -> bool {
     login::is_authority_host(host)
         || ews::is_ews_url(url)
         || autodiscover_v2::is_autodiscover_json_url(url)
+        || federation::reads_body(host, url)
 }
 
 /// Why a body that the parsers above read did not decode (bad chunked framing, a gzip that
@@ -180,8 +191,10 @@ fn problems_of(session: &Session, limits: &DecodeLimits, ews_answer_read: bool) 
             out.push(format!("request body: {e}"));
         }
     }
-    let answer_read =
-        login || ews_answer_read || autodiscover_v2::is_autodiscover_json_url(&session.request.url);
+    let answer_read = login
+        || ews_answer_read
+        || autodiscover_v2::is_autodiscover_json_url(&session.request.url)
+        || federation::reads_body(&host, &session.request.url);
     if let Some(r) = session.response.as_ref().filter(|_| answer_read) {
         if let Some(e) = redacted_damage(&r.headers) {
             out.push(format!("response body: {e}"));

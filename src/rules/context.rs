@@ -11,7 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::sorted;
 use crate::auth::aadsts::NOT_FOUND_CODES;
 use crate::auth::{
-    AadError, AutodiscoverV2, Challenge, Claims, DelegateCheck, Event, TokenOutcome,
+    AadError, AutodiscoverV2, Challenge, Claims, DelegateCheck, Event, FederationEvent,
+    TokenOutcome,
 };
 use crate::capture::url_parts::strip_query;
 use crate::capture::SessionSummary;
@@ -238,6 +239,15 @@ impl<'a> Context<'a> {
                 m
             })
             .collect()
+    }
+
+    /// Every federation step of the capture (realm discovery, IdP requests, SAML responses
+    /// posted back, Seamless SSO), in session order.
+    pub fn federation(&self) -> impl Iterator<Item = &'a FederationEvent> + 'a {
+        self.events().filter_map(|e| match e {
+            Event::Federation(f) => Some(&**f),
+            _ => None,
+        })
     }
 }
 

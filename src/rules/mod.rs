@@ -20,6 +20,13 @@ mod http_resource;
 mod ioc_oauth_failure;
 mod legacy_auth_exposed;
 mod spn_missing;
+// Federation (issue 24 item 2).
+mod federation;
+mod federation_idp;
+mod federation_realm;
+mod federation_saml;
+mod federation_seamless_sso;
+mod federation_wstrust;
 #[cfg(test)]
 mod testkit;
 
@@ -123,10 +130,41 @@ pub const RULES: &[RuleSpec] = &[
         check: spn_missing::check,
         yields_to: &[],
     },
+    // Federation: the IdP's side of a sign-in. They come before the AADSTS codes they explain
+    // (50107, 50008, 81010, FederatedStsUnreachable ...), which yield to them.
+    RuleSpec {
+        id: "federation-sts-unreachable",
+        check: federation_idp::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "federation-saml-",
+        check: federation_saml::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "federation-seamless-sso",
+        check: federation_seamless_sso::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "federation-realm-unknown",
+        check: federation_realm::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "federation-wstrust-password",
+        check: federation_wstrust::check,
+        yields_to: &[],
+    },
     RuleSpec {
         id: "aadsts-",
         check: aadsts_codes::check,
-        yields_to: &[],
+        yields_to: &[
+            "federation-sts-unreachable",
+            "federation-saml-",
+            "federation-seamless-sso",
+        ],
     },
     // Autodiscover v2 must answer anonymously: its 401 is that failure, not a missing HMA
     // offer (hma-not-advertised yields those sessions).
@@ -195,6 +233,9 @@ pub const RULES: &[RuleSpec] = &[
             "aadsts-",
             "exchange-oauth-error",
             "ioc-oauth-failure",
+            "federation-sts-unreachable",
+            "federation-saml-",
+            "federation-seamless-sso",
         ],
     },
     RuleSpec {

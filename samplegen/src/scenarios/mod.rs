@@ -5,6 +5,7 @@ pub mod adal;
 pub mod autodiscover_v2;
 pub mod builder;
 pub mod common;
+pub mod federation;
 pub mod hybrid;
 pub mod precision;
 
@@ -364,6 +365,67 @@ pub const DEFS: &[Def] = &[
         has_error: true,
         inconclusive: false,
         build: autodiscover_v2::autodiscover_v2_loop,
+    },
+    // Federation (issue 24, item 2).
+    Def {
+        name: "federation-adfs-503",
+        summary: "Outlook challenged; realm discovery says Federated (AuthURL sts.contoso.com); the Web Application Proxy answers /adfs/ls/ 503 twice (no AD FS behind it)",
+        should_find: "federation-sts-unreachable naming sts.contoso.com and both 503s",
+        findings: &["federation-sts-unreachable"],
+        absent: &["federation-idp-error", "auth-loop", "spn-missing"],
+        has_error: true,
+        inconclusive: false,
+        build: federation::federation_adfs_503,
+    },
+    Def {
+        name: "federation-adfs-error",
+        summary: "realm discovery says Federated; AD FS's Windows integrated handshake (401 Negotiate/NTLM, then a Kerberos ticket) ends on its error page: MSIS7012 with an Activity ID",
+        should_find: "federation-idp-error with MSIS7012 and the Activity ID; the 401 is not an error",
+        findings: &["federation-idp-error"],
+        absent: &["federation-sts-unreachable", "auth-loop", "spn-missing"],
+        has_error: true,
+        inconclusive: false,
+        build: federation::federation_adfs_error,
+    },
+    Def {
+        name: "federation-issuer-mismatch-50107",
+        summary: "Outlook challenged; ADAL's embedded browser: realm Federated, AD FS Kerberos, the WS-Fed wresult (issuer http://sts.contoso.com/adfs/services/trust/, signing certificate) posted to login.srf, answered AADSTS50107",
+        should_find: "federation-saml-issuer-mismatch quoting the issuer and the certificate thumbprint, with the Graph domain federation commands; no separate aadsts finding",
+        findings: &["federation-saml-issuer-mismatch"],
+        absent: &["aadsts-federation-or-sync", "federation-saml-rejected", "federation-saml-time"],
+        has_error: true,
+        inconclusive: false,
+        build: federation::federation_issuer_mismatch_50107,
+    },
+    Def {
+        name: "federation-healthy",
+        summary: "Edge signs in to Outlook on the web through AD FS and is accepted (login.srf posts the code to OWA), Seamless SSO's 401 then Kerberos 200, Outlook's WS-Trust windowstransport 401 then 200",
+        should_find: "nothing: a federated sign-in that works, Windows integrated handshakes and windowstransport raise no finding",
+        findings: &[],
+        absent: &["federation-sts-unreachable", "federation-idp-error", "federation-saml-issuer-mismatch", "federation-saml-rejected", "federation-saml-time", "federation-seamless-sso", "federation-wstrust-password", "federation-realm-unknown"],
+        has_error: false,
+        inconclusive: false,
+        build: federation::federation_healthy,
+    },
+    Def {
+        name: "federation-wstrust-legacy",
+        summary: "a PowerShell module posts the user's name and password to AD FS's WS-Trust 2005 usernamemixed endpoint and gets a SAML token",
+        should_find: "federation-wstrust-password (warning) naming the domain, never the user or the password",
+        findings: &["federation-wstrust-password"],
+        absent: &["federation-idp-error", "federation-sts-unreachable"],
+        has_error: false,
+        inconclusive: false,
+        build: federation::federation_wstrust_legacy,
+    },
+    Def {
+        name: "seamless-sso-81010",
+        summary: "Outlook challenged; ADAL's embedded browser does Seamless SSO's Kerberos handshake at autologon.microsoftazuread-sso.com, then the sign-in page answers AADSTS81010 (ticket expired or invalid) and prompts",
+        should_find: "federation-seamless-sso (warning) with AADSTS81010 and the AZUREADSSOACC key rollover",
+        findings: &["federation-seamless-sso"],
+        absent: &["aadsts-federation-or-sync"],
+        has_error: false,
+        inconclusive: false,
+        build: federation::seamless_sso_81010,
     },
 ];
 
