@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::sorted;
 use crate::auth::aadsts::NOT_FOUND_CODES;
-use crate::auth::{AadError, Challenge, Claims, DelegateCheck, Event, TokenOutcome};
+use crate::auth::{
+    AadError, Challenge, Claims, DelegateCheck, DeviceCredential, Event, TokenOutcome,
+};
 use crate::capture::url_parts::strip_query;
 use crate::capture::SessionSummary;
 use crate::flows::{Flow, Resource};
@@ -25,6 +27,20 @@ pub struct Context<'a> {
     /// Sessions another rule has precedence over (see [`super::RuleSpec::yields_to`]):
     /// their events are invisible to the rule this context is given to.
     yielded: Option<&'a BTreeSet<u64>>,
+}
+
+/// Beyond this many seconds between the client's clock and the server's, tokens look
+/// expired or not yet valid to one of them (Entra ID and Exchange allow five minutes).
+pub const CLOCK_SKEW_TOLERANCE: i64 = 300;
+
+/// A Bearer token presented to a non-login host: its claims, never the token.
+#[derive(Clone, Copy)]
+pub struct Presented<'a> {
+    pub session: u64,
+    pub url: &'a str,
+    pub claims: &'a Claims,
+    /// The answer's `Date` header, Unix seconds.
+    pub server_date: Option<i64>,
 }
 
 /// One SPN Entra could not find, with what proves it.
@@ -144,6 +160,71 @@ impl<'a> Context<'a> {
         })
     }
 
+    /// Every Bearer token presented to a non-login host, in session order.
+    pub fn presented(&self) -> impl Iterator<Item = Presented<'a>> + 'a {
+        self.events().filter_map(|e| match e {
+            Event::BearerPresented {
+                session,
+                url,
+                claims,
+                server_date,
+            } => Some(Presented {
+                session: *session,
+                url,
+                claims,
+                server_date: *server_date,
+            }),
+            _ => None,
+        })
+    }
+
+    /// The client's clock minus the server's, in seconds, measured on the sessions that
+    /// presented a token (the request's start against the answer's `Date`), when it is
+    /// beyond [`CLOCK_SKEW_TOLERANCE`] on every one of them: the median, with the sessions.
+    /// A capture whose sessions disagree (one late answer) measures no skew.
+    pub fn clock_skew(&self) -> Option<(i64, Vec<u64>)> {
+        let mut skews: Vec<(i64, u64)> = self
+            .presented()
+            .filter_map(|p| {
+                let at = self.session(p.session)?.start?.timestamp();
+                Some((at - p.server_date?, p.session))
+            })
+            .collect();
+        if skews.is_empty() || skews.iter().any(|(d, _)| d.abs() <= CLOCK_SKEW_TOLERANCE) {
+            return None;
+        }
+        let positive = skews[0].0 > 0;
+        if skews.iter().any(|(d, _)| (*d > 0) != positive) {
+            return None;
+        }
+        let sessions = sorted(skews.iter().map(|(_, s)| *s).collect());
+        skews.sort_unstable();
+        Some((skews[skews.len() / 2].0, sessions))
+    }
+
+    /// The sign-in requests that led to the AAD error answered in `session`: the logins of
+    /// the flow's round whose answer it was (the answer's own session when it is a login),
+    /// with the device credentials each carried (by name only).
+    pub fn logins_before(&self, session: u64) -> Vec<(u64, DeviceCredential)> {
+        let mut ids: Vec<u64> = self
+            .flows
+            .iter()
+            .flat_map(|f| f.attempts.iter())
+            .filter(|a| a.result == Some(session))
+            .flat_map(|a| a.logins.iter().copied())
+            .collect();
+        ids.push(session);
+        let ids = sorted(ids);
+        self.events()
+            .filter_map(|e| match e {
+                Event::Login(l) if ids.binary_search(&l.session).is_ok() => {
+                    Some((l.session, l.device))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Every `GetDelegate` answer (or refusal) the capture holds.
     pub fn delegate_checks(&self) -> impl Iterator<Item = &'a DelegateCheck> + 'a {
         self.events().filter_map(|e| match e {
@@ -160,6 +241,12 @@ impl<'a> Context<'a> {
         for flow in self.flows {
             let codes = not_found(&flow.aadsts);
             if codes.is_empty() {
+                continue;
+            }
+            // Asked in another tenant than the challenge named: no SPN is missing there
+            // (`token-wrong-tenant`), and no fix may target that tenant.
+            if flow.other_tenant_asked().is_some() {
+                seen_results.extend(flow.error_sessions());
                 continue;
             }
             let Some(spn) = flow.resource.spn() else {
