@@ -397,7 +397,45 @@ pub(crate) mod tests {
         assert_eq!(bearer_token("bearer\tabc "), Some("abc"));
     }
 
+    #[test]
+    fn server_dates_are_read_in_gmt() {
+        assert_eq!(
+            http_date("Fri, 20 Nov 2026 07:00:00 GMT"),
+            Some(1_795_158_000)
+        );
+        assert_eq!(
+            http_date(" Fri, 20 Nov 2026 08:00:00 +0100 "),
+            Some(1_795_158_000)
+        );
+        assert_eq!(http_date("yesterday"), None);
+        assert_eq!(http_date(""), None);
+        let mut s = request_to(
+            "https://mail.contoso.com/ews",
+            Some(&format!("Bearer {}", jwt(OUTLOOK_AT))),
+        );
+        s.response = Some(crate::capture::Response::default());
+        if let Some(r) = s.response.as_mut() {
+            r.headers.push("Date", "Fri, 20 Nov 2026 07:00:00 GMT");
+        }
+        match presented_bearer(&s) {
+            Some(Event::BearerPresented {
+                server_date,
+                claims,
+                ..
+            }) => {
+                assert_eq!(server_date, Some(1_795_158_000));
+                assert_eq!(claims.nbf, None);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn http_date_never_panics(t in ".{0,80}") {
+            let _ = http_date(&t);
+        }
+
         #[test]
         fn decode_never_panics(t in ".{0,300}") {
             let _ = decode_claims(&t);

@@ -589,4 +589,50 @@ mod tests {
         let flows = build(&events, &[]);
         assert_eq!(flows[0].outcome, Outcome::NoResponse);
     }
+
+    #[test]
+    fn the_app_of_the_token_presented_and_the_tenants_named() {
+        let presented = |session, appid: &str| Event::BearerPresented {
+            session,
+            url: "https://autodiscover.contoso.com/autodiscover/autodiscover.svc".into(),
+            claims: Box::new(crate::auth::Claims {
+                appid: Some(appid.into()),
+                ..Default::default()
+            }),
+            server_date: None,
+        };
+        let events = vec![
+            // Before the flow: not its token.
+            presented(0, "00000000-0000-0000-0000-000000000000"),
+            challenge(1, AD, "outlook:4242"),
+            login(
+                2,
+                LoginKind::Token,
+                "https://autodiscover.contoso.com",
+                "outlook:4242",
+            ),
+            presented(3, "1fec8e78-bce4-4aaf-ab1b-5451cc387264"),
+        ];
+        let flows = build(&events, &[]);
+        assert_eq!(
+            flows[0].token_appid.as_deref(),
+            Some("1fec8e78-bce4-4aaf-ab1b-5451cc387264")
+        );
+        assert_eq!(flows[0].token_app_name, Some("Microsoft Teams"));
+        assert_eq!(flows[0].asked_tenant, None, "common names no tenant");
+        assert_eq!(
+            uri_tenant("https://login.windows.net/common/oauth2/authorize"),
+            None
+        );
+        assert_eq!(
+            uri_tenant(
+                "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/authorize"
+            )
+            .as_deref(),
+            Some("contoso.onmicrosoft.com")
+        );
+        let json = serde_json::to_value(&flows[0]).unwrap_or_default();
+        assert!(json.get("challenge_tenants").is_none(), "internal: {json}");
+        assert_eq!(json["token_app_name"], "Microsoft Teams");
+    }
 }

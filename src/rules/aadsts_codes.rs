@@ -217,6 +217,57 @@ mod tests {
         let b = build(vec![challenge(1), aad(70011, 2)]);
         assert!(!check(&b.context())[0].title.contains("SPN"));
     }
+
+    #[test]
+    fn device_answers_say_whether_a_device_was_shown() {
+        // No device credential at all (the client only announced PKeyAuth).
+        let bare = build(vec![
+            challenge(1),
+            aad(53000, 2).req_header("x-ms-PKeyAuth", "1.0"),
+        ]);
+        let f = check(&bare.context());
+        let e = &f[0].evidence;
+        assert!(
+            e.contains("Device credential: none in the sign-in request(s) (session(s) 2)"),
+            "{e}"
+        );
+        assert!(e.contains("announced PKeyAuth"), "{e}");
+        // The PRT cookie (by name, never its value) and a PKeyAuth answer.
+        let shown = build(vec![
+            challenge(1),
+            aad(53001, 2).req_header("Cookie", "x-ms-gateway-slice=estsfd; x-ms-RefreshTokenCredential=eyJhbGciOiJIUzI1NiJ9.SECRETPRT.sig"),
+            aad(53001, 3).req_header("Authorization", "PKeyAuth AuthToken=\"SECRETJWT\", Context=\"c\", Version=\"1.0\""),
+        ]);
+        let f = check(&shown.context());
+        let e = &f[0].evidence;
+        assert!(
+            e.contains("the x-ms-RefreshTokenCredential (PRT) cookie (session(s) 2)"),
+            "{e}"
+        );
+        assert!(e.contains("a PKeyAuth answer (session(s) 3)"), "{e}");
+        let json = serde_json::to_string(&f).unwrap_or_default();
+        assert!(!json.contains("SECRET"), "{json}");
+        // Other codes say nothing of devices.
+        let mfa = build(vec![challenge(1), aad(50076, 2)]);
+        assert!(!check(&mfa.context())[0]
+            .evidence
+            .contains("Device credential"));
+    }
+
+    #[test]
+    fn device_and_mfa_claims_of_presented_tokens() {
+        let b = build(vec![
+            S::new(1, "POST", AD, 401).offers(&[HMA]).bearer(
+                r#"{"aud":"https://autodiscover.contoso.com","amr":["pwd","mfa"],"deviceid":"d"}"#,
+            ),
+            aad(530003, 2),
+        ]);
+        let e = &check(&b.context())[0].evidence;
+        assert!(
+            e.contains("some carry a deviceid claim; amr pwd, mfa."),
+            "{e}"
+        );
+    }
 }
 
 /// Conditional Access answers about the device: whether the capture shows a device at all.

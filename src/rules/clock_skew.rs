@@ -46,3 +46,75 @@ pub fn check(cx: &Context) -> Vec<Finding> {
         remedy: None,
     }]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{run, S};
+    use super::*;
+
+    /// 2026-11-20 07:00:00Z, the test kit's `at(0)`.
+    const T0: i64 = 1_795_158_000;
+
+    fn call(id: u64, secs: i64, server_off: i64) -> S {
+        let date = chrono::DateTime::from_timestamp(T0 + secs + server_off, 0)
+            .map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+            .unwrap_or_default();
+        S::new(
+            id,
+            "POST",
+            "https://mail.contoso.com/EWS/Exchange.asmx",
+            200,
+        )
+        .at(secs)
+        .bearer(r#"{"aud":"https://mail.contoso.com"}"#)
+        .resp_header("Date", &date)
+    }
+
+    #[test]
+    fn a_client_behind_the_server_is_named() {
+        let f = run(
+            check,
+            vec![call(1, 0, 900), call(2, 60, 905), call(5, 90, 899)],
+        );
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].id, "clock-skew");
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert_eq!(f[0].sessions, vec![1, 2, 5]);
+        assert_eq!(
+            f[0].title,
+            "The client's clock is 15 min 00 s behind the server's"
+        );
+    }
+
+    /// What must not trigger it.
+    #[test]
+    fn small_mixed_or_unmeasured_differences_do_not_trigger() {
+        // Within five minutes.
+        assert!(run(check, vec![call(1, 0, 290), call(2, 5, -200)]).is_empty());
+        // One slow answer among sessions that agree: not a skew.
+        assert!(run(check, vec![call(1, 0, 900), call(2, 5, 3)]).is_empty());
+        // Both ways: not one clock.
+        assert!(run(check, vec![call(1, 0, 900), call(2, 5, -900)]).is_empty());
+        // No Date header, or no token presented (a CDN's Date is not judged).
+        let no_date = S::new(1, "POST", "https://mail.contoso.com/EWS/Exchange.asmx", 200)
+            .at(0)
+            .bearer(r#"{"aud":"https://mail.contoso.com"}"#);
+        assert!(run(check, vec![no_date]).is_empty());
+        let cdn = S::new(1, "GET", "https://res.cdn.office.net/x.js", 200)
+            .at(0)
+            .resp_header("Date", "Fri, 20 Nov 2026 09:00:00 GMT");
+        assert!(run(check, vec![cdn]).is_empty());
+    }
+
+    /// The capture's times carry their offset: a capture taken at +01:00 against a server
+    /// answering in GMT is no skew.
+    #[test]
+    fn time_zones_are_not_a_skew() {
+        // at(0) is 08:00:00+01:00; the server says 07:00:10 GMT.
+        let s = S::new(1, "POST", "https://mail.contoso.com/EWS/Exchange.asmx", 200)
+            .at(0)
+            .bearer(r#"{"aud":"https://mail.contoso.com"}"#)
+            .resp_header("Date", "Fri, 20 Nov 2026 07:00:10 GMT");
+        assert!(run(check, vec![s]).is_empty());
+    }
+}

@@ -152,3 +152,138 @@ pub fn check(cx: &Context) -> Vec<Finding> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{assert_no_token, build, run, HMA, S};
+    use super::*;
+
+    fn claims(aud: &str) -> String {
+        format!(
+            r#"{{"aud":"{aud}","tid":"72f988bf-0000-4000-8000-0123456789ab","appid":"d3590ed6-52b3-4102-aeff-aad2292ab01c","upn":"user@contoso.com","exp":1795000000}}"#
+        )
+    }
+
+    fn presented(id: u64, url: &str, aud: &str, status: u16) -> S {
+        S::new(id, "POST", url, status)
+            .bearer(&claims(aud))
+            .offers(&[HMA])
+    }
+
+    #[test]
+    fn audiences_are_read_in_every_form() {
+        assert_eq!(
+            audiences("https://Mail.Contoso.com/"),
+            vec![Audience::Host("mail.contoso.com".into())]
+        );
+        assert_eq!(
+            audiences("00000002-0000-0ff1-ce00-000000000000/mail.contoso.com@72f988bf-0000-4000-8000-0123456789ab"),
+            vec![Audience::Host("mail.contoso.com".into())]
+        );
+        assert_eq!(
+            audiences("00000002-0000-0ff1-ce00-000000000000"),
+            vec![Audience::ExchangeOnline]
+        );
+        assert!(audiences("00000003-0000-0000-c000-000000000000").is_empty());
+        assert!(fits(
+            &Audience::Host("outlook.office.com".into()),
+            "outlook.office365.com"
+        ));
+        assert!(fits(&Audience::ExchangeOnline, "outlook.office365.com"));
+        assert!(!fits(&Audience::ExchangeOnline, "mail.contoso.com"));
+    }
+
+    #[test]
+    fn a_token_for_another_host_refused_without_a_diagnostic() {
+        let f = run(
+            check,
+            vec![
+                presented(
+                    4,
+                    "https://mail.contoso.com/EWS/Exchange.asmx",
+                    "https://autodiscover.contoso.com",
+                    401,
+                ),
+                presented(
+                    5,
+                    "https://mail.contoso.com/EWS/Exchange.asmx",
+                    "https://autodiscover.contoso.com",
+                    401,
+                ),
+            ],
+        );
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].id, "token-audience-mismatch");
+        assert_eq!(f[0].severity, Severity::Error);
+        assert_eq!(f[0].sessions, vec![4, 5]);
+        assert_eq!(
+            f[0].title,
+            "A token for autodiscover.contoso.com was presented to mail.contoso.com"
+        );
+        assert_no_token(&f);
+    }
+
+    #[test]
+    fn tls_offload_and_exchange_online_tokens_on_premises() {
+        let f = run(
+            check,
+            vec![presented(
+                4,
+                "https://exch01.corp.contoso.local/EWS/Exchange.asmx",
+                "https://mail.contoso.com",
+                401,
+            )],
+        );
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].evidence.contains("TLS offload or a proxy"),
+            "{}",
+            f[0].evidence
+        );
+        assert!(
+            f[0].fix.contains("keep the client's Host header"),
+            "{}",
+            f[0].fix
+        );
+        let f = run(
+            check,
+            vec![presented(
+                4,
+                "https://mail.contoso.com/mapi/emsmdb/",
+                EXCHANGE_ONLINE_APP_ID,
+                401,
+            )],
+        );
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(
+            f[0].title,
+            "A token for Exchange Online was presented to mail.contoso.com"
+        );
+    }
+
+    /// What must not trigger it.
+    #[test]
+    fn matching_accepted_unjudged_or_explained_do_not_trigger() {
+        let quiet = vec![
+            // The right host, any case, trailing slash, AppId/host form.
+            presented(1, "https://mail.contoso.com/EWS/Exchange.asmx", "https://Mail.Contoso.com/", 401),
+            presented(2, "https://mail.contoso.com/EWS/Exchange.asmx", "00000002-0000-0ff1-ce00-000000000000/mail.contoso.com@72f988bf-0000-4000-8000-0123456789ab", 401),
+            // Exchange Online's hosts share one audience.
+            presented(3, "https://outlook.office365.com/EWS/Exchange.asmx", "https://outlook.office.com", 401),
+            presented(4, "https://outlook.office365.com/mapi/emsmdb/", EXCHANGE_ONLINE_APP_ID, 401),
+            // Another host, but the server accepted it.
+            presented(5, "https://mail.contoso.com/EWS/Exchange.asmx", "https://autodiscover.contoso.com", 200),
+            // Not Exchange: Teams' and Graph's audiences are their own.
+            presented(6, "https://teams.microsoft.com/api/mt/emea/beta/users/", "https://api.spaces.skype.com", 401),
+            // An audience this rule cannot map (another app's GUID).
+            presented(7, "https://mail.contoso.com/EWS/Exchange.asmx", "00000003-0000-0000-c000-000000000000", 401),
+        ];
+        assert!(run(check, quiet).is_empty());
+        // Exchange's own 2000003 holds the session: one finding, exchange-oauth-error.
+        let analysis = build(vec![presented(8, "https://mail.contoso.com/EWS/Exchange.asmx", "https://autodiscover.contoso.com", 401)
+            .diag(r#"2000003;reason="The hostname component of the audience claim value is invalid.";error_category="invalid_resource""#)]);
+        let ids: Vec<&str> = analysis.findings.iter().map(|f| f.id.as_str()).collect();
+        assert!(ids.contains(&"exchange-oauth-error"), "{ids:?}");
+        assert!(!ids.contains(&"token-audience-mismatch"), "{ids:?}");
+    }
+}

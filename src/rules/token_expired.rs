@@ -39,6 +39,9 @@ pub fn check(cx: &Context) -> Vec<Finding> {
         let server = p.server_date;
         let Some(now) = server.or_else(|| cx.session(p.session)?.start.map(|t| t.timestamp()))
         else {
+            if accepted(cx, p.session) {
+                good.insert(host, p.session);
+            }
             continue;
         };
         let slack = if server.is_some() {
@@ -65,7 +68,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                 })
             }
             Some(_) => {}
-            None if accepted(cx, p.session) && p.claims.exp.is_some() => {
+            None if accepted(cx, p.session) => {
                 good.insert(host, p.session);
             }
             None => {}
@@ -149,4 +152,143 @@ pub fn check(cx: &Context) -> Vec<Finding> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{assert_no_token, run, HMA, S};
+    use super::*;
+
+    /// 2026-11-20 07:00:00Z, the test kit's `at(0)`.
+    const T0: i64 = 1_795_158_000;
+
+    fn date(ts: i64) -> String {
+        chrono::DateTime::from_timestamp(ts, 0)
+            .map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+            .unwrap_or_default()
+    }
+
+    fn claims(exp: i64) -> String {
+        format!(
+            r#"{{"aud":"https://mail.contoso.com","tid":"72f988bf-0000-4000-8000-0123456789ab","appid":"d3590ed6-52b3-4102-aeff-aad2292ab01c","upn":"user@contoso.com","nbf":{},"exp":{exp}}}"#,
+            exp - 3600
+        )
+    }
+
+    fn ews(id: u64, secs: i64, status: u16, exp: i64) -> S {
+        let s = S::new(
+            id,
+            "POST",
+            "https://mail.contoso.com/EWS/Exchange.asmx",
+            status,
+        )
+        .at(secs)
+        .bearer(&claims(exp))
+        .resp_header("Date", &date(T0 + secs));
+        if status == 401 {
+            s.offers(&[HMA])
+        } else {
+            s
+        }
+    }
+
+    #[test]
+    fn the_test_clock_is_what_the_kit_says() {
+        let cx = super::super::testkit::build(vec![ews(1, 0, 200, T0 + 600)]);
+        let s = cx.sessions[0].start.map(|t| t.timestamp());
+        assert_eq!(s, Some(T0));
+    }
+
+    #[test]
+    fn kept_presenting_an_expired_token_is_an_error() {
+        let f = run(
+            check,
+            vec![
+                ews(1, 0, 200, T0 + 60),
+                ews(2, 600, 401, T0 + 60),
+                ews(3, 660, 401, T0 + 60),
+                ews(4, 720, 401, T0 + 60),
+            ],
+        );
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].id, "token-expired");
+        assert_eq!(f[0].severity, Severity::Error);
+        assert_eq!(f[0].sessions, vec![2, 3, 4]);
+        let e = &f[0].evidence;
+        assert!(e.contains("9 min 00 s past its exp"), "{e}");
+        assert!(e.contains("by the server's Date header"), "{e}");
+        assert!(e.contains("upn=user@contoso.com"), "{e}");
+        assert_no_token(&f);
+    }
+
+    #[test]
+    fn once_at_the_end_is_a_warning() {
+        let f = run(check, vec![ews(2, 600, 401, T0 + 60)]);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Warning);
+    }
+
+    /// What must not trigger it.
+    #[test]
+    fn the_hourly_cycle_and_accepted_tokens_do_not_trigger() {
+        // Expired, refused, then a fresh token gets in: the hourly cycle.
+        let hourly = vec![
+            ews(1, 0, 200, T0 + 60),
+            ews(2, 600, 401, T0 + 60),
+            ews(3, 601, 401, T0 + 60),
+            ews(4, 610, 200, T0 + 4200),
+        ];
+        assert!(run(check, hourly).is_empty());
+        // Past exp by the capture's clock, but the server accepted it (its clock differs).
+        assert!(run(check, vec![ews(1, 600, 200, T0 + 60)]).is_empty());
+        // No Date header: five minutes of tolerance on the capture's clock.
+        let near = S::new(1, "POST", "https://mail.contoso.com/EWS/Exchange.asmx", 401)
+            .at(200)
+            .bearer(&claims(T0 + 60))
+            .offers(&[HMA]);
+        assert!(run(check, vec![near]).is_empty());
+        // A token to another service (Teams, Graph) is not judged here.
+        let graph = S::new(1, "GET", "https://graph.microsoft.com/v1.0/me", 401)
+            .at(600)
+            .bearer(&claims(T0 + 60))
+            .resp_header("Date", &date(T0 + 600));
+        assert!(run(check, vec![graph]).is_empty());
+        // No exp, or no time at all.
+        let no_time = S::new(1, "POST", "https://mail.contoso.com/EWS/Exchange.asmx", 401)
+            .bearer(&claims(T0 + 60));
+        assert!(run(check, vec![no_time]).is_empty());
+        let no_exp = S::new(1, "POST", "https://mail.contoso.com/EWS/Exchange.asmx", 401)
+            .at(600)
+            .bearer(r#"{"aud":"https://mail.contoso.com"}"#);
+        assert!(run(check, vec![no_exp]).is_empty());
+    }
+
+    #[test]
+    fn not_yet_valid_counts_and_the_skew_is_named() {
+        // The client's clock is 20 minutes ahead: its token's nbf is in the server's future.
+        let ahead = |id: u64, secs: i64| {
+            S::new(
+                id,
+                "POST",
+                "https://mail.contoso.com/EWS/Exchange.asmx",
+                401,
+            )
+            .at(secs)
+            .bearer(&format!(
+                r#"{{"aud":"https://mail.contoso.com","nbf":{},"exp":{}}}"#,
+                T0 + secs,
+                T0 + secs + 3600
+            ))
+            .offers(&[HMA])
+            .resp_header("Date", &date(T0 + secs - 1200))
+        };
+        let f = run(check, vec![ahead(1, 0), ahead(2, 30)]);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        let e = &f[0].evidence;
+        assert!(e.contains("20 min 00 s before its nbf"), "{e}");
+        assert!(
+            e.contains("20 min 00 s ahead of the server's (clock-skew)"),
+            "{e}"
+        );
+    }
 }

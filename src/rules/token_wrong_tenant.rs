@@ -148,3 +148,119 @@ fn presented_elsewhere(cx: &Context) -> Vec<Finding> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{assert_no_token, build, run, HMA, S};
+    use super::*;
+
+    /// The challenge's tenant (HMA's trusted_issuers).
+    const CONTOSO: &str = "72f988bf-0000-4000-8000-0123456789ab";
+    const FABRIKAM: &str = "4c1f2b3a-5d6e-4f70-8a9b-0c1d2e3f4a5b";
+    const AD: &str = "https://autodiscover.contoso.com/autodiscover/autodiscover.xml";
+    const FORM: &str = "resource=https%3A%2F%2Fautodiscover.contoso.com&client_id=d3590ed6-52b3-4102-aeff-aad2292ab01c&grant_type=refresh_token&refresh_token=SECRET";
+
+    fn e500011(id: u64, tenant: &str, named: &str) -> S {
+        S::new(id, "POST", &format!("https://login.microsoftonline.com/{tenant}/oauth2/token"), 400)
+            .req_header("Content-Type", "application/x-www-form-urlencoded")
+            .req_body(FORM)
+            .resp_header("Content-Type", "application/json")
+            .resp_body(&format!(r#"{{"error":"invalid_resource","error_description":"AADSTS500011: The resource principal named https://autodiscover.contoso.com was not found in the tenant named {named}. This can happen if the application has not been installed by the administrator of the tenant.","error_codes":[500011]}}"#))
+    }
+
+    fn round(first: u64, tenant: &str, named: &str) -> Vec<S> {
+        vec![
+            S::new(first, "POST", AD, 401).offers(&[HMA]),
+            e500011(first + 1, tenant, named),
+        ]
+    }
+
+    #[test]
+    fn a_sign_in_to_another_tenant_is_not_a_missing_spn() {
+        let mut sessions = round(1, FABRIKAM, "Fabrikam");
+        sessions.extend(round(3, FABRIKAM, "Fabrikam"));
+        let analysis = build(sessions);
+        let ids: Vec<&str> = analysis.findings.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, vec!["token-wrong-tenant"], "{:#?}", analysis.findings);
+        let f = &analysis.findings[0];
+        assert_eq!(f.severity, Severity::Error);
+        assert_eq!(f.sessions, vec![1, 2, 3, 4]);
+        assert!(
+            f.title.contains(&format!(
+                "went to tenant {FABRIKAM}, not the challenge's tenant {CONTOSO}"
+            )),
+            "{}",
+            f.title
+        );
+        assert!(
+            f.evidence.contains("tenant named Fabrikam"),
+            "{}",
+            f.evidence
+        );
+        assert!(f.remedy.is_none());
+        assert!(analysis.context().missing_spns().is_empty());
+        let script = crate::report::Report::new(&analysis).powershell;
+        assert!(
+            !script.contains(FABRIKAM) && !script.contains("Fabrikam"),
+            "{script}"
+        );
+        assert_no_token(&analysis.findings);
+    }
+
+    #[test]
+    fn a_refused_token_of_another_tenant() {
+        let claims = format!(
+            r#"{{"aud":"https://mail.contoso.com","tid":"{FABRIKAM}","appid":"d3590ed6-52b3-4102-aeff-aad2292ab01c","exp":1795000000}}"#
+        );
+        let ews = |id| {
+            S::new(
+                id,
+                "POST",
+                "https://mail.contoso.com/EWS/Exchange.asmx",
+                401,
+            )
+            .bearer(&claims)
+            .offers(&[HMA])
+        };
+        let f = run(check, vec![ews(5), ews(6)]);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].sessions, vec![5, 6]);
+        assert!(
+            f[0].evidence.contains(&format!("tid={FABRIKAM}")),
+            "{}",
+            f[0].evidence
+        );
+        assert_no_token(&f);
+    }
+
+    /// What must not trigger it.
+    #[test]
+    fn the_right_tenant_common_accepted_or_incomparable_do_not_trigger() {
+        // The SPN really missing in the challenge's own tenant (GUID or `common` in the path):
+        // spn-missing, not this.
+        for tenant in [CONTOSO, "common"] {
+            let analysis = build(round(1, tenant, "Contoso"));
+            let ids: Vec<&str> = analysis.findings.iter().map(|f| f.id.as_str()).collect();
+            assert_eq!(ids, vec!["spn-missing"], "{tenant}");
+        }
+        // A domain in the path against a GUID in the challenge: not comparable, not judged.
+        let analysis = build(round(1, "fabrikam.onmicrosoft.com", "Fabrikam"));
+        let ids: Vec<&str> = analysis.findings.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, vec!["spn-missing"]);
+        // Tokens: the challenge's tenant; another tenant accepted; no challenge to compare.
+        let token = |id, tid: &str, status| {
+            S::new(
+                id,
+                "POST",
+                "https://mail.contoso.com/EWS/Exchange.asmx",
+                status,
+            )
+            .bearer(&format!(
+                r#"{{"aud":"https://mail.contoso.com","tid":"{tid}"}}"#
+            ))
+        };
+        assert!(run(check, vec![token(1, CONTOSO, 401).offers(&[HMA])]).is_empty());
+        assert!(run(check, vec![token(1, FABRIKAM, 200)]).is_empty());
+        assert!(run(check, vec![token(1, FABRIKAM, 401).offers(&["NTLM"])]).is_empty());
+    }
+}
