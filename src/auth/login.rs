@@ -173,6 +173,15 @@ const CLIENT_NAMES: &[(&str, &str)] = &[
         "29d9ed98-a469-4536-ade2-f981bc1d605e",
         "Microsoft Authentication Broker",
     ),
+    // Issue 24: the clients that present tokens to Exchange. The new Outlook for Windows
+    // ("Monitor adoption of new Outlook for Windows in your organization"); Outlook on the
+    // web's own app id since 2024 (message center MC711020; before it OWA signed in as
+    // Exchange Online's 00000002-0000-0ff1-ce00-000000000000).
+    (
+        "5d661950-3475-41cd-a2c3-d671a3162bc1",
+        "Microsoft Outlook (new Outlook)",
+    ),
+    ("9199bf20-a13f-4107-85dc-02114787ef48", "Outlook on the web"),
 ];
 
 /// The name of a well-known Microsoft application id (case-insensitive), if it is one.
