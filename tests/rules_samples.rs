@@ -716,7 +716,10 @@ fn clock_skew() {
             id: "clock-skew",
             severities: &["warning"],
             sessions: presented,
-            evidence: &["17 min", "behind"],
+            evidence: &[
+                "median 17 min 00 s",
+                "the client's clock or this server's is wrong",
+            ],
         }],
         may: &[],
         not: &["token-expired"],

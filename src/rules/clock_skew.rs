@@ -1,50 +1,105 @@
-//! `clock-skew`: the client's clock and the server's disagree by more than five minutes.
+//! `clock-skew`: a server's clock and the client's disagree by more than five minutes.
 //!
-//! Measured on the sessions that presented a token: the request's start by the capture's
-//! clock (SAZ `ClientBeginRequest`, HAR `startedDateTime`, both with their UTC offset, so a
-//! time zone is never a skew) against the answer's `Date` header (the server's clock, in
-//! GMT). Every such session must agree (all beyond five minutes, the same way): one slow
-//! answer is not a skew.
+//! Measured per host on the sessions that presented a token: the request's start by the
+//! capture's clock (SAZ `ClientBeginRequest`, HAR `startedDateTime`, both with their UTC
+//! offset, so a time zone is never a skew) against the answer's `Date` header (the server's
+//! clock, in GMT). Every session of the host must agree (all beyond five minutes, the same
+//! way): one slow answer is not a skew.
 //!
-//! A client behind the server keeps tokens the server already considers expired; a client
-//! ahead of it sees fresh tokens as not yet valid and may refresh in a loop. The capture's
-//! clock is the client's only when the capture was taken on the client (Fiddler on the
-//! user's machine, a browser's HAR), which is how these captures are taken.
+//! Which clock is wrong is told by the other hosts measured: when every host measured is
+//! off the same way, the client's clock is; when other hosts agree with the capture, that
+//! server's is (an on-premises Exchange server off its time source). Either way tokens look
+//! expired or not yet valid to one side: a client behind the server keeps tokens the server
+//! already considers expired; a server ahead refuses fresh ones. The title names the host
+//! and the difference, whichever clock is wrong; the evidence says which.
 
-use super::context::CLOCK_SKEW_TOLERANCE;
 use super::tokens::span;
-use super::{Context, Finding, Severity};
+use super::{sorted, Context, Finding, Severity};
 
 pub fn check(cx: &Context) -> Vec<Finding> {
-    let Some((delta, sessions)) = cx.clock_skew() else {
+    let clocks = cx.clock_skews();
+    let agreeing: Vec<&str> = clocks
+        .iter()
+        .filter(|c| c.agrees)
+        .map(|c| c.host.as_str())
+        .collect();
+    let skewed: Vec<_> = clocks.iter().filter(|c| c.skewed).collect();
+    if skewed.is_empty() {
         return Vec::new();
+    }
+    let hosts: Vec<&str> = skewed.iter().map(|c| c.host.as_str()).collect();
+    let sessions = sorted(
+        skewed
+            .iter()
+            .flat_map(|c| c.sessions.iter().copied())
+            .collect(),
+    );
+    let mut deltas: Vec<i64> = skewed.iter().map(|c| c.delta).collect();
+    deltas.sort_unstable();
+    let delta = deltas[deltas.len() / 2];
+    // The host's clock against the client's: a client behind is a server ahead.
+    let way = if delta < 0 { "ahead of" } else { "behind" };
+    let named = join(&hosts);
+    let client_fix = "Set the client's clock right: on Windows `w32tm /resync` (or check the \
+                      time source with `w32tm /query /status`; a domain member follows its \
+                      domain controller), on a phone the automatic date and time setting. If the \
+                      capture was not taken on the client (a proxy, a server), compare that \
+                      machine's clock instead.";
+    let server_fix = "Set the server's clock right: on an on-premises Exchange server check its \
+                      time source (`w32tm /query /status`, `w32tm /resync`; a domain member \
+                      follows its domain controller, the PDC emulator an external source). \
+                      Exchange checks token lifetimes by its own clock.";
+    let (whose, fix) = if !agreeing.is_empty() {
+        (
+            format!(
+                "{} other host(s) that presented tokens agree with the capture's clock: the \
+                 server's clock is wrong.",
+                agreeing.len()
+            ),
+            server_fix.to_string(),
+        )
+    } else if hosts.len() > 1 {
+        (
+            "Every host measured is off the same way: the client's clock is wrong.".to_string(),
+            client_fix.to_string(),
+        )
+    } else {
+        (
+            "No other host's clock was measured: the client's clock or this server's is wrong \
+             (compare both with a reliable time source)."
+                .to_string(),
+            format!("{client_fix} {server_fix}"),
+        )
     };
-    let way = if delta > 0 { "ahead of" } else { "behind" };
     let first = sessions[0];
     vec![Finding {
         id: "clock-skew".into(),
         severity: Severity::Warning,
-        title: format!("The client's clock is {} {way} the server's", span(delta)),
+        title: if hosts.len() > 1 {
+            format!(
+                "The clocks of {named} are {} {way} the client's",
+                span(delta)
+            )
+        } else {
+            format!("The clock of {named} is {} {way} the client's", span(delta))
+        },
         evidence: format!(
-            "On {} session(s) that presented a token, the request's start by the capture's \
-             clock and the answer's Date header differ by more than {} min, always the same \
-             way (median {} {way}); first session {}: {}. Tokens then look expired or not yet \
-             valid to one side.",
+            "On {} session(s) to {named} that presented a token, the request's start by the \
+             capture's clock and the answer's Date header differ by more than 5 min, always \
+             the same way (median {}); first session {first}: {}. {whose} Tokens then look \
+             expired or not yet valid to one side.",
             sessions.len(),
-            CLOCK_SKEW_TOLERANCE / 60,
             span(delta),
-            first,
             cx.describe(first),
         ),
-        fix: "Set the client's clock right: on Windows `w32tm /resync` (or check the time \
-              source with `w32tm /query /status`; a domain member follows its domain \
-              controller), on a phone the automatic date and time setting. If the capture was \
-              not taken on the client (a proxy, a server), compare that machine's clock \
-              instead."
-            .into(),
+        fix,
         sessions,
         remedy: None,
     }]
+}
+
+fn join(hosts: &[&str]) -> String {
+    super::exchange::join(&hosts.iter().map(|h| h.to_string()).collect::<Vec<_>>())
 }
 
 #[cfg(test)]
@@ -82,8 +137,68 @@ mod tests {
         assert_eq!(f[0].sessions, vec![1, 2, 5]);
         assert_eq!(
             f[0].title,
-            "The client's clock is 15 min 00 s behind the server's"
+            "The clock of mail.contoso.com is 15 min 00 s ahead of the client's"
         );
+        assert!(
+            f[0].evidence
+                .contains("the client's clock or this server's is wrong"),
+            "{}",
+            f[0].evidence
+        );
+        // Two hosts off the same way: the client's clock.
+        let teams = |id: u64, secs: i64| {
+            let date = chrono::DateTime::from_timestamp(T0 + secs + 900, 0)
+                .map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+                .unwrap_or_default();
+            S::new(id, "GET", "https://graph.microsoft.com/v1.0/me", 200)
+                .at(secs)
+                .bearer(r#"{"aud":"https://graph.microsoft.com"}"#)
+                .resp_header("Date", &date)
+        };
+        let f = run(check, vec![call(1, 0, 900), teams(2, 5)]);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].title
+                .starts_with("The clocks of graph.microsoft.com, mail.contoso.com are 15 min"),
+            "{}",
+            f[0].title
+        );
+        assert!(
+            f[0].evidence.contains("the client's clock is wrong"),
+            "{}",
+            f[0].evidence
+        );
+    }
+
+    /// Another host agreeing with the capture's clock: the server's clock is the wrong one.
+    #[test]
+    fn one_server_off_while_others_agree() {
+        let graph = |id: u64, secs: i64| {
+            let date = chrono::DateTime::from_timestamp(T0 + secs, 0)
+                .map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+                .unwrap_or_default();
+            S::new(id, "GET", "https://graph.microsoft.com/v1.0/me", 200)
+                .at(secs)
+                .bearer(r#"{"aud":"https://graph.microsoft.com"}"#)
+                .resp_header("Date", &date)
+        };
+        let f = run(
+            check,
+            vec![call(1, 0, -900), graph(2, 5), call(3, 10, -900)],
+        );
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].sessions, vec![1, 3]);
+        assert_eq!(
+            f[0].title,
+            "The clock of mail.contoso.com is 15 min 00 s behind the client's"
+        );
+        assert!(
+            f[0].evidence
+                .contains("1 other host(s) that presented tokens agree"),
+            "{}",
+            f[0].evidence
+        );
+        assert!(f[0].fix.contains("server's clock"), "{}", f[0].fix);
     }
 
     /// What must not trigger it.

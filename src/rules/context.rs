@@ -33,6 +33,21 @@ pub struct Context<'a> {
 /// expired or not yet valid to one of them (Entra ID and Exchange allow five minutes).
 pub const CLOCK_SKEW_TOLERANCE: i64 = 300;
 
+/// One host's clock against the capture's ([`Context::clock_skews`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostClock {
+    pub host: String,
+    /// The capture's clock minus the host's, seconds (median): positive when the client is
+    /// ahead.
+    pub delta: i64,
+    /// Every session beyond the tolerance, the same way.
+    pub skewed: bool,
+    /// The median within the tolerance.
+    pub agrees: bool,
+    /// The sessions measured.
+    pub sessions: Vec<u64>,
+}
+
 /// A Bearer token presented to a non-login host: its claims, never the token.
 #[derive(Clone, Copy)]
 pub struct Presented<'a> {
@@ -178,28 +193,44 @@ impl<'a> Context<'a> {
         })
     }
 
-    /// The client's clock minus the server's, in seconds, measured on the sessions that
-    /// presented a token (the request's start against the answer's `Date`), when it is
-    /// beyond [`CLOCK_SKEW_TOLERANCE`] on every one of them: the median, with the sessions.
-    /// A capture whose sessions disagree (one late answer) measures no skew.
-    pub fn clock_skew(&self) -> Option<(i64, Vec<u64>)> {
-        let mut skews: Vec<(i64, u64)> = self
-            .presented()
-            .filter_map(|p| {
-                let at = self.session(p.session)?.start?.timestamp();
-                Some((at - p.server_date?, p.session))
+    /// Per host that answered tokens with a `Date`: the capture's clock minus the host's,
+    /// in seconds (the request's start against the answer's `Date`), measured on the
+    /// sessions that presented a token. A host is skewed when every one of its sessions is
+    /// beyond [`CLOCK_SKEW_TOLERANCE`], the same way (one slow answer is not a skew); it
+    /// agrees when its median is within it. Hosts, sorted, with their median.
+    pub fn clock_skews(&self) -> Vec<HostClock> {
+        let mut by_host: BTreeMap<String, Vec<(i64, u64)>> = BTreeMap::new();
+        for p in self.presented() {
+            let Some(s) = self.session(p.session) else {
+                continue;
+            };
+            let (Some(at), Some(date), Some(host)) = (s.start, p.server_date, s.host.as_deref())
+            else {
+                continue;
+            };
+            by_host
+                .entry(host.to_ascii_lowercase())
+                .or_default()
+                .push((at.timestamp() - date, p.session));
+        }
+        by_host
+            .into_iter()
+            .map(|(host, mut seen)| {
+                let beyond = |d: i64| d.abs() > CLOCK_SKEW_TOLERANCE;
+                let skewed = seen.iter().all(|(d, _)| beyond(*d))
+                    && (seen.iter().all(|(d, _)| *d > 0) || seen.iter().all(|(d, _)| *d < 0));
+                let sessions = sorted(seen.iter().map(|(_, s)| *s).collect());
+                seen.sort_unstable();
+                let delta = seen[seen.len() / 2].0;
+                HostClock {
+                    host,
+                    delta,
+                    skewed,
+                    agrees: !beyond(delta),
+                    sessions,
+                }
             })
-            .collect();
-        if skews.is_empty() || skews.iter().any(|(d, _)| d.abs() <= CLOCK_SKEW_TOLERANCE) {
-            return None;
-        }
-        let positive = skews[0].0 > 0;
-        if skews.iter().any(|(d, _)| (*d > 0) != positive) {
-            return None;
-        }
-        let sessions = sorted(skews.iter().map(|(_, s)| *s).collect());
-        skews.sort_unstable();
-        Some((skews[skews.len() / 2].0, sessions))
+            .collect()
     }
 
     /// The sign-in requests that led to the AAD error answered in `session`: the logins of

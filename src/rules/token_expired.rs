@@ -74,7 +74,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
             None => {}
         }
     }
-    let skew = cx.clock_skew();
+    let clocks = cx.clock_skews();
     by_host
         .into_iter()
         .filter_map(|(host, stale)| {
@@ -114,16 +114,16 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                  device reaches login.microsoftonline.com (a proxy or firewall blocking it \
                  leaves the client with its old token) and the sign-in logs for the user. ",
             );
-            if let Some((delta, _)) = skew {
+            if let Some(c) = clocks.iter().find(|c| c.skewed && c.host == host) {
                 evidence.push_str(&format!(
-                    " The client's clock is {} {} the server's (clock-skew).",
-                    span(delta),
-                    if delta > 0 { "ahead of" } else { "behind" }
+                    " {host}'s clock is {} {} the client's (clock-skew).",
+                    span(c.delta),
+                    if c.delta < 0 { "ahead of" } else { "behind" }
                 ));
                 fix.push_str(
-                    "The client's clock is off: a client behind the server keeps using tokens \
-                     the server already considers expired. Fix the time first (w32tm /resync, \
-                     or the device's time source), then restart the client.",
+                    "The clocks disagree: a client behind the server keeps using tokens the \
+                     server already considers expired. Fix the time first (clock-skew says \
+                     whose), then restart the client.",
                 );
             } else {
                 fix.push_str(
@@ -287,7 +287,7 @@ mod tests {
         let e = &f[0].evidence;
         assert!(e.contains("20 min 00 s before its nbf"), "{e}");
         assert!(
-            e.contains("20 min 00 s ahead of the server's (clock-skew)"),
+            e.contains("mail.contoso.com's clock is 20 min 00 s behind the client's (clock-skew)"),
             "{e}"
         );
     }
