@@ -110,19 +110,29 @@ mod tests {
     /// 2026-11-20 07:00:00Z, the test kit's `at(0)`.
     const T0: i64 = 1_795_158_000;
 
-    fn call(id: u64, secs: i64, server_off: i64) -> S {
+    /// A request to `url` at `secs` presenting a token, answered with a `Date` `server_off`
+    /// seconds after the capture's clock.
+    fn to(url: &str, id: u64, secs: i64, server_off: i64) -> S {
         let date = chrono::DateTime::from_timestamp(T0 + secs + server_off, 0)
             .map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
             .unwrap_or_default();
-        S::new(
-            id,
-            "POST",
+        S::new(id, "POST", url, 200)
+            .at(secs)
+            .bearer(r#"{"aud":"https://mail.contoso.com"}"#)
+            .resp_header("Date", &date)
+    }
+
+    fn call(id: u64, secs: i64, server_off: i64) -> S {
+        to(
             "https://mail.contoso.com/EWS/Exchange.asmx",
-            200,
+            id,
+            secs,
+            server_off,
         )
-        .at(secs)
-        .bearer(r#"{"aud":"https://mail.contoso.com"}"#)
-        .resp_header("Date", &date)
+    }
+
+    fn graph(id: u64, secs: i64, server_off: i64) -> S {
+        to("https://graph.microsoft.com/v1.0/me", id, secs, server_off)
     }
 
     #[test]
@@ -146,16 +156,7 @@ mod tests {
             f[0].evidence
         );
         // Two hosts off the same way: the client's clock.
-        let teams = |id: u64, secs: i64| {
-            let date = chrono::DateTime::from_timestamp(T0 + secs + 900, 0)
-                .map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
-                .unwrap_or_default();
-            S::new(id, "GET", "https://graph.microsoft.com/v1.0/me", 200)
-                .at(secs)
-                .bearer(r#"{"aud":"https://graph.microsoft.com"}"#)
-                .resp_header("Date", &date)
-        };
-        let f = run(check, vec![call(1, 0, 900), teams(2, 5)]);
+        let f = run(check, vec![call(1, 0, 900), graph(2, 5, 900)]);
         assert_eq!(f.len(), 1, "{f:#?}");
         assert!(
             f[0].title
@@ -173,18 +174,9 @@ mod tests {
     /// Another host agreeing with the capture's clock: the server's clock is the wrong one.
     #[test]
     fn one_server_off_while_others_agree() {
-        let graph = |id: u64, secs: i64| {
-            let date = chrono::DateTime::from_timestamp(T0 + secs, 0)
-                .map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
-                .unwrap_or_default();
-            S::new(id, "GET", "https://graph.microsoft.com/v1.0/me", 200)
-                .at(secs)
-                .bearer(r#"{"aud":"https://graph.microsoft.com"}"#)
-                .resp_header("Date", &date)
-        };
         let f = run(
             check,
-            vec![call(1, 0, -900), graph(2, 5), call(3, 10, -900)],
+            vec![call(1, 0, -900), graph(2, 5, 0), call(3, 10, -900)],
         );
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].sessions, vec![1, 3]);
