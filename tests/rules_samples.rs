@@ -860,3 +860,155 @@ fn seamless_sso_81010() {
         no_spn_fix: true,
     });
 }
+
+// ---- issue 24, item 1: tokens checked against the request that carries them ------------
+
+/// Every session that presented a Bearer token.
+fn presented(a: &Analysis) -> Vec<u64> {
+    a.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::BearerPresented { session, .. } => Some(*session),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every session of the flows that ended with an AAD error.
+fn failed_flow_sessions(a: &Analysis) -> Vec<u64> {
+    let mut v: Vec<u64> = a
+        .flows
+        .iter()
+        .filter(|f| !f.aadsts.is_empty())
+        .flat_map(|f| f.sessions.iter().copied())
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+#[test]
+fn token_wrong_tenant_500011() {
+    check(Spec {
+        name: "token-wrong-tenant-500011",
+        want: vec![Want {
+            id: "token-wrong-tenant",
+            severities: &["error"],
+            sessions: failed_flow_sessions,
+            evidence: &[
+                "names tenant 72f988bf-0000-4000-8000-0123456789ab",
+                "sign-in to tenant 4c1f2b3a-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+                "tenant named Fabrikam",
+                "no SPN is missing here",
+            ],
+        }],
+        may: &[],
+        not: &["spn-missing", "auth-loop"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn token_audience_mismatch() {
+    check(Spec {
+        name: "token-audience-mismatch",
+        want: vec![Want {
+            id: "token-audience-mismatch",
+            severities: &["error"],
+            sessions: rejected_tokens,
+            evidence: &[
+                "A token for autodiscover.contoso.com was presented to mail.contoso.com 3 time(s)",
+                "aud=https://autodiscover.contoso.com",
+            ],
+        }],
+        may: &[],
+        not: &["exchange-oauth-error", "hma-ignored", "spn-missing"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn token_expired_presented() {
+    check(Spec {
+        name: "token-expired-presented",
+        want: vec![Want {
+            id: "token-expired",
+            severities: &["error"],
+            sessions: rejected_tokens,
+            evidence: &["4 time(s)", "past its exp", "by the server's Date header"],
+        }],
+        may: &[],
+        not: &["exchange-oauth-error", "hma-ignored", "clock-skew"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn clock_skew() {
+    check(Spec {
+        name: "clock-skew",
+        want: vec![Want {
+            id: "clock-skew",
+            severities: &["warning"],
+            sessions: presented,
+            evidence: &[
+                "median 17 min 00 s",
+                "the client's clock or this server's is wrong",
+            ],
+        }],
+        may: &[],
+        not: &["token-expired"],
+        exit: 0,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn ca_53000_no_device() {
+    check(Spec {
+        name: "ca-53000-no-device",
+        want: vec![Want {
+            id: "aadsts-conditional-access",
+            severities: &["error"],
+            sessions: |a| aadsts(a, 53000),
+            evidence: &[
+                "AADSTS53000",
+                "Device credential: none in the sign-in request(s)",
+            ],
+        }],
+        may: &[],
+        not: &["spn-missing", "auth-loop"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+/// The hourly cycle of healthy-workday (an expired token refused with 2000001, a fresh one
+/// accepted, eight hours long) raises no token finding at all, and its clock agrees with
+/// Exchange's.
+#[test]
+fn the_hourly_cycle_raises_no_token_finding() {
+    let (json, _) = traceadal(&[
+        "analyze",
+        &sample("healthy-workday", "saz").to_string_lossy(),
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_str(&json).expect("the report is JSON");
+    let got = ids(report["findings"].as_array().map_or(&[][..], |v| v));
+    for id in [
+        "token-expired",
+        "clock-skew",
+        "token-audience-mismatch",
+        "token-wrong-tenant",
+    ] {
+        assert!(!got.contains(id), "healthy-workday: {id} in {got:?}");
+    }
+    assert!(
+        presented(&analysis(&sample("healthy-workday", "saz"))).len() > 8,
+        "the sample presents tokens"
+    );
+}

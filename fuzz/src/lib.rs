@@ -313,13 +313,20 @@ pub fn jwt_claims(data: &[u8]) {
     let _ = login::client_name(&t);
     let mut h = Headers::new();
     h.push("Authorization", format!("Bearer {t}"));
+    h.push("Cookie", t.to_string());
+    h.push("Authorization", t.to_string());
+    // The server's clock beside a presented token, and device credentials by name.
+    let _ = jwt::http_date(&t);
+    let _ = login::DeviceCredential::of(&h);
+    let mut answer = Headers::new();
+    answer.push("Date", t.to_string());
     let s = session(
         "POST",
         "https://mail.contoso.com/EWS/Exchange.asmx",
         h,
         b"",
         200,
-        Headers::new(),
+        answer,
         b"",
     );
     let _ = jwt::presented_bearer(&s);

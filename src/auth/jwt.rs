@@ -25,6 +25,8 @@ pub struct Claims {
     /// `upn`, else `unique_name`, else `preferred_username`.
     pub upn: Option<String>,
     pub exp: Option<i64>,
+    /// `nbf`: not valid before (Unix seconds).
+    pub nbf: Option<i64>,
     pub scp: Option<String>,
     /// Every claim of the payload (never the signature). Claims that are themselves secrets
     /// (`refresh_token`, `password`, `code`, ... as a WAM `request=` JWT carries them) are
@@ -113,11 +115,13 @@ fn claims_of(mut all: serde_json::Map<String, Value>) -> Claims {
         }
         _ => string("aud"),
     };
-    let exp = match all.get("exp") {
+    let seconds = |k: &str| match all.get(k) {
         Some(Value::Number(n)) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
         Some(Value::String(s)) => s.trim().parse().ok(),
         _ => None,
     };
+    let exp = seconds("exp");
+    let nbf = seconds("nbf");
     Claims {
         aud,
         iss: string("iss"),
@@ -127,6 +131,7 @@ fn claims_of(mut all: serde_json::Map<String, Value>) -> Claims {
             .or_else(|| string("unique_name"))
             .or_else(|| string("preferred_username")),
         exp,
+        nbf,
         scp: string("scp"),
         all,
     }
@@ -162,7 +167,20 @@ pub fn presented_bearer(session: &Session) -> Option<Event> {
         session: session.id,
         url: session.request.url.clone(),
         claims: Box::new(claims),
+        server_date: session
+            .response
+            .as_ref()
+            .and_then(|r| r.headers.get("date"))
+            .and_then(http_date),
     })
+}
+
+/// An HTTP `Date` value (`Fri, 04 Dec 2026 01:25:39 GMT`, RFC 7231's IMF-fixdate, which
+/// RFC 2822 parsing accepts) in Unix seconds.
+pub fn http_date(value: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc2822(value.trim())
+        .ok()
+        .map(|d| d.timestamp())
 }
 
 #[cfg(test)]
@@ -326,6 +344,7 @@ pub(crate) mod tests {
                 session,
                 url,
                 claims,
+                ..
             }) => {
                 assert_eq!(session, 30);
                 assert_eq!(
@@ -378,7 +397,45 @@ pub(crate) mod tests {
         assert_eq!(bearer_token("bearer\tabc "), Some("abc"));
     }
 
+    #[test]
+    fn server_dates_are_read_in_gmt() {
+        assert_eq!(
+            http_date("Fri, 20 Nov 2026 07:00:00 GMT"),
+            Some(1_795_158_000)
+        );
+        assert_eq!(
+            http_date(" Fri, 20 Nov 2026 08:00:00 +0100 "),
+            Some(1_795_158_000)
+        );
+        assert_eq!(http_date("yesterday"), None);
+        assert_eq!(http_date(""), None);
+        let mut s = request_to(
+            "https://mail.contoso.com/ews",
+            Some(&format!("Bearer {}", jwt(OUTLOOK_AT))),
+        );
+        s.response = Some(crate::capture::Response::default());
+        if let Some(r) = s.response.as_mut() {
+            r.headers.push("Date", "Fri, 20 Nov 2026 07:00:00 GMT");
+        }
+        match presented_bearer(&s) {
+            Some(Event::BearerPresented {
+                server_date,
+                claims,
+                ..
+            }) => {
+                assert_eq!(server_date, Some(1_795_158_000));
+                assert_eq!(claims.nbf, None);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn http_date_never_panics(t in ".{0,80}") {
+            let _ = http_date(&t);
+        }
+
         #[test]
         fn decode_never_panics(t in ".{0,300}") {
             let _ = decode_claims(&t);

@@ -41,6 +41,57 @@ pub struct LoginRequest {
     /// Sent by the Windows broker (WAM): the parameters came from the `request=` JWT.
     pub wam: bool,
     pub process: Option<String>,
+    /// The device credentials the request carried, by name only (never their values).
+    #[serde(skip_serializing_if = "DeviceCredential::is_none")]
+    pub device: DeviceCredential,
+}
+
+/// Which device credentials a sign-in request carried, by name only: Conditional Access
+/// answers (53000, 53001, 530003, 50097) mean the most when it is known whether the client
+/// showed Entra ID a device at all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DeviceCredential {
+    /// The Primary Refresh Token cookie `x-ms-RefreshTokenCredential` (a cookie or a header
+    /// of that name): the device's PRT, from WAM or the browser extension.
+    pub prt: bool,
+    /// An `Authorization: PKeyAuth ...` answer to Entra's device challenge (a signed
+    /// response with the device certificate).
+    pub pkeyauth_answer: bool,
+    /// The `x-ms-PKeyAuth` header: the client says it can answer a device challenge.
+    pub pkeyauth_supported: bool,
+}
+
+impl DeviceCredential {
+    pub fn is_none(&self) -> bool {
+        *self == DeviceCredential::default()
+    }
+
+    /// Whether the request showed Entra ID a device credential (a PRT or a PKeyAuth answer).
+    pub fn presented(&self) -> bool {
+        self.prt || self.pkeyauth_answer
+    }
+
+    /// What a request's headers say, by header and cookie names only.
+    pub fn of(headers: &crate::capture::Headers) -> DeviceCredential {
+        const PRT: &str = "x-ms-refreshtokencredential";
+        let prt_cookie = headers.get_all("cookie").any(|c| {
+            c.split(';').any(|pair| {
+                pair.split_once('=')
+                    .map_or(pair, |(name, _)| name)
+                    .trim()
+                    .eq_ignore_ascii_case(PRT)
+            })
+        });
+        DeviceCredential {
+            prt: prt_cookie || headers.get(PRT).is_some(),
+            pkeyauth_answer: headers.get_all("authorization").any(|a| {
+                a.trim_start()
+                    .get(..8)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("pkeyauth"))
+            }),
+            pkeyauth_supported: headers.get("x-ms-pkeyauth").is_some(),
+        }
+    }
 }
 
 /// The Entra ID authority hosts: public cloud, US Government, China (21Vianet), Germany.
@@ -122,6 +173,15 @@ const CLIENT_NAMES: &[(&str, &str)] = &[
         "29d9ed98-a469-4536-ade2-f981bc1d605e",
         "Microsoft Authentication Broker",
     ),
+    // Issue 24: the clients that present tokens to Exchange. The new Outlook for Windows
+    // ("Monitor adoption of new Outlook for Windows in your organization"); Outlook on the
+    // web's own app id since 2024 (message center MC711020; before it OWA signed in as
+    // Exchange Online's 00000002-0000-0ff1-ce00-000000000000).
+    (
+        "5d661950-3475-41cd-a2c3-d671a3162bc1",
+        "Microsoft Outlook (new Outlook)",
+    ),
+    ("9199bf20-a13f-4107-85dc-02114787ef48", "Outlook on the web"),
 ];
 
 /// The name of a well-known Microsoft application id (case-insensitive), if it is one.
@@ -349,6 +409,7 @@ pub fn login_request(session: &Session, limits: &DecodeLimits) -> Option<LoginRe
         prompt: params.get("prompt"),
         wam,
         process,
+        device: DeviceCredential::of(&session.request.headers),
     })
 }
 
@@ -426,6 +487,7 @@ mod tests {
                 prompt: Some("none".into()),
                 wam: false,
                 process: Some("outlook:4242".into()),
+                device: DeviceCredential::default(),
             }
         );
     }

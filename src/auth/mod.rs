@@ -35,7 +35,7 @@ pub use diagnostics::ExchangeDiagnostic;
 pub use ews::{DelegateCheck, DelegateUser, EwsCall};
 pub use federation::FederationEvent;
 pub use jwt::Claims;
-pub use login::{LoginKind, LoginRequest};
+pub use login::{DeviceCredential, LoginKind, LoginRequest};
 pub use token_result::{AadError, ErrorSource, TokenOutcome, TokenResult};
 
 /// Something an auth rule may care about, seen in one session.
@@ -59,6 +59,9 @@ pub enum Event {
         session: u64,
         url: String,
         claims: Box<Claims>,
+        /// The answer's `Date` header (the server's clock), in Unix seconds, when it had one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        server_date: Option<i64>,
     },
     /// An EWS `GetDelegate` request and what it answered.
     Delegate(Box<DelegateCheck>),

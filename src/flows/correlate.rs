@@ -43,6 +43,9 @@ pub fn build(events: &[Event], sessions: &[SessionSummary]) -> Vec<Flow> {
                     for t in &b.tenant_ids {
                         push_unique(&mut g.tenant_ids, t.clone());
                     }
+                    if let Some(t) = b.authorization_uri.as_deref().and_then(uri_tenant) {
+                        push_unique(&mut g.challenge_tenants, t);
+                    }
                 }
                 g.on_challenge(c.session);
             }
@@ -51,12 +54,47 @@ pub fn build(events: &[Event], sessions: &[SessionSummary]) -> Vec<Flow> {
             _ => {}
         }
     }
-    builder
+    let mut flows: Vec<Flow> = builder
         .groups
         .into_iter()
         .filter(|g| g.attempts.iter().any(|a| !a.logins.is_empty()))
         .map(|g| g.finish(sessions))
-        .collect()
+        .collect();
+    for flow in &mut flows {
+        flow.token_appid = token_appid(events, flow);
+        flow.token_app_name = flow.token_appid.as_deref().and_then(login::client_name);
+    }
+    flows
+}
+
+/// The `appid` of the first readable token presented to the flow's host from its first
+/// session on.
+fn token_appid(events: &[Event], flow: &Flow) -> Option<String> {
+    let host = flow
+        .challenge_host
+        .clone()
+        .unwrap_or_else(|| flow.resource.host().to_string());
+    events.iter().find_map(|e| match e {
+        Event::BearerPresented {
+            session,
+            url,
+            claims,
+            ..
+        } if *session >= flow.first_session
+            && crate::capture::host_of(url).is_some_and(|h| h.eq_ignore_ascii_case(&host)) =>
+        {
+            claims.appid.clone()
+        }
+        _ => None,
+    })
+}
+
+/// The tenant path segment of an `authorization_uri`, when it names one.
+fn uri_tenant(uri: &str) -> Option<String> {
+    let parts = crate::capture::url_parts::UrlParts::split(uri);
+    let first = parts.path.trim_start_matches('/').split('/').next()?;
+    (!first.is_empty() && !NO_TENANT.contains(&first.to_ascii_lowercase().as_str()))
+        .then(|| first.to_string())
 }
 
 #[derive(Default)]
@@ -144,6 +182,7 @@ struct Group {
     authority: Option<String>,
     path_tenant: Option<String>,
     tenant_ids: Vec<String>,
+    challenge_tenants: Vec<String>,
     tenant_name: Option<String>,
     client_id: Option<String>,
     wam: bool,
@@ -161,6 +200,7 @@ impl Group {
             authority: None,
             path_tenant: None,
             tenant_ids: Vec::new(),
+            challenge_tenants: Vec::new(),
             tenant_name: None,
             client_id: None,
             wam: false,
@@ -294,7 +334,15 @@ impl Group {
                     .clone()
                     .filter(|n| n.contains('.') && !n.contains(' '))
             });
+        let mut challenge_tenants = self.tenant_ids.clone();
+        for t in self.challenge_tenants {
+            push_unique(&mut challenge_tenants, t);
+        }
         Flow {
+            token_appid: None,
+            token_app_name: None,
+            challenge_tenants,
+            asked_tenant: self.path_tenant.clone(),
             resource: self.resource,
             challenge_host: self.challenge_host,
             hma_offered: self.hma_offered,
@@ -380,6 +428,7 @@ mod tests {
             prompt: None,
             wam: false,
             process: Some(process.into()),
+            device: Default::default(),
         }))
     }
 
@@ -539,5 +588,51 @@ mod tests {
         ];
         let flows = build(&events, &[]);
         assert_eq!(flows[0].outcome, Outcome::NoResponse);
+    }
+
+    #[test]
+    fn the_app_of_the_token_presented_and_the_tenants_named() {
+        let presented = |session, appid: &str| Event::BearerPresented {
+            session,
+            url: "https://autodiscover.contoso.com/autodiscover/autodiscover.svc".into(),
+            claims: Box::new(crate::auth::Claims {
+                appid: Some(appid.into()),
+                ..Default::default()
+            }),
+            server_date: None,
+        };
+        let events = vec![
+            // Before the flow: not its token.
+            presented(0, "00000000-0000-0000-0000-000000000000"),
+            challenge(1, AD, "outlook:4242"),
+            login(
+                2,
+                LoginKind::Token,
+                "https://autodiscover.contoso.com",
+                "outlook:4242",
+            ),
+            presented(3, "1fec8e78-bce4-4aaf-ab1b-5451cc387264"),
+        ];
+        let flows = build(&events, &[]);
+        assert_eq!(
+            flows[0].token_appid.as_deref(),
+            Some("1fec8e78-bce4-4aaf-ab1b-5451cc387264")
+        );
+        assert_eq!(flows[0].token_app_name, Some("Microsoft Teams"));
+        assert_eq!(flows[0].asked_tenant, None, "common names no tenant");
+        assert_eq!(
+            uri_tenant("https://login.windows.net/common/oauth2/authorize"),
+            None
+        );
+        assert_eq!(
+            uri_tenant(
+                "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/authorize"
+            )
+            .as_deref(),
+            Some("contoso.onmicrosoft.com")
+        );
+        let json = serde_json::to_value(&flows[0]).unwrap_or_default();
+        assert!(json.get("challenge_tenants").is_none(), "internal: {json}");
+        assert_eq!(json["token_app_name"], "Microsoft Teams");
     }
 }

@@ -91,6 +91,20 @@ pub struct Flow {
     pub duration_ms: Option<i64>,
     /// Every session of the flow, ascending.
     pub sessions: Vec<u64>,
+    /// The `appid` (v2: `azp`) of the first readable Bearer token presented to the
+    /// challenged host during the flow or after it: the client that really used the token
+    /// (Outlook, Teams, OWA, a third-party app), whatever the sign-in requests said.
+    pub token_appid: Option<String>,
+    /// Its well-known name, when it is one.
+    pub token_app_name: Option<&'static str>,
+    /// The tenants the challenge named: the GUIDs after `@` in `trusted_issuers`, and the
+    /// tenant path segment of `authorization_uri` when it names one (not `common`).
+    #[serde(skip)]
+    pub challenge_tenants: Vec<String>,
+    /// The tenant path segment the client's sign-in requests named (a GUID or a domain), when
+    /// they named one (not `common`, `organizations`).
+    #[serde(skip)]
+    pub asked_tenant: Option<String>,
 }
 
 fn count<S: serde::Serializer>(attempts: &[Attempt], s: S) -> Result<S::Ok, S::Error> {
@@ -117,6 +131,24 @@ impl Flow {
             .count()
     }
 
+    /// The client sent its sign-in to another tenant than the one the challenge named:
+    /// `(asked, named)`. Only tenants of the same form are compared (GUID with GUID, domain
+    /// with domain, case-insensitive): a domain cannot be told from a GUID without asking
+    /// Entra ID.
+    pub fn other_tenant_asked(&self) -> Option<(&str, &str)> {
+        let asked = self.asked_tenant.as_deref()?;
+        let same_form: Vec<&str> = self
+            .challenge_tenants
+            .iter()
+            .map(String::as_str)
+            .filter(|t| is_guid(t) == is_guid(asked))
+            .collect();
+        if same_form.is_empty() || same_form.iter().any(|t| t.eq_ignore_ascii_case(asked)) {
+            return None;
+        }
+        Some((asked, same_form[0]))
+    }
+
     /// The sessions in which Entra answered with an error.
     pub fn error_sessions(&self) -> Vec<u64> {
         self.attempts
@@ -125,6 +157,16 @@ impl Flow {
             .filter_map(|a| a.result)
             .collect()
     }
+}
+
+/// A GUID in its 8-4-4-4-12 text form.
+pub fn is_guid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
 }
 
 /// A duration in milliseconds for a person: seconds with a decimal under two minutes, then

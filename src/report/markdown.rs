@@ -58,7 +58,13 @@ pub fn write(out: &mut dyn Write, report: &Report) -> io::Result<()> {
                 "| {} | {} | {} | {} | {} | {} | {} | {}-{} |",
                 cell(&l.resource.to_string()),
                 cell(l.challenge_host.as_deref().unwrap_or("-")),
-                cell(l.client_process.as_deref().unwrap_or("-")),
+                cell(&match super::table::token_app(l) {
+                    Some(app) => format!(
+                        "{} (token: {app})",
+                        l.client_process.as_deref().unwrap_or("-")
+                    ),
+                    None => l.client_process.as_deref().unwrap_or("-").to_string(),
+                }),
                 l.attempts.len(),
                 l.outcome.as_str(),
                 match &l.explained_by {

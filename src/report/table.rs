@@ -272,10 +272,30 @@ fn resource_cell(l: &Flow) -> String {
 fn client(l: &Flow) -> String {
     let process = l.client_process.as_deref().unwrap_or("-");
     let via = if l.wam { " via WAM" } else { "" };
-    match l.client_name {
+    let mut out = match l.client_name {
         Some(name) => format!("{process}{via}\n{name}"),
         None => format!("{process}{via}"),
+    };
+    if let Some(app) = token_app(l) {
+        out.push_str(&format!("\ntoken: {app}"));
     }
+    out
+}
+
+/// The app of the token presented, when it is not the client that signed in (shown only
+/// then, to keep the cell short).
+pub(super) fn token_app(l: &Flow) -> Option<String> {
+    let appid = l.token_appid.as_deref()?;
+    if l.client_id
+        .as_deref()
+        .is_some_and(|c| c.eq_ignore_ascii_case(appid))
+    {
+        return None;
+    }
+    Some(
+        l.token_app_name
+            .map_or_else(|| appid.to_string(), str::to_string),
+    )
 }
 
 fn codes(codes: &[u32]) -> String {

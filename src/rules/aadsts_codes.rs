@@ -76,9 +76,10 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                         not_spn(code)
                     ),
                     evidence: format!(
-                        "AADSTS{code} answered {} time(s){where_}.{said}{}",
+                        "AADSTS{code} answered {} time(s){where_}.{said}{}{}",
                         sessions.len(),
                         loops_sentence(cx.flows_with(&sessions)),
+                        device_note(cx, code, &sessions),
                     ),
                     fix: info.advice.to_string(),
                     sessions,
@@ -137,6 +138,92 @@ fn stepped_up(cx: &Context, sessions: &[u64]) -> bool {
 fn never_got_a_token(cx: &Context, sessions: &[u64]) -> bool {
     let flows: Vec<_> = cx.flows_with(sessions).collect();
     !flows.is_empty() && flows.iter().all(|f| f.outcome != Outcome::Token)
+}
+
+/// Conditional Access answers about the device: whether the capture shows a device at all.
+const DEVICE_CODES: &[u32] = &[53000, 53001, 530003, 50097];
+
+/// For a device answer: whether the sign-in requests before it carried a device credential
+/// (the PRT cookie, a PKeyAuth answer: by name, never their value), and the device and MFA
+/// claims (`deviceid`, `amr`) of the tokens presented in the capture.
+fn device_note(cx: &Context, code: u32, sessions: &[u64]) -> String {
+    if !DEVICE_CODES.contains(&code) {
+        return String::new();
+    }
+    let logins: Vec<_> = sessions.iter().flat_map(|s| cx.logins_before(*s)).collect();
+    let mut out = String::new();
+    if !logins.is_empty() {
+        let ids = sorted(logins.iter().map(|(s, _)| *s).collect());
+        let shown = super::session_list(&ids);
+        let prt: Vec<u64> = logins
+            .iter()
+            .filter(|(_, d)| d.prt)
+            .map(|(s, _)| *s)
+            .collect();
+        let pkey: Vec<u64> = logins
+            .iter()
+            .filter(|(_, d)| d.pkeyauth_answer)
+            .map(|(s, _)| *s)
+            .collect();
+        if prt.is_empty() && pkey.is_empty() {
+            out.push_str(&format!(
+                " Device credential: none in the sign-in request(s) (session(s) {shown}): no \
+                 x-ms-RefreshTokenCredential (PRT) cookie, no PKeyAuth answer"
+            ));
+            if logins.iter().any(|(_, d)| d.pkeyauth_supported) {
+                out.push_str(" (the client announced PKeyAuth with x-ms-PKeyAuth but never answered a device challenge)");
+            }
+            out.push_str(": Entra ID was shown no device, so a device policy cannot be met (a browser without the account extension, a device not registered, WAM not used).");
+        } else {
+            let mut what = Vec::new();
+            if !prt.is_empty() {
+                what.push(format!(
+                    "the x-ms-RefreshTokenCredential (PRT) cookie (session(s) {})",
+                    super::session_list(&sorted(prt))
+                ));
+            }
+            if !pkey.is_empty() {
+                what.push(format!(
+                    "a PKeyAuth answer (session(s) {})",
+                    super::session_list(&sorted(pkey))
+                ));
+            }
+            out.push_str(&format!(
+                " Device credential: the sign-in carried {}: the device was shown and did not \
+                 satisfy the policy (not compliant, not hybrid joined, or not the registered \
+                 device).",
+                what.join(" and ")
+            ));
+        }
+    }
+    let claims: Vec<_> = cx
+        .presented()
+        .map(|p| p.claims)
+        .filter(|c| !c.all.is_empty())
+        .collect();
+    if !claims.is_empty() {
+        let device = claims.iter().any(|c| c.all.contains_key("deviceid"));
+        let mut amr: Vec<String> = Vec::new();
+        for c in &claims {
+            if let Some(serde_json::Value::Array(items)) = c.all.get("amr") {
+                for m in items.iter().filter_map(|v| v.as_str()) {
+                    if !amr.iter().any(|x| x == m) && amr.len() < 8 {
+                        amr.push(m.chars().take(24).collect());
+                    }
+                }
+            }
+        }
+        out.push_str(&format!(
+            " Tokens presented in this capture: {} carry a deviceid claim; amr {}.",
+            if device { "some" } else { "none" },
+            if amr.is_empty() {
+                "not present".to_string()
+            } else {
+                amr.join(", ")
+            }
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -215,5 +302,56 @@ mod tests {
         }
         let b = build(vec![challenge(1), aad(70011, 2)]);
         assert!(!check(&b.context())[0].title.contains("SPN"));
+    }
+
+    #[test]
+    fn device_answers_say_whether_a_device_was_shown() {
+        // No device credential at all (the client only announced PKeyAuth).
+        let bare = build(vec![
+            challenge(1),
+            aad(53000, 2).req_header("x-ms-PKeyAuth", "1.0"),
+        ]);
+        let f = check(&bare.context());
+        let e = &f[0].evidence;
+        assert!(
+            e.contains("Device credential: none in the sign-in request(s) (session(s) 2)"),
+            "{e}"
+        );
+        assert!(e.contains("announced PKeyAuth"), "{e}");
+        // The PRT cookie (by name, never its value) and a PKeyAuth answer.
+        let shown = build(vec![
+            challenge(1),
+            aad(53001, 2).req_header("Cookie", "x-ms-gateway-slice=estsfd; x-ms-RefreshTokenCredential=eyJhbGciOiJIUzI1NiJ9.SECRETPRT.sig"),
+            aad(53001, 3).req_header("Authorization", "PKeyAuth AuthToken=\"SECRETJWT\", Context=\"c\", Version=\"1.0\""),
+        ]);
+        let f = check(&shown.context());
+        let e = &f[0].evidence;
+        assert!(
+            e.contains("the x-ms-RefreshTokenCredential (PRT) cookie (session(s) 2)"),
+            "{e}"
+        );
+        assert!(e.contains("a PKeyAuth answer (session(s) 3)"), "{e}");
+        let json = serde_json::to_string(&f).unwrap_or_default();
+        assert!(!json.contains("SECRET"), "{json}");
+        // Other codes say nothing of devices.
+        let mfa = build(vec![challenge(1), aad(50076, 2)]);
+        assert!(!check(&mfa.context())[0]
+            .evidence
+            .contains("Device credential"));
+    }
+
+    #[test]
+    fn device_and_mfa_claims_of_presented_tokens() {
+        let b = build(vec![
+            S::new(1, "POST", AD, 401).offers(&[HMA]).bearer(
+                r#"{"aud":"https://autodiscover.contoso.com","amr":["pwd","mfa"],"deviceid":"d"}"#,
+            ),
+            aad(530003, 2),
+        ]);
+        let e = &check(&b.context())[0].evidence;
+        assert!(
+            e.contains("some carry a deviceid claim; amr pwd, mfa."),
+            "{e}"
+        );
     }
 }

@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::sorted;
 use crate::auth::aadsts::NOT_FOUND_CODES;
 use crate::auth::{
-    AadError, AutodiscoverV2, Challenge, Claims, DelegateCheck, Event, FederationEvent,
-    TokenOutcome,
+    AadError, AutodiscoverV2, Challenge, Claims, DelegateCheck, DeviceCredential, Event,
+    FederationEvent, TokenOutcome,
 };
 use crate::capture::url_parts::strip_query;
 use crate::capture::SessionSummary;
@@ -28,6 +28,35 @@ pub struct Context<'a> {
     /// Sessions another rule has precedence over (see [`super::RuleSpec::yields_to`]):
     /// their events are invisible to the rule this context is given to.
     yielded: Option<&'a BTreeSet<u64>>,
+}
+
+/// Beyond this many seconds between the client's clock and the server's, tokens look
+/// expired or not yet valid to one of them (Entra ID and Exchange allow five minutes).
+pub const CLOCK_SKEW_TOLERANCE: i64 = 300;
+
+/// One host's clock against the capture's ([`Context::clock_skews`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostClock {
+    pub host: String,
+    /// The capture's clock minus the host's, seconds (median): positive when the client is
+    /// ahead.
+    pub delta: i64,
+    /// Every session beyond the tolerance, the same way.
+    pub skewed: bool,
+    /// The median within the tolerance.
+    pub agrees: bool,
+    /// The sessions measured.
+    pub sessions: Vec<u64>,
+}
+
+/// A Bearer token presented to a non-login host: its claims, never the token.
+#[derive(Clone, Copy)]
+pub struct Presented<'a> {
+    pub session: u64,
+    pub url: &'a str,
+    pub claims: &'a Claims,
+    /// The answer's `Date` header, Unix seconds.
+    pub server_date: Option<i64>,
 }
 
 /// One SPN Entra could not find, with what proves it.
@@ -147,6 +176,87 @@ impl<'a> Context<'a> {
         })
     }
 
+    /// Every Bearer token presented to a non-login host, in session order.
+    pub fn presented(&self) -> impl Iterator<Item = Presented<'a>> + 'a {
+        self.events().filter_map(|e| match e {
+            Event::BearerPresented {
+                session,
+                url,
+                claims,
+                server_date,
+            } => Some(Presented {
+                session: *session,
+                url,
+                claims,
+                server_date: *server_date,
+            }),
+            _ => None,
+        })
+    }
+
+    /// Per host that answered tokens with a `Date`: the capture's clock minus the host's,
+    /// in seconds (the request's start against the answer's `Date`), measured on the
+    /// sessions that presented a token. A host is skewed when every one of its sessions is
+    /// beyond [`CLOCK_SKEW_TOLERANCE`], the same way (one slow answer is not a skew); it
+    /// agrees when its median is within it. Hosts, sorted, with their median.
+    pub fn clock_skews(&self) -> Vec<HostClock> {
+        let mut by_host: BTreeMap<String, Vec<(i64, u64)>> = BTreeMap::new();
+        for p in self.presented() {
+            let Some(s) = self.session(p.session) else {
+                continue;
+            };
+            let (Some(at), Some(date), Some(host)) = (s.start, p.server_date, s.host.as_deref())
+            else {
+                continue;
+            };
+            by_host
+                .entry(host.to_ascii_lowercase())
+                .or_default()
+                .push((at.timestamp() - date, p.session));
+        }
+        by_host
+            .into_iter()
+            .map(|(host, mut seen)| {
+                let beyond = |d: i64| d.abs() > CLOCK_SKEW_TOLERANCE;
+                let skewed = seen.iter().all(|(d, _)| beyond(*d))
+                    && (seen.iter().all(|(d, _)| *d > 0) || seen.iter().all(|(d, _)| *d < 0));
+                let sessions = sorted(seen.iter().map(|(_, s)| *s).collect());
+                seen.sort_unstable();
+                let delta = seen[seen.len() / 2].0;
+                HostClock {
+                    host,
+                    delta,
+                    skewed,
+                    agrees: !beyond(delta),
+                    sessions,
+                }
+            })
+            .collect()
+    }
+
+    /// The sign-in requests that led to the AAD error answered in `session`: the logins of
+    /// the flow's round whose answer it was (the answer's own session when it is a login),
+    /// with the device credentials each carried (by name only).
+    pub fn logins_before(&self, session: u64) -> Vec<(u64, DeviceCredential)> {
+        let mut ids: Vec<u64> = self
+            .flows
+            .iter()
+            .flat_map(|f| f.attempts.iter())
+            .filter(|a| a.result == Some(session))
+            .flat_map(|a| a.logins.iter().copied())
+            .collect();
+        ids.push(session);
+        let ids = sorted(ids);
+        self.events()
+            .filter_map(|e| match e {
+                Event::Login(l) if ids.binary_search(&l.session).is_ok() => {
+                    Some((l.session, l.device))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Every `GetDelegate` answer (or refusal) the capture holds.
     pub fn delegate_checks(&self) -> impl Iterator<Item = &'a DelegateCheck> + 'a {
         self.events().filter_map(|e| match e {
@@ -179,6 +289,12 @@ impl<'a> Context<'a> {
         for flow in self.flows {
             let codes = not_found(&flow.aadsts);
             if codes.is_empty() {
+                continue;
+            }
+            // Asked in another tenant than the challenge named: no SPN is missing there
+            // (`token-wrong-tenant`), and no fix may target that tenant.
+            if flow.other_tenant_asked().is_some() {
+                seen_results.extend(flow.error_sessions());
                 continue;
             }
             let Some(spn) = flow.resource.spn() else {

@@ -29,12 +29,18 @@ mod federation_seamless_sso;
 mod federation_wstrust;
 #[cfg(test)]
 mod testkit;
+// Tokens checked against the request that carries them (issue 24).
+mod clock_skew;
+mod token_audience;
+mod token_expired;
+mod token_wrong_tenant;
+mod tokens;
 
 use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-pub use context::{Context, MissingSpn};
+pub use context::{Context, MissingSpn, Presented};
 pub use exchange::exchange_hosts;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -190,6 +196,25 @@ pub const RULES: &[RuleSpec] = &[
         check: delegate_ews_auth::check,
         yields_to: &[],
     },
+    // Tokens checked against the request that carries them (issue 24). They come before
+    // exchange-oauth-error, which yields to them: an expired token the client kept
+    // presenting, or a token of another tenant, is the cause its 2000001 / 2000004 refusals
+    // are evidence of. The clock comes first: it explains expired tokens.
+    RuleSpec {
+        id: "clock-skew",
+        check: clock_skew::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "token-expired",
+        check: token_expired::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "token-wrong-tenant",
+        check: token_wrong_tenant::check,
+        yields_to: &[],
+    },
     // A 4000000 "OAuth not available" on a vdir that offers no Bearer is the missing HMA
     // hma-not-advertised reports, not a second problem.
     // A refusal a more specific rule explains (free/busy, GetDelegate) is that finding's
@@ -201,7 +226,16 @@ pub const RULES: &[RuleSpec] = &[
             "hma-not-advertised",
             "ioc-oauth-failure",
             "delegate-ews-auth",
+            "token-expired",
+            "token-wrong-tenant",
         ],
+    },
+    // Exchange's own 2000003 (its reason quotes the audience expected and the one sent) holds
+    // the sessions it answered; this finds the mismatches Exchange did not explain.
+    RuleSpec {
+        id: "token-audience-mismatch",
+        check: token_audience::check,
+        yields_to: &["exchange-oauth-error"],
     },
     RuleSpec {
         id: "hma-declined",
@@ -236,6 +270,7 @@ pub const RULES: &[RuleSpec] = &[
             "federation-sts-unreachable",
             "federation-saml-",
             "federation-seamless-sso",
+            "token-wrong-tenant",
         ],
     },
     RuleSpec {

@@ -462,7 +462,7 @@ pub fn ioc_oauth_failure(sb: &mut Sb) {
     }
 }
 
-fn exo_challenge_then_token(sb: &mut Sb, err: AadError) {
+pub(crate) fn exo_challenge_then_token(sb: &mut Sb, err: AadError) {
     let exo = Exchange {
         fe: "AM6PR04CA0012",
         be: "AM7PR02MB5686",

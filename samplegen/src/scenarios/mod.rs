@@ -8,6 +8,7 @@ pub mod common;
 pub mod federation;
 pub mod hybrid;
 pub mod precision;
+pub mod tokens;
 
 use crate::expected::{normalize_resource, Expected};
 use crate::model::Capture;
@@ -427,6 +428,57 @@ pub const DEFS: &[Def] = &[
         inconclusive: false,
         build: federation::seamless_sso_81010,
     },
+    // Issue 24, item 1: tokens checked against the request that carries them.
+    Def {
+        name: "token-wrong-tenant-500011",
+        summary: "autodiscover's Bearer challenge names Contoso's tenant (trusted_issuers); Outlook, signed in with a second account, sends its token requests to Fabrikam's tenant GUID and is answered AADSTS500011 'not found in the tenant named Fabrikam', 3 rounds",
+        should_find: "token-wrong-tenant (sign-in sent to another tenant than the challenge names); no missing SPN, no fix script for Fabrikam",
+        findings: &["token-wrong-tenant"],
+        absent: &["spn-missing", "auth-loop"],
+        has_error: true,
+        inconclusive: false,
+        build: tokens::token_wrong_tenant_500011,
+    },
+    Def {
+        name: "token-audience-mismatch",
+        summary: "Outlook presents its token for https://autodiscover.contoso.com to EWS on mail.contoso.com 3 times; 401 Bearer challenges whose x-ms-diagnostics a reverse proxy stripped",
+        should_find: "token-audience-mismatch: aud autodiscover.contoso.com presented to mail.contoso.com, found from the token alone",
+        findings: &["token-audience-mismatch"],
+        absent: &["exchange-oauth-error", "hma-ignored", "spn-missing"],
+        has_error: true,
+        inconclusive: false,
+        build: tokens::token_audience_mismatch,
+    },
+    Def {
+        name: "token-expired-presented",
+        summary: "Outlook presents a MAPI token that expired two hours earlier 4 times over 2 minutes and never asks Entra ID for a new one; Exchange answers 401 2000001 'The token has expired.' each time",
+        should_find: "token-expired (error: the client kept presenting it), not the exchange-oauth-error of the same sessions",
+        findings: &["token-expired"],
+        absent: &["exchange-oauth-error", "hma-ignored", "clock-skew"],
+        has_error: true,
+        inconclusive: false,
+        build: tokens::token_expired_presented,
+    },
+    Def {
+        name: "clock-skew",
+        summary: "4 EWS calls with a valid token, all answered 200; every answer's Date is 17 minutes after the capture's clock (the client's clock is behind)",
+        should_find: "clock-skew (warning), nothing else",
+        findings: &["clock-skew"],
+        absent: &["token-expired"],
+        has_error: false,
+        inconclusive: false,
+        build: tokens::clock_skew,
+    },
+    Def {
+        name: "ca-53000-no-device",
+        summary: "Exchange Online challenge, token requests answered 400 invalid_grant AADSTS53000 (device not compliant); the sign-in requests carry no x-ms-RefreshTokenCredential cookie and no PKeyAuth answer",
+        should_find: "aadsts-conditional-access whose evidence says no device credential was presented",
+        findings: &["aadsts-conditional-access"],
+        absent: &["spn-missing", "auth-loop"],
+        has_error: true,
+        inconclusive: false,
+        build: tokens::ca_53000_no_device,
+    },
 ];
 
 /// Builds a scenario: its capture and its expected facts.
@@ -445,6 +497,8 @@ pub fn build(name: &str) -> Option<(Capture, Expected)> {
     let mut missing_spns: Vec<String> = loops
         .iter()
         .filter(|l| l.aadsts.iter().any(|c| *c == 500011 || *c == 50001))
+        // Asked in another tenant than the challenge's (issue 24): no SPN is missing.
+        .filter(|l| !l.tenant.eq_ignore_ascii_case(tokens::FABRIKAM_GUID))
         // An SPN is always https, even for a resource asked for over http.
         .map(|l| normalize_resource(&l.resource).replacen("http://", "https://", 1))
         .collect();
