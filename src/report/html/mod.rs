@@ -339,6 +339,24 @@ fn write_capture(out: &mut String, page: &Page) {
     for caveat in &r.verdict.caveats {
         let _ = write!(out, "<p class=\"caveat\">Note: {}</p>", page.t(caveat));
     }
+    if !r.capture_limits.is_empty() {
+        let _ = write!(
+            out,
+            r#"<div class="limits" id="{}capture-limits"><h3>What this capture cannot show</h3><ul>"#,
+            page.prefix
+        );
+        for l in &r.capture_limits {
+            let _ = write!(
+                out,
+                "<li data-limit=\"{}\">{}<br>Blind: {}<br>Next capture: {}</li>",
+                attr(l.id),
+                page.t(&l.what),
+                page.t(&l.consequence),
+                page.t(&l.capture_again)
+            );
+        }
+        out.push_str("</ul></div>");
+    }
     if !r.missing_spns.is_empty() {
         out.push_str("<p>Missing on Office 365 Exchange Online:</p><ul class=\"spns\">");
         for spn in &r.missing_spns {
