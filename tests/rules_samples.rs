@@ -622,3 +622,32 @@ fn aadsts_53003_ca() {
         no_spn_fix: true,
     });
 }
+
+#[test]
+fn capture_started_late() {
+    check(Spec {
+        name: "capture-started-late",
+        want: vec![Want {
+            id: "spn-missing",
+            severities: &["error"],
+            sessions: |a| aadsts(a, 500011),
+            evidence: &["AADSTS500011"],
+        }],
+        may: &[],
+        not: &["hma-not-advertised", "hma-ignored", "http-resource", "auth-loop"],
+        exit: 1,
+        no_spn_fix: false,
+    });
+}
+
+#[test]
+fn har_sanitized() {
+    check(Spec {
+        name: "har-sanitized",
+        want: vec![],
+        may: &[],
+        not: &["auth-loop", "aadsts-codes", "exchange-oauth-error"],
+        exit: 0,
+        no_spn_fix: true,
+    });
+}

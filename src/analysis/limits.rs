@@ -219,7 +219,8 @@ fn client_process(e: &Evidence) -> Option<Limit> {
             ),
             consequence: "Outlook asks Windows' Web Account Manager for its tokens: what \
                           Entra ID answered WAM (AADSTS codes, a missing SPN) is not in this \
-                          capture."
+                          capture, and a client that never presents a token (hma-ignored) \
+                          cannot be told from WAM failing out of sight."
                 .into(),
             capture_again,
         });

@@ -5,6 +5,7 @@ pub mod adal;
 pub mod builder;
 pub mod common;
 pub mod hybrid;
+pub mod limits;
 pub mod precision;
 
 use crate::expected::{normalize_resource, Expected};
@@ -323,6 +324,26 @@ pub const DEFS: &[Def] = &[
         has_error: true,
         inconclusive: false,
         build: precision::hma_declined,
+    },
+    Def {
+        name: "capture-started-late",
+        summary: "Outlook's refresh-token grants refused with AADSTS500011, 4 rounds ~9 s apart, and no 401 from Exchange anywhere: Fiddler started after the challenge",
+        should_find: "the 500011 loop (background: no challenge) and its missing SPN; capture limit capture-started-late",
+        findings: &["spn-missing"],
+        absent: &["hma-not-advertised", "hma-ignored", "http-resource", "auth-loop"],
+        has_error: true,
+        inconclusive: false,
+        build: limits::capture_started_late,
+    },
+    Def {
+        name: "har-sanitized",
+        summary: "the owa-web-healthy day without any Authorization, Cookie or Set-Cookie header (a browser's default HAR export)",
+        should_find: "nothing (exit 0); the HAR's capture limit credentials-stripped, none on the SAZ",
+        findings: &[],
+        absent: &["auth-loop", "aadsts-codes", "exchange-oauth-error"],
+        has_error: false,
+        inconclusive: false,
+        build: limits::har_sanitized,
     },
 ];
 
