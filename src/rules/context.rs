@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::sorted;
 use crate::auth::aadsts::NOT_FOUND_CODES;
-use crate::auth::{AadError, Challenge, Claims, DelegateCheck, Event, TokenOutcome};
+use crate::auth::{
+    AadError, Challenge, Claims, DelegateCheck, Event, EwsCall, TokenOutcome, EXCHANGE_ONLINE_APP_ID,
+};
 use crate::capture::url_parts::strip_query;
 use crate::capture::SessionSummary;
 use crate::flows::{Flow, Resource};
@@ -142,6 +144,20 @@ impl<'a> Context<'a> {
             } if *s == session => Some(&**claims),
             _ => None,
         })
+    }
+
+    /// Whether an EWS call comes from Exchange Online's IntraOrganizationConnector: a
+    /// `GetUserAvailability` request, an `Exchange/15` user agent, or a token of Exchange
+    /// Online's own app (`appid` 00000002-0000-0ff1-ce00-000000000000).
+    pub fn from_exchange_online(&self, c: &EwsCall) -> bool {
+        c.is_availability()
+            || c.user_agent
+                .as_deref()
+                .is_some_and(|ua| ua.to_ascii_lowercase().starts_with("exchange/15"))
+            || self
+                .claims_in(c.session)
+                .and_then(|cl| cl.appid.as_deref())
+                .is_some_and(|a| a.eq_ignore_ascii_case(EXCHANGE_ONLINE_APP_ID))
     }
 
     /// Every `GetDelegate` answer (or refusal) the capture holds.
