@@ -94,8 +94,13 @@ fn the_section_sits_under_the_verdict_in_every_human_format() {
         ),
     ] {
         let table = render(file, "table");
-        let at = table.find(HEADING).unwrap_or_else(|| panic!("{file}: {table}"));
-        assert!(at > table.find("Verdict: ").unwrap(), "{file}: after the verdict");
+        let at = table
+            .find(HEADING)
+            .unwrap_or_else(|| panic!("{file}: {table}"));
+        assert!(
+            at > table.find("Verdict: ").unwrap(),
+            "{file}: after the verdict"
+        );
         if let Some(flows) = table.find("Token flows") {
             assert!(at < flows, "{file}: before the flows");
         }

@@ -14,9 +14,9 @@ use chrono::{DateTime, FixedOffset, TimeDelta};
 use serde::Serialize;
 
 use super::coverage::Coverage;
+use crate::auth::login::is_authority_host;
 use crate::auth::Event;
 use crate::capture::har::NO_UTC_OFFSET;
-use crate::auth::login::is_authority_host;
 use crate::capture::{Format, SessionError, SessionSummary};
 use crate::flows::{Flow, State};
 use crate::rules::session_list;
@@ -129,7 +129,9 @@ fn no_ticket_hosts(e: &Evidence) -> Option<Limit> {
 fn process_name(p: &str) -> String {
     let name = p.rsplit_once(':').map_or(p, |(n, _)| n).trim();
     let name = name.to_ascii_lowercase();
-    name.strip_suffix(".exe").map(str::to_string).unwrap_or(name)
+    name.strip_suffix(".exe")
+        .map(str::to_string)
+        .unwrap_or(name)
 }
 
 fn is_outlook(name: &str) -> bool {
@@ -473,15 +475,25 @@ mod tests {
     }
 
     fn ews(id: u64) -> S {
-        S::new(id, "POST", "https://mail.contoso.com/EWS/Exchange.asmx", 200)
+        S::new(
+            id,
+            "POST",
+            "https://mail.contoso.com/EWS/Exchange.asmx",
+            200,
+        )
     }
 
     #[test]
     fn a_plain_healthy_capture_has_no_limit() {
         let s = vec![
-            S::new(1, "GET", "https://autodiscover.contoso.com/autodiscover/autodiscover.xml", 200)
-                .req_headers(&[("Authorization", "Bearer x")])
-                .0,
+            S::new(
+                1,
+                "GET",
+                "https://autodiscover.contoso.com/autodiscover/autodiscover.xml",
+                200,
+            )
+            .req_headers(&[("Authorization", "Bearer x")])
+            .0,
             ews(2).req_headers(&[("Cookie", "X-BackEndCookie=1")]).0,
         ];
         assert_eq!(ids(&limits(s)), Vec::<&str>::new());
@@ -497,7 +509,11 @@ mod tests {
         };
         let l = limits(bare());
         assert_eq!(ids(&l), vec!["credentials-stripped"]);
-        assert!(l[0].consequence.contains("hma-ignored"), "{}", l[0].consequence);
+        assert!(
+            l[0].consequence.contains("hma-ignored"),
+            "{}",
+            l[0].consequence
+        );
         let mut with_cookie = bare();
         with_cookie.push(
             S::new(3, "GET", "https://www.bing.com/", 200)
@@ -539,7 +555,10 @@ mod tests {
             assert!(w.contains(needle), "{needle:?} in {w}");
         }
         // Sessions a few seconds apart in either order are concurrency, not a clock.
-        let l = limits(vec![at(1, "2026-11-30T10:00:05Z"), at(2, "2026-11-30T10:00:00Z")]);
+        let l = limits(vec![
+            at(1, "2026-11-30T10:00:05Z"),
+            at(2, "2026-11-30T10:00:00Z"),
+        ]);
         assert_eq!(ids(&l), Vec::<&str>::new());
     }
 
@@ -555,8 +574,19 @@ mod tests {
             .0;
         let l = limits(vec![removed, cut]);
         assert_eq!(ids(&l), vec!["bodies-missing"]);
-        assert!(l[0].what.starts_with("1 session(s) hold a traceadal redact placeholder instead of a body (sessions 1)"), "{}", l[0].what);
-        assert!(l[0].what.contains("1 session(s) hold a body stored cut short (sessions 2)."), "{}", l[0].what);
+        assert!(
+            l[0].what.starts_with(
+                "1 session(s) hold a traceadal redact placeholder instead of a body (sessions 1)"
+            ),
+            "{}",
+            l[0].what
+        );
+        assert!(
+            l[0].what
+                .contains("1 session(s) hold a body stored cut short (sessions 2)."),
+            "{}",
+            l[0].what
+        );
     }
 
     #[test]
@@ -575,16 +605,22 @@ mod tests {
             from(3, "https://ctldl.windowsupdate.com/", "svchost:9"),
         ]);
         assert_eq!(ids(&l), vec!["client-process-missing"]);
-        assert!(l[0].what.contains("processes are msedge, svchost."), "{}", l[0].what);
+        assert!(
+            l[0].what.contains("processes are msedge, svchost."),
+            "{}",
+            l[0].what
+        );
         // Outlook with its broker, or a capture without process information: nothing.
         let l = limits(vec![
             from(1, "https://mail.contoso.com/mapi/", "OUTLOOK.EXE:1"),
             from(2, "https://www.bing.com/", "microsoft.aad.brokerplugin:2"),
         ]);
         assert_eq!(ids(&l), Vec::<&str>::new());
-        let l = limits(vec![S::new(1, "GET", "https://www.bing.com/", 200)
-            .req_headers(&[("Authorization", "Bearer x")])
-            .0]);
+        let l = limits(vec![
+            S::new(1, "GET", "https://www.bing.com/", 200)
+                .req_headers(&[("Authorization", "Bearer x")])
+                .0,
+        ]);
         assert_eq!(ids(&l), vec!["no-ticket-hosts"]);
     }
 
@@ -594,16 +630,22 @@ mod tests {
     fn outlook_challenged_without_any_token_traffic_misses_the_broker() {
         const HMA: &str = r#"Bearer client_id="00000002-0000-0ff1-ce00-000000000000", trusted_issuers="00000001-0000-0000-c000-000000000000@72f988bf-0000-4000-8000-0123456789ab", authorization_uri="https://login.windows.net/common/oauth2/authorize""#;
         let challenged = |id: u64| {
-            S::new(id, "POST", "https://mail.contoso.com/EWS/Exchange.asmx", 401)
-                .req_headers(&[("Authorization", "Bearer")])
-                .offers(&[HMA, "NTLM"])
-                .process("outlook:42")
-                .0
+            S::new(
+                id,
+                "POST",
+                "https://mail.contoso.com/EWS/Exchange.asmx",
+                401,
+            )
+            .req_headers(&[("Authorization", "Bearer")])
+            .offers(&[HMA, "NTLM"])
+            .process("outlook:42")
+            .0
         };
         let l = limits(vec![challenged(1), challenged(2)]);
         assert_eq!(ids(&l), vec!["client-process-missing"]);
         assert!(
-            l[0].what.starts_with("Exchange offered Bearer (session(s) 1, 2), but neither"),
+            l[0].what
+                .starts_with("Exchange offered Bearer (session(s) 1, 2), but neither"),
             "{}",
             l[0].what
         );

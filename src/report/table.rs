@@ -65,7 +65,12 @@ pub fn write(
     if !report.capture_limits.is_empty() {
         writeln!(out, "\nWhat this capture cannot show")?;
         for l in &report.capture_limits {
-            hanging(out, "  - ", &red(&format!("{} ({})", l.what, l.id)), wrap_at)?;
+            hanging(
+                out,
+                "  - ",
+                &red(&format!("{} ({})", l.what, l.id)),
+                wrap_at,
+            )?;
             hanging(out, "    Blind: ", &red(&l.consequence), wrap_at)?;
             hanging(out, "    Next capture: ", &red(&l.capture_again), wrap_at)?;
         }

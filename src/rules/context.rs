@@ -11,7 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::sorted;
 use crate::auth::aadsts::NOT_FOUND_CODES;
 use crate::auth::{
-    AadError, Challenge, Claims, DelegateCheck, Event, EwsCall, TokenOutcome, EXCHANGE_ONLINE_APP_ID,
+    AadError, Challenge, Claims, DelegateCheck, Event, EwsCall, TokenOutcome,
+    EXCHANGE_ONLINE_APP_ID,
 };
 use crate::capture::url_parts::strip_query;
 use crate::capture::SessionSummary;

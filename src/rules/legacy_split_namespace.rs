@@ -151,7 +151,10 @@ pub fn check(cx: &Context) -> Vec<Finding> {
     let mut vdirs: Vec<&str> = too_much.iter().map(|((_, v), _)| v.name()).collect();
     vdirs.dedup();
     let users: Vec<&str> = user_hosts.into_iter().collect();
-    let title = match (vdirs.is_empty(), ioc_offers.is_empty() && ioc_legacy.is_empty()) {
+    let title = match (
+        vdirs.is_empty(),
+        ioc_offers.is_empty() && ioc_legacy.is_empty(),
+    ) {
         (false, true) => format!(
             "Split namespace not locked down: {} (clients) still offers legacy auth on {}; \
              {} (Exchange Online's calls) takes Bearer only",
@@ -250,7 +253,13 @@ mod tests {
     }
 
     fn outlook_ews(id: u64, host: &str, offers: &[&str]) -> S {
-        S::new(id, "POST", &format!("https://{host}/EWS/Exchange.asmx"), 401).offers(offers)
+        S::new(
+            id,
+            "POST",
+            &format!("https://{host}/EWS/Exchange.asmx"),
+            401,
+        )
+        .offers(offers)
     }
 
     #[test]
@@ -258,7 +267,11 @@ mod tests {
         let f = run(
             check,
             vec![
-                outlook_ews(2, "mail.contoso.com", &[HMA, "NTLM", "Basic realm=\"mail\""]),
+                outlook_ews(
+                    2,
+                    "mail.contoso.com",
+                    &[HMA, "NTLM", "Basic realm=\"mail\""],
+                ),
                 from_exo(5, "hybrid.contoso.com", 200),
                 from_exo(9, "hybrid.contoso.com", 200),
             ],
@@ -277,13 +290,19 @@ mod tests {
         );
         assert!(f.evidence.contains("clients' EWS https://mail.contoso.com/EWS/ offered NTLM, Basic next to Bearer (session(s) 2)"), "{}", f.evidence);
         assert!(f.evidence.contains("calls https://hybrid.contoso.com/EWS/ (session(s) 5, 9, user agent Exchange/15.20.7918.024 (Microsoft Exchange)): with Bearer, and offered nothing else"), "{}", f.evidence);
-        assert!(f.fix.contains("-TargetSharingEpr https://hybrid.contoso.com/EWS/Exchange.asmx"));
+        assert!(f
+            .fix
+            .contains("-TargetSharingEpr https://hybrid.contoso.com/EWS/Exchange.asmx"));
         let Some(Remedy::ExchangeShell { check, change }) = &f.remedy else {
             panic!("a shell remedy");
         };
         assert!(check.iter().all(|c| c.starts_with("Get-")));
-        assert!(change.iter().any(|c| c.contains("Set-MapiVirtualDirectory -IISAuthenticationMethods OAuth")));
-        assert!(change.iter().any(|c| c.contains("Set-IntraOrganizationConnector -TargetSharingEpr")));
+        assert!(change
+            .iter()
+            .any(|c| c.contains("Set-MapiVirtualDirectory -IISAuthenticationMethods OAuth")));
+        assert!(change
+            .iter()
+            .any(|c| c.contains("Set-IntraOrganizationConnector -TargetSharingEpr")));
     }
 
     #[test]
@@ -297,8 +316,18 @@ mod tests {
             ],
         );
         assert_eq!(f.len(), 1, "{f:#?}");
-        assert!(f[0].title.ends_with("hybrid.contoso.com (Exchange Online's calls) accepts more than Bearer"), "{}", f[0].title);
-        assert!(f[0].evidence.contains("offered NTLM as well (session(s) 7)"), "{}", f[0].evidence);
+        assert!(
+            f[0].title
+                .ends_with("hybrid.contoso.com (Exchange Online's calls) accepts more than Bearer"),
+            "{}",
+            f[0].title
+        );
+        assert!(
+            f[0].evidence
+                .contains("offered NTLM as well (session(s) 7)"),
+            "{}",
+            f[0].evidence
+        );
     }
 
     /// Does not trigger: both namespaces locked down; one namespace for clients and Exchange
@@ -315,7 +344,11 @@ mod tests {
             outlook_ews(2, "mail.contoso.com", &[HMA, "NTLM"]),
             from_exo(5, "mail.contoso.com", 200),
         ]);
-        none(vec![outlook_ews(2, "mail.contoso.com", &[HMA, "NTLM", "Basic"])]);
+        none(vec![outlook_ews(
+            2,
+            "mail.contoso.com",
+            &[HMA, "NTLM", "Basic"],
+        )]);
         none(vec![
             outlook_ews(2, "exch01.contoso.local", &[HMA, "NTLM"]),
             from_exo(5, "hybrid.contoso.com", 200),

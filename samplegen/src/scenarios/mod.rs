@@ -6,6 +6,7 @@ pub mod builder;
 pub mod common;
 pub mod hybrid;
 pub mod limits;
+pub mod namespaces;
 pub mod precision;
 
 use crate::expected::{normalize_resource, Expected};
@@ -344,6 +345,16 @@ pub const DEFS: &[Def] = &[
         has_error: false,
         inconclusive: false,
         build: limits::har_sanitized,
+    },
+    Def {
+        name: "legacy-split-namespace",
+        summary: "an edge capture: Outlook's EWS on mail.contoso.com answers 401 offering Bearer, NTLM and Basic (MAPI: Bearer only); Exchange Online's IntraOrganizationConnector calls GetUserAvailability on hybrid.contoso.com with its own token, answered 200",
+        should_find: "legacy-split-namespace (warning): the clients' EWS offers NTLM, Basic; the IOC namespace takes Bearer only; the lock-down per vdir and Set-IntraOrganizationConnector in the Exchange Management Shell block",
+        findings: &["legacy-split-namespace"],
+        absent: &["legacy-auth-exposed", "ioc-oauth-failure", "hma-ignored", "exchange-oauth-error"],
+        has_error: false,
+        inconclusive: false,
+        build: namespaces::legacy_split_namespace,
     },
 ];
 

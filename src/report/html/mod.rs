@@ -371,7 +371,8 @@ fn write_capture(out: &mut String, page: &Page) {
         let id = format!("{}fix-script", page.prefix);
         let _ = write!(
             out,
-            r#"<section class="fix"><h2>Fix (Microsoft Graph PowerShell)</h2><p><button type="button" class="copy" data-copy="{id}">Copy script</button> <span class="copy-status" role="status"></span></p><pre class="script" id="{id}">{}</pre></section>"#,
+            r#"<section class="fix"><h2>Fix ({})</h2><p><button type="button" class="copy" data-copy="{id}">Copy script</button> <span class="copy-status" role="status"></span></p><pre class="script" id="{id}">{}</pre></section>"#,
+            super::powershell::shell_of(&r.powershell),
             page.t(&r.powershell)
         );
     }
