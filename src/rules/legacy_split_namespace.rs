@@ -19,6 +19,9 @@ use super::exchange::{self, Vdir};
 use super::{sorted, Context, Finding, Remedy, Severity};
 use crate::auth::Event;
 
+/// Schemes offered (or credentials sent), and the sessions that show them.
+type Seen = (Vec<String>, Vec<u64>);
+
 /// What the user-facing namespace is checked on.
 const USER_VDIRS: &[Vdir] = &[Vdir::Ews, Vdir::Mapi, Vdir::Oab, Vdir::ActiveSync];
 
@@ -47,8 +50,8 @@ pub fn check(cx: &Context) -> Vec<Finding> {
         return Vec::new();
     }
     // What each other host offered clients, per vdir; and what the IOC hosts offered.
-    let mut user: BTreeMap<(String, Vdir), (Vec<String>, Vec<u64>)> = BTreeMap::new();
-    let mut ioc_offers: BTreeMap<String, (Vec<String>, Vec<u64>)> = BTreeMap::new();
+    let mut user: BTreeMap<(String, Vdir), Seen> = BTreeMap::new();
+    let mut ioc_offers: BTreeMap<String, Seen> = BTreeMap::new();
     for c in cx.challenges().filter(|c| c.status == 401) {
         let offered = exchange::offered(c);
         let legacy = exchange::legacy(&offered);
@@ -71,7 +74,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
         e.1.push(c.session);
     }
     // Clients that sent a password or a Windows credential to the IOC namespace.
-    let mut ioc_legacy: BTreeMap<String, (Vec<String>, Vec<u64>)> = BTreeMap::new();
+    let mut ioc_legacy: BTreeMap<String, Seen> = BTreeMap::new();
     for s in cx.sessions {
         let (Some(host), Some(cred)) = (s.host.as_deref(), s.credential) else {
             continue;
@@ -87,7 +90,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
         // One namespace for both, or no client challenged: not the split this is about.
         return Vec::new();
     }
-    let too_much: Vec<(&(String, Vdir), &(Vec<String>, Vec<u64>))> = user
+    let too_much: Vec<(&(String, Vdir), &Seen)> = user
         .iter()
         .filter(|(_, (offered, _))| !exchange::legacy(offered).is_empty())
         .collect();
