@@ -704,7 +704,8 @@ fn legacy_split_namespace() {
     ]);
     for needle in [
         "# From finding legacy-split-namespace:",
-        "\nGet-IntraOrganizationConnector | Format-List",
+        "# The connector, in Exchange Online PowerShell (Connect-ExchangeOnline), not on-premises:",
+        "# Get-IntraOrganizationConnector | Format-List",
         "# Get-ActiveSyncVirtualDirectory -Server <server publishing the clients' namespace> | Set-ActiveSyncVirtualDirectory -BasicAuthEnabled $false",
         "Set-WebServicesVirtualDirectory -BasicAuthentication $false -WindowsAuthentication $false",
         "Set-OabVirtualDirectory -BasicAuthentication $false -WindowsAuthentication $false",

@@ -196,9 +196,9 @@ pub fn check(cx: &Context) -> Vec<Finding> {
              on, MAPI OAuth only (Set-MapiVirtualDirectory -IISAuthenticationMethods OAuth); \
              keep Negotiate only on internal names that need it. Keep {} for Exchange Online \
              alone (Bearer only, reachable from Microsoft 365's addresses) and the connector \
-             on it: Get-IntraOrganizationConnector | Set-IntraOrganizationConnector \
-             -TargetSharingEpr https://{}/EWS/Exchange.asmx. The commands per virtual \
-             directory are in the fix script's Exchange Management Shell block.",
+             on it, in Exchange Online PowerShell: Get-IntraOrganizationConnector | \
+             Set-IntraOrganizationConnector -TargetSharingEpr https://{}/EWS/Exchange.asmx. \
+             The commands are in the fix script's Exchange Management Shell block.",
             users.join(", "),
             ioc_hosts.join(", "),
             ioc_hosts[0]
@@ -210,23 +210,25 @@ pub fn check(cx: &Context) -> Vec<Finding> {
     }]
 }
 
-/// Read-only: the connector and each virtual directory's authentication.
+/// Read-only, on-premises: each virtual directory's authentication.
 const CHECK: &[&str] = &[
-    "Get-IntraOrganizationConnector | Format-List Name,Enabled,TargetAddressDomains,TargetSharingEpr,DiscoveryEndpoint",
     "Get-ActiveSyncVirtualDirectory | Format-List Server,ExternalUrl,BasicAuthEnabled,WindowsAuthEnabled",
     "Get-WebServicesVirtualDirectory | Format-List Server,InternalUrl,ExternalUrl,BasicAuthentication,WindowsAuthentication,OAuthAuthentication",
     "Get-OabVirtualDirectory | Format-List Server,ExternalUrl,BasicAuthentication,WindowsAuthentication,OAuthAuthentication",
     "Get-MapiVirtualDirectory | Format-List Server,ExternalUrl,IISAuthenticationMethods",
 ];
 
-/// The lock-down per virtual directory, then the connector (written commented).
+/// The lock-down per virtual directory, then the connector, which lives in Exchange Online
+/// (its TargetSharingEpr points at the on-premises EWS): written commented.
 const CHANGE: &[&str] = &[
     "Get-ActiveSyncVirtualDirectory -Server <server publishing the clients' namespace> | Set-ActiveSyncVirtualDirectory -BasicAuthEnabled $false",
     "Get-WebServicesVirtualDirectory -Server <server> | Set-WebServicesVirtualDirectory -BasicAuthentication $false -WindowsAuthentication $false -OAuthAuthentication $true",
     "Get-OabVirtualDirectory -Server <server> | Set-OabVirtualDirectory -BasicAuthentication $false -WindowsAuthentication $false -OAuthAuthentication $true",
     "Get-MapiVirtualDirectory -Server <server> | Set-MapiVirtualDirectory -IISAuthenticationMethods OAuth",
-    "Get-IntraOrganizationConnector | Set-IntraOrganizationConnector -TargetSharingEpr https://<IntraOrganizationConnector namespace>/EWS/Exchange.asmx",
     "iisreset /noforce",
+    "The connector, in Exchange Online PowerShell (Connect-ExchangeOnline), not on-premises:",
+    "Get-IntraOrganizationConnector | Format-List Name,Enabled,TargetAddressDomains,TargetSharingEpr,DiscoveryEndpoint",
+    "Get-IntraOrganizationConnector | Set-IntraOrganizationConnector -TargetSharingEpr https://<IntraOrganizationConnector namespace>/EWS/Exchange.asmx",
 ];
 
 fn merge(into: &mut Vec<String>, items: &[String]) {
