@@ -97,9 +97,14 @@ fn undecrypted(e: &Evidence) -> Option<Limit> {
     Some(Limit {
         id: "undecrypted-tunnels",
         what: format!(
-            "{never} of {} CONNECT tunnel(s) ({share}%) were never decrypted, among them {}.",
+            "{never} of {} CONNECT tunnel(s) ({share}%) were never decrypted, among them those \
+             to {} (the hosts the diagnosis needs).",
             established.len(),
-            Coverage::describe_blind(c.blind.iter())
+            c.blind
+                .iter()
+                .map(|b| b.host.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         consequence: "What Entra ID and Exchange answered inside those tunnels (challenges, \
                       AADSTS codes, tokens) is not in this capture: no rule can fire on it."
@@ -251,7 +256,7 @@ fn credentials_stripped(e: &Evidence) -> Option<Limit> {
              HAR was exported sanitized (a browser's default export) or stripped.",
             e.coverage.sessions
         ),
-        consequence: "Blind: which tokens were presented and their claims (exchange-oauth-\
+        consequence: "Which tokens were presented and their claims (exchange-oauth-\
                       error's token, auth-loop's refused fresh token, bearer presented to \
                       Exchange), whether the client answered Bearer with Basic, NTLM or \
                       Negotiate (hma-ignored, hma-declined: legacy auth in use), the device \
