@@ -15,6 +15,7 @@ mod analyze_samples;
 mod architecture;
 mod batch;
 mod batch_cli;
+mod capture_limits;
 mod cli;
 mod corpus_har;
 mod corpus_saz;

@@ -1012,3 +1012,96 @@ fn the_hourly_cycle_raises_no_token_finding() {
         "the sample presents tokens"
     );
 }
+
+#[test]
+fn capture_started_late() {
+    check(Spec {
+        name: "capture-started-late",
+        want: vec![Want {
+            id: "spn-missing",
+            severities: &["error"],
+            sessions: |a| aadsts(a, 500011),
+            evidence: &["AADSTS500011"],
+        }],
+        may: &[],
+        not: &[
+            "hma-not-advertised",
+            "hma-ignored",
+            "http-resource",
+            "auth-loop",
+        ],
+        exit: 1,
+        no_spn_fix: false,
+    });
+}
+
+#[test]
+fn har_sanitized() {
+    check(Spec {
+        name: "har-sanitized",
+        want: vec![],
+        may: &[],
+        not: &["auth-loop", "aadsts-codes", "exchange-oauth-error"],
+        exit: 0,
+        no_spn_fix: true,
+    });
+}
+
+/// The clients' EWS 401s that offered NTLM/Basic, and Exchange Online's calls to the other
+/// namespace.
+fn split_namespace_sessions(a: &Analysis) -> Vec<u64> {
+    a.sessions
+        .iter()
+        .filter(|s| {
+            let u = s.url.to_ascii_lowercase();
+            (s.status == Some(401) && u.starts_with("https://mail.contoso.com/ews/"))
+                || u.starts_with("https://hybrid.contoso.com/ews/")
+        })
+        .map(|s| s.id)
+        .collect()
+}
+
+#[test]
+fn legacy_split_namespace() {
+    check(Spec {
+        name: "legacy-split-namespace",
+        want: vec![Want {
+            id: "legacy-split-namespace",
+            severities: &["warning"],
+            sessions: split_namespace_sessions,
+            evidence: &[
+                "clients' EWS https://mail.contoso.com/EWS/ offered NTLM, Basic next to Bearer",
+                "calls https://hybrid.contoso.com/EWS/",
+                "with Bearer, and offered nothing else",
+            ],
+        }],
+        may: &[],
+        not: &[
+            "legacy-auth-exposed",
+            "ioc-oauth-failure",
+            "hma-ignored",
+            "exchange-oauth-error",
+        ],
+        exit: 0,
+        no_spn_fix: true,
+    });
+    // The lock-down is the Exchange Management Shell block, per vdir and the connector.
+    let (script, _) = traceadal(&[
+        "analyze",
+        "samples/legacy-split-namespace.saz",
+        "--format",
+        "powershell",
+    ]);
+    for needle in [
+        "# From finding legacy-split-namespace:",
+        "# The connector, in Exchange Online PowerShell (Connect-ExchangeOnline), not on-premises:",
+        "# Get-IntraOrganizationConnector | Format-List",
+        "# Get-ActiveSyncVirtualDirectory -Server <server publishing the clients' namespace> | Set-ActiveSyncVirtualDirectory -BasicAuthEnabled $false",
+        "Set-WebServicesVirtualDirectory -BasicAuthentication $false -WindowsAuthentication $false",
+        "Set-OabVirtualDirectory -BasicAuthentication $false -WindowsAuthentication $false",
+        "# Get-MapiVirtualDirectory -Server <server> | Set-MapiVirtualDirectory -IISAuthenticationMethods OAuth",
+        "# Get-IntraOrganizationConnector | Set-IntraOrganizationConnector -TargetSharingEpr",
+    ] {
+        assert!(script.contains(needle), "{needle:?} in {script}");
+    }
+}

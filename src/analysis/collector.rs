@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use super::{coverage, facts, verdict, Analysis};
+use super::{coverage, facts, limits, verdict, Analysis};
 use crate::auth::{self, Event};
 use crate::capture::{
     DecodeLimits, Format, Interner, Session, SessionError, SessionResult, SessionSummary,
@@ -136,6 +136,15 @@ impl Collector {
         let aadsts = facts::aadsts_seen(&events, &flows);
         let facts = facts::session_facts(&events);
         let coverage = coverage::measure(&sessions, &events, &errors);
+        let limits = limits::measure(&limits::Evidence {
+            sessions: &sessions,
+            events: &events,
+            flows: &flows,
+            coverage: &coverage,
+            errors: &errors,
+            format,
+            now: chrono::Utc::now().fixed_offset(),
+        });
         let explained_by = flows
             .iter()
             .map(|flow| {
@@ -174,6 +183,7 @@ impl Collector {
             aadsts,
             facts,
             coverage,
+            limits,
             verdict,
         }
     }

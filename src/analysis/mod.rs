@@ -8,6 +8,7 @@
 mod collector;
 pub mod coverage;
 mod facts;
+pub mod limits;
 mod verdict;
 
 use std::collections::{BTreeSet, HashMap};
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 pub use collector::{Collector, Mapped};
 pub use coverage::Coverage;
 pub use facts::{AadstsSeen, SessionFacts};
+pub use limits::Limit;
 pub use verdict::{Status, Verdict};
 
 use crate::auth::Event;
@@ -48,6 +50,9 @@ pub struct Analysis {
     /// What the capture can show: decrypted traffic to the hosts the diagnosis needs, and
     /// the hosts seen only as undecrypted tunnels.
     pub coverage: Coverage,
+    /// What the capture cannot show and what to do differently when capturing again;
+    /// empty when nothing limits it.
+    pub limits: Vec<Limit>,
     pub verdict: Verdict,
 }
 

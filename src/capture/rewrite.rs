@@ -58,6 +58,10 @@ pub const MARKER_HEADER: &str = "X-Traceadal-Redacted";
 pub const BODY_UNREAD: &str = "body-unread";
 /// The body decoded only in part in the original: the copy holds the part that did.
 pub const BODY_PARTIAL: &str = "body-partial";
+/// How every body placeholder a `redact` copy writes begins (a body removed, dropped by
+/// `--drop-bodies-except-auth`, or undecodable): read by the analysis to say which sessions
+/// of a copy lost their bodies (`analysis::limits`).
+pub const PLACEHOLDER_PREFIX: &str = "[traceadal redact: ";
 
 /// One entry of a SAZ archive, for [`Scrubber::saz_entry`].
 pub struct SazEntry<'a> {

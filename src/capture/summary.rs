@@ -29,6 +29,39 @@ pub struct SessionSummary {
     /// whether a 401 refused a token it was just given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credential: Option<Credential>,
+    /// What the capture kept of the session beyond its heads' schemes: whether it holds a
+    /// cookie at all and whether a body was cut or removed. What `analysis::limits` reads to
+    /// say what a capture cannot show (a sanitized HAR, a copy without bodies).
+    #[serde(skip)]
+    pub kept: Kept,
+}
+
+/// What a capture kept of one session (never the values).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Kept {
+    /// A `Cookie` request header or a `Set-Cookie` response header is present.
+    pub cookies: bool,
+    /// A body was stored cut short (a size cap, Fiddler dropping it, a truncated archive).
+    pub body_cut: bool,
+    /// A body is a `traceadal redact` placeholder: the copy does not hold it.
+    pub body_removed: bool,
+}
+
+impl Kept {
+    fn of(session: &Session) -> Kept {
+        let response = session.response.as_ref();
+        let placeholder = |b: &super::Body| {
+            b.raw
+                .starts_with(super::rewrite::PLACEHOLDER_PREFIX.as_bytes())
+        };
+        Kept {
+            cookies: session.request.headers.get("cookie").is_some()
+                || response.is_some_and(|r| r.headers.get("set-cookie").is_some()),
+            body_cut: session.request.body.truncated || response.is_some_and(|r| r.body.truncated),
+            body_removed: placeholder(&session.request.body)
+                || response.is_some_and(|r| placeholder(&r.body)),
+        }
+    }
 }
 
 /// The scheme of a request's `Authorization` header.
@@ -106,6 +139,7 @@ impl SessionSummary {
                 .headers
                 .get("authorization")
                 .and_then(Credential::of),
+            kept: Kept::of(session),
         }
     }
 

@@ -41,6 +41,7 @@ use super::{
 use super::{Counts, Kind, ReadsBody, Style};
 use crate::capture::body::decode_partial;
 use crate::capture::har::decode_base64;
+use crate::capture::rewrite::PLACEHOLDER_PREFIX;
 use crate::capture::{Body, DecodeLimits, Headers};
 
 /// One entry of `log.entries`, as JSON text, with its secrets replaced: the JSON text to
@@ -210,7 +211,7 @@ fn drop_bodies(entry: &mut Value, why: &str, reads_body: ReadsBody) -> bool {
 
 /// The placeholder text that replaces something dropped: what it was, its size, why.
 pub fn dropped(what: &str, len: usize, why: &str) -> String {
-    format!("[traceadal redact: {what} dropped ({len} bytes): {why}]")
+    format!("{PLACEHOLDER_PREFIX}{what} dropped ({len} bytes): {why}]")
 }
 
 /// Keys of the HAR schema (and of the common exporter extensions): not scrubbed as text.

@@ -35,7 +35,7 @@ use std::borrow::Cow;
 use super::{scrub, scrub_bytes, Counts, Style};
 use crate::capture::body::{decode_wire_partial, BodyError, DecodeLimits};
 use crate::capture::http::{self, SchemeHint};
-use crate::capture::rewrite::{SazEntry, SazEntryKind};
+use crate::capture::rewrite::{SazEntry, SazEntryKind, PLACEHOLDER_PREFIX};
 use crate::capture::Headers;
 
 pub use crate::capture::rewrite::{BODY_PARTIAL, BODY_UNREAD, MARKER_HEADER};
@@ -306,7 +306,7 @@ fn why_not_decoded(p: &BodyError) -> String {
 /// stored, content-encoding zstd not decoded]`.
 pub fn body_placeholder(content_type: Option<&str>, stored: usize, why: &str) -> Vec<u8> {
     format!(
-        "[traceadal redact: body removed: {}, {stored} bytes stored, {why}]",
+        "{PLACEHOLDER_PREFIX}body removed: {}, {stored} bytes stored, {why}]",
         media_type(content_type).unwrap_or("no or unknown content type")
     )
     .into_bytes()

@@ -38,6 +38,17 @@ pub fn write(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     for caveat in &report.verdict.caveats {
         writeln!(out, "> Note: {caveat}\n")?;
     }
+    if !report.capture_limits.is_empty() {
+        writeln!(out, "### What this capture cannot show\n")?;
+        for l in &report.capture_limits {
+            writeln!(
+                out,
+                "- {} (`{}`)\n  - Blind: {}\n  - Next capture: {}",
+                l.what, l.id, l.consequence, l.capture_again
+            )?;
+        }
+        writeln!(out)?;
+    }
     writeln!(
         out,
         "{} capture, {} sessions.\n",

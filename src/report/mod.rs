@@ -14,7 +14,7 @@ pub mod table;
 use serde::Serialize;
 
 pub use crate::analysis::{AadstsSeen, Verdict};
-use crate::analysis::{Analysis, Coverage};
+use crate::analysis::{Analysis, Coverage, Limit};
 use crate::flows::Flow;
 use crate::rules::{Finding, Severity};
 
@@ -40,6 +40,9 @@ pub struct Report {
     pub powershell: String,
     /// What the capture can show (decrypted traffic to the hosts the diagnosis needs).
     pub coverage: Coverage,
+    /// What this capture cannot show, each with the one thing to do differently when
+    /// capturing again; empty when nothing limits it.
+    pub capture_limits: Vec<Limit>,
 }
 
 /// A `loops[]` entry: the flow, and the finding that explains it.
@@ -148,6 +151,7 @@ impl Report {
             findings: analysis.findings.clone(),
             powershell,
             coverage: analysis.coverage.clone(),
+            capture_limits: analysis.limits.clone(),
         }
     }
 

@@ -143,9 +143,16 @@ impl Render for Powershell {
     }
 }
 
-/// The remedy the script applies for `f`: that of an `error` finding only.
+/// The remedy the script holds for `f`: that of an `error` finding, and the Exchange
+/// Management Shell commands of a `warning` (hardening such as the legacy-auth lock-down:
+/// written once at the end of the report, checks read-only and changes commented, instead of
+/// in the finding's fix where it buried the real one, issue 20).
 fn scripted(f: &Finding) -> Option<&Remedy> {
-    f.remedy.as_ref().filter(|_| f.severity == Severity::Error)
+    f.remedy.as_ref().filter(|r| match f.severity {
+        Severity::Error => true,
+        Severity::Warning => matches!(r, Remedy::ExchangeShell { .. }),
+        Severity::Info => false,
+    })
 }
 
 /// One plan for several reports (`analyze` of several captures, `batch`): every report's

@@ -62,6 +62,19 @@ pub fn write(
     for caveat in &report.verdict.caveats {
         hanging(out, "  Note: ", &red(caveat), wrap_at)?;
     }
+    if !report.capture_limits.is_empty() {
+        writeln!(out, "\nWhat this capture cannot show")?;
+        for l in &report.capture_limits {
+            hanging(
+                out,
+                "  - ",
+                &red(&format!("{} ({})", l.what, l.id)),
+                wrap_at,
+            )?;
+            hanging(out, "    Blind: ", &red(&l.consequence), wrap_at)?;
+            hanging(out, "    Next capture: ", &red(&l.capture_again), wrap_at)?;
+        }
+    }
 
     if !report.loops.is_empty() {
         writeln!(out, "\nToken flows (challenge -> Entra ID -> outcome)")?;

@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::sorted;
 use crate::auth::aadsts::NOT_FOUND_CODES;
 use crate::auth::{
-    AadError, AutodiscoverV2, Challenge, Claims, DelegateCheck, DeviceCredential, Event,
-    FederationEvent, TokenOutcome,
+    AadError, AutodiscoverV2, Challenge, Claims, DelegateCheck, DeviceCredential, Event, EwsCall,
+    FederationEvent, TokenOutcome, EXCHANGE_ONLINE_APP_ID,
 };
 use crate::capture::url_parts::strip_query;
 use crate::capture::SessionSummary;
@@ -255,6 +255,20 @@ impl<'a> Context<'a> {
                 _ => None,
             })
             .collect()
+    }
+
+    /// Whether an EWS call comes from Exchange Online's IntraOrganizationConnector: a
+    /// `GetUserAvailability` request, an `Exchange/15` user agent, or a token of Exchange
+    /// Online's own app (`appid` 00000002-0000-0ff1-ce00-000000000000).
+    pub fn from_exchange_online(&self, c: &EwsCall) -> bool {
+        c.is_availability()
+            || c.user_agent
+                .as_deref()
+                .is_some_and(|ua| ua.to_ascii_lowercase().starts_with("exchange/15"))
+            || self
+                .claims_in(c.session)
+                .and_then(|cl| cl.appid.as_deref())
+                .is_some_and(|a| a.eq_ignore_ascii_case(EXCHANGE_ONLINE_APP_ID))
     }
 
     /// Every `GetDelegate` answer (or refusal) the capture holds.

@@ -12,18 +12,7 @@
 
 use super::evidence::claims_line;
 use super::{sorted, Context, Finding, Severity};
-use crate::auth::{Event, EwsCall, EXCHANGE_ONLINE_APP_ID};
-
-fn from_exchange_online(cx: &Context, c: &EwsCall) -> bool {
-    c.is_availability()
-        || c.user_agent
-            .as_deref()
-            .is_some_and(|ua| ua.to_ascii_lowercase().starts_with("exchange/15"))
-        || cx
-            .claims_in(c.session)
-            .and_then(|cl| cl.appid.as_deref())
-            .is_some_and(|a| a.eq_ignore_ascii_case(EXCHANGE_ONLINE_APP_ID))
-}
+use crate::auth::{Event, EwsCall};
 
 pub fn check(cx: &Context) -> Vec<Finding> {
     let failed: Vec<&EwsCall> = cx
@@ -38,7 +27,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                 .as_deref()
                 .is_some_and(|o| o.eq_ignore_ascii_case("GetDelegate"))
         })
-        .filter(|c| from_exchange_online(cx, c))
+        .filter(|c| cx.from_exchange_online(c))
         .collect();
     let Some(first) = failed.first() else {
         return Vec::new();

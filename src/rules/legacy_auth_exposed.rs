@@ -102,28 +102,44 @@ pub fn check(cx: &Context) -> Vec<Finding> {
             lines.join("; ")
         ),
         fix: FIX.to_string(),
-        remedy: None,
+        remedy: Some(super::Remedy::ExchangeShell {
+            check: CHECK.to_vec(),
+            change: CHANGE.to_vec(),
+        }),
     }]
 }
 
-const FIX: &str = "Once every client uses modern auth (hma-not-advertised raises nothing, Outlook \
-2016+ and Outlook mobile), turn legacy authentication off where the Internet reaches Exchange. \
-Exchange 2016 (externally facing servers or the vdirs the load balancer publishes): \
-Set-ActiveSyncVirtualDirectory -Identity '<server>\\Microsoft-Server-ActiveSync (Default Web Site)' \
--BasicAuthEnabled $false; Set-WebServicesVirtualDirectory -Identity '<server>\\EWS (Default Web \
-Site)' -WindowsAuthentication $false -BasicAuthentication $false -OAuthAuthentication $true; \
-Set-MapiVirtualDirectory -Identity '<server>\\mapi (Default Web Site)' -IISAuthenticationMethods \
-@('OAuth'); Set-OabVirtualDirectory -Identity '<server>\\OAB (Default Web Site)' \
--WindowsAuthentication $false -BasicAuthentication $false -OAuthAuthentication $true; block \
-/ecp, /owa (unless published with modern auth), /PowerShell and /rpc from the Internet at the load \
-balancer or with an IIS IP restriction; then iisreset. Exchange 2019 CU2 or later: \
-New-AuthenticationPolicy -Name \"Block Legacy Auth\" -BlockLegacyAuthActiveSync \
--BlockLegacyAuthAutodiscover -BlockLegacyAuthImap -BlockLegacyAuthMapi \
--BlockLegacyAuthOfflineAddressBook -BlockLegacyAuthPop -BlockLegacyAuthRpc \
--BlockLegacyAuthWebServices; Set-OrganizationConfig -DefaultAuthenticationPolicy \"Block Legacy \
-Auth\" (exceptions per user with Set-User -AuthenticationPolicy; allow up to 30 minutes or restart \
-MSExchangeServiceHost). Internal-only clients that still need NTLM/Kerberos keep them on the \
-internal servers or URLs.";
+/// One line in the report: the commands are the remedy, printed once at the end in the fix
+/// script's Exchange Management Shell block, so that this warning, in many reports, does not
+/// bury the finding the ticket is about (issue 20).
+const FIX: &str = "Once every client uses modern auth, turn legacy authentication off where the \
+Internet reaches Exchange (Exchange Management Shell, on-premises): per virtual directory on \
+Exchange 2016, or an authentication policy on Exchange 2019 CU2+; block /ecp, /owa, /PowerShell \
+and /rpc from the Internet. The commands are in the fix script's Exchange Management Shell block.";
+
+/// Read-only: each virtual directory's authentication and the organisation's policy.
+const CHECK: &[&str] = &[
+    "Get-ActiveSyncVirtualDirectory | Format-List Server,ExternalUrl,BasicAuthEnabled,WindowsAuthEnabled",
+    "Get-WebServicesVirtualDirectory | Format-List Server,ExternalUrl,BasicAuthentication,WindowsAuthentication,OAuthAuthentication",
+    "Get-MapiVirtualDirectory | Format-List Server,ExternalUrl,IISAuthenticationMethods",
+    "Get-OabVirtualDirectory | Format-List Server,ExternalUrl,BasicAuthentication,WindowsAuthentication,OAuthAuthentication",
+    "Get-OrganizationConfig | Format-List DefaultAuthenticationPolicy",
+];
+
+/// The lock-down (written commented): Exchange 2016 per vdir, or the Exchange 2019 CU2+
+/// policy; internal-only clients that need NTLM/Kerberos keep them on internal servers or URLs.
+const CHANGE: &[&str] = &[
+    "Exchange 2016, on the servers the Internet reaches:",
+    "Get-ActiveSyncVirtualDirectory -Server <server> | Set-ActiveSyncVirtualDirectory -BasicAuthEnabled $false",
+    "Get-WebServicesVirtualDirectory -Server <server> | Set-WebServicesVirtualDirectory -WindowsAuthentication $false -BasicAuthentication $false -OAuthAuthentication $true",
+    "Get-MapiVirtualDirectory -Server <server> | Set-MapiVirtualDirectory -IISAuthenticationMethods OAuth",
+    "Get-OabVirtualDirectory -Server <server> | Set-OabVirtualDirectory -WindowsAuthentication $false -BasicAuthentication $false -OAuthAuthentication $true",
+    "iisreset /noforce",
+    "Exchange 2019 CU2 or later, instead:",
+    "New-AuthenticationPolicy -Name 'Block Legacy Auth' -BlockLegacyAuthActiveSync -BlockLegacyAuthAutodiscover -BlockLegacyAuthImap -BlockLegacyAuthMapi -BlockLegacyAuthOfflineAddressBook -BlockLegacyAuthPop -BlockLegacyAuthRpc -BlockLegacyAuthWebServices",
+    "Set-OrganizationConfig -DefaultAuthenticationPolicy 'Block Legacy Auth'",
+    "Exceptions per user: Set-User <user> -AuthenticationPolicy <policy>; allow 30 minutes or restart MSExchangeServiceHost.",
+];
 
 fn short(ids: &[u64]) -> String {
     let shown: Vec<String> = ids.iter().take(6).map(|i| i.to_string()).collect();
@@ -180,8 +196,18 @@ mod tests {
             "EWS https://mail.contoso.com/EWS/ offered Negotiate, NTLM, Basic next to Bearer (session(s) 2, 7)"
         ), "{}", f.evidence);
         assert!(f.evidence.contains("ActiveSync https://mail.contoso.com/Microsoft-Server-ActiveSync offered Basic without Bearer"));
-        assert!(f.fix.contains("-BlockLegacyAuthWebServices"));
-        assert!(f.fix.contains("Set-MapiVirtualDirectory"));
+        // One line here; the commands are the remedy, printed once in the script.
+        assert!(f.fix.len() < 400, "{}", f.fix);
+        let Some(super::super::Remedy::ExchangeShell { check, change }) = &f.remedy else {
+            panic!("a shell remedy");
+        };
+        assert!(check.iter().all(|c| c.starts_with("Get-")));
+        assert!(change
+            .iter()
+            .any(|c| c.contains("-BlockLegacyAuthWebServices")));
+        assert!(change
+            .iter()
+            .any(|c| c.contains("Set-MapiVirtualDirectory -IISAuthenticationMethods OAuth")));
     }
 
     #[test]

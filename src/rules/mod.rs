@@ -19,6 +19,7 @@ mod hma_not_advertised;
 mod http_resource;
 mod ioc_oauth_failure;
 mod legacy_auth_exposed;
+mod legacy_split_namespace;
 mod spn_missing;
 // Federation (issue 24 item 2).
 mod federation;
@@ -274,9 +275,16 @@ pub const RULES: &[RuleSpec] = &[
         ],
     },
     RuleSpec {
+        id: "legacy-split-namespace",
+        check: legacy_split_namespace::check,
+        yields_to: &[],
+    },
+    RuleSpec {
         id: "legacy-auth-exposed",
         check: legacy_auth_exposed::check,
-        yields_to: &[],
+        // A split namespace's finding names the clients' vdirs that offer legacy auth with
+        // the lock-down for both namespaces: said once, there.
+        yields_to: &["legacy-split-namespace"],
     },
 ];
 

@@ -398,12 +398,29 @@ pub fn bearer_only_healthy(sb: &mut Sb) {
 
 /// 18. `ioc-oauth-failure`: Exchange Online's free/busy to on-premises EWS rejected.
 pub fn ioc_oauth_failure(sb: &mut Sb) {
-    let iat = sb.now.unix() - 30;
+    let token = ioc_token(sb.now, "mail.contoso.com");
+    let diag =
+        "2000001;reason=\"The token has an invalid signature.\";error_category=\"invalid_token\"";
+    for (i, target) in ["room101@contoso.com", "owner@contoso.com"]
+        .iter()
+        .enumerate()
+    {
+        let crid = sb.guid();
+        let req = ioc_availability(EWS_URL, target, &token, &crid);
+        let r = rid(sb);
+        let now = sb.now;
+        let resp = Exchange::new().token_rejected_401("mail.contoso.com", diag, &r, now);
+        sb.add(None, req, Some(resp), 9, Role::Signal);
+        sb.wait(2_000 + i as u64 * 500);
+    }
+}
+
+/// Exchange Online's own token (app 00000002-0000-0ff1-ce00-000000000000) for the
+/// IntraOrganizationConnector's calls to `host`, issued 30 s before `now`.
+pub fn ioc_token(now: Instant, host: &str) -> String {
+    let iat = now.unix() - 30;
     let claims = J::o(vec![
-        (
-            "aud",
-            J::s(format!("{EXO_APP}/mail.contoso.com@{TENANT_GUID}")),
-        ),
+        ("aud", J::s(format!("{EXO_APP}/{host}@{TENANT_GUID}"))),
         (
             "iss",
             J::s(format!(
@@ -420,45 +437,43 @@ pub fn ioc_oauth_failure(sb: &mut Sb) {
         ("ver", J::s("Exchange")),
         ("scp", J::s("Exchange.FreeBusy")),
     ]);
-    let token = secrets::jwt(&claims, secrets::SIG_IOC);
-    let diag =
-        "2000001;reason=\"The token has an invalid signature.\";error_category=\"invalid_token\"";
-    for (i, target) in ["room101@contoso.com", "owner@contoso.com"]
-        .iter()
-        .enumerate()
-    {
-        let soap = exchange::soap_request(
-            &format!(
-                r#"<m:GetUserAvailabilityRequest><t:TimeZone><t:Bias>-60</t:Bias><t:StandardTime><t:Bias>0</t:Bias><t:Time>03:00:00</t:Time><t:DayOrder>5</t:DayOrder><t:Month>10</t:Month><t:DayOfWeek>Sunday</t:DayOfWeek></t:StandardTime><t:DaylightTime><t:Bias>-60</t:Bias><t:Time>02:00:00</t:Time><t:DayOrder>5</t:DayOrder><t:Month>3</t:Month><t:DayOfWeek>Sunday</t:DayOfWeek></t:DaylightTime></t:TimeZone><m:MailboxDataArray><t:MailboxData><t:Email><t:Address>{target}</t:Address></t:Email><t:AttendeeType>Required</t:AttendeeType><t:ExcludeConflicts>false</t:ExcludeConflicts></t:MailboxData></m:MailboxDataArray><t:FreeBusyViewOptions><t:TimeWindow><t:StartTime>2026-11-20T00:00:00</t:StartTime><t:EndTime>2026-11-22T00:00:00</t:EndTime></t:TimeWindow><t:MergedFreeBusyIntervalInMinutes>30</t:MergedFreeBusyIntervalInMinutes><t:RequestedView>DetailedMerged</t:RequestedView></t:FreeBusyViewOptions></m:GetUserAvailabilityRequest>"#
-            ),
-            "Exchange2013",
-        );
-        let crid = sb.guid();
-        let h = hdrs(&[
-            ("Content-Type", "text/xml; charset=utf-8"),
-            ("User-Agent", "Exchange/15.20.8158.20 (ExchangeServicesClient/15.20.8158.20)"),
-            ("Authorization", &format!("Bearer {token}")),
-            ("X-AnchorMailbox", target),
-            ("SOAPAction", "\"http://schemas.microsoft.com/exchange/services/2006/messages/GetUserAvailability\""),
-            ("client-request-id", &crid),
-            ("return-client-request-id", "true"),
-            ("X-MS-Exchange-Organization-FromEntityHeader", "Hosted"),
-            ("Host", "mail.contoso.com"),
-            (BODY_HEADERS, ""),
-            ("Expect", "100-continue"),
-        ]);
-        let req = Request {
-            method: "POST".into(),
-            url: EWS_URL.into(),
-            version: "HTTP/1.1".into(),
-            headers: h,
-            body: Some(Body::plain(soap)),
-        };
-        let r = rid(sb);
-        let now = sb.now;
-        let resp = Exchange::new().token_rejected_401("mail.contoso.com", diag, &r, now);
-        sb.add(None, req, Some(resp), 9, Role::Signal);
-        sb.wait(2_000 + i as u64 * 500);
+    secrets::jwt(&claims, secrets::SIG_IOC)
+}
+
+/// Exchange Online's GetUserAvailability request for `target` to the EWS `url`, as its
+/// IntraOrganizationConnector sends it.
+pub fn ioc_availability(url: &str, target: &str, token: &str, crid: &str) -> Request {
+    let soap = exchange::soap_request(
+        &format!(
+            r#"<m:GetUserAvailabilityRequest><t:TimeZone><t:Bias>-60</t:Bias><t:StandardTime><t:Bias>0</t:Bias><t:Time>03:00:00</t:Time><t:DayOrder>5</t:DayOrder><t:Month>10</t:Month><t:DayOfWeek>Sunday</t:DayOfWeek></t:StandardTime><t:DaylightTime><t:Bias>-60</t:Bias><t:Time>02:00:00</t:Time><t:DayOrder>5</t:DayOrder><t:Month>3</t:Month><t:DayOfWeek>Sunday</t:DayOfWeek></t:DaylightTime></t:TimeZone><m:MailboxDataArray><t:MailboxData><t:Email><t:Address>{target}</t:Address></t:Email><t:AttendeeType>Required</t:AttendeeType><t:ExcludeConflicts>false</t:ExcludeConflicts></t:MailboxData></m:MailboxDataArray><t:FreeBusyViewOptions><t:TimeWindow><t:StartTime>2026-11-20T00:00:00</t:StartTime><t:EndTime>2026-11-22T00:00:00</t:EndTime></t:TimeWindow><t:MergedFreeBusyIntervalInMinutes>30</t:MergedFreeBusyIntervalInMinutes><t:RequestedView>DetailedMerged</t:RequestedView></t:FreeBusyViewOptions></m:GetUserAvailabilityRequest>"#
+        ),
+        "Exchange2013",
+    );
+    let h = hdrs(&[
+        ("Content-Type", "text/xml; charset=utf-8"),
+        (
+            "User-Agent",
+            "Exchange/15.20.8158.20 (ExchangeServicesClient/15.20.8158.20)",
+        ),
+        ("Authorization", &format!("Bearer {token}")),
+        ("X-AnchorMailbox", target),
+        (
+            "SOAPAction",
+            "\"http://schemas.microsoft.com/exchange/services/2006/messages/GetUserAvailability\"",
+        ),
+        ("client-request-id", crid),
+        ("return-client-request-id", "true"),
+        ("X-MS-Exchange-Organization-FromEntityHeader", "Hosted"),
+        ("Host", &host_of(url)),
+        (BODY_HEADERS, ""),
+        ("Expect", "100-continue"),
+    ]);
+    Request {
+        method: "POST".into(),
+        url: url.into(),
+        version: "HTTP/1.1".into(),
+        headers: h,
+        body: Some(Body::plain(soap)),
     }
 }
 

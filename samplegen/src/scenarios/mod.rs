@@ -7,6 +7,8 @@ pub mod builder;
 pub mod common;
 pub mod federation;
 pub mod hybrid;
+pub mod limits;
+pub mod namespaces;
 pub mod precision;
 pub mod tokens;
 
@@ -478,6 +480,36 @@ pub const DEFS: &[Def] = &[
         has_error: true,
         inconclusive: false,
         build: tokens::ca_53000_no_device,
+    },
+    Def {
+        name: "capture-started-late",
+        summary: "Outlook's refresh-token grants refused with AADSTS500011, 4 rounds ~9 s apart, and no 401 from Exchange anywhere: Fiddler started after the challenge",
+        should_find: "the 500011 loop (background: no challenge) and its missing SPN; capture limit capture-started-late",
+        findings: &["spn-missing"],
+        absent: &["hma-not-advertised", "hma-ignored", "http-resource", "auth-loop"],
+        has_error: true,
+        inconclusive: false,
+        build: limits::capture_started_late,
+    },
+    Def {
+        name: "har-sanitized",
+        summary: "the owa-web-healthy day without any Authorization, Cookie or Set-Cookie header (a browser's default HAR export)",
+        should_find: "nothing (exit 0); the HAR's capture limit credentials-stripped, none on the SAZ",
+        findings: &[],
+        absent: &["auth-loop", "aadsts-codes", "exchange-oauth-error"],
+        has_error: false,
+        inconclusive: false,
+        build: limits::har_sanitized,
+    },
+    Def {
+        name: "legacy-split-namespace",
+        summary: "an edge capture: Outlook's EWS on mail.contoso.com answers 401 offering Bearer, NTLM and Basic (MAPI: Bearer only); Exchange Online's IntraOrganizationConnector calls GetUserAvailability on hybrid.contoso.com with its own token, answered 200",
+        should_find: "legacy-split-namespace (warning): the clients' EWS offers NTLM, Basic; the IOC namespace takes Bearer only; the lock-down per vdir and Set-IntraOrganizationConnector in the Exchange Management Shell block",
+        findings: &["legacy-split-namespace"],
+        absent: &["legacy-auth-exposed", "ioc-oauth-failure", "hma-ignored", "exchange-oauth-error"],
+        has_error: false,
+        inconclusive: false,
+        build: namespaces::legacy_split_namespace,
     },
 ];
 

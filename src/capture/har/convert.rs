@@ -415,6 +415,10 @@ pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
         .ok()
 }
 
+/// The problem of an entry whose `startedDateTime` has no UTC offset (a local time, read as
+/// UTC): the capture's clock cannot be placed (`analysis::limits` says so).
+pub const NO_UTC_OFFSET: &str = "startedDateTime has no UTC offset; read as UTC";
+
 /// `startedDateTime` and the durations after it (milliseconds; -1 means "not applicable").
 pub(super) fn timers_of(
     started: Option<String>,
@@ -429,7 +433,7 @@ pub(super) fn timers_of(
     let begin = match parse_time(&started) {
         Some((t, exact)) => {
             if !exact {
-                problems.push("startedDateTime has no UTC offset; read as UTC".into());
+                problems.push(NO_UTC_OFFSET.into());
             }
             t
         }

@@ -58,7 +58,7 @@ use lexer::*;
 use parse::*;
 use visitors::*;
 
-pub use convert::decode_base64;
+pub use convert::{decode_base64, NO_UTC_OFFSET};
 pub use rewrite::{rewrite, rewrite_reader};
 pub use sniff::{looks_like_har_json, sniff, sniff_strict};
 

@@ -339,6 +339,24 @@ fn write_capture(out: &mut String, page: &Page) {
     for caveat in &r.verdict.caveats {
         let _ = write!(out, "<p class=\"caveat\">Note: {}</p>", page.t(caveat));
     }
+    if !r.capture_limits.is_empty() {
+        let _ = write!(
+            out,
+            r#"<div class="limits" id="{}capture-limits"><h3>What this capture cannot show</h3><ul>"#,
+            page.prefix
+        );
+        for l in &r.capture_limits {
+            let _ = write!(
+                out,
+                "<li data-limit=\"{}\">{}<br>Blind: {}<br>Next capture: {}</li>",
+                attr(l.id),
+                page.t(&l.what),
+                page.t(&l.consequence),
+                page.t(&l.capture_again)
+            );
+        }
+        out.push_str("</ul></div>");
+    }
     if !r.missing_spns.is_empty() {
         out.push_str("<p>Missing on Office 365 Exchange Online:</p><ul class=\"spns\">");
         for spn in &r.missing_spns {
@@ -353,7 +371,8 @@ fn write_capture(out: &mut String, page: &Page) {
         let id = format!("{}fix-script", page.prefix);
         let _ = write!(
             out,
-            r#"<section class="fix"><h2>Fix (Microsoft Graph PowerShell)</h2><p><button type="button" class="copy" data-copy="{id}">Copy script</button> <span class="copy-status" role="status"></span></p><pre class="script" id="{id}">{}</pre></section>"#,
+            r#"<section class="fix"><h2>Fix ({})</h2><p><button type="button" class="copy" data-copy="{id}">Copy script</button> <span class="copy-status" role="status"></span></p><pre class="script" id="{id}">{}</pre></section>"#,
+            super::powershell::shell_of(&r.powershell),
             page.t(&r.powershell)
         );
     }
