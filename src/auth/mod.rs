@@ -14,6 +14,7 @@ pub mod diagnostics;
 pub mod ews;
 pub mod jwt;
 pub mod login;
+pub mod negotiate;
 mod text;
 pub mod token_result;
 mod xml;
@@ -64,6 +65,9 @@ pub enum Event {
     /// `Event` is the size of its largest inline variant: 280 bytes before, for 88 000
     /// events in a 100k-session capture (docs/performance.md).
     EwsCall(EwsCall),
+    /// A Negotiate or NTLM blob sent or answered (Kerberos or NTLM, the NTLM message
+    /// type, the names a challenge gives), never the blob.
+    WindowsAuth(Box<negotiate::WindowsAuth>),
 }
 
 impl Event {
@@ -76,6 +80,7 @@ impl Event {
             Event::BearerPresented { session, .. } => *session,
             Event::Delegate(d) => d.session,
             Event::EwsCall(c) => c.session,
+            Event::WindowsAuth(w) => w.session,
         }
     }
 
@@ -135,6 +140,9 @@ fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, b
     }
     if let Some(check) = ews.delegate {
         events.push(Event::Delegate(Box::new(check)));
+    }
+    if let Some(windows) = negotiate::windows_auth(session) {
+        events.push(Event::WindowsAuth(Box::new(windows)));
     }
     (events, ews.answer_read)
 }
