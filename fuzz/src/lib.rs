@@ -13,7 +13,9 @@ use std::io::Cursor;
 use std::path::Path;
 
 use traceadal::analysis::{Collector, Mapped};
-use traceadal::auth::{self, aadsts, challenge, diagnostics, ews, jwt, login, negotiate, token_result};
+use traceadal::auth::{
+    self, aadsts, challenge, diagnostics, ews, jwt, login, negotiate, token_result,
+};
 use traceadal::capture::har::{self, HarLimits};
 use traceadal::capture::http::{self, SchemeHint};
 use traceadal::capture::rewrite::RewriteOptions;

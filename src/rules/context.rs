@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::sorted;
 use crate::auth::aadsts::NOT_FOUND_CODES;
+use crate::auth::negotiate::WindowsAuth;
 use crate::auth::{AadError, Challenge, Claims, DelegateCheck, Event, TokenOutcome};
 use crate::capture::url_parts::strip_query;
 use crate::capture::SessionSummary;
@@ -148,6 +149,14 @@ impl<'a> Context<'a> {
     pub fn delegate_checks(&self) -> impl Iterator<Item = &'a DelegateCheck> + 'a {
         self.events().filter_map(|e| match e {
             Event::Delegate(d) => Some(&**d),
+            _ => None,
+        })
+    }
+
+    /// Every Negotiate/NTLM blob sent or answered, by session.
+    pub fn windows_auth(&self) -> impl Iterator<Item = &'a WindowsAuth> + 'a {
+        self.events().filter_map(|e| match e {
+            Event::WindowsAuth(w) => Some(&**w),
             _ => None,
         })
     }

@@ -17,7 +17,9 @@ mod hma_ignored;
 mod hma_not_advertised;
 mod http_resource;
 mod ioc_oauth_failure;
+mod kerberos_fallback_ntlm;
 mod legacy_auth_exposed;
+mod ntlm_loop;
 mod spn_missing;
 #[cfg(test)]
 mod testkit;
@@ -193,6 +195,18 @@ pub const RULES: &[RuleSpec] = &[
         id: "legacy-auth-exposed",
         check: legacy_auth_exposed::check,
         yields_to: &[],
+    },
+    // Windows authentication (Negotiate and NTLM blobs). A loop of NTLM answers to a
+    // modern-auth offer is hma-declined's evidence: modern auth off is the cause.
+    RuleSpec {
+        id: "kerberos-fallback-ntlm",
+        check: kerberos_fallback_ntlm::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "ntlm-loop",
+        check: ntlm_loop::check,
+        yields_to: &["hma-declined"],
     },
 ];
 
