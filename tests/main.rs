@@ -18,6 +18,7 @@ mod batch_cli;
 mod cli;
 mod corpus_har;
 mod corpus_saz;
+mod explain_identity;
 mod fuzz_regressions;
 mod har_hostile;
 mod hostile_files;

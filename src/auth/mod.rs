@@ -17,6 +17,7 @@ pub mod login;
 pub mod negotiate;
 mod text;
 pub mod token_result;
+pub mod wam;
 mod xml;
 
 use serde::Serialize;
