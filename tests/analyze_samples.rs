@@ -157,7 +157,8 @@ fn check(file: &str, exp: &samplegen::Expected, validator: &jsonschema::Validato
         );
     }
     // The fix script folds the error findings' remedies: Graph blocks for missing SPNs, an
-    // Exchange Management Shell section for HMA turned off (when Exchange said so: error).
+    // Exchange Management Shell section for an error finding with shell commands (HMA turned
+    // off when Exchange said so, an NTLM prompt loop).
     let script = r["powershell"].as_str().unwrap_or("");
     assert_eq!(
         script.contains("\nConnect-MgGraph"),
@@ -168,7 +169,7 @@ fn check(file: &str, exp: &samplegen::Expected, validator: &jsonschema::Validato
         .as_array()
         .expect("findings array")
         .iter()
-        .any(|f| f["id"] == "hma-not-advertised" && f["severity"] == "error");
+        .any(|f| f["severity"] == "error" && f["remedy"]["kind"] == "exchange_shell");
     assert_eq!(
         script.contains("--- Exchange Management Shell (on-premises)"),
         hma_error,
