@@ -304,7 +304,13 @@ pub fn kerberos_fallback_ntlm(sb: &mut Sb) {
             ))
         );
         let resp = continuation(MAIL, answer, sb);
-        sb.add(Some(OUTLOOK), request(Some(&first)), Some(resp), 4, Role::Signal);
+        sb.add(
+            Some(OUTLOOK),
+            request(Some(&first)),
+            Some(resp),
+            4,
+            Role::Signal,
+        );
         let third = format!(
             "Negotiate {}",
             b64(&neg_token_resp(
@@ -327,7 +333,13 @@ pub fn kerberos_fallback_ntlm(sb: &mut Sb) {
                 true,
             )
         };
-        sb.add(Some(OUTLOOK), request(Some(&third)), Some(ok), 35, Role::Signal);
+        sb.add(
+            Some(OUTLOOK),
+            request(Some(&third)),
+            Some(ok),
+            35,
+            Role::Signal,
+        );
         noise_run(sb, i as usize * 2, 2);
         sb.wait(4_000);
     }
@@ -348,7 +360,13 @@ pub fn ntlm_prompt_loop(sb: &mut Sb) {
         let first = format!("NTLM {}", b64(&ntlm_negotiate()));
         let answer = format!("NTLM {}", b64(&ntlm_challenge(40 + round)));
         let resp = continuation(MAIL, answer, sb);
-        sb.add(Some(OUTLOOK), ews(Some(&first)), Some(resp), 4, Role::Signal);
+        sb.add(
+            Some(OUTLOOK),
+            ews(Some(&first)),
+            Some(resp),
+            4,
+            Role::Signal,
+        );
         let third = format!(
             "NTLM {}",
             b64(&ntlm_authenticate("CONTOSO", "user", 60 + round))
@@ -356,7 +374,13 @@ pub fn ntlm_prompt_loop(sb: &mut Sb) {
         let rid = sb.guid();
         let now = sb.now;
         let refused = Exchange::new().challenge_401(MAIL, &windows_only(), &rid, now);
-        sb.add(Some(OUTLOOK), ews(Some(&third)), Some(refused), 30, Role::Signal);
+        sb.add(
+            Some(OUTLOOK),
+            ews(Some(&third)),
+            Some(refused),
+            30,
+            Role::Signal,
+        );
         noise_run(sb, usize::from(round), 2);
         // The credential prompt: the user types the password again.
         sb.wait(9_000);
@@ -432,10 +456,22 @@ fn edge_get(url: &str, auth: Option<&str>) -> Request {
 pub fn windows_auth_healthy(sb: &mut Sb) {
     tunnel(sb, ADFS, EDGE);
     let resp = adfs_401(sb);
-    sb.add(Some(EDGE), edge_get(WIA_URL, None), Some(resp), 5, Role::Signal);
+    sb.add(
+        Some(EDGE),
+        edge_get(WIA_URL, None),
+        Some(resp),
+        5,
+        Role::Signal,
+    );
     let krb = format!("Negotiate {}", kerberos_negotiate(ADFS));
     let resp = adfs_form(sb);
-    sb.add(Some(EDGE), edge_get(WIA_URL, Some(&krb)), Some(resp), 60, Role::Signal);
+    sb.add(
+        Some(EDGE),
+        edge_get(WIA_URL, Some(&krb)),
+        Some(resp),
+        60,
+        Role::Signal,
+    );
     noise_run(sb, 0, 2);
     tunnel(sb, MAIL, EDGE);
     let rid = sb.guid();
@@ -449,11 +485,23 @@ pub fn windows_auth_healthy(sb: &mut Sb) {
         &rid,
         now,
     );
-    sb.add(Some(EDGE), edge_get(OWA_URL, None), Some(offer), 6, Role::Signal);
+    sb.add(
+        Some(EDGE),
+        edge_get(OWA_URL, None),
+        Some(offer),
+        6,
+        Role::Signal,
+    );
     let first = format!("NTLM {}", b64(&ntlm_negotiate()));
     let answer = format!("NTLM {}", b64(&ntlm_challenge(77)));
     let resp = continuation(MAIL, answer, sb);
-    sb.add(Some(EDGE), edge_get(OWA_URL, Some(&first)), Some(resp), 4, Role::Signal);
+    sb.add(
+        Some(EDGE),
+        edge_get(OWA_URL, Some(&first)),
+        Some(resp),
+        4,
+        Role::Signal,
+    );
     let third = format!("NTLM {}", b64(&ntlm_authenticate("CONTOSO", "user", 78)));
     let rid = sb.guid();
     let now = sb.now;
@@ -462,7 +510,13 @@ pub fn windows_auth_healthy(sb: &mut Sb) {
         &rid,
         now,
     );
-    sb.add(Some(EDGE), edge_get(OWA_URL, Some(&third)), Some(page), 80, Role::Signal);
+    sb.add(
+        Some(EDGE),
+        edge_get(OWA_URL, Some(&third)),
+        Some(page),
+        80,
+        Role::Signal,
+    );
     noise_run(sb, 2, 3);
 }
 
