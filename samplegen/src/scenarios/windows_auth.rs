@@ -15,6 +15,7 @@ use crate::actors::{hdrs, outlook, EDGE, EDGE_UA, OUTLOOK};
 use crate::model::{Body, Coding, Framing, Request, Response, Role, BODY_HEADERS};
 use crate::scenarios::builder::Sb;
 use crate::scenarios::common::{noise_run, tunnel};
+use crate::scenarios::precision::OOF_OK;
 
 const MAIL: &str = "mail.contoso.local";
 const MAPI_URL: &str = "https://mail.contoso.local/mapi/emsmdb/?MailboxId=8c1f0000-0000-4000-8000-00000000cafe@contoso.com";
@@ -519,5 +520,3 @@ pub fn windows_auth_healthy(sb: &mut Sb) {
     );
     noise_run(sb, 2, 3);
 }
-
-const OOF_OK: &str = r#"<GetUserOofSettingsResponse xmlns="http://schemas.microsoft.com/exchange/services/2006/messages"><ResponseMessage ResponseClass="Success"><ResponseCode>NoError</ResponseCode></ResponseMessage><OofSettings xmlns="http://schemas.microsoft.com/exchange/services/2006/types"><OofState>Disabled</OofState><ExternalAudience>All</ExternalAudience><InternalReply><Message /></InternalReply><ExternalReply><Message /></ExternalReply></OofSettings><AllowExternalOof>All</AllowExternalOof></GetUserOofSettingsResponse>"#;
