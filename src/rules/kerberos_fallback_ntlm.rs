@@ -99,7 +99,8 @@ pub fn check(cx: &Context) -> Vec<Finding> {
 }
 
 fn finding(host: &str, process: Option<&str>, kind: &str, s: Seen) -> Finding {
-    let who = process.unwrap_or("The client");
+    // Mid-sentence: a HAR names no process.
+    let who = process.unwrap_or("the client");
     let domains = match (s.client_domain, s.server_domain) {
         (Some(c), Some((nb, dns))) => format!(
             " The client named the domain {c}; the server's challenge names {nb}{}.",

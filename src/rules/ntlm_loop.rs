@@ -87,6 +87,8 @@ pub fn check(cx: &Context) -> Vec<Finding> {
 
 fn finding(host: &str, process: Option<&str>, s: Seen) -> Finding {
     let who = process.unwrap_or("The client");
+    // Mid-sentence: a HAR names no process.
+    let whose = process.unwrap_or("the client");
     let mut notes = Vec::new();
     match (s.domains.as_slice(), s.server_domain) {
         ([], _) => {}
@@ -123,7 +125,7 @@ fn finding(host: &str, process: Option<&str>, s: Seen) -> Finding {
         title: format!("{who} failed NTLM sign-in to {host} again and again: a password prompt loop"),
         evidence: format!(
             "{} NTLM authenticate message(s) (type 3) to {host} were answered 401 (sessions {}) \
-             and none of {who}'s NTLM requests to it got in.{notes}",
+             and none of {whose}'s NTLM requests to it got in.{notes}",
             s.refused.len(),
             session_list(&s.refused),
         ),
