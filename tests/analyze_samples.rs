@@ -162,7 +162,8 @@ fn check(file: &str, exp: &samplegen::Expected, validator: &jsonschema::Validato
         );
     }
     // The fix script folds the error findings' remedies: Graph blocks for missing SPNs, an
-    // Exchange Management Shell section for HMA turned off (when Exchange said so: error).
+    // Exchange Management Shell section for an error finding with shell commands (HMA turned
+    // off when Exchange said so, an NTLM prompt loop).
     let script = r["powershell"].as_str().unwrap_or("");
     assert_eq!(
         script.contains("\nConnect-MgGraph"),
@@ -173,7 +174,7 @@ fn check(file: &str, exp: &samplegen::Expected, validator: &jsonschema::Validato
         .as_array()
         .expect("findings array")
         .iter()
-        .any(|f| f["id"] == "hma-not-advertised" && f["severity"] == "error");
+        .any(|f| f["severity"] == "error" && f["remedy"]["kind"] == "exchange_shell");
     // Warnings' Exchange Management Shell remedies (the legacy-auth lock-down) are in the
     // script too, once, at the end of the report.
     let shell_warning = r["findings"]

@@ -19,6 +19,7 @@ mod capture_limits;
 mod cli;
 mod corpus_har;
 mod corpus_saz;
+mod explain_identity;
 mod fuzz_regressions;
 mod har_hostile;
 mod hostile_files;

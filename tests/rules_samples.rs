@@ -1105,3 +1105,130 @@ fn legacy_split_namespace() {
         assert!(script.contains(needle), "{needle:?} in {script}");
     }
 }
+
+// ---- Windows authentication (issue 24) ---------------------------------------------------
+
+/// The sessions whose request carried an NTLM message of `message_type` (raw or inside
+/// Negotiate), as the blob decoder reads it.
+fn ntlm_sent(a: &Analysis, message_type: u32) -> Vec<u64> {
+    use traceadal::auth::negotiate::Mechanism;
+    use traceadal::auth::Event;
+    a.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::WindowsAuth(w) => Some(w),
+            _ => None,
+        })
+        .filter(|w| {
+            w.sent.as_ref().is_some_and(|t| {
+                t.blob.mechanism == Mechanism::Ntlm && t.blob.ntlm_type() == Some(message_type)
+            })
+        })
+        .map(|w| w.session)
+        .collect()
+}
+
+#[test]
+fn kerberos_fallback_ntlm() {
+    check(Spec {
+        name: "kerberos-fallback-ntlm",
+        want: vec![
+            Want {
+                id: "kerberos-fallback-ntlm",
+                severities: &["warning"],
+                sessions: |a| {
+                    let mut v = ntlm_sent(a, 1);
+                    v.extend(ntlm_sent(a, 3));
+                    v.sort_unstable();
+                    v
+                },
+                evidence: &[
+                    "answered with NTLM inside Negotiate in 4 request(s)",
+                    "never with a Kerberos ticket",
+                    "the server's challenge names CONTOSO (contoso.local)",
+                ],
+            },
+            Want {
+                id: "hma-not-advertised",
+                severities: &["warning"],
+                sessions: |a| {
+                    // The offers: 401s to requests that carried no credential.
+                    a.sessions
+                        .iter()
+                        .filter(|s| s.status == Some(401) && s.credential.is_none())
+                        .map(|s| s.id)
+                        .collect()
+                },
+                evidence: &["401 offered Negotiate, NTLM, no Bearer"],
+            },
+        ],
+        may: &[],
+        not: &["ntlm-loop", "hma-declined", "legacy-auth-exposed"],
+        exit: 0,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn ntlm_prompt_loop() {
+    check(Spec {
+        name: "ntlm-prompt-loop",
+        want: vec![
+            Want {
+                id: "ntlm-loop",
+                severities: &["error"],
+                sessions: |a| ntlm_sent(a, 3),
+                evidence: &[
+                    "4 NTLM authenticate message(s) (type 3) to mail.contoso.local were answered 401",
+                    "the client named the domain CONTOSO",
+                ],
+            },
+            Want {
+                id: "hma-not-advertised",
+                severities: &["warning"],
+                sessions: |a| {
+                    // Every 401 that offered schemes: the first, and the refusals of type 3.
+                    let mut v = ntlm_sent(a, 3);
+                    v.extend(
+                        a.sessions
+                            .iter()
+                            .filter(|s| s.status == Some(401) && s.credential.is_none())
+                            .map(|s| s.id),
+                    );
+                    v.sort_unstable();
+                    v
+                },
+                evidence: &["no Bearer"],
+            },
+        ],
+        may: &[],
+        not: &["kerberos-fallback-ntlm", "hma-declined", "auth-loop"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn windows_auth_healthy() {
+    check(Spec {
+        name: "windows-auth-healthy",
+        want: vec![],
+        may: &[],
+        not: &[
+            "kerberos-fallback-ntlm",
+            "ntlm-loop",
+            "hma-not-advertised",
+            "legacy-auth-exposed",
+        ],
+        exit: 0,
+        no_spn_fix: true,
+    });
+    // The capture does hold a Kerberos ticket and the three NTLM legs.
+    let a = analysis(&sample("windows-auth-healthy", "saz"));
+    assert_eq!(ntlm_sent(&a, 1).len(), 1);
+    assert_eq!(ntlm_sent(&a, 3).len(), 1);
+    assert!(a.events.iter().any(|e| matches!(
+        e,
+        traceadal::auth::Event::WindowsAuth(w) if w.sent.as_ref().is_some_and(|t| t.blob.mechanism == traceadal::auth::negotiate::Mechanism::Kerberos)
+    )));
+}

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use traceadal::analysis::{Collector, Mapped};
 use traceadal::auth::{
-    self, aadsts, autodiscover_v2, challenge, diagnostics, ews, jwt, login, token_result,
+    self, aadsts, autodiscover_v2, challenge, diagnostics, ews, jwt, login, negotiate, token_result,
 };
 use traceadal::capture::har::{self, HarLimits};
 use traceadal::capture::http::{self, SchemeHint};
@@ -227,10 +227,16 @@ fn session(
 }
 
 /// `www_authenticate`: each line one `WWW-Authenticate` value (lines starting `x-ms-diag`
-/// are `X-MS-Diagnostics` instead), parsed directly and as a 401 on autodiscover.
+/// are `X-MS-Diagnostics` instead), parsed directly and as a 401 on autodiscover; the
+/// input is also read as a Negotiate/NTLM blob and each line as a Negotiate/NTLM header.
 pub fn www_authenticate(data: &[u8]) {
     let t = text(data);
     let values: Vec<&str> = t.split('\n').collect();
+    // The Negotiate/NTLM blob reader: the input as blob bytes and each line as a header.
+    let _ = negotiate::read(data);
+    for v in &values {
+        let _ = negotiate::token_of(v);
+    }
     for s in challenge::parse_www_authenticate(values.iter().copied()) {
         let b = challenge::BearerChallenge::from_scheme(&s);
         assert!(b.tenant_ids.len() <= b.trusted_issuers.len());

@@ -34,6 +34,13 @@ pub struct CodeInfo {
 /// names match the resource asked for (AADSTS500011; legacy ADAL endpoints answer 50001).
 pub const NOT_FOUND_CODES: &[u32] = &[500011, 50001];
 
+/// The catalog in code order, as `explain all` lists it.
+pub fn sorted() -> Vec<&'static CodeInfo> {
+    let mut all: Vec<&CodeInfo> = CATALOG.iter().collect();
+    all.sort_by_key(|c| c.code);
+    all
+}
+
 pub fn lookup(code: u32) -> Option<&'static CodeInfo> {
     CATALOG.iter().find(|c| c.code == code)
 }
@@ -79,7 +86,7 @@ const fn e(
 
 use Nature::{Error, Normal, Warning};
 
-/// Sorted by code.
+/// By code, then the codes added later at the end (see [`sorted`]).
 pub static CATALOG: &[CodeInfo] = &[
     e(16000, "InteractionRequired", Warning,
       "The account picked is not a member or guest of the tenant the app signs in to.",
@@ -114,7 +121,7 @@ pub static CATALOG: &[CodeInfo] = &[
     e(50055, "InvalidPasswordExpiredPassword", Error,
       "The user's password has expired.",
       "Have the user change the password (or an admin reset it); with password hash sync, check the on-premises expiry."),
-    e(50056, "InvalidOrNullPassword", Warning,
+    e(50056, "InvalidOrNullPassword (name not published)", Warning,
       "No password is known for this user in Entra, or an empty password was sent.",
       "The user should enter the password again; for synchronised users check that password hash sync or pass-through auth covers them."),
     e(50057, "UserDisabled", Error,
@@ -144,7 +151,7 @@ pub static CATALOG: &[CodeInfo] = &[
     e(50079, "UserStrongAuthEnrollmentRequired", Warning,
       "Policy requires MFA: the user must register security info, or a federated IdP must supply the MFA claim.",
       "Have the user register at https://aka.ms/mysecurityinfo; for federated domains check that the IdP sends the MFA claim (federatedIdpMfaBehavior)."),
-    e(50089, "FlowTokenExpired", Warning,
+    e(50089, "FlowTokenExpired (name not published)", Warning,
       "The sign-in page waited too long; its flow token expired.",
       "The user starts the sign-in again; expected when a sign-in window is left open."),
     e(50097, "DeviceAuthenticationRequired", Normal,
@@ -198,7 +205,7 @@ pub static CATALOG: &[CodeInfo] = &[
     e(50187, "DeviceInformationNotProvided", Warning,
       "The service could not perform device authentication: the client sent no device information.",
       "Check that the client supports device authentication (WAM/PKeyAuth) and that the device is registered."),
-    e(50194, "MultitenantNotAllowedOnCommon", Error,
+    e(50194, "MultitenantNotAllowedOnCommon (name not published)", Error,
       "A single-tenant application used the /common endpoint.",
       "Use a tenant-specific authority, or make the application multi-tenant."),
     e(50196, "LoopDetected", Error,
@@ -226,18 +233,18 @@ pub static CATALOG: &[CodeInfo] = &[
       "A Conditional Access policy blocked the token.",
       "Open the sign-in log entry with the correlation id to see which policy blocked it; do not apply the SPN fix for this code."),
     e(53004, "ProofUpBlockedDueToRisk", Error,
-      "The user must register for MFA, but registration is blocked because of suspicious activity.",
+      "The user must complete multifactor authentication registration before accessing this content (the name says registration is blocked because of risk).",
       "An admin reviews the user's risk (Identity Protection), remediates it, then the user registers."),
-    e(53011, "UserBlockedDueToRiskOnHomeTenant", Error,
+    e(53011, "UserBlockedDueToRiskOnHomeTenant (name not published)", Error,
       "The user is blocked because of risk detected in their home tenant.",
       "The home tenant's admin remediates the user risk."),
-    e(54005, "AuthorizationCodeAlreadyRedeemed", Warning,
+    e(54005, "AuthorizationCodeAlreadyRedeemed (name not published)", Warning,
       "The authorization code was already redeemed.",
       "The client retried a code; it must use a new code or its refresh token. Repeats point at a client bug."),
     e(65001, "DelegationDoesNotExist", Warning,
       "The user or an admin has not consented to the application for this resource.",
       "On a silent call the client should ask interactively; otherwise grant consent (admin consent for the tenant)."),
-    e(65002, "ConsentRequiredForFirstPartyApp", Error,
+    e(65002, "ConsentRequiredForFirstPartyApp (name not published)", Error,
       "Consent between a Microsoft first-party app and resource must be preauthorised by Microsoft.",
       "Someone is reusing a Microsoft app id to call another API; register an own application instead."),
     e(65004, "UserDeclinedConsent", Warning,
@@ -330,25 +337,25 @@ pub static CATALOG: &[CodeInfo] = &[
     e(90095, "AdminConsentRequiredRequestAccess", Warning,
       "Admin consent workflow: the user is told to ask an administrator for consent.",
       "The user submits the request; an admin approves it in the admin consent requests."),
-    e(135011, "DeviceDisabled", Error,
+    e(135011, "DeviceDisabled (name not published)", Error,
       "The device used for the sign-in is disabled in Entra ID.",
       "Enable the device object in Entra ID, or re-register the device."),
     e(500011, "InvalidResourceServicePrincipalNotFound", Error,
       "No service principal in the tenant carries the name of the resource the client asked for.",
       SPN_FIX),
-    e(500014, "InvalidResourceServicePrincipalDisabled", Error,
+    e(500014, "InvalidResourceServicePrincipalDisabled (not in the published list)", Error,
       "The resource's service principal exists but is disabled (often a lapsed subscription or an admin disabling it).",
       "Check the tenant's subscriptions; re-enable the service principal (Update-MgServicePrincipal -AccountEnabled:$true) if it was disabled by hand."),
-    e(500021, "TenantRestrictionsAccessDenied", Error,
+    e(500021, "TenantRestrictionsAccessDenied (name not published)", Error,
       "Tenant restrictions (a proxy adding Restrict-Access-To-Tenant) do not allow this tenant.",
       "Add the tenant to the proxy's allowed tenants, or sign in to an allowed tenant."),
-    e(500113, "NoReplyAddressRegistered", Error,
+    e(500113, "NoReplyAddressRegistered (not in the published list)", Error,
       "No reply address is registered for the application.",
       "Add the redirect URI to the app registration."),
-    e(500121, "StrongAuthenticationFailed", Warning,
+    e(500121, "StrongAuthenticationFailed (not in the published list)", Warning,
       "Authentication failed during the strong authentication (MFA) request: not completed, denied or timed out.",
       "The user retries MFA; many in a row without the user's action can mean MFA fatigue attempts."),
-    e(500133, "AssertionNotInValidTimeRange", Error,
+    e(500133, "AssertionNotInValidTimeRange (name not published)", Error,
       "The assertion (on-behalf-of / jwt-bearer token) is outside its validity: expired, or the clock is skewed.",
       "Refresh the token used as assertion before it expires; check the client's clock."),
     e(530003, "DeviceManagementRequired (name not published)", Error,
@@ -363,31 +370,31 @@ pub static CATALOG: &[CodeInfo] = &[
     e(650056, "MisconfiguredApplication", Error,
       "The client app does not list permissions for the resource, or consent is missing.",
       "Add the resource's permissions to the client's app registration and grant consent."),
-    e(650057, "InvalidResourceNotInRequiredPermissions", Error,
+    e(650057, "InvalidResourceNotInRequiredPermissions (name not published)", Error,
       "The client asked for a resource that is not in its registered permissions.",
       "Add the resource to the client's API permissions and consent; check the resource value sent."),
     e(700016, "UnauthorizedClient_DoesNotMatchRequest", Error,
       "The client application id was not found in the tenant.",
       "Check the client_id and the tenant in the authority; a third-party app needs to be consented to in this tenant first."),
-    e(700054, "IdTokenResponseTypeNotEnabled", Error,
+    e(700054, "IdTokenResponseTypeNotEnabled (name not published)", Error,
       "The app asked for an id_token from the authorize endpoint but implicit ID tokens are not enabled.",
       "Enable ID tokens under Implicit grant in the app registration, or use the authorization code flow."),
     e(700082, "ExpiredOrRevokedGrantInactiveToken", Warning,
       "The refresh token expired after a long inactivity.",
       "The user signs in again; expected for a client unused for a long time."),
-    e(900144, "MissingRequiredParameter", Error,
+    e(900144, "MissingRequiredParameter (name not published)", Error,
       "The request body lacks a required parameter.",
       "The description names the parameter; fix the client request."),
-    e(1000031, "ApplicationCannotBeAccessed", Error,
+    e(1000031, "ApplicationCannotBeAccessed (name not published)", Error,
       "The application cannot be accessed at this time.",
       "Contact the tenant admin: the application is blocked or unavailable for this user or tenant."),
     e(7000112, "UnauthorizedClientApplicationDisabled", Error,
       "The client application is disabled.",
       "Enable the application (enterprise application 'Enabled for users to sign in') or use another client."),
-    e(7000215, "InvalidClientSecretProvided", Error,
+    e(7000215, "InvalidClientSecretProvided (name not published)", Error,
       "The client secret sent is invalid (often the secret's id sent instead of its value).",
       "Send the secret's value, not its id; create a new secret if the value is lost."),
-    e(7000218, "ClientAssertionOrSecretRequired", Error,
+    e(7000218, "ClientAssertionOrSecretRequired (name not published)", Error,
       "The request needs client_assertion or client_secret: the app is confidential or public client flows are off.",
       "For a public client (device code, ROPC), enable 'Allow public client flows' on the app registration; otherwise send the credential."),
     e(7000222, "InvalidClientSecretExpiredKeysProvided", Error,
@@ -396,6 +403,29 @@ pub static CATALOG: &[CodeInfo] = &[
     e(9002313, "InvalidRequest", Error,
       "The request is malformed or invalid.",
       "Compare the request in the trace with the protocol (parameters, encoding, endpoint); the description may say which part."),
+    // Added for issue 24 (not in code order: entries are appended so that parallel
+    // additions merge; `lookup` and `explain all` do not depend on the order).
+    e(50008, "InvalidSamlToken", Error,
+      "The SAML assertion from the federation server is missing or misconfigured in the token.",
+      "Check the federation server's answer in the trace (the SAML response posted to login.microsoftonline.com): issuer, NameID/ImmutableID claims, signing certificate; on AD FS check the Microsoft Office 365 Identity Platform relying party trust and its claim rules, or contact the federation provider."),
+    e(65005, "MisconfiguredApplication", Error,
+      "The app's required resource access list has no app the resource can discover, or the client asked for a resource not in that list (for a SAML app: a wrong Identifier/Entity ID).",
+      "Add the resource to the client's API permissions (or fix the resource value it sends) and grant consent; for a SAML app compare the Identifier (Entity ID) configured with what the app sends."),
+    e(50135, "PasswordChangeCompromisedPassword", Warning,
+      "A password change is required because of account risk.",
+      "The user changes the password (self-service reset); an admin reviews the user's risk in Identity Protection. Not an Exchange problem."),
+    e(50142, "PasswordChangeRequiredConditionalAccess (not in the current published list)", Warning,
+      "A password change is required by a Conditional Access policy (risk-based password change).",
+      "The user changes the password interactively (self-service reset with writeback for synchronised users); see the policy in the sign-in log entry."),
+    e(50180, "WindowsIntegratedAuthMissing", Error,
+      "Integrated Windows authentication is needed: the tenant is not enabled for Seamless SSO.",
+      "Enable Seamless SSO in Microsoft Entra Connect (or use a flow that does not need Windows integrated authentication); check that autologon.microsoftazuread-sso.com is in the client's Local intranet zone."),
+    e(16001, "UserAccountSelectionInvalid", Warning,
+      "The user picked an account tile the session selection logic rejected; the user can pick from an updated list or another account.",
+      "The user picks the account again or signs in with another one; if it repeats, clear the browser's or broker's cached accounts (a code defect or race condition per Microsoft)."),
+    e(16002, "AppSessionSelectionInvalid", Warning,
+      "The session (SID) the application asked for was not met.",
+      "The app asked for a sign-in session that is not there (sid / login_hint of another account): sign in again; if it repeats, the client keeps a stale session hint."),
 ];
 
 #[cfg(test)]
@@ -410,7 +440,7 @@ mod tests {
         54005, 65001, 65004, 70000, 70001, 70002, 70008, 70011, 70016, 70043, 700016, 700082,
         7000112, 7000215, 7000218, 7000222, 75011, 75016, 80001, 80002, 80005, 80007, 80012, 81010,
         81012, 90002, 90014, 90033, 90072, 90094, 90095, 135011, 1000031, 500021, 500113, 500133,
-        530003, 530032, 700054, 70046,
+        530003, 530032, 700054, 70046, 50008, 65005, 50135, 50142, 50180, 16001, 16002,
     ];
 
     #[test]
@@ -424,15 +454,13 @@ mod tests {
         assert!(CATALOG.len() >= 75, "catalog has {}", CATALOG.len());
     }
 
+    /// Codes are unique (entries are appended, not kept in order: see the catalog).
     #[test]
-    fn catalog_is_sorted_unique_and_complete() {
-        for pair in CATALOG.windows(2) {
-            assert!(
-                pair[0].code < pair[1].code,
-                "{} before {}",
-                pair[0].code,
-                pair[1].code
-            );
+    fn catalog_is_unique_and_complete() {
+        let mut codes: Vec<u32> = CATALOG.iter().map(|c| c.code).collect();
+        codes.sort_unstable();
+        for pair in codes.windows(2) {
+            assert!(pair[0] < pair[1], "{} listed twice", pair[0]);
         }
         for c in CATALOG {
             assert!(!c.name.is_empty(), "{} has no name", c.code);

@@ -82,10 +82,21 @@ impl ExchangeDiagnostic {
                 "invalid tenant: the token was issued by a tenant Exchange does not trust (the \
                  tenant GUID is not the one in the EvoSTS auth server / IntraOrganizationConnector)"
             }
-            2000005 => {
-                "invalid user: the user in the token could not be matched to an on-premises \
-                 mailbox (UPN/SMTP mismatch, user not synchronised, mailbox moved or missing)"
-            }
+            2000005 => match self.invalid_user() {
+                Some(InvalidUser::Ambiguous) => {
+                    "invalid user, ambiguous: more than one on-premises object carries the UPN, \
+                     SMTP or SIP address of the user in the token"
+                }
+                Some(InvalidUser::NotFound) => {
+                    "invalid user, not found: no on-premises user matches the user in the token \
+                     (not in on-premises Active Directory, or not synchronised with the same UPN \
+                     and address)"
+                }
+                None => {
+                    "invalid user: the user in the token could not be matched to an on-premises \
+                     mailbox (UPN/SMTP mismatch, user not synchronised, mailbox moved or missing)"
+                }
+            },
             2000008 => {
                 "seen in the field, not documented by Microsoft: the meaning is not known; read \
                  the reason text as sent"
@@ -96,6 +107,54 @@ impl ExchangeDiagnostic {
             }
             _ => return None,
         })
+    }
+}
+
+/// The two documented cases of 2000005 `invalid_user`, told apart by the reason Exchange
+/// sends: "The user specified by the user-context in the token is ambiguous." and "... does
+/// not exist."
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvalidUser {
+    /// Another on-premises object has the same UPN, SMTP or SIP address.
+    Ambiguous,
+    /// No on-premises user matches.
+    NotFound,
+}
+
+impl ExchangeDiagnostic {
+    /// For 2000005, which documented case the reason names; `None` for another code or a
+    /// reason that names neither.
+    pub fn invalid_user(&self) -> Option<InvalidUser> {
+        if self.code_number() != Some(2000005) {
+            return None;
+        }
+        let reason = self.reason.as_deref()?.to_ascii_lowercase();
+        if reason.contains("ambiguous") {
+            Some(InvalidUser::Ambiguous)
+        } else if reason.contains("does not exist") || reason.contains("not found") {
+            Some(InvalidUser::NotFound)
+        } else {
+            None
+        }
+    }
+
+    /// For 4000000, the domain of "Flighting is not enabled for domain 'contoso.com'.": the
+    /// domain (or address) Exchange found no OAuth auth server for. At most 253 characters,
+    /// and only characters a domain or an address holds.
+    pub fn flighting_domain(&self) -> Option<&str> {
+        if self.code_number() != Some(4000000) {
+            return None;
+        }
+        let reason = self.reason.as_deref()?;
+        const SAID: &str = "flighting is not enabled for domain";
+        let at = reason.to_ascii_lowercase().find(SAID)? + SAID.len();
+        let rest = reason.get(at..)?.trim_start();
+        let rest = rest.strip_prefix(['\'', '"']).unwrap_or(rest);
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || "-.@_".contains(c)))
+            .unwrap_or(rest.len());
+        let domain = rest[..end].trim_end_matches('.');
+        (!domain.is_empty() && domain.len() <= 253).then_some(domain)
     }
 }
 
@@ -120,6 +179,43 @@ pub fn on_response(session: &Session) -> Option<Event> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invalid_user_cases_and_flighting_domain() {
+        let p = |v: &str| ExchangeDiagnostic::parse(v).expect("a diagnostic");
+        let ambiguous = p(
+            r#"2000005;reason="The user specified by the user-context in the token is ambiguous.";error_category="invalid_user""#,
+        );
+        assert_eq!(ambiguous.invalid_user(), Some(InvalidUser::Ambiguous));
+        assert!(ambiguous.meaning().unwrap_or("").contains("ambiguous"));
+        let missing = p(
+            r#"2000005;reason="The user specified by the user-context in the token does not exist.";error_category="invalid_user""#,
+        );
+        assert_eq!(missing.invalid_user(), Some(InvalidUser::NotFound));
+        assert!(missing.meaning().unwrap_or("").contains("not found"));
+        assert_eq!(p(r#"2000005;reason="something else""#).invalid_user(), None);
+        assert_eq!(p(r#"2000001;reason="ambiguous""#).invalid_user(), None);
+        let flight = p(
+            r#"4000000;reason="Flighting is not enabled for domain 'contoso.com'.";error_category="oauth_not_available""#,
+        );
+        assert_eq!(flight.flighting_domain(), Some("contoso.com"));
+        let user = p(r#"4000000;reason="Flighting is not enabled for domain 'user@contoso.com'.""#);
+        assert_eq!(user.flighting_domain(), Some("user@contoso.com"));
+        assert_eq!(
+            p(r#"4000000;reason="Flighting is not enabled for domain ''.""#).flighting_domain(),
+            None
+        );
+        assert_eq!(
+            p(r#"4000000;reason="Flighting is not enabled for domain"#).flighting_domain(),
+            None
+        );
+        assert_eq!(p("4000000").flighting_domain(), None);
+        assert_eq!(
+            p(r#"4000000;reason="Flighting is not enabled for domain 'a;Set-X'""#)
+                .flighting_domain(),
+            Some("a")
+        );
+    }
     use crate::capture::{Headers, Request, Response};
 
     fn d(code: &str, reason: Option<&str>, cat: Option<&str>) -> ExchangeDiagnostic {

@@ -17,8 +17,10 @@ pub mod federation;
 pub mod jwt;
 pub mod login;
 pub mod saml;
+pub mod negotiate;
 mod text;
 pub mod token_result;
+pub mod wam;
 mod xml;
 
 use serde::Serialize;
@@ -78,6 +80,9 @@ pub enum Event {
     /// A federation step: realm discovery, a request to the IdP, the SAML response posted
     /// back to Entra ID, Seamless SSO.
     Federation(Box<FederationEvent>),
+    /// A Negotiate or NTLM blob sent or answered (Kerberos or NTLM, the NTLM message
+    /// type, the names a challenge gives), never the blob.
+    WindowsAuth(Box<negotiate::WindowsAuth>),
 }
 
 impl Event {
@@ -92,6 +97,7 @@ impl Event {
             Event::EwsCall(c) => c.session,
             Event::AutodiscoverV2(a) => a.session,
             Event::Federation(f) => f.session(),
+            Event::WindowsAuth(w) => w.session,
         }
     }
 
@@ -151,6 +157,9 @@ fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, b
     }
     if let Some(check) = ews.delegate {
         events.push(Event::Delegate(Box::new(check)));
+    }
+    if let Some(windows) = negotiate::windows_auth(session) {
+        events.push(Event::WindowsAuth(Box::new(windows)));
     }
     if let Some(v2) = autodiscover_v2::autodiscover_v2(session, limits) {
         events.push(Event::AutodiscoverV2(Box::new(v2)));

@@ -38,7 +38,7 @@ pub enum Command {
     /// Analyse every SAZ and HAR in a folder (recursively) in parallel: one row per capture,
     /// the missing SPNs per tenant, one fix script for the whole queue.
     Batch(BatchArgs),
-    /// Print the catalog entry of an AADSTS code.
+    /// Print the catalog entry of an AADSTS code or a Windows broker (WAM) error code.
     Explain(ExplainArgs),
     /// List the sessions a capture holds, as Fiddler's session list shows them.
     Sessions(SessionsArgs),
@@ -239,7 +239,9 @@ pub struct RedactArgs {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// An AADSTS code: `AADSTS500011` or `500011`; `all` lists the catalog.
+    /// An AADSTS code (`AADSTS500011` or `500011`), a Windows broker (WAM) code
+    /// (`0xCAA70004`, or the decimal a log prints, signed or not); `all` lists both catalogs.
+    #[arg(allow_negative_numbers = true)]
     pub code: String,
     #[command(flatten)]
     pub rules: RedactRules,

@@ -17,6 +17,7 @@ pub mod har;
 mod patterns;
 pub mod saz;
 pub mod user;
+mod windows_auth;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

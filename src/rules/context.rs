@@ -14,6 +14,7 @@ use crate::auth::{
     AadError, AutodiscoverV2, Challenge, Claims, DelegateCheck, DeviceCredential, Event, EwsCall,
     FederationEvent, TokenOutcome, EXCHANGE_ONLINE_APP_ID,
 };
+use crate::auth::negotiate::WindowsAuth;
 use crate::capture::url_parts::strip_query;
 use crate::capture::SessionSummary;
 use crate::flows::{Flow, Resource};
@@ -293,6 +294,14 @@ impl<'a> Context<'a> {
     pub fn v2_published_urls(&self) -> impl Iterator<Item = (&'a str, u64)> + 'a {
         self.autodiscover_v2()
             .filter_map(|a| a.published().map(|(url, _)| (url, a.session)))
+    }
+
+    /// Every Negotiate/NTLM blob sent or answered, by session.
+    pub fn windows_auth(&self) -> impl Iterator<Item = &'a WindowsAuth> + 'a {
+        self.events().filter_map(|e| match e {
+            Event::WindowsAuth(w) => Some(&**w),
+            _ => None,
+        })
     }
 
     /// Every SPN the capture proves missing (AADSTS500011 / 50001 for a resource), sorted by

@@ -27,6 +27,7 @@ use super::evidence::claims_line;
 use super::exchange;
 use super::{sorted, Context, Finding, Severity};
 use crate::auth::challenge::resource_of;
+use crate::auth::diagnostics::InvalidUser;
 use crate::auth::{Event, ExchangeDiagnostic};
 use crate::capture::Credential;
 
@@ -192,18 +193,29 @@ fn finding(cx: &Context, code: &str, items: &[&Seen], sessions: Vec<u64>) -> Fin
         severity,
         title: format!(
             "Exchange refused OAuth: x-ms-diagnostics {shown} ({})",
-            label(number)
+            label(first.diag)
         ),
         sessions: sorted(sessions),
         evidence,
-        fix: fix(number, first.url),
+        fix: fix(
+            first.diag,
+            first.url,
+            items
+                .iter()
+                .find_map(|s| cx.claims_in(s.session).and_then(|c| c.upn.as_deref())),
+        ),
         remedy: None,
     }
 }
 
 /// A few words for the title.
-fn label(code: Option<u32>) -> &'static str {
-    match code {
+fn label(diag: &ExchangeDiagnostic) -> &'static str {
+    match diag.invalid_user() {
+        Some(InvalidUser::Ambiguous) => return "invalid user: ambiguous",
+        Some(InvalidUser::NotFound) => return "invalid user: not found on-premises",
+        None => {}
+    }
+    match diag.code_number() {
         Some(2000000) => "invalid signature",
         Some(2000001) => "invalid token",
         Some(2000003) => "invalid resource: audience does not match the URL",
@@ -237,9 +249,61 @@ fn audience_note(aud: Option<&str>, url: &str) -> String {
     format!(" Audience {aud} against the URL served {served}: {differs}.")
 }
 
-fn fix(code: Option<u32>, url: &str) -> String {
+/// An address safe to paste into a PowerShell string: what a UPN holds, nothing else.
+fn pasteable(upn: Option<&str>) -> Option<&str> {
+    upn.filter(|u| {
+        !u.is_empty()
+            && u.len() <= 256
+            && u.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._@+".contains(c))
+    })
+}
+
+fn fix(diag: &ExchangeDiagnostic, url: &str, upn: Option<&str>) -> String {
     let host = crate::capture::host_of(url).unwrap_or_else(|| "<host>".into());
-    match code {
+    let user = pasteable(upn).unwrap_or("<upn of the token>");
+    match diag.invalid_user() {
+        Some(InvalidUser::Ambiguous) => {
+            return format!(
+                "Exchange found more than one on-premises object with the UPN, SMTP or SIP \
+                 address of {user}. Find the duplicate (Exchange Management Shell, on-premises): \
+                 Get-Recipient -Filter \"EmailAddresses -eq 'smtp:{user}' -or EmailAddresses -eq \
+                 'sip:{user}'\" and Get-User -Filter \"UserPrincipalName -eq '{user}'\" (or the \
+                 LDAP query (|(userPrincipalName={user})(proxyAddresses=smtp:{user})(proxyAddresses=sip:{user})) \
+                 in LDP.exe or Active Directory Users and Computers); change the duplicate address \
+                 or remove the duplicate object, then let it replicate."
+            );
+        }
+        Some(InvalidUser::NotFound) => {
+            return format!(
+                "No on-premises user matches {user}: the account is not in on-premises Active \
+                 Directory (a cloud-only account presenting a token to on-premises Exchange), or \
+                 its UPN and primary SMTP address on-premises are not the ones Entra ID has (not \
+                 synchronised yet, a sync error, a UPN changed on one side). Check on-premises \
+                 with Get-User -Filter \"UserPrincipalName -eq '{user}'\" and Get-Recipient \
+                 -Filter \"EmailAddresses -eq 'smtp:{user}'\" (Exchange Management Shell), and \
+                 the user's sync in Microsoft Entra Connect: Get-MgUser -UserId {user} -Property \
+                 OnPremisesSyncEnabled,OnPremisesUserPrincipalName,OnPremisesLastSyncDateTime \
+                 (Microsoft Graph PowerShell); run a delta sync (Start-ADSyncSyncCycle -PolicyType \
+                 Delta on the Entra Connect server) after fixing the attributes."
+            );
+        }
+        None => {}
+    }
+    if let Some(domain) = diag.flighting_domain() {
+        return format!(
+            "Exchange has no OAuth authorization server for {domain}: the EvoSTS auth server the \
+             Hybrid Configuration Wizard creates (Exchange 2016 CU18 / 2019 CU7 and later, HCW \
+             after September 2020) lists the domains it serves. Check with Get-AuthServer | \
+             Format-List Name,Enabled,DomainName,IsDefaultAuthorizationEndpoint (Exchange \
+             Management Shell, on-premises) and set it with Set-AuthServer -Identity \"EvoSTS - \
+             <GUID>\" -DomainName \"<tenant domain>\" -IsDefaultAuthorizationEndpoint $true (the \
+             domain of {domain}); with several tenants, each EvoSTS auth server lists its own \
+             domains. Then Set-OrganizationConfig -OAuth2ClientProfileEnabled $true, and check \
+             OAuth is among the vdir's authentication methods."
+        );
+    }
+    match diag.code_number() {
         Some(2000000) => "The signature did not validate: refresh Exchange's copy of the Entra ID \
             signing metadata with Set-AuthServer -Identity EvoSTS -RefreshAuthMetadata (and \
             Get-AuthServer | Format-List Name,*Metadata*,IsDefaultAuthorizationEndpoint); check the \
@@ -317,6 +381,53 @@ mod tests {
         );
         assert!(!e.contains("MailboxId"), "queries stay out: {e}");
         assert_no_token(&f);
+    }
+
+    /// 2000005's two documented cases get their own title and fix, with the token's upn.
+    #[test]
+    fn invalid_user_ambiguous_or_not_found() {
+        let refused = |reason: &str| {
+            run(
+                check,
+                vec![
+                    S::new(8, "POST", "https://mail.contoso.com/EWS/Exchange.asmx", 401)
+                        .bearer(CLAIMS)
+                        .offers(&[HMA])
+                        .diag(&format!(
+                            r#"2000005;reason="{reason}";error_category="invalid_user""#
+                        )),
+                ],
+            )
+        };
+        let f = refused("The user specified by the user-context in the token is ambiguous.");
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].title.ends_with("(invalid user: ambiguous)"),
+            "{}",
+            f[0].title
+        );
+        assert!(
+            f[0].fix
+                .contains("Get-Recipient -Filter \"EmailAddresses -eq 'smtp:user@contoso.com'"),
+            "{}",
+            f[0].fix
+        );
+        let f = refused("The user specified by the user-context in the token does not exist.");
+        assert!(
+            f[0].title
+                .ends_with("(invalid user: not found on-premises)"),
+            "{}",
+            f[0].title
+        );
+        assert!(f[0].fix.contains("Microsoft Entra Connect"), "{}", f[0].fix);
+        assert!(f[0]
+            .fix
+            .contains("Get-User -Filter \"UserPrincipalName -eq 'user@contoso.com'\""));
+        let f = refused("Something else.");
+        assert!(f[0].title.ends_with("(invalid user)"), "{}", f[0].title);
+        assert_no_token(&f);
+        // A upn that is not an address is not pasted into a command.
+        assert_eq!(pasteable(Some("a'; Remove-Mailbox x")), None);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use super::exchange::hma_offers;
 use super::{session_list, sorted, Context, Finding, Severity};
+use crate::auth::negotiate::Mechanism;
 use crate::capture::Credential;
 
 /// What one client process sent one host after it offered modern auth.
@@ -29,9 +30,24 @@ struct Declined {
 pub fn check(cx: &Context) -> Vec<Finding> {
     let offers = hma_offers(cx);
     let mut declined: BTreeMap<(&str, Option<&str>), Declined> = BTreeMap::new();
+    // NTLM wrapped in a SPNEGO token (`Negotiate YH...`) is NTLM, not Kerberos: the decoded
+    // blob says which.
+    let ntlm_in_negotiate: Vec<u64> = cx
+        .windows_auth()
+        .filter(|w| {
+            w.sent
+                .as_ref()
+                .is_some_and(|t| t.blob.mechanism == Mechanism::Ntlm)
+        })
+        .map(|w| w.session)
+        .collect();
     for s in cx.sessions {
         let (Some(host), Some(credential)) = (s.host.as_deref(), s.credential) else {
             continue;
+        };
+        let credential = match credential {
+            Credential::Negotiate if ntlm_in_negotiate.contains(&s.id) => Credential::Ntlm,
+            c => c,
         };
         if !credential.is_legacy() {
             continue;
@@ -90,7 +106,10 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                       saved credentials for the host in Credential Manager; clear \"Always \
                       prompt for logon credentials\" in the account's security settings; then \
                       restart Outlook. If Outlook runs an older build, update it (hybrid modern \
-                      auth needs Outlook 2013 SP1 with the ADAL keys, or 2016 and later)."
+                      auth needs Outlook 2013 SP1 with the ADAL keys, or 2016 and later). If \
+                      only Autodiscover is answered with NTLM or Kerberos, set \
+                      HKCU\\Software\\Microsoft\\Exchange AlwaysUseMSOAuthForAutoDiscover=1 \
+                      (DWORD)."
                     .into(),
                 sessions: sorted(sessions.iter().copied().chain([offered_in[0]]).collect()),
                 remedy: None,
@@ -167,6 +186,29 @@ mod tests {
             a.findings.iter().all(|f| f.id != "hma-declined"),
             "{:#?}",
             a.findings
+        );
+    }
+
+    /// NTLM inside a SPNEGO token is named NTLM, not Kerberos.
+    #[test]
+    fn ntlm_wrapped_in_negotiate_is_named_ntlm() {
+        use crate::auth::negotiate::testkit::{ntlm3, spnego_ntlm};
+        let f = run(
+            check,
+            vec![
+                offer(1, EWS),
+                S::new(2, "POST", EWS, 200).req_header(
+                    "Authorization",
+                    &format!("Negotiate {}", spnego_ntlm(&ntlm3("CONTOSO", "jdoe", 330))),
+                ),
+            ],
+        );
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].title.ends_with("with NTLM"), "{}", f[0].title);
+        assert!(
+            f[0].fix.contains("AlwaysUseMSOAuthForAutoDiscover=1"),
+            "{}",
+            f[0].fix
         );
     }
 }

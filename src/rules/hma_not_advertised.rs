@@ -126,7 +126,21 @@ pub fn check(cx: &Context) -> Vec<Finding> {
         ),
         sessions: sorted(found.iter().map(|(c, _)| c.session).collect()),
         evidence: format!("{}.{diag}", lines.join("; ")),
-        fix: FIX.to_string(),
+        fix: match not_available
+            .iter()
+            .find_map(|c| c.diagnostics.as_ref()?.flighting_domain())
+        {
+            Some(domain) => format!(
+                "{FIX} Exchange said \"Flighting is not enabled for domain\" {domain}: on Exchange \
+                 2016 CU18 / 2019 CU7 and later configured by a Hybrid Configuration Wizard from \
+                 after September 2020, the EvoSTS auth server must list the tenant's domain: \
+                 Get-AuthServer | Format-List Name,Enabled,DomainName,IsDefaultAuthorizationEndpoint, \
+                 then Set-AuthServer -Identity \"EvoSTS - <GUID>\" -DomainName \"<tenant domain>\" \
+                 -IsDefaultAuthorizationEndpoint $true (with several tenants, one EvoSTS auth \
+                 server per tenant, each with its domains)."
+            ),
+            None => FIX.to_string(),
+        },
         remedy: Some(Remedy::ExchangeShell {
             check: vec![
                 "Get-AuthServer | Format-List Name,Enabled,IsDefaultAuthorizationEndpoint,AuthMetadataUrl",
@@ -200,6 +214,14 @@ mod tests {
             .contains("mail.contoso.com /mapi/ (session(s) 7): 401 offered NTLM, and Bearer without authorization_uri"));
         assert!(f[0].fix.contains("-IsDefaultAuthorizationEndpoint $true"));
         assert!(f[0].fix.contains("-OAuth2ClientProfileEnabled $true"));
+        // The domain Exchange named, and the documented -DomainName form.
+        assert!(
+            f[0].fix
+                .contains("\"Flighting is not enabled for domain\" contoso.com")
+                && f[0].fix.contains("-DomainName \"<tenant domain>\""),
+            "{}",
+            f[0].fix
+        );
         assert!(f[0].fix.contains("EnableADAL"));
     }
 

@@ -18,8 +18,10 @@ mod hma_ignored;
 mod hma_not_advertised;
 mod http_resource;
 mod ioc_oauth_failure;
+mod kerberos_fallback_ntlm;
 mod legacy_auth_exposed;
 mod legacy_split_namespace;
+mod ntlm_loop;
 mod spn_missing;
 // Federation (issue 24 item 2).
 mod federation;
@@ -285,6 +287,18 @@ pub const RULES: &[RuleSpec] = &[
         // A split namespace's finding names the clients' vdirs that offer legacy auth with
         // the lock-down for both namespaces: said once, there.
         yields_to: &["legacy-split-namespace"],
+    },
+    // Windows authentication (Negotiate and NTLM blobs). A loop of NTLM answers to a
+    // modern-auth offer is hma-declined's evidence: modern auth off is the cause.
+    RuleSpec {
+        id: "kerberos-fallback-ntlm",
+        check: kerberos_fallback_ntlm::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "ntlm-loop",
+        check: ntlm_loop::check,
+        yields_to: &["hma-declined"],
     },
 ];
 

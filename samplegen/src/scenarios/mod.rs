@@ -11,6 +11,7 @@ pub mod limits;
 pub mod namespaces;
 pub mod precision;
 pub mod tokens;
+pub mod windows_auth;
 
 use crate::expected::{normalize_resource, Expected};
 use crate::model::Capture;
@@ -510,6 +511,37 @@ pub const DEFS: &[Def] = &[
         has_error: false,
         inconclusive: false,
         build: namespaces::legacy_split_namespace,
+    },
+    // Windows authentication (issue 24).
+    Def {
+        name: "kerberos-fallback-ntlm",
+        summary: "mail.contoso.local MAPI and EWS offer Negotiate/NTLM (no HMA); Outlook answers Negotiate with NTLM inside SPNEGO (type 1, 401 negTokenResp type 2, type 3) and gets in: no Kerberos ticket for HTTP/mail.contoso.local",
+        should_find: "kerberos-fallback-ntlm (warning, the setspn / ASA fix), hma-not-advertised (warning: no Bearer offered)",
+        findings: &["hma-not-advertised", "kerberos-fallback-ntlm"],
+        absent: &["ntlm-loop", "hma-declined", "legacy-auth-exposed"],
+        has_error: false,
+        inconclusive: false,
+        build: windows_auth::kerberos_fallback_ntlm,
+    },
+    Def {
+        name: "ntlm-prompt-loop",
+        summary: "mail.contoso.local EWS offers Negotiate/NTLM; Outlook runs the three NTLM legs four times over ~40 s, every authenticate message answered 401 (the password prompt loop)",
+        should_find: "ntlm-loop (error: 4 refused type 3 messages, domain CONTOSO), hma-not-advertised (warning)",
+        findings: &["ntlm-loop", "hma-not-advertised"],
+        absent: &["kerberos-fallback-ntlm", "hma-declined", "auth-loop"],
+        has_error: true,
+        inconclusive: false,
+        build: windows_auth::ntlm_prompt_loop,
+    },
+    Def {
+        name: "windows-auth-healthy",
+        summary: "AD FS Windows integrated sign-in answered with a Kerberos ticket (401 Negotiate, SPNEGO AP-REQ, 200) and Outlook on the web on the intranet signed in over NTLM (401, type 1, 401 type 2, type 3, 200)",
+        should_find: "nothing: Kerberos that works and the normal three NTLM legs raise no finding",
+        findings: &[],
+        absent: &["kerberos-fallback-ntlm", "ntlm-loop", "hma-not-advertised", "legacy-auth-exposed"],
+        has_error: false,
+        inconclusive: false,
+        build: windows_auth::windows_auth_healthy,
     },
 ];
 
