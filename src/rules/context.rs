@@ -10,11 +10,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::sorted;
 use crate::auth::aadsts::NOT_FOUND_CODES;
+use crate::auth::negotiate::WindowsAuth;
 use crate::auth::{
     AadError, AutodiscoverV2, Challenge, Claims, DelegateCheck, DeviceCredential, Event, EwsCall,
     FederationEvent, TokenOutcome, EXCHANGE_ONLINE_APP_ID,
 };
-use crate::auth::negotiate::WindowsAuth;
 use crate::capture::url_parts::strip_query;
 use crate::capture::SessionSummary;
 use crate::flows::{Flow, Resource};
