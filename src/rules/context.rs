@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::sorted;
 use crate::auth::aadsts::NOT_FOUND_CODES;
-use crate::auth::{AadError, Challenge, Claims, DelegateCheck, Event, TokenOutcome};
+use crate::auth::{
+    AadError, Challenge, Claims, DelegateCheck, Event, EwsAnswer, MapiAnswer, TokenOutcome,
+};
 use crate::capture::url_parts::strip_query;
 use crate::capture::SessionSummary;
 use crate::flows::{Flow, Resource};
@@ -148,6 +150,22 @@ impl<'a> Context<'a> {
     pub fn delegate_checks(&self) -> impl Iterator<Item = &'a DelegateCheck> + 'a {
         self.events().filter_map(|e| match e {
             Event::Delegate(d) => Some(&**d),
+            _ => None,
+        })
+    }
+
+    /// Every EWS answer that failed inside (or with 403/5xx), of the answers that are read.
+    pub fn ews_answers(&self) -> impl Iterator<Item = &'a EwsAnswer> + 'a {
+        self.events().filter_map(|e| match e {
+            Event::EwsAnswer(a) => Some(&**a),
+            _ => None,
+        })
+    }
+
+    /// Every MAPI over HTTP `Connect`/`Bind` answer and every failed MAPI answer.
+    pub fn mapi_answers(&self) -> impl Iterator<Item = &'a MapiAnswer> + 'a {
+        self.events().filter_map(|e| match e {
+            Event::Mapi(m) => Some(&**m),
             _ => None,
         })
     }

@@ -21,6 +21,11 @@ mod legacy_auth_exposed;
 mod spn_missing;
 #[cfg(test)]
 mod testkit;
+// Issue 19 items 3 and 6: errors inside Exchange's answers.
+mod ews_error;
+mod freebusy_catalog;
+mod freebusy_error;
+mod mapi_error;
 
 use std::collections::BTreeSet;
 
@@ -193,6 +198,23 @@ pub const RULES: &[RuleSpec] = &[
         id: "legacy-auth-exposed",
         check: legacy_auth_exposed::check,
         yields_to: &[],
+    },
+    // Errors inside Exchange's answers (issue 19): a refusal a challenge rule explains is
+    // that finding's evidence.
+    RuleSpec {
+        id: "freebusy-error",
+        check: freebusy_error::check,
+        yields_to: &["ioc-oauth-failure", "exchange-oauth-error"],
+    },
+    RuleSpec {
+        id: "mapi-error",
+        check: mapi_error::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "ews-error",
+        check: ews_error::check,
+        yields_to: &["delegate-ews-auth", "exchange-oauth-error"],
     },
 ];
 
