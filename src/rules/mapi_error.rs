@@ -20,7 +20,13 @@ use crate::auth::MapiAnswer;
 /// The kind of a failure, for grouping and for its fix.
 fn kind(a: &MapiAnswer) -> String {
     if a.protocol_disabled {
-        "ProtocolDisabled".into()
+        match a.connect_error.filter(|&e| e != 0) {
+            Some(e) => format!(
+                "ProtocolDisabled ({} ErrorCode 0x{e:08X}, ecProtocolDisabled)",
+                a.request_type.as_deref().unwrap_or("Connect")
+            ),
+            None => "ProtocolDisabled (named in the answer)".into(),
+        }
     } else if a.client_access_rule {
         "Client Access Rule".into()
     } else if let Some(c) = a.response_code.filter(|&c| c != 0) {
@@ -67,7 +73,7 @@ fn fix(a: &MapiAnswer) -> String {
 
 pub fn check(cx: &Context) -> Vec<Finding> {
     let answers: Vec<&MapiAnswer> = cx.mapi_answers().collect();
-    let key = |a: &MapiAnswer| format!("{} ({})", a.url, a.endpoint);
+    let key = |a: &MapiAnswer| a.url.clone();
     let mut groups: BTreeMap<(String, String), Vec<&MapiAnswer>> = BTreeMap::new();
     for a in answers.iter().copied().filter(|a| a.failed()) {
         let recovered = answers
@@ -177,7 +183,12 @@ mod tests {
             ("mapi-error", Severity::Error)
         );
         assert_eq!(f[0].sessions, vec![2, 3]);
-        assert!(f[0].title.ends_with("ProtocolDisabled"));
+        assert!(
+            f[0].title
+                .ends_with("ProtocolDisabled (Connect ErrorCode 0x000007D8, ecProtocolDisabled)"),
+            "{}",
+            f[0].title
+        );
         assert!(f[0]
             .fix
             .contains("Set-CASMailbox <user> -MAPIEnabled $true"));
