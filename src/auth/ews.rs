@@ -114,11 +114,10 @@ pub fn ews_events(session: &Session, limits: &DecodeLimits) -> EwsEvents {
     let request = request_view(session, limits);
     let operation = request.as_ref().and_then(|r| r.operation.as_deref());
     let delegate_read = reads_answer(request.as_ref());
-    let wire_len = session.response.as_ref().map_or(0, |r| r.body.raw.len());
     // Errors inside answers are read for a bounded set (`ews_answer::wants_answer`): a
     // request that asks `GetDelegate` is the delegate parser's alone.
     let errors_read = !request.as_ref().is_some_and(RequestView::asks_get_delegate)
-        && ews_answer::wants_answer(operation, session.status(), wire_len);
+        && ews_answer::wants_answer(operation, session.status());
     let answer_read = delegate_read || errors_read;
     // The answer's tree is only read for a `GetDelegate` check: when the request asks none,
     // only a `GetDelegateResponse` element in the answer makes one, and an element name is

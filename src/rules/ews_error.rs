@@ -189,8 +189,8 @@ mod tests {
         assert!(f[0].fix.contains("ApplicationImpersonation"));
     }
 
-    /// Does not trigger: codes of normal operation, warnings, healthy answers, large answers
-    /// to bulk operations (not read), free/busy answers (freebusy-error's).
+    /// Does not trigger: codes of normal operation, warnings, healthy answers, answers to bulk
+    /// operations (not read), free/busy answers (freebusy-error's).
     #[test]
     fn does_not_trigger() {
         let big = format!(
