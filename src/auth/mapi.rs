@@ -134,8 +134,7 @@ pub fn mapi_answer(session: &Session, limits: &DecodeLimits) -> MapiReading {
         && (answer.is_connect() || response_code.is_some_and(|c| c != 0) || response.status == 403);
     if body_read {
         if let Ok(body) = response.decoded_body(limits) {
-            let has = |n: &[u8]| memchr::memmem::find(&body, n).is_some();
-            answer.protocol_disabled = has(b"ProtocolDisabled");
+            answer.protocol_disabled = memchr::memmem::find(&body, b"ProtocolDisabled").is_some();
             if response.status == 403 {
                 let lower = body.to_ascii_lowercase();
                 answer.client_access_rule = memchr::memmem::find(&lower, b"client access rule")

@@ -133,6 +133,8 @@ pub fn mapi_protocol_disabled(sb: &mut Sb) {
 
 const OOF_OK: &str = r#"<GetUserOofSettingsResponse xmlns="http://schemas.microsoft.com/exchange/services/2006/messages"><ResponseMessage ResponseClass="Success"><ResponseCode>NoError</ResponseCode></ResponseMessage><OofSettings xmlns="http://schemas.microsoft.com/exchange/services/2006/types"><OofState>Disabled</OofState><ExternalAudience>All</ExternalAudience><Duration><StartTime>2026-11-20T07:00:00</StartTime><EndTime>2026-11-21T07:00:00</EndTime></Duration><InternalReply><Message /></InternalReply><ExternalReply><Message /></ExternalReply></OofSettings><AllowExternalOof>All</AllowExternalOof></GetUserOofSettingsResponse>"#;
 
+const IMPERSONATION_DENIED: &str = r#"<m:GetFolderResponse xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"><m:ResponseMessages><m:GetFolderResponseMessage ResponseClass="Error"><m:MessageText>The account does not have permission to impersonate the requested user.</m:MessageText><m:ResponseCode>ErrorImpersonateUserDenied</m:ResponseCode><m:DescriptiveLinkKey>0</m:DescriptiveLinkKey><m:Folders /></m:GetFolderResponseMessage></m:ResponseMessages></m:GetFolderResponse>"#;
+
 fn impersonated_get_folder(as_user: &str) -> String {
     exchange::soap_request(
         &format!(r#"<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="calendar"><t:Mailbox><t:EmailAddress>{as_user}</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId></m:FolderIds></m:GetFolder>"#),
@@ -172,13 +174,11 @@ pub fn ews_impersonation_denied(sb: &mut Sb) {
             headers: h,
             body: Some(Body::plain(impersonated_get_folder(user))),
         };
-        let answer = format!(
-            r#"<m:GetFolderResponse xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"><m:ResponseMessages><m:GetFolderResponseMessage ResponseClass="Error"><m:MessageText>The account does not have permission to impersonate the requested user.</m:MessageText><m:ResponseCode>ErrorImpersonateUserDenied</m:ResponseCode><m:DescriptiveLinkKey>0</m:DescriptiveLinkKey><m:Folders /></m:GetFolderResponseMessage></m:ResponseMessages></m:GetFolderResponse>"#
-        );
+        let answer = IMPERSONATION_DENIED;
         let r = sb.guid();
         let now = sb.now;
         let resp = Exchange::new().ok_xml(
-            exchange::soap_response(&answer),
+            exchange::soap_response(answer),
             Coding::Identity,
             Framing::Length,
             &r,
