@@ -133,6 +133,11 @@ mod tests {
         )
     }
 
+    /// A 200 to `op` whose one message has `class` and `code`.
+    fn answered(id: u64, op: &str, class: &str, code: &str) -> S {
+        ews(id, op, 200, &resp(op, class, code))
+    }
+
     fn ews(id: u64, op: &str, status: u16, body: &str) -> S {
         S::new(
             id,
@@ -150,18 +155,8 @@ mod tests {
         let f = run(
             check,
             vec![
-                ews(
-                    2,
-                    "GetFolder",
-                    200,
-                    &resp("GetFolder", "Error", "ErrorImpersonateUserDenied"),
-                ),
-                ews(
-                    3,
-                    "CreateItem",
-                    200,
-                    &resp("CreateItem", "Error", "ErrorImpersonateUserDenied"),
-                ),
+                answered(2, "GetFolder", "Error", "ErrorImpersonateUserDenied"),
+                answered(3, "CreateItem", "Error", "ErrorImpersonateUserDenied"),
                 ews(4, "FindItem", 500, fault),
             ],
         );
@@ -201,30 +196,10 @@ mod tests {
         let f = run(
             check,
             vec![
-                ews(
-                    2,
-                    "GetItem",
-                    200,
-                    &resp("GetItem", "Error", "ErrorItemNotFound"),
-                ),
-                ews(
-                    3,
-                    "ResolveNames",
-                    200,
-                    &resp("ResolveNames", "Error", "ErrorNameResolutionNoResults"),
-                ),
-                ews(
-                    4,
-                    "GetFolder",
-                    200,
-                    &resp("GetFolder", "Warning", "ErrorAccessDenied"),
-                ),
-                ews(
-                    5,
-                    "GetFolder",
-                    200,
-                    &resp("GetFolder", "Success", "NoError"),
-                ),
+                answered(2, "GetItem", "Error", "ErrorItemNotFound"),
+                answered(3, "ResolveNames", "Error", "ErrorNameResolutionNoResults"),
+                answered(4, "GetFolder", "Warning", "ErrorAccessDenied"),
+                answered(5, "GetFolder", "Success", "NoError"),
                 ews(6, "FindItem", 200, &big),
                 ews(
                     7,

@@ -7,6 +7,7 @@ use crate::actors::{hdrs, outlook, OFFICE_CLIENT, OUTLOOK};
 use crate::model::{Body, Coding, Framing, Request, Response, Role, BODY_HEADERS};
 use crate::scenarios::builder::Sb;
 use crate::scenarios::common::{noise_run, tunnel};
+use crate::scenarios::hybrid::ews_ok;
 use crate::secrets;
 
 const EWS_URL: &str = "https://mail.contoso.com/EWS/Exchange.asmx";
@@ -36,6 +37,17 @@ fn availability_request(targets: &[&str]) -> String {
     )
 }
 
+/// Outlook's `GetUserAvailability` for `targets`.
+fn outlook_availability(auth: &str, crid: &str, targets: &[&str]) -> Request {
+    outlook::ews_op(
+        EWS_URL,
+        "GetUserAvailability",
+        &availability_request(targets),
+        Some(auth),
+        crid,
+    )
+}
+
 /// One `FreeBusyResponse`: success with a merged view, or an error.
 fn fb_response(error: Option<(&str, &str, &str)>) -> String {
     match error {
@@ -54,17 +66,7 @@ fn availability_answer(items: &[String]) -> String {
 }
 
 fn ews_call(sb: &mut Sb, req: Request, answer: &str, coding: Coding, framing: Framing) -> usize {
-    let r = sb.guid();
-    let now = sb.now;
-    let resp = Exchange::new().ok_xml(
-        exchange::soap_response(answer),
-        coding,
-        framing,
-        &r,
-        now,
-        true,
-    );
-    sb.add(Some(OUTLOOK), req, Some(resp), 60, Role::Signal)
+    ews_ok(sb, Some(OUTLOOK), req, answer, coding, framing)
 }
 
 const PROXY_401: &str = "Proxy web request failed., inner exception: The remote server returned an error: (401) Unauthorized., Could not find an OAuth token for the target, LID: 43532";
@@ -79,12 +81,10 @@ pub fn freebusy_proxy_failed(sb: &mut Sb) {
     for _ in 0..2 {
         let auth = bearer(sb);
         let crid = sb.guid();
-        let req = outlook::ews_op(
-            EWS_URL,
-            "GetUserAvailability",
-            &availability_request(&["room101@contoso.com", "cloudowner@contoso.com"]),
-            Some(&auth),
+        let req = outlook_availability(
+            &auth,
             &crid,
+            &["room101@contoso.com", "cloudowner@contoso.com"],
         );
         let answer = availability_answer(&[
             fb_response(None),
@@ -202,12 +202,10 @@ pub fn answers_healthy(sb: &mut Sb) {
     let req = outlook::mapi_connect(MAPI_URL, Some(&auth), &crid, 1);
     let resp = mapi_connect_answer(sb, 0);
     sb.add(Some(OUTLOOK), req, Some(resp), 40, Role::Signal);
-    let req = outlook::ews_op(
-        EWS_URL,
-        "GetUserAvailability",
-        &availability_request(&["room101@contoso.com", "alldepartment@contoso.com"]),
-        Some(&auth),
+    let req = outlook_availability(
+        &auth,
         &crid,
+        &["room101@contoso.com", "alldepartment@contoso.com"],
     );
     let answer = availability_answer(&[
         fb_response(None),
