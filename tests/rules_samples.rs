@@ -714,3 +714,24 @@ fn answers_healthy() {
         no_spn_fix: true,
     });
 }
+
+#[test]
+fn freebusy_ioc_recipient_not_found() {
+    check(Spec {
+        name: "freebusy-ioc-recipient-not-found",
+        want: vec![Want {
+            id: "freebusy-error",
+            severities: &["error"],
+            sessions: |a| ews_calls(a, "GetUserAvailabilityRequest"),
+            evidence: &[
+                "ErrorMailRecipientNotFound",
+                "Unable to resolve e-mail address",
+                "Caller: Exchange/15.20",
+            ],
+        }],
+        may: &[],
+        not: &["ioc-oauth-failure", "exchange-oauth-error", "ews-error"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}

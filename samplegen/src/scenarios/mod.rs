@@ -366,6 +366,16 @@ pub const DEFS: &[Def] = &[
         inconclusive: false,
         build: answers::answers_healthy,
     },
+    Def {
+        name: "freebusy-ioc-recipient-not-found",
+        summary: "Exchange Online's IntraOrganizationConnector (OAuth, Exchange/15.20) asks on-premises EWS GetUserAvailability for newroom@contoso.com, twice: 200 (chunked) with ResponseClass Error ErrorMailRecipientNotFound \"Unable to resolve e-mail address <newroom@contoso.com> to an Active Directory object.\"",
+        should_find: "freebusy-error (ErrorMailRecipientNotFound) for mail.contoso.com with the recipient-object fix; no ioc-oauth-failure (nothing was refused)",
+        findings: &["freebusy-error"],
+        absent: &["ioc-oauth-failure", "exchange-oauth-error", "ews-error"],
+        has_error: true,
+        inconclusive: false,
+        build: answers::freebusy_ioc_recipient_not_found,
+    },
 ];
 
 /// Builds a scenario: its capture and its expected facts.
