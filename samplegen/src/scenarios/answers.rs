@@ -113,9 +113,28 @@ fn mapi_connect_answer(sb: &mut Sb, error: u32) -> Response {
     resp
 }
 
-/// `mapi-protocol-disabled`: Outlook's MAPI over HTTP Connect is accepted by the transport
-/// (`X-ResponseCode: 0`) and refused by the server with `ecProtocolDisabled` (0x7D8): MAPI is
-/// disabled for the mailbox. Outlook tries three times; EWS works.
+/// A failed MAPI answer: `X-ResponseCode` not 0 and the diagnostic text as the body.
+fn mapi_failure(sb: &mut Sb, request_type: &str, code: &str, text: &str) -> Response {
+    let r = sb.guid();
+    let mut resp = Exchange::new().mapi_ok(&r, sb.now);
+    for (n, v) in resp.headers.iter_mut() {
+        if n == "X-ResponseCode" {
+            *v = code.into();
+        } else if n == "X-RequestType" {
+            *v = request_type.into();
+        }
+    }
+    resp.headers.retain(|(n, _)| n != "Set-Cookie");
+    resp.headers.push(("X-DiagInfo".into(), "EXCH01".into()));
+    resp.body = Some(Body::chunked(text.as_bytes().to_vec(), 64));
+    resp
+}
+
+/// `mapi-protocol-disabled`: Outlook's MAPI over HTTP Connect fails (`X-ResponseCode: 1`)
+/// with a diagnostic body naming `ProtocolDisabled` (ec 2008): MAPI is disabled for the
+/// mailbox. Outlook tries three times; EWS works. (The binary form, a Connect accepted by
+/// the transport whose `ErrorCode` is 0x7D8, is read too, but `traceadal redact` cannot keep
+/// a binary body: the sample uses the text form that survives redaction.)
 pub fn mapi_protocol_disabled(sb: &mut Sb) {
     tunnel(sb, "mail.contoso.com", OUTLOOK);
     let auth = bearer(sb);
@@ -124,7 +143,12 @@ pub fn mapi_protocol_disabled(sb: &mut Sb) {
     ews_call(sb, req, OOF_OK, Coding::Identity, Framing::Length);
     for seq in 1..=3 {
         let req = outlook::mapi_connect(MAPI_URL, Some(&auth), &crid, seq);
-        let resp = mapi_connect_answer(sb, 0x7D8);
+        let resp = mapi_failure(
+            sb,
+            "Connect",
+            "1",
+            "MapiExceptionProtocolDisabled: Unable to make connection to the server. (hr=0x80004005, ec=2008)\r\nDiagnostic context: ProtocolDisabled",
+        );
         sb.add(Some(OUTLOOK), req, Some(resp), 40, Role::Signal);
         noise_run(sb, 2, 1);
         sb.wait(15_000);
@@ -235,18 +259,7 @@ pub fn answers_healthy(sb: &mut Sb) {
     if let Some(h) = req.headers.iter_mut().find(|(n, _)| n == "X-RequestType") {
         h.1 = "Execute".into();
     }
-    let r = sb.guid();
-    let mut resp = Exchange::new().mapi_ok(&r, sb.now);
-    for (n, v) in resp.headers.iter_mut() {
-        if n == "X-ResponseCode" {
-            *v = "10".into();
-        } else if n == "X-RequestType" {
-            *v = "Execute".into();
-        }
-    }
-    resp.headers.retain(|(n, _)| n != "Set-Cookie");
-    resp.headers.push(("X-DiagInfo".into(), "EXCH01".into()));
-    resp.body = Some(Body::chunked(b"Context not found.".to_vec(), 64));
+    let resp = mapi_failure(sb, "Execute", "10", "Context not found.");
     sb.add(Some(OUTLOOK), req, Some(resp), 30, Role::Signal);
     let req = outlook::mapi_connect(MAPI_URL, Some(&auth), &crid, 3);
     let resp = mapi_connect_answer(sb, 0);

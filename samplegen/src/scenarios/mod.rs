@@ -338,7 +338,7 @@ pub const DEFS: &[Def] = &[
     },
     Def {
         name: "mapi-protocol-disabled",
-        summary: "Outlook's MAPI over HTTP Connect answered 200 X-ResponseCode 0 whose Connect response holds ErrorCode 0x7D8 (ecProtocolDisabled), 3 tries; EWS GetUserOofSettings works",
+        summary: "Outlook's MAPI over HTTP Connect answered 200 X-ResponseCode 1 with the diagnostic text MapiExceptionProtocolDisabled (ec=2008), 3 tries; EWS GetUserOofSettings works",
         should_find: "mapi-error (ProtocolDisabled) for https://mail.contoso.com/mapi/emsmdb/ with the Set-CASMailbox -MAPIEnabled fix",
         findings: &["mapi-error"],
         absent: &["ews-error", "freebusy-error"],
