@@ -7,7 +7,7 @@ use crate::actors::{hdrs, outlook, OFFICE_CLIENT, OUTLOOK};
 use crate::model::{Body, Coding, Framing, Request, Response, Role, BODY_HEADERS};
 use crate::scenarios::builder::Sb;
 use crate::scenarios::common::{noise_run, tunnel};
-use crate::scenarios::hybrid::ews_ok;
+use crate::scenarios::hybrid::{ews_ok, ioc_request, ioc_token};
 use crate::secrets;
 
 const EWS_URL: &str = "https://mail.contoso.com/EWS/Exchange.asmx";
@@ -272,50 +272,10 @@ pub fn answers_healthy(sb: &mut Sb) {
 /// on-premises does not know: 200 with ResponseClass Error `ErrorMailRecipientNotFound`
 /// "Unable to resolve e-mail address ... to an Active Directory object.", twice.
 pub fn freebusy_ioc_recipient_not_found(sb: &mut Sb) {
-    use crate::actors::{EXO_APP, TENANT_GUID};
-    use crate::json::J;
-    let iat = sb.now.unix() - 30;
-    let claims = J::o(vec![
-        (
-            "aud",
-            J::s(format!("{EXO_APP}/mail.contoso.com@{TENANT_GUID}")),
-        ),
-        (
-            "iss",
-            J::s(format!(
-                "00000001-0000-0000-c000-000000000000@{TENANT_GUID}"
-            )),
-        ),
-        ("nbf", J::n(iat)),
-        ("exp", J::n(iat + 3600)),
-        ("appid", J::s(EXO_APP)),
-        ("tid", J::s(TENANT_GUID)),
-        ("ver", J::s("Exchange")),
-        ("scp", J::s("Exchange.FreeBusy")),
-    ]);
-    let token = secrets::jwt(&claims, secrets::SIG_IOC);
+    let token = ioc_token(sb);
     for target in ["newroom@contoso.com", "newroom@contoso.com"] {
         let crid = sb.guid();
-        let h = hdrs(&[
-            ("Content-Type", "text/xml; charset=utf-8"),
-            ("User-Agent", "Exchange/15.20.8158.20 (ExchangeServicesClient/15.20.8158.20)"),
-            ("Authorization", &format!("Bearer {token}")),
-            ("X-AnchorMailbox", target),
-            ("SOAPAction", "\"http://schemas.microsoft.com/exchange/services/2006/messages/GetUserAvailability\""),
-            ("client-request-id", &crid),
-            ("return-client-request-id", "true"),
-            ("X-MS-Exchange-Organization-FromEntityHeader", "Hosted"),
-            ("Host", "mail.contoso.com"),
-            (BODY_HEADERS, ""),
-            ("Expect", "100-continue"),
-        ]);
-        let req = Request {
-            method: "POST".into(),
-            url: EWS_URL.into(),
-            version: "HTTP/1.1".into(),
-            headers: h,
-            body: Some(Body::plain(availability_request(&[target]))),
-        };
+        let req = ioc_request(&token, target, availability_request(&[target]), &crid);
         let answer = availability_answer(&[fb_response(Some((
             "Error",
             "ErrorMailRecipientNotFound",

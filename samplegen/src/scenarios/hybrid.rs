@@ -396,8 +396,8 @@ pub fn bearer_only_healthy(sb: &mut Sb) {
     noise_run(sb, 3, 2);
 }
 
-/// 18. `ioc-oauth-failure`: Exchange Online's free/busy to on-premises EWS rejected.
-pub fn ioc_oauth_failure(sb: &mut Sb) {
+/// The OAuth token Exchange Online presents for free/busy (app `00000002-...`, `Exchange.FreeBusy`).
+pub(crate) fn ioc_token(sb: &Sb) -> String {
     let iat = sb.now.unix() - 30;
     let claims = J::o(vec![
         (
@@ -420,7 +420,42 @@ pub fn ioc_oauth_failure(sb: &mut Sb) {
         ("ver", J::s("Exchange")),
         ("scp", J::s("Exchange.FreeBusy")),
     ]);
-    let token = secrets::jwt(&claims, secrets::SIG_IOC);
+    secrets::jwt(&claims, secrets::SIG_IOC)
+}
+
+/// Exchange Online's IntraOrganizationConnector `GetUserAvailability` to on-premises EWS.
+pub(crate) fn ioc_request(token: &str, target: &str, soap: String, crid: &str) -> Request {
+    let h = hdrs(&[
+        ("Content-Type", "text/xml; charset=utf-8"),
+        (
+            "User-Agent",
+            "Exchange/15.20.8158.20 (ExchangeServicesClient/15.20.8158.20)",
+        ),
+        ("Authorization", &format!("Bearer {token}")),
+        ("X-AnchorMailbox", target),
+        (
+            "SOAPAction",
+            "\"http://schemas.microsoft.com/exchange/services/2006/messages/GetUserAvailability\"",
+        ),
+        ("client-request-id", crid),
+        ("return-client-request-id", "true"),
+        ("X-MS-Exchange-Organization-FromEntityHeader", "Hosted"),
+        ("Host", "mail.contoso.com"),
+        (BODY_HEADERS, ""),
+        ("Expect", "100-continue"),
+    ]);
+    Request {
+        method: "POST".into(),
+        url: EWS_URL.into(),
+        version: "HTTP/1.1".into(),
+        headers: h,
+        body: Some(Body::plain(soap)),
+    }
+}
+
+/// 18. `ioc-oauth-failure`: Exchange Online's free/busy to on-premises EWS rejected.
+pub fn ioc_oauth_failure(sb: &mut Sb) {
+    let token = ioc_token(sb);
     let diag =
         "2000001;reason=\"The token has an invalid signature.\";error_category=\"invalid_token\"";
     for (i, target) in ["room101@contoso.com", "owner@contoso.com"]
@@ -434,26 +469,7 @@ pub fn ioc_oauth_failure(sb: &mut Sb) {
             "Exchange2013",
         );
         let crid = sb.guid();
-        let h = hdrs(&[
-            ("Content-Type", "text/xml; charset=utf-8"),
-            ("User-Agent", "Exchange/15.20.8158.20 (ExchangeServicesClient/15.20.8158.20)"),
-            ("Authorization", &format!("Bearer {token}")),
-            ("X-AnchorMailbox", target),
-            ("SOAPAction", "\"http://schemas.microsoft.com/exchange/services/2006/messages/GetUserAvailability\""),
-            ("client-request-id", &crid),
-            ("return-client-request-id", "true"),
-            ("X-MS-Exchange-Organization-FromEntityHeader", "Hosted"),
-            ("Host", "mail.contoso.com"),
-            (BODY_HEADERS, ""),
-            ("Expect", "100-continue"),
-        ]);
-        let req = Request {
-            method: "POST".into(),
-            url: EWS_URL.into(),
-            version: "HTTP/1.1".into(),
-            headers: h,
-            body: Some(Body::plain(soap)),
-        };
+        let req = ioc_request(&token, target, soap, &crid);
         let r = rid(sb);
         let now = sb.now;
         let resp = Exchange::new().token_rejected_401("mail.contoso.com", diag, &r, now);
