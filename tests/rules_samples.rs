@@ -1232,3 +1232,116 @@ fn windows_auth_healthy() {
         traceadal::auth::Event::WindowsAuth(w) if w.sent.as_ref().is_some_and(|t| t.blob.mechanism == traceadal::auth::negotiate::Mechanism::Kerberos)
     )));
 }
+
+// Issue 19 items 3 and 6: failures inside Exchange's answers.
+
+/// EWS calls of one operation, from the capture's EWS events.
+fn ews_calls(a: &Analysis, op: &str) -> Vec<u64> {
+    a.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::EwsCall(c) if c.operation.as_deref() == Some(op) => Some(c.session),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn freebusy_proxy_failed() {
+    check(Spec {
+        name: "freebusy-proxy-failed",
+        want: vec![Want {
+            id: "freebusy-error",
+            severities: &["error"],
+            sessions: |a| ews_calls(a, "GetUserAvailabilityRequest"),
+            evidence: &[
+                "ErrorProxyRequestProcessingFailed",
+                "Proxy web request failed",
+                "(401) Unauthorized",
+                "for cloudowner@contoso.com",
+            ],
+        }],
+        may: &[],
+        not: &[
+            "ioc-oauth-failure",
+            "ews-error",
+            "mapi-error",
+            "spn-missing",
+        ],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn mapi_protocol_disabled() {
+    check(Spec {
+        name: "mapi-protocol-disabled",
+        want: vec![Want {
+            id: "mapi-error",
+            severities: &["error"],
+            sessions: |a| {
+                a.sessions
+                    .iter()
+                    .filter(|s| s.url.contains("/mapi/emsmdb"))
+                    .map(|s| s.id)
+                    .collect()
+            },
+            evidence: &["ProtocolDisabled", "Connect"],
+        }],
+        may: &[],
+        not: &["ews-error", "freebusy-error", "spn-missing"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn ews_impersonation_denied() {
+    check(Spec {
+        name: "ews-impersonation-denied",
+        want: vec![Want {
+            id: "ews-error",
+            severities: &["error"],
+            sessions: |a| ews_calls(a, "GetFolder"),
+            evidence: &["ErrorImpersonateUserDenied", "GetFolder"],
+        }],
+        may: &[],
+        not: &["freebusy-error", "mapi-error", "spn-missing"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn answers_healthy() {
+    check(Spec {
+        name: "answers-healthy",
+        want: vec![],
+        may: &[],
+        not: &["freebusy-error", "mapi-error", "ews-error"],
+        exit: 0,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn freebusy_ioc_recipient_not_found() {
+    check(Spec {
+        name: "freebusy-ioc-recipient-not-found",
+        want: vec![Want {
+            id: "freebusy-error",
+            severities: &["error"],
+            sessions: |a| ews_calls(a, "GetUserAvailabilityRequest"),
+            evidence: &[
+                "ErrorMailRecipientNotFound",
+                "Unable to resolve e-mail address",
+                "Caller: Exchange/15.20",
+            ],
+        }],
+        may: &[],
+        not: &["ioc-oauth-failure", "exchange-oauth-error", "ews-error"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}

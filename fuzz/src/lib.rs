@@ -340,7 +340,8 @@ pub fn jwt_claims(data: &[u8]) {
 
 /// `ews_soap`: a `GetDelegate` exchange on EWS; the bytes up to the first NUL are the
 /// request body, the rest the response body. Read as the delegate check alone, and as the
-/// analysis reads a session (events and body damage, `auth::read_session`).
+/// analysis reads a session (events and body damage, `auth::read_session`); then the same
+/// bodies as a 500 EWS answer and as MAPI over HTTP `Connect`/`Bind` answers.
 pub fn ews_soap(data: &[u8]) {
     let (req_body, resp_body) = match data.iter().position(|&b| b == 0) {
         Some(i) => (&data[..i], &data[i + 1..]),
@@ -365,6 +366,30 @@ pub fn ews_soap(data: &[u8]) {
     );
     let _ = ews::delegate_check(&s, &LIMITS);
     let _ = auth::read_session(&s, &LIMITS);
+    // The same bodies as a failed EWS answer (read whatever the operation: `ews_answer`)
+    // and as a MAPI over HTTP `Connect` answer (`mapi`: X-ResponseCode, Connect ErrorCode).
+    for (url, status, request_type) in [
+        ("https://mail.contoso.com/EWS/Exchange.asmx", 500, None),
+        (
+            "https://mail.contoso.com/mapi/emsmdb/?MailboxId=x@contoso.com",
+            200,
+            Some("Connect"),
+        ),
+        (
+            "https://mail.contoso.com/mapi/nspi/?MailboxId=x@contoso.com",
+            403,
+            Some("Bind"),
+        ),
+    ] {
+        let mut req = Headers::new();
+        if let Some(t) = request_type {
+            req.push("X-RequestType", t);
+        }
+        let mut resp = Headers::new();
+        resp.push("X-ResponseCode", if status == 200 { "0" } else { "10" });
+        let s = session("POST", url, req, req_body, status, resp, resp_body);
+        let _ = auth::read_session(&s, &LIMITS);
+    }
 }
 
 /// `autodiscover_json`: an autodiscover v2 exchange; the bytes up to the first NUL are the

@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+use super::ews_answer::{self, EwsAnswer};
 use super::xml::{self, Tree};
 use crate::capture::url_parts::UrlParts;
 use crate::capture::{Atom, DecodeLimits, Interner, Session};
@@ -95,6 +96,8 @@ pub struct EwsEvents {
     pub call: Option<EwsCall>,
     /// The delegate check, when the session was a `GetDelegate`.
     pub delegate: Option<DelegateCheck>,
+    /// The answer's errors, when it was read ([`ews_answer::wants_answer`]) and failed.
+    pub answer: Option<EwsAnswer>,
     /// Whether the answer was decoded to look for one: when the request asks `GetDelegate`,
     /// or names no operation (no body, a body that does not decode or is not SOAP) so the
     /// answer alone can show a `GetDelegateResponse`. [`crate::auth::read_session`] checks
@@ -109,20 +112,31 @@ pub fn ews_events(session: &Session, limits: &DecodeLimits) -> EwsEvents {
         return EwsEvents::default();
     }
     let request = request_view(session, limits);
-    let answer_read = reads_answer(request.as_ref());
+    let operation = request.as_ref().and_then(|r| r.operation.as_deref());
+    let delegate_read = reads_answer(request.as_ref());
+    // Errors inside answers are read for a bounded set (`ews_answer::wants_answer`): a
+    // request that asks `GetDelegate` is the delegate parser's alone.
+    let errors_read = !request.as_ref().is_some_and(RequestView::asks_get_delegate)
+        && ews_answer::wants_answer(operation, session.status());
+    let answer_read = delegate_read || errors_read;
     // The answer's tree is only read for a `GetDelegate` check: when the request asks none,
     // only a `GetDelegateResponse` element in the answer makes one, and an element name is
     // always spelled out in the bytes. Other answers (FindItem, 0.5-5 KB each, most of an
     // Outlook capture) are not parsed: that was a third of the instructions of an analysis.
-    // When the request names another operation, the answer is not even decompressed
-    // (another fifth of them): EWS answers an operation with its own response element.
+    // When the request names another operation outside the bounded set, the answer is not
+    // even decompressed (another fifth of them): EWS answers an operation with its own
+    // response element.
     let asks_delegate = request.as_ref().is_some_and(RequestView::asks_get_delegate);
-    let response = session
+    let decoded = session
         .response
         .as_ref()
         .filter(|r| answer_read && !r.body.is_empty())
-        .and_then(|r| r.decoded_body(limits).ok())
-        .filter(|b| asks_delegate || contains(b, b"GetDelegateResponse"))
+        .and_then(|r| r.decoded_body(limits).ok());
+    let answer = errors_read
+        .then(|| answer_of(session, request.as_ref(), decoded.as_deref()))
+        .flatten();
+    let response = decoded
+        .filter(|b| delegate_read && (asks_delegate || contains(b, b"GetDelegateResponse")))
         .and_then(|b| xml_of(Some(b)));
     let call = EwsCall {
         session: session.id,
@@ -144,8 +158,67 @@ pub fn ews_events(session: &Session, limits: &DecodeLimits) -> EwsEvents {
     EwsEvents {
         call: Some(call),
         delegate,
+        answer,
         answer_read,
     }
+}
+
+/// The errors of an answer [`ews_answer::wants_answer`] asked for: those inside it (parsed
+/// only when its bytes spell an error), or its 403/5xx status alone.
+fn answer_of(
+    session: &Session,
+    request: Option<&RequestView>,
+    body: Option<&[u8]>,
+) -> Option<EwsAnswer> {
+    let status = session.status();
+    // A bare 403/5xx is kept for free/busy requests only (`freebusy-error`): for other
+    // operations only the errors inside an answer are.
+    let bad_status = status.is_some_and(|s| s == 403 || s >= 500)
+        && request.is_some_and(|r| r.availability.is_some());
+    let tree = body
+        .filter(|b| ews_answer::may_hold_error(b))
+        .and_then(|b| xml_of(Some(b.to_vec())));
+    if tree.is_none() && !bad_status {
+        return None;
+    }
+    let mailboxes = match (
+        tree.as_ref(),
+        request.and_then(|r| r.availability.as_deref()),
+    ) {
+        (Some(_), Some(text)) => ews_answer::requested_mailboxes(&Tree::parse(text)),
+        _ => Vec::new(),
+    };
+    let ews_answer::Parts {
+        response,
+        errors,
+        fault,
+    } = match tree.as_ref() {
+        Some(t) => ews_answer::read(t, &mailboxes),
+        None => ews_answer::Parts {
+            response: None,
+            errors: Vec::new(),
+            fault: None,
+        },
+    };
+    if errors.is_empty() && fault.is_none() && !bad_status {
+        return None;
+    }
+    let (fault, fault_code) = fault.map_or((None, None), |(f, c)| (Some(f), c));
+    Some(EwsAnswer {
+        session: session.id,
+        url: session.request.url.clone(),
+        operation: request.and_then(|r| r.operation.clone()),
+        status,
+        user_agent: session
+            .request
+            .headers
+            .get("user-agent")
+            .map(|s| crate::redact::cut::prefix_chars(s, 200).0.to_string()),
+        response,
+        errors,
+        fault,
+        fault_code,
+    })
 }
 
 /// The `GetDelegate` check of a session, if it made one.
@@ -159,6 +232,9 @@ pub fn delegate_check(session: &Session, limits: &DecodeLimits) -> Option<Delega
 struct RequestView {
     operation: Option<String>,
     tree: Option<Tree>,
+    /// The text of a `GetUserAvailabilityRequest`, parsed only when its answer holds an error
+    /// (for the mailboxes it asked about).
+    availability: Option<String>,
 }
 
 impl RequestView {
@@ -181,7 +257,15 @@ fn request_view(session: &Session, limits: &DecodeLimits) -> Option<RequestView>
         Some(t) => operation(t),
         None => xml::soap_operation(text),
     };
-    Some(RequestView { operation, tree })
+    let availability = operation
+        .as_deref()
+        .is_some_and(|o| o.eq_ignore_ascii_case("GetUserAvailabilityRequest"))
+        .then(|| text.to_string());
+    Some(RequestView {
+        operation,
+        tree,
+        availability,
+    })
 }
 
 fn reads_answer(request: Option<&RequestView>) -> bool {
@@ -548,10 +632,11 @@ pub(crate) mod tests {
         let EwsEvents {
             call,
             delegate: check,
-            answer_read,
+            answer,
+            ..
         } = ews_events(&ews_session(5, req, 401, ""), &DecodeLimits::default());
-        // Another operation's answer is not decoded.
-        assert!(!answer_read);
+        // A 401 with no body is no failed answer (the challenge says why).
+        assert!(answer.is_none());
         assert!(call.is_some_and(|c| c.is_availability() && c.status == Some(401)));
         assert!(check.is_none());
         let mut s = ews_session(6, REQ, 200, "");

@@ -13,9 +13,11 @@ pub mod autodiscover_v2;
 pub mod challenge;
 pub mod diagnostics;
 pub mod ews;
+pub mod ews_answer;
 pub mod federation;
 pub mod jwt;
 pub mod login;
+pub mod mapi;
 pub mod negotiate;
 pub mod saml;
 mod text;
@@ -35,9 +37,11 @@ pub use autodiscover_v2::{AutodiscoverV2, V2Answer};
 pub use challenge::{AuthScheme, BearerChallenge, Challenge};
 pub use diagnostics::ExchangeDiagnostic;
 pub use ews::{DelegateCheck, DelegateUser, EwsCall};
+pub use ews_answer::{AnswerError, EwsAnswer};
 pub use federation::FederationEvent;
 pub use jwt::Claims;
 pub use login::{DeviceCredential, LoginKind, LoginRequest};
+pub use mapi::MapiAnswer;
 pub use token_result::{AadError, ErrorSource, TokenOutcome, TokenResult};
 
 /// Something an auth rule may care about, seen in one session.
@@ -83,6 +87,12 @@ pub enum Event {
     /// A Negotiate or NTLM blob sent or answered (Kerberos or NTLM, the NTLM message
     /// type, the names a challenge gives), never the blob.
     WindowsAuth(Box<negotiate::WindowsAuth>),
+    /// An EWS answer that failed inside (`ResponseClass="Error"`, a SOAP fault) or with a
+    /// 403/5xx, for the bounded set of answers that are read (`ews_answer`).
+    EwsAnswer(Box<EwsAnswer>),
+    /// A MAPI over HTTP `Connect`/`Bind` answer, or one that failed (`X-ResponseCode`,
+    /// `ecProtocolDisabled`, a Client Access Rule).
+    Mapi(Box<MapiAnswer>),
 }
 
 impl Event {
@@ -98,6 +108,8 @@ impl Event {
             Event::AutodiscoverV2(a) => a.session,
             Event::Federation(f) => f.session(),
             Event::WindowsAuth(w) => w.session,
+            Event::EwsAnswer(a) => a.session,
+            Event::Mapi(m) => m.session,
         }
     }
 
@@ -123,10 +135,10 @@ pub struct SessionReading {
 /// Read one session's auth events and its body problems in one pass: the EWS parser says
 /// which answers it decoded, so the problems need no second parse of the request.
 pub fn read_session(session: &Session, limits: &DecodeLimits) -> SessionReading {
-    let (events, ews_answer_read) = events_and_answer(session, limits);
+    let (events, answer_read) = events_and_answer(session, limits);
     SessionReading {
         events,
-        problems: problems_of(session, limits, ews_answer_read),
+        problems: problems_of(session, limits, answer_read),
     }
 }
 
@@ -135,7 +147,7 @@ pub fn events_of(session: &Session, limits: &DecodeLimits) -> Vec<Event> {
     events_and_answer(session, limits).0
 }
 
-/// The events, and whether the EWS parser decoded the answer.
+/// The events, and whether the EWS or MAPI parser decoded the answer.
 fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, bool) {
     let mut events = Vec::new();
     if let Some(login) = login::login_request(session, limits) {
@@ -167,18 +179,29 @@ fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, b
     if let Some(step) = federation::events(session, limits) {
         events.push(Event::Federation(Box::new(step)));
     }
-    (events, ews.answer_read)
+    if let Some(answer) = ews.answer {
+        events.push(Event::EwsAnswer(Box::new(answer)));
+    }
+    let mapi = mapi::mapi_answer(session, limits);
+    if let Some(answer) = mapi.answer {
+        events.push(Event::Mapi(Box::new(answer)));
+    }
+    (events, ews.answer_read || mapi.body_read)
 }
 
 /// Whether the parsers above ever read a body of a session to `url` (an absolute URL, or a
 /// path with `host` beside it): sign-ins and token requests to an Entra ID authority, EWS,
-/// and autodiscover v2 (`autodiscover.json`). The bodies of every other session are never decoded by the analysis, so
+/// autodiscover v2 (`autodiscover.json`), federation steps, and MAPI over HTTP (whose
+/// `Connect`/`Bind` and failed answers are read: the predicate sees no request type, so a
+/// redacted copy keeps every MAPI body). The bodies of every other session are never
+/// decoded by the analysis, so
 /// `redact --drop-bodies-except-auth` may drop them without changing the diagnosis.
 pub fn reads_body(host: &str, url: &str) -> bool {
     login::is_authority_host(host)
         || ews::is_ews_url(url)
         || autodiscover_v2::is_autodiscover_json_url(url)
         || federation::reads_body(host, url)
+        || mapi::is_mapi_url(url)
 }
 
 /// Why a body that the parsers above read did not decode (bad chunked framing, a gzip that
@@ -187,16 +210,21 @@ pub fn reads_body(host: &str, url: &str) -> bool {
 /// report said nothing (issue 8): now `capture.errors` names the session.
 ///
 /// Only the bodies the parsers decode are checked (login endpoints; EWS requests, and the
-/// EWS answers [`ews::EwsEvents::answer_read`] says are read; autodiscover v2 answers), so
-/// other sessions cost nothing here. The messages never carry body content.
-fn problems_of(session: &Session, limits: &DecodeLimits, ews_answer_read: bool) -> Vec<String> {
+/// EWS answers [`ews::EwsEvents::answer_read`] says are read; the MAPI answers
+/// [`mapi::MapiReading::body_read`] says are read, never a MAPI request; autodiscover v2
+/// and federation answers), so other sessions cost nothing here. The messages never carry
+/// body content.
+fn problems_of(session: &Session, limits: &DecodeLimits, answer_read: bool) -> Vec<String> {
     let host = session.host().unwrap_or_default();
     if !reads_body(&host, &session.request.url) {
         return Vec::new();
     }
     let login = login::is_authority_host(&host);
+    let mapi = mapi::is_mapi_url(&session.request.url);
     let mut out = Vec::new();
-    if let Some(e) = redacted_damage(&session.request.headers) {
+    if mapi {
+        // A MAPI request body is never read.
+    } else if let Some(e) = redacted_damage(&session.request.headers) {
         out.push(format!("request body: {e}"));
     } else if !session.request.body.is_empty() {
         if let Some(e) = session.request.decoded_body_partial(limits).problem {
@@ -204,7 +232,7 @@ fn problems_of(session: &Session, limits: &DecodeLimits, ews_answer_read: bool) 
         }
     }
     let answer_read = login
-        || ews_answer_read
+        || answer_read
         || autodiscover_v2::is_autodiscover_json_url(&session.request.url)
         || federation::reads_body(&host, &session.request.url);
     if let Some(r) = session.response.as_ref().filter(|_| answer_read) {

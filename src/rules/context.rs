@@ -12,8 +12,8 @@ use super::sorted;
 use crate::auth::aadsts::NOT_FOUND_CODES;
 use crate::auth::negotiate::WindowsAuth;
 use crate::auth::{
-    AadError, AutodiscoverV2, Challenge, Claims, DelegateCheck, DeviceCredential, Event, EwsCall,
-    FederationEvent, TokenOutcome, EXCHANGE_ONLINE_APP_ID,
+    AadError, AutodiscoverV2, Challenge, Claims, DelegateCheck, DeviceCredential, Event, EwsAnswer,
+    EwsCall, FederationEvent, MapiAnswer, TokenOutcome, EXCHANGE_ONLINE_APP_ID,
 };
 use crate::capture::url_parts::strip_query;
 use crate::capture::SessionSummary;
@@ -300,6 +300,22 @@ impl<'a> Context<'a> {
     pub fn windows_auth(&self) -> impl Iterator<Item = &'a WindowsAuth> + 'a {
         self.events().filter_map(|e| match e {
             Event::WindowsAuth(w) => Some(&**w),
+            _ => None,
+        })
+    }
+
+    /// Every EWS answer that failed inside (or with 403/5xx), of the answers that are read.
+    pub fn ews_answers(&self) -> impl Iterator<Item = &'a EwsAnswer> + 'a {
+        self.events().filter_map(|e| match e {
+            Event::EwsAnswer(a) => Some(&**a),
+            _ => None,
+        })
+    }
+
+    /// Every MAPI over HTTP `Connect`/`Bind` answer and every failed MAPI answer.
+    pub fn mapi_answers(&self) -> impl Iterator<Item = &'a MapiAnswer> + 'a {
+        self.events().filter_map(|e| match e {
+            Event::Mapi(m) => Some(&**m),
             _ => None,
         })
     }

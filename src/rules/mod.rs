@@ -38,6 +38,11 @@ mod token_audience;
 mod token_expired;
 mod token_wrong_tenant;
 mod tokens;
+// Issue 19 items 3 and 6: errors inside Exchange's answers.
+mod ews_error;
+mod freebusy_catalog;
+mod freebusy_error;
+mod mapi_error;
 
 use std::collections::BTreeSet;
 
@@ -299,6 +304,23 @@ pub const RULES: &[RuleSpec] = &[
         id: "ntlm-loop",
         check: ntlm_loop::check,
         yields_to: &["hma-declined"],
+    },
+    // Errors inside Exchange's answers (issue 19): a refusal a challenge rule explains is
+    // that finding's evidence.
+    RuleSpec {
+        id: "freebusy-error",
+        check: freebusy_error::check,
+        yields_to: &["ioc-oauth-failure", "exchange-oauth-error"],
+    },
+    RuleSpec {
+        id: "mapi-error",
+        check: mapi_error::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "ews-error",
+        check: ews_error::check,
+        yields_to: &["delegate-ews-auth", "exchange-oauth-error"],
     },
 ];
 

@@ -29,7 +29,7 @@ fn rid(sb: &mut Sb) -> String {
     sb.guid()
 }
 
-fn ews_ok(
+pub(crate) fn ews_ok(
     sb: &mut Sb,
     process: Option<&str>,
     req: Request,

@@ -2,6 +2,7 @@
 //! each should yield.
 
 pub mod adal;
+pub mod answers;
 pub mod autodiscover_v2;
 pub mod builder;
 pub mod common;
@@ -542,6 +543,57 @@ pub const DEFS: &[Def] = &[
         has_error: false,
         inconclusive: false,
         build: windows_auth::windows_auth_healthy,
+    },
+    // Issue 19 items 3 and 6: failures inside Exchange's answers.
+    Def {
+        name: "freebusy-proxy-failed",
+        summary: "Outlook asks on-premises EWS GetUserAvailability for a room and a cloud mailbox, twice: 200 (gzip, chunked) whose second FreeBusyResponse is ResponseClass Error ErrorProxyRequestProcessingFailed \"Proxy web request failed ... (401) Unauthorized ... LID: 43532\"",
+        should_find: "freebusy-error (oauth-401) for mail.contoso.com quoting the ResponseCode, message and mailbox, with the IntraOrganizationConnector / Test-OAuthConnectivity fix",
+        findings: &["freebusy-error"],
+        absent: &["ioc-oauth-failure", "ews-error", "mapi-error"],
+        has_error: true,
+        inconclusive: false,
+        build: answers::freebusy_proxy_failed,
+    },
+    Def {
+        name: "mapi-protocol-disabled",
+        summary: "Outlook's MAPI over HTTP Connect answered 200 X-ResponseCode 1 with the diagnostic text MapiExceptionProtocolDisabled (ec=2008), 3 tries; EWS GetUserOofSettings works",
+        should_find: "mapi-error (ProtocolDisabled) for https://mail.contoso.com/mapi/emsmdb/ with the Set-CASMailbox -MAPIEnabled fix",
+        findings: &["mapi-error"],
+        absent: &["ews-error", "freebusy-error"],
+        has_error: true,
+        inconclusive: false,
+        build: answers::mapi_protocol_disabled,
+    },
+    Def {
+        name: "ews-impersonation-denied",
+        summary: "a service account calls EWS GetFolder with ExchangeImpersonation for two mailboxes: 200 with ResponseClass Error ErrorImpersonateUserDenied",
+        should_find: "ews-error (ErrorImpersonateUserDenied) for mail.contoso.com with the ApplicationImpersonation fix",
+        findings: &["ews-error"],
+        absent: &["freebusy-error", "mapi-error"],
+        has_error: true,
+        inconclusive: false,
+        build: answers::ews_impersonation_denied,
+    },
+    Def {
+        name: "answers-healthy",
+        summary: "MAPI Connect, free/busy with a Warning (distribution list too large), ResolveNames with no result, a MAPI Execute answered X-ResponseCode 10 (context lost) followed by a successful Connect",
+        should_find: "nothing: none of these is a failure",
+        findings: &[],
+        absent: &["freebusy-error", "mapi-error", "ews-error"],
+        has_error: false,
+        inconclusive: false,
+        build: answers::answers_healthy,
+    },
+    Def {
+        name: "freebusy-ioc-recipient-not-found",
+        summary: "Exchange Online's IntraOrganizationConnector (OAuth, Exchange/15.20) asks on-premises EWS GetUserAvailability for newroom@contoso.com, twice: 200 (chunked) with ResponseClass Error ErrorMailRecipientNotFound \"Unable to resolve e-mail address <newroom@contoso.com> to an Active Directory object.\"",
+        should_find: "freebusy-error (ErrorMailRecipientNotFound) for mail.contoso.com with the recipient-object fix; no ioc-oauth-failure (nothing was refused)",
+        findings: &["freebusy-error"],
+        absent: &["ioc-oauth-failure", "exchange-oauth-error", "ews-error"],
+        has_error: true,
+        inconclusive: false,
+        build: answers::freebusy_ioc_recipient_not_found,
     },
 ];
 

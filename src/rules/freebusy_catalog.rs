@@ -1,0 +1,181 @@
+//! The free/busy (availability) errors Microsoft documents, as data: what a `ResponseCode` or
+//! a `MessageText` pattern means and how it is fixed. `freebusy-error` quotes them.
+//!
+//! Text patterns are tried first (the inner exception of a proxy failure says more than its
+//! code: "Proxy web request failed ... (401) Unauthorized"), then codes.
+
+/// One kind of free/busy failure.
+pub struct Kind {
+    /// Short stable name, quoted in titles (`oauth-401`, `ErrorNoFreeBusyAccess`, ...).
+    pub name: &'static str,
+    /// Case-insensitive substrings of the `MessageText`.
+    pub texts: &'static [&'static str],
+    /// `ResponseCode`s.
+    pub codes: &'static [&'static str],
+    pub meaning: &'static str,
+    pub fix: &'static str,
+}
+
+pub const KINDS: &[Kind] = &[
+    Kind {
+        name: "wssecurity",
+        texts: &["error occurred when verifying security for the message"],
+        codes: &[],
+        meaning: "the federation (DAuth) token of the request was not accepted: WSSecurity authentication is off on the Autodiscover or EWS virtual directory, or the federation trust's certificate changed",
+        fix: "Exchange Management Shell (on-premises): Get-FederationTrust | Set-FederationTrust -RefreshMetadata (twice); Get-WebServicesVirtualDirectory | fl WSSecurityAuthentication and Get-AutodiscoverVirtualDirectory | fl WSSecurityAuthentication must be True (set them with -WSSecurityAuthentication $true, then iisreset); Test-FederationTrust.",
+    },
+    Kind {
+        name: "oauth-401",
+        texts: &["(401)", "401 unauthorized", "lid: 43532"],
+        codes: &[],
+        meaning: "the availability service's call to the other side was refused with 401: the OAuth trust (IntraOrganizationConnector, auth server, partner application) or the federation trust does not authenticate it",
+        fix: "Exchange Online PowerShell: Get-IntraOrganizationConnector | fl Name,Enabled,TargetAddressDomains,DiscoveryEndpoint,TargetSharingEpr; Test-OAuthConnectivity -Service EWS -TargetUri <on-premises EWS URL> -Mailbox <cloud mailbox> -Verbose. Exchange Management Shell (on-premises): Get-IntraOrganizationConnector | fl; Get-AuthServer | fl Name,Enabled,IsDefaultAuthorizationEndpoint; Get-PartnerApplication | fl Name,Enabled,ApplicationIdentifier; Test-OAuthConnectivity -Service EWS -TargetUri https://outlook.office365.com/ews/exchange.asmx -Mailbox <on-premises mailbox> -Verbose. Re-run the Hybrid Configuration Wizard when the OAuth objects are missing.",
+    },
+    Kind {
+        name: "remote-403",
+        texts: &["(403)", "403 forbidden"],
+        codes: &[],
+        meaning: "the other side's EWS answered 403: a reverse proxy, WAF or pre-authentication in front of EWS/Autodiscover, or an IP restriction, refused Exchange's call",
+        fix: "Publish /EWS/Exchange.asmx and /autodiscover/autodiscover.svc to Microsoft 365's addresses without pre-authentication (pass-through); check the TargetSharingEpr / TargetAutodiscoverEpr host resolves to that publication: Exchange Online PowerShell: Get-IntraOrganizationConnector | fl TargetSharingEpr,DiscoveryEndpoint; Get-OrganizationRelationship | fl TargetSharingEpr,TargetAutodiscoverEpr.",
+    },
+    Kind {
+        name: "autodiscover-failed",
+        texts: &["autodiscover failed", "autodiscoverfailed", "unable to find target url", "target url"],
+        codes: &["ErrorAutoDiscoverFailed"],
+        meaning: "the availability service could not find the other side's EWS: autodiscover (DiscoveryEndpoint / TargetAutodiscoverEpr) failed and no TargetSharingEpr is set",
+        fix: "Set the EWS URL explicitly so that no autodiscover is needed: Exchange Online PowerShell: Get-IntraOrganizationConnector | Set-IntraOrganizationConnector -TargetSharingEpr https://<on-premises EWS host>/ews/exchange.asmx (or Get-OrganizationRelationship | Set-OrganizationRelationship -TargetSharingEpr ...); otherwise make the DiscoveryEndpoint / TargetAutodiscoverEpr (https://<host>/autodiscover/autodiscover.svc) reachable from the internet.",
+    },
+    Kind {
+        name: "ErrorProxyRequestNotAllowed",
+        texts: &[],
+        codes: &["ErrorProxyRequestNotAllowed"],
+        meaning: "the availability service would not forward the request: no organization relationship or availability address space allows free/busy for the requester's domain",
+        fix: "On the side that answered: Get-OrganizationRelationship | fl Name,DomainNames,FreeBusyAccessEnabled,FreeBusyAccessLevel; Set-OrganizationRelationship <name> -FreeBusyAccessEnabled $true -FreeBusyAccessLevel LimitedDetails, with the requester's domains in DomainNames (Exchange Management Shell on-premises, Exchange Online PowerShell in the cloud).",
+    },
+    Kind {
+        name: "ErrorNoFreeBusyAccess",
+        texts: &[],
+        codes: &["ErrorNoFreeBusyAccess"],
+        meaning: "the requester may not see this calendar's free/busy: the calendar's Default (or Anonymous) permission is None, or the organization relationship's FreeBusyAccessLevel is None",
+        fix: "Get-MailboxFolderPermission <target>:\\Calendar (Default must be at least AvailabilityOnly: Set-MailboxFolderPermission <target>:\\Calendar -User Default -AccessRights AvailabilityOnly); Get-OrganizationRelationship | fl FreeBusyAccessEnabled,FreeBusyAccessLevel (AvailabilityOnly or LimitedDetails), on the side that holds the target mailbox.",
+    },
+    Kind {
+        name: "ErrorMailRecipientNotFound",
+        texts: &[],
+        codes: &["ErrorMailRecipientNotFound"],
+        meaning: "the answering side's directory has no recipient for this address: the mail user / remote mailbox object is missing or its address is not synchronised (AAD Connect), or the address is not one of the organization's domains",
+        fix: "On the side that answered: Get-Recipient <address> (Exchange Online PowerShell: a MailUser with ExternalEmailAddress to the on-premises domain for an on-premises mailbox; Exchange Management Shell on-premises: a RemoteMailbox with RemoteRoutingAddress @<tenant>.mail.onmicrosoft.com for a cloud mailbox); check directory synchronisation of the object.",
+    },
+    Kind {
+        name: "ErrorProxyRequestProcessingFailed",
+        texts: &["proxy web request failed"],
+        codes: &["ErrorProxyRequestProcessingFailed"],
+        meaning: "the cross-premises request to the other side's availability service failed; the inner exception in the message says why",
+        fix: "Read the inner exception quoted above. Exchange Online PowerShell: Get-IntraOrganizationConnector | fl; Get-OrganizationRelationship | fl TargetSharingEpr,TargetAutodiscoverEpr,FreeBusyAccessEnabled; Test-OAuthConnectivity -Service EWS -TargetUri <on-premises EWS URL> -Mailbox <cloud mailbox> -Verbose. Exchange Management Shell (on-premises): Test-FederationTrust; Get-IntraOrganizationConnector | fl.",
+    },
+    Kind {
+        name: "ErrorAvailabilityConfigNotFound",
+        texts: &[],
+        codes: &["ErrorAvailabilityConfigNotFound"],
+        meaning: "no availability configuration covers the target's domain: no organization relationship, IntraOrganizationConnector or availability address space for it",
+        fix: "On the requester's side: Get-OrganizationRelationship | fl DomainNames; Get-IntraOrganizationConnector | fl TargetAddressDomains; Get-AvailabilityAddressSpace; add the domain (Set-OrganizationRelationship -DomainNames @{Add=\"<domain>\"}) or an address space (Add-AvailabilityAddressSpace -ForestName <domain> -AccessMethod OrgWideFB -UseServiceAccount $true), or re-run the Hybrid Configuration Wizard.",
+    },
+    Kind {
+        name: "ErrorServerBusy",
+        texts: &[],
+        codes: &["ErrorServerBusy"],
+        meaning: "the answering server throttled the request (EWS throttling budget)",
+        fix: "Transient: retry later. When it persists, check the caller's budget: Exchange Management Shell (on-premises): Get-ThrottlingPolicyAssociation <account>; Get-ThrottlingPolicy | fl EWS*.",
+    },
+    Kind {
+        name: "ErrorTimeoutExpired",
+        texts: &["timed out", "timeout"],
+        codes: &["ErrorTimeoutExpired"],
+        meaning: "the other side did not answer in time",
+        fix: "Check the path to the other side's EWS (firewall, proxy, DNS of TargetSharingEpr) and the load of its servers.",
+    },
+    Kind {
+        name: "ErrorFreeBusyGenerationFailed",
+        texts: &[],
+        codes: &["ErrorFreeBusyGenerationFailed", "ErrorMailboxStoreUnavailable", "ErrorMailboxMoveInProgress"],
+        meaning: "the target's calendar could not be read on its server (mailbox store unavailable, mailbox being moved)",
+        fix: "Exchange Management Shell (on-premises): Get-MailboxDatabaseCopyStatus for the target's database; Get-MoveRequest <target> | Get-MoveRequestStatistics when a move is in progress.",
+    },
+];
+
+/// A 403 from the availability service, with no error inside.
+pub const HTTP_403: Kind = Kind {
+    name: "http-403",
+    texts: &[],
+    codes: &[],
+    meaning: "the availability request was refused with 403 before EWS answered it: a reverse proxy or WAF, a Client Access Rule, or EWS access blocked for the caller (EwsEnabled, EwsApplicationAccessPolicy)",
+    fix: "Check what answered (the Server and X-FEServer headers): publish /EWS/Exchange.asmx without pre-authentication; Exchange Management Shell (on-premises) / Exchange Online PowerShell: Get-CASMailbox <mailbox> | fl EwsEnabled,EwsApplicationAccessPolicy,EwsAllowList,EwsBlockList; Get-OrganizationConfig | fl EwsEnabled,EwsApplicationAccessPolicy.",
+};
+
+/// A 5xx from the availability service, with no error inside.
+pub const HTTP_5XX: Kind = Kind {
+    name: "http-5xx",
+    texts: &[],
+    codes: &[],
+    meaning: "the availability service failed (500/502/503/504): the EWS application pool, a backend server, or a proxy in front of it",
+    fix: "Check the EWS application pool and the backend named by X-BEServer / X-CalculatedBETarget (Exchange Management Shell (on-premises): Test-ServiceHealth; Get-ServerComponentState <server>); for 502/504 the proxy or load balancer in front of EWS.",
+};
+
+/// Any other error.
+pub const OTHER: Kind = Kind {
+    name: "other",
+    texts: &[],
+    codes: &[],
+    meaning: "the availability service returned an error not in traceadal's table",
+    fix: "Look the ResponseCode and message up in Microsoft's \"Resolve free/busy errors\"; run Test-OAuthConnectivity / Test-FederationTrust on the side that answered.",
+};
+
+/// The kind of one error.
+pub fn classify(code: Option<&str>, message: Option<&str>) -> &'static Kind {
+    if let Some(m) = message.map(str::to_ascii_lowercase) {
+        if let Some(k) = KINDS.iter().find(|k| k.texts.iter().any(|t| m.contains(t))) {
+            return k;
+        }
+    }
+    code.and_then(|c| {
+        KINDS
+            .iter()
+            .find(|k| k.codes.iter().any(|x| x.eq_ignore_ascii_case(c)))
+    })
+    .unwrap_or(&OTHER)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_inner_exception_wins_over_the_code() {
+        let k = classify(
+            Some("ErrorProxyRequestProcessingFailed"),
+            Some("Proxy web request failed., inner exception: The remote server returned an error: (401) Unauthorized. LID: 43532"),
+        );
+        assert_eq!(k.name, "oauth-401");
+        assert_eq!(
+            classify(
+                Some("ErrorProxyRequestProcessingFailed"),
+                Some("Proxy web request failed.")
+            )
+            .name,
+            "ErrorProxyRequestProcessingFailed"
+        );
+        assert_eq!(
+            classify(Some("errornofreebusyaccess"), None).name,
+            "ErrorNoFreeBusyAccess"
+        );
+        assert_eq!(classify(Some("ErrorSomethingNew"), None).name, "other");
+        for k in KINDS {
+            assert!(!k.fix.is_empty() && !k.meaning.is_empty(), "{}", k.name);
+            assert!(
+                k.texts.iter().all(|t| *t == t.to_ascii_lowercase()),
+                "{}",
+                k.name
+            );
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! `freebusy-error`: free/busy (availability) lookups that fail inside their answer.
+//!
+//! Outlook, OWA and Teams (and Exchange Online's IntraOrganizationConnector calls to
+//! on-premises EWS) ask `GetUserAvailability`; a failed lookup is often a 200 whose
+//! `FreeBusyResponse` holds `ResponseClass="Error"` with a `ResponseCode` and a `MessageText`
+//! that names the cross-premises failure ("Proxy web request failed ... (401)"). A 403 or 5xx
+//! from the availability service is reported too. The meaning and fix of each error are in
+//! `freebusy_catalog`.
+//!
+//! Looks at: `Event::EwsAnswer` for availability requests. One finding per error kind and
+//! answering host. A `Warning` class is not an error (the answer holds data with a caveat,
+//! e.g. a distribution list too large to expand). A 401 is `ioc-oauth-failure`'s (or the
+//! challenge rules') and never read here.
+
+use std::collections::BTreeMap;
+
+use super::exchange::is_microsoft_cloud;
+use super::freebusy_catalog::{classify, Kind, HTTP_403, HTTP_5XX};
+use super::{sorted, Context, Finding, Severity};
+use crate::auth::EwsAnswer;
+
+/// One failed lookup: what is quoted of it.
+struct Hit {
+    session: u64,
+    quote: String,
+    user_agent: Option<String>,
+}
+
+pub fn check(cx: &Context) -> Vec<Finding> {
+    let mut groups: BTreeMap<(&'static str, String), (&'static Kind, Vec<Hit>)> = BTreeMap::new();
+    for a in cx.ews_answers().filter(|a| a.is_availability()) {
+        let host = crate::capture::host_of(&a.url).unwrap_or_else(|| "<ews host>".into());
+        for (kind, quote) in failures(a) {
+            groups
+                .entry((kind.name, host.clone()))
+                .or_insert_with(|| (kind, Vec::new()))
+                .1
+                .push(Hit {
+                    session: a.session,
+                    quote,
+                    user_agent: a.user_agent.clone(),
+                });
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((name, host), (kind, hits))| finding(cx, name, &host, kind, &hits))
+        .collect()
+}
+
+/// The failures of one answer: each error message by kind, else its fault, else its status.
+fn failures(a: &EwsAnswer) -> Vec<(&'static Kind, String)> {
+    let mut out: Vec<(&'static Kind, String)> = Vec::new();
+    for e in &a.errors {
+        let kind = classify(e.code.as_deref(), e.message.as_deref());
+        let quote = format!(
+            "{}{}{}",
+            e.code.as_deref().unwrap_or("(no ResponseCode)"),
+            e.message
+                .as_deref()
+                .map(|m| format!(" \"{m}\""))
+                .unwrap_or_default(),
+            e.mailbox
+                .as_deref()
+                .filter(|m| !m.is_empty())
+                .map(|m| format!(" for {m}"))
+                .unwrap_or_default()
+        );
+        out.push((kind, quote));
+    }
+    if out.is_empty() {
+        if let Some(f) = &a.fault {
+            let code = a.fault_code.as_deref();
+            let kind = classify(code, Some(f));
+            out.push((kind, format!("SOAP fault {} \"{f}\"", code.unwrap_or(""))));
+        }
+    }
+    if out.is_empty() {
+        match a.status {
+            Some(403) => out.push((&HTTP_403, "HTTP 403".into())),
+            Some(s) if s >= 500 => out.push((&HTTP_5XX, format!("HTTP {s}"))),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn finding(cx: &Context, name: &str, host: &str, kind: &Kind, hits: &[Hit]) -> Finding {
+    let sessions = sorted(hits.iter().map(|h| h.session).collect());
+    let mut quotes: Vec<&str> = Vec::new();
+    for h in hits {
+        if !quotes.contains(&h.quote.as_str()) {
+            quotes.push(&h.quote);
+        }
+    }
+    let shown: Vec<&str> = quotes.iter().take(3).copied().collect();
+    let more = quotes.len().saturating_sub(3);
+    let caller = hits
+        .iter()
+        .find_map(|h| h.user_agent.as_deref())
+        .map(|ua| format!(" Caller: {ua}."))
+        .unwrap_or_default();
+    let side = if is_microsoft_cloud(host) {
+        "The answer came from Exchange Online: the lookup starts at a cloud mailbox, so the cloud-side configuration (Exchange Online PowerShell) is checked first."
+    } else {
+        "The answer came from on-premises Exchange: the lookup was answered (or proxied) on-premises, so the on-premises side (Exchange Management Shell) is checked first; when the caller is Exchange Online (user agent Exchange/15...), the call came through the IntraOrganizationConnector or organization relationship."
+    };
+    Finding {
+        id: "freebusy-error".into(),
+        severity: Severity::Error,
+        title: format!("Free/busy lookups answered by {host} fail: {name}"),
+        evidence: format!(
+            "{} availability answer(s) from {host} hold an error (first session {}: {}): {}{}. \
+             Meaning: {}.{caller}",
+            sessions.len(),
+            sessions[0],
+            cx.describe(sessions[0]),
+            shown.join("; "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            },
+            kind.meaning
+        ),
+        fix: format!("{} {side}", kind.fix),
+        sessions,
+        remedy: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{assert_no_token, run, HMA, S};
+    use super::*;
+
+    pub(crate) const AVAIL: &str = r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"><soap:Body><m:GetUserAvailabilityRequest xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><m:MailboxDataArray><t:MailboxData><t:Email><t:Address>room@contoso.com</t:Address></t:Email></t:MailboxData><t:MailboxData><t:Email><t:Address>owner@contoso.com</t:Address></t:Email></t:MailboxData></m:MailboxDataArray></m:GetUserAvailabilityRequest></soap:Body></soap:Envelope>"#;
+
+    fn answer(class2: &str, code2: &str, text2: &str) -> String {
+        format!(
+            r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetUserAvailabilityResponse xmlns="http://schemas.microsoft.com/exchange/services/2006/messages"><FreeBusyResponseArray><FreeBusyResponse><ResponseMessage ResponseClass="Success"><ResponseCode>NoError</ResponseCode></ResponseMessage><FreeBusyView><FreeBusyViewType>MergedOnly</FreeBusyViewType><MergedFreeBusy>0000</MergedFreeBusy></FreeBusyView></FreeBusyResponse><FreeBusyResponse><ResponseMessage ResponseClass="{class2}"><MessageText>{text2}</MessageText><ResponseCode>{code2}</ResponseCode></ResponseMessage></FreeBusyResponse></FreeBusyResponseArray></GetUserAvailabilityResponse></s:Body></s:Envelope>"#
+        )
+    }
+
+    fn ews(id: u64, status: u16, body: &str) -> S {
+        S::new(
+            id,
+            "POST",
+            "https://mail.contoso.com/EWS/Exchange.asmx",
+            status,
+        )
+        .req_header(
+            "User-Agent",
+            "Exchange/15.20.8158.20 (ExchangeServicesClient/15.20.8158.20)",
+        )
+        .req_body(AVAIL)
+        .resp_body(body)
+    }
+
+    #[test]
+    fn errors_inside_a_200_by_kind() {
+        let f = run(
+            check,
+            vec![
+                ews(3, 200, &answer("Error", "ErrorProxyRequestProcessingFailed", "Proxy web request failed., inner exception: The remote server returned an error: (401) Unauthorized.")),
+                ews(4, 200, &answer("Error", "ErrorProxyRequestProcessingFailed", "Proxy web request failed., inner exception: The remote server returned an error: (401) Unauthorized.")),
+                ews(5, 200, &answer("Error", "ErrorNoFreeBusyAccess", "No free/busy access.")),
+                ews(6, 503, ""),
+            ],
+        );
+        let names: Vec<(&str, &[u64])> = f
+            .iter()
+            .map(|x| {
+                (
+                    x.title.rsplit(": ").next().unwrap_or(""),
+                    x.sessions.as_slice(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("ErrorNoFreeBusyAccess", &[5][..]),
+                ("http-5xx", &[6][..]),
+                ("oauth-401", &[3, 4][..]),
+            ],
+            "{f:#?}"
+        );
+        let oauth = &f[2];
+        assert_eq!(
+            (oauth.id.as_str(), oauth.severity),
+            ("freebusy-error", Severity::Error)
+        );
+        assert!(oauth
+            .evidence
+            .contains("ErrorProxyRequestProcessingFailed \"Proxy web request failed."));
+        assert!(
+            oauth.evidence.contains("for owner@contoso.com"),
+            "{}",
+            oauth.evidence
+        );
+        assert!(oauth.fix.contains("Test-OAuthConnectivity"));
+        assert!(oauth.fix.contains("Get-IntraOrganizationConnector"));
+        assert!(f[0].fix.contains("AvailabilityOnly"));
+        assert_no_token(&f);
+    }
+
+    /// Does not trigger: a healthy answer, a Warning, a 401 (the challenge rules'), another
+    /// operation's error, an availability answer from a body that is not SOAP.
+    #[test]
+    fn does_not_trigger() {
+        let f = run(
+            check,
+            vec![
+                ews(3, 200, &answer("Success", "NoError", "")),
+                ews(
+                    4,
+                    200,
+                    &answer(
+                        "Warning",
+                        "ErrorFreeBusyDLLimitReached",
+                        "The distribution list is too large.",
+                    ),
+                ),
+                ews(5, 401, "").offers(&[HMA]),
+                S::new(6, "POST", "https://mail.contoso.com/EWS/Exchange.asmx", 200)
+                    .req_body(&AVAIL.replace("GetUserAvailabilityRequest", "GetMailTips"))
+                    .resp_body(
+                        &answer("Error", "ErrorNoFreeBusyAccess", "x")
+                            .replace("GetUserAvailabilityResponse", "GetMailTipsResponse"),
+                    ),
+                ews(7, 200, "<html>not soap ResponseClass=\"Error\"</html>"),
+            ],
+        );
+        assert!(f.is_empty(), "{f:#?}");
+    }
+}
