@@ -9,6 +9,7 @@
 //! Bearer token Outlook presented), only its decoded claims are kept.
 
 pub mod aadsts;
+pub mod autodiscover;
 pub mod challenge;
 pub mod diagnostics;
 pub mod ews;
@@ -26,6 +27,7 @@ use crate::capture::{DecodeLimits, Interner, Session};
 /// every on-premises URL Outlook asks tokens for, and the audience of Exchange's own tokens.
 pub const EXCHANGE_ONLINE_APP_ID: &str = "00000002-0000-0ff1-ce00-000000000000";
 
+pub use autodiscover::{Answer as AutodiscoverKind, AutodiscoverAnswer, Published};
 pub use challenge::{AuthScheme, BearerChallenge, Challenge};
 pub use diagnostics::ExchangeDiagnostic;
 pub use ews::{DelegateCheck, DelegateUser, EwsCall};
@@ -64,6 +66,9 @@ pub enum Event {
     /// `Event` is the size of its largest inline variant: 280 bytes before, for 88 000
     /// events in a 100k-session capture (docs/performance.md).
     EwsCall(EwsCall),
+    /// What a request to Autodiscover (POX `autodiscover.xml`, SOAP `autodiscover.svc`)
+    /// answered: settings and the URLs they publish, a redirect, an error, a web page.
+    Autodiscover(Box<AutodiscoverAnswer>),
 }
 
 impl Event {
@@ -76,6 +81,7 @@ impl Event {
             Event::BearerPresented { session, .. } => *session,
             Event::Delegate(d) => d.session,
             Event::EwsCall(c) => c.session,
+            Event::Autodiscover(a) => a.session,
         }
     }
 
@@ -136,15 +142,20 @@ fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, b
     if let Some(check) = ews.delegate {
         events.push(Event::Delegate(Box::new(check)));
     }
+    if let Some(answer) =
+        autodiscover::autodiscover_answer(session, limits).filter(|a| a.says_anything())
+    {
+        events.push(Event::Autodiscover(Box::new(answer)));
+    }
     (events, ews.answer_read)
 }
 
 /// Whether the parsers above ever read a body of a session to `url` (an absolute URL, or a
-/// path with `host` beside it): sign-ins and token requests to an Entra ID authority, and
-/// EWS. The bodies of every other session are never decoded by the analysis, so
+/// path with `host` beside it): sign-ins and token requests to an Entra ID authority, EWS,
+/// and Autodiscover (POX and SOAP: the answer, and the address asked about). The bodies of every other session are never decoded by the analysis, so
 /// `redact --drop-bodies-except-auth` may drop them without changing the diagnosis.
 pub fn reads_body(host: &str, url: &str) -> bool {
-    login::is_authority_host(host) || ews::is_ews_url(url)
+    login::is_authority_host(host) || ews::is_ews_url(url) || autodiscover::is_autodiscover_url(url)
 }
 
 /// Why a body that the parsers above read did not decode (bad chunked framing, a gzip that
@@ -153,7 +164,8 @@ pub fn reads_body(host: &str, url: &str) -> bool {
 /// report said nothing (issue 8): now `capture.errors` names the session.
 ///
 /// Only the bodies the parsers decode are checked (login endpoints; EWS requests, and the
-/// EWS answers [`ews::EwsEvents::answer_read`] says are read), so other sessions cost
+/// EWS answers [`ews::EwsEvents::answer_read`] says are read; Autodiscover requests and
+/// answers), so other sessions cost
 /// nothing here. The messages never carry body content.
 fn problems_of(session: &Session, limits: &DecodeLimits, ews_answer_read: bool) -> Vec<String> {
     let host = session.host().unwrap_or_default();
@@ -169,7 +181,8 @@ fn problems_of(session: &Session, limits: &DecodeLimits, ews_answer_read: bool) 
             out.push(format!("request body: {e}"));
         }
     }
-    let answer_read = login || ews_answer_read;
+    let answer_read =
+        login || ews_answer_read || autodiscover::is_autodiscover_url(&session.request.url);
     if let Some(r) = session.response.as_ref().filter(|_| answer_read) {
         if let Some(e) = redacted_damage(&r.headers) {
             out.push(format!("response body: {e}"));
