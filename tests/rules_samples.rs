@@ -759,7 +759,7 @@ fn autodiscover_spn_predicted() {
     assert!(
         script
             .lines()
-            .all(|l| l.trim().is_empty() || l.starts_with('#')),
+            .all(|l| l.trim().is_empty() || l.starts_with('#') || l.starts_with("Write-Host 'traceadal: nothing was changed.")),
         "{script}"
     );
 }

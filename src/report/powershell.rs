@@ -303,6 +303,11 @@ fn predicted_block(s: &mut String, plan: &FixPlan) {
          # foreach ($spn in $predicted) { if (-not ($names | Where-Object { $_.TrimEnd('/') -ieq $spn.TrimEnd('/') })) { $names.Add($spn); Write-Host \"Adding: $spn\" } }\n\
          # Update-MgServicePrincipal -ServicePrincipalId $sp.Id -ServicePrincipalNames $names.ToArray()\n",
     );
+    if plan.tenants.iter().all(|t| t.spns.is_empty()) && plan.exchange_shell.is_empty() {
+        s.push_str(
+            "Write-Host 'traceadal: nothing was changed. The likely missing SPNs above are commented out: check them first.'\n",
+        );
+    }
 }
 
 /// The Graph PowerShell part: preamble, one block per tenant, the legacy MSOnline lines.

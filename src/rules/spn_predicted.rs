@@ -10,16 +10,17 @@
 
 use std::collections::BTreeMap;
 
-use super::exchange::{hma_offers, is_microsoft_cloud};
+use super::exchange::{exchange_hosts, hma_offers, is_microsoft_cloud};
 use super::{session_list, sorted, Context, Finding, Remedy, Severity};
 use crate::auth::{Event, EXCHANGE_ONLINE_APP_ID};
 use crate::flows::Resource;
 
 pub fn check(cx: &Context) -> Vec<Finding> {
-    // Modern auth in use on-premises: a client asked Entra ID for a token for an
-    // on-premises resource, or presented one to an on-premises host. An offer alone is not
-    // use (a probe, or a client that ignores it: hma-ignored's case).
-    let on_prem = |r: &Resource| r.is_url() && !is_microsoft_cloud(r.host());
+    // Modern auth in use on-premises: a client asked Entra ID for a token for one of the
+    // organisation's Exchange hosts, or presented one to it. An offer alone is not use (a
+    // probe, or a client that ignores it: hma-ignored's case).
+    let exchange = exchange_hosts(cx.sessions);
+    let on_prem = |r: &Resource| r.is_url() && exchange.contains(r.host());
     let used = cx.flows.iter().any(|f| on_prem(&f.resource))
         || cx.events().any(|e| match e {
             Event::BearerPresented { url, .. } => Resource::parse(url).is_some_and(|r| on_prem(&r)),
@@ -39,7 +40,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
         };
         let Some(spn) = r.spn() else { return };
         let host = r.host().to_string();
-        if is_microsoft_cloud(&host) || proven.contains(&host) || missing.contains(&spn) {
+        if microsofts(&host) || proven.contains(&host) || missing.contains(&spn) {
             return;
         }
         let e = by
@@ -115,6 +116,16 @@ pub fn check(cx: &Context) -> Vec<Finding> {
             }
         })
         .collect()
+}
+
+/// Microsoft's own hosts, which are never a customer's SPN: Exchange Online and Entra ID,
+/// and the other Microsoft 365 services clients ask tokens for.
+fn microsofts(host: &str) -> bool {
+    const MORE: &[&str] = &["live.com", "skype.com", "lync.com", "sharepoint.com", "office.net"];
+    is_microsoft_cloud(host)
+        || MORE
+            .iter()
+            .any(|s| host == *s || host.strip_suffix(s).is_some_and(|r| r.ends_with('.')))
 }
 
 #[cfg(test)]
