@@ -661,9 +661,10 @@ fn autodiscover_500_not_found() {
             id: "autodiscover-error",
             severities: &["error"],
             sessions: |a| {
-                autodiscover_sessions(a, |d| {
-                    matches!(&d.answer, AutodiscoverKind::Error { code, .. } if code == "500")
-                })
+                autodiscover_sessions(
+                    a,
+                    |d| matches!(&d.answer, AutodiscoverKind::Error { code, .. } if code == "500"),
+                )
             },
             evidence: &["ErrorCode 500", "The email address can't be found."],
         }],
@@ -718,7 +719,11 @@ fn autodiscover_root_web_host() {
             evidence: &["answered 404 with an HTML page", "Apache/2.4.58"],
         }],
         may: &[],
-        not: &["autodiscover-error", "autodiscover-redirect", "spn-predicted"],
+        not: &[
+            "autodiscover-error",
+            "autodiscover-redirect",
+            "spn-predicted",
+        ],
         exit: 1,
         no_spn_fix: true,
     });
@@ -757,9 +762,9 @@ fn autodiscover_spn_predicted() {
         "{script}"
     );
     assert!(
-        script
-            .lines()
-            .all(|l| l.trim().is_empty() || l.starts_with('#') || l.starts_with("Write-Host 'traceadal: nothing was changed.")),
+        script.lines().all(|l| l.trim().is_empty()
+            || l.starts_with('#')
+            || l.starts_with("Write-Host 'traceadal: nothing was changed.")),
         "{script}"
     );
 }

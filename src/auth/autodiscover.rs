@@ -87,7 +87,9 @@ impl AutodiscoverAnswer {
     pub fn says_anything(&self) -> bool {
         self.answer != Answer::Other
             || self.discovery_error.is_some()
-            || self.backend_status.is_some_and(|b| Some(b) != self.status)
+            || self
+                .backend_status
+                .is_some_and(|b| b >= 500 || Some(b) != self.status)
     }
 
     /// Whether the answer came from Exchange Online: the `MicrosoftOnline` flag, else the
@@ -177,10 +179,7 @@ pub fn autodiscover_answer(session: &Session, limits: &DecodeLimits) -> Option<A
             return Some(out);
         }
     }
-    let body = response
-        .decoded_body(limits)
-        .ok()
-        .filter(|b| !b.is_empty());
+    let body = response.decoded_body(limits).ok().filter(|b| !b.is_empty());
     let content_type = response.content_type().map(text);
     let Some(body) = body else {
         if content_type.as_deref().is_some_and(is_html) {
@@ -208,7 +207,11 @@ fn is_html(content_type: &str) -> bool {
 }
 
 fn looks_html(body: &str) -> bool {
-    let head: String = body.chars().take(64).collect::<String>().to_ascii_lowercase();
+    let head: String = body
+        .chars()
+        .take(64)
+        .collect::<String>()
+        .to_ascii_lowercase();
     head.starts_with("<!doctype html") || head.starts_with("<html")
 }
 
@@ -227,7 +230,9 @@ fn request_address(session: &Session, limits: &DecodeLimits, kind: Endpoint) -> 
     };
     let idx = tree.descendant(tree.root(), name)?;
     let node = tree.node(idx)?;
-    let address = prefix_chars(node.text.trim(), MAX_TEXT).0.to_ascii_lowercase();
+    let address = prefix_chars(node.text.trim(), MAX_TEXT)
+        .0
+        .to_ascii_lowercase();
     (!address.is_empty()).then_some(address)
 }
 
@@ -244,7 +249,9 @@ fn descendant_text(t: &Tree, idx: usize, name: &str) -> Option<String> {
 }
 
 fn publish(out: &mut AutodiscoverAnswer, source: String, url: String) {
-    let url = prefix_chars(strip_query(url.trim()), MAX_TEXT).0.to_string();
+    let url = prefix_chars(strip_query(url.trim()), MAX_TEXT)
+        .0
+        .to_string();
     let lower = url.to_ascii_lowercase();
     if !(lower.starts_with("https://") || lower.starts_with("http://")) {
         return;
@@ -270,8 +277,8 @@ fn read_pox(t: &Tree, out: &mut AutodiscoverAnswer) {
     let Some(account) = t.descendant(root, "Account") else {
         return;
     };
-    out.microsoft_online = descendant_text(t, account, "MicrosoftOnline")
-        .map(|v| v.eq_ignore_ascii_case("true"));
+    out.microsoft_online =
+        descendant_text(t, account, "MicrosoftOnline").map(|v| v.eq_ignore_ascii_case("true"));
     let action = descendant_text(t, account, "Action").map(|a| a.to_ascii_lowercase());
     match action.as_deref() {
         Some("redirectaddr") => {
@@ -311,7 +318,9 @@ fn read_pox(t: &Tree, out: &mut AutodiscoverAnswer) {
                         publish(out, format!("{ty} {}", c.name).trim().to_string(), u);
                     }
                 }
-                "Server" if ty.eq_ignore_ascii_case("EXHTTP") || ty.eq_ignore_ascii_case("EXPR") => {
+                "Server"
+                    if ty.eq_ignore_ascii_case("EXHTTP") || ty.eq_ignore_ascii_case("EXPR") =>
+                {
                     if let Some(h) = text_of(t, child).filter(|h| is_host_name(h)) {
                         publish(out, format!("{ty} Server"), format!("https://{h}/"));
                     }
@@ -467,7 +476,12 @@ mod tests {
             }
         );
         let redirect = r#"<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"><Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"><Account><Action>redirectAddr</Action><RedirectAddr>User@contoso.mail.onmicrosoft.com</RedirectAddr></Account></Response></Autodiscover>"#;
-        let a = answer("https://AUTODISCOVER.contoso.com/AutoDiscover/AutoDiscover.XML", 200, &[], redirect);
+        let a = answer(
+            "https://AUTODISCOVER.contoso.com/AutoDiscover/AutoDiscover.XML",
+            200,
+            &[],
+            redirect,
+        );
         assert_eq!(
             a.answer,
             Answer::RedirectAddr {
@@ -477,7 +491,10 @@ mod tests {
         let a = answer(
             "http://autodiscover.contoso.com/autodiscover/autodiscover.xml",
             302,
-            &[("Location", "https://autodiscover-s.outlook.com/autodiscover/autodiscover.xml?x=1")],
+            &[(
+                "Location",
+                "https://autodiscover-s.outlook.com/autodiscover/autodiscover.xml?x=1",
+            )],
             "",
         );
         assert_eq!(
@@ -556,7 +573,14 @@ mod tests {
     fn a_bare_challenge_is_no_answer() {
         let s = S::new(7, "POST", AD, 401).req_body(&request()).0;
         let reading = crate::auth::read_session(&s, &DecodeLimits::default());
-        assert!(reading.events.is_empty(), "{:?}", reading.events);
+        assert!(
+            !reading
+                .events
+                .iter()
+                .any(|e| matches!(e, crate::auth::Event::Autodiscover(_))),
+            "{:?}",
+            reading.events
+        );
     }
 
     proptest::proptest! {

@@ -179,9 +179,9 @@ impl Render for Powershell {
 /// The remedy the script applies for `f`: that of an `error` finding, and the predicted
 /// SPNs of any finding (written commented out).
 fn scripted(f: &Finding) -> Option<&Remedy> {
-    f.remedy.as_ref().filter(|r| {
-        f.severity == Severity::Error || matches!(r, Remedy::PredictedSpns { .. })
-    })
+    f.remedy
+        .as_ref()
+        .filter(|r| f.severity == Severity::Error || matches!(r, Remedy::PredictedSpns { .. }))
 }
 
 /// One plan for several reports (`analyze` of several captures, `batch`): every report's

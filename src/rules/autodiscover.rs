@@ -192,7 +192,9 @@ fn in_chain(a: &AutodiscoverAnswer) -> bool {
 pub fn chains<'a>(cx: &Context<'a>) -> Vec<Chain<'a>> {
     let mut out: Vec<Chain<'a>> = Vec::new();
     for a in cx.autodiscover_answers().filter(|a| in_chain(a)) {
-        let at = out.iter().rposition(|c| c.pending.is_some() && c.matches(a));
+        let at = out
+            .iter()
+            .rposition(|c| c.pending.is_some() && c.matches(a));
         let at = at.or_else(|| out.iter().rposition(|c| c.matches(a)));
         match at {
             Some(i) => Chain::push(&mut out[i], a),
@@ -214,9 +216,9 @@ pub fn settings_for(cx: &Context, chains: &[Chain], address: Option<&str>) -> bo
     };
     cx.autodiscover_answers()
         .any(|a| a.is_settings() && a.address.as_deref() == Some(want))
-        || chains.iter().any(|c| {
-            c.address.as_deref() == Some(want) && c.end.is_some_and(|e| e.is_settings())
-        })
+        || chains
+            .iter()
+            .any(|c| c.address.as_deref() == Some(want) && c.end.is_some_and(|e| e.is_settings()))
 }
 
 /// The domain of an e-mail address (lower case), or the whole text.
@@ -236,7 +238,10 @@ fn norm_url(url: &str) -> String {
     format!(
         "{scheme}://{}{}",
         parts.host_port().to_ascii_lowercase(),
-        parts.path_or_root().to_ascii_lowercase().trim_end_matches('/')
+        parts
+            .path_or_root()
+            .to_ascii_lowercase()
+            .trim_end_matches('/')
     )
 }
 

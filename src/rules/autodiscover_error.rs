@@ -118,7 +118,16 @@ mod tests {
 
     #[test]
     fn error_without_settings_is_an_error_with_settings_a_warning() {
-        let f = crate::rules::testkit::run(check, vec![ad(1, AD, "user@contoso.com", 200, &error_xml("500", "The email address can't be found."))]);
+        let f = crate::rules::testkit::run(
+            check,
+            vec![ad(
+                1,
+                AD,
+                "user@contoso.com",
+                200,
+                &error_xml("500", "The email address can't be found."),
+            )],
+        );
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].severity, Severity::Error);
         assert!(f[0].title.contains("error 500"), "{}", f[0].title);
@@ -126,8 +135,20 @@ mod tests {
         let f = crate::rules::testkit::run(
             check,
             vec![
-                ad(1, "https://contoso.com/autodiscover/autodiscover.xml", "user@contoso.com", 200, &error_xml("603", "Internal error")),
-                ad(2, AD, "user@contoso.com", 200, &settings_xml("mail.contoso.com", false)),
+                ad(
+                    1,
+                    "https://contoso.com/autodiscover/autodiscover.xml",
+                    "user@contoso.com",
+                    200,
+                    &error_xml("603", "Internal error"),
+                ),
+                ad(
+                    2,
+                    AD,
+                    "user@contoso.com",
+                    200,
+                    &settings_xml("mail.contoso.com", false),
+                ),
             ],
         );
         assert_eq!(f.len(), 1, "{f:?}");
@@ -140,9 +161,21 @@ mod tests {
         let f = crate::rules::testkit::run(
             check,
             vec![
-                ad(1, AD, "user@contoso.com", 200, &settings_xml("mail.contoso.com", false)),
+                ad(
+                    1,
+                    AD,
+                    "user@contoso.com",
+                    200,
+                    &settings_xml("mail.contoso.com", false),
+                ),
                 ad(2, AD, "user@contoso.com", 401, ""),
-                ad(3, "https://mail.contoso.com/EWS/Exchange.asmx", "user@contoso.com", 200, &error_xml("500", "x")),
+                ad(
+                    3,
+                    "https://mail.contoso.com/EWS/Exchange.asmx",
+                    "user@contoso.com",
+                    200,
+                    &error_xml("500", "x"),
+                ),
             ],
         );
         assert!(f.is_empty(), "{f:?}");

@@ -23,9 +23,12 @@ pub fn check(cx: &Context) -> Vec<Finding> {
             let front = a.status.unwrap_or_default();
             let odd = b >= 500 || (b >= 400 && b != 401 && b != front);
             if odd {
-                by.entry((a.host.as_str(), format!("X-BackEndHttpStatus: {b} (front end answered {front})")))
-                    .or_default()
-                    .push(a.session);
+                by.entry((
+                    a.host.as_str(),
+                    format!("X-BackEndHttpStatus: {b} (front end answered {front})"),
+                ))
+                .or_default()
+                .push(a.session);
             }
         }
     }
@@ -39,14 +42,22 @@ pub fn check(cx: &Context) -> Vec<Finding> {
             let first = sessions.first().copied().unwrap_or_default();
             Finding {
                 id: "autodiscover-header-error".into(),
-                severity: if got { Severity::Warning } else { Severity::Error },
+                severity: if got {
+                    Severity::Warning
+                } else {
+                    Severity::Error
+                },
                 title: format!("Autodiscover on {host}: {what}"),
                 evidence: format!(
                     "{what} on {} session(s) ({}; first: {}).{}",
                     sessions.len(),
                     session_list(&sessions),
                     cx.describe(first),
-                    if got { "" } else { " No Autodiscover answer in this capture gave settings." }
+                    if got {
+                        ""
+                    } else {
+                        " No Autodiscover answer in this capture gave settings."
+                    }
                 ),
                 fix: fix(&what),
                 sessions,
@@ -103,15 +114,27 @@ mod tests {
         let f = run(
             check,
             vec![
-                S::new(1, "POST", "https://outlook.office365.com/autodiscover/autodiscover.xml", 401)
-                    .resp_header("X-AutoDiscovery-Error", "LiveIdBasicAuth:FederatedStsUnreachable:<X-forwarded-for:198.51.100.7>;"),
+                S::new(
+                    1,
+                    "POST",
+                    "https://outlook.office365.com/autodiscover/autodiscover.xml",
+                    401,
+                )
+                .resp_header(
+                    "X-AutoDiscovery-Error",
+                    "LiveIdBasicAuth:FederatedStsUnreachable:<X-forwarded-for:198.51.100.7>;",
+                ),
                 ad(2, AD, "user@contoso.com", 500, "").resp_header("X-BackEndHttpStatus", "500"),
             ],
         );
         assert_eq!(f.len(), 2, "{f:?}");
         assert!(f.iter().all(|f| f.severity == Severity::Error));
-        assert!(f.iter().any(|f| f.fix.contains("OAuth2ClientProfileEnabled")));
-        assert!(f.iter().any(|f| f.title.contains("X-BackEndHttpStatus: 500")));
+        assert!(f
+            .iter()
+            .any(|f| f.fix.contains("OAuth2ClientProfileEnabled")));
+        assert!(f
+            .iter()
+            .any(|f| f.title.contains("X-BackEndHttpStatus: 500")));
         assert!(!f.iter().any(|f| f.evidence.contains("198.51.100.7")));
     }
 
@@ -123,8 +146,14 @@ mod tests {
             check,
             vec![
                 ad(1, AD, "user@contoso.com", 401, "").resp_header("X-BackEndHttpStatus", "401"),
-                ad(2, AD, "user@contoso.com", 200, &settings_xml("mail.contoso.com", false))
-                    .resp_header("X-BackEndHttpStatus", "200"),
+                ad(
+                    2,
+                    AD,
+                    "user@contoso.com",
+                    200,
+                    &settings_xml("mail.contoso.com", false),
+                )
+                .resp_header("X-BackEndHttpStatus", "200"),
                 S::new(3, "POST", "https://mail.contoso.com/EWS/Exchange.asmx", 500)
                     .resp_header("X-BackEndHttpStatus", "500"),
             ],

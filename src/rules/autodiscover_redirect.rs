@@ -142,14 +142,36 @@ mod tests {
         let f = run(
             check,
             vec![
-                ad(1, AD, "user@contoso.com", 200, &redirect_addr_xml("user@contoso.mail.onmicrosoft.com")),
-                ad(2, EXO_AD, "user@contoso.mail.onmicrosoft.com", 200, &redirect_addr_xml("user@contoso.com")),
-                ad(3, AD, "user@contoso.com", 200, &redirect_addr_xml("user@contoso.mail.onmicrosoft.com")),
+                ad(
+                    1,
+                    AD,
+                    "user@contoso.com",
+                    200,
+                    &redirect_addr_xml("user@contoso.mail.onmicrosoft.com"),
+                ),
+                ad(
+                    2,
+                    EXO_AD,
+                    "user@contoso.mail.onmicrosoft.com",
+                    200,
+                    &redirect_addr_xml("user@contoso.com"),
+                ),
+                ad(
+                    3,
+                    AD,
+                    "user@contoso.com",
+                    200,
+                    &redirect_addr_xml("user@contoso.mail.onmicrosoft.com"),
+                ),
             ],
         );
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].severity, Severity::Error);
-        assert!(f[0].title.contains("send the client to each other"), "{}", f[0].title);
+        assert!(
+            f[0].title.contains("send the client to each other"),
+            "{}",
+            f[0].title
+        );
         assert_eq!(f[0].sessions, vec![1, 2, 3]);
         assert!(f[0].fix.contains("Set-RemoteMailbox"), "{}", f[0].fix);
     }
@@ -159,8 +181,20 @@ mod tests {
         let f = run(
             check,
             vec![
-                ad(1, AD, "user@contoso.com", 200, &redirect_url_xml("https://mail.contoso.com/autodiscover/autodiscover.xml")),
-                ad(2, "https://mail.contoso.com/autodiscover/autodiscover.xml", "user@contoso.com", 200, &redirect_url_xml(AD)),
+                ad(
+                    1,
+                    AD,
+                    "user@contoso.com",
+                    200,
+                    &redirect_url_xml("https://mail.contoso.com/autodiscover/autodiscover.xml"),
+                ),
+                ad(
+                    2,
+                    "https://mail.contoso.com/autodiscover/autodiscover.xml",
+                    "user@contoso.com",
+                    200,
+                    &redirect_url_xml(AD),
+                ),
             ],
         );
         assert_eq!(f.len(), 1, "{f:?}");
@@ -168,9 +202,23 @@ mod tests {
         let f = run(
             check,
             vec![
-                S::new(1, "GET", "http://autodiscover.contoso.com/autodiscover/autodiscover.xml", 302)
-                    .resp_header("Location", "https://autodiscover.webhost-example.net/autodiscover/autodiscover.xml"),
-                ad(2, "https://autodiscover.webhost-example.net/autodiscover/autodiscover.xml", "user@contoso.com", 200, &settings_xml("mail.webhost-example.net", false)),
+                S::new(
+                    1,
+                    "GET",
+                    "http://autodiscover.contoso.com/autodiscover/autodiscover.xml",
+                    302,
+                )
+                .resp_header(
+                    "Location",
+                    "https://autodiscover.webhost-example.net/autodiscover/autodiscover.xml",
+                ),
+                ad(
+                    2,
+                    "https://autodiscover.webhost-example.net/autodiscover/autodiscover.xml",
+                    "user@contoso.com",
+                    200,
+                    &settings_xml("mail.webhost-example.net", false),
+                ),
             ],
         );
         assert_eq!(f.len(), 1, "{f:?}");
@@ -183,8 +231,17 @@ mod tests {
         let mut s = Vec::new();
         for i in 0..12u64 {
             let url = format!("https://ad{i}.contoso.com/autodiscover/autodiscover.xml");
-            let next = format!("https://ad{}.contoso.com/autodiscover/autodiscover.xml", i + 1);
-            s.push(ad(i + 1, &url, "user@contoso.com", 200, &redirect_url_xml(&next)));
+            let next = format!(
+                "https://ad{}.contoso.com/autodiscover/autodiscover.xml",
+                i + 1
+            );
+            s.push(ad(
+                i + 1,
+                &url,
+                "user@contoso.com",
+                200,
+                &redirect_url_xml(&next),
+            ));
         }
         let f = run(check, s);
         assert_eq!(f.len(), 1, "{f:?}");
@@ -197,12 +254,41 @@ mod tests {
     fn does_not_trigger() {
         let healthy = || {
             vec![
-                ad(1, AD, "user@contoso.com", 200, &redirect_addr_xml("user@contoso.mail.onmicrosoft.com")),
-                ad(2, EXO_AD, "user@contoso.mail.onmicrosoft.com", 200, &settings_xml("outlook.office365.com", true)),
-                S::new(3, "GET", "http://autodiscover.contoso.com/autodiscover/autodiscover.xml", 302)
-                    .resp_header("Location", AD),
-                ad(4, AD, "user@contoso.com", 200, &redirect_addr_xml("user@contoso.mail.onmicrosoft.com")),
-                ad(5, EXO_AD, "user@contoso.mail.onmicrosoft.com", 200, &settings_xml("outlook.office365.com", true)),
+                ad(
+                    1,
+                    AD,
+                    "user@contoso.com",
+                    200,
+                    &redirect_addr_xml("user@contoso.mail.onmicrosoft.com"),
+                ),
+                ad(
+                    2,
+                    EXO_AD,
+                    "user@contoso.mail.onmicrosoft.com",
+                    200,
+                    &settings_xml("outlook.office365.com", true),
+                ),
+                S::new(
+                    3,
+                    "GET",
+                    "http://autodiscover.contoso.com/autodiscover/autodiscover.xml",
+                    302,
+                )
+                .resp_header("Location", AD),
+                ad(
+                    4,
+                    AD,
+                    "user@contoso.com",
+                    200,
+                    &redirect_addr_xml("user@contoso.mail.onmicrosoft.com"),
+                ),
+                ad(
+                    5,
+                    EXO_AD,
+                    "user@contoso.mail.onmicrosoft.com",
+                    200,
+                    &settings_xml("outlook.office365.com", true),
+                ),
             ]
         };
         assert!(run(check, healthy()).is_empty());

@@ -106,7 +106,16 @@ mod tests {
         assert!(f[0].evidence.contains("Apache/2.4.58"), "{}", f[0].evidence);
         let f = run(
             check,
-            vec![apache(1), ad(2, AD, "user@contoso.com", 200, &settings_xml("mail.contoso.com", false))],
+            vec![
+                apache(1),
+                ad(
+                    2,
+                    AD,
+                    "user@contoso.com",
+                    200,
+                    &settings_xml("mail.contoso.com", false),
+                ),
+            ],
         );
         assert_eq!(f[0].severity, Severity::Warning);
     }
@@ -118,11 +127,22 @@ mod tests {
         let f = run(
             check,
             vec![
-                ad(1, AD, "user@contoso.com", 200, &settings_xml("mail.contoso.com", false)),
+                ad(
+                    1,
+                    AD,
+                    "user@contoso.com",
+                    200,
+                    &settings_xml("mail.contoso.com", false),
+                ),
                 ad(2, AD, "user@contoso.com", 401, ""),
-                S::new(3, "GET", "https://outlook.office365.com/autodiscover/autodiscover.xml", 200)
-                    .resp_header("Content-Type", "text/html")
-                    .resp_body("<html></html>"),
+                S::new(
+                    3,
+                    "GET",
+                    "https://outlook.office365.com/autodiscover/autodiscover.xml",
+                    200,
+                )
+                .resp_header("Content-Type", "text/html")
+                .resp_body("<html></html>"),
                 S::new(4, "GET", "https://contoso.com/index.html", 200)
                     .resp_header("Content-Type", "text/html")
                     .resp_body("<html></html>"),

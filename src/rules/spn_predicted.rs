@@ -52,7 +52,11 @@ pub fn check(cx: &Context) -> Vec<Finding> {
         e.2.push(session);
     };
     for p in cx.published_endpoints() {
-        add(&p.url, format!("published by {} ({})", p.source, p.url), p.session);
+        add(
+            &p.url,
+            format!("published by {} ({})", p.source, p.url),
+            p.session,
+        );
     }
     for (host, sessions) in &offers {
         for s in sessions {
@@ -121,7 +125,13 @@ pub fn check(cx: &Context) -> Vec<Finding> {
 /// Microsoft's own hosts, which are never a customer's SPN: Exchange Online and Entra ID,
 /// and the other Microsoft 365 services clients ask tokens for.
 fn microsofts(host: &str) -> bool {
-    const MORE: &[&str] = &["live.com", "skype.com", "lync.com", "sharepoint.com", "office.net"];
+    const MORE: &[&str] = &[
+        "live.com",
+        "skype.com",
+        "lync.com",
+        "sharepoint.com",
+        "office.net",
+    ];
     is_microsoft_cloud(host)
         || MORE
             .iter()
@@ -162,7 +172,9 @@ mod tests {
             f[0].title,
             "likely missing SPN https://mail.contoso.com/: published by autodiscover, not yet asked for in this capture"
         );
-        assert!(matches!(&f[0].remedy, Some(Remedy::PredictedSpns { spns, .. }) if spns == &vec!["https://mail.contoso.com/".to_string()]));
+        assert!(
+            matches!(&f[0].remedy, Some(Remedy::PredictedSpns { spns, .. }) if spns == &vec!["https://mail.contoso.com/".to_string()])
+        );
         crate::rules::testkit::assert_no_token(&f);
     }
 
@@ -180,7 +192,11 @@ mod tests {
             vec![
                 hma_challenge(1),
                 settings(2),
-                bearer_ok(3, "https://mail.contoso.com/mapi/emsmdb/", "https://mail.contoso.com/"),
+                bearer_ok(
+                    3,
+                    "https://mail.contoso.com/mapi/emsmdb/",
+                    "https://mail.contoso.com/",
+                ),
             ],
         );
         assert!(f.is_empty(), "{f:?}");
@@ -189,13 +205,25 @@ mod tests {
             vec![
                 hma_challenge(1),
                 settings(2),
-                ad(3, EXO_AD, "user@contoso.com", 200, &settings_xml("outlook.office365.com", true)),
+                ad(
+                    3,
+                    EXO_AD,
+                    "user@contoso.com",
+                    200,
+                    &settings_xml("outlook.office365.com", true),
+                ),
             ],
         );
         assert!(f.iter().all(|f| !f.title.contains("office365")), "{f:?}");
         let f = run(
             check,
-            vec![ad(1, AD, "user@contoso.com", 200, &settings_xml("mail.contoso.com", false))],
+            vec![ad(
+                1,
+                AD,
+                "user@contoso.com",
+                200,
+                &settings_xml("mail.contoso.com", false),
+            )],
         );
         assert!(f.is_empty(), "{f:?}");
         // Offers nobody took up (a probe; hma-ignored's case).
