@@ -367,7 +367,7 @@ pub fn autodiscover_pox(data: &[u8]) {
         req.push("Content-Type", "text/xml");
         let mut resp = Headers::new();
         resp.push("Content-Type", "text/xml; charset=utf-8");
-        resp.push("X-AutoDiscovery-Error", &text(resp_body));
+        resp.push("X-AutoDiscovery-Error", text(resp_body).into_owned());
         resp.push("X-BackEndHttpStatus", "500");
         let s = session("POST", url, req, req_body, 200, resp, resp_body);
         let _ = auth::autodiscover::autodiscover_answer(&s, &LIMITS);

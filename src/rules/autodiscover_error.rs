@@ -13,21 +13,23 @@ use crate::auth::AutodiscoverKind;
 
 pub fn check(cx: &Context) -> Vec<Finding> {
     let all = chains(cx);
-    // (address, code) -> (message, sessions, answered by Exchange Online)
-    let mut by: BTreeMap<(Option<String>, String), (Option<String>, Vec<u64>, bool)> =
-        BTreeMap::new();
+    let mut by: BTreeMap<(Option<String>, String), Seen> = BTreeMap::new();
     for a in cx.autodiscover_answers() {
         let AutodiscoverKind::Error { code, message } = &a.answer else {
             continue;
         };
         let e = by
             .entry((a.address.clone(), code.clone()))
-            .or_insert_with(|| (message.clone(), Vec::new(), false));
-        e.1.push(a.session);
-        e.2 |= a.from_exchange_online();
+            .or_insert_with(|| Seen {
+                message: message.clone(),
+                sessions: Vec::new(),
+                online: false,
+            });
+        e.sessions.push(a.session);
+        e.online |= a.from_exchange_online();
     }
     by.into_iter()
-        .map(|((address, code), (message, sessions, online))| {
+        .map(|((address, code), Seen { message, sessions, online })| {
             let got = settings_for(cx, &all, address.as_deref());
             let who = address.as_deref().unwrap_or("the address asked about");
             let meaning = meaning(&code);
@@ -59,6 +61,14 @@ pub fn check(cx: &Context) -> Vec<Finding> {
             }
         })
         .collect()
+}
+
+/// One address's answers with one code.
+struct Seen {
+    message: Option<String>,
+    sessions: Vec<u64>,
+    /// Exchange Online answered (some of) them.
+    online: bool,
 }
 
 /// What an error code means (MS-OXDSCLI's POX codes, the SOAP names).

@@ -13,9 +13,7 @@ use super::{session_list, sorted, Context, Finding, Severity};
 use crate::auth::AutodiscoverKind;
 
 pub fn check(cx: &Context) -> Vec<Finding> {
-    // host -> (sessions, statuses, server, content type, url)
-    let mut by: BTreeMap<&str, (Vec<u64>, Vec<u16>, Option<&str>, Option<&str>, &str)> =
-        BTreeMap::new();
+    let mut by: BTreeMap<&str, Page> = BTreeMap::new();
     for a in cx.autodiscover_answers() {
         let AutodiscoverKind::WebPage { content_type } = &a.answer else {
             continue;
@@ -23,18 +21,16 @@ pub fn check(cx: &Context) -> Vec<Finding> {
         if is_microsoft_cloud(&a.host) {
             continue;
         }
-        let e = by.entry(a.host.as_str()).or_insert_with(|| {
-            (
-                Vec::new(),
-                Vec::new(),
-                a.server.as_deref(),
-                content_type.as_deref(),
-                a.url.as_str(),
-            )
+        let e = by.entry(a.host.as_str()).or_insert_with(|| Page {
+            sessions: Vec::new(),
+            statuses: Vec::new(),
+            server: a.server.as_deref(),
+            content_type: content_type.as_deref(),
+            url: a.url.as_str(),
         });
-        e.0.push(a.session);
-        if let Some(s) = a.status.filter(|s| !e.1.contains(s)) {
-            e.1.push(s);
+        e.sessions.push(a.session);
+        if let Some(s) = a.status.filter(|s| !e.statuses.contains(s)) {
+            e.statuses.push(s);
         }
     }
     if by.is_empty() {
@@ -42,7 +38,14 @@ pub fn check(cx: &Context) -> Vec<Finding> {
     }
     let got = settings_for(cx, &chains(cx), None);
     by.into_iter()
-        .map(|(host, (sessions, statuses, server, ct, url))| {
+        .map(|(host, page)| {
+            let Page {
+                sessions,
+                statuses,
+                server,
+                content_type: ct,
+                url,
+            } = page;
             let root = !host.starts_with("autodiscover.");
             let statuses: Vec<String> = statuses.iter().map(u16::to_string).collect();
             let server = server
@@ -82,6 +85,15 @@ pub fn check(cx: &Context) -> Vec<Finding> {
             }
         })
         .collect()
+}
+
+/// The HTML answers of one host.
+struct Page<'a> {
+    sessions: Vec<u64>,
+    statuses: Vec<u16>,
+    server: Option<&'a str>,
+    content_type: Option<&'a str>,
+    url: &'a str,
 }
 
 #[cfg(test)]
