@@ -124,7 +124,7 @@ fn fix(code: &str, who: &str, online: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::autodiscover_testkit::{ad, error_xml, settings_xml, AD};
+    use crate::rules::autodiscover_testkit::{ad, error_xml, onprem_settings, AD};
 
     #[test]
     fn error_without_settings_is_an_error_with_settings_a_warning() {
@@ -152,13 +152,7 @@ mod tests {
                     200,
                     &error_xml("603", "Internal error"),
                 ),
-                ad(
-                    2,
-                    AD,
-                    "user@contoso.com",
-                    200,
-                    &settings_xml("mail.contoso.com", false),
-                ),
+                onprem_settings(2),
             ],
         );
         assert_eq!(f.len(), 1, "{f:?}");
@@ -171,13 +165,7 @@ mod tests {
         let f = crate::rules::testkit::run(
             check,
             vec![
-                ad(
-                    1,
-                    AD,
-                    "user@contoso.com",
-                    200,
-                    &settings_xml("mail.contoso.com", false),
-                ),
+                onprem_settings(1),
                 ad(2, AD, "user@contoso.com", 401, ""),
                 ad(
                     3,

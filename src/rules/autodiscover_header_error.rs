@@ -146,14 +146,7 @@ mod tests {
             check,
             vec![
                 ad(1, AD, "user@contoso.com", 401, "").resp_header("X-BackEndHttpStatus", "401"),
-                ad(
-                    2,
-                    AD,
-                    "user@contoso.com",
-                    200,
-                    &settings_xml("mail.contoso.com", false),
-                )
-                .resp_header("X-BackEndHttpStatus", "200"),
+                onprem_settings(2).resp_header("X-BackEndHttpStatus", "200"),
                 S::new(3, "POST", "https://mail.contoso.com/EWS/Exchange.asmx", 500)
                     .resp_header("X-BackEndHttpStatus", "500"),
             ],

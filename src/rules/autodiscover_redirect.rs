@@ -142,26 +142,23 @@ mod tests {
         let f = run(
             check,
             vec![
-                ad(
+                redirect(
                     1,
                     AD,
                     "user@contoso.com",
-                    200,
-                    &redirect_addr_xml("user@contoso.mail.onmicrosoft.com"),
+                    "user@contoso.mail.onmicrosoft.com",
                 ),
-                ad(
+                redirect(
                     2,
                     EXO_AD,
                     "user@contoso.mail.onmicrosoft.com",
-                    200,
-                    &redirect_addr_xml("user@contoso.com"),
+                    "user@contoso.com",
                 ),
-                ad(
+                redirect(
                     3,
                     AD,
                     "user@contoso.com",
-                    200,
-                    &redirect_addr_xml("user@contoso.mail.onmicrosoft.com"),
+                    "user@contoso.mail.onmicrosoft.com",
                 ),
             ],
         );
@@ -254,20 +251,13 @@ mod tests {
     fn does_not_trigger() {
         let healthy = || {
             vec![
-                ad(
+                redirect(
                     1,
                     AD,
                     "user@contoso.com",
-                    200,
-                    &redirect_addr_xml("user@contoso.mail.onmicrosoft.com"),
-                ),
-                ad(
-                    2,
-                    EXO_AD,
                     "user@contoso.mail.onmicrosoft.com",
-                    200,
-                    &settings_xml("outlook.office365.com", true),
                 ),
+                exo_settings(2),
                 S::new(
                     3,
                     "GET",
@@ -275,20 +265,13 @@ mod tests {
                     302,
                 )
                 .resp_header("Location", AD),
-                ad(
+                redirect(
                     4,
                     AD,
                     "user@contoso.com",
-                    200,
-                    &redirect_addr_xml("user@contoso.mail.onmicrosoft.com"),
-                ),
-                ad(
-                    5,
-                    EXO_AD,
                     "user@contoso.mail.onmicrosoft.com",
-                    200,
-                    &settings_xml("outlook.office365.com", true),
                 ),
+                exo_settings(5),
             ]
         };
         assert!(run(check, healthy()).is_empty());

@@ -44,3 +44,30 @@ pub fn redirect_url_xml(url: &str) -> String {
 pub fn error_xml(code: &str, message: &str) -> String {
     format!("<?xml version=\"1.0\" encoding=\"utf-8\"?><Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006\"><Response><Error Time=\"08:15:03.1\" Id=\"2954\"><ErrorCode>{code}</ErrorCode><Message>{message}</Message><DebugData /></Error></Response></Autodiscover>")
 }
+
+/// A POX request for `from` answered 200 `redirectAddr` to `to`.
+pub fn redirect(id: u64, url: &str, from: &str, to: &str) -> S {
+    ad(id, url, from, 200, &redirect_addr_xml(to))
+}
+
+/// On-premises settings for user@contoso.com publishing mail.contoso.com.
+pub fn onprem_settings(id: u64) -> S {
+    ad(
+        id,
+        AD,
+        "user@contoso.com",
+        200,
+        &settings_xml("mail.contoso.com", false),
+    )
+}
+
+/// Exchange Online's settings for the routing address.
+pub fn exo_settings(id: u64) -> S {
+    ad(
+        id,
+        EXO_AD,
+        "user@contoso.mail.onmicrosoft.com",
+        200,
+        &settings_xml("outlook.office365.com", true),
+    )
+}

@@ -116,19 +116,7 @@ mod tests {
         assert_eq!(f[0].severity, Severity::Error);
         assert_eq!(f[0].sessions, vec![1, 2]);
         assert!(f[0].evidence.contains("Apache/2.4.58"), "{}", f[0].evidence);
-        let f = run(
-            check,
-            vec![
-                apache(1),
-                ad(
-                    2,
-                    AD,
-                    "user@contoso.com",
-                    200,
-                    &settings_xml("mail.contoso.com", false),
-                ),
-            ],
-        );
+        let f = run(check, vec![apache(1), onprem_settings(2)]);
         assert_eq!(f[0].severity, Severity::Warning);
     }
 
@@ -139,13 +127,7 @@ mod tests {
         let f = run(
             check,
             vec![
-                ad(
-                    1,
-                    AD,
-                    "user@contoso.com",
-                    200,
-                    &settings_xml("mail.contoso.com", false),
-                ),
+                onprem_settings(1),
                 ad(2, AD, "user@contoso.com", 401, ""),
                 S::new(
                     3,

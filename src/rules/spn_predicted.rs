@@ -215,16 +215,7 @@ mod tests {
             ],
         );
         assert!(f.iter().all(|f| !f.title.contains("office365")), "{f:?}");
-        let f = run(
-            check,
-            vec![ad(
-                1,
-                AD,
-                "user@contoso.com",
-                200,
-                &settings_xml("mail.contoso.com", false),
-            )],
-        );
+        let f = run(check, vec![onprem_settings(1)]);
         assert!(f.is_empty(), "{f:?}");
         // Offers nobody took up (a probe; hma-ignored's case).
         let f = run(

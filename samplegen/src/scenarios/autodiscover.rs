@@ -1,14 +1,12 @@
 //! Issue 19: what Autodiscover answered (POX errors, redirect chains, a web host on the root
 //! domain) and the SPNs its answers predict.
 
-use crate::actors::entra::{id_token, user_token, Entra};
 use crate::actors::exchange::{self, Challenge, Exchange};
-use crate::actors::{hdrs, outlook, OFFICE_CLIENT, OUTLOOK, USER};
+use crate::actors::{hdrs, outlook, OUTLOOK, USER};
 use crate::model::{Body, Coding, Framing, Request, Response, Role, BODY_HEADERS};
-use crate::scenarios::adal::{AUTODISCOVER_RESOURCE, AUTODISCOVER_URL};
+use crate::scenarios::adal::{self, AUTODISCOVER_URL};
 use crate::scenarios::builder::Sb;
-use crate::scenarios::common::{autodiscover_challenge, noise, noise_run, outlook_loop, tunnel};
-use crate::secrets;
+use crate::scenarios::common::{noise, noise_run, tunnel};
 
 /// Exchange Online's Autodiscover endpoint Outlook is sent to for a cloud mailbox.
 const EXO_AD: &str = "https://autodiscover-s.outlook.com/autodiscover/autodiscover.xml";
@@ -90,67 +88,11 @@ fn error_xml(code: &str, message: &str, id: &str) -> String {
     )
 }
 
-/// Outlook is challenged by autodiscover.contoso.com (`c`), signs in (authorize, code
-/// redeemed, token issued) and returns the Bearer header value for the retries.
+/// Outlook is challenged by autodiscover.contoso.com (`c`), signs in, and returns the Bearer
+/// header value for the retries.
 fn signed_in(sb: &mut Sb, c: &Challenge) -> String {
-    let entra = Entra::mso();
     tunnel(sb, "autodiscover.contoso.com", OUTLOOK);
-    let l = outlook_loop(
-        sb,
-        AUTODISCOVER_RESOURCE,
-        "autodiscover.contoso.com",
-        "login.microsoftonline.com",
-        "common",
-    );
-    let id = autodiscover_challenge(sb, AUTODISCOVER_URL, false, c);
-    sb.challenge(l, id);
-    tunnel(sb, "login.microsoftonline.com", OUTLOOK);
-    let crid = sb.guid();
-    let cookies = format!(
-        "buid={}; fpc={}; x-ms-gateway-slice=estsfd; stsservicecookie=estsfd",
-        secrets::COOKIE_BUID,
-        secrets::COOKIE_FPC
-    );
-    let req = outlook::adal_authorize(
-        entra.host,
-        "common",
-        AUTODISCOVER_RESOURCE,
-        &crid,
-        Some(&cookies),
-    );
-    let now = sb.now;
-    let resp = entra.authorize_code_302(secrets::AUTH_CODES[1], &mut sb.rng, now);
-    let id = sb.add(Some(OUTLOOK), req, Some(resp), 150, Role::Signal);
-    sb.entra(l, id, true);
-    sb.wait(30);
-    let req = outlook::adal_token_code(
-        entra.host,
-        "common",
-        AUTODISCOVER_RESOURCE,
-        secrets::AUTH_CODES[1],
-        &crid,
-    );
-    let now = sb.now;
-    let at = user_token(
-        AUTODISCOVER_RESOURCE,
-        OFFICE_CLIENT,
-        now,
-        secrets::SIG_OUTLOOK_AT,
-    );
-    let resp = entra.token_ok(
-        AUTODISCOVER_RESOURCE,
-        &at,
-        secrets::RT_ISSUED,
-        &id_token(now),
-        &crid,
-        &mut sb.rng,
-        now,
-    );
-    let id = sb.add(Some(OUTLOOK), req, Some(resp), 120, Role::Signal);
-    sb.entra(l, id, false);
-    sb.token(l);
-    sb.wait(40);
-    format!("Bearer {at}")
+    adal::signed_in(sb, c, 1)
 }
 
 /// Outlook POSTs `url` for `address` and `ex` answers 200 with `xml` (gzip, chunked).
@@ -170,18 +112,27 @@ fn answered(
     sb.add(Some(OUTLOOK), req, Some(resp), 160, Role::Signal)
 }
 
+/// Outlook asks on-premises Autodiscover about `USER` with `bearer`; it answers `xml`.
+fn on_premises(sb: &mut Sb, bearer: &str, xml: String) -> usize {
+    answered(
+        sb,
+        &Exchange::new(),
+        AUTODISCOVER_URL,
+        USER,
+        Some(bearer),
+        xml,
+    )
+}
+
 /// `autodiscover-500-not-found`: signed in with a token, Autodiscover answers ErrorCode 500
 /// "The email address can't be found." twice (the remote mailbox object is missing).
 pub fn autodiscover_500_not_found(sb: &mut Sb) {
     noise_run(sb, 0, 3);
     let bearer = signed_in(sb, &Challenge::hma_and_legacy());
     for (i, id) in ["1209675184", "1209675195"].iter().enumerate() {
-        answered(
+        on_premises(
             sb,
-            &Exchange::new(),
-            AUTODISCOVER_URL,
-            USER,
-            Some(&bearer),
+            &bearer,
             error_xml("500", "The email address can't be found.", id),
         );
         noise_run(sb, 3 + i * 2, 2);
@@ -197,14 +148,7 @@ pub fn autodiscover_redirect_loop(sb: &mut Sb) {
     let bearer = signed_in(sb, &Challenge::hma_and_legacy());
     tunnel(sb, "autodiscover-s.outlook.com", OUTLOOK);
     for round in 0..3 {
-        answered(
-            sb,
-            &Exchange::new(),
-            AUTODISCOVER_URL,
-            USER,
-            Some(&bearer),
-            redirect_addr(ROUTING),
-        );
+        on_premises(sb, &bearer, redirect_addr(ROUTING));
         sb.wait(200);
         answered(sb, &exo(), EXO_AD, ROUTING, None, redirect_addr(USER));
         noise_run(sb, round * 2, 2);
@@ -259,12 +203,9 @@ pub fn autodiscover_root_web_host(sb: &mut Sb) {
 pub fn autodiscover_spn_predicted(sb: &mut Sb) {
     noise_run(sb, 0, 2);
     let bearer = signed_in(sb, &Challenge::bearer_only());
-    answered(
+    on_premises(
         sb,
-        &Exchange::new(),
-        AUTODISCOVER_URL,
-        USER,
-        Some(&bearer),
+        &bearer,
         exchange::autodiscover_response_xml("mail.contoso.com"),
     );
     noise_run(sb, 2, 4);
@@ -277,14 +218,7 @@ pub fn autodiscover_pox_healthy(sb: &mut Sb) {
     let bearer = signed_in(sb, &Challenge::bearer_only());
     tunnel(sb, "autodiscover-s.outlook.com", OUTLOOK);
     for round in 0..2 {
-        answered(
-            sb,
-            &Exchange::new(),
-            AUTODISCOVER_URL,
-            USER,
-            Some(&bearer),
-            redirect_addr(ROUTING),
-        );
+        on_premises(sb, &bearer, redirect_addr(ROUTING));
         sb.wait(150);
         answered(sb, &exo(), EXO_AD, ROUTING, None, exo_settings());
         noise_run(sb, 2 + round * 3, 3);
