@@ -786,3 +786,28 @@ fn autodiscover_pox_healthy() {
         no_spn_fix: true,
     });
 }
+
+#[test]
+fn autodiscover_exo_sts_unreachable() {
+    check(Spec {
+        name: "autodiscover-exo-sts-unreachable",
+        want: vec![Want {
+            id: "autodiscover-header-error",
+            severities: &["error"],
+            sessions: |a| autodiscover_sessions(a, |d| d.discovery_error.is_some()),
+            evidence: &[
+                "X-AutoDiscovery-Error: LiveIdBasicAuth:FederatedStsUnreachable on 3 session(s)",
+                "No Autodiscover answer in this capture gave settings",
+            ],
+        }],
+        may: &[],
+        not: &[
+            "autodiscover-error",
+            "hma-declined",
+            "legacy-auth-exposed",
+            "spn-predicted",
+        ],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}

@@ -225,3 +225,49 @@ pub fn autodiscover_pox_healthy(sb: &mut Sb) {
         sb.wait(60_000);
     }
 }
+
+/// `autodiscover-exo-sts-unreachable`: Outlook sends Basic to Exchange Online's
+/// Autodiscover, which answers 401 with `X-AutoDiscovery-Error:
+/// LiveIdBasicAuth:FederatedStsUnreachable` (it cannot reach the domain's AD FS), three
+/// times; no settings.
+pub fn autodiscover_exo_sts_unreachable(sb: &mut Sb) {
+    noise_run(sb, 0, 2);
+    tunnel(sb, "autodiscover-s.outlook.com", OUTLOOK);
+    let basic = format!("Basic {}", crate::secrets::BASIC_CREDENTIAL);
+    for round in 0..3 {
+        let crid = sb.guid();
+        let rid = sb.guid();
+        let req = request_for(EXO_AD, USER, Some(&basic), &crid);
+        let now = sb.now;
+        let ex = exo();
+        let resp = Response {
+            status: 401,
+            reason: "Unauthorized".into(),
+            version: "HTTP/1.1".into(),
+            headers: hdrs(&[
+                ("Content-Length", "0"),
+                ("Server", "Microsoft-IIS/10.0"),
+                ("request-id", &rid),
+                ("X-CalculatedBETarget", &format!("{}.EURPRD02.PROD.OUTLOOK.COM", ex.be)),
+                ("X-BackEndHttpStatus", "401"),
+                ("X-RUM-Validated", "1"),
+                (
+                    "X-AutoDiscovery-Error",
+                    "LiveIdBasicAuth:FederatedStsUnreachable:<X-forwarded-for:198.51.100.7><ExternalUser>;",
+                ),
+                ("X-DiagInfo", ex.be),
+                ("X-BEServer", ex.be),
+                ("X-Proxy-RoutingCorrectness", "1"),
+                ("X-Proxy-BackendServerStatus", "401"),
+                ("X-FEServer", ex.fe),
+                ("WWW-Authenticate", "Basic Realm=\"\""),
+                ("X-Powered-By", "ASP.NET"),
+                ("Date", &now.http_date()),
+            ]),
+            body: None,
+        };
+        sb.add(Some(OUTLOOK), req, Some(resp), 2_100, Role::Signal);
+        noise_run(sb, 2 + round * 2, 2);
+        sb.wait(10_000);
+    }
+}

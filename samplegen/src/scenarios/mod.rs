@@ -376,6 +376,16 @@ pub const DEFS: &[Def] = &[
         inconclusive: false,
         build: autodiscover::autodiscover_pox_healthy,
     },
+    Def {
+        name: "autodiscover-exo-sts-unreachable",
+        summary: "Outlook sends Basic to https://autodiscover-s.outlook.com/autodiscover/autodiscover.xml three times; Exchange Online answers 401 with X-AutoDiscovery-Error: LiveIdBasicAuth:FederatedStsUnreachable; no settings",
+        should_find: "autodiscover-header-error (error: Autodiscover never gave settings) with the modern-auth / AD FS fix; the client address after '<' not quoted",
+        findings: &["autodiscover-header-error"],
+        absent: &["autodiscover-error", "hma-declined", "legacy-auth-exposed", "spn-predicted"],
+        has_error: true,
+        inconclusive: false,
+        build: autodiscover::autodiscover_exo_sts_unreachable,
+    },
 ];
 
 /// Builds a scenario: its capture and its expected facts.
