@@ -101,9 +101,7 @@ impl Chain<'_> {
             .filter(|h| {
                 let d = h.target.domain();
                 !(d.is_empty()
-                    || d == domain
-                    || d.ends_with(&format!(".{domain}"))
-                    || domain.ends_with(&format!(".{d}"))
+                    || org_of(&d) == org_of(&domain)
                     || h.target.is_online()
                     || is_microsoft_cloud(&d))
             })
@@ -221,6 +219,25 @@ pub fn settings_for(cx: &Context, chains: &[Chain], address: Option<&str>) -> bo
             .any(|c| c.address.as_deref() == Some(want) && c.end.is_some_and(|e| e.is_settings()))
 }
 
+/// The organisation's part of a domain: its last two labels, or three under a two-letter
+/// country code with a short second level (`contoso.co.uk`). `mail.contoso.com`,
+/// `autodiscover.contoso.com` and `contoso.com` are one organisation.
+pub fn org_of(domain: &str) -> &str {
+    let domain = domain.trim_end_matches('.');
+    let labels: Vec<&str> = domain.rsplitn(4, '.').collect();
+    let keep = match labels.as_slice() {
+        [tld, second, _, ..] if tld.len() == 2 && second.len() <= 3 => 3,
+        _ => 2,
+    };
+    let cut: usize = labels
+        .iter()
+        .take(keep)
+        .map(|l| l.len() + 1)
+        .sum::<usize>()
+        .saturating_sub(1);
+    &domain[domain.len().saturating_sub(cut)..]
+}
+
 /// The domain of an e-mail address (lower case), or the whole text.
 pub fn domain_of(address: &str) -> &str {
     address.rsplit_once('@').map_or(address, |(_, d)| d)
@@ -248,3 +265,18 @@ fn norm_url(url: &str) -> String {
 /// Where the Autodiscover commands run, for the fixes.
 pub const EMS: &str = "Exchange Management Shell (on-premises)";
 pub const EXO_PS: &str = "Exchange Online PowerShell";
+
+#[cfg(test)]
+mod tests {
+    use super::org_of;
+
+    #[test]
+    fn organisations() {
+        assert_eq!(org_of("autodiscover.contoso.com"), "contoso.com");
+        assert_eq!(org_of("contoso.com"), "contoso.com");
+        assert_eq!(org_of("mail.contoso.co.uk"), "contoso.co.uk");
+        assert_eq!(org_of("localhost"), "localhost");
+        assert_eq!(org_of(""), "");
+        assert_eq!(org_of("a.b.c.d.example.net."), "example.net");
+    }
+}

@@ -275,5 +275,17 @@ mod tests {
             ]
         };
         assert!(run(check, healthy()).is_empty());
+        // A GET to one host of the organisation redirected to another of its hosts.
+        let within = vec![
+            S::new(
+                1,
+                "GET",
+                "http://mail.contoso.com/autodiscover/autodiscover.xml",
+                302,
+            )
+            .resp_header("Location", AD),
+            onprem_settings(2),
+        ];
+        assert!(run(check, within).is_empty());
     }
 }
