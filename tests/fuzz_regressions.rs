@@ -113,6 +113,7 @@ replay_tests!(
     aadsts,
     jwt_claims,
     ews_soap,
+    autodiscover_pox,
     redact_text,
     capture_rewrite,
     redact_planted,

@@ -60,6 +60,7 @@ fn generated_scripts_parse() {
             }],
             exchange_shell: vec![],
             sources: vec!["samples/adal-500011-json.saz".into()],
+            predicted: vec![],
         },
         FixPlan {
             tenants: vec![
@@ -82,6 +83,11 @@ fn generated_scripts_parse() {
                 change: vec!["Set-OrganizationConfig -OAuth2ClientProfileEnabled $true"],
             }],
             sources: vec!["C:\\tickets\\it's here.saz".into()],
+            predicted: vec![traceadal::report::powershell::PredictedSpn {
+                spn: "https://mail.contoso.com/".into(),
+                reason: "published by autodiscover, not yet asked for in this capture".into(),
+                tenant: Some("72f988bf-0000-4000-8000-0123456789ab".into()),
+            }],
         },
     ];
     for plan in &plans {
@@ -111,7 +117,8 @@ fn every_samples_fix_script_parses() {
                     f.get("remedy").is_some()
                         && (f["severity"] == "error"
                             || (f["severity"] == "warning"
-                                && f["remedy"]["kind"] == "exchange_shell"))
+                                && f["remedy"]["kind"] == "exchange_shell")
+                            || f["remedy"]["kind"] == "predicted_spns")
                 })
                 .count()
         });

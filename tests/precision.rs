@@ -197,7 +197,7 @@ fn damaged_captures_and_skipped_bodies_are_never_ok() {
     assert!(
         r["verdict"]["summary"]
             .as_str()
-            .is_some_and(|s| s.contains("were not fully read (sessions 5, 6, 12;")),
+            .is_some_and(|s| s.contains("were not fully read (sessions 3, 5, 6, 7, 12;")),
         "{}",
         r["verdict"]["summary"]
     );

@@ -380,11 +380,20 @@ fn mfa_step_up() {
                 sessions: |a| aadsts(a, 50058),
                 evidence: &["AADSTS50058"],
             },
+            // Issue 19: the settings publish mail.contoso.com, which the capture never asks
+            // a token for.
+            Want {
+                id: "spn-predicted",
+                severities: &["warning"],
+                sessions: |a| autodiscover_sessions(a, |d| d.is_settings()),
+                evidence: &["https://mail.contoso.com/: published by autodiscover"],
+            },
         ],
         may: &[],
         not: &["auth-loop", "spn-missing"],
         exit: 0,
-        no_spn_fix: true,
+        // The predicted SPN's commented block is the only script.
+        no_spn_fix: false,
     });
 }
 
@@ -1341,6 +1350,186 @@ fn freebusy_ioc_recipient_not_found() {
         }],
         may: &[],
         not: &["ioc-oauth-failure", "exchange-oauth-error", "ews-error"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+// ---- issue 19: Autodiscover answers and predicted SPNs -----------------------------------
+
+/// The sessions whose Autodiscover answer `pick` chooses.
+fn autodiscover_sessions(
+    a: &Analysis,
+    pick: fn(&traceadal::auth::AutodiscoverAnswer) -> bool,
+) -> Vec<u64> {
+    let mut v: Vec<u64> = a
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Autodiscover(d) if pick(d) => Some(d.session),
+            _ => None,
+        })
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+#[test]
+fn autodiscover_500_not_found() {
+    use traceadal::auth::AutodiscoverKind;
+    check(Spec {
+        name: "autodiscover-500-not-found",
+        want: vec![Want {
+            id: "autodiscover-error",
+            severities: &["error"],
+            sessions: |a| {
+                autodiscover_sessions(
+                    a,
+                    |d| matches!(&d.answer, AutodiscoverKind::Error { code, .. } if code == "500"),
+                )
+            },
+            evidence: &["ErrorCode 500", "The email address can't be found."],
+        }],
+        may: &["legacy-auth-exposed"],
+        not: &["spn-missing", "spn-predicted", "autodiscover-redirect"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn autodiscover_redirect_loop() {
+    check(Spec {
+        name: "autodiscover-redirect-loop",
+        want: vec![Want {
+            id: "autodiscover-redirect",
+            severities: &["error"],
+            sessions: |a| {
+                autodiscover_sessions(a, |d| {
+                    matches!(
+                        d.answer,
+                        traceadal::auth::AutodiscoverKind::RedirectAddr { .. }
+                    )
+                })
+            },
+            evidence: &[
+                "6 redirect(s) for user@contoso.com",
+                "user@contoso.mail.onmicrosoft.com -> user@contoso.com",
+                "never reached settings",
+            ],
+        }],
+        may: &["legacy-auth-exposed"],
+        not: &["autodiscover-error", "spn-predicted", "spn-missing"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn autodiscover_root_web_host() {
+    check(Spec {
+        name: "autodiscover-root-web-host",
+        want: vec![Want {
+            id: "autodiscover-web-host",
+            severities: &["error"],
+            sessions: |a| {
+                autodiscover_sessions(a, |d| {
+                    d.host == "contoso.com"
+                        && matches!(d.answer, traceadal::auth::AutodiscoverKind::WebPage { .. })
+                })
+            },
+            evidence: &["answered 404 with an HTML page", "Apache/2.4.58"],
+        }],
+        may: &[],
+        not: &[
+            "autodiscover-error",
+            "autodiscover-redirect",
+            "spn-predicted",
+        ],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn autodiscover_spn_predicted() {
+    check(Spec {
+        name: "autodiscover-spn-predicted",
+        want: vec![Want {
+            id: "spn-predicted",
+            severities: &["warning"],
+            sessions: |a| autodiscover_sessions(a, |d| d.is_settings()),
+            evidence: &[
+                "https://mail.contoso.com/: published by autodiscover",
+                "No token was issued for it",
+            ],
+        }],
+        may: &[],
+        not: &["spn-missing", "autodiscover-error", "autodiscover-redirect"],
+        exit: 0,
+        no_spn_fix: false,
+    });
+    // The fix script holds the SPN commented out, with the reason, and runs nothing.
+    let (json, _) = traceadal(&[
+        "analyze",
+        "samples/autodiscover-spn-predicted.saz",
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_str(&json).expect("the report is JSON");
+    assert_eq!(report["missing_spns"], serde_json::json!([]));
+    let script = report["powershell"].as_str().unwrap_or_default();
+    assert!(
+        script.contains("# https://mail.contoso.com/: published by autodiscover, not yet asked for in this capture"),
+        "{script}"
+    );
+    assert!(
+        script.lines().all(|l| l.trim().is_empty()
+            || l.starts_with('#')
+            || l.starts_with("Write-Host 'traceadal: nothing was changed.")),
+        "{script}"
+    );
+}
+
+#[test]
+fn autodiscover_pox_healthy() {
+    check(Spec {
+        name: "autodiscover-pox-healthy",
+        want: vec![],
+        may: &[],
+        not: &[
+            "autodiscover-redirect",
+            "autodiscover-error",
+            "autodiscover-web-host",
+            "autodiscover-header-error",
+            "spn-predicted",
+        ],
+        exit: 0,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn autodiscover_exo_sts_unreachable() {
+    check(Spec {
+        name: "autodiscover-exo-sts-unreachable",
+        want: vec![Want {
+            id: "autodiscover-header-error",
+            severities: &["error"],
+            sessions: |a| autodiscover_sessions(a, |d| d.discovery_error.is_some()),
+            evidence: &[
+                "X-AutoDiscovery-Error: LiveIdBasicAuth:FederatedStsUnreachable on 3 session(s)",
+                "No Autodiscover answer in this capture gave settings",
+            ],
+        }],
+        may: &[],
+        not: &[
+            "autodiscover-error",
+            "hma-declined",
+            "legacy-auth-exposed",
+            "spn-predicted",
+        ],
         exit: 1,
         no_spn_fix: true,
     });

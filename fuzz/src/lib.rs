@@ -465,6 +465,29 @@ pub fn federation(data: &[u8]) {
     let _ = auth::saml::from_form(data);
 }
 
+/// `autodiscover_pox`: an Autodiscover exchange (issue 19); the bytes up to the first NUL are
+/// the request body, the rest the answer, read as a POX and as a SOAP answer.
+pub fn autodiscover_pox(data: &[u8]) {
+    let (req_body, resp_body) = match data.iter().position(|&b| b == 0) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &[][..]),
+    };
+    for url in [
+        "https://autodiscover.contoso.com/autodiscover/autodiscover.xml",
+        "https://autodiscover.contoso.com/autodiscover/autodiscover.svc",
+    ] {
+        let mut req = Headers::new();
+        req.push("Content-Type", "text/xml");
+        let mut resp = Headers::new();
+        resp.push("Content-Type", "text/xml; charset=utf-8");
+        resp.push("X-AutoDiscovery-Error", text(resp_body).into_owned());
+        resp.push("X-BackEndHttpStatus", "500");
+        let s = session("POST", url, req, req_body, 200, resp, resp_body);
+        let _ = auth::autodiscover::autodiscover_answer(&s, &LIMITS);
+        let _ = auth::read_session(&s, &LIMITS);
+    }
+}
+
 /// `redact_text`: the one redaction layer, with and without `--show-secrets`.
 pub fn redact_text(data: &[u8]) {
     let t = text(data);
@@ -539,6 +562,7 @@ pub const TARGETS: &[Target] = &[
     ("jwt_claims", jwt_claims),
     ("ews_soap", ews_soap),
     ("federation", federation),
+    ("autodiscover_pox", autodiscover_pox),
     ("redact_text", redact_text),
     ("capture_rewrite", capture_rewrite),
     ("redact_planted", redact_planted),

@@ -9,6 +9,7 @@
 //! Bearer token Outlook presented), only its decoded claims are kept.
 
 pub mod aadsts;
+pub mod autodiscover;
 pub mod autodiscover_v2;
 pub mod challenge;
 pub mod diagnostics;
@@ -33,6 +34,7 @@ use crate::capture::{DecodeLimits, Interner, Session};
 /// every on-premises URL Outlook asks tokens for, and the audience of Exchange's own tokens.
 pub const EXCHANGE_ONLINE_APP_ID: &str = "00000002-0000-0ff1-ce00-000000000000";
 
+pub use autodiscover::{Answer as AutodiscoverKind, AutodiscoverAnswer, Published};
 pub use autodiscover_v2::{AutodiscoverV2, V2Answer};
 pub use challenge::{AuthScheme, BearerChallenge, Challenge};
 pub use diagnostics::ExchangeDiagnostic;
@@ -93,6 +95,9 @@ pub enum Event {
     /// A MAPI over HTTP `Connect`/`Bind` answer, or one that failed (`X-ResponseCode`,
     /// `ecProtocolDisabled`, a Client Access Rule).
     Mapi(Box<MapiAnswer>),
+    /// What a request to Autodiscover (POX `autodiscover.xml`, SOAP `autodiscover.svc`)
+    /// answered: settings and the URLs they publish, a redirect, an error, a web page.
+    Autodiscover(Box<AutodiscoverAnswer>),
 }
 
 impl Event {
@@ -110,6 +115,7 @@ impl Event {
             Event::WindowsAuth(w) => w.session,
             Event::EwsAnswer(a) => a.session,
             Event::Mapi(m) => m.session,
+            Event::Autodiscover(a) => a.session,
         }
     }
 
@@ -186,12 +192,18 @@ fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, b
     if let Some(answer) = mapi.answer {
         events.push(Event::Mapi(Box::new(answer)));
     }
+    if let Some(answer) =
+        autodiscover::autodiscover_answer(session, limits).filter(|a| a.says_anything())
+    {
+        events.push(Event::Autodiscover(Box::new(answer)));
+    }
     (events, ews.answer_read || mapi.body_read)
 }
 
 /// Whether the parsers above ever read a body of a session to `url` (an absolute URL, or a
 /// path with `host` beside it): sign-ins and token requests to an Entra ID authority, EWS,
-/// autodiscover v2 (`autodiscover.json`), federation steps, and MAPI over HTTP (whose
+/// Autodiscover (POX and SOAP: the answer, and the address asked about), autodiscover v2
+/// (`autodiscover.json`), federation steps, and MAPI over HTTP (whose
 /// `Connect`/`Bind` and failed answers are read: the predicate sees no request type, so a
 /// redacted copy keeps every MAPI body). The bodies of every other session are never
 /// decoded by the analysis, so
@@ -199,6 +211,7 @@ fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, b
 pub fn reads_body(host: &str, url: &str) -> bool {
     login::is_authority_host(host)
         || ews::is_ews_url(url)
+        || autodiscover::is_autodiscover_url(url)
         || autodiscover_v2::is_autodiscover_json_url(url)
         || federation::reads_body(host, url)
         || mapi::is_mapi_url(url)
@@ -211,7 +224,8 @@ pub fn reads_body(host: &str, url: &str) -> bool {
 ///
 /// Only the bodies the parsers decode are checked (login endpoints; EWS requests, and the
 /// EWS answers [`ews::EwsEvents::answer_read`] says are read; the MAPI answers
-/// [`mapi::MapiReading::body_read`] says are read, never a MAPI request; autodiscover v2
+/// [`mapi::MapiReading::body_read`] says are read, never a MAPI request; Autodiscover
+/// requests and answers; autodiscover v2
 /// and federation answers), so other sessions cost nothing here. The messages never carry
 /// body content.
 fn problems_of(session: &Session, limits: &DecodeLimits, answer_read: bool) -> Vec<String> {
@@ -233,6 +247,7 @@ fn problems_of(session: &Session, limits: &DecodeLimits, answer_read: bool) -> V
     }
     let answer_read = login
         || answer_read
+        || autodiscover::is_autodiscover_url(&session.request.url)
         || autodiscover_v2::is_autodiscover_json_url(&session.request.url)
         || federation::reads_body(&host, &session.request.url);
     if let Some(r) = session.response.as_ref().filter(|_| answer_read) {

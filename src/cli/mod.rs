@@ -227,7 +227,7 @@ pub struct RedactArgs {
     #[arg(long, value_name = "FILE")]
     pub out_password_file: Option<PathBuf>,
     /// Keep only the bodies the diagnosis reads (sign-ins and token requests to Entra ID,
-    /// EWS); every other body becomes a placeholder saying so. Heads stay, so the copy
+    /// EWS, Autodiscover); every other body becomes a placeholder saying so. Heads stay, so the copy
     /// tells the same story with far less for anyone to read.
     #[arg(long)]
     pub drop_bodies_except_auth: bool,

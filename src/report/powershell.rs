@@ -40,18 +40,30 @@ pub struct ShellFix {
     pub change: Vec<&'static str>,
 }
 
-/// The whole fix: one block per tenant, the Exchange Management Shell commands, and the
-/// captures it came from.
+/// An SPN the capture predicts is missing without proving it (`spn-predicted`): written
+/// commented out, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PredictedSpn {
+    pub spn: String,
+    pub reason: String,
+    pub tenant: Option<String>,
+}
+
+/// The whole fix: one block per tenant, the Exchange Management Shell commands, the
+/// predicted SPNs (commented out), and the captures it came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FixPlan {
     pub tenants: Vec<TenantFix>,
     pub exchange_shell: Vec<ShellFix>,
     pub sources: Vec<String>,
+    pub predicted: Vec<PredictedSpn>,
 }
 
 impl FixPlan {
     pub fn is_empty(&self) -> bool {
-        self.tenants.iter().all(|t| t.spns.is_empty()) && self.exchange_shell.is_empty()
+        self.tenants.iter().all(|t| t.spns.is_empty())
+            && self.exchange_shell.is_empty()
+            && self.predicted.is_empty()
     }
 
     /// Fold the remedies of the error findings: SPNs grouped by tenant (SPNs without a known
@@ -60,6 +72,7 @@ impl FixPlan {
     pub fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>, sources: &[String]) -> FixPlan {
         let mut by_tenant: BTreeMap<Option<String>, TenantFix> = BTreeMap::new();
         let mut exchange_shell: Vec<ShellFix> = Vec::new();
+        let mut predicted: Vec<PredictedSpn> = Vec::new();
         let remedies = findings
             .into_iter()
             .filter_map(|f| scripted(f).map(|r| (f, r)));
@@ -104,8 +117,27 @@ impl FixPlan {
                         });
                     }
                 }
+                Remedy::PredictedSpns {
+                    tenant,
+                    spns,
+                    reason,
+                    ..
+                } => {
+                    for spn in spns {
+                        if !predicted.iter().any(|p| p.spn == *spn) {
+                            predicted.push(PredictedSpn {
+                                spn: spn.clone(),
+                                reason: reason.clone(),
+                                tenant: tenant.clone(),
+                            });
+                        }
+                    }
+                }
             }
         }
+        // A predicted SPN that an error finding proves missing is in the tenant block.
+        predicted.retain(|p| !by_tenant.values().any(|t| t.spns.contains(&p.spn)));
+        predicted.sort_by(|a, b| a.spn.cmp(&b.spn));
         let mut tenants: Vec<TenantFix> = by_tenant
             .into_values()
             .map(|mut t| {
@@ -122,6 +154,7 @@ impl FixPlan {
             tenants,
             exchange_shell,
             sources,
+            predicted,
         }
     }
 }
@@ -146,9 +179,11 @@ impl Render for Powershell {
 /// The remedy the script holds for `f`: that of an `error` finding, and the Exchange
 /// Management Shell commands of a `warning` (hardening such as the legacy-auth lock-down:
 /// written once at the end of the report, checks read-only and changes commented, instead of
-/// in the finding's fix where it buried the real one, issue 20).
+/// in the finding's fix where it buried the real one, issue 20); and the predicted SPNs of
+/// any finding (`spn-predicted`, written commented out).
 fn scripted(f: &Finding) -> Option<&Remedy> {
     f.remedy.as_ref().filter(|r| match f.severity {
+        _ if matches!(r, Remedy::PredictedSpns { .. }) => true,
         Severity::Error => true,
         Severity::Warning => matches!(r, Remedy::ExchangeShell { .. }),
         Severity::Info => false,
@@ -170,7 +205,7 @@ pub fn plan_of_reports<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Fix
 /// Where a script runs, for the heading above it: Graph PowerShell when it has a tenant
 /// block, else the Exchange Management Shell.
 pub fn shell_of(script: &str) -> &'static str {
-    if script.contains("\nConnect-MgGraph") {
+    if script.contains("\nConnect-MgGraph") || script.contains(PREDICTED_HEADING) {
         "Microsoft Graph PowerShell"
     } else {
         "Exchange Management Shell"
@@ -202,7 +237,13 @@ pub fn script(plan: &FixPlan) -> String {
     }
     let mut s = String::new();
     let graph = plan.tenants.iter().any(|t| !t.spns.is_empty());
-    if graph {
+    let shell = !plan.exchange_shell.is_empty();
+    if !graph && !shell {
+        let _ = writeln!(
+            s,
+            "# traceadal: likely missing service principal names, for Microsoft Graph PowerShell."
+        );
+    } else if graph {
         let _ = writeln!(
             s,
             "# traceadal fix: add the missing service principal names to Office 365 Exchange Online"
@@ -221,7 +262,58 @@ pub fn script(plan: &FixPlan) -> String {
         graph_blocks(&mut s, plan);
     }
     shell_block(&mut s, plan, graph);
+    predicted_block(&mut s, plan);
     s
+}
+
+/// The first line of the predicted SPNs' block.
+const PREDICTED_HEADING: &str = "# --- Likely missing SPNs (predicted, not proven)";
+
+/// The SPNs `spn-predicted` names: every line commented out, with the reason. The capture
+/// does not show them failing; a person checks the principal and runs the lines.
+fn predicted_block(s: &mut String, plan: &FixPlan) {
+    if plan.predicted.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\n{PREDICTED_HEADING} --------------------------------\n\
+         # Microsoft Graph PowerShell. Not run: the capture does not show these failing. Each\n\
+         # is a host clients will ask tokens for; check the list, then run the lines without '# '."
+    );
+    for p in &plan.predicted {
+        let _ = writeln!(s, "# {}: {}", comment_safe(&p.spn), comment_safe(&p.reason));
+    }
+    match plan
+        .predicted
+        .iter()
+        .find_map(|p| p.tenant.as_deref().filter(|t| safe_tenant(t)))
+    {
+        Some(id) => {
+            let _ = writeln!(
+                s,
+                "# Connect-MgGraph -TenantId {} -Scopes 'Application.ReadWrite.All' -NoWelcome",
+                quote(id)
+            );
+        }
+        None => s.push_str("# Connect-MgGraph -Scopes 'Application.ReadWrite.All' -NoWelcome\n"),
+    }
+    let list: Vec<String> = plan.predicted.iter().map(|p| quote(&p.spn)).collect();
+    let _ = writeln!(s, "# $predicted = @({})", list.join(", "));
+    let _ = writeln!(
+        s,
+        "# $sp = Get-MgServicePrincipal -Filter \"AppId eq '{EXCHANGE_ONLINE_APP_ID}'\""
+    );
+    s.push_str(
+        "# $names = [System.Collections.Generic.List[string]]::new([string[]]$sp.ServicePrincipalNames)\n\
+         # foreach ($spn in $predicted) { if (-not ($names | Where-Object { $_.TrimEnd('/') -ieq $spn.TrimEnd('/') })) { $names.Add($spn); Write-Host \"Adding: $spn\" } }\n\
+         # Update-MgServicePrincipal -ServicePrincipalId $sp.Id -ServicePrincipalNames $names.ToArray()\n",
+    );
+    if plan.tenants.iter().all(|t| t.spns.is_empty()) && plan.exchange_shell.is_empty() {
+        s.push_str(
+            "Write-Host 'traceadal: nothing was changed. The likely missing SPNs above are commented out: check them first.'\n",
+        );
+    }
 }
 
 /// The Graph PowerShell part: preamble, one block per tenant, the legacy MSOnline lines.
@@ -459,6 +551,7 @@ mod tests {
             }],
             exchange_shell: Vec::new(),
             sources: vec!["evil\n.saz".into()],
+            predicted: Vec::new(),
         };
         let s = script(&plan);
         assert!(!s.contains("-TenantId 'x"));
@@ -508,6 +601,7 @@ mod tests {
             tenants: Vec::new(),
             exchange_shell: plan.exchange_shell.clone(),
             sources: vec![],
+            predicted: Vec::new(),
         };
         let s = script(&only);
         assert!(s.starts_with(

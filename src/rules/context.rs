@@ -12,8 +12,9 @@ use super::sorted;
 use crate::auth::aadsts::NOT_FOUND_CODES;
 use crate::auth::negotiate::WindowsAuth;
 use crate::auth::{
-    AadError, AutodiscoverV2, Challenge, Claims, DelegateCheck, DeviceCredential, Event, EwsAnswer,
-    EwsCall, FederationEvent, MapiAnswer, TokenOutcome, EXCHANGE_ONLINE_APP_ID,
+    AadError, AutodiscoverAnswer, AutodiscoverV2, Challenge, Claims, DelegateCheck,
+    DeviceCredential, Event, EwsAnswer, EwsCall, FederationEvent, MapiAnswer, TokenOutcome,
+    EXCHANGE_ONLINE_APP_ID,
 };
 use crate::capture::url_parts::strip_query;
 use crate::capture::SessionSummary;
@@ -75,6 +76,17 @@ pub struct MissingSpn {
     pub tenant: Option<String>,
     pub tenant_name: Option<String>,
     pub codes: Vec<u32>,
+}
+
+/// A URL the capture shows clients will use: where it was published and by which session.
+/// Autodiscover's POX and SOAP answers are one source; another (Autodiscover v2's `Url`, a
+/// free/busy target) is one more arm of [`Context::published_endpoints`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedEndpoint {
+    pub url: String,
+    pub session: u64,
+    /// What published it, for the evidence: `autodiscover EXHTTP EwsUrl`, ...
+    pub source: String,
 }
 
 impl<'a> Context<'a> {
@@ -318,6 +330,72 @@ impl<'a> Context<'a> {
             Event::Mapi(m) => Some(&**m),
             _ => None,
         })
+    }
+
+    /// Whether a rule with precedence has explained `session` (its events are hidden).
+    pub fn is_yielded(&self, session: u64) -> bool {
+        self.yielded.is_some_and(|y| y.contains(&session))
+    }
+
+    /// Every Autodiscover answer (POX or SOAP, and the HTTP-level answers to those URLs).
+    pub fn autodiscover_answers(&self) -> impl Iterator<Item = &'a AutodiscoverAnswer> + 'a {
+        self.events().filter_map(|e| match e {
+            Event::Autodiscover(a) => Some(&**a),
+            _ => None,
+        })
+    }
+
+    /// Every URL the capture shows published for clients, in session order: today the URLs
+    /// of Autodiscover answers that gave settings.
+    pub fn published_endpoints(&self) -> Vec<PublishedEndpoint> {
+        self.autodiscover_answers()
+            .filter(|a| a.is_settings())
+            .flat_map(|a| {
+                a.published.iter().map(|p| PublishedEndpoint {
+                    url: p.url.clone(),
+                    session: a.session,
+                    source: format!("autodiscover {}", p.source),
+                })
+            })
+            .collect()
+    }
+
+    /// The hosts (lower case) the capture proves Entra ID issues tokens for, or that
+    /// accepted a Bearer token: a flow that ended with a token, a token issued for a
+    /// resource, a Bearer presented and answered 2xx.
+    pub fn bearer_proven_hosts(&self) -> BTreeSet<String> {
+        let mut hosts = BTreeSet::new();
+        for f in self.flows {
+            if f.outcome == crate::flows::Outcome::Token && f.resource.is_url() {
+                hosts.insert(f.resource.host().to_string());
+            }
+        }
+        for e in self.events() {
+            match e {
+                Event::TokenResult(r) => {
+                    if let TokenOutcome::Issued {
+                        resource: Some(res),
+                        ..
+                    } = &r.outcome
+                    {
+                        if let Some(r) = Resource::parse(res).filter(Resource::is_url) {
+                            hosts.insert(r.host().to_string());
+                        }
+                    }
+                }
+                Event::BearerPresented { session, url, .. } => {
+                    let ok = self
+                        .session(*session)
+                        .and_then(|s| s.status)
+                        .is_some_and(|st| (200..300).contains(&st));
+                    if let Some(r) = Resource::parse(url).filter(|_| ok) {
+                        hosts.insert(r.host().to_string());
+                    }
+                }
+                _ => {}
+            }
+        }
+        hosts
     }
 
     /// Every SPN the capture proves missing (AADSTS500011 / 50001 for a resource), sorted by

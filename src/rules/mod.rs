@@ -43,12 +43,21 @@ mod ews_error;
 mod freebusy_catalog;
 mod freebusy_error;
 mod mapi_error;
+// Issue 19: Autodiscover answers and predicted SPNs.
+mod autodiscover;
+mod autodiscover_error;
+mod autodiscover_header_error;
+mod autodiscover_redirect;
+#[cfg(test)]
+mod autodiscover_testkit;
+mod autodiscover_web_host;
+mod spn_predicted;
 
 use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-pub use context::{Context, MissingSpn, Presented};
+pub use context::{Context, MissingSpn, Presented, PublishedEndpoint};
 pub use exchange::exchange_hosts;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -111,6 +120,17 @@ pub enum Remedy {
     ExchangeShell {
         check: Vec<&'static str>,
         change: Vec<&'static str>,
+    },
+    /// SPNs the capture predicts are missing but does not prove (`spn-predicted`, a
+    /// warning): the script lists them in a block of their own, commented out, with the
+    /// reason.
+    PredictedSpns {
+        tenant: Option<String>,
+        tenant_name: Option<String>,
+        spns: Vec<String>,
+        /// Why they are predicted (`published by autodiscover, not yet asked for in this
+        /// capture`).
+        reason: String,
     },
 }
 
@@ -321,6 +341,45 @@ pub const RULES: &[RuleSpec] = &[
         id: "ews-error",
         check: ews_error::check,
         yields_to: &["delegate-ews-auth", "exchange-oauth-error"],
+    },
+    // Issue 19: what Autodiscover answered, and the SPNs its answers predict.
+    RuleSpec {
+        id: "autodiscover-error",
+        check: autodiscover_error::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "autodiscover-redirect",
+        check: autodiscover_redirect::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "autodiscover-web-host",
+        check: autodiscover_web_host::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "autodiscover-header-error",
+        check: autodiscover_header_error::check,
+        yields_to: &[],
+    },
+    // A host another finding already explains (a proven missing SPN, a refused token, HMA
+    // off or ignored) is that finding's, not a prediction.
+    RuleSpec {
+        id: "spn-predicted",
+        check: spn_predicted::check,
+        yields_to: &[
+            "http-resource",
+            "spn-missing",
+            "aadsts-",
+            "hma-not-advertised",
+            "ioc-oauth-failure",
+            "delegate-ews-auth",
+            "exchange-oauth-error",
+            "hma-declined",
+            "hma-ignored",
+            "auth-loop",
+        ],
     },
 ];
 

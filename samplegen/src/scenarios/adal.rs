@@ -270,11 +270,10 @@ pub fn two_hosts(sb: &mut Sb) {
     }
 }
 
-/// 8. `healthy-token-issued`: the token comes, autodiscover and MAPI answer 200.
-pub fn healthy_token_issued(sb: &mut Sb) {
+/// Outlook is challenged by autodiscover.contoso.com (`challenge`), signs in (authorize, the
+/// code redeemed, a token issued) and returns the `Authorization` value for its retries.
+pub fn signed_in(sb: &mut Sb, challenge: &Challenge, code_no: usize) -> String {
     let entra = Entra::mso();
-    tunnel(sb, "autodiscover.contoso.com", OUTLOOK);
-    noise(sb, 7);
     let l = outlook_loop(
         sb,
         AUTODISCOVER_RESOURCE,
@@ -282,7 +281,7 @@ pub fn healthy_token_issued(sb: &mut Sb) {
         "login.microsoftonline.com",
         "common",
     );
-    let id = autodiscover_challenge(sb, AUTODISCOVER_URL, false, &Challenge::hma_and_legacy());
+    let id = autodiscover_challenge(sb, AUTODISCOVER_URL, false, challenge);
     sb.challenge(l, id);
     tunnel(sb, "login.microsoftonline.com", OUTLOOK);
     let crid = sb.guid();
@@ -299,7 +298,7 @@ pub fn healthy_token_issued(sb: &mut Sb) {
         Some(&cookies),
     );
     let now = sb.now;
-    let resp = entra.authorize_code_302(secrets::AUTH_CODES[0], &mut sb.rng, now);
+    let resp = entra.authorize_code_302(secrets::AUTH_CODES[code_no], &mut sb.rng, now);
     let id = sb.add(Some(OUTLOOK), req, Some(resp), 150, Role::Signal);
     sb.entra(l, id, true);
     sb.wait(30);
@@ -307,7 +306,7 @@ pub fn healthy_token_issued(sb: &mut Sb) {
         entra.host,
         "common",
         AUTODISCOVER_RESOURCE,
-        secrets::AUTH_CODES[0],
+        secrets::AUTH_CODES[code_no],
         &crid,
     );
     let now = sb.now;
@@ -330,7 +329,14 @@ pub fn healthy_token_issued(sb: &mut Sb) {
     sb.entra(l, id, false);
     sb.token(l);
     sb.wait(40);
-    let bearer = format!("Bearer {at}");
+    format!("Bearer {at}")
+}
+
+/// 8. `healthy-token-issued`: the token comes, autodiscover and MAPI answer 200.
+pub fn healthy_token_issued(sb: &mut Sb) {
+    tunnel(sb, "autodiscover.contoso.com", OUTLOOK);
+    noise(sb, 7);
+    let bearer = signed_in(sb, &Challenge::hma_and_legacy(), 0);
     let crid = sb.guid();
     let rid = sb.guid();
     let now = sb.now;

@@ -290,6 +290,8 @@ pub fn ip_for(host: &str) -> &'static str {
         "ocsp.digicert.com" => "192.229.211.108",
         "ctldl.windowsupdate.com" => "93.184.221.240",
         "proxy.contoso.local" => "10.20.0.8",
+        "contoso.com" => "203.0.113.80",
+        "autodiscover-s.outlook.com" => "52.98.88.40",
         _ => "198.51.100.7",
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod adal;
 pub mod answers;
+pub mod autodiscover;
 pub mod autodiscover_v2;
 pub mod builder;
 pub mod common;
@@ -265,7 +266,7 @@ pub const DEFS: &[Def] = &[
         name: "mfa-step-up",
         summary: "the only auth event is a step-up: autodiscover 401 (token expired), refresh for https://autodiscover.contoso.com -> 400 AADSTS50076, prompt=none authorize -> 302 AADSTS50058, interactive authorize -> code -> token 200, autodiscover retry 200",
         should_find: "the step-up ended with a token: info only",
-        findings: &["aadsts-mfa", "aadsts-50058"],
+        findings: &["aadsts-mfa", "aadsts-50058", "spn-predicted"],
         absent: &["auth-loop", "spn-missing"],
         has_error: false,
         inconclusive: false,
@@ -330,6 +331,67 @@ pub const DEFS: &[Def] = &[
         has_error: true,
         inconclusive: false,
         build: precision::hma_declined,
+    },
+    // Issue 19: Autodiscover answers and predicted SPNs.
+    Def {
+        name: "autodiscover-500-not-found",
+        summary: "Outlook signs in for https://autodiscover.contoso.com (token issued), then Autodiscover answers 200 POX <Error> ErrorCode 500 \"The email address can't be found.\" twice",
+        should_find: "autodiscover-error (error: no settings for user@contoso.com in the capture) with the Get-Recipient / Get-RemoteMailbox fix",
+        findings: &["autodiscover-error"],
+        absent: &["spn-missing", "spn-predicted", "autodiscover-redirect"],
+        has_error: true,
+        inconclusive: false,
+        build: autodiscover::autodiscover_500_not_found,
+    },
+    Def {
+        name: "autodiscover-redirect-loop",
+        summary: "on-premises Autodiscover answers RedirectAddr user@contoso.mail.onmicrosoft.com, Exchange Online (autodiscover-s.outlook.com) answers RedirectAddr user@contoso.com, three rounds",
+        should_find: "autodiscover-redirect (error): Exchange Online and on-premises send the client to each other; the remote mailbox / mail user fix",
+        findings: &["autodiscover-redirect"],
+        absent: &["autodiscover-error", "spn-predicted", "spn-missing"],
+        has_error: true,
+        inconclusive: false,
+        build: autodiscover::autodiscover_redirect_loop,
+    },
+    Def {
+        name: "autodiscover-root-web-host",
+        summary: "https://contoso.com/autodiscover/autodiscover.xml (root domain) answered 404 text/html by Apache/2.4.58 to POST and GET, twice; no Autodiscover settings in the capture",
+        should_find: "autodiscover-web-host (error: Autodiscover never gave settings) naming Apache and the ExcludeHttpsRootDomain / DNS fix",
+        findings: &["autodiscover-web-host"],
+        absent: &["autodiscover-error", "autodiscover-redirect", "spn-predicted"],
+        has_error: true,
+        inconclusive: false,
+        build: autodiscover::autodiscover_root_web_host,
+    },
+    Def {
+        name: "autodiscover-spn-predicted",
+        summary: "Bearer-only autodiscover.contoso.com: token issued, Autodiscover settings publish mail.contoso.com (MAPI, EWS, OAB), which the capture never asks a token for",
+        should_find: "spn-predicted (warning) for https://mail.contoso.com/, and its commented block in the fix script",
+        findings: &["spn-predicted"],
+        absent: &["spn-missing", "autodiscover-error", "autodiscover-redirect"],
+        has_error: false,
+        inconclusive: false,
+        build: autodiscover::autodiscover_spn_predicted,
+    },
+    Def {
+        name: "autodiscover-pox-healthy",
+        summary: "Bearer-only autodiscover.contoso.com: token issued, RedirectAddr once to user@contoso.mail.onmicrosoft.com, Exchange Online answers settings (outlook.office365.com); the same lookup an hour later",
+        should_find: "nothing: one redirect to the tenant's routing domain is the normal path for a cloud mailbox",
+        findings: &[],
+        absent: &["autodiscover-redirect", "autodiscover-error", "autodiscover-web-host", "autodiscover-header-error", "spn-predicted"],
+        has_error: false,
+        inconclusive: false,
+        build: autodiscover::autodiscover_pox_healthy,
+    },
+    Def {
+        name: "autodiscover-exo-sts-unreachable",
+        summary: "Outlook sends Basic to https://autodiscover-s.outlook.com/autodiscover/autodiscover.xml three times; Exchange Online answers 401 with X-AutoDiscovery-Error: LiveIdBasicAuth:FederatedStsUnreachable; no settings",
+        should_find: "autodiscover-header-error (error: Autodiscover never gave settings) with the modern-auth / AD FS fix; the client address after '<' not quoted",
+        findings: &["autodiscover-header-error"],
+        absent: &["autodiscover-error", "hma-declined", "legacy-auth-exposed", "spn-predicted"],
+        has_error: true,
+        inconclusive: false,
+        build: autodiscover::autodiscover_exo_sts_unreachable,
     },
     Def {
         name: "autodiscover-v2-401",
