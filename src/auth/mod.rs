@@ -12,6 +12,7 @@ pub mod aadsts;
 pub mod challenge;
 pub mod diagnostics;
 pub mod ews;
+pub mod gateway;
 pub mod jwt;
 pub mod login;
 mod text;
@@ -29,6 +30,7 @@ pub const EXCHANGE_ONLINE_APP_ID: &str = "00000002-0000-0ff1-ce00-000000000000";
 pub use challenge::{AuthScheme, BearerChallenge, Challenge};
 pub use diagnostics::ExchangeDiagnostic;
 pub use ews::{DelegateCheck, DelegateUser, EwsCall};
+pub use gateway::{Device, GatewaySign, Sign};
 pub use jwt::Claims;
 pub use login::{LoginKind, LoginRequest};
 pub use token_result::{AadError, ErrorSource, TokenOutcome, TokenResult};
@@ -64,6 +66,9 @@ pub enum Event {
     /// `Event` is the size of its largest inline variant: 280 bytes before, for 88 000
     /// events in a 100k-session capture (docs/performance.md).
     EwsCall(EwsCall),
+    /// A sign of an intermediary: a pre-authenticating reverse proxy in front of Exchange,
+    /// or the client's proxy (407, block page, gateway error, tenant restrictions).
+    Gateway(Box<GatewaySign>),
 }
 
 impl Event {
@@ -76,6 +81,7 @@ impl Event {
             Event::BearerPresented { session, .. } => *session,
             Event::Delegate(d) => d.session,
             Event::EwsCall(c) => c.session,
+            Event::Gateway(g) => g.session,
         }
     }
 
@@ -101,10 +107,10 @@ pub struct SessionReading {
 /// Read one session's auth events and its body problems in one pass: the EWS parser says
 /// which answers it decoded, so the problems need no second parse of the request.
 pub fn read_session(session: &Session, limits: &DecodeLimits) -> SessionReading {
-    let (events, ews_answer_read) = events_and_answer(session, limits);
+    let (events, answer_read) = events_and_answer(session, limits);
     SessionReading {
         events,
-        problems: problems_of(session, limits, ews_answer_read),
+        problems: problems_of(session, limits, answer_read),
     }
 }
 
@@ -113,7 +119,8 @@ pub fn events_of(session: &Session, limits: &DecodeLimits) -> Vec<Event> {
     events_and_answer(session, limits).0
 }
 
-/// The events, and whether the EWS parser decoded the answer.
+/// The events, and whether a parser (EWS, or the gateway's login-form search) decoded the
+/// answer.
 fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, bool) {
     let mut events = Vec::new();
     if let Some(login) = login::login_request(session, limits) {
@@ -136,15 +143,20 @@ fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, b
     if let Some(check) = ews.delegate {
         events.push(Event::Delegate(Box::new(check)));
     }
-    (events, ews.answer_read)
+    let (sign, gateway_read) = gateway::gateway_sign(session, limits);
+    if let Some(sign) = sign {
+        events.push(Event::Gateway(Box::new(sign)));
+    }
+    (events, ews.answer_read || gateway_read)
 }
 
 /// Whether the parsers above ever read a body of a session to `url` (an absolute URL, or a
-/// path with `host` beside it): sign-ins and token requests to an Entra ID authority, and
-/// EWS. The bodies of every other session are never decoded by the analysis, so
+/// path with `host` beside it): sign-ins and token requests to an Entra ID authority, EWS,
+/// and Autodiscover (whose HTML answers are searched for a pre-authentication login form,
+/// [`gateway::may_read_body`]). The bodies of every other session are never decoded by the analysis, so
 /// `redact --drop-bodies-except-auth` may drop them without changing the diagnosis.
 pub fn reads_body(host: &str, url: &str) -> bool {
-    login::is_authority_host(host) || ews::is_ews_url(url)
+    login::is_authority_host(host) || ews::is_ews_url(url) || gateway::may_read_body(host, url)
 }
 
 /// Why a body that the parsers above read did not decode (bad chunked framing, a gzip that
@@ -152,24 +164,28 @@ pub fn reads_body(host: &str, url: &str) -> bool {
 /// session. Without this, a damaged token response was silently no event at all, and the
 /// report said nothing (issue 8): now `capture.errors` names the session.
 ///
-/// Only the bodies the parsers decode are checked (login endpoints; EWS requests, and the
-/// EWS answers [`ews::EwsEvents::answer_read`] says are read), so other sessions cost
-/// nothing here. The messages never carry body content.
-fn problems_of(session: &Session, limits: &DecodeLimits, ews_answer_read: bool) -> Vec<String> {
+/// Only the bodies the parsers decode are checked (login endpoints; EWS requests, the
+/// EWS answers [`ews::EwsEvents::answer_read`] says are read, and the HTML answers of
+/// Autodiscover and EWS searched for a login form), so other sessions cost nothing here. The messages never carry body content.
+fn problems_of(session: &Session, limits: &DecodeLimits, answer_read: bool) -> Vec<String> {
     let host = session.host().unwrap_or_default();
     if !reads_body(&host, &session.request.url) {
         return Vec::new();
     }
     let login = login::is_authority_host(&host);
+    // Autodiscover requests are never parsed: only their HTML answers are.
+    let request_read = login || ews::is_ews_url(&session.request.url);
     let mut out = Vec::new();
-    if let Some(e) = redacted_damage(&session.request.headers) {
-        out.push(format!("request body: {e}"));
-    } else if !session.request.body.is_empty() {
-        if let Some(e) = session.request.decoded_body_partial(limits).problem {
+    if request_read {
+        if let Some(e) = redacted_damage(&session.request.headers) {
             out.push(format!("request body: {e}"));
+        } else if !session.request.body.is_empty() {
+            if let Some(e) = session.request.decoded_body_partial(limits).problem {
+                out.push(format!("request body: {e}"));
+            }
         }
     }
-    let answer_read = login || ews_answer_read;
+    let answer_read = login || answer_read;
     if let Some(r) = session.response.as_ref().filter(|_| answer_read) {
         if let Some(e) = redacted_damage(&r.headers) {
             out.push(format!("response body: {e}"));

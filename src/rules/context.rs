@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::sorted;
 use crate::auth::aadsts::NOT_FOUND_CODES;
-use crate::auth::{AadError, Challenge, Claims, DelegateCheck, Event, TokenOutcome};
+use crate::auth::{AadError, Challenge, Claims, DelegateCheck, Event, GatewaySign, TokenOutcome};
 use crate::capture::url_parts::strip_query;
 use crate::capture::SessionSummary;
 use crate::flows::{Flow, Resource};
@@ -220,6 +220,17 @@ impl<'a> Context<'a> {
                 m
             })
             .collect()
+    }
+}
+
+impl<'a> Context<'a> {
+    /// Every sign of an intermediary (a pre-authenticating reverse proxy, the client's
+    /// proxy, Fiddler's own error answers, tenant-restriction headers), by session.
+    pub fn gateway_signs(&self) -> impl Iterator<Item = &'a GatewaySign> + 'a {
+        self.events().filter_map(|e| match e {
+            Event::Gateway(g) => Some(&**g),
+            _ => None,
+        })
     }
 }
 

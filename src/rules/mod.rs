@@ -21,6 +21,13 @@ mod legacy_auth_exposed;
 mod spn_missing;
 #[cfg(test)]
 mod testkit;
+// Issue 19, items 4 and 5: proxies in front of Exchange and on the client's side.
+mod gateway_timeout;
+mod preauth_proxy;
+mod proxy;
+mod proxy_auth;
+mod proxy_blocked;
+mod tenant_restriction;
 
 use std::collections::BTreeSet;
 
@@ -122,10 +129,17 @@ pub const RULES: &[RuleSpec] = &[
         check: spn_missing::check,
         yields_to: &[],
     },
+    // AADSTS500021 after tenant-restriction headers is that finding's evidence, named with
+    // the allowed list (issue 19).
+    RuleSpec {
+        id: "tenant-restriction",
+        check: tenant_restriction::check,
+        yields_to: &[],
+    },
     RuleSpec {
         id: "aadsts-",
         check: aadsts_codes::check,
-        yields_to: &[],
+        yields_to: &["tenant-restriction"],
     },
     RuleSpec {
         id: "hma-not-advertised",
@@ -187,12 +201,35 @@ pub const RULES: &[RuleSpec] = &[
             "aadsts-",
             "exchange-oauth-error",
             "ioc-oauth-failure",
+            "tenant-restriction",
         ],
     },
     RuleSpec {
         id: "legacy-auth-exposed",
         check: legacy_auth_exposed::check,
         yields_to: &[],
+    },
+    // Issue 19: proxies. A refused tunnel to Entra ID that hma-ignored already names as the
+    // cause of an ignored Bearer offer is that finding's evidence.
+    RuleSpec {
+        id: "preauth-proxy",
+        check: preauth_proxy::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "proxy-auth-required",
+        check: proxy_auth::check,
+        yields_to: &["hma-ignored"],
+    },
+    RuleSpec {
+        id: "proxy-blocked",
+        check: proxy_blocked::check,
+        yields_to: &["hma-ignored"],
+    },
+    RuleSpec {
+        id: "gateway-timeout",
+        check: gateway_timeout::check,
+        yields_to: &["hma-ignored"],
     },
 ];
 
