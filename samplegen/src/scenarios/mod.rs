@@ -6,6 +6,7 @@ pub mod builder;
 pub mod common;
 pub mod hybrid;
 pub mod precision;
+pub mod proxy;
 
 use crate::expected::{normalize_resource, Expected};
 use crate::model::Capture;
@@ -323,6 +324,57 @@ pub const DEFS: &[Def] = &[
         has_error: true,
         inconclusive: false,
         build: precision::hma_declined,
+    },
+    // Issue 19, items 4 and 5: proxies in front of Exchange and on the client's side.
+    Def {
+        name: "preauth-f5-apm",
+        summary: "F5 BIG-IP APM pre-authenticates Exchange: Autodiscover (anonymous) and EWS (with a Bearer token) answered 302 to /my.policy with MRHSession / LastMRH_Session / F5_ST cookies, the APM logon page (HTML password form) behind it, 3 rounds",
+        should_find: "preauth-proxy (error) for autodiscover.contoso.com and mail.contoso.com, naming F5 BIG-IP APM by its cookie names and the paths to pass through",
+        findings: &["preauth-proxy"],
+        absent: &["hma-ignored", "spn-missing", "auth-loop", "proxy-auth-required"],
+        has_error: true,
+        inconclusive: false,
+        build: proxy::preauth_f5_apm,
+    },
+    Def {
+        name: "preauth-wap-adfs",
+        summary: "Web Application Proxy publishes Exchange with AD FS pre-authentication: Autodiscover and EWS answered 307 (Server Microsoft-HTTPAPI/2.0) to https://sts.contoso.com/adfs/ls/?...; the AD FS forms sign-in page behind it, 3 rounds",
+        should_find: "preauth-proxy (error) for autodiscover.contoso.com and mail.contoso.com, naming Web Application Proxy / AD FS and its pass-through cmdlet",
+        findings: &["preauth-proxy"],
+        absent: &["hma-ignored", "spn-missing", "auth-loop"],
+        has_error: true,
+        inconclusive: false,
+        build: proxy::preauth_wap_adfs,
+    },
+    Def {
+        name: "proxy-407-loop",
+        summary: "Squid demands proxy authentication: CONNECTs to outlook.office365.com and login.microsoftonline.com answered 407 (Negotiate, NTLM, Basic), Outlook's NTLM handshake (type 1, 407 type 2, type 3) refused each time, 3 rounds; ecs.office.com's handshake succeeds (200)",
+        should_find: "proxy-auth-required (error) for outlook.office365.com and login.microsoftonline.com; nothing for ecs.office.com",
+        findings: &["proxy-auth-required"],
+        absent: &["proxy-blocked", "gateway-timeout", "hma-ignored"],
+        has_error: true,
+        inconclusive: false,
+        build: proxy::proxy_407_loop,
+    },
+    Def {
+        name: "proxy-tenant-restriction",
+        summary: "Outlook signs in to a partner tenant's Exchange Online mailbox (authority /fabrikam.com); its token requests carry Restrict-Access-To-Tenants: contoso.com,contoso.onmicrosoft.com and Restrict-Access-Context; Entra ID answers AADSTS500021 Access to 'fabrikam.com' tenant is denied, 3 attempts",
+        should_find: "tenant-restriction (error) naming fabrikam.com and the allowed list; the AADSTS500021 is its evidence, not a second finding",
+        findings: &["tenant-restriction"],
+        absent: &["aadsts-federation-or-sync", "auth-loop", "spn-missing"],
+        has_error: true,
+        inconclusive: false,
+        build: proxy::proxy_tenant_restriction,
+    },
+    Def {
+        name: "proxy-healthy",
+        summary: "the healthy hybrid sign-in behind an authenticating Squid: each CONNECT does the proxy's NTLM handshake (407, 407, 200), Via on every answer, Exchange's own 401 (Microsoft-IIS), one 504 from the proxy for Teams presence then 200, a CDN's own 403 (AmazonS3)",
+        should_find: "nothing: the proxy handshake, a single 504 followed by success and a CDN's 403 are not findings",
+        findings: &[],
+        absent: &["preauth-proxy", "proxy-auth-required", "proxy-blocked", "gateway-timeout", "tenant-restriction"],
+        has_error: false,
+        inconclusive: false,
+        build: proxy::proxy_healthy,
     },
 ];
 
