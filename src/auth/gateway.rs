@@ -296,7 +296,11 @@ fn from_exchange(headers: &Headers) -> bool {
 fn schemes(headers: &Headers) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for v in headers.get_all("Proxy-Authenticate") {
-        let name = v.split_whitespace().next().unwrap_or("").trim_end_matches(',');
+        let name = v
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .trim_end_matches(',');
         if !name.is_empty() && !out.iter().any(|o| o.eq_ignore_ascii_case(name)) {
             out.push(name.chars().take(32).collect());
         }
@@ -370,7 +374,10 @@ fn identify(session: &Session) -> (Option<Device>, Vec<String>) {
             };
             if let Some(d) = device {
                 let marker = if n == "server" || n == "via" {
-                    format!("{name}: {}", value.trim().chars().take(60).collect::<String>())
+                    format!(
+                        "{name}: {}",
+                        value.trim().chars().take(60).collect::<String>()
+                    )
                 } else {
                     format!("header {}", name.chars().take(48).collect::<String>())
                 };
@@ -471,9 +478,14 @@ mod tests {
     #[test]
     fn login_form_only_on_html_answers_of_autodiscover_and_ews() {
         let page = "<html><FORM method=post action=/my.policy><input type=\"password\" name=pw></form></html>";
-        let ad = S::new(1, "POST", "https://autodiscover.contoso.com/autodiscover/autodiscover.xml", 200)
-            .resp_header("Content-Type", "text/html; charset=utf-8")
-            .resp_body(page);
+        let ad = S::new(
+            1,
+            "POST",
+            "https://autodiscover.contoso.com/autodiscover/autodiscover.xml",
+            200,
+        )
+        .resp_header("Content-Type", "text/html; charset=utf-8")
+        .resp_body(page);
         assert_eq!(sign(ad).map(|g| g.sign), Some(Sign::LoginForm));
         let owa = S::new(2, "GET", "https://mail.contoso.com/owa/", 200)
             .resp_header("Content-Type", "text/html")
@@ -504,15 +516,23 @@ mod tests {
         }
         let g = sign(fiddler).expect("a sign");
         assert_eq!(g.device, Some(Device::Fiddler));
-        let cdn = S::new(3, "GET", "https://cdn.example.net/x.js", 403)
-            .resp_header("Server", "AmazonS3");
+        let cdn =
+            S::new(3, "GET", "https://cdn.example.net/x.js", 403).resp_header("Server", "AmazonS3");
         assert_eq!(sign(cdn), None);
         let via_ok = S::new(4, "GET", "https://outlook.office365.com/x", 200)
             .resp_header("Via", "1.1 proxy.contoso.local (squid/5.7)");
         assert_eq!(sign(via_ok), None);
-        let tr = S::new(5, "POST", "https://login.microsoftonline.com/common/oauth2/token", 400)
-            .req_header("Restrict-Access-To-Tenants", "contoso.com,fabrikam.com")
-            .req_header("Restrict-Access-Context", "72f988bf-0000-4000-8000-0123456789ab");
+        let tr = S::new(
+            5,
+            "POST",
+            "https://login.microsoftonline.com/common/oauth2/token",
+            400,
+        )
+        .req_header("Restrict-Access-To-Tenants", "contoso.com,fabrikam.com")
+        .req_header(
+            "Restrict-Access-Context",
+            "72f988bf-0000-4000-8000-0123456789ab",
+        );
         match sign(tr).map(|g| g.sign) {
             Some(Sign::TenantRestriction { headers }) => assert_eq!(headers.len(), 2),
             other => panic!("{other:?}"),

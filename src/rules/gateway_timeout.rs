@@ -15,9 +15,10 @@ use crate::auth::{Device, Sign};
 
 pub fn check(cx: &Context) -> Vec<Finding> {
     let hosts = proxy::by_host(cx, |s| matches!(s, Sign::GatewayFailure { .. }));
-    let autodiscover_answered = cx.sessions.iter().any(|s| {
-        s.status == Some(200) && vdir_of_path(&s.url) == Some(Vdir::Autodiscover)
-    });
+    let autodiscover_answered = cx
+        .sessions
+        .iter()
+        .any(|s| s.status == Some(200) && vdir_of_path(&s.url) == Some(Vdir::Autodiscover));
     proxy::never_through(cx, hosts)
         .into_iter()
         .filter(|(_, hits)| {
@@ -109,8 +110,12 @@ mod tests {
         );
         assert_eq!(f.len(), 1, "{f:#?}");
         assert!(f[0].title.contains("Fiddler"), "{}", f[0].title);
-        assert!(f[0].evidence.contains("502 \"Fiddler - Connection Failed\""));
-        assert!(f[0].fix.contains("Test-NetConnection mail.contoso.com -Port 443"));
+        assert!(f[0]
+            .evidence
+            .contains("502 \"Fiddler - Connection Failed\""));
+        assert!(f[0]
+            .fix
+            .contains("Test-NetConnection mail.contoso.com -Port 443"));
     }
 
     /// Does not trigger: one 504 then success; a 504 from Exchange itself (its own headers,
@@ -123,8 +128,17 @@ mod tests {
         let ok = S::new(2, "POST", mapi, 200);
         let own = S::new(3, "POST", "https://mail.contoso.com/EWS/Exchange.asmx", 503)
             .resp_header("X-FEServer", "EX01");
-        let root = fiddler(4, "https://contoso.com/autodiscover/autodiscover.xml", "Fiddler - DNS Lookup Failed");
-        let ad = S::new(5, "POST", "https://autodiscover.contoso.com/autodiscover/autodiscover.xml", 200);
+        let root = fiddler(
+            4,
+            "https://contoso.com/autodiscover/autodiscover.xml",
+            "Fiddler - DNS Lookup Failed",
+        );
+        let ad = S::new(
+            5,
+            "POST",
+            "https://autodiscover.contoso.com/autodiscover/autodiscover.xml",
+            200,
+        );
         let cdn = S::new(6, "GET", "https://cdn.example.net/a.js", 504).resp_header("Via", "1.1 p");
         assert!(run(check, vec![hiccup, ok, own, root, ad, cdn]).is_empty());
     }

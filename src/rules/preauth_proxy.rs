@@ -178,7 +178,7 @@ fn fix(named: &[Device], host: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testkit::{run, S, HMA};
+    use super::super::testkit::{run, HMA, S};
     use super::*;
 
     const EWS: &str = "https://mail.contoso.com/EWS/Exchange.asmx";
@@ -195,12 +195,21 @@ mod tests {
     fn f5_redirects_are_one_error_per_host_with_cookie_names_only() {
         let f = run(check, vec![f5(1, AD), f5(2, EWS), f5(3, EWS)]);
         assert_eq!(f.len(), 2, "{f:#?}");
-        let mail = f.iter().find(|f| f.title.starts_with("mail.")).expect("mail");
+        let mail = f
+            .iter()
+            .find(|f| f.title.starts_with("mail."))
+            .expect("mail");
         assert_eq!(mail.severity, Severity::Error);
         assert_eq!(mail.sessions, vec![2, 3]);
         assert!(mail.title.contains("F5 BIG-IP APM"), "{}", mail.title);
-        assert!(mail.evidence.contains("cookie MRHSession"), "{}", mail.evidence);
-        assert!(mail.evidence.contains("302 to https://mail.contoso.com/my.policy"));
+        assert!(
+            mail.evidence.contains("cookie MRHSession"),
+            "{}",
+            mail.evidence
+        );
+        assert!(mail
+            .evidence
+            .contains("302 to https://mail.contoso.com/my.policy"));
         assert!(mail.fix.contains("/EWS/") && mail.fix.contains("autodiscover.json"));
         let json = serde_json::to_string(&f).unwrap_or_default();
         assert!(!json.contains("SECRETSESSIONVALUE"), "{json}");
@@ -210,10 +219,17 @@ mod tests {
     fn wap_redirect_to_adfs_names_wap_and_its_cmdlet() {
         let s = S::new(4, "GET", AD, 307)
             .resp_header("Server", "Microsoft-HTTPAPI/2.0")
-            .resp_header("Location", "https://sts.contoso.com/adfs/ls/?version=1.0&action=signin");
+            .resp_header(
+                "Location",
+                "https://sts.contoso.com/adfs/ls/?version=1.0&action=signin",
+            );
         let f = run(check, vec![s]);
         assert_eq!(f.len(), 1);
-        assert!(f[0].title.contains("Web Application Proxy"), "{}", f[0].title);
+        assert!(
+            f[0].title.contains("Web Application Proxy"),
+            "{}",
+            f[0].title
+        );
         assert!(f[0].fix.contains("-ExternalPreauthentication PassThrough"));
         assert!(!f[0].evidence.contains("action=signin"));
     }
@@ -252,12 +268,30 @@ mod tests {
             .resp_header("Server", "Microsoft-IIS/10.0")
             .resp_header("request-id", "abc")
             .offers(&[HMA]);
-        let exo = S::new(2, "GET", "https://outlook.office365.com/autodiscover/autodiscover.json", 302)
-            .resp_header("Location", "https://login.microsoftonline.com/common/oauth2/authorize");
-        let owa = S::new(3, "GET", "https://mail.contoso.com/owa/", 302)
-            .resp_header("Location", "https://login.microsoftonline.com/common/oauth2/authorize");
-        let moved = S::new(4, "GET", "https://autodiscover.contoso.com/autodiscover/autodiscover.xml", 302)
-            .resp_header("Location", "https://mail.contoso.com/autodiscover/autodiscover.xml");
+        let exo = S::new(
+            2,
+            "GET",
+            "https://outlook.office365.com/autodiscover/autodiscover.json",
+            302,
+        )
+        .resp_header(
+            "Location",
+            "https://login.microsoftonline.com/common/oauth2/authorize",
+        );
+        let owa = S::new(3, "GET", "https://mail.contoso.com/owa/", 302).resp_header(
+            "Location",
+            "https://login.microsoftonline.com/common/oauth2/authorize",
+        );
+        let moved = S::new(
+            4,
+            "GET",
+            "https://autodiscover.contoso.com/autodiscover/autodiscover.xml",
+            302,
+        )
+        .resp_header(
+            "Location",
+            "https://mail.contoso.com/autodiscover/autodiscover.xml",
+        );
         assert!(run(check, vec![iis, exo, owa, moved]).is_empty());
     }
 }

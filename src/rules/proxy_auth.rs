@@ -47,8 +47,8 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                 let mut schemes = answered.clone();
                 schemes.dedup();
                 format!(
-                    "The client answered {} time(s) with Proxy-Authorization ({}) and was \
-                     refused each time.",
+                    "The client answered {} time(s) with Proxy-Authorization ({}); the proxy \
+                     never accepted it.",
                     answered.len(),
                     schemes.join(", ")
                 )
@@ -73,9 +73,9 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                 ),
                 fix: format!(
                     "Exempt Microsoft 365 and Entra ID from proxy authentication (and from TLS \
-                     inspection): {} and the organisation's own Exchange hosts. Microsoft does \
-                     not support authenticating proxies for these endpoints. If the proxy must \
-                     authenticate, check the account and the proxy's Kerberos SPN (HTTP/<proxy \
+                     inspection): {} and the organisation's own Exchange hosts, as Microsoft's \
+                     network connectivity principles for Microsoft 365 recommend. If the proxy \
+                     must authenticate, check the account and the proxy's Kerberos SPN (HTTP/<proxy \
                      FQDN>) so that Negotiate succeeds, and that the PAC file sends these hosts \
                      DIRECT or to a proxy without authentication.",
                     proxy::M365_BYPASS
@@ -107,12 +107,27 @@ mod tests {
     #[test]
     fn a_407_loop_to_entra_is_an_error() {
         let host = "login.microsoftonline.com";
-        let f = run(check, vec![p407(1, host, false), p407(2, host, true), p407(3, host, true)]);
+        let f = run(
+            check,
+            vec![
+                p407(1, host, false),
+                p407(2, host, true),
+                p407(3, host, true),
+            ],
+        );
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].severity, Severity::Error);
         assert_eq!(f[0].sessions, vec![1, 2, 3]);
-        assert!(f[0].evidence.contains("Negotiate, NTLM"), "{}", f[0].evidence);
-        assert!(f[0].evidence.contains("answered 2 time(s)"), "{}", f[0].evidence);
+        assert!(
+            f[0].evidence.contains("Negotiate, NTLM"),
+            "{}",
+            f[0].evidence
+        );
+        assert!(
+            f[0].evidence.contains("answered 2 time(s)"),
+            "{}",
+            f[0].evidence
+        );
         assert!(!f[0].evidence.contains("TlRM"), "{}", f[0].evidence);
     }
 

@@ -73,7 +73,11 @@ mod tests {
             ],
         );
         assert_eq!(f.len(), 1, "{f:#?}");
-        assert!(f[0].evidence.contains("Zscaler (Server: Zscaler/6.2)"), "{}", f[0].evidence);
+        assert!(
+            f[0].evidence.contains("Zscaler (Server: Zscaler/6.2)"),
+            "{}",
+            f[0].evidence
+        );
     }
 
     /// Does not trigger: a CDN's own 403, a block of an unrelated host, a block followed by

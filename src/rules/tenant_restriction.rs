@@ -101,8 +101,14 @@ mod tests {
             .resp_header("Content-Type", "application/json; charset=utf-8")
             .resp_body(body);
         if restricted {
-            s.req_header("Restrict-Access-To-Tenants", "contoso.com,contoso.onmicrosoft.com")
-                .req_header("Restrict-Access-Context", "72f988bf-0000-4000-8000-0123456789ab")
+            s.req_header(
+                "Restrict-Access-To-Tenants",
+                "contoso.com,contoso.onmicrosoft.com",
+            )
+            .req_header(
+                "Restrict-Access-Context",
+                "72f988bf-0000-4000-8000-0123456789ab",
+            )
         } else {
             s
         }
@@ -113,7 +119,9 @@ mod tests {
         let f = run(check, vec![token(1, true, 400, ERROR)]);
         assert_eq!(f.len(), 1, "{f:#?}");
         assert!(f[0].title.contains("fabrikam.com"), "{}", f[0].title);
-        assert!(f[0].evidence.contains("Restrict-Access-To-Tenants: contoso.com,contoso.onmicrosoft.com"));
+        assert!(f[0]
+            .evidence
+            .contains("Restrict-Access-To-Tenants: contoso.com,contoso.onmicrosoft.com"));
         assert!(!f[0].evidence.contains("SECRET"));
     }
 

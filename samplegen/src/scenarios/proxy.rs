@@ -15,7 +15,12 @@ const AD_URL: &str = "https://autodiscover.contoso.com/autodiscover/autodiscover
 const EWS_URL: &str = "https://mail.contoso.com/EWS/Exchange.asmx";
 const PROXY_VIA: &str = "1.1 proxy.contoso.local (squid/5.7)";
 
-fn response(status: u16, reason: &str, headers: Vec<(String, String)>, body: Option<Body>) -> Response {
+fn response(
+    status: u16,
+    reason: &str,
+    headers: Vec<(String, String)>,
+    body: Option<Body>,
+) -> Response {
     Response {
         status,
         reason: reason.into(),
@@ -32,7 +37,10 @@ fn f5_redirect(sb: &mut Sb) -> Response {
     let last = &sb.guid()[..8];
     let h = hdrs(&[
         ("Location", "/my.policy"),
-        ("Set-Cookie", &format!("LastMRH_Session={last};path=/;secure")),
+        (
+            "Set-Cookie",
+            &format!("LastMRH_Session={last};path=/;secure"),
+        ),
         ("Set-Cookie", &format!("MRHSession={session};path=/;secure")),
         ("Set-Cookie", "F5_ST=1z1z1z1796373000z604800;path=/;secure"),
         ("Connection", "close"),
@@ -52,7 +60,12 @@ fn f5_logon_page(now: Instant) -> Response {
         (BODY_HEADERS, ""),
         ("Connection", "close"),
     ]);
-    response(200, "OK", h, Some(Body::coded(page, Coding::Gzip, Framing::Chunked(512))))
+    response(
+        200,
+        "OK",
+        h,
+        Some(Body::coded(page, Coding::Gzip, Framing::Chunked(512))),
+    )
 }
 
 /// A Bearer token Outlook holds for `resource` (from an earlier sign-in).
@@ -79,7 +92,13 @@ pub fn preauth_f5_apm(sb: &mut Sb) {
             ]),
         );
         let now = sb.now;
-        sb.add(Some(OUTLOOK), req, Some(f5_logon_page(now)), 12, Role::Signal);
+        sb.add(
+            Some(OUTLOOK),
+            req,
+            Some(f5_logon_page(now)),
+            12,
+            Role::Signal,
+        );
         if a == 0 {
             tunnel(sb, "mail.contoso.com", OUTLOOK);
         }
@@ -120,10 +139,18 @@ fn adfs_page(now: Instant) -> Response {
         ("Content-Type", "text/html; charset=utf-8"),
         ("Expires", "-1"),
         ("Server", "Microsoft-HTTPAPI/2.0"),
-        ("Set-Cookie", "MSISSamlRequest=; path=/adfs; HttpOnly; Secure"),
+        (
+            "Set-Cookie",
+            "MSISSamlRequest=; path=/adfs; HttpOnly; Secure",
+        ),
         ("Date", &now.http_date()),
     ]);
-    response(200, "OK", h, Some(Body::coded(page, Coding::Identity, Framing::Length)))
+    response(
+        200,
+        "OK",
+        h,
+        Some(Body::coded(page, Coding::Identity, Framing::Length)),
+    )
 }
 
 /// `preauth-wap-adfs`: WAP publishes Exchange with AD FS pre-authentication.
@@ -186,7 +213,12 @@ fn squid_407(now: Instant, ntlm_challenge: Option<&str>) -> Response {
         ("Via", PROXY_VIA),
         ("Connection", "keep-alive"),
     ]));
-    response(407, "Proxy Authentication Required", h, Some(Body::plain(page)))
+    response(
+        407,
+        "Proxy Authentication Required",
+        h,
+        Some(Body::plain(page)),
+    )
 }
 
 const NTLM_1: &str = "TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAKAGFKAAAADw==";
@@ -202,7 +234,10 @@ fn proxy_ntlm(sb: &mut Sb, process: &str, host: &str, through: bool) {
         (Some(format!("NTLM {ntlm_3}")), None),
     ];
     for (i, (auth, challenge)) in steps.into_iter().enumerate() {
-        let mut req = outlook::connect(host, Some(outlook::OUTLOOK_UA).filter(|_| process == OUTLOOK));
+        let mut req = outlook::connect(
+            host,
+            Some(outlook::OUTLOOK_UA).filter(|_| process == OUTLOOK),
+        );
         if let Some(a) = auth {
             let at = req.headers.len() - 1;
             req.headers.insert(at, ("Proxy-Authorization".into(), a));
@@ -272,7 +307,12 @@ pub fn proxy_tenant_restriction(sb: &mut Sb) {
         let rid = sb.guid();
         let now = sb.now;
         let req = outlook::ews(url, &exchange::oof_request(), None, &crid);
-        let resp = exo.challenge_401("outlook.office365.com", &Challenge::bearer_only(), &rid, now);
+        let resp = exo.challenge_401(
+            "outlook.office365.com",
+            &Challenge::bearer_only(),
+            &rid,
+            now,
+        );
         let id = sb.add(Some(OUTLOOK), req, Some(resp), 25, Role::Signal);
         sb.challenge(l, id);
         if a == 0 {
@@ -288,20 +328,19 @@ pub fn proxy_tenant_restriction(sb: &mut Sb) {
         );
         // The agent's headers, on every request to Entra ID.
         for s in sb.sessions[first..].iter_mut() {
-            if s.request.url.starts_with("https://login.microsoftonline.com/") {
+            if s.request
+                .url
+                .starts_with("https://login.microsoftonline.com/")
+            {
                 let at = s
                     .request
                     .headers
                     .iter()
                     .position(|(n, _)| n == BODY_HEADERS)
                     .unwrap_or(s.request.headers.len());
-                s.request.headers.insert(
-                    at,
-                    (
-                        "Restrict-Access-Context".into(),
-                        TENANT_GUID.into(),
-                    ),
-                );
+                s.request
+                    .headers
+                    .insert(at, ("Restrict-Access-Context".into(), TENANT_GUID.into()));
                 s.request.headers.insert(
                     at,
                     (
@@ -336,7 +375,8 @@ pub fn proxy_healthy(sb: &mut Sb) {
     sb.add(Some(OUTLOOK), req, Some(resp), 9, Role::Signal);
     proxy_ntlm(sb, OUTLOOK, "login.microsoftonline.com", true);
     let resource = "https://autodiscover.contoso.com";
-    let req = outlook::adal_token_refresh(entra.host, "common", resource, secrets::RT_ISSUED, &crid);
+    let req =
+        outlook::adal_token_refresh(entra.host, "common", resource, secrets::RT_ISSUED, &crid);
     let now = sb.now;
     let at = user_token(resource, OFFICE_CLIENT, now, secrets::SIG_OUTLOOK_AT);
     let resp = entra.token_ok(
@@ -395,7 +435,10 @@ pub fn proxy_healthy(sb: &mut Sb) {
     let now = sb.now;
     let req = outlook::get(
         "https://static.contoso-cdn.net/banner/outlook-signature.png",
-        hdrs(&[("User-Agent", outlook::OUTLOOK_UA), ("Host", "static.contoso-cdn.net")]),
+        hdrs(&[
+            ("User-Agent", outlook::OUTLOOK_UA),
+            ("Host", "static.contoso-cdn.net"),
+        ]),
     );
     let resp = response(
         403,
@@ -411,7 +454,11 @@ pub fn proxy_healthy(sb: &mut Sb) {
     sb.add(Some(OUTLOOK), req, Some(resp), 30, Role::Noise);
     noise_run(sb, 5, 3);
     // The proxy marks every answer it forwards.
-    for s in sb.sessions.iter_mut().filter(|s| s.request.method != "CONNECT") {
+    for s in sb
+        .sessions
+        .iter_mut()
+        .filter(|s| s.request.method != "CONNECT")
+    {
         if let Some(r) = s.response.as_mut() {
             if !r.headers.iter().any(|(n, _)| n == "Via") {
                 let at = r
