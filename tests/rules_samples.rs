@@ -739,3 +739,40 @@ fn proxy_healthy() {
         no_spn_fix: true,
     });
 }
+
+#[test]
+fn proxy_blocked_zscaler() {
+    check(Spec {
+        name: "proxy-blocked-zscaler",
+        want: vec![Want {
+            id: "proxy-blocked",
+            severities: &["error"],
+            sessions: |a| answered(a, "outlook.office365.com", &[403]),
+            evidence: &["403 from the proxy", "Zscaler (Server: Zscaler/6.2)"],
+        }],
+        may: &[],
+        not: &["proxy-auth-required", "gateway-timeout", "preauth-proxy"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn fiddler_connection_failed() {
+    check(Spec {
+        name: "fiddler-connection-failed",
+        want: vec![Want {
+            id: "gateway-timeout",
+            severities: &["error"],
+            sessions: |a| answered(a, "mail.contoso.com", &[502]),
+            evidence: &[
+                "502 \"Fiddler - Connection Failed\"",
+                "From: Fiddler itself",
+            ],
+        }],
+        may: &[],
+        not: &["proxy-blocked", "preauth-proxy"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}

@@ -376,6 +376,26 @@ pub const DEFS: &[Def] = &[
         inconclusive: false,
         build: proxy::proxy_healthy,
     },
+    Def {
+        name: "proxy-blocked-zscaler",
+        summary: "Zscaler, inspecting TLS, answers Outlook's MAPI Connect to outlook.office365.com with its 403 'Website blocked' page (category Web Mail), 3 rounds; it also blocks an ad host",
+        should_find: "proxy-blocked (error) for outlook.office365.com naming Zscaler; nothing for the ad host",
+        findings: &["proxy-blocked"],
+        absent: &["proxy-auth-required", "gateway-timeout", "preauth-proxy"],
+        has_error: true,
+        inconclusive: false,
+        build: proxy::proxy_blocked_zscaler,
+    },
+    Def {
+        name: "fiddler-connection-failed",
+        summary: "the root domain's Autodiscover gets Fiddler's 502 'DNS Lookup Failed', autodiscover.contoso.com answers 200; every EWS call to mail.contoso.com gets Fiddler's own 502 'Fiddler - Connection Failed' (TimedOut) after 21 s, 3 rounds",
+        should_find: "gateway-timeout (error) for mail.contoso.com with Fiddler's reason phrase and the capture-side checks; nothing for the root domain's failed lookup",
+        findings: &["gateway-timeout"],
+        absent: &["proxy-blocked", "preauth-proxy"],
+        has_error: true,
+        inconclusive: false,
+        build: proxy::fiddler_connection_failed,
+    },
 ];
 
 /// Builds a scenario: its capture and its expected facts.

@@ -471,3 +471,116 @@ pub fn proxy_healthy(sb: &mut Sb) {
         }
     }
 }
+
+/// Zscaler's block page for a URL its policy denies.
+fn zscaler_403(host: &str, now: Instant) -> Response {
+    let page = format!("<!DOCTYPE html>\n<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\"><title>Website blocked</title>\n<style>body{{font-family:Arial,sans-serif;background:#f2f2f2}} #box{{margin:60px auto;width:640px;background:#fff;padding:24px}}</style></head>\n<body><div id=\"box\"><h1>Website blocked</h1>\n<p>Not allowed to browse <b>{host}</b>: the category <b>Web Mail</b> is blocked by your organization's Internet Use Policy.</p>\n<p>If you believe this is an error, contact helpdesk@contoso.com.</p>\n<p class=\"small\">Your organization has selected Zscaler to protect you from internet threats.</p></div></body></html>\n");
+    let h = hdrs(&[
+        ("Content-Type", "text/html"),
+        ("Server", "Zscaler/6.2"),
+        ("Cache-Control", "no-cache"),
+        ("Date", &now.http_date()),
+        (BODY_HEADERS, ""),
+        ("Connection", "close"),
+    ]);
+    response(403, "Forbidden", h, Some(Body::plain(page)))
+}
+
+/// `proxy-blocked-zscaler`: Zscaler (inspecting TLS) blocks Exchange Online's MAPI endpoint
+/// as "Web Mail"; it also blocks an ad host, which does not matter.
+pub fn proxy_blocked_zscaler(sb: &mut Sb) {
+    let mapi = "https://outlook.office365.com/mapi/emsmdb/?MailboxId=8c1f0000-0000-4000-8000-00000000cafe@contoso.com";
+    let bearer = cached_bearer(sb, "https://outlook.office365.com");
+    tunnel(sb, "outlook.office365.com", OUTLOOK);
+    noise(sb, 2);
+    for a in 0..3 {
+        let crid = sb.guid();
+        let req = outlook::mapi_connect(mapi, Some(&bearer), &crid, a + 1);
+        let now = sb.now;
+        sb.add(
+            Some(OUTLOOK),
+            req,
+            Some(zscaler_403("outlook.office365.com", now)),
+            20,
+            Role::Signal,
+        );
+        if a == 1 {
+            let req = outlook::get(
+                "https://ads.example-adnetwork.net/pixel.gif?o=outlook",
+                hdrs(&[
+                    ("User-Agent", outlook::OUTLOOK_UA),
+                    ("Host", "ads.example-adnetwork.net"),
+                ]),
+            );
+            let now = sb.now;
+            let resp = zscaler_403("ads.example-adnetwork.net", now);
+            sb.add(Some(OUTLOOK), req, Some(resp), 15, Role::Noise);
+        }
+        noise_run(sb, 3 + a as usize, 2);
+        sb.wait(20_000);
+    }
+}
+
+/// Fiddler's own answer when it cannot reach the server.
+fn fiddler_502(reason: &str, text: String, now: Instant) -> Response {
+    let h = hdrs(&[
+        ("Date", &now.http_date()),
+        ("Content-Type", "text/html; charset=UTF-8"),
+        ("Connection", "close"),
+        ("Cache-Control", "no-cache, must-revalidate"),
+        ("Timestamp", &now.fiddler_clock()),
+        (BODY_HEADERS, ""),
+    ]);
+    response(502, reason, h, Some(Body::plain(text)))
+}
+
+/// `fiddler-connection-failed`: Autodiscover answers (the root domain's lookup fails, as it
+/// often does), but Fiddler cannot connect to mail.contoso.com for EWS, 3 rounds.
+pub fn fiddler_connection_failed(sb: &mut Sb) {
+    let bearer = cached_bearer(sb, "https://autodiscover.contoso.com");
+    let root = "https://contoso.com/autodiscover/autodiscover.xml";
+    let crid = sb.guid();
+    let req = outlook::autodiscover(root, false, None, &crid);
+    let now = sb.now;
+    let text = "[Fiddler] DNS Lookup for \"contoso.com\" failed. System.Net.Sockets.SocketException No such host is known".to_string();
+    sb.add(
+        Some(OUTLOOK),
+        req,
+        Some(fiddler_502("Fiddler - DNS Lookup Failed", text, now)),
+        40,
+        Role::Signal,
+    );
+    tunnel(sb, "autodiscover.contoso.com", OUTLOOK);
+    let rid = sb.guid();
+    let req = outlook::autodiscover(AD_URL, false, Some(&bearer), &rid);
+    let now = sb.now;
+    let resp = Exchange::new().ok_xml(
+        exchange::autodiscover_response_xml("mail.contoso.com"),
+        Coding::Gzip,
+        Framing::Chunked(512),
+        &rid,
+        now,
+        false,
+    );
+    sb.add(Some(OUTLOOK), req, Some(resp), 150, Role::Signal);
+    noise(sb, 1);
+    let ews_bearer = cached_bearer(sb, "https://mail.contoso.com");
+    for a in 0..3 {
+        if a == 0 {
+            tunnel(sb, "mail.contoso.com", OUTLOOK);
+        }
+        let crid = sb.guid();
+        let req = outlook::ews(EWS_URL, &exchange::oof_request(), Some(&ews_bearer), &crid);
+        let now = sb.now;
+        let text = format!("[Fiddler] The connection to 'mail.contoso.com' failed. <br />Error: TimedOut (0x274c). <br />System.Net.Sockets.SocketException A connection attempt failed because the connected party did not properly respond after a period of time, or established connection failed because connected host has failed to respond {}:443", ip_for("mail.contoso.com"));
+        sb.add(
+            Some(OUTLOOK),
+            req,
+            Some(fiddler_502("Fiddler - Connection Failed", text, now)),
+            21_000,
+            Role::Signal,
+        );
+        noise_run(sb, 4 + a, 2);
+        sb.wait(15_000);
+    }
+}
