@@ -116,4 +116,5 @@ replay_tests!(
     redact_text,
     capture_rewrite,
     redact_planted,
+    gateway,
 );

@@ -688,7 +688,7 @@ fn proxy_407_loop() {
         want: vec![Want {
             id: "proxy-auth-required",
             severities: &["error"],
-            sessions: |a| answered(a, "login.microsoftonline.com", &[407]),
+            sessions: |a| answered(a, "autodiscover-s.outlook.com", &[407]),
             evidence: &[
                 "Proxy-Authenticate offered Negotiate, NTLM, Basic",
                 "answered 6 time(s) with Proxy-Authorization (NTLM)",
@@ -747,7 +747,7 @@ fn proxy_blocked_zscaler() {
         want: vec![Want {
             id: "proxy-blocked",
             severities: &["error"],
-            sessions: |a| answered(a, "outlook.office365.com", &[403]),
+            sessions: |a| answered(a, "outlook.office.com", &[403]),
             evidence: &["403 from the proxy", "Zscaler (Server: Zscaler/6.2)"],
         }],
         may: &[],

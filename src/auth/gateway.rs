@@ -5,9 +5,11 @@
 //!
 //! Almost everything is read from heads: status, reason phrase, `Location` (its path, never
 //! its query), `Server`, `Via`, the NAMES of cookies (never a value) and of vendor headers.
-//! The one body read is the HTML answer of an Autodiscover or EWS URL (a login form where
-//! XML was expected), capped at [`FORM_CAP`] bytes; the bodies of MAPI, OAB and ActiveSync
-//! (mail content) are never read, so `redact --drop-bodies-except-auth` may drop them.
+//! The one body read is the HTML answer of an EWS URL (a login form where SOAP was
+//! expected), searched in its first [`FORM_CAP`] bytes: EWS bodies are already among those
+//! `auth::reads_body` keeps. Autodiscover, MAPI, OAB and ActiveSync bodies are never read
+//! (`redact --drop-bodies-except-auth` drops them); an HTML answer there counts only when a
+//! pre-authentication device's cookie names it.
 
 use serde::Serialize;
 
@@ -41,7 +43,9 @@ pub enum Sign {
     /// An Exchange virtual directory answered by a redirect to a login page (`location`:
     /// scheme, host and path of the `Location`, no query).
     LoginRedirect { location: String },
-    /// An Autodiscover or EWS URL answered by an HTML page holding a password form.
+    /// An HTML login page where XML, JSON or MAPI was expected: an EWS answer holding a
+    /// password form, or an HTML answer on any Exchange virtual directory carrying a
+    /// pre-authentication device's cookie.
     LoginForm,
     /// A 401 on an Exchange virtual directory that neither IIS nor Exchange produced (no
     /// `Server: Microsoft-IIS`, none of Exchange's own headers). Exchange's own 401s are
@@ -127,9 +131,9 @@ pub fn is_exchange_vdir(url: &str) -> bool {
 }
 
 /// Whether this module reads the answer body of a request to `url` on `host`: the HTML
-/// answers of Autodiscover and EWS (never MAPI, OAB or ActiveSync, which carry mail).
+/// answers of EWS only (a subset of what `auth::reads_body` keeps).
 pub fn may_read_body(host: &str, url: &str) -> bool {
-    !is_authority_host(host) && matches!(first_segment(url).as_str(), "autodiscover" | "ews")
+    !is_authority_host(host) && super::ews::is_ews_url(url)
 }
 
 fn first_segment(url: &str) -> String {
@@ -160,7 +164,15 @@ pub fn gateway_sign(session: &Session, limits: &DecodeLimits) -> (Option<Gateway
             body_read = true;
             let decoded = response.decoded_body_partial(limits);
             let text = decoded.bytes.get(..FORM_CAP).unwrap_or(&decoded.bytes);
-            has_password_form(text).then_some(Sign::LoginForm)
+            (has_password_form(text) || device.is_some_and(is_preauth_device))
+                .then_some(Sign::LoginForm)
+        }
+        200 if is_exchange_vdir(url)
+            && !is_authority_host(&host)
+            && is_html(response.content_type())
+            && device.is_some_and(is_preauth_device) =>
+        {
+            Some(Sign::LoginForm)
         }
         401 if is_exchange_vdir(url)
             && !is_authority_host(&host)
@@ -223,6 +235,13 @@ fn is_forward_proxy(d: Device) -> bool {
     )
 }
 
+fn is_preauth_device(d: Device) -> bool {
+    matches!(
+        d,
+        Device::F5Apm | Device::NetScaler | Device::WapAdfs | Device::EntraAppProxy
+    )
+}
+
 /// A redirect to a pre-authentication login page: by its path, or by a device's cookie.
 fn login_redirect(headers: &Headers, device: Option<Device>) -> Option<Sign> {
     let location = headers.get("Location")?.trim();
@@ -239,12 +258,7 @@ fn login_redirect(headers: &Headers, device: Option<Device>) -> Option<Sign> {
     ];
     let to_login_path = LOGIN_PATHS.iter().any(|p| path.starts_with(p));
     let to_entra = is_authority_host(parts.host()) && path.contains("/oauth2/");
-    let by_device = device.is_some_and(|d| {
-        matches!(
-            d,
-            Device::F5Apm | Device::NetScaler | Device::WapAdfs | Device::EntraAppProxy
-        )
-    });
+    let by_device = device.is_some_and(is_preauth_device);
     (to_login_path || to_entra || by_device).then(|| Sign::LoginRedirect {
         location: strip_query(location).to_string(),
     })
@@ -476,22 +490,22 @@ mod tests {
     }
 
     #[test]
-    fn login_form_only_on_html_answers_of_autodiscover_and_ews() {
+    fn login_form_read_on_ews_and_by_cookie_elsewhere() {
         let page = "<html><FORM method=post action=/my.policy><input type=\"password\" name=pw></form></html>";
-        let ad = S::new(
-            1,
-            "POST",
-            "https://autodiscover.contoso.com/autodiscover/autodiscover.xml",
-            200,
-        )
-        .resp_header("Content-Type", "text/html; charset=utf-8")
-        .resp_body(page);
-        assert_eq!(sign(ad).map(|g| g.sign), Some(Sign::LoginForm));
-        let owa = S::new(2, "GET", "https://mail.contoso.com/owa/", 200)
-            .resp_header("Content-Type", "text/html")
-            .resp_body(page);
-        assert_eq!(sign(owa), None);
-        let xml = S::new(3, "POST", "https://mail.contoso.com/EWS/Exchange.asmx", 200)
+        let html = |id, url| {
+            S::new(id, "POST", url, 200)
+                .resp_header("Content-Type", "text/html; charset=utf-8")
+                .resp_body(page)
+        };
+        let ews = "https://mail.contoso.com/EWS/Exchange.asmx";
+        let ad = "https://autodiscover.contoso.com/autodiscover/autodiscover.xml";
+        assert_eq!(sign(html(1, ews)).map(|g| g.sign), Some(Sign::LoginForm));
+        // Autodiscover bodies are not read: its HTML counts only with a device's cookie.
+        assert_eq!(sign(html(2, ad)), None);
+        let f5 = html(3, ad).resp_header("Set-Cookie", "MRHSession=abc; path=/");
+        assert_eq!(sign(f5).map(|g| g.sign), Some(Sign::LoginForm));
+        assert_eq!(sign(html(4, "https://mail.contoso.com/owa/")), None);
+        let xml = S::new(5, "POST", ews, 200)
             .resp_header("Content-Type", "text/xml")
             .resp_body(page);
         assert_eq!(sign(xml), None);

@@ -151,12 +151,11 @@ fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, b
 }
 
 /// Whether the parsers above ever read a body of a session to `url` (an absolute URL, or a
-/// path with `host` beside it): sign-ins and token requests to an Entra ID authority, EWS,
-/// and Autodiscover (whose HTML answers are searched for a pre-authentication login form,
-/// [`gateway::may_read_body`]). The bodies of every other session are never decoded by the analysis, so
+/// path with `host` beside it): sign-ins and token requests to an Entra ID authority, and
+/// EWS (whose HTML answers [`gateway`] also searches for a login form). The bodies of every other session are never decoded by the analysis, so
 /// `redact --drop-bodies-except-auth` may drop them without changing the diagnosis.
 pub fn reads_body(host: &str, url: &str) -> bool {
-    login::is_authority_host(host) || ews::is_ews_url(url) || gateway::may_read_body(host, url)
+    login::is_authority_host(host) || ews::is_ews_url(url)
 }
 
 /// Why a body that the parsers above read did not decode (bad chunked framing, a gzip that
@@ -165,24 +164,20 @@ pub fn reads_body(host: &str, url: &str) -> bool {
 /// report said nothing (issue 8): now `capture.errors` names the session.
 ///
 /// Only the bodies the parsers decode are checked (login endpoints; EWS requests, the
-/// EWS answers [`ews::EwsEvents::answer_read`] says are read, and the HTML answers of
-/// Autodiscover and EWS searched for a login form), so other sessions cost nothing here. The messages never carry body content.
+/// EWS answers [`ews::EwsEvents::answer_read`] says are read, and the HTML answers of EWS
+/// searched for a login form), so other sessions cost nothing here. The messages never carry body content.
 fn problems_of(session: &Session, limits: &DecodeLimits, answer_read: bool) -> Vec<String> {
     let host = session.host().unwrap_or_default();
     if !reads_body(&host, &session.request.url) {
         return Vec::new();
     }
     let login = login::is_authority_host(&host);
-    // Autodiscover requests are never parsed: only their HTML answers are.
-    let request_read = login || ews::is_ews_url(&session.request.url);
     let mut out = Vec::new();
-    if request_read {
-        if let Some(e) = redacted_damage(&session.request.headers) {
+    if let Some(e) = redacted_damage(&session.request.headers) {
+        out.push(format!("request body: {e}"));
+    } else if !session.request.body.is_empty() {
+        if let Some(e) = session.request.decoded_body_partial(limits).problem {
             out.push(format!("request body: {e}"));
-        } else if !session.request.body.is_empty() {
-            if let Some(e) = session.request.decoded_body_partial(limits).problem {
-                out.push(format!("request body: {e}"));
-            }
         }
     }
     let answer_read = login || answer_read;

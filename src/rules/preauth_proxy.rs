@@ -21,7 +21,7 @@
 
 use std::collections::BTreeMap;
 
-use super::exchange::{is_microsoft_cloud, vdir_of_path};
+use super::exchange::{is_microsoft_cloud, vdir_of_path, Vdir};
 use super::proxy;
 use super::{session_list, Context, Finding, Severity};
 use crate::auth::{Device, GatewaySign, Sign};
@@ -58,8 +58,30 @@ pub fn check(cx: &Context) -> Vec<Finding> {
             by_host.entry(g.host.as_str()).or_default().push(g);
         }
     }
+    // Outlook tries several Autodiscover URLs (the root domain first) and uses the one that
+    // answers: a web site's login page on the root domain is no pre-authentication when
+    // another host answered Autodiscover.
+    let form = |session: u64| {
+        signs
+            .iter()
+            .any(|g| g.session == session && g.sign == Sign::LoginForm)
+    };
+    let answered_elsewhere = |host: &str| {
+        cx.sessions.iter().any(|s| {
+            s.host.as_deref() != Some(host)
+                && s.status == Some(200)
+                && vdir_of_path(&s.url) == Some(Vdir::Autodiscover)
+                && !form(s.id)
+        })
+    };
     by_host
         .into_iter()
+        .filter(|(host, hits)| {
+            !(hits
+                .iter()
+                .all(|g| vdir_of_path(&g.url) == Some(Vdir::Autodiscover))
+                && answered_elsewhere(host))
+        })
         .map(|(host, hits)| finding(cx, host, &hits))
         .collect()
 }
@@ -258,6 +280,25 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].sessions, vec![1]);
         assert!(f[0].title.contains("unnamed"));
+    }
+
+    /// Does not trigger: a device's page on the root domain's Autodiscover URL when
+    /// autodiscover.<domain> answered (Outlook uses the one that answers).
+    #[test]
+    fn a_web_site_on_the_root_domain_is_not_a_proxy_when_autodiscover_answered() {
+        let root = |id| {
+            S::new(
+                id,
+                "POST",
+                "https://contoso.com/autodiscover/autodiscover.xml",
+                200,
+            )
+            .resp_header("Content-Type", "text/html; charset=UTF-8")
+            .resp_header("Set-Cookie", "NSC_ESNS=0a1b; path=/")
+        };
+        assert_eq!(run(check, vec![root(1)]).len(), 1);
+        let ad = S::new(2, "POST", AD, 200).resp_header("Content-Type", "text/xml");
+        assert!(run(check, vec![root(1), ad]).is_empty());
     }
 
     /// Does not trigger: Exchange's own 401, Exchange Online's redirects, OWA's redirect to

@@ -21,15 +21,25 @@ pub fn matters(cx: &Context, host: &str) -> bool {
     is_microsoft_cloud(host) || exchange::exchange_hosts(cx.sessions).contains(host)
 }
 
-/// Whether any session to `host` after session `after` got an answer that is not a proxy's
-/// refusal (status below 400, not itself a sign of an intermediary): a 407 followed by a
-/// 200 is the proxy handshake, a 504 followed by a 200 a hiccup.
-pub fn got_through(cx: &Context, host: &str, after: u64, signs: &[&GatewaySign]) -> bool {
+/// Whether any session to `host` after the last of `hits`, from a process that got them,
+/// got an answer that is not a proxy's refusal (status below 400, not itself a sign of an
+/// intermediary in `all`): a 407 followed by a 200 is the proxy handshake, a 504 followed by
+/// a 200 a hiccup. Other processes getting through (a background token request by the
+/// broker) do not mean this client did: proxies authenticate and filter per application.
+pub fn got_through(cx: &Context, host: &str, hits: &[&GatewaySign], all: &[&GatewaySign]) -> bool {
+    let last = hits.iter().map(|g| g.session).max().unwrap_or(0);
+    let processes: Vec<Option<&str>> = hits
+        .iter()
+        .map(|g| cx.session(g.session).and_then(|s| s.process.as_deref()))
+        .collect();
     cx.sessions.iter().any(|s| {
-        s.id > after
+        s.id > last
             && s.host.as_deref() == Some(host)
             && s.status.is_some_and(|st| (100..400).contains(&st))
-            && !signs.iter().any(|g| g.session == s.id)
+            && !all.iter().any(|g| g.session == s.id)
+            && processes
+                .iter()
+                .any(|p| p.is_none() || s.process.is_none() || *p == s.process.as_deref())
     })
 }
 
@@ -97,10 +107,7 @@ pub fn never_through<'a>(
     let all = all_signs(cx);
     by_host
         .into_iter()
-        .filter(|(host, hits)| {
-            let last = hits.last().map_or(0, |g| g.session);
-            !got_through(cx, host, last, &all)
-        })
+        .filter(|(host, hits)| !got_through(cx, host, hits, &all))
         .collect()
 }
 

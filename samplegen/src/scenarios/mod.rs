@@ -348,8 +348,8 @@ pub const DEFS: &[Def] = &[
     },
     Def {
         name: "proxy-407-loop",
-        summary: "Squid demands proxy authentication: CONNECTs to outlook.office365.com and login.microsoftonline.com answered 407 (Negotiate, NTLM, Basic), Outlook's NTLM handshake (type 1, 407 type 2, type 3) refused each time, 3 rounds; ecs.office.com's handshake succeeds (200)",
-        should_find: "proxy-auth-required (error) for outlook.office365.com and login.microsoftonline.com; nothing for ecs.office.com",
+        summary: "Squid exempts Entra ID but demands proxy authentication for Exchange Online: CONNECTs to outlook.office.com and autodiscover-s.outlook.com answered 407 (Negotiate, NTLM, Basic), Outlook's NTLM handshake (type 1, 407 type 2, type 3) refused each time, 3 rounds; ecs.office.com's handshake succeeds (200)",
+        should_find: "proxy-auth-required (error) for outlook.office.com and autodiscover-s.outlook.com; nothing for ecs.office.com",
         findings: &["proxy-auth-required"],
         absent: &["proxy-blocked", "gateway-timeout", "hma-ignored"],
         has_error: true,
@@ -378,8 +378,8 @@ pub const DEFS: &[Def] = &[
     },
     Def {
         name: "proxy-blocked-zscaler",
-        summary: "Zscaler, inspecting TLS, answers Outlook's MAPI Connect to outlook.office365.com with its 403 'Website blocked' page (category Web Mail), 3 rounds; it also blocks an ad host",
-        should_find: "proxy-blocked (error) for outlook.office365.com naming Zscaler; nothing for the ad host",
+        summary: "Zscaler, inspecting TLS, answers Outlook's MAPI Connect to outlook.office.com with its 403 'Website blocked' page (category Web Mail), 3 rounds; it also blocks an ad host",
+        should_find: "proxy-blocked (error) for outlook.office.com naming Zscaler; nothing for the ad host",
         findings: &["proxy-blocked"],
         absent: &["proxy-auth-required", "gateway-timeout", "preauth-proxy"],
         has_error: true,

@@ -4,9 +4,10 @@
 
 use crate::actors::entra::{user_token, AadError, Entra};
 use crate::actors::exchange::{self, Challenge, Exchange};
+use crate::actors::noise::resp as response;
 use crate::actors::{hdrs, outlook, OFFICE_CLIENT, OUTLOOK, TENANT_GUID};
 use crate::clock::Instant;
-use crate::model::{Body, Coding, Framing, Response, Role, BODY_HEADERS};
+use crate::model::{host_of, Body, Coding, Framing, Response, Role, BODY_HEADERS};
 use crate::scenarios::builder::{ip_for, Sb};
 use crate::scenarios::common::{noise, noise_run, tunnel, Adal, ErrorPlace};
 use crate::secrets;
@@ -14,21 +15,6 @@ use crate::secrets;
 const AD_URL: &str = "https://autodiscover.contoso.com/autodiscover/autodiscover.xml";
 const EWS_URL: &str = "https://mail.contoso.com/EWS/Exchange.asmx";
 const PROXY_VIA: &str = "1.1 proxy.contoso.local (squid/5.7)";
-
-fn response(
-    status: u16,
-    reason: &str,
-    headers: Vec<(String, String)>,
-    body: Option<Body>,
-) -> Response {
-    Response {
-        status,
-        reason: reason.into(),
-        version: "HTTP/1.1".into(),
-        headers,
-        body,
-    }
-}
 
 /// F5 BIG-IP APM's answer to a request with no APM session: 302 to `/my.policy` with its
 /// session cookies.
@@ -68,6 +54,31 @@ fn f5_logon_page(now: Instant) -> Response {
     )
 }
 
+/// A GET from Outlook's process (a page it follows, an image in a message).
+fn outlook_get(url: &str) -> crate::model::Request {
+    let host = host_of(url);
+    outlook::get(
+        url,
+        hdrs(&[("User-Agent", outlook::OUTLOOK_UA), ("Host", &host)]),
+    )
+}
+
+/// Autodiscover answered 200 with the XML pointing at mail.contoso.com.
+fn autodiscover_ok(sb: &mut Sb, auth: &str, wait_ms: u64) {
+    let rid = sb.guid();
+    let now = sb.now;
+    let req = outlook::autodiscover(AD_URL, false, Some(auth), &rid);
+    let resp = Exchange::new().ok_xml(
+        exchange::autodiscover_response_xml("mail.contoso.com"),
+        Coding::Gzip,
+        Framing::Chunked(512),
+        &rid,
+        now,
+        false,
+    );
+    sb.add(Some(OUTLOOK), req, Some(resp), wait_ms, Role::Signal);
+}
+
 /// A Bearer token Outlook holds for `resource` (from an earlier sign-in).
 fn cached_bearer(sb: &Sb, resource: &str) -> String {
     let at = user_token(resource, OFFICE_CLIENT, sb.now, secrets::SIG_OUTLOOK_AT);
@@ -84,13 +95,7 @@ pub fn preauth_f5_apm(sb: &mut Sb) {
         let req = outlook::autodiscover(AD_URL, false, None, &crid);
         let resp = f5_redirect(sb);
         sb.add(Some(OUTLOOK), req, Some(resp), 6, Role::Signal);
-        let req = outlook::get(
-            "https://autodiscover.contoso.com/my.policy",
-            hdrs(&[
-                ("User-Agent", outlook::OUTLOOK_UA),
-                ("Host", "autodiscover.contoso.com"),
-            ]),
-        );
+        let req = outlook_get("https://autodiscover.contoso.com/my.policy");
         let now = sb.now;
         sb.add(
             Some(OUTLOOK),
@@ -166,12 +171,8 @@ pub fn preauth_wap_adfs(sb: &mut Sb) {
         if a == 0 {
             tunnel(sb, "sts.contoso.com", OUTLOOK);
         }
-        let req = outlook::get(
+        let req = outlook_get(
             "https://sts.contoso.com/adfs/ls/?version=1.0&action=signin&realm=urn%3AAppProxy%3Acom",
-            hdrs(&[
-                ("User-Agent", outlook::OUTLOOK_UA),
-                ("Host", "sts.contoso.com"),
-            ]),
         );
         let now = sb.now;
         sb.add(Some(OUTLOOK), req, Some(adfs_page(now)), 40, Role::Signal);
@@ -253,15 +254,17 @@ fn proxy_ntlm(sb: &mut Sb, process: &str, host: &str, through: bool) {
     }
 }
 
-/// `proxy-407-loop`: the corporate proxy demands authentication for Exchange Online and
-/// Entra ID and refuses Outlook's NTLM each time; Office's config host gets through.
+/// `proxy-407-loop`: the corporate proxy exempts Entra ID from authentication but not
+/// Exchange Online: it demands authentication for outlook.office.com and
+/// autodiscover-s.outlook.com and refuses Outlook's NTLM each time; Office's config host
+/// gets through after the handshake.
 pub fn proxy_407_loop(sb: &mut Sb) {
     proxy_ntlm(sb, OUTLOOK, "ecs.office.com", true);
     noise(sb, 0);
     for a in 0..3 {
-        proxy_ntlm(sb, OUTLOOK, "outlook.office365.com", false);
+        proxy_ntlm(sb, OUTLOOK, "outlook.office.com", false);
         sb.wait(800);
-        proxy_ntlm(sb, OUTLOOK, "login.microsoftonline.com", false);
+        proxy_ntlm(sb, OUTLOOK, "autodiscover-s.outlook.com", false);
         noise_run(sb, 2 + a, 1);
         sb.wait(20_000);
     }
@@ -390,18 +393,7 @@ pub fn proxy_healthy(sb: &mut Sb) {
     );
     sb.add(Some(OUTLOOK), req, Some(resp), 120, Role::Signal);
     let bearer = format!("Bearer {at}");
-    let rid = sb.guid();
-    let now = sb.now;
-    let req = outlook::autodiscover(AD_URL, false, Some(&bearer), &rid);
-    let resp = Exchange::new().ok_xml(
-        exchange::autodiscover_response_xml("mail.contoso.com"),
-        Coding::Gzip,
-        Framing::Chunked(512),
-        &rid,
-        now,
-        false,
-    );
-    sb.add(Some(OUTLOOK), req, Some(resp), 160, Role::Signal);
+    autodiscover_ok(sb, &bearer, 160);
     noise_run(sb, 0, 3);
     // Teams' presence: one gateway timeout from the proxy, then the same call answered.
     let first = sb.sessions.len();
@@ -433,13 +425,7 @@ pub fn proxy_healthy(sb: &mut Sb) {
     }
     // A CDN's own 403 (hotlink protection), not the proxy's.
     let now = sb.now;
-    let req = outlook::get(
-        "https://static.contoso-cdn.net/banner/outlook-signature.png",
-        hdrs(&[
-            ("User-Agent", outlook::OUTLOOK_UA),
-            ("Host", "static.contoso-cdn.net"),
-        ]),
-    );
+    let req = outlook_get("https://static.contoso-cdn.net/banner/outlook-signature.png");
     let resp = response(
         403,
         "Forbidden",
@@ -487,11 +473,12 @@ fn zscaler_403(host: &str, now: Instant) -> Response {
 }
 
 /// `proxy-blocked-zscaler`: Zscaler (inspecting TLS) blocks Exchange Online's MAPI endpoint
+/// (outlook.office.com)
 /// as "Web Mail"; it also blocks an ad host, which does not matter.
 pub fn proxy_blocked_zscaler(sb: &mut Sb) {
-    let mapi = "https://outlook.office365.com/mapi/emsmdb/?MailboxId=8c1f0000-0000-4000-8000-00000000cafe@contoso.com";
-    let bearer = cached_bearer(sb, "https://outlook.office365.com");
-    tunnel(sb, "outlook.office365.com", OUTLOOK);
+    let mapi = "https://outlook.office.com/mapi/emsmdb/?MailboxId=8c1f0000-0000-4000-8000-00000000cafe@contoso.com";
+    let bearer = cached_bearer(sb, "https://outlook.office.com");
+    tunnel(sb, "outlook.office.com", OUTLOOK);
     noise(sb, 2);
     for a in 0..3 {
         let crid = sb.guid();
@@ -500,18 +487,12 @@ pub fn proxy_blocked_zscaler(sb: &mut Sb) {
         sb.add(
             Some(OUTLOOK),
             req,
-            Some(zscaler_403("outlook.office365.com", now)),
+            Some(zscaler_403("outlook.office.com", now)),
             20,
             Role::Signal,
         );
         if a == 1 {
-            let req = outlook::get(
-                "https://ads.example-adnetwork.net/pixel.gif?o=outlook",
-                hdrs(&[
-                    ("User-Agent", outlook::OUTLOOK_UA),
-                    ("Host", "ads.example-adnetwork.net"),
-                ]),
-            );
+            let req = outlook_get("https://ads.example-adnetwork.net/pixel.gif?o=outlook");
             let now = sb.now;
             let resp = zscaler_403("ads.example-adnetwork.net", now);
             sb.add(Some(OUTLOOK), req, Some(resp), 15, Role::Noise);
@@ -551,18 +532,7 @@ pub fn fiddler_connection_failed(sb: &mut Sb) {
         Role::Signal,
     );
     tunnel(sb, "autodiscover.contoso.com", OUTLOOK);
-    let rid = sb.guid();
-    let req = outlook::autodiscover(AD_URL, false, Some(&bearer), &rid);
-    let now = sb.now;
-    let resp = Exchange::new().ok_xml(
-        exchange::autodiscover_response_xml("mail.contoso.com"),
-        Coding::Gzip,
-        Framing::Chunked(512),
-        &rid,
-        now,
-        false,
-    );
-    sb.add(Some(OUTLOOK), req, Some(resp), 150, Role::Signal);
+    autodiscover_ok(sb, &bearer, 150);
     noise(sb, 1);
     let ews_bearer = cached_bearer(sb, "https://mail.contoso.com");
     for a in 0..3 {
