@@ -151,9 +151,21 @@ pub fn gateway_sign(session: &Session, limits: &DecodeLimits) -> (Option<Gateway
     let Some(response) = session.response.as_ref() else {
         return (None, false);
     };
-    let host = session.host().unwrap_or_default().to_ascii_lowercase();
     let url = &session.request.url;
     let status = response.status;
+    // Most sessions are none of these: leave them before any allocation.
+    let candidate = match status {
+        200 => is_exchange_vdir(url) && is_html(response.content_type()),
+        301 | 302 | 303 | 307 | 308 | 401 => is_exchange_vdir(url),
+        403 | 407 | 451 | 502..=504 => true,
+        _ => false,
+    } || TENANT_RESTRICTION_HEADERS
+        .iter()
+        .any(|h| session.request.headers.contains(h));
+    if !candidate {
+        return (None, false);
+    }
+    let host = session.host().unwrap_or_default().to_ascii_lowercase();
     let (device, markers) = identify(session);
     let mut body_read = false;
     let sign = match status {
