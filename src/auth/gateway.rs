@@ -218,9 +218,20 @@ pub fn gateway_sign(session: &Session, limits: &DecodeLimits) -> (Option<Gateway
     let Some(sign) = sign else {
         return (None, body_read);
     };
+    let mut markers = markers;
     let device = match &sign {
         Sign::GatewayFailure { fiddler: Some(_) } => Some(Device::Fiddler),
-        Sign::LoginRedirect { location } => device.or_else(|| device_of_login(location)),
+        Sign::LoginRedirect { location } if device.is_none() => {
+            let by_path = device_of_login(location);
+            if by_path.is_some() {
+                let path = UrlParts::split(location).path_or_root();
+                markers.push(format!(
+                    "login path {}",
+                    path.chars().take(60).collect::<String>()
+                ));
+            }
+            by_path
+        }
         _ => device,
     };
     let event = GatewaySign {

@@ -253,6 +253,11 @@ mod tests {
             f[0].title
         );
         assert!(f[0].fix.contains("-ExternalPreauthentication PassThrough"));
+        assert!(
+            f[0].evidence.contains("(login path /adfs/ls/)"),
+            "{}",
+            f[0].evidence
+        );
         assert!(!f[0].evidence.contains("action=signin"));
     }
 
