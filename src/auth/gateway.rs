@@ -534,6 +534,29 @@ mod tests {
         assert_eq!(sign(xml), None);
     }
 
+    /// The HTML answer searched for a login form is a body the analysis reads: when it does
+    /// not decode, the session reports the problem (the capture is not "OK" unread).
+    #[test]
+    fn an_undecodable_html_answer_on_ews_is_a_problem() {
+        // A FindItem request: the EWS parser itself does not read its answer.
+        let soap = r#"<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><s:Body><m:FindItem/></s:Body></s:Envelope>"#;
+        let mut s = S::new(1, "POST", "https://mail.contoso.com/EWS/Exchange.asmx", 200)
+            .req_header("Content-Type", "text/xml; charset=utf-8")
+            .req_body(soap)
+            .resp_header("Content-Type", "text/html")
+            .resp_header("Content-Encoding", "gzip");
+        if let Some(r) = s.0.response.as_mut() {
+            r.body = crate::capture::Body {
+                raw: vec![0x1f, 0x8b, 0x08, 0x00, 0x00],
+                wire: true,
+                truncated: false,
+            };
+        }
+        let reading = super::super::read_session(&s.0, &DecodeLimits::default());
+        assert_eq!(reading.problems.len(), 1, "{:?}", reading.problems);
+        assert!(reading.problems[0].starts_with("response body: "));
+    }
+
     #[test]
     fn client_side_signs() {
         let p407 = S::new(1, "CONNECT", "login.microsoftonline.com:443", 407)

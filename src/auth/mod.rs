@@ -152,8 +152,9 @@ fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, b
 
 /// Whether the parsers above ever read a body of a session to `url` (an absolute URL, or a
 /// path with `host` beside it): sign-ins and token requests to an Entra ID authority, and
-/// EWS (whose HTML answers [`gateway`] also searches for a login form). The bodies of every other session are never decoded by the analysis, so
-/// `redact --drop-bodies-except-auth` may drop them without changing the diagnosis.
+/// EWS (whose HTML answers [`gateway`] also searches for a login form). The bodies of every
+/// other session are never decoded by the analysis, so `redact --drop-bodies-except-auth`
+/// may drop them without changing the diagnosis.
 pub fn reads_body(host: &str, url: &str) -> bool {
     login::is_authority_host(host) || ews::is_ews_url(url)
 }
@@ -165,7 +166,8 @@ pub fn reads_body(host: &str, url: &str) -> bool {
 ///
 /// Only the bodies the parsers decode are checked (login endpoints; EWS requests, the
 /// EWS answers [`ews::EwsEvents::answer_read`] says are read, and the HTML answers of EWS
-/// searched for a login form), so other sessions cost nothing here. The messages never carry body content.
+/// searched for a login form), so other sessions cost nothing here. The messages never carry
+/// body content.
 fn problems_of(session: &Session, limits: &DecodeLimits, answer_read: bool) -> Vec<String> {
     let host = session.host().unwrap_or_default();
     if !reads_body(&host, &session.request.url) {
