@@ -119,4 +119,5 @@ replay_tests!(
     redact_planted,
     autodiscover_json,
     federation,
+    gateway,
 );

@@ -1534,3 +1534,157 @@ fn autodiscover_exo_sts_unreachable() {
         no_spn_fix: true,
     });
 }
+
+// ---- issue 19: proxies in front of Exchange and on the client's side --------------------
+
+/// The sessions to `host` answered with one of `statuses`, not tunnels.
+fn answered(a: &Analysis, host: &str, statuses: &[u16]) -> Vec<u64> {
+    a.sessions
+        .iter()
+        .filter(|s| s.host.as_deref() == Some(host))
+        .filter(|s| s.status.is_some_and(|c| statuses.contains(&c)))
+        .map(|s| s.id)
+        .collect()
+}
+
+#[test]
+fn preauth_f5_apm() {
+    check(Spec {
+        name: "preauth-f5-apm",
+        want: vec![Want {
+            id: "preauth-proxy",
+            severities: &["error"],
+            sessions: |a| answered(a, "autodiscover.contoso.com", &[302]),
+            evidence: &[
+                "302 to /my.policy",
+                "F5 BIG-IP APM (cookie LastMRH_Session, cookie MRHSession, cookie F5_ST)",
+                "No request with a Bearer token",
+            ],
+        }],
+        may: &[],
+        not: &[
+            "hma-ignored",
+            "spn-missing",
+            "auth-loop",
+            "proxy-auth-required",
+        ],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn preauth_wap_adfs() {
+    check(Spec {
+        name: "preauth-wap-adfs",
+        want: vec![Want {
+            id: "preauth-proxy",
+            severities: &["error"],
+            sessions: |a| answered(a, "autodiscover.contoso.com", &[307]),
+            evidence: &[
+                "307 to https://sts.contoso.com/adfs/ls/",
+                "Web Application Proxy / AD FS",
+            ],
+        }],
+        may: &[],
+        not: &["hma-ignored", "spn-missing", "auth-loop"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn proxy_407_loop() {
+    check(Spec {
+        name: "proxy-407-loop",
+        want: vec![Want {
+            id: "proxy-auth-required",
+            severities: &["error"],
+            sessions: |a| answered(a, "autodiscover-s.outlook.com", &[407]),
+            evidence: &[
+                "Proxy-Authenticate offered Negotiate, NTLM, Basic",
+                "answered 6 time(s) with Proxy-Authorization (NTLM)",
+                "Squid",
+            ],
+        }],
+        may: &[],
+        not: &["proxy-blocked", "gateway-timeout", "hma-ignored"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn proxy_tenant_restriction() {
+    check(Spec {
+        name: "proxy-tenant-restriction",
+        want: vec![Want {
+            id: "tenant-restriction",
+            severities: &["error"],
+            sessions: |a| aadsts(a, 500021),
+            evidence: &[
+                "Restrict-Access-To-Tenants: contoso.com,contoso.onmicrosoft.com",
+                "The allowed list does not include fabrikam.com",
+            ],
+        }],
+        may: &[],
+        not: &["aadsts-federation-or-sync", "auth-loop", "spn-missing"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn proxy_healthy() {
+    check(Spec {
+        name: "proxy-healthy",
+        want: vec![],
+        may: &[],
+        not: &[
+            "preauth-proxy",
+            "proxy-auth-required",
+            "proxy-blocked",
+            "gateway-timeout",
+            "tenant-restriction",
+        ],
+        exit: 0,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn proxy_blocked_zscaler() {
+    check(Spec {
+        name: "proxy-blocked-zscaler",
+        want: vec![Want {
+            id: "proxy-blocked",
+            severities: &["error"],
+            sessions: |a| answered(a, "outlook.office.com", &[403]),
+            evidence: &["403 from the proxy", "Zscaler (Server: Zscaler/6.2)"],
+        }],
+        may: &[],
+        not: &["proxy-auth-required", "gateway-timeout", "preauth-proxy"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn fiddler_connection_failed() {
+    check(Spec {
+        name: "fiddler-connection-failed",
+        want: vec![Want {
+            id: "gateway-timeout",
+            severities: &["error"],
+            sessions: |a| answered(a, "mail.contoso.com", &[502]),
+            evidence: &[
+                "502 \"Fiddler - Connection Failed\"",
+                "From: Fiddler itself",
+            ],
+        }],
+        may: &[],
+        not: &["proxy-blocked", "preauth-proxy"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}

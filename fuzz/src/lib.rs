@@ -488,6 +488,54 @@ pub fn autodiscover_pox(data: &[u8]) {
     }
 }
 
+/// `gateway`: the first line is a response's reason phrase, each further line a header
+/// (`Name: value`) given to both the request and the response; the part after the first NUL
+/// is the response body. The session is read at several statuses and URLs, so every branch
+/// of `auth::gateway` (login redirect, HTML login form, foreign 401, 407, block, gateway
+/// error, tenant restrictions) sees hostile heads and bodies.
+pub fn gateway(data: &[u8]) {
+    let (head, body) = match data.iter().position(|&b| b == 0) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &[][..]),
+    };
+    let t = text(head);
+    let mut lines = t.split('\n');
+    let reason = lines.next().unwrap_or("").to_string();
+    let mut h = Headers::new();
+    for line in lines {
+        let (n, v) = line.split_once(':').unwrap_or((line, ""));
+        h.push(n.trim(), v.trim());
+    }
+    for (method, url, status) in [
+        (
+            "POST",
+            "https://autodiscover.contoso.com/autodiscover/autodiscover.xml",
+            200,
+        ),
+        ("POST", "https://mail.contoso.com/EWS/Exchange.asmx", 302),
+        ("POST", "https://mail.contoso.com/mapi/emsmdb/", 401),
+        ("CONNECT", "login.microsoftonline.com:443", 407),
+        ("CONNECT", "outlook.office365.com:443", 403),
+        (
+            "GET",
+            "https://outlook.office365.com/EWS/Exchange.asmx",
+            502,
+        ),
+        (
+            "POST",
+            "https://login.microsoftonline.com/common/oauth2/token",
+            400,
+        ),
+    ] {
+        let mut s = session(method, url, h.clone(), b"", status, h.clone(), body);
+        if let Some(r) = s.response.as_mut() {
+            r.reason = reason.clone();
+        }
+        let _ = auth::gateway::gateway_sign(&s, &LIMITS);
+        let _ = auth::read_session(&s, &LIMITS);
+    }
+}
+
 /// `redact_text`: the one redaction layer, with and without `--show-secrets`.
 pub fn redact_text(data: &[u8]) {
     let t = text(data);
@@ -567,6 +615,7 @@ pub const TARGETS: &[Target] = &[
     ("capture_rewrite", capture_rewrite),
     ("redact_planted", redact_planted),
     ("autodiscover_json", autodiscover_json),
+    ("gateway", gateway),
 ];
 
 /// The samples `redact_planted` plants into (small: a few sessions each).

@@ -16,6 +16,7 @@ pub mod diagnostics;
 pub mod ews;
 pub mod ews_answer;
 pub mod federation;
+pub mod gateway;
 pub mod jwt;
 pub mod login;
 pub mod mapi;
@@ -41,6 +42,7 @@ pub use diagnostics::ExchangeDiagnostic;
 pub use ews::{DelegateCheck, DelegateUser, EwsCall};
 pub use ews_answer::{AnswerError, EwsAnswer};
 pub use federation::FederationEvent;
+pub use gateway::{Device, GatewaySign, Sign};
 pub use jwt::Claims;
 pub use login::{DeviceCredential, LoginKind, LoginRequest};
 pub use mapi::MapiAnswer;
@@ -98,6 +100,9 @@ pub enum Event {
     /// What a request to Autodiscover (POX `autodiscover.xml`, SOAP `autodiscover.svc`)
     /// answered: settings and the URLs they publish, a redirect, an error, a web page.
     Autodiscover(Box<AutodiscoverAnswer>),
+    /// A sign of an intermediary: a pre-authenticating reverse proxy in front of Exchange,
+    /// or the client's proxy (407, block page, gateway error, tenant restrictions).
+    Gateway(Box<GatewaySign>),
 }
 
 impl Event {
@@ -116,6 +121,7 @@ impl Event {
             Event::EwsAnswer(a) => a.session,
             Event::Mapi(m) => m.session,
             Event::Autodiscover(a) => a.session,
+            Event::Gateway(g) => g.session,
         }
     }
 
@@ -153,7 +159,8 @@ pub fn events_of(session: &Session, limits: &DecodeLimits) -> Vec<Event> {
     events_and_answer(session, limits).0
 }
 
-/// The events, and whether the EWS or MAPI parser decoded the answer.
+/// The events, and whether a parser (EWS, MAPI, or the gateway's login-form search) decoded
+/// the answer.
 fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, bool) {
     let mut events = Vec::new();
     if let Some(login) = login::login_request(session, limits) {
@@ -197,7 +204,11 @@ fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, b
     {
         events.push(Event::Autodiscover(Box::new(answer)));
     }
-    (events, ews.answer_read || mapi.body_read)
+    let (sign, gateway_read) = gateway::gateway_sign(session, limits);
+    if let Some(sign) = sign {
+        events.push(Event::Gateway(Box::new(sign)));
+    }
+    (events, ews.answer_read || mapi.body_read || gateway_read)
 }
 
 /// Whether the parsers above ever read a body of a session to `url` (an absolute URL, or a
@@ -205,9 +216,9 @@ fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, b
 /// Autodiscover (POX and SOAP: the answer, and the address asked about), autodiscover v2
 /// (`autodiscover.json`), federation steps, and MAPI over HTTP (whose
 /// `Connect`/`Bind` and failed answers are read: the predicate sees no request type, so a
-/// redacted copy keeps every MAPI body). The bodies of every other session are never
+/// redacted copy keeps every MAPI body); EWS HTML answers are also searched for a login form
+/// ([`gateway`]). The bodies of every other session are never
 /// decoded by the analysis, so
-/// `redact --drop-bodies-except-auth` may drop them without changing the diagnosis.
 pub fn reads_body(host: &str, url: &str) -> bool {
     login::is_authority_host(host)
         || ews::is_ews_url(url)

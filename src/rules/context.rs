@@ -13,8 +13,8 @@ use crate::auth::aadsts::NOT_FOUND_CODES;
 use crate::auth::negotiate::WindowsAuth;
 use crate::auth::{
     AadError, AutodiscoverAnswer, AutodiscoverV2, Challenge, Claims, DelegateCheck,
-    DeviceCredential, Event, EwsAnswer, EwsCall, FederationEvent, MapiAnswer, TokenOutcome,
-    EXCHANGE_ONLINE_APP_ID,
+    DeviceCredential, Event, EwsAnswer, EwsCall, FederationEvent, GatewaySign, MapiAnswer,
+    TokenOutcome, EXCHANGE_ONLINE_APP_ID,
 };
 use crate::capture::url_parts::strip_query;
 use crate::capture::SessionSummary;
@@ -479,6 +479,17 @@ impl<'a> Context<'a> {
     pub fn federation(&self) -> impl Iterator<Item = &'a FederationEvent> + 'a {
         self.events().filter_map(|e| match e {
             Event::Federation(f) => Some(&**f),
+            _ => None,
+        })
+    }
+}
+
+impl<'a> Context<'a> {
+    /// Every sign of an intermediary (a pre-authenticating reverse proxy, the client's
+    /// proxy, Fiddler's own error answers, tenant-restriction headers), by session.
+    pub fn gateway_signs(&self) -> impl Iterator<Item = &'a GatewaySign> + 'a {
+        self.events().filter_map(|e| match e {
+            Event::Gateway(g) => Some(&**g),
             _ => None,
         })
     }

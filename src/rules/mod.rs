@@ -52,6 +52,13 @@ mod autodiscover_redirect;
 mod autodiscover_testkit;
 mod autodiscover_web_host;
 mod spn_predicted;
+// Issue 19, items 4 and 5: proxies in front of Exchange and on the client's side.
+mod gateway_timeout;
+mod preauth_proxy;
+mod proxy;
+mod proxy_auth;
+mod proxy_blocked;
+mod tenant_restriction;
 
 use std::collections::BTreeSet;
 
@@ -191,6 +198,13 @@ pub const RULES: &[RuleSpec] = &[
         check: federation_wstrust::check,
         yields_to: &[],
     },
+    // AADSTS500021 after tenant-restriction headers is that finding's evidence, named with
+    // the allowed list (issue 19).
+    RuleSpec {
+        id: "tenant-restriction",
+        check: tenant_restriction::check,
+        yields_to: &[],
+    },
     RuleSpec {
         id: "aadsts-",
         check: aadsts_codes::check,
@@ -205,7 +219,7 @@ pub const RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "autodiscover-v2",
         check: autodiscover_v2::check,
-        yields_to: &[],
+        yields_to: &["tenant-restriction"],
     },
     RuleSpec {
         id: "hma-not-advertised",
@@ -299,6 +313,7 @@ pub const RULES: &[RuleSpec] = &[
             "federation-saml-",
             "federation-seamless-sso",
             "token-wrong-tenant",
+            "tenant-restriction",
         ],
     },
     RuleSpec {
@@ -380,6 +395,28 @@ pub const RULES: &[RuleSpec] = &[
             "hma-ignored",
             "auth-loop",
         ],
+    },
+    // Issue 19: proxies. A refused tunnel to Entra ID that hma-ignored already names as the
+    // cause of an ignored Bearer offer is that finding's evidence.
+    RuleSpec {
+        id: "preauth-proxy",
+        check: preauth_proxy::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "proxy-auth-required",
+        check: proxy_auth::check,
+        yields_to: &["hma-ignored"],
+    },
+    RuleSpec {
+        id: "proxy-blocked",
+        check: proxy_blocked::check,
+        yields_to: &["hma-ignored"],
+    },
+    RuleSpec {
+        id: "gateway-timeout",
+        check: gateway_timeout::check,
+        yields_to: &["hma-ignored"],
     },
 ];
 

@@ -24,7 +24,13 @@ pub const TEAMS: &str = "ms-teams:9116";
 /// Office click-to-run's process.
 pub const C2R: &str = "officeclicktorun:3308";
 
-fn resp(status: u16, reason: &str, headers: Vec<(String, String)>, body: Option<Body>) -> Response {
+/// A response from its parts.
+pub fn resp(
+    status: u16,
+    reason: &str,
+    headers: Vec<(String, String)>,
+    body: Option<Body>,
+) -> Response {
     Response {
         status,
         reason: reason.into(),

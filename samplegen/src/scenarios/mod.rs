@@ -12,6 +12,7 @@ pub mod hybrid;
 pub mod limits;
 pub mod namespaces;
 pub mod precision;
+pub mod proxy;
 pub mod tokens;
 pub mod windows_auth;
 
@@ -656,6 +657,77 @@ pub const DEFS: &[Def] = &[
         has_error: true,
         inconclusive: false,
         build: answers::freebusy_ioc_recipient_not_found,
+    },
+    // Issue 19, items 4 and 5: proxies in front of Exchange and on the client's side.
+    Def {
+        name: "preauth-f5-apm",
+        summary: "F5 BIG-IP APM pre-authenticates Exchange: Autodiscover (anonymous) and EWS (with a Bearer token) answered 302 to /my.policy with MRHSession / LastMRH_Session / F5_ST cookies, the APM logon page (HTML password form) behind it, 3 rounds",
+        should_find: "preauth-proxy (error) for autodiscover.contoso.com and mail.contoso.com, naming F5 BIG-IP APM by its cookie names and the paths to pass through",
+        findings: &["preauth-proxy"],
+        absent: &["hma-ignored", "spn-missing", "auth-loop", "proxy-auth-required"],
+        has_error: true,
+        inconclusive: false,
+        build: proxy::preauth_f5_apm,
+    },
+    Def {
+        name: "preauth-wap-adfs",
+        summary: "Web Application Proxy publishes Exchange with AD FS pre-authentication: Autodiscover and EWS answered 307 (Server Microsoft-HTTPAPI/2.0) to https://sts.contoso.com/adfs/ls/?...; the AD FS forms sign-in page behind it, 3 rounds",
+        should_find: "preauth-proxy (error) for autodiscover.contoso.com and mail.contoso.com, naming Web Application Proxy / AD FS and its pass-through cmdlet",
+        findings: &["preauth-proxy"],
+        absent: &["hma-ignored", "spn-missing", "auth-loop"],
+        has_error: true,
+        inconclusive: false,
+        build: proxy::preauth_wap_adfs,
+    },
+    Def {
+        name: "proxy-407-loop",
+        summary: "Squid exempts Entra ID but demands proxy authentication for Exchange Online: CONNECTs to outlook.office.com and autodiscover-s.outlook.com answered 407 (Negotiate, NTLM, Basic), Outlook's NTLM handshake (type 1, 407 type 2, type 3) refused each time, 3 rounds; ecs.office.com's handshake succeeds (200)",
+        should_find: "proxy-auth-required (error) for outlook.office.com and autodiscover-s.outlook.com; nothing for ecs.office.com",
+        findings: &["proxy-auth-required"],
+        absent: &["proxy-blocked", "gateway-timeout", "hma-ignored"],
+        has_error: true,
+        inconclusive: false,
+        build: proxy::proxy_407_loop,
+    },
+    Def {
+        name: "proxy-tenant-restriction",
+        summary: "Outlook signs in to a partner tenant's Exchange Online mailbox (authority /fabrikam.com); its token requests carry Restrict-Access-To-Tenants: contoso.com,contoso.onmicrosoft.com and Restrict-Access-Context; Entra ID answers AADSTS500021 Access to 'fabrikam.com' tenant is denied, 3 attempts",
+        should_find: "tenant-restriction (error) naming fabrikam.com and the allowed list; the AADSTS500021 is its evidence, not a second finding",
+        findings: &["tenant-restriction"],
+        absent: &["aadsts-federation-or-sync", "auth-loop", "spn-missing"],
+        has_error: true,
+        inconclusive: false,
+        build: proxy::proxy_tenant_restriction,
+    },
+    Def {
+        name: "proxy-healthy",
+        summary: "the healthy hybrid sign-in behind an authenticating Squid: each CONNECT does the proxy's NTLM handshake (407, 407, 200), Via on every answer, Exchange's own 401 (Microsoft-IIS), one 504 from the proxy for Teams presence then 200, a CDN's own 403 (AmazonS3)",
+        should_find: "nothing: the proxy handshake, a single 504 followed by success and a CDN's 403 are not findings",
+        findings: &[],
+        absent: &["preauth-proxy", "proxy-auth-required", "proxy-blocked", "gateway-timeout", "tenant-restriction"],
+        has_error: false,
+        inconclusive: false,
+        build: proxy::proxy_healthy,
+    },
+    Def {
+        name: "proxy-blocked-zscaler",
+        summary: "Zscaler, inspecting TLS, answers Outlook's MAPI Connect to outlook.office.com with its 403 'Website blocked' page (category Web Mail), 3 rounds; it also blocks an ad host",
+        should_find: "proxy-blocked (error) for outlook.office.com naming Zscaler; nothing for the ad host",
+        findings: &["proxy-blocked"],
+        absent: &["proxy-auth-required", "gateway-timeout", "preauth-proxy"],
+        has_error: true,
+        inconclusive: false,
+        build: proxy::proxy_blocked_zscaler,
+    },
+    Def {
+        name: "fiddler-connection-failed",
+        summary: "the root domain's Autodiscover gets Fiddler's 502 'DNS Lookup Failed', autodiscover.contoso.com answers 200; every EWS call to mail.contoso.com gets Fiddler's own 502 'Fiddler - Connection Failed' (TimedOut) after 21 s, 3 rounds",
+        should_find: "gateway-timeout (error) for mail.contoso.com with Fiddler's reason phrase and the capture-side checks; nothing for the root domain's failed lookup",
+        findings: &["gateway-timeout"],
+        absent: &["proxy-blocked", "preauth-proxy"],
+        has_error: true,
+        inconclusive: false,
+        build: proxy::fiddler_connection_failed,
     },
 ];
 

@@ -1,0 +1,146 @@
+//! `proxy-auth-required`: the client's proxy demands authentication (407) for a Microsoft
+//! 365, Entra ID or Exchange host, and the client never gets past it.
+//!
+//! Office's background requests, the Windows broker (WAM) and services often cannot answer a
+//! proxy's Negotiate/NTLM/Basic challenge, or answer with credentials the proxy refuses; the
+//! sign-in then never reaches Entra ID. A 407 followed by a request that gets through is the
+//! normal proxy handshake and raises nothing.
+//!
+//! Looks at: `Event::Gateway` 407 signs (`Proxy-Authenticate` schemes, the scheme of the
+//! request's `Proxy-Authorization`), on hosts that matter (`proxy::matters`), two or more
+//! per host and no answer below 400 from that host after the last one.
+
+use super::proxy;
+use super::{Context, Finding, Severity};
+use crate::auth::Sign;
+
+pub fn check(cx: &Context) -> Vec<Finding> {
+    let hosts = proxy::by_host(cx, |s| matches!(s, Sign::ProxyAuth { .. }));
+    proxy::never_through(cx, hosts)
+        .into_iter()
+        .filter(|(_, hits)| hits.len() >= 2)
+        .map(|(host, hits)| {
+            let mut offered: Vec<&str> = Vec::new();
+            let mut answered: Vec<&str> = Vec::new();
+            for g in &hits {
+                if let Sign::ProxyAuth {
+                    schemes,
+                    answered_with,
+                } = &g.sign
+                {
+                    for s in schemes {
+                        if !offered.contains(&s.as_str()) {
+                            offered.push(s);
+                        }
+                    }
+                    if let Some(a) = answered_with {
+                        answered.push(a);
+                    }
+                }
+            }
+            let client = if answered.is_empty() {
+                "The client never sent Proxy-Authorization: it cannot authenticate to the \
+                 proxy (a service, the Windows broker or a background request without the \
+                 user's credentials)."
+                    .to_string()
+            } else {
+                let mut schemes = answered.clone();
+                schemes.dedup();
+                format!(
+                    "The client answered {} time(s) with Proxy-Authorization ({}); the proxy \
+                     never accepted it.",
+                    answered.len(),
+                    schemes.join(", ")
+                )
+            };
+            Finding {
+                id: "proxy-auth-required".into(),
+                severity: Severity::Error,
+                title: format!(
+                    "The proxy demands authentication (407) for {host} and the client never \
+                     got through"
+                ),
+                evidence: format!(
+                    "{}: 407 Proxy Authentication Required, Proxy-Authenticate offered {}; no \
+                     request to {host} got through afterwards. {client} Proxy: {}.",
+                    proxy::count_line(&host, &hits),
+                    if offered.is_empty() {
+                        "no scheme".to_string()
+                    } else {
+                        offered.join(", ")
+                    },
+                    proxy::devices(&hits, "not named by its headers")
+                ),
+                fix: format!(
+                    "Exempt Microsoft 365 and Entra ID from proxy authentication (and from TLS \
+                     inspection): {} and the organisation's own Exchange hosts, as Microsoft's \
+                     network connectivity principles for Microsoft 365 recommend. If the proxy \
+                     must authenticate, check the account and the proxy's Kerberos SPN (HTTP/<proxy \
+                     FQDN>) so that Negotiate succeeds, and that the PAC file sends these hosts \
+                     DIRECT or to a proxy without authentication.",
+                    proxy::M365_BYPASS
+                ),
+                sessions: proxy::ids(&hits),
+                remedy: None,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{run, S};
+    use super::*;
+
+    fn p407(id: u64, host: &str, answered: bool) -> S {
+        let s = S::new(id, "CONNECT", &format!("{host}:443"), 407)
+            .resp_header("Proxy-Authenticate", "Negotiate")
+            .resp_header("Proxy-Authenticate", "NTLM")
+            .resp_header("Via", "1.1 proxy.contoso.local");
+        if answered {
+            s.req_header("Proxy-Authorization", "NTLM TlRMTVNTUAADAAAAGAAYAEAAAAA=")
+        } else {
+            s
+        }
+    }
+
+    #[test]
+    fn a_407_loop_to_entra_is_an_error() {
+        let host = "login.microsoftonline.com";
+        let f = run(
+            check,
+            vec![
+                p407(1, host, false),
+                p407(2, host, true),
+                p407(3, host, true),
+            ],
+        );
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Error);
+        assert_eq!(f[0].sessions, vec![1, 2, 3]);
+        assert!(
+            f[0].evidence.contains("Negotiate, NTLM"),
+            "{}",
+            f[0].evidence
+        );
+        assert!(
+            f[0].evidence.contains("answered 2 time(s)"),
+            "{}",
+            f[0].evidence
+        );
+        assert!(!f[0].evidence.contains("TlRM"), "{}", f[0].evidence);
+    }
+
+    /// Does not trigger: the handshake (407 then 200), one trailing 407, a host that does
+    /// not matter.
+    #[test]
+    fn the_handshake_and_unrelated_hosts_raise_nothing() {
+        let host = "login.microsoftonline.com";
+        let ok = S::new(3, "CONNECT", "login.microsoftonline.com:443", 200)
+            .req_header("Proxy-Authorization", "Negotiate YIIG");
+        assert!(run(check, vec![p407(1, host, false), p407(2, host, true), ok]).is_empty());
+        assert!(run(check, vec![p407(1, host, false)]).is_empty());
+        let cdn = "ads.example.net";
+        assert!(run(check, vec![p407(1, cdn, false), p407(2, cdn, false)]).is_empty());
+    }
+}
