@@ -345,10 +345,12 @@ impl<'a> Context<'a> {
         })
     }
 
-    /// Every URL the capture shows published for clients, in session order: today the URLs
-    /// of Autodiscover answers that gave settings.
+    /// Every URL the capture shows published for clients, in session order: the URLs of
+    /// Autodiscover answers that gave settings, and the `Url` of autodiscover v2 answers
+    /// (Teams' and Outlook mobile's EWS or ActiveSync).
     pub fn published_endpoints(&self) -> Vec<PublishedEndpoint> {
-        self.autodiscover_answers()
+        let mut out: Vec<PublishedEndpoint> = self
+            .autodiscover_answers()
             .filter(|a| a.is_settings())
             .flat_map(|a| {
                 a.published.iter().map(|p| PublishedEndpoint {
@@ -357,7 +359,19 @@ impl<'a> Context<'a> {
                     source: format!("autodiscover {}", p.source),
                 })
             })
-            .collect()
+            .collect();
+        out.extend(self.autodiscover_v2().filter_map(|a| {
+            a.published().map(|(url, protocol)| PublishedEndpoint {
+                url: url.to_string(),
+                session: a.session,
+                source: match protocol {
+                    Some(p) => format!("autodiscover v2 {p} Url"),
+                    None => "autodiscover v2 Url".to_string(),
+                },
+            })
+        }));
+        out.sort_by_key(|p| p.session);
+        out
     }
 
     /// The hosts (lower case) the capture proves Entra ID issues tokens for, or that

@@ -212,6 +212,7 @@ pub const RULES: &[RuleSpec] = &[
             "federation-sts-unreachable",
             "federation-saml-",
             "federation-seamless-sso",
+            "tenant-restriction",
         ],
     },
     // Autodiscover v2 must answer anonymously: its 401 is that failure, not a missing HMA
@@ -219,7 +220,7 @@ pub const RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "autodiscover-v2",
         check: autodiscover_v2::check,
-        yields_to: &["tenant-restriction"],
+        yields_to: &[],
     },
     RuleSpec {
         id: "hma-not-advertised",
@@ -378,24 +379,6 @@ pub const RULES: &[RuleSpec] = &[
         check: autodiscover_header_error::check,
         yields_to: &[],
     },
-    // A host another finding already explains (a proven missing SPN, a refused token, HMA
-    // off or ignored) is that finding's, not a prediction.
-    RuleSpec {
-        id: "spn-predicted",
-        check: spn_predicted::check,
-        yields_to: &[
-            "http-resource",
-            "spn-missing",
-            "aadsts-",
-            "hma-not-advertised",
-            "ioc-oauth-failure",
-            "delegate-ews-auth",
-            "exchange-oauth-error",
-            "hma-declined",
-            "hma-ignored",
-            "auth-loop",
-        ],
-    },
     // Issue 19: proxies. A refused tunnel to Entra ID that hma-ignored already names as the
     // cause of an ignored Bearer offer is that finding's evidence.
     RuleSpec {
@@ -417,6 +400,35 @@ pub const RULES: &[RuleSpec] = &[
         id: "gateway-timeout",
         check: gateway_timeout::check,
         yields_to: &["hma-ignored"],
+    },
+    // A host another finding already explains (a proven missing SPN, a refused token, a
+    // wrong tenant, HMA off or ignored, a pre-authenticating proxy) is that finding's, not a
+    // prediction: last, so that it can yield to any of them.
+    RuleSpec {
+        id: "spn-predicted",
+        check: spn_predicted::check,
+        yields_to: &[
+            "http-resource",
+            "spn-missing",
+            "aadsts-",
+            "hma-not-advertised",
+            "ioc-oauth-failure",
+            "delegate-ews-auth",
+            "exchange-oauth-error",
+            "hma-declined",
+            "hma-ignored",
+            "auth-loop",
+            "federation-sts-unreachable",
+            "federation-saml-",
+            "federation-seamless-sso",
+            "tenant-restriction",
+            "autodiscover-v2",
+            "token-expired",
+            "token-wrong-tenant",
+            "token-audience-mismatch",
+            "ntlm-loop",
+            "preauth-proxy",
+        ],
     },
 ];
 
