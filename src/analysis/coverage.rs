@@ -67,6 +67,10 @@ pub struct Coverage {
     /// Read sessions the diagnosis needs whose bodies were not fully read (truncated, over
     /// the body cap, undecodable), ascending.
     pub incomplete: Vec<u64>,
+    /// CONNECTs to a host the diagnosis needs that were refused (a proxy's 407 or 403): the
+    /// client tried to reach it, and the answer is in the capture (not in the report JSON).
+    #[serde(skip)]
+    pub refused_tunnels: usize,
 }
 
 impl Coverage {
@@ -150,7 +154,13 @@ pub fn measure(
         let Some(host) = s.host.as_deref() else {
             continue;
         };
-        if decrypted_hosts.contains(host) || !s.status.is_some_and(|c| (200..300).contains(&c)) {
+        if decrypted_hosts.contains(host) {
+            continue;
+        }
+        if !s.status.is_some_and(|c| (200..300).contains(&c)) {
+            if role(host).is_some() {
+                coverage.refused_tunnels += 1;
+            }
             continue;
         }
         if let Some(r) = role(host) {

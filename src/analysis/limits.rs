@@ -113,10 +113,11 @@ fn undecrypted(e: &Evidence) -> Option<Limit> {
     })
 }
 
-/// Sessions, none of them to the hosts a diagnosis needs, and none hidden in tunnels.
+/// Sessions, none of them to the hosts a diagnosis needs, none hidden in tunnels, and no
+/// tunnel to them refused (a proxy's 407 or 403 to a CONNECT is an answer the rules read).
 fn no_ticket_hosts(e: &Evidence) -> Option<Limit> {
     let c = e.coverage;
-    (c.relevant_sessions == 0 && c.blind.is_empty()).then(|| Limit {
+    (c.relevant_sessions == 0 && c.blind.is_empty() && c.refused_tunnels == 0).then(|| Limit {
         id: "no-ticket-hosts",
         what: format!(
             "None of the {} session(s) went to Exchange (autodiscover, EWS, MAPI), Exchange \
@@ -236,7 +237,8 @@ fn client_process(e: &Evidence) -> Option<Limit> {
 }
 
 /// No `Authorization`, `Cookie` or `Set-Cookie` header anywhere, though the capture holds
-/// Exchange or Entra ID traffic: a browser HAR exported sanitized.
+/// traffic that carries them (Entra ID's answers, or a hybrid modern auth offer a client
+/// would answer with a Bearer): a browser HAR exported sanitized.
 fn credentials_stripped(e: &Evidence) -> Option<Limit> {
     // Fiddler saves what it saw; browsers sanitize their HAR export.
     if e.format != Format::Har || e.coverage.relevant_sessions == 0 {
@@ -247,6 +249,17 @@ fn credentials_stripped(e: &Evidence) -> Option<Limit> {
         .clone()
         .any(|s| s.credential.is_some() || s.kept.cookies);
     if kept_any || decrypted.count() < 2 {
+        return None;
+    }
+    // Only where credentials were due: Entra ID answered (it always sets cookies), or
+    // Exchange offered hybrid modern auth (a client that takes it up presents a Bearer).
+    // Anonymous traffic (autodiscover v2, a web host's page) holds none in any export.
+    let due = e.coverage.entra_sessions > 0
+        || e.events.iter().any(|ev| {
+            matches!(ev, Event::Challenge(c)
+                if c.bearer().is_some_and(|b| b.authorization_uri.is_some()))
+        });
+    if !due {
         return None;
     }
     Some(Limit {

@@ -337,10 +337,14 @@ impl<'a> Context<'a> {
         self.yielded.is_some_and(|y| y.contains(&session))
     }
 
-    /// Every Autodiscover answer (POX or SOAP, and the HTTP-level answers to those URLs).
+    /// Every Autodiscover answer (POX or SOAP, and the HTTP-level answers to those URLs)
+    /// that Autodiscover gave: an answer that a device in the path gave instead (a
+    /// pre-authenticating proxy's login redirect or page, a proxy's or Fiddler's own error
+    /// answer, see [`Self::gateway_signs`]) is that device's, not Autodiscover's.
     pub fn autodiscover_answers(&self) -> impl Iterator<Item = &'a AutodiscoverAnswer> + 'a {
-        self.events().filter_map(|e| match e {
-            Event::Autodiscover(a) => Some(&**a),
+        let devices: BTreeSet<u64> = self.gateway_signs().map(|g| g.session).collect();
+        self.events().filter_map(move |e| match e {
+            Event::Autodiscover(a) if !devices.contains(&a.session) => Some(&**a),
             _ => None,
         })
     }

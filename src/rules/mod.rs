@@ -428,6 +428,9 @@ pub const RULES: &[RuleSpec] = &[
             "token-audience-mismatch",
             "ntlm-loop",
             "preauth-proxy",
+            "proxy-auth-required",
+            "proxy-blocked",
+            "gateway-timeout",
         ],
     },
 ];

@@ -6,7 +6,8 @@
 //! Only when the capture shows hybrid modern auth in use (a token asked for an on-premises
 //! resource, or a Bearer token presented on-premises): without it no client asks tokens for
 //! these hosts, and an offer nobody takes up is another finding's. Microsoft's own
-//! hosts never. A host another finding already explains (its sessions yielded) is left to it.
+//! hosts never. A host another finding already explains (its sessions yielded), or that a
+//! client already asked a token for (a flow exists: it is judged), is left to that.
 
 use std::collections::BTreeMap;
 
@@ -74,8 +75,14 @@ pub fn check(cx: &Context) -> Vec<Finding> {
     let tenant_name = cx.flows.iter().find_map(|f| f.tenant_name.clone());
     by.into_iter()
         .filter(|(host, (_, _, sessions))| {
+            // A host clients already asked Entra ID a token for is not "not yet asked for":
+            // its flow is judged, and a failure there (federation, a proxy, a wrong tenant)
+            // is another finding's.
+            !cx.flows
+                .iter()
+                .any(|f| f.resource.is_url() && f.resource.host().eq_ignore_ascii_case(host))
             // A host whose sessions a finding with precedence already explains.
-            !cx.sessions.iter().any(|s| {
+            && !cx.sessions.iter().any(|s| {
                 s.host.as_deref().is_some_and(|h| h.eq_ignore_ascii_case(host))
                     && cx.is_yielded(s.id)
             }) && !sessions.iter().all(|s| cx.is_yielded(*s))
