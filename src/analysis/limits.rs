@@ -523,8 +523,22 @@ mod tests {
             vec![
                 S::new(1, "GET", "https://outlook.office.com/owa/", 200).0,
                 ews(2).0,
+                S::new(
+                    4,
+                    "GET",
+                    "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
+                    200,
+                )
+                .0,
             ]
         };
+        // Without Entra ID's answers or a modern-auth offer, no credential was due: an
+        // anonymous capture is not a sanitized one.
+        let anonymous = vec![
+            S::new(1, "GET", "https://outlook.office.com/owa/", 200).0,
+            ews(2).0,
+        ];
+        assert_eq!(ids(&limits(anonymous)), Vec::<&str>::new());
         let l = limits(bare());
         assert_eq!(ids(&l), vec!["credentials-stripped"]);
         assert!(

@@ -342,7 +342,21 @@ impl<'a> Context<'a> {
     /// pre-authenticating proxy's login redirect or page, a proxy's or Fiddler's own error
     /// answer, see [`Self::gateway_signs`]) is that device's, not Autodiscover's.
     pub fn autodiscover_answers(&self) -> impl Iterator<Item = &'a AutodiscoverAnswer> + 'a {
-        let devices: BTreeSet<u64> = self.gateway_signs().map(|g| g.session).collect();
+        use crate::auth::Sign;
+        let devices: BTreeSet<u64> = self
+            .gateway_signs()
+            .filter(|g| {
+                matches!(
+                    g.sign,
+                    Sign::LoginRedirect { .. }
+                        | Sign::LoginForm
+                        | Sign::ProxyAuth { .. }
+                        | Sign::Blocked
+                        | Sign::GatewayFailure { .. }
+                )
+            })
+            .map(|g| g.session)
+            .collect();
         self.events().filter_map(move |e| match e {
             Event::Autodiscover(a) if !devices.contains(&a.session) => Some(&**a),
             _ => None,
