@@ -180,7 +180,13 @@ pub fn autodiscover_answer(session: &Session, limits: &DecodeLimits) -> Option<A
         }
     }
     let body = response.decoded_body(limits).ok().filter(|b| !b.is_empty());
-    let content_type = response.content_type().map(text);
+    // A redacted copy holds a text/plain placeholder where the original's page was: the
+    // page's own type is in the placeholder, and tells the same story.
+    let removed = response
+        .headers
+        .get(crate::capture::rewrite::MARKER_HEADER)
+        .and_then(|_| crate::capture::rewrite::placeholder_content_type(&response.body.raw));
+    let content_type = removed.or(response.content_type()).map(text);
     let Some(body) = body else {
         if content_type.as_deref().is_some_and(is_html) {
             out.answer = Answer::WebPage { content_type };

@@ -63,6 +63,19 @@ pub const BODY_PARTIAL: &str = "body-partial";
 /// of a copy lost their bodies (`analysis::limits`).
 pub const PLACEHOLDER_PREFIX: &str = "[traceadal redact: ";
 
+/// The content type a SAZ copy's placeholder names (`[traceadal redact: body removed:
+/// text/html, 274 bytes stored, ...]`): the copy's own `Content-Type` is `text/plain`, the
+/// placeholder's, so a parser that judges an answer by its type alone (a web page where
+/// Autodiscover XML was expected) reads the original's here.
+pub fn placeholder_content_type(body: &[u8]) -> Option<&str> {
+    let rest = body.strip_prefix(PLACEHOLDER_PREFIX.as_bytes())?;
+    let rest = rest.strip_prefix(b"body removed: ")?;
+    let end = rest.iter().position(|&b| b == b',')?;
+    std::str::from_utf8(&rest[..end])
+        .ok()
+        .filter(|t| t.contains('/'))
+}
+
 /// One entry of a SAZ archive, for [`Scrubber::saz_entry`].
 pub struct SazEntry<'a> {
     /// The entry named for messages: `raw/12_c.txt`, or `entry #7` for a name that is not a
@@ -125,3 +138,23 @@ pub struct Rewritten {
 pub trait WriteSeek: Write + Seek {}
 
 impl<T: Write + Seek> WriteSeek for T {}
+
+#[cfg(test)]
+mod placeholder_tests {
+    use super::placeholder_content_type;
+
+    #[test]
+    fn the_original_type_is_read_back_from_a_placeholder_only() {
+        let p = b"[traceadal redact: body removed: text/html, 274 bytes stored, why]";
+        assert_eq!(placeholder_content_type(p), Some("text/html"));
+        assert_eq!(
+            placeholder_content_type(b"<html>body removed: text/html,"),
+            None
+        );
+        assert_eq!(
+            placeholder_content_type(b"[traceadal redact: body removed: x"),
+            None
+        );
+        assert_eq!(placeholder_content_type(b""), None);
+    }
+}
