@@ -485,6 +485,56 @@ pub(crate) fn sorted(mut ids: Vec<u64>) -> Vec<u64> {
 mod tests {
     use super::*;
 
+    const RULES_DOC: &str = include_str!("../../docs/rules.md");
+
+    /// docs/rules.md lists every rule in its summary table and has a section for it, and
+    /// its precedence table is `RULES`' `yields_to`, row for row: the doc cannot drift.
+    #[test]
+    fn the_rules_doc_lists_every_rule_and_its_precedence() {
+        for rule in RULES {
+            let row = format!("| `{}", rule.id);
+            assert!(
+                RULES_DOC.contains(&row),
+                "{} has no row in docs/rules.md",
+                rule.id
+            );
+            let heading = format!("## `{}", rule.id);
+            assert!(
+                RULES_DOC.contains(&heading),
+                "{} has no section in docs/rules.md",
+                rule.id
+            );
+        }
+        let start = RULES_DOC
+            .find("| rule | yields to |")
+            .expect("the precedence table");
+        let documented: Vec<(String, Vec<String>)> = RULES_DOC[start..]
+            .lines()
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                let names = |c: &str| -> Vec<String> {
+                    c.split(',')
+                        .map(|n| n.trim().trim_matches('`').to_string())
+                        .collect()
+                };
+                (cells[1].trim_matches('`').to_string(), names(cells[2]))
+            })
+            .collect();
+        let actual: Vec<(String, Vec<String>)> = RULES
+            .iter()
+            .filter(|r| !r.yields_to.is_empty())
+            .map(|r| {
+                (
+                    r.id.to_string(),
+                    r.yields_to.iter().map(|s| s.to_string()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(documented, actual);
+    }
+
     /// Precedence is data: it must name rules that exist and run first, or it would
     /// silently do nothing.
     #[test]
