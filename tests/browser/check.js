@@ -115,10 +115,15 @@ async function observe(context, origin, spec, shots) {
   const link = page.locator('.seq a.sid:visible').last();
   if ((await link.count()) > 0) {
     await link.click();
-    facts.linkTargetMarked = await page.evaluate(() => {
+    // The page marks the target on `hashchange`, which fires after the click returns:
+    // wait for it (at most 5 s) rather than read the page at once.
+    const marked = () => {
       const el = document.getElementById(decodeURIComponent(location.hash.slice(1)));
       return !!el && el.classList.contains('hit');
-    });
+    };
+    facts.linkTargetMarked = await page
+      .waitForFunction(marked, null, { timeout: 5000 })
+      .then(() => true, () => false);
   }
 
   // The copy button, with the asynchronous clipboard.
