@@ -209,6 +209,52 @@ fn drop_bodies(entry: &mut Value, why: &str, reads_body: ReadsBody) -> bool {
     dropped_any
 }
 
+/// Replace the response body of `entry` whole when it is a bare token: a 2xx answer from
+/// a host that answers one ([`super::token_answer`]).
+fn token_answer(entry: &mut Value, ctx: &mut Ctx<'_>) {
+    use super::token_answer::{is_token_answer, is_token_status, WHY};
+    let url = entry
+        .pointer("/request/url")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let method = entry
+        .pointer("/request/method")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let status = entry.pointer("/response/status").and_then(Value::as_u64);
+    if !is_token_answer(method, url) || !status.is_some_and(is_token_status) {
+        return;
+    }
+    let Some(Value::Object(content)) = entry.pointer_mut("/response/content") else {
+        return;
+    };
+    let len = content
+        .get("text")
+        .and_then(Value::as_str)
+        .map_or(0, str::len);
+    if len == 0
+        || content
+            .get("text")
+            .and_then(Value::as_str)
+            .is_some_and(is_replaced_whole)
+    {
+        return;
+    }
+    content.insert(
+        "text".into(),
+        Value::from(dropped("response body", len, WHY)),
+    );
+    content.remove("encoding");
+    ctx.counts.add(super::Kind::OtherToken);
+    ctx.changed = true;
+    ctx.note(format!("response body replaced by a placeholder ({WHY})"));
+}
+
+/// Whether `text` is already a placeholder for a whole body (a second rewrite).
+fn is_replaced_whole(text: &str) -> bool {
+    text.starts_with(PLACEHOLDER_PREFIX) && text.ends_with(']') && !text.contains('\n')
+}
+
 /// The placeholder text that replaces something dropped: what it was, its size, why.
 pub fn dropped(what: &str, len: usize, why: &str) -> String {
     format!("{PLACEHOLDER_PREFIX}{what} dropped ({len} bytes): {why}]")
@@ -306,6 +352,9 @@ fn known_key(k: &str) -> bool {
 
 /// Scrub every string under `v`; `parent` is the key of the array or object holding it.
 fn walk(v: &mut Value, parent: Option<&str>, ctx: &mut Ctx<'_>) {
+    if parent == Some("entries") && v.is_object() {
+        token_answer(v, ctx);
+    }
     match v {
         Value::String(s) => ctx.text(s),
         Value::Array(items) => {
@@ -651,6 +700,56 @@ mod tests {
         };
         walk(&mut har, None, &mut ctx);
         (har, counts)
+    }
+
+    /// Seamless SSO answers the desktop SSO token as a bare body: the HAR copy holds a
+    /// placeholder for it whole (`text` and base64 alike); its 401 and other hosts stay.
+    #[test]
+    fn a_seamless_sso_token_body_is_replaced_whole() {
+        const TOKEN: &str = "dGhpcyBpcyBhIGJhcmUgZGVza3RvcCBTU08gdG9rZW4";
+        let entry = |host: &str, status: u16, text: &str, encoding: Option<&str>| {
+            let mut e = serde_json::json!({
+                "request": {"method": "GET", "url": format!("https://{host}/contoso.com/winauth/sso?client-request-id=1"), "headers": []},
+                "response": {"status": status, "headers": [], "content": {"size": text.len(), "mimeType": "text/plain", "text": text}}
+            });
+            if let Some(enc) = encoding {
+                e["response"]["content"]["encoding"] = Value::from(enc);
+            }
+            e.to_string()
+        };
+        let sso = "autologon.microsoftazuread-sso.com";
+        let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, TOKEN);
+        for (text, encoding) in [(TOKEN.to_string(), None), (b64, Some("base64"))] {
+            let mut counts = Counts::default();
+            let out = scrub_entry(&entry(sso, 200, &text, encoding), &mut counts)
+                .unwrap()
+                .unwrap();
+            let out = String::from_utf8(out).unwrap();
+            assert!(!out.contains(TOKEN) && !out.contains(&text), "{out}");
+            assert!(out.contains(super::super::token_answer::WHY), "{out}");
+            assert!(counts.total() >= 1);
+            // A second rewrite keeps the copy as it is.
+            let mut again = Counts::default();
+            let twice = scrub_entry(&out, &mut again).unwrap();
+            assert!(twice.is_none_or(|t| t == out.as_bytes()));
+            let mut notes = Vec::new();
+            let out = rewrite_entry(3, &entry(sso, 200, &text, encoding), &mut again, &mut notes)
+                .unwrap();
+            assert!(!String::from_utf8(out).unwrap().contains(TOKEN));
+            assert_eq!(notes.len(), 1, "{notes:?}");
+        }
+        let mut counts = Counts::default();
+        assert_eq!(
+            scrub_entry(&entry(sso, 401, "Unauthorized", None), &mut counts),
+            Ok(None)
+        );
+        assert_eq!(
+            scrub_entry(
+                &entry("login.microsoftonline.com", 200, TOKEN, None),
+                &mut counts
+            ),
+            Ok(None)
+        );
     }
 
     #[test]

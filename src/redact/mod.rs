@@ -16,6 +16,7 @@ pub mod cut;
 pub mod har;
 mod patterns;
 pub mod saz;
+pub mod token_answer;
 pub mod user;
 mod windows_auth;
 
@@ -407,6 +408,9 @@ pub struct Placeholders {
     /// SAZ: whether each session's request (`raw/NN_c.txt`) kept its body, for its
     /// response and websocket entries.
     kept: std::collections::HashMap<u64, bool>,
+    /// SAZ: sessions whose request went to a host that answers a bare token
+    /// ([`token_answer`]), for their response entries.
+    token_answers: std::collections::HashSet<u64>,
 }
 
 /// Whether the analysis reads the bodies of a session to (host, URL): what
@@ -447,6 +451,31 @@ impl Placeholders {
                 session.and_then(|n| self.kept.get(&n).copied()) == Some(true)
             }
             _ => true,
+        }
+    }
+}
+
+impl Placeholders {
+    /// Whether SAZ entry `entry` is the response of a session whose request went to a host
+    /// that answers a bare token ([`token_answer::is_token_answer`]); a request entry
+    /// records its session.
+    fn saz_token_answer(&mut self, entry: &SazEntry<'_>) -> bool {
+        let Some(session) = entry.session else {
+            return false;
+        };
+        match entry.kind {
+            Some(SazEntryKind::Request) => {
+                let method = entry.bytes.split(|b| *b == b' ').next().unwrap_or_default();
+                let method = std::str::from_utf8(method).unwrap_or_default();
+                if saz::request_url(entry.bytes)
+                    .is_some_and(|(_, url)| token_answer::is_token_answer(method, &url))
+                {
+                    self.token_answers.insert(session);
+                }
+                false
+            }
+            Some(SazEntryKind::Response) => self.token_answers.contains(&session),
+            _ => false,
         }
     }
 }
@@ -498,8 +527,13 @@ impl Scrubber for Placeholders {
 
     fn saz_entry(&mut self, entry: SazEntry<'_>) -> Option<Vec<u8>> {
         let raw = entry.bytes;
+        let token_answer = self.saz_token_answer(&entry);
         let out = if self.saz_keeps_bodies(&entry) {
-            saz::scrub_entry(entry, &self.limits, &mut self.outcome)
+            if token_answer {
+                saz::scrub_token_answer(entry, &self.limits, &mut self.outcome)
+            } else {
+                saz::scrub_entry(entry, &self.limits, &mut self.outcome)
+            }
         } else {
             saz::scrub_entry_without_body(entry, NOT_READ, &self.limits, &mut self.outcome)
         };
@@ -769,5 +803,65 @@ mod tests {
         assert_eq!(scrub_param("resource", "https://x/", &mut c), None);
         assert_eq!(c.total(), 2);
         assert_eq!(c.to_string(), "refresh tokens: 1, cookies: 1");
+    }
+
+    /// Seamless SSO answers the desktop SSO token as a bare body: a SAZ copy holds a
+    /// placeholder for it whole; its 401, its CONNECT and other hosts' bodies stay.
+    #[test]
+    fn a_seamless_sso_token_body_is_replaced_whole() {
+        const TOKEN: &str = "dGhpcyBpcyBhIGJhcmUgZGVza3RvcCBTU08gdG9rZW4";
+        let url = "https://autologon.microsoftazuread-sso.com/contoso.com/winauth/sso?client-request-id=1";
+        let ok = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n\r\n{TOKEN}",
+            TOKEN.len()
+        );
+        let xml = format!("<DesktopSsoToken>{TOKEN}</DesktopSsoToken>");
+        let ok_xml = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{xml}",
+            xml.len()
+        );
+        let unauthorized = "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Negotiate\r\nContent-Type: text/html\r\nContent-Length: 12\r\n\r\nUnauthorized";
+        let tunnel = format!(
+            "HTTP/1.1 200 Connection Established\r\nContent-Length: {}\r\n\r\n{TOKEN}",
+            TOKEN.len()
+        );
+        let run = |method: &str, url: &str, answer: &str| -> String {
+            let mut p = Placeholders::new(DecodeLimits::default());
+            let request = format!("{method} {url} HTTP/1.1\r\nHost: x\r\n\r\n");
+            let entry = |label, kind, bytes| SazEntry {
+                label,
+                session: Some(7),
+                kind: Some(kind),
+                bytes,
+                cut: false,
+                damaged: None,
+            };
+            p.saz_entry(entry(
+                "raw/07_c.txt",
+                SazEntryKind::Request,
+                request.as_bytes(),
+            ));
+            let out = p
+                .saz_entry(entry(
+                    "raw/07_s.txt",
+                    SazEntryKind::Response,
+                    answer.as_bytes(),
+                ))
+                .unwrap_or_else(|| answer.as_bytes().to_vec());
+            String::from_utf8(out).unwrap()
+        };
+        for answer in [&ok, &ok_xml] {
+            let out = run("GET", url, answer);
+            assert!(!out.contains(TOKEN), "{out}");
+            assert!(out.contains(token_answer::WHY), "{out}");
+            // A second rewrite keeps the copy as it is.
+            assert_eq!(run("GET", url, &out), out);
+        }
+        let post = "https://autologon.microsoftazuread-sso.com/winauth/trust/2005/windowstransport";
+        assert!(!run("POST", post, &ok).contains(TOKEN));
+        assert!(run("GET", url, unauthorized).ends_with("\r\n\r\nUnauthorized"));
+        assert!(run("CONNECT", "autologon.microsoftazuread-sso.com:443", &tunnel).contains(TOKEN));
+        let other = "https://login.microsoftonline.com/common/instance";
+        assert!(run("GET", other, &ok).contains(TOKEN));
     }
 }

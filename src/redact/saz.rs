@@ -63,6 +63,19 @@ pub fn scrub_entry(
     }
 }
 
+/// [`scrub_entry`] for the response of a session whose request went to a host that
+/// answers a bare token ([`super::token_answer`]): a 2xx answer's body is replaced whole.
+pub fn scrub_token_answer(
+    entry: SazEntry<'_>,
+    limits: &DecodeLimits,
+    out: &mut Outcome,
+) -> Option<Vec<u8>> {
+    match entry.kind {
+        Some(SazEntryKind::Response) => Some(normalise_as(&entry, false, limits, out, None, true)),
+        _ => scrub_entry(entry, limits, out),
+    }
+}
+
 /// [`scrub_entry`] for a session whose bodies are not kept (`--drop-bodies-except-auth`):
 /// the heads in normal form, each body (and websocket messages) replaced by a placeholder
 /// saying `why`.
@@ -111,12 +124,26 @@ fn normalise(
     out: &mut Outcome,
     drop: Option<&str>,
 ) -> Vec<u8> {
+    normalise_as(entry, request, limits, out, drop, false)
+}
+
+/// [`normalise`]; with `token_answer`, the body of a 2xx response is a bare token
+/// ([`super::token_answer`]) and is replaced whole.
+fn normalise_as(
+    entry: &SazEntry<'_>,
+    request: bool,
+    limits: &DecodeLimits,
+    out: &mut Outcome,
+    drop: Option<&str>,
+    token_answer: bool,
+) -> Vec<u8> {
     let label = entry.label;
     let bytes = entry.bytes;
     // An empty or blank response entry is how Fiddler stores "no response".
     if !request && bytes.iter().all(u8::is_ascii_whitespace) {
         return Vec::new();
     }
+    let mut status = 0;
     let parsed = if request {
         http::parse_request(bytes, SchemeHint::Unknown).map(|(h, off)| {
             (
@@ -127,6 +154,7 @@ fn normalise(
         })
     } else {
         http::parse_response(bytes).map(|(h, off)| {
+            status = u64::from(h.status);
             (
                 format!("{} {:03} {}", h.version, h.status, h.reason),
                 h.headers,
@@ -162,6 +190,15 @@ fn normalise(
         None
     } else if let Some(why) = drop {
         Some(Rewritten::Removed(why.to_string(), false))
+    } else if token_answer
+        && super::token_answer::is_token_status(status)
+        && !stored.starts_with(PLACEHOLDER_PREFIX.as_bytes())
+    {
+        out.counts.add(super::Kind::OtherToken);
+        Some(Rewritten::Removed(
+            super::token_answer::WHY.to_string(),
+            false,
+        ))
     } else {
         Some(rewrite_body(stored, &headers, limits, &mut out.counts))
     };

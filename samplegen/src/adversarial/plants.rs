@@ -558,6 +558,7 @@ pub const NAMES: &[&str] = &[
     "ctkip/activation-code-xml",
     "jwe/token-response",
     "jwe/authorization-header",
+    "dsso-token/autologon-bare-body",
 ];
 
 /// Builds plant `name` holding `secret`; `None` for an unknown name.
@@ -1194,6 +1195,41 @@ pub fn build(name: &str, secret: &str, c: &mut Ctx) -> Option<Plant> {
                 json_response(&mut p, c, body);
                 p.side = Side::Response;
             }
+        }
+        "dsso-token/autologon-bare-body" => {
+            // Seamless SSO's answer to a Kerberos ticket: the desktop SSO token, a bare body
+            // with no key name (the page posts it to the sign-in as `dssoToken`).
+            let crid = c.guid();
+            edge_get(
+                &mut p,
+                &format!("https://autologon.microsoftazuread-sso.com/contoso.com/winauth/sso?client-request-id={crid}"),
+                None,
+            );
+            for (n, v) in p.req_headers.iter_mut() {
+                match n.as_str() {
+                    "Accept" => *v = "*/*".into(),
+                    "Sec-Fetch-Mode" => *v = "cors".into(),
+                    "Sec-Fetch-Dest" => *v = "empty".into(),
+                    _ => {}
+                }
+            }
+            p.req_headers
+                .retain(|(n, _)| n != "Upgrade-Insecure-Requests");
+            p.req_headers
+                .push(("Origin".into(), "https://login.microsoftonline.com".into()));
+            p.resp_headers = h(&[
+                ("Cache-Control", "no-store, no-cache"),
+                ("Content-Type", "text/plain; charset=utf-8"),
+                (
+                    "Access-Control-Allow-Origin",
+                    "https://login.microsoftonline.com",
+                ),
+                ("Access-Control-Allow-Credentials", "true"),
+                ("Date", &now.http_date()),
+                (BODY_HEADERS, ""),
+            ]);
+            p.resp_body = s.as_bytes().to_vec();
+            p.side = Side::Response;
         }
         CARRIER => {
             p.url = format!("https://outlook.office365.com/autodiscover/autodiscover.json/v1.0/{USER}?Protocol=EWS");

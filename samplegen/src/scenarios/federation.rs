@@ -497,8 +497,9 @@ const AUTOLOGON: &str =
     "https://autologon.microsoftazuread-sso.com/contoso.com/winauth/sso?client-request-id=";
 
 /// Seamless SSO's 401 and, when `ticket`, the browser's answer with a Kerberos ticket (200).
-/// Returns the sessions. The 200's body (the desktop SSO token, a bare string) is left out:
-/// `redact` finds secrets by their key names and cannot tell a bare token body from text.
+/// Returns the sessions. The 200's body is the desktop SSO token, a bare string (the page's
+/// script posts it to the sign-in as `dssoToken`); `redact` replaces the body of every 2xx
+/// answer from a Seamless SSO host whole.
 fn seamless_handshake(sb: &mut Sb, process: &str, ua: &str, ticket: bool) -> Vec<usize> {
     tunnel(sb, "autologon.microsoftazuread-sso.com", process);
     let crid = sb.guid();
@@ -543,7 +544,7 @@ fn seamless_handshake(sb: &mut Sb, process: &str, ua: &str, ticket: bool) -> Vec
                 ),
                 ("Access-Control-Allow-Credentials", "true"),
             ],
-            Some(Body::plain("")),
+            Some(Body::plain(secrets::DSSO_TOKEN)),
             now,
         );
         out.push(sb.add(Some(process), req, Some(r), 45, Role::Signal));
