@@ -550,10 +550,85 @@ pub fn token_result(session: &Session, limits: &DecodeLimits) -> Option<TokenRes
         }
         return None;
     }
+    if (200..300).contains(&status) {
+        if let Some(outcome) = form_post_outcome(text) {
+            return result(outcome);
+        }
+    }
     if status >= 400 {
         return plain_page_outcome(text).and_then(result);
     }
     None
+}
+
+/// Most hidden inputs read from a `form_post` page.
+const MAX_FORM_INPUTS: usize = 64;
+
+static RE_FORM_POST: LazyLock<Regex> =
+    LazyLock::new(|| compile(r#"(?i)<form\b[^>]*\bmethod\s*=\s*["']?post\b"#));
+static RE_INPUT: LazyLock<Regex> = LazyLock::new(|| compile(r#"(?i)<input\b[^>]*>"#));
+static RE_INPUT_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    compile(r#"(?i)\bname\s*=\s*(?:"([^"]{0,64})"|'([^']{0,64})'|([^\s"'>]{1,64}))"#)
+});
+static RE_INPUT_VALUE: LazyLock<Regex> =
+    LazyLock::new(|| compile(r#"(?i)\bvalue\s*=\s*(?:"([^"]*)"|'([^']*)')"#));
+
+/// The first group of `re` that matched in `text`.
+fn any_group<'t>(re: &LazyLock<Regex>, text: &'t str) -> Option<&'t str> {
+    let c = re.captures(text)?;
+    (1..c.len()).find_map(|i| c.get(i)).map(|m| m.as_str())
+}
+
+/// The few HTML character references an authorization response's values carry.
+fn html_unescape(v: &str) -> String {
+    v.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#13;", "\r")
+        .replace("&#10;", "\n")
+        .replace("&amp;", "&")
+}
+
+/// The outcome of a `response_mode=form_post` answer (the authorize endpoint's, or
+/// `login.srf`'s after a federated sign-in): an HTML form posting hidden inputs to the
+/// client. `code`, `id_token` or `access_token` with no `error` is the sign-in succeeding;
+/// the values are never read (they are credentials). `error` (with `error_description`...)
+/// is the error it reports. Anything else (the sign-in form, WS-Federation's `wresult`
+/// post, a page without a form) is `None`.
+fn form_post_outcome(html: &str) -> Option<TokenOutcome> {
+    RE_FORM_POST.find(html)?;
+    let mut issued = false;
+    let mut error: Vec<(String, String)> = Vec::new();
+    for input in RE_INPUT.find_iter(html).take(MAX_FORM_INPUTS) {
+        let input = input.as_str();
+        let Some(name) = any_group(&RE_INPUT_NAME, input) else {
+            continue;
+        };
+        match name {
+            "code" | "id_token" | "access_token" => issued = true,
+            "error" | "error_description" | "error_codes" | "error_code" | "trace_id"
+            | "correlation_id" | "timestamp" => {
+                let value = any_group(&RE_INPUT_VALUE, input).unwrap_or_default();
+                error.push((name.to_string(), html_unescape(value)));
+            }
+            _ => {}
+        }
+    }
+    if !error.is_empty() {
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&error)
+            .finish();
+        // The same authorization response as an error redirect, delivered by a POST.
+        return redirect_error(&format!("?{query}")).map(TokenOutcome::AadError);
+    }
+    issued.then_some(TokenOutcome::Issued {
+        token_type: None,
+        resource: None,
+        scope: None,
+        expires_in: None,
+    })
 }
 
 #[cfg(test)]
@@ -668,6 +743,94 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    /// `login.srf`'s (or the authorize endpoint's) `form_post` answer to the client.
+    fn form_post(inputs: &str) -> Session {
+        S::new(6, "POST", "https://login.microsoftonline.com/login.srf", 200)
+            .resp_headers(&[("Content-Type", "text/html; charset=utf-8")])
+            .resp_body(&format!("<html><head><title>Working...</title></head><body><form method=\"POST\" name=\"hiddenform\" action=\"https://outlook.office365.com/owa/\">{inputs}<noscript><p>Script is disabled. Click Submit to continue.</p><input type=\"submit\" value=\"Submit\" /></noscript></form><script language=\"javascript\">window.setTimeout('document.forms[0].submit()', 0);</script></body></html>"))
+            .0
+    }
+
+    #[test]
+    fn a_form_post_of_a_code_is_the_sign_in_succeeding_and_the_code_is_not_kept() {
+        for inputs in [
+            r#"<input type="hidden" name="code" value="0.AXoA-SECRET-CODE" /><input type="hidden" name="session_state" value="2f4e" />"#,
+            r#"<input type="hidden" name="code" value="0.AXoA-SECRET-CODE" /><input type="hidden" name="id_token" value="eyJ-SECRET-ID" />"#,
+            r#"<INPUT TYPE=hidden NAME=id_token VALUE='eyJ-SECRET-ID'>"#,
+        ] {
+            let r = result(&form_post(inputs)).expect("issued");
+            assert_eq!((r.session, r.status), (6, 200));
+            assert_eq!(
+                r.outcome,
+                TokenOutcome::Issued {
+                    token_type: None,
+                    resource: None,
+                    scope: None,
+                    expires_in: None,
+                }
+            );
+            let dump = format!("{r:?}{}", serde_json::to_string(&r).unwrap_or_default());
+            assert!(!dump.contains("SECRET"), "{dump}");
+        }
+    }
+
+    #[test]
+    fn a_form_post_with_an_error_is_that_error_not_a_success() {
+        let inputs = format!(
+            r#"<input type="hidden" name="code" value="" /><input type="hidden" name="error" value="access_denied" /><input type="hidden" name="error_description" value="AADSTS50105: Your administrator has configured the application Office 365 Exchange Online (&#39;00000002-0000-0ff1-ce00-000000000000&#39;) to block users unless they are specifically granted (&#39;assigned&#39;) access to the application.&#13;&#10;Trace ID: {TRACE}&#13;&#10;Correlation ID: {CORR}" /><input type="hidden" name="state" value="x" />"#
+        );
+        let e = aad(&form_post(&inputs));
+        assert_eq!(e.source, ErrorSource::Redirect);
+        assert_eq!(e.error.as_deref(), Some("access_denied"));
+        assert_eq!(e.codes, vec![50105]);
+        assert_eq!(e.trace_id.as_deref(), Some(TRACE));
+        assert!(e
+            .description
+            .as_deref()
+            .is_some_and(|d| d.contains("('00000002-0000-0ff1-ce00-000000000000')")));
+    }
+
+    #[test]
+    fn forms_that_are_not_an_authorization_response_are_not_a_result() {
+        // WS-Federation's post of the SAML token to login.srf, the sign-in form, a GET form,
+        // a code input outside any form, an error status.
+        for (status, body) in [
+            (
+                200,
+                r#"<form method="POST" action="https://login.microsoftonline.com/login.srf"><input type="hidden" name="wa" value="wsignin1.0" /><input type="hidden" name="wresult" value="x" /></form>"#,
+            ),
+            (
+                200,
+                r#"<form method="post" action="/common/login"><input type="email" name="loginfmt" /><input type="password" name="passwd" /><input type="hidden" name="flowToken" value="x" /></form>"#,
+            ),
+            (
+                200,
+                r#"<form method="get" action="https://outlook.office365.com/owa/"><input type="hidden" name="code" value="x" /></form>"#,
+            ),
+            (200, r#"<p>enter the <input name="code"> we sent</p>"#),
+            (
+                500,
+                r#"<form method="POST" action="https://outlook.office365.com/owa/"><input type="hidden" name="code" value="x" /></form>"#,
+            ),
+        ] {
+            let s = S::new(
+                6,
+                "POST",
+                "https://login.microsoftonline.com/login.srf",
+                status,
+            )
+            .resp_body(body)
+            .0;
+            assert_eq!(result(&s), None, "{body}");
+        }
+        // Hostile input: many inputs, unclosed tags, no panic.
+        let hostile = format!(
+            "<form method=post>{}<input name=\"code",
+            "<input name=x value=\"".repeat(10_000)
+        );
+        let _ = form_post_outcome(&hostile);
     }
 
     #[test]
