@@ -106,9 +106,9 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                      on-premises: the on-premises object must be a remote mailbox pointing to the \
                      routing address: after saving what the on-premises mailbox holds, \
                      `Disable-Mailbox {who}` then `Enable-RemoteMailbox {who} \
-                     -RemoteRoutingAddress <alias>@<tenant>.mail.onmicrosoft.com` (or \
-                     `Set-RemoteMailbox {who} -RemoteRoutingAddress ...` where a remote mailbox \
-                     exists) in the {EMS}."
+                     -RemoteRoutingAddress <alias>@<tenant>.mail.onmicrosoft.com` in the {EMS}, \
+                     then `Get-RemoteMailbox {who} | fl RemoteRoutingAddress` must show that \
+                     address (correct it with `Set-RemoteMailbox {who} -RemoteRoutingAddress`)."
                 ),
                 remedy: None,
             }
@@ -142,7 +142,11 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].severity, Severity::Error);
         assert_eq!(f[0].sessions, vec![1, 2]);
-        assert!(f[0].evidence.contains("mail.contoso.com"), "{}", f[0].evidence);
+        assert!(
+            f[0].evidence.contains("mail.contoso.com"),
+            "{}",
+            f[0].evidence
+        );
         assert!(
             f[0].evidence.contains("outlook.office365.com"),
             "{}",
