@@ -70,15 +70,19 @@ pub fn check(cx: &Context) -> Vec<Finding> {
             let list = |v: &[&AutodiscoverAnswer]| {
                 session_list(&sorted(v.iter().map(|a| a.session).collect()))
             };
+            let marker = match ex.microsoft_online {
+                Some(true) => "MicrosoftOnline True",
+                Some(false) => "MicrosoftOnline False",
+                None => "no MicrosoftOnline",
+            };
             let evidence = format!(
                 "On-premises Autodiscover ({}) gave settings for {who} (session(s) {}) publishing {}; \
-                 Exchange Online ({}) gave settings for it too (session(s) {}) publishing {}.",
+                 Exchange Online ({}) gave settings for it too (session(s) {}): its own endpoints, {marker}.",
                 on.host,
                 list(&s.onprem),
                 hosts(on).join(", "),
                 ex.host,
                 list(&s.online),
-                hosts(ex).join(", "),
             );
             Finding {
                 id: "autodiscover-wrong-side".into(),
@@ -148,7 +152,7 @@ mod tests {
             f[0].evidence
         );
         assert!(
-            f[0].evidence.contains("outlook.office365.com"),
+            f[0].evidence.contains("MicrosoftOnline True"),
             "{}",
             f[0].evidence
         );

@@ -76,7 +76,7 @@ pub fn autodiscover_redirect_foreign_domain(sb: &mut Sb) {
         let url = "http://autodiscover.contoso.com/autodiscover/autodiscover.xml";
         let req = outlook::autodiscover(url, true, None, &crid);
         let now = sb.now;
-        let html = format!("<html>\r\n<head><title>302 Found</title></head>\r\n<body>\r\n<center><h1>302 Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n");
+        let html = "<html>\r\n<head><title>302 Found</title></head>\r\n<body>\r\n<center><h1>302 Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
         let resp = Response {
             status: 302,
             reason: "Moved Temporarily".into(),
