@@ -113,7 +113,7 @@ pub(super) fn answered(
 }
 
 /// Outlook asks on-premises Autodiscover about `USER` with `bearer`; it answers `xml`.
-pub(super) fn on_premises(sb: &mut Sb, bearer: &str, xml: String) -> usize {
+fn on_premises(sb: &mut Sb, bearer: &str, xml: String) -> usize {
     answered(
         sb,
         &Exchange::new(),

@@ -1,12 +1,12 @@
 //! Issue 19, the Autodiscover classes the first samples left out: settings from both sides
 //! for one mailbox, a redirect to a foreign domain, a back end's 5xx behind the front end.
 
-use crate::actors::exchange::{self, Challenge, Exchange};
+use crate::actors::exchange::{Challenge, Exchange};
 use crate::actors::{hdrs, outlook, OUTLOOK, USER};
 use crate::model::{Body, Coding, Framing, Response, Role, BODY_HEADERS};
 use crate::scenarios::adal::AUTODISCOVER_URL;
 use crate::scenarios::autodiscover::{
-    answered, exo, exo_settings, on_premises, request_for, signed_in, EXO_AD,
+    answered, autodiscover_spn_predicted, exo, exo_settings, request_for, signed_in, EXO_AD,
 };
 use crate::scenarios::builder::Sb;
 use crate::scenarios::common::{noise_run, tunnel};
@@ -19,18 +19,12 @@ const HOSTING_AD: &str =
 /// (mail.contoso.com), and Exchange Online, asked directly, gives settings for the same
 /// address (outlook.office365.com): a second, empty mailbox in Exchange Online.
 pub fn autodiscover_wrong_side(sb: &mut Sb) {
-    noise_run(sb, 0, 2);
-    let bearer = signed_in(sb, &Challenge::bearer_only());
-    on_premises(
-        sb,
-        &bearer,
-        exchange::autodiscover_response_xml("mail.contoso.com"),
-    );
-    noise_run(sb, 2, 3);
+    // Signed in, on-premises settings publishing mail.contoso.com, noise.
+    autodiscover_spn_predicted(sb);
     sb.wait(4_000);
     tunnel(sb, "autodiscover-s.outlook.com", OUTLOOK);
     answered(sb, &exo(), EXO_AD, USER, None, exo_settings());
-    noise_run(sb, 5, 2);
+    noise_run(sb, 6, 2);
 }
 
 /// A hosting provider's POX settings: its own IMAP and SMTP servers, no Exchange URL.
