@@ -167,12 +167,7 @@ mod tests {
         let f = run(
             check,
             vec![
-                redirect(
-                    1,
-                    AD,
-                    "user@contoso.com",
-                    "user@contoso.mail.onmicrosoft.com",
-                ),
+                routed(1),
                 exo_settings(2),
                 ad(
                     3,
@@ -194,15 +189,7 @@ mod tests {
     /// every published URL is Exchange Online's); an error from one side.
     #[test]
     fn does_not_trigger() {
-        let normal = vec![
-            redirect(
-                1,
-                AD,
-                "user@contoso.com",
-                "user@contoso.mail.onmicrosoft.com",
-            ),
-            exo_settings(2),
-        ];
+        let normal = vec![routed(1), exo_settings(2)];
         assert!(run(check, normal).is_empty());
         assert!(run(check, vec![onprem_settings(1), onprem_settings(2)]).is_empty());
         assert!(run(check, vec![exo_settings_for(1, "user@contoso.com")]).is_empty());

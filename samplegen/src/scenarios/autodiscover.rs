@@ -29,7 +29,7 @@ pub(super) fn request_for(url: &str, address: &str, auth: Option<&str>, crid: &s
     req
 }
 
-fn account(inner: &str) -> String {
+pub(super) fn account(inner: &str) -> String {
     format!(
         r#"<?xml version="1.0" encoding="utf-8"?>
 <Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">

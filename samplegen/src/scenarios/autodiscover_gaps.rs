@@ -6,7 +6,8 @@ use crate::actors::{hdrs, outlook, OUTLOOK, USER};
 use crate::model::{Body, Coding, Framing, Response, Role, BODY_HEADERS};
 use crate::scenarios::adal::AUTODISCOVER_URL;
 use crate::scenarios::autodiscover::{
-    answered, autodiscover_spn_predicted, exo, exo_settings, request_for, signed_in, EXO_AD,
+    account, answered, autodiscover_spn_predicted, exo, exo_settings, request_for, signed_in,
+    EXO_AD,
 };
 use crate::scenarios::builder::Sb;
 use crate::scenarios::common::{noise_run, tunnel};
@@ -29,13 +30,8 @@ pub fn autodiscover_wrong_side(sb: &mut Sb) {
 
 /// A hosting provider's POX settings: its own IMAP and SMTP servers, no Exchange URL.
 fn hosting_settings() -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="utf-8"?>
-<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">
-  <Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a">
-    <Account>
-      <AccountType>email</AccountType>
-      <Action>settings</Action>
+    account(&format!(
+        r#"      <Action>settings</Action>
       <Protocol>
         <Type>IMAP</Type>
         <Server>imap.hostingprovider-example.net</Server>
@@ -53,11 +49,8 @@ fn hosting_settings() -> String {
         <SSL>on</SSL>
         <SPA>off</SPA>
         <AuthRequired>on</AuthRequired>
-      </Protocol>
-    </Account>
-  </Response>
-</Autodiscover>"#
-    )
+      </Protocol>"#
+    ))
 }
 
 /// `autodiscover-redirect-foreign-domain`: Outlook's HTTP redirect method (a GET to
