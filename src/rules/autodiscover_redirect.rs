@@ -101,7 +101,9 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                     ),
                 ),
                 _ => {
-                    let hops: Vec<String> = first.unexpected().iter().map(|h| format!("{} (session {})", h.target.describe(), h.session)).collect();
+                    // Targets only: the title stays the same when other traffic renumbers the sessions.
+                    let mut hops: Vec<String> = first.unexpected().iter().map(|h| h.target.describe()).collect();
+                    hops.dedup();
                     (
                         format!("Autodiscover for {who} was redirected to an unexpected domain: {}", hops.join(", ")),
                         Severity::Warning,
