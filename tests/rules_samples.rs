@@ -1724,3 +1724,98 @@ fn fiddler_connection_failed() {
         no_spn_fix: true,
     });
 }
+
+// ---- issue 19: the Autodiscover classes the first samples left out ------------------------
+
+#[test]
+fn autodiscover_wrong_side() {
+    check(Spec {
+        name: "autodiscover-wrong-side",
+        want: vec![
+            Want {
+                id: "autodiscover-wrong-side",
+                severities: &["error"],
+                sessions: |a| autodiscover_sessions(a, |d| d.is_settings()),
+                evidence: &[
+                    "On-premises Autodiscover (autodiscover.contoso.com) gave settings for user@contoso.com",
+                    "publishing mail.contoso.com",
+                    "Exchange Online (autodiscover-s.outlook.com) gave settings for it too",
+                    "): its own endpoints, MicrosoftOnline True",
+                ],
+            },
+            Want {
+                id: "spn-predicted",
+                severities: &["warning"],
+                sessions: |a| {
+                    autodiscover_sessions(a, |d| {
+                        d.is_settings() && d.host == "autodiscover.contoso.com"
+                    })
+                },
+                evidence: &["https://mail.contoso.com/: published by autodiscover"],
+            },
+        ],
+        may: &[],
+        not: &["autodiscover-redirect", "autodiscover-error", "spn-missing"],
+        exit: 1,
+        no_spn_fix: false,
+    });
+}
+
+#[test]
+fn autodiscover_redirect_foreign_domain() {
+    use traceadal::auth::AutodiscoverKind;
+    check(Spec {
+        name: "autodiscover-redirect-foreign-domain",
+        want: vec![Want {
+            id: "autodiscover-redirect",
+            severities: &["warning"],
+            sessions: |a| {
+                autodiscover_sessions(a, |d| {
+                    matches!(
+                        d.answer,
+                        AutodiscoverKind::HttpRedirect { .. } | AutodiscoverKind::Settings
+                    )
+                })
+            },
+            evidence: &[
+                "1 redirect(s) for user@contoso.com starting at http://autodiscover.contoso.com/autodiscover/autodiscover.xml",
+                "https://autodiscover.hostingprovider-example.net/autodiscover/autodiscover.xml",
+                "The same in 2 lookups",
+            ],
+        }],
+        may: &[],
+        not: &[
+            "autodiscover-web-host",
+            "autodiscover-wrong-side",
+            "autodiscover-error",
+            "spn-predicted",
+        ],
+        exit: 0,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn autodiscover_backend_500() {
+    check(Spec {
+        name: "autodiscover-backend-500",
+        want: vec![Want {
+            id: "autodiscover-header-error",
+            severities: &["error"],
+            sessions: |a| autodiscover_sessions(a, |d| d.backend_status == Some(500)),
+            evidence: &[
+                "X-BackEndHttpStatus: 500 (front end answered 500) on 3 session(s)",
+                "No Autodiscover answer in this capture gave settings",
+            ],
+        }],
+        may: &[],
+        not: &[
+            "autodiscover-error",
+            "autodiscover-web-host",
+            "gateway-timeout",
+            "spn-missing",
+        ],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}

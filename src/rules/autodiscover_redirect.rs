@@ -47,7 +47,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                 Some(e) => format!(" It ended with an error (session {}).", e.session),
                 None => " It never reached settings.".to_string(),
             };
-            let chain = format!(
+            let mut chain = format!(
                 "{} redirect(s) for {who} starting at {} (sessions {}): {}.{end}{runs}",
                 first.hops.len(),
                 first.answers.first().map(|a| a.url.as_str()).unwrap_or_default(),
@@ -101,7 +101,11 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                     ),
                 ),
                 _ => {
-                    let hops: Vec<String> = first.unexpected().iter().map(|h| format!("{} (session {})", h.target.describe(), h.session)).collect();
+                    // Targets only: the title stays the same when other traffic renumbers the sessions.
+                    let mut hops: Vec<String> = first.unexpected().iter().map(|h| h.target.describe()).collect();
+                    hops.dedup();
+                    let at: Vec<String> = first.unexpected().iter().map(|h| h.session.to_string()).collect();
+                    chain.push_str(&format!(" Redirected to the unexpected domain at session(s) {}.", at.join(", ")));
                     (
                         format!("Autodiscover for {who} was redirected to an unexpected domain: {}", hops.join(", ")),
                         Severity::Warning,

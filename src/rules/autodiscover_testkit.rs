@@ -71,3 +71,13 @@ pub fn exo_settings(id: u64) -> S {
         &settings_xml("outlook.office365.com", true),
     )
 }
+
+/// On-premises RedirectAddr for user@contoso.com to the tenant's routing address.
+pub fn routed(id: u64) -> S {
+    redirect(
+        id,
+        AD,
+        "user@contoso.com",
+        "user@contoso.mail.onmicrosoft.com",
+    )
+}

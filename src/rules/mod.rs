@@ -51,6 +51,7 @@ mod autodiscover_redirect;
 #[cfg(test)]
 mod autodiscover_testkit;
 mod autodiscover_web_host;
+mod autodiscover_wrong_side;
 mod spn_predicted;
 // Issue 19, items 4 and 5: proxies in front of Exchange and on the client's side.
 mod gateway_timeout;
@@ -377,6 +378,11 @@ pub const RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "autodiscover-header-error",
         check: autodiscover_header_error::check,
+        yields_to: &[],
+    },
+    RuleSpec {
+        id: "autodiscover-wrong-side",
+        check: autodiscover_wrong_side::check,
         yields_to: &[],
     },
     // Issue 19: proxies. A refused tunnel to Entra ID that hma-ignored already names as the

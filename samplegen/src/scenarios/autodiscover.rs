@@ -9,12 +9,12 @@ use crate::scenarios::builder::Sb;
 use crate::scenarios::common::{noise, noise_run, tunnel};
 
 /// Exchange Online's Autodiscover endpoint Outlook is sent to for a cloud mailbox.
-const EXO_AD: &str = "https://autodiscover-s.outlook.com/autodiscover/autodiscover.xml";
+pub(super) const EXO_AD: &str = "https://autodiscover-s.outlook.com/autodiscover/autodiscover.xml";
 /// The user's address at the tenant's routing domain (the remote mailbox's target).
 const ROUTING: &str = "user@contoso.mail.onmicrosoft.com";
 
 /// Exchange Online's front end.
-fn exo() -> Exchange {
+pub(super) fn exo() -> Exchange {
     Exchange {
         fe: "AM0PR02CA0123",
         be: "AM6PR02MB4567",
@@ -22,14 +22,14 @@ fn exo() -> Exchange {
 }
 
 /// The POX request for `address` (Outlook's body with another address).
-fn request_for(url: &str, address: &str, auth: Option<&str>, crid: &str) -> Request {
+pub(super) fn request_for(url: &str, address: &str, auth: Option<&str>, crid: &str) -> Request {
     let mut req = outlook::autodiscover(url, false, auth, crid);
     let body = outlook::autodiscover_request_xml().replace(USER, address);
     req.body = Some(Body::plain(body));
     req
 }
 
-fn account(inner: &str) -> String {
+pub(super) fn account(inner: &str) -> String {
     format!(
         r#"<?xml version="1.0" encoding="utf-8"?>
 <Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">
@@ -50,7 +50,7 @@ fn redirect_addr(address: &str) -> String {
 }
 
 /// Exchange Online's settings for a cloud mailbox.
-fn exo_settings() -> String {
+pub(super) fn exo_settings() -> String {
     account(
         r#"      <Action>settings</Action>
       <MicrosoftOnline>True</MicrosoftOnline>
@@ -90,13 +90,13 @@ fn error_xml(code: &str, message: &str, id: &str) -> String {
 
 /// Outlook is challenged by autodiscover.contoso.com (`c`), signs in, and returns the Bearer
 /// header value for the retries.
-fn signed_in(sb: &mut Sb, c: &Challenge) -> String {
+pub(super) fn signed_in(sb: &mut Sb, c: &Challenge) -> String {
     tunnel(sb, "autodiscover.contoso.com", OUTLOOK);
     adal::signed_in(sb, c, 1)
 }
 
 /// Outlook POSTs `url` for `address` and `ex` answers 200 with `xml` (gzip, chunked).
-fn answered(
+pub(super) fn answered(
     sb: &mut Sb,
     ex: &Exchange,
     url: &str,

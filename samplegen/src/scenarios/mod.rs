@@ -4,6 +4,7 @@
 pub mod adal;
 pub mod answers;
 pub mod autodiscover;
+pub mod autodiscover_gaps;
 pub mod autodiscover_v2;
 pub mod builder;
 pub mod common;
@@ -728,6 +729,37 @@ pub const DEFS: &[Def] = &[
         has_error: true,
         inconclusive: false,
         build: proxy::fiddler_connection_failed,
+    },
+    // Issue 19: the Autodiscover classes the first samples left out.
+    Def {
+        name: "autodiscover-wrong-side",
+        summary: "Bearer-only autodiscover.contoso.com: token issued, on-premises Autodiscover answers settings for user@contoso.com (mail.contoso.com); Exchange Online (autodiscover-s.outlook.com), asked directly, answers settings for the same address (outlook.office365.com, MicrosoftOnline True)",
+        should_find: "autodiscover-wrong-side (error): a mailbox on each side, with the Get-Recipient / Set-User -PermanentlyClearPreviousMailboxInfo / Enable-RemoteMailbox fix; spn-predicted (warning) for mail.contoso.com, which the capture never asks a token for; no autodiscover-redirect",
+        findings: &["autodiscover-wrong-side", "spn-predicted"],
+        absent: &["autodiscover-redirect", "autodiscover-error", "spn-missing"],
+        has_error: true,
+        inconclusive: false,
+        build: autodiscover_gaps::autodiscover_wrong_side,
+    },
+    Def {
+        name: "autodiscover-redirect-foreign-domain",
+        summary: "GET http://autodiscover.contoso.com/autodiscover/autodiscover.xml answered 302 by nginx to https://autodiscover.hostingprovider-example.net/..., which answers POX settings with its own IMAP/SMTP servers; twice",
+        should_find: "autodiscover-redirect (warning): redirected to an unexpected domain, with the remove-the-web-host's-redirect fix; no autodiscover-web-host, no autodiscover-wrong-side",
+        findings: &["autodiscover-redirect"],
+        absent: &["autodiscover-web-host", "autodiscover-wrong-side", "autodiscover-error", "spn-predicted"],
+        has_error: false,
+        inconclusive: false,
+        build: autodiscover_gaps::autodiscover_redirect_foreign_domain,
+    },
+    Def {
+        name: "autodiscover-backend-500",
+        summary: "Outlook signs in for https://autodiscover.contoso.com (token issued), then the POX POST with the Bearer is answered 500 (empty) with X-BackEndHttpStatus: 500 by the front end EXCH01 for back end EXCH02, three times; no settings",
+        should_find: "autodiscover-header-error (error: Autodiscover never gave settings) for X-BackEndHttpStatus: 500 with the back end's checks",
+        findings: &["autodiscover-header-error"],
+        absent: &["autodiscover-error", "autodiscover-web-host", "gateway-timeout", "spn-missing"],
+        has_error: true,
+        inconclusive: false,
+        build: autodiscover_gaps::autodiscover_backend_500,
     },
 ];
 
