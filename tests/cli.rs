@@ -112,6 +112,35 @@ fn output_file_gets_the_report_and_stdout_stays_empty() {
     assert!(md.contains("```powershell"), "{md}");
 }
 
+/// `-o -` is standard output: the report is printed and no file named `-` is created.
+#[test]
+fn output_dash_is_stdout() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for command in ["analyze", "batch"] {
+        let (target, format) = if command == "analyze" {
+            (sample("two-hosts.har"), "json")
+        } else {
+            (sample("variants"), "csv")
+        };
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_traceadal"))
+            .args([command, s(&target), "--format", format, "-o", "-"])
+            .current_dir(dir.path())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("the traceadal binary runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let first = if command == "analyze" { "{" } else { "path," };
+        assert!(
+            stdout.starts_with(first),
+            "{command}: the report is on stdout: {stdout}"
+        );
+        assert!(
+            !dir.path().join("-").exists(),
+            "{command}: no file named '-'"
+        );
+    }
+}
+
 #[test]
 fn sessions_filters_by_host_and_status() {
     let path = sample("adal-500011-json.saz");

@@ -156,7 +156,7 @@ pub struct AnalyzeArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
     /// Write the output to this file instead of stdout: a regular file, none of the
-    /// captures (`/dev/stdout` writes through); created 0600 with --show-secrets.
+    /// captures (`-` or `/dev/stdout` is stdout); created 0600 with --show-secrets.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Print tokens, codes, cookies and passwords as captured (for your own machine only).
@@ -198,7 +198,7 @@ pub struct BatchArgs {
     #[arg(long, value_name = "FILE")]
     pub fix_script: Option<PathBuf>,
     /// Write the output to this file instead of stdout: a regular file, none of the
-    /// captures (`/dev/stdout` writes through); created 0600 with --show-secrets.
+    /// captures (`-` or `/dev/stdout` is stdout); created 0600 with --show-secrets.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Print tokens, codes, cookies and passwords as captured (for your own machine only).
@@ -269,12 +269,24 @@ pub fn run(cli: Cli) -> Status {
 
 fn run_command(cli: Cli) -> Status {
     match cli.command {
-        Command::Analyze(args) => analyze::run(&args),
-        Command::Batch(args) => batch::run(&args),
+        Command::Analyze(mut args) => {
+            args.output = dash_is_stdout(args.output);
+            analyze::run(&args)
+        }
+        Command::Batch(mut args) => {
+            args.output = dash_is_stdout(args.output);
+            batch::run(&args)
+        }
         Command::Explain(args) => explain::run(&args),
         Command::Sessions(args) => sessions::run(&args),
         Command::Redact(args) => redact::run(&args),
     }
+}
+
+/// `-o -` is standard output, as in most command-line tools (issue 20: it created a file
+/// named `-`).
+fn dash_is_stdout(output: Option<PathBuf>) -> Option<PathBuf> {
+    output.filter(|p| p.as_os_str() != "-")
 }
 
 /// What a command run by [`run_captured`] returned and printed.
