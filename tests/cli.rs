@@ -181,4 +181,14 @@ fn sessions_filters_by_host_and_status() {
         text.lines().skip(1).all(|l| l.contains("contoso.com")),
         "{text}"
     );
+    // `*` is every session, as without the filter.
+    let every = run(&["sessions", s(&path), "--format", "json"]);
+    let star = run(&["sessions", s(&path), "--host", "*", "--format", "json"]);
+    let count = |o: &std::process::Output| {
+        serde_json::from_slice::<Vec<serde_json::Value>>(&o.stdout)
+            .expect("json rows")
+            .len()
+    };
+    assert!(count(&every) > 20);
+    assert_eq!(count(&star), count(&every));
 }

@@ -116,7 +116,8 @@ pub enum ListFormat {
 pub struct SessionsArgs {
     /// The capture (.saz, .har, .har.gz, .zhar).
     pub capture: PathBuf,
-    /// Only sessions to this host (case-insensitive; `*.contoso.com` matches subdomains).
+    /// Only sessions to this host (case-insensitive; `*` and `?` are wildcards:
+    /// `*.contoso.com` matches subdomains, `*` every host).
     #[arg(long, value_name = "H")]
     pub host: Option<String>,
     /// Only sessions answered with this status code.

@@ -104,13 +104,45 @@ fn keep(s: &SessionSummary, args: &SessionsArgs) -> bool {
     }
 }
 
-/// `contoso.com` matches only itself; `*.contoso.com` matches its subdomains.
+/// `contoso.com` matches only itself, in any case; a pattern with `*` (any run of
+/// characters) or `?` (one character) is a wildcard: `*.contoso.com` matches its subdomains,
+/// `*` every host, `autodiscover.*` every autodiscover host (issue 20: `--host '*'` matched
+/// nothing).
 fn host_matches(pattern: &str, host: &str) -> bool {
     let pattern = pattern.trim().to_ascii_lowercase();
-    match pattern.strip_prefix("*.") {
-        Some(suffix) => host.ends_with(&format!(".{suffix}")),
-        None => host == pattern,
+    let host = host.to_ascii_lowercase();
+    if !pattern.contains(['*', '?']) {
+        return host == pattern;
     }
+    wildcard(pattern.as_bytes(), host.as_bytes())
+}
+
+/// `*` and `?` matching in linear time for the usual patterns: on a mismatch, go back to the
+/// last `*` and let it take one more byte.
+fn wildcard(pattern: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p, t));
+                p += 1;
+            }
+            Some(&c) if c == b'?' || c == text[t] => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    p = sp + 1;
+                    t = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
 }
 
 fn write_json(out: &mut dyn Write, rows: &[&SessionSummary]) -> std::io::Result<()> {
@@ -192,6 +224,23 @@ mod tests {
         assert!(!host_matches("contoso.com", "autodiscover.contoso.com"));
         assert!(host_matches("*.contoso.com", "autodiscover.contoso.com"));
         assert!(!host_matches("*.contoso.com", "contoso.com.evil.net"));
+        assert!(!host_matches("*.contoso.com", "contoso.com"));
+    }
+
+    #[test]
+    fn wildcards_match_as_a_shell_would() {
+        assert!(host_matches("*", "login.microsoftonline.com"));
+        assert!(host_matches("*", ""));
+        assert!(host_matches("autodiscover.*", "autodiscover.contoso.com"));
+        assert!(host_matches("*microsoft*", "login.microsoftonline.com"));
+        assert!(host_matches("mail?.contoso.com", "mail2.contoso.com"));
+        assert!(!host_matches("mail?.contoso.com", "mail.contoso.com"));
+        assert!(host_matches("*.*.com", "a.b.com"));
+        assert!(!host_matches("*.*.com", "b.com"));
+        assert!(host_matches("A*", "abc"));
+        // Many stars against a long host end quickly.
+        let host = "a".repeat(5000);
+        assert!(!host_matches(&format!("{}b", "*a".repeat(50)), &host));
     }
 }
 
