@@ -654,6 +654,17 @@ mod tests {
                 .0,
         ]);
         assert_eq!(ids(&l), vec!["no-ticket-hosts"]);
+        // A proxy refused the tunnel to Exchange Online: the capture holds its answer
+        // (proxy-auth-required reads it), so it is not blind to the ticket's hosts.
+        let mut refused = S::new(2, "CONNECT", "outlook.office365.com:443", 407);
+        refused.0.flags.tunnel = true;
+        let l = limits(vec![
+            S::new(1, "GET", "https://www.bing.com/", 200)
+                .req_headers(&[("Authorization", "Bearer x")])
+                .0,
+            refused.0,
+        ]);
+        assert_eq!(ids(&l), Vec::<&str>::new());
     }
 
     /// Outlook challenged for a token, and no trace of the token traffic: the broker was

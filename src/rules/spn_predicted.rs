@@ -234,4 +234,42 @@ mod tests {
         );
         assert!(f.is_empty(), "{f:?}");
     }
+
+    /// Does not trigger: the client asked Entra ID a token for the challenging host and the
+    /// sign-in failed for another reason (here a wrong password, AADSTS50126; in the
+    /// federation samples an unreachable AD FS): the host was asked for, its flow is judged,
+    /// and the failure is another finding's, not a guess about its SPN.
+    #[test]
+    fn a_host_already_asked_for_is_not_predicted() {
+        let sign_in = S::new(
+            2,
+            "POST",
+            "https://login.microsoftonline.com/common/oauth2/token",
+            400,
+        )
+        .req_header("Content-Type", "application/x-www-form-urlencoded")
+        .req_body("resource=https%3A%2F%2Fautodiscover.contoso.com&client_id=d3590ed6-52b3-4102-aeff-aad2292ab01c&grant_type=password")
+        .resp_header("Content-Type", "application/json")
+        .resp_body(r#"{"error":"invalid_grant","error_description":"AADSTS50126: Error validating credentials due to invalid username or password.","error_codes":[50126]}"#);
+        let f = run(check, vec![hma_challenge(1), sign_in]);
+        assert!(f.is_empty(), "{f:?}");
+        // Without the sign-in, the same challenge is a prediction.
+        let f = run(
+            check,
+            vec![
+                hma_challenge(1),
+                bearer_ok(
+                    2,
+                    "https://mail.contoso.com/EWS/Exchange.asmx",
+                    "https://mail.contoso.com/",
+                ),
+                hma_challenge(3),
+            ],
+        );
+        assert!(
+            f.iter()
+                .any(|f| f.title.contains("https://autodiscover.contoso.com/")),
+            "{f:?}"
+        );
+    }
 }
