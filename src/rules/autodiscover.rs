@@ -206,17 +206,42 @@ pub fn chains<'a>(cx: &Context<'a>) -> Vec<Chain<'a>> {
     out
 }
 
-/// Whether the capture shows Autodiscover giving settings: for `address` when given (asked
-/// for it, or for an address a lookup of it was redirected to), or for anyone.
-pub fn settings_for(cx: &Context, chains: &[Chain], address: Option<&str>) -> bool {
-    let Some(want) = address else {
-        return cx.autodiscover_answers().any(|a| a.is_settings());
-    };
-    cx.autodiscover_answers()
-        .any(|a| a.is_settings() && a.address.as_deref() == Some(want))
-        || chains
+/// Whether the capture shows Autodiscover giving settings to anyone.
+pub fn any_settings(cx: &Context) -> bool {
+    cx.autodiscover_answers().any(|a| a.is_settings())
+}
+
+/// The addresses Autodiscover gave settings for: asked for them directly, or at the end of
+/// a lookup redirected from them. Built once per rule, so that each finding's question is
+/// a look-up, not another pass over the capture's events.
+pub struct Settled {
+    any: bool,
+    addresses: BTreeSet<String>,
+}
+
+impl Settled {
+    pub fn of(cx: &Context, chains: &[Chain]) -> Settled {
+        let asked = cx
+            .autodiscover_answers()
+            .filter(|a| a.is_settings())
+            .filter_map(|a| a.address.clone());
+        let redirected = chains
             .iter()
-            .any(|c| c.address.as_deref() == Some(want) && c.end.is_some_and(|e| e.is_settings()))
+            .filter(|c| c.end.is_some_and(|e| e.is_settings()))
+            .filter_map(|c| c.address.clone());
+        Settled {
+            any: any_settings(cx),
+            addresses: asked.chain(redirected).collect(),
+        }
+    }
+
+    /// Whether `address` got settings; with no address, whether anyone did.
+    pub fn has(&self, address: Option<&str>) -> bool {
+        match address {
+            Some(a) => self.addresses.contains(a),
+            None => self.any,
+        }
+    }
 }
 
 /// The organisation's part of a domain: its last two labels, or three under a two-letter

@@ -7,12 +7,12 @@
 
 use std::collections::BTreeMap;
 
-use super::autodiscover::{chains, settings_for, EMS, EXO_PS};
+use super::autodiscover::{chains, Settled, EMS, EXO_PS};
 use super::{session_list, sorted, Context, Finding, Severity};
 use crate::auth::AutodiscoverKind;
 
 pub fn check(cx: &Context) -> Vec<Finding> {
-    let all = chains(cx);
+    let settled = Settled::of(cx, &chains(cx));
     let mut by: BTreeMap<(Option<String>, String), Seen> = BTreeMap::new();
     for a in cx.autodiscover_answers() {
         let AutodiscoverKind::Error { code, message } = &a.answer else {
@@ -30,7 +30,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
     }
     by.into_iter()
         .map(|((address, code), Seen { message, sessions, online })| {
-            let got = settings_for(cx, &all, address.as_deref());
+            let got = settled.has(address.as_deref());
             let who = address.as_deref().unwrap_or("the address asked about");
             let meaning = meaning(&code);
             let quoted = message

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use super::autodiscover::{chains, settings_for, EMS, EXO_PS};
+use super::autodiscover::{any_settings, EMS, EXO_PS};
 use super::{session_list, sorted, Context, Finding, Severity};
 
 pub fn check(cx: &Context) -> Vec<Finding> {
@@ -35,7 +35,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
     if by.is_empty() {
         return Vec::new();
     }
-    let got = settings_for(cx, &chains(cx), None);
+    let got = any_settings(cx);
     by.into_iter()
         .map(|((host, what), sessions)| {
             let sessions = sorted(sessions);

@@ -9,11 +9,12 @@
 
 use std::collections::BTreeMap;
 
-use super::autodiscover::{chains, settings_for, Chain, EMS, EXO_PS, MAX_HOPS};
+use super::autodiscover::{chains, Chain, Settled, EMS, EXO_PS, MAX_HOPS};
 use super::{session_list, sorted, Context, Finding, Severity};
 
 pub fn check(cx: &Context) -> Vec<Finding> {
     let all = chains(cx);
+    let settled = Settled::of(cx, &all);
     // One finding per address and problem, however many lookups showed it.
     let mut by: BTreeMap<(Option<String>, &'static str), Vec<&Chain>> = BTreeMap::new();
     for c in &all {
@@ -34,7 +35,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
         .map(|((address, problem), lookups)| {
             let first = lookups[0];
             let who = address.as_deref().unwrap_or("the address asked about");
-            let got = settings_for(cx, &all, address.as_deref());
+            let got = settled.has(address.as_deref());
             let sessions = sorted(lookups.iter().flat_map(|c| c.sessions()).collect());
             let path: Vec<String> = first.hops.iter().map(|h| h.target.describe()).collect();
             let runs = if lookups.len() > 1 {

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use super::autodiscover::{chains, settings_for, EMS};
+use super::autodiscover::{any_settings, EMS};
 use super::exchange::is_microsoft_cloud;
 use super::{session_list, sorted, Context, Finding, Severity};
 use crate::auth::AutodiscoverKind;
@@ -36,7 +36,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
     if by.is_empty() {
         return Vec::new();
     }
-    let got = settings_for(cx, &chains(cx), None);
+    let got = any_settings(cx);
     by.into_iter()
         .map(|(host, page)| {
             let Page {
