@@ -11,6 +11,7 @@
 pub mod aadsts;
 pub mod autodiscover;
 pub mod autodiscover_v2;
+pub mod availability_json;
 pub mod challenge;
 pub mod diagnostics;
 pub mod ews;
@@ -37,6 +38,7 @@ pub const EXCHANGE_ONLINE_APP_ID: &str = "00000002-0000-0ff1-ce00-000000000000";
 
 pub use autodiscover::{Answer as AutodiscoverKind, AutodiscoverAnswer, Published};
 pub use autodiscover_v2::{AutodiscoverV2, V2Answer};
+pub use availability_json::{AvailabilityJson, JsonClient};
 pub use challenge::{AuthScheme, BearerChallenge, Challenge};
 pub use diagnostics::ExchangeDiagnostic;
 pub use ews::{DelegateCheck, DelegateUser, EwsCall};
@@ -103,6 +105,9 @@ pub enum Event {
     /// A sign of an intermediary: a pre-authenticating reverse proxy in front of Exchange,
     /// or the client's proxy (407, block page, gateway error, tenant restrictions).
     Gateway(Box<GatewaySign>),
+    /// A free/busy answer in JSON that failed (OWA `service.svc` availability, Graph
+    /// `getSchedule`): the errors per mailbox or on the whole request, or a 403/5xx.
+    AvailabilityJson(Box<AvailabilityJson>),
 }
 
 impl Event {
@@ -122,6 +127,7 @@ impl Event {
             Event::Mapi(m) => m.session,
             Event::Autodiscover(a) => a.session,
             Event::Gateway(g) => g.session,
+            Event::AvailabilityJson(a) => a.session,
         }
     }
 
@@ -208,6 +214,9 @@ fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, b
     if let Some(sign) = sign {
         events.push(Event::Gateway(Box::new(sign)));
     }
+    if let Some(answer) = availability_json::availability_json(session, limits) {
+        events.push(Event::AvailabilityJson(Box::new(answer)));
+    }
     (events, ews.answer_read || mapi.body_read || gateway_read)
 }
 
@@ -216,7 +225,9 @@ fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, b
 /// Autodiscover (POX and SOAP: the answer, and the address asked about), autodiscover v2
 /// (`autodiscover.json`), federation steps, and MAPI over HTTP (whose
 /// `Connect`/`Bind` and failed answers are read: the predicate sees no request type, so a
-/// redacted copy keeps every MAPI body); EWS HTML answers are also searched for a login form
+/// redacted copy keeps every MAPI body), and the JSON free/busy requests of OWA
+/// (`service.svc?action=GetUserAvailability[Internal]`) and Graph (`calendar/getSchedule`)
+/// ([`availability_json`]); EWS HTML answers are also searched for a login form
 /// ([`gateway`]). The bodies of every other session are never
 /// decoded by the analysis, so
 pub fn reads_body(host: &str, url: &str) -> bool {
@@ -226,6 +237,7 @@ pub fn reads_body(host: &str, url: &str) -> bool {
         || autodiscover_v2::is_autodiscover_json_url(url)
         || federation::reads_body(host, url)
         || mapi::is_mapi_url(url)
+        || availability_json::is_availability_json_url(url)
 }
 
 /// Why a body that the parsers above read did not decode (bad chunked framing, a gzip that
@@ -236,8 +248,8 @@ pub fn reads_body(host: &str, url: &str) -> bool {
 /// Only the bodies the parsers decode are checked (login endpoints; EWS requests, and the
 /// EWS answers [`ews::EwsEvents::answer_read`] says are read; the MAPI answers
 /// [`mapi::MapiReading::body_read`] says are read, never a MAPI request; Autodiscover
-/// requests and answers; autodiscover v2
-/// and federation answers), so other sessions cost nothing here. The messages never carry
+/// requests and answers; autodiscover v2, federation and JSON free/busy answers), so other
+/// sessions cost nothing here. The messages never carry
 /// body content.
 fn problems_of(session: &Session, limits: &DecodeLimits, answer_read: bool) -> Vec<String> {
     let host = session.host().unwrap_or_default();
@@ -260,7 +272,8 @@ fn problems_of(session: &Session, limits: &DecodeLimits, answer_read: bool) -> V
         || answer_read
         || autodiscover::is_autodiscover_url(&session.request.url)
         || autodiscover_v2::is_autodiscover_json_url(&session.request.url)
-        || federation::reads_body(&host, &session.request.url);
+        || federation::reads_body(&host, &session.request.url)
+        || availability_json::reads_answer(session);
     if let Some(r) = session.response.as_ref().filter(|_| answer_read) {
         if let Some(e) = redacted_damage(&r.headers) {
             out.push(format!("response body: {e}"));

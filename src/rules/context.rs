@@ -12,9 +12,9 @@ use super::sorted;
 use crate::auth::aadsts::NOT_FOUND_CODES;
 use crate::auth::negotiate::WindowsAuth;
 use crate::auth::{
-    AadError, AutodiscoverAnswer, AutodiscoverV2, Challenge, Claims, DelegateCheck,
-    DeviceCredential, Event, EwsAnswer, EwsCall, FederationEvent, GatewaySign, MapiAnswer,
-    TokenOutcome, EXCHANGE_ONLINE_APP_ID,
+    AadError, AutodiscoverAnswer, AutodiscoverV2, AvailabilityJson, Challenge, Claims,
+    DelegateCheck, DeviceCredential, Event, EwsAnswer, EwsCall, FederationEvent, GatewaySign,
+    MapiAnswer, TokenOutcome, EXCHANGE_ONLINE_APP_ID,
 };
 use crate::capture::url_parts::strip_query;
 use crate::capture::SessionSummary;
@@ -320,6 +320,15 @@ impl<'a> Context<'a> {
     pub fn ews_answers(&self) -> impl Iterator<Item = &'a EwsAnswer> + 'a {
         self.events().filter_map(|e| match e {
             Event::EwsAnswer(a) => Some(&**a),
+            _ => None,
+        })
+    }
+
+    /// Every failed JSON free/busy answer (OWA `service.svc` availability, Graph
+    /// `getSchedule`).
+    pub fn availability_json(&self) -> impl Iterator<Item = &'a AvailabilityJson> + 'a {
+        self.events().filter_map(|e| match e {
+            Event::AvailabilityJson(a) => Some(&**a),
             _ => None,
         })
     }

@@ -61,7 +61,8 @@ pub const KINDS: &[Kind] = &[
     },
     Kind {
         name: "ErrorMailRecipientNotFound",
-        texts: &[],
+        // Graph getSchedule's text for an address its directory does not hold.
+        texts: &["to an active directory object"],
         codes: &["ErrorMailRecipientNotFound"],
         meaning: "the answering side's directory has no recipient for this address: the mail user / remote mailbox object is missing or its address is not synchronised (AAD Connect), or the address is not one of the organization's domains",
         fix: "On the side that answered: Get-Recipient <address> (Exchange Online PowerShell: a MailUser with ExternalEmailAddress to the on-premises domain for an on-premises mailbox; Exchange Management Shell on-premises: a RemoteMailbox with RemoteRoutingAddress @<tenant>.mail.onmicrosoft.com for a cloud mailbox); check directory synchronisation of the object.",
@@ -100,6 +101,13 @@ pub const KINDS: &[Kind] = &[
         codes: &["ErrorFreeBusyGenerationFailed", "ErrorMailboxStoreUnavailable", "ErrorMailboxMoveInProgress"],
         meaning: "the target's calendar could not be read on its server (mailbox store unavailable, mailbox being moved)",
         fix: "Exchange Management Shell (on-premises): Get-MailboxDatabaseCopyStatus for the target's database; Get-MoveRequest <target> | Get-MoveRequestStatistics when a move is in progress.",
+    },
+    Kind {
+        name: "ErrorAccessDenied",
+        texts: &[],
+        codes: &["ErrorAccessDenied"],
+        meaning: "the caller may not read calendars through this API: the token lacks a calendar permission (Calendars.ReadBasic / Calendars.Read), or an application access policy or RBAC for Applications scope in Exchange Online leaves the mailbox out",
+        fix: "Microsoft Graph PowerShell: Get-MgServicePrincipal -Filter \"appId eq '<appid of the token>'\" and Get-MgOauth2PermissionGrant / Get-MgServicePrincipalAppRoleAssignment for the calendar permission. Exchange Online PowerShell: Get-ApplicationAccessPolicy; Test-ApplicationAccessPolicy -Identity <mailbox> -AppId <appid>; Get-ManagementRoleAssignment -RoleAssigneeType ServicePrincipal.",
     },
 ];
 
@@ -169,6 +177,24 @@ mod tests {
             "ErrorNoFreeBusyAccess"
         );
         assert_eq!(classify(Some("ErrorSomethingNew"), None).name, "other");
+        // Graph getSchedule's directory miss is the recipient-not-found kind, whatever its
+        // (numeric) code.
+        assert_eq!(
+            classify(
+                Some("5009"),
+                Some("Unable to resolve e-mail address x@fabrikam.com to an Active Directory object.")
+            )
+            .name,
+            "ErrorMailRecipientNotFound"
+        );
+        assert_eq!(
+            classify(
+                Some("ErrorAccessDenied"),
+                Some("Access is denied. Check credentials and try again.")
+            )
+            .name,
+            "ErrorAccessDenied"
+        );
         for k in KINDS {
             assert!(!k.fix.is_empty() && !k.meaning.is_empty(), "{}", k.name);
             assert!(

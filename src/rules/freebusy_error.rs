@@ -7,8 +7,13 @@
 //! from the availability service is reported too. The meaning and fix of each error are in
 //! `freebusy_catalog`.
 //!
-//! Looks at: `Event::EwsAnswer` for availability requests. One finding per error kind and
-//! answering host. A `Warning` class is not an error (the answer holds data with a caveat,
+//! OWA's JSON availability service (`service.svc?action=GetUserAvailabilityInternal`) and
+//! Microsoft Graph's `calendar/getSchedule` (Teams, new Outlook) answer the same lookups with
+//! the same Exchange error codes and texts, per mailbox, in JSON; they are read the same way
+//! and quoted with their client path.
+//!
+//! Looks at: `Event::EwsAnswer` for availability requests and `Event::AvailabilityJson`. One
+//! finding per error kind and answering host. A `Warning` class is not an error (the answer holds data with a caveat,
 //! e.g. a distribution list too large to expand). A 401 is `ioc-oauth-failure`'s (or the
 //! challenge rules') and never read here.
 
@@ -17,7 +22,7 @@ use std::collections::BTreeMap;
 use super::exchange::is_microsoft_cloud;
 use super::freebusy_catalog::{classify, Kind, HTTP_403, HTTP_5XX};
 use super::{sorted, Context, Finding, Severity};
-use crate::auth::EwsAnswer;
+use crate::auth::AnswerError;
 
 /// One failed lookup: what is quoted of it.
 struct Hit {
@@ -28,19 +33,38 @@ struct Hit {
 
 pub fn check(cx: &Context) -> Vec<Finding> {
     let mut groups: BTreeMap<(&'static str, String), (&'static Kind, Vec<Hit>)> = BTreeMap::new();
+    let mut add =
+        |url: &str, session: u64, ua: Option<&String>, hits: Vec<(&'static Kind, String)>| {
+            let host = crate::capture::host_of(url).unwrap_or_else(|| "<ews host>".into());
+            for (kind, quote) in hits {
+                groups
+                    .entry((kind.name, host.clone()))
+                    .or_insert_with(|| (kind, Vec::new()))
+                    .1
+                    .push(Hit {
+                        session,
+                        quote,
+                        user_agent: ua.cloned(),
+                    });
+            }
+        };
     for a in cx.ews_answers().filter(|a| a.is_availability()) {
-        let host = crate::capture::host_of(&a.url).unwrap_or_else(|| "<ews host>".into());
-        for (kind, quote) in failures(a) {
-            groups
-                .entry((kind.name, host.clone()))
-                .or_insert_with(|| (kind, Vec::new()))
-                .1
-                .push(Hit {
-                    session: a.session,
-                    quote,
-                    user_agent: a.user_agent.clone(),
-                });
-        }
+        let fault = a.fault.as_deref().map(|f| (f, a.fault_code.as_deref()));
+        add(
+            &a.url,
+            a.session,
+            a.user_agent.as_ref(),
+            failures(&a.errors, fault, a.status, ""),
+        );
+    }
+    for a in cx.availability_json() {
+        let via = format!("{}: ", a.client.label());
+        add(
+            &a.url,
+            a.session,
+            a.user_agent.as_ref(),
+            failures(&a.errors, None, a.status, &via),
+        );
     }
     groups
         .into_iter()
@@ -49,12 +73,18 @@ pub fn check(cx: &Context) -> Vec<Finding> {
 }
 
 /// The failures of one answer: each error message by kind, else its fault, else its status.
-fn failures(a: &EwsAnswer) -> Vec<(&'static Kind, String)> {
+/// `via` names the client path of a JSON answer (empty for EWS SOAP).
+fn failures(
+    errors: &[AnswerError],
+    fault: Option<(&str, Option<&str>)>,
+    status: Option<u16>,
+    via: &str,
+) -> Vec<(&'static Kind, String)> {
     let mut out: Vec<(&'static Kind, String)> = Vec::new();
-    for e in &a.errors {
+    for e in errors {
         let kind = classify(e.code.as_deref(), e.message.as_deref());
         let quote = format!(
-            "{}{}{}",
+            "{via}{}{}{}",
             e.code.as_deref().unwrap_or("(no ResponseCode)"),
             e.message
                 .as_deref()
@@ -69,16 +99,15 @@ fn failures(a: &EwsAnswer) -> Vec<(&'static Kind, String)> {
         out.push((kind, quote));
     }
     if out.is_empty() {
-        if let Some(f) = &a.fault {
-            let code = a.fault_code.as_deref();
+        if let Some((f, code)) = fault {
             let kind = classify(code, Some(f));
             out.push((kind, format!("SOAP fault {} \"{f}\"", code.unwrap_or(""))));
         }
     }
     if out.is_empty() {
-        match a.status {
-            Some(403) => out.push((&HTTP_403, "HTTP 403".into())),
-            Some(s) if s >= 500 => out.push((&HTTP_5XX, format!("HTTP {s}"))),
+        match status {
+            Some(403) => out.push((&HTTP_403, format!("{via}HTTP 403"))),
+            Some(s) if s >= 500 => out.push((&HTTP_5XX, format!("{via}HTTP {s}"))),
             _ => {}
         }
     }
@@ -230,6 +259,128 @@ mod tests {
                             .replace("GetUserAvailabilityResponse", "GetMailTipsResponse"),
                     ),
                 ews(7, 200, "<html>not soap ResponseClass=\"Error\"</html>"),
+            ],
+        );
+        assert!(f.is_empty(), "{f:#?}");
+    }
+
+    const GRAPH: &str = "https://graph.microsoft.com/v1.0/me/calendar/getSchedule";
+    const OWA: &str =
+        "https://mail.contoso.com/owa/service.svc?action=GetUserAvailabilityInternal&app=Calendar";
+    const TEAMS_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0 Teams/24295.605.3225.8804/49";
+
+    fn schedule(entries: &[(&str, Option<(&str, &str)>)]) -> String {
+        let items: Vec<String> = entries
+            .iter()
+            .map(|(id, err)| match err {
+                None => format!(r#"{{"scheduleId":"{id}","availabilityView":"0022","scheduleItems":[],"workingHours":{{"startTime":"08:00:00.0000000"}}}}"#),
+                Some((code, msg)) => format!(r#"{{"scheduleId":"{id}","availabilityView":"","scheduleItems":[],"error":{{"message":"{msg}","responseCode":"{code}"}}}}"#),
+            })
+            .collect();
+        format!(
+            r#"{{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#Collection(microsoft.graph.scheduleInformation)","value":[{}]}}"#,
+            items.join(",")
+        )
+    }
+
+    fn graph(id: u64, status: u16, body: &str) -> S {
+        S::new(id, "POST", GRAPH, status)
+            .req_header("User-Agent", TEAMS_UA)
+            .req_body(r#"{"schedules":["adele@contoso.com","onprem@contoso.com"],"startTime":{"dateTime":"2026-11-20T08:00:00","timeZone":"UTC"},"endTime":{"dateTime":"2026-11-20T18:00:00","timeZone":"UTC"},"availabilityViewInterval":30}"#)
+            .resp_body(body)
+    }
+
+    const OWA_REQ: &str = r#"{"request":{"__type":"GetUserAvailabilityInternalJsonRequest:#Exchange","Body":{"__type":"GetUserAvailabilityRequest:#Exchange","MailboxDataArray":[{"Email":{"Address":"room101@contoso.com"}},{"Email":{"Address":"cloudowner@contoso.com"}}]}}}"#;
+
+    fn owa(id: u64, status: u16, class2: &str, code2: &str, text2: &str) -> S {
+        S::new(id, "POST", OWA, status)
+            .req_header("User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Edg/131.0.0.0")
+            .req_body(OWA_REQ)
+            .resp_body(&format!(r#"{{"Body":{{"ResponseClass":"Success","ResponseCode":"NoError","Responses":[{{"ResponseMessage":{{"ResponseClass":"Success","ResponseCode":"NoError"}}}},{{"ResponseMessage":{{"ResponseClass":"{class2}","ResponseCode":"{code2}","MessageText":"{text2}"}}}}]}}}}"#))
+    }
+
+    /// Graph getSchedule and OWA answers feed the same catalog, quoted with their client
+    /// path, mailbox, code and message.
+    #[test]
+    fn json_answers_by_kind_with_their_path() {
+        let f = run(
+            check,
+            vec![
+                graph(3, 200, &schedule(&[("adele@contoso.com", None), ("onprem@contoso.com", Some(("ErrorProxyRequestProcessingFailed", "Proxy web request failed., inner exception: The remote server returned an error: (401) Unauthorized., LID: 43532")))])),
+                owa(4, 200, "Error", "ErrorProxyRequestNotAllowed", "Proxy requests are not allowed for this mailbox."),
+                graph(5, 200, &schedule(&[("x@fabrikam.com", Some(("5009", "Unable to resolve e-mail address x@fabrikam.com to an Active Directory object.")))])),
+                graph(6, 403, r#"{"error":{"code":"ErrorAccessDenied","message":"Access is denied. Check credentials and try again."}}"#),
+            ],
+        );
+        let got: Vec<(String, &[u64])> = f
+            .iter()
+            .map(|x| (x.title.clone(), x.sessions.as_slice()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("Free/busy lookups answered by graph.microsoft.com fail: ErrorAccessDenied".to_string(), &[6][..]),
+                ("Free/busy lookups answered by graph.microsoft.com fail: ErrorMailRecipientNotFound".to_string(), &[5][..]),
+                ("Free/busy lookups answered by mail.contoso.com fail: ErrorProxyRequestNotAllowed".to_string(), &[4][..]),
+                ("Free/busy lookups answered by graph.microsoft.com fail: oauth-401".to_string(), &[3][..]),
+            ],
+            "{f:#?}"
+        );
+        let oauth = &f[3];
+        assert!(
+            oauth.evidence.contains(
+                "Graph getSchedule: ErrorProxyRequestProcessingFailed \"Proxy web request failed."
+            ),
+            "{}",
+            oauth.evidence
+        );
+        assert!(
+            oauth.evidence.contains("for onprem@contoso.com"),
+            "{}",
+            oauth.evidence
+        );
+        assert!(oauth.evidence.contains("Teams/"), "{}", oauth.evidence);
+        assert!(
+            oauth.fix.contains("Get-IntraOrganizationConnector")
+                && oauth.fix.contains("Exchange Online")
+        );
+        let owa = &f[2];
+        assert!(
+            owa.evidence
+                .contains("OWA service.svc availability: ErrorProxyRequestNotAllowed"),
+            "{}",
+            owa.evidence
+        );
+        assert!(
+            owa.evidence.contains("for cloudowner@contoso.com"),
+            "{}",
+            owa.evidence
+        );
+        assert!(owa.fix.contains("Set-OrganizationRelationship"));
+        assert!(owa.fix.contains("on-premises side"), "{}", owa.fix);
+        assert!(f[1].fix.contains("Get-Recipient"));
+        assert!(f[0].fix.contains("Test-ApplicationAccessPolicy"));
+        assert!(f.iter().all(|x| x.severity == Severity::Error));
+        assert_no_token(&f);
+    }
+
+    /// Does not trigger: healthy getSchedule and OWA answers, a Graph 401 (expired token:
+    /// the token rules'), an OWA Warning, another OWA action's error, Graph's other calendar
+    /// calls, a getSchedule answer that is not JSON.
+    #[test]
+    fn json_does_not_trigger() {
+        let f = run(
+            check,
+            vec![
+                graph(3, 200, &schedule(&[("adele@contoso.com", None), ("onprem@contoso.com", None)])),
+                owa(4, 200, "Success", "NoError", ""),
+                graph(5, 401, r#"{"error":{"code":"InvalidAuthenticationToken","message":"Lifetime validation failed, the token is expired."}}"#),
+                owa(6, 200, "Warning", "ErrorFreeBusyDLLimitReached", "The distribution list is too large."),
+                S::new(7, "POST", "https://mail.contoso.com/owa/service.svc?action=GetMailTips", 200)
+                    .resp_body(r#"{"Body":{"ResponseClass":"Error","ResponseCode":"ErrorNoFreeBusyAccess"}}"#),
+                S::new(8, "GET", "https://graph.microsoft.com/v1.0/me/calendar/events", 200)
+                    .resp_body(r#"{"value":[{"error":{"message":"x","responseCode":"ErrorNoFreeBusyAccess"}}]}"#),
+                graph(9, 200, "<html>ResponseClass Error \"error\"</html>"),
             ],
         );
         assert!(f.is_empty(), "{f:#?}");
