@@ -1819,3 +1819,82 @@ fn autodiscover_backend_500() {
         no_spn_fix: true,
     });
 }
+
+/// Every request whose URL contains `part` (case-insensitive), for the JSON free/busy calls.
+fn sessions_to(a: &Analysis, part: &str) -> Vec<u64> {
+    let part = part.to_ascii_lowercase();
+    a.sessions
+        .iter()
+        .filter(|s| s.url.to_ascii_lowercase().contains(&part))
+        .map(|s| s.id)
+        .collect()
+}
+
+#[test]
+fn freebusy_owa_proxy_failed() {
+    check(Spec {
+        name: "freebusy-owa-proxy-failed",
+        want: vec![Want {
+            id: "freebusy-error",
+            severities: &["error"],
+            sessions: |a| sessions_to(a, "/owa/service.svc?action=GetUserAvailabilityInternal"),
+            evidence: &[
+                "OWA service.svc availability: ErrorProxyRequestNotAllowed",
+                "for cloudowner@contoso.com",
+                "no organization relationship or availability address space",
+            ],
+        }],
+        may: &[],
+        not: &["ews-error", "ioc-oauth-failure", "spn-missing"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+#[test]
+fn freebusy_teams_getschedule() {
+    check(Spec {
+        name: "freebusy-teams-getschedule",
+        want: vec![Want {
+            id: "freebusy-error",
+            severities: &["error"],
+            sessions: |a| sessions_to(a, "/calendar/getSchedule"),
+            evidence: &[
+                "from graph.microsoft.com",
+                "Graph getSchedule: ErrorAutoDiscoverFailed",
+                "could not be resolved",
+                "for onprem@contoso.com",
+                "Teams/",
+            ],
+        }],
+        may: &[],
+        not: &["ews-error", "ioc-oauth-failure", "spn-missing"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+/// Healthy OWA and Graph getSchedule answers (and a Warning) are silent.
+#[test]
+fn freebusy_json_healthy() {
+    check(Spec {
+        name: "freebusy-json-healthy",
+        want: vec![],
+        may: &[],
+        not: &["freebusy-error", "ews-error"],
+        exit: 0,
+        no_spn_fix: true,
+    });
+    let a = analysis(&sample("freebusy-json-healthy", "saz"));
+    assert_eq!(sessions_to(&a, "/calendar/getSchedule").len(), 1);
+    assert_eq!(
+        sessions_to(&a, "action=GetUserAvailabilityInternal").len(),
+        1
+    );
+    assert!(
+        !a.events
+            .iter()
+            .any(|e| matches!(e, Event::AvailabilityJson(_))),
+        "a healthy answer is no event"
+    );
+}

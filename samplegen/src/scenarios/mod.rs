@@ -9,6 +9,7 @@ pub mod autodiscover_v2;
 pub mod builder;
 pub mod common;
 pub mod federation;
+pub mod freebusy_json;
 pub mod hybrid;
 pub mod limits;
 pub mod namespaces;
@@ -760,6 +761,37 @@ pub const DEFS: &[Def] = &[
         has_error: true,
         inconclusive: false,
         build: autodiscover_gaps::autodiscover_backend_500,
+    },
+    // Issue 19 item 3, the JSON half: OWA and Teams (Graph getSchedule) free/busy answers.
+    Def {
+        name: "freebusy-owa-proxy-failed",
+        summary: "on-premises Outlook on the web (forms sign-in) asks service.svc GetUserAvailabilityInternal for a room and a cloud mailbox, twice: 200 JSON (gzip, chunked) whose second Responses entry is ResponseClass Error ErrorProxyRequestNotAllowed",
+        should_find: "freebusy-error (ErrorProxyRequestNotAllowed) for mail.contoso.com quoting the OWA path, the code, message and cloudowner@contoso.com, with the organization relationship fix",
+        findings: &["freebusy-error"],
+        absent: &["ews-error", "ioc-oauth-failure"],
+        has_error: true,
+        inconclusive: false,
+        build: freebusy_json::freebusy_owa_proxy_failed,
+    },
+    Def {
+        name: "freebusy-teams-getschedule",
+        summary: "Teams refreshes its Graph token, then POSTs graph.microsoft.com/v1.0/me/calendar/getSchedule for a cloud and an on-premises mailbox, twice: 200 (gzip, chunked) whose on-premises scheduleInformation holds error {responseCode ErrorAutoDiscoverFailed, \"Autodiscover failed ... could not be resolved\"}",
+        should_find: "freebusy-error (autodiscover-failed) for graph.microsoft.com quoting Graph getSchedule, the code, message and onprem@contoso.com, with the TargetSharingEpr / DiscoveryEndpoint fix",
+        findings: &["freebusy-error"],
+        absent: &["ews-error", "ioc-oauth-failure", "spn-missing"],
+        has_error: true,
+        inconclusive: false,
+        build: freebusy_json::freebusy_teams_getschedule,
+    },
+    Def {
+        name: "freebusy-json-healthy",
+        summary: "on-premises OWA GetUserAvailabilityInternal for a room, a cloud mailbox and a distribution list (ResponseClass Warning ErrorFreeBusyDLLimitReached), and Teams' Graph getSchedule for a cloud and an on-premises mailbox, all answered",
+        should_find: "nothing: every lookup answered; a Warning is not an error",
+        findings: &[],
+        absent: &["freebusy-error", "ews-error"],
+        has_error: false,
+        inconclusive: false,
+        build: freebusy_json::freebusy_json_healthy,
     },
 ];
 

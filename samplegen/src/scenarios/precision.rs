@@ -220,7 +220,7 @@ fn adal_interactive_ok(sb: &mut Sb, resource: &str, code_no: usize, with_passwor
 }
 
 /// Teams' MSAL refresh on the v2 endpoint for `scope`, 200.
-fn teams_token(sb: &mut Sb, scope: &str) -> usize {
+pub(crate) fn teams_token(sb: &mut Sb, scope: &str) -> usize {
     let crid = sb.guid();
     let full = format!("{scope} openid profile offline_access");
     let req = clients::msal_v2_refresh(
