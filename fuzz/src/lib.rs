@@ -395,8 +395,12 @@ pub fn ews_soap(data: &[u8]) {
 /// `autodiscover_json`: an autodiscover v2 exchange; the bytes up to the first NUL are the
 /// request's path and query (after `https://autodiscover.contoso.com`), the rest the answer
 /// body, read as a 200 and as a 302 whose `Location` is that body's first line. Read as the
-/// v2 parser alone, and as the analysis reads a session.
+/// v2 parser alone, and as the analysis reads a session. The same JSON is also read as a free/busy
+/// answer (`auth::availability_json`): OWA's `GetUserAvailabilityInternal` (the first part as
+/// its request body and as its `X-OWA-UrlPostData` header) and Graph's `getSchedule`, as a
+/// 200 and a 403, with the parser's caps asserted.
 pub fn autodiscover_json(data: &[u8]) {
+    availability_json(data);
     let (target, resp_body) = match data.iter().position(|&b| b == 0) {
         Some(i) => (&data[..i], &data[i + 1..]),
         None => (data, &[][..]),
@@ -412,6 +416,39 @@ pub fn autodiscover_json(data: &[u8]) {
     redirect.push("Location", body.lines().next().unwrap_or(""));
     let s = session("GET", &url, Headers::new(), b"", 302, redirect, b"");
     let _ = auth::read_session(&s, &LIMITS);
+}
+
+fn availability_json(data: &[u8]) {
+    let (req_body, resp_body) = match data.iter().position(|&b| b == 0) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (&[][..], data),
+    };
+    let mut json = Headers::new();
+    json.push("Content-Type", "application/json; charset=utf-8");
+    let mut posted = Headers::new();
+    posted.push("X-OWA-UrlPostData", text(req_body).into_owned());
+    for url in [
+        "https://mail.contoso.com/owa/service.svc?action=GetUserAvailabilityInternal&EP=1",
+        "https://graph.microsoft.com/v1.0/me/calendar/getSchedule",
+    ] {
+        for (status, req_headers, body) in [
+            (200, Headers::new(), req_body),
+            (200, posted.clone(), &[][..]),
+            (403, Headers::new(), req_body),
+        ] {
+            let s = session("POST", url, req_headers, body, status, json.clone(), resp_body);
+            if let Some(a) = auth::availability_json::availability_json(&s, &LIMITS) {
+                assert!(a.errors.len() <= 32, "errors capped");
+                assert!(a.url.chars().count() <= 203, "url capped");
+                for e in &a.errors {
+                    assert!(e.message.as_ref().map_or(0, |m| m.chars().count()) <= 403);
+                    assert!(e.code.as_ref().map_or(0, |c| c.chars().count()) <= 203);
+                    assert!(e.mailbox.as_ref().map_or(0, |m| m.chars().count()) <= 203);
+                }
+            }
+            let _ = auth::read_session(&s, &LIMITS);
+        }
+    }
 }
 
 /// `federation`: the federation parsers (realm discovery answers, IdP pages and WS-Trust
