@@ -436,7 +436,15 @@ fn availability_json(data: &[u8]) {
             (200, posted.clone(), &[][..]),
             (403, Headers::new(), req_body),
         ] {
-            let s = session("POST", url, req_headers, body, status, json.clone(), resp_body);
+            let s = session(
+                "POST",
+                url,
+                req_headers,
+                body,
+                status,
+                json.clone(),
+                resp_body,
+            );
             if let Some(a) = auth::availability_json::availability_json(&s, &LIMITS) {
                 assert!(a.errors.len() <= 32, "errors capped");
                 assert!(a.url.chars().count() <= 203, "url capped");

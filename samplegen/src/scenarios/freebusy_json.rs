@@ -3,9 +3,10 @@
 //! that fail inside a 200, and a healthy set of the same calls.
 //!
 //! The answers' shapes follow Exchange's data contracts and Graph's documented
-//! `scheduleInformation` / `freeBusyError`; their error texts are Exchange's availability
-//! texts (`ErrorMailRecipientNotFound`'s is the one Graph users report) or, where no real
-//! text was at hand, written in the same style (see samples/README.md).
+//! `scheduleInformation` / `freeBusyError`. The codes are Exchange's; the two message texts
+//! (`ErrorProxyRequestNotAllowed`'s, `ErrorAutoDiscoverFailed`'s) are written in the style of
+//! Exchange's availability messages, not copied from a recorded answer: the rule classifies
+//! the first by its code, the second by "Autodiscover failed".
 
 use crate::actors::entra::hourly_token;
 use crate::actors::exchange::Exchange;
