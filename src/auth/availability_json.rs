@@ -36,10 +36,9 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::ews_answer::AnswerError;
+use super::ews_answer::{cap, AnswerError};
 use crate::capture::url_parts::{strip_query, UrlParts};
 use crate::capture::{DecodeLimits, Session};
-use crate::redact::cut::prefix_chars;
 
 /// Longest message kept.
 const MAX_TEXT: usize = 400;
@@ -326,16 +325,6 @@ pub fn requested_mailboxes(root: &Value) -> Vec<String> {
                 .unwrap_or_default()
         })
         .collect()
-}
-
-fn cap(s: &str, n: usize) -> String {
-    let s = s.trim();
-    let (cut, was_cut) = prefix_chars(s, n);
-    if was_cut {
-        format!("{cut}...")
-    } else {
-        cut.to_string()
-    }
 }
 
 #[cfg(test)]

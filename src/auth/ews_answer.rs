@@ -198,7 +198,7 @@ pub(crate) fn requested_mailboxes(request: &Tree) -> Vec<String> {
         .collect()
 }
 
-fn cap(s: &str, n: usize) -> String {
+pub(crate) fn cap(s: &str, n: usize) -> String {
     let s = s.trim();
     let (cut, was_cut) = crate::redact::cut::prefix_chars(s, n);
     if was_cut {
