@@ -368,6 +368,17 @@ mod tests {
         ] {
             assert_eq!(client_of(other), None, "{other}");
         }
+        // `redact --drop-bodies-except-auth` keeps exactly these bodies.
+        assert!(crate::auth::reads_body("mail.contoso.com", OWA));
+        assert!(crate::auth::reads_body("graph.microsoft.com", GRAPH));
+        assert!(!crate::auth::reads_body(
+            "graph.microsoft.com",
+            "https://graph.microsoft.com/v1.0/me/calendar/events"
+        ));
+        assert!(!crate::auth::reads_body(
+            "outlook.office.com",
+            "https://outlook.office.com/owa/service.svc?action=FindConversation&app=Mail"
+        ));
     }
 
     #[test]
