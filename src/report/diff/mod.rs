@@ -654,7 +654,7 @@ fn verdict(before: Side, after: Side, flows: &[Matched], findings: &[FindingChan
                 format!("{} ({})", what(&f.id, &a.aadsts, &f.subject), a.title)
             })
             .collect();
-        lines.push(("new_errors", format!("new in AFTER: {}", parts.join("; "))));
+        lines.push(("new_errors", format!("new error(s) in AFTER: {}", parts.join("; "))));
     }
     if !not_shown.is_empty() {
         let parts: Vec<String> = not_shown
