@@ -71,7 +71,10 @@ fn assert_valid(v: &Value, what: &str) {
         .iter_errors(v)
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect();
-    assert!(errors.is_empty(), "{what}: violates docs/diff-schema.json: {errors:#?}");
+    assert!(
+        errors.is_empty(),
+        "{what}: violates docs/diff-schema.json: {errors:#?}"
+    );
 }
 
 /// One pair: every format against its golden file, the exit code, the JSON's verdict and
@@ -141,13 +144,19 @@ fn fixed_spn_is_fixed_and_accepted() {
         v["verdict"]["summary"],
         "fixed: no AADSTS500011 for autodiscover.contoso.com in AFTER; Outlook got a token in 1 round"
     );
-    assert_eq!(v["spns_accepted"][0]["spn"], "https://autodiscover.contoso.com/");
+    assert_eq!(
+        v["spns_accepted"][0]["spn"],
+        "https://autodiscover.contoso.com/"
+    );
     assert_eq!(v["spns_accepted"][0]["rounds"], 1);
     assert_eq!(
         changes(&v, "flows"),
         pairs(&[("resolved", "https://autodiscover.contoso.com/")])
     );
-    assert_eq!(changes(&v, "findings"), pairs(&[("resolved", "spn-missing")]));
+    assert_eq!(
+        changes(&v, "findings"),
+        pairs(&[("resolved", "spn-missing")])
+    );
 }
 
 /// Session numbers differ between captures and a HAR names no process: matching is by
@@ -160,7 +169,11 @@ fn formats_do_not_change_the_answer() {
         ("adal-500011-json.har", "healthy-token-issued.saz"),
     ] {
         let (v, code) = json_of(&format!("samples/{b}"), &format!("samples/{a}"));
-        assert_eq!((code, v["verdict"]["summary"].as_str()), (0, Some(fixed)), "{b} {a}");
+        assert_eq!(
+            (code, v["verdict"]["summary"].as_str()),
+            (0, Some(fixed)),
+            "{b} {a}"
+        );
     }
     // Two HARs: no process on either side, the client named from its client_id.
     let (v, code) = json_of(
@@ -205,9 +218,8 @@ fn new_error_after_the_fix() {
     );
     let lines = v["verdict"]["lines"].as_array().expect("lines");
     assert!(
-        lines[0]
-            .as_str()
-            .is_some_and(|l| l.starts_with("new error(s) in AFTER: autodiscover-error for autodiscover.contoso.com")),
+        lines[0].as_str().is_some_and(|l| l
+            .starts_with("new error(s) in AFTER: autodiscover-error for autodiscover.contoso.com")),
         "{lines:?}"
     );
     assert_eq!(
@@ -293,14 +305,28 @@ fn findings_match_by_subject() {
         .as_array()
         .expect("findings")
         .iter()
-        .map(|f| (f["change"].as_str().unwrap_or("").to_string(), f["subject"].clone()))
+        .map(|f| {
+            (
+                f["change"].as_str().unwrap_or("").to_string(),
+                f["subject"].clone(),
+            )
+        })
         .collect();
     assert_eq!(
         subjects,
         vec![
-            ("still".to_string(), serde_json::json!(["autodiscover.contoso.com"])),
-            ("not_shown".to_string(), serde_json::json!(["mail.contoso.com"])),
-            ("not_shown".to_string(), serde_json::json!(["mail.contoso.com"])),
+            (
+                "still".to_string(),
+                serde_json::json!(["autodiscover.contoso.com"])
+            ),
+            (
+                "not_shown".to_string(),
+                serde_json::json!(["mail.contoso.com"])
+            ),
+            (
+                "not_shown".to_string(),
+                serde_json::json!(["mail.contoso.com"])
+            ),
         ]
     );
     assert_eq!(
@@ -339,7 +365,10 @@ fn a_capture_against_itself_exits_as_analyze() {
             assert_eq!(f["change"], "still", "{rel}: {f:#}");
         }
         for f in v["flows"].as_array().expect("flows") {
-            assert!(f["change"] == "still" || f["change"] == "ok", "{rel}: {f:#}");
+            assert!(
+                f["change"] == "still" || f["change"] == "ok",
+                "{rel}: {f:#}"
+            );
         }
         seen += 1;
     }
@@ -352,7 +381,10 @@ fn errors_and_output_file() {
     let (out, err, code) = diff(&["samples/adal-500011-json.saz", "samples/no-such.saz"]);
     assert_eq!(code, 2);
     assert!(out.is_empty(), "{out}");
-    assert!(err.contains("AFTER") && err.contains("no-such.saz"), "{err}");
+    assert!(
+        err.contains("AFTER") && err.contains("no-such.saz"),
+        "{err}"
+    );
     let (_, err, code) = diff(&["samples/adal-500011-json.saz"]);
     assert_eq!(code, 2, "{err}");
     let (_, _, code) = diff(&["a.saz", "b.saz", "--format", "csv"]);
@@ -377,7 +409,10 @@ fn errors_and_output_file() {
     ]);
     assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
     let written = std::fs::read_to_string(&file).expect("written");
-    assert!(written.starts_with("## traceadal diff: `samples/adal-500011-json.saz`"), "{written}");
+    assert!(
+        written.starts_with("## traceadal diff: `samples/adal-500011-json.saz`"),
+        "{written}"
+    );
 }
 
 /// The user's own terms are hidden in the diff too (`--redact-term`).

@@ -218,7 +218,9 @@ fn failing(state: State) -> bool {
 /// A process name without its id and `.exe`, lower-case: `OUTLOOK.EXE:4242` -> `outlook`.
 fn process_name(p: &str) -> String {
     let name = p.split(':').next().unwrap_or(p).to_ascii_lowercase();
-    name.strip_suffix(".exe").map(str::to_string).unwrap_or(name)
+    name.strip_suffix(".exe")
+        .map(str::to_string)
+        .unwrap_or(name)
 }
 
 /// The client for a person.
@@ -295,12 +297,18 @@ impl Group<'_> {
         }
     }
 
-    /// The rounds the first flow that ended well took, and its sessions.
+    /// The rounds the first flow that ended well took to its first token (not the hourly
+    /// refreshes after it), and its sessions.
     fn token_rounds(&self) -> Option<(usize, Vec<u64>)> {
-        self.flows
+        let f = self
+            .flows
             .iter()
-            .find(|f| !failing(f.state) && f.outcome == Outcome::Token)
-            .map(|f| (f.attempts.len(), f.sessions.clone()))
+            .find(|f| !failing(f.state) && f.outcome == Outcome::Token)?;
+        let first = f
+            .attempts
+            .iter()
+            .position(|a| a.outcome == Outcome::Token)?;
+        Some((first + 1, f.sessions.clone()))
     }
 }
 
@@ -369,14 +377,14 @@ fn flow_change<'a>(after: Side, b: Option<Group<'a>>, a: Option<Group<'a>>) -> M
                 .challenge_host
                 .clone()
                 .unwrap_or_else(|| f.resource.host().to_string());
-            why = Some(unreached(after, &[host.to_ascii_lowercase()], true).unwrap_or_else(
-                || {
+            why = Some(
+                unreached(after, &[host.to_ascii_lowercase()], true).unwrap_or_else(|| {
                     format!(
                         "AFTER reaches {host} but holds no token request for {}",
                         f.resource
                     )
-                },
-            ));
+                }),
+            );
             Change::NotShown
         }
     };
@@ -481,7 +489,11 @@ fn codes_of(r: &Report, f: &Finding) -> Vec<u32> {
     let mut out: Vec<u32> = r
         .aadsts
         .iter()
-        .filter(|a| a.sessions.iter().any(|s| f.sessions.binary_search(s).is_ok()))
+        .filter(|a| {
+            a.sessions
+                .iter()
+                .any(|s| f.sessions.binary_search(s).is_ok())
+        })
         .map(|a| a.code)
         .collect();
     out.sort_unstable();
@@ -622,7 +634,12 @@ fn what(id: &str, codes: &[u32], subject: &[String]) -> String {
     }
 }
 
-fn verdict(before: Side, after: Side, flows: &[Matched], findings: &[FindingChange]) -> DiffVerdict {
+fn verdict(
+    before: Side,
+    after: Side,
+    flows: &[Matched],
+    findings: &[FindingChange],
+) -> DiffVerdict {
     let errors = |c: Change| -> Vec<&FindingChange> {
         findings
             .iter()
@@ -641,10 +658,17 @@ fn verdict(before: Side, after: Side, flows: &[Matched], findings: &[FindingChan
             .iter()
             .map(|f| {
                 let a = f.after.as_ref().expect("still: in AFTER");
-                format!("{} in AFTER too ({})", what(&f.id, &a.aadsts, &f.subject), f.id)
+                format!(
+                    "{} in AFTER too ({})",
+                    what(&f.id, &a.aadsts, &f.subject),
+                    f.id
+                )
             })
             .collect();
-        lines.push(("still_failing", format!("still failing: {}", parts.join("; "))));
+        lines.push((
+            "still_failing",
+            format!("still failing: {}", parts.join("; ")),
+        ));
     }
     if !new.is_empty() {
         let parts: Vec<String> = new
@@ -654,7 +678,10 @@ fn verdict(before: Side, after: Side, flows: &[Matched], findings: &[FindingChan
                 format!("{} ({})", what(&f.id, &a.aadsts, &f.subject), a.title)
             })
             .collect();
-        lines.push(("new_errors", format!("new error(s) in AFTER: {}", parts.join("; "))));
+        lines.push((
+            "new_errors",
+            format!("new error(s) in AFTER: {}", parts.join("; ")),
+        ));
     }
     if !not_shown.is_empty() {
         let parts: Vec<String> = not_shown
@@ -762,6 +789,128 @@ fn verdict(before: Side, after: Side, flows: &[Matched], findings: &[FindingChan
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::{analyze_path, Collector};
+    use crate::capture::testkit::S;
+    use crate::capture::{DecodeLimits, Format, ReadOptions};
+
+    fn sample(name: &str) -> Analysis {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("samples")
+            .join(name);
+        analyze_path(&path, &ReadOptions::default()).expect("the sample reads")
+    }
+
+    fn built(sessions: Vec<S>) -> Analysis {
+        let mut c = Collector::new(DecodeLimits::default(), sessions.len());
+        for S(s) in sessions {
+            c.push_session(s);
+        }
+        c.finish(std::path::Path::new("after.saz"), Format::Saz)
+    }
+
+    fn diff(before: &Analysis, after: &Analysis) -> Diff {
+        let (rb, ra) = (Report::new(before), Report::new(after));
+        Diff::new(
+            Side {
+                analysis: before,
+                report: &rb,
+            },
+            Side {
+                analysis: after,
+                report: &ra,
+            },
+        )
+    }
+
+    /// AFTER reaches the autodiscover host and Entra ID, decrypted, with a clean verdict,
+    /// but the client asks no token for the resource that failed (a token from before the
+    /// capture, or the request not reproduced): not "fixed".
+    #[test]
+    fn no_token_request_in_after_is_not_shown() {
+        let before = sample("adal-500011-json.saz");
+        let after = built(vec![
+            S::new(
+                1,
+                "POST",
+                "https://autodiscover.contoso.com/autodiscover/autodiscover.xml",
+                200,
+            )
+            .process("outlook:77"),
+            S::new(
+                2,
+                "GET",
+                "https://login.microsoftonline.com/common/discovery/instance?api-version=1.1",
+                200,
+            )
+            .process("outlook:77"),
+        ]);
+        assert_eq!(
+            after.verdict.exit_code,
+            Status::Clean,
+            "{:?}",
+            after.verdict
+        );
+        let d = diff(&before, &after);
+        assert_eq!(d.verdict.status, "not_shown", "{:?}", d.verdict);
+        assert_eq!(d.verdict.exit_code, Status::Inconclusive);
+        assert_eq!(
+            d.verdict.summary,
+            "not shown: AFTER reaches autodiscover.contoso.com but holds no token request for \
+             https://autodiscover.contoso.com/, cannot tell (spn-missing for \
+             autodiscover.contoso.com)"
+        );
+        assert!(d.spns_accepted.is_empty());
+    }
+
+    /// A finding with the same id about another host is not "still there": the two-host
+    /// capture's mail.contoso.com SPN is not matched to autodiscover's.
+    #[test]
+    fn same_id_other_subject_is_not_still() {
+        let before = sample("two-hosts.saz");
+        let after = sample("adal-500011-json.saz");
+        let d = diff(&before, &after);
+        let still: Vec<&[String]> = d
+            .findings
+            .iter()
+            .filter(|f| f.change == Change::Still)
+            .map(|f| f.subject.as_slice())
+            .collect();
+        assert_eq!(
+            still,
+            vec![["autodiscover.contoso.com".to_string()].as_slice()]
+        );
+        // And the other way round: the mail.contoso.com SPN is new, not "still".
+        let d = diff(&after, &before);
+        let new: Vec<(&str, &[String])> = d
+            .findings
+            .iter()
+            .filter(|f| f.change == Change::New)
+            .map(|f| (f.id.as_str(), f.subject.as_slice()))
+            .collect();
+        assert!(
+            new.contains(&("spn-missing", ["mail.contoso.com".to_string()].as_slice())),
+            "{new:?}"
+        );
+        assert_eq!(d.verdict.status, "still_failing");
+    }
+
+    /// The hourly refreshes of a working day are not the rounds it took to get a token.
+    #[test]
+    fn rounds_count_to_the_first_token() {
+        let d = diff(
+            &sample("adal-500011-json.saz"),
+            &sample("healthy-workday.saz"),
+        );
+        assert_eq!(d.verdict.status, "fixed");
+        let f = d
+            .flows
+            .iter()
+            .find(|f| f.resource == "https://autodiscover.contoso.com/")
+            .expect("the flow");
+        assert_eq!(f.change, Change::Resolved);
+        assert!(f.after.as_ref().is_some_and(|a| a.attempts > 2), "{f:?}");
+        assert_eq!(d.spns_accepted[0].rounds, 1, "{:?}", d.spns_accepted);
+    }
 
     #[test]
     fn process_names_lose_their_id_and_extension() {
@@ -772,8 +921,14 @@ mod tests {
 
     #[test]
     fn spn_hosts() {
-        assert_eq!(spn_host("https://AutoDiscover.contoso.com/"), "autodiscover.contoso.com");
-        assert_eq!(spn_host("https://mail.contoso.com:8443/"), "mail.contoso.com");
+        assert_eq!(
+            spn_host("https://AutoDiscover.contoso.com/"),
+            "autodiscover.contoso.com"
+        );
+        assert_eq!(
+            spn_host("https://mail.contoso.com:8443/"),
+            "mail.contoso.com"
+        );
         assert_eq!(spn_host("mail.contoso.com"), "mail.contoso.com");
     }
 

@@ -93,7 +93,10 @@ pub fn table_text(
         hanging(out, "  ", &red(line), wrap_at)?;
     }
     if !d.spns_accepted.is_empty() {
-        writeln!(out, "\nSPNs now accepted (AADSTS500011 in BEFORE, a token in AFTER)")?;
+        writeln!(
+            out,
+            "\nSPNs now accepted (AADSTS500011 in BEFORE, a token in AFTER)"
+        )?;
         for s in &d.spns_accepted {
             hanging(
                 out,
