@@ -1,8 +1,8 @@
 //! `traceadal diff BEFORE AFTER` (issue 21 item 3), through the real binary, on pairs of the
 //! shipped samples: the exact table, markdown and `traceadal.diff/1` JSON of each pair in
-//! `tests/expected/diff/` (`TRACEADAL_BLESS=1 cargo test --test diff` rewrites them: read
-//! them before committing), the exit codes, the JSON against `docs/diff-schema.json`, and
-//! that a capture diffed with itself exits as `analyze` does on it.
+//! `tests/expected/diff/` (`TRACEADAL_BLESS=1 cargo test --test integration diff::`
+//! rewrites them: read them before committing), the exit codes, the JSON against
+//! `docs/diff-schema.json`, and that a capture diffed with itself exits as `analyze` does.
 
 use std::path::Path;
 
@@ -48,7 +48,7 @@ fn golden(file: &str, actual: &str) {
     }
     let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
         panic!(
-            "{} missing: run TRACEADAL_BLESS=1 cargo test --test diff, read it, commit it",
+            "{} missing: run TRACEADAL_BLESS=1 cargo test --test integration diff::, read it, commit it",
             path.display()
         )
     });
@@ -427,4 +427,27 @@ fn user_terms_are_redacted() {
     assert_eq!(code, 0);
     assert!(!out.to_ascii_lowercase().contains("contoso"), "{out}");
     assert!(out.contains("autodiscover.<term>.com"), "{out}");
+}
+
+/// The README's example is what the binary prints.
+#[test]
+fn readme_example_is_real() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let (out, _, code) = diff(&[
+        "samples/adal-500011-json.saz",
+        "samples/healthy-token-issued.saz",
+    ]);
+    assert_eq!(code, 0);
+    let head: Vec<String> = out.lines().take(4).map(|l| format!("  {l}")).collect();
+    assert!(
+        readme.contains(&head.join("\n")),
+        "README.md's diff example differs from:\n{}",
+        head.join("\n")
+    );
+    let (out, _, code) = diff(&["samples/adal-500011-json.saz", "samples/blind-tunnels.saz"]);
+    assert_eq!(code, 3);
+    assert!(
+        out.contains("not shown: AFTER sees autodiscover.contoso.com only as undecrypted tunnel(s), cannot tell"),
+        "{out}"
+    );
 }
