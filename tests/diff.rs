@@ -451,3 +451,41 @@ fn readme_example_is_real() {
         "{out}"
     );
 }
+
+/// Every capture of the public corpus diffed with itself (a file that is not a capture, or
+/// an encrypted one without its password, included): the exit code is `analyze`'s, the JSON
+/// follows the schema, and nothing is "fixed" or "new".
+#[test]
+#[ignore = "needs the public capture corpus ($TRACEADAL_CORPUS or ../shared/captures): run with --ignored (CI does)"]
+fn every_corpus_capture_against_itself() {
+    let corpus = common::corpus();
+    let mut seen = 0;
+    for dir in ["saz", "har"] {
+        let mut paths: Vec<_> = std::fs::read_dir(corpus.join(dir))
+            .expect("the corpus folder")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        paths.sort();
+        for path in paths {
+            let p = path.to_str().expect("utf-8");
+            let analyzed = common::run(&["analyze", p, "--format", "json"]);
+            let expected = analyzed.status.code().expect("exited");
+            let (out, err, code) = diff(&[p, p, "--format", "json"]);
+            assert_eq!(code, expected, "{p}: {err}");
+            if code == 2 {
+                assert!(out.is_empty(), "{p}: {out}");
+                continue;
+            }
+            let v: Value = serde_json::from_str(&out).expect("JSON");
+            assert_valid(&v, p);
+            let status = v["verdict"]["status"].as_str().unwrap_or("");
+            assert!(
+                matches!(status, "still_failing" | "not_shown" | "nothing_new"),
+                "{p}: {status}"
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen >= 10, "only {seen} corpus captures read");
+}
