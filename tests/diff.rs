@@ -232,6 +232,33 @@ fn new_error_after_the_fix() {
     );
 }
 
+/// AADSTS500011 is gone but Outlook's flow still ends without a token (Seamless SSO failed,
+/// a warning in `analyze`): not "fixed", still failing, exit 1.
+#[test]
+fn finding_gone_but_flow_still_failing_is_not_fixed() {
+    let (v, code) = json_of(
+        "samples/adal-500011-json.saz",
+        "samples/seamless-sso-81010.saz",
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        v["verdict"]["summary"],
+        "still failing: Outlook still gets no token for https://autodiscover.contoso.com/ in AFTER (failed, AADSTS81010), though AADSTS500011 for autodiscover.contoso.com is gone"
+    );
+    assert_eq!(
+        changes(&v, "flows"),
+        pairs(&[("still", "https://autodiscover.contoso.com/")])
+    );
+    assert_eq!(
+        changes(&v, "findings"),
+        pairs(&[
+            ("resolved", "spn-missing"),
+            ("new", "federation-seamless-sso")
+        ])
+    );
+    assert_eq!(v["spns_accepted"], Value::Array(vec![]));
+}
+
 /// A healthy BEFORE and a failing AFTER: a regression, exit 1.
 #[test]
 fn regression_is_new() {

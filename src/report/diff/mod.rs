@@ -652,9 +652,27 @@ fn verdict(
         errors(Change::NotShown),
         errors(Change::Resolved),
     );
+    // A finding gone while the flow it explained still fails (another error, a prompt not
+    // finished) is not fixed: the client still gets no token.
+    let still_flow = |f: &FindingChange| -> Option<&FlowChange> {
+        let b = f.before.as_ref()?;
+        flows
+            .iter()
+            .filter(|m| m.change.change == Change::Still)
+            .find(|m| {
+                m.before.as_ref().is_some_and(|g| {
+                    g.flows
+                        .iter()
+                        .any(|fl| fl.sessions.iter().any(|x| b.sessions.contains(x)))
+                })
+            })
+            .map(|m| &m.change)
+    };
+    let (gone_but_failing, resolved): (Vec<&FindingChange>, Vec<&FindingChange>) =
+        resolved.into_iter().partition(|f| still_flow(f).is_some());
     let mut lines: Vec<(&'static str, String)> = Vec::new();
-    if !still.is_empty() {
-        let parts: Vec<String> = still
+    if !still.is_empty() || !gone_but_failing.is_empty() {
+        let mut parts: Vec<String> = still
             .iter()
             .map(|f| {
                 let a = f.after.as_ref().expect("still: in AFTER");
@@ -665,6 +683,25 @@ fn verdict(
                 )
             })
             .collect();
+        for f in &gone_but_failing {
+            let (b, m) = (
+                f.before.as_ref().expect("resolved: in BEFORE"),
+                still_flow(f).expect("partitioned on it"),
+            );
+            let a = m.after.as_ref().expect("a still flow is in AFTER");
+            let codes = if a.aadsts.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", codes_text(&a.aadsts))
+            };
+            parts.push(format!(
+                "{} still gets no token for {} in AFTER ({}{codes}), though {} is gone",
+                m.client,
+                m.resource,
+                a.state.as_str(),
+                what(&f.id, &b.aadsts, &f.subject)
+            ));
+        }
         lines.push((
             "still_failing",
             format!("still failing: {}", parts.join("; ")),
