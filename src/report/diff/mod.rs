@@ -268,11 +268,14 @@ impl Group<'_> {
     }
 
     fn last(&self) -> &Flow {
-        self.flows
-            .iter()
-            .max_by_key(|f| f.last_session)
-            .copied()
-            .expect("a group holds a flow")
+        // A group is made with one flow and only grows.
+        self.flows.iter().copied().fold(self.flows[0], |last, f| {
+            if f.last_session >= last.last_session {
+                f
+            } else {
+                last
+            }
+        })
     }
 
     fn side(&self) -> FlowSide {
@@ -350,16 +353,30 @@ fn match_flows<'a>(before: Side<'a>, after: Side<'a>) -> Vec<Matched<'a>> {
                 .position(|a| a.as_ref().is_some_and(|a| a.compatible(&b)))
         });
         let a = found.and_then(|i| afters[i].take());
-        out.push(flow_change(after, Some(b), a));
+        if let Some(change) = flow_change(after, Some(&b), a.as_ref()) {
+            out.push(Matched {
+                change,
+                before: Some(b),
+                after: a,
+            });
+        }
     }
     for a in afters.into_iter().flatten() {
-        out.push(flow_change(after, None, Some(a)));
+        if let Some(change) = flow_change(after, None, Some(&a)) {
+            out.push(Matched {
+                change,
+                before: None,
+                after: Some(a),
+            });
+        }
     }
     out
 }
 
-fn flow_change<'a>(after: Side, b: Option<Group<'a>>, a: Option<Group<'a>>) -> Matched<'a> {
-    let (bs, as_) = (b.as_ref().map(Group::side), a.as_ref().map(Group::side));
+/// BEFORE's group `b` against AFTER's `a` (at least one of them).
+fn flow_change(after: Side, b: Option<&Group>, a: Option<&Group>) -> Option<FlowChange> {
+    let shown = a.or(b)?;
+    let (bs, as_) = (b.map(Group::side), a.map(Group::side));
     let mut why = None;
     let change = match (&bs, &as_) {
         (Some(bs), Some(as_)) => match (failing(bs.state), failing(as_.state)) {
@@ -369,10 +386,9 @@ fn flow_change<'a>(after: Side, b: Option<Group<'a>>, a: Option<Group<'a>>) -> M
             (false, false) => Change::Ok,
         },
         (None, Some(as_)) if failing(as_.state) => Change::New,
-        (None, _) => Change::Ok,
-        (Some(_), None) => {
-            let g = b.as_ref().expect("before side");
-            let f = g.last();
+        (None, Some(_)) => Change::Ok,
+        (_, None) => {
+            let f = shown.last();
             let host = f
                 .challenge_host
                 .clone()
@@ -388,28 +404,50 @@ fn flow_change<'a>(after: Side, b: Option<Group<'a>>, a: Option<Group<'a>>) -> M
             Change::NotShown
         }
     };
-    let shown = a.as_ref().or(b.as_ref()).expect("one side");
     // Named from the side whose capture tells the process (a HAR often does not).
-    let first = [&b, &a]
+    let named = [b, a]
         .into_iter()
         .flatten()
         .map(|g| g.flows[0])
         .find(|f| f.client_process.is_some())
         .unwrap_or(shown.flows[0]);
-    Matched {
-        change: FlowChange {
-            change,
-            resource: shown.resource.clone(),
-            client: client_label(first),
-            client_process: first.client_process.as_deref().map(process_name),
-            client_id: shown.client_id.clone(),
-            before: bs,
-            after: as_,
-            why_not_shown: why,
-        },
-        before: b,
-        after: a,
-    }
+    Some(FlowChange {
+        change,
+        resource: shown.resource.clone(),
+        client: client_label(named),
+        client_process: named.client_process.as_deref().map(process_name),
+        client_id: shown.client_id.clone(),
+        before: bs,
+        after: as_,
+        why_not_shown: why,
+    })
+}
+
+/// A finding gone while a flow it explained still fails (another error, a sign-in not
+/// finished) is not fixed: the client still gets no token. The finding's BEFORE side, the
+/// flow, and the flow's AFTER side.
+fn still_flow<'m>(
+    flows: &'m [Matched],
+    f: &'m FindingChange,
+) -> Option<(&'m FindingSide, &'m FlowChange, &'m FlowSide)> {
+    let b = f.before.as_ref()?;
+    explained(flows, &b.sessions)
+        .filter(|m| m.change.change == Change::Still)
+        .find_map(|m| Some((b, &m.change, m.change.after.as_ref()?)))
+}
+
+/// The flows BEFORE's finding citing `sessions` was about: those sharing a session with it.
+fn explained<'m, 'a>(
+    flows: &'m [Matched<'a>],
+    sessions: &'m [u64],
+) -> impl Iterator<Item = &'m Matched<'a>> + 'm {
+    flows.iter().filter(move |m| {
+        m.before.as_ref().is_some_and(|g| {
+            g.flows
+                .iter()
+                .any(|f| f.sessions.iter().any(|s| sessions.binary_search(s).is_ok()))
+        })
+    })
 }
 
 /// Why AFTER cannot show what happens at `hosts` (`None`: it can). `entra`: the evidence is
@@ -540,16 +578,8 @@ fn match_findings(before: Side, after: Side, flows: &[Matched]) -> Vec<FindingCh
         // Gone from AFTER: resolved only if AFTER could have shown it, and if the flows it
         // explained were seen again.
         let why = unreached(after, &subj, entra).or_else(|| {
-            flows
-                .iter()
+            explained(flows, &b.sessions)
                 .filter(|m| m.change.change == Change::NotShown)
-                .filter(|m| {
-                    m.before.as_ref().is_some_and(|g| {
-                        g.flows
-                            .iter()
-                            .any(|fl| fl.sessions.iter().any(|s| b.sessions.contains(s)))
-                    })
-                })
                 .find_map(|m| m.change.why_not_shown.clone())
         });
         out.push(FindingChange {
@@ -652,43 +682,26 @@ fn verdict(
         errors(Change::NotShown),
         errors(Change::Resolved),
     );
-    // A finding gone while the flow it explained still fails (another error, a prompt not
-    // finished) is not fixed: the client still gets no token.
-    let still_flow = |f: &FindingChange| -> Option<&FlowChange> {
-        let b = f.before.as_ref()?;
-        flows
-            .iter()
-            .filter(|m| m.change.change == Change::Still)
-            .find(|m| {
-                m.before.as_ref().is_some_and(|g| {
-                    g.flows
-                        .iter()
-                        .any(|fl| fl.sessions.iter().any(|x| b.sessions.contains(x)))
-                })
-            })
-            .map(|m| &m.change)
-    };
+    let still_flow = |f| still_flow(flows, f);
     let (gone_but_failing, resolved): (Vec<&FindingChange>, Vec<&FindingChange>) =
         resolved.into_iter().partition(|f| still_flow(f).is_some());
     let mut lines: Vec<(&'static str, String)> = Vec::new();
     if !still.is_empty() || !gone_but_failing.is_empty() {
         let mut parts: Vec<String> = still
             .iter()
-            .map(|f| {
-                let a = f.after.as_ref().expect("still: in AFTER");
-                format!(
+            .filter_map(|f| {
+                let a = f.after.as_ref()?;
+                Some(format!(
                     "{} in AFTER too ({})",
                     what(&f.id, &a.aadsts, &f.subject),
                     f.id
-                )
+                ))
             })
             .collect();
         for f in &gone_but_failing {
-            let (b, m) = (
-                f.before.as_ref().expect("resolved: in BEFORE"),
-                still_flow(f).expect("partitioned on it"),
-            );
-            let a = m.after.as_ref().expect("a still flow is in AFTER");
+            let Some((b, m, a)) = still_flow(f) else {
+                continue;
+            };
             let codes = if a.aadsts.is_empty() {
                 String::new()
             } else {
@@ -710,9 +723,13 @@ fn verdict(
     if !new.is_empty() {
         let parts: Vec<String> = new
             .iter()
-            .map(|f| {
-                let a = f.after.as_ref().expect("new: in AFTER");
-                format!("{} ({})", what(&f.id, &a.aadsts, &f.subject), a.title)
+            .filter_map(|f| {
+                let a = f.after.as_ref()?;
+                Some(format!(
+                    "{} ({})",
+                    what(&f.id, &a.aadsts, &f.subject),
+                    a.title
+                ))
             })
             .collect();
         lines.push((
@@ -736,19 +753,11 @@ fn verdict(
     if !resolved.is_empty() {
         let parts: Vec<String> = resolved
             .iter()
-            .map(|f| {
-                let b = f.before.as_ref().expect("resolved: in BEFORE");
+            .filter_map(|f| {
+                let b = f.before.as_ref()?;
                 let mut s = format!("no {} in AFTER", what(&f.id, &b.aadsts, &f.subject));
-                let tokens: Vec<String> = flows
-                    .iter()
+                let tokens: Vec<String> = explained(flows, &b.sessions)
                     .filter(|m| matches!(m.change.change, Change::Resolved | Change::Ok))
-                    .filter(|m| {
-                        m.before.as_ref().is_some_and(|g| {
-                            g.flows
-                                .iter()
-                                .any(|fl| fl.sessions.iter().any(|x| b.sessions.contains(x)))
-                        })
-                    })
                     .filter_map(|m| {
                         let (n, _) = m.after.as_ref()?.token_rounds()?;
                         Some(format!("{} got a token in {}", m.change.client, rounds(n)))
@@ -758,7 +767,7 @@ fn verdict(
                     s.push_str("; ");
                     s.push_str(&t);
                 }
-                s
+                Some(s)
             })
             .collect();
         lines.push(("fixed", format!("fixed: {}", parts.join("; "))));
