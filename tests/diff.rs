@@ -40,33 +40,15 @@ fn json_of(before: &str, after: &str) -> (Value, i32) {
 
 /// Compare with `tests/expected/diff/<file>`, or write it when `TRACEADAL_BLESS=1`.
 fn golden(file: &str, actual: &str) {
-    let path = root().join("tests/expected/diff").join(file);
-    if std::env::var("TRACEADAL_BLESS").is_ok_and(|v| v == "1") {
-        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
-        std::fs::write(&path, actual).expect("write the expected output");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "{} missing: run TRACEADAL_BLESS=1 cargo test --test integration diff::, read it, commit it",
-            path.display()
-        )
-    });
-    assert_eq!(
-        actual, expected,
-        "{file} differs from tests/expected/diff (TRACEADAL_BLESS=1 to accept after reading it)"
+    common::golden(
+        &format!("diff/{file}"),
+        actual,
+        "cargo test --test integration diff::",
     );
 }
 
-fn schema() -> jsonschema::Validator {
-    let text = std::fs::read_to_string(root().join("docs/diff-schema.json"))
-        .expect("docs/diff-schema.json exists");
-    let schema: Value = serde_json::from_str(&text).expect("the schema is JSON");
-    jsonschema::validator_for(&schema).expect("the schema compiles")
-}
-
 fn assert_valid(v: &Value, what: &str) {
-    let validator = schema();
+    let validator = common::docs_schema("diff-schema.json");
     let errors: Vec<String> = validator
         .iter_errors(v)
         .map(|e| format!("{} at {}", e, e.instance_path()))
