@@ -352,3 +352,19 @@ fn in_process_output_is_the_processs() {
         assert!(std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap());
     }
 }
+
+/// `diff` (issue 21) prints titles, verdicts and hosts of two reports: no secret either way
+/// round, in every format.
+#[test]
+fn diff_prints_no_secret() {
+    let se = root().join("samples/secrets-everywhere.saz");
+    let other = root().join("samples/adal-500011-json.har");
+    let se_har = root().join("samples/secrets-everywhere.har");
+    for (before, after) in [(&se, &other), (&other, &se), (&se, &se_har)] {
+        for format in ["table", "markdown", "json"] {
+            let out = run(&["diff", s(before), s(after), "--format", format]);
+            assert!(!out.stdout.is_empty(), "diff --format {format}: no output");
+            assert_output_clean(&format!("diff --format {format}"), &out);
+        }
+    }
+}

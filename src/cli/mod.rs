@@ -9,6 +9,8 @@ mod output;
 mod password;
 mod redact;
 mod sessions;
+// Issue 21 item 3.
+mod diff;
 
 use std::path::PathBuf;
 
@@ -45,6 +47,10 @@ pub enum Command {
     /// Write a copy of a SAZ or HAR with every secret replaced by a same-length placeholder
     /// (tokens, codes, cookies, passwords, JWT signatures, SAML assertions), to pass on.
     Redact(RedactArgs),
+    /// Compare the same user's captures before and after a change: flows and findings
+    /// resolved, still there or new, the SPNs now accepted, and a one-line verdict.
+    #[command(after_help = DIFF_EXIT_CODES)]
+    Diff(DiffArgs),
 }
 
 /// How to open captures: shared by every command that reads one.
@@ -248,6 +254,41 @@ pub struct ExplainArgs {
     pub rules: RedactRules,
 }
 
+/// `diff`'s exit codes (also in README.md and docs/diff.md).
+const DIFF_EXIT_CODES: &str = "Exit codes: 0 fixed (every error of BEFORE is gone from an AFTER that could show it) or nothing new; 1 an error of BEFORE is still in AFTER, or AFTER has a new error; 2 usage error or a capture that could not be read; 3 not shown: AFTER cannot show whether an error of BEFORE is gone (it does not reach the host, Entra ID is not decrypted, it is inconclusive): capture again.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Tables for a terminal (default).
+    Table,
+    /// For pasting into a ticket.
+    Markdown,
+    /// `traceadal.diff/1` (docs/diff.md).
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The capture from before the change (.saz, .har, .har.gz, .zhar).
+    pub before: PathBuf,
+    /// The capture from after the change, of the same user.
+    pub after: PathBuf,
+    #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+    pub format: DiffFormat,
+    /// Write the output to this file instead of stdout: a regular file, neither capture
+    /// (`-` or `/dev/stdout` is stdout); created 0600 with --show-secrets.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print tokens, codes, cookies and passwords as captured (for your own machine only).
+    #[arg(long)]
+    pub show_secrets: bool,
+    #[command(flatten)]
+    pub rules: RedactRules,
+    /// The password options apply to both captures.
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> Status {
     // The user's rules first, before any file is read: a bad regex is a usage error.
@@ -257,6 +298,7 @@ pub fn run(cli: Cli) -> Status {
         Command::Explain(a) => &a.rules,
         Command::Sessions(a) => &a.rules,
         Command::Redact(a) => &a.rules,
+        Command::Diff(a) => &a.rules,
     };
     let rules = match rules.compile() {
         Ok(r) => r,
@@ -281,6 +323,10 @@ fn run_command(cli: Cli) -> Status {
         Command::Explain(args) => explain::run(&args),
         Command::Sessions(args) => sessions::run(&args),
         Command::Redact(args) => redact::run(&args),
+        Command::Diff(mut args) => {
+            args.output = dash_is_stdout(args.output);
+            diff::run(&args)
+        }
     }
 }
 

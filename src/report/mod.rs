@@ -10,6 +10,8 @@ pub mod markdown;
 pub mod powershell;
 pub mod render;
 pub mod table;
+// Issue 21 item 3: two captures before and after a change.
+pub mod diff;
 
 use serde::Serialize;
 

@@ -211,7 +211,7 @@ pub fn write(
 }
 
 /// Width used when stdout is not a terminal: paste-friendly.
-const DEFAULT_WIDTH: u16 = 120;
+pub(super) const DEFAULT_WIDTH: u16 = 120;
 
 /// `label` + `text`, wrapped at `width`, indented under the finding's heading.
 fn paragraph(out: &mut dyn Write, label: &str, text: &str, width: usize) -> io::Result<()> {
@@ -232,7 +232,7 @@ fn paragraph(out: &mut dyn Write, label: &str, text: &str, width: usize) -> io::
 
 /// `text` after `lead`, wrapped at `width` under itself, never inside a word (an id, a URL,
 /// a cmdlet).
-fn hanging(out: &mut dyn Write, lead: &str, text: &str, width: usize) -> io::Result<()> {
+pub(super) fn hanging(out: &mut dyn Write, lead: &str, text: &str, width: usize) -> io::Result<()> {
     let rest = " ".repeat(lead.len());
     let options = textwrap::Options::new(width)
         .initial_indent(lead)
@@ -248,7 +248,7 @@ fn hanging(out: &mut dyn Write, lead: &str, text: &str, width: usize) -> io::Res
 
 /// URLs and host names are read whole: give their column room for the longest (within
 /// reason) so the table squeezes the prose columns instead.
-fn keep_whole(t: &mut Table, column: usize, lengths: impl Iterator<Item = usize>) {
+pub(super) fn keep_whole(t: &mut Table, column: usize, lengths: impl Iterator<Item = usize>) {
     // The boundary counts the cell's padding too.
     let longest = lengths.max().unwrap_or(0).min(48) + 2;
     if let (Some(c), Ok(w)) = (t.column_mut(column), u16::try_from(longest)) {
@@ -256,7 +256,7 @@ fn keep_whole(t: &mut Table, column: usize, lengths: impl Iterator<Item = usize>
     }
 }
 
-fn table(width: Option<u16>) -> Table {
+pub(super) fn table(width: Option<u16>) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
     match width {

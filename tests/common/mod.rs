@@ -81,10 +81,36 @@ pub fn analyze_json(path: &Path) -> (i32, Value) {
 
 /// The published JSON Schema of `traceadal.report/1`.
 pub fn report_schema() -> jsonschema::Validator {
-    let text = std::fs::read_to_string(root().join("docs/report-schema.json"))
-        .expect("docs/report-schema.json exists");
+    docs_schema("report-schema.json")
+}
+
+/// A JSON Schema published in `docs/` (`report-schema.json`, `diff-schema.json`).
+pub fn docs_schema(name: &str) -> jsonschema::Validator {
+    let text = std::fs::read_to_string(root().join("docs").join(name))
+        .unwrap_or_else(|_| panic!("docs/{name} exists"));
     let schema: Value = serde_json::from_str(&text).expect("the schema is JSON");
     jsonschema::validator_for(&schema).expect("the schema compiles")
+}
+
+/// Compare `actual` with `tests/expected/<file>`, or write it when `TRACEADAL_BLESS=1`;
+/// `bless` is the command that rewrites it, for the message.
+pub fn golden(file: &str, actual: &str, bless: &str) {
+    let path = root().join("tests/expected").join(file);
+    if std::env::var("TRACEADAL_BLESS").is_ok_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(&path, actual).expect("write the expected output");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "{} missing: run TRACEADAL_BLESS=1 {bless}, read it, commit it",
+            path.display()
+        )
+    });
+    assert_eq!(
+        actual, expected,
+        "{file} differs from tests/expected (TRACEADAL_BLESS=1 to accept after reading the diff)"
+    );
 }
 
 /// Panic with every violation when `report` does not follow the schema.
