@@ -10,6 +10,8 @@ pub mod markdown;
 pub mod powershell;
 pub mod render;
 pub mod table;
+// `traceadal show`'s session view (issue 21).
+pub mod show;
 
 use serde::Serialize;
 
