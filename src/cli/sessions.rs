@@ -212,7 +212,12 @@ fn grep_matches(
             text.push_str(&format!("{n}: {v}\n"));
         }
         text.push('\n');
-        text.push_str(&String::from_utf8_lossy(&r.decoded_body_partial(&limits).bytes));
+        // A body that is a bare token is searched only when secrets are shown.
+        if redactor.show_secrets || !crate::report::show::is_bare_token(session) {
+            text.push_str(&String::from_utf8_lossy(
+                &r.decoded_body_partial(&limits).bytes,
+            ));
+        }
     }
     re.is_match(&redactor.text(&text))
 }

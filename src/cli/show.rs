@@ -67,7 +67,7 @@ pub fn run(args: &ShowArgs) -> Status {
     }
     let wanted: BTreeSet<u64> = ids.iter().copied().collect();
     let shown = capture.map_sessions(|r| match r {
-        Ok(s) if wanted.contains(&s.id) => Some(Shown::of(&s, &analysis, &limits)),
+        Ok(s) if wanted.contains(&s.id) => Some(Shown::of(&s, &analysis, &limits, args.show_secrets)),
         _ => None,
     });
     let mut shown: Vec<Shown> = match shown {
@@ -85,6 +85,10 @@ pub fn run(args: &ShowArgs) -> Status {
         }
     }
     let redactor = output::redactor(args.show_secrets);
+    for s in &mut ordered {
+        s.hide_hex(|text| redactor.text(text) != text);
+        s.map_text(|text| redactor.text(text).into_owned());
+    }
     let format = capture.format().as_str().to_string();
     let written = output::emit(None, &redactor, |out| match args.format {
         ShowFormat::Text => write_text(out, &ordered),

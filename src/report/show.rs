@@ -16,6 +16,7 @@ use serde::Serialize;
 use crate::analysis::Analysis;
 use crate::auth::{self, Event, ExchangeDiagnostic, TokenOutcome};
 use crate::capture::{Body, DecodeLimits, Headers, Session};
+use crate::redact::token_answer;
 
 /// Schema name of `show --format json`.
 pub const SCHEMA: &str = "traceadal.show/1";
@@ -83,8 +84,8 @@ pub struct RequestShown {
     pub method: String,
     pub url: String,
     pub version: String,
-    /// `[name, value]` in wire order.
-    pub headers: Vec<(String, String)>,
+    /// In wire order, as captured.
+    pub headers: Vec<Header>,
     pub body: BodyShown,
 }
 
@@ -93,14 +94,23 @@ pub struct ResponseShown {
     pub version: String,
     pub status: u16,
     pub reason: String,
-    pub headers: Vec<(String, String)>,
+    /// In wire order, as captured.
+    pub headers: Vec<Header>,
     pub body: BodyShown,
+}
+
+/// One header line, as HAR writes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Header {
+    pub name: String,
+    pub value: String,
 }
 
 /// A decoded body.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct BodyShown {
-    /// `empty`, `json`, `xml`, `form`, `text`, `binary`, `undecodable`.
+    /// `empty`, `json`, `xml`, `form`, `text`, `binary`, `undecodable`, `withheld` (a
+    /// body that is a bare credential, shown only with --show-secrets).
     pub kind: &'static str,
     /// Bytes as stored in the capture (framing and content codings included).
     pub stored_bytes: usize,
@@ -342,7 +352,14 @@ pub fn utc_millis(t: DateTime<FixedOffset>) -> String {
 
 impl Shown {
     /// `session` as shown, with what `analysis` (of the same capture) knows about it.
-    pub fn of(session: &Session, analysis: &Analysis, limits: &DecodeLimits) -> Shown {
+    /// Unless `show_secrets`, an answer whose whole body is a bare token (Seamless SSO's
+    /// `autologon`, which no text finder can recognise) is not shown.
+    pub fn of(
+        session: &Session,
+        analysis: &Analysis,
+        limits: &DecodeLimits,
+        show_secrets: bool,
+    ) -> Shown {
         let limits = DecodeLimits {
             max_decoded: limits.max_decoded.min(BODY_DECODE_CAP),
             ..*limits
@@ -371,7 +388,17 @@ impl Shown {
             status: r.status,
             reason: r.reason.clone(),
             headers: pairs(&r.headers),
-            body: body_shown(&r.body, r.decoded_body_partial(&limits), r.content_type()),
+            body: if !show_secrets && is_bare_token(session) {
+                BodyShown {
+                    kind: "withheld",
+                    stored_bytes: r.body.len(),
+                    content_type: r.content_type().map(str::to_string),
+                    note: Some(format!("not shown: {}", token_answer::WHY)),
+                    ..BodyShown::default()
+                }
+            } else {
+                body_shown(&r.body, r.decoded_body_partial(&limits), r.content_type())
+            },
         });
         let mut tokens = Vec::new();
         if let Some(token) = req
@@ -522,9 +549,20 @@ impl Shown {
     }
 }
 
-fn pairs(h: &Headers) -> Vec<(String, String)> {
+/// Whether the session's answer body is a bare token ([`token_answer`]).
+pub fn is_bare_token(session: &Session) -> bool {
+    session.response.as_ref().is_some_and(|r| {
+        token_answer::is_token_status(u64::from(r.status))
+            && token_answer::is_token_answer(&session.request.method, &session.request.url)
+    })
+}
+
+fn pairs(h: &Headers) -> Vec<Header> {
     h.iter()
-        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .map(|(n, v)| Header {
+            name: n.to_string(),
+            value: v.to_string(),
+        })
         .collect()
 }
 
@@ -639,6 +677,55 @@ fn looks_binary(b: &[u8]) -> bool {
         .count()
         * 20
         > head.len()
+}
+
+impl Shown {
+    /// Pass every text taken from the capture (URL, header values, bodies, problems)
+    /// through `f` (the redaction layer) before it is serialised: the final pass over the
+    /// JSON document sees bodies JSON-escaped, where a finder can miss what it finds in
+    /// the raw text (an HTML form's `name=\"code\" value=\"...\"`).
+    pub fn map_text(&mut self, f: impl Fn(&str) -> String) {
+        self.request.url = f(&self.request.url);
+        let mut bodies = vec![(&mut self.request.headers, &mut self.request.body)];
+        if let Some(r) = self.response.as_mut() {
+            bodies.push((&mut r.headers, &mut r.body));
+        }
+        for (headers, body) in bodies {
+            for h in headers.iter_mut() {
+                h.value = f(&h.value);
+            }
+            if let Some(t) = body.text.as_mut() {
+                *t = f(t);
+            }
+        }
+        for p in &mut self.problems {
+            *p = f(p);
+        }
+    }
+
+    /// Hide the first bytes of a binary body when, read as text, they hold something
+    /// `hidden` changes (a secret, a `--redact-term`): hex would carry it past the
+    /// redaction layer, which reads text.
+    pub fn hide_hex(&mut self, hidden: impl Fn(&str) -> bool) {
+        let bodies = std::iter::once(&mut self.request.body)
+            .chain(self.response.as_mut().map(|r| &mut r.body));
+        for body in bodies {
+            let Some(hex) = &body.hex else { continue };
+            let text: String = hex
+                .split(' ')
+                .filter_map(|h| u8::from_str_radix(h, 16).ok())
+                .map(|b| if (0x20..0x7f).contains(&b) { b as char } else { '.' })
+                .collect();
+            if hidden(&text) {
+                body.hex = None;
+                let note = "first bytes not shown: read as text they hold what the redaction hides";
+                body.note = Some(match body.note.take() {
+                    Some(n) => format!("{n}; {note}"),
+                    None => note.to_string(),
+                });
+            }
+        }
+    }
 }
 
 /// Milliseconds as `+12.345 s`.
@@ -856,11 +943,11 @@ fn write_claims(out: &mut dyn Write, t: &TokenClaims) -> io::Result<()> {
 
 fn write_heads_and_body(
     out: &mut dyn Write,
-    headers: &[(String, String)],
+    headers: &[Header],
     body: &BodyShown,
 ) -> io::Result<()> {
-    for (n, v) in headers {
-        writeln!(out, "{n}: {v}")?;
+    for h in headers {
+        writeln!(out, "{}: {}", h.name, h.value)?;
     }
     writeln!(out)?;
     let size = match (body.decoded_bytes, body.stored_bytes) {
@@ -882,6 +969,7 @@ fn write_heads_and_body(
             }
         }
         "undecodable" => writeln!(out, "[body not decoded, {size}{ct}]")?,
+        "withheld" => writeln!(out, "[body withheld, {size}{ct}]")?,
         kind => {
             writeln!(out, "[{kind} body, {size}{ct}]")?;
             if let Some(text) = &body.text {
