@@ -692,3 +692,37 @@ mod shorten_tests {
         assert!(out.contains("<term>"), "{out}");
     }
 }
+
+#[cfg(test)]
+mod filter_tests {
+    use super::{parse_time, process_matches};
+    use chrono::DateTime;
+
+    #[test]
+    fn process_names_match_with_or_without_exe_and_pid() {
+        for p in ["outlook", "OUTLOOK.EXE", "outlook:4242", "outlook.exe:4242", "out*", "*"] {
+            assert!(process_matches(p, "outlook:4242"), "{p}");
+        }
+        for p in ["outlook:1", "ms-teams", "look", "outlook.exe:42"] {
+            assert!(!process_matches(p, "outlook:4242"), "{p}");
+        }
+        assert!(process_matches("outlook", "OUTLOOK.EXE"));
+    }
+
+    #[test]
+    fn times_are_rfc3339_utc_time_of_day_or_seconds_from_the_start() {
+        let origin = DateTime::parse_from_rfc3339("2026-11-20T08:13:59.5+01:00").ok();
+        let at = |t: &str| parse_time(t, origin).map(|d| d.to_rfc3339());
+        let want = "2026-11-20T07:14:02+00:00".to_string();
+        assert_eq!(at("07:14:02"), Ok(want.clone()));
+        assert_eq!(at("2026-11-20T07:14:02Z").map(|_| ()), Ok(()));
+        assert_eq!(at("2026-11-20 07:14:02"), Ok(want.clone()));
+        assert_eq!(at("+2.5"), Ok("2026-11-20T08:14:02+01:00".to_string()));
+        assert_eq!(at("+2.5s"), at("+2.5"));
+        for bad in ["", "+", "+-1", "+NaN", "+inf", "25:00", "yesterday", "+1e300"] {
+            assert!(at(bad).is_err(), "{bad}");
+        }
+        assert!(parse_time("07:14", None).is_err());
+        assert!(parse_time("+1", None).is_err());
+    }
+}
