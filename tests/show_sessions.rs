@@ -39,7 +39,12 @@ const COOKIE: &str = "SECRET-fpc-dt8IyJTy9CgvocxfsbixOIl7";
 fn show_the_login_session_of_the_500011_sample() {
     let path = sample("adal-500011-json.saz");
     let out = run(&["show", s(&path), "6"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = stdout(&out);
     golden("adal-500011-json.6.txt", &text);
     for want in [
@@ -86,8 +91,14 @@ fn show_json_has_the_documented_shape_and_no_secret() {
     assert_eq!(login["start"], "2026-11-20T07:14:02.258Z");
     assert_eq!(login["elapsed_ms"], 258);
     assert_eq!(login["aadsts"][0]["code"], 500011);
-    assert_eq!(login["entra_error"]["correlation_id"], "8f52adc8-765c-425a-9ae1-80d41747433a");
-    assert_eq!(login["sign_in"]["resource"], "https://autodiscover.contoso.com");
+    assert_eq!(
+        login["entra_error"]["correlation_id"],
+        "8f52adc8-765c-425a-9ae1-80d41747433a"
+    );
+    assert_eq!(
+        login["sign_in"]["resource"],
+        "https://autodiscover.contoso.com"
+    );
     assert_eq!(login["request"]["headers"][0]["name"], "Accept");
     assert_eq!(login["request"]["body"]["kind"], "form");
     assert_eq!(login["response"]["body"]["kind"], "json");
@@ -101,7 +112,10 @@ fn show_json_has_the_documented_shape_and_no_secret() {
     );
     assert_eq!(challenge["auth"]["sent"], serde_json::Value::Null);
     assert_eq!(challenge["diagnostics"][0]["code"], "2000001");
-    assert_eq!(challenge["diagnostics"][0]["error_category"], "invalid_token");
+    assert_eq!(
+        challenge["diagnostics"][0]["error_category"],
+        "invalid_token"
+    );
     assert_eq!(challenge["request"]["body"]["kind"], "xml");
 }
 
@@ -116,7 +130,10 @@ fn show_names_the_claims_of_a_presented_token_never_the_token() {
         .expect("the token, with --show-secrets")
         .trim()
         .to_string();
-    assert!(token.split('.').count() == 3 && token.len() > 100, "{token}");
+    assert!(
+        token.split('.').count() == 3 && token.len() > 100,
+        "{token}"
+    );
     let out = run(&["show", s(&path), "2"]);
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
@@ -185,11 +202,25 @@ fn ids(out: &std::process::Output) -> Vec<u64> {
 fn sessions_grep_searches_redacted_text() {
     let path = sample("adal-500011-json.saz");
     // Every answer holding the code Entra ID gave, and nothing else.
-    let out = run(&["sessions", s(&path), "--grep", "AADSTS500011", "--format", "json"]);
+    let out = run(&[
+        "sessions",
+        s(&path),
+        "--grep",
+        "AADSTS500011",
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(ids(&out), [6, 11, 16, 22, 27, 32]);
     // Headers count: the x-ms-diagnostics of Exchange's 401s.
-    let out = run(&["sessions", s(&path), "--grep", "(?i)x-ms-diagnostics: 2000001", "--format", "json"]);
+    let out = run(&[
+        "sessions",
+        s(&path),
+        "--grep",
+        "(?i)x-ms-diagnostics: 2000001",
+        "--format",
+        "json",
+    ]);
     assert_eq!(ids(&out), [3, 10, 15, 20, 26, 31]);
     // A secret is not found: the text searched is redacted...
     for secret in [CODE, "DGwg4phcBMVstz4hbXKGzrdt", COOKIE] {
@@ -200,7 +231,15 @@ fn sessions_grep_searches_redacted_text() {
         assert!(!text.contains("SECRET"));
     }
     // ... unless secrets are shown.
-    let out = run(&["sessions", s(&path), "--grep", CODE, "--show-secrets", "--format", "json"]);
+    let out = run(&[
+        "sessions",
+        s(&path),
+        "--grep",
+        CODE,
+        "--show-secrets",
+        "--format",
+        "json",
+    ]);
     // The authorize answer that redirected with it, and the token request that sent it.
     assert_eq!(ids(&out), [5, 6]);
     let out = run(&["sessions", s(&path), "--grep", "("]);
@@ -250,7 +289,14 @@ fn sessions_csv_has_a_header_and_exact_rows() {
         .iter()
         .filter_map(|v| v.as_u64())
         .collect();
-    let out = run(&["sessions", s(&path), "--finding", "spn-missing", "--format", "json"]);
+    let out = run(&[
+        "sessions",
+        s(&path),
+        "--finding",
+        "spn-missing",
+        "--format",
+        "json",
+    ]);
     assert_eq!(ids(&out), cited);
     let out = run(&["sessions", s(&path), "--finding", "auth-loop"]);
     assert_eq!(out.status.code(), Some(2));
@@ -272,17 +318,28 @@ fn sessions_filters_by_process_method_and_time() {
     assert_eq!(json(&["--process", "ms-teams.exe"]), [13, 23, 30]);
     assert_eq!(json(&["--process", "MS-TEAMS:9116"]), [13, 23, 30]);
     assert_eq!(json(&["--method", "put"]), [13, 23, 30]);
-    assert_eq!(json(&["--process", "officeclick*", "--method", "GET"]), [14, 19, 33]);
+    assert_eq!(
+        json(&["--process", "officeclick*", "--method", "GET"]),
+        [14, 19, 33]
+    );
     assert_eq!(json(&["--after", "30"]), [31, 32, 33, 34, 35]);
     // One window, three spellings: UTC time of day, RFC 3339, seconds from the start.
     let window = json(&["--from", "07:14:02.2", "--to", "07:14:02.3"]);
     assert_eq!(window, [6]);
     assert_eq!(
-        json(&["--from", "2026-11-20T08:14:02.2+01:00", "--to", "2026-11-20T07:14:02.3Z"]),
+        json(&[
+            "--from",
+            "2026-11-20T08:14:02.2+01:00",
+            "--to",
+            "2026-11-20T07:14:02.3Z"
+        ]),
         window
     );
     assert_eq!(json(&["--from", "+0.2", "--to", "+0.3"]), window);
-    assert_eq!(json(&["--from", "+48.2", "--method", "get", "--process", "outlook"]), [35]);
+    assert_eq!(
+        json(&["--from", "+48.2", "--method", "get", "--process", "outlook"]),
+        [35]
+    );
     let bad = run(&["sessions", s(&path), "--from", "yesterday"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--from yesterday: not a time"));
@@ -310,11 +367,24 @@ fn sessions_table_shows_time_elapsed_and_auth() {
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("rows");
     assert_eq!(rows[0]["start"], "2026-11-20T07:14:02.056Z");
     assert_eq!(rows[0]["elapsed_ms"], 56);
-    assert_eq!(rows[0]["auth_offered"], serde_json::json!(["Bearer", "Negotiate", "NTLM", "Basic"]));
+    assert_eq!(
+        rows[0]["auth_offered"],
+        serde_json::json!(["Bearer", "Negotiate", "NTLM", "Basic"])
+    );
     assert_eq!(rows[0]["auth_sent"], serde_json::Value::Null);
     for field in [
-        "id", "method", "url", "host", "status", "process", "content_type", "request_bytes",
-        "response_bytes", "aborted", "tunnel", "websocket",
+        "id",
+        "method",
+        "url",
+        "host",
+        "status",
+        "process",
+        "content_type",
+        "request_bytes",
+        "response_bytes",
+        "aborted",
+        "tunnel",
+        "websocket",
     ] {
         assert!(rows[0].get(field).is_some(), "{field}");
     }

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime, NaiveTime};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, NaiveTime, Offset};
 
 use super::{open_capture, output, report_error, ListFormat, SessionsArgs, Status};
 use crate::analysis::Collector;
@@ -258,10 +258,7 @@ impl Filter {
                 .ok()
                 .and_then(|n| a.flows.get(n.saturating_sub(1)))
                 .ok_or_else(|| {
-                    format!(
-                        "--flow {n}: the report has {} token flow(s)",
-                        a.flows.len()
-                    )
+                    format!("--flow {n}: the report has {} token flow(s)", a.flows.len())
                 })?;
             only = Some(flow.sessions.iter().copied().collect());
         }
@@ -308,7 +305,11 @@ impl Filter {
             }
         }
         if let Some(p) = &args.process {
-            if !s.process.as_deref().is_some_and(|have| process_matches(p, have)) {
+            if !s
+                .process
+                .as_deref()
+                .is_some_and(|have| process_matches(p, have))
+            {
                 return false;
             }
         }
@@ -343,7 +344,7 @@ fn parse_time(
     origin: Option<DateTime<FixedOffset>>,
 ) -> Result<DateTime<FixedOffset>, String> {
     let t = text.trim();
-    let utc = FixedOffset::east_opt(0).expect("UTC");
+    let utc = chrono::Utc.fix();
     if let Some(secs) = t.strip_prefix('+') {
         let secs: f64 = secs
             .trim_end_matches('s')
@@ -357,7 +358,11 @@ fn parse_time(
     if let Ok(d) = DateTime::parse_from_rfc3339(t) {
         return Ok(d);
     }
-    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M"] {
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(n) = NaiveDateTime::parse_from_str(t, f) {
             return Ok(n.and_utc().with_timezone(&utc));
         }
@@ -384,7 +389,8 @@ fn process_matches(pattern: &str, process: &str) -> bool {
     };
     let (pattern, process) = (norm(pattern), norm(process));
     let name = process.split(':').next().unwrap_or("");
-    wildcard(pattern.as_bytes(), process.as_bytes()) || wildcard(pattern.as_bytes(), name.as_bytes())
+    wildcard(pattern.as_bytes(), process.as_bytes())
+        || wildcard(pattern.as_bytes(), name.as_bytes())
 }
 
 fn keep(s: &SessionSummary, args: &SessionsArgs) -> bool {
@@ -529,7 +535,11 @@ fn write_table(
         .max(1);
     let hosts: Vec<String> = rows
         .iter()
-        .map(|l| redactor.text(l.summary.host.as_deref().unwrap_or("-")).into_owned())
+        .map(|l| {
+            redactor
+                .text(l.summary.host.as_deref().unwrap_or("-"))
+                .into_owned()
+        })
         .collect();
     let host_w = hosts
         .iter()
@@ -561,12 +571,35 @@ fn write_table(
         "#", "Time (UTC)", "Elapsed", "Result", "Method", "Host", "Body", "Content-Type", "Process", "Auth"
     )?;
     // Everything but the URL takes a fixed width; the URL gets the rest of the terminal.
-    let fixed = id_w + 2 + 12 + 2 + elapsed_w + 2 + 6 + 2 + 7 + 2 + host_w + 2 + 9 + 2 + 24 + 2 + 20 + 2 + auth_w + 2;
+    let fixed = id_w
+        + 2
+        + 12
+        + 2
+        + elapsed_w
+        + 2
+        + 6
+        + 2
+        + 7
+        + 2
+        + host_w
+        + 2
+        + 9
+        + 2
+        + 24
+        + 2
+        + 20
+        + 2
+        + auth_w
+        + 2;
     for ((l, host), auth) in rows.iter().zip(&hosts).zip(&auths) {
         let s = &l.summary;
         let time = s
             .start
-            .map(|t| t.with_timezone(&chrono::Utc).format("%H:%M:%S%.3f").to_string())
+            .map(|t| {
+                t.with_timezone(&chrono::Utc)
+                    .format("%H:%M:%S%.3f")
+                    .to_string()
+            })
             .unwrap_or_else(|| "-".to_string());
         let url = match width {
             Some(w) => redactor.shorten(&s.url, w.saturating_sub(fixed).max(24)),
@@ -700,7 +733,14 @@ mod filter_tests {
 
     #[test]
     fn process_names_match_with_or_without_exe_and_pid() {
-        for p in ["outlook", "OUTLOOK.EXE", "outlook:4242", "outlook.exe:4242", "out*", "*"] {
+        for p in [
+            "outlook",
+            "OUTLOOK.EXE",
+            "outlook:4242",
+            "outlook.exe:4242",
+            "out*",
+            "*",
+        ] {
             assert!(process_matches(p, "outlook:4242"), "{p}");
         }
         for p in ["outlook:1", "ms-teams", "look", "outlook.exe:42"] {
@@ -719,7 +759,16 @@ mod filter_tests {
         assert_eq!(at("2026-11-20 07:14:02"), Ok(want.clone()));
         assert_eq!(at("+2.5"), Ok("2026-11-20T08:14:02+01:00".to_string()));
         assert_eq!(at("+2.5s"), at("+2.5"));
-        for bad in ["", "+", "+-1", "+NaN", "+inf", "25:00", "yesterday", "+1e300"] {
+        for bad in [
+            "",
+            "+",
+            "+-1",
+            "+NaN",
+            "+inf",
+            "25:00",
+            "yesterday",
+            "+1e300",
+        ] {
             assert!(at(bad).is_err(), "{bad}");
         }
         assert!(parse_time("07:14", None).is_err());

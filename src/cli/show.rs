@@ -67,7 +67,9 @@ pub fn run(args: &ShowArgs) -> Status {
     }
     let wanted: BTreeSet<u64> = ids.iter().copied().collect();
     let shown = capture.map_sessions(|r| match r {
-        Ok(s) if wanted.contains(&s.id) => Some(Shown::of(&s, &analysis, &limits, args.show_secrets)),
+        Ok(s) if wanted.contains(&s.id) => {
+            Some(Shown::of(&s, &analysis, &limits, args.show_secrets))
+        }
         _ => None,
     });
     let mut shown: Vec<Shown> = match shown {

@@ -413,7 +413,7 @@ impl Shown {
         if let Some(text) = response
             .as_ref()
             .filter(|r| r.body.kind == "json")
-            .and_then(|_| session.response.as_ref())
+            .and(session.response.as_ref())
             .and_then(|r| r.decoded_body(&limits).ok())
         {
             if let Ok(serde_json::Value::Object(map)) =
@@ -502,8 +502,8 @@ impl Shown {
                     (None, Some(n)) => Some(n.to_string()),
                     (None, None) => f.client_id.clone(),
                 },
-                outcome: serde_json::to_value(&f.outcome).unwrap_or_default(),
-                state: serde_json::to_value(&f.state).unwrap_or_default(),
+                outcome: serde_json::to_value(f.outcome).unwrap_or_default(),
+                state: serde_json::to_value(f.state).unwrap_or_default(),
                 first_session: f.first_session,
                 last_session: f.last_session,
             })
@@ -514,7 +514,7 @@ impl Shown {
             .filter(|f| f.sessions.contains(&id))
             .map(|f| FindingRef {
                 id: f.id.clone(),
-                severity: serde_json::to_value(&f.severity).unwrap_or_default(),
+                severity: serde_json::to_value(f.severity).unwrap_or_default(),
                 title: f.title.clone(),
             })
             .collect();
@@ -566,6 +566,16 @@ fn pairs(h: &Headers) -> Vec<Header> {
         .collect()
 }
 
+/// A body as `show` shows it, decoded under `limits` with `headers`' codings, its kind
+/// read from their `Content-Type` (what the fuzz target `body_decode` runs too).
+pub fn body_of(body: &Body, headers: &Headers, limits: &DecodeLimits) -> BodyShown {
+    body_shown(
+        body,
+        crate::capture::body::decode_partial(body, headers, limits),
+        headers.get("content-type"),
+    )
+}
+
 fn body_shown(
     stored: &Body,
     decoded: crate::capture::Decoded,
@@ -592,17 +602,14 @@ fn body_shown(
             shown.note = Some(notes.join("; "));
             return shown;
         }
-        Some(p) => notes.push(format!(
-            "only the first {} bytes decoded: {p}",
-            bytes.len()
-        )),
+        Some(p) => notes.push(format!("only the first {} bytes decoded: {p}", bytes.len())),
     }
     if bytes.is_empty() {
         shown.note = (!notes.is_empty()).then(|| notes.join("; "));
         return shown;
     }
     let ct = content_type.as_deref().unwrap_or("").to_ascii_lowercase();
-    if looks_binary(&bytes) {
+    if crate::capture::detail::looks_binary(&bytes) {
         shown.kind = "binary";
         shown.hex = Some(
             bytes[..bytes.len().min(HEX_BYTES)]
@@ -616,8 +623,7 @@ fn body_shown(
     }
     let text = String::from_utf8_lossy(&bytes);
     let head = text.trim_start();
-    let (kind, pretty) = if ct.contains("json") || head.starts_with('{') || head.starts_with('[')
-    {
+    let (kind, pretty) = if ct.contains("json") || head.starts_with('{') || head.starts_with('[') {
         let pretty = (bytes.len() <= PRETTY_MAX)
             .then(|| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
             .flatten()
@@ -637,11 +643,7 @@ fn body_shown(
     let full = pretty.unwrap_or_else(|| text.into_owned());
     let (cut, was_cut) = crate::redact::cut::prefix(&full, BODY_SHOWN);
     if was_cut {
-        notes.push(format!(
-            "first {} of {} bytes shown",
-            cut.len(),
-            full.len()
-        ));
+        notes.push(format!("first {} of {} bytes shown", cut.len(), full.len()));
     }
     shown.text = Some(cut.to_string());
     shown.note = (!notes.is_empty()).then(|| notes.join("; "));
@@ -662,21 +664,6 @@ fn pretty_xml(text: &str) -> Option<String> {
         }
     }
     String::from_utf8(writer.into_inner()).ok()
-}
-
-fn looks_binary(b: &[u8]) -> bool {
-    let head = &b[..b.len().min(1024)];
-    if std::str::from_utf8(head).is_err() && std::str::from_utf8(b).is_err() {
-        let bad = String::from_utf8_lossy(head).matches('\u{FFFD}').count();
-        if bad * 20 > head.len() {
-            return true;
-        }
-    }
-    head.iter()
-        .filter(|&&c| c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r'))
-        .count()
-        * 20
-        > head.len()
 }
 
 impl Shown {
@@ -714,7 +701,13 @@ impl Shown {
             let text: String = hex
                 .split(' ')
                 .filter_map(|h| u8::from_str_radix(h, 16).ok())
-                .map(|b| if (0x20..0x7f).contains(&b) { b as char } else { '.' })
+                .map(|b| {
+                    if (0x20..0x7f).contains(&b) {
+                        b as char
+                    } else {
+                        '.'
+                    }
+                })
                 .collect();
             if hidden(&text) {
                 body.hex = None;
@@ -989,11 +982,17 @@ mod tests {
 
     #[test]
     fn schemes_are_names_only() {
-        assert_eq!(scheme_name("Bearer eyJ0eXAi.x.y").as_deref(), Some("Bearer"));
+        assert_eq!(
+            scheme_name("Bearer eyJ0eXAi.x.y").as_deref(),
+            Some("Bearer")
+        );
         assert_eq!(scheme_name("  ").as_deref(), None);
         assert_eq!(scheme_name("b@d!secret").as_deref(), Some("other"));
         let mut h = Headers::new();
-        h.push("WWW-Authenticate", "Bearer client_id=\"x\", trusted_issuers=\"y\"");
+        h.push(
+            "WWW-Authenticate",
+            "Bearer client_id=\"x\", trusted_issuers=\"y\"",
+        );
         h.push("WWW-Authenticate", "Negotiate");
         h.push("WWW-Authenticate", "NTLM");
         h.push("WWW-Authenticate", "negotiate");
@@ -1055,7 +1054,9 @@ mod tests {
         let token = format!(
             "{}.{}.c2lnbmF0dXJl",
             b64(r#"{"alg":"RS256"}"#),
-            b64(r#"{"aud":"https://outlook.office365.com","tid":"t-1","appid":"d3590ed6-52b3-4102-aeff-aad2292ab01c","upn":"alice@contoso.com","iat":1700000000,"nbf":1700000000,"exp":1700003600,"scp":"EWS.AccessAsUser.All Mail.Read","roles":["A","B"]}"#)
+            b64(
+                r#"{"aud":"https://outlook.office365.com","tid":"t-1","appid":"d3590ed6-52b3-4102-aeff-aad2292ab01c","upn":"alice@contoso.com","iat":1700000000,"nbf":1700000000,"exp":1700003600,"scp":"EWS.AccessAsUser.All Mail.Read","roles":["A","B"]}"#
+            )
         );
         let c = TokenClaims::of("authorization", &token);
         assert_eq!(c.upn_domain.as_deref(), Some("contoso.com"));
@@ -1064,7 +1065,10 @@ mod tests {
         assert_eq!(c.roles, ["A", "B"]);
         assert_eq!(c.app_name, Some("Microsoft Office"));
         let json = serde_json::to_string(&c).unwrap();
-        assert!(!json.contains("alice") && !json.contains("c2lnbmF0dXJl"), "{json}");
+        assert!(
+            !json.contains("alice") && !json.contains("c2lnbmF0dXJl"),
+            "{json}"
+        );
         let mut out = Vec::new();
         write_claims(&mut out, &c).unwrap();
         let text = String::from_utf8(out).unwrap();
