@@ -40,6 +40,7 @@ mod saz_hostile;
 mod secrets;
 // Issue 21 item 3.
 mod diff;
+mod show_sessions;
 
 /// Every `tests/*.rs` but this file is declared as a module above: with `autotests = false`
 /// cargo no longer finds test files by itself, so a file left out would never run.

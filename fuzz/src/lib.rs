@@ -170,6 +170,17 @@ pub fn body_decode(data: &[u8]) {
     assert_eq!(strict.is_ok(), d.problem.is_none());
     let (out, _) = body::dechunk(raw);
     assert!(out.len() <= raw.len());
+    // As `traceadal show` prints it: pretty JSON or XML, or binary summarised.
+    headers.push(
+        "Content-Type",
+        if ce & 0x40 == 0 {
+            "text/xml"
+        } else {
+            "application/json"
+        },
+    );
+    let shown = traceadal::report::show::body_of(&body, &headers, &LIMITS);
+    assert!(shown.text.as_ref().map_or(0, String::len) <= traceadal::report::show::BODY_SHOWN);
 }
 
 /// `har_reader`: the bytes as a HAR file (plain, gzip or zlib), every entry through the

@@ -205,7 +205,9 @@ fn cut_at(s: &str, max: usize) -> (&str, bool) {
     (&s[..end], true)
 }
 
-fn looks_binary(b: &[u8]) -> bool {
+/// Whether a decoded body is binary: invalid UTF-8 (beyond a cut character) or many
+/// control bytes in its first KiB.
+pub fn looks_binary(b: &[u8]) -> bool {
     let head = &b[..b.len().min(1024)];
     if std::str::from_utf8(head).is_err() && std::str::from_utf8(b).is_err() {
         // Invalid UTF-8 that is not just a cut multi-byte character at the end.

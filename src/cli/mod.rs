@@ -11,6 +11,7 @@ mod redact;
 mod sessions;
 // Issue 21 item 3.
 mod diff;
+mod show;
 
 use std::path::PathBuf;
 
@@ -51,6 +52,10 @@ pub enum Command {
     /// resolved, still there or new, the SPNs now accepted, and a one-line verdict.
     #[command(after_help = DIFF_EXIT_CODES)]
     Diff(DiffArgs),
+    /// Show sessions in full, as Fiddler's inspectors do: heads in wire order, the decoded
+    /// body (JSON and XML pretty, binary summarised), the auth schemes, the token's claims by
+    /// name, AADSTS codes, x-ms-diagnostics, and the flows and findings citing them.
+    Show(ShowArgs),
 }
 
 /// How to open captures: shared by every command that reads one.
@@ -116,6 +121,8 @@ impl RedactRules {
 pub enum ListFormat {
     Table,
     Json,
+    /// A header line and one row per session (RFC 4180), for spreadsheets.
+    Csv,
 }
 
 #[derive(Debug, Args)]
@@ -131,6 +138,62 @@ pub struct SessionsArgs {
     pub status: Option<u16>,
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
+    /// Print tokens, codes, cookies and passwords as captured (for your own machine only).
+    #[arg(long)]
+    pub show_secrets: bool,
+    #[command(flatten)]
+    pub rules: RedactRules,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Only sessions of this client process (`outlook`, `outlook.exe` or `outlook:4242`;
+    /// case-insensitive; `*` and `?` are wildcards).
+    #[arg(long, value_name = "P")]
+    pub process: Option<String>,
+    /// Only sessions with this request method (case-insensitive).
+    #[arg(long, value_name = "M")]
+    pub method: Option<String>,
+    /// Only sessions that started at or after T: `2026-11-20T07:14:02Z` (RFC 3339; no
+    /// offset is UTC), `07:14:02` (UTC, on the day of the capture's first session) or `+30`
+    /// (seconds after the capture's first session).
+    #[arg(long, value_name = "T")]
+    pub from: Option<String>,
+    /// Only sessions that started at or before T (same forms as --from).
+    #[arg(long, value_name = "T")]
+    pub to: Option<String>,
+    /// Only sessions that started after session ID did.
+    #[arg(long, value_name = "ID")]
+    pub after: Option<u64>,
+    /// Only the sessions of the report's N-th token flow (1 is the first row of "Token
+    /// flows", `loops[0]` in the JSON report).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub flow: Option<u64>,
+    /// Only the sessions the finding ID cites (`spn-missing`, ...).
+    #[arg(long, value_name = "ID")]
+    pub finding: Option<String>,
+    /// Only sessions whose request or response (heads and decoded bodies) match REGEX
+    /// (Rust `regex` syntax). The text searched is the redacted text: a grep for a token
+    /// finds nothing unless --show-secrets is given.
+    #[arg(long, value_name = "REGEX")]
+    pub grep: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    /// Heads, bodies and what traceadal knows, for a terminal (default).
+    Text,
+    /// `traceadal.show/1` (docs/inspect.md).
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The capture (.saz, .har, .har.gz, .zhar).
+    pub capture: PathBuf,
+    /// Session ids, as the report and `sessions` cite them.
+    #[arg(required = true, value_name = "ID")]
+    pub ids: Vec<u64>,
+    #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+    pub format: ShowFormat,
     /// Print tokens, codes, cookies and passwords as captured (for your own machine only).
     #[arg(long)]
     pub show_secrets: bool,
@@ -299,6 +362,7 @@ pub fn run(cli: Cli) -> Status {
         Command::Sessions(a) => &a.rules,
         Command::Redact(a) => &a.rules,
         Command::Diff(a) => &a.rules,
+        Command::Show(a) => &a.rules,
     };
     let rules = match rules.compile() {
         Ok(r) => r,
@@ -327,6 +391,7 @@ fn run_command(cli: Cli) -> Status {
             args.output = dash_is_stdout(args.output);
             diff::run(&args)
         }
+        Command::Show(args) => show::run(&args),
     }
 }
 

@@ -4,12 +4,18 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, FixedOffset, NaiveDateTime, NaiveTime, Offset};
+
 use super::{open_capture, output, report_error, ListFormat, SessionsArgs, Status};
 use crate::analysis::Collector;
-use crate::capture::{SessionResult, SessionSummary};
+use crate::capture::{DecodeLimits, SessionResult, SessionSummary};
 use crate::redact::Redactor;
+use crate::report::show::{elapsed, utc_millis, AuthSeen};
 
-/// One row of `--format json`. Field names are a contract (issue 3).
+/// One row of `--format json`. Field names are a contract (issue 3); `start`,
+/// `elapsed_ms`, `auth_offered` and `auth_sent` were added for issue 21.
 #[derive(Debug, Serialize)]
 struct Row<'a> {
     id: u64,
@@ -24,10 +30,19 @@ struct Row<'a> {
     aborted: bool,
     tunnel: bool,
     websocket: bool,
+    /// When the client began the request, RFC 3339 in UTC with milliseconds.
+    start: Option<String>,
+    /// Milliseconds since the capture's first session started.
+    elapsed_ms: Option<i64>,
+    /// Schemes the response's `WWW-Authenticate` offered.
+    auth_offered: &'a [String],
+    /// The scheme of the request's `Authorization` header (never the credential).
+    auth_sent: Option<&'a str>,
 }
 
 impl<'a> Row<'a> {
-    fn of(s: &'a SessionSummary) -> Self {
+    fn of(s: &'a Listed, origin: Option<DateTime<FixedOffset>>) -> Self {
+        let (s, extra) = (&s.summary, &s.extra);
         Row {
             id: s.id,
             method: &s.method,
@@ -41,8 +56,30 @@ impl<'a> Row<'a> {
             aborted: s.flags.aborted,
             tunnel: s.flags.tunnel,
             websocket: s.flags.websocket,
+            start: s.start.map(utc_millis),
+            elapsed_ms: since(s, origin),
+            auth_offered: &extra.auth.offered,
+            auth_sent: extra.auth.sent.as_deref(),
         }
     }
+}
+
+/// What `sessions` reads of a session besides its summary: the auth schemes, and whether
+/// `--grep` matches it.
+#[derive(Debug, Default)]
+struct Extra {
+    auth: AuthSeen,
+    grep_hit: bool,
+}
+
+/// A listed session.
+struct Listed {
+    summary: SessionSummary,
+    extra: Extra,
+}
+
+fn since(s: &SessionSummary, origin: Option<DateTime<FixedOffset>>) -> Option<i64> {
+    s.start.zip(origin).map(|(t, o)| (t - o).num_milliseconds())
 }
 
 pub fn run(args: &SessionsArgs) -> Status {
@@ -53,13 +90,32 @@ pub fn run(args: &SessionsArgs) -> Status {
             return Status::Unreadable;
         }
     };
+    let grep = match args.grep.as_deref().map(compile_grep).transpose() {
+        Ok(g) => g,
+        Err(e) => {
+            report_error(e);
+            return Status::Unreadable;
+        }
+    };
     let path = args.capture.display().to_string();
     for w in capture.warnings() {
         report_error(format!("{path}: {w}"));
     }
+    let redactor = output::redactor(args.show_secrets);
     // Sessions are read as `analyze` reads them, so both name the same damaged sessions.
     let limits = args.read.limits();
-    let results = capture.map_sessions(|r: SessionResult| Collector::map(&limits, r));
+    let results = capture.map_sessions(|r: SessionResult| {
+        let extra = match &r {
+            Ok(session) => Extra {
+                auth: AuthSeen::of(session),
+                grep_hit: grep
+                    .as_ref()
+                    .is_some_and(|re| grep_matches(re, session, &redactor, &limits)),
+            },
+            Err(_) => Extra::default(),
+        };
+        (Collector::map(&limits, r), extra)
+    });
     let results = match results {
         Ok(r) => r,
         Err(e) => {
@@ -67,20 +123,47 @@ pub fn run(args: &SessionsArgs) -> Status {
             return Status::Unreadable;
         }
     };
-    let mut rows = Vec::with_capacity(results.len());
-    for mapped in &results {
+    let mut all = Vec::with_capacity(results.len());
+    let needs_analysis = args.flow.is_some() || args.finding.is_some();
+    let mut collector =
+        needs_analysis.then(|| Collector::new(limits, capture.session_hint().unwrap_or(0)));
+    if let Some(c) = collector.as_mut() {
+        for w in capture.warnings() {
+            c.note(w);
+        }
+    }
+    for (mapped, extra) in results {
         for p in mapped.problems() {
             report_error(format!("{path}: {p}"));
         }
-        if let Some(s) = mapped.summary().filter(|s| keep(s, args)) {
-            rows.push(s);
+        if let Some(s) = mapped.summary() {
+            all.push(Listed {
+                summary: s.clone(),
+                extra,
+            });
+        }
+        if let Some(c) = collector.as_mut() {
+            c.push(mapped);
         }
     }
+    let analysis = collector.map(|c| c.finish(&args.capture, capture.format()));
+    let origin = all.iter().filter_map(|l| l.summary.start).min();
+    let filter = match Filter::new(args, &all, analysis.as_ref(), origin) {
+        Ok(f) => f,
+        Err(e) => {
+            report_error(e);
+            return Status::Unreadable;
+        }
+    };
+    let rows: Vec<&Listed> = all
+        .iter()
+        .filter(|l| keep(&l.summary, args) && filter.keeps(l, args))
+        .collect();
     let width = output::terminal_width();
-    let redactor = output::redactor(args.show_secrets);
     let written = output::emit(None, &redactor, |out| match args.format {
-        ListFormat::Json => write_json(out, &rows),
-        ListFormat::Table => write_table(out, &rows, width, &redactor),
+        ListFormat::Json => write_json(out, &rows, origin),
+        ListFormat::Table => write_table(out, &rows, origin, width, &redactor),
+        ListFormat::Csv => write_csv(out, &rows, origin),
     });
     match written {
         Ok(()) => Status::Clean,
@@ -89,6 +172,225 @@ pub fn run(args: &SessionsArgs) -> Status {
             Status::Unreadable
         }
     }
+}
+
+/// The regex of `--grep`, bounded in size; the error names the flag, never the pattern.
+fn compile_grep(pattern: &str) -> Result<regex::Regex, String> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(1 << 22)
+        .build()
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(_) => "--grep: the regex is too large".to_string(),
+            _ => "--grep: not a valid regex (Rust `regex` syntax)".to_string(),
+        })
+}
+
+/// Whether `re` matches the session's heads or decoded bodies, as they would be printed:
+/// redacted (unless --show-secrets), so a grep for a token never finds it.
+fn grep_matches(
+    re: &regex::Regex,
+    session: &crate::capture::Session,
+    redactor: &Redactor,
+    limits: &DecodeLimits,
+) -> bool {
+    let limits = DecodeLimits {
+        max_decoded: limits.max_decoded.min(crate::report::show::BODY_DECODE_CAP),
+        ..*limits
+    };
+    let req = &session.request;
+    let mut text = format!("{} {} {}\n", req.method, req.url, req.version);
+    for (n, v) in req.headers.iter() {
+        text.push_str(&format!("{n}: {v}\n"));
+    }
+    text.push('\n');
+    text.push_str(&String::from_utf8_lossy(
+        &req.decoded_body_partial(&limits).bytes,
+    ));
+    if let Some(r) = &session.response {
+        text.push_str(&format!("\n{} {} {}\n", r.version, r.status, r.reason));
+        for (n, v) in r.headers.iter() {
+            text.push_str(&format!("{n}: {v}\n"));
+        }
+        text.push('\n');
+        // A body that is a bare token is searched only when secrets are shown.
+        if redactor.show_secrets || !crate::report::show::is_bare_token(session) {
+            text.push_str(&String::from_utf8_lossy(
+                &r.decoded_body_partial(&limits).bytes,
+            ));
+        }
+    }
+    re.is_match(&redactor.text(&text))
+}
+
+/// The filters that need more than one session: time window, `--after`, `--flow`,
+/// `--finding`, `--grep`.
+struct Filter {
+    from: Option<DateTime<FixedOffset>>,
+    to: Option<DateTime<FixedOffset>>,
+    /// `--after`: the session's start and id.
+    after: Option<(Option<DateTime<FixedOffset>>, u64)>,
+    /// `--flow`, `--finding`: the sessions they name.
+    only: Option<BTreeSet<u64>>,
+}
+
+impl Filter {
+    fn new(
+        args: &SessionsArgs,
+        all: &[Listed],
+        analysis: Option<&crate::analysis::Analysis>,
+        origin: Option<DateTime<FixedOffset>>,
+    ) -> Result<Filter, String> {
+        let time = |flag: &str, v: &Option<String>| {
+            v.as_deref()
+                .map(|t| parse_time(t, origin).map_err(|e| format!("--{flag} {t}: {e}")))
+                .transpose()
+        };
+        let after = match args.after {
+            None => None,
+            Some(id) => match all.iter().find(|l| l.summary.id == id) {
+                Some(l) => Some((l.summary.start, id)),
+                None => return Err(format!("--after {id}: no session {id} in this capture")),
+            },
+        };
+        let mut only: Option<BTreeSet<u64>> = None;
+        if let (Some(n), Some(a)) = (args.flow, analysis) {
+            let flow = usize::try_from(n)
+                .ok()
+                .and_then(|n| a.flows.get(n.saturating_sub(1)))
+                .ok_or_else(|| {
+                    format!("--flow {n}: the report has {} token flow(s)", a.flows.len())
+                })?;
+            only = Some(flow.sessions.iter().copied().collect());
+        }
+        if let (Some(id), Some(a)) = (&args.finding, analysis) {
+            let cited: BTreeSet<u64> = a
+                .findings
+                .iter()
+                .filter(|f| f.id == *id)
+                .flat_map(|f| f.sessions.iter().copied())
+                .collect();
+            if !a.findings.iter().any(|f| f.id == *id) {
+                let mut ids: Vec<&str> = a.findings.iter().map(|f| f.id.as_str()).collect();
+                ids.dedup();
+                return Err(format!(
+                    "--finding {id}: no such finding in this capture (its findings: {})",
+                    if ids.is_empty() {
+                        "none".to_string()
+                    } else {
+                        ids.join(", ")
+                    }
+                ));
+            }
+            only = Some(match only {
+                Some(o) => o.intersection(&cited).copied().collect(),
+                None => cited,
+            });
+        }
+        Ok(Filter {
+            from: time("from", &args.from)?,
+            to: time("to", &args.to)?,
+            after,
+            only,
+        })
+    }
+
+    fn keeps(&self, l: &Listed, args: &SessionsArgs) -> bool {
+        let s = &l.summary;
+        if args.grep.is_some() && !l.extra.grep_hit {
+            return false;
+        }
+        if let Some(only) = &self.only {
+            if !only.contains(&s.id) {
+                return false;
+            }
+        }
+        if let Some(p) = &args.process {
+            if !s
+                .process
+                .as_deref()
+                .is_some_and(|have| process_matches(p, have))
+            {
+                return false;
+            }
+        }
+        if let Some(m) = &args.method {
+            if !s.method.eq_ignore_ascii_case(m.trim()) {
+                return false;
+            }
+        }
+        if self.from.is_some() || self.to.is_some() {
+            let Some(start) = s.start else { return false };
+            if self.from.is_some_and(|f| start < f) || self.to.is_some_and(|t| start > t) {
+                return false;
+            }
+        }
+        if let Some((after_start, after_id)) = self.after {
+            let later = match (s.start, after_start) {
+                (Some(a), Some(b)) => a > b || (a == b && s.id > after_id),
+                _ => s.id > after_id,
+            };
+            if !later {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// `--from`/`--to`: RFC 3339 (no offset: UTC), a UTC time of day on the day of the
+/// capture's first session, or `+SECONDS` after it.
+fn parse_time(
+    text: &str,
+    origin: Option<DateTime<FixedOffset>>,
+) -> Result<DateTime<FixedOffset>, String> {
+    let t = text.trim();
+    let utc = chrono::Utc.fix();
+    if let Some(secs) = t.strip_prefix('+') {
+        let secs: f64 = secs
+            .trim_end_matches('s')
+            .parse()
+            .ok()
+            .filter(|s: &f64| s.is_finite() && *s >= 0.0 && *s < 1e9)
+            .ok_or("after + give seconds, like +30 or +2.5")?;
+        let origin = origin.ok_or("the capture has no times")?;
+        return Ok(origin + chrono::Duration::milliseconds((secs * 1000.0).round() as i64));
+    }
+    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+        return Ok(d);
+    }
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(t, f) {
+            return Ok(n.and_utc().with_timezone(&utc));
+        }
+    }
+    for f in ["%H:%M:%S%.f", "%H:%M"] {
+        if let Ok(time) = NaiveTime::parse_from_str(t, f) {
+            let origin = origin.ok_or("the capture has no times")?;
+            let day = origin.with_timezone(&chrono::Utc).date_naive();
+            return Ok(day.and_time(time).and_utc().with_timezone(&utc));
+        }
+    }
+    Err("not a time: give 2026-11-20T07:14:02Z, 07:14:02 (UTC) or +30 (seconds)".to_string())
+}
+
+/// `outlook`, `outlook.exe`, `outlook:4242` or a wildcard match `process` (`outlook:4242`):
+/// the whole of it or its name before `:`.
+fn process_matches(pattern: &str, process: &str) -> bool {
+    let norm = |s: &str| {
+        let s = s.trim().to_ascii_lowercase();
+        match s.split_once(':') {
+            Some((name, pid)) => format!("{}:{pid}", name.trim_end_matches(".exe")),
+            None => s.trim_end_matches(".exe").to_string(),
+        }
+    };
+    let (pattern, process) = (norm(pattern), norm(process));
+    let name = process.split(':').next().unwrap_or("");
+    wildcard(pattern.as_bytes(), process.as_bytes())
+        || wildcard(pattern.as_bytes(), name.as_bytes())
 }
 
 fn keep(s: &SessionSummary, args: &SessionsArgs) -> bool {
@@ -145,30 +447,99 @@ fn wildcard(pattern: &[u8], text: &[u8]) -> bool {
     pattern[p..].iter().all(|&c| c == b'*')
 }
 
-fn write_json(out: &mut dyn Write, rows: &[&SessionSummary]) -> std::io::Result<()> {
-    let rows: Vec<Row> = rows.iter().map(|s| Row::of(s)).collect();
+fn write_json(
+    out: &mut dyn Write,
+    rows: &[&Listed],
+    origin: Option<DateTime<FixedOffset>>,
+) -> std::io::Result<()> {
+    let rows: Vec<Row> = rows.iter().map(|s| Row::of(s, origin)).collect();
     serde_json::to_writer_pretty(&mut *out, &rows)?;
     writeln!(out)
 }
 
+/// `--format csv`: the table's columns, nothing shortened, times in full (RFC 4180, CRLF).
+pub const CSV_HEADER: [&str; 13] = [
+    "id",
+    "start_utc",
+    "elapsed_s",
+    "result",
+    "method",
+    "host",
+    "request_bytes",
+    "response_bytes",
+    "content_type",
+    "process",
+    "auth_offered",
+    "auth_sent",
+    "url",
+];
+
+fn write_csv(
+    out: &mut dyn Write,
+    rows: &[&Listed],
+    origin: Option<DateTime<FixedOffset>>,
+) -> std::io::Result<()> {
+    use crate::batch::render::csv_field;
+    write!(out, "{}\r\n", CSV_HEADER.join(","))?;
+    for l in rows {
+        let s = &l.summary;
+        let fields = [
+            s.id.to_string(),
+            s.start.map(utc_millis).unwrap_or_default(),
+            since(s, origin)
+                .map(|ms| format!("{:.3}", ms as f64 / 1000.0))
+                .unwrap_or_default(),
+            result(s),
+            s.method.to_string(),
+            s.host.as_deref().unwrap_or("").to_string(),
+            s.request_bytes.to_string(),
+            s.response_bytes.to_string(),
+            s.content_type.as_deref().unwrap_or("").to_string(),
+            s.process.as_deref().unwrap_or("").to_string(),
+            l.extra.auth.offered.join(" "),
+            l.extra.auth.sent.clone().unwrap_or_default(),
+            s.url.to_string(),
+        ];
+        let fields: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        write!(out, "{}\r\n", fields.join(","))?;
+    }
+    Ok(())
+}
+
+/// The Result column: the status, `abort`, or `-`.
+fn result(s: &SessionSummary) -> String {
+    match (s.status, s.flags.aborted) {
+        (Some(code), _) => code.to_string(),
+        (None, true) => "abort".to_string(),
+        (None, false) => "-".to_string(),
+    }
+}
+
 /// The table, for a terminal `width` columns wide (`None`: nothing shortened). Every cell
 /// is redacted before it is shortened ([`Redactor::shorten`]): a URL cut in the middle
-/// would otherwise show the tail of a token whose key went with the cut.
+/// would otherwise show the tail of a token whose key went with the cut. Time is the
+/// request's start in UTC (as Entra ID's sign-in logs), Elapsed the seconds since the
+/// capture's first session, as Fiddler shows them.
 fn write_table(
     out: &mut dyn Write,
-    rows: &[&SessionSummary],
+    rows: &[&Listed],
+    origin: Option<DateTime<FixedOffset>>,
     width: Option<usize>,
     redactor: &Redactor,
 ) -> std::io::Result<()> {
     let id_w = rows
         .iter()
-        .map(|s| s.id.to_string().len())
+        .map(|l| l.summary.id.to_string().len())
         .max()
         .unwrap_or(1)
         .max(1);
     let hosts: Vec<String> = rows
         .iter()
-        .map(|s| redactor.text(s.host.as_deref().unwrap_or("-")).into_owned())
+        .map(|l| {
+            redactor
+                .text(l.summary.host.as_deref().unwrap_or("-"))
+                .into_owned()
+        })
         .collect();
     let host_w = hosts
         .iter()
@@ -176,19 +547,60 @@ fn write_table(
         .max()
         .unwrap_or(4)
         .clamp(4, 40);
+    let elapsed_of = |l: &Listed| {
+        since(&l.summary, origin)
+            .map(|ms| elapsed(ms).trim_end_matches(" s").to_string())
+            .unwrap_or_else(|| "-".to_string())
+    };
+    let elapsed_w = rows
+        .iter()
+        .map(|l| elapsed_of(l).len())
+        .max()
+        .unwrap_or(7)
+        .max(7);
+    let auths: Vec<String> = rows.iter().map(|l| l.extra.auth.column()).collect();
+    let auth_w = auths
+        .iter()
+        .map(|a| a.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 40);
     writeln!(
         out,
-        "{:>id_w$}  {:>6}  {:<7}  {:<host_w$}  {:>9}  {:<24}  {:<20}  URL",
-        "#", "Result", "Method", "Host", "Body", "Content-Type", "Process"
+        "{:>id_w$}  {:<12}  {:>elapsed_w$}  {:>6}  {:<7}  {:<host_w$}  {:>9}  {:<24}  {:<20}  {:<auth_w$}  URL",
+        "#", "Time (UTC)", "Elapsed", "Result", "Method", "Host", "Body", "Content-Type", "Process", "Auth"
     )?;
     // Everything but the URL takes a fixed width; the URL gets the rest of the terminal.
-    let fixed = id_w + 2 + 6 + 2 + 7 + 2 + host_w + 2 + 9 + 2 + 24 + 2 + 20 + 2;
-    for (s, host) in rows.iter().zip(&hosts) {
-        let status = match (s.status, s.flags.aborted) {
-            (Some(code), _) => code.to_string(),
-            (None, true) => "abort".to_string(),
-            (None, false) => "-".to_string(),
-        };
+    let fixed = id_w
+        + 2
+        + 12
+        + 2
+        + elapsed_w
+        + 2
+        + 6
+        + 2
+        + 7
+        + 2
+        + host_w
+        + 2
+        + 9
+        + 2
+        + 24
+        + 2
+        + 20
+        + 2
+        + auth_w
+        + 2;
+    for ((l, host), auth) in rows.iter().zip(&hosts).zip(&auths) {
+        let s = &l.summary;
+        let time = s
+            .start
+            .map(|t| {
+                t.with_timezone(&chrono::Utc)
+                    .format("%H:%M:%S%.3f")
+                    .to_string()
+            })
+            .unwrap_or_else(|| "-".to_string());
         let url = match width {
             Some(w) => redactor.shorten(&s.url, w.saturating_sub(fixed).max(24)),
             None => redactor.text(&s.url).into_owned(),
@@ -197,14 +609,17 @@ fn write_table(
         let ctype = ctype.split(';').next().unwrap_or("").trim();
         writeln!(
             out,
-            "{:>id_w$}  {:>6}  {:<7}  {:<host_w$}  {:>9}  {:<24}  {:<20}  {}",
+            "{:>id_w$}  {:<12}  {:>elapsed_w$}  {:>6}  {:<7}  {:<host_w$}  {:>9}  {:<24}  {:<20}  {:<auth_w$}  {}",
             s.id,
-            status,
+            time,
+            elapsed_of(l),
+            result(s),
             redactor.shorten(&s.method, 7),
             output::shorten(host, host_w),
             s.response_bytes,
             redactor.shorten(ctype, 24),
             redactor.shorten(s.process.as_deref().unwrap_or(""), 20),
+            output::shorten(auth, auth_w),
             url
         )?;
     }
@@ -264,9 +679,16 @@ mod shorten_tests {
     }
 
     fn table(rows: &[SessionSummary], width: usize, redactor: &Redactor) -> String {
-        let refs: Vec<&SessionSummary> = rows.iter().collect();
+        let listed: Vec<Listed> = rows
+            .iter()
+            .map(|s| Listed {
+                summary: s.clone(),
+                extra: Extra::default(),
+            })
+            .collect();
+        let refs: Vec<&Listed> = listed.iter().collect();
         let mut out = Vec::new();
-        write_table(&mut out, &refs, Some(width), redactor).unwrap();
+        write_table(&mut out, &refs, None, Some(width), redactor).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -301,5 +723,55 @@ mod shorten_tests {
         assert!(!out.to_lowercase().contains("contoso"), "{out}");
         assert!(!out.to_lowercase().contains("conto"), "{out}");
         assert!(out.contains("<term>"), "{out}");
+    }
+}
+
+#[cfg(test)]
+mod filter_tests {
+    use super::{parse_time, process_matches};
+    use chrono::DateTime;
+
+    #[test]
+    fn process_names_match_with_or_without_exe_and_pid() {
+        for p in [
+            "outlook",
+            "OUTLOOK.EXE",
+            "outlook:4242",
+            "outlook.exe:4242",
+            "out*",
+            "*",
+        ] {
+            assert!(process_matches(p, "outlook:4242"), "{p}");
+        }
+        for p in ["outlook:1", "ms-teams", "look", "outlook.exe:42"] {
+            assert!(!process_matches(p, "outlook:4242"), "{p}");
+        }
+        assert!(process_matches("outlook", "OUTLOOK.EXE"));
+    }
+
+    #[test]
+    fn times_are_rfc3339_utc_time_of_day_or_seconds_from_the_start() {
+        let origin = DateTime::parse_from_rfc3339("2026-11-20T08:13:59.5+01:00").ok();
+        let at = |t: &str| parse_time(t, origin).map(|d| d.to_rfc3339());
+        let want = "2026-11-20T07:14:02+00:00".to_string();
+        assert_eq!(at("07:14:02"), Ok(want.clone()));
+        assert_eq!(at("2026-11-20T07:14:02Z").map(|_| ()), Ok(()));
+        assert_eq!(at("2026-11-20 07:14:02"), Ok(want.clone()));
+        assert_eq!(at("+2.5"), Ok("2026-11-20T08:14:02+01:00".to_string()));
+        assert_eq!(at("+2.5s"), at("+2.5"));
+        for bad in [
+            "",
+            "+",
+            "+-1",
+            "+NaN",
+            "+inf",
+            "25:00",
+            "yesterday",
+            "+1e300",
+        ] {
+            assert!(at(bad).is_err(), "{bad}");
+        }
+        assert!(parse_time("07:14", None).is_err());
+        assert!(parse_time("+1", None).is_err());
     }
 }

@@ -12,6 +12,8 @@ pub mod render;
 pub mod table;
 // Issue 21 item 3: two captures before and after a change.
 pub mod diff;
+// `traceadal show`'s session view (issue 21).
+pub mod show;
 
 use serde::Serialize;
 
