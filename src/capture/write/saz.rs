@@ -1,0 +1,285 @@
+//! Sessions as a SAZ laid out as Fiddler Classic saves one: `[Content_Types].xml` first,
+//! then per session `raw/NN_c.txt` (request), `raw/NN_s.txt` (response, empty when none
+//! came), `raw/NN_m.xml` (timers and flags), numbered from 1 and zero-padded to the digits of
+//! the session count, then `_index.htm`, and Fiddler's archive comment.
+
+use std::io::{self, Seek, Write};
+
+use chrono::{DateTime, FixedOffset};
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipWriter};
+
+use super::{header, is_framing};
+use crate::capture::saz_meta::bits;
+use crate::capture::session::Body;
+use crate::capture::url_parts::UrlParts;
+use crate::capture::{Headers, Session};
+
+/// The archive comment: Fiddler Classic's own form, so that readers take `BitFlags` as hex.
+pub const COMMENT: &str = "Fiddler (v5.0.20204.45441) Session Archive. See http://fiddler2.com";
+
+/// `[Content_Types].xml` as Fiddler writes it.
+pub const CONTENT_TYPES: &str = "<?xml version=\"1.0\" encoding=\"utf-8\" ?>\r\n<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">\r\n<Default Extension=\"htm\" ContentType=\"text/html\" />\r\n<Default Extension=\"xml\" ContentType=\"application/xml\" />\r\n<Default Extension=\"txt\" ContentType=\"text/plain\" />\r\n</Types>";
+
+const INDEX_HEAD: &str = "<html><head><style>body,thead,td,a,p{font-family:verdana,sans-serif;font-size: 10px;}</style></head><body><table cols=12><thead><tr><th>&nbsp;</th><th>#</th><th>Result</th><th>Protocol</th><th>Host</th><th>URL</th><th>Body</th><th>Caching</th><th>Content-Type</th><th>Process</th><th>Comments</th><th>Custom</th></tr></thead><tbody>";
+const INDEX_TAIL: &str = "</tbody></table></body></html>";
+
+/// Fiddler's "never" in a timer.
+const NEVER: &str = "0001-01-01T00:00:00";
+
+/// Writes the archive one session at a time.
+pub struct SazWriter<W: Write + Seek> {
+    zip: ZipWriter<W>,
+    pad: usize,
+    next: usize,
+    index: String,
+}
+
+/// The name stem of session `n` (from 1) among `count`: `raw/007`.
+pub fn stem(n: usize, count: usize) -> String {
+    let pad = count.max(1).to_string().len();
+    format!("raw/{n:0pad$}")
+}
+
+fn options() -> SimpleFileOptions {
+    SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .system(zip::System::Dos)
+}
+
+impl<W: Write + Seek> SazWriter<W> {
+    /// `count` sessions will follow (the numbering's padding depends on it).
+    pub fn new(w: W, count: usize) -> io::Result<Self> {
+        let mut zip = ZipWriter::new(w);
+        zip.start_file("[Content_Types].xml", options())
+            .map_err(io::Error::other)?;
+        zip.write_all(CONTENT_TYPES.as_bytes())?;
+        Ok(SazWriter {
+            zip,
+            pad: count.max(1).to_string().len(),
+            next: 1,
+            index: String::from(INDEX_HEAD),
+        })
+    }
+
+    fn put(&mut self, name: &str, data: &[u8]) -> io::Result<()> {
+        self.zip
+            .start_file(name, options())
+            .map_err(io::Error::other)?;
+        self.zip.write_all(data)
+    }
+
+    /// The next session's three entries, numbered in order from 1.
+    pub fn session(&mut self, s: &Session) -> io::Result<()> {
+        let n = self.next;
+        self.next += 1;
+        let pad = self.pad;
+        let stem = format!("raw/{n:0pad$}");
+        self.put(&format!("{stem}_c.txt"), &request_bytes(s))?;
+        self.put(&format!("{stem}_s.txt"), &response_bytes(s))?;
+        self.put(&format!("{stem}_m.xml"), meta_xml(n, s).as_bytes())?;
+        self.index.push_str(&index_row(n, pad, s));
+        Ok(())
+    }
+
+    /// `_index.htm`, the comment, the central directory; the writer back.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.index.push_str(INDEX_TAIL);
+        let index = std::mem::take(&mut self.index);
+        self.put("_index.htm", index.as_bytes())?;
+        self.zip.set_comment(COMMENT).map_err(io::Error::other)?;
+        self.zip.finish().map_err(io::Error::other)
+    }
+
+    /// Sessions written so far.
+    pub fn sessions(&self) -> usize {
+        self.next - 1
+    }
+}
+
+/// A head and body as Fiddler stores them. A wire body (a SAZ's) goes as stored, with its
+/// head as it was; a decoded one (a HAR's) goes identity-encoded: the framing headers are
+/// left out and one `Content-Length` of the body ends the head, as `redact` writes a body it
+/// decoded. Without a body the head is kept whole (a HEAD answer's `Content-Length`).
+fn message(start: &str, headers: &Headers, body: &Body) -> Vec<u8> {
+    let reframe = !body.wire && !body.is_empty();
+    let mut m = Vec::with_capacity(body.len() + 512);
+    m.extend_from_slice(start.as_bytes());
+    m.extend_from_slice(b"\r\n");
+    for (name, value) in headers.iter() {
+        if reframe && is_framing(name) {
+            continue;
+        }
+        let value = value.replace(['\r', '\n', '\0'], " ");
+        m.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+    }
+    if reframe {
+        m.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
+    }
+    m.extend_from_slice(b"\r\n");
+    m.extend_from_slice(&body.raw);
+    m
+}
+
+/// Fiddler's request line: the absolute URL of a proxied request, `host:port` for CONNECT.
+pub fn request_bytes(s: &Session) -> Vec<u8> {
+    let r = &s.request;
+    let target = if r.method.eq_ignore_ascii_case("CONNECT") {
+        let parts = UrlParts::split(&r.url);
+        if parts.scheme.is_some() {
+            parts.authority.to_string()
+        } else {
+            r.url.clone()
+        }
+    } else {
+        r.url.clone()
+    };
+    let start = format!("{} {} {}", r.method, target, http1(&r.version));
+    message(&start, &r.headers, &r.body)
+}
+
+/// The response entry; empty when no response was recorded (how Fiddler stores one).
+pub fn response_bytes(s: &Session) -> Vec<u8> {
+    match &s.response {
+        Some(r) => {
+            let start = format!("{} {:03} {}", http1(&r.version), r.status, r.reason);
+            message(&start, &r.headers, &r.body)
+        }
+        None => Vec::new(),
+    }
+}
+
+/// The version for a Fiddler head: Fiddler Classic speaks HTTP/1.x to both sides, so an
+/// HTTP/2 or HTTP/3 exchange is written as HTTP/1.1 (its pseudo-headers are not headers).
+fn http1(v: &str) -> &str {
+    if v.starts_with("HTTP/1.") {
+        v
+    } else {
+        "HTTP/1.1"
+    }
+}
+
+/// A time as .NET's round-trip format writes it: 7 fraction digits, the offset.
+fn dotnet(t: Option<DateTime<FixedOffset>>) -> String {
+    match t {
+        Some(t) => format!(
+            "{}.{:07}{}",
+            t.format("%Y-%m-%dT%H:%M:%S"),
+            t.timestamp_subsec_nanos() / 100,
+            t.format("%:z")
+        ),
+        None => NEVER.into(),
+    }
+}
+
+fn xml_attr(v: &str) -> String {
+    v.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace(['\r', '\n', '\t', '\0'], " ")
+}
+
+/// `_m.xml` of session `n`: `BitFlags` (hex, as Fiddler), the timers the session has (the
+/// rest "never"), and the flags it knows: `x-clientip`, `x-hostip`, `x-processinfo`,
+/// `x-failsession` for a session that got no answer.
+pub fn meta_xml(n: usize, s: &Session) -> String {
+    let mut flags = 0u64;
+    if s.request.url.starts_with("https://") {
+        flags |= bits::IS_HTTPS;
+    }
+    if s.flags.websocket {
+        flags |= bits::IS_WEBSOCKET_TUNNEL;
+    }
+    let t = &s.timers;
+    let timers = [
+        ("ClientConnected", t.client_begin_request),
+        ("ClientBeginRequest", t.client_begin_request),
+        ("GotRequestHeaders", t.client_begin_request),
+        ("ClientDoneRequest", t.client_begin_request),
+        ("GatewayTime", None),
+        ("DNSTime", None),
+        ("TCPConnectTime", None),
+        ("HTTPSHandshakeTime", None),
+        ("ServerConnected", None),
+        ("FiddlerBeginRequest", t.server_got_request),
+        ("ServerGotRequest", t.server_got_request),
+        ("ServerBeginResponse", t.server_begin_response),
+        ("GotResponseHeaders", t.server_begin_response),
+        ("ServerDoneResponse", t.server_done_response),
+        ("ClientBeginResponse", t.server_done_response),
+        ("ClientDoneResponse", t.client_done_response),
+    ];
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n");
+    x.push_str(&format!("<Session SID=\"{n}\" BitFlags=\"{flags:x}\">\r\n"));
+    x.push_str("  <SessionTimers");
+    for (k, v) in timers {
+        let v = match k {
+            "GatewayTime" | "DNSTime" | "TCPConnectTime" | "HTTPSHandshakeTime" => "0".into(),
+            _ => dotnet(v),
+        };
+        x.push_str(&format!(" {k}=\"{v}\""));
+    }
+    x.push_str(" />\r\n  <PipeInfo />\r\n  <SessionFlags>\r\n");
+    let mut f: Vec<(&str, &str)> = Vec::new();
+    if let Some(ip) = &s.client_ip {
+        f.push(("x-clientip", ip));
+    }
+    if let Some(p) = &s.process {
+        f.push(("x-processinfo", p));
+    }
+    if let Some(ip) = &s.host_ip {
+        f.push(("x-hostip", ip));
+    }
+    if s.flags.aborted {
+        f.push(("x-failsession", "The session was aborted."));
+    }
+    for (k, v) in f {
+        x.push_str(&format!(
+            "    <SessionFlag N=\"{k}\" V=\"{}\" />\r\n",
+            xml_attr(v)
+        ));
+    }
+    x.push_str("  </SessionFlags>\r\n</Session>");
+    x
+}
+
+fn html(v: &str) -> String {
+    v.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\'', "&#39;")
+}
+
+/// The `_index.htm` row of session `n`.
+fn index_row(n: usize, pad: usize, s: &Session) -> String {
+    let f = format!("raw\\{n:0pad$}");
+    let (status, len, ctype, cache) = match &s.response {
+        Some(r) => (
+            r.status.to_string(),
+            r.body.len().to_string(),
+            header(&r.headers, "content-type"),
+            header(&r.headers, "cache-control"),
+        ),
+        None => ("-".into(), "-1".into(), "", ""),
+    };
+    let parts = UrlParts::split(&s.request.url);
+    let (proto, host, path) = if s.request.method.eq_ignore_ascii_case("CONNECT") {
+        ("HTTP", "Tunnel to".to_string(), s.request.url.clone())
+    } else {
+        let proto = if s.request.url.starts_with("https://") {
+            "HTTPS"
+        } else {
+            "HTTP"
+        };
+        (proto, parts.authority.to_string(), parts.path.to_string())
+    };
+    format!(
+        "<tr><TD><a href='{f}_c.txt'>C</a>&nbsp;<a href='{f}_s.txt'>S</a>&nbsp;<a href='{f}_m.xml'>M</a></TD><td>{n}</td><td>{status}</td><td>{proto}</td><td>{}</td><td>{}</td><td>{len}</td><td>{}</td><td>{}</td><td>{}</td><td></td><td></td></tr>\r\n",
+        html(&host),
+        html(&path),
+        html(cache),
+        html(ctype),
+        html(s.process.as_deref().unwrap_or("")),
+    )
+}
