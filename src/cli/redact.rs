@@ -129,12 +129,14 @@ pub(super) fn destination(input: &Path, out: &Path, command: &str) -> Result<Des
     };
     let mode = match fs::metadata(&path) {
         Ok(m) if m.is_file() => Some(m.permissions()),
-        Ok(_) => return Err(files::check_output(&path).err().unwrap_or_else(|| {
-            format!(
+        Ok(_) => {
+            return Err(files::check_output(&path).err().unwrap_or_else(|| {
+                format!(
                 "{}: is not a regular file; {command} writes a new file and renames it over OUT",
                 path.display()
             )
-        })),
+            }))
+        }
         Err(_) => None,
     };
     Ok(Destination {
