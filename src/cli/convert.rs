@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use super::redact::{destination, input_password, scratch_beside};
+use super::redact::{destination, input_password, rewrite, scratch_beside};
 use super::{output, report_error, ConvertArgs, ConvertTo, Status};
 use crate::capture::detect::detect_file;
 use crate::capture::formats;
@@ -75,21 +75,15 @@ fn convert(args: &ConvertArgs) -> Result<(), String> {
     let (source, source_read) = if args.show_secrets {
         (input.as_path(), read)
     } else {
-        let (tmp, file) = scratch_beside(&args.output)?;
+        let (tmp, mut file) = scratch_beside(&args.output)?;
         let mut scrubber = Placeholders::new(limits);
         scrubber.user = args.rules.compile()?;
         let opts = RewriteOptions {
             read,
             output_password: None,
         };
-        let mut w = BufWriter::new(file);
-        let rewritten = (spec.rewrite)(input, &mut w, &opts, &mut scrubber)
-            .and_then(|r| w.flush().map(|_| r).map_err(CaptureErrorKind::Io))
-            .map_err(shown)?;
-        drop(w);
-        for n in rewritten.notes.iter().chain(&scrubber.outcome.notes) {
-            report_error(format!("{}: {n}", input.display()));
-        }
+        rewrite(spec, input, &mut file, &opts, &mut scrubber)?;
+        drop(file);
         counts = Some(scrubber.outcome.counts);
         scratch = tmp;
         (
@@ -138,43 +132,26 @@ pub(crate) fn write_as(
     limits: &DecodeLimits,
 ) -> Result<(usize, Vec<String>), String> {
     let shown = |e: std::io::Error| format!("cannot write: {e}");
-    let unreadable = |n: usize| format!("{n} session(s) could not be read and are left out");
     let mut notes = Vec::new();
-    let mut failed = 0usize;
-    let mut error: Option<std::io::Error> = None;
-    match to {
+    let (written, failed) = match to {
         ConvertTo::Har => {
             let mut har = HarWriter::new(BufWriter::new(file), "converted by traceadal convert")
                 .map_err(shown)?;
-            capture
-                .map_sessions_into(
-                    |r| {
-                        r.map(|s| {
-                            let mut notes = Vec::new();
-                            let e = crate::capture::write::har::entry(&s, limits, &mut notes);
-                            (e, notes)
-                        })
-                    },
-                    |r| match r {
-                        Ok((e, n)) => {
-                            notes.extend(n);
-                            if error.is_none() {
-                                error = har.entry(&e).err();
-                            }
-                        }
-                        Err(_) => failed += 1,
-                    },
-                )
-                .map_err(|e| e.to_string())?;
-            if let Some(e) = error {
-                return Err(shown(e));
-            }
+            let failed = stream(
+                capture,
+                |s| {
+                    let mut notes = Vec::new();
+                    let e = crate::capture::write::har::entry(&s, limits, &mut notes);
+                    (e, notes)
+                },
+                |(e, n)| {
+                    notes.extend(n);
+                    har.entry(&e)
+                },
+            )?;
             let n = har.entries();
             har.finish().and_then(|mut w| w.flush()).map_err(shown)?;
-            if failed > 0 {
-                notes.push(unreadable(failed));
-            }
-            Ok((n, notes))
+            (n, failed)
         }
         ConvertTo::Saz => {
             // The numbering is padded to the digits of the count: count first.
@@ -189,28 +166,41 @@ pub(crate) fn write_as(
                 }
             };
             let mut saz = SazWriter::new(BufWriter::new(file), count).map_err(shown)?;
-            capture
-                .map_sessions_into(
-                    |r: Result<Session, _>| r,
-                    |r| match r {
-                        Ok(s) => {
-                            if error.is_none() {
-                                error = saz.session(&s).err();
-                            }
-                        }
-                        Err(_) => failed += 1,
-                    },
-                )
-                .map_err(|e| e.to_string())?;
-            if let Some(e) = error {
-                return Err(shown(e));
-            }
+            let failed = stream(capture, |s| s, |s| saz.session(&s))?;
             let n = saz.sessions();
             saz.finish().and_then(|mut w| w.flush()).map_err(shown)?;
-            if failed > 0 {
-                notes.push(unreadable(failed));
-            }
-            Ok((n, notes))
+            (n, failed)
         }
+    };
+    if failed > 0 {
+        notes.push(format!(
+            "{failed} session(s) could not be read and are left out"
+        ));
+    }
+    Ok((written, notes))
+}
+
+/// Each readable session mapped by `map` (in parallel) and handed to `write` in order; the
+/// number of sessions that could not be read. The first write error stops the writing.
+fn stream<T: Send>(
+    capture: &Capture,
+    map: impl Fn(Session) -> T + Sync + Send,
+    mut write: impl FnMut(T) -> std::io::Result<()>,
+) -> Result<usize, String> {
+    let mut failed = 0usize;
+    let mut error = None;
+    capture
+        .map_sessions_into(
+            |r| r.map(&map),
+            |r| match r {
+                Ok(t) if error.is_none() => error = write(t).err(),
+                Ok(_) => {}
+                Err(_) => failed += 1,
+            },
+        )
+        .map_err(|e| e.to_string())?;
+    match error {
+        Some(e) => Err(format!("cannot write: {e}")),
+        None => Ok(failed),
     }
 }

@@ -66,17 +66,7 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
     if args.drop_bodies_except_auth {
         scrubber.reads_body = Some(crate::auth::reads_body);
     }
-    let rewritten = dest.write(|file| {
-        let mut w = BufWriter::new(file);
-        let rewritten = (spec.rewrite)(input, &mut w, &opts, &mut scrubber)
-            .and_then(|r| w.flush().map(|_| r).map_err(CaptureErrorKind::Io))
-            .map_err(shown)?;
-        drop(w);
-        for n in rewritten.notes.iter().chain(&scrubber.outcome.notes) {
-            report_error(format!("{}: {n}", input.display()));
-        }
-        Ok(rewritten)
-    })?;
+    let rewritten = dest.write(|file| rewrite(spec, input, file, &opts, &mut scrubber))?;
     let counts = scrubber.outcome.counts;
     let dropped = args
         .drop_bodies_except_auth
@@ -91,6 +81,27 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
             None => Ok(()),
         }
     })
+}
+
+/// `input` rewritten by its format's rewriter through `scrubber` into `file`; what the user
+/// should know about it reported on stderr.
+pub(super) fn rewrite(
+    spec: &formats::FormatSpec,
+    input: &Path,
+    file: &mut File,
+    opts: &RewriteOptions,
+    scrubber: &mut Placeholders,
+) -> Result<crate::capture::rewrite::Rewritten, String> {
+    let shown = |e: CaptureErrorKind| format!("{}: {e}", input.display());
+    let mut w = BufWriter::new(file);
+    let rewritten = (spec.rewrite)(input, &mut w, opts, scrubber)
+        .and_then(|r| w.flush().map(|_| r).map_err(CaptureErrorKind::Io))
+        .map_err(shown)?;
+    drop(w);
+    for n in rewritten.notes.iter().chain(&scrubber.outcome.notes) {
+        report_error(format!("{}: {n}", input.display()));
+    }
+    Ok(rewritten)
 }
 
 /// Where a command's output file goes: the checks before anything is written (IN is never
