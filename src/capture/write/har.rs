@@ -280,3 +280,114 @@ fn version_or_default(v: &str) -> &str {
         v
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::session::{Body, Request, Response};
+    use chrono::DateTime;
+
+    #[test]
+    fn an_entry_has_chrome_s_fields_and_binary_goes_as_base64() {
+        let mut req = Headers::new();
+        req.push("Content-Type", "application/x-www-form-urlencoded");
+        req.push("Cookie", "a=1; b=2");
+        let mut resp = Headers::new();
+        resp.push("Content-Type", "image/png");
+        resp.push("Set-Cookie", "s=x; Path=/; HttpOnly; Secure");
+        resp.push("Location", "https://login.microsoftonline.com/");
+        let t = |s| Some(DateTime::parse_from_rfc3339(s).unwrap());
+        let mut s = Session {
+            id: 1,
+            request: Request {
+                method: "POST".into(),
+                url: "https://login.microsoftonline.com/common/oauth2/token?x=1&y=%20".into(),
+                version: "HTTP/1.1".into(),
+                headers: req,
+                body: Body {
+                    raw: b"grant_type=refresh_token&resource=https%3A%2F%2Fa".to_vec(),
+                    wire: true,
+                    truncated: false,
+                },
+            },
+            response: Some(Response {
+                version: "HTTP/1.1".into(),
+                status: 302,
+                reason: "Found".into(),
+                headers: resp,
+                body: Body {
+                    raw: vec![0x89, b'P', b'N', b'G', 0xff],
+                    wire: false,
+                    truncated: false,
+                },
+            }),
+            process: Some("outlook:4242".into()),
+            host_ip: Some("203.0.113.5".into()),
+            ..Session::default()
+        };
+        s.timers.client_begin_request = t("2026-11-20T08:14:02.100+01:00");
+        s.timers.server_got_request = t("2026-11-20T08:14:02.110+01:00");
+        s.timers.server_begin_response = t("2026-11-20T08:14:02.210+01:00");
+        s.timers.server_done_response = t("2026-11-20T08:14:02.215+01:00");
+        s.timers.client_done_response = t("2026-11-20T08:14:02.220+01:00");
+        let mut notes = Vec::new();
+        let e = entry(&s, &DecodeLimits::default(), &mut notes);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(e["startedDateTime"], "2026-11-20T08:14:02.100000+01:00");
+        assert_eq!(e["time"], 120.0);
+        assert_eq!(e["timings"]["send"], 10.0);
+        assert_eq!(e["timings"]["wait"], 100.0);
+        assert_eq!(e["timings"]["receive"], 5.0);
+        assert_eq!(
+            e["request"]["queryString"][1],
+            json!({"name": "y", "value": " "})
+        );
+        assert_eq!(
+            e["request"]["cookies"][1],
+            json!({"name": "b", "value": "2"})
+        );
+        assert_eq!(
+            e["request"]["postData"]["params"][1],
+            json!({"name": "resource", "value": "https://a"})
+        );
+        let r = &e["response"];
+        assert_eq!(r["redirectURL"], "https://login.microsoftonline.com/");
+        assert_eq!(r["cookies"][0]["httpOnly"], true);
+        assert_eq!(r["content"]["encoding"], "base64");
+        assert_eq!(r["content"]["text"], "iVBOR/8=");
+        assert_eq!(e["_process"], "outlook:4242");
+        assert_eq!(e["serverIPAddress"], "203.0.113.5");
+        assert!(e.get("_error").is_none());
+    }
+
+    #[test]
+    fn no_answer_is_status_0_with_an_error_and_the_file_is_json() {
+        let s = Session {
+            request: Request {
+                method: "CONNECT".into(),
+                url: "autodiscover.contoso.com:443".into(),
+                ..Request::default()
+            },
+            flags: crate::capture::SessionFlags {
+                aborted: true,
+                ..Default::default()
+            },
+            ..Session::default()
+        };
+        let e = entry(&s, &DecodeLimits::default(), &mut Vec::new());
+        assert_eq!(e["request"]["url"], "http://autodiscover.contoso.com:443");
+        assert_eq!(e["response"]["status"], 0);
+        assert_eq!(e["_error"], "aborted");
+        let mut w = HarWriter::new(Vec::new(), "c \"q\"").unwrap();
+        w.entry(&e).unwrap();
+        w.entry(&e).unwrap();
+        let bytes = w.finish().unwrap();
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(v["log"]["version"], "1.2");
+        assert_eq!(v["log"]["entries"].as_array().unwrap().len(), 2);
+        let empty: Value =
+            serde_json::from_slice(&HarWriter::new(Vec::new(), "").unwrap().finish().unwrap())
+                .unwrap();
+        assert_eq!(empty["log"]["entries"], json!([]));
+    }
+}

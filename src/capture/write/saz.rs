@@ -110,7 +110,9 @@ fn message(start: &str, headers: &Headers, body: &Body) -> Vec<u8> {
         if reframe && is_framing(name) {
             continue;
         }
-        let value = value.replace(['\r', '\n', '\0'], " ");
+        // A HAR can hold any string: no name or value may end the line or the head early.
+        let name = name.replace(['\r', '\n', '\0', ':', ' '], "-");
+        let value = one_line(value);
         m.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
     }
     if reframe {
@@ -119,6 +121,24 @@ fn message(start: &str, headers: &Headers, body: &Body) -> Vec<u8> {
     m.extend_from_slice(b"\r\n");
     m.extend_from_slice(&body.raw);
     m
+}
+
+/// `v` on one line: CR, LF and NUL made spaces.
+fn one_line(v: &str) -> String {
+    v.replace(['\r', '\n', '\0'], " ")
+}
+
+/// A method as one token (`GET`): anything else in it made `-`.
+fn token(v: &str) -> String {
+    let t: String = v
+        .chars()
+        .map(|c| if c.is_ascii_graphic() { c } else { '-' })
+        .collect();
+    if t.is_empty() {
+        "GET".into()
+    } else {
+        t
+    }
 }
 
 /// Fiddler's request line: the absolute URL of a proxied request, `host:port` for CONNECT.
@@ -134,7 +154,12 @@ pub fn request_bytes(s: &Session) -> Vec<u8> {
     } else {
         r.url.clone()
     };
-    let start = format!("{} {} {}", r.method, target, http1(&r.version));
+    let start = format!(
+        "{} {} {}",
+        token(&r.method),
+        target.replace(['\r', '\n', '\0', ' ', '\t'], "%20"),
+        http1(&r.version)
+    );
     message(&start, &r.headers, &r.body)
 }
 
@@ -142,7 +167,12 @@ pub fn request_bytes(s: &Session) -> Vec<u8> {
 pub fn response_bytes(s: &Session) -> Vec<u8> {
     match &s.response {
         Some(r) => {
-            let start = format!("{} {:03} {}", http1(&r.version), r.status, r.reason);
+            let start = format!(
+                "{} {:03} {}",
+                http1(&r.version),
+                r.status,
+                one_line(&r.reason)
+            );
             message(&start, &r.headers, &r.body)
         }
         None => Vec::new(),
@@ -282,4 +312,87 @@ fn index_row(n: usize, pad: usize, s: &Session) -> String {
         html(ctype),
         html(s.process.as_deref().unwrap_or("")),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::session::{Request, Response};
+    use chrono::DateTime;
+
+    fn session() -> Session {
+        let mut h = Headers::new();
+        h.push("Host", "mail.contoso.com");
+        h.push("Content-Encoding", "gzip");
+        h.push("X-Evil\r\nInjected", "a\r\nB: c");
+        Session {
+            id: 9,
+            request: Request {
+                method: "POST".into(),
+                url: "https://mail.contoso.com/EWS/Exchange.asmx?a b".into(),
+                version: "HTTP/2".into(),
+                headers: h.clone(),
+                body: Body {
+                    raw: b"<soap/>".to_vec(),
+                    wire: false,
+                    truncated: false,
+                },
+            },
+            response: Some(Response {
+                version: "h2".into(),
+                status: 401,
+                reason: "Unauthorized\r\nX: y".into(),
+                headers: Headers::new(),
+                body: Body::default(),
+            }),
+            process: Some("outlook:42 \"<&>".into()),
+            ..Session::default()
+        }
+    }
+
+    #[test]
+    fn a_decoded_body_is_stored_identity_encoded_and_nothing_breaks_the_head() {
+        let c = String::from_utf8(request_bytes(&session())).unwrap();
+        assert_eq!(
+            c,
+            "POST https://mail.contoso.com/EWS/Exchange.asmx?a%20b HTTP/1.1\r\nHost: mail.contoso.com\r\nX-Evil--Injected: a  B: c\r\nContent-Length: 7\r\n\r\n<soap/>"
+        );
+        let s = String::from_utf8(response_bytes(&session())).unwrap();
+        assert_eq!(s, "HTTP/1.1 401 Unauthorized  X: y\r\n\r\n");
+        let mut none = session();
+        none.response = None;
+        assert!(response_bytes(&none).is_empty());
+    }
+
+    #[test]
+    fn the_meta_has_fiddler_s_timers_and_escaped_flags() {
+        let mut s = session();
+        s.timers.client_begin_request =
+            Some(DateTime::parse_from_rfc3339("2026-11-20T08:14:02.1234567+01:00").unwrap());
+        s.flags.aborted = true;
+        let m = meta_xml(3, &s);
+        assert!(m.contains("<Session SID=\"3\" BitFlags=\"1\">"), "{m}");
+        assert!(m.contains("ClientBeginRequest=\"2026-11-20T08:14:02.1234567+01:00\""));
+        assert!(m.contains("ServerGotRequest=\"0001-01-01T00:00:00\""));
+        assert!(m.contains("V=\"outlook:42 &quot;&lt;&amp;&gt;\""));
+        assert!(m.contains("N=\"x-failsession\""));
+        let back = crate::capture::saz_meta::parse(
+            m.as_bytes(),
+            crate::capture::saz_meta::BitFlagsRadix::Fiddler,
+        )
+        .unwrap();
+        assert_eq!(back.process(), Some("outlook:42 \"<&>"));
+        assert_eq!(
+            back.timers.client_begin_request,
+            s.timers.client_begin_request
+        );
+    }
+
+    #[test]
+    fn numbering_is_padded_to_the_count() {
+        assert_eq!(stem(7, 35), "raw/07");
+        assert_eq!(stem(7, 9), "raw/7");
+        assert_eq!(stem(12, 1000), "raw/0012");
+        assert_eq!(stem(1, 0), "raw/1");
+    }
 }
