@@ -27,24 +27,39 @@ fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
-/// The shipped samples, SAZ and HAR.
+/// The shipped samples, SAZ and HAR, with the format variants (`samples/variants`: other
+/// numbering, encodings, compressed HAR, missing responses...).
 fn samples() -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(root().join("samples"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "saz" || x == "har"))
-        .collect();
+    let mut out = Vec::new();
+    for dir in ["samples", "samples/variants"] {
+        out.extend(
+            std::fs::read_dir(root().join(dir))
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    let name = p.file_name().unwrap().to_string_lossy();
+                    [".saz", ".har", ".har.gz", ".zhar"]
+                        .iter()
+                        .any(|x| name.ends_with(x))
+                }),
+        );
+    }
     out.sort();
-    assert!(out.len() >= 100, "{} samples", out.len());
+    assert!(out.len() >= 110, "{} samples", out.len());
     out
 }
 
-fn other_ext(p: &Path) -> &'static str {
-    if p.extension().is_some_and(|x| x == "saz") {
-        "har"
+fn is_saz(p: &Path) -> bool {
+    p.extension().is_some_and(|x| x == "saz")
+}
+
+/// The other format's extension, and the input's own.
+fn exts(p: &Path) -> (&'static str, &'static str) {
+    if is_saz(p) {
+        ("har", "saz")
     } else {
-        "saz"
+        ("saz", "har")
     }
 }
 
@@ -159,10 +174,7 @@ fn every_sample_converts_with_the_same_diagnosis_and_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     for input in samples() {
-        let (ext, back) = (
-            other_ext(&input),
-            input.extension().unwrap().to_str().unwrap(),
-        );
+        let (ext, back) = exts(&input);
         // Redacted (the default): the story of redact's copy.
         let redacted = d.join(format!("redacted.{back}"));
         let r = run_in(&["redact", s(&input), s(&redacted)]);
