@@ -111,7 +111,7 @@ fn message(start: &str, headers: &Headers, body: &Body) -> Vec<u8> {
             continue;
         }
         // A HAR can hold any string: no name or value may end the line or the head early.
-        let name = name.replace(['\r', '\n', '\0', ':', ' '], "-");
+        let name = token(name, "X-Unnamed");
         let value = one_line(value);
         m.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
     }
@@ -128,14 +128,13 @@ fn one_line(v: &str) -> String {
     v.replace(['\r', '\n', '\0'], " ")
 }
 
-/// A method as one token (`GET`): anything else in it made `-`.
-fn token(v: &str) -> String {
-    let t: String = v
-        .chars()
-        .map(|c| if c.is_ascii_graphic() { c } else { '-' })
-        .collect();
+/// `v` as one HTTP token (a method, a header name): anything else in it made `-`; `empty`
+/// when there is nothing.
+fn token(v: &str, empty: &str) -> String {
+    let tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    let t: String = v.chars().map(|c| if tchar(c) { c } else { '-' }).collect();
     if t.is_empty() {
-        "GET".into()
+        empty.into()
     } else {
         t
     }
@@ -156,7 +155,7 @@ pub fn request_bytes(s: &Session) -> Vec<u8> {
     };
     let start = format!(
         "{} {} {}",
-        token(&r.method),
+        token(&r.method, "GET"),
         target.replace(['\r', '\n', '\0', ' ', '\t'], "%20"),
         http1(&r.version)
     );
@@ -386,6 +385,52 @@ mod tests {
             back.timers.client_begin_request,
             s.timers.client_begin_request
         );
+    }
+
+    proptest::proptest! {
+        /// Whatever strings a HAR holds, the request written reads back with the same
+        /// method, the same number of headers in the same order, and the body.
+        #[test]
+        fn any_strings_write_a_request_that_reads_back(
+            method in "\\PC{0,8}",
+            url in "\\PC{0,40}",
+            headers in proptest::collection::vec(("\\PC{1,12}", "\\PC{0,30}"), 0..6),
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..64),
+        ) {
+            let mut h = Headers::new();
+            for (n, v) in &headers {
+                h.push(n.as_str(), v.as_str());
+            }
+            let s = Session {
+                request: Request {
+                    method: method.clone(),
+                    url: format!("https://x.test/{url}"),
+                    headers: h.clone(),
+                    body: Body { raw: body.clone(), wire: false, truncated: false },
+                    ..Request::default()
+                },
+                ..Session::default()
+            };
+            let bytes = request_bytes(&s);
+            let (head, off) = crate::capture::http::parse_request(
+                &bytes,
+                crate::capture::http::SchemeHint::Unknown,
+            )
+            .unwrap();
+            proptest::prop_assert_eq!(head.method, token(&method, "GET"));
+            let kept: Vec<String> = h
+                .iter()
+                .filter(|(n, _)| body.is_empty() || !is_framing(n))
+                .map(|(n, _)| token(n, "X-Unnamed").to_ascii_lowercase())
+                .collect();
+            let mut read: Vec<String> =
+                head.headers.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
+            if !body.is_empty() {
+                proptest::prop_assert_eq!(read.pop(), Some("content-length".to_string()));
+            }
+            proptest::prop_assert_eq!(read, kept);
+            proptest::prop_assert_eq!(&bytes[off..], &body[..]);
+        }
     }
 
     #[test]
