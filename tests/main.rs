@@ -17,6 +17,7 @@ mod batch;
 mod batch_cli;
 mod capture_limits;
 mod cli;
+mod convert;
 mod corpus_har;
 mod corpus_saz;
 mod explain_identity;

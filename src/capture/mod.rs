@@ -20,6 +20,7 @@ pub mod summary;
 #[cfg(test)]
 pub(crate) mod testkit;
 pub mod url_parts;
+pub mod write;
 mod zip_dir;
 
 use std::fmt;

@@ -3,6 +3,7 @@
 
 mod analyze;
 mod batch;
+mod convert;
 mod explain;
 mod files;
 mod output;
@@ -56,6 +57,9 @@ pub enum Command {
     /// body (JSON and XML pretty, binary summarised), the auth schemes, the token's claims by
     /// name, AADSTS codes, x-ms-diagnostics, and the flows and findings citing them.
     Show(ShowArgs),
+    /// Convert a capture: a SAZ to a HAR 1.2 (as Chrome and Fiddler export it), a HAR to a
+    /// SAZ (as Fiddler Classic saves it). Redacted as `redact` redacts, unless --show-secrets.
+    Convert(ConvertArgs),
 }
 
 /// How to open captures: shared by every command that reads one.
@@ -307,6 +311,35 @@ pub struct RedactArgs {
     pub read: ReadArgs,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConvertTo {
+    /// HAR 1.2 (JSON).
+    Har,
+    /// Fiddler session archive.
+    Saz,
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// The capture to convert (.saz, .har, .har.gz, .zhar). `--password-env`/`--password-file`
+    /// give its password when it is an encrypted SAZ.
+    pub input: PathBuf,
+    /// Where to write: never the input itself, nor a directory, FIFO or device; written to a
+    /// temporary file renamed into place, created 0600 (a replaced file keeps its mode).
+    pub output: PathBuf,
+    /// The format to write; by default OUT's extension (.har or .saz) says.
+    #[arg(long, value_enum)]
+    pub to: Option<ConvertTo>,
+    /// Keep tokens, codes, cookies and passwords as captured (for your own machine only);
+    /// by default the copy is redacted exactly as `traceadal redact` redacts.
+    #[arg(long)]
+    pub show_secrets: bool,
+    #[command(flatten)]
+    pub rules: RedactRules,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// An AADSTS code (`AADSTS500011` or `500011`), a Windows broker (WAM) code
@@ -363,6 +396,7 @@ pub fn run(cli: Cli) -> Status {
         Command::Redact(a) => &a.rules,
         Command::Diff(a) => &a.rules,
         Command::Show(a) => &a.rules,
+        Command::Convert(a) => &a.rules,
     };
     let rules = match rules.compile() {
         Ok(r) => r,
@@ -392,6 +426,7 @@ fn run_command(cli: Cli) -> Status {
             diff::run(&args)
         }
         Command::Show(args) => show::run(&args),
+        Command::Convert(args) => convert::run(&args),
     }
 }
 

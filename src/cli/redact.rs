@@ -13,7 +13,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, Once};
 
-use super::{files, output, report_error, RedactArgs, Status};
+use super::{files, output, report_error, ReadArgs, RedactArgs, Status};
 use crate::capture::detect::detect_file;
 use crate::capture::formats;
 use crate::capture::rewrite::RewriteOptions;
@@ -34,45 +34,7 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
     let input = &args.input;
     let out = &args.output;
     let shown = |e: CaptureErrorKind| format!("{}: {e}", input.display());
-    files::check_input(input)?;
-    if files::same_file(input, out) {
-        return Err(format!(
-            "{}: is the input; refusing to overwrite it (give another OUT)",
-            out.display()
-        ));
-    }
-    // OUT is replaced by a rename: it must be a regular file when it exists, never a
-    // directory, a device or a FIFO, nor a stream name (/dev/stdout is a symlink a rename
-    // would replace). A symlink to a regular file is written through: its target is replaced.
-    if files::is_stream_name(out) {
-        return Err(format!(
-            "{}: redact writes a file and renames it into place; give a file name",
-            out.display()
-        ));
-    }
-    let linked;
-    let out = match fs::symlink_metadata(out) {
-        Ok(m) if m.file_type().is_symlink() => match fs::canonicalize(out) {
-            Ok(target) => {
-                linked = target;
-                &linked
-            }
-            Err(_) => out,
-        },
-        _ => out,
-    };
-    let existing_mode = match fs::metadata(out) {
-        Ok(m) if m.is_file() => Some(m.permissions()),
-        Ok(_) => {
-            return Err(files::check_output(out).err().unwrap_or_else(|| {
-                format!(
-                    "{}: is not a regular file; redact writes a new file and renames it over OUT",
-                    out.display()
-                )
-            }))
-        }
-        Err(_) => None,
-    };
+    let dest = destination(input, out, "redact")?;
     let spec = formats::spec(detect_file(input).map_err(shown)?);
     let out_password = output_password(args)?;
     if out_password.is_some() && !spec.encrypts {
@@ -88,11 +50,10 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
         ));
     }
     let input_password = if spec.encrypted_input {
-        input_password(input, args)?
+        input_password(input, &args.read)?
     } else {
         None
     };
-    let (tmp, file) = temp_beside(out)?;
     let opts = RewriteOptions {
         read: ReadOptions {
             password: input_password,
@@ -105,21 +66,7 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
     if args.drop_bodies_except_auth {
         scrubber.reads_body = Some(crate::auth::reads_body);
     }
-    let mut w = BufWriter::new(file);
-    let rewritten = (spec.rewrite)(input, &mut w, &opts, &mut scrubber)
-        .and_then(|r| w.flush().map(|_| r).map_err(CaptureErrorKind::Io))
-        .map_err(shown)?;
-    drop(w);
-    for n in rewritten.notes.iter().chain(&scrubber.outcome.notes) {
-        report_error(format!("{}: {n}", input.display()));
-    }
-    // Replacing a file keeps its mode; a new one stays 0600 (it was created so).
-    if let Some(mode) = existing_mode {
-        fs::set_permissions(&tmp.0, mode)
-            .map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
-    }
-    fs::rename(&tmp.0, out).map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
-    tmp.keep();
+    let rewritten = dest.write(|file| rewrite(spec, input, file, &opts, &mut scrubber))?;
     let counts = scrubber.outcome.counts;
     let dropped = args
         .drop_bodies_except_auth
@@ -136,6 +83,118 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
     })
 }
 
+/// `input` rewritten by its format's rewriter through `scrubber` into `file`; what the user
+/// should know about it reported on stderr.
+pub(super) fn rewrite(
+    spec: &formats::FormatSpec,
+    input: &Path,
+    file: &mut File,
+    opts: &RewriteOptions,
+    scrubber: &mut Placeholders,
+) -> Result<crate::capture::rewrite::Rewritten, String> {
+    let shown = |e: CaptureErrorKind| format!("{}: {e}", input.display());
+    let mut w = BufWriter::new(file);
+    let rewritten = (spec.rewrite)(input, &mut w, opts, scrubber)
+        .and_then(|r| w.flush().map(|_| r).map_err(CaptureErrorKind::Io))
+        .map_err(shown)?;
+    drop(w);
+    for n in rewritten.notes.iter().chain(&scrubber.outcome.notes) {
+        report_error(format!("{}: {n}", input.display()));
+    }
+    Ok(rewritten)
+}
+
+/// Where a command's output file goes: the checks before anything is written (IN is never
+/// overwritten, OUT is a regular file or new), the file a symlink OUT points to, and the
+/// mode a replaced file keeps. [`Destination::write`] writes it: a temporary file beside
+/// it, renamed over it once complete.
+pub(super) struct Destination {
+    path: PathBuf,
+    shown: PathBuf,
+    mode: Option<fs::Permissions>,
+}
+
+/// Check `out` for `command` writing a copy of `input`.
+pub(super) fn destination(input: &Path, out: &Path, command: &str) -> Result<Destination, String> {
+    files::check_input(input)?;
+    if files::same_file(input, out) {
+        return Err(format!(
+            "{}: is the input; refusing to overwrite it (give another OUT)",
+            out.display()
+        ));
+    }
+    // OUT is replaced by a rename: it must be a regular file when it exists, never a
+    // directory, a device or a FIFO, nor a stream name (/dev/stdout is a symlink a rename
+    // would replace). A symlink to a regular file is written through: its target is replaced.
+    if files::is_stream_name(out) {
+        return Err(format!(
+            "{}: {command} writes a file and renames it into place; give a file name",
+            out.display()
+        ));
+    }
+    let path = match fs::symlink_metadata(out) {
+        Ok(m) if m.file_type().is_symlink() => {
+            fs::canonicalize(out).unwrap_or_else(|_| out.to_path_buf())
+        }
+        _ => out.to_path_buf(),
+    };
+    let mode = match fs::metadata(&path) {
+        Ok(m) if m.is_file() => Some(m.permissions()),
+        Ok(_) => {
+            return Err(files::check_output(&path).err().unwrap_or_else(|| {
+                format!(
+                "{}: is not a regular file; {command} writes a new file and renames it over OUT",
+                path.display()
+            )
+            }))
+        }
+        Err(_) => None,
+    };
+    Ok(Destination {
+        path,
+        shown: out.to_path_buf(),
+        mode,
+    })
+}
+
+impl Destination {
+    /// Write the file through `f` into a temporary file beside it (0600), then rename it
+    /// into place (a replaced file keeps its mode); on any error the temporary file goes.
+    pub(super) fn write<T>(
+        &self,
+        f: impl FnOnce(&mut File) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let (tmp, mut file) = temp_beside(&self.path)?;
+        let done = f(&mut file)?;
+        drop(file);
+        let shown = self.shown.display();
+        // Replacing a file keeps its mode; a new one stays 0600 (it was created so).
+        if let Some(mode) = &self.mode {
+            fs::set_permissions(&tmp.0, mode.clone())
+                .map_err(|e| format!("{shown}: cannot write: {e}"))?;
+        }
+        fs::rename(&tmp.0, &self.path).map_err(|e| format!("{shown}: cannot write: {e}"))?;
+        tmp.keep();
+        Ok(done)
+    }
+}
+
+/// A scratch file beside `near` (0600), removed when the returned guard drops: for a copy
+/// that is read again before the output is written.
+pub(super) fn scratch_beside(near: &Path) -> Result<(Scratch, File), String> {
+    let (tmp, file) = temp_beside(near)?;
+    Ok((Scratch(tmp), file))
+}
+
+/// See [`scratch_beside`].
+pub(super) struct Scratch(Temp);
+
+impl Scratch {
+    pub(super) fn path(&self) -> &Path {
+        &self.0 .0
+    }
+}
+
 fn summary(
     w: &mut dyn Write,
     input: &Path,
@@ -149,13 +208,13 @@ fn summary(
 
 /// The input's password: none when it is not encrypted; asked on a terminal when it is and
 /// none was given.
-fn input_password(input: &Path, args: &RedactArgs) -> Result<Option<Password>, String> {
+pub(super) fn input_password(input: &Path, read: &ReadArgs) -> Result<Option<Password>, String> {
     let shown = |e: CaptureErrorKind| format!("{}: {e}", input.display());
-    let options = args.read.options(false)?;
+    let options = read.options(false)?;
     match Capture::open(input, &options).map_err(|e| e.kind) {
         Ok(_) => Ok(options.password),
         Err(CaptureErrorKind::PasswordRequired) if options.password.is_none() => {
-            let options = args.read.options(true)?;
+            let options = read.options(true)?;
             if options.password.is_none() {
                 return Err(shown(CaptureErrorKind::PasswordRequired));
             }
