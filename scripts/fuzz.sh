@@ -33,7 +33,7 @@ if ! [[ "$secs" =~ ^[0-9]+$ ]] || [ "$secs" -lt 1 ]; then
 fi
 all_targets=(saz_reader saz_meta http_head body_decode har_reader www_authenticate aadsts
   jwt_claims ews_soap redact_text capture_rewrite redact_planted autodiscover_json
-  federation autodiscover_pox gateway)
+  federation autodiscover_pox gateway netlog_reader)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 
 sanitizer=${FUZZ_SANITIZER:-none}

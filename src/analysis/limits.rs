@@ -62,6 +62,8 @@ pub(super) fn measure(e: &Evidence) -> Vec<Limit> {
         started_late(e),
         bodies_missing(e),
         clock(e),
+        netlog_stripped(e),
+        netlog_unrecorded(e),
     ]
     .into_iter()
     .flatten()
@@ -449,6 +451,68 @@ fn clock(e: &Evidence) -> Option<Limit> {
                         save as SAZ, or export the HAR from a current browser (startedDateTime \
                         with its offset)."
             .into(),
+    })
+}
+
+const NET_EXPORT: &str = "Log again with edge://net-export (or chrome://net-export; new \
+Teams and new Outlook log through Edge WebView2) set to \"Include raw bytes (will include cookies \
+and credentials)\", reproduce, then Stop Logging; or capture with Fiddler.";
+
+/// A NetLog in its default mode ("Strip private data"): Chrome replaced cookies and
+/// credentials with byte counts.
+fn netlog_stripped(e: &Evidence) -> Option<Limit> {
+    let stripped: Vec<u64> = e
+        .sessions
+        .iter()
+        .filter(|s| s.flags.credentials_stripped)
+        .map(|s| s.id)
+        .collect();
+    if stripped.is_empty() {
+        return None;
+    }
+    Some(Limit {
+        id: "credentials-stripped",
+        what: format!(
+            "The NetLog was captured in its default mode (\"Strip private data\"): the \
+             cookies and credentials of {} session(s) are replaced by byte counts (sessions {}).",
+            stripped.len(),
+            session_list(&stripped)
+        ),
+        consequence: "Which tokens were presented and their claims (exchange-oauth-error's \
+                      token, auth-loop's refused fresh token, bearer presented to Exchange), \
+                      whether the client answered Bearer with Basic, NTLM or Negotiate \
+                      (hma-ignored, hma-declined), the device (PRT) cookie. Challenges and the \
+                      heads of Entra ID's answers are still read."
+            .into(),
+        capture_again: NET_EXPORT.into(),
+    })
+}
+
+/// A NetLog without raw bytes: bodies went over the wire and the log holds none of them.
+fn netlog_unrecorded(e: &Evidence) -> Option<Limit> {
+    let unrecorded: Vec<u64> = e
+        .sessions
+        .iter()
+        .filter(|s| s.flags.body_unrecorded)
+        .map(|s| s.id)
+        .collect();
+    if unrecorded.is_empty() {
+        return None;
+    }
+    Some(Limit {
+        id: "bodies-not-recorded",
+        what: format!(
+            "The NetLog was captured without \"Include raw bytes\": {} session(s) sent or \
+             received a body it does not hold (sessions {}).",
+            unrecorded.len(),
+            session_list(&unrecorded)
+        ),
+        consequence: "Everything in a body: Entra ID's AADSTS errors (JSON, sign-in page), a \
+                      token request's resource and client, Autodiscover and EWS answers, \
+                      federation steps. The rules that read them cannot fire, and a capture \
+                      whose answers the diagnosis needs is inconclusive, never OK."
+            .into(),
+        capture_again: NET_EXPORT.into(),
     })
 }
 

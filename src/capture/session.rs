@@ -50,7 +50,7 @@ pub struct SessionFlags {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub body_unrecorded: bool,
     /// The capture replaced a cookie or credential of the session with a byte count (a
-    /// NetLog in its default mode, "Strip private data"); the header is left out.
+    /// NetLog in its default mode, "Strip private data"): the header holds only the count.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub credentials_stripped: bool,
 }

@@ -730,9 +730,8 @@ fn header_list(list: Option<&Value>) -> (Headers, Pseudo, bool) {
     header_list_from(list, 0)
 }
 
-/// `["Name: value", ...]` from index `skip` on, HTTP/2 pseudo-headers taken out; values
-/// Chrome stripped in its default mode (`[42 bytes were stripped]`) are dropped (a whole
-/// credential) or cut to the scheme before them, and said.
+/// `["Name: value", ...]` from index `skip` on, HTTP/2 pseudo-headers taken out; whether
+/// Chrome stripped a value in its default mode (`[42 bytes were stripped]`, kept as is).
 fn header_list_from(list: Option<&Value>, skip: usize) -> (Headers, Pseudo, bool) {
     let mut headers = Headers::new();
     let mut pseudo = Pseudo::default();
@@ -751,17 +750,11 @@ fn header_list_from(list: Option<&Value>, skip: usize) -> (Headers, Pseudo, bool
         if name.is_empty() {
             continue;
         }
-        let value = match value.find('[') {
-            Some(at) if value.ends_with("bytes were stripped]") => {
-                stripped = true;
-                let before = value[..at].trim();
-                if before.is_empty() {
-                    continue;
-                }
-                before
-            }
-            _ => value,
-        };
+        if value.ends_with("bytes were stripped]") {
+            // Kept as logged: a credential of unknown scheme was sent (or set), which is
+            // not the same as none.
+            stripped = true;
+        }
         let slot = match name.to_ascii_lowercase().as_str() {
             ":method" => &mut pseudo.method,
             ":scheme" => &mut pseudo.scheme,

@@ -16,8 +16,8 @@
 //!
 //! In the default mode ("Strip private data") Chrome replaces cookies and credentials with
 //! `[N bytes were stripped]`; in that mode and in "Include cookies and credentials" no body
-//! is logged. The reader drops stripped credentials (the session is flagged
-//! `credentials_stripped`) and flags sessions whose bodies were read but not logged
+//! is logged. The reader keeps stripped values as logged (an `Authorization` of unknown
+//! scheme still says a credential was sent; the session is flagged `credentials_stripped`) and flags sessions whose bodies were read but not logged
 //! (`body_unrecorded`), so the analysis says what it cannot see (`analysis::limits`) and a
 //! failure whose evidence is in a body is never "OK".
 //!
