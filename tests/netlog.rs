@@ -132,6 +132,39 @@ fn recorded_netlog_default_mode() {
     );
 }
 
+/// The NetLog record.sh kept of its run through mitmdump (https through a proxy: request
+/// bodies from the TLS socket's plaintext) reads like the HAR of the same run.
+#[test]
+fn recorded_netlog_through_a_proxy_reads_like_its_har() {
+    let (code, v) = analyze(&root("tests/recorded/chromium-netlog-500011.json"));
+    let (har_code, har) = analyze(&root(HAR));
+    assert_eq!((code, ids(&v, "findings")), (har_code, ids(&har, "findings")));
+    assert_eq!(v["missing_spns"], har["missing_spns"]);
+    assert_eq!(ids(&v, "capture_limits"), Vec::<String>::new());
+}
+
+/// `redact` refuses a NetLog by name, exit 2, and writes nothing.
+#[test]
+fn redact_refuses_a_netlog() {
+    let dir = root("target/netlog-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out_path = dir.join("redacted.json");
+    let _ = std::fs::remove_file(&out_path);
+    let out = Command::new(env!("CARGO_BIN_EXE_traceadal"))
+        .arg("redact")
+        .arg(root(DEFAULT))
+        .arg(&out_path)
+        .output()
+        .expect("traceadal");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("is a NetLog, which traceadal redact cannot rewrite"),
+        "{stderr}"
+    );
+    assert!(!out_path.exists());
+}
+
 /// A NetLog cut mid-write (the last lines missing, as when Edge is still logging) is read
 /// up to the cut: the rounds before it are diagnosed and the cut is a problem.
 #[test]

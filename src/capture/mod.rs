@@ -101,6 +101,9 @@ pub enum CaptureErrorKind {
     Har(String),
     #[error("not a readable NetLog: {0}")]
     NetLog(String),
+    /// What the format does not support (`redact` of a NetLog).
+    #[error("{0}")]
+    Unsupported(&'static str),
 }
 
 /// A capture that could not be read, with the file it concerns.

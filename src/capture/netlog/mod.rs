@@ -235,9 +235,8 @@ pub fn rewrite(
     _: &RewriteOptions,
     _: &mut dyn Scrubber,
 ) -> Result<Rewritten, CaptureErrorKind> {
-    Err(CaptureErrorKind::NetLog(
-        "traceadal redact cannot rewrite a NetLog: share the analysis report instead, or \
-         capture the same repro with Fiddler or as a HAR"
-            .into(),
+    Err(CaptureErrorKind::Unsupported(
+        "is a NetLog, which traceadal redact cannot rewrite: share the analysis report \
+         instead, or capture the same repro with Fiddler or as a HAR",
     ))
 }
