@@ -76,7 +76,9 @@ fn check_everything(path: &Path) {
     let spn = finding(&v, "spn-missing");
     let evidence = spn["evidence"].to_string();
     assert!(
-        evidence.contains("AADSTS500011 answered 3 time(s) for resource https://autodiscover.contoso.com/"),
+        evidence.contains(
+            "AADSTS500011 answered 3 time(s) for resource https://autodiscover.contoso.com/"
+        ),
         "{evidence}"
     );
     assert_eq!(v["missing_spns"][0], "https://autodiscover.contoso.com/");
@@ -138,7 +140,10 @@ fn recorded_netlog_default_mode() {
 fn recorded_netlog_through_a_proxy_reads_like_its_har() {
     let (code, v) = analyze(&root("tests/recorded/chromium-netlog-500011.json"));
     let (har_code, har) = analyze(&root(HAR));
-    assert_eq!((code, ids(&v, "findings")), (har_code, ids(&har, "findings")));
+    assert_eq!(
+        (code, ids(&v, "findings")),
+        (har_code, ids(&har, "findings"))
+    );
     assert_eq!(v["missing_spns"], har["missing_spns"]);
     assert_eq!(ids(&v, "capture_limits"), Vec::<String>::new());
 }
@@ -178,7 +183,10 @@ fn recorded_netlog_cut_short() {
     assert_eq!(code, 1, "{v}");
     assert_eq!(ids(&v, "findings"), vec!["spn-missing"]);
     let errors = v["capture"]["errors"].to_string();
-    assert!(errors.contains("the NetLog is cut short at byte"), "{errors}");
+    assert!(
+        errors.contains("the NetLog is cut short at byte"),
+        "{errors}"
+    );
 }
 
 // ---- the recording -------------------------------------------------------------------
@@ -280,7 +288,10 @@ fn serve(stream: TcpStream) -> bool {
                     vec![
                         ("Cache-Control", "no-store, no-cache".into()),
                         ("Content-Type", "application/json; charset=utf-8".into()),
-                        ("x-ms-request-id", "262f2fed-f8e1-4545-984d-554bb27075b2".into()),
+                        (
+                            "x-ms-request-id",
+                            "262f2fed-f8e1-4545-984d-554bb27075b2".into(),
+                        ),
                         ("Access-Control-Allow-Origin", "*".into()),
                     ],
                     AADSTS500011.into(),
@@ -407,7 +418,9 @@ fn trim(netlog: &Path) -> Value {
         .filter_map(dep)
         .collect();
     for e in &events {
-        if e["source"]["type"] == source_types["SOCKET"] && dep(e).is_some_and(|d| jobs.contains(&d)) {
+        if e["source"]["type"] == source_types["SOCKET"]
+            && dep(e).is_some_and(|d| jobs.contains(&d))
+        {
             sources.insert(id_of(e));
         }
     }

@@ -731,6 +731,35 @@ mod tests {
         assert_eq!(ids(&l), Vec::<&str>::new());
     }
 
+    /// A NetLog's default mode and a log without raw bytes each say so, with their sessions;
+    /// neither flag, no NetLog limit.
+    #[test]
+    fn netlog_modes_name_what_they_left_out() {
+        let mut stripped = ews(1)
+            .req_headers(&[("Authorization", "[812 bytes were stripped]")])
+            .0;
+        stripped.flags.credentials_stripped = true;
+        let mut unrecorded = S::new(
+            2,
+            "POST",
+            "https://login.microsoftonline.com/common/oauth2/token",
+            400,
+        )
+        .0;
+        unrecorded.flags.body_unrecorded = true;
+        let l = limits(vec![stripped.clone(), unrecorded]);
+        assert_eq!(ids(&l), vec!["credentials-stripped", "bodies-not-recorded"]);
+        assert!(l[0].what.ends_with("(sessions 1)."), "{}", l[0].what);
+        assert!(
+            l[1].what
+                .starts_with("The NetLog was captured without \"Include raw bytes\": 1 session(s)"),
+            "{}",
+            l[1].what
+        );
+        stripped.flags.credentials_stripped = false;
+        assert_eq!(ids(&limits(vec![stripped])), Vec::<&str>::new());
+    }
+
     /// Outlook challenged for a token, and no trace of the token traffic: the broker was
     /// not captured. A token request (or a token presented from the cache) clears it.
     #[test]

@@ -51,9 +51,10 @@ pub fn check(cx: &Context) -> Vec<Finding> {
     if entra.blind > 0 && entra.decrypted == 0 {
         return Vec::new();
     }
-    let unread_logins = cx.sessions.iter().any(|s| {
-        s.flags.body_unrecorded && s.host.as_deref().is_some_and(is_authority_host)
-    });
+    let unread_logins = cx
+        .sessions
+        .iter()
+        .any(|s| s.flags.body_unrecorded && s.host.as_deref().is_some_and(is_authority_host));
     if unread_logins && entra.refused.is_empty() {
         return Vec::new();
     }

@@ -739,7 +739,12 @@ fn header_list_from(list: Option<&Value>, skip: usize) -> (Headers, Pseudo, bool
     let Some(items) = list.and_then(Value::as_array) else {
         return (headers, pseudo, stripped);
     };
-    for line in items.iter().skip(skip).filter_map(Value::as_str).take(10_000) {
+    for line in items
+        .iter()
+        .skip(skip)
+        .filter_map(Value::as_str)
+        .take(10_000)
+    {
         let split_at = if let Some(rest) = line.strip_prefix(':') {
             rest.find(':').map(|i| i + 1)
         } else {

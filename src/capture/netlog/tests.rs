@@ -29,10 +29,15 @@ fn ev(ty: u32, src: u64, src_ty: u32, phase: u32, time: u64, params: &str) -> St
 fn read(bytes: &[u8]) -> (Vec<Session>, Vec<String>) {
     let mut sessions = Vec::new();
     let mut problems = Vec::new();
-    map_reader_into(bytes, &ReadOptions::default(), |r| r, |r| match r {
-        Ok(s) => sessions.push(s),
-        Err(e) => problems.push(e.message),
-    })
+    map_reader_into(
+        bytes,
+        &ReadOptions::default(),
+        |r| r,
+        |r| match r {
+            Ok(s) => sessions.push(s),
+            Err(e) => problems.push(e.message),
+        },
+    )
     .unwrap();
     (sessions, problems)
 }
@@ -63,22 +68,103 @@ fn exchange(mode: &str, bytes: bool) -> Vec<u8> {
     let token = "https://login.microsoftonline.com/common/oauth2/token";
     let mut e = vec![
         ev(1, 5, 1, 1, 100, &format!(r#"{{"url":"{url}"}}"#)),
-        ev(2, 5, 1, 1, 100, &format!(r#"{{"url":"{url}","method":"GET"}}"#)),
-        ev(3, 5, 1, 0, 101, r#"{"line":"GET /autodiscover/autodiscover.xml HTTP/1.1\r\n","headers":["Host: autodiscover.contoso.com","Accept: */*"]}"#),
-        ev(4, 5, 1, 0, 120, r#"{"headers":["HTTP/1.1 401 Unauthorized","WWW-Authenticate: Bearer client_id=\"00000002-0000-0ff1-ce00-000000000000\", trusted_issuers=\"00000001-0000-0000-c000-000000000000@9188040d-6c67-4c5b-b112-36a304b66dad\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\"","Content-Length: 0"]}"#),
-        ev(3, 5, 1, 0, 130, &format!(r#"{{"headers":["Host: autodiscover.contoso.com","Authorization: {auth}","Cookie: {cookie}"]}}"#)),
-        ev(4, 5, 1, 0, 140, r#"{"headers":["HTTP/1.1 401 Unauthorized","Content-Length: 0"]}"#),
+        ev(
+            2,
+            5,
+            1,
+            1,
+            100,
+            &format!(r#"{{"url":"{url}","method":"GET"}}"#),
+        ),
+        ev(
+            3,
+            5,
+            1,
+            0,
+            101,
+            r#"{"line":"GET /autodiscover/autodiscover.xml HTTP/1.1\r\n","headers":["Host: autodiscover.contoso.com","Accept: */*"]}"#,
+        ),
+        ev(
+            4,
+            5,
+            1,
+            0,
+            120,
+            r#"{"headers":["HTTP/1.1 401 Unauthorized","WWW-Authenticate: Bearer client_id=\"00000002-0000-0ff1-ce00-000000000000\", trusted_issuers=\"00000001-0000-0000-c000-000000000000@9188040d-6c67-4c5b-b112-36a304b66dad\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\"","Content-Length: 0"]}"#,
+        ),
+        ev(
+            3,
+            5,
+            1,
+            0,
+            130,
+            &format!(
+                r#"{{"headers":["Host: autodiscover.contoso.com","Authorization: {auth}","Cookie: {cookie}"]}}"#
+            ),
+        ),
+        ev(
+            4,
+            5,
+            1,
+            0,
+            140,
+            r#"{"headers":["HTTP/1.1 401 Unauthorized","Content-Length: 0"]}"#,
+        ),
         ev(1, 5, 1, 2, 141, "{}"),
         ev(1, 6, 1, 1, 200, &format!(r#"{{"url":"{token}"}}"#)),
-        ev(2, 6, 1, 1, 200, &format!(r#"{{"url":"{token}","method":"POST"}}"#)),
-        ev(6, 6, 1, 0, 201, r#"{"source_dependency":{"id":40,"type":17}}"#),
+        ev(
+            2,
+            6,
+            1,
+            1,
+            200,
+            &format!(r#"{{"url":"{token}","method":"POST"}}"#),
+        ),
+        ev(
+            6,
+            6,
+            1,
+            0,
+            201,
+            r#"{"source_dependency":{"id":40,"type":17}}"#,
+        ),
         ev(10, 42, 2, 1, 201, "{}"),
-        ev(7, 42, 2, 1, 202, r#"{"source_dependency":{"id":40,"type":17}}"#),
-        ev(3, 6, 1, 0, 203, &format!(r#"{{"headers":["Host: login.microsoftonline.com","Content-Type: application/x-www-form-urlencoded","Content-Length: {}"]}}"#, form.len())),
+        ev(
+            7,
+            42,
+            2,
+            1,
+            202,
+            r#"{"source_dependency":{"id":40,"type":17}}"#,
+        ),
+        ev(
+            3,
+            6,
+            1,
+            0,
+            203,
+            &format!(
+                r#"{{"headers":["Host: login.microsoftonline.com","Content-Type: application/x-www-form-urlencoded","Content-Length: {}"]}}"#,
+                form.len()
+            ),
+        ),
     ];
     if bytes {
-        let sent = format!("POST /common/oauth2/token HTTP/1.1\r\nHost: login.microsoftonline.com\r\n\r\n{form}");
-        e.push(ev(8, 42, 2, 0, 203, &format!(r#"{{"byte_count":{},"bytes":"{}"}}"#, sent.len(), b64(&sent))));
+        let sent = format!(
+            "POST /common/oauth2/token HTTP/1.1\r\nHost: login.microsoftonline.com\r\n\r\n{form}"
+        );
+        e.push(ev(
+            8,
+            42,
+            2,
+            0,
+            203,
+            &format!(
+                r#"{{"byte_count":{},"bytes":"{}"}}"#,
+                sent.len(),
+                b64(&sent)
+            ),
+        ));
     }
     e.extend([
         ev(4, 6, 1, 0, 250, &format!(r#"{{"headers":["HTTP/1.1 400 Bad Request","Content-Type: application/json; charset=utf-8","Content-Length: {}"]}}"#, body.len())),
@@ -95,21 +181,48 @@ fn sessions_come_from_each_request_hop_with_heads_bodies_and_times() {
     assert_eq!(problems, Vec::<String>::new());
     assert_eq!(s.len(), 3);
     assert_eq!(
-        s.iter().map(|s| (s.id, s.request.method.as_str(), s.status())).collect::<Vec<_>>(),
-        vec![(1, "GET", Some(401)), (2, "GET", Some(401)), (3, "POST", Some(400))]
+        s.iter()
+            .map(|s| (s.id, s.request.method.as_str(), s.status()))
+            .collect::<Vec<_>>(),
+        vec![
+            (1, "GET", Some(401)),
+            (2, "GET", Some(401)),
+            (3, "POST", Some(400))
+        ]
     );
     assert_eq!(s[0].request.version, "HTTP/1.1");
-    assert!(s[0].response.as_ref().unwrap().headers.get("www-authenticate").is_some());
-    assert!(s[1].request.headers.get("authorization").unwrap().starts_with("Bearer "));
+    assert!(s[0]
+        .response
+        .as_ref()
+        .unwrap()
+        .headers
+        .get("www-authenticate")
+        .is_some());
+    assert!(s[1]
+        .request
+        .headers
+        .get("authorization")
+        .unwrap()
+        .starts_with("Bearer "));
     assert_eq!(s[0].process.as_deref(), Some("ms-teams"));
     let t = s[0].timers.client_begin_request.unwrap();
     assert_eq!(t.to_rfc3339(), "2025-12-04T00:00:00.101+00:00");
     let limits = DecodeLimits::default();
     let form = String::from_utf8(s[2].request.decoded_body(&limits).unwrap()).unwrap();
-    assert!(form.starts_with("grant_type=refresh_token&resource="), "{form}");
-    let answer = s[2].response.as_ref().unwrap().decoded_body(&limits).unwrap();
+    assert!(
+        form.starts_with("grant_type=refresh_token&resource="),
+        "{form}"
+    );
+    let answer = s[2]
+        .response
+        .as_ref()
+        .unwrap()
+        .decoded_body(&limits)
+        .unwrap();
     assert!(String::from_utf8_lossy(&answer).contains("AADSTS500011"));
-    assert!(!s.iter().any(|s| s.flags.body_unrecorded || s.flags.credentials_stripped));
+    assert!(!s
+        .iter()
+        .any(|s| s.flags.body_unrecorded || s.flags.credentials_stripped));
 }
 
 #[test]
@@ -126,7 +239,10 @@ fn the_default_mode_flags_stripped_credentials_and_unlogged_bodies() {
     // The token request's form and Entra's answer went over the wire, unlogged.
     assert!(s[2].flags.body_unrecorded);
     assert!(s[2].request.body.is_empty());
-    assert!(!s[0].flags.body_unrecorded, "a 401 without a body lost nothing");
+    assert!(
+        !s[0].flags.body_unrecorded,
+        "a 401 without a body lost nothing"
+    );
 }
 
 #[test]
@@ -139,7 +255,11 @@ fn a_cut_log_is_read_up_to_the_cut_with_a_problem() {
     assert_eq!(s.len(), 3, "the open request is kept as it stands");
     assert_eq!(s[2].status(), Some(400));
     assert_eq!(problems.len(), 1, "{problems:?}");
-    assert!(problems[0].starts_with("the NetLog is cut short at byte"), "{}", problems[0]);
+    assert!(
+        problems[0].starts_with("the NetLog is cut short at byte"),
+        "{}",
+        problems[0]
+    );
     // The usual cut: the last event line half written, no closing brackets.
     let events = vec![ev(1, 5, 1, 1, 1, r#"{"url":"https://x/"}"#)];
     let (s, problems) = read(&log("Everything", &events, false));
@@ -151,24 +271,39 @@ fn a_cut_log_is_read_up_to_the_cut_with_a_problem() {
 fn http2_pseudo_headers_give_method_and_url() {
     let events = vec![
         ev(1, 5, 1, 1, 1, "{}"),
-        ev(9, 5, 1, 0, 2, r#"{"headers":[":method: POST",":authority: login.microsoftonline.com",":scheme: https",":path: /common/oauth2/token","content-type: application/x-www-form-urlencoded"]}"#),
-        ev(4, 5, 1, 0, 3, r#"{"headers":["HTTP/1.1 200","content-type: application/json"]}"#),
+        ev(
+            9,
+            5,
+            1,
+            0,
+            2,
+            r#"{"headers":[":method: POST",":authority: login.microsoftonline.com",":scheme: https",":path: /common/oauth2/token","content-type: application/x-www-form-urlencoded"]}"#,
+        ),
+        ev(
+            4,
+            5,
+            1,
+            0,
+            3,
+            r#"{"headers":["HTTP/1.1 200","content-type: application/json"]}"#,
+        ),
         ev(1, 5, 1, 2, 4, "{}"),
     ];
     let (s, problems) = read(&log("IncludeSensitive", &events, true));
     assert!(problems.is_empty(), "{problems:?}");
     assert_eq!(s.len(), 1);
     assert_eq!(s[0].request.method, "POST");
-    assert_eq!(s[0].request.url, "https://login.microsoftonline.com/common/oauth2/token");
+    assert_eq!(
+        s[0].request.url,
+        "https://login.microsoftonline.com/common/oauth2/token"
+    );
     assert_eq!(s[0].request.version, "HTTP/2");
     assert!(s[0].request.headers.get(":path").is_none());
 }
 
 #[test]
 fn not_a_netlog_is_an_error_and_hostile_events_are_problems() {
-    let err = |b: &[u8]| {
-        map_reader_into(b, &ReadOptions::default(), |r| r, |_| ()).is_err()
-    };
+    let err = |b: &[u8]| map_reader_into(b, &ReadOptions::default(), |r| r, |_| ()).is_err();
     assert!(err(b"[1,2]"));
     assert!(err(b""));
     assert!(err(b"{}"));
@@ -221,4 +356,66 @@ mod prop {
             let _ = map_reader_into(&log("Everything", &events, true)[..], &ReadOptions::default(), |r| r, |_| ());
         }
     }
+}
+
+/// Requests that overlap are numbered by when they sent their heads and handed over in
+/// that order, whichever ends first.
+#[test]
+fn overlapping_requests_keep_their_order() {
+    let head = |src: u64, t: u64| ev(3, src, 1, 0, t, r#"{"headers":["Host: mail.contoso.com"]}"#);
+    let answer = |src: u64, t: u64| ev(4, src, 1, 0, t, r#"{"headers":["HTTP/1.1 200 OK"]}"#);
+    let mut events = Vec::new();
+    for (a, b) in [(10u64, 11u64), (12, 13)] {
+        events.push(ev(
+            2,
+            a,
+            1,
+            1,
+            1,
+            r#"{"url":"https://mail.contoso.com/a","method":"GET"}"#,
+        ));
+        events.push(head(a, 2));
+        events.push(ev(
+            2,
+            b,
+            1,
+            1,
+            3,
+            r#"{"url":"https://mail.contoso.com/b","method":"GET"}"#,
+        ));
+        events.push(head(b, 4));
+        events.push(answer(b, 5));
+        events.push(ev(1, b, 1, 2, 6, "{}"));
+        events.push(answer(a, 7));
+        events.push(ev(1, a, 1, 2, 8, "{}"));
+    }
+    // Many more, so that sessions are handed over while the log is read.
+    for i in 0..600u64 {
+        let src = 100 + i;
+        events.push(ev(
+            2,
+            src,
+            1,
+            1,
+            9,
+            r#"{"url":"https://mail.contoso.com/c","method":"GET"}"#,
+        ));
+        events.push(head(src, 9));
+        events.push(answer(src, 9));
+        events.push(ev(1, src, 1, 2, 9, "{}"));
+    }
+    let (s, problems) = read(&log("Everything", &events, true));
+    assert!(problems.is_empty(), "{problems:?}");
+    let ids: Vec<u64> = s.iter().map(|s| s.id).collect();
+    assert_eq!(ids, (1..=604).collect::<Vec<_>>());
+    let urls: Vec<&str> = s[..4].iter().map(|s| s.request.url.as_str()).collect();
+    assert_eq!(
+        urls,
+        vec![
+            "https://mail.contoso.com/a",
+            "https://mail.contoso.com/b",
+            "https://mail.contoso.com/a",
+            "https://mail.contoso.com/b"
+        ]
+    );
 }
