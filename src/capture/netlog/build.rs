@@ -205,6 +205,9 @@ pub(super) struct BuildLimits {
     pub max_open: usize,
 }
 
+/// Finished sessions held back at most, waiting for an older request to end.
+const MAX_HELD: usize = 1024;
+
 /// One hop of one request, being read.
 #[derive(Default)]
 struct Pending {
@@ -592,9 +595,15 @@ impl Builder {
     }
 
     /// The sessions ready to hand over, in id order: every finished one numbered before the
-    /// oldest still open.
+    /// oldest still open, or all of them once [`MAX_HELD`] wait behind one request that
+    /// stays open (a long poll, a WebSocket): memory stays bounded, and that request's
+    /// session comes later, out of order (the analysis sorts by id).
     pub(super) fn ready(&mut self) -> Vec<Session> {
-        let limit = self.open_ids.first().copied().unwrap_or(u64::MAX);
+        let limit = if self.done.len() > MAX_HELD {
+            u64::MAX
+        } else {
+            self.open_ids.first().copied().unwrap_or(u64::MAX)
+        };
         let keep = self.done.split_off(&limit);
         let out = std::mem::replace(&mut self.done, keep);
         out.into_values().collect()

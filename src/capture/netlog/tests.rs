@@ -358,6 +358,61 @@ mod prop {
     }
 }
 
+/// A request that stays open the whole log (a long poll) does not hold every later session
+/// in memory: past the cap they are handed over, and the open one comes last.
+#[test]
+fn a_request_open_all_along_holds_back_a_bounded_number() {
+    let mut events = vec![
+        ev(
+            2,
+            1,
+            1,
+            1,
+            1,
+            r#"{"url":"https://outlook.office.com/poll","method":"GET"}"#,
+        ),
+        ev(3, 1, 1, 0, 1, r#"{"headers":["Host: outlook.office.com"]}"#),
+    ];
+    for i in 0..3000u64 {
+        let src = 10 + i;
+        events.push(ev(
+            2,
+            src,
+            1,
+            1,
+            2,
+            r#"{"url":"https://mail.contoso.com/c","method":"GET"}"#,
+        ));
+        events.push(ev(
+            3,
+            src,
+            1,
+            0,
+            2,
+            r#"{"headers":["Host: mail.contoso.com"]}"#,
+        ));
+        events.push(ev(4, src, 1, 0, 2, r#"{"headers":["HTTP/1.1 200 OK"]}"#));
+        events.push(ev(1, src, 1, 2, 2, "{}"));
+    }
+    let mut order = Vec::new();
+    map_reader_into(
+        &log("Everything", &events, true)[..],
+        &ReadOptions::default(),
+        |r| r.map(|s| s.id),
+        |r| order.extend(r.ok()),
+    )
+    .unwrap();
+    assert_eq!(order.len(), 3001);
+    assert_eq!(
+        order.last(),
+        Some(&1),
+        "the open request, cut at the end, comes last"
+    );
+    let mut sorted = order.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (1..=3001).collect::<Vec<_>>());
+}
+
 /// Requests that overlap are numbered by when they sent their heads and handed over in
 /// that order, whichever ends first.
 #[test]
