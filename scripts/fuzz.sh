@@ -64,7 +64,7 @@ for t in "${targets[@]}"; do
   mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
   log="fuzz/artifacts/$t.log"
   case "$t" in
-    saz_reader | har_reader | body_decode | capture_rewrite) max_len=${FUZZ_MAX_LEN:-65536} ;;
+    saz_reader | har_reader | body_decode | capture_rewrite | netlog_reader) max_len=${FUZZ_MAX_LEN:-65536} ;;
     *) max_len=${FUZZ_MAX_LEN:-8192} ;;
   esac
   marker=$(mktemp)
