@@ -178,20 +178,12 @@ pub(super) fn scan<R: Read>(
                     }
                     depth -= 1;
                     match (depth, capture) {
-                        (1, Capture::Constants) => {
-                            if oversized {
-                                f(Item::Oversized);
-                            } else {
-                                f(Item::Constants(&buf));
-                            }
-                            capture = Capture::None;
-                        }
-                        (2, Capture::Event) => {
-                            if oversized {
-                                f(Item::Oversized);
-                            } else {
-                                f(Item::Event(&buf));
-                            }
+                        (1, Capture::Constants) | (2, Capture::Event) => {
+                            f(match (oversized, capture) {
+                                (true, _) => Item::Oversized,
+                                (false, Capture::Constants) => Item::Constants(&buf),
+                                (false, _) => Item::Event(&buf),
+                            });
                             capture = Capture::None;
                         }
                         (1, _) if in_events => in_events = false,

@@ -26,6 +26,21 @@ fn ev(ty: u32, src: u64, src_ty: u32, phase: u32, time: u64, params: &str) -> St
     )
 }
 
+/// A request's `REQUEST_ALIVE` and `URL_REQUEST_START_JOB`, both beginning at `time`.
+fn start(src: u64, time: u64, url: &str, method: &str) -> [String; 2] {
+    [
+        ev(1, src, 1, 1, time, &format!(r#"{{"url":"{url}"}}"#)),
+        ev(
+            2,
+            src,
+            1,
+            1,
+            time,
+            &format!(r#"{{"url":"{url}","method":"{method}"}}"#),
+        ),
+    ]
+}
+
 fn read(bytes: &[u8]) -> (Vec<Session>, Vec<String>) {
     let mut sessions = Vec::new();
     let mut problems = Vec::new();
@@ -66,16 +81,8 @@ fn exchange(mode: &str, bytes: bool) -> Vec<u8> {
     };
     let url = "https://autodiscover.contoso.com/autodiscover/autodiscover.xml";
     let token = "https://login.microsoftonline.com/common/oauth2/token";
-    let mut e = vec![
-        ev(1, 5, 1, 1, 100, &format!(r#"{{"url":"{url}"}}"#)),
-        ev(
-            2,
-            5,
-            1,
-            1,
-            100,
-            &format!(r#"{{"url":"{url}","method":"GET"}}"#),
-        ),
+    let mut e = start(5, 100, url, "GET").to_vec();
+    e.extend([
         ev(
             3,
             5,
@@ -111,15 +118,9 @@ fn exchange(mode: &str, bytes: bool) -> Vec<u8> {
             r#"{"headers":["HTTP/1.1 401 Unauthorized","Content-Length: 0"]}"#,
         ),
         ev(1, 5, 1, 2, 141, "{}"),
-        ev(1, 6, 1, 1, 200, &format!(r#"{{"url":"{token}"}}"#)),
-        ev(
-            2,
-            6,
-            1,
-            1,
-            200,
-            &format!(r#"{{"url":"{token}","method":"POST"}}"#),
-        ),
+    ]);
+    e.extend(start(6, 200, token, "POST"));
+    e.extend([
         ev(
             6,
             6,
@@ -148,7 +149,7 @@ fn exchange(mode: &str, bytes: bool) -> Vec<u8> {
                 form.len()
             ),
         ),
-    ];
+    ]);
     if bytes {
         let sent = format!(
             "POST /common/oauth2/token HTTP/1.1\r\nHost: login.microsoftonline.com\r\n\r\n{form}"
