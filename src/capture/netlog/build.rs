@@ -130,7 +130,7 @@ impl Constants {
         let mode = match obj.get("logCaptureMode") {
             Some(Value::String(s)) => match s.as_str() {
                 "Default" => Mode::Default,
-                "IncludeSensitive" | "IncludePrivateData" => Mode::IncludeSensitive,
+                "IncludeSensitive" | "IncludeCookiesAndCredentials" => Mode::IncludeSensitive,
                 "Everything" | "IncludeSocketBytes" => Mode::Everything,
                 _ => Mode::Unknown,
             },
