@@ -73,6 +73,8 @@ fn capture(format: Format, n: usize) -> PathBuf {
             let written = match format {
                 Format::Saz => bulk::write_saz(&path, n, &scenario),
                 Format::Har => bulk::write_har(&path, n, &scenario),
+                // samplegen writes no NetLog: the benchmarks measure SAZ and HAR.
+                Format::NetLog => panic!("no generated NetLog to benchmark"),
             };
             if let Err(e) = written {
                 panic!("cannot write {}: {e}", path.display());

@@ -33,7 +33,7 @@ if ! [[ "$secs" =~ ^[0-9]+$ ]] || [ "$secs" -lt 1 ]; then
 fi
 all_targets=(saz_reader saz_meta http_head body_decode har_reader www_authenticate aadsts
   jwt_claims ews_soap redact_text capture_rewrite redact_planted autodiscover_json
-  federation autodiscover_pox gateway)
+  federation autodiscover_pox gateway netlog_reader)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 
 sanitizer=${FUZZ_SANITIZER:-none}
@@ -64,7 +64,7 @@ for t in "${targets[@]}"; do
   mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
   log="fuzz/artifacts/$t.log"
   case "$t" in
-    saz_reader | har_reader | body_decode | capture_rewrite) max_len=${FUZZ_MAX_LEN:-65536} ;;
+    saz_reader | har_reader | body_decode | capture_rewrite | netlog_reader) max_len=${FUZZ_MAX_LEN:-65536} ;;
     *) max_len=${FUZZ_MAX_LEN:-8192} ;;
   esac
   marker=$(mktemp)

@@ -238,6 +238,16 @@ for root in sys.argv[2:]:
     if os.path.isdir(root):
         walk(root)
 
+# NetLogs: the small recordings beside the tests (Chromium's own), whole and cut.
+recorded = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "recorded")
+if os.path.isdir(recorded):
+    for f in sorted(os.listdir(recorded)):
+        if f.startswith("chromium-netlog-") and f.endswith(".json"):
+            with open(os.path.join(recorded, f), "rb") as fh:
+                data = fh.read()
+            put("netlog_reader", data[:MAX])
+            put("netlog_reader", data[: len(data) // 2])
+
 # A few hand-made seeds for what the captures rarely hold.
 put("aadsts", "AADSTS500011: The resource principal named https://autodiscover.contoso.com was not found in the tenant named Contoso.\r\nTrace ID: 0c8a\r\nCorrelation ID: 1d2b\r\nTimestamp: 2024-01-01 00:00:00Z")
 put("aadsts", '<html><script>$Config={"iErrorCode":500011,"sErrorCode":"500011","strServiceExceptionMessage":"AADSTS500011: x","correlationId":"0c8a1d2b-0000-0000-0000-000000000000"};</script></html>')

@@ -120,4 +120,5 @@ replay_tests!(
     autodiscover_json,
     federation,
     gateway,
+    netlog_reader,
 );

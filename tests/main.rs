@@ -27,6 +27,7 @@ mod hostile_files;
 mod html_browser;
 mod html_render;
 mod http_auth_hostile;
+mod netlog;
 mod powershell_syntax;
 mod precision;
 mod recorded_har;

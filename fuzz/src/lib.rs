@@ -79,6 +79,23 @@ pub fn saz_reader(data: &[u8]) {
     }
 }
 
+/// `netlog_reader`: a Chromium/Edge NetLog, streamed (constants, events, sockets), cut or
+/// not, then the pipeline over its sessions.
+pub fn netlog_reader(data: &[u8]) {
+    let options = ReadOptions {
+        password: None,
+        limits: LIMITS,
+    };
+    let mut mapped = Vec::new();
+    if traceadal::capture::netlog::map_reader_into(Cursor::new(data), &options, map_one, |m| {
+        mapped.push(m)
+    })
+    .is_ok()
+    {
+        analyse(mapped);
+    }
+}
+
 /// `saz_meta`: a session's `_m.xml`, read with both `BitFlags` radixes.
 pub fn saz_meta(data: &[u8]) {
     for radix in [BitFlagsRadix::Fiddler, BitFlagsRadix::Other] {
@@ -648,6 +665,11 @@ pub fn capture_rewrite(data: &[u8]) {
                 let _ = json;
             }
         }
+        Format::NetLog => {
+            let mut out = Cursor::new(Vec::new());
+            let result = (spec.rewrite)(Path::new("fuzz.json"), &mut out, &options, &mut scrubber);
+            assert!(result.is_err(), "redact does not rewrite a NetLog");
+        }
     }
 }
 
@@ -672,6 +694,7 @@ pub const TARGETS: &[Target] = &[
     ("redact_planted", redact_planted),
     ("autodiscover_json", autodiscover_json),
     ("gateway", gateway),
+    ("netlog_reader", netlog_reader),
 ];
 
 /// The samples `redact_planted` plants into (small: a few sessions each).

@@ -67,6 +67,10 @@ pub struct Coverage {
     /// Read sessions the diagnosis needs whose bodies were not fully read (truncated, over
     /// the body cap, undecodable), ascending.
     pub incomplete: Vec<u64>,
+    /// Of `incomplete`, the sessions whose bodies the capture never recorded (a NetLog
+    /// without raw bytes), ascending (not in the report JSON: the capture errors say it).
+    #[serde(skip)]
+    pub unrecorded: Vec<u64>,
     /// CONNECTs to a host the diagnosis needs that were refused (a proxy's 407 or 403): the
     /// client tried to reach it, and the answer is in the capture (not in the report JSON).
     #[serde(skip)]
@@ -173,12 +177,16 @@ pub fn measure(
             Some(id) if sessions.binary_search_by_key(&id, |s| s.id).is_ok() => {
                 if relevant.contains(&id) && !coverage.incomplete.contains(&id) {
                     coverage.incomplete.push(id);
+                    if p.message == crate::auth::UNRECORDED {
+                        coverage.unrecorded.push(id);
+                    }
                 }
             }
             _ => coverage.lost.push(p.to_string()),
         }
     }
     coverage.incomplete.sort_unstable();
+    coverage.unrecorded.sort_unstable();
     coverage.blind = blind
         .into_iter()
         .map(|((role, host), (tunnels, first_session))| BlindHost {

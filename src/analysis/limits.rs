@@ -62,6 +62,8 @@ pub(super) fn measure(e: &Evidence) -> Vec<Limit> {
         started_late(e),
         bodies_missing(e),
         clock(e),
+        netlog_stripped(e),
+        netlog_unrecorded(e),
     ]
     .into_iter()
     .flatten()
@@ -452,6 +454,68 @@ fn clock(e: &Evidence) -> Option<Limit> {
     })
 }
 
+const NET_EXPORT: &str = "Log again with edge://net-export (or chrome://net-export; new \
+Teams and new Outlook log through Edge WebView2) set to \"Include raw bytes (will include cookies \
+and credentials)\", reproduce, then Stop Logging; or capture with Fiddler.";
+
+/// A NetLog in its default mode ("Strip private data"): Chrome replaced cookies and
+/// credentials with byte counts.
+fn netlog_stripped(e: &Evidence) -> Option<Limit> {
+    let stripped: Vec<u64> = e
+        .sessions
+        .iter()
+        .filter(|s| s.flags.credentials_stripped)
+        .map(|s| s.id)
+        .collect();
+    if stripped.is_empty() {
+        return None;
+    }
+    Some(Limit {
+        id: "credentials-stripped",
+        what: format!(
+            "The NetLog was captured in its default mode (\"Strip private data\"): the \
+             cookies and credentials of {} session(s) are replaced by byte counts (sessions {}).",
+            stripped.len(),
+            session_list(&stripped)
+        ),
+        consequence: "Which tokens were presented and their claims (exchange-oauth-error's \
+                      token, auth-loop's refused fresh token, bearer presented to Exchange), \
+                      whether the client answered Bearer with Basic, NTLM or Negotiate \
+                      (hma-ignored, hma-declined), the device (PRT) cookie. Challenges and the \
+                      heads of Entra ID's answers are still read."
+            .into(),
+        capture_again: NET_EXPORT.into(),
+    })
+}
+
+/// A NetLog without raw bytes: bodies went over the wire and the log holds none of them.
+fn netlog_unrecorded(e: &Evidence) -> Option<Limit> {
+    let unrecorded: Vec<u64> = e
+        .sessions
+        .iter()
+        .filter(|s| s.flags.body_unrecorded)
+        .map(|s| s.id)
+        .collect();
+    if unrecorded.is_empty() {
+        return None;
+    }
+    Some(Limit {
+        id: "bodies-not-recorded",
+        what: format!(
+            "The NetLog was captured without \"Include raw bytes\": {} session(s) sent or \
+             received a body it does not hold (sessions {}).",
+            unrecorded.len(),
+            session_list(&unrecorded)
+        ),
+        consequence: "Everything in a body: Entra ID's AADSTS errors (JSON, sign-in page), a \
+                      token request's resource and client, Autodiscover and EWS answers, \
+                      federation steps. The rules that read them cannot fire, and a capture \
+                      whose answers the diagnosis needs is inconclusive, never OK."
+            .into(),
+        capture_again: NET_EXPORT.into(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -665,6 +729,35 @@ mod tests {
             refused.0,
         ]);
         assert_eq!(ids(&l), Vec::<&str>::new());
+    }
+
+    /// A NetLog's default mode and a log without raw bytes each say so, with their sessions;
+    /// neither flag, no NetLog limit.
+    #[test]
+    fn netlog_modes_name_what_they_left_out() {
+        let mut stripped = ews(1)
+            .req_headers(&[("Authorization", "[812 bytes were stripped]")])
+            .0;
+        stripped.flags.credentials_stripped = true;
+        let mut unrecorded = S::new(
+            2,
+            "POST",
+            "https://login.microsoftonline.com/common/oauth2/token",
+            400,
+        )
+        .0;
+        unrecorded.flags.body_unrecorded = true;
+        let l = limits(vec![stripped.clone(), unrecorded]);
+        assert_eq!(ids(&l), vec!["credentials-stripped", "bodies-not-recorded"]);
+        assert!(l[0].what.ends_with("(sessions 1)."), "{}", l[0].what);
+        assert!(
+            l[1].what
+                .starts_with("The NetLog was captured without \"Include raw bytes\": 1 session(s)"),
+            "{}",
+            l[1].what
+        );
+        stripped.flags.credentials_stripped = false;
+        assert_eq!(ids(&limits(vec![stripped])), Vec::<&str>::new());
     }
 
     /// Outlook challenged for a token, and no trace of the token traffic: the broker was

@@ -294,6 +294,16 @@ fn inconclusive(e: &Evidence) -> Option<String> {
             c.sessions
         ));
     }
+    if !c.incomplete.is_empty() && c.unrecorded == c.incomplete {
+        return Some(format!(
+            "Inconclusive: the NetLog was captured without \"Include raw bytes\", and {} \
+             session(s) the diagnosis needs had a body it does not hold (sessions {}): what \
+             Entra ID and Exchange answered in them is not in this log. Log again with \
+             edge://net-export set to \"Include raw bytes\".",
+            c.incomplete.len(),
+            session_list(&c.incomplete)
+        ));
+    }
     if !c.incomplete.is_empty() {
         return Some(format!(
             "Inconclusive: {} session(s) the diagnosis needs were not fully read (sessions {}; \

@@ -274,6 +274,12 @@ fn problems_of(session: &Session, limits: &DecodeLimits, answer_read: bool) -> V
         || autodiscover_v2::is_autodiscover_json_url(&session.request.url)
         || federation::reads_body(&host, &session.request.url)
         || availability_json::reads_answer(session);
+    if session.flags.body_unrecorded && (answer_read || !mapi) {
+        // A NetLog without raw bytes: the body went over the wire and the log does not hold
+        // it, so what the parsers would have read in it is unknown.
+        out.push(UNRECORDED.to_string());
+        return out;
+    }
     if let Some(r) = session.response.as_ref().filter(|_| answer_read) {
         if let Some(e) = redacted_damage(&r.headers) {
             out.push(format!("response body: {e}"));
@@ -285,6 +291,10 @@ fn problems_of(session: &Session, limits: &DecodeLimits, answer_read: bool) -> V
     }
     out
 }
+
+/// The problem of a session whose body the parsers read but the capture did not record.
+pub const UNRECORDED: &str =
+    "body not recorded: the NetLog was captured without \"Include raw bytes\"";
 
 /// The damage a `traceadal redact` copy records in its marker header: the original's body
 /// did not decode (the copy holds a placeholder) or decoded only in part (the copy holds that

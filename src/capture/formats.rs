@@ -13,7 +13,7 @@
 use std::path::Path;
 
 use super::rewrite::{RewriteOptions, Rewritten, Scrubber, WriteSeek};
-use super::{har, saz, CaptureErrorKind, ReadOptions, SessionResult};
+use super::{har, netlog, saz, CaptureErrorKind, ReadOptions, SessionResult};
 
 /// A format's rewriter: the capture at the path streamed into the writer through the
 /// scrubber.
@@ -181,6 +181,16 @@ registry! {
         encrypts: false,
         encrypted_input: false,
     },
+    NetLog {
+        id: "netlog",
+        name: "NetLog",
+        reader: netlog::NetLogSource,
+        sniff: netlog::sniff,
+        sniff_strict: netlog::sniff_strict,
+        rewrite: netlog::rewrite,
+        encrypts: false,
+        encrypted_input: false,
+    },
 }
 
 impl serde::Serialize for Format {
@@ -243,6 +253,29 @@ impl Reader for har::HarSource {
     }
 }
 
+impl Reader for netlog::NetLogSource {
+    fn open(path: &Path, options: &ReadOptions) -> Result<Self, CaptureErrorKind> {
+        netlog::NetLogSource::open(path, options)
+    }
+
+    fn map_sessions<T, F>(&self, f: F) -> Result<Vec<T>, CaptureErrorKind>
+    where
+        T: Send,
+        F: Fn(SessionResult) -> T + Sync + Send,
+    {
+        netlog::NetLogSource::map_sessions(self, f)
+    }
+
+    fn map_sessions_into<T, F, S>(&self, f: F, sink: S) -> Result<(), CaptureErrorKind>
+    where
+        T: Send,
+        F: Fn(SessionResult) -> T + Sync + Send,
+        S: FnMut(T),
+    {
+        netlog::NetLogSource::map_sessions_into(self, f, sink)
+    }
+}
+
 /// The entry of `format`.
 pub fn spec(format: Format) -> &'static FormatSpec {
     ALL.iter().find(|s| s.format == format).unwrap_or(&ALL[0])
@@ -294,6 +327,7 @@ mod tests {
         let heads: &[(Format, &[u8])] = &[
             (Format::Saz, b"PK\x03\x04rest"),
             (Format::Har, b"\xef\xbb\xbf  {\"log\":{}}"),
+            (Format::NetLog, b"{\"constants\":{\"logEventTypes\":{}}"),
         ];
         assert_eq!(ALL.len(), heads.len());
         for (format, head) in heads {

@@ -12,6 +12,7 @@ pub mod formats;
 pub mod har;
 pub mod headers;
 pub mod http;
+pub mod netlog;
 pub mod rewrite;
 pub mod saz;
 pub mod saz_meta;
@@ -99,6 +100,11 @@ pub enum CaptureErrorKind {
     Saz(String),
     #[error("not a readable HAR: {0}")]
     Har(String),
+    #[error("not a readable NetLog: {0}")]
+    NetLog(String),
+    /// What the format does not support (`redact` of a NetLog).
+    #[error("{0}")]
+    Unsupported(&'static str),
 }
 
 /// A capture that could not be read, with the file it concerns.

@@ -45,6 +45,14 @@ pub struct SessionFlags {
     pub tunnel: bool,
     /// The session upgraded to a WebSocket.
     pub websocket: bool,
+    /// A body of the session went over the wire but the capture does not hold it (a NetLog
+    /// captured without "Include raw bytes").
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub body_unrecorded: bool,
+    /// The capture replaced a cookie or credential of the session with a byte count (a
+    /// NetLog in its default mode, "Strip private data"): the header holds only the count.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub credentials_stripped: bool,
 }
 
 /// A body exactly as the capture stored it.

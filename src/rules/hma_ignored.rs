@@ -16,7 +16,8 @@
 //! auth was used (Outlook tries the root domain, autodiscover.<domain>, redirects); when the tunnels to Entra ID were not
 //! decrypted (the capture is blind there: the verdict says inconclusive); a host none of
 //! whose URLs was challenged twice (a probe, or a capture that ended before the client came
-//! back).
+//! back); requests to Entra ID whose bodies the capture did not record (a NetLog without raw
+//! bytes: their resource is unknown, so they may be the token requests for these hosts).
 
 use super::exchange::{self, hma_offers};
 use super::{session_list, sorted, Context, Finding, Severity};
@@ -48,6 +49,13 @@ pub fn check(cx: &Context) -> Vec<Finding> {
         .any(|(h, s)| s.iter().any(is_autodiscover) && used(h));
     let entra = Entra::of(cx);
     if entra.blind > 0 && entra.decrypted == 0 {
+        return Vec::new();
+    }
+    let unread_logins = cx
+        .sessions
+        .iter()
+        .any(|s| s.flags.body_unrecorded && s.host.as_deref().is_some_and(is_authority_host));
+    if unread_logins && entra.refused.is_empty() {
         return Vec::new();
     }
     // A host counts when the client came back to the same URL and still did not go to
@@ -250,6 +258,25 @@ mod tests {
             .offers(&[HMA]),
         ];
         assert!(run(check, probes).is_empty());
+        // Token requests whose bodies a NetLog without raw bytes did not record: their
+        // resource is unknown, so they may be for the offered host. The same requests with
+        // their bodies read (for another resource) still leave the offer ignored.
+        let login = |unrecorded: bool| {
+            let mut s = S::new(
+                2,
+                "POST",
+                "https://login.microsoftonline.com/common/oauth2/token",
+                400,
+            )
+            .at(1);
+            s.0.flags.body_unrecorded = unrecorded;
+            s
+        };
+        assert!(run(check, vec![offer(1, 0), login(true), offer(3, 15)]).is_empty());
+        assert_eq!(
+            run(check, vec![offer(1, 0), login(false), offer(3, 15)]).len(),
+            1
+        );
         // A probe of another URL abandoned for one where the client did use modern auth.
         let a = build(vec![
             S::new(

@@ -126,6 +126,7 @@ pub(super) fn convert(
         aborted,
         tunnel: request.method.eq_ignore_ascii_case("CONNECT"),
         websocket,
+        ..SessionFlags::default()
     };
     Ok(Session {
         id,

@@ -12,7 +12,7 @@ pub fn sniff(head: &[u8]) -> bool {
     matches!(
         text.iter().find(|b| !b.is_ascii_whitespace()),
         Some(b'{') | Some(b'[')
-    )
+    ) && !super::super::netlog::sniff(head)
 }
 
 /// The stricter test, for a head [`sniff`] took: plain JSON must be an object naming the

@@ -442,6 +442,7 @@ impl SazArchive {
             websocket: entries.websocket.is_some()
                 || status == Some(101)
                 || bit(bits::IS_WEBSOCKET_TUNNEL),
+            ..SessionFlags::default()
         };
 
         let mut session = Session {
