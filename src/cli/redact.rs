@@ -8,10 +8,9 @@
 //! symlink or hard link) is refused, and so is an OUT that is not a regular file. The copy is
 //! created 0600 on Unix; replacing an existing file keeps that file's mode.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, Once};
+use std::path::Path;
 
 use super::{files, output, report_error, RedactArgs, Status};
 use crate::capture::detect::detect_file;
@@ -34,6 +33,7 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
     let input = &args.input;
     let out = &args.output;
     let shown = |e: CaptureErrorKind| format!("{}: {e}", input.display());
+    let out_name = out.display().to_string();
     files::check_input(input)?;
     if files::same_file(input, out) {
         return Err(format!(
@@ -92,7 +92,8 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
     } else {
         None
     };
-    let (tmp, file) = temp_beside(out)?;
+    let (tmp, file) =
+        files::temp_beside(out, true).map_err(|e| files::cannot_write(&out_name, &e))?;
     let opts = RewriteOptions {
         read: ReadOptions {
             password: input_password,
@@ -105,20 +106,31 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
     if args.drop_bodies_except_auth {
         scrubber.reads_body = Some(crate::auth::reads_body);
     }
-    let mut w = BufWriter::new(file);
-    let rewritten = (spec.rewrite)(input, &mut w, &opts, &mut scrubber)
-        .and_then(|r| w.flush().map(|_| r).map_err(CaptureErrorKind::Io))
-        .map_err(shown)?;
-    drop(w);
+    // A failed write (a full disk) is told from a failed read by the writer itself: the
+    // error that comes back may have gone through the zip writer's own type.
+    let mut w = BufWriter::new(files::Tracked::new(file));
+    let rewritten = (spec.rewrite)(input, &mut w, &opts, &mut scrubber);
+    let flushed = w.flush();
+    let tracked = w
+        .into_inner()
+        .map_err(|e| files::cannot_write(&out_name, e.error()))?;
+    if let Some(e) = &tracked.error {
+        return Err(files::cannot_write(&out_name, e));
+    }
+    flushed.map_err(|e| files::cannot_write(&out_name, &e))?;
+    let rewritten = rewritten.map_err(shown)?;
+    tracked
+        .into_inner()
+        .sync_all()
+        .map_err(|e| files::cannot_write(&out_name, &e))?;
     for n in rewritten.notes.iter().chain(&scrubber.outcome.notes) {
         report_error(format!("{}: {n}", input.display()));
     }
     // Replacing a file keeps its mode; a new one stays 0600 (it was created so).
     if let Some(mode) = existing_mode {
-        fs::set_permissions(&tmp.0, mode)
-            .map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
+        fs::set_permissions(&tmp.0, mode).map_err(|e| files::cannot_write(&out_name, &e))?;
     }
-    fs::rename(&tmp.0, out).map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
+    fs::rename(&tmp.0, out).map_err(|e| files::cannot_write(&out_name, &e))?;
     tmp.keep();
     let counts = scrubber.outcome.counts;
     let dropped = args
@@ -186,95 +198,4 @@ fn output_password(args: &RedactArgs) -> Result<Option<Password>, String> {
         return Ok(Some(Password::new(line)));
     }
     Ok(None)
-}
-
-/// The temporary file beside OUT, removed when dropped unless [`Temp::keep`] was called
-/// (after the rename): every error path, a panic included, leaves nothing behind. It is also
-/// listed in [`TEMPORARY`], so that Ctrl-C, SIGTERM or SIGHUP remove it before the process
-/// ends ([`remove_on_signal`]).
-struct Temp(PathBuf);
-
-/// The temporary files being written, for the signal handler.
-static TEMPORARY: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-
-/// Install, once per process, a handler for Ctrl-C, SIGTERM and SIGHUP that removes the
-/// temporary files being written and exits with 130 (interrupted), as a shell would report.
-/// Without it a killed `redact` left a copy of up to the input's size beside OUT.
-fn remove_on_signal() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // A handler another part of the process installed first wins; then an interrupted
-        // run leaves its file as before.
-        let _ = ctrlc::set_handler(|| {
-            let files = TEMPORARY.lock().map(|f| f.clone()).unwrap_or_default();
-            for f in files {
-                let _ = fs::remove_file(f);
-            }
-            std::process::exit(130);
-        });
-    });
-}
-
-impl Temp {
-    /// Listed for the signal handler before the file is created, so no moment exists when
-    /// the file is there and an interrupt would leave it.
-    fn announce(path: &Path) {
-        remove_on_signal();
-        if let Ok(mut list) = TEMPORARY.lock() {
-            list.push(path.to_path_buf());
-        }
-    }
-
-    fn keep(self) {
-        forget(&self.0);
-        std::mem::forget(self);
-    }
-}
-
-/// Take `path` off the signal handler's list.
-fn forget(path: &Path) {
-    if let Ok(mut list) = TEMPORARY.lock() {
-        list.retain(|p| p != path);
-    }
-}
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
-        forget(&self.0);
-    }
-}
-
-/// A new file beside `out` (same directory, so the final rename is atomic), created 0600 on
-/// Unix: the copy is redacted, but what the scrubber missed must not be world-readable.
-fn temp_beside(out: &Path) -> Result<(Temp, File), String> {
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "capture".into());
-    for n in 0..100u32 {
-        let path = dir.join(format!(".{name}.traceadal-{}-{n}.tmp", std::process::id()));
-        let mut o = OpenOptions::new();
-        o.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            o.mode(0o600);
-        }
-        Temp::announce(&path);
-        match o.open(&path) {
-            Ok(f) => return Ok((Temp(path), f)),
-            // Someone else's file: not ours to remove.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => forget(&path),
-            Err(e) => {
-                forget(&path);
-                return Err(format!("{}: cannot write: {e}", dir.display()));
-            }
-        }
-    }
-    Err(format!("{}: cannot create a temporary file", dir.display()))
 }
