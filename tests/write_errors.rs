@@ -57,7 +57,10 @@ fn every_command_and_format_reports_a_full_stdout_with_exit_2() {
     for format in ["table", "ndjson", "csv"] {
         let (code, err) = to_full(&["batch", "--format", format, s(dir.path())]);
         assert_eq!(code, Some(2), "batch --format {format}: {err}");
-        assert!(err.starts_with(STDOUT_FULL), "batch --format {format}: {err}");
+        assert!(
+            err.starts_with(STDOUT_FULL),
+            "batch --format {format}: {err}"
+        );
     }
 
     // redact writes the copy, then its summary on stdout.
@@ -70,7 +73,12 @@ fn every_command_and_format_reports_a_full_stdout_with_exit_2() {
 fn a_closed_pipe_is_silent_and_exit_0() {
     for args in [
         vec!["sessions", "samples/healthy-workday.saz"],
-        vec!["analyze", "--format", "json", "samples/aadsts-50076-mfa.saz"],
+        vec![
+            "analyze",
+            "--format",
+            "json",
+            "samples/aadsts-50076-mfa.saz",
+        ],
     ] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_traceadal"))
             .args(&args)
@@ -178,9 +186,8 @@ fn full_and_read_only_disks_leave_the_old_file_and_no_temporary() {
     let report = mnt.join("report.html");
     std::fs::write(&report, old).unwrap();
     let big = sample("healthy-workday.saz");
-    let expect = |target: &Path, why: &str| {
-        format!("traceadal: cannot write {}: {why}\n", target.display())
-    };
+    let expect =
+        |target: &Path, why: &str| format!("traceadal: cannot write {}: {why}\n", target.display());
 
     let out = run(&["analyze", "--format", "html", "-o", s(&report), s(&big)]);
     assert_eq!(out.status.code(), Some(2));
@@ -192,7 +199,10 @@ fn full_and_read_only_disks_leave_the_old_file_and_no_temporary() {
     assert_eq!(listing(mnt), ["report.html"]);
 
     // redact: the OUTPUT is named, never "cannot read" the input, no zip-library text.
-    for (input, name) in [(&big, "copy.saz"), (&sample("healthy-workday.har"), "copy.har")] {
+    for (input, name) in [
+        (&big, "copy.saz"),
+        (&sample("healthy-workday.har"), "copy.har"),
+    ] {
         let copy = mnt.join(name);
         let out = run(&["redact", s(input), s(&copy)]);
         assert_eq!(out.status.code(), Some(2), "{name}");
@@ -227,8 +237,7 @@ fn full_and_read_only_disks_leave_the_old_file_and_no_temporary() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains(&expect(&script, "No space left on device")),
+        String::from_utf8_lossy(&out.stderr).contains(&expect(&script, "No space left on device")),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

@@ -23,7 +23,7 @@ pub use crate::analysis::Status;
     name = "traceadal",
     version,
     about = "Find the Outlook ADAL/HMA loop (autodiscover -> 401 -> AADSTS500011) and its neighbours in Fiddler SAZ and HAR captures, and print the fix.",
-    after_help = "Exit codes (analyze, batch): 0 no error finding; 1 an error finding; 2 usage error or unreadable capture; 3 inconclusive: the capture cannot show the failure (no sessions, HTTPS decryption off), capture again. Several captures: 2 over 1 over 3 over 0.",
+    after_help = "Exit codes (analyze, batch): 0 no error finding; 1 an error finding; 2 usage error, unreadable capture or an output that cannot be written; 3 inconclusive: the capture cannot show the failure (no sessions, HTTPS decryption off), capture again. Several captures: 2 over 1 over 3 over 0.",
     max_term_width = 100
 )]
 pub struct Cli {

@@ -313,8 +313,7 @@ struct Latch<'a> {
 
 impl Latch<'_> {
     fn fail<T>(&mut self, r: std::io::Result<T>) -> std::io::Result<T> {
-        if r
-            .as_ref()
+        if r.as_ref()
             .is_err_and(|e| e.kind() != std::io::ErrorKind::Interrupted)
         {
             self.failed = true;
