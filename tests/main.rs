@@ -38,6 +38,7 @@ mod rules_samples;
 mod samples_reproducible;
 mod saz_hostile;
 mod secrets;
+mod stdin;
 mod write_errors;
 
 /// Every `tests/*.rs` but this file is declared as a module above: with `autotests = false`

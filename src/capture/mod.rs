@@ -144,6 +144,13 @@ impl Capture {
         &self.path
     }
 
+    /// The same capture, named `name` in reports and messages (`<stdin>` for what was read
+    /// from standard input into a temporary file). Reading does not use the name.
+    pub fn named(mut self, name: impl Into<PathBuf>) -> Self {
+        self.path = name.into();
+        self
+    }
+
     pub fn format(&self) -> Format {
         self.format
     }

@@ -74,7 +74,7 @@ pub fn run(args: &AnalyzeArgs) -> Status {
                 if !a.analysis.errors.is_empty() {
                     report_error(format!(
                         "{}: {} problem(s) reading sessions, listed in the report",
-                        path.display(),
+                        super::stdin::shown(path),
                         a.analysis.errors.len()
                     ));
                 }

@@ -9,6 +9,7 @@ mod output;
 mod password;
 mod redact;
 mod sessions;
+mod stdin;
 
 use std::path::PathBuf;
 
@@ -114,7 +115,7 @@ pub enum ListFormat {
 
 #[derive(Debug, Args)]
 pub struct SessionsArgs {
-    /// The capture (.saz, .har, .har.gz, .zhar).
+    /// The capture (.saz, .har, .har.gz, .zhar); `-` reads it from standard input.
     pub capture: PathBuf,
     /// Only sessions to this host (case-insensitive; `*` and `?` are wildcards:
     /// `*.contoso.com` matches subdomains, `*` every host).
@@ -151,7 +152,8 @@ pub enum ReportFormat {
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
-    /// One or more captures (.saz, .har, .har.gz, .zhar).
+    /// One or more captures (.saz, .har, .har.gz, .zhar); `-` reads one from standard input,
+    /// named `<stdin>` in the report.
     #[arg(required = true)]
     pub captures: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
@@ -214,8 +216,8 @@ pub struct BatchArgs {
 
 #[derive(Debug, Args)]
 pub struct RedactArgs {
-    /// The capture to copy (.saz, .har, .har.gz, .zhar). `--password-env`/`--password-file`
-    /// give its password when it is an encrypted SAZ.
+    /// The capture to copy (.saz, .har, .har.gz, .zhar; `-`: standard input).
+    /// `--password-env`/`--password-file` give its password when it is an encrypted SAZ.
     pub input: PathBuf,
     /// Where to write the copy: a SAZ for a SAZ, a plain (uncompressed) HAR for a HAR.
     /// Never the input itself, nor a directory, FIFO or device; created 0600 (a replaced
@@ -265,7 +267,10 @@ pub fn run(cli: Cli) -> Status {
             return Status::Unreadable;
         }
     };
-    output::with_user_rules(rules, || run_command(cli))
+    let status = output::with_user_rules(rules, || run_command(cli));
+    // Standard input's spooled copy, if `-` was read, goes with the command.
+    stdin::release();
+    status
 }
 
 fn run_command(cli: Cli) -> Status {
@@ -337,27 +342,42 @@ where
 }
 
 /// Open a capture; when it turns out to be encrypted and no password was given, ask for one
-/// on a terminal and try once more.
+/// on a terminal and try once more. `-` is standard input ([`stdin`]), named `<stdin>`.
 pub(crate) fn open_capture(
     path: &std::path::Path,
     read: &ReadArgs,
 ) -> Result<crate::capture::Capture, String> {
     use crate::capture::{Capture, CaptureErrorKind};
-    files::check_input(path)?;
+    let name = stdin::shown(path);
+    let from_stdin = stdin::is_stdin(path);
+    let spooled;
+    let path = if from_stdin {
+        spooled = stdin::spooled(read.limits().max_inflated)?;
+        spooled.as_path()
+    } else {
+        files::check_input(path)?;
+        path
+    };
+    let shown = |e: crate::capture::CaptureError| format!("{name}: {}", e.kind);
     let options = read.options(false)?;
-    match Capture::open(path, &options) {
+    let capture = match Capture::open(path, &options) {
         Err(e)
             if matches!(e.kind, CaptureErrorKind::PasswordRequired)
                 && options.password.is_none() =>
         {
             let options = read.options(true)?;
             if options.password.is_none() {
-                return Err(e.to_string());
+                return Err(shown(e));
             }
-            Capture::open(path, &options).map_err(|e| e.to_string())
+            Capture::open(path, &options).map_err(shown)
         }
-        other => other.map_err(|e| e.to_string()),
-    }
+        other => other.map_err(shown),
+    }?;
+    Ok(if from_stdin {
+        capture.named(stdin::NAME)
+    } else {
+        capture
+    })
 }
 
 /// Report an error on stderr. Messages should never carry capture content; they still pass

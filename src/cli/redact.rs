@@ -30,9 +30,17 @@ pub fn run(args: &RedactArgs) -> Status {
 }
 
 fn redact(args: &RedactArgs) -> Result<(), String> {
-    let input = &args.input;
+    // `-`: standard input, spooled to a private temporary file and named `<stdin>`.
+    let name = super::stdin::shown(&args.input);
+    let spooled;
+    let input = if super::stdin::is_stdin(&args.input) {
+        spooled = super::stdin::spooled(args.read.limits().max_inflated)?;
+        &spooled
+    } else {
+        &args.input
+    };
     let out = &args.output;
-    let shown = |e: CaptureErrorKind| format!("{}: {e}", input.display());
+    let shown = |e: CaptureErrorKind| format!("{name}: {e}");
     let out_name = out.display().to_string();
     files::check_input(input)?;
     if files::same_file(input, out) {
@@ -88,7 +96,7 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
         ));
     }
     let input_password = if spec.encrypted_input {
-        input_password(input, args)?
+        input_password(input, &name, args)?
     } else {
         None
     };
@@ -124,7 +132,7 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
         .sync_all()
         .map_err(|e| files::cannot_write(&out_name, &e))?;
     for n in rewritten.notes.iter().chain(&scrubber.outcome.notes) {
-        report_error(format!("{}: {n}", input.display()));
+        report_error(format!("{name}: {n}"));
     }
     // Replacing a file keeps its mode; a new one stays 0600 (it was created so).
     if let Some(mode) = existing_mode {
@@ -137,7 +145,7 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
         .drop_bodies_except_auth
         .then_some(scrubber.bodies_dropped);
     output::emit(None, &output::redactor(false), |w| {
-        summary(w, input, &args.output, &rewritten.what, &counts)?;
+        summary(w, &name, &args.output, &rewritten.what, &counts)?;
         match dropped {
             Some(n) => writeln!(
                 w,
@@ -150,19 +158,19 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
 
 fn summary(
     w: &mut dyn Write,
-    input: &Path,
+    input: &str,
     out: &Path,
     what: &str,
     counts: &Counts,
 ) -> std::io::Result<()> {
-    writeln!(w, "{} -> {} ({what})", input.display(), out.display())?;
+    writeln!(w, "{input} -> {} ({what})", out.display())?;
     writeln!(w, "replaced {} secret(s): {counts}", counts.total())
 }
 
 /// The input's password: none when it is not encrypted; asked on a terminal when it is and
 /// none was given.
-fn input_password(input: &Path, args: &RedactArgs) -> Result<Option<Password>, String> {
-    let shown = |e: CaptureErrorKind| format!("{}: {e}", input.display());
+fn input_password(input: &Path, name: &str, args: &RedactArgs) -> Result<Option<Password>, String> {
+    let shown = |e: CaptureErrorKind| format!("{name}: {e}");
     let options = args.read.options(false)?;
     match Capture::open(input, &options).map_err(|e| e.kind) {
         Ok(_) => Ok(options.password),
