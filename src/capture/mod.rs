@@ -31,6 +31,7 @@ pub use detail::{BodyExcerpt, ResponseDetail, SessionDetail};
 pub use formats::Format;
 use formats::Source;
 pub use headers::Headers;
+pub use saz::attachments;
 pub use session::{host_of, Body, Request, Response, Session, SessionFlags, Timers};
 pub use summary::{Credential, Kept, SessionSummary};
 

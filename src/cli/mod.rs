@@ -341,13 +341,36 @@ where
     }
 }
 
-/// Open a capture; when it turns out to be encrypted and no password was given, ask for one
-/// on a terminal and try once more. `-` is standard input ([`stdin`]), named `<stdin>`.
+/// What a capture argument opened as: a capture, or a zip of captures (what tickets
+/// attach, issue 21), each inside to be opened by [`crate::capture::saz::attachments`].
+pub(crate) enum Opened {
+    One(crate::capture::Capture),
+    Zip(crate::capture::saz::attachments::Attachments, ReadOptions),
+}
+
+/// Open a capture; a zip of captures is refused, saying which captures it holds and that
+/// `analyze` and `batch` open them.
 pub(crate) fn open_capture(
     path: &std::path::Path,
     read: &ReadArgs,
 ) -> Result<crate::capture::Capture, String> {
-    use crate::capture::{Capture, CaptureErrorKind};
+    match open_any(path, read)? {
+        Opened::One(c) => Ok(c),
+        Opened::Zip(a, _) => Err(format!(
+            "{}: a zip of {} capture(s) ({}), not a capture itself: `traceadal analyze` reads each (named {}), `traceadal batch` a folder of such zips; or extract one",
+            a.name,
+            a.captures.len(),
+            a.listing(),
+            a.inner_name(0)
+        )),
+    }
+}
+
+/// Open a capture; when it turns out to be encrypted and no password was given, ask for one
+/// on a terminal and try once more. `-` is standard input ([`stdin`]), named `<stdin>`. A
+/// zip that holds no Fiddler session but captures is [`Opened::Zip`].
+pub(crate) fn open_any(path: &std::path::Path, read: &ReadArgs) -> Result<Opened, String> {
+    use crate::capture::{attachments, Capture, CaptureErrorKind, Format};
     let name = stdin::shown(path);
     let from_stdin = stdin::is_stdin(path);
     let spooled;
@@ -359,13 +382,13 @@ pub(crate) fn open_capture(
         path
     };
     let shown = |e: crate::capture::CaptureError| format!("{name}: {}", e.kind);
-    let options = read.options(false)?;
+    let mut options = read.options(false)?;
     let capture = match Capture::open(path, &options) {
         Err(e)
             if matches!(e.kind, CaptureErrorKind::PasswordRequired)
                 && options.password.is_none() =>
         {
-            let options = read.options(true)?;
+            options = read.options(true)?;
             if options.password.is_none() {
                 return Err(shown(e));
             }
@@ -373,11 +396,18 @@ pub(crate) fn open_capture(
         }
         other => other.map_err(shown),
     }?;
-    Ok(if from_stdin {
+    if capture.format() == Format::Saz && capture.session_hint() == Some(0) {
+        let zip =
+            attachments::inspect(path, &name, &options).map_err(|e| format!("{name}: {e}"))?;
+        if let Some(zip) = zip {
+            return Ok(Opened::Zip(zip, options));
+        }
+    }
+    Ok(Opened::One(if from_stdin {
         capture.named(stdin::NAME)
     } else {
         capture
-    })
+    }))
 }
 
 /// Report an error on stderr. Messages should never carry capture content; they still pass

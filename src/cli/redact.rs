@@ -100,6 +100,23 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
     } else {
         None
     };
+    if spec.format == crate::capture::Format::Saz {
+        // A zip of captures (what tickets attach) is not a SAZ to copy: its copy would hold
+        // nothing.
+        let read = ReadOptions {
+            password: input_password.clone(),
+            limits: args.read.limits(),
+        };
+        if let Some(zip) =
+            crate::capture::attachments::inspect(input, &name, &read).map_err(shown)?
+        {
+            return Err(format!(
+                "{name}: a zip of {} capture(s) ({}), not a capture itself: extract each and redact it",
+                zip.captures.len(),
+                zip.listing()
+            ));
+        }
+    }
     let (tmp, file) =
         files::temp_beside(out, true).map_err(|e| files::cannot_write(&out_name, &e))?;
     let opts = RewriteOptions {

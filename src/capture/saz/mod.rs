@@ -43,6 +43,7 @@ use super::session::{Body, Request, Response, Session, SessionFlags};
 use super::zip_dir::{self, EntryLoc};
 use super::{CaptureErrorKind, Password, ReadOptions, SessionError, SessionResult};
 
+pub mod attachments;
 pub mod rewrite;
 pub mod sniff;
 pub mod websocket;
