@@ -13,6 +13,7 @@ mod common;
 mod adversarial;
 mod analyze_samples;
 mod architecture;
+mod attachments;
 mod batch;
 mod batch_cli;
 mod capture_limits;
