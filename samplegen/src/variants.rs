@@ -232,9 +232,9 @@ fn variant_files() -> Vec<(Variant, Vec<u8>)> {
     }
     {
         // The user zipped the SAZ (Send to > Compressed folder) and renamed the zip to .saz.
-        let mut var = v("variants/zipped-saz.saz", "a zip whose one entry is adal-500011-json.saz (the SAZ zipped again and renamed .saz): not a SAZ", 0);
-        var.inconclusive = true;
-        var.tunnel_sessions = vec![];
+        // Since issue 21 a zip of captures is opened: diagnosed like its base, named
+        // `zipped-saz.saz!/adal-500011-json.saz`.
+        let var = v("variants/zipped-saz.saz", "a zip whose one entry is adal-500011-json.saz (the SAZ zipped again and renamed .saz): not a SAZ but a zip of captures, whose capture inside is analysed", n);
         let inner = saz_bytes(&cap, &SazOptions::default());
         let mut zw = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
         zw.start_file("adal-500011-json.saz", crate::saz::entry_options())
