@@ -158,26 +158,48 @@ fn o_replaces_a_file_whole_and_keeps_its_mode() {
     }
 }
 
+/// Run `args` as root: directly when this is root, else through `sudo -n` (CI runners).
+#[cfg(target_os = "linux")]
+fn privileged(args: &[&str]) -> bool {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    let mut cmd = if root {
+        Command::new(args[0])
+    } else {
+        let mut c = Command::new("sudo");
+        c.args(["-n", args[0]]);
+        c
+    };
+    cmd.args(&args[1..]).status().is_ok_and(|s| s.success())
+}
+
 /// A full disk and a read-only file system, for real: a 64 KiB tmpfs, then remounted
 /// read-only. Needs root (mount); fails, not skips, without it.
 #[cfg(target_os = "linux")]
 #[test]
-#[ignore = "needs root: mounts a 64 KiB tmpfs to fill (full disk, read-only file system)"]
+#[ignore = "needs root or passwordless sudo: mounts a 64 KiB tmpfs to fill (full disk, read-only file system)"]
 fn full_and_read_only_disks_leave_the_old_file_and_no_temporary() {
     let dir = tempfile::tempdir().unwrap();
     let mnt = dir.path();
-    let mount = |opts: &str| {
-        let status = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", opts, "tmpfs", s(mnt)])
-            .status()
-            .expect("mount runs");
-        assert!(status.success(), "mount -o {opts} failed: run as root");
-    };
-    mount("size=64k");
+    let status = privileged(&[
+        "mount",
+        "-t",
+        "tmpfs",
+        "-o",
+        "size=64k,mode=1777",
+        "tmpfs",
+        s(mnt),
+    ]);
+    assert!(
+        status,
+        "mounting a tmpfs failed: run as root or with passwordless sudo"
+    );
     struct Unmount<'a>(&'a Path);
     impl Drop for Unmount<'_> {
         fn drop(&mut self) {
-            let _ = Command::new("umount").arg(self.0).status();
+            privileged(&["umount", s(self.0)]);
         }
     }
     let _unmount = Unmount(mnt);
@@ -245,11 +267,7 @@ fn full_and_read_only_disks_leave_the_old_file_and_no_temporary() {
     let _ = std::fs::remove_file(&filler);
 
     // Read-only.
-    let status = Command::new("mount")
-        .args(["-o", "remount,ro", s(mnt)])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    assert!(privileged(&["mount", "-o", "remount,ro", s(mnt)]));
     let small = sample("aadsts-50076-mfa.saz");
     let out = run(&["analyze", "-o", s(&report), s(&small)]);
     assert_eq!(out.status.code(), Some(2));
