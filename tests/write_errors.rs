@@ -114,24 +114,18 @@ fn an_output_in_a_missing_directory_is_named_and_nothing_is_left() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("missing").join("report.html");
     let saz = sample("aadsts-50076-mfa.saz");
-    let out = run(&["analyze", "--format", "html", "-o", s(&target), s(&saz)]);
-    assert_eq!(out.status.code(), Some(2));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        format!(
-            "traceadal: cannot write {}: No such file or directory\n",
-            target.display()
-        )
+    let want = format!(
+        "traceadal: cannot write {}: No such file or directory\n",
+        target.display()
     );
-    let out = run(&["redact", s(&saz), s(&target)]);
-    assert_eq!(out.status.code(), Some(2));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        format!(
-            "traceadal: cannot write {}: No such file or directory\n",
-            target.display()
-        )
-    );
+    for args in [
+        vec!["analyze", "--format", "html", "-o", s(&target), s(&saz)],
+        vec!["redact", s(&saz), s(&target)],
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), want, "{args:?}");
+    }
     assert!(listing(dir.path()).is_empty());
 }
 
