@@ -299,6 +299,8 @@ pub fn temp_beside(out: &Path, private: bool) -> io::Result<(Temp, File)> {
             use std::os::unix::fs::OpenOptionsExt;
             o.mode(0o600);
         }
+        #[cfg(not(unix))]
+        let _ = private;
         Temp::announce(&path);
         match o.open(&path) {
             Ok(f) => return Ok((Temp(path), f)),
@@ -362,6 +364,58 @@ mod tests {
         for s in ["/dev/full", "/dev/fd/", "/dev/fd/x", "out.html", "/dev/sda"] {
             assert!(!is_stream_name(Path::new(s)), "{s}");
         }
+    }
+
+    #[test]
+    fn write_errors_read_as_people_write_them() {
+        let full = io::Error::from_raw_os_error(28);
+        assert_eq!(
+            cannot_write("out.html", &full),
+            "cannot write out.html: No space left on device"
+        );
+        assert_eq!(io_message(&io::Error::other("plain")), "plain");
+
+        /// Fails every write after the first `ok` bytes.
+        struct Fails(usize);
+        impl Write for Fails {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                if self.0 == 0 {
+                    return Err(io::Error::from_raw_os_error(28));
+                }
+                let n = buf.len().min(self.0);
+                self.0 -= n;
+                Ok(n)
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut t = Tracked::new(Fails(4));
+        assert!(t.write_all(b"0123456789").is_err());
+        // What an outer library did with the error, the writer says what it was.
+        assert_eq!(
+            t.error.as_ref().map(|e| e.to_string()).as_deref(),
+            Some("No space left on device")
+        );
+    }
+
+    #[test]
+    fn a_failed_atomic_write_leaves_the_old_file_and_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("report.txt");
+        fs::write(&out, "old").unwrap();
+        write_atomically(&out, false, b"new").unwrap();
+        assert_eq!(fs::read_to_string(&out).unwrap(), "new");
+        let missing = dir.path().join("no").join("report.txt");
+        let e = write_atomically(&missing, false, b"x").unwrap_err();
+        assert_eq!(
+            e,
+            format!(
+                "cannot write {}: No such file or directory",
+                missing.display()
+            )
+        );
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]

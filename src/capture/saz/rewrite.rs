@@ -399,6 +399,57 @@ mod tests {
         format!("{:?}", archive.map_sessions(|s| s).unwrap())
     }
 
+    /// An output that fails part-way (a full disk) is an error from the rewrite, at every
+    /// point it can fail, never a panic of the zip writer's (which asserts on positions)
+    /// nor its drop's message on stderr (issue 20).
+    #[test]
+    fn an_output_that_fails_part_way_is_an_error() {
+        struct Full {
+            inner: Cursor<Vec<u8>>,
+            room: u64,
+        }
+        impl Write for Full {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                if self.inner.position() + buf.len() as u64 > self.room {
+                    return Err(std::io::Error::from_raw_os_error(28));
+                }
+                self.inner.write(buf)
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        impl std::io::Seek for Full {
+            fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+                self.inner.seek(to)
+            }
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let bytes = std::fs::read(root.join("samples/aadsts-50076-mfa.saz")).unwrap();
+        let mut whole = Cursor::new(Vec::new());
+        rewrite_bytes(
+            bytes.clone(),
+            &mut whole,
+            &RewriteOptions::default(),
+            &mut Identity,
+        )
+        .unwrap();
+        let len = whole.into_inner().len() as u64;
+        for room in (0..len).step_by(997).chain([len - 1]) {
+            let mut out = Full {
+                inner: Cursor::new(Vec::new()),
+                room,
+            };
+            let r = rewrite_bytes(
+                bytes.clone(),
+                &mut out,
+                &RewriteOptions::default(),
+                &mut Identity,
+            );
+            assert!(r.is_err(), "room {room}");
+        }
+    }
+
     /// Every sample SAZ rewritten with a scrubber that changes nothing: the entries of the
     /// SAZ layout in the same order, the same sessions read back.
     #[test]
