@@ -14,7 +14,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
 
 use crate::analysis;
-use crate::capture::{detect, formats, CaptureErrorKind, Format, ReadOptions};
+use crate::capture::{attachments, detect, formats, CaptureErrorKind, Format, ReadOptions};
 use crate::report::powershell::{self, FixPlan};
 use crate::report::render::{Content, Document};
 use crate::report::Report;
@@ -286,6 +286,45 @@ pub fn analyse_one(candidate: &Candidate, read: &ReadOptions) -> Item {
     }
 }
 
+/// Analyse one file the walk took: one item, or, for a zip of captures (what tickets attach,
+/// issue 21: no Fiddler session but captures inside), one item per capture inside, named
+/// `tickets.zip!/case1.saz` (one level only; the zip limits of
+/// [`crate::capture::attachments`]).
+pub fn analyse_file(candidate: &Candidate, read: &ReadOptions) -> Vec<Item> {
+    let item = analyse_one(candidate, read);
+    let empty_saz =
+        candidate.format == Format::Saz && item.report().is_some_and(|r| r.capture.sessions == 0);
+    if !empty_saz {
+        return vec![item];
+    }
+    let name = candidate.path.display().to_string();
+    let zip = match guarded(|| {
+        attachments::inspect(&candidate.path, &name, read).map_err(|e| e.to_string())
+    }) {
+        Ok(Some(zip)) => zip,
+        _ => return vec![item],
+    };
+    (0..zip.captures.len())
+        .map(|i| {
+            let inner = &zip.captures[i].name;
+            let outcome = match guarded(|| {
+                let opened = zip.open(i, read)?;
+                analysis::analyze(&opened.capture, &read.limits)
+                    .map(|a| Report::new(&a))
+                    .map_err(|e| e.kind.to_string())
+            }) {
+                Ok(report) => Outcome::Report(Box::new(report)),
+                Err(message) => Outcome::Failed(message),
+            };
+            Item {
+                path: PathBuf::from(zip.inner_name(i)),
+                rel: format!("{}!/{inner}", candidate.rel),
+                outcome,
+            }
+        })
+        .collect()
+}
+
 /// Run `work`, turning a panic into an error: one file's bug must not end the batch.
 pub fn guarded<T>(work: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
     match catch_unwind(AssertUnwindSafe(work)) {
@@ -349,12 +388,15 @@ pub fn run(
     let filter = Filter::new(&options.globs)?;
     let walked = walk(root, &filter)?;
     on_found(walked.captures.len());
-    let mut items = par_map(
+    let mut items: Vec<Item> = par_map(
         &walked.captures,
         options.jobs.unwrap_or(0),
-        |c| analyse_one(c, &options.read),
+        |c| analyse_file(c, &options.read),
         progress,
-    )?;
+    )?
+    .into_iter()
+    .flatten()
+    .collect();
     items.extend(walked.unreadable);
     items.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(BatchResult {

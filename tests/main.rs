@@ -13,6 +13,7 @@ mod common;
 mod adversarial;
 mod analyze_samples;
 mod architecture;
+mod attachments;
 mod batch;
 mod batch_cli;
 mod capture_limits;
@@ -43,6 +44,8 @@ mod secrets;
 // Issue 21 item 3.
 mod diff;
 mod show_sessions;
+mod stdin;
+mod write_errors;
 
 /// Every `tests/*.rs` but this file is declared as a module above: with `autotests = false`
 /// cargo no longer finds test files by itself, so a file left out would never run.

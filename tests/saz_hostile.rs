@@ -611,7 +611,65 @@ fn damaged_metadata_costs_only_the_metadata() {
         .iter()
         .any(|p| p.contains("raw/1_m.xml")));
     assert_eq!(sessions[1].id, 2);
-    assert!(sessions[1].problems.iter().any(|p| p.contains("SID 7")));
+    // A SID other than the entry number is normal (issue 20): no problem.
+    assert!(
+        sessions[1].problems.is_empty(),
+        "{:?}",
+        sessions[1].problems
+    );
     // BitFlags 0x1000 read as decimal (no Fiddler comment): not the blind-tunnel bit.
     assert!(!sessions[1].flags.tunnel);
+}
+
+/// Entry numbers with gaps and `SID`s other than them, as Fiddler writes an archive of
+/// selected sessions: normal (issue 20), no problem; the sessions keep the entry numbers.
+#[test]
+fn fiddler_ids_with_gaps_are_normal() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut entries = Vec::new();
+    let metas: Vec<(u64, Vec<u8>)> = [(2u64, 12u64), (5, 15), (9, 31)]
+        .iter()
+        .map(|(id, sid)| {
+            (
+                *id,
+                format!(
+                    "<Session SID=\"{sid}\" BitFlags=\"0\"><SessionFlags></SessionFlags></Session>"
+                )
+                .into_bytes(),
+            )
+        })
+        .collect();
+    let names: Vec<(String, String, String)> = metas
+        .iter()
+        .map(|(id, _)| {
+            (
+                format!("raw/{id:02}_c.txt"),
+                format!("raw/{id:02}_s.txt"),
+                format!("raw/{id:02}_m.xml"),
+            )
+        })
+        .collect();
+    let requests: Vec<Vec<u8>> = metas
+        .iter()
+        .map(|(id, _)| request("a.example", *id))
+        .collect();
+    for (((c, s, m), (_, meta)), req) in names.iter().zip(&metas).zip(&requests) {
+        entries.push(RawEntry::stored(c.as_bytes(), req));
+        entries.push(RawEntry::stored(s.as_bytes(), OK));
+        entries.push(RawEntry::stored(m.as_bytes(), meta));
+    }
+    let path = write(dir.path(), "selected.saz", &raw_zip(&entries));
+    let p = path.to_str().unwrap();
+    let (out, _) = run(&["analyze", "--format", "json", p]);
+    assert_eq!(stderr(&out), "");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["capture"]["errors"], serde_json::json!([]));
+    assert_eq!(report["capture"]["sessions"], 3);
+    let (out, _) = run(&["sessions", "--format", "json", p]);
+    assert_eq!(stderr(&out), "");
+    let ids: Vec<_> = json_rows(&out)
+        .iter()
+        .map(|r| r["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![2, 5, 9]);
 }

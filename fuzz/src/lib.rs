@@ -77,6 +77,20 @@ pub fn saz_reader(data: &[u8]) {
         assert_eq!(mapped.len(), archive.len());
         analyse(mapped);
     }
+    // No session: perhaps a zip of captures (what tickets attach, issue 21): its detection
+    // and the first captures inside, opened as files are (one level, under the limits).
+    if archive.is_empty() {
+        if let Ok(Some(zip)) = saz::attachments::inspect_bytes(data, "fuzz.zip", &options) {
+            assert!(!zip.captures.is_empty());
+            for i in 0..zip.captures.len().min(2) {
+                if let Ok(inner) = zip.open(i, &options) {
+                    if let Ok(mapped) = inner.capture.map_sessions(map_one) {
+                        analyse(mapped);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `netlog_reader`: a Chromium/Edge NetLog, streamed (constants, events, sockets), cut or

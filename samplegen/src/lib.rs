@@ -9,6 +9,7 @@
 
 pub mod actors;
 pub mod adversarial;
+pub mod attachments;
 pub mod bulk;
 pub mod clock;
 pub mod expected;
@@ -114,6 +115,8 @@ pub fn all_files() -> Vec<(String, Vec<u8>)> {
         built.push(exp);
     }
     out.extend(variants::files());
+    let zipped = attachments::files(&out);
+    out.extend(zipped);
     out.push(("README.md".into(), variants::readme(&built).into_bytes()));
     out
 }

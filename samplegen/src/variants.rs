@@ -232,9 +232,9 @@ fn variant_files() -> Vec<(Variant, Vec<u8>)> {
     }
     {
         // The user zipped the SAZ (Send to > Compressed folder) and renamed the zip to .saz.
-        let mut var = v("variants/zipped-saz.saz", "a zip whose one entry is adal-500011-json.saz (the SAZ zipped again and renamed .saz): not a SAZ", 0);
-        var.inconclusive = true;
-        var.tunnel_sessions = vec![];
+        // Since issue 21 a zip of captures is opened: diagnosed like its base, named
+        // `zipped-saz.saz!/adal-500011-json.saz`.
+        let var = v("variants/zipped-saz.saz", "a zip whose one entry is adal-500011-json.saz (the SAZ zipped again and renamed .saz): not a SAZ but a zip of captures, whose capture inside is analysed", n);
         let inner = saz_bytes(&cap, &SazOptions::default());
         let mut zw = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
         zw.start_file("adal-500011-json.saz", crate::saz::entry_options())
@@ -356,6 +356,17 @@ pub fn readme(all: &[Expected]) -> String {
             what.replace('|', "\\|")
         ));
     }
+    r.push_str(&format!(
+        "\n## What tickets attach\n\n`{}` is a plain zip, as ticket systems and mail gateways wrap attachments: it holds\n{} and a user's note (`{}`), and no `raw/` entry. `traceadal analyze` prints one report\nper capture inside, named `{}!/<entry>`; `batch` lists them the same way.\n",
+        crate::attachments::FILE,
+        crate::attachments::INNER
+            .iter()
+            .map(|(entry, sample)| format!("`{entry}` (a copy of `{sample}`)"))
+            .collect::<Vec<_>>()
+            .join(" and "),
+        crate::attachments::NOTE,
+        crate::attachments::FILE
+    ));
     r.push_str("\n## Not stored here\n\nPassword-protected SAZ files are not reproducible (AES salts are random), so tests make them at\nrun time: `samplegen::write_encrypted_saz(name, password, SazEncryption::Aes256 | Aes128 | ZipCrypto, path)`.\n\nThe adversarial set (issue 17) is not stored either: `cargo run -p samplegen -- adversarial DIR`\nwrites its captures (each a sample scenario followed by one exchange that plants one unique\nsecret, `ADV<nnn>x...`, in one placement and encoding, as SAZ and as HAR) and `cases.tsv`;\n`samplegen::adversarial::cases()` gives them in memory. `tests/adversarial.rs` searches every output\nfor them; `scripts/adversarial.sh` runs the whole set on the release build.\n\n## Secrets\n\nEvery secret planted in these files is listed in `samplegen::PLANTED_SECRETS` (raw values as on\nthe wire, JWT signatures included; JWT claims are not secrets). WAM's `request=` JWT carries a\nrefresh token as a claim: it is in `samplegen::JWT_CLAIM_SECRETS`. `secrets-everywhere` holds one\nof every kind.\n\n## Conventions worth knowing\n\n- `samplegen::Expected` gives a loop's `duration_ms` as the `ClientBeginRequest` of its last\n  session minus that of its first; traceadal's report measures to the end of the last session,\n  so its figure is up to a few seconds longer.\n- `missing_spns` lower-case the host and add the trailing slash, always as `https://`\n  (`http-resource` yields `https://autodiscover.contoso.com/` and its own http-resource finding).\n- In `wam-jwt-bearer` the challenge goes to `outlook:4242` and the token request comes from\n  `microsoft.aad.brokerplugin:7788`; the loop's `client_process` is Outlook, on whose behalf the\n  broker asked.\n- HAR CONNECT entries use the URL `http://host:443`, as Fiddler's HAR export names tunnels.\n");
     r.push_str(&precision_notes(all));
     r

@@ -33,6 +33,7 @@ pub use detail::{BodyExcerpt, ResponseDetail, SessionDetail};
 pub use formats::Format;
 use formats::Source;
 pub use headers::Headers;
+pub use saz::attachments;
 pub use session::{host_of, Body, Request, Response, Session, SessionFlags, Timers};
 pub use summary::{Credential, Kept, SessionSummary};
 
@@ -149,6 +150,13 @@ impl Capture {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The same capture, named `name` in reports and messages (`<stdin>` for what was read
+    /// from standard input into a temporary file). Reading does not use the name.
+    pub fn named(mut self, name: impl Into<PathBuf>) -> Self {
+        self.path = name.into();
+        self
     }
 
     pub fn format(&self) -> Format {

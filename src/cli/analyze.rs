@@ -1,6 +1,6 @@
 //! `traceadal analyze`: one or more captures through the whole pipeline, then one renderer.
 
-use super::{files, open_capture, output, report_error, AnalyzeArgs, ReportFormat, Status};
+use super::{files, open_any, output, report_error, AnalyzeArgs, Opened, ReportFormat, Status};
 use crate::analysis::{self, Analysis};
 use crate::capture::{detail, SessionDetail};
 use crate::report::html::Html;
@@ -45,28 +45,10 @@ pub fn run(args: &AnalyzeArgs) -> Status {
     }
     let mut exit = Status::Clean;
     let mut analysed: Vec<Analysed> = Vec::new();
-    for path in &args.captures {
-        let result = open_capture(path, &args.read).and_then(|capture| {
-            let analysis =
-                analysis::analyze(&capture, &args.read.limits()).map_err(|e| e.to_string())?;
-            let details = if renderer.needs_details() {
-                // The one extra read: headers and bodies of the cited sessions only.
-                // Excerpts cut where no secret is left half shown.
-                let wanted = renderer.detail_sessions(&analysis);
-                detail::gather(&capture, &wanted, crate::redact::cut::prefix).unwrap_or_else(|e| {
-                    report_error(format!("{e} (the page shows no session details)"));
-                    Vec::new()
-                })
-            } else {
-                Vec::new()
-            };
-            let report = Report::new(&analysis);
-            Ok(Analysed {
-                analysis,
-                report,
-                details,
-            })
-        });
+    // A zip of captures (what tickets attach) is one report per capture inside, named
+    // `tickets.zip!/case1.saz`, as if each had been given.
+    let mut analyse = |capture: &crate::capture::Capture| {
+        let result = analyse_one(capture, args, renderer.as_ref());
         match result {
             Ok(a) => {
                 // The problems themselves are in the report (`capture.errors`); stderr only
@@ -74,7 +56,7 @@ pub fn run(args: &AnalyzeArgs) -> Status {
                 if !a.analysis.errors.is_empty() {
                     report_error(format!(
                         "{}: {} problem(s) reading sessions, listed in the report",
-                        path.display(),
+                        capture.path().display(),
                         a.analysis.errors.len()
                     ));
                 }
@@ -86,6 +68,30 @@ pub fn run(args: &AnalyzeArgs) -> Status {
                 exit = Status::Unreadable;
             }
         }
+    };
+    let mut failed = false;
+    for path in &args.captures {
+        match open_any(path, &args.read) {
+            Ok(Opened::One(capture)) => analyse(&capture),
+            Ok(Opened::Zip(zip, options)) => {
+                for i in 0..zip.captures.len() {
+                    match zip.open(i, &options) {
+                        Ok(inner) => analyse(&inner.capture),
+                        Err(e) => {
+                            report_error(format!("{}: {e}", zip.inner_name(i)));
+                            failed = true;
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                report_error(e);
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        exit = Status::Unreadable;
     }
     if renderer.needs_details() && analysed.is_empty() {
         // No capture could be read: no page (the errors are on stderr).
@@ -111,4 +117,30 @@ pub fn run(args: &AnalyzeArgs) -> Status {
         return Status::Unreadable;
     }
     exit
+}
+
+/// One capture through the pipeline, with the session details the renderer asks for.
+fn analyse_one(
+    capture: &crate::capture::Capture,
+    args: &AnalyzeArgs,
+    renderer: &dyn Render,
+) -> Result<Analysed, String> {
+    let analysis = analysis::analyze(capture, &args.read.limits()).map_err(|e| e.to_string())?;
+    let details = if renderer.needs_details() {
+        // The one extra read: headers and bodies of the cited sessions only.
+        // Excerpts cut where no secret is left half shown.
+        let wanted = renderer.detail_sessions(&analysis);
+        detail::gather(capture, &wanted, crate::redact::cut::prefix).unwrap_or_else(|e| {
+            report_error(format!("{e} (the page shows no session details)"));
+            Vec::new()
+        })
+    } else {
+        Vec::new()
+    };
+    let report = Report::new(&analysis);
+    Ok(Analysed {
+        analysis,
+        report,
+        details,
+    })
 }

@@ -13,6 +13,7 @@ mod sessions;
 // Issue 21 item 3.
 mod diff;
 mod show;
+mod stdin;
 
 use std::path::PathBuf;
 
@@ -27,7 +28,7 @@ pub use crate::analysis::Status;
     name = "traceadal",
     version,
     about = "Find the Outlook ADAL/HMA loop (autodiscover -> 401 -> AADSTS500011) and its neighbours in Fiddler SAZ and HAR captures, and print the fix.",
-    after_help = "Exit codes (analyze, batch): 0 no error finding; 1 an error finding; 2 usage error or unreadable capture; 3 inconclusive: the capture cannot show the failure (no sessions, HTTPS decryption off), capture again. Several captures: 2 over 1 over 3 over 0.",
+    after_help = "Exit codes (analyze, batch): 0 no error finding; 1 an error finding; 2 usage error, unreadable capture or an output that cannot be written; 3 inconclusive: the capture cannot show the failure (no sessions, HTTPS decryption off), capture again. Several captures: 2 over 1 over 3 over 0.",
     max_term_width = 100
 )]
 pub struct Cli {
@@ -131,7 +132,7 @@ pub enum ListFormat {
 
 #[derive(Debug, Args)]
 pub struct SessionsArgs {
-    /// The capture (.saz, .har, .har.gz, .zhar).
+    /// The capture (.saz, .har, .har.gz, .zhar); `-` reads it from standard input.
     pub capture: PathBuf,
     /// Only sessions to this host (case-insensitive; `*` and `?` are wildcards:
     /// `*.contoso.com` matches subdomains, `*` every host).
@@ -224,7 +225,8 @@ pub enum ReportFormat {
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
-    /// One or more captures (.saz, .har, .har.gz, .zhar).
+    /// One or more captures (.saz, .har, .har.gz, .zhar); `-` reads one from standard input,
+    /// named `<stdin>` in the report.
     #[arg(required = true)]
     pub captures: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
@@ -287,8 +289,8 @@ pub struct BatchArgs {
 
 #[derive(Debug, Args)]
 pub struct RedactArgs {
-    /// The capture to copy (.saz, .har, .har.gz, .zhar). `--password-env`/`--password-file`
-    /// give its password when it is an encrypted SAZ.
+    /// The capture to copy (.saz, .har, .har.gz, .zhar; `-`: standard input).
+    /// `--password-env`/`--password-file` give its password when it is an encrypted SAZ.
     pub input: PathBuf,
     /// Where to write the copy: a SAZ for a SAZ, a plain (uncompressed) HAR for a HAR.
     /// Never the input itself, nor a directory, FIFO or device; created 0600 (a replaced
@@ -405,7 +407,10 @@ pub fn run(cli: Cli) -> Status {
             return Status::Unreadable;
         }
     };
-    output::with_user_rules(rules, || run_command(cli))
+    let status = output::with_user_rules(rules, || run_command(cli));
+    // Standard input's spooled copy, if `-` was read, goes with the command.
+    stdin::release();
+    status
 }
 
 fn run_command(cli: Cli) -> Status {
@@ -482,28 +487,73 @@ where
     }
 }
 
-/// Open a capture; when it turns out to be encrypted and no password was given, ask for one
-/// on a terminal and try once more.
+/// What a capture argument opened as: a capture, or a zip of captures (what tickets
+/// attach, issue 21), each inside to be opened by [`crate::capture::saz::attachments`].
+pub(crate) enum Opened {
+    One(crate::capture::Capture),
+    Zip(crate::capture::saz::attachments::Attachments, ReadOptions),
+}
+
+/// Open a capture; a zip of captures is refused, saying which captures it holds and that
+/// `analyze` and `batch` open them.
 pub(crate) fn open_capture(
     path: &std::path::Path,
     read: &ReadArgs,
 ) -> Result<crate::capture::Capture, String> {
-    use crate::capture::{Capture, CaptureErrorKind};
-    files::check_input(path)?;
-    let options = read.options(false)?;
-    match Capture::open(path, &options) {
+    match open_any(path, read)? {
+        Opened::One(c) => Ok(c),
+        Opened::Zip(a, _) => Err(format!(
+            "{}: a zip of {} capture(s) ({}), not a capture itself: `traceadal analyze` reads each (named {}), `traceadal batch` a folder of such zips; or extract one",
+            a.name,
+            a.captures.len(),
+            a.listing(),
+            a.inner_name(0)
+        )),
+    }
+}
+
+/// Open a capture; when it turns out to be encrypted and no password was given, ask for one
+/// on a terminal and try once more. `-` is standard input ([`stdin`]), named `<stdin>`. A
+/// zip that holds no Fiddler session but captures is [`Opened::Zip`].
+pub(crate) fn open_any(path: &std::path::Path, read: &ReadArgs) -> Result<Opened, String> {
+    use crate::capture::{attachments, Capture, CaptureErrorKind, Format};
+    let name = stdin::shown(path);
+    let from_stdin = stdin::is_stdin(path);
+    let spooled;
+    let path = if from_stdin {
+        spooled = stdin::spooled(read.limits().max_inflated)?;
+        spooled.as_path()
+    } else {
+        files::check_input(path)?;
+        path
+    };
+    let shown = |e: crate::capture::CaptureError| format!("{name}: {}", e.kind);
+    let mut options = read.options(false)?;
+    let capture = match Capture::open(path, &options) {
         Err(e)
             if matches!(e.kind, CaptureErrorKind::PasswordRequired)
                 && options.password.is_none() =>
         {
-            let options = read.options(true)?;
+            options = read.options(true)?;
             if options.password.is_none() {
-                return Err(e.to_string());
+                return Err(shown(e));
             }
-            Capture::open(path, &options).map_err(|e| e.to_string())
+            Capture::open(path, &options).map_err(shown)
         }
-        other => other.map_err(|e| e.to_string()),
+        other => other.map_err(shown),
+    }?;
+    if capture.format() == Format::Saz && capture.session_hint() == Some(0) {
+        let zip =
+            attachments::inspect(path, &name, &options).map_err(|e| format!("{name}: {e}"))?;
+        if let Some(zip) = zip {
+            return Ok(Opened::Zip(zip, options));
+        }
     }
+    Ok(Opened::One(if from_stdin {
+        capture.named(stdin::NAME)
+    } else {
+        capture
+    }))
 }
 
 /// Report an error on stderr. Messages should never carry capture content; they still pass

@@ -61,7 +61,8 @@ pub(crate) fn print_error(line: &str) {
 /// to stdout or to the file given with `-o`. Every command's output goes this way: nothing
 /// reaches the user without passing [`Redactor::text`]. A file that exists and is not a
 /// regular file is refused (`files::check_output`); with `--show-secrets` a new file is
-/// created 0600 on Unix.
+/// created 0600 on Unix. A file is written beside and renamed into place
+/// ([`super::files::write_atomically`]); every failed write is an error naming its target.
 pub fn emit(
     path: Option<&Path>,
     redactor: &Redactor,
@@ -75,10 +76,9 @@ pub fn emit(
         Some(p) => {
             // Checked again here, in case it appeared since the command's own check.
             super::files::check_output(p)?;
-            // A report with secrets shown is created readable by its owner only.
-            super::files::create(p, redactor.show_secrets)
-                .and_then(|mut f| f.write_all(text.as_bytes()))
-                .map_err(|e| format!("{}: cannot write: {e}", p.display()))
+            // A report with secrets shown is created readable by its owner only; written
+            // beside and renamed, so a failed write never leaves half a report.
+            super::files::write_atomically(p, redactor.show_secrets, text.as_bytes())
         }
         None if capturing() => {
             CAPTURED.with(|c| {
@@ -110,11 +110,12 @@ pub fn shorten(text: &str, max: usize) -> String {
     crate::redact::cut::middle(text, max)
 }
 
-/// Ignore a closed pipe (`traceadal sessions x.saz | head`), report anything else.
+/// Ignore a closed pipe (`traceadal sessions x.saz | head`), report anything else as
+/// `cannot write standard output: <why>` (exit 2).
 pub fn finish(result: io::Result<()>) -> Result<(), String> {
     match result {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.map_err(|e| format!("cannot write output: {e}")),
+        other => other.map_err(|e| super::files::cannot_write("standard output", &e)),
     }
 }
 

@@ -8,10 +8,9 @@
 //! symlink or hard link) is refused, and so is an OUT that is not a regular file. The copy is
 //! created 0600 on Unix; replacing an existing file keeps that file's mode.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, Once};
+use std::path::Path;
 
 use super::{files, output, report_error, ReadArgs, RedactArgs, Status};
 use crate::capture::detect::detect_file;
@@ -31,9 +30,18 @@ pub fn run(args: &RedactArgs) -> Status {
 }
 
 fn redact(args: &RedactArgs) -> Result<(), String> {
-    let input = &args.input;
+    // `-`: standard input, spooled to a private temporary file and named `<stdin>`.
+    let name = super::stdin::shown(&args.input);
+    let spooled;
+    let input = if super::stdin::is_stdin(&args.input) {
+        spooled = super::stdin::spooled(args.read.limits().max_inflated)?;
+        &spooled
+    } else {
+        &args.input
+    };
     let out = &args.output;
-    let shown = |e: CaptureErrorKind| format!("{}: {e}", input.display());
+    let shown = |e: CaptureErrorKind| format!("{name}: {e}");
+    let out_name = out.display().to_string();
     let dest = destination(input, out, "redact")?;
     let spec = formats::spec(detect_file(input).map_err(shown)?);
     let out_password = output_password(args)?;
@@ -51,9 +59,35 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
     }
     let input_password = if spec.encrypted_input {
         input_password(input, &args.read)?
+<<<<<<< ours-region (theirs modified base lines ours also changed)
+=======
+        input_password(input, &name, args)?
+>>>>>>> theirs
     } else {
         None
     };
+<<<<<<< ours-region (theirs modified base lines ours also changed)
+=======
+    if spec.format == crate::capture::Format::Saz {
+        // A zip of captures (what tickets attach) is not a SAZ to copy: its copy would hold
+        // nothing.
+        let read = ReadOptions {
+            password: input_password.clone(),
+            limits: args.read.limits(),
+        };
+        if let Some(zip) =
+            crate::capture::attachments::inspect(input, &name, &read).map_err(shown)?
+        {
+            return Err(format!(
+                "{name}: a zip of {} capture(s) ({}), not a capture itself: extract each and redact it",
+                zip.captures.len(),
+                zip.listing()
+            ));
+        }
+    }
+    let (tmp, file) =
+        files::temp_beside(out, true).map_err(|e| files::cannot_write(&out_name, &e))?;
+>>>>>>> theirs
     let opts = RewriteOptions {
         read: ReadOptions {
             password: input_password,
@@ -67,12 +101,44 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
         scrubber.reads_body = Some(crate::auth::reads_body);
     }
     let rewritten = dest.write(|file| rewrite(spec, input, file, &opts, &mut scrubber))?;
+<<<<<<< ours-region (theirs modified base lines ours also changed)
+=======
+    fs::rename(&tmp.0, out).map_err(|e| files::cannot_write(&out_name, &e))?;
+>>>>>>> theirs
+<<<<<<< ours-region (theirs modified base lines ours also changed)
+=======
+        fs::set_permissions(&tmp.0, mode).map_err(|e| files::cannot_write(&out_name, &e))?;
+>>>>>>> theirs
+<<<<<<< ours-region (theirs modified base lines ours also changed)
+=======
+        report_error(format!("{name}: {n}"));
+>>>>>>> theirs
+<<<<<<< ours-region (theirs modified base lines ours also changed)
+=======
+    // A failed write (a full disk) is told from a failed read by the writer itself: the
+    // error that comes back may have gone through the zip writer's own type.
+    let mut w = BufWriter::new(files::Tracked::new(file));
+    let rewritten = (spec.rewrite)(input, &mut w, &opts, &mut scrubber);
+    let flushed = w.flush();
+    let tracked = w
+        .into_inner()
+        .map_err(|e| files::cannot_write(&out_name, e.error()))?;
+    if let Some(e) = &tracked.error {
+        return Err(files::cannot_write(&out_name, e));
+    }
+    flushed.map_err(|e| files::cannot_write(&out_name, &e))?;
+    let rewritten = rewritten.map_err(shown)?;
+    tracked
+        .into_inner()
+        .sync_all()
+        .map_err(|e| files::cannot_write(&out_name, &e))?;
+>>>>>>> theirs
     let counts = scrubber.outcome.counts;
     let dropped = args
         .drop_bodies_except_auth
         .then_some(scrubber.bodies_dropped);
     output::emit(None, &output::redactor(false), |w| {
-        summary(w, input, &args.output, &rewritten.what, &counts)?;
+        summary(w, &name, &args.output, &rewritten.what, &counts)?;
         match dropped {
             Some(n) => writeln!(
                 w,
@@ -197,19 +263,24 @@ impl Scratch {
 
 fn summary(
     w: &mut dyn Write,
-    input: &Path,
+    input: &str,
     out: &Path,
     what: &str,
     counts: &Counts,
 ) -> std::io::Result<()> {
-    writeln!(w, "{} -> {} ({what})", input.display(), out.display())?;
+    writeln!(w, "{input} -> {} ({what})", out.display())?;
     writeln!(w, "replaced {} secret(s): {counts}", counts.total())
 }
 
 /// The input's password: none when it is not encrypted; asked on a terminal when it is and
 /// none was given.
 pub(super) fn input_password(input: &Path, read: &ReadArgs) -> Result<Option<Password>, String> {
+<<<<<<< ours-region (theirs modified base lines ours also changed)
     let shown = |e: CaptureErrorKind| format!("{}: {e}", input.display());
+=======
+fn input_password(input: &Path, name: &str, args: &RedactArgs) -> Result<Option<Password>, String> {
+    let shown = |e: CaptureErrorKind| format!("{name}: {e}");
+>>>>>>> theirs
     let options = read.options(false)?;
     match Capture::open(input, &options).map_err(|e| e.kind) {
         Ok(_) => Ok(options.password),
@@ -245,95 +316,4 @@ fn output_password(args: &RedactArgs) -> Result<Option<Password>, String> {
         return Ok(Some(Password::new(line)));
     }
     Ok(None)
-}
-
-/// The temporary file beside OUT, removed when dropped unless [`Temp::keep`] was called
-/// (after the rename): every error path, a panic included, leaves nothing behind. It is also
-/// listed in [`TEMPORARY`], so that Ctrl-C, SIGTERM or SIGHUP remove it before the process
-/// ends ([`remove_on_signal`]).
-struct Temp(PathBuf);
-
-/// The temporary files being written, for the signal handler.
-static TEMPORARY: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-
-/// Install, once per process, a handler for Ctrl-C, SIGTERM and SIGHUP that removes the
-/// temporary files being written and exits with 130 (interrupted), as a shell would report.
-/// Without it a killed `redact` left a copy of up to the input's size beside OUT.
-fn remove_on_signal() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // A handler another part of the process installed first wins; then an interrupted
-        // run leaves its file as before.
-        let _ = ctrlc::set_handler(|| {
-            let files = TEMPORARY.lock().map(|f| f.clone()).unwrap_or_default();
-            for f in files {
-                let _ = fs::remove_file(f);
-            }
-            std::process::exit(130);
-        });
-    });
-}
-
-impl Temp {
-    /// Listed for the signal handler before the file is created, so no moment exists when
-    /// the file is there and an interrupt would leave it.
-    fn announce(path: &Path) {
-        remove_on_signal();
-        if let Ok(mut list) = TEMPORARY.lock() {
-            list.push(path.to_path_buf());
-        }
-    }
-
-    fn keep(self) {
-        forget(&self.0);
-        std::mem::forget(self);
-    }
-}
-
-/// Take `path` off the signal handler's list.
-fn forget(path: &Path) {
-    if let Ok(mut list) = TEMPORARY.lock() {
-        list.retain(|p| p != path);
-    }
-}
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
-        forget(&self.0);
-    }
-}
-
-/// A new file beside `out` (same directory, so the final rename is atomic), created 0600 on
-/// Unix: the copy is redacted, but what the scrubber missed must not be world-readable.
-fn temp_beside(out: &Path) -> Result<(Temp, File), String> {
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "capture".into());
-    for n in 0..100u32 {
-        let path = dir.join(format!(".{name}.traceadal-{}-{n}.tmp", std::process::id()));
-        let mut o = OpenOptions::new();
-        o.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            o.mode(0o600);
-        }
-        Temp::announce(&path);
-        match o.open(&path) {
-            Ok(f) => return Ok((Temp(path), f)),
-            // Someone else's file: not ours to remove.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => forget(&path),
-            Err(e) => {
-                forget(&path);
-                return Err(format!("{}: cannot write: {e}", dir.display()));
-            }
-        }
-    }
-    Err(format!("{}: cannot create a temporary file", dir.display()))
 }

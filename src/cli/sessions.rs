@@ -97,7 +97,7 @@ pub fn run(args: &SessionsArgs) -> Status {
             return Status::Unreadable;
         }
     };
-    let path = args.capture.display().to_string();
+    let path = super::stdin::shown(&args.capture);
     for w in capture.warnings() {
         report_error(format!("{path}: {w}"));
     }

@@ -22,6 +22,15 @@ pub fn sample(name: &str) -> PathBuf {
     root().join("samples").join(name)
 }
 
+/// A zip of captures (`ticket-attachments.zip`, `variants/zipped-saz.saz`): `analyze` reads
+/// each capture inside, `sessions` and `redact` refuse it (tests/attachments.rs).
+pub fn is_zip_of_captures(p: &Path) -> bool {
+    traceadal::capture::attachments::inspect(p, "", &Default::default())
+        .ok()
+        .flatten()
+        .is_some()
+}
+
 /// Run `traceadal` with `args`, no stdin, and the environment given.
 pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_traceadal"));

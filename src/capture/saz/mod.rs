@@ -43,6 +43,7 @@ use super::session::{Body, Request, Response, Session, SessionFlags};
 use super::zip_dir::{self, EntryLoc};
 use super::{CaptureErrorKind, Password, ReadOptions, SessionError, SessionResult};
 
+pub mod attachments;
 pub mod rewrite;
 pub mod sniff;
 pub mod websocket;
@@ -453,14 +454,12 @@ impl SazArchive {
             ..Session::default()
         };
         if let Some(m) = meta {
-            if let Some(sid) = m.sid {
-                if sid != id {
-                    problems.push(format!(
-                        "{} says SID {sid}; the entry number {id} is kept",
-                        Kind::Meta.file_name(id)
-                    ));
-                }
-            }
+            // `SID` differing from the entry number is normal, not a problem (issue 20):
+            // Fiddler numbers the raw/ entries of an archive in order and keeps the session's
+            // id of the capturing instance in `SID` (sessions removed or only some saved:
+            // raw/01 says SID 6). The entry number is the session's number everywhere, as
+            // Fiddler numbers the sessions of an archive it opens, and it names the raw/
+            // files of the session.
             session.process = m.process().map(str::to_string);
             session.client_ip = m.client_ip().map(str::to_string);
             session.host_ip = m.host_ip().map(str::to_string);

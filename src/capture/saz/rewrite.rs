@@ -171,7 +171,16 @@ fn rewrite_reader(
         })
     })?;
 
-    let mut w = ZipWriter::new(output);
+    // Past the output's first error the zip writer writes into nothing: its drop would
+    // otherwise try to finish the archive on the output that just failed and print its raw
+    // error on stderr (issue 20: redact on a full disk). The first error is returned.
+    let start = output.stream_position()?;
+    let mut w = ZipWriter::new(Latch {
+        inner: output,
+        failed: false,
+        pos: start,
+        end: start,
+    });
     w.set_raw_comment(comment_for_copy(&directory.comment).into())
         .map_err(|e| write_err(&e))?;
     let raw_cap = opts.read.limits.max_decoded.saturating_add(HEAD_ALLOWANCE);
@@ -265,8 +274,13 @@ fn rewrite_reader(
             if others == 1 { "y" } else { "ies" }
         ));
     }
-    let inner = w.finish().map_err(|e| write_err(&e))?;
+    let mut inner = w.finish().map_err(|e| write_err(&e))?;
     inner.flush()?;
+    if inner.failed {
+        return Err(CaptureErrorKind::Io(std::io::Error::other(
+            "the output failed while the archive was written",
+        )));
+    }
     out.what = if replaced > 0 {
         format!(
             "{} entries, {replaced} replaced by placeholders",
@@ -284,6 +298,73 @@ fn entry_label(name: &[u8], index: usize) -> String {
     match parse_entry_name(name) {
         Some((id, kind)) => kind.file_name(id),
         None => format!("entry #{}", index + 1),
+    }
+}
+
+/// A writer that, once its inner writer failed, swallows everything after (see
+/// `rewrite_reader`), keeping a cursor of its own so that what the zip writer does next
+/// stays consistent (it asserts on positions).
+struct Latch<'a> {
+    inner: &'a mut dyn WriteSeek,
+    failed: bool,
+    pos: u64,
+    end: u64,
+}
+
+impl Latch<'_> {
+    fn fail<T>(&mut self, r: std::io::Result<T>) -> std::io::Result<T> {
+        if r.as_ref()
+            .is_err_and(|e| e.kind() != std::io::ErrorKind::Interrupted)
+        {
+            self.failed = true;
+        }
+        r
+    }
+
+    fn moved(&mut self, pos: u64) {
+        self.pos = pos;
+        self.end = self.end.max(pos);
+    }
+}
+
+impl Write for Latch<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.failed {
+            self.moved(self.pos.saturating_add(buf.len() as u64));
+            return Ok(buf.len());
+        }
+        let r = self.inner.write(buf);
+        if let Ok(n) = &r {
+            self.moved(self.pos.saturating_add(*n as u64));
+        }
+        self.fail(r)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.failed {
+            return Ok(());
+        }
+        let r = self.inner.flush();
+        self.fail(r)
+    }
+}
+
+impl std::io::Seek for Latch<'_> {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        if self.failed {
+            let p = match to {
+                std::io::SeekFrom::Start(p) => p,
+                std::io::SeekFrom::End(d) => self.end.saturating_add_signed(d),
+                std::io::SeekFrom::Current(d) => self.pos.saturating_add_signed(d),
+            };
+            self.moved(p);
+            return Ok(p);
+        }
+        let r = self.inner.seek(to);
+        if let Ok(p) = &r {
+            self.moved(*p);
+        }
+        self.fail(r)
     }
 }
 
@@ -316,6 +397,57 @@ mod tests {
     fn sessions(bytes: Vec<u8>) -> String {
         let archive = SazArchive::from_bytes(bytes, &ReadOptions::default()).unwrap();
         format!("{:?}", archive.map_sessions(|s| s).unwrap())
+    }
+
+    /// An output that fails part-way (a full disk) is an error from the rewrite, at every
+    /// point it can fail, never a panic of the zip writer's (which asserts on positions)
+    /// nor its drop's message on stderr (issue 20).
+    #[test]
+    fn an_output_that_fails_part_way_is_an_error() {
+        struct Full {
+            inner: Cursor<Vec<u8>>,
+            room: u64,
+        }
+        impl Write for Full {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                if self.inner.position() + buf.len() as u64 > self.room {
+                    return Err(std::io::Error::from_raw_os_error(28));
+                }
+                self.inner.write(buf)
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        impl std::io::Seek for Full {
+            fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+                self.inner.seek(to)
+            }
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let bytes = std::fs::read(root.join("samples/aadsts-50076-mfa.saz")).unwrap();
+        let mut whole = Cursor::new(Vec::new());
+        rewrite_bytes(
+            bytes.clone(),
+            &mut whole,
+            &RewriteOptions::default(),
+            &mut Identity,
+        )
+        .unwrap();
+        let len = whole.into_inner().len() as u64;
+        for room in (0..len).step_by(997).chain([len - 1]) {
+            let mut out = Full {
+                inner: Cursor::new(Vec::new()),
+                room,
+            };
+            let r = rewrite_bytes(
+                bytes.clone(),
+                &mut out,
+                &RewriteOptions::default(),
+                &mut Identity,
+            );
+            assert!(r.is_err(), "room {room}");
+        }
     }
 
     /// Every sample SAZ rewritten with a scrubber that changes nothing: the entries of the
