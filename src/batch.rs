@@ -117,9 +117,9 @@ impl BatchResult {
         self.items.iter().filter_map(Item::report)
     }
 
-    /// One fix plan for the whole batch: the remedies of every report's findings, one block
-    /// per tenant, each SPN once.
-    pub fn fix_plan(&self) -> FixPlan {
+    /// The fix plans of the whole batch, one per tenant: the remedies of every report's
+    /// findings, each SPN once.
+    pub fn fix_plans(&self) -> Vec<FixPlan> {
         powershell::plan_of_reports(self.reports())
     }
 
@@ -134,7 +134,8 @@ impl BatchResult {
             .iter()
             .map(|item| Document {
                 name: &item.rel,
-                path: item.path.to_string_lossy(),
+                // As the report says it: relative to the folder walked.
+                path: std::borrow::Cow::Borrowed(&item.rel),
                 content: match &item.outcome {
                     Outcome::Report(report) => Content::Analysed {
                         report,
@@ -273,7 +274,12 @@ fn looks_like_har_json(head: &[u8]) -> bool {
 pub fn analyse_one(candidate: &Candidate, read: &ReadOptions) -> Item {
     let outcome = match guarded(|| {
         analysis::analyze_path(&candidate.path, read)
-            .map(|a| Report::new(&a))
+            .map(|mut a| {
+                // The report names the capture as the table and the CSV do: relative to the
+                // folder walked, `/`-separated (NDJSON's `capture.path`, the fix scripts).
+                a.path = PathBuf::from(&candidate.rel);
+                Report::new(&a)
+            })
             .map_err(|e| e.kind.to_string())
     }) {
         Ok(report) => Outcome::Report(Box::new(report)),

@@ -9,7 +9,7 @@ use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width};
 
 use super::{aggregate, Status};
 use crate::redact::Redactor;
-use crate::report::powershell::plan_of_reports;
+use crate::report::powershell::{plan_of_reports, tenant_label};
 use crate::report::render::{Content, Document, Render};
 use crate::report::Report;
 use crate::rules::Severity;
@@ -153,21 +153,14 @@ impl Render for BatchTable {
 }
 
 /// The union of missing SPNs per tenant over every report: `(tenant label, SPNs)`, one entry
-/// per tenant, each SPN once, sorted; the unknown tenant last.
+/// per tenant (a domain merged into the GUID a capture showed it is), each SPN once, sorted;
+/// the unknown tenant last.
 pub fn spns_per_tenant(docs: &[Document]) -> Vec<(String, Vec<String>)> {
     plan_of_reports(Document::reports(docs))
-        .tenants
         .into_iter()
+        .flat_map(|plan| plan.tenants)
         .filter(|t| !t.spns.is_empty())
-        .map(|t| {
-            let label = match (t.tenant, t.tenant_name) {
-                (Some(id), Some(name)) => format!("{name} ({id})"),
-                (Some(id), None) => id,
-                (None, Some(name)) => name,
-                (None, None) => "(tenant not named in the captures)".to_string(),
-            };
-            (label, t.spns)
-        })
+        .map(|t| (tenant_label(&t), t.spns))
         .collect()
 }
 

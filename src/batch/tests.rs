@@ -290,6 +290,7 @@ fn report(path: &str, spns: &[(&str, Option<&str>)]) -> Report {
             fix: "add it".into(),
             remedy: Some(Remedy::AddSpns {
                 first: None,
+                tenant_id: None,
                 tenant: tenant.map(str::to_string),
                 tenant_name: None,
                 spns: spns
@@ -393,15 +394,18 @@ fn spns_are_unioned_and_deduplicated_per_tenant() {
                 vec!["https://autodiscover.fabrikam.com/".to_string()]
             ),
             (
-                "(tenant not named in the captures)".to_string(),
+                "tenant not named in the capture: sign in to the right one".to_string(),
                 vec!["https://owa.example.org/".to_string()]
             ),
         ]
     );
-    let plan = q.fix_plan();
-    assert_eq!(plan.sources, vec!["/q/a.saz", "/q/b.har"]);
-    let script = powershell::script(&plan);
+    let plans = q.fix_plans();
+    assert_eq!(plans.len(), 3);
+    assert_eq!(plans[0].sources, vec!["/q/a.saz", "/q/b.har"]);
+    assert_eq!(plans[1].sources, vec!["/q/b.har"]);
+    let script = powershell::script_of_plans(&plans);
     assert_eq!(script.matches("Connect-MgGraph -TenantId").count(), 2);
+    assert_eq!(script.matches("\nConnect-MgGraph").count(), 3);
     assert_eq!(
         script
             .matches("    'https://autodiscover.contoso.com/'\n")
