@@ -105,9 +105,18 @@ fn a_generated_queue_is_diagnosed_per_capture_with_one_fix_script_per_tenant() {
         .iter()
         .map(|r| r["capture"]["path"].as_str().unwrap().to_string())
         .collect();
-    let mut sorted = paths.clone();
-    sorted.sort();
-    assert_eq!(paths, sorted);
+    // Relative to the folder given, as in the table and the CSV; sorted.
+    assert_eq!(
+        paths,
+        [
+            "t1/browser.txt",
+            "t1/outlook.saz",
+            "t2/browser.har",
+            "t2/outlook.zip",
+            "t3/ok.har",
+            "t3/ok.saz"
+        ]
+    );
     for r in &reports {
         assert_eq!(r["schema"], "traceadal.report/1");
         assert_eq!(r["capture"]["sessions"], 120, "{}", r["capture"]["path"]);
@@ -118,10 +127,10 @@ fn a_generated_queue_is_diagnosed_per_capture_with_one_fix_script_per_tenant() {
             .iter()
             .map(|v| v.as_str().unwrap())
             .collect();
-        if path.contains("/t3/") {
+        if path.starts_with("t3/") {
             assert!(missing.is_empty(), "{path}: {missing:?}");
             assert_eq!(r["verdict"]["exit_code"], 0, "{path}");
-        } else if path.contains("/t1/") {
+        } else if path.starts_with("t1/") {
             assert_eq!(missing, vec!["https://autodiscover.contoso.com/"], "{path}");
         } else {
             assert_eq!(
@@ -145,8 +154,14 @@ fn a_generated_queue_is_diagnosed_per_capture_with_one_fix_script_per_tenant() {
         2,
         "{script}"
     );
+    // By the GUIDs the challenges named, the domains asked as labels.
     assert!(
-        script.contains("-TenantId 'contoso.com'") && script.contains("-TenantId 'fabrikam.com'")
+        script.contains("\nConnect-MgGraph -TenantId '72f988bf-0000-4000-8000-0123456789ab' "),
+        "{script}"
+    );
+    assert!(
+        script.contains("\n# ==== Tenant 2 of 2: Fabrikam Ltd, fabrikam.com ("),
+        "{script}"
     );
     assert_eq!(
         script
@@ -155,6 +170,59 @@ fn a_generated_queue_is_diagnosed_per_capture_with_one_fix_script_per_tenant() {
         1
     );
     assert!(script.contains("Update-MgServicePrincipal"));
+    // Tenants strictly separated: each section signs in to its own tenant and names only
+    // its own SPNs, in the MSOnline legacy lines too.
+    let sections: Vec<&str> = script.split("\n# ==== Tenant ").skip(1).collect();
+    assert_eq!(sections.len(), 2, "{script}");
+    assert!(
+        sections[0].starts_with(
+            "1 of 2: Contoso Ltd, contoso.com (72f988bf-0000-4000-8000-0123456789ab) ===="
+        ),
+        "{script}"
+    );
+    assert!(!sections[0].contains("fabrikam"), "{}", sections[0]);
+    assert!(!sections[1].contains("contoso"), "{}", sections[1]);
+    for section in &sections {
+        assert_eq!(section.matches("\nConnect-MgGraph -TenantId").count(), 1);
+        assert_eq!(section.matches("# Connect-MsolService").count(), 1);
+        assert_eq!(section.matches("\nDisconnect-MgGraph").count(), 1);
+    }
+
+    // To a folder: one script per tenant, named for it, each the plan of its tenant alone.
+    let out = tempfile::tempdir().unwrap();
+    let dir = format!("{}/scripts/", out.path().display());
+    let o = traceadal(
+        &[
+            "batch",
+            q.path().to_str().unwrap(),
+            "--format",
+            "csv",
+            "--fix-script",
+            &dir,
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert_eq!(names[0], "contoso.com-72f988bf.ps1");
+    assert!(
+        names[1].starts_with("fabrikam.com-") && names[1].len() == "fabrikam.com-12345678.ps1".len(),
+        "{names:?}"
+    );
+    assert!(
+        stderr(&o).contains("2 fix script(s), one per tenant, in "),
+        "{}",
+        stderr(&o)
+    );
+    let contoso = std::fs::read_to_string(format!("{dir}contoso.com-72f988bf.ps1")).unwrap();
+    assert!(contoso.contains("\nConnect-MgGraph -TenantId '72f988bf-0000-4000-8000-0123456789ab' "));
+    assert!(!contoso.contains("fabrikam") && !contoso.contains("Disconnect-MgGraph"));
+    assert!(contoso.contains("# Capture: t1/outlook.saz\n"), "{contoso}");
 }
 
 #[test]

@@ -51,6 +51,7 @@ fn generated_scripts_parse() {
         FixPlan {
             tenants: vec![TenantFix {
                 first: Vec::new(),
+                domain: None,
                 tenant: Some("72f988bf-0000-4000-8000-0123456789ab".into()),
                 tenant_name: Some("Contoso Ltd".into()),
                 spns: vec![
@@ -66,12 +67,14 @@ fn generated_scripts_parse() {
             tenants: vec![
                 TenantFix {
                     first: Vec::new(),
+                    domain: None,
                     tenant: Some("contoso.onmicrosoft.com".into()),
                     tenant_name: None,
                     spns: vec!["https://autodiscover.contoso.com:8443/".into()],
                 },
                 TenantFix {
                     first: Vec::new(),
+                    domain: None,
                     tenant: None,
                     tenant_name: Some("Fabrikam's \"odd\" name\n; Remove-Item *".into()),
                     spns: vec!["https://autodiscover.fabrikam.com/".into()],

@@ -473,6 +473,7 @@ pub fn script_of_plans(plans: &[FixPlan]) -> String {
         [] => {}
         [plan] => {
             header(&mut s, plan.graph(), !plan.exchange_shell.is_empty());
+            captures(&mut s, plan);
             let graph = plan.graph();
             if graph {
                 preamble(&mut s);
@@ -509,6 +510,7 @@ pub fn script_of_plans(plans: &[FixPlan]) -> String {
                     i + 1,
                     many.len()
                 );
+                captures(&mut s, plan);
                 section(&mut s, plan, graph, true);
             }
             if graph {
@@ -536,13 +538,17 @@ fn header(s: &mut String, graph: bool, shell: bool) {
     }
 }
 
-/// One tenant's part: its captures, its SPN blocks (each with its legacy block), the shell
-/// commands (commented when the file has Graph blocks), the predicted SPNs. `shared`: one
-/// of several sections in a file, which signs out at its end.
-fn section(s: &mut String, plan: &FixPlan, graph_file: bool, shared: bool) {
+/// The captures a plan comes from.
+fn captures(s: &mut String, plan: &FixPlan) {
     for src in &plan.sources {
         let _ = writeln!(s, "# Capture: {}", comment_safe(src));
     }
+}
+
+/// One tenant's part: its SPN blocks (each with its legacy block), the shell commands
+/// (commented when the file has Graph blocks), the predicted SPNs. `shared`: one of several
+/// sections in a file, which signs out at its end.
+fn section(s: &mut String, plan: &FixPlan, graph_file: bool, shared: bool) {
     for t in plan.tenants.iter().filter(|t| !t.spns.is_empty()) {
         s.push('\n');
         tenant_block(s, t);
@@ -726,16 +732,17 @@ fn legacy_block(s: &mut String, t: &TenantFix) {
          # The MSOnline module is retired; these lines are the old equivalent, for reference.\n\
          # Connect-MsolService\n",
     );
-    let tenant = match t.tenant.as_deref().filter(|id| is_guid(id)) {
-        Some(id) => format!(" -TenantId {}", quote(id)),
-        None => {
+    let tenant = match t.tenant.as_deref() {
+        Some(id) if is_guid(id) => format!(" -TenantId {}", quote(id)),
+        Some(domain) => {
             let _ = writeln!(
                 s,
                 "# (sign in as an administrator of {}: MSOnline's -TenantId takes a GUID only)",
-                tenant_label(t)
+                comment_safe(domain)
             );
             String::new()
         }
+        None => String::new(),
     };
     let _ = writeln!(
         s,
