@@ -34,8 +34,9 @@ pub struct Candidate {
 pub struct Walked {
     /// The captures, sorted by path.
     pub captures: Vec<Candidate>,
-    /// Files that matched the globs but are neither SAZ nor HAR (empty, or other content).
-    pub skipped: usize,
+    /// Files that matched the globs but are neither SAZ nor HAR (empty, or other content):
+    /// their paths relative to the folder walked, in walk order.
+    pub skipped: Vec<String>,
     /// Files or folders the walk could not read: they are reported as failed items.
     pub unreadable: Vec<Item>,
 }
@@ -98,8 +99,8 @@ pub struct BatchOptions {
 pub struct BatchResult {
     /// One per capture (and per unreadable file or folder), sorted by path.
     pub items: Vec<Item>,
-    /// Files that are neither SAZ nor HAR.
-    pub skipped: usize,
+    /// Files that are neither SAZ nor HAR, relative to the folder walked, sorted.
+    pub skipped: Vec<String>,
 }
 
 impl BatchResult {
@@ -123,9 +124,10 @@ impl BatchResult {
         powershell::plan_of_reports(self.reports())
     }
 
-    /// The summary line: counts per status and the files skipped.
-    pub fn summary(&self) -> String {
-        render::summary(&self.documents(), self.skipped)
+    /// The summary line: counts per status and the files skipped (all of them named when
+    /// `verbose`, else the first [`render::SKIPPED_NAMED`]).
+    pub fn summary(&self, verbose: bool) -> String {
+        render::summary(&self.documents(), &self.skipped, verbose)
     }
 
     /// Every item as the renderers see it.
@@ -239,7 +241,7 @@ pub fn walk(root: &Path, filter: &Filter) -> Result<Walked, String> {
                 format,
             }),
             Err(CaptureErrorKind::Empty) | Err(CaptureErrorKind::UnknownFormat(_)) => {
-                walked.skipped += 1;
+                walked.skipped.push(rel);
             }
             Err(kind) => walked.unreadable.push(Item {
                 path: entry.path().to_path_buf(),
@@ -365,7 +367,11 @@ pub fn run(
     items.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(BatchResult {
         items,
-        skipped: walked.skipped,
+        skipped: {
+            let mut skipped = walked.skipped;
+            skipped.sort();
+            skipped
+        },
     })
 }
 

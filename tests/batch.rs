@@ -244,7 +244,7 @@ fn table_and_csv_of_the_same_queue_agree_and_one_bad_file_makes_it_exit_2() {
     assert!(row.contains("error") && row.contains("spn-missing"), "{t}");
     assert!(
         t.contains(
-            "7 capture(s): 2 clean, 4 with error findings, 0 inconclusive, 1 unreadable; 1 other file(s) skipped"
+            "7 capture(s): 2 without errors (0 with warnings), 4 with error findings, 0 inconclusive, 1 unreadable; 1 other file(s) skipped (neither SAZ nor HAR): t1/notes.txt"
         ),
         "{t}"
     );

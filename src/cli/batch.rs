@@ -96,7 +96,8 @@ pub fn run(args: &BatchArgs) -> Status {
     let renderer: Box<dyn Render> = match args.format {
         BatchFormat::Table => Box::new(BatchTable {
             width,
-            skipped: result.skipped,
+            skipped: result.skipped.clone(),
+            verbose: args.verbose,
             redactor: redactor.clone(),
         }),
         BatchFormat::Ndjson => Box::new(Ndjson),
@@ -112,7 +113,7 @@ pub fn run(args: &BatchArgs) -> Status {
     }
     if args.format != BatchFormat::Table {
         // Keep the machine formats clean: the summary goes to stderr.
-        report_error(result.summary());
+        report_error(result.summary(args.verbose));
     }
 
     if let Some(path) = script_file {

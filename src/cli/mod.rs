@@ -204,6 +204,9 @@ pub struct BatchArgs {
     /// captures (`-` or `/dev/stdout` is stdout); created 0600 with --show-secrets.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Name every file skipped as neither SAZ nor HAR in the summary (else the first 10).
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
     /// Print tokens, codes, cookies and passwords as captured (for your own machine only).
     #[arg(long)]
     pub show_secrets: bool,
