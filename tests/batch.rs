@@ -244,7 +244,7 @@ fn table_and_csv_of_the_same_queue_agree_and_one_bad_file_makes_it_exit_2() {
     assert!(row.contains("error") && row.contains("spn-missing"), "{t}");
     assert!(
         t.contains(
-            "7 capture(s): 2 without errors (0 with warnings), 4 with error findings, 0 inconclusive, 1 unreadable; 1 other file(s) skipped (neither SAZ nor HAR): t1/notes.txt"
+            "7 capture(s): 2 without errors (2 with warnings), 4 with error findings, 0 inconclusive, 1 unreadable; 1 other file(s) skipped (neither SAZ nor HAR): t1/notes.txt"
         ),
         "{t}"
     );
@@ -394,4 +394,121 @@ fn the_public_har_corpus_skips_json_that_is_not_a_har() {
     let o = traceadal(&["batch", har.to_str().unwrap(), "--glob", "*.json"], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(stdout(&o).contains("No SAZ or HAR capture found."));
+}
+
+/// `batch samples/` as an analyst runs it, exactly: the table, the CSV, NDJSON's paths, the
+/// summary on stderr, the fix scripts per tenant (a folder) and in one file. Fixtures in
+/// `tests/expected/batch/` (`TRACEADAL_BLESS=1` rewrites them; read the diff).
+#[test]
+fn the_samples_folder_table_csv_and_fix_scripts_are_exact() {
+    use crate::common::golden;
+    use crate::powershell_syntax::{assert_known_cmdlets, assert_valid_powershell};
+
+    let samples = crate::common::root().join("samples");
+    let dir = samples.to_str().unwrap();
+
+    let table = traceadal(&["batch", dir], &[]);
+    assert_eq!(table.status.code(), Some(1), "{}", stderr(&table));
+    assert_eq!(stderr(&table), "");
+    let t = stdout(&table);
+    golden("batch/samples.table.txt", &t);
+    let summary = t.lines().last().unwrap();
+    // One tenant for Contoso: the GUID, its domain and its name (issue 20: it was two).
+    assert!(
+        t.contains("│ Contoso Ltd, contoso.onmicrosoft.com (72f988bf-0000-4000-8000-0123456789ab) ┆"),
+        "{t}"
+    );
+
+    let csv = traceadal(&["batch", dir, "--format", "csv"], &[]);
+    assert_eq!(csv.status.code(), Some(1));
+    let c = stdout(&csv);
+    golden("batch/samples.csv", &c);
+    // The machine formats keep the summary on stderr, the same line as the table's.
+    assert_eq!(stderr(&csv), format!("traceadal: {summary}\n"));
+
+    // NDJSON names each capture as the CSV does: relative to the folder given.
+    let nd = traceadal(&["batch", dir, "--format", "ndjson"], &[]);
+    let nd_paths: Vec<String> = lines(&nd)
+        .iter()
+        .map(|r| r["capture"]["path"].as_str().unwrap().to_string())
+        .collect();
+    let csv_paths: Vec<String> = c
+        .split("\r\n")
+        .skip(1)
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(',').next().unwrap().to_string())
+        .collect();
+    assert_eq!(nd_paths, csv_paths);
+    assert!(nd_paths.contains(&"variants/har-gz.har.gz".to_string()));
+
+    // One script per tenant into a folder.
+    let out = tempfile::tempdir().unwrap();
+    let folder = format!("{}/fix/", out.path().display());
+    let o = traceadal(
+        &["batch", dir, "--format", "csv", "-o", "/dev/null", "--fix-script", &folder],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let mut names: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "contoso-ltd-tenant-id-unknown.ps1",
+            "contoso.onmicrosoft.com-72f988bf.ps1",
+            "tenant-not-named.ps1"
+        ]
+    );
+    for name in &names {
+        let script = std::fs::read_to_string(format!("{folder}{name}")).unwrap();
+        golden(&format!("batch/fix/{name}"), &script);
+        assert_valid_powershell(&script);
+        assert_known_cmdlets(&script);
+        // Its own tenant only: one sign-in, one legacy block, never a sign-out.
+        assert!(script.matches("\nConnect-MgGraph").count() <= 1, "{name}");
+        assert!(script.matches("# Connect-MsolService").count() <= 1, "{name}");
+        assert!(!script.contains("Disconnect-MgGraph"), "{name}");
+    }
+    let contoso =
+        std::fs::read_to_string(format!("{folder}contoso.onmicrosoft.com-72f988bf.ps1")).unwrap();
+    assert_eq!(
+        contoso
+            .matches("\nConnect-MgGraph -TenantId '72f988bf-0000-4000-8000-0123456789ab' ")
+            .count(),
+        1
+    );
+    assert_eq!(
+        contoso
+            .matches("# $x.ServicePrincipalNames.Add('https://autodiscover.contoso.com/')")
+            .count(),
+        1
+    );
+
+    // One file: the same tenants, strictly separated.
+    let file = out.path().join("all.ps1");
+    let o = traceadal(
+        &[
+            "batch",
+            dir,
+            "--format",
+            "csv",
+            "-o",
+            "/dev/null",
+            "--fix-script",
+            file.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let all = std::fs::read_to_string(&file).unwrap();
+    golden("batch/samples.fix.ps1", &all);
+    assert_valid_powershell(&all);
+    assert_known_cmdlets(&all);
+    assert_eq!(all.matches("\n# ==== Tenant ").count(), 3);
+    assert_eq!(all.matches("# Connect-MsolService").count(), 2);
+    assert_eq!(all.matches("\nexit 1").count(), 0);
+    assert_eq!(all.matches("    exit 1\n").count(), 1);
 }

@@ -18,6 +18,7 @@ use serde_json::Value;
 use traceadal::analysis::{analyze_path, Analysis};
 use traceadal::auth::Event;
 use traceadal::capture::ReadOptions;
+use crate::common::golden;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -210,26 +211,6 @@ fn check(spec: Spec) {
         let (text, _) = traceadal(&["analyze", &saz.to_string_lossy(), "--format", format]);
         golden(&format!("{}.{ext}", spec.name), &text);
     }
-}
-
-/// Compare with `tests/expected/<file>`, or write it when `TRACEADAL_BLESS=1`.
-fn golden(file: &str, actual: &str) {
-    let path = root().join("tests/expected").join(file);
-    if std::env::var("TRACEADAL_BLESS").is_ok_and(|v| v == "1") {
-        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
-        std::fs::write(&path, actual).expect("write the expected output");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "{} missing: run TRACEADAL_BLESS=1 cargo test --test rules_samples, read it, commit it",
-            path.display()
-        )
-    });
-    assert_eq!(
-        actual, expected,
-        "{file} differs from tests/expected (TRACEADAL_BLESS=1 to accept after reading the diff)"
-    );
 }
 
 // ---- what the samples hold, as the parsers see it --------------------------------------
