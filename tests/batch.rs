@@ -211,7 +211,8 @@ fn a_generated_queue_is_diagnosed_per_capture_with_one_fix_script_per_tenant() {
     assert_eq!(names.len(), 2, "{names:?}");
     assert_eq!(names[0], "contoso.com-72f988bf.ps1");
     assert!(
-        names[1].starts_with("fabrikam.com-") && names[1].len() == "fabrikam.com-12345678.ps1".len(),
+        names[1].starts_with("fabrikam.com-")
+            && names[1].len() == "fabrikam.com-12345678.ps1".len(),
         "{names:?}"
     );
     assert!(
@@ -415,7 +416,9 @@ fn the_samples_folder_table_csv_and_fix_scripts_are_exact() {
     let summary = t.lines().last().unwrap();
     // One tenant for Contoso: the GUID, its domain and its name (issue 20: it was two).
     assert!(
-        t.contains("│ Contoso Ltd, contoso.onmicrosoft.com (72f988bf-0000-4000-8000-0123456789ab) ┆"),
+        t.contains(
+            "│ Contoso Ltd, contoso.onmicrosoft.com (72f988bf-0000-4000-8000-0123456789ab) ┆"
+        ),
         "{t}"
     );
 
@@ -445,7 +448,16 @@ fn the_samples_folder_table_csv_and_fix_scripts_are_exact() {
     let out = tempfile::tempdir().unwrap();
     let folder = format!("{}/fix/", out.path().display());
     let o = traceadal(
-        &["batch", dir, "--format", "csv", "-o", "/dev/null", "--fix-script", &folder],
+        &[
+            "batch",
+            dir,
+            "--format",
+            "csv",
+            "-o",
+            "/dev/null",
+            "--fix-script",
+            &folder,
+        ],
         &[],
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
@@ -469,7 +481,10 @@ fn the_samples_folder_table_csv_and_fix_scripts_are_exact() {
         assert_known_cmdlets(&script);
         // Its own tenant only: one sign-in, one legacy block, never a sign-out.
         assert!(script.matches("\nConnect-MgGraph").count() <= 1, "{name}");
-        assert!(script.matches("# Connect-MsolService").count() <= 1, "{name}");
+        assert!(
+            script.matches("# Connect-MsolService").count() <= 1,
+            "{name}"
+        );
         assert!(!script.contains("Disconnect-MgGraph"), "{name}");
     }
     let contoso =

@@ -49,14 +49,20 @@ const CMDLETS: &[(&str, &[&str])] = &[
     ("Connect-MgGraph", &["-TenantId", "-Scopes", "-NoWelcome"]),
     ("Disconnect-MgGraph", &[]),
     // Microsoft.Graph.Applications
-    ("Get-MgServicePrincipal", &["-Filter", "-ServicePrincipalId"]),
+    (
+        "Get-MgServicePrincipal",
+        &["-Filter", "-ServicePrincipalId"],
+    ),
     (
         "Update-MgServicePrincipal",
         &["-ServicePrincipalId", "-ServicePrincipalNames"],
     ),
     // MSOnline (retired; commented lines only)
     ("Connect-MsolService", &[]),
-    ("Get-MsolServicePrincipal", &["-AppPrincipalId", "-TenantId"]),
+    (
+        "Get-MsolServicePrincipal",
+        &["-AppPrincipalId", "-TenantId"],
+    ),
     (
         "Set-MsolServicePrincipal",
         &["-AppPrincipalId", "-ServicePrincipalNames", "-TenantId"],

@@ -14,11 +14,11 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::common::golden;
 use serde_json::Value;
 use traceadal::analysis::{analyze_path, Analysis};
 use traceadal::auth::Event;
 use traceadal::capture::ReadOptions;
-use crate::common::golden;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

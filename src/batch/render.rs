@@ -55,7 +55,10 @@ pub fn summary(docs: &[Document], skipped: &[String], verbose: bool) -> String {
     let warned = docs
         .iter()
         .filter(|d| status(d) == Status::Clean)
-        .filter(|d| d.report().is_some_and(|r| !ids(r, Severity::Warning).is_empty()))
+        .filter(|d| {
+            d.report()
+                .is_some_and(|r| !ids(r, Severity::Warning).is_empty())
+        })
         .count();
     let mut line = format!(
         "{} capture(s): {} without errors ({} with warnings), {} with error findings, {} inconclusive, {} unreadable; {} other file(s) skipped",
@@ -73,7 +76,11 @@ pub fn summary(docs: &[Document], skipped: &[String], verbose: bool) -> String {
         } else {
             skipped.len().min(SKIPPED_NAMED)
         };
-        let _ = write!(line, " (neither SAZ nor HAR): {}", skipped[..shown].join(", "));
+        let _ = write!(
+            line,
+            " (neither SAZ nor HAR): {}",
+            skipped[..shown].join(", ")
+        );
         if shown < skipped.len() {
             let _ = write!(
                 line,
@@ -157,7 +164,15 @@ impl Render for BatchTable {
         // `clean (2 warnings)` whole too.
         let verdicts = longest(&|d| d.report().map(|r| vec![verdict(r)]).unwrap_or_default());
         // The short columns keep their headers whole too.
-        let widths = [names.min(28), 8, verdicts.clamp(12, 18), ids.min(25), 6, spns.min(33), 8];
+        let widths = [
+            names.min(28),
+            8,
+            verdicts.clamp(12, 18),
+            ids.min(25),
+            6,
+            spns.min(33),
+            8,
+        ];
         for (column, width) in widths.into_iter().enumerate() {
             if let (Some(c), Ok(w)) = (t.column_mut(column), u16::try_from(width + 2)) {
                 c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(w)));

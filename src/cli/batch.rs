@@ -8,8 +8,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::{files, output, report_error, BatchArgs, BatchFormat, Status};
 use crate::batch::render::{BatchTable, Csv};
 use crate::batch::{self, BatchOptions, BatchResult};
-use crate::report::json::Ndjson;
 use crate::redact::Redactor;
+use crate::report::json::Ndjson;
 use crate::report::powershell::{self, Powershell};
 use crate::report::render::Render;
 

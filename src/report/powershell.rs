@@ -402,8 +402,7 @@ impl Render for Powershell {
 }
 
 /// What a fix script says when there is nothing to fix.
-pub const NOTHING_TO_FIX: &str =
-    "# traceadal: nothing to fix with PowerShell in these captures.";
+pub const NOTHING_TO_FIX: &str = "# traceadal: nothing to fix with PowerShell in these captures.";
 
 /// The remedy the script holds for `f`: that of an `error` finding, and the Exchange
 /// Management Shell commands of a `warning` (hardening such as the legacy-auth lock-down:
@@ -865,7 +864,8 @@ mod tests {
         assert_eq!(both.matches("$stillMissing = 0").count(), 1);
         assert_eq!(both.matches("exit 1").count(), 1);
         assert!(both.contains("\n# ==== Tenant 1 of 2: Contoso Ltd, contoso.com ====\n# Capture: a.saz\n# Capture: b.saz\n"));
-        assert!(both.contains("\n# ==== Tenant 2 of 2: Contoso Ltd (tenant id not in the capture) ====\n"));
+        assert!(both
+            .contains("\n# ==== Tenant 2 of 2: Contoso Ltd (tenant id not in the capture) ====\n"));
         let second = both.split("# ==== Tenant 2 of 2").nth(1).unwrap();
         assert!(!second.contains("mail.contoso.com"), "{second}");
     }
@@ -935,7 +935,10 @@ mod tests {
         assert_eq!(t.tenant_name.as_deref(), Some("Contoso Ltd"));
         assert_eq!(
             t.spns,
-            vec!["https://autodiscover.contoso.com/", "https://mail.contoso.com/"]
+            vec![
+                "https://autodiscover.contoso.com/",
+                "https://mail.contoso.com/"
+            ]
         );
         assert_eq!(
             plans[0].sources,
@@ -949,7 +952,9 @@ mod tests {
         assert_eq!(file_name(&plans[1]), "fabrikam.com.ps1");
         let s = script(&plans[0]);
         assert_eq!(s.matches("\nConnect-MgGraph -TenantId").count(), 1);
-        assert!(s.contains(&format!("-AppPrincipalId {EXCHANGE_ONLINE_APP_ID} -TenantId '{GUID}'")));
+        assert!(s.contains(&format!(
+            "-AppPrincipalId {EXCHANGE_ONLINE_APP_ID} -TenantId '{GUID}'"
+        )));
     }
 
     #[test]
