@@ -74,6 +74,22 @@ fn queue() -> tempfile::TempDir {
     dir
 }
 
+/// `batch DIR --format csv --fix-script FOLDER`: the run (exit 1 checked) and the names of
+/// the scripts written into FOLDER, sorted.
+fn fix_scripts(dir: &str, folder: &str) -> (Output, Vec<String>) {
+    let o = traceadal(
+        &["batch", dir, "--format", "csv", "--fix-script", folder],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let mut names: Vec<String> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    (o, names)
+}
+
 fn lines(o: &Output) -> Vec<serde_json::Value> {
     stdout(o)
         .lines()
@@ -191,23 +207,7 @@ fn a_generated_queue_is_diagnosed_per_capture_with_one_fix_script_per_tenant() {
     // To a folder: one script per tenant, named for it, each the plan of its tenant alone.
     let out = tempfile::tempdir().unwrap();
     let dir = format!("{}/scripts/", out.path().display());
-    let o = traceadal(
-        &[
-            "batch",
-            q.path().to_str().unwrap(),
-            "--format",
-            "csv",
-            "--fix-script",
-            &dir,
-        ],
-        &[],
-    );
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let (o, names) = fix_scripts(q.path().to_str().unwrap(), &dir);
     assert_eq!(names.len(), 2, "{names:?}");
     assert_eq!(names[0], "contoso.com-72f988bf.ps1");
     assert!(
@@ -447,25 +447,7 @@ fn the_samples_folder_table_csv_and_fix_scripts_are_exact() {
     // One script per tenant into a folder.
     let out = tempfile::tempdir().unwrap();
     let folder = format!("{}/fix/", out.path().display());
-    let o = traceadal(
-        &[
-            "batch",
-            dir,
-            "--format",
-            "csv",
-            "-o",
-            "/dev/null",
-            "--fix-script",
-            &folder,
-        ],
-        &[],
-    );
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    let mut names: Vec<String> = std::fs::read_dir(&folder)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let (_, names) = fix_scripts(dir, &folder);
     assert_eq!(
         names,
         [
