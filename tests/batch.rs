@@ -484,6 +484,34 @@ fn the_samples_folder_table_csv_and_fix_scripts_are_exact() {
         1
     );
 
+    // A --redact-term hides the domain in the file names too.
+    let hidden = format!("{}/hidden/", out.path().display());
+    let o = traceadal(
+        &[
+            "batch",
+            dir,
+            "--format",
+            "csv",
+            "-o",
+            "/dev/null",
+            "--redact-term",
+            "contoso",
+            "--fix-script",
+            &hidden,
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    for entry in std::fs::read_dir(&hidden).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(!name.contains("contoso"), "{name}");
+        assert!(
+            name.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-'),
+            "{name}"
+        );
+    }
+
     // One file: the same tenants, strictly separated.
     let file = out.path().join("all.ps1");
     let o = traceadal(
