@@ -92,6 +92,25 @@ enum Key {
     Unknown,
 }
 
+impl Key {
+    /// A plan for this tenant with nothing in it yet: the id is the one to connect to.
+    fn empty_plan(&self) -> FixPlan {
+        FixPlan {
+            tenants: vec![TenantFix {
+                tenant: match self {
+                    Key::Id(id) => Some(id.clone()),
+                    _ => None,
+                },
+                domain: None,
+                tenant_name: None,
+                spns: Vec::new(),
+                first: Vec::new(),
+            }],
+            ..FixPlan::default()
+        }
+    }
+}
+
 /// A tenant as one remedy names it.
 struct Named<'a> {
     tenant: Option<&'a str>,
@@ -201,19 +220,9 @@ pub fn plans<'a>(captures: impl IntoIterator<Item = (&'a str, &'a [Finding])>) -
                 continue;
             };
             let key = named.key(&aliases);
-            let plan = by_key.entry(key.clone()).or_insert_with(|| FixPlan {
-                tenants: vec![TenantFix {
-                    tenant: match &key {
-                        Key::Id(id) => Some(id.clone()),
-                        _ => None,
-                    },
-                    domain: None,
-                    tenant_name: None,
-                    spns: Vec::new(),
-                    first: Vec::new(),
-                }],
-                ..FixPlan::default()
-            });
+            let plan = by_key
+                .entry(key.clone())
+                .or_insert_with(|| key.empty_plan());
             if !keys.contains(&key) {
                 keys.push(key);
             }
@@ -261,16 +270,9 @@ pub fn plans<'a>(captures: impl IntoIterator<Item = (&'a str, &'a [Finding])>) -
             .collect();
         if !shell.is_empty() {
             let key = keys.iter().min().cloned().unwrap_or(Key::Unknown);
-            let plan = by_key.entry(key.clone()).or_insert_with(|| FixPlan {
-                tenants: vec![TenantFix {
-                    tenant: None,
-                    domain: None,
-                    tenant_name: None,
-                    spns: Vec::new(),
-                    first: Vec::new(),
-                }],
-                ..FixPlan::default()
-            });
+            let plan = by_key
+                .entry(key.clone())
+                .or_insert_with(|| key.empty_plan());
             for fix in shell {
                 if !plan
                     .exchange_shell
