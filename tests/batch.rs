@@ -74,14 +74,18 @@ fn queue() -> tempfile::TempDir {
     dir
 }
 
-/// `batch DIR --format csv --fix-script FOLDER`: the run (exit 1 checked) and the names of
-/// the scripts written into FOLDER, sorted.
-fn fix_scripts(dir: &str, folder: &str) -> (Output, Vec<String>) {
-    let o = traceadal(
-        &["batch", dir, "--format", "csv", "--fix-script", folder],
-        &[],
-    );
+/// `batch DIR --format csv --fix-script TARGET EXTRA...`, its exit code (1) checked.
+fn with_fix_script(dir: &str, target: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["batch", dir, "--format", "csv", "--fix-script", target];
+    args.extend_from_slice(extra);
+    let o = traceadal(&args, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    o
+}
+
+/// [`with_fix_script`] into FOLDER: the run and the names of the scripts written, sorted.
+fn fix_scripts(dir: &str, folder: &str) -> (Output, Vec<String>) {
+    let o = with_fix_script(dir, folder, &[]);
     let mut names: Vec<String> = std::fs::read_dir(folder)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -486,22 +490,7 @@ fn the_samples_folder_table_csv_and_fix_scripts_are_exact() {
 
     // A --redact-term hides the domain in the file names too.
     let hidden = format!("{}/hidden/", out.path().display());
-    let o = traceadal(
-        &[
-            "batch",
-            dir,
-            "--format",
-            "csv",
-            "-o",
-            "/dev/null",
-            "--redact-term",
-            "contoso",
-            "--fix-script",
-            &hidden,
-        ],
-        &[],
-    );
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    with_fix_script(dir, &hidden, &["--redact-term", "contoso"]);
     for entry in std::fs::read_dir(&hidden).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         assert!(!name.contains("contoso"), "{name}");
@@ -514,20 +503,7 @@ fn the_samples_folder_table_csv_and_fix_scripts_are_exact() {
 
     // One file: the same tenants, strictly separated.
     let file = out.path().join("all.ps1");
-    let o = traceadal(
-        &[
-            "batch",
-            dir,
-            "--format",
-            "csv",
-            "-o",
-            "/dev/null",
-            "--fix-script",
-            file.to_str().unwrap(),
-        ],
-        &[],
-    );
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    with_fix_script(dir, file.to_str().unwrap(), &[]);
     let all = std::fs::read_to_string(&file).unwrap();
     golden("batch/samples.fix.ps1", &all);
     assert_valid_powershell(&all);
