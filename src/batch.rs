@@ -34,8 +34,9 @@ pub struct Candidate {
 pub struct Walked {
     /// The captures, sorted by path.
     pub captures: Vec<Candidate>,
-    /// Files that matched the globs but are neither SAZ nor HAR (empty, or other content).
-    pub skipped: usize,
+    /// Files that matched the globs but are neither SAZ nor HAR (empty, or other content):
+    /// their paths relative to the folder walked, in walk order.
+    pub skipped: Vec<String>,
     /// Files or folders the walk could not read: they are reported as failed items.
     pub unreadable: Vec<Item>,
 }
@@ -98,8 +99,8 @@ pub struct BatchOptions {
 pub struct BatchResult {
     /// One per capture (and per unreadable file or folder), sorted by path.
     pub items: Vec<Item>,
-    /// Files that are neither SAZ nor HAR.
-    pub skipped: usize,
+    /// Files that are neither SAZ nor HAR, relative to the folder walked, sorted.
+    pub skipped: Vec<String>,
 }
 
 impl BatchResult {
@@ -117,15 +118,16 @@ impl BatchResult {
         self.items.iter().filter_map(Item::report)
     }
 
-    /// One fix plan for the whole batch: the remedies of every report's findings, one block
-    /// per tenant, each SPN once.
-    pub fn fix_plan(&self) -> FixPlan {
+    /// The fix plans of the whole batch, one per tenant: the remedies of every report's
+    /// findings, each SPN once.
+    pub fn fix_plans(&self) -> Vec<FixPlan> {
         powershell::plan_of_reports(self.reports())
     }
 
-    /// The summary line: counts per status and the files skipped.
-    pub fn summary(&self) -> String {
-        render::summary(&self.documents(), self.skipped)
+    /// The summary line: counts per status and the files skipped (all of them named when
+    /// `verbose`, else the first [`render::SKIPPED_NAMED`]).
+    pub fn summary(&self, verbose: bool) -> String {
+        render::summary(&self.documents(), &self.skipped, verbose)
     }
 
     /// Every item as the renderers see it.
@@ -134,7 +136,8 @@ impl BatchResult {
             .iter()
             .map(|item| Document {
                 name: &item.rel,
-                path: item.path.to_string_lossy(),
+                // As the report says it: relative to the folder walked.
+                path: std::borrow::Cow::Borrowed(&item.rel),
                 content: match &item.outcome {
                     Outcome::Report(report) => Content::Analysed {
                         report,
@@ -238,7 +241,7 @@ pub fn walk(root: &Path, filter: &Filter) -> Result<Walked, String> {
                 format,
             }),
             Err(CaptureErrorKind::Empty) | Err(CaptureErrorKind::UnknownFormat(_)) => {
-                walked.skipped += 1;
+                walked.skipped.push(rel);
             }
             Err(kind) => walked.unreadable.push(Item {
                 path: entry.path().to_path_buf(),
@@ -273,7 +276,12 @@ fn looks_like_har_json(head: &[u8]) -> bool {
 pub fn analyse_one(candidate: &Candidate, read: &ReadOptions) -> Item {
     let outcome = match guarded(|| {
         analysis::analyze_path(&candidate.path, read)
-            .map(|a| Report::new(&a))
+            .map(|mut a| {
+                // The report names the capture as the table and the CSV do: relative to the
+                // folder walked, `/`-separated (NDJSON's `capture.path`, the fix scripts).
+                a.path = PathBuf::from(&candidate.rel);
+                Report::new(&a)
+            })
             .map_err(|e| e.kind.to_string())
     }) {
         Ok(report) => Outcome::Report(Box::new(report)),
@@ -401,7 +409,11 @@ pub fn run(
     items.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(BatchResult {
         items,
-        skipped: walked.skipped,
+        skipped: {
+            let mut skipped = walked.skipped;
+            skipped.sort();
+            skipped
+        },
     })
 }
 

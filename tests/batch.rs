@@ -74,6 +74,26 @@ fn queue() -> tempfile::TempDir {
     dir
 }
 
+/// `batch DIR --format csv --fix-script TARGET EXTRA...`, its exit code (1) checked.
+fn with_fix_script(dir: &str, target: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["batch", dir, "--format", "csv", "--fix-script", target];
+    args.extend_from_slice(extra);
+    let o = traceadal(&args, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    o
+}
+
+/// [`with_fix_script`] into FOLDER: the run and the names of the scripts written, sorted.
+fn fix_scripts(dir: &str, folder: &str) -> (Output, Vec<String>) {
+    let o = with_fix_script(dir, folder, &[]);
+    let mut names: Vec<String> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    (o, names)
+}
+
 fn lines(o: &Output) -> Vec<serde_json::Value> {
     stdout(o)
         .lines()
@@ -105,9 +125,18 @@ fn a_generated_queue_is_diagnosed_per_capture_with_one_fix_script_per_tenant() {
         .iter()
         .map(|r| r["capture"]["path"].as_str().unwrap().to_string())
         .collect();
-    let mut sorted = paths.clone();
-    sorted.sort();
-    assert_eq!(paths, sorted);
+    // Relative to the folder given, as in the table and the CSV; sorted.
+    assert_eq!(
+        paths,
+        [
+            "t1/browser.txt",
+            "t1/outlook.saz",
+            "t2/browser.har",
+            "t2/outlook.zip",
+            "t3/ok.har",
+            "t3/ok.saz"
+        ]
+    );
     for r in &reports {
         assert_eq!(r["schema"], "traceadal.report/1");
         assert_eq!(r["capture"]["sessions"], 120, "{}", r["capture"]["path"]);
@@ -118,10 +147,10 @@ fn a_generated_queue_is_diagnosed_per_capture_with_one_fix_script_per_tenant() {
             .iter()
             .map(|v| v.as_str().unwrap())
             .collect();
-        if path.contains("/t3/") {
+        if path.starts_with("t3/") {
             assert!(missing.is_empty(), "{path}: {missing:?}");
             assert_eq!(r["verdict"]["exit_code"], 0, "{path}");
-        } else if path.contains("/t1/") {
+        } else if path.starts_with("t1/") {
             assert_eq!(missing, vec!["https://autodiscover.contoso.com/"], "{path}");
         } else {
             assert_eq!(
@@ -145,8 +174,14 @@ fn a_generated_queue_is_diagnosed_per_capture_with_one_fix_script_per_tenant() {
         2,
         "{script}"
     );
+    // By the GUIDs the challenges named, the domains asked as labels.
     assert!(
-        script.contains("-TenantId 'contoso.com'") && script.contains("-TenantId 'fabrikam.com'")
+        script.contains("\nConnect-MgGraph -TenantId '72f988bf-0000-4000-8000-0123456789ab' "),
+        "{script}"
+    );
+    assert!(
+        script.contains("\n# ==== Tenant 2 of 2: Fabrikam Ltd, fabrikam.com ("),
+        "{script}"
     );
     assert_eq!(
         script
@@ -155,6 +190,44 @@ fn a_generated_queue_is_diagnosed_per_capture_with_one_fix_script_per_tenant() {
         1
     );
     assert!(script.contains("Update-MgServicePrincipal"));
+    // Tenants strictly separated: each section signs in to its own tenant and names only
+    // its own SPNs, in the MSOnline legacy lines too.
+    let sections: Vec<&str> = script.split("\n# ==== Tenant ").skip(1).collect();
+    assert_eq!(sections.len(), 2, "{script}");
+    assert!(
+        sections[0].starts_with(
+            "1 of 2: Contoso Ltd, contoso.com (72f988bf-0000-4000-8000-0123456789ab) ===="
+        ),
+        "{script}"
+    );
+    assert!(!sections[0].contains("fabrikam"), "{}", sections[0]);
+    assert!(!sections[1].contains("contoso"), "{}", sections[1]);
+    for section in &sections {
+        assert_eq!(section.matches("\nConnect-MgGraph -TenantId").count(), 1);
+        assert_eq!(section.matches("# Connect-MsolService").count(), 1);
+        assert_eq!(section.matches("\nDisconnect-MgGraph").count(), 1);
+    }
+
+    // To a folder: one script per tenant, named for it, each the plan of its tenant alone.
+    let out = tempfile::tempdir().unwrap();
+    let dir = format!("{}/scripts/", out.path().display());
+    let (o, names) = fix_scripts(q.path().to_str().unwrap(), &dir);
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert_eq!(names[0], "contoso.com-72f988bf.ps1");
+    assert!(
+        names[1].starts_with("fabrikam.com-")
+            && names[1].len() == "fabrikam.com-12345678.ps1".len(),
+        "{names:?}"
+    );
+    assert!(
+        stderr(&o).contains("2 fix script(s), one per tenant, in "),
+        "{}",
+        stderr(&o)
+    );
+    let contoso = std::fs::read_to_string(format!("{dir}contoso.com-72f988bf.ps1")).unwrap();
+    assert!(contoso.contains("\nConnect-MgGraph -TenantId '72f988bf-0000-4000-8000-0123456789ab' "));
+    assert!(!contoso.contains("fabrikam") && !contoso.contains("Disconnect-MgGraph"));
+    assert!(contoso.contains("# Capture: t1/outlook.saz\n"), "{contoso}");
 }
 
 #[test]
@@ -176,7 +249,7 @@ fn table_and_csv_of_the_same_queue_agree_and_one_bad_file_makes_it_exit_2() {
     assert!(row.contains("error") && row.contains("spn-missing"), "{t}");
     assert!(
         t.contains(
-            "7 capture(s): 2 clean, 4 with error findings, 0 inconclusive, 1 unreadable; 1 other file(s) skipped"
+            "7 capture(s): 2 without errors (2 with warnings), 4 with error findings, 0 inconclusive, 1 unreadable; 1 other file(s) skipped (neither SAZ nor HAR): t1/notes.txt"
         ),
         "{t}"
     );
@@ -326,4 +399,117 @@ fn the_public_har_corpus_skips_json_that_is_not_a_har() {
     let o = traceadal(&["batch", har.to_str().unwrap(), "--glob", "*.json"], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(stdout(&o).contains("No SAZ or HAR capture found."));
+}
+
+/// `batch samples/` as an analyst runs it, exactly: the table, the CSV, NDJSON's paths, the
+/// summary on stderr, the fix scripts per tenant (a folder) and in one file. Fixtures in
+/// `tests/expected/batch/` (`TRACEADAL_BLESS=1` rewrites them; read the diff).
+#[test]
+fn the_samples_folder_table_csv_and_fix_scripts_are_exact() {
+    use crate::common::golden;
+    use crate::powershell_syntax::{assert_known_cmdlets, assert_valid_powershell};
+
+    let samples = crate::common::root().join("samples");
+    let dir = samples.to_str().unwrap();
+
+    let table = traceadal(&["batch", dir], &[]);
+    assert_eq!(table.status.code(), Some(1), "{}", stderr(&table));
+    assert_eq!(stderr(&table), "");
+    let t = stdout(&table);
+    golden("batch/samples.table.txt", &t);
+    let summary = t.lines().last().unwrap();
+    // One tenant for Contoso: the GUID, its domain and its name (issue 20: it was two).
+    assert!(
+        t.contains(
+            "│ Contoso Ltd, contoso.onmicrosoft.com (72f988bf-0000-4000-8000-0123456789ab) ┆"
+        ),
+        "{t}"
+    );
+
+    let csv = traceadal(&["batch", dir, "--format", "csv"], &[]);
+    assert_eq!(csv.status.code(), Some(1));
+    let c = stdout(&csv);
+    golden("batch/samples.csv", &c);
+    // The machine formats keep the summary on stderr, the same line as the table's.
+    assert_eq!(stderr(&csv), format!("traceadal: {summary}\n"));
+
+    // NDJSON names each capture as the CSV does: relative to the folder given.
+    let nd = traceadal(&["batch", dir, "--format", "ndjson"], &[]);
+    let nd_paths: Vec<String> = lines(&nd)
+        .iter()
+        .map(|r| r["capture"]["path"].as_str().unwrap().to_string())
+        .collect();
+    let csv_paths: Vec<String> = c
+        .split("\r\n")
+        .skip(1)
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(',').next().unwrap().to_string())
+        .collect();
+    assert_eq!(nd_paths, csv_paths);
+    assert!(nd_paths.contains(&"variants/har-gz.har.gz".to_string()));
+
+    // One script per tenant into a folder.
+    let out = tempfile::tempdir().unwrap();
+    let folder = format!("{}/fix/", out.path().display());
+    let (_, names) = fix_scripts(dir, &folder);
+    assert_eq!(
+        names,
+        [
+            "contoso-ltd-tenant-id-unknown.ps1",
+            "contoso.onmicrosoft.com-72f988bf.ps1",
+            "tenant-not-named.ps1"
+        ]
+    );
+    for name in &names {
+        let script = std::fs::read_to_string(format!("{folder}{name}")).unwrap();
+        golden(&format!("batch/fix/{name}"), &script);
+        assert_valid_powershell(&script);
+        assert_known_cmdlets(&script);
+        // Its own tenant only: one sign-in, one legacy block, never a sign-out.
+        assert!(script.matches("\nConnect-MgGraph").count() <= 1, "{name}");
+        assert!(
+            script.matches("# Connect-MsolService").count() <= 1,
+            "{name}"
+        );
+        assert!(!script.contains("Disconnect-MgGraph"), "{name}");
+    }
+    let contoso =
+        std::fs::read_to_string(format!("{folder}contoso.onmicrosoft.com-72f988bf.ps1")).unwrap();
+    assert_eq!(
+        contoso
+            .matches("\nConnect-MgGraph -TenantId '72f988bf-0000-4000-8000-0123456789ab' ")
+            .count(),
+        1
+    );
+    assert_eq!(
+        contoso
+            .matches("# $x.ServicePrincipalNames.Add('https://autodiscover.contoso.com/')")
+            .count(),
+        1
+    );
+
+    // A --redact-term hides the domain in the file names too.
+    let hidden = format!("{}/hidden/", out.path().display());
+    with_fix_script(dir, &hidden, &["--redact-term", "contoso"]);
+    for entry in std::fs::read_dir(&hidden).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(!name.contains("contoso"), "{name}");
+        assert!(
+            name.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-'),
+            "{name}"
+        );
+    }
+
+    // One file: the same tenants, strictly separated.
+    let file = out.path().join("all.ps1");
+    with_fix_script(dir, file.to_str().unwrap(), &[]);
+    let all = std::fs::read_to_string(&file).unwrap();
+    golden("batch/samples.fix.ps1", &all);
+    assert_valid_powershell(&all);
+    assert_known_cmdlets(&all);
+    assert_eq!(all.matches("\n# ==== Tenant ").count(), 3);
+    assert_eq!(all.matches("# Connect-MsolService").count(), 2);
+    assert_eq!(all.matches("\nexit 1").count(), 0);
+    assert_eq!(all.matches("    exit 1\n").count(), 1);
 }

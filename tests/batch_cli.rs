@@ -55,10 +55,13 @@ fn unreadable_captures_exit_2_each_reported_against_its_path_and_the_summary_pri
         out.contains("t1/outlook.saz") && out.contains("t2/browser.har"),
         "{out}"
     );
-    assert!(!out.contains("notes.txt"));
+    // Not a row: named in the summary only.
+    assert!(!out
+        .lines()
+        .any(|l| l.starts_with('│') && l.contains("notes.txt")));
     assert!(
         out.contains(
-            "2 capture(s): 0 clean, 0 with error findings, 0 inconclusive, 2 unreadable; 1 other file(s) skipped"
+            "2 capture(s): 0 without errors (0 with warnings), 0 with error findings, 0 inconclusive, 2 unreadable; 1 other file(s) skipped (neither SAZ nor HAR): t2/notes.txt"
         ),
         "{out}"
     );
@@ -122,7 +125,7 @@ fn csv_to_a_file_with_glob_and_a_fix_script_that_says_nothing_to_fix() {
     let mut lines = csv.split("\r\n");
     assert_eq!(
         lines.next(),
-        Some("path,format,sessions,status,aadsts,missing_spns,tenants,findings,error")
+        Some("path,format,sessions,status,aadsts,missing_spns,tenants,findings,error,error_findings,warning_findings")
     );
     let row = lines.next().unwrap();
     assert!(row.starts_with("t1/outlook.saz,,,unreadable,"), "{row}");

@@ -194,9 +194,10 @@ fn an_output_that_is_not_a_regular_file_is_refused() {
             vec!["batch", "q", "-o", "/dev/full"],
             "/dev/full: is a device",
         ),
+        // (An existing folder is where `--fix-script` writes one script per tenant, issue 20.)
         (
-            vec!["batch", "q", "--fix-script", "dir"],
-            "dir: is a directory",
+            vec!["batch", "q", "--fix-script", "fifo"],
+            "fifo: is a FIFO",
         ),
         (
             vec!["redact", "in.saz", "/dev/full"],

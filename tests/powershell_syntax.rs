@@ -38,6 +38,121 @@ pub fn assert_valid_powershell(code: &str) {
     );
 }
 
+/// The cmdlets a fix script may call, by module, and the parameters it may pass them.
+/// PowerShell itself cannot be installed here cheaply (it is no Debian package), so beside the
+/// grammar this checks by structure: every `Verb-Noun` command, commented or not, is one
+/// of these (the Graph ones as Microsoft.Graph.Authentication and Microsoft.Graph.Applications
+/// name them, the MSOnline ones as that module did), strings close on their line and
+/// braces, brackets and parentheses balance over the lines that run.
+const CMDLETS: &[(&str, &[&str])] = &[
+    // Microsoft.Graph.Authentication
+    ("Connect-MgGraph", &["-TenantId", "-Scopes", "-NoWelcome"]),
+    ("Disconnect-MgGraph", &[]),
+    // Microsoft.Graph.Applications
+    (
+        "Get-MgServicePrincipal",
+        &["-Filter", "-ServicePrincipalId"],
+    ),
+    (
+        "Update-MgServicePrincipal",
+        &["-ServicePrincipalId", "-ServicePrincipalNames"],
+    ),
+    // MSOnline (retired; commented lines only)
+    ("Connect-MsolService", &[]),
+    (
+        "Get-MsolServicePrincipal",
+        &["-AppPrincipalId", "-TenantId"],
+    ),
+    (
+        "Set-MsolServicePrincipal",
+        &["-AppPrincipalId", "-ServicePrincipalNames", "-TenantId"],
+    ),
+    // PowerShell itself
+    ("Write-Host", &[]),
+    ("Write-Warning", &[]),
+    ("ForEach-Object", &[]),
+    ("Where-Object", &[]),
+    ("Out-Null", &[]),
+    ("Get-Command", &["-ErrorAction"]),
+];
+
+/// Check `code` by structure (see [`CMDLETS`]): only known Graph and MSOnline cmdlets with
+/// known parameters; balanced delimiters outside strings on lines that run. Exchange
+/// Management Shell lines are not checked here (they come from the rules' remedies).
+pub fn assert_known_cmdlets(code: &str) {
+    for line in code.lines() {
+        let text = line.trim_start().trim_start_matches('#').trim_start();
+        let words: Vec<&str> = text
+            .split(|c: char| c.is_whitespace() || "(){};|".contains(c))
+            .filter(|w| !w.is_empty())
+            .collect();
+        for (i, word) in words.iter().enumerate() {
+            let graph = word.contains("-Mg") || word.contains("-Msol");
+            let core = CMDLETS.iter().any(|(c, _)| c == word);
+            if !graph && !core {
+                continue;
+            }
+            let Some((_, params)) = CMDLETS.iter().find(|(c, _)| c == word) else {
+                panic!("unknown cmdlet {word} in: {line}\n---\n{code}");
+            };
+            if word.contains("-Mg") || word.contains("-Msol") {
+                for param in words[i + 1..]
+                    .iter()
+                    .take_while(|w| !w.contains("-Mg") && !w.contains("-Msol"))
+                    .filter(|w| w.starts_with('-') && w[1..].starts_with(char::is_alphabetic))
+                {
+                    assert!(
+                        params.contains(param),
+                        "{word} has no parameter {param}: {line}\n---\n{code}"
+                    );
+                }
+            }
+        }
+        if line.trim_start().starts_with('#') {
+            continue;
+        }
+        let mut quote: Option<char> = None;
+        for c in line.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(c),
+                (None, '#') => break,
+                _ => {}
+            }
+        }
+        assert!(quote.is_none(), "unterminated string: {line}");
+    }
+    // Across the lines that run, every block closes.
+    let running: String = code
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for (open, close) in [('{', '}'), ('(', ')'), ('[', ']')] {
+        assert_eq!(
+            running.matches(open).count(),
+            running.matches(close).count(),
+            "unbalanced {open}{close}\n---\n{code}"
+        );
+    }
+}
+
+#[test]
+fn the_structure_check_catches_unknown_cmdlets_and_parameters() {
+    let ok = "Connect-MgGraph -TenantId 'x' -Scopes 'Application.ReadWrite.All' -NoWelcome\n";
+    assert_known_cmdlets(ok);
+    for bad in [
+        "Set-MgServicePrincipal -ServicePrincipalId $x\n",
+        "Update-MgServicePrincipal -Id $x\n",
+        "# Get-MsolServicePrincipal -Tenant 'x'\n",
+        "if ($x) {\n",
+    ] {
+        let caught = std::panic::catch_unwind(|| assert_known_cmdlets(bad)).is_err();
+        assert!(caught, "not caught: {bad}");
+    }
+}
+
 #[test]
 fn the_grammar_catches_broken_scripts() {
     // The check itself must be able to fail.
@@ -51,6 +166,7 @@ fn generated_scripts_parse() {
         FixPlan {
             tenants: vec![TenantFix {
                 first: Vec::new(),
+                domain: None,
                 tenant: Some("72f988bf-0000-4000-8000-0123456789ab".into()),
                 tenant_name: Some("Contoso Ltd".into()),
                 spns: vec![
@@ -66,12 +182,14 @@ fn generated_scripts_parse() {
             tenants: vec![
                 TenantFix {
                     first: Vec::new(),
+                    domain: None,
                     tenant: Some("contoso.onmicrosoft.com".into()),
                     tenant_name: None,
                     spns: vec!["https://autodiscover.contoso.com:8443/".into()],
                 },
                 TenantFix {
                     first: Vec::new(),
+                    domain: None,
                     tenant: None,
                     tenant_name: Some("Fabrikam's \"odd\" name\n; Remove-Item *".into()),
                     spns: vec!["https://autodiscover.fabrikam.com/".into()],
@@ -94,6 +212,7 @@ fn generated_scripts_parse() {
         let code = script(plan);
         assert!(code.contains("Update-MgServicePrincipal"));
         assert_valid_powershell(&code);
+        assert_known_cmdlets(&code);
     }
 }
 
@@ -133,6 +252,7 @@ fn every_samples_fix_script_parses() {
             continue;
         }
         assert_valid_powershell(script);
+        assert_known_cmdlets(script);
         // `--format powershell` prints the same script.
         let out = common::run(&[
             "analyze",

@@ -9,7 +9,7 @@ use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width};
 
 use super::{aggregate, Status};
 use crate::redact::Redactor;
-use crate::report::powershell::plan_of_reports;
+use crate::report::powershell::{plan_of_reports, tenant_label};
 use crate::report::render::{Content, Document, Render};
 use crate::report::Report;
 use crate::rules::Severity;
@@ -19,7 +19,9 @@ pub struct BatchTable {
     /// Columns; `None` (not a terminal) gives a fixed, paste-friendly width.
     pub width: Option<u16>,
     /// Files that were neither SAZ nor HAR, for the summary line.
-    pub skipped: usize,
+    pub skipped: Vec<String>,
+    /// `--verbose`: the summary names every skipped file.
+    pub verbose: bool,
     /// Every cell is redacted before the table wraps it: a wrap is a cut, and a secret or
     /// a user term split over two lines is not found by the pass over the whole output.
     pub redactor: Redactor,
@@ -42,18 +44,52 @@ pub fn status(doc: &Document) -> Status {
     }
 }
 
-/// The summary line: counts per status and the files skipped.
-pub fn summary(docs: &[Document], skipped: usize) -> String {
+/// How many skipped files the summary names without `--verbose`.
+pub const SKIPPED_NAMED: usize = 10;
+
+/// The summary line: counts per status (a capture without errors but with warnings is
+/// counted as such, not as plainly clean) and the files skipped, named: all of them when
+/// `verbose`, else the first [`SKIPPED_NAMED`].
+pub fn summary(docs: &[Document], skipped: &[String], verbose: bool) -> String {
     let count = |s: Status| docs.iter().filter(|d| status(d) == s).count();
-    format!(
-        "{} capture(s): {} clean, {} with error findings, {} inconclusive, {} unreadable; {} other file(s) skipped",
+    let warned = docs
+        .iter()
+        .filter(|d| status(d) == Status::Clean)
+        .filter(|d| {
+            d.report()
+                .is_some_and(|r| !ids(r, Severity::Warning).is_empty())
+        })
+        .count();
+    let mut line = format!(
+        "{} capture(s): {} without errors ({} with warnings), {} with error findings, {} inconclusive, {} unreadable; {} other file(s) skipped",
         docs.len(),
         count(Status::Clean),
+        warned,
         count(Status::Findings),
         count(Status::Inconclusive),
         count(Status::Unreadable),
-        skipped
-    )
+        skipped.len()
+    );
+    if !skipped.is_empty() {
+        let shown = if verbose {
+            skipped.len()
+        } else {
+            skipped.len().min(SKIPPED_NAMED)
+        };
+        let _ = write!(
+            line,
+            " (neither SAZ nor HAR): {}",
+            skipped[..shown].join(", ")
+        );
+        if shown < skipped.len() {
+            let _ = write!(
+                line,
+                " and {} more (--verbose names them all)",
+                skipped.len() - shown
+            );
+        }
+    }
+    line
 }
 
 /// The worst status of the documents; `Clean` for none.
@@ -89,7 +125,7 @@ impl Render for BatchTable {
                 Some(r) => t.add_row(vec![
                     red(doc.name),
                     r.capture.sessions.to_string(),
-                    r.verdict.status.to_string(),
+                    verdict(r),
                     finding_ids(r),
                     join(aadsts_codes(r), " "),
                     red(&r.missing_spns.join("\n")),
@@ -125,8 +161,18 @@ impl Render for BatchTable {
                 .map(|r| r.missing_spns.iter().map(|s| red(s)).collect())
                 .unwrap_or_default()
         });
+        // `clean (2 warnings)` whole too.
+        let verdicts = longest(&|d| d.report().map(|r| vec![verdict(r)]).unwrap_or_default());
         // The short columns keep their headers whole too.
-        let widths = [names.min(28), 8, 12, ids.min(25), 6, spns.min(33), 8];
+        let widths = [
+            names.min(28),
+            8,
+            verdicts.clamp(12, 18),
+            ids.min(25),
+            6,
+            spns.min(33),
+            8,
+        ];
         for (column, width) in widths.into_iter().enumerate() {
             if let (Some(c), Ok(w)) = (t.column_mut(column), u16::try_from(width + 2)) {
                 c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(w)));
@@ -148,26 +194,19 @@ impl Render for BatchTable {
             }
             writeln!(out, "{t}")?;
         }
-        writeln!(out, "\n{}", summary(docs, self.skipped))
+        writeln!(out, "\n{}", summary(docs, &self.skipped, self.verbose))
     }
 }
 
 /// The union of missing SPNs per tenant over every report: `(tenant label, SPNs)`, one entry
-/// per tenant, each SPN once, sorted; the unknown tenant last.
+/// per tenant (a domain merged into the GUID a capture showed it is), each SPN once, sorted;
+/// the unknown tenant last.
 pub fn spns_per_tenant(docs: &[Document]) -> Vec<(String, Vec<String>)> {
     plan_of_reports(Document::reports(docs))
-        .tenants
         .into_iter()
+        .flat_map(|plan| plan.tenants)
         .filter(|t| !t.spns.is_empty())
-        .map(|t| {
-            let label = match (t.tenant, t.tenant_name) {
-                (Some(id), Some(name)) => format!("{name} ({id})"),
-                (Some(id), None) => id,
-                (None, Some(name)) => name,
-                (None, None) => "(tenant not named in the captures)".to_string(),
-            };
-            (label, t.spns)
-        })
+        .map(|t| (tenant_label(&t), t.spns))
         .collect()
 }
 
@@ -183,16 +222,36 @@ pub fn aadsts_codes(report: &Report) -> Vec<u32> {
 /// `w: `, one per line, each once ("error" alone does not say which problem, nor
 /// "clean" that warnings were found).
 pub fn finding_ids(report: &Report) -> String {
-    let mut lines: Vec<String> = Vec::new();
-    for (severity, mark) in [(Severity::Error, ""), (Severity::Warning, "w: ")] {
-        for f in report.findings.iter().filter(|f| f.severity == severity) {
-            let line = format!("{mark}{}", f.id);
-            if !lines.contains(&line) {
-                lines.push(line);
-            }
+    let mut lines = ids(report, Severity::Error);
+    lines.extend(
+        ids(report, Severity::Warning)
+            .into_iter()
+            .map(|id| format!("w: {id}")),
+    );
+    lines.join("\n")
+}
+
+/// The distinct ids of a report's findings of `severity`, in report order.
+pub fn ids(report: &Report, severity: Severity) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for f in report.findings.iter().filter(|f| f.severity == severity) {
+        if !ids.contains(&f.id) {
+            ids.push(f.id.clone());
         }
     }
-    lines.join("\n")
+    ids
+}
+
+/// A row's verdict: the report's status, and for a capture without errors but with
+/// warnings `clean (N warning(s))`, which the Findings column names.
+pub fn verdict(report: &Report) -> String {
+    let warnings = ids(report, Severity::Warning).len();
+    if report.verdict.exit_code == Status::Clean && warnings > 0 {
+        let s = if warnings == 1 { "" } else { "s" };
+        format!("clean ({warnings} warning{s})")
+    } else {
+        report.verdict.status.to_string()
+    }
 }
 
 /// The text for a document's error column: the capture error, or how many sessions of a
@@ -217,8 +276,10 @@ pub fn csv_field(value: &str) -> String {
     }
 }
 
-/// The CSV columns.
-pub const CSV_HEADER: [&str; 9] = [
+/// The CSV columns. `path` is relative to the folder given, `/`-separated, as in the table
+/// and NDJSON's `capture.path`. Added after issue 20, at the end: `error_findings` and
+/// `warning_findings`, the distinct finding ids of each severity, space-separated.
+pub const CSV_HEADER: [&str; 11] = [
     "path",
     "format",
     "sessions",
@@ -228,6 +289,8 @@ pub const CSV_HEADER: [&str; 9] = [
     "tenants",
     "findings",
     "error",
+    "error_findings",
+    "warning_findings",
 ];
 
 /// The whole CSV document: a header line and one row per document, CRLF line ends
@@ -255,6 +318,8 @@ pub fn csv(docs: &[Document]) -> String {
                     tenants.join(" "),
                     r.findings.len().to_string(),
                     error_text(doc),
+                    ids(r, Severity::Error).join(" "),
+                    ids(r, Severity::Warning).join(" "),
                 ]
             }
             None => vec![
@@ -267,6 +332,8 @@ pub fn csv(docs: &[Document]) -> String {
                 String::new(),
                 String::new(),
                 error_text(doc),
+                String::new(),
+                String::new(),
             ],
         };
         push_row(&mut s, row.into_iter());

@@ -72,7 +72,18 @@ fn walk_takes_captures_by_content_sorted_and_counts_the_rest() {
         ]
     );
     // notes.txt, empty.har, screenshot.png, two JSON files that are not HARs
-    assert_eq!(w.skipped, 5);
+    let mut skipped = w.skipped.clone();
+    skipped.sort();
+    assert_eq!(
+        skipped,
+        [
+            "ticket-1/notes.txt",
+            "ticket-3/empty.har",
+            "ticket-3/mitmproxy-flows.json",
+            "ticket-3/screenshot.png",
+            "ticket-3/settings.json"
+        ]
+    );
     assert!(w.unreadable.is_empty());
     assert!(w.captures.iter().all(|c| c.path.starts_with(dir.path())));
 }
@@ -128,7 +139,7 @@ fn glob_narrows_the_walk_and_filtered_files_are_not_counted_as_skipped() {
             "ticket-1/renamed.zip"
         ]
     );
-    assert_eq!(w.skipped, 1, "only ticket-1/notes.txt");
+    assert_eq!(w.skipped, ["ticket-1/notes.txt"]);
 }
 
 #[test]
@@ -250,13 +261,13 @@ fn a_batch_of_unreadable_files_reports_each_against_its_path() {
     .unwrap();
     assert_eq!(found.load(Ordering::Relaxed), 2);
     assert_eq!(progressed.load(Ordering::Relaxed), 2);
-    assert_eq!(result.skipped, 1);
+    assert_eq!(result.skipped.len(), 1);
     let rels: Vec<&str> = result.items.iter().map(|i| i.rel.as_str()).collect();
     assert_eq!(rels, vec!["a/broken.har.gz", "b/broken.saz"]);
     assert!(result.items.iter().all(|i| i.error().is_some()));
     assert_eq!(result.status(), Status::Unreadable);
     assert_eq!(result.status().code(), 2);
-    assert!(result.summary().contains("2 unreadable"));
+    assert!(result.summary(false).contains("2 unreadable"));
     let docs = result.documents();
     let line = serde_json::to_value(error_line(&docs[1])).unwrap();
     let text = serde_json::to_string(&error_line(&docs[1])).unwrap();
@@ -290,6 +301,7 @@ fn report(path: &str, spns: &[(&str, Option<&str>)]) -> Report {
             fix: "add it".into(),
             remedy: Some(Remedy::AddSpns {
                 first: None,
+                tenant_id: None,
                 tenant: tenant.map(str::to_string),
                 tenant_name: None,
                 spns: spns
@@ -370,7 +382,7 @@ fn queue() -> BatchResult {
             ),
             item("d.saz", Outcome::Failed("damaged SAZ archive: x".into())),
         ],
-        skipped: 4,
+        skipped: (1..=12).map(|i| format!("notes-{i:02}.txt")).collect(),
     }
 }
 
@@ -393,15 +405,18 @@ fn spns_are_unioned_and_deduplicated_per_tenant() {
                 vec!["https://autodiscover.fabrikam.com/".to_string()]
             ),
             (
-                "(tenant not named in the captures)".to_string(),
+                "tenant not named in the capture: sign in to the right one".to_string(),
                 vec!["https://owa.example.org/".to_string()]
             ),
         ]
     );
-    let plan = q.fix_plan();
-    assert_eq!(plan.sources, vec!["/q/a.saz", "/q/b.har"]);
-    let script = powershell::script(&plan);
+    let plans = q.fix_plans();
+    assert_eq!(plans.len(), 3);
+    assert_eq!(plans[0].sources, vec!["/q/a.saz", "/q/b.har"]);
+    assert_eq!(plans[1].sources, vec!["/q/b.har"]);
+    let script = powershell::script_of_plans(&plans);
     assert_eq!(script.matches("Connect-MgGraph -TenantId").count(), 2);
+    assert_eq!(script.matches("\nConnect-MgGraph").count(), 3);
     assert_eq!(
         script
             .matches("    'https://autodiscover.contoso.com/'\n")
@@ -417,9 +432,14 @@ fn queue_status_summary_and_csv() {
     assert_eq!(q.count(Status::Findings), 2);
     assert_eq!(q.count(Status::Clean), 1);
     assert_eq!(
-        q.summary(),
-        "4 capture(s): 1 clean, 2 with error findings, 0 inconclusive, 1 unreadable; 4 other file(s) skipped"
+        q.summary(true),
+        "4 capture(s): 1 without errors (0 with warnings), 2 with error findings, 0 inconclusive, 1 unreadable; \
+         12 other file(s) skipped (neither SAZ nor HAR): notes-01.txt, notes-02.txt, notes-03.txt, notes-04.txt, \
+         notes-05.txt, notes-06.txt, notes-07.txt, notes-08.txt, notes-09.txt, notes-10.txt, notes-11.txt, notes-12.txt"
     );
+    assert!(q
+        .summary(false)
+        .ends_with(", notes-10.txt and 2 more (--verbose names them all)"));
     let csv = csv(&q.documents());
     let lines: Vec<&str> = csv.split("\r\n").collect();
     assert_eq!(
@@ -430,7 +450,7 @@ fn queue_status_summary_and_csv() {
     assert_eq!(lines[0], CSV_HEADER.join(","));
     assert_eq!(
         lines[1],
-        "a.saz,saz,0,error,,https://autodiscover.contoso.com/ https://mail.contoso.com/,contoso.com,1,"
+        "a.saz,saz,0,error,,https://autodiscover.contoso.com/ https://mail.contoso.com/,contoso.com,1,,spn-missing,"
     );
     assert!(
         lines[2].contains(",contoso.com fabrikam.com,"),
@@ -438,7 +458,7 @@ fn queue_status_summary_and_csv() {
         lines[2]
     );
     assert!(lines[3].starts_with("\"c, \"\"odd\"\".saz\",saz,0,ok,"));
-    assert_eq!(lines[4], "d.saz,,,unreadable,,,,,damaged SAZ archive: x");
+    assert_eq!(lines[4], "d.saz,,,unreadable,,,,,damaged SAZ archive: x,,");
     assert_eq!(lines[5], "");
     // Without the CSV rows' own quoting, every row has the header's column count.
     for l in &lines[1..5] {

@@ -269,14 +269,19 @@ pub struct BatchArgs {
     pub globs: Vec<String>,
     #[arg(long, value_enum, default_value_t = BatchFormat::Table)]
     pub format: BatchFormat,
-    /// Also write one Microsoft Graph PowerShell fix script for the whole queue to FILE
-    /// (deduplicated per tenant, each SPN once, idempotent).
-    #[arg(long, value_name = "FILE")]
+    /// Also write the Microsoft Graph PowerShell fix: to a folder (`OUT/`, or one that
+    /// exists) one script per tenant, named for it (`contoso.com-72f988bf.ps1`); to FILE one
+    /// script with a section per tenant. Each SPN once, idempotent; exit code 1 when an SPN
+    /// is still missing after it ran.
+    #[arg(long, value_name = "FILE|DIR/")]
     pub fix_script: Option<PathBuf>,
     /// Write the output to this file instead of stdout: a regular file, none of the
     /// captures (`-` or `/dev/stdout` is stdout); created 0600 with --show-secrets.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Name every file skipped as neither SAZ nor HAR in the summary (else the first 10).
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
     /// Print tokens, codes, cookies and passwords as captured (for your own machine only).
     #[arg(long)]
     pub show_secrets: bool,

@@ -631,8 +631,51 @@ mod tests {
             .as_deref(),
             Some("contoso.onmicrosoft.com")
         );
+        // Asked `common`: the GUID is the one the challenge named.
+        assert_eq!(
+            flows[0].tenant_guid(),
+            Some("72f988bf-0000-4000-8000-0123456789ab")
+        );
         let json = serde_json::to_value(&flows[0]).unwrap_or_default();
         assert!(json.get("challenge_tenants").is_none(), "internal: {json}");
         assert_eq!(json["token_app_name"], "Microsoft Teams");
+    }
+
+    #[test]
+    fn the_tenant_guid_is_the_one_asked_or_the_one_the_challenge_named() {
+        const G: &str = "72f988bf-0000-4000-8000-0123456789ab";
+        let mut events = vec![
+            challenge(1, AD, "outlook:4242"),
+            login(
+                2,
+                LoginKind::Token,
+                "https://autodiscover.contoso.com",
+                "outlook:4242",
+            ),
+        ];
+        let flow = |events: &[Event]| build(events, &[]).remove(0);
+        // Asked by domain, one GUID named: that GUID, the domain kept as the tenant.
+        if let Event::Login(l) = &mut events[1] {
+            l.tenant = Some("contoso.onmicrosoft.com".into());
+        }
+        let f = flow(&events);
+        assert_eq!(f.tenant.as_deref(), Some("contoso.onmicrosoft.com"));
+        assert_eq!(f.tenant_guid(), Some(G));
+        // Asked by another GUID: the one asked (token-wrong-tenant judges the mismatch).
+        let other = "11111111-2222-4333-8444-555555555555";
+        if let Event::Login(l) = &mut events[1] {
+            l.tenant = Some(other.into());
+        }
+        assert_eq!(flow(&events).tenant_guid(), Some(other));
+        // Two different GUIDs named and a domain asked: none, it cannot be told.
+        if let Event::Challenge(c) = &mut events[0] {
+            c.schemes[0].params[1].1 = format!(
+                "00000001-0000-0000-c000-000000000000@{G},00000001-0000-0000-c000-000000000000@{other}"
+            );
+        }
+        if let Event::Login(l) = &mut events[1] {
+            l.tenant = Some("contoso.onmicrosoft.com".into());
+        }
+        assert_eq!(flow(&events).tenant_guid(), None);
     }
 }

@@ -131,6 +131,27 @@ impl Flow {
             .count()
     }
 
+    /// The tenant's GUID, when the capture shows it for this flow: the best identifier when
+    /// it is one, else the tenant the sign-in asked by GUID, else the one GUID the challenge
+    /// named (`trusted_issuers`, `authorization_uri`) when it named exactly one. With a
+    /// domain asked and one GUID named, the two are the same tenant unless the client asked
+    /// the wrong one, which cannot be told from a domain without asking Entra ID (issue 20:
+    /// fix scripts are keyed by this GUID, the domain kept as a label).
+    pub fn tenant_guid(&self) -> Option<&str> {
+        if let Some(t) = [self.tenant.as_deref(), self.asked_tenant.as_deref()]
+            .into_iter()
+            .flatten()
+            .find(|t| is_guid(t))
+        {
+            return Some(t);
+        }
+        let mut named = self.challenge_tenants.iter().filter(|t| is_guid(t));
+        let first = named.next()?;
+        named
+            .all(|t| t.eq_ignore_ascii_case(first))
+            .then_some(first.as_str())
+    }
+
     /// The client sent its sign-in to another tenant than the one the challenge named:
     /// `(asked, named)`. Only tenants of the same form are compared (GUID with GUID, domain
     /// with domain, case-insensitive): a domain cannot be told from a GUID without asking

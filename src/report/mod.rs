@@ -112,10 +112,10 @@ impl Report {
             })
             .collect();
         let source = analysis.path.display().to_string();
-        let powershell = powershell::script(&powershell::FixPlan::of(
-            &analysis.findings,
-            std::slice::from_ref(&source),
-        ));
+        let powershell = powershell::script_of_plans(&powershell::plans([(
+            source.as_str(),
+            analysis.findings.as_slice(),
+        )]));
         Report {
             schema: SCHEMA,
             tool: Tool {

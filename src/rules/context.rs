@@ -74,6 +74,9 @@ pub struct MissingSpn {
     pub sessions: Vec<u64>,
     /// Tenant identifier for the fix script, when known.
     pub tenant: Option<String>,
+    /// The tenant's GUID when the capture shows it (`Flow::tenant_guid`), which may differ
+    /// from `tenant` when that is a domain.
+    pub tenant_id: Option<String>,
     pub tenant_name: Option<String>,
     pub codes: Vec<u32>,
 }
@@ -476,6 +479,10 @@ impl<'a> Context<'a> {
             m.sessions.extend(flow.sessions.iter().copied());
             m.tenant = m.tenant.take().or_else(|| flow.tenant.clone());
             m.tenant_name = m.tenant_name.take().or_else(|| flow.tenant_name.clone());
+            m.tenant_id = m
+                .tenant_id
+                .take()
+                .or_else(|| flow.tenant_guid().map(str::to_string));
             add_codes(&mut m.codes, codes);
         }
         // Errors outside any flow (the login named no resource): trust the name in the message.

@@ -116,6 +116,10 @@ pub enum Remedy {
         tenant: Option<String>,
         /// Display name, for the script's comment only.
         tenant_name: Option<String>,
+        /// The tenant's GUID when the capture shows it, also when `tenant` is a domain
+        /// (added after issue 20): fix scripts are keyed by it, one per tenant.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tenant_id: Option<String>,
         spns: Vec<String>,
         /// What must be fixed by hand before these SPNs help (the client asked for the
         /// `http://` form): the script says the SPNs are the second step.

@@ -70,6 +70,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                 remedy: Some(Remedy::AddSpns {
                     tenant: m.tenant.clone(),
                     tenant_name: m.tenant_name.clone(),
+                    tenant_id: m.tenant_id.clone(),
                     spns: vec![m.spn.clone()],
                     first: http.then(|| {
                         format!(
