@@ -29,6 +29,22 @@ pub use crate::analysis::Status;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Colour the severities and the verdict: `auto` when stdout is a terminal and NO_COLOR
+    /// is not set; never in JSON, markdown, CSV, PowerShell or a file written with -o.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ColorWhen {
+    /// Never colour.
+    Never,
+    /// Colour when stdout is a terminal and NO_COLOR is not set (default).
+    #[default]
+    Auto,
+    /// Colour the table on stdout even in a pipe (`less -R`).
+    Always,
 }
 
 #[derive(Debug, Subcommand)]
@@ -265,7 +281,8 @@ pub fn run(cli: Cli) -> Status {
             return Status::Unreadable;
         }
     };
-    output::with_user_rules(rules, || run_command(cli))
+    let color = cli.color;
+    output::with_user_rules(rules, || output::with_color(color, || run_command(cli)))
 }
 
 fn run_command(cli: Cli) -> Status {

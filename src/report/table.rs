@@ -19,6 +19,9 @@ pub struct TableReport {
     /// a cut, and a secret or a user term split over two lines would not be found by the
     /// pass over the whole output.
     pub redactor: Redactor,
+    /// Colour the severities and the verdict (ANSI SGR): only for a terminal, or
+    /// `--color always`.
+    pub color: bool,
 }
 
 impl Render for TableReport {
@@ -27,7 +30,7 @@ impl Render for TableReport {
             if i > 0 {
                 writeln!(out, "\n{}\n", "=".repeat(72))?;
             }
-            write(out, r, self.width, &self.redactor)
+            write(out, r, self.width, &self.redactor, self.color)
         })
     }
 }
@@ -37,7 +40,15 @@ pub fn write(
     report: &Report,
     width: Option<u16>,
     redactor: &Redactor,
+    color: bool,
 ) -> io::Result<()> {
+    let paint = |status: &str, text: &str| {
+        if color {
+            paint(status, text)
+        } else {
+            text.to_string()
+        }
+    };
     let red = |s: &str| redactor.text(s).into_owned();
     let c = &report.capture;
     writeln!(
@@ -50,7 +61,11 @@ pub fn write(
     // The verdict on its own short lines: the root cause (or each independent problem)
     // first, wrapped at word boundaries, then what the conclusions do not rest on.
     let wrap_at = usize::from(width.unwrap_or(DEFAULT_WIDTH)).max(40);
-    writeln!(out, "Verdict: {}", report.verdict.status.to_uppercase())?;
+    writeln!(
+        out,
+        "Verdict: {}",
+        paint(report.verdict.status, &report.verdict.status.to_uppercase())
+    )?;
     let causes = &report.verdict.causes;
     if causes.len() > 1 {
         for (i, cause) in causes.iter().enumerate() {
@@ -125,7 +140,7 @@ pub fn write(
                 .iter()
                 .map(|l| l.duration_label().map_or(1, |d| d.len())),
         );
-        writeln!(out, "{t}")?;
+        writeln!(out, "{}", super::layout::fit(&mut t))?;
     }
 
     if !report.aadsts.is_empty() {
@@ -157,7 +172,7 @@ pub fn write(
                 .iter()
                 .map(|a| format!("AADSTS{}", a.code).len()),
         );
-        writeln!(out, "{t}")?;
+        writeln!(out, "{}", super::layout::fit(&mut t))?;
     }
 
     if !report.missing_spns.is_empty() {
@@ -170,11 +185,13 @@ pub fn write(
     if !report.findings.is_empty() {
         // A list, not a table: evidence and fixes are sentences, and a list wraps them at
         // the full width and pastes into a ticket as it reads.
-        let wrap_at = usize::from(width.unwrap_or(DEFAULT_WIDTH)).clamp(60, 140);
+        let wrap_at = usize::from(width.unwrap_or(DEFAULT_WIDTH)).clamp(40, 140);
         writeln!(out, "\nFindings")?;
         for f in &report.findings {
-            let head = format!("{:<7} {}", f.severity.as_str().to_uppercase(), f.id);
-            writeln!(out, "\n  {head}")?;
+            let severity = f.severity.as_str().to_uppercase();
+            let pad = " ".repeat(7usize.saturating_sub(severity.len()));
+            let severity = paint(f.severity.as_str(), &severity);
+            writeln!(out, "\n  {severity}{pad} {}", f.id)?;
             paragraph(out, "", &red(&f.title), wrap_at)?;
             paragraph(out, "Sessions: ", &list(&f.sessions), wrap_at)?;
             paragraph(out, "Evidence: ", &red(&f.evidence), wrap_at)?;
@@ -210,8 +227,22 @@ pub fn write(
     Ok(())
 }
 
+/// `text` in the colour of `status` (a severity or a verdict status): ERROR bold red,
+/// WARNING yellow, INFO cyan, OK bold green, INCONCLUSIVE bold yellow.
+pub fn paint(status: &str, text: &str) -> String {
+    let sgr = match status {
+        "error" => "1;31",
+        "warning" => "33",
+        "info" => "36",
+        "ok" => "1;32",
+        "inconclusive" => "1;33",
+        _ => return text.to_string(),
+    };
+    format!("\x1b[{sgr}m{text}\x1b[0m")
+}
+
 /// Width used when stdout is not a terminal: paste-friendly.
-const DEFAULT_WIDTH: u16 = 120;
+const DEFAULT_WIDTH: u16 = super::layout::FIXED_WIDTH;
 
 /// `label` + `text`, wrapped at `width`, indented under the finding's heading.
 fn paragraph(out: &mut dyn Write, label: &str, text: &str, width: usize) -> io::Result<()> {
