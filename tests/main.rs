@@ -38,6 +38,7 @@ mod rules_samples;
 mod samples_reproducible;
 mod saz_hostile;
 mod secrets;
+mod terminal;
 
 /// Every `tests/*.rs` but this file is declared as a module above: with `autotests = false`
 /// cargo no longer finds test files by itself, so a file left out would never run.
