@@ -194,3 +194,237 @@ fn a_table_too_wide_for_the_terminal_becomes_a_list() {
         );
     }
 }
+
+/// `stdout_of` for one sample, with the exit code left unchecked.
+fn analyze_one(extra: &[&str], env: &[(&str, &str)]) -> String {
+    let mut args = vec!["analyze", "samples/adal-500011-json.saz"];
+    args.extend_from_slice(extra);
+    stdout_of(&args, env)
+}
+
+/// Issue 20: no colour anywhere. `--color always` colours the verdict and each finding's
+/// severity on stdout, even in a pipe: ERROR bold red, WARNING yellow, INFO cyan.
+#[test]
+fn color_always_paints_the_verdict_and_the_severities() {
+    let out = analyze_one(&["--color", "always"], &[]);
+    assert!(
+        out.contains("\nVerdict: \x1b[1;31mERROR\x1b[0m\n"),
+        "{out:?}"
+    );
+    assert!(
+        out.contains("\n  \x1b[1;31mERROR\x1b[0m   spn-missing\n"),
+        "{out:?}"
+    );
+    // Nothing else is coloured: the same text without the escapes.
+    let plain = analyze_one(&[], &[]);
+    assert_eq!(out.replace("\x1b[1;31m", "").replace("\x1b[0m", ""), plain);
+    // The flag is global: before the command too.
+    let before = stdout_of(
+        &[
+            "--color",
+            "always",
+            "analyze",
+            "samples/adal-500011-json.saz",
+        ],
+        &[],
+    );
+    assert_eq!(before, out);
+    // WARNING yellow, INFO cyan, the verdict in its status's colour.
+    let out = stdout_of(
+        &[
+            "analyze",
+            "samples/mfa-step-up.saz",
+            "samples/healthy-workday.saz",
+            "samples/answers-healthy.saz",
+            "samples/blind-tunnels.saz",
+            "--color",
+            "always",
+        ],
+        &[("NO_COLOR", "1")],
+    );
+    for painted in [
+        "Verdict: \x1b[33mWARNING\x1b[0m\n",
+        "\n  \x1b[33mWARNING\x1b[0m ",
+        "\n  \x1b[36mINFO\x1b[0m    ",
+        "Verdict: \x1b[36mINFO\x1b[0m\n",
+        "Verdict: \x1b[1;32mOK\x1b[0m\n",
+        "Verdict: \x1b[1;33mINCONCLUSIVE\x1b[0m\n",
+    ] {
+        assert!(out.contains(painted), "{painted:?} missing:\n{out:?}");
+    }
+}
+
+/// `NO_COLOR` (any non-empty value) and `--color never` turn colour off; `auto` colours only
+/// a terminal, so never a pipe; JSON, markdown and files are never coloured, even with
+/// `--color always`.
+#[test]
+fn no_color_and_pipes_and_machine_formats_get_no_escape() {
+    let plain = analyze_one(&[], &[]);
+    assert!(!plain.contains('\x1b'));
+    for (extra, env) in [
+        (vec!["--color", "auto"], vec![("NO_COLOR", "1")]),
+        (vec!["--color", "never"], vec![]),
+        (vec!["--color", "auto"], vec![]),
+        (vec!["--color", "always", "--format", "json"], vec![]),
+        (vec!["--color", "always", "--format", "markdown"], vec![]),
+        (vec!["--color", "always", "--format", "powershell"], vec![]),
+        (vec!["--color", "always", "--format", "html"], vec![]),
+    ] {
+        let out = analyze_one(&extra, &env);
+        assert!(!out.contains('\x1b'), "{extra:?} {env:?} coloured:\n{out}");
+    }
+    assert_eq!(
+        analyze_one(&["--color", "auto"], &[("NO_COLOR", "1")]),
+        plain
+    );
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let file = dir.path().join("report.txt");
+    let _ = analyze_one(&["--color", "always", "-o", &file.to_string_lossy()], &[]);
+    let written = std::fs::read_to_string(&file).expect("the report was written");
+    assert!(written.contains("Verdict: ERROR\n"), "{written}");
+    assert!(!written.contains('\x1b'));
+    let out = stdout_of(
+        &[
+            "batch", "samples", "-j", "2", "--color", "always", "--format", "csv",
+        ],
+        &[],
+    );
+    assert!(!out.contains('\x1b'));
+}
+
+/// The names of traceadal's commands, from its own definition.
+fn command_names() -> Vec<String> {
+    use clap::CommandFactory;
+    let names: Vec<String> = traceadal::cli::Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    for expected in [
+        "analyze",
+        "batch",
+        "explain",
+        "sessions",
+        "redact",
+        "completions",
+        "man",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} in {names:?}"
+        );
+    }
+    names
+}
+
+/// Issue 20: no shell completions. Each shell's script names every command (and the
+/// options of one, to show it is made from the definitions).
+#[test]
+fn completions_name_every_command_in_every_shell() {
+    let names = command_names();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let script = stdout_of(&["completions", shell], &[]);
+        for name in &names {
+            assert!(
+                script.contains(name.as_str()),
+                "{shell}: {name} not completed"
+            );
+        }
+        // Fish names long options without their dashes (`-l format`).
+        for option in ["format", "color", "password-env"] {
+            assert!(script.contains(option), "{shell}: {option} not completed");
+        }
+    }
+    let bash = stdout_of(&["completions", "bash"], &[]);
+    assert!(bash.contains("complete -F _traceadal"), "{bash}");
+    let ps = stdout_of(&["completions", "powershell"], &[]);
+    assert!(ps.contains("Register-ArgumentCompleter -Native -CommandName 'traceadal'"));
+    // An unknown shell is a usage error.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_traceadal"))
+        .args(["completions", "cmd"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// Issue 20: no man page. `traceadal man` is roff naming every command; `--dir` writes
+/// traceadal.1 and a page per command.
+#[test]
+fn the_man_page_is_roff_and_names_every_command() {
+    let page = stdout_of(&["man"], &[]);
+    assert!(page.contains("\n.TH traceadal 1 "), "{page}");
+    assert!(page.contains("\n.SH SUBCOMMANDS\n"), "{page}");
+    for name in command_names().iter().filter(|n| *n != "help") {
+        assert!(
+            page.contains(&format!("traceadal\\-{name}(1)")),
+            "{name} not in the page"
+        );
+    }
+    // Every line is a request, a comment or text: no stray escape left by a help text.
+    assert!(!page.contains('\x1b'));
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let out = stdout_of(&["man", "--dir", &dir.path().to_string_lossy()], &[]);
+    assert!(out.is_empty());
+    let mut written: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("the folder")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    let mut expected: Vec<String> = command_names()
+        .iter()
+        .filter(|n| *n != "help")
+        .map(|n| format!("traceadal-{n}.1"))
+        .chain(["traceadal.1".to_string()])
+        .collect();
+    expected.sort();
+    assert_eq!(written, expected);
+    let analyze = std::fs::read_to_string(dir.path().join("traceadal-analyze.1")).expect("a page");
+    assert!(
+        analyze.contains(".TH traceadal-analyze 1  \"traceadal "),
+        "{analyze}"
+    );
+    assert!(analyze.contains("\\-\\-format"), "{analyze}");
+}
+
+/// The man page as `man` shows it: groff formats it without a warning, and the text names
+/// every command.
+#[test]
+#[ignore = "needs groff (Debian: groff-base); .ci/run installs it"]
+fn the_man_page_renders_with_groff() {
+    let page = stdout_of(&["man"], &[]);
+    let mut groff = std::process::Command::new("groff")
+        .args(["-man", "-Tutf8", "-ww", "-z"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("groff is installed (Debian: groff-base)");
+    use std::io::Write;
+    groff
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(page.as_bytes())
+        .expect("groff reads the page");
+    let out = groff.wait_with_output().expect("groff runs");
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "groff warnings");
+    let text = std::process::Command::new("sh")
+        .args(["-c", "groff -man -Tascii -P-c -P-b -P-u"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().expect("stdin").write_all(page.as_bytes())?;
+            c.wait_with_output()
+        })
+        .expect("groff runs");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("SUBCOMMANDS"), "{text}");
+    for name in command_names().iter().filter(|n| *n != "help") {
+        assert!(
+            text.contains(&format!("traceadal-{name}(1)")),
+            "{name}:\n{text}"
+        );
+    }
+}

@@ -10,6 +10,9 @@ mod password;
 mod redact;
 mod sessions;
 
+mod completions;
+mod man;
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -61,6 +64,27 @@ pub enum Command {
     /// Write a copy of a SAZ or HAR with every secret replaced by a same-length placeholder
     /// (tokens, codes, cookies, passwords, JWT signatures, SAML assertions), to pass on.
     Redact(RedactArgs),
+    /// Print the completion script of a shell (bash, zsh, fish, powershell, elvish), made from
+    /// this command line; README says where each shell loads it from.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) of traceadal, made from this command line, or write the
+    /// pages of every command into a folder with --dir.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write traceadal.1 and one page per command (traceadal-analyze.1, ...) into this
+    /// folder instead of printing traceadal.1 (`--dir ~/.local/share/man/man1`).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// How to open captures: shared by every command that reads one.
@@ -267,12 +291,14 @@ pub struct ExplainArgs {
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> Status {
     // The user's rules first, before any file is read: a bad regex is a usage error.
+    let no_rules = RedactRules::default();
     let rules = match &cli.command {
         Command::Analyze(a) => &a.rules,
         Command::Batch(a) => &a.rules,
         Command::Explain(a) => &a.rules,
         Command::Sessions(a) => &a.rules,
         Command::Redact(a) => &a.rules,
+        Command::Completions(_) | Command::Man(_) => &no_rules,
     };
     let rules = match rules.compile() {
         Ok(r) => r,
@@ -298,6 +324,8 @@ fn run_command(cli: Cli) -> Status {
         Command::Explain(args) => explain::run(&args),
         Command::Sessions(args) => sessions::run(&args),
         Command::Redact(args) => redact::run(&args),
+        Command::Completions(args) => completions::run(&args),
+        Command::Man(args) => man::run(&args),
     }
 }
 

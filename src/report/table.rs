@@ -59,8 +59,9 @@ pub fn write(
         c.sessions
     )?;
     // The verdict on its own short lines: the root cause (or each independent problem)
-    // first, wrapped at word boundaries, then what the conclusions do not rest on.
-    let wrap_at = usize::from(width.unwrap_or(DEFAULT_WIDTH)).max(40);
+    // first, wrapped at word boundaries, then what the conclusions do not rest on. Short
+    // lines even on a wide terminal: at most 100 columns, what reads in one glance.
+    let wrap_at = usize::from(width.unwrap_or(DEFAULT_WIDTH)).clamp(40, 100);
     writeln!(
         out,
         "Verdict: {}",
@@ -249,32 +250,14 @@ fn paragraph(out: &mut dyn Write, label: &str, text: &str, width: usize) -> io::
     let indent = "          ";
     let first = format!("{indent}{label}");
     let rest = format!("{indent}{}", " ".repeat(label.len()));
-    let options = textwrap::Options::new(width)
-        .initial_indent(&first)
-        .subsequent_indent(&rest)
-        .break_words(false)
-        // GUIDs, cmdlets and dates hold hyphens: never break there.
-        .word_splitter(textwrap::WordSplitter::NoHyphenation);
-    for line in textwrap::wrap(text, options) {
-        writeln!(out, "{line}")?;
-    }
-    Ok(())
+    out.write_all(super::layout::wrap_words(text, &first, &rest, width).as_bytes())
 }
 
 /// `text` after `lead`, wrapped at `width` under itself, never inside a word (an id, a URL,
 /// a cmdlet).
 fn hanging(out: &mut dyn Write, lead: &str, text: &str, width: usize) -> io::Result<()> {
     let rest = " ".repeat(lead.len());
-    let options = textwrap::Options::new(width)
-        .initial_indent(lead)
-        .subsequent_indent(&rest)
-        .break_words(false)
-        // GUIDs, cmdlets and dates hold hyphens: never break there.
-        .word_splitter(textwrap::WordSplitter::NoHyphenation);
-    for line in textwrap::wrap(text, options) {
-        writeln!(out, "{line}")?;
-    }
-    Ok(())
+    out.write_all(super::layout::wrap_words(text, lead, &rest, width).as_bytes())
 }
 
 /// URLs and host names are read whole: give their column room for the longest (within
