@@ -46,6 +46,7 @@ mod diff;
 mod show_sessions;
 mod stdin;
 mod write_errors;
+mod terminal;
 
 /// Every `tests/*.rs` but this file is declared as a module above: with `autotests = false`
 /// cargo no longer finds test files by itself, so a file left out would never run.

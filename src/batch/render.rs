@@ -181,7 +181,7 @@ impl Render for BatchTable {
         if docs.is_empty() {
             writeln!(out, "No SAZ or HAR capture found.")?;
         } else {
-            writeln!(out, "{t}")?;
+            writeln!(out, "{}", crate::report::layout::fit(&mut t))?;
         }
 
         let per_tenant = spns_per_tenant(docs);
@@ -192,7 +192,7 @@ impl Render for BatchTable {
             for (tenant, spns) in per_tenant {
                 t.add_row(vec![red(&tenant), red(&spns.join("\n"))]);
             }
-            writeln!(out, "{t}")?;
+            writeln!(out, "{}", crate::report::layout::fit(&mut t))?;
         }
         writeln!(out, "\n{}", summary(docs, &self.skipped, self.verbose))
     }

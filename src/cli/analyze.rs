@@ -20,10 +20,14 @@ struct Analysed {
 
 pub fn run(args: &AnalyzeArgs) -> Status {
     let redactor = output::redactor(args.show_secrets);
-    let width = output::terminal_width().and_then(|w| u16::try_from(w).ok());
+    // A file (-o) gets the fixed width and no colour; stdout is fitted to COLUMNS or the
+    // terminal.
+    let width = args.output.as_ref().map_or_else(output::width, |_| None);
+    let color = args.output.is_none() && output::color();
     let renderer: Box<dyn Render> = match args.format {
         ReportFormat::Table => Box::new(TableReport {
             width,
+            color,
             redactor: redactor.clone(),
         }),
         ReportFormat::Json => Box::new(Json),

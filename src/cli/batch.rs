@@ -89,7 +89,7 @@ pub fn run(args: &BatchArgs) -> Status {
     let mut exit = result.status();
 
     let width = if args.output.is_none() {
-        output::terminal_width().and_then(|w| u16::try_from(w).ok())
+        output::width()
     } else {
         None
     };

@@ -15,6 +15,9 @@ mod diff;
 mod show;
 mod stdin;
 
+mod completions;
+mod man;
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -34,6 +37,22 @@ pub use crate::analysis::Status;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Colour the severities and the verdict: `auto` when stdout is a terminal and NO_COLOR
+    /// is not set; never in JSON, markdown, CSV, PowerShell or a file written with -o.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ColorWhen {
+    /// Never colour.
+    Never,
+    /// Colour when stdout is a terminal and NO_COLOR is not set (default).
+    #[default]
+    Auto,
+    /// Colour the table on stdout even in a pipe (`less -R`).
+    Always,
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,6 +80,27 @@ pub enum Command {
     /// Convert a capture: a SAZ to a HAR 1.2 (as Chrome and Fiddler export it), a HAR to a
     /// SAZ (as Fiddler Classic saves it). Redacted as `redact` redacts, unless --show-secrets.
     Convert(ConvertArgs),
+    /// Print the completion script of a shell (bash, zsh, fish, powershell, elvish), made from
+    /// this command line; README says where each shell loads it from.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) of traceadal, made from this command line, or write the
+    /// pages of every command into a folder with --dir.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write traceadal.1 and one page per command (traceadal-analyze.1, ...) into this
+    /// folder instead of printing traceadal.1 (`--dir ~/.local/share/man/man1`).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// How to open captures: shared by every command that reads one.
@@ -395,6 +435,7 @@ pub struct DiffArgs {
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> Status {
     // The user's rules first, before any file is read: a bad regex is a usage error.
+    let no_rules = RedactRules::default();
     let rules = match &cli.command {
         Command::Analyze(a) => &a.rules,
         Command::Batch(a) => &a.rules,
@@ -404,6 +445,7 @@ pub fn run(cli: Cli) -> Status {
         Command::Diff(a) => &a.rules,
         Command::Show(a) => &a.rules,
         Command::Convert(a) => &a.rules,
+        Command::Completions(_) | Command::Man(_) => &no_rules,
     };
     let rules = match rules.compile() {
         Ok(r) => r,
@@ -416,6 +458,11 @@ pub fn run(cli: Cli) -> Status {
     // Standard input's spooled copy, if `-` was read, goes with the command.
     stdin::release();
     status
+<<<<<<< ours-region (theirs modified base lines ours also changed)
+=======
+    let color = cli.color;
+    output::with_user_rules(rules, || output::with_color(color, || run_command(cli)))
+>>>>>>> theirs
 }
 
 fn run_command(cli: Cli) -> Status {
@@ -437,6 +484,8 @@ fn run_command(cli: Cli) -> Status {
         }
         Command::Show(args) => show::run(&args),
         Command::Convert(args) => convert::run(&args),
+        Command::Completions(args) => completions::run(&args),
+        Command::Man(args) => man::run(&args),
     }
 }
 

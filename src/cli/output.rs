@@ -5,6 +5,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
 
+use super::ColorWhen;
 use crate::redact::{Redactor, UserRules};
 
 thread_local! {
@@ -14,6 +15,32 @@ thread_local! {
     /// While a command runs on this thread: `--redact-term` and `--redact-regex`, for every
     /// [`redactor`] it makes (its output, its messages on stderr).
     static USER_RULES: RefCell<Arc<UserRules>> = RefCell::new(Arc::default());
+    /// While a command runs on this thread: `--color`.
+    static COLOR: std::cell::Cell<ColorWhen> = const { std::cell::Cell::new(ColorWhen::Auto) };
+}
+
+/// Run `f` with `when` as this thread's `--color`, then put the previous one back.
+pub(crate) fn with_color<R>(when: ColorWhen, f: impl FnOnce() -> R) -> R {
+    let previous = COLOR.with(|c| c.replace(when));
+    let result = f();
+    COLOR.with(|c| c.set(previous));
+    result
+}
+
+/// Whether the text this command prints on stdout may be coloured: `--color always`, or
+/// `auto` (the default) with stdout a terminal and `NO_COLOR` unset or empty
+/// (<https://no-color.org>). The caller still colours only the table format on stdout:
+/// never JSON, markdown, CSV, PowerShell or a file.
+pub(crate) fn color() -> bool {
+    match COLOR.with(std::cell::Cell::get) {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => {
+            !capturing()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && io::stdout().is_terminal()
+        }
+    }
 }
 
 /// Run `f` with `rules` as this thread's user rules, then put the previous ones back.
@@ -101,6 +128,23 @@ pub fn terminal_width() -> Option<usize> {
         return None;
     }
     terminal_size::terminal_size().map(|(w, _)| usize::from(w.0))
+}
+
+/// The width tables and wrapped text on stdout are laid out in: `COLUMNS` when it is a
+/// number (kept within 20..=1000), else the terminal's when stdout is one, else `None`: the
+/// renderers' fixed width ([`crate::report::layout::FIXED_WIDTH`], 120), also while
+/// [`capture`] collects the output (tests), whatever `COLUMNS` says.
+pub fn width() -> Option<u16> {
+    if capturing() {
+        return None;
+    }
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .filter(|&c| c > 0);
+    columns
+        .map(|c| c.clamp(20, 1000))
+        .or_else(|| terminal_width().and_then(|w| u16::try_from(w).ok()))
 }
 
 /// Shorten `text` to `max` characters with an ellipsis in the middle, keeping the host and

@@ -6,6 +6,7 @@
 
 pub mod html;
 pub mod json;
+pub mod layout;
 pub mod markdown;
 pub mod powershell;
 pub mod render;

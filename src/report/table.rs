@@ -19,6 +19,9 @@ pub struct TableReport {
     /// a cut, and a secret or a user term split over two lines would not be found by the
     /// pass over the whole output.
     pub redactor: Redactor,
+    /// Colour the severities and the verdict (ANSI SGR): only for a terminal, or
+    /// `--color always`.
+    pub color: bool,
 }
 
 impl Render for TableReport {
@@ -27,7 +30,7 @@ impl Render for TableReport {
             if i > 0 {
                 writeln!(out, "\n{}\n", "=".repeat(72))?;
             }
-            write(out, r, self.width, &self.redactor)
+            write(out, r, self.width, &self.redactor, self.color)
         })
     }
 }
@@ -37,7 +40,15 @@ pub fn write(
     report: &Report,
     width: Option<u16>,
     redactor: &Redactor,
+    color: bool,
 ) -> io::Result<()> {
+    let paint = |status: &str, text: &str| {
+        if color {
+            paint(status, text)
+        } else {
+            text.to_string()
+        }
+    };
     let red = |s: &str| redactor.text(s).into_owned();
     let c = &report.capture;
     writeln!(
@@ -48,9 +59,14 @@ pub fn write(
         c.sessions
     )?;
     // The verdict on its own short lines: the root cause (or each independent problem)
-    // first, wrapped at word boundaries, then what the conclusions do not rest on.
-    let wrap_at = usize::from(width.unwrap_or(DEFAULT_WIDTH)).max(40);
-    writeln!(out, "Verdict: {}", report.verdict.status.to_uppercase())?;
+    // first, wrapped at word boundaries, then what the conclusions do not rest on. Short
+    // lines even on a wide terminal: at most 100 columns, what reads in one glance.
+    let wrap_at = usize::from(width.unwrap_or(DEFAULT_WIDTH)).clamp(40, 100);
+    writeln!(
+        out,
+        "Verdict: {}",
+        paint(report.verdict.status, &report.verdict.status.to_uppercase())
+    )?;
     let causes = &report.verdict.causes;
     if causes.len() > 1 {
         for (i, cause) in causes.iter().enumerate() {
@@ -125,7 +141,7 @@ pub fn write(
                 .iter()
                 .map(|l| l.duration_label().map_or(1, |d| d.len())),
         );
-        writeln!(out, "{t}")?;
+        writeln!(out, "{}", super::layout::fit(&mut t))?;
     }
 
     if !report.aadsts.is_empty() {
@@ -157,7 +173,7 @@ pub fn write(
                 .iter()
                 .map(|a| format!("AADSTS{}", a.code).len()),
         );
-        writeln!(out, "{t}")?;
+        writeln!(out, "{}", super::layout::fit(&mut t))?;
     }
 
     if !report.missing_spns.is_empty() {
@@ -170,11 +186,13 @@ pub fn write(
     if !report.findings.is_empty() {
         // A list, not a table: evidence and fixes are sentences, and a list wraps them at
         // the full width and pastes into a ticket as it reads.
-        let wrap_at = usize::from(width.unwrap_or(DEFAULT_WIDTH)).clamp(60, 140);
+        let wrap_at = usize::from(width.unwrap_or(DEFAULT_WIDTH)).clamp(40, 140);
         writeln!(out, "\nFindings")?;
         for f in &report.findings {
-            let head = format!("{:<7} {}", f.severity.as_str().to_uppercase(), f.id);
-            writeln!(out, "\n  {head}")?;
+            let severity = f.severity.as_str().to_uppercase();
+            let pad = " ".repeat(7usize.saturating_sub(severity.len()));
+            let severity = paint(f.severity.as_str(), &severity);
+            writeln!(out, "\n  {severity}{pad} {}", f.id)?;
             paragraph(out, "", &red(&f.title), wrap_at)?;
             paragraph(out, "Sessions: ", &list(&f.sessions), wrap_at)?;
             paragraph(out, "Evidence: ", &red(&f.evidence), wrap_at)?;
@@ -210,40 +228,40 @@ pub fn write(
     Ok(())
 }
 
+/// `text` in the colour of `status` (a severity or a verdict status): ERROR bold red,
+/// WARNING yellow, INFO cyan, OK bold green, INCONCLUSIVE bold yellow.
+pub fn paint(status: &str, text: &str) -> String {
+    let sgr = match status {
+        "error" => "1;31",
+        "warning" => "33",
+        "info" => "36",
+        "ok" => "1;32",
+        "inconclusive" => "1;33",
+        _ => return text.to_string(),
+    };
+    format!("\x1b[{sgr}m{text}\x1b[0m")
+}
+
 /// Width used when stdout is not a terminal: paste-friendly.
 pub(super) const DEFAULT_WIDTH: u16 = 120;
+<<<<<<< ours-region (theirs modified base lines ours also changed)
+=======
+const DEFAULT_WIDTH: u16 = super::layout::FIXED_WIDTH;
+>>>>>>> theirs
 
 /// `label` + `text`, wrapped at `width`, indented under the finding's heading.
 fn paragraph(out: &mut dyn Write, label: &str, text: &str, width: usize) -> io::Result<()> {
     let indent = "          ";
     let first = format!("{indent}{label}");
     let rest = format!("{indent}{}", " ".repeat(label.len()));
-    let options = textwrap::Options::new(width)
-        .initial_indent(&first)
-        .subsequent_indent(&rest)
-        .break_words(false)
-        // GUIDs, cmdlets and dates hold hyphens: never break there.
-        .word_splitter(textwrap::WordSplitter::NoHyphenation);
-    for line in textwrap::wrap(text, options) {
-        writeln!(out, "{line}")?;
-    }
-    Ok(())
+    out.write_all(super::layout::wrap_words(text, &first, &rest, width).as_bytes())
 }
 
 /// `text` after `lead`, wrapped at `width` under itself, never inside a word (an id, a URL,
 /// a cmdlet).
 pub(super) fn hanging(out: &mut dyn Write, lead: &str, text: &str, width: usize) -> io::Result<()> {
     let rest = " ".repeat(lead.len());
-    let options = textwrap::Options::new(width)
-        .initial_indent(lead)
-        .subsequent_indent(&rest)
-        .break_words(false)
-        // GUIDs, cmdlets and dates hold hyphens: never break there.
-        .word_splitter(textwrap::WordSplitter::NoHyphenation);
-    for line in textwrap::wrap(text, options) {
-        writeln!(out, "{line}")?;
-    }
-    Ok(())
+    out.write_all(super::layout::wrap_words(text, lead, &rest, width).as_bytes())
 }
 
 /// URLs and host names are read whole: give their column room for the longest (within

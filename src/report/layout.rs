@@ -1,0 +1,187 @@
+//! Laying a table out within a width without cutting a word (issue 20).
+//!
+//! comfy-table splits a word that is longer than its column, which broke correlation ids,
+//! AppIds, cmdlets, finding ids, codes and dates over two lines, where a paste into the
+//! Entra sign-in logs or a shell fails. [`fit`] gives every column at least the width of its
+//! longest word (header included): cells then wrap only at spaces and line breaks. When
+//! those widths do not fit the table's width, the table becomes a list instead: one block
+//! per row, each cell after its header, wrapped at word boundaries ([`records`]); a word
+//! longer than the whole width overflows the line, whole.
+
+use comfy_table::{ColumnConstraint, Table, Width};
+
+/// The width of a table whose caller set none.
+pub const FIXED_WIDTH: u16 = 120;
+
+/// The longest word (run of non-whitespace) of `text`, in characters.
+fn longest_word(text: &str) -> usize {
+    text.split_whitespace()
+        .map(|w| w.chars().count())
+        .max()
+        .unwrap_or(0)
+}
+
+/// `t` rendered within its width (`set_width`, else [`FIXED_WIDTH`]), no word cut.
+pub fn fit(t: &mut Table) -> String {
+    let width = usize::from(t.width().unwrap_or(FIXED_WIDTH));
+    let columns = t.column_count();
+    let padding = |t: &Table, c: usize| t.column(c).map_or(2, |c| usize::from(c.padding_width()));
+    // Each column's narrowest width that cuts no word, padding included.
+    let minimum: Vec<usize> = (0..columns)
+        .map(|c| {
+            let longest = t
+                .column_cells_with_header_iter(c)
+                .flatten()
+                .map(|cell| longest_word(&cell.content()))
+                .max()
+                .unwrap_or(0);
+            longest.max(1) + padding(t, c)
+        })
+        .collect();
+    // What the caller asked for on top (a URL column kept whole, say), where it fits.
+    let asked: Vec<usize> = (0..columns)
+        .map(|c| match t.column(c).and_then(|c| c.constraint()) {
+            Some(ColumnConstraint::LowerBoundary(Width::Fixed(w))) => {
+                usize::from(*w).max(minimum[c])
+            }
+            _ => minimum[c],
+        })
+        .collect();
+    // Borders: one between and one each side of the columns.
+    let total = |widths: &[usize]| widths.iter().sum::<usize>() + columns + 1;
+    let widths = if total(&asked) <= width {
+        asked
+    } else if total(&minimum) <= width {
+        minimum
+    } else {
+        return records(t, width);
+    };
+    for (c, w) in widths.into_iter().enumerate() {
+        if let (Some(column), Ok(w)) = (t.column_mut(c), u16::try_from(w)) {
+            column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(w)));
+        }
+    }
+    t.to_string()
+}
+
+/// `t` as a list within `width`: per row, each non-empty cell after its header, the
+/// header's column padded to the longest header, rows apart by a blank line.
+pub fn records(t: &Table, width: usize) -> String {
+    let headers: Vec<String> = t
+        .header()
+        .map(|h| {
+            h.cell_iter()
+                .map(|c| c.content().split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect()
+        })
+        .unwrap_or_default();
+    let label = headers.iter().map(|h| h.chars().count()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (i, row) in t.row_iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        for (c, cell) in row.cell_iter().enumerate() {
+            let content = cell.content();
+            if content.trim().is_empty() {
+                continue;
+            }
+            let header = headers.get(c).map_or("", String::as_str);
+            let mut lead = format!("{header:<label$}  ");
+            let rest = " ".repeat(lead.chars().count());
+            for line in content.lines() {
+                out.push_str(&wrap_words(line, &lead, &rest, width));
+                lead.clone_from(&rest);
+            }
+        }
+    }
+    out.truncate(out.trim_end().len());
+    out
+}
+
+/// `text` after `lead`, wrapped at `width` under `rest`, never inside a word: GUIDs,
+/// cmdlets, ids and dates hold hyphens, so no hyphenation either. Each line ends in `\n`.
+pub fn wrap_words(text: &str, lead: &str, rest: &str, width: usize) -> String {
+    let options = textwrap::Options::new(width.max(1))
+        .initial_indent(lead)
+        .subsequent_indent(rest)
+        .break_words(false)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
+    let mut out = String::new();
+    for line in textwrap::wrap(text, options) {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    if out.is_empty() {
+        out.push_str(lead.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use comfy_table::presets::UTF8_FULL_CONDENSED;
+    use comfy_table::ContentArrangement;
+
+    fn table(width: u16) -> Table {
+        let mut t = Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED);
+        t.set_content_arrangement(ContentArrangement::Dynamic);
+        t.set_width(width);
+        t.set_header(vec!["Code", "Correlation", "Meaning"]);
+        t.add_row(vec![
+            "AADSTS500011",
+            "8f52adc8-765c-425a-9ae1-80d41747433a",
+            "No service principal in the tenant carries the name of the resource the client asked for.",
+        ]);
+        t
+    }
+
+    /// Every word of the cells is on one line of the output.
+    fn whole(out: &str) {
+        for word in [
+            "AADSTS500011",
+            "8f52adc8-765c-425a-9ae1-80d41747433a",
+            "Correlation",
+            "principal",
+        ] {
+            assert!(out.contains(word), "{word} cut in:\n{out}");
+        }
+    }
+
+    #[test]
+    fn a_table_that_fits_cuts_no_word() {
+        for width in [70, 80, 120, 200] {
+            let out = fit(&mut table(width));
+            whole(&out);
+            assert!(out.contains('┆'), "a table at {width}:\n{out}");
+            let widest = out.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+            assert!(widest <= usize::from(width), "wider than {width}:\n{out}");
+        }
+    }
+
+    #[test]
+    fn a_table_that_does_not_fit_becomes_a_list() {
+        let out = fit(&mut table(40));
+        whole(&out);
+        assert!(!out.contains('┆'));
+        assert!(out.starts_with("Code         AADSTS500011\nCorrelation  8f52adc8"));
+        // The prose wraps under itself, within the width; the GUID overflows, whole.
+        for line in out.lines().filter(|l| !l.contains("8f52adc8")) {
+            assert!(line.chars().count() <= 40, "{out}");
+        }
+        // A word longer than the width overflows whole.
+        let out = fit(&mut table(20));
+        whole(&out);
+    }
+
+    #[test]
+    fn a_header_is_not_cut_either() {
+        let mut t = table(70);
+        t.set_header(vec!["Code", "Correlation", "Attempts"]);
+        let out = fit(&mut t);
+        assert!(out.contains("Attempts"), "{out}");
+    }
+}
