@@ -315,10 +315,15 @@ pub fn analyse_file(candidate: &Candidate, read: &ReadOptions) -> Vec<Item> {
     (0..zip.captures.len())
         .map(|i| {
             let inner = &zip.captures[i].name;
+            let rel = format!("{}!/{inner}", candidate.rel);
             let outcome = match guarded(|| {
                 let opened = zip.open(i, read)?;
                 analysis::analyze(&opened.capture, &read.limits)
-                    .map(|a| Report::new(&a))
+                    .map(|mut a| {
+                        // Named as the other items are: relative to the folder walked.
+                        a.path = PathBuf::from(&rel);
+                        Report::new(&a)
+                    })
                     .map_err(|e| e.kind.to_string())
             }) {
                 Ok(report) => Outcome::Report(Box::new(report)),
@@ -326,7 +331,7 @@ pub fn analyse_file(candidate: &Candidate, read: &ReadOptions) -> Vec<Item> {
             };
             Item {
                 path: PathBuf::from(zip.inner_name(i)),
-                rel: format!("{}!/{inner}", candidate.rel),
+                rel,
                 outcome,
             }
         })

@@ -129,13 +129,13 @@ fn batch_descends_into_a_zip_and_names_the_inner_file() {
             )
         })
         .collect();
-    let base = dir.path().display();
+    // Relative to the folder walked, as the table and the CSV name them.
     assert_eq!(
         rows,
         [
-            (format!("{base}/ok.har"), 0),
-            (format!("{base}/tickets.zip!/{HAR_ENTRY}"), 1),
-            (format!("{base}/tickets.zip!/{SAZ_ENTRY}"), 1),
+            ("ok.har".to_string(), 0),
+            (format!("tickets.zip!/{HAR_ENTRY}"), 1),
+            (format!("tickets.zip!/{SAZ_ENTRY}"), 1),
         ]
     );
     let csv = run(&["batch", "--format", "csv", s(dir.path())]);

@@ -406,7 +406,9 @@ fn the_public_har_corpus_skips_json_that_is_not_a_har() {
 /// `tests/expected/batch/` (`TRACEADAL_BLESS=1` rewrites them; read the diff).
 #[test]
 fn the_samples_folder_table_csv_and_fix_scripts_are_exact() {
-    use crate::common::golden;
+    let golden = |file: &str, actual: &str| {
+        crate::common::golden(file, actual, "cargo test --test integration batch::")
+    };
     use crate::powershell_syntax::{assert_known_cmdlets, assert_valid_powershell};
 
     let samples = crate::common::root().join("samples");

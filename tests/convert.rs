@@ -175,6 +175,21 @@ fn every_sample_converts_with_the_same_diagnosis_and_round_trips() {
     let d = dir.path();
     for input in samples() {
         let (ext, back) = exts(&input);
+        if input.ends_with("zipped-saz.saz") {
+            // A zip holding a SAZ, not a SAZ: both commands refuse it, naming what it holds.
+            for cmd in ["redact", "convert"] {
+                let out = d.join(format!("refused.{ext}"));
+                let r = run_in(&[cmd, s(&input), s(&out)]);
+                assert_eq!(r.status.code(), Some(2), "{cmd} {}", input.display());
+                assert!(
+                    String::from_utf8_lossy(&r.stderr).contains("a zip of 1 capture(s)"),
+                    "{cmd}: {}",
+                    String::from_utf8_lossy(&r.stderr)
+                );
+                assert!(!out.exists());
+            }
+            continue;
+        }
         // Redacted (the default): the story of redact's copy.
         let redacted = d.join(format!("redacted.{back}"));
         let r = run_in(&["redact", s(&input), s(&redacted)]);

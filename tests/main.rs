@@ -45,8 +45,8 @@ mod secrets;
 mod diff;
 mod show_sessions;
 mod stdin;
-mod write_errors;
 mod terminal;
+mod write_errors;
 
 /// Every `tests/*.rs` but this file is declared as a module above: with `autotests = false`
 /// cargo no longer finds test files by itself, so a file left out would never run.

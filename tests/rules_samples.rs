@@ -14,7 +14,6 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::golden;
 use serde_json::Value;
 use traceadal::analysis::{analyze_path, Analysis};
 use traceadal::auth::Event;
@@ -211,9 +210,6 @@ fn check(spec: Spec) {
         let (text, _) = traceadal(&["analyze", &saz.to_string_lossy(), "--format", format]);
         golden(&format!("{}.{ext}", spec.name), &text);
     }
-<<<<<<< ours-region (theirs modified base lines ours also changed)
-=======
->>>>>>> theirs
 }
 
 /// Compare with `tests/expected/<file>`, or write it when `TRACEADAL_BLESS=1`.

@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use super::redact::{destination, input_password, rewrite, scratch_beside};
+use super::redact::{destination, input_password, refuse_attachments, rewrite, scratch_beside};
 use super::{output, report_error, ConvertArgs, ConvertTo, Status};
 use crate::capture::detect::detect_file;
 use crate::capture::formats;
@@ -64,10 +64,18 @@ fn convert(args: &ConvertArgs) -> Result<(), String> {
     let spec = formats::spec(detect_file(input).map_err(shown)?);
     let limits = args.read.limits();
     let password = if spec.encrypted_input {
-        input_password(input, &args.read)?
+        input_password(input, &input.display().to_string(), &args.read)?
     } else {
         None
     };
+    refuse_attachments(
+        spec,
+        input,
+        &input.display().to_string(),
+        &password,
+        &args.read,
+        "convert",
+    )?;
     let read = ReadOptions { password, limits };
     // Redacted: `redact`'s own rewrite of the input into a scratch copy, which is converted.
     let mut counts = None;
@@ -82,7 +90,15 @@ fn convert(args: &ConvertArgs) -> Result<(), String> {
             read,
             output_password: None,
         };
-        rewrite(spec, input, &mut file, &opts, &mut scrubber)?;
+        let scratch_name = args.output.display().to_string();
+        rewrite(
+            spec,
+            input,
+            &input.display().to_string(),
+            (&mut file, &scratch_name),
+            &opts,
+            &mut scrubber,
+        )?;
         drop(file);
         counts = Some(scrubber.outcome.counts);
         scratch = tmp;

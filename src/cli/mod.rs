@@ -454,15 +454,11 @@ pub fn run(cli: Cli) -> Status {
             return Status::Unreadable;
         }
     };
-    let status = output::with_user_rules(rules, || run_command(cli));
+    let color = cli.color;
+    let status = output::with_user_rules(rules, || output::with_color(color, || run_command(cli)));
     // Standard input's spooled copy, if `-` was read, goes with the command.
     stdin::release();
     status
-<<<<<<< ours-region (theirs modified base lines ours also changed)
-=======
-    let color = cli.color;
-    output::with_user_rules(rules, || output::with_color(color, || run_command(cli)))
->>>>>>> theirs
 }
 
 fn run_command(cli: Cli) -> Status {

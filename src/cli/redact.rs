@@ -8,9 +8,9 @@
 //! symlink or hard link) is refused, and so is an OUT that is not a regular file. The copy is
 //! created 0600 on Unix; replacing an existing file keeps that file's mode.
 
-use std::fs;
+use std::fs::{self, File};
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{files, output, report_error, ReadArgs, RedactArgs, Status};
 use crate::capture::detect::detect_file;
@@ -41,7 +41,6 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
     };
     let out = &args.output;
     let shown = |e: CaptureErrorKind| format!("{name}: {e}");
-    let out_name = out.display().to_string();
     let dest = destination(input, out, "redact")?;
     let spec = formats::spec(detect_file(input).map_err(shown)?);
     let out_password = output_password(args)?;
@@ -58,36 +57,11 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
         ));
     }
     let input_password = if spec.encrypted_input {
-        input_password(input, &args.read)?
-<<<<<<< ours-region (theirs modified base lines ours also changed)
-=======
-        input_password(input, &name, args)?
->>>>>>> theirs
+        input_password(input, &name, &args.read)?
     } else {
         None
     };
-<<<<<<< ours-region (theirs modified base lines ours also changed)
-=======
-    if spec.format == crate::capture::Format::Saz {
-        // A zip of captures (what tickets attach) is not a SAZ to copy: its copy would hold
-        // nothing.
-        let read = ReadOptions {
-            password: input_password.clone(),
-            limits: args.read.limits(),
-        };
-        if let Some(zip) =
-            crate::capture::attachments::inspect(input, &name, &read).map_err(shown)?
-        {
-            return Err(format!(
-                "{name}: a zip of {} capture(s) ({}), not a capture itself: extract each and redact it",
-                zip.captures.len(),
-                zip.listing()
-            ));
-        }
-    }
-    let (tmp, file) =
-        files::temp_beside(out, true).map_err(|e| files::cannot_write(&out_name, &e))?;
->>>>>>> theirs
+    refuse_attachments(spec, input, &name, &input_password, &args.read, "redact")?;
     let opts = RewriteOptions {
         read: ReadOptions {
             password: input_password,
@@ -100,39 +74,9 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
     if args.drop_bodies_except_auth {
         scrubber.reads_body = Some(crate::auth::reads_body);
     }
-    let rewritten = dest.write(|file| rewrite(spec, input, file, &opts, &mut scrubber))?;
-<<<<<<< ours-region (theirs modified base lines ours also changed)
-=======
-    fs::rename(&tmp.0, out).map_err(|e| files::cannot_write(&out_name, &e))?;
->>>>>>> theirs
-<<<<<<< ours-region (theirs modified base lines ours also changed)
-=======
-        fs::set_permissions(&tmp.0, mode).map_err(|e| files::cannot_write(&out_name, &e))?;
->>>>>>> theirs
-<<<<<<< ours-region (theirs modified base lines ours also changed)
-=======
-        report_error(format!("{name}: {n}"));
->>>>>>> theirs
-<<<<<<< ours-region (theirs modified base lines ours also changed)
-=======
-    // A failed write (a full disk) is told from a failed read by the writer itself: the
-    // error that comes back may have gone through the zip writer's own type.
-    let mut w = BufWriter::new(files::Tracked::new(file));
-    let rewritten = (spec.rewrite)(input, &mut w, &opts, &mut scrubber);
-    let flushed = w.flush();
-    let tracked = w
-        .into_inner()
-        .map_err(|e| files::cannot_write(&out_name, e.error()))?;
-    if let Some(e) = &tracked.error {
-        return Err(files::cannot_write(&out_name, e));
-    }
-    flushed.map_err(|e| files::cannot_write(&out_name, &e))?;
-    let rewritten = rewritten.map_err(shown)?;
-    tracked
-        .into_inner()
-        .sync_all()
-        .map_err(|e| files::cannot_write(&out_name, &e))?;
->>>>>>> theirs
+    let out_name = out.display().to_string();
+    let rewritten =
+        dest.write(|file| rewrite(spec, input, &name, (file, &out_name), &opts, &mut scrubber))?;
     let counts = scrubber.outcome.counts;
     let dropped = args
         .drop_bodies_except_auth
@@ -154,20 +98,62 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
 pub(super) fn rewrite(
     spec: &formats::FormatSpec,
     input: &Path,
-    file: &mut File,
+    name: &str,
+    (file, out_name): (&mut File, &str),
     opts: &RewriteOptions,
     scrubber: &mut Placeholders,
 ) -> Result<crate::capture::rewrite::Rewritten, String> {
-    let shown = |e: CaptureErrorKind| format!("{}: {e}", input.display());
-    let mut w = BufWriter::new(file);
-    let rewritten = (spec.rewrite)(input, &mut w, opts, scrubber)
-        .and_then(|r| w.flush().map(|_| r).map_err(CaptureErrorKind::Io))
-        .map_err(shown)?;
-    drop(w);
+    let shown = |e: CaptureErrorKind| format!("{name}: {e}");
+    // A failed write (a full disk) is told from a failed read by the writer itself: the
+    // error that comes back may have gone through the zip writer's own type.
+    let mut w = BufWriter::new(files::Tracked::new(file));
+    let rewritten = (spec.rewrite)(input, &mut w, opts, scrubber);
+    let flushed = w.flush();
+    let tracked = w
+        .into_inner()
+        .map_err(|e| files::cannot_write(out_name, e.error()))?;
+    if let Some(e) = &tracked.error {
+        return Err(files::cannot_write(out_name, e));
+    }
+    flushed.map_err(|e| files::cannot_write(out_name, &e))?;
+    let rewritten = rewritten.map_err(shown)?;
+    tracked
+        .into_inner()
+        .sync_all()
+        .map_err(|e| files::cannot_write(out_name, &e))?;
     for n in rewritten.notes.iter().chain(&scrubber.outcome.notes) {
-        report_error(format!("{}: {n}", input.display()));
+        report_error(format!("{name}: {n}"));
     }
     Ok(rewritten)
+}
+
+/// A zip of captures (what tickets attach) is not a SAZ to copy or convert: its copy would
+/// hold nothing, so `command` refuses it, saying what it holds.
+pub(super) fn refuse_attachments(
+    spec: &formats::FormatSpec,
+    input: &Path,
+    name: &str,
+    password: &Option<Password>,
+    read: &ReadArgs,
+    command: &str,
+) -> Result<(), String> {
+    if spec.format != crate::capture::Format::Saz {
+        return Ok(());
+    }
+    let options = ReadOptions {
+        password: password.clone(),
+        limits: read.limits(),
+    };
+    let zip = crate::capture::attachments::inspect(input, name, &options)
+        .map_err(|e| format!("{name}: {e}"))?;
+    match zip {
+        Some(zip) => Err(format!(
+            "{name}: a zip of {} capture(s) ({}), not a capture itself: extract each and {command} it",
+            zip.captures.len(),
+            zip.listing()
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Where a command's output file goes: the checks before anything is written (IN is never
@@ -230,16 +216,17 @@ impl Destination {
         &self,
         f: impl FnOnce(&mut File) -> Result<T, String>,
     ) -> Result<T, String> {
-        let (tmp, mut file) = temp_beside(&self.path)?;
+        let shown = self.shown.display().to_string();
+        let (tmp, mut file) =
+            files::temp_beside(&self.path, true).map_err(|e| files::cannot_write(&shown, &e))?;
         let done = f(&mut file)?;
         drop(file);
-        let shown = self.shown.display();
         // Replacing a file keeps its mode; a new one stays 0600 (it was created so).
         if let Some(mode) = &self.mode {
             fs::set_permissions(&tmp.0, mode.clone())
-                .map_err(|e| format!("{shown}: cannot write: {e}"))?;
+                .map_err(|e| files::cannot_write(&shown, &e))?;
         }
-        fs::rename(&tmp.0, &self.path).map_err(|e| format!("{shown}: cannot write: {e}"))?;
+        fs::rename(&tmp.0, &self.path).map_err(|e| files::cannot_write(&shown, &e))?;
         tmp.keep();
         Ok(done)
     }
@@ -248,12 +235,13 @@ impl Destination {
 /// A scratch file beside `near` (0600), removed when the returned guard drops: for a copy
 /// that is read again before the output is written.
 pub(super) fn scratch_beside(near: &Path) -> Result<(Scratch, File), String> {
-    let (tmp, file) = temp_beside(near)?;
+    let (tmp, file) = files::temp_beside(near, true)
+        .map_err(|e| files::cannot_write(&near.display().to_string(), &e))?;
     Ok((Scratch(tmp), file))
 }
 
 /// See [`scratch_beside`].
-pub(super) struct Scratch(Temp);
+pub(super) struct Scratch(files::Temp);
 
 impl Scratch {
     pub(super) fn path(&self) -> &Path {
@@ -274,13 +262,12 @@ fn summary(
 
 /// The input's password: none when it is not encrypted; asked on a terminal when it is and
 /// none was given.
-pub(super) fn input_password(input: &Path, read: &ReadArgs) -> Result<Option<Password>, String> {
-<<<<<<< ours-region (theirs modified base lines ours also changed)
-    let shown = |e: CaptureErrorKind| format!("{}: {e}", input.display());
-=======
-fn input_password(input: &Path, name: &str, args: &RedactArgs) -> Result<Option<Password>, String> {
+pub(super) fn input_password(
+    input: &Path,
+    name: &str,
+    read: &ReadArgs,
+) -> Result<Option<Password>, String> {
     let shown = |e: CaptureErrorKind| format!("{name}: {e}");
->>>>>>> theirs
     let options = read.options(false)?;
     match Capture::open(input, &options).map_err(|e| e.kind) {
         Ok(_) => Ok(options.password),

@@ -243,11 +243,7 @@ pub fn paint(status: &str, text: &str) -> String {
 }
 
 /// Width used when stdout is not a terminal: paste-friendly.
-pub(super) const DEFAULT_WIDTH: u16 = 120;
-<<<<<<< ours-region (theirs modified base lines ours also changed)
-=======
-const DEFAULT_WIDTH: u16 = super::layout::FIXED_WIDTH;
->>>>>>> theirs
+pub(super) const DEFAULT_WIDTH: u16 = super::layout::FIXED_WIDTH;
 
 /// `label` + `text`, wrapped at `width`, indented under the finding's heading.
 fn paragraph(out: &mut dyn Write, label: &str, text: &str, width: usize) -> io::Result<()> {

@@ -17,26 +17,6 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Compare with `tests/expected/<file>`, or write it when `TRACEADAL_BLESS=1`.
-pub fn golden(file: &str, actual: &str) {
-    let path = root().join("tests/expected").join(file);
-    if std::env::var("TRACEADAL_BLESS").is_ok_and(|v| v == "1") {
-        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
-        std::fs::write(&path, actual).expect("write the expected output");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "{} missing: run TRACEADAL_BLESS=1 cargo test --test integration, read it, commit it",
-            path.display()
-        )
-    });
-    assert_eq!(
-        actual, expected,
-        "{file} differs from tests/expected (TRACEADAL_BLESS=1 to accept after reading the diff)"
-    );
-}
-
 /// `samples/<name>`.
 pub fn sample(name: &str) -> PathBuf {
     root().join("samples").join(name)

@@ -26,6 +26,7 @@
 # Capture: proxy-healthy.saz
 # Capture: secrets-everywhere.har
 # Capture: secrets-everywhere.saz
+# Capture: ticket-attachments.zip!/case-20261120-0042/outlook-prompt.saz
 # Capture: two-hosts.har
 # Capture: two-hosts.saz
 # Capture: variants/aborted-and-missing.saz
@@ -39,6 +40,7 @@
 # Capture: variants/no-response.har
 # Capture: variants/numbering-4digit.saz
 # Capture: variants/origin-form.saz
+# Capture: variants/zipped-saz.saz!/adal-500011-json.saz
 # Capture: wam-jwt-bearer.har
 # Capture: wam-jwt-bearer.saz
 # Needs the Microsoft Graph PowerShell SDK (Install-Module Microsoft.Graph.Applications)
