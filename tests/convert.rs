@@ -447,6 +447,8 @@ fn haralyzer_reads_the_converted_hars() {
     for input in samples()
         .into_iter()
         .filter(|p| p.extension().is_some_and(|x| x == "saz"))
+        // A zip holding a SAZ is refused (checked in the round-trip test above).
+        .filter(|p| !p.ends_with("zipped-saz.saz"))
     {
         let stem = input.file_stem().unwrap().to_string_lossy().into_owned();
         let out = dir.path().join(format!("{stem}.har"));

@@ -371,6 +371,23 @@ pub fn placeholder(original: &str) -> String {
     out
 }
 
+/// `Authorization: Bearer` with nothing after the scheme (clients send it, e.g. Office's
+/// WOPI requests): the lone word is the scheme name, no credential, and is kept so that the
+/// copy shows the same scheme. A lone word that is not a scheme name is still a credential.
+fn is_bare_scheme(scheme: &str, lone: &str) -> bool {
+    const SCHEMES: &[&str] = &[
+        "bearer",
+        "basic",
+        "ntlm",
+        "negotiate",
+        "kerberos",
+        "digest",
+        "pop",
+        "mutual",
+    ];
+    scheme.is_empty() && SCHEMES.iter().any(|s| lone.eq_ignore_ascii_case(s))
+}
+
 /// Already replaced: the mark, its HTML-escaped form, or a placeholder.
 pub fn is_replaced(value: &str) -> bool {
     if value == MARK || value == "&lt;redacted&gt;" {
@@ -543,7 +560,7 @@ impl Scrubber<'_> {
             };
             let gap = &value[scheme.len()..value.len() - rest.len()];
             let rest_trim = rest.trim_end();
-            if rest_trim.is_empty() || is_replaced(rest_trim) {
+            if rest_trim.is_empty() || is_replaced(rest_trim) || is_bare_scheme(scheme, rest_trim) {
                 return None;
             }
             let new = s.credential(scheme, rest_trim)?;
@@ -663,7 +680,10 @@ impl Scrubber<'_> {
                 }
                 "authorization" | "proxy_authorization" => {
                     let (scheme, cred) = value.split_once(' ').unwrap_or(("", value));
-                    if cred.trim().is_empty() || is_replaced(cred.trim()) {
+                    if cred.trim().is_empty()
+                        || is_replaced(cred.trim())
+                        || is_bare_scheme(scheme, cred.trim())
+                    {
                         return None;
                     }
                     let new = s.credential(scheme, cred.trim())?;
@@ -910,7 +930,11 @@ impl Scrubber<'_> {
             let v = value.as_str();
             let (scheme, cred) = v.split_once(' ').unwrap_or(("", v));
             let cred = cred.trim();
-            if cred.is_empty() || is_replaced(cred) || hay[whole.end()..].starts_with(MARK) {
+            if cred.is_empty()
+                || is_replaced(cred)
+                || is_bare_scheme(scheme, cred)
+                || hay[whole.end()..].starts_with(MARK)
+            {
                 return None;
             }
             let new = self.credential(scheme, cred)?;
@@ -1360,6 +1384,21 @@ mod tests {
     fn keep(input: &str) {
         assert_eq!(run(Style::Mark, input).0, input);
         assert_eq!(run(Style::Placeholder, input).0, input);
+    }
+
+    /// A scheme with nothing after it is not a credential: the copy keeps it (a WOPI
+    /// request in a public capture sends `Authorization: Bearer` alone). A lone word that is
+    /// not a scheme name is still replaced.
+    #[test]
+    fn a_bare_scheme_is_kept_a_bare_credential_is_not() {
+        keep("Authorization: Bearer\r\nHost: x\r\n");
+        keep(r#"{"name":"Authorization","value":"Bearer"}"#);
+        keep(r#"{"headers":{"Authorization":"Negotiate","x":1}}"#);
+        check(
+            "Authorization: abcdef123456\r\n",
+            "Authorization: <redacted>\r\n",
+            "Authorization: REDACTEDREDA\r\n",
+        );
     }
 
     #[test]
