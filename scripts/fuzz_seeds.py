@@ -22,7 +22,7 @@ import gzip
 MAX = 64 * 1024
 TARGETS = ["saz_reader", "saz_meta", "http_head", "body_decode", "har_reader",
            "www_authenticate", "aadsts", "jwt_claims", "ews_soap", "redact_text",
-           "capture_rewrite", "redact_planted"]
+           "capture_rewrite", "redact_planted", "netlog_reader"]
 # Targets that take every seed of another: the rewriter reads what the readers read.
 ALSO = {"saz_reader": "capture_rewrite", "har_reader": "capture_rewrite"}
 # Keep in step with TRANSFER / CONTENT in fuzz/src/lib.rs.
