@@ -204,22 +204,37 @@ pub fn write_atomically(out: &Path, private: bool, bytes: &[u8]) -> Result<(), S
             .and_then(|mut f| f.write_all(bytes).and_then(|_| f.flush()))
             .map_err(|e| shown(&e));
     }
+    replace_with(out, private, |file| {
+        file.write_all(bytes)
+            .and_then(|_| file.sync_all())
+            .map_err(|e| shown(&e))
+    })
+}
+
+/// Write `out` through `write` into a temporary file beside it (0600 when `private`), then
+/// rename it over `out` (over the file a symlink `out` points to); a replaced file keeps its
+/// mode. On any error, `write`'s included, the temporary file is removed and `out` is left
+/// as it was. The error is `cannot write <out>: <why>`, or `write`'s own.
+pub fn replace_with<T>(
+    out: &Path,
+    private: bool,
+    write: impl FnOnce(&mut File) -> Result<T, String>,
+) -> Result<T, String> {
+    let shown = |e: &io::Error| cannot_write(&out.display().to_string(), e);
     let target = rename_target(out);
     let existing_mode = fs::metadata(&target)
         .ok()
         .filter(|m| m.is_file())
         .map(|m| m.permissions());
     let (tmp, mut file) = temp_beside(&target, private).map_err(|e| shown(&e))?;
-    file.write_all(bytes)
-        .and_then(|_| file.sync_all())
-        .map_err(|e| shown(&e))?;
+    let done = write(&mut file)?;
     drop(file);
     if let Some(mode) = existing_mode {
         fs::set_permissions(&tmp.0, mode).map_err(|e| shown(&e))?;
     }
     fs::rename(&tmp.0, &target).map_err(|e| shown(&e))?;
     tmp.keep();
-    Ok(())
+    Ok(done)
 }
 
 /// A temporary file beside the output, removed when dropped unless [`Temp::keep`] was

@@ -157,13 +157,10 @@ pub(super) fn refuse_attachments(
 }
 
 /// Where a command's output file goes: the checks before anything is written (IN is never
-/// overwritten, OUT is a regular file or new), the file a symlink OUT points to, and the
-/// mode a replaced file keeps. [`Destination::write`] writes it: a temporary file beside
-/// it, renamed over it once complete.
+/// overwritten, OUT is a regular file or new). [`Destination::write`] writes it through
+/// [`files::replace_with`]: a temporary file beside it, renamed over it once complete.
 pub(super) struct Destination {
-    path: PathBuf,
-    shown: PathBuf,
-    mode: Option<fs::Permissions>,
+    out: PathBuf,
 }
 
 /// Check `out` for `command` writing a copy of `input`.
@@ -184,51 +181,28 @@ pub(super) fn destination(input: &Path, out: &Path, command: &str) -> Result<Des
             out.display()
         ));
     }
-    let path = match fs::symlink_metadata(out) {
-        Ok(m) if m.file_type().is_symlink() => {
-            fs::canonicalize(out).unwrap_or_else(|_| out.to_path_buf())
-        }
-        _ => out.to_path_buf(),
-    };
-    let mode = match fs::metadata(&path) {
-        Ok(m) if m.is_file() => Some(m.permissions()),
-        Ok(_) => {
-            return Err(files::check_output(&path).err().unwrap_or_else(|| {
-                format!(
+    let path = files::rename_target(out);
+    if fs::metadata(&path).is_ok_and(|m| !m.is_file()) {
+        return Err(files::check_output(&path).err().unwrap_or_else(|| {
+            format!(
                 "{}: is not a regular file; {command} writes a new file and renames it over OUT",
                 path.display()
             )
-            }))
-        }
-        Err(_) => None,
-    };
+        }));
+    }
     Ok(Destination {
-        path,
-        shown: out.to_path_buf(),
-        mode,
+        out: out.to_path_buf(),
     })
 }
 
 impl Destination {
-    /// Write the file through `f` into a temporary file beside it (0600), then rename it
-    /// into place (a replaced file keeps its mode); on any error the temporary file goes.
+    /// Write the file through `f` (0600 until it replaces a file, whose mode it keeps); on
+    /// any error the temporary file goes and OUT is left as it was.
     pub(super) fn write<T>(
         &self,
         f: impl FnOnce(&mut File) -> Result<T, String>,
     ) -> Result<T, String> {
-        let shown = self.shown.display().to_string();
-        let (tmp, mut file) =
-            files::temp_beside(&self.path, true).map_err(|e| files::cannot_write(&shown, &e))?;
-        let done = f(&mut file)?;
-        drop(file);
-        // Replacing a file keeps its mode; a new one stays 0600 (it was created so).
-        if let Some(mode) = &self.mode {
-            fs::set_permissions(&tmp.0, mode.clone())
-                .map_err(|e| files::cannot_write(&shown, &e))?;
-        }
-        fs::rename(&tmp.0, &self.path).map_err(|e| files::cannot_write(&shown, &e))?;
-        tmp.keep();
-        Ok(done)
+        files::replace_with(&self.out, true, f)
     }
 }
 
