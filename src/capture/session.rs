@@ -132,6 +132,10 @@ impl Response {
 pub struct Session {
     /// The capture's own number: the SAZ session number, the HAR entry index from 1.
     pub id: u64,
+    /// The id Fiddler gave the session (`SID` in a SAZ's `_m.xml`; issue 20): what Fiddler
+    /// showed in its `#` column when it captured or saved the session. It differs from `id`
+    /// when sessions were removed or only some were saved. `None` for HAR and NetLog.
+    pub fiddler_id: Option<u64>,
     pub timers: Timers,
     /// The client process, as Fiddler records it (`outlook:4242`).
     pub process: Option<String>,

@@ -13,6 +13,9 @@ use super::session::{Session, SessionFlags};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SessionSummary {
     pub id: u64,
+    /// Fiddler's id of the session (`Session::fiddler_id`), SAZ only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fiddler_id: Option<u64>,
     pub method: Atom,
     pub url: Atom,
     pub host: Option<Atom>,
@@ -123,6 +126,7 @@ impl SessionSummary {
         let response = session.response.as_ref();
         SessionSummary {
             id: session.id,
+            fiddler_id: session.fiddler_id,
             method: Atom::from(&session.request.method),
             url: Atom::from(&session.request.url),
             host: session.host().map(Atom::from),

@@ -147,12 +147,6 @@ pub fn width() -> Option<u16> {
         .or_else(|| terminal_width().and_then(|w| u16::try_from(w).ok()))
 }
 
-/// Shorten `text` to `max` characters with an ellipsis in the middle, keeping the host and
-/// the end of the path, which is where autodiscover, EWS and token URLs differ. Cuts
-/// blindly: for capture text use [`Redactor::shorten`], which redacts first.
-pub fn shorten(text: &str, max: usize) -> String {
-    crate::redact::cut::middle(text, max)
-}
 
 /// Ignore a closed pipe (`traceadal sessions x.saz | head`), report anything else as
 /// `cannot write standard output: <why>` (exit 2).

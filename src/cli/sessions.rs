@@ -38,6 +38,9 @@ struct Row<'a> {
     auth_offered: &'a [String],
     /// The scheme of the request's `Authorization` header (never the credential).
     auth_sent: Option<&'a str>,
+    /// Fiddler's id of the session (the SAZ's `SID`, issue 20); absent for HAR and NetLog.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fiddler_id: Option<u64>,
 }
 
 impl<'a> Row<'a> {
@@ -60,6 +63,7 @@ impl<'a> Row<'a> {
             elapsed_ms: since(s, origin),
             auth_offered: &extra.auth.offered,
             auth_sent: extra.auth.sent.as_deref(),
+            fiddler_id: s.fiddler_id,
         }
     }
 }
@@ -159,7 +163,7 @@ pub fn run(args: &SessionsArgs) -> Status {
         .iter()
         .filter(|l| keep(&l.summary, args) && filter.keeps(l, args))
         .collect();
-    let width = output::terminal_width();
+    let width = usize::from(output::width().unwrap_or(crate::report::layout::FIXED_WIDTH));
     let written = output::emit(None, &redactor, |out| match args.format {
         ListFormat::Json => write_json(out, &rows, origin),
         ListFormat::Table => write_table(out, &rows, origin, width, &redactor),
@@ -458,7 +462,7 @@ fn write_json(
 }
 
 /// `--format csv`: the table's columns, nothing shortened, times in full (RFC 4180, CRLF).
-pub const CSV_HEADER: [&str; 13] = [
+pub const CSV_HEADER: [&str; 14] = [
     "id",
     "start_utc",
     "elapsed_s",
@@ -472,6 +476,8 @@ pub const CSV_HEADER: [&str; 13] = [
     "auth_offered",
     "auth_sent",
     "url",
+    // Issue 20: Fiddler's id (SAZ `SID`), empty for HAR and NetLog.
+    "fiddler_id",
 ];
 
 fn write_csv(
@@ -499,6 +505,7 @@ fn write_csv(
             l.extra.auth.offered.join(" "),
             l.extra.auth.sent.clone().unwrap_or_default(),
             s.url.to_string(),
+            s.fiddler_id.map(|f| f.to_string()).unwrap_or_default(),
         ];
         let fields: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         write!(out, "{}\r\n", fields.join(","))?;
@@ -515,113 +522,153 @@ fn result(s: &SessionSummary) -> String {
     }
 }
 
-/// The table, for a terminal `width` columns wide (`None`: nothing shortened). Every cell
-/// is redacted before it is shortened ([`Redactor::shorten`]): a URL cut in the middle
-/// would otherwise show the tail of a token whose key went with the cut. Time is the
-/// request's start in UTC (as Entra ID's sign-in logs), Elapsed the seconds since the
-/// capture's first session, as Fiddler shows them.
+/// The table within `width` columns (`COLUMNS`, the terminal, else 120: the width every
+/// table uses, issue 20). No cell is shortened or cut: identifiers, hosts and URLs print
+/// whole. Columns are as wide as their widest cell; when the row does not fit, the optional
+/// columns go (Content-Type, then Body), then the URL moves to its own line under the row,
+/// indented, and more columns go (Auth, Process, Elapsed, Time) until the rest fits; a URL
+/// longer than the width overflows, whole. Every cell is redacted. Time is the request's
+/// start in UTC (as Entra ID's sign-in logs), Elapsed the seconds since the capture's first
+/// session, as Fiddler shows them. `Fiddler #` (the SAZ's `SID`) shows only when it differs
+/// from the session number for some row.
 fn write_table(
     out: &mut dyn Write,
     rows: &[&Listed],
     origin: Option<DateTime<FixedOffset>>,
-    width: Option<usize>,
+    width: usize,
     redactor: &Redactor,
 ) -> std::io::Result<()> {
-    let id_w = rows
+    // (header, right-aligned, cells)
+    let column = |header: &'static str, right: bool, cell: &dyn Fn(&Listed) -> String| {
+        (header, right, rows.iter().map(|l| cell(l)).collect::<Vec<String>>())
+    };
+    let fiddler = rows
         .iter()
-        .map(|l| l.summary.id.to_string().len())
-        .max()
-        .unwrap_or(1)
-        .max(1);
-    let hosts: Vec<String> = rows
-        .iter()
-        .map(|l| {
+        .any(|l| l.summary.fiddler_id.is_some_and(|f| f != l.summary.id));
+    let mut columns = vec![column("#", true, &|l| l.summary.id.to_string())];
+    if fiddler {
+        columns.push(column("Fiddler #", true, &|l| {
+            l.summary
+                .fiddler_id
+                .map_or_else(|| "-".to_string(), |f| f.to_string())
+        }));
+    }
+    columns.extend([
+        column("Time (UTC)", false, &|l| {
+            l.summary
+                .start
+                .map(|t| {
+                    t.with_timezone(&chrono::Utc)
+                        .format("%H:%M:%S%.3f")
+                        .to_string()
+                })
+                .unwrap_or_else(|| "-".to_string())
+        }),
+        column("Elapsed", true, &|l| {
+            since(&l.summary, origin)
+                .map(|ms| elapsed(ms).trim_end_matches(" s").to_string())
+                .unwrap_or_else(|| "-".to_string())
+        }),
+        column("Result", true, &|l| result(&l.summary)),
+        column("Method", false, &|l| {
+            redactor.text(&l.summary.method).into_owned()
+        }),
+        column("Host", false, &|l| {
             redactor
                 .text(l.summary.host.as_deref().unwrap_or("-"))
                 .into_owned()
-        })
+        }),
+        column("Body", true, &|l| l.summary.response_bytes.to_string()),
+        column("Content-Type", false, &|l| {
+            let ctype = l.summary.content_type.as_deref().unwrap_or("");
+            redactor
+                .text(ctype.split(';').next().unwrap_or("").trim())
+                .into_owned()
+        }),
+        column("Process", false, &|l| {
+            redactor
+                .text(l.summary.process.as_deref().unwrap_or(""))
+                .into_owned()
+        }),
+        column("Auth", false, &|l| l.extra.auth.column()),
+    ]);
+    let urls: Vec<String> = rows
+        .iter()
+        .map(|l| redactor.text(&l.summary.url).into_owned())
         .collect();
-    let host_w = hosts
+    let chars = |s: &str| s.chars().count();
+    let widths: Vec<usize> = columns
         .iter()
-        .map(|h| h.chars().count())
-        .max()
-        .unwrap_or(4)
-        .clamp(4, 40);
-    let elapsed_of = |l: &Listed| {
-        since(&l.summary, origin)
-            .map(|ms| elapsed(ms).trim_end_matches(" s").to_string())
-            .unwrap_or_else(|| "-".to_string())
+        .map(|(h, _, cells)| cells.iter().map(|c| chars(c)).chain([chars(h)]).max().unwrap_or(0))
+        .collect();
+    let url_w = urls.iter().map(|u| chars(u)).chain([3]).max().unwrap_or(3);
+    let mut shown = vec![true; columns.len()];
+    let line = |shown: &[bool], extra: usize| {
+        let (n, sum) = widths
+            .iter()
+            .zip(shown)
+            .filter(|(_, s)| **s)
+            .fold((0usize, 0usize), |(n, sum), (w, _)| (n + 1, sum + w));
+        sum + 2 * n.saturating_sub(1) + extra
     };
-    let elapsed_w = rows
-        .iter()
-        .map(|l| elapsed_of(l).len())
-        .max()
-        .unwrap_or(7)
-        .max(7);
-    let auths: Vec<String> = rows.iter().map(|l| l.extra.auth.column()).collect();
-    let auth_w = auths
-        .iter()
-        .map(|a| a.chars().count())
-        .max()
-        .unwrap_or(4)
-        .clamp(4, 40);
-    writeln!(
-        out,
-        "{:>id_w$}  {:<12}  {:>elapsed_w$}  {:>6}  {:<7}  {:<host_w$}  {:>9}  {:<24}  {:<20}  {:<auth_w$}  URL",
-        "#", "Time (UTC)", "Elapsed", "Result", "Method", "Host", "Body", "Content-Type", "Process", "Auth"
-    )?;
-    // Everything but the URL takes a fixed width; the URL gets the rest of the terminal.
-    let fixed = id_w
-        + 2
-        + 12
-        + 2
-        + elapsed_w
-        + 2
-        + 6
-        + 2
-        + 7
-        + 2
-        + host_w
-        + 2
-        + 9
-        + 2
-        + 24
-        + 2
-        + 20
-        + 2
-        + auth_w
-        + 2;
-    for ((l, host), auth) in rows.iter().zip(&hosts).zip(&auths) {
-        let s = &l.summary;
-        let time = s
-            .start
-            .map(|t| {
-                t.with_timezone(&chrono::Utc)
-                    .format("%H:%M:%S%.3f")
-                    .to_string()
-            })
-            .unwrap_or_else(|| "-".to_string());
-        let url = match width {
-            Some(w) => redactor.shorten(&s.url, w.saturating_sub(fixed).max(24)),
-            None => redactor.text(&s.url).into_owned(),
-        };
-        let ctype = s.content_type.as_deref().unwrap_or("");
-        let ctype = ctype.split(';').next().unwrap_or("").trim();
-        writeln!(
-            out,
-            "{:>id_w$}  {:<12}  {:>elapsed_w$}  {:>6}  {:<7}  {:<host_w$}  {:>9}  {:<24}  {:<20}  {:<auth_w$}  {}",
-            s.id,
-            time,
-            elapsed_of(l),
-            result(s),
-            redactor.shorten(&s.method, 7),
-            output::shorten(host, host_w),
-            s.response_bytes,
-            redactor.shorten(ctype, 24),
-            redactor.shorten(s.process.as_deref().unwrap_or(""), 20),
-            output::shorten(auth, auth_w),
-            url
-        )?;
+    let drop = |shown: &mut Vec<bool>, header: &str| {
+        if let Some(i) = columns.iter().position(|(h, _, _)| *h == header) {
+            shown[i] = false;
+        }
+    };
+    let mut inline = true;
+    for header in ["Content-Type", "Body"] {
+        if line(&shown, 2 + url_w) <= width {
+            break;
+        }
+        drop(&mut shown, header);
+    }
+    if line(&shown, 2 + url_w) > width {
+        inline = false;
+        shown = vec![true; columns.len()];
+        for header in ["Content-Type", "Body", "Auth", "Process", "Elapsed", "Time (UTC)"] {
+            if line(&shown, 0) <= width {
+                break;
+            }
+            drop(&mut shown, header);
+        }
+    }
+    let row = |cells: &mut dyn Iterator<Item = (usize, &str)>, url: &str| {
+        let mut text = String::new();
+        for (i, cell) in cells {
+            if !shown[i] {
+                continue;
+            }
+            if !text.is_empty() {
+                text.push_str("  ");
+            }
+            let w = widths[i];
+            if columns[i].1 {
+                text.push_str(&format!("{cell:>w$}"));
+            } else {
+                text.push_str(&format!("{cell:<w$}"));
+            }
+        }
+        if inline {
+            text.push_str("  ");
+            text.push_str(url);
+        }
+        let mut text = text.trim_end().to_string();
+        if !inline {
+            text.push_str("\n    ");
+            text.push_str(url);
+        }
+        text
+    };
+    let headers: Vec<&str> = columns.iter().map(|(h, _, _)| *h).collect();
+    let head = row(&mut headers.iter().copied().enumerate(), "URL");
+    writeln!(out, "{head}")?;
+    for (r, url) in urls.iter().enumerate() {
+        let text = row(
+            &mut columns.iter().map(|(_, _, cells)| cells[r].as_str()).enumerate(),
+            url,
+        );
+        writeln!(out, "{text}")?;
     }
     Ok(())
 }

@@ -126,11 +126,14 @@ pub fn write(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         for f in &report.findings {
             writeln!(
                 out,
-                "- **{}** `{}`: {}  \n  Sessions: {}  \n  Evidence: {}  \n  Fix: {}",
+                "- **{}** `{}`: {}  \n  Sessions: {}{}  \n  Evidence: {}  \n  Fix: {}",
                 f.severity.as_str().to_uppercase(),
                 f.id,
                 f.title,
                 list(&f.sessions),
+                super::table::fiddler_list(report, &f.sessions)
+                    .map(|ids| format!("  \n  Fiddler #: {ids}"))
+                    .unwrap_or_default(),
                 f.evidence,
                 f.fix
             )?;
@@ -142,7 +145,12 @@ pub fn write(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         writeln!(out, "### Capture problems\n")?;
         for e in c.errors.iter().take(20) {
             match e.session {
-                Some(s) => writeln!(out, "- session {s}: {}", e.message)?,
+                Some(s) => writeln!(
+                    out,
+                    "- session {}: {}",
+                    super::table::with_fiddler(report, s),
+                    e.message
+                )?,
                 None => writeln!(out, "- {}", e.message)?,
             }
         }

@@ -48,6 +48,11 @@ pub struct Report {
     /// What this capture cannot show, each with the one thing to do differently when
     /// capturing again; empty when nothing limits it.
     pub capture_limits: Vec<Limit>,
+    /// Fiddler's id (`#`, the SAZ's `SID`) of every session the report cites, keyed by the
+    /// session number the report uses (issue 20): they differ when sessions were removed
+    /// before the archive was saved. Absent for HAR and NetLog captures.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub fiddler_ids: std::collections::BTreeMap<u64, u64>,
 }
 
 /// A `loops[]` entry: the flow, and the finding that explains it.
@@ -157,11 +162,41 @@ impl Report {
             powershell,
             coverage: analysis.coverage.clone(),
             capture_limits: analysis.limits.clone(),
+            fiddler_ids: fiddler_ids(analysis),
         }
+    }
+
+    /// `session` with Fiddler's id beside it when the two differ (`6 (Fiddler #16)`).
+    pub fn fiddler_id_of(&self, session: u64) -> Option<u64> {
+        self.fiddler_ids
+            .get(&session)
+            .copied()
+            .filter(|f| *f != session)
     }
 
     /// The worst severity among the findings.
     pub fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()
     }
+}
+
+/// Fiddler's ids of the sessions the report cites (findings, flows, AADSTS codes, SPNs,
+/// capture problems).
+fn fiddler_ids(analysis: &Analysis) -> std::collections::BTreeMap<u64, u64> {
+    let cited: std::collections::BTreeSet<u64> = analysis
+        .findings
+        .iter()
+        .flat_map(|f| f.sessions.iter())
+        .chain(analysis.flows.iter().flat_map(|f| f.sessions.iter()))
+        .chain(analysis.aadsts.iter().flat_map(|a| a.sessions.iter()))
+        .chain(analysis.missing_spns.iter().flat_map(|m| m.error_sessions.iter()))
+        .chain(analysis.errors.iter().filter_map(|e| e.session.as_ref()))
+        .copied()
+        .collect();
+    analysis
+        .sessions
+        .iter()
+        .filter(|s| cited.contains(&s.id))
+        .filter_map(|s| Some((s.id, s.fiddler_id?)))
+        .collect()
 }

@@ -47,6 +47,9 @@ pub struct CaptureRef<'a> {
 #[derive(Debug, Clone, Serialize)]
 pub struct Shown {
     pub id: u64,
+    /// Fiddler's id of the session (the SAZ's `SID`, issue 20); absent for HAR and NetLog.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fiddler_id: Option<u64>,
     /// When the client began the request, RFC 3339 in UTC.
     pub start: Option<String>,
     /// When the exchange ended, RFC 3339 in UTC.
@@ -526,6 +529,7 @@ impl Shown {
             .collect();
         Shown {
             id,
+            fiddler_id: session.fiddler_id,
             start: start.map(utc_millis),
             end: session.timers.end().map(utc_millis),
             elapsed_ms: start
@@ -744,9 +748,13 @@ fn write_one(out: &mut dyn Write, s: &Shown) -> io::Result<()> {
         Some(r) => format!("{} {}", r.status, r.reason),
         None => "no response (aborted)".to_string(),
     };
+    let fiddler = match s.fiddler_id {
+        Some(f) if f != s.id => format!(" (Fiddler #{f})"),
+        _ => String::new(),
+    };
     writeln!(
         out,
-        "Session {}: {} {} -> {}",
+        "Session {}{fiddler}: {} {} -> {}",
         s.id, s.request.method, s.request.url, status
     )?;
     if let Some(start) = &s.start {

@@ -195,6 +195,9 @@ pub fn write(
             writeln!(out, "\n  {severity}{pad} {}", f.id)?;
             paragraph(out, "", &red(&f.title), wrap_at)?;
             paragraph(out, "Sessions: ", &list(&f.sessions), wrap_at)?;
+            if let Some(ids) = fiddler_list(report, &f.sessions) {
+                paragraph(out, "Fiddler #: ", &ids, wrap_at)?;
+            }
             paragraph(out, "Evidence: ", &red(&f.evidence), wrap_at)?;
             paragraph(out, "Fix: ", &red(&f.fix), wrap_at)?;
         }
@@ -204,7 +207,7 @@ pub fn write(
         writeln!(out, "\nCapture problems ({})", report.capture.errors.len())?;
         for e in report.capture.errors.iter().take(20) {
             match e.session {
-                Some(s) => writeln!(out, "  session {s}: {}", e.message)?,
+                Some(s) => writeln!(out, "  session {}: {}", with_fiddler(report, s), e.message)?,
                 None => writeln!(out, "  {}", e.message)?,
             }
         }
@@ -339,8 +342,35 @@ fn codes(codes: &[u32]) -> String {
 
 /// A session list, shortened past a dozen: the JSON has them all.
 pub(crate) fn list(ids: &[u64]) -> String {
+    listed(ids, u64::to_string)
+}
+
+/// Fiddler's ids of `ids` in the same order, when one of them differs from its session
+/// number (issue 20); `?` for a session whose Fiddler id is unknown.
+pub(crate) fn fiddler_list(report: &Report, ids: &[u64]) -> Option<String> {
+    ids.iter()
+        .any(|i| report.fiddler_id_of(*i).is_some())
+        .then(|| {
+            listed(ids, |i| {
+                report
+                    .fiddler_ids
+                    .get(i)
+                    .map_or_else(|| "?".to_string(), u64::to_string)
+            })
+        })
+}
+
+/// `session` with Fiddler's id when it differs: `3 (Fiddler #13)`.
+pub(crate) fn with_fiddler(report: &Report, session: u64) -> String {
+    match report.fiddler_id_of(session) {
+        Some(f) => format!("{session} (Fiddler #{f})"),
+        None => session.to_string(),
+    }
+}
+
+fn listed(ids: &[u64], show: impl Fn(&u64) -> String) -> String {
     const MAX: usize = 12;
-    let shown: Vec<String> = ids.iter().take(MAX).map(|i| i.to_string()).collect();
+    let shown: Vec<String> = ids.iter().take(MAX).map(show).collect();
     let mut s = shown.join(", ");
     if ids.len() > MAX {
         s.push_str(&format!(", ... ({} in all)", ids.len()));

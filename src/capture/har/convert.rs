@@ -130,6 +130,7 @@ pub(super) fn convert(
     };
     Ok(Session {
         id,
+        fiddler_id: None,
         timers,
         process,
         client_ip: None,

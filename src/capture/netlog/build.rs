@@ -673,6 +673,7 @@ impl Pending {
         let aborted = response.is_none();
         Some(Session {
             id,
+            fiddler_id: None,
             timers: Timers {
                 client_begin_request: self.begin,
                 server_begin_response: self.answered,

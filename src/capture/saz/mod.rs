@@ -457,9 +457,9 @@ impl SazArchive {
             // `SID` differing from the entry number is normal, not a problem (issue 20):
             // Fiddler numbers the raw/ entries of an archive in order and keeps the session's
             // id of the capturing instance in `SID` (sessions removed or only some saved:
-            // raw/01 says SID 6). The entry number is the session's number everywhere, as
-            // Fiddler numbers the sessions of an archive it opens, and it names the raw/
-            // files of the session.
+            // raw/01 says SID 6). The entry number stays the session's number (it names the
+            // raw/ files); the SID is carried as `fiddler_id` and shown beside it.
+            session.fiddler_id = m.sid;
             session.process = m.process().map(str::to_string);
             session.client_ip = m.client_ip().map(str::to_string);
             session.host_ip = m.host_ip().map(str::to_string);
