@@ -30,6 +30,10 @@ pub struct SazOptions {
     pub empty_response: Vec<usize>,
     /// Session ids whose `_m.xml` is omitted.
     pub omit_meta: Vec<usize>,
+    /// Fiddler's id (`SID`) of the session with entry number `id`; `None`: the entry number,
+    /// as for a whole capture saved at once. Otherwise an archive of some sessions of a
+    /// longer capture (issue 20).
+    pub sid_of: Option<fn(usize) -> usize>,
 }
 
 impl Default for SazOptions {
@@ -42,6 +46,7 @@ impl Default for SazOptions {
             omit_response: Vec::new(),
             empty_response: Vec::new(),
             omit_meta: Vec::new(),
+            sid_of: None,
         }
     }
 }
@@ -103,7 +108,15 @@ pub fn entries(cap: &Capture, opt: &SazOptions) -> Vec<Entry> {
         if !opt.omit_meta.contains(&id) {
             out.push(Entry {
                 name: format!("{stem}_m.xml"),
-                data: meta_xml(id, s, opt.decimal_bitflags).into_bytes(),
+                data: match opt.sid_of {
+                    None => meta_xml(id, s, opt.decimal_bitflags),
+                    Some(sid) => meta_xml(id, s, opt.decimal_bitflags).replacen(
+                        &format!("SID=\"{id}\""),
+                        &format!("SID=\"{}\"", sid(id)),
+                        1,
+                    ),
+                }
+                .into_bytes(),
             });
         }
     }

@@ -163,6 +163,17 @@ fn variant_files() -> Vec<(Variant, Vec<u8>)> {
             ..SazOptions::default()
         }),
     ));
+    out.push((
+        v(
+            "variants/fiddler-ids.saz",
+            "the sessions of a longer capture saved alone: entry numbers 1, 2, 3... with Fiddler's ids (_m.xml SID) 3 apart from 104, as Fiddler writes an archive of selected sessions; diagnosed like its base, and the report shows both numbers",
+            n,
+        ),
+        saz(SazOptions {
+            sid_of: Some(fiddler_id),
+            ..SazOptions::default()
+        }),
+    ));
     {
         let healthy = with_blind_tunnels(crate::capture("healthy-token-issued").expect("healthy"));
         let mut var = v("variants/connect-tunnels.saz", "healthy-token-issued (decrypted CONNECT tunnels before autodiscover, login and mail) plus two blind tunnels (200 Blind-Connection Established) at the end", healthy.sessions.len());
@@ -405,4 +416,9 @@ fn precision_notes(all: &[Expected]) -> String {
     r.push_str("- `entra-blocked`: the corporate proxy (Squid, `x-hostip` 10.20.0.8) answers `CONNECT\n  login.microsoftonline.com:443` with `403 Forbidden` and its ERR_ACCESS_DENIED page.\n");
     r.push_str("\n## Noise layer (not stored)\n\n`samplegen::noisy(name)` (and `noisy_saz`, `noisy_har`; `cargo run -p samplegen -- noisy <name> <dir>`)\nlays background token requests (Office, Graph, Teams; no challenge; all 200), one expired-token cycle on\noutlook.office365.com and three decrypted tunnels around a scenario's sessions, by time; its `Expected`\nnames the same requests under their new session numbers. Inconclusive scenarios have no noisy form.\n");
     r
+}
+
+/// Fiddler's id of entry `id` in `variants/fiddler-ids.saz`: 104, 107, 110...
+pub fn fiddler_id(id: usize) -> usize {
+    101 + 3 * id
 }
