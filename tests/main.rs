@@ -47,6 +47,8 @@ mod show_sessions;
 mod stdin;
 mod terminal;
 mod write_errors;
+// Issue 20: Fiddler's session ids.
+mod fiddler_ids;
 
 /// Every `tests/*.rs` but this file is declared as a module above: with `autotests = false`
 /// cargo no longer finds test files by itself, so a file left out would never run.

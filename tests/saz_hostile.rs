@@ -622,7 +622,8 @@ fn damaged_metadata_costs_only_the_metadata() {
 }
 
 /// Entry numbers with gaps and `SID`s other than them, as Fiddler writes an archive of
-/// selected sessions: normal (issue 20), no problem; the sessions keep the entry numbers.
+/// selected sessions: normal (issue 20), no problem; the sessions keep the entry numbers
+/// and carry the SIDs as `fiddler_id`.
 #[test]
 fn fiddler_ids_with_gaps_are_normal() {
     let dir = tempfile::tempdir().unwrap();
@@ -669,7 +670,8 @@ fn fiddler_ids_with_gaps_are_normal() {
     assert_eq!(stderr(&out), "");
     let ids: Vec<_> = json_rows(&out)
         .iter()
-        .map(|r| r["id"].as_u64().unwrap())
+        .map(|r| (r["id"].as_u64().unwrap(), r["fiddler_id"].as_u64().unwrap()))
         .collect();
-    assert_eq!(ids, vec![2, 5, 9]);
+    // The entry numbers stay the session numbers; Fiddler's ids (SID) ride beside them.
+    assert_eq!(ids, vec![(2, 12), (5, 15), (9, 31)]);
 }
