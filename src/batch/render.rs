@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width};
+use comfy_table::{ContentArrangement, Table};
 
 use super::{aggregate, Status};
 use crate::redact::Redactor;
@@ -92,6 +92,41 @@ pub fn summary(docs: &[Document], skipped: &[String], verbose: bool) -> String {
     line
 }
 
+/// The longest capture name kept on one line of the table; a longer one (a capture inside
+/// a zip, deep in a folder) is wrapped after a `/`, never inside a file or folder name.
+const NAME_LINE: usize = 40;
+
+/// `name` as lines of at most [`NAME_LINE`] characters, broken only after a `/`; a single
+/// component longer than that stays whole.
+fn name_lines(name: &str) -> String {
+    if name.chars().count() <= NAME_LINE {
+        return name.to_string();
+    }
+    let mut lines: Vec<String> = vec![String::new()];
+    for part in name.split_inclusive('/') {
+        let last = lines.last_mut().expect("one line");
+        if !last.is_empty() && last.chars().count() + part.chars().count() > NAME_LINE {
+            lines.push(part.to_string());
+        } else {
+            last.push_str(part);
+        }
+    }
+    lines.join("\n")
+}
+
+/// The host names of a report's missing SPNs (`https://autodiscover.contoso.com/` ->
+/// `autodiscover.contoso.com`), in order, each once.
+fn spn_hosts(report: &Report) -> Vec<String> {
+    let mut hosts: Vec<String> = Vec::new();
+    for spn in &report.missing_spns {
+        let host = crate::capture::host_of(spn).unwrap_or_else(|| spn.clone());
+        if !hosts.contains(&host) {
+            hosts.push(host);
+        }
+    }
+    hosts
+}
+
 /// The worst status of the documents; `Clean` for none.
 pub fn worst(docs: &[Document]) -> Status {
     aggregate(docs.iter().map(status))
@@ -109,74 +144,43 @@ fn new_table(width: Option<u16>) -> Table {
 impl Render for BatchTable {
     fn render(&self, out: &mut dyn Write, docs: &[Document]) -> io::Result<()> {
         let mut t = new_table(self.width);
+        // Four columns, so that a queue stays a table at 120 columns (issue 20): the
+        // verdict, session count and any error ride under the capture's name; the SPNs are
+        // their host names (the URL form is in the per-tenant table below and the script).
         t.set_header(vec![
-            "Capture",
-            "Sessions",
-            "Verdict",
+            "Capture, verdict",
             "Findings (w: warning)",
             "AADSTS",
-            "Missing SPNs",
-            "Error",
+            "Missing SPN hosts",
         ]);
         let red = |s: &str| self.redactor.text(s).into_owned();
         for doc in docs {
             let error = red(&error_text(doc));
+            let mut first = name_lines(&red(doc.name));
             match doc.report() {
-                Some(r) => t.add_row(vec![
-                    red(doc.name),
-                    r.capture.sessions.to_string(),
-                    verdict(r),
-                    finding_ids(r),
-                    join(aadsts_codes(r), " "),
-                    red(&r.missing_spns.join("\n")),
-                    error,
-                ]),
-                None => t.add_row(vec![
-                    red(doc.name),
-                    String::new(),
-                    "unreadable".to_string(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    error,
-                ]),
+                Some(r) => {
+                    let n = r.capture.sessions;
+                    let _ = write!(
+                        first,
+                        "\n{}, {n} session{}",
+                        verdict(r),
+                        if n == 1 { "" } else { "s" }
+                    );
+                    if !error.is_empty() {
+                        let _ = write!(first, ", {error}");
+                    }
+                    t.add_row(vec![
+                        first,
+                        finding_ids(r),
+                        join(aadsts_codes(r), " "),
+                        red(&spn_hosts(r).join("\n")),
+                    ])
+                }
+                None => {
+                    let _ = write!(first, "\nunreadable: {error}");
+                    t.add_row(vec![first, String::new(), String::new(), String::new()])
+                }
             };
-        }
-        // Names, finding ids and SPNs are read (and pasted) whole.
-        let longest = |f: &dyn Fn(&Document) -> Vec<String>| {
-            docs.iter()
-                .flat_map(f)
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        };
-        let names = longest(&|d| vec![red(d.name)]);
-        let ids = longest(&|d| {
-            d.report()
-                .map(|r| finding_ids(r).lines().map(str::to_string).collect())
-                .unwrap_or_default()
-        });
-        let spns = longest(&|d| {
-            d.report()
-                .map(|r| r.missing_spns.iter().map(|s| red(s)).collect())
-                .unwrap_or_default()
-        });
-        // `clean (2 warnings)` whole too.
-        let verdicts = longest(&|d| d.report().map(|r| vec![verdict(r)]).unwrap_or_default());
-        // The short columns keep their headers whole too.
-        let widths = [
-            names.min(28),
-            8,
-            verdicts.clamp(12, 18),
-            ids.min(25),
-            6,
-            spns.min(33),
-            8,
-        ];
-        for (column, width) in widths.into_iter().enumerate() {
-            if let (Some(c), Ok(w)) = (t.column_mut(column), u16::try_from(width + 2)) {
-                c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(w)));
-            }
         }
         if docs.is_empty() {
             writeln!(out, "No SAZ or HAR capture found.")?;
