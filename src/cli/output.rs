@@ -156,18 +156,3 @@ pub fn finish(result: io::Result<()>) -> Result<(), String> {
         other => other.map_err(|e| super::files::cannot_write("standard output", &e)),
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::shorten;
-
-    #[test]
-    fn shorten_keeps_both_ends() {
-        let url = "https://autodiscover.contoso.com/autodiscover/autodiscover.xml";
-        let s = shorten(url, 30);
-        assert_eq!(s.chars().count(), 30);
-        assert!(s.starts_with("https://autodiscove"));
-        assert!(s.ends_with("scover.xml"));
-        assert_eq!(shorten("short", 30), "short");
-    }
-}

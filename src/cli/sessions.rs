@@ -735,25 +735,27 @@ mod shorten_tests {
             .collect();
         let refs: Vec<&Listed> = listed.iter().collect();
         let mut out = Vec::new();
-        write_table(&mut out, &refs, None, Some(width), redactor).unwrap();
+        write_table(&mut out, &refs, None, width, redactor).unwrap();
         String::from_utf8(out).unwrap()
     }
 
-    /// Shortened on a terminal, a URL loses its middle: cut blindly, `code=` went with it
-    /// and the tail of the code was printed. The URL is redacted first, then shortened.
+    /// A URL is redacted, then printed whole at every width (issue 20: no cell is cut; it
+    /// used to be shortened in the middle, and a blind cut had printed a code's tail).
     #[test]
-    fn a_url_is_redacted_before_it_is_shortened() {
+    fn a_url_is_redacted_and_never_shortened() {
         let code = "0.AXoAqwertyuiopasdfghjklzxcvbnm1234567890QWERTYUIOP";
         let url = format!(
             "https://login.microsoftonline.com/common/oauth2/authorize?client_id=d3590ed6-52b3-4102-aeff-aad2292ab01c&code={code}&state=12345"
         );
         let rows = [row(&url, "login.microsoftonline.com")];
-        for width in [150, 160, 170, 180, 200] {
+        let whole = Redactor::default().text(&url).into_owned();
+        for width in [60, 80, 120, 150, 200] {
             let out = table(&rows, width, &Redactor::default());
             for i in 0..=code.len() - 6 {
                 assert!(!out.contains(&code[i..i + 6]), "{width}: {out}");
             }
-            assert!(out.contains('…'), "{width}: {out}");
+            assert!(!out.contains('…'), "{width}: {out}");
+            assert!(out.contains(whole.as_str()), "{width}: {out}");
             // The final pass of `emit` finds nothing left.
             assert_eq!(Redactor::default().text(&out), out);
         }

@@ -13,12 +13,28 @@ use comfy_table::{ColumnConstraint, Table, Width};
 /// The width of a table whose caller set none.
 pub const FIXED_WIDTH: u16 = 120;
 
-/// The longest word (run of non-whitespace) of `text`, in characters.
+/// The longest word of `text`, in characters: a run between spaces and line breaks (where
+/// the table wraps), a date and its time (`2026-11-20 07:14:02Z`) counted as one.
 fn longest_word(text: &str) -> usize {
-    text.split_whitespace()
-        .map(|w| w.chars().count())
+    glue_dates(text)
+        .split([' ', '\n'])
+        .map(|w| w.trim_end_matches('\r').chars().count())
         .max()
         .unwrap_or(0)
+}
+
+/// What holds a date and its time together while text is wrapped: wrapping splits at ASCII
+/// spaces only, and this is not one. Turned back into a space once the text is wrapped.
+const GLUE: char = '\u{a0}';
+
+/// `text` with the space between a date and its time (`2026-11-20 07:14:02Z`, as evidence
+/// writes times) replaced by [`GLUE`], so a wrap never puts them on two lines (issue 20).
+fn glue_dates(text: &str) -> std::borrow::Cow<'_, str> {
+    static DATE_TIME: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = DATE_TIME.get_or_init(|| {
+        regex::Regex::new(r"\b(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2})").expect("a valid pattern")
+    });
+    re.replace_all(text, "${1}\u{a0}${2}")
 }
 
 /// `t` rendered within its width (`set_width`, else [`FIXED_WIDTH`]), no word cut.
@@ -108,8 +124,9 @@ pub fn wrap_words(text: &str, lead: &str, rest: &str, width: usize) -> String {
         .break_words(false)
         .word_splitter(textwrap::WordSplitter::NoHyphenation);
     let mut out = String::new();
-    for line in textwrap::wrap(text, options) {
-        out.push_str(line.trim_end());
+    let text = glue_dates(text);
+    for line in textwrap::wrap(&text, options) {
+        out.push_str(&line.trim_end().replace(GLUE, " "));
         out.push('\n');
     }
     if out.is_empty() {
@@ -175,6 +192,20 @@ mod tests {
         // A word longer than the width overflows whole.
         let out = fit(&mut table(20));
         whole(&out);
+    }
+
+    /// Issue 20: "at 2026-11-20 07:14:02Z" wrapped between the date and the time.
+    #[test]
+    fn a_date_and_its_time_stay_on_one_line() {
+        let text = "Entra ID answered at 2026-11-20 07:14:02Z with AADSTS500011 again";
+        for width in 20..=70 {
+            let out = wrap_words(text, "", "", width);
+            assert!(out.contains("2026-11-20 07:14:02Z"), "at {width}:\n{out}");
+            assert!(!out.contains('\u{a0}'), "{out}");
+        }
+        assert_eq!(longest_word(text), "2026-11-20 07:14:02Z".len());
+        // A space that does not join a date to a time still wraps.
+        assert_eq!(longest_word("2026-11-20 and 07:14"), "2026-11-20".len());
     }
 
     #[test]
