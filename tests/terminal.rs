@@ -79,7 +79,7 @@ fn finding_ids() -> Vec<String> {
 
 /// The identifier-like tokens of `text` an analyst pastes whole, with how often each occurs:
 /// GUIDs, AADSTS codes and bare codes, URLs, cmdlets (Verb-Noun), ISO dates (with the time
-/// when joined by `T`), and the finding ids given.
+/// when joined by `T` or a space), and the finding ids given.
 fn identifiers(text: &str, ids: &[String]) -> BTreeMap<String, usize> {
     let patterns = [
         r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
@@ -87,7 +87,7 @@ fn identifiers(text: &str, ids: &[String]) -> BTreeMap<String, usize> {
         r"\b\d{5,}\b",
         r#"https?://[^\s│┆"'<>()\[\]]+"#,
         r"\b[A-Z][a-z]+-[A-Z][A-Za-z]+\b",
-        r"\b\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?Z?)?",
+        r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?Z?)?",
     ];
     let mut found = BTreeMap::new();
     for p in patterns {
@@ -153,6 +153,77 @@ fn no_sample_has_an_identifier_cut_at_any_width() {
     for columns in [60, 80, 120, 200] {
         let narrow = batch_all(&columns.to_string());
         assert_nothing_cut("batch", &wide, &narrow, columns, &ids);
+        if columns >= 120 {
+            assert_batch_is_a_table(&narrow, columns);
+        }
+    }
+    // A pipe without COLUMNS gets 120: still a table.
+    assert_batch_is_a_table(&batch_all(""), 120);
+}
+
+/// Issue 20: at 120 columns the batch table of samples/ was printed as a list (its widest
+/// words added up to ~160 columns).
+fn assert_batch_is_a_table(out: &str, columns: usize) {
+    let table: Vec<&str> = out
+        .lines()
+        .take_while(|l| l.starts_with(['┌', '│', '╞', '├', '└']))
+        .collect();
+    assert!(
+        table.len() > 160,
+        "batch at {columns} columns is not a table:\n{out}"
+    );
+    assert!(
+        table[1].starts_with("│ Capture, verdict "),
+        "{}",
+        table[1]
+    );
+    assert!(!out.contains("\nCapture "), "list form at {columns}:\n{out}");
+}
+
+/// Issue 20: `sessions` kept its own width (none in a pipe, the terminal's otherwise,
+/// `COLUMNS` ignored) and shortened URLs in the middle. Now: `COLUMNS`, else 120 in a pipe;
+/// no host, URL or other identifier cut; every line within the width but a URL on its own
+/// line that is longer than the width.
+#[test]
+fn sessions_fit_the_width_and_cut_nothing() {
+    for sample in saz_samples() {
+        let wide = stdout_of(&["sessions", &sample], &[("COLUMNS", "1000")]);
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout_of(
+            &["sessions", &sample, "--format", "json"],
+            &[],
+        ))
+        .expect("JSON rows");
+        let mut at = Vec::new();
+        for columns in [60, 80, 120, 200] {
+            let narrow = stdout_of(&["sessions", &sample], &[("COLUMNS", &columns.to_string())]);
+            // Every URL whole, as `--format json` gives it; every host too while the Host
+            // column is shown (at 60 it goes: the URL under the row names it).
+            for row in &rows {
+                let url = row["url"].as_str().expect("url");
+                assert!(narrow.contains(url), "{sample} at {columns}: {url} cut:\n{narrow}");
+                if narrow.lines().next().is_some_and(|h| h.contains(" Host")) {
+                    let host = row["host"].as_str().unwrap_or("-");
+                    assert!(narrow.contains(host), "{sample} at {columns}: {host}:\n{narrow}");
+                }
+            }
+            assert!(!narrow.contains('…'), "{sample} at {columns}:\n{narrow}");
+            for line in narrow.lines() {
+                let lone_word = line.starts_with("    ") && !line.trim().contains(' ');
+                assert!(
+                    lone_word || line.chars().count() <= columns,
+                    "{sample} at {columns}: a line wider than the width:\n{line}"
+                );
+            }
+            // Every session is listed, once, with its number first.
+            assert_eq!(
+                narrow.lines().filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit())).count(),
+                wide.lines().count() - 1,
+                "{sample} at {columns}:\n{narrow}"
+            );
+            at.push(narrow);
+        }
+        // A pipe without COLUMNS gets 120.
+        assert_eq!(stdout_of(&["sessions", &sample], &[]), at[2], "{sample}");
     }
 }
 

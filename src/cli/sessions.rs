@@ -526,7 +526,7 @@ fn result(s: &SessionSummary) -> String {
 /// table uses, issue 20). No cell is shortened or cut: identifiers, hosts and URLs print
 /// whole. Columns are as wide as their widest cell; when the row does not fit, the optional
 /// columns go (Content-Type, then Body), then the URL moves to its own line under the row,
-/// indented, and more columns go (Auth, Process, Elapsed, Time) until the rest fits; a URL
+/// indented, and more columns go (Auth, Process, Elapsed, Host, Time) until the rest fits; a URL
 /// longer than the width overflows, whole. Every cell is redacted. Time is the request's
 /// start in UTC (as Entra ID's sign-in logs), Elapsed the seconds since the capture's first
 /// session, as Fiddler shows them. `Fiddler #` (the SAZ's `SID`) shows only when it differs
@@ -626,7 +626,16 @@ fn write_table(
     if line(&shown, 2 + url_w) > width {
         inline = false;
         shown = vec![true; columns.len()];
-        for header in ["Content-Type", "Body", "Auth", "Process", "Elapsed", "Time (UTC)"] {
+        // The host last but one: the URL under the row names it.
+        for header in [
+            "Content-Type",
+            "Body",
+            "Auth",
+            "Process",
+            "Elapsed",
+            "Host",
+            "Time (UTC)",
+        ] {
             if line(&shown, 0) <= width {
                 break;
             }
