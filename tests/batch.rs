@@ -241,12 +241,14 @@ fn table_and_csv_of_the_same_queue_agree_and_one_bad_file_makes_it_exit_2() {
     assert!(t.contains("t2/damaged.saz"));
     assert!(t.contains("500011"));
     assert!(t.contains("Missing SPNs per tenant"));
-    // Each row names the findings behind its verdict.
-    let row = t
-        .lines()
-        .find(|l| l.contains("t1/outlook.saz"))
-        .unwrap_or_default();
-    assert!(row.contains("error") && row.contains("spn-missing"), "{t}");
+    // Each row names the findings behind its verdict, which is under the capture's name.
+    let lines: Vec<&str> = t.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("t1/outlook.saz"))
+        .expect("the row");
+    assert!(lines[at].contains("spn-missing"), "{t}");
+    assert!(lines[at + 1].starts_with("│ error, "), "{t}");
     assert!(
         t.contains(
             "7 capture(s): 2 without errors (2 with warnings), 4 with error findings, 0 inconclusive, 1 unreadable; 1 other file(s) skipped (neither SAZ nor HAR): t1/notes.txt"

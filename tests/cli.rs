@@ -177,8 +177,17 @@ fn sessions_filters_by_host_and_status() {
         .lines()
         .next()
         .is_some_and(|h| h.contains("Result") && h.contains("Process")));
+    // Each session's row and the URL under it (120 columns in a pipe: the URL has its own
+    // line).
     assert!(
-        text.lines().skip(1).all(|l| l.contains("contoso.com")),
+        text.lines()
+            .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit())
+                || l.starts_with("    h"))
+            .all(|l| l.contains("contoso.com")),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.starts_with("    https://")),
         "{text}"
     );
     // `*` is every session, as without the filter.

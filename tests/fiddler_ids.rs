@@ -3,7 +3,12 @@
 //! archive of selected sessions. No problem is reported for them, the diagnosis is the
 //! base's, and every view that cites a session shows Fiddler's id beside its number.
 
-use crate::common::{run, sample};
+use crate::common::{run, run_env, sample};
+
+/// A table at 120 columns, whatever the environment says.
+fn run120(args: &[&str]) -> std::process::Output {
+    run_env(args, &[("COLUMNS", "120")])
+}
 
 fn stdout(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -56,7 +61,7 @@ fn the_report_json_maps_cited_sessions_to_fiddler_ids() {
 
 #[test]
 fn table_and_markdown_show_fiddler_ids_beside_session_numbers() {
-    let table = stdout(&run(&["analyze", &variant()]));
+    let table = stdout(&run120(&["analyze", &variant()]));
     assert!(
         table.contains(
             "          Sessions: 3, 5, 6, 10, 11, 15, 16, 20, 21, 22, 26, 27, ... (14 in all)\n          Fiddler #: 110, 116, 119, 131, 134, 146, 149, 161, 164, 167, 179, 182, ... (14 in all)\n"
@@ -78,7 +83,14 @@ fn table_and_markdown_show_fiddler_ids_beside_session_numbers() {
 
 #[test]
 fn sessions_and_show_carry_fiddler_ids() {
-    let out = run(&["sessions", &variant(), "--status", "401", "--format", "json"]);
+    let out = run(&[
+        "sessions",
+        &variant(),
+        "--status",
+        "401",
+        "--format",
+        "json",
+    ]);
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("rows");
     let pairs: Vec<(u64, u64)> = rows
         .iter()
@@ -86,16 +98,26 @@ fn sessions_and_show_carry_fiddler_ids() {
         .collect();
     assert_eq!(
         pairs,
-        [(3, 110), (10, 131), (15, 146), (20, 161), (26, 179), (31, 194)]
+        [
+            (3, 110),
+            (10, 131),
+            (15, 146),
+            (20, 161),
+            (26, 179),
+            (31, 194)
+        ]
     );
     let out = run(&["sessions", &variant(), "--status", "401", "--format", "csv"]);
     let csv = stdout(&out);
-    assert!(csv.lines().next().unwrap().ends_with(",url,fiddler_id"), "{csv}");
+    assert!(
+        csv.lines().next().unwrap().ends_with(",url,fiddler_id"),
+        "{csv}"
+    );
     assert!(
         csv.contains(",https://autodiscover.contoso.com/autodiscover/autodiscover.xml,110\r\n"),
         "{csv}"
     );
-    let table = stdout(&run(&["sessions", &variant(), "--status", "401"]));
+    let table = stdout(&run120(&["sessions", &variant(), "--status", "401"]));
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(
         lines[..4],

@@ -256,15 +256,15 @@ fn sessions_csv_has_a_header_and_exact_rows() {
     let lines: Vec<&str> = text.split("\r\n").collect();
     assert_eq!(
         lines[0],
-        "id,start_utc,elapsed_s,result,method,host,request_bytes,response_bytes,content_type,process,auth_offered,auth_sent,url"
+        "id,start_utc,elapsed_s,result,method,host,request_bytes,response_bytes,content_type,process,auth_offered,auth_sent,url,fiddler_id"
     );
     assert_eq!(
         lines[1],
-        "3,2026-11-20T07:14:02.056Z,0.056,401,POST,autodiscover.contoso.com,349,0,,outlook:4242,Bearer Negotiate NTLM Basic,,https://autodiscover.contoso.com/autodiscover/autodiscover.xml"
+        "3,2026-11-20T07:14:02.056Z,0.056,401,POST,autodiscover.contoso.com,349,0,,outlook:4242,Bearer Negotiate NTLM Basic,,https://autodiscover.contoso.com/autodiscover/autodiscover.xml,3"
     );
     assert_eq!(
         lines[3],
-        "6,2026-11-20T07:14:02.258Z,0.258,400,POST,login.microsoftonline.com,221,749,application/json; charset=utf-8,outlook:4242,,,https://login.microsoftonline.com/common/oauth2/token"
+        "6,2026-11-20T07:14:02.258Z,0.258,400,POST,login.microsoftonline.com,221,749,application/json; charset=utf-8,outlook:4242,,,https://login.microsoftonline.com/common/oauth2/token,6"
     );
     // The flow's sessions, as the report lists them.
     let report = run(&["analyze", s(&path), "--format", "json"]);
@@ -350,18 +350,33 @@ fn sessions_filters_by_process_method_and_time() {
 #[test]
 fn sessions_table_shows_time_elapsed_and_auth() {
     let path = sample("adal-500011-json.saz");
-    let out = run(&["sessions", s(&path), "--status", "401"]);
+    let out = crate::common::run_env(
+        &["sessions", s(&path), "--status", "401"],
+        &[("COLUMNS", "120")],
+    );
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
+    // 120 columns in a pipe: the URL under each row, whole (issue 20).
     assert_eq!(
-        lines[0],
-        " #  Time (UTC)    Elapsed  Result  Method   Host                           Body  Content-Type              Process               Auth                             URL"
+        lines[..4],
+        [
+            " #  Time (UTC)    Elapsed  Result  Method  Host                      Body  Process       Auth",
+            "    URL",
+            " 3  07:14:02.056   +0.056     401  POST    autodiscover.contoso.com     0  outlook:4242  Bearer,Negotiate,NTLM,Basic / -",
+            "    https://autodiscover.contoso.com/autodiscover/autodiscover.xml",
+        ],
+        "{text}"
+    );
+    // At 200 columns one line per session.
+    let wide = crate::common::run_env(
+        &["sessions", s(&path), "--status", "401"],
+        &[("COLUMNS", "200")],
     );
     assert_eq!(
-        lines[1],
-        " 3  07:14:02.056   +0.056     401  POST     autodiscover.contoso.com          0                            outlook:4242          Bearer,Negotiate,NTLM,Basic / -  https://autodiscover.contoso.com/autodiscover/autodiscover.xml"
+        stdout(&wide).lines().nth(1),
+        Some(" 3  07:14:02.056   +0.056     401  POST    autodiscover.contoso.com     0                outlook:4242  Bearer,Negotiate,NTLM,Basic / -  https://autodiscover.contoso.com/autodiscover/autodiscover.xml")
     );
-    assert_eq!(lines.len(), 7);
+    assert_eq!(lines.len(), 14);
     // The JSON rows carry the same, and keep every field they had.
     let out = run(&["sessions", s(&path), "--status", "401", "--format", "json"]);
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("rows");

@@ -172,12 +172,11 @@ fn assert_batch_is_a_table(out: &str, columns: usize) {
         table.len() > 160,
         "batch at {columns} columns is not a table:\n{out}"
     );
+    assert!(table[1].starts_with("│ Capture, verdict "), "{}", table[1]);
     assert!(
-        table[1].starts_with("│ Capture, verdict "),
-        "{}",
-        table[1]
+        !out.contains("\nCapture "),
+        "list form at {columns}:\n{out}"
     );
-    assert!(!out.contains("\nCapture "), "list form at {columns}:\n{out}");
 }
 
 /// Issue 20: `sessions` kept its own width (none in a pipe, the terminal's otherwise,
@@ -188,11 +187,9 @@ fn assert_batch_is_a_table(out: &str, columns: usize) {
 fn sessions_fit_the_width_and_cut_nothing() {
     for sample in saz_samples() {
         let wide = stdout_of(&["sessions", &sample], &[("COLUMNS", "1000")]);
-        let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout_of(
-            &["sessions", &sample, "--format", "json"],
-            &[],
-        ))
-        .expect("JSON rows");
+        let rows: Vec<serde_json::Value> =
+            serde_json::from_str(&stdout_of(&["sessions", &sample, "--format", "json"], &[]))
+                .expect("JSON rows");
         let mut at = Vec::new();
         for columns in [60, 80, 120, 200] {
             let narrow = stdout_of(&["sessions", &sample], &[("COLUMNS", &columns.to_string())]);
@@ -200,10 +197,16 @@ fn sessions_fit_the_width_and_cut_nothing() {
             // column is shown (at 60 it goes: the URL under the row names it).
             for row in &rows {
                 let url = row["url"].as_str().expect("url");
-                assert!(narrow.contains(url), "{sample} at {columns}: {url} cut:\n{narrow}");
+                assert!(
+                    narrow.contains(url),
+                    "{sample} at {columns}: {url} cut:\n{narrow}"
+                );
                 if narrow.lines().next().is_some_and(|h| h.contains(" Host")) {
                     let host = row["host"].as_str().unwrap_or("-");
-                    assert!(narrow.contains(host), "{sample} at {columns}: {host}:\n{narrow}");
+                    assert!(
+                        narrow.contains(host),
+                        "{sample} at {columns}: {host}:\n{narrow}"
+                    );
                 }
             }
             assert!(!narrow.contains('…'), "{sample} at {columns}:\n{narrow}");
@@ -216,7 +219,10 @@ fn sessions_fit_the_width_and_cut_nothing() {
             }
             // Every session is listed, once, with its number first.
             assert_eq!(
-                narrow.lines().filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit())).count(),
+                narrow
+                    .lines()
+                    .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+                    .count(),
                 wide.lines().count() - 1,
                 "{sample} at {columns}:\n{narrow}"
             );

@@ -147,7 +147,6 @@ pub fn width() -> Option<u16> {
         .or_else(|| terminal_width().and_then(|w| u16::try_from(w).ok()))
 }
 
-
 /// Ignore a closed pipe (`traceadal sessions x.saz | head`), report anything else as
 /// `cannot write standard output: <why>` (exit 2).
 pub fn finish(result: io::Result<()>) -> Result<(), String> {

@@ -540,7 +540,11 @@ fn write_table(
 ) -> std::io::Result<()> {
     // (header, right-aligned, cells)
     let column = |header: &'static str, right: bool, cell: &dyn Fn(&Listed) -> String| {
-        (header, right, rows.iter().map(|l| cell(l)).collect::<Vec<String>>())
+        (
+            header,
+            right,
+            rows.iter().map(|l| cell(l)).collect::<Vec<String>>(),
+        )
     };
     let fiddler = rows
         .iter()
@@ -599,7 +603,14 @@ fn write_table(
     let chars = |s: &str| s.chars().count();
     let widths: Vec<usize> = columns
         .iter()
-        .map(|(h, _, cells)| cells.iter().map(|c| chars(c)).chain([chars(h)]).max().unwrap_or(0))
+        .map(|(h, _, cells)| {
+            cells
+                .iter()
+                .map(|c| chars(c))
+                .chain([chars(h)])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let url_w = urls.iter().map(|u| chars(u)).chain([3]).max().unwrap_or(3);
     let mut shown = vec![true; columns.len()];
@@ -674,7 +685,10 @@ fn write_table(
     writeln!(out, "{head}")?;
     for (r, url) in urls.iter().enumerate() {
         let text = row(
-            &mut columns.iter().map(|(_, _, cells)| cells[r].as_str()).enumerate(),
+            &mut columns
+                .iter()
+                .map(|(_, _, cells)| cells[r].as_str())
+                .enumerate(),
             url,
         );
         writeln!(out, "{text}")?;

@@ -189,7 +189,12 @@ fn fiddler_ids(analysis: &Analysis) -> std::collections::BTreeMap<u64, u64> {
         .flat_map(|f| f.sessions.iter())
         .chain(analysis.flows.iter().flat_map(|f| f.sessions.iter()))
         .chain(analysis.aadsts.iter().flat_map(|a| a.sessions.iter()))
-        .chain(analysis.missing_spns.iter().flat_map(|m| m.error_sessions.iter()))
+        .chain(
+            analysis
+                .missing_spns
+                .iter()
+                .flat_map(|m| m.error_sessions.iter()),
+        )
         .chain(analysis.errors.iter().filter_map(|e| e.session.as_ref()))
         .copied()
         .collect();

@@ -42,6 +42,7 @@ $stillMissing = 0
 # Capture: variants/aborted-and-missing.saz
 # Capture: variants/backslash-paths.saz
 # Capture: variants/decimal-bitflags.saz
+# Capture: variants/fiddler-ids.saz
 # Capture: variants/har-base64-postdata.har
 # Capture: variants/har-bom.har
 # Capture: variants/har-gz.har.gz

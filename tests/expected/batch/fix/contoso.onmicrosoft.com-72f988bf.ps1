@@ -32,6 +32,7 @@
 # Capture: variants/aborted-and-missing.saz
 # Capture: variants/backslash-paths.saz
 # Capture: variants/decimal-bitflags.saz
+# Capture: variants/fiddler-ids.saz
 # Capture: variants/har-base64-postdata.har
 # Capture: variants/har-bom.har
 # Capture: variants/har-gz.har.gz
