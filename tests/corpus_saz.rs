@@ -408,7 +408,8 @@ fn identity_body_and_encrypted_body_decode() {
 /// Fiddler numbers the raw/ entries of an archive in order and keeps the capturing
 /// instance's session id in `_m.xml` `SID` (raw/01 says SID 6 here: sessions were removed
 /// before saving). That is normal (issue 20: it was one "problem" per session, ~70): no
-/// problem, the sessions keep the entry numbers, which name their raw/ files.
+/// problem, the sessions keep the entry numbers, which name their raw/ files, and carry
+/// the SID as `fiddler_id`.
 #[test]
 #[ignore = "needs the public capture corpus ($TRACEADAL_CORPUS or ../shared/captures): run with --ignored (CI does)"]
 fn session_ids_other_than_entry_numbers_are_normal() {
@@ -422,9 +423,21 @@ fn session_ids_other_than_entry_numbers_are_normal() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["capture"]["sessions"], 70);
     assert_eq!(report["capture"]["errors"], serde_json::json!([]));
-    let ids: Vec<u64> = list(&path, None)
-        .iter()
-        .map(|r| r["id"].as_u64().unwrap())
-        .collect();
+    let rows = list(&path, None);
+    let ids: Vec<u64> = rows.iter().map(|r| r["id"].as_u64().unwrap()).collect();
     assert_eq!(ids, (1..=70).collect::<Vec<u64>>());
+    // Fiddler's ids ride beside them (issue 20): SID 6 to 75.
+    let fiddler: Vec<u64> = rows
+        .iter()
+        .map(|r| r["fiddler_id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(fiddler, (6..=75).collect::<Vec<u64>>());
+    // The report maps every session it cites to Fiddler's id.
+    let cited = report["fiddler_ids"].as_object().cloned().unwrap_or_default();
+    for (session, fiddler) in &cited {
+        assert_eq!(
+            fiddler.as_u64().unwrap(),
+            session.parse::<u64>().unwrap() + 5
+        );
+    }
 }
