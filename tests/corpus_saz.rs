@@ -433,7 +433,10 @@ fn session_ids_other_than_entry_numbers_are_normal() {
         .collect();
     assert_eq!(fiddler, (6..=75).collect::<Vec<u64>>());
     // The report maps every session it cites to Fiddler's id.
-    let cited = report["fiddler_ids"].as_object().cloned().unwrap_or_default();
+    let cited = report["fiddler_ids"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     for (session, fiddler) in &cited {
         assert_eq!(
             fiddler.as_u64().unwrap(),

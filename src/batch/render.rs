@@ -102,13 +102,13 @@ fn name_lines(name: &str) -> String {
     if name.chars().count() <= NAME_LINE {
         return name.to_string();
     }
-    let mut lines: Vec<String> = vec![String::new()];
+    let mut lines: Vec<String> = Vec::new();
     for part in name.split_inclusive('/') {
-        let last = lines.last_mut().expect("one line");
-        if !last.is_empty() && last.chars().count() + part.chars().count() > NAME_LINE {
-            lines.push(part.to_string());
-        } else {
-            last.push_str(part);
+        match lines.last_mut() {
+            Some(last) if last.chars().count() + part.chars().count() <= NAME_LINE => {
+                last.push_str(part);
+            }
+            _ => lines.push(part.to_string()),
         }
     }
     lines.join("\n")

@@ -30,11 +30,46 @@ const GLUE: char = '\u{a0}';
 /// `text` with the space between a date and its time (`2026-11-20 07:14:02Z`, as evidence
 /// writes times) replaced by [`GLUE`], so a wrap never puts them on two lines (issue 20).
 fn glue_dates(text: &str) -> std::borrow::Cow<'_, str> {
-    static DATE_TIME: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = DATE_TIME.get_or_init(|| {
-        regex::Regex::new(r"\b(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2})").expect("a valid pattern")
-    });
-    re.replace_all(text, "${1}\u{a0}${2}")
+    // `dddd-dd-dd` ending at `i` (exclusive), not the tail of a longer word.
+    let date_before = |b: &[u8], i: usize| {
+        i >= 10
+            && b[i - 10..i].iter().enumerate().all(|(k, c)| {
+                if k == 4 || k == 7 {
+                    *c == b'-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            })
+            && (i == 10 || !b[i - 11].is_ascii_alphanumeric())
+    };
+    // `dd:dd` starting at `i`.
+    let time_at = |b: &[u8], i: usize| {
+        b.get(i..i + 5).is_some_and(|t| {
+            t.iter().enumerate().all(|(k, c)| {
+                if k == 2 {
+                    *c == b':'
+                } else {
+                    c.is_ascii_digit()
+                }
+            })
+        })
+    };
+    let b = text.as_bytes();
+    let joins: Vec<usize> = (0..b.len())
+        .filter(|&i| b[i] == b' ' && date_before(b, i) && time_at(b, i + 1))
+        .collect();
+    if joins.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + joins.len());
+    let mut from = 0;
+    for i in joins {
+        out.push_str(&text[from..i]);
+        out.push(GLUE);
+        from = i + 1;
+    }
+    out.push_str(&text[from..]);
+    std::borrow::Cow::Owned(out)
 }
 
 /// `t` rendered within its width (`set_width`, else [`FIXED_WIDTH`]), no word cut.
@@ -206,6 +241,11 @@ mod tests {
         assert_eq!(longest_word(text), "2026-11-20 07:14:02Z".len());
         // A space that does not join a date to a time still wraps.
         assert_eq!(longest_word("2026-11-20 and 07:14"), "2026-11-20".len());
+        assert_eq!(longest_word("x2026-11-20 07:14"), "x2026-11-20".len());
+        assert_eq!(
+            glue_dates("at 2026-11-20 07:14:02Z, 2026-11-21 08:00"),
+            "at 2026-11-20\u{a0}07:14:02Z, 2026-11-21\u{a0}08:00"
+        );
     }
 
     #[test]
