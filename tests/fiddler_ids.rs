@@ -41,21 +41,17 @@ fn the_report_json_maps_cited_sessions_to_fiddler_ids() {
         cited.iter().map(|&n| (n, 101 + 3 * n)).collect::<Vec<_>>()
     );
     // The base, a SAZ whose SIDs are its entry numbers, maps each to itself; a HAR has none.
-    let base = run(&[
-        "analyze",
-        sample("adal-500011-json.saz").to_str().expect("path"),
-        "--format",
-        "json",
-    ]);
-    let base: serde_json::Value = serde_json::from_slice(&base.stdout).expect("json");
-    assert_eq!(base["fiddler_ids"]["6"], 6);
-    let har = run(&[
-        "analyze",
-        sample("adal-500011-json.har").to_str().expect("path"),
-        "--format",
-        "json",
-    ]);
-    let har: serde_json::Value = serde_json::from_slice(&har.stdout).expect("json");
+    let report_of = |name: &str| -> serde_json::Value {
+        let out = run(&[
+            "analyze",
+            sample(name).to_str().expect("path"),
+            "--format",
+            "json",
+        ]);
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    assert_eq!(report_of("adal-500011-json.saz")["fiddler_ids"]["6"], 6);
+    let har = report_of("adal-500011-json.har");
     assert!(har.get("fiddler_ids").is_none(), "{}", har["fiddler_ids"]);
 }
 
