@@ -413,14 +413,15 @@ where
             progress();
         }
     });
-    Ok(slots
+    // Every capture was taken from the queue once, so every slot is filled.
+    slots
         .into_iter()
         .map(|slot| {
             slot.into_inner()
                 .unwrap_or_else(PoisonError::into_inner)
-                .expect("every capture was taken from the queue once")
+                .ok_or_else(|| "internal error: a capture was left out of the queue".to_string())
         })
-        .collect())
+        .collect()
 }
 
 /// Walk `root` and analyse every capture found. `on_found` is told how many there are before
