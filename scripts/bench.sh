@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Side-by-side figures for docs/performance.md, in one run on the same files:
+# Side-by-side figures for docs/performance.md, in one run on the same files, each as wall time
+# and as CPU time (user + system over all cores) with the ratio of both:
 #   SAZ   traceadal analyze   vs python zipfile reading every entry vs unzip -p (the floor)
-#   HAR   traceadal analyze   vs haralyzer iterating the entries     vs jq '.log.entries | length'
-#   batch traceadal batch of QUEUE_COUNT captures, --jobs 1 vs --jobs 2
+#   HAR   traceadal analyze   vs the parse floor (examples/har_floor.rs: the fastest Rust JSON
+#         parser reading the file, nothing else) vs jq '.log.entries | length' vs haralyzer
+#   batch traceadal batch of QUEUE_COUNT captures, --jobs 1 vs --jobs 2, with the CPU
+#         utilisation (cpu / wall) of each
 #   peak memory (/usr/bin/time -v) vs the largest single entry of the capture
 #   cost per session at every size (linearity)
-# and the ratios against the targets of issue 7.
+# and a summary against the targets of issue 22 (SAZ <= 1.3x unzip -p, HAR <= 1.5x the floor
+# and >= 30x haralyzer, in wall and in CPU time; batch --jobs 2 >= 1.8x --jobs 1).
 #
 # Installs what it compares against: unzip, jq, time, hyperfine (apt, when missing and root)
 # and a Python venv with haralyzer (PyPI) under $OUT/venv.
@@ -19,9 +23,11 @@
 #   SKIP_SLOW=1     leave out haralyzer at the largest size (it needs minutes and GBs)
 #   ONLY            the sections to run, of: saz har batch memory (e.g. ONLY="har memory"
 #                   after a change to the HAR reader) [all]
-#   CALLGRIND=1     also count instructions (valgrind --tool=callgrind) of traceadal, unzip -p
-#                   and jq on the middle size: the same counts on a busy machine as on a quiet
-#                   one, so the ratios can be compared across runs (slow: ~1 min per command)
+#   CALLGRIND=1     also count instructions (valgrind --tool=callgrind, all threads) of
+#                   traceadal, unzip -p, the HAR floor and jq on the middle size, and of
+#                   batch --jobs 1 and --jobs 2 on the first 10 tickets of the queue: the same
+#                   counts on a busy machine as on a quiet one, so the ratios can be compared
+#                   across runs (slow: ~1 min per command)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -62,9 +68,15 @@ if ! "$PY" -c 'import haralyzer' 2>/dev/null; then
 fi
 
 # --- build and generate --------------------------------------------------------------------
-cargo build --release --quiet --bin traceadal --example gencaptures
+# The HAR parse floor is an example of its own (examples/har_floor.rs, `har_floor FILE` prints
+# the entry count); a tree without it measures everything else and says so.
+examples=(--example gencaptures)
+if [ -f examples/har_floor.rs ]; then examples+=(--example har_floor); fi
+cargo build --release --quiet --bin traceadal "${examples[@]}"
 TA=$(pwd)/target/release/traceadal
 GEN=$(pwd)/target/release/examples/gencaptures
+FLOOR=
+if [ -f examples/har_floor.rs ]; then FLOOR=$(pwd)/target/release/examples/har_floor; fi
 mkdir -p "$OUT/captures"
 for n in $SIZES; do
     [ -s "$OUT/captures/outlook-$n.har" ] || "$GEN" single "$OUT/captures" "$n" >/dev/null
@@ -107,6 +119,7 @@ EOF
 measure() {
     local json="$OUT/hf-$1.json"
     shift
+    rm -f "$json"
     hyperfine --style none --runs "$RUNS" --warmup 1 -i --export-json "$json" "$@" >/dev/null 2>&1 ||
         true
     if [ -s "$json" ]; then
@@ -131,14 +144,22 @@ peak() {
 
 # a traceadal time, or nan when this traceadal cannot read the captures (not a measurement)
 ta() { if [ "$readers" = yes ]; then echo "$1"; else echo nan; fi; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a != "nan") printf "%.2fx", a / b; else print "n/a" }'; }
-secs() { awk -v a="$1" 'BEGIN { if (a == "nan") print "n/a"; else printf "%.3f s", a }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a != "nan" && a != "") printf "%.2fx", a / b; else print "n/a" }'; }
+secs() { awk -v a="$1" 'BEGIN { if (a == "nan" || a == "") print "n/a"; else printf "%.3f s", a }'; }
 mib() { awk -v a="$1" 'BEGIN { if (a == "nan") print "n/a"; else printf "%.1f MiB", a / 1048576 }'; }
 verdict() { # value op target
     awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
         if (v == "n/a") { print "n/a"; exit }
         sub(/x$/, "", v); v = v + 0
         ok = (op == "<=") ? (v <= t) : (v >= t); print ok ? "met" : "MISSED" }'
+}
+# "1.23x met" / "0.90x MISSED" / "n/a": a ratio and its verdict, for the summary
+judged() { local r; r=$1; if [ "$r" = n/a ]; then echo n/a; else echo "$r $(verdict "$r" "$2" "$3")"; fi; }
+
+# The summary at the end: one line per target and size, wall and cpu verdicts side by side.
+SUMMARY=()
+summarise() { # what wall cpu
+    SUMMARY+=("$(printf '%-42s %-16s %s' "$1" "$2" "$3")")
 }
 
 # traceadal exits 0 or 1 on a capture it read, 2 on one it could not.
@@ -150,8 +171,9 @@ rc=0
 
 say "traceadal bench, $(date -u +%Y-%m-%dT%H:%MZ)"
 say "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), $(uname -sr), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-say "traceadal $("$TA" --version | awk '{print $2}'), $(rustc --version), runs per figure: $RUNS"
+say "traceadal $("$TA" --version | awk '{print $2}') ($(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD 2>/dev/null || echo ', modified')), $(rustc --version), runs per figure: $RUNS"
 say "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews wall times)"
+say "wall: hyperfine's mean; cpu: user + system of the same runs over all cores (the work done)"
 if [ "$readers" = no ]; then
     say "NOTE: this traceadal cannot read the generated captures (readers not merged yet):"
     say "      its columns below are not measurements."
@@ -162,65 +184,102 @@ say ""
 declare -A SAZ_T
 if want saz; then
 say "SAZ: traceadal analyze vs reading and inflating every entry"
-say "$(printf '%-9s %12s %12s %12s %12s %10s %9s' sessions size traceadal 'py zipfile' 'unzip -p' 'vs unzip' target)"
+fmt='%-9s %10s %-4s %10s %11s %10s %10s %8s %7s'
+say "$(printf "$fmt" sessions size '' traceadal 'py zipfile' 'unzip -p' 't/zipfile' 't/unzip' '<=1.3x')"
 for n in $SIZES; do
     f="$OUT/captures/outlook-$n.saz"
     mapfile -t t < <(measure "saz-$n" \
         "$TA analyze --format json -o /dev/null $f" \
         "$PY $OUT/zipfile_read.py $f" \
         "unzip -p $f > /dev/null")
-    t[0]=$(ta "${t[0]}")
-    SAZ_T[$n]=${t[0]}
-    r=$(ratio "${t[0]}" "${t[2]}")
-    say "$(printf '%-9s %12s %12s %12s %12s %10s %9s' "$n" "$(mib "$(stat -c %s "$f")")" "$(secs "${t[0]}")" "$(secs "${t[1]}")" "$(secs "${t[2]}")" "$r" "$(verdict "$r" '<=' 1.3)")"
     mapfile -t c < <(cpu "saz-$n")
-    say "$(printf '%-9s %12s %12s %12s %12s %10s' '  cpu' '' "$(secs "$(ta "${c[0]}")")" "$(secs "${c[1]:-nan}")" "$(secs "${c[2]:-nan}")" "$(ratio "$(ta "${c[0]}")" "${c[2]:-nan}")")"
+    t[0]=$(ta "${t[0]}")
+    c[0]=$(ta "${c[0]}")
+    SAZ_T[$n]=${t[0]}
+    rw=$(ratio "${t[0]}" "${t[2]:-nan}")
+    rcpu=$(ratio "${c[0]}" "${c[2]:-nan}")
+    say "$(printf "$fmt" "$n" "$(mib "$(stat -c %s "$f")")" wall "$(secs "${t[0]}")" "$(secs "${t[1]:-nan}")" "$(secs "${t[2]:-nan}")" "$(ratio "${t[0]}" "${t[1]:-nan}")" "$rw" "$(verdict "$rw" '<=' 1.3)")"
+    say "$(printf "$fmt" '' '' cpu "$(secs "${c[0]}")" "$(secs "${c[1]:-nan}")" "$(secs "${c[2]:-nan}")" "$(ratio "${c[0]}" "${c[1]:-nan}")" "$rcpu" "$(verdict "$rcpu" '<=' 1.3)")"
+    summarise "SAZ $n: traceadal / unzip -p <= 1.3x" "$(judged "$rw" '<=' 1.3)" "$(judged "$rcpu" '<=' 1.3)"
 done
-say "target: traceadal at most 1.3x unzip -p (wall time; the cpu row is user + system over all cores)"
+say "target: traceadal at most 1.3x unzip -p, in wall time and in cpu time"
 say ""
 fi
 
 # --- HAR ------------------------------------------------------------------------------------
 declare -A HAR_T
 if want har; then
-say "HAR: traceadal analyze vs haralyzer and jq"
-say "$(printf '%-9s %12s %12s %12s %12s %11s %9s %8s %9s' sessions size traceadal haralyzer jq 'haralyzer/t' target 't/jq' target)"
+say "HAR: traceadal analyze vs the parse floor, jq and haralyzer"
+if [ -z "$FLOOR" ]; then
+    say "(no floor: examples/har_floor.rs is not in this tree; its columns are n/a)"
+fi
+fmt='%-9s %10s %-4s %10s %10s %10s %10s %8s %7s %7s %5s %12s %7s'
+say "$(printf "$fmt" sessions size '' traceadal floor jq haralyzer 't/floor' '<=1.5x' 't/jq' '<=2x' 'haralyzer/t' '>=30x')"
 last=$(echo "$SIZES" | awk '{print $NF}')
+# element $2 of the array named $1, or nan when $2 is -1 (a command left out) or missing
+pick() {
+    local -n arr=$1
+    if [ "$2" -ge 0 ] && [ -n "${arr[$2]:-}" ]; then echo "${arr[$2]}"; else echo nan; fi
+}
 for n in $SIZES; do
     f="$OUT/captures/outlook-$n.har"
-    if [ "${SKIP_SLOW:-0}" = 1 ] && [ "$n" = "$last" ]; then
-        mapfile -t t < <(measure "har-$n" \
-            "$TA analyze --format json -o /dev/null $f" \
-            "jq '.log.entries | length' $f > /dev/null")
-        t=("${t[0]}" nan "${t[1]}")
-    else
-        mapfile -t t < <(measure "har-$n" \
-            "$TA analyze --format json -o /dev/null $f" \
-            "$PY $OUT/haralyzer_iter.py $f" \
-            "jq '.log.entries | length' $f > /dev/null")
+    # the commands of this size, and where each one's figure is in hyperfine's results
+    cmds=("$TA analyze --format json -o /dev/null $f")
+    fi_=-1 hi=-1
+    if [ -n "$FLOOR" ]; then
+        fi_=${#cmds[@]}
+        cmds+=("$FLOOR $f > /dev/null")
+        got=$("$FLOOR" "$f" 2>/dev/null || true)
+        [ "$got" = "$n" ] || say "NOTE: har_floor counted '${got}' entries in $f, not $n"
     fi
-    t[0]=$(ta "${t[0]}")
-    HAR_T[$n]=${t[0]}
-    rh=$(ratio "${t[1]}" "${t[0]}")
-    rj=$(ratio "${t[0]}" "${t[2]}")
-    say "$(printf '%-9s %12s %12s %12s %12s %11s %9s %8s %9s' "$n" "$(mib "$(stat -c %s "$f")")" "$(secs "${t[0]}")" "$(secs "${t[1]}")" "$(secs "${t[2]}")" "$rh" "$(verdict "$rh" '>=' 30)" "$rj" "$(verdict "$rj" '<=' 2)")"
+    ji=${#cmds[@]}
+    cmds+=("jq '.log.entries | length' $f > /dev/null")
+    if ! { [ "${SKIP_SLOW:-0}" = 1 ] && [ "$n" = "$last" ]; }; then
+        hi=${#cmds[@]}
+        cmds+=("$PY $OUT/haralyzer_iter.py $f")
+    fi
+    mapfile -t t < <(measure "har-$n" "${cmds[@]}")
     mapfile -t c < <(cpu "har-$n")
-    if [ ${#c[@]} -eq 2 ]; then c=("${c[0]}" nan "${c[1]}"); fi
-    say "$(printf '%-9s %12s %12s %12s %12s %11s %9s %8s' '  cpu' '' "$(secs "$(ta "${c[0]}")")" "$(secs "${c[1]:-nan}")" "$(secs "${c[2]:-nan}")" "$(ratio "${c[1]:-nan}" "$(ta "${c[0]}")")" '' "$(ratio "$(ta "${c[0]}")" "${c[2]:-nan}")")"
+    tt=$(ta "${t[0]}") tf=$(pick t "$fi_") tj=$(pick t "$ji") th=$(pick t "$hi")
+    ct=$(ta "${c[0]:-nan}") cf=$(pick c "$fi_") cj=$(pick c "$ji") ch=$(pick c "$hi")
+    HAR_T[$n]=$tt
+    for m in wall cpu; do
+        if [ $m = wall ]; then a=$tt b=$tf j=$tj h=$th; else a=$ct b=$cf j=$cj h=$ch; fi
+        rf=$(ratio "$a" "$b") rj=$(ratio "$a" "$j") rh=$(ratio "$h" "$a")
+        if [ $m = wall ]; then lead=("$n" "$(mib "$(stat -c %s "$f")")"); else lead=('' ''); fi
+        say "$(printf "$fmt" "${lead[@]}" $m "$(secs "$a")" "$(secs "$b")" "$(secs "$j")" "$(secs "$h")" "$rf" "$(verdict "$rf" '<=' 1.5)" "$rj" "$(verdict "$rj" '<=' 2)" "$rh" "$(verdict "$rh" '>=' 30)")"
+        declare "rf_$m=$rf" "rh_$m=$rh" "rj_$m=$rj"
+    done
+    summarise "HAR $n: traceadal / floor <= 1.5x" "$(judged "$rf_wall" '<=' 1.5)" "$(judged "$rf_cpu" '<=' 1.5)"
+    summarise "HAR $n: haralyzer / traceadal >= 30x" "$(judged "$rh_wall" '>=' 30)" "$(judged "$rh_cpu" '>=' 30)"
+    summarise "HAR $n: traceadal / jq <= 2x" "$(judged "$rj_wall" '<=' 2)" "$(judged "$rj_cpu" '<=' 2)"
 done
-say "targets: haralyzer at least 30x slower than traceadal; traceadal at most 2x jq"
+say "targets: traceadal at most 1.5x the floor and 2x jq, haralyzer at least 30x traceadal,"
+say "         in wall time and in cpu time"
 say ""
 fi
 
 # --- batch ----------------------------------------------------------------------------------
 if want batch; then
-say "batch: $QUEUE_COUNT captures of $QUEUE_SESSIONS sessions ($(du -sh "$OUT/queue" | cut -f1))"
+say "batch: $QUEUE_COUNT captures of $QUEUE_SESSIONS sessions ($(du -shL "$OUT/queue" | cut -f1)), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 mapfile -t t < <(measure batch \
     "$TA batch $OUT/queue --format csv -o /dev/null --jobs 1" \
     "$TA batch $OUT/queue --format csv -o /dev/null --jobs 2")
-t=("$(ta "${t[0]}")" "$(ta "${t[1]}")")
+mapfile -t c < <(cpu batch)
+t=("$(ta "${t[0]}")" "$(ta "${t[1]:-nan}")")
+c=("$(ta "${c[0]}")" "$(ta "${c[1]:-nan}")")
+fmt='%-8s %10s %10s %10s'
+say "$(printf "$fmt" jobs wall cpu 'cpu/wall')"
+for i in 0 1; do
+    u[i]=$(awk -v c="${c[i]}" -v w="${t[i]}" 'BEGIN { if (c == "nan" || w == "nan" || w + 0 == 0) print "n/a"; else printf "%.2f", c / w }')
+    say "$(printf "$fmt" "--jobs $((i + 1))" "$(secs "${t[i]}")" "$(secs "${c[i]}")" "${u[i]}")"
+done
 r=$(ratio "${t[0]}" "${t[1]}")
-say "--jobs 1: $(secs "${t[0]}")   --jobs 2: $(secs "${t[1]}")   speed-up: $r   target >= 1.8x: $(verdict "$r" '>=' 1.8)"
+say "speed-up (wall 1 / wall 2): $r   target >= 1.8x: $(verdict "$r" '>=' 1.8)"
+say "cpu 2 / cpu 1: $(ratio "${c[1]}" "${c[0]}") (the extra work two jobs do; 1.00x: none)   utilisation 2 / 1: $(ratio "${u[1]}" "${u[0]}")"
+say "(speed-up = utilisation ratio / extra work; --jobs 2 should keep about 2.0 cores busy, --jobs 1"
+say " about 1.0: the HAR reader's lexer thread runs beside the one worker)"
+summarise "batch: --jobs 1 / --jobs 2 >= 1.8x (*)" "$(judged "$r" '>=' 1.8)" "$(judged "${u[1]}" '>=' 1.8)"
 say ""
 fi
 
@@ -272,6 +331,36 @@ if [ "${CALLGRIND:-0}" = 1 ] && [ "$readers" = yes ]; then
         h_ta=$(instr "$TA" analyze --format json -o /dev/null "$OUT/captures/outlook-$mid.har")
         h_jq=$(instr jq '.log.entries | length' "$OUT/captures/outlook-$mid.har")
         say "HAR: traceadal $h_ta, jq $h_jq: $(ratio "$h_ta" "$h_jq")"
+        if [ -n "$FLOOR" ]; then
+            h_fl=$(instr "$FLOOR" "$OUT/captures/outlook-$mid.har")
+            say "HAR: traceadal $h_ta, floor $h_fl: $(ratio "$h_ta" "$h_fl")"
+        fi
+    fi
+    if want batch; then
+        # The same work should be the same instructions whatever the jobs: the difference is
+        # the cost of running in parallel. On the first 10 tickets (links to the files: the
+        # walk follows links to files), since callgrind runs all threads on one core.
+        sub="$OUT/queue-callgrind"
+        rm -rf "$sub"
+        for d in $(find "$OUT/queue" -mindepth 1 -maxdepth 1 -type d | sort | head -n 10); do
+            mkdir -p "$sub/${d##*/}"
+            for f in "$d"/*; do ln -s "$f" "$sub/${d##*/}/"; done
+        done
+        b1=$(instr "$TA" batch "$sub" --format csv -o /dev/null --jobs 1)
+        b2=$(instr "$TA" batch "$sub" --format csv -o /dev/null --jobs 2)
+        extra=$(awk -v a="$b2" -v b="$b1" 'BEGIN { if (a == "nan" || b == "nan" || b + 0 == 0) print "n/a"; else printf "%+.2f %%", 100 * (a - b) / b }')
+        say "batch, $(find "$sub" -type l | wc -l) captures: --jobs 1 $b1, --jobs 2 $b2: $extra (the cost of running in parallel)"
+    fi
+    say ""
+fi
+
+# --- summary --------------------------------------------------------------------------------
+if [ ${#SUMMARY[@]} -gt 0 ]; then
+    say "summary: targets of issue 22"
+    say "$(printf '%-42s %-16s %s' target wall cpu)"
+    for line in "${SUMMARY[@]}"; do say "$line"; done
+    if want batch; then
+        say "(*) batch cpu: the cores --jobs 2 keeps busy (cpu / wall), at least 1.8 of 2"
     fi
     say ""
 fi

@@ -1,5 +1,8 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
 
 use super::render::{csv, csv_field, spns_per_tenant, CSV_HEADER};
 use super::*;
@@ -187,6 +190,7 @@ fn candidates(n: usize) -> Vec<Candidate> {
             path: PathBuf::from(format!("/q/{i:03}.saz")),
             rel: format!("{i:03}.saz"),
             format: Format::Saz,
+            size: 0,
         })
         .collect()
 }
@@ -215,6 +219,41 @@ fn par_map_keeps_order_uses_its_own_pool_for_nested_work_and_reports_progress() 
     assert!(out
         .iter()
         .all(|(_, sum, threads)| *sum == 499_500 && *threads == 2));
+}
+
+#[test]
+fn par_map_starts_the_costliest_capture_first_and_keeps_the_path_order() {
+    // A large capture last in path order would otherwise start last and finish alone.
+    let mut queue = candidates(5);
+    for (c, (format, size)) in queue.iter_mut().zip([
+        (Format::Har, 10),
+        (Format::Har, 50),
+        (Format::Saz, 20), // compressed: counts as 80
+        (Format::Har, 50), // the same cost as 001: after it, in path order
+        (Format::Har, 900),
+    ]) {
+        c.format = format;
+        c.size = size;
+    }
+    let started = Mutex::new(Vec::new());
+    let out = par_map(
+        &queue,
+        1,
+        |c| {
+            started.lock().unwrap().push(c.rel.clone());
+            c.rel.clone()
+        },
+        &|| {},
+    )
+    .unwrap();
+    assert_eq!(
+        started.into_inner().unwrap(),
+        ["004.saz", "002.saz", "001.saz", "003.saz", "000.saz"]
+    );
+    assert_eq!(out, ["000.saz", "001.saz", "002.saz", "003.saz", "004.saz"]);
+    assert!(par_map(&[], 2, |c| c.rel.clone(), &|| {})
+        .unwrap()
+        .is_empty());
 }
 
 #[test]
