@@ -44,6 +44,7 @@ use super::zip_dir::{self, EntryLoc};
 use super::{CaptureErrorKind, Password, ReadOptions, SessionError, SessionResult};
 
 pub mod attachments;
+mod fast;
 pub mod rewrite;
 pub mod sniff;
 pub mod websocket;
@@ -715,6 +716,13 @@ fn read_entry(
             "unsupported compression method ({})",
             loc.method_name()
         ));
+    }
+    if let Some(bytes) = fast::read(reader, loc, cap) {
+        return Ok(EntryBytes {
+            bytes,
+            truncated: false,
+            problem: None,
+        });
     }
     let entry = open_entry(reader, loc, password).map_err(|e| entry_error(&e))?;
     let hint = entry.size().min(cap).min(1024 * 1024);
