@@ -34,6 +34,9 @@ const MAX_COMPRESSED: u64 = 4 * 1024 * 1024;
 /// NTFS times).
 const HEADER_SLACK: usize = 128;
 
+/// Room left in the output past the declared size (see `read_with`).
+const OUT_SLACK: usize = 320;
+
 const LOCAL_SIG: u32 = 0x0403_4b50;
 const LOCAL_LEN: usize = 30;
 
@@ -109,9 +112,10 @@ fn read_with(reader: &PosReader, loc: &EntryLoc, w: &mut Worker) -> Option<Vec<u
         }
         data.to_vec()
     } else {
-        // One byte of room past the declared size, so that an entry inflating to more is
-        // seen (and left to the crate, which reports it).
-        let mut out = Vec::with_capacity(size.checked_add(1)?);
+        // Room past the declared size: an entry inflating to more is seen (and left to the
+        // crate, which reports it), and the inflater keeps to its fast loop, which needs
+        // 258 bytes of room, up to the entry's last byte.
+        let mut out = Vec::with_capacity(size.checked_add(OUT_SLACK)?);
         inflate.reset(false);
         let status = inflate.decompress_vec(data, &mut out, FlushDecompress::Finish);
         if !matches!(status, Ok(Status::StreamEnd)) || out.len() != size {
