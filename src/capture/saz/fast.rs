@@ -129,7 +129,12 @@ fn read_with(reader: &PosReader, loc: &EntryLoc, w: &mut Worker) -> Option<Vec<u
 }
 
 /// Up to `len` bytes of the file from `pos`: fewer at its end, `None` on a read error.
-fn bytes_at<'a>(reader: &'a PosReader, pos: u64, len: usize, buf: &'a mut Vec<u8>) -> Option<&'a [u8]> {
+fn bytes_at<'a>(
+    reader: &'a PosReader,
+    pos: u64,
+    len: usize,
+    buf: &'a mut Vec<u8>,
+) -> Option<&'a [u8]> {
     let limit = reader.len.checked_sub(pos)?;
     let len = len.min(usize::try_from(limit).unwrap_or(usize::MAX));
     match &reader.data {
