@@ -209,3 +209,283 @@ fn extras_left_alone(mut extra: &[u8]) -> bool {
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Cursor, Write};
+    use std::sync::Arc;
+
+    use proptest::prelude::*;
+    use zip::write::{FullFileOptions, SimpleFileOptions};
+    use zip::{AesMode, CompressionMethod, ZipWriter};
+
+    use super::super::{read_entry, read_through_crate, Backing, PosReader};
+    use super::*;
+    use crate::capture::zip_dir;
+
+    /// Entry contents of every shape the inflater meets: empty, tiny, one byte short of
+    /// and past the fast loop's 258 bytes, repetitive, incompressible, over 64 KiB.
+    fn contents() -> Vec<Vec<u8>> {
+        let mut noise = Vec::new();
+        let mut x: u32 = 0x1234_5678;
+        for _ in 0..70_000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            noise.push(x as u8);
+        }
+        vec![
+            Vec::new(),
+            b"x".to_vec(),
+            b"HTTP/1.1 200 OK\r\n\r\n".repeat(13),
+            vec![b'a'; 257],
+            vec![b'a'; 259],
+            b"GET / HTTP/1.1\r\nHost: h\r\n\r\n".repeat(3000),
+            noise[..1500].to_vec(),
+            noise,
+        ]
+    }
+
+    fn write_all<W: Write + std::io::Seek>(
+        mut w: ZipWriter<W>,
+        opts: FullFileOptions<'_, '_>,
+    ) -> W {
+        for (i, c) in contents().iter().enumerate() {
+            w.start_file(format!("raw/{i}_c.txt"), opts.clone())
+                .unwrap();
+            w.write_all(c).unwrap();
+        }
+        w.finish().unwrap()
+    }
+
+    /// The archives: deflated, stored, streamed (sizes in data descriptors), with NTFS
+    /// times in the local headers as Fiddler writes them, AES and ZipCrypto encrypted.
+    fn archives() -> Vec<(&'static str, Vec<u8>)> {
+        let plain = FullFileOptions::default();
+        let ntfs = {
+            let mut o = plain.clone();
+            let mut times = vec![0u8; 32];
+            times[4] = 1;
+            times[6] = 24;
+            o.add_extra_field(0x000a, times, false).unwrap();
+            o
+        };
+        let mut out = vec![
+            (
+                "deflated",
+                write_all(ZipWriter::new(Cursor::new(Vec::new())), plain.clone()).into_inner(),
+            ),
+            (
+                "stored",
+                write_all(
+                    ZipWriter::new(Cursor::new(Vec::new())),
+                    plain.clone().compression_method(CompressionMethod::Stored),
+                )
+                .into_inner(),
+            ),
+            (
+                "ntfs",
+                write_all(ZipWriter::new(Cursor::new(Vec::new())), ntfs).into_inner(),
+            ),
+            (
+                "aes",
+                write_all(
+                    ZipWriter::new(Cursor::new(Vec::new())),
+                    plain.clone().with_aes_encryption(AesMode::Aes128, "pw"),
+                )
+                .into_inner(),
+            ),
+        ];
+        let mut streamed = Vec::new();
+        {
+            let mut w = ZipWriter::new_stream(&mut streamed);
+            for (i, c) in contents().iter().enumerate() {
+                w.start_file(format!("raw/{i}_s.txt"), SimpleFileOptions::default())
+                    .unwrap();
+                w.write_all(c).unwrap();
+            }
+            w.finish().unwrap();
+        }
+        out.push(("streamed", streamed));
+        out
+    }
+
+    fn locs(bytes: &[u8]) -> Vec<EntryLoc> {
+        let mut out = Vec::new();
+        zip_dir::scan(&mut Cursor::new(bytes), bytes.len() as u64, |r| {
+            out.push(r.loc)
+        })
+        .unwrap();
+        out
+    }
+
+    fn reader(bytes: &[u8]) -> PosReader {
+        PosReader {
+            len: bytes.len() as u64,
+            data: Backing::Memory(Arc::from(bytes)),
+            pos: 0,
+        }
+    }
+
+    const CAP: u64 = 1 << 20;
+
+    /// `read_entry` (the fast path first) and the zip crate alone agree on `loc`.
+    fn agree(bytes: &[u8], loc: &EntryLoc, password: Option<&[u8]>, cap: u64) {
+        let mut r = reader(bytes);
+        let ours = read_entry(&mut r, Some(loc), password, cap);
+        let theirs = read_through_crate(&mut reader(bytes), loc, password, cap);
+        assert_eq!(ours, theirs, "{loc:?} cap {cap}");
+    }
+
+    #[test]
+    fn clean_plain_entries_take_the_fast_path_and_read_as_the_crate_reads() {
+        for (what, bytes) in archives() {
+            let want = contents();
+            for (i, loc) in locs(&bytes).iter().enumerate() {
+                let fast = read(&reader(&bytes), loc, CAP);
+                if what == "aes" {
+                    assert_eq!(fast, None, "{what} {i}: encrypted is the crate's");
+                    agree(&bytes, loc, Some(b"pw"), CAP);
+                    continue;
+                }
+                assert_eq!(fast.as_ref(), Some(&want[i]), "{what} {i}");
+                agree(&bytes, loc, None, CAP);
+                // Through a file as from memory.
+                let file = tempfile::tempfile().unwrap();
+                std::io::Write::write_all(&mut &file, &bytes).unwrap();
+                let on_disk = PosReader {
+                    len: bytes.len() as u64,
+                    data: Backing::File(Arc::new(file)),
+                    pos: 0,
+                };
+                assert_eq!(read(&on_disk, loc, CAP), fast, "{what} {i} from a file");
+            }
+        }
+    }
+
+    /// A cap below the entry's size leaves it to the crate, which cuts it there.
+    #[test]
+    fn entries_past_the_cap_read_as_before() {
+        for (what, bytes) in archives() {
+            for loc in locs(&bytes) {
+                for cap in [0, 1, loc.uncompressed.saturating_sub(1), loc.uncompressed] {
+                    let password = (what == "aes").then_some(&b"pw"[..]);
+                    agree(&bytes, &loc, password, cap);
+                }
+            }
+        }
+    }
+
+    /// What the central directory says may lie, and the file may be cut or damaged: every
+    /// such entry reads exactly as through the zip crate (same bytes kept, same problem),
+    /// because the fast path answers only for an entry it verified in full.
+    #[test]
+    fn lying_directories_read_as_through_the_crate() {
+        for (what, bytes) in archives() {
+            let password = (what == "aes").then_some(&b"pw"[..]);
+            for loc in locs(&bytes) {
+                let n = loc.uncompressed;
+                let c = loc.compressed;
+                let lies = [
+                    EntryLoc {
+                        uncompressed: n + 1,
+                        ..loc
+                    },
+                    EntryLoc {
+                        uncompressed: n.saturating_sub(1),
+                        ..loc
+                    },
+                    EntryLoc {
+                        uncompressed: 0,
+                        ..loc
+                    },
+                    EntryLoc {
+                        uncompressed: u64::MAX,
+                        ..loc
+                    },
+                    EntryLoc {
+                        compressed: c + 7,
+                        ..loc
+                    },
+                    EntryLoc {
+                        compressed: c.saturating_sub(1),
+                        ..loc
+                    },
+                    EntryLoc {
+                        compressed: u64::MAX,
+                        ..loc
+                    },
+                    EntryLoc {
+                        crc32: loc.crc32 ^ 1,
+                        ..loc
+                    },
+                    EntryLoc {
+                        header_start: loc.header_start + 1,
+                        ..loc
+                    },
+                    EntryLoc {
+                        header_start: bytes.len() as u64 + 5,
+                        ..loc
+                    },
+                    EntryLoc {
+                        method: METHOD_STORED,
+                        ..loc
+                    },
+                    EntryLoc {
+                        method: METHOD_DEFLATED,
+                        ..loc
+                    },
+                    EntryLoc {
+                        encrypted: !loc.encrypted,
+                        ..loc
+                    },
+                ];
+                for lie in lies {
+                    agree(&bytes, &lie, password, CAP);
+                }
+            }
+        }
+    }
+
+    proptest! {
+        /// Any byte of a deflated or streamed archive changed, or the file cut anywhere:
+        /// every entry reads as through the crate.
+        #[test]
+        fn damaged_archives_read_as_through_the_crate(
+            which in 0usize..3,
+            at in any::<prop::sample::Index>(),
+            value in any::<u8>(),
+            cut in any::<bool>(),
+        ) {
+            let (_, bytes) = archives().swap_remove([0, 2, 4][which]);
+            let good = locs(&bytes);
+            let at = at.index(bytes.len());
+            let damaged = if cut {
+                bytes[..at].to_vec()
+            } else {
+                let mut b = bytes.clone();
+                b[at] = value;
+                b
+            };
+            for loc in &good {
+                let mut r = reader(&damaged);
+                let ours = read_entry(&mut r, Some(loc), None, CAP);
+                let theirs = read_through_crate(&mut reader(&damaged), loc, None, CAP);
+                prop_assert_eq!(ours, theirs);
+            }
+        }
+    }
+
+    #[test]
+    fn extra_fields_the_crate_interprets_are_left_to_it() {
+        assert!(extras_left_alone(b""));
+        assert!(extras_left_alone(&[0x0a, 0, 2, 0, 1, 2]));
+        assert!(extras_left_alone(&[0x34, 0x12, 0, 0, 0x0a, 0, 0, 0]));
+        // Cut short, or an id the crate reads (zip64, extended timestamp, AES).
+        assert!(!extras_left_alone(&[0x0a, 0, 3, 0, 1, 2]));
+        assert!(!extras_left_alone(&[0x0a, 0, 0]));
+        assert!(!extras_left_alone(&[0x01, 0, 0, 0]));
+        assert!(!extras_left_alone(&[0x55, 0x54, 0, 0]));
+        assert!(!extras_left_alone(&[0x01, 0x99, 0, 0]));
+    }
+}

@@ -680,6 +680,7 @@ fn is_raw_entry(raw: &[u8]) -> bool {
 }
 
 /// An entry's bytes, at most `cap` of them.
+#[derive(Debug, PartialEq, Eq)]
 struct EntryBytes {
     bytes: Vec<u8>,
     /// More than `cap` bytes were there.
@@ -717,6 +718,8 @@ fn read_entry(
             loc.method_name()
         ));
     }
+    // A clean plain entry is read without the zip crate ([`fast`]); any other, or one the
+    // fast path finds anything wrong with, through it, as before.
     if let Some(bytes) = fast::read(reader, loc, cap) {
         return Ok(EntryBytes {
             bytes,
@@ -724,6 +727,17 @@ fn read_entry(
             problem: None,
         });
     }
+    read_through_crate(reader, loc, password, cap)
+}
+
+/// [`read_entry`] through the zip crate's stream reader: decryption, inflate, the size and
+/// CRC checks, and what was read before damage kept.
+fn read_through_crate(
+    reader: &mut PosReader,
+    loc: &EntryLoc,
+    password: Option<&[u8]>,
+    cap: u64,
+) -> Result<EntryBytes, String> {
     let entry = open_entry(reader, loc, password).map_err(|e| entry_error(&e))?;
     let hint = entry.size().min(cap).min(1024 * 1024);
     let mut bytes = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
