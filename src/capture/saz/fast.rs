@@ -34,6 +34,9 @@ const MAX_COMPRESSED: u64 = 4 * 1024 * 1024;
 /// NTFS times).
 const HEADER_SLACK: usize = 128;
 
+/// Largest input buffer a worker keeps between entries.
+const KEEP_INPUT: usize = 256 * 1024;
+
 /// Room left in the output past the declared size (see `read_with`).
 const OUT_SLACK: usize = 320;
 
@@ -71,7 +74,12 @@ pub(super) fn read(reader: &PosReader, loc: &EntryLoc, cap: u64) -> Option<Vec<u
             inflate: Decompress::new(false),
             input: Vec::new(),
         });
-        read_with(reader, loc, w)
+        let out = read_with(reader, loc, w);
+        if w.input.capacity() > KEEP_INPUT {
+            // A large entry's buffer is not kept: memory follows the session being read.
+            w.input = Vec::new();
+        }
+        out
     })
 }
 

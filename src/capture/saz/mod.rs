@@ -11,10 +11,15 @@
 //!   into what reading needs: where each entry starts, its sizes, CRC and method
 //!   ([`EntryLoc`], 32 bytes), and the session index (16 bytes a session). The zip crate's
 //!   `ZipArchive` would keep ~230 bytes an entry (77 MiB for the 300k entries of a
-//!   100k-session SAZ) while it opens. Each entry is read from its local header with the
-//!   zip crate's stream reader (decryption, inflate), sizes and CRC taken from the central
-//!   directory. Workers clone a positional reader (`pread` on a shared `File`), so parallel
-//!   reads need neither a lock nor a second parse.
+//!   100k-session SAZ) while it opens. A clean plain entry (stored or deflated, local header
+//!   agreeing with the directory, nothing interpreted in its extra field) is read by
+//!   [`fast`]: one positional read, one inflate call by a per-thread inflate state reset
+//!   per entry, size and CRC checked. Any other entry (encrypted, zip64 or AES fields,
+//!   damaged, lying sizes, past the cap), or one the fast path finds anything wrong with,
+//!   is read from its local header with the zip crate's stream reader (decryption,
+//!   inflate), sizes and CRC taken from the central directory, as before: the fast path
+//!   never changes what is read or reported. Workers clone a positional reader (`pread` on
+//!   a shared `File`), so parallel reads need neither a lock nor a second parse.
 //! - Every entry is read through a cap: raw entries at `max_decoded + HEAD_ALLOWANCE`,
 //!   metadata at 1 MiB, so an entry that inflates to 4 GB costs at most the cap and is
 //!   reported on its session. Only one session per worker is in memory at a time.
