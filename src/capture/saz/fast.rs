@@ -29,6 +29,12 @@ use crate::capture::zip_dir::{EntryLoc, METHOD_DEFLATED, METHOD_STORED};
 /// streams: the fast path holds an entry's compressed bytes and its output at once.
 const MAX_COMPRESSED: u64 = 4 * 1024 * 1024;
 
+/// The output is allocated at the declared size, which may lie: entries declaring more
+/// than this, or more than deflate can make of their compressed size (1032 to 1 at most),
+/// are read through the zip crate, whose first allocation is capped.
+const MAX_DECLARED: u64 = 64 * 1024 * 1024;
+const MAX_RATIO: u64 = 1032;
+
 /// Room read after the 30-byte local header for the name and extra fields, so that one
 /// positional read usually takes the whole entry (Fiddler: ~15-byte names, 36 bytes of
 /// NTFS times).
@@ -64,7 +70,12 @@ pub(super) fn read(reader: &PosReader, loc: &EntryLoc, cap: u64) -> Option<Vec<u
         || !matches!(loc.method, METHOD_STORED | METHOD_DEFLATED)
         || loc.uncompressed > cap
         || loc.compressed > MAX_COMPRESSED
-        || loc.uncompressed > MAX_COMPRESSED.saturating_mul(64)
+        || loc.uncompressed > MAX_DECLARED
+        || loc.uncompressed
+            > loc
+                .compressed
+                .saturating_mul(MAX_RATIO)
+                .saturating_add(1024)
     {
         return None;
     }
