@@ -13,6 +13,8 @@
 // Capture data is hostile: no unwrap/expect outside tests (issue 8).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+use std::borrow::Cow;
+
 use super::headers::Headers;
 
 /// What the first line and the context say about the scheme of an origin-form request.
@@ -119,7 +121,7 @@ pub enum HeadError {
 pub fn parse_request(raw: &[u8], hint: SchemeHint) -> Result<(RequestHead, usize), HeadError> {
     let mut lines = Lines::new(raw);
     let first = lines.first_line().ok_or(HeadError::Empty)?;
-    let first = String::from_utf8_lossy(first);
+    let first = lossy(first);
     let (method, rest) = split_token(first.trim());
     if method.is_empty() || !method.bytes().all(is_tchar) {
         return Err(HeadError::BadRequestLine);
@@ -150,7 +152,7 @@ pub fn parse_request(raw: &[u8], hint: SchemeHint) -> Result<(RequestHead, usize
 pub fn parse_response(raw: &[u8]) -> Result<(ResponseHead, usize), HeadError> {
     let mut lines = Lines::new(raw);
     let first = lines.first_line().ok_or(HeadError::Empty)?;
-    let first = String::from_utf8_lossy(first);
+    let first = lossy(first);
     let first = first.trim();
     let (version, rest) = split_token(first);
     if !version.to_ascii_uppercase().starts_with("HTTP/") {
@@ -170,6 +172,15 @@ pub fn parse_response(raw: &[u8]) -> Result<(ResponseHead, usize), HeadError> {
         flaws,
     };
     Ok((head, lines.body_offset()))
+}
+
+/// The bytes as text, invalid UTF-8 replaced: `String::from_utf8_lossy`, with valid text
+/// (nearly every head) checked by the much faster `from_utf8` first.
+fn lossy(b: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
 }
 
 /// `(first token, rest without its leading whitespace)`.
@@ -200,7 +211,7 @@ fn parse_headers(lines: &mut Lines<'_>) -> (Headers, HeadFlaws) {
         }
         if matches!(line[0], b' ' | b'\t') {
             // obs-fold: a continuation of the previous value, joined with one space.
-            let cont = String::from_utf8_lossy(line);
+            let cont = lossy(line);
             let cont = cont.trim();
             match out.last_mut() {
                 Some((_, value)) => {
@@ -215,12 +226,10 @@ fn parse_headers(lines: &mut Lines<'_>) -> (Headers, HeadFlaws) {
             }
             continue;
         }
-        match line.iter().position(|&b| b == b':') {
+        match memchr::memchr(b':', line) {
             Some(colon) if colon > 0 => {
-                let name = String::from_utf8_lossy(&line[..colon]).trim().to_string();
-                let value = String::from_utf8_lossy(&line[colon + 1..])
-                    .trim()
-                    .to_string();
+                let name = lossy(&line[..colon]).trim().to_string();
+                let value = lossy(&line[colon + 1..]).trim().to_string();
                 if name.is_empty() {
                     flaws.malformed_lines += 1;
                 } else {
@@ -312,7 +321,7 @@ impl<'a> Lines<'a> {
         if rest.is_empty() {
             return None;
         }
-        let (line, advance) = match rest.iter().position(|&b| b == b'\n') {
+        let (line, advance) = match memchr::memchr(b'\n', rest) {
             Some(nl) => (&rest[..nl], nl + 1),
             None => (rest, rest.len()),
         };

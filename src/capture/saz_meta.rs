@@ -22,6 +22,7 @@
 // Capture data is hostile: no unwrap/expect outside tests (issue 8).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
@@ -122,7 +123,11 @@ pub fn parse(raw: &[u8], radix: BitFlagsRadix) -> Result<SazMeta, MetaError> {
     if raw.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(MetaError::Empty);
     }
-    let text = String::from_utf8_lossy(raw);
+    // `from_utf8` first: the same text when valid, and much cheaper than the lossy scan.
+    let text = match std::str::from_utf8(raw) {
+        Ok(t) => Cow::Borrowed(t),
+        Err(_) => String::from_utf8_lossy(raw),
+    };
     let mut reader = Reader::from_str(&text);
     let mut meta = SazMeta::default();
     let mut seen_session = false;
@@ -135,39 +140,39 @@ pub fn parse(raw: &[u8], radix: BitFlagsRadix) -> Result<SazMeta, MetaError> {
                 b"Session" => {
                     seen_session = true;
                     for (k, v) in attributes(&e) {
-                        match k.as_str() {
-                            "SID" => meta.sid = v.trim().parse().ok(),
-                            "BitFlags" => meta.bit_flags = parse_bit_flags(&v, radix),
+                        match k {
+                            b"SID" => meta.sid = value(&v).trim().parse().ok(),
+                            b"BitFlags" => meta.bit_flags = parse_bit_flags(&value(&v), radix),
                             _ => {}
                         }
                     }
                 }
                 b"SessionTimers" => {
                     for (k, v) in attributes(&e) {
-                        let t = parse_time(&v);
-                        match k.as_str() {
-                            "ClientConnected" => meta.client_connected = t,
-                            "ClientBeginRequest" => meta.timers.client_begin_request = t,
-                            "ServerGotRequest" => meta.timers.server_got_request = t,
-                            "ServerBeginResponse" => meta.timers.server_begin_response = t,
-                            "ServerDoneResponse" => meta.timers.server_done_response = t,
-                            "ClientDoneResponse" => meta.timers.client_done_response = t,
-                            _ => {}
-                        }
+                        let slot = match k {
+                            b"ClientConnected" => &mut meta.client_connected,
+                            b"ClientBeginRequest" => &mut meta.timers.client_begin_request,
+                            b"ServerGotRequest" => &mut meta.timers.server_got_request,
+                            b"ServerBeginResponse" => &mut meta.timers.server_begin_response,
+                            b"ServerDoneResponse" => &mut meta.timers.server_done_response,
+                            b"ClientDoneResponse" => &mut meta.timers.client_done_response,
+                            _ => continue,
+                        };
+                        *slot = parse_time(&value(&v));
                     }
                 }
                 b"SessionFlag" => {
                     let mut name = None;
-                    let mut value = String::new();
+                    let mut flag = String::new();
                     for (k, v) in attributes(&e) {
-                        match k.as_str() {
-                            "N" => name = Some(v.to_ascii_lowercase()),
-                            "V" => value = v,
+                        match k {
+                            b"N" => name = Some(value(&v).to_ascii_lowercase()),
+                            b"V" => flag = value(&v).into_owned(),
                             _ => {}
                         }
                     }
                     if let Some(n) = name {
-                        meta.flags.insert(n, value);
+                        meta.flags.insert(n, flag);
                     }
                 }
                 _ => {}
@@ -182,21 +187,25 @@ pub fn parse(raw: &[u8], radix: BitFlagsRadix) -> Result<SazMeta, MetaError> {
     Ok(meta)
 }
 
-/// Attribute names and unescaped values; malformed attributes are skipped, an unknown
-/// entity leaves the value as written.
-fn attributes(e: &BytesStart<'_>) -> Vec<(String, String)> {
-    e.attributes()
-        .with_checks(false)
+/// Attribute names (raw bytes, compared with the names looked for) with their attributes;
+/// malformed attributes are skipped. Values are unescaped only for the names used
+/// ([`value`]): a `SessionTimers` element has a dozen attributes and five are read.
+fn attributes<'a>(
+    e: &'a BytesStart<'a>,
+) -> impl Iterator<Item = (&'a [u8], quick_xml::events::attributes::Attribute<'a>)> + 'a {
+    let mut attributes = e.attributes();
+    attributes.with_checks(false);
+    attributes
         .filter_map(Result::ok)
-        .map(|a| {
-            let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
-            let value = match a.unescape_value() {
-                Ok(v) => v.into_owned(),
-                Err(_) => String::from_utf8_lossy(&a.value).into_owned(),
-            };
-            (key, value)
-        })
-        .collect()
+        .map(|a| (a.key.into_inner(), a))
+}
+
+/// An attribute's value unescaped; an unknown entity leaves the value as written.
+fn value<'a>(a: &'a quick_xml::events::attributes::Attribute<'a>) -> Cow<'a, str> {
+    match a.unescape_value() {
+        Ok(v) => v,
+        Err(_) => String::from_utf8_lossy(&a.value),
+    }
 }
 
 /// See the module documentation for how hex and decimal are told apart.

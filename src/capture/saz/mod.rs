@@ -11,10 +11,15 @@
 //!   into what reading needs: where each entry starts, its sizes, CRC and method
 //!   ([`EntryLoc`], 32 bytes), and the session index (16 bytes a session). The zip crate's
 //!   `ZipArchive` would keep ~230 bytes an entry (77 MiB for the 300k entries of a
-//!   100k-session SAZ) while it opens. Each entry is read from its local header with the
-//!   zip crate's stream reader (decryption, inflate), sizes and CRC taken from the central
-//!   directory. Workers clone a positional reader (`pread` on a shared `File`), so parallel
-//!   reads need neither a lock nor a second parse.
+//!   100k-session SAZ) while it opens. A clean plain entry (stored or deflated, local header
+//!   agreeing with the directory, nothing interpreted in its extra field) is read by
+//!   [`fast`]: one positional read, one inflate call by a per-thread inflate state reset
+//!   per entry, size and CRC checked. Any other entry (encrypted, zip64 or AES fields,
+//!   damaged, lying sizes, past the cap), or one the fast path finds anything wrong with,
+//!   is read from its local header with the zip crate's stream reader (decryption,
+//!   inflate), sizes and CRC taken from the central directory, as before: the fast path
+//!   never changes what is read or reported. Workers clone a positional reader (`pread` on
+//!   a shared `File`), so parallel reads need neither a lock nor a second parse.
 //! - Every entry is read through a cap: raw entries at `max_decoded + HEAD_ALLOWANCE`,
 //!   metadata at 1 MiB, so an entry that inflates to 4 GB costs at most the cap and is
 //!   reported on its session. Only one session per worker is in memory at a time.
@@ -44,6 +49,7 @@ use super::zip_dir::{self, EntryLoc};
 use super::{CaptureErrorKind, Password, ReadOptions, SessionError, SessionResult};
 
 pub mod attachments;
+mod fast;
 pub mod rewrite;
 pub mod sniff;
 pub mod websocket;
@@ -679,6 +685,7 @@ fn is_raw_entry(raw: &[u8]) -> bool {
 }
 
 /// An entry's bytes, at most `cap` of them.
+#[derive(Debug, PartialEq, Eq)]
 struct EntryBytes {
     bytes: Vec<u8>,
     /// More than `cap` bytes were there.
@@ -716,6 +723,26 @@ fn read_entry(
             loc.method_name()
         ));
     }
+    // A clean plain entry is read without the zip crate ([`fast`]); any other, or one the
+    // fast path finds anything wrong with, through it, as before.
+    if let Some(bytes) = fast::read(reader, loc, cap) {
+        return Ok(EntryBytes {
+            bytes,
+            truncated: false,
+            problem: None,
+        });
+    }
+    read_through_crate(reader, loc, password, cap)
+}
+
+/// [`read_entry`] through the zip crate's stream reader: decryption, inflate, the size and
+/// CRC checks, and what was read before damage kept.
+fn read_through_crate(
+    reader: &mut PosReader,
+    loc: &EntryLoc,
+    password: Option<&[u8]>,
+    cap: u64,
+) -> Result<EntryBytes, String> {
     let entry = open_entry(reader, loc, password).map_err(|e| entry_error(&e))?;
     let hint = entry.size().min(cap).min(1024 * 1024);
     let mut bytes = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
