@@ -129,6 +129,10 @@ impl Collector {
         sessions.shrink_to_fit();
         events.shrink_to_fit();
         sessions.sort_by_key(|s| s.id);
+        // Sessions arrive in id order, so this stable sort only checks that; it makes the
+        // order `Context` relies on (session, then the order a session's events were read)
+        // hold whatever order a reader hands sessions in.
+        events.sort_by_key(Event::session);
         let flows = flows::build(&events, &sessions);
         let cx = Context::new(&sessions, &events, &flows);
         let findings = rules::run_all(&cx);

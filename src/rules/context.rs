@@ -93,7 +93,9 @@ pub struct PublishedEndpoint {
 }
 
 impl<'a> Context<'a> {
+    /// `events` are in session order (the collector sorts them).
     pub fn new(sessions: &'a [SessionSummary], events: &'a [Event], flows: &'a [Flow]) -> Self {
+        debug_assert!(events.is_sorted_by_key(Event::session));
         Context {
             sessions,
             events,
@@ -184,12 +186,21 @@ impl<'a> Context<'a> {
 
     /// The claims of the Bearer token presented in `session`, if one was.
     pub fn claims_in(&self, session: u64) -> Option<&'a Claims> {
-        self.events().find_map(|e| match e {
-            Event::BearerPresented {
-                session: s, claims, ..
-            } if *s == session => Some(&**claims),
-            _ => None,
-        })
+        if self.yielded.is_some_and(|y| y.contains(&session)) {
+            return None;
+        }
+        // Rules ask this per EWS call: a scan of every event each time made it quadratic
+        // (0.36 G of the 3.6 G instructions of a 10k-session capture).
+        let start = self.events.partition_point(|e| e.session() < session);
+        self.events[start..]
+            .iter()
+            .take_while(|e| e.session() == session)
+            .find_map(|e| match e {
+                Event::BearerPresented {
+                    session: s, claims, ..
+                } if *s == session => Some(&**claims),
+                _ => None,
+            })
     }
 
     /// Every Bearer token presented to a non-login host, in session order.
