@@ -225,9 +225,22 @@ fn patterns() -> &'static Patterns {
             json_escaped: compile(
                 r#"\\"([A-Za-z0-9_.$-]{1,100})\\"(\s*:\s*)\\"((?:[^"\\]|\\[^"])*)\\""#,
             ),
-            // A whole `<input ...>` tag; quoted attribute values may hold `>`.
-            input: compile(r#"(?i)<input(?-u:\b)(?:[^>"']|"[^"]*"|'[^']*')*>"#),
-            attr: compile(r#"(?i)(?-u:\b)(name|value)(\s*=\s*)("[^"]*"|'[^']*')"#),
+            // A whole `<input ...>` tag; quoted attribute values may hold `>`. Or the tag
+            // written inside JSON (`\u003cinput ... \u003e`) or HTML-escaped
+            // (`&lt;input ... &gt;`): up to the first escaped `>`.
+            input: compile(
+                r#"(?i)<input(?-u:\b)(?:[^>"']|"[^"]*"|'[^']*')*>|(?:\\u003c|&lt;|&\#0*60;|&\#x0*3c;)input(?-u:\b)[^<>]{0,8192}?(?:\\u003e|&gt;|&\#0*62;|&\#x0*3e;)"#,
+            ),
+            // `name` or `value` and its quoted value; the quotes may be JSON-escaped (`\"`,
+            // `\u0022`, `\u0027`) or HTML references (`&quot;`, `&#34;`, `&#x22;`, `&#39;`,
+            // `&apos;`), the `=` a JSON escape. One of groups 4 to 14 is the value inside
+            // its quotes.
+            attr: compile(concat!(
+                r#"(?i)(?-u:\b)(name|value)(\s*(?:=|\\u003d)\s*)("#,
+                r#""([^"]*)"|'([^']*)'|\\"((?:[^"\\]|\\[^"])*)\\""#,
+                r#"|\\u0022(.*?)\\u0022|\\u0027(.*?)\\u0027|&quot;(.*?)&quot;|&apos;(.*?)&apos;"#,
+                r#"|&\#0*34;(.*?)&\#0*34;|&\#x0*22;(.*?)&\#x0*22;|&\#0*39;(.*?)&\#0*39;|&\#x0*27;(.*?)&\#x0*27;)"#
+            )),
             // An XML or HTML attribute named like a secret (`activationCode="..."`).
             secret_attr: compile(&format!(
                 r#"(?i)[ \t\r\n]({keys})(\s*=\s*["'])([^"'<>]*)(["'])"#
@@ -979,8 +992,10 @@ impl Scrubber<'_> {
             let mut name = None;
             let mut value = None;
             for a in p.attr.captures_iter(tag) {
-                let Some(m) = a.get(3) else { continue };
-                let inner = (m.start() + 1, m.end() - 1);
+                let Some(m) = (4..=14).find_map(|i| a.get(i)) else {
+                    continue;
+                };
+                let inner = (m.start(), m.end());
                 if a[1].eq_ignore_ascii_case("name") {
                     name = Some(tag[inner.0..inner.1].to_string());
                 } else {
@@ -1559,6 +1574,53 @@ mod tests {
         }
     }
 
+    /// A form_post page quoted inside JSON (a HAR body, an API answer embedding HTML) or
+    /// HTML-escaped (a page showing another page's source): the hidden inputs are found with
+    /// their quotes in any escape, in any attribute order.
+    #[test]
+    fn hidden_inputs_inside_json_or_escaped_html() {
+        let cases = [
+            (
+                r#"{"html":"<input type=\"hidden\" name=\"code\" value=\"0.AXoAq1w\/2e3\" \/>"}"#,
+                r#"{"html":"<input type=\"hidden\" name=\"code\" value=\"<redacted>\" \/>"}"#,
+                r#"{"html":"<input type=\"hidden\" name=\"code\" value=\"REDACTEDREDACT\" \/>"}"#,
+            ),
+            (
+                r#"{"h":"\u003cinput type=\u0022hidden\u0022 name=\u0022id_token\u0022 value=\u0022abc.def\u0022 /\u003e"}"#,
+                r#"{"h":"\u003cinput type=\u0022hidden\u0022 name=\u0022id_token\u0022 value=\u0022<redacted>\u0022 /\u003e"}"#,
+                r#"{"h":"\u003cinput type=\u0022hidden\u0022 name=\u0022id_token\u0022 value=\u0022REDACTE\u0022 /\u003e"}"#,
+            ),
+            (
+                r#"<pre>&lt;input type=&quot;hidden&quot; name=&quot;SAMLResponse&quot; value=&quot;PHNhbWw+&quot;/&gt;</pre>"#,
+                r#"<pre>&lt;input type=&quot;hidden&quot; name=&quot;SAMLResponse&quot; value=&quot;<redacted>&quot;/&gt;</pre>"#,
+                r#"<pre>&lt;input type=&quot;hidden&quot; name=&quot;SAMLResponse&quot; value=&quot;REDACTED&quot;/&gt;</pre>"#,
+            ),
+            (
+                r#"&lt;input value=&#34;t0k3n&#34; name=&#34;access_token&#34;&gt;"#,
+                r#"&lt;input value=&#34;<redacted>&#34; name=&#34;access_token&#34;&gt;"#,
+                r#"&lt;input value=&#34;REDAC&#34; name=&#34;access_token&#34;&gt;"#,
+            ),
+            (
+                r#"{"h":"\u003CINPUT TYPE=\u0027hidden\u0027 NAME=\u0027wresult\u0027 VALUE=\u0027x1y2\u0027\u003E"}"#,
+                r#"{"h":"\u003CINPUT TYPE=\u0027hidden\u0027 NAME=\u0027wresult\u0027 VALUE=\u0027<redacted>\u0027\u003E"}"#,
+                r#"{"h":"\u003CINPUT TYPE=\u0027hidden\u0027 NAME=\u0027wresult\u0027 VALUE=\u0027REDA\u0027\u003E"}"#,
+            ),
+        ];
+        for (input, mark, placeholder) in cases {
+            check(input, mark, placeholder);
+        }
+        // Not secrets: `state`, `client_info` (ids), an error code, and a quote of another
+        // kind inside a value does not end it.
+        for s in [
+            r#"{"h":"<input type=\"hidden\" name=\"state\" value=\"OpenIdConnect.AuthenticationProperties=abc\">"}"#,
+            r#"&lt;input type=&quot;hidden&quot; name=&quot;client_info&quot; value=&quot;eyJ1aWQiOiIx&quot;&gt;"#,
+            r#"<input type="hidden" name="code" value="500011">"#,
+            r#"<input type="text" name="login" value="it's \"me\"">"#,
+        ] {
+            keep(s);
+        }
+    }
+
     #[test]
     fn credentials_followed_by_a_quote() {
         check(
@@ -1839,3 +1901,4 @@ mod tests {
         }
     }
 }
+
