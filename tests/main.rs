@@ -47,6 +47,8 @@ mod show_sessions;
 mod stdin;
 mod terminal;
 mod write_errors;
+// h26-redact: the redaction matrix.
+mod redact_matrix;
 
 /// Every `tests/*.rs` but this file is declared as a module above: with `autotests = false`
 /// cargo no longer finds test files by itself, so a file left out would never run.
