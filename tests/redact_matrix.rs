@@ -424,7 +424,7 @@ fn run_matrix(only: &[&str]) -> (String, bool) {
     (report, bad == 0)
 }
 
-/// The whole matrix (about 35 captures, 560 cells; a few minutes on a debug build).
+/// The whole matrix (40 captures, 696 cells; two to four minutes on a debug build).
 #[test]
 fn redaction_matrix() {
     let only = std::env::var("MATRIX_ONLY").unwrap_or_default();

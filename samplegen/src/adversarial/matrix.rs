@@ -63,6 +63,9 @@ pub const PARAM_KINDS: &[(&str, &str)] = &[
     ("password", "password"),
     ("saml-response", "SAMLResponse"),
     ("wresult", "wresult"),
+    ("code-verifier", "code_verifier"),
+    ("device-code", "device_code"),
+    ("dsso-token", "dssoToken"),
 ];
 
 /// Secret kinds carried in a header: name in ids.
@@ -98,6 +101,7 @@ pub const PARAM_ENCODINGS: &[&str] = &[
     "json-br",
     "json-chunked-split",
     "form-post-chunked-split",
+    "html-form-post-br",
 ];
 
 /// Encodings of a header kind.
@@ -195,6 +199,9 @@ fn param_value(kind: &str, p: &[String], c: &Ctx) -> String {
             p[0], p[1], p[2], p[3]
         ))),
         "wresult" => wresult_xml(&format!("{}+{}/{}{}==", p[0], p[1], p[2], p[3])),
+        "code-verifier" => format!("{}{}-{}_{}~", p[0], p[1], p[2], p[3]),
+        "device-code" => format!("DAQABAAEAAAD{}-{}_{}{}", p[0], p[1], p[2], p[3]),
+        "dsso-token" => format!("{}+{}/{}{}==", p[0], p[1], p[2], p[3]),
         _ => String::new(),
     }
 }
@@ -311,6 +318,7 @@ fn html(s: &str, quot: &str) -> String {
         .replace('"', quot)
 }
 
+const INVALID_GRANT: &str = "{\"error\":\"invalid_grant\",\"error_description\":\"AADSTS70008: The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.\\r\\nTrace ID: 2f0c5d1e-0000-4000-8000-1a2b3c4d5e6f\\r\\nCorrelation ID: 7d3e9a10-0000-4000-8000-0f1e2d3c4b5a\\r\\nTimestamp: 2026-11-20 07:14:41Z\",\"error_codes\":[70008],\"timestamp\":\"2026-11-20 07:14:41Z\",\"trace_id\":\"2f0c5d1e-0000-4000-8000-1a2b3c4d5e6f\",\"correlation_id\":\"7d3e9a10-0000-4000-8000-0f1e2d3c4b5a\"}";
 const STATE: &str = "OpenIdConnect.AuthenticationProperties%3dAQAAANCMnd8BFdERjHoAwE_Cl";
 const CB: &str = "https://outlook.office.com/owa/";
 
@@ -351,14 +359,31 @@ fn param_plant(
         .trim_end_matches("-chunked-split");
     match base {
         "form-post" => {
-            plants::edge_post(
+            // A token request (ROPC for a password) that Entra ID refuses.
+            let grant = match key {
+                "password" => "password",
+                "code" => "authorization_code",
+                "refresh_token" => "refresh_token",
+                "device_code" => "urn:ietf:params:oauth:grant-type:device_code",
+                _ => "client_credentials",
+            };
+            let body = form(&[
+                ("client_id", OFFICE_CLIENT),
+                ("grant_type", grant),
+                ("username", USER),
+                (key, &v),
+                ("resource", "https://outlook.office365.com"),
+            ]);
+            plants::token_request(
                 &mut pl,
-                &format!("{CB}?{marker}=1"),
+                c,
+                &format!("/common/oauth2/token?{marker}=1"),
                 "application/x-www-form-urlencoded",
-                query.into_bytes(),
-                None,
+                body.into_bytes(),
             );
-            plants::html_response(&mut pl, c, "<html><body>OK</body></html>".into(), &[]);
+            plants::json_response(&mut pl, c, INVALID_GRANT.into());
+            pl.status = 400;
+            pl.reason = "Bad Request".into();
             pl.side = Side::Request;
         }
         "query" => {
