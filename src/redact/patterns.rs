@@ -146,6 +146,7 @@ struct Patterns {
     json_u: Regex,
     json_html: Regex,
     input: Regex,
+    input_escaped: Regex,
     attr: Regex,
     secret_attr: Regex,
     xml: Regex,
@@ -255,8 +256,9 @@ fn patterns() -> &'static Patterns {
             // A whole `<input ...>` tag; quoted attribute values may hold `>`. Or the tag
             // written inside JSON (`\u003cinput ... \u003e`) or HTML-escaped
             // (`&lt;input ... &gt;`): up to the first escaped `>`.
-            input: compile(
-                r#"(?i)<input(?-u:\b)(?:[^>"']|"[^"]*"|'[^']*')*>|(?:\\u003c|&lt;|&\#0*60;|&\#x0*3c;)input(?-u:\b)[^<>]{0,8192}?(?:\\u003e|&gt;|&\#0*62;|&\#x0*3e;)"#,
+            input: compile(r#"(?i)<input(?-u:\b)(?:[^>"']|"[^"]*"|'[^']*')*>"#),
+            input_escaped: compile(
+                r#"(?i)(?:\\u003c|&lt;|&\#0*60;|&\#x0*3c;)input(?-u:\b)[^<>]*?(?:\\u003e|&gt;|&\#0*62;|&\#x0*3e;)"#,
             ),
             // `name` or `value` and its quoted value; the quotes may be JSON-escaped (`\"`,
             // `\u0022`, `\u0027`) or HTML references (`&quot;`, `&#34;`, `&#x22;`, `&#39;`,
@@ -1025,11 +1027,11 @@ impl Scrubber<'_> {
     fn json_quoted(&mut self, text: &str) -> Option<String> {
         let p = patterns();
         let mut out: Option<String> = None;
-        if text.contains("\\u0022") {
+        if memchr::memmem::find(text.as_bytes(), b"\\u0022").is_some() {
             out = self.each(&p.json_u, text, Self::pair);
         }
         let cur = out.as_deref().unwrap_or(text);
-        if contains_any(cur, &["&quot;", "&QUOT;", "&Quot;", "&#"]) {
+        if memchr::memchr(b'&', cur.as_bytes()).is_some() {
             if let Some(new) = self.each(&p.json_html, cur, Self::pair) {
                 out = Some(new);
             }
@@ -1116,29 +1118,39 @@ impl Scrubber<'_> {
     /// that posts `wresult`). A hidden `code` is an authorization code whatever its length.
     fn inputs(&mut self, text: &str) -> Option<String> {
         let p = patterns();
-        self.each(&p.input, text, |s, c, _| {
-            let tag = &c[0];
-            let mut name = None;
-            let mut value = None;
-            for a in p.attr.captures_iter(tag) {
-                let Some(m) = (4..=14).find_map(|i| a.get(i)) else {
-                    continue;
-                };
-                let inner = (m.start(), m.end());
-                if a[1].eq_ignore_ascii_case("name") {
-                    name = Some(tag[inner.0..inner.1].to_string());
-                } else {
-                    value = Some(inner);
-                }
+        let out = self.each(&p.input, text, Self::input_tag);
+        let cur = out.as_deref().unwrap_or(text);
+        // The escaped tag only where an escaped `<` can be (a cheap look first).
+        if memchr::memchr2(b'\\', b'&', cur.as_bytes()).is_none() {
+            return out;
+        }
+        self.each(&p.input_escaped, cur, Self::input_tag).or(out)
+    }
+
+    /// One `<input ...>` tag, raw or escaped: a secret-named input's value replaced.
+    fn input_tag(&mut self, c: &Captures, _: &str) -> Option<String> {
+        let p = patterns();
+        let tag = &c[0];
+        let mut name = None;
+        let mut value = None;
+        for a in p.attr.captures_iter(tag) {
+            let Some(m) = (4..=14).find_map(|i| a.get(i)) else {
+                continue;
+            };
+            let inner = (m.start(), m.end());
+            if a[1].eq_ignore_ascii_case("name") {
+                name = Some(tag[inner.0..inner.1].to_string());
+            } else {
+                value = Some(inner);
             }
-            let (name, (start, end)) = (name?, value?);
-            let v = &tag[start..end];
-            if !is_secret_key(&name) || keep_value_in(&name, v, true) {
-                return None;
-            }
-            let new = s.value(&name, v);
-            Some(format!("{}{new}{}", &tag[..start], &tag[end..]))
-        })
+        }
+        let (name, (start, end)) = (name?, value?);
+        let v = &tag[start..end];
+        if !is_secret_key(&name) || keep_value_in(&name, v, true) {
+            return None;
+        }
+        let new = self.value(&name, v);
+        Some(format!("{}{new}{}", &tag[..start], &tag[end..]))
     }
 
     /// The text of `<ds:SignatureValue>`, `<o:Password>`, `<t:BinarySecret>`,
