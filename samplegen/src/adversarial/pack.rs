@@ -702,22 +702,7 @@ pub fn har_many(base: &Capture, plants: &[(&Plant, HarEnc)]) -> Vec<u8> {
         let e = har_entry(entries.len() + 1, p, enc, begin, &opt);
         entries.push(e);
     }
-    let log = J::o(vec![(
-        "log",
-        J::o(vec![
-            ("version", J::s("1.2")),
-            (
-                "creator",
-                J::o(vec![
-                    ("name", J::s("WebInspector")),
-                    ("version", J::s("537.36")),
-                ]),
-            ),
-            ("pages", J::Arr(vec![])),
-            ("entries", J::Arr(entries)),
-        ]),
-    )]);
-    let mut out = log.pretty().into_bytes();
+    let mut out = crate::har::log(entries).pretty().into_bytes();
     out.push(b'\n');
     out
 }
