@@ -897,7 +897,13 @@ impl Scrubber<'_> {
         // none): written back as it was.
         let mut out = self.each(&p.scheme_encoded, text, |s, c, _| {
             let token = &c[4];
-            if is_replaced(token) || token.len() < 8 || !looks_like_credential(token) {
+            // A challenge's parameter name (`Bearer+authorization_uri`, a label joining
+            // scheme and parameters) is no credential.
+            let param_name = token
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'-');
+            if is_replaced(token) || token.len() < 8 || param_name || !looks_like_credential(token)
+            {
                 return None;
             }
             let new = s.credential(&c[2], token)?;
@@ -1795,6 +1801,8 @@ mod tests {
         // Prose and challenges stay.
         for s in [
             "/help?q=Basic%20authentication&x=1",
+            "401 · Bearer+authorization_uri · diag 2000001",
+            "/t?x=Negotiate%20client_request_id",
             "/t?q=cookie%3A%20policy",
             "/t?q=Cookie%3Apolicy",
         ] {
