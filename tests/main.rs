@@ -49,6 +49,8 @@ mod terminal;
 mod write_errors;
 // Issue 20: Fiddler's session ids.
 mod fiddler_ids;
+// h26-redact: the redaction matrix.
+mod redact_matrix;
 
 /// Every `tests/*.rs` but this file is declared as a module above: with `autotests = false`
 /// cargo no longer finds test files by itself, so a file left out would never run.

@@ -25,15 +25,9 @@ pub struct HarOptions {
     pub compact: bool,
 }
 
-/// HAR text of a capture.
-pub fn har_bytes(cap: &Capture, opt: &HarOptions) -> Vec<u8> {
-    let entries = cap
-        .sessions
-        .iter()
-        .enumerate()
-        .map(|(i, s)| entry(i + 1, s, opt))
-        .collect();
-    let log = J::o(vec![(
+/// `{"log": {...}}` as DevTools writes it, around `entries`.
+pub fn log(entries: Vec<J>) -> J {
+    J::o(vec![(
         "log",
         J::o(vec![
             ("version", J::s("1.2")),
@@ -47,15 +41,26 @@ pub fn har_bytes(cap: &Capture, opt: &HarOptions) -> Vec<u8> {
             ("pages", J::Arr(vec![])),
             ("entries", J::Arr(entries)),
         ]),
-    )]);
+    )])
+}
+
+/// HAR text of a capture.
+pub fn har_bytes(cap: &Capture, opt: &HarOptions) -> Vec<u8> {
+    let entries = cap
+        .sessions
+        .iter()
+        .enumerate()
+        .map(|(i, s)| entry(i + 1, s, opt))
+        .collect();
+    let doc = log(entries);
     let mut out = Vec::new();
     if opt.bom {
         out.extend_from_slice(b"\xEF\xBB\xBF");
     }
     let text = if opt.compact {
-        log.compact()
+        doc.compact()
     } else {
-        log.pretty()
+        doc.pretty()
     };
     out.extend_from_slice(text.as_bytes());
     out.push(b'\n');

@@ -135,13 +135,18 @@ struct Patterns {
     userinfo: Regex,
     userinfo_encoded: Regex,
     scheme: Regex,
+    scheme_encoded: Regex,
+    cookie_encoded: Regex,
     jwe: Regex,
     jwt: Regex,
     kv: Regex,
     kv_encoded: Regex,
     json: Regex,
     json_escaped: Regex,
+    json_u: Regex,
+    json_html: Regex,
     input: Regex,
+    input_escaped: Regex,
     attr: Regex,
     secret_attr: Regex,
     xml: Regex,
@@ -152,6 +157,10 @@ struct Patterns {
 
 /// One JWT part character: base64url, or its `\u` escape in JSON text.
 const JWT_CHAR: &str = r"(?:[A-Za-z0-9_-]|\\u00(?:2[dD]|5[fF]))";
+/// Where a JWT starts: a word boundary, or after a `\u00XX` escape (`\u0022eyJ...` in JSON
+/// that System.Text.Json wrote inside a JSON string) or a `%XX` (`Bearer%20eyJ...`,
+/// `%3DeyJ...` in a URL-encoded header line), which have none.
+const JWT_START: &str = r"(?-u:\b)|\\u00[0-9A-Fa-f]{2}|%[0-9A-Fa-f]{2}";
 /// A JWT dot, or its `\u002e` escape in JSON text.
 const JWT_DOT: &str = r"(?:\.|\\u002[eE])";
 
@@ -198,13 +207,22 @@ fn patterns() -> &'static Patterns {
             scheme: compile(
                 r"(?i)(?-u:\b)(Bearer|Basic|NTLM|Negotiate|Kerberos|Digest)([ \t]+)([A-Za-z0-9._~+/-]+=*)",
             ),
+            // The same URL-encoded (`Authorization%3A%20Basic%20dXNl...%3D`, once or twice).
+            scheme_encoded: compile(
+                r"(?i)((?-u:\b)|%(?:25)?[0-9A-Fa-f]{2})(Bearer|Basic|NTLM|Negotiate|Kerberos|Digest)(%20|%2520|\+)((?:[A-Za-z0-9._~-]|%(?:25)?(?:2[bBfF]|3[dD]))+)",
+            ),
+            // A `Cookie:`/`Set-Cookie:` header line URL-encoded into a parameter
+            // (`Cookie%3A%20a%3D1%3B%20b%3D2`, once or twice): up to `&`, blank or quote.
+            cookie_encoded: compile(
+                r#"(?i)((?-u:\b)|%(?:25)?[0-9A-Fa-f]{2})((?:set-)?cookie2?)(%3A|%253A)((?:[A-Za-z0-9._~!$()*+,/:;=@-]|%[0-9A-Fa-f]{2})+)"#,
+            ),
             // header.encrypted_key.iv.ciphertext.tag (RFC 7516 compact form).
             jwe: compile(&format!(
-                r"(?-u:\b)(eyJ[A-Za-z0-9_-]{{4,}})({JWT_DOT})([A-Za-z0-9_-]*){JWT_DOT}([A-Za-z0-9_-]{{8,}}){JWT_DOT}([A-Za-z0-9_-]{{8,}}){JWT_DOT}([A-Za-z0-9_-]{{8,}})"
+                r"({JWT_START})(eyJ[A-Za-z0-9_-]{{4,}})({JWT_DOT})([A-Za-z0-9_-]*){JWT_DOT}([A-Za-z0-9_-]{{8,}}){JWT_DOT}([A-Za-z0-9_-]{{8,}}){JWT_DOT}([A-Za-z0-9_-]{{8,}})"
             )),
             // header.payload.signature; the signature is what makes it a credential.
             jwt: compile(&format!(
-                r"(?-u:\b)(?P<h>eyJ{JWT_CHAR}{{4,}})(?P<d1>{JWT_DOT})(?P<p>{JWT_CHAR}{{4,}})(?P<d2>{JWT_DOT})(?P<s>{JWT_CHAR}{{8,}})"
+                r"(?P<pre>{JWT_START})(?P<h>eyJ{JWT_CHAR}{{4,}})(?P<d1>{JWT_DOT})(?P<p>{JWT_CHAR}{{4,}})(?P<d2>{JWT_DOT})(?P<s>{JWT_CHAR}{{8,}})"
             )),
             // `key=value` in a query string or form body; the value ends at `&`, white
             // space, a quote, markup, an escape or a fragment. The `=` may be an HTML entity
@@ -225,9 +243,33 @@ fn patterns() -> &'static Patterns {
             json_escaped: compile(
                 r#"\\"([A-Za-z0-9_.$-]{1,100})\\"(\s*:\s*)\\"((?:[^"\\]|\\[^"])*)\\""#,
             ),
-            // A whole `<input ...>` tag; quoted attribute values may hold `>`.
+            // JSON inside a JSON string written by System.Text.Json (`\u0022key\u0022:
+            // \u0022value\u0022`): the value ends at the first `\u0022` that is not an
+            // escaped quote of a third level (`\\\u0022`, XML attributes in the value).
+            json_u: compile(
+                r#"\\u0022([A-Za-z0-9_.$-]{1,100})\\u0022(\s*:\s*)\\u0022((?:[^"\\]|\\\\\\u0022|\\.)*?)\\u0022"#,
+            ),
+            // JSON shown in an HTML page (`{&quot;key&quot;:&quot;value&quot;}`, `&#34;`).
+            json_html: compile(
+                r#"(?i)(?:&quot;|&\#0*34;|&\#x0*22;)([A-Za-z0-9_.$-]{1,100})(?:&quot;|&\#0*34;|&\#x0*22;)(\s*:\s*)(?:&quot;|&\#0*34;|&\#x0*22;)([^"<>&]*(?:&(?:amp|lt|gt|\#0*(?:[0-24-9][0-9]?|3[0-35-9]|[1-9][0-9][0-9])|\#x0*(?:[013-9a-f][0-9a-f]?|2[013-9a-f]));[^"<>&]*)*)(?:&quot;|&\#0*34;|&\#x0*22;)"#,
+            ),
+            // A whole `<input ...>` tag; quoted attribute values may hold `>`. Or the tag
+            // written inside JSON (`\u003cinput ... \u003e`) or HTML-escaped
+            // (`&lt;input ... &gt;`): up to the first escaped `>`.
             input: compile(r#"(?i)<input(?-u:\b)(?:[^>"']|"[^"]*"|'[^']*')*>"#),
-            attr: compile(r#"(?i)(?-u:\b)(name|value)(\s*=\s*)("[^"]*"|'[^']*')"#),
+            input_escaped: compile(
+                r#"(?i)(?:\\u003c|&lt;|&\#0*60;|&\#x0*3c;)input(?-u:\b)[^<>]*?(?:\\u003e|&gt;|&\#0*62;|&\#x0*3e;)"#,
+            ),
+            // `name` or `value` and its quoted value; the quotes may be JSON-escaped (`\"`,
+            // `\u0022`, `\u0027`) or HTML references (`&quot;`, `&#34;`, `&#x22;`, `&#39;`,
+            // `&apos;`), the `=` a JSON escape. One of groups 4 to 14 is the value inside
+            // its quotes.
+            attr: compile(concat!(
+                r#"(?i)(?-u:\b)(name|value)(\s*(?:=|\\u003d)\s*)("#,
+                r#""([^"]*)"|'([^']*)'|\\"((?:[^"\\]|\\[^"])*)\\""#,
+                r#"|\\u0022(.*?)\\u0022|\\u0027(.*?)\\u0027|&quot;(.*?)&quot;|&apos;(.*?)&apos;"#,
+                r#"|&\#0*34;(.*?)&\#0*34;|&\#x0*22;(.*?)&\#x0*22;|&\#0*39;(.*?)&\#0*39;|&\#x0*27;(.*?)&\#x0*27;)"#
+            )),
             // An XML or HTML attribute named like a secret (`activationCode="..."`).
             secret_attr: compile(&format!(
                 r#"(?i)[ \t\r\n]({keys})(\s*=\s*["'])([^"'<>]*)(["'])"#
@@ -483,6 +525,7 @@ impl Scrubber<'_> {
         out = self.pass(out, Self::har_cookies);
         out = self.pass(out, Self::multipart);
         out = self.pass(out, Self::scheme);
+        out = self.pass(out, Self::encoded_headers);
         out = self.pass(out, Self::jwes);
         out = self.pass(out, Self::jwts);
         out = self.pass(out, Self::userinfo);
@@ -491,6 +534,7 @@ impl Scrubber<'_> {
         out = self.pass(out, Self::kv_encoded);
         out = self.pass(out, Self::json);
         out = self.pass(out, Self::json_escaped);
+        out = self.pass(out, Self::json_quoted);
         out = self.pass(out, Self::secret_attrs);
         out = self.pass(out, Self::xml);
         out = self.pass(out, Self::flags);
@@ -840,14 +884,89 @@ impl Scrubber<'_> {
         })
     }
 
+    /// A credential or cookie header line URL-encoded into a parameter (a trace or error
+    /// URL quoting a request): `Authorization%3A%20Bearer%20...`, `Basic%20dXNl...%3D`,
+    /// `Cookie%3A%20ESTSAUTH%3D...%3B%20...`; once or twice encoded. The scheme and cookie
+    /// names stay, the rest is replaced as it is written (same length).
+    fn encoded_headers(&mut self, text: &str) -> Option<String> {
+        if !text.contains('%') {
+            return None;
+        }
+        let p = patterns();
+        // Group 1 is what comes before (a boundary, or a `%XX` such as `%20`, which has
+        // none): written back as it was.
+        let mut out = self.each(&p.scheme_encoded, text, |s, c, _| {
+            let token = &c[4];
+            // A challenge's parameter name (`Bearer+authorization_uri`, a label joining
+            // scheme and parameters) is no credential.
+            let param_name = token
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'-');
+            if is_replaced(token) || token.len() < 8 || param_name || !looks_like_credential(token)
+            {
+                return None;
+            }
+            let new = s.credential(&c[2], token)?;
+            Some(format!("{}{}{}{new}", &c[1], &c[2], &c[3]))
+        });
+        let cur = out.as_deref().unwrap_or(text);
+        if let Some(new) = self.each(&p.cookie_encoded, cur, |s, c, _| {
+            let set_cookie = c[2].to_ascii_lowercase().starts_with("set");
+            let new = s.encoded_cookie_list(set_cookie, &c[4])?;
+            Some(format!("{}{}{}{new}", &c[1], &c[2], &c[3]))
+        }) {
+            out = Some(new);
+        }
+        out
+    }
+
+    /// The pairs of a URL-encoded cookie list (`%3B` between pairs, `%3D` in each): every
+    /// value (of a `Set-Cookie`, the first pair's) replaced as written, the names kept.
+    fn encoded_cookie_list(&mut self, set_cookie: bool, value: &str) -> Option<String> {
+        let lower = value.to_ascii_lowercase();
+        let (semi, eq) = if lower.contains("%253b") || lower.contains("%253d") {
+            ("%253b", "%253d")
+        } else {
+            ("%3b", "%3d")
+        };
+        let mut out = String::with_capacity(value.len());
+        let mut changed = false;
+        let mut at = 0;
+        let mut first = true;
+        while at <= value.len() {
+            let end = lower[at..].find(semi).map_or(value.len(), |i| at + i);
+            let part = &value[at..end];
+            if let Some(i) = part.to_ascii_lowercase().find(eq) {
+                let v = &part[i + eq.len()..];
+                if (first || !set_cookie) && !v.is_empty() && !is_replaced(v) {
+                    out.push_str(&part[..i + eq.len()]);
+                    out.push_str(&self.replace(Kind::Cookie, v));
+                    changed = true;
+                } else {
+                    out.push_str(part);
+                }
+            } else {
+                out.push_str(part);
+            }
+            first = false;
+            if end == value.len() {
+                break;
+            }
+            out.push_str(&value[end..end + semi.len()]);
+            at = end + semi.len();
+        }
+        changed.then_some(out)
+    }
+
     /// Every JWE (five parts): the header stays, the encrypted key, IV, ciphertext and tag
     /// are replaced.
     fn jwes(&mut self, text: &str) -> Option<String> {
         self.each(&patterns().jwe, text, |s, c, _| {
             let whole = c.get(0)?.as_str();
-            let head = &c[1];
-            let parts = &whole[head.len() + c[2].len()..];
-            if (3..=6).all(|i| {
+            let pre = &c[1];
+            let head = &c[2];
+            let parts = &whole[pre.len() + head.len() + c[3].len()..];
+            if (4..=7).all(|i| {
                 c.get(i)
                     .is_none_or(|m| m.as_str().is_empty() || is_replaced(m.as_str()))
             }) {
@@ -859,7 +978,7 @@ impl Scrubber<'_> {
                 Style::Placeholder => {
                     let mut out = String::with_capacity(parts.len());
                     let mut rest = parts;
-                    for i in 3..=6 {
+                    for i in 4..=7 {
                         let part = c.get(i).map_or("", |m| m.as_str());
                         let at = rest.find(part).unwrap_or(0);
                         out.push_str(&rest[..at]);
@@ -870,7 +989,7 @@ impl Scrubber<'_> {
                     out
                 }
             };
-            Some(format!("{head}{}{new}", &c[2]))
+            Some(format!("{pre}{head}{}{new}", &c[3]))
         })
     }
 
@@ -887,7 +1006,10 @@ impl Scrubber<'_> {
             } else {
                 s.replace(Kind::JwtSignature, sig)
             };
-            Some(format!("{}{}{payload}{}{sig}", &c["h"], &c["d1"], &c["d2"]))
+            Some(format!(
+                "{}{}{}{payload}{}{sig}",
+                &c["pre"], &c["h"], &c["d1"], &c["d2"]
+            ))
         })
     }
 
@@ -907,6 +1029,22 @@ impl Scrubber<'_> {
         self.each(&patterns().json_escaped, text, Self::pair)
     }
 
+    /// JSON quoted in another JSON string with `\u0022`, or in HTML with `&quot;`/`&#34;`.
+    fn json_quoted(&mut self, text: &str) -> Option<String> {
+        let p = patterns();
+        let mut out: Option<String> = None;
+        if memchr::memmem::find(text.as_bytes(), b"\\u0022").is_some() {
+            out = self.each(&p.json_u, text, Self::pair);
+        }
+        let cur = out.as_deref().unwrap_or(text);
+        if memchr::memchr(b'&', cur.as_bytes()).is_some() {
+            if let Some(new) = self.each(&p.json_html, cur, Self::pair) {
+                out = Some(new);
+            }
+        }
+        out
+    }
+
     fn secret_attrs(&mut self, text: &str) -> Option<String> {
         self.each(&patterns().secret_attr, text, Self::pair)
     }
@@ -920,6 +1058,18 @@ impl Scrubber<'_> {
         let text = whole.as_str();
         let (start, end) = (value.start() - whole.start(), value.end() - whole.start());
         if !is_secret_key(key) {
+            // A JSON `"Cookie"`/`"Set-Cookie"` value (a log, a HAR quoted in text).
+            if key.len() < 13 && contains_ignore_case(key, "cookie") {
+                let n = normalise_key(key);
+                if !matches!(
+                    n.as_str(),
+                    "cookie" | "cookie2" | "set_cookie" | "set_cookie2"
+                ) {
+                    return None;
+                }
+                let new = self.cookie_list(n.starts_with("set"), value.as_str())?;
+                return Some(format!("{}{new}{}", &text[..start], &text[end..]));
+            }
             if key.len() < 13 || !contains_ignore_case(key, "authorization") {
                 return None;
             }
@@ -974,27 +1124,39 @@ impl Scrubber<'_> {
     /// that posts `wresult`). A hidden `code` is an authorization code whatever its length.
     fn inputs(&mut self, text: &str) -> Option<String> {
         let p = patterns();
-        self.each(&p.input, text, |s, c, _| {
-            let tag = &c[0];
-            let mut name = None;
-            let mut value = None;
-            for a in p.attr.captures_iter(tag) {
-                let Some(m) = a.get(3) else { continue };
-                let inner = (m.start() + 1, m.end() - 1);
-                if a[1].eq_ignore_ascii_case("name") {
-                    name = Some(tag[inner.0..inner.1].to_string());
-                } else {
-                    value = Some(inner);
-                }
+        let out = self.each(&p.input, text, Self::input_tag);
+        let cur = out.as_deref().unwrap_or(text);
+        // The escaped tag only where an escaped `<` can be (a cheap look first).
+        if memchr::memchr2(b'\\', b'&', cur.as_bytes()).is_none() {
+            return out;
+        }
+        self.each(&p.input_escaped, cur, Self::input_tag).or(out)
+    }
+
+    /// One `<input ...>` tag, raw or escaped: a secret-named input's value replaced.
+    fn input_tag(&mut self, c: &Captures, _: &str) -> Option<String> {
+        let p = patterns();
+        let tag = &c[0];
+        let mut name = None;
+        let mut value = None;
+        for a in p.attr.captures_iter(tag) {
+            let Some(m) = (4..=14).find_map(|i| a.get(i)) else {
+                continue;
+            };
+            let inner = (m.start(), m.end());
+            if a[1].eq_ignore_ascii_case("name") {
+                name = Some(tag[inner.0..inner.1].to_string());
+            } else {
+                value = Some(inner);
             }
-            let (name, (start, end)) = (name?, value?);
-            let v = &tag[start..end];
-            if !is_secret_key(&name) || keep_value_in(&name, v, true) {
-                return None;
-            }
-            let new = s.value(&name, v);
-            Some(format!("{}{new}{}", &tag[..start], &tag[end..]))
-        })
+        }
+        let (name, (start, end)) = (name?, value?);
+        let v = &tag[start..end];
+        if !is_secret_key(&name) || keep_value_in(&name, v, true) {
+            return None;
+        }
+        let new = self.value(&name, v);
+        Some(format!("{}{new}{}", &tag[..start], &tag[end..]))
     }
 
     /// The text of `<ds:SignatureValue>`, `<o:Password>`, `<t:BinarySecret>`,
@@ -1554,6 +1716,142 @@ mod tests {
             "https://login.microsoftonline.com/common/oauth2/authorize?code=500011&state=x",
             "error_code=invalid_resource&state=x&response_type=code",
             r#"{"error":{"code":"InvalidAuthenticationToken","message":"x"}}"#,
+        ] {
+            keep(s);
+        }
+    }
+
+    /// JSON quoted inside a JSON string by System.Text.Json (`\u0022`), and JSON shown in an
+    /// HTML page (`&quot;`, `&#34;`, `&#x22;`): secret values replaced, the rest kept.
+    #[test]
+    fn json_quoted_with_u0022_or_html_references() {
+        check(
+            r#"{"body":"{\u0022client_id\u0022:\u0022d359\u0022,\u0022refresh_token\u0022:\u00220.AX\u002Bb\u0022}"}"#,
+            r#"{"body":"{\u0022client_id\u0022:\u0022d359\u0022,\u0022refresh_token\u0022:\u0022<redacted>\u0022}"}"#,
+            r#"{"body":"{\u0022client_id\u0022:\u0022d359\u0022,\u0022refresh_token\u0022:\u0022REDACTEDRED\u0022}"}"#,
+        );
+        check(
+            "<pre>{&quot;code&quot;:&quot;1.AXoA-b_c.d&amp;e&quot;,&quot;state&quot;:&quot;x&quot;}</pre>",
+            "<pre>{&quot;code&quot;:&quot;<redacted>&quot;,&quot;state&quot;:&quot;x&quot;}</pre>",
+            "<pre>{&quot;code&quot;:&quot;REDACTEDREDACTEDRE&quot;,&quot;state&quot;:&quot;x&quot;}</pre>",
+        );
+        check(
+            "<pre>{&#34;Authorization&#34;:&#34;Bearer abc123XYZ&#34;}</pre>",
+            "<pre>{&#34;Authorization&#34;:&#34;Bearer <redacted>&#34;}</pre>",
+            "<pre>{&#34;Authorization&#34;:&#34;Bearer REDACTEDR&#34;}</pre>",
+        );
+        check(
+            r#"{"b":"{\u0022wresult\u0022:\u0022\u003Ct:R a=\\\u0022x\\\u0022\u003Esig\u0022}"}"#,
+            r#"{"b":"{\u0022wresult\u0022:\u0022<redacted>\u0022}"}"#,
+            r#"{"b":"{\u0022wresult\u0022:\u0022REDACTEDREDACTEDREDACTEDREDACTEDREDACT\u0022}"}"#,
+        );
+        for s in [
+            r#"{"body":"{\u0022error\u0022:\u0022invalid_grant\u0022,\u0022error_codes\u0022:[70008]}"}"#,
+            "<pre>{&quot;code&quot;:&quot;InvalidAuthenticationToken&quot;,&quot;tid&quot;:&quot;x&quot;}</pre>",
+        ] {
+            keep(s);
+        }
+    }
+
+    /// Header lines URL-encoded into a parameter, JSON `"Cookie"` values, and a JWT right
+    /// after a `\u0022` or `%20` (no word boundary there).
+    #[test]
+    fn encoded_header_lines_json_cookies_and_glued_jwts() {
+        let basic = STANDARD.encode("user@contoso.com:Pa ss!w0rd/x");
+        let enc = basic
+            .replace('=', "%3D")
+            .replace('+', "%2B")
+            .replace('/', "%2F");
+        let (m, _) = run(
+            Style::Mark,
+            &format!("/t?trace=Authorization%3A%20Basic%20{enc}&x=1"),
+        );
+        assert_eq!(m, "/t?trace=Authorization%3A%20Basic%20<redacted>&x=1");
+        let (p, _) = run(Style::Placeholder, &format!("/t?h=Basic%2520{enc}"));
+        assert!(!p.contains(&enc[..12]) && p.len() == 15 + enc.len(), "{p}");
+        check(
+            "/t?trace=Cookie%3A%20a%3D1%3B%20ESTSAUTH%3D1.AXoA-b_c%3B%20buid%3D0.x&y=2",
+            "/t?trace=Cookie%3A%20a%3D<redacted>%3B%20ESTSAUTH%3D<redacted>%3B%20buid%3D<redacted>&y=2",
+            "/t?trace=Cookie%3A%20a%3DR%3B%20ESTSAUTH%3DREDACTEDRE%3B%20buid%3DRED&y=2",
+        );
+        check(
+            "/t?h=Set-Cookie%253A%2520ESTSAUTH%253Dabc123%253B%2520path%253D%252F",
+            "/t?h=Set-Cookie%253A%2520ESTSAUTH%253D<redacted>%253B%2520path%253D%252F",
+            "/t?h=Set-Cookie%253A%2520ESTSAUTH%253DREDACT%253B%2520path%253D%252F",
+        );
+        check(
+            r#"{"headers":{"Cookie":"a=1; ESTSAUTH=xyz","Set-Cookie":"fpc=AkG; path=/"}}"#,
+            r#"{"headers":{"Cookie":"a=<redacted>; ESTSAUTH=<redacted>","Set-Cookie":"fpc=<redacted>; path=/"}}"#,
+            r#"{"headers":{"Cookie":"a=R; ESTSAUTH=RED","Set-Cookie":"fpc=RED; path=/"}}"#,
+        );
+        check(
+            r#"{"log":"{\"Cookie\":\"ESTSAUTH=xyz\"}"}"#,
+            r#"{"log":"{\"Cookie\":\"ESTSAUTH=<redacted>\"}"}"#,
+            r#"{"log":"{\"Cookie\":\"ESTSAUTH=RED\"}"}"#,
+        );
+        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.c2lnbmF0dXJlLXNlY3JldA";
+        for (pre, post) in [
+            ("\\u0022", "\\u0022"),
+            ("Bearer%20", "&x=1"),
+            ("%3D", "%3B"),
+        ] {
+            let (m, _) = run(Style::Mark, &format!("x={pre}{jwt}{post}"));
+            assert!(!m.contains("c2lnbmF0dXJlLXNlY3JldA"), "{m}");
+        }
+        // Prose and challenges stay.
+        for s in [
+            "/help?q=Basic%20authentication&x=1",
+            "401 · Bearer+authorization_uri · diag 2000001",
+            "/t?x=Negotiate%20client_request_id",
+            "/t?q=cookie%3A%20policy",
+            "/t?q=Cookie%3Apolicy",
+        ] {
+            keep(s);
+        }
+    }
+
+    /// A form_post page quoted inside JSON (a HAR body, an API answer embedding HTML) or
+    /// HTML-escaped (a page showing another page's source): the hidden inputs are found with
+    /// their quotes in any escape, in any attribute order.
+    #[test]
+    fn hidden_inputs_inside_json_or_escaped_html() {
+        let cases = [
+            (
+                r#"{"html":"<input type=\"hidden\" name=\"code\" value=\"0.AXoAq1w\/2e3\" \/>"}"#,
+                r#"{"html":"<input type=\"hidden\" name=\"code\" value=\"<redacted>\" \/>"}"#,
+                r#"{"html":"<input type=\"hidden\" name=\"code\" value=\"REDACTEDREDACT\" \/>"}"#,
+            ),
+            (
+                r#"{"h":"\u003cinput type=\u0022hidden\u0022 name=\u0022id_token\u0022 value=\u0022abc.def\u0022 /\u003e"}"#,
+                r#"{"h":"\u003cinput type=\u0022hidden\u0022 name=\u0022id_token\u0022 value=\u0022<redacted>\u0022 /\u003e"}"#,
+                r#"{"h":"\u003cinput type=\u0022hidden\u0022 name=\u0022id_token\u0022 value=\u0022REDACTE\u0022 /\u003e"}"#,
+            ),
+            (
+                r#"<pre>&lt;input type=&quot;hidden&quot; name=&quot;SAMLResponse&quot; value=&quot;PHNhbWw+&quot;/&gt;</pre>"#,
+                r#"<pre>&lt;input type=&quot;hidden&quot; name=&quot;SAMLResponse&quot; value=&quot;<redacted>&quot;/&gt;</pre>"#,
+                r#"<pre>&lt;input type=&quot;hidden&quot; name=&quot;SAMLResponse&quot; value=&quot;REDACTED&quot;/&gt;</pre>"#,
+            ),
+            (
+                r#"&lt;input value=&#34;t0k3n&#34; name=&#34;access_token&#34;&gt;"#,
+                r#"&lt;input value=&#34;<redacted>&#34; name=&#34;access_token&#34;&gt;"#,
+                r#"&lt;input value=&#34;REDAC&#34; name=&#34;access_token&#34;&gt;"#,
+            ),
+            (
+                r#"{"h":"\u003CINPUT TYPE=\u0027hidden\u0027 NAME=\u0027wresult\u0027 VALUE=\u0027x1y2\u0027\u003E"}"#,
+                r#"{"h":"\u003CINPUT TYPE=\u0027hidden\u0027 NAME=\u0027wresult\u0027 VALUE=\u0027<redacted>\u0027\u003E"}"#,
+                r#"{"h":"\u003CINPUT TYPE=\u0027hidden\u0027 NAME=\u0027wresult\u0027 VALUE=\u0027REDA\u0027\u003E"}"#,
+            ),
+        ];
+        for (input, mark, placeholder) in cases {
+            check(input, mark, placeholder);
+        }
+        // Not secrets: `state`, `client_info` (ids), an error code, and a quote of another
+        // kind inside a value does not end it.
+        for s in [
+            r#"{"h":"<input type=\"hidden\" name=\"state\" value=\"OpenIdConnect.AuthenticationProperties=abc\">"}"#,
+            r#"&lt;input type=&quot;hidden&quot; name=&quot;client_info&quot; value=&quot;eyJ1aWQiOiIx&quot;&gt;"#,
+            r#"<input type="hidden" name="code" value="500011">"#,
+            r#"<input type="text" name="login" value="it's \"me\"">"#,
         ] {
             keep(s);
         }

@@ -8,6 +8,7 @@
 //! on every run. Not written to `samples/`: `cargo run -p samplegen -- adversarial DIR` writes
 //! it, and `tests/adversarial.rs` is the oracle that searches every output for each secret.
 
+pub mod matrix;
 pub mod pack;
 pub mod plants;
 

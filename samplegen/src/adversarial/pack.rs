@@ -51,6 +51,8 @@ pub enum SazEnc {
     GzipTrailingBytes,
     /// gzip; the carried text is a second gzip member.
     GzipSecondMember,
+    /// Chunked in 7-byte chunks: every secret of 8 bytes or more is split by the framing.
+    ChunkedSplit,
 }
 
 impl SazEnc {
@@ -74,6 +76,7 @@ impl SazEnc {
             SazEnc::AfterLastChunk => "after-last-chunk",
             SazEnc::GzipTrailingBytes => "gzip-trailing-bytes",
             SazEnc::GzipSecondMember => "gzip-second-member",
+            SazEnc::ChunkedSplit => "chunked-split",
         }
     }
 }
@@ -211,6 +214,7 @@ pub fn frame(body: &[u8], enc: SazEnc, carried: &str) -> (Vec<(String, String)>,
     match enc {
         SazEnc::Identity => cl(None, body.to_vec()),
         SazEnc::Chunked => (te, wire::chunk(body, 512)),
+        SazEnc::ChunkedSplit => (te, wire::chunk(body, 7)),
         SazEnc::ChunkedGzip => (
             hv(&[
                 ("Content-Encoding", "gzip"),
@@ -488,79 +492,140 @@ pub fn planted_begin(base: &Capture) -> Instant {
 
 /// The SAZ bytes of a case: the base sessions, then the planted one.
 pub fn saz(plan: &SazPlan) -> Vec<u8> {
-    let p = plan.plant;
-    let begin = planted_begin(plan.base);
-    let mut cap = plan.base.clone();
-    cap.sessions.push(model_session(p, begin));
-    let id = cap.sessions.len();
-    let pad = id.to_string().len();
-    let stem = format!("raw/{id:0pad$}");
-    let (req_enc, resp_enc) = match p.side {
-        Side::Request => (plan.enc, SazEnc::Identity),
-        Side::Response => (SazEnc::Identity, plan.enc),
-        Side::Head => (SazEnc::Identity, SazEnc::Identity),
+    saz_with(plan.base, Around::of(plan), &[(plan.plant, plan.enc)])
+}
+
+/// The base sessions, then every plant (each with how its secret-bearing body travels), one
+/// session each, two seconds apart: the redaction matrix's captures.
+pub fn saz_many(base: &Capture, plants: &[(&Plant, SazEnc)]) -> Vec<u8> {
+    let around = Around {
+        zip: ZipMeta::None,
+        carried: "",
+        keys: &[],
     };
-    let c_txt = message(
-        &format!("{} {} HTTP/1.1", p.method, p.url),
-        &p.req_headers,
-        &p.req_body,
-        req_enc,
-        plan.carried,
-    );
-    let s_txt = message(
-        &format!("HTTP/1.1 {} {}", p.status, p.reason),
-        &p.resp_headers,
-        &p.resp_body,
-        resp_enc,
-        plan.carried,
-    );
+    saz_with(base, around, plants)
+}
+
+/// What a plan puts around its planted sessions: zip metadata, the carried text, websocket
+/// masking keys.
+#[derive(Clone, Copy)]
+struct Around<'a> {
+    zip: ZipMeta,
+    carried: &'a str,
+    keys: &'a [[u8; 4]],
+}
+
+impl<'a> Around<'a> {
+    fn of(plan: &SazPlan<'a>) -> Around<'a> {
+        Around {
+            zip: plan.zip,
+            carried: plan.carried,
+            keys: plan.keys,
+        }
+    }
+}
+
+/// The base sessions, then `plants` (zip metadata, carried text and websocket keys go with
+/// the first).
+fn saz_with(base: &Capture, around: Around, plants: &[(&Plant, SazEnc)]) -> Vec<u8> {
+    let first_begin = planted_begin(base);
+    let mut cap = base.clone();
+    let mut planted = Vec::new();
+    for (i, &(p, enc)) in plants.iter().enumerate() {
+        let begin = first_begin.plus_ms(2_000 * i as u64);
+        cap.sessions.push(model_session(p, begin));
+        planted.push((cap.sessions.len(), p, enc, begin));
+    }
+    let pad = cap.sessions.len().to_string().len();
     let mut out: Vec<ZEntry> = Vec::new();
     for e in crate::saz::entries(&cap, &crate::saz::SazOptions::default()) {
         let mut z = zentry(&e.name, e.data);
-        if e.name == format!("{stem}_c.txt") {
-            z.data = c_txt.clone();
-            match plan.zip {
-                ZipMeta::EntryComment => z.comment = plan.carried.as_bytes().to_vec(),
-                ZipMeta::ExtraField => {
-                    let mut x = 0xcafeu16.to_le_bytes().to_vec();
-                    x.extend_from_slice(&(plan.carried.len() as u16).to_le_bytes());
-                    x.extend_from_slice(plan.carried.as_bytes());
-                    z.extra = x;
+        let mut ws = None;
+        for (n, &(id, p, enc, begin)) in planted.iter().enumerate() {
+            let stem = format!("raw/{id:0pad$}");
+            let first = n == 0;
+            let around = if first {
+                around
+            } else {
+                Around {
+                    zip: ZipMeta::None,
+                    carried: "",
+                    keys: &[],
                 }
-                _ => {}
+            };
+            plant_entry(around, &mut z, &e.name, &stem, p, enc);
+            if e.name == format!("{stem}_m.xml") && !p.ws.is_empty() {
+                ws = Some(zentry(
+                    &format!("{stem}_w.txt"),
+                    ws_txt(&p.ws, begin, around.keys),
+                ));
             }
-        } else if e.name == format!("{stem}_s.txt") {
-            z.data = s_txt.clone();
-            if plan.zip == ZipMeta::DeflateTrailing {
-                z.trailing = plan.carried.as_bytes().to_vec();
-            }
-        } else if e.name == format!("{stem}_m.xml") {
-            let mut x = String::from_utf8_lossy(&z.data).into_owned();
-            let flags: String = p
-                .flags
-                .iter()
-                .map(|(n, v)| {
-                    format!(
-                        "    <SessionFlag N=\"{}\" V=\"{}\" />\r\n",
-                        n.to_ascii_lowercase(),
-                        xml_attr(v)
-                    )
-                })
-                .collect();
-            if let Some(at) = x.find("  </SessionFlags>") {
-                x.insert_str(at, &flags);
-            }
-            z.data = x.into_bytes();
         }
-        let is_meta = e.name == format!("{stem}_m.xml");
         out.push(z);
-        if is_meta && !p.ws.is_empty() {
-            out.push(zentry(
-                &format!("{stem}_w.txt"),
-                ws_txt(&p.ws, begin, plan.keys),
-            ));
-        }
+        out.extend(ws);
     }
+    finish_saz(around, out)
+}
+
+/// Entry `name` of the planted session `stem`: its request, response and flags.
+fn plant_entry(around: Around, z: &mut ZEntry, name: &str, stem: &str, p: &Plant, enc: SazEnc) {
+    let (req_enc, resp_enc) = match p.side {
+        Side::Request => (enc, SazEnc::Identity),
+        Side::Response => (SazEnc::Identity, enc),
+        Side::Head => (SazEnc::Identity, SazEnc::Identity),
+    };
+    let (carried, zip) = (around.carried, around.zip);
+    if name == format!("{stem}_c.txt") {
+        z.data = message(
+            &format!("{} {} HTTP/1.1", p.method, p.url),
+            &p.req_headers,
+            &p.req_body,
+            req_enc,
+            carried,
+        );
+        match zip {
+            ZipMeta::EntryComment => z.comment = carried.as_bytes().to_vec(),
+            ZipMeta::ExtraField => {
+                let mut x = 0xcafeu16.to_le_bytes().to_vec();
+                x.extend_from_slice(&(carried.len() as u16).to_le_bytes());
+                x.extend_from_slice(carried.as_bytes());
+                z.extra = x;
+            }
+            _ => {}
+        }
+    } else if name == format!("{stem}_s.txt") {
+        z.data = message(
+            &format!("HTTP/1.1 {} {}", p.status, p.reason),
+            &p.resp_headers,
+            &p.resp_body,
+            resp_enc,
+            carried,
+        );
+        if zip == ZipMeta::DeflateTrailing {
+            z.trailing = carried.as_bytes().to_vec();
+        }
+    } else if name == format!("{stem}_m.xml") {
+        let mut x = String::from_utf8_lossy(&z.data).into_owned();
+        let flags: String = p
+            .flags
+            .iter()
+            .map(|(n, v)| {
+                format!(
+                    "    <SessionFlag N=\"{}\" V=\"{}\" />\r\n",
+                    n.to_ascii_lowercase(),
+                    xml_attr(v)
+                )
+            })
+            .collect();
+        if let Some(at) = x.find("  </SessionFlags>") {
+            x.insert_str(at, &flags);
+        }
+        z.data = x.into_bytes();
+    }
+}
+
+/// The archive around the entries: zip metadata placements, Fiddler's comment.
+fn finish_saz(plan: Around, mut out: Vec<ZEntry>) -> Vec<u8> {
     match plan.zip {
         ZipMeta::EntryName => out.push(zentry(
             &format!("notes/{}.txt", plan.carried),
@@ -620,16 +685,32 @@ fn b64_variant(data: &[u8], enc: HarEnc) -> String {
 
 /// The HAR bytes of a case: the base sessions, then the planted one.
 pub fn har(base: &Capture, p: &Plant, enc: HarEnc) -> Vec<u8> {
+    har_many(base, &[(p, enc)])
+}
+
+/// The base sessions, then every plant (each with its body form), two seconds apart.
+pub fn har_many(base: &Capture, plants: &[(&Plant, HarEnc)]) -> Vec<u8> {
     let opt = crate::har::HarOptions::default();
-    let begin = planted_begin(base);
     let mut entries: Vec<J> = base
         .sessions
         .iter()
         .enumerate()
         .map(|(i, s)| crate::har::entry(i + 1, s, &opt))
         .collect();
+    for (i, &(p, enc)) in plants.iter().enumerate() {
+        let begin = planted_begin(base).plus_ms(2_000 * i as u64);
+        let e = har_entry(entries.len() + 1, p, enc, begin, &opt);
+        entries.push(e);
+    }
+    let mut out = crate::har::log(entries).pretty().into_bytes();
+    out.push(b'\n');
+    out
+}
+
+/// The HAR entry of one plant.
+fn har_entry(n: usize, p: &Plant, enc: HarEnc, begin: Instant, opt: &crate::har::HarOptions) -> J {
     let s = model_session(p, begin);
-    let mut e = crate::har::entry(entries.len() + 1, &s, &opt);
+    let mut e = crate::har::entry(n, &s, opt);
     let label = if enc == HarEnc::Base64Label {
         "Base64"
     } else {
@@ -699,23 +780,5 @@ pub fn har(base: &Capture, p: &Plant, enc: HarEnc) -> Vec<u8> {
                 .collect();
         set(&mut e, "_webSocketMessages", J::Arr(msgs));
     }
-    entries.push(e);
-    let log = J::o(vec![(
-        "log",
-        J::o(vec![
-            ("version", J::s("1.2")),
-            (
-                "creator",
-                J::o(vec![
-                    ("name", J::s("WebInspector")),
-                    ("version", J::s("537.36")),
-                ]),
-            ),
-            ("pages", J::Arr(vec![])),
-            ("entries", J::Arr(entries)),
-        ]),
-    )]);
-    let mut out = log.pretty().into_bytes();
-    out.push(b'\n');
-    out
+    e
 }

@@ -91,7 +91,7 @@ pub struct Plant {
     pub har_tweak: HarTweak,
 }
 
-fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+pub(super) fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
         .iter()
         .map(|(n, v)| (n.to_string(), v.to_string()))
@@ -99,9 +99,9 @@ fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 const EDGE_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36 Edg/130.0.0.0";
-const EDGE: &str = "msedge:6120";
+pub(super) const EDGE: &str = "msedge:6120";
 const OUTLOOK: &str = "outlook:4242";
-const LOGIN: &str = "login.microsoftonline.com";
+pub(super) const LOGIN: &str = "login.microsoftonline.com";
 const EWS: &str = "https://outlook.office365.com/EWS/Exchange.asmx";
 
 /// The context every builder draws on: the clock and a seeded stream for ids.
@@ -136,7 +136,7 @@ impl Ctx {
     }
 }
 
-fn plant(kind: &'static str, place: &'static str, process: &'static str) -> Plant {
+pub(super) fn plant(kind: &'static str, place: &'static str, process: &'static str) -> Plant {
     Plant {
         kind,
         place,
@@ -158,7 +158,7 @@ fn plant(kind: &'static str, place: &'static str, process: &'static str) -> Plan
 }
 
 /// ADAL's token request from Outlook.
-fn token_request(p: &mut Plant, c: &mut Ctx, path: &str, ctype: &str, body: Vec<u8>) {
+pub(super) fn token_request(p: &mut Plant, c: &mut Ctx, path: &str, ctype: &str, body: Vec<u8>) {
     p.process = OUTLOOK;
     p.method = "POST".into();
     p.url = format!("https://{LOGIN}{path}");
@@ -182,7 +182,7 @@ fn token_request(p: &mut Plant, c: &mut Ctx, path: &str, ctype: &str, body: Vec<
 }
 
 /// Entra's answer headers.
-fn entra_headers(c: &mut Ctx, ctype: &str, cookies: &[String]) -> Vec<(String, String)> {
+pub(super) fn entra_headers(c: &mut Ctx, ctype: &str, cookies: &[String]) -> Vec<(String, String)> {
     let crid = c.guid();
     let rid = c.guid();
     let mut v = h(&[
@@ -212,7 +212,7 @@ fn entra_headers(c: &mut Ctx, ctype: &str, cookies: &[String]) -> Vec<(String, S
     v
 }
 
-fn json_response(p: &mut Plant, c: &mut Ctx, body: String) {
+pub(super) fn json_response(p: &mut Plant, c: &mut Ctx, body: String) {
     p.resp_headers = entra_headers(c, "application/json; charset=utf-8", &[]);
     p.resp_body = body.into_bytes();
 }
@@ -270,7 +270,7 @@ fn ews_response(p: &mut Plant, c: &mut Ctx, body: Vec<u8>) {
 }
 
 /// Edge navigating (`GET`, HTML answer).
-fn edge_get(p: &mut Plant, url: &str, cookie: Option<&str>) {
+pub(super) fn edge_get(p: &mut Plant, url: &str, cookie: Option<&str>) {
     p.process = EDGE;
     p.method = "GET".into();
     p.url = url.into();
@@ -300,7 +300,13 @@ fn edge_get(p: &mut Plant, url: &str, cookie: Option<&str>) {
 }
 
 /// Edge posting a form (`ctype` given).
-fn edge_post(p: &mut Plant, url: &str, ctype: &str, body: Vec<u8>, cookie: Option<&str>) {
+pub(super) fn edge_post(
+    p: &mut Plant,
+    url: &str,
+    ctype: &str,
+    body: Vec<u8>,
+    cookie: Option<&str>,
+) {
     edge_get(p, url, cookie);
     p.method = "POST".into();
     let at = p
@@ -324,7 +330,7 @@ fn edge_post(p: &mut Plant, url: &str, ctype: &str, body: Vec<u8>, cookie: Optio
     p.req_body = body;
 }
 
-fn html_response(p: &mut Plant, c: &mut Ctx, body: String, cookies: &[String]) {
+pub(super) fn html_response(p: &mut Plant, c: &mut Ctx, body: String, cookies: &[String]) {
     p.resp_headers = entra_headers(c, "text/html; charset=utf-8", cookies);
     p.resp_body = body.into_bytes();
 }
@@ -348,7 +354,7 @@ fn der(tag: u8, content: &[u8]) -> Vec<u8> {
 }
 
 /// A GSS-API Kerberos AP-REQ whose ticket cipher holds `secret`.
-fn kerberos_ap_req(c: &mut Ctx, secret: &str) -> Vec<u8> {
+pub(super) fn kerberos_ap_req(c: &mut Ctx, secret: &str) -> Vec<u8> {
     let mut cipher = c.bytes(37);
     cipher.extend_from_slice(secret.as_bytes());
     cipher.extend(c.bytes(29));
@@ -419,7 +425,7 @@ fn utf16(s: &str) -> Vec<u8> {
 }
 
 /// An NTLM AUTHENTICATE message whose NTLMv2 response holds `secret`.
-fn ntlm_authenticate(c: &mut Ctx, secret: &str) -> Vec<u8> {
+pub(super) fn ntlm_authenticate(c: &mut Ctx, secret: &str) -> Vec<u8> {
     let lm = vec![0u8; 24];
     let mut nt = c.bytes(16);
     nt.extend_from_slice(&[1, 1, 0, 0, 0, 0, 0, 0]);
@@ -494,7 +500,7 @@ fn adfs_request(p: &mut Plant, url: &str, body: String) {
     p.resp_body = b"<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"><s:Body><s:Fault><s:Code><s:Value>s:Sender</s:Value><s:Subcode><s:Value xmlns:a=\"http://docs.oasis-open.org/ws-sx/ws-trust/200512\">a:FailedAuthentication</s:Value></s:Subcode></s:Code><s:Reason><s:Text xml:lang=\"en-US\">MSIS7068: Access denied.</s:Text></s:Reason></s:Fault></s:Body></s:Envelope>".to_vec();
 }
 
-fn saml_xml(sig: &str) -> String {
+pub(super) fn saml_xml(sig: &str) -> String {
     format!("<samlp:Response ID=\"_7c1e8f0e-0000-4000-8000-5a3d0b1c2e4f\" Version=\"2.0\" IssueInstant=\"2026-11-20T07:14:40.120Z\" Destination=\"https://login.microsoftonline.com/login.srf\" xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\"><Issuer xmlns=\"urn:oasis:names:tc:SAML:2.0:assertion\">http://sts.contoso.com/adfs/services/trust</Issuer><samlp:Status><samlp:StatusCode Value=\"urn:oasis:names:tc:SAML:2.0:status:Success\" /></samlp:Status><Assertion ID=\"_a1b2c3d4-0000-4000-8000-0123456789ab\" IssueInstant=\"2026-11-20T07:14:40.120Z\" Version=\"2.0\" xmlns=\"urn:oasis:names:tc:SAML:2.0:assertion\"><Issuer>http://sts.contoso.com/adfs/services/trust</Issuer><ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:SignatureValue>{sig}</ds:SignatureValue></ds:Signature><Subject><NameID>user@contoso.com</NameID></Subject></Assertion></samlp:Response>")
 }
 
