@@ -49,7 +49,7 @@ mod terminal;
 mod write_errors;
 // Issue 20: Fiddler's session ids.
 mod fiddler_ids;
-// h26-redact: the redaction matrix.
+// Secrets in every encoding: the redaction matrix.
 mod redact_matrix;
 
 /// Every `tests/*.rs` but this file is declared as a module above: with `autotests = false`
