@@ -378,7 +378,12 @@ pub(super) fn text_body(
     let mut b64 = text.as_str();
     if truncated {
         // A cut base64 text only decodes up to its last whole quantum.
-        b64 = &b64[..b64.len() - b64.len() % 4];
+        // (Not base64 at all when that is not a character boundary: no panic, a problem.)
+        let mut end = b64.len() - b64.len() % 4;
+        while !b64.is_char_boundary(end) {
+            end -= 1;
+        }
+        b64 = &b64[..end];
     }
     match decode_base64(b64) {
         Some(raw) => Body {
