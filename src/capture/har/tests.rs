@@ -577,7 +577,9 @@ fn a_cut_base64_body_with_non_ascii_text_is_a_problem_not_a_panic() {
     let body = &s.response.as_ref().unwrap().body;
     assert!(body.truncated && body.raw.is_empty(), "{body:?}");
     assert!(
-        s.problems.iter().any(|p| p == "response body: invalid base64"),
+        s.problems
+            .iter()
+            .any(|p| p == "response body: invalid base64"),
         "{:?}",
         s.problems
     );
