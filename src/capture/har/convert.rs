@@ -210,10 +210,12 @@ pub(super) fn headers_of(
     pseudo: &mut Pseudo,
     problems: &mut Vec<String>,
 ) -> Headers {
-    let mut headers = Headers::new();
     let Some(list) = list.take(path, problems) else {
-        return headers;
+        return Headers::new();
     };
+    // Built at its final size once (a `Headers` grown a push at a time reallocated three or
+    // four times per list).
+    let mut headers = Vec::with_capacity(list.items.len());
     if list.dropped > 0 {
         problems.push(format!(
             "{path}: {} more headers than the {MAX_LIST} kept were dropped",
@@ -234,21 +236,23 @@ pub(super) fn headers_of(
             problems.push(format!("{}: header without a name", item_path()));
             continue;
         };
+        if !name.starts_with(':') {
+            headers.push((name, value));
+            continue;
+        }
+        // Only a pseudo-header's name is lowercased (a copy for every header cost more
+        // than the rest of this loop).
         let slot = match name.to_ascii_lowercase().as_str() {
             ":method" => &mut pseudo.method,
             ":scheme" => &mut pseudo.scheme,
             ":authority" => &mut pseudo.authority,
             ":path" => &mut pseudo.path,
             ":status" => &mut pseudo.status,
-            n if n.starts_with(':') => continue,
-            _ => {
-                headers.push(name, value);
-                continue;
-            }
+            _ => continue,
         };
         slot.get_or_insert(value);
     }
-    headers
+    headers.into_iter().collect()
 }
 
 /// The request URL made absolute: HAR exporters write it absolute, but hand-made or
@@ -379,7 +383,12 @@ pub(super) fn text_body(
     let mut b64 = text.as_str();
     if truncated {
         // A cut base64 text only decodes up to its last whole quantum.
-        b64 = &b64[..b64.len() - b64.len() % 4];
+        // (Not base64 at all when that is not a character boundary: no panic, a problem.)
+        let mut end = b64.len() - b64.len() % 4;
+        while !b64.is_char_boundary(end) {
+            end -= 1;
+        }
+        b64 = &b64[..end];
     }
     match decode_base64(b64) {
         Some(raw) => Body {

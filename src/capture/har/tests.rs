@@ -561,3 +561,26 @@ mod props {
         }
     }
 }
+
+/// A base64 body cut by `max_string` inside a multi-byte character is invalid base64, not a
+/// panic (slicing it to whole base64 quanta went inside the character).
+#[test]
+fn a_cut_base64_body_with_non_ascii_text_is_a_problem_not_a_panic() {
+    let e = r#"{"request":{"method":"GET","url":"https://a/"},
+        "response":{"status":200,"content":{"text":">=/o/ </i😀abc","encoding":"base64"}}}"#;
+    let limits = HarLimits {
+        max_string: 12,
+        ..HarLimits::default()
+    };
+    let out = read_with(har(e).as_bytes(), limits).unwrap();
+    let s = ok(&out[0]);
+    let body = &s.response.as_ref().unwrap().body;
+    assert!(body.truncated && body.raw.is_empty(), "{body:?}");
+    assert!(
+        s.problems
+            .iter()
+            .any(|p| p == "response body: invalid base64"),
+        "{:?}",
+        s.problems
+    );
+}
