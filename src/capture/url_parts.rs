@@ -28,6 +28,13 @@ pub struct UrlParts<'a> {
     tail: &'a str,
 }
 
+/// Whether `s` holds a `/`, `?` or `#`. The delimiters are ASCII, so a byte search finds them
+/// at character boundaries; `str::find` with a `char` array decodes every character first,
+/// which cost ~0.19 G instructions of a 10k-session capture's analysis (250 000 splits).
+fn has_path_or_query(s: &str) -> bool {
+    memchr::memchr3(b'/', b'?', b'#', s.as_bytes()).is_some()
+}
+
 impl<'a> UrlParts<'a> {
     pub fn split(url: &'a str) -> UrlParts<'a> {
         // A scheme is `://` before any `?`, `#` or `/` of its own.
@@ -35,7 +42,7 @@ impl<'a> UrlParts<'a> {
         // would set up a two-way searcher on every call, a measurable cost per session.)
         let scheme_end = url
             .find(':')
-            .filter(|&i| url[i..].starts_with("://") && !url[..i].contains(['/', '?', '#']));
+            .filter(|&i| url[i..].starts_with("://") && !has_path_or_query(&url[..i]));
         let (scheme, rest) = match scheme_end {
             Some(i) => (Some(&url[..i]), &url[i + 3..]),
             None => (None, url),
@@ -43,10 +50,10 @@ impl<'a> UrlParts<'a> {
         let (authority, rest) = if scheme.is_none() && rest.starts_with('/') {
             ("", rest)
         } else {
-            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            let end = memchr::memchr3(b'/', b'?', b'#', rest.as_bytes()).unwrap_or(rest.len());
             rest.split_at(end)
         };
-        let end = rest.find(['?', '#']).unwrap_or(rest.len());
+        let end = memchr::memchr2(b'?', b'#', rest.as_bytes()).unwrap_or(rest.len());
         let (path, tail) = rest.split_at(end);
         UrlParts {
             scheme,
@@ -211,6 +218,27 @@ mod tests {
             prop_assert_eq!(ours.fragment(), parsed.fragment());
             let tail = ours.query().map_or(0, |q| q.len() + 1) + ours.fragment().map_or(0, |f| f.len() + 1);
             prop_assert_eq!(strip_query(&url).len() + tail, url.len());
+        }
+
+        /// Any string, non-ASCII included, splits as the `char`-pattern reading did: the
+        /// byte search finds the same delimiters at the same character boundaries.
+        #[test]
+        fn byte_search_splits_like_char_search(url in "[a-z:/?#@é€\u{1F600} ]{0,24}") {
+            let ours = UrlParts::split(&url);
+            let scheme_end = url
+                .find(':')
+                .filter(|&i| url[i..].starts_with("://") && !url[..i].contains(['/', '?', '#']));
+            let (scheme, rest) = match scheme_end {
+                Some(i) => (Some(&url[..i]), &url[i + 3..]),
+                None => (None, url.as_str()),
+            };
+            let (authority, rest) = if scheme.is_none() && rest.starts_with('/') {
+                ("", rest)
+            } else {
+                rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()))
+            };
+            let path = &rest[..rest.find(['?', '#']).unwrap_or(rest.len())];
+            prop_assert_eq!((ours.scheme, ours.authority, ours.path), (scheme, authority, path));
         }
     }
 }
