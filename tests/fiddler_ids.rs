@@ -140,3 +140,34 @@ fn sessions_and_show_carry_fiddler_ids() {
     ]));
     assert!(!base.contains("Fiddler"), "{base}");
 }
+
+#[test]
+fn the_html_report_shows_fiddler_ids_beside_session_numbers() {
+    let html = stdout(&run(&["analyze", &variant(), "--format", "html"]));
+    // Session 6 (SID 119) is cited by the finding: its row in the sessions table and its
+    // detail block both carry Fiddler's id.
+    let table = html
+        .split_once(r#"<section class="sessions">"#)
+        .map(|(_, t)| t)
+        .expect("a sessions table");
+    let row = table
+        .split("<tr")
+        .find(|r| r.contains(r##"href="#s-6""##) || r.contains(r#"id="s-6""#))
+        .unwrap_or_else(|| panic!("no row for session 6"));
+    assert!(
+        row.contains(r#"<span class="fiddler">(Fiddler #119)</span>"#),
+        "{row}"
+    );
+    assert!(
+        html.contains(r#"<h3>#6 <span class="fiddler">(Fiddler #119)</span> "#),
+        "no detail heading with Fiddler's id"
+    );
+    // The base archive, whose SIDs are its entry numbers, shows none.
+    let base = stdout(&run(&[
+        "analyze",
+        sample("adal-500011-json.saz").to_str().expect("path"),
+        "--format",
+        "html",
+    ]));
+    assert!(!base.contains("Fiddler #"));
+}

@@ -556,7 +556,7 @@ fn write_table(out: &mut String, page: &Page) {
                 page.link(s.id)
             } else {
                 s.id.to_string()
-            },
+            } + &fiddler_id(s),
             page.t(&s.method),
             page.t(crate::capture::url_parts::strip_query(&s.url)),
             s.status.map_or("-".to_string(), |c| c.to_string()),
@@ -565,6 +565,15 @@ fn write_table(out: &mut String, page: &Page) {
         );
     }
     out.push_str("</tbody></table></div></section>");
+}
+
+/// Fiddler's id beside the session's number when the two differ (a SAZ of selected
+/// sessions): ` (Fiddler #110)`, so the row can be found in Fiddler's list.
+fn fiddler_id(s: &crate::capture::SessionSummary) -> String {
+    match s.fiddler_id {
+        Some(f) if f != s.id => format!(" <span class=\"fiddler\">(Fiddler #{f})</span>"),
+        _ => String::new(),
+    }
 }
 
 fn write_block(out: &mut String, page: &Page, id: u64) {
@@ -594,7 +603,8 @@ fn write_block(out: &mut String, page: &Page, id: u64) {
                 .map_or("no response".to_string(), |r| r.status.to_string());
             let _ = write!(
                 out,
-                "<h3>#{id} {} {} → {}</h3><p class=\"meta\">{}{}{}</p>",
+                "<h3>#{id}{} {} {} → {}</h3><p class=\"meta\">{}{}{}</p>",
+                summary.map(fiddler_id).unwrap_or_default(),
                 page.t(&d.method),
                 page.t(crate::capture::url_parts::strip_query(&d.url)),
                 text(&status),
