@@ -129,6 +129,42 @@ pub const HTTP_5XX: Kind = Kind {
     fix: "Check the EWS application pool and the backend named by X-BEServer / X-CalculatedBETarget (Exchange Management Shell (on-premises): Test-ServiceHealth; Get-ServerComponentState <server>); for 502/504 the proxy or load balancer in front of EWS.",
 };
 
+/// A 403 from OWA's `service.svc` availability action, with no error inside.
+pub const OWA_HTTP_403: Kind = Kind {
+    name: "http-403",
+    texts: &[],
+    codes: &[],
+    meaning: "OWA's availability request (service.svc) was refused with 403 before OWA answered it: Outlook on the web disabled for the user, a reverse proxy or WAF (pre-authentication) in front of /owa, a Client Access Rule, or the OWA canary (session) no longer valid",
+    fix: "Check what answered (the Server and X-FEServer headers). Exchange Management Shell (on-premises) / Exchange Online PowerShell: Get-CASMailbox <mailbox> | fl OWAEnabled,OwaMailboxPolicy; Get-OwaMailboxPolicy | fl Name,CalendarEnabled. On-premises: publish /owa without a second pre-authentication that strips OWA's cookies; a new sign-in to OWA renews the canary.",
+};
+
+/// A 5xx from OWA's `service.svc` availability action, with no error inside.
+pub const OWA_HTTP_5XX: Kind = Kind {
+    name: "http-5xx",
+    texts: &[],
+    codes: &[],
+    meaning: "OWA's availability request (service.svc) failed (500/502/503/504): the OWA application pool, the mailbox's backend server, or a proxy in front of OWA",
+    fix: "Check the backend named by X-BEServer / X-CalculatedBETarget and the MSExchangeOWAAppPool on it (Exchange Management Shell (on-premises): Test-ServiceHealth; Get-ServerComponentState <server>); for 502/504 the proxy or load balancer in front of /owa. On outlook.office.com it is Exchange Online's side: check the Microsoft 365 service health and retry.",
+};
+
+/// A 403 from Microsoft Graph's `getSchedule`, with no error inside.
+pub const GRAPH_HTTP_403: Kind = Kind {
+    name: "http-403",
+    texts: &[],
+    codes: &[],
+    meaning: "Microsoft Graph refused getSchedule with 403: the token lacks a calendar permission (Calendars.ReadBasic / Calendars.Read), or an application access policy or RBAC for Applications scope leaves the mailbox out, or a Conditional Access or tenant restriction blocked the call",
+    fix: "Microsoft Graph PowerShell: Get-MgServicePrincipal -Filter \"appId eq '<appid of the token>'\" and Get-MgOauth2PermissionGrant / Get-MgServicePrincipalAppRoleAssignment for the calendar permission. Exchange Online PowerShell: Get-ApplicationAccessPolicy; Test-ApplicationAccessPolicy -Identity <mailbox> -AppId <appid>. The Entra sign-in logs for the caller show a Conditional Access block.",
+};
+
+/// A 5xx from Microsoft Graph's `getSchedule`, with no error inside.
+pub const GRAPH_HTTP_5XX: Kind = Kind {
+    name: "http-5xx",
+    texts: &[],
+    codes: &[],
+    meaning: "Microsoft Graph's getSchedule failed (500/502/503/504): Exchange Online could not answer, or, for an on-premises mailbox, the hybrid call from Exchange Online to on-premises EWS failed behind it",
+    fix: "Transient on Microsoft's side: retry, and check the Microsoft 365 service health. When the mailboxes asked about are on-premises, test the hybrid path Exchange Online uses: Exchange Online PowerShell: Get-IntraOrganizationConnector | fl TargetSharingEpr,DiscoveryEndpoint; Test-OAuthConnectivity -Service EWS -TargetUri <on-premises EWS URL> -Mailbox <cloud mailbox> -Verbose.",
+};
+
 /// Any other error.
 pub const OTHER: Kind = Kind {
     name: "other",

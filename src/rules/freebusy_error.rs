@@ -20,8 +20,11 @@
 use std::collections::BTreeMap;
 
 use super::exchange::is_microsoft_cloud;
-use super::freebusy_catalog::{classify, Kind, HTTP_403, HTTP_5XX};
+use super::freebusy_catalog::{
+    classify, Kind, GRAPH_HTTP_403, GRAPH_HTTP_5XX, HTTP_403, HTTP_5XX, OWA_HTTP_403, OWA_HTTP_5XX,
+};
 use super::{sorted, Context, Finding, Severity};
+use crate::auth::availability_json::JsonClient;
 use crate::auth::AnswerError;
 
 /// One failed lookup: what is quoted of it.
@@ -31,55 +34,70 @@ struct Hit {
     user_agent: Option<String>,
 }
 
+/// Failed lookups by kind, answering host and client path (empty for EWS SOAP): a 403 from
+/// OWA and one from EWS on the same host are different failures with different fixes.
+type Groups = BTreeMap<(&'static str, String, &'static str), (&'static Kind, Vec<Hit>)>;
+
 pub fn check(cx: &Context) -> Vec<Finding> {
-    let mut groups: BTreeMap<(&'static str, String), (&'static Kind, Vec<Hit>)> = BTreeMap::new();
-    let mut add =
-        |url: &str, session: u64, ua: Option<&String>, hits: Vec<(&'static Kind, String)>| {
-            let host = crate::capture::host_of(url).unwrap_or_else(|| "<ews host>".into());
-            for (kind, quote) in hits {
-                groups
-                    .entry((kind.name, host.clone()))
-                    .or_insert_with(|| (kind, Vec::new()))
-                    .1
-                    .push(Hit {
-                        session,
-                        quote,
-                        user_agent: ua.cloned(),
-                    });
-            }
-        };
+    let mut groups: Groups = BTreeMap::new();
+    let mut add = |url: &str,
+                   path: &'static str,
+                   session: u64,
+                   ua: Option<&String>,
+                   hits: Vec<(&'static Kind, String)>| {
+        let host = crate::capture::host_of(url).unwrap_or_else(|| "<ews host>".into());
+        for (kind, quote) in hits {
+            groups
+                .entry((kind.name, host.clone(), path))
+                .or_insert_with(|| (kind, Vec::new()))
+                .1
+                .push(Hit {
+                    session,
+                    quote,
+                    user_agent: ua.cloned(),
+                });
+        }
+    };
     for a in cx.ews_answers().filter(|a| a.is_availability()) {
         let fault = a.fault.as_deref().map(|f| (f, a.fault_code.as_deref()));
         add(
             &a.url,
+            "",
             a.session,
             a.user_agent.as_ref(),
-            failures(&a.errors, fault, a.status, ""),
+            failures(&a.errors, fault, a.status, None),
         );
     }
     for a in cx.availability_json() {
-        let via = format!("{}: ", a.client.label());
         add(
             &a.url,
+            a.client.label(),
             a.session,
             a.user_agent.as_ref(),
-            failures(&a.errors, None, a.status, &via),
+            failures(&a.errors, None, a.status, Some(a.client)),
         );
     }
     groups
         .into_iter()
-        .map(|((name, host), (kind, hits))| finding(cx, name, &host, kind, &hits))
+        .map(|((name, host, _), (kind, hits))| finding(cx, name, &host, kind, &hits))
         .collect()
 }
 
 /// The failures of one answer: each error message by kind, else its fault, else its status.
-/// `via` names the client path of a JSON answer (empty for EWS SOAP).
+/// `client` is the client path of a JSON answer (`None` for EWS SOAP): quotes name it, and a
+/// bare 403 or 5xx gets that service's meaning and fix, not EWS's.
 fn failures(
     errors: &[AnswerError],
     fault: Option<(&str, Option<&str>)>,
     status: Option<u16>,
-    via: &str,
+    client: Option<JsonClient>,
 ) -> Vec<(&'static Kind, String)> {
+    let via = client.map_or(String::new(), |c| format!("{}: ", c.label()));
+    let (forbidden, failed) = match client {
+        None => (&HTTP_403, &HTTP_5XX),
+        Some(JsonClient::Owa) => (&OWA_HTTP_403, &OWA_HTTP_5XX),
+        Some(JsonClient::GetSchedule) => (&GRAPH_HTTP_403, &GRAPH_HTTP_5XX),
+    };
     let mut out: Vec<(&'static Kind, String)> = Vec::new();
     for e in errors {
         let kind = classify(e.code.as_deref(), e.message.as_deref());
@@ -106,8 +124,8 @@ fn failures(
     }
     if out.is_empty() {
         match status {
-            Some(403) => out.push((&HTTP_403, format!("{via}HTTP 403"))),
-            Some(s) if s >= 500 => out.push((&HTTP_5XX, format!("{via}HTTP {s}"))),
+            Some(403) => out.push((forbidden, format!("{via}HTTP 403"))),
+            Some(s) if s >= 500 => out.push((failed, format!("{via}HTTP {s}"))),
             _ => {}
         }
     }
@@ -171,7 +189,7 @@ mod tests {
         )
     }
 
-    fn ews(id: u64, status: u16, body: &str) -> S {
+    pub(super) fn ews(id: u64, status: u16, body: &str) -> S {
         S::new(
             id,
             "POST",
@@ -283,7 +301,7 @@ mod tests {
         )
     }
 
-    fn graph(id: u64, status: u16, body: &str) -> S {
+    pub(super) fn graph(id: u64, status: u16, body: &str) -> S {
         S::new(id, "POST", GRAPH, status)
             .req_header("User-Agent", TEAMS_UA)
             .req_body(r#"{"schedules":["adele@contoso.com","onprem@contoso.com"],"startTime":{"dateTime":"2026-11-20T08:00:00","timeZone":"UTC"},"endTime":{"dateTime":"2026-11-20T18:00:00","timeZone":"UTC"},"availabilityViewInterval":30}"#)
@@ -291,6 +309,17 @@ mod tests {
     }
 
     const OWA_REQ: &str = r#"{"request":{"__type":"GetUserAvailabilityInternalJsonRequest:#Exchange","Body":{"__type":"GetUserAvailabilityRequest:#Exchange","MailboxDataArray":[{"Email":{"Address":"room101@contoso.com"}},{"Email":{"Address":"cloudowner@contoso.com"}}]}}}"#;
+
+    /// An OWA availability request answered with `status` and `body` as they are.
+    pub(super) fn owa_status(id: u64, status: u16, body: &str) -> S {
+        S::new(id, "POST", OWA, status)
+            .req_header(
+                "User-Agent",
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Edg/131.0.0.0",
+            )
+            .req_body(OWA_REQ)
+            .resp_body(body)
+    }
 
     fn owa(id: u64, status: u16, class2: &str, code2: &str, text2: &str) -> S {
         S::new(id, "POST", OWA, status)
@@ -384,5 +413,76 @@ mod tests {
             ],
         );
         assert!(f.is_empty(), "{f:#?}");
+    }
+}
+
+#[cfg(test)]
+mod path_tests {
+    //! A bare 403 or 5xx is read with the service that answered it: OWA's and Graph's get
+    //! their own meaning and fix, EWS keeps its own, and the three never share a finding.
+    use super::super::testkit::run;
+    use super::tests::{ews, graph, owa_status};
+    use super::*;
+
+    #[test]
+    fn a_bare_403_or_5xx_gets_the_fix_of_the_service_that_answered() {
+        let f = run(
+            check,
+            vec![
+                ews(3, 403, ""),
+                owa_status(4, 403, "<html>Forbidden</html>"),
+                graph(5, 503, ""),
+                owa_status(6, 502, "<html>Bad Gateway</html>"),
+            ],
+        );
+        let got: Vec<(&str, &[u64], bool, bool, bool)> = f
+            .iter()
+            .map(|f| {
+                (
+                    f.title.as_str(),
+                    f.sessions.as_slice(),
+                    f.fix.contains("EwsEnabled"),
+                    f.fix.contains("OWAEnabled") || f.fix.contains("MSExchangeOWAAppPool"),
+                    f.fix.contains("Microsoft 365 service health")
+                        && f.evidence.contains("Microsoft Graph"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "Free/busy lookups answered by mail.contoso.com fail: http-403",
+                    &[3][..],
+                    true,
+                    false,
+                    false
+                ),
+                (
+                    "Free/busy lookups answered by mail.contoso.com fail: http-403",
+                    &[4][..],
+                    false,
+                    true,
+                    false
+                ),
+                (
+                    "Free/busy lookups answered by graph.microsoft.com fail: http-5xx",
+                    &[5][..],
+                    false,
+                    false,
+                    true
+                ),
+                (
+                    "Free/busy lookups answered by mail.contoso.com fail: http-5xx",
+                    &[6][..],
+                    false,
+                    true,
+                    false
+                ),
+            ]
+        );
+        assert!(f[1]
+            .evidence
+            .contains("OWA service.svc availability: HTTP 403"));
     }
 }
