@@ -122,6 +122,12 @@ impl Credential {
 }
 
 impl SessionSummary {
+    /// Fiddler's id when it is not the session number (an archive of selected sessions):
+    /// the only case where a view shows it beside the number.
+    pub fn other_fiddler_id(&self) -> Option<u64> {
+        self.fiddler_id.filter(|f| *f != self.id)
+    }
+
     pub fn of(session: &Session) -> Self {
         let response = session.response.as_ref();
         SessionSummary {

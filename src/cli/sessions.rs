@@ -546,9 +546,7 @@ fn write_table(
             rows.iter().map(|l| cell(l)).collect::<Vec<String>>(),
         )
     };
-    let fiddler = rows
-        .iter()
-        .any(|l| l.summary.fiddler_id.is_some_and(|f| f != l.summary.id));
+    let fiddler = rows.iter().any(|l| l.summary.other_fiddler_id().is_some());
     let mut columns = vec![column("#", true, &|l| l.summary.id.to_string())];
     if fiddler {
         columns.push(column("Fiddler #", true, &|l| {

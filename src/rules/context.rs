@@ -196,9 +196,7 @@ impl<'a> Context<'a> {
             .iter()
             .take_while(|e| e.session() == session)
             .find_map(|e| match e {
-                Event::BearerPresented {
-                    session: s, claims, ..
-                } if *s == session => Some(&**claims),
+                Event::BearerPresented { claims, .. } => Some(&**claims),
                 _ => None,
             })
     }

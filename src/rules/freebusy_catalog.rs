@@ -107,9 +107,14 @@ pub const KINDS: &[Kind] = &[
         texts: &[],
         codes: &["ErrorAccessDenied"],
         meaning: "the caller may not read calendars through this API: the token lacks a calendar permission (Calendars.ReadBasic / Calendars.Read), or an application access policy or RBAC for Applications scope in Exchange Online leaves the mailbox out",
-        fix: "Microsoft Graph PowerShell: Get-MgServicePrincipal -Filter \"appId eq '<appid of the token>'\" and Get-MgOauth2PermissionGrant / Get-MgServicePrincipalAppRoleAssignment for the calendar permission. Exchange Online PowerShell: Get-ApplicationAccessPolicy; Test-ApplicationAccessPolicy -Identity <mailbox> -AppId <appid>; Get-ManagementRoleAssignment -RoleAssigneeType ServicePrincipal.",
+        fix: CALENDAR_PERMISSION_FIX,
     },
 ];
+
+/// Where a caller's calendar permission is checked: the token's app in Entra ID, then
+/// Exchange Online's application access policies and RBAC for Applications. The fix of
+/// `ErrorAccessDenied` and of a bare 403 from Graph's `getSchedule`.
+const CALENDAR_PERMISSION_FIX: &str = "Microsoft Graph PowerShell: Get-MgServicePrincipal -Filter \"appId eq '<appid of the token>'\" and Get-MgOauth2PermissionGrant / Get-MgServicePrincipalAppRoleAssignment for the calendar permission. Exchange Online PowerShell: Get-ApplicationAccessPolicy; Test-ApplicationAccessPolicy -Identity <mailbox> -AppId <appid>; Get-ManagementRoleAssignment -RoleAssigneeType ServicePrincipal.";
 
 /// A 403 from the availability service, with no error inside.
 pub const HTTP_403: Kind = Kind {
@@ -152,8 +157,8 @@ pub const GRAPH_HTTP_403: Kind = Kind {
     name: "http-403",
     texts: &[],
     codes: &[],
-    meaning: "Microsoft Graph refused getSchedule with 403: the token lacks a calendar permission (Calendars.ReadBasic / Calendars.Read), or an application access policy or RBAC for Applications scope leaves the mailbox out, or a Conditional Access or tenant restriction blocked the call",
-    fix: "Microsoft Graph PowerShell: Get-MgServicePrincipal -Filter \"appId eq '<appid of the token>'\" and Get-MgOauth2PermissionGrant / Get-MgServicePrincipalAppRoleAssignment for the calendar permission. Exchange Online PowerShell: Get-ApplicationAccessPolicy; Test-ApplicationAccessPolicy -Identity <mailbox> -AppId <appid>. The Entra sign-in logs for the caller show a Conditional Access block.",
+    meaning: "Microsoft Graph refused getSchedule with 403: the token lacks a calendar permission (Calendars.ReadBasic / Calendars.Read), or an application access policy or RBAC for Applications scope leaves the mailbox out, or a Conditional Access or tenant restriction blocked the call (the Entra sign-in logs for the caller show such a block)",
+    fix: CALENDAR_PERMISSION_FIX,
 };
 
 /// A 5xx from Microsoft Graph's `getSchedule`, with no error inside.

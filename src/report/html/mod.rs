@@ -570,10 +570,9 @@ fn write_table(out: &mut String, page: &Page) {
 /// Fiddler's id beside the session's number when the two differ (a SAZ of selected
 /// sessions): ` (Fiddler #110)`, so the row can be found in Fiddler's list.
 fn fiddler_id(s: &crate::capture::SessionSummary) -> String {
-    match s.fiddler_id {
-        Some(f) if f != s.id => format!(" <span class=\"fiddler\">(Fiddler #{f})</span>"),
-        _ => String::new(),
-    }
+    s.other_fiddler_id()
+        .map(|f| format!(" <span class=\"fiddler\">(Fiddler #{f})</span>"))
+        .unwrap_or_default()
 }
 
 fn write_block(out: &mut String, page: &Page, id: u64) {
