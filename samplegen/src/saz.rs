@@ -108,14 +108,11 @@ pub fn entries(cap: &Capture, opt: &SazOptions) -> Vec<Entry> {
         if !opt.omit_meta.contains(&id) {
             out.push(Entry {
                 name: format!("{stem}_m.xml"),
-                data: match opt.sid_of {
-                    None => meta_xml(id, s, opt.decimal_bitflags),
-                    Some(sid) => meta_xml(id, s, opt.decimal_bitflags).replacen(
-                        &format!("SID=\"{id}\""),
-                        &format!("SID=\"{}\"", sid(id)),
-                        1,
-                    ),
-                }
+                data: meta_xml(
+                    opt.sid_of.map_or(id, |sid| sid(id)),
+                    s,
+                    opt.decimal_bitflags,
+                )
                 .into_bytes(),
             });
         }

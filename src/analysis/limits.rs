@@ -133,8 +133,9 @@ fn no_ticket_hosts(e: &Evidence) -> Option<Limit> {
     })
 }
 
-/// The process name of Fiddler's `outlook:4242`, lower-case, without `.exe`.
-fn process_name(p: &str) -> String {
+/// The process name of Fiddler's `outlook:4242` (`OUTLOOK.EXE:4242`), lower-case, without
+/// `.exe`.
+pub(crate) fn process_name(p: &str) -> String {
     let name = p.rsplit_once(':').map_or(p, |(n, _)| n).trim();
     let name = name.to_ascii_lowercase();
     name.strip_suffix(".exe")

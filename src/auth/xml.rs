@@ -227,10 +227,7 @@ fn named(name: &[u8]) -> Option<String> {
 /// `String::from_utf8_lossy(b).into_owned()`, with the fast validation of `str::from_utf8`
 /// for the usual valid text (the lossy path was a tenth of the instructions of an analysis).
 pub(crate) fn utf8_lossy(b: &[u8]) -> String {
-    match std::str::from_utf8(b) {
-        Ok(s) => s.to_owned(),
-        Err(_) => String::from_utf8_lossy(b).into_owned(),
-    }
+    crate::capture::http::lossy(b).into_owned()
 }
 
 fn push_node(nodes: &mut Vec<Node>, stack: &[usize], ns: Option<String>, e: &BytesStart) -> usize {

@@ -175,8 +175,9 @@ pub fn parse_response(raw: &[u8]) -> Result<(ResponseHead, usize), HeadError> {
 }
 
 /// The bytes as text, invalid UTF-8 replaced: `String::from_utf8_lossy`, with valid text
-/// (nearly every head) checked by the much faster `from_utf8` first.
-fn lossy(b: &[u8]) -> Cow<'_, str> {
+/// (nearly every head) checked by the much faster `from_utf8` first. Every reader of capture
+/// text that is usually valid UTF-8 goes through it (`_m.xml`, heads, the XML parser).
+pub(crate) fn lossy(b: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(b) {
         Ok(s) => Cow::Borrowed(s),
         Err(_) => String::from_utf8_lossy(b),

@@ -123,11 +123,7 @@ pub fn parse(raw: &[u8], radix: BitFlagsRadix) -> Result<SazMeta, MetaError> {
     if raw.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(MetaError::Empty);
     }
-    // `from_utf8` first: the same text when valid, and much cheaper than the lossy scan.
-    let text = match std::str::from_utf8(raw) {
-        Ok(t) => Cow::Borrowed(t),
-        Err(_) => String::from_utf8_lossy(raw),
-    };
+    let text = super::http::lossy(raw);
     let mut reader = Reader::from_str(&text);
     let mut meta = SazMeta::default();
     let mut seen_session = false;

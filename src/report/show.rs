@@ -407,9 +407,7 @@ impl Shown {
         if let Some(token) = req
             .headers
             .get("authorization")
-            .and_then(|v| v.trim().split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, t)| t.trim())
+            .and_then(crate::auth::jwt::bearer_token)
         {
             tokens.push(TokenClaims::of("authorization", token));
         }

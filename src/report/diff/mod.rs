@@ -18,6 +18,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::{Report, Tool};
+use crate::analysis::limits::process_name;
 use crate::analysis::{Analysis, Status};
 use crate::auth::login::is_authority_host;
 use crate::flows::{Flow, Outcome, State};
@@ -213,14 +214,6 @@ fn capture_side(r: &Report) -> CaptureSide {
 
 fn failing(state: State) -> bool {
     matches!(state, State::Failed | State::Looping | State::Refused)
-}
-
-/// A process name without its id and `.exe`, lower-case: `OUTLOOK.EXE:4242` -> `outlook`.
-fn process_name(p: &str) -> String {
-    let name = p.split(':').next().unwrap_or(p).to_ascii_lowercase();
-    name.strip_suffix(".exe")
-        .map(str::to_string)
-        .unwrap_or(name)
 }
 
 /// The client for a person.
@@ -481,11 +474,9 @@ fn unreached(after: Side, hosts: &[String], entra: bool) -> Option<String> {
     None
 }
 
-/// The host of `https://host/` or `https://host:port/`.
+/// The host of `https://host/` or `https://host:port/`, lower-case.
 fn spn_host(spn: &str) -> String {
-    let rest = spn.split_once("://").map_or(spn, |(_, r)| r);
-    let host = rest.split(['/', ':']).next().unwrap_or(rest);
-    host.to_ascii_lowercase()
+    crate::capture::host_of(spn).unwrap_or_else(|| spn.to_ascii_lowercase())
 }
 
 fn host_of(a: &Analysis, id: u64) -> Option<&str> {
