@@ -88,8 +88,8 @@ const ZIP64_EOCD_SIG: u32 = 0x0606_4b50;
 const ZIP64_EOCD_LEN: u64 = 56;
 const CD_SIG: u32 = 0x0201_4b50;
 const CD_LEN: usize = 46;
-const EXTRA_ZIP64: u16 = 0x0001;
-const EXTRA_AES: u16 = 0x9901;
+pub(crate) const EXTRA_ZIP64: u16 = 0x0001;
+pub(crate) const EXTRA_AES: u16 = 0x9901;
 const SPLIT: &str = "split across several files";
 
 /// An archive whose structure is broken. Also what the zip crate's open errors map to
@@ -112,14 +112,16 @@ pub(crate) fn io_error(e: io::Error) -> CaptureErrorKind {
     }
 }
 
-fn u16_at(b: &[u8], at: usize) -> u16 {
+/// The little-endian `u16` at `at`, 0 past the end.
+pub(crate) fn u16_at(b: &[u8], at: usize) -> u16 {
     match b.get(at..at + 2) {
         Some(s) => u16::from_le_bytes([s[0], s[1]]),
         None => 0,
     }
 }
 
-fn u32_at(b: &[u8], at: usize) -> u32 {
+/// The little-endian `u32` at `at`, 0 past the end.
+pub(crate) fn u32_at(b: &[u8], at: usize) -> u32 {
     match b.get(at..at + 4) {
         Some(s) => u32::from_le_bytes([s[0], s[1], s[2], s[3]]),
         None => 0,

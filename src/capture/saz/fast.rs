@@ -23,7 +23,9 @@ use std::cell::RefCell;
 use flate2::{Crc, Decompress, FlushDecompress, Status};
 
 use super::{Backing, PosReader};
-use crate::capture::zip_dir::{EntryLoc, METHOD_DEFLATED, METHOD_STORED};
+use crate::capture::zip_dir::{
+    u16_at, u32_at, EntryLoc, EXTRA_AES, EXTRA_ZIP64, METHOD_DEFLATED, METHOD_STORED,
+};
 
 /// Entries whose compressed data is larger than this are read through the zip crate, which
 /// streams: the fast path holds an entry's compressed bytes and its output at once.
@@ -51,7 +53,15 @@ const LOCAL_LEN: usize = 30;
 
 /// Extra-field ids the zip crate interprets (and may refuse) in a local header: an entry
 /// carrying one is left to the crate.
-const INTERPRETED_EXTRAS: [u16; 7] = [0x0001, 0x5455, 0x6375, 0x7075, 0x9901, 0xa11e, 0xd935];
+const INTERPRETED_EXTRAS: [u16; 7] = [
+    EXTRA_ZIP64,
+    0x5455,
+    0x6375,
+    0x7075,
+    EXTRA_AES,
+    0xa11e,
+    0xd935,
+];
 
 /// A worker's reusable state: the inflater (reset per entry) and the input buffer.
 struct Worker {
@@ -190,20 +200,18 @@ struct Local {
 impl Local {
     fn parse(b: &[u8]) -> Option<Local> {
         let h = b.get(..LOCAL_LEN)?;
-        let u16_at = |at: usize| u16::from_le_bytes([h[at], h[at + 1]]);
-        let u32_at = |at: usize| u32::from_le_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]]);
-        if u32_at(0) != LOCAL_SIG {
+        if u32_at(h, 0) != LOCAL_SIG {
             return None;
         }
         let local = Local {
-            flags: u16_at(6),
-            method: u16_at(8),
-            compressed: u32_at(18),
-            name_len: usize::from(u16_at(26)),
-            extra_len: usize::from(u16_at(28)),
+            flags: u16_at(h, 6),
+            method: u16_at(h, 8),
+            compressed: u32_at(h, 18),
+            name_len: usize::from(u16_at(h, 26)),
+            extra_len: usize::from(u16_at(h, 28)),
         };
         // Saturated sizes live in a zip64 field: the crate's business.
-        (local.compressed != u32::MAX && u32_at(22) != u32::MAX).then_some(local)
+        (local.compressed != u32::MAX && u32_at(h, 22) != u32::MAX).then_some(local)
     }
 }
 
@@ -216,8 +224,8 @@ fn extras_left_alone(mut extra: &[u8]) -> bool {
         let Some(head) = extra.get(..4) else {
             return false;
         };
-        let id = u16::from_le_bytes([head[0], head[1]]);
-        let len = usize::from(u16::from_le_bytes([head[2], head[3]]));
+        let id = u16_at(head, 0);
+        let len = usize::from(u16_at(head, 2));
         if INTERPRETED_EXTRAS.contains(&id) {
             return false;
         }
