@@ -83,15 +83,15 @@ pub struct AvailabilityJson {
     pub errors: Vec<AnswerError>,
 }
 
-/// The client path of a URL, when it is one of the two endpoints read here.
+/// The client path of a URL, when it is one of the two endpoints read here. Asked of every
+/// session (through `auth::reads_body` and `problems_of`): it allocates nothing.
 pub fn client_of(url: &str) -> Option<JsonClient> {
     let parts = UrlParts::split(url);
-    let path = parts.path_or_root().to_ascii_lowercase();
-    let path = path.trim_end_matches('/');
-    if path.ends_with("/calendar/getschedule") {
+    let path = parts.path_or_root().trim_end_matches('/');
+    if ends_with_ignore_case(path, "/calendar/getschedule") {
         return Some(JsonClient::GetSchedule);
     }
-    if path.ends_with("/service.svc") {
+    if ends_with_ignore_case(path, "/service.svc") {
         let action = owa_action(parts.query()?)?;
         return Some(JsonClient::Owa).filter(|_| {
             action.eq_ignore_ascii_case("GetUserAvailabilityInternal")
@@ -99,6 +99,14 @@ pub fn client_of(url: &str) -> Option<JsonClient> {
         });
     }
     None
+}
+
+/// Whether `s` ends with `suffix` (ASCII lower case), ASCII case ignored.
+fn ends_with_ignore_case(s: &str, suffix: &str) -> bool {
+    s.len()
+        .checked_sub(suffix.len())
+        .and_then(|start| s.as_bytes().get(start..))
+        .is_some_and(|tail| tail.eq_ignore_ascii_case(suffix.as_bytes()))
 }
 
 /// Whether the analysis reads the bodies of a request to `url` (see `auth::reads_body`).
