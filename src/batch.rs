@@ -291,23 +291,28 @@ fn looks_like_har_json(head: &[u8]) -> bool {
 
 /// Analyse one capture; every failure, a panic included, becomes `Outcome::Failed`.
 pub fn analyse_one(candidate: &Candidate, read: &ReadOptions) -> Item {
-    let outcome = match guarded(|| {
-        analysis::analyze_path(&candidate.path, read)
-            .map(|mut a| {
-                // The report names the capture as the table and the CSV do: relative to the
-                // folder walked, `/`-separated (NDJSON's `capture.path`, the fix scripts).
-                a.path = PathBuf::from(&candidate.rel);
-                Report::new(&a)
-            })
-            .map_err(|e| e.kind.to_string())
-    }) {
-        Ok(report) => Outcome::Report(Box::new(report)),
-        Err(message) => Outcome::Failed(message),
-    };
+    let outcome = outcome(&candidate.rel, || {
+        analysis::analyze_path(&candidate.path, read).map_err(|e| e.kind.to_string())
+    });
     Item {
         path: candidate.path.clone(),
         rel: candidate.rel.clone(),
         outcome,
+    }
+}
+
+/// The outcome of one capture's analysis; every failure, a panic included, is
+/// `Outcome::Failed`. The report names the capture `rel` as the table and the CSV do:
+/// relative to the folder walked, `/`-separated (NDJSON's `capture.path`, the fix scripts).
+fn outcome(rel: &str, analyse: impl FnOnce() -> Result<analysis::Analysis, String>) -> Outcome {
+    match guarded(|| {
+        analyse().map(|mut a| {
+            a.path = PathBuf::from(rel);
+            Report::new(&a)
+        })
+    }) {
+        Ok(report) => Outcome::Report(Box::new(report)),
+        Err(message) => Outcome::Failed(message),
     }
 }
 
@@ -333,19 +338,10 @@ pub fn analyse_file(candidate: &Candidate, read: &ReadOptions) -> Vec<Item> {
         .map(|i| {
             let inner = &zip.captures[i].name;
             let rel = format!("{}!/{inner}", candidate.rel);
-            let outcome = match guarded(|| {
+            let outcome = outcome(&rel, || {
                 let opened = zip.open(i, read)?;
-                analysis::analyze(&opened.capture, &read.limits)
-                    .map(|mut a| {
-                        // Named as the other items are: relative to the folder walked.
-                        a.path = PathBuf::from(&rel);
-                        Report::new(&a)
-                    })
-                    .map_err(|e| e.kind.to_string())
-            }) {
-                Ok(report) => Outcome::Report(Box::new(report)),
-                Err(message) => Outcome::Failed(message),
-            };
+                analysis::analyze(&opened.capture, &read.limits).map_err(|e| e.kind.to_string())
+            });
             Item {
                 path: PathBuf::from(zip.inner_name(i)),
                 rel,

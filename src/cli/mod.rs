@@ -569,14 +569,10 @@ pub(crate) fn open_any(path: &std::path::Path, read: &ReadArgs) -> Result<Opened
     use crate::capture::{attachments, Capture, CaptureErrorKind, Format};
     let name = stdin::shown(path);
     let from_stdin = stdin::is_stdin(path);
-    let spooled;
-    let path = if from_stdin {
-        spooled = stdin::spooled(read.limits().max_inflated)?;
-        spooled.as_path()
-    } else {
+    if !from_stdin {
         files::check_input(path)?;
-        path
-    };
+    }
+    let path = &*stdin::resolved(path, read.limits().max_inflated)?;
     let shown = |e: crate::capture::CaptureError| format!("{name}: {}", e.kind);
     let mut options = read.options(false)?;
     let capture = match Capture::open(path, &options) {

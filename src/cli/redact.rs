@@ -32,13 +32,7 @@ pub fn run(args: &RedactArgs) -> Status {
 fn redact(args: &RedactArgs) -> Result<(), String> {
     // `-`: standard input, spooled to a private temporary file and named `<stdin>`.
     let name = super::stdin::shown(&args.input);
-    let spooled;
-    let input = if super::stdin::is_stdin(&args.input) {
-        spooled = super::stdin::spooled(args.read.limits().max_inflated)?;
-        &spooled
-    } else {
-        &args.input
-    };
+    let input = &*super::stdin::resolved(&args.input, args.read.limits().max_inflated)?;
     let out = &args.output;
     let shown = |e: CaptureErrorKind| format!("{name}: {e}");
     let dest = destination(input, out, "redact")?;

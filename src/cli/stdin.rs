@@ -35,6 +35,16 @@ pub fn shown(path: &Path) -> String {
     }
 }
 
+/// What to open for `path`: the path itself, or for `-` the file holding standard input
+/// ([`spooled`]).
+pub fn resolved(path: &Path, limit: u64) -> Result<std::borrow::Cow<'_, Path>, String> {
+    if is_stdin(path) {
+        spooled(limit).map(std::borrow::Cow::Owned)
+    } else {
+        Ok(std::borrow::Cow::Borrowed(path))
+    }
+}
+
 /// The file holding standard input, spooled on the first call (at most `limit` bytes).
 pub fn spooled(limit: u64) -> Result<PathBuf, String> {
     if let Some(p) = SPOOLED.with(|s| s.borrow().as_ref().map(|t| t.0.clone())) {

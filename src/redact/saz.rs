@@ -218,10 +218,9 @@ fn normalise_as(
         Some(body) => {
             let removed = matches!(body, Rewritten::Removed(..));
             for (name, value) in headers.iter() {
-                let framing = ["transfer-encoding", "content-encoding", "content-length"]
-                    .iter()
-                    .any(|h| name.eq_ignore_ascii_case(h));
-                if framing || (removed && name.eq_ignore_ascii_case("content-type")) {
+                if crate::capture::write::is_framing(name)
+                    || (removed && name.eq_ignore_ascii_case("content-type"))
+                {
                     continue;
                 }
                 push_line(&mut msg, &format!("{name}: {value}"), &mut out.counts);

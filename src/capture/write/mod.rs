@@ -17,8 +17,8 @@ use super::Headers;
 
 /// The headers that describe how a body was framed on the wire. A body held decoded (a
 /// HAR's) is written without them and with one `Content-Length` of what is written, as
-/// `redact` writes a SAZ body.
-pub const FRAMING: [&str; 3] = ["transfer-encoding", "content-encoding", "content-length"];
+/// `redact` writes a SAZ body (`redact::saz` asks [`is_framing`] too).
+const FRAMING: [&str; 3] = ["transfer-encoding", "content-encoding", "content-length"];
 
 /// Is `name` one of [`FRAMING`]?
 pub fn is_framing(name: &str) -> bool {
