@@ -30,7 +30,8 @@ const NEVER: &str = "0001-01-01T00:00:00";
 /// Writes the archive one session at a time.
 pub struct SazWriter<W: Write + Seek> {
     zip: ZipWriter<W>,
-    pad: usize,
+    /// How many sessions the archive holds: [`stem`]'s padding.
+    count: usize,
     next: usize,
     index: String,
 }
@@ -56,7 +57,7 @@ impl<W: Write + Seek> SazWriter<W> {
         zip.write_all(CONTENT_TYPES.as_bytes())?;
         Ok(SazWriter {
             zip,
-            pad: count.max(1).to_string().len(),
+            count,
             next: 1,
             index: String::from(INDEX_HEAD),
         })
@@ -73,12 +74,11 @@ impl<W: Write + Seek> SazWriter<W> {
     pub fn session(&mut self, s: &Session) -> io::Result<()> {
         let n = self.next;
         self.next += 1;
-        let pad = self.pad;
-        let stem = format!("raw/{n:0pad$}");
+        let stem = stem(n, self.count);
         self.put(&format!("{stem}_c.txt"), &request_bytes(s))?;
         self.put(&format!("{stem}_s.txt"), &response_bytes(s))?;
         self.put(&format!("{stem}_m.xml"), meta_xml(n, s).as_bytes())?;
-        self.index.push_str(&index_row(n, pad, s));
+        self.index.push_str(&index_row(n, &stem, s));
         Ok(())
     }
 
@@ -280,9 +280,10 @@ fn html(v: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-/// The `_index.htm` row of session `n`.
-fn index_row(n: usize, pad: usize, s: &Session) -> String {
-    let f = format!("raw\\{n:0pad$}");
+/// The `_index.htm` row of session `n`, whose entries are named `stem` (`raw/007`): the
+/// index names them with Windows' separator.
+fn index_row(n: usize, stem: &str, s: &Session) -> String {
+    let f = stem.replace('/', "\\");
     let (status, len, ctype, cache) = match &s.response {
         Some(r) => (
             r.status.to_string(),
