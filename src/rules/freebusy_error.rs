@@ -393,9 +393,9 @@ mod tests {
         assert_no_token(&f);
     }
 
-    /// Does not trigger: healthy getSchedule and OWA answers, a Graph 401 (expired token:
-    /// the token rules'), an OWA Warning, another OWA action's error, Graph's other calendar
-    /// calls, a getSchedule answer that is not JSON.
+    /// Does not trigger: healthy getSchedule and OWA answers, a Graph or OWA 401 (expired
+    /// token: the token rules'), an OWA Warning, another OWA action's error or 403, Graph's
+    /// other calendar calls (also a 503), a getSchedule answer that is not JSON.
     #[test]
     fn json_does_not_trigger() {
         let f = run(
@@ -410,6 +410,11 @@ mod tests {
                 S::new(8, "GET", "https://graph.microsoft.com/v1.0/me/calendar/events", 200)
                     .resp_body(r#"{"value":[{"error":{"message":"x","responseCode":"ErrorNoFreeBusyAccess"}}]}"#),
                 graph(9, 200, "<html>ResponseClass Error \"error\"</html>"),
+                // An OWA sign-in that expired (401), and a 403 / 503 on other OWA and Graph
+                // calls: not free/busy lookups, whatever their status.
+                owa_status(10, 401, ""),
+                S::new(11, "POST", "https://mail.contoso.com/owa/service.svc?action=GetMailTips", 403),
+                S::new(12, "GET", "https://graph.microsoft.com/v1.0/me/calendar/events", 503),
             ],
         );
         assert!(f.is_empty(), "{f:#?}");
