@@ -9,6 +9,7 @@
 
 use serde::Serialize;
 
+use super::text::ends_with_ignore_case;
 use super::xml::Tree;
 use crate::capture::url_parts::{strip_query, UrlParts};
 use crate::capture::{DecodeLimits, Session};
@@ -122,11 +123,10 @@ enum Endpoint {
 }
 
 fn endpoint(url: &str) -> Option<Endpoint> {
-    let path = UrlParts::split(url).path.to_ascii_lowercase();
-    let path = path.trim_end_matches('/');
-    if path.ends_with("/autodiscover/autodiscover.xml") {
+    let path = UrlParts::split(url).path.trim_end_matches('/');
+    if ends_with_ignore_case(path, "/autodiscover/autodiscover.xml") {
         Some(Endpoint::Pox)
-    } else if path.ends_with("/autodiscover/autodiscover.svc") {
+    } else if ends_with_ignore_case(path, "/autodiscover/autodiscover.svc") {
         Some(Endpoint::Soap)
     } else {
         None

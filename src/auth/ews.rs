@@ -8,7 +8,9 @@
 use serde::Serialize;
 
 use super::ews_answer::{self, EwsAnswer};
+use super::text::ends_with_ignore_case;
 use super::xml::{self, Tree};
+use crate::capture::http::lossy;
 use crate::capture::url_parts::UrlParts;
 use crate::capture::{Atom, DecodeLimits, Interner, Session};
 
@@ -82,11 +84,8 @@ impl EwsCall {
 
 /// Whether `url` is the EWS endpoint (`/EWS/Exchange.asmx`, any case, query ignored).
 pub fn is_ews_url(url: &str) -> bool {
-    UrlParts::split(url)
-        .path
-        .to_ascii_lowercase()
-        .trim_end_matches('/')
-        .ends_with("/ews/exchange.asmx")
+    let path = UrlParts::split(url).path;
+    ends_with_ignore_case(path.trim_end_matches('/'), "/ews/exchange.asmx")
 }
 
 /// What [`ews_events`] found in one session.
@@ -250,7 +249,7 @@ fn request_view(session: &Session, limits: &DecodeLimits) -> Option<RequestView>
         .decoded_body(limits)
         .ok()
         .filter(|b| !b.is_empty())?;
-    let text = String::from_utf8_lossy(&body);
+    let text = lossy(&body);
     let text = text.trim_start_matches('\u{feff}');
     let tree = contains(&body, b"GetDelegate").then(|| Tree::parse(text));
     let operation = match &tree {
@@ -289,7 +288,7 @@ fn asks_get_delegate(t: &Tree) -> bool {
 
 fn xml_of(body: Option<Vec<u8>>) -> Option<Tree> {
     let body = body.filter(|b| !b.is_empty())?;
-    let text = String::from_utf8_lossy(&body);
+    let text = lossy(&body);
     Some(Tree::parse(text.trim_start_matches('\u{feff}')))
 }
 

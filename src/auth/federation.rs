@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::login::is_authority_host;
 use super::saml::{self, SamlEvidence};
+use super::text::{contains_ignore_case, ends_with_ignore_case, starts_with_ignore_case};
 use super::xml::Tree;
 use crate::capture::url_parts::UrlParts;
 use crate::capture::{DecodeLimits, Session};
@@ -159,27 +160,28 @@ pub fn idp_kind(host: &str, url: &str) -> Option<IdpKind> {
     if host.is_empty() || is_authority_host(&host) || is_seamless_host(&host) {
         return None;
     }
-    let path = UrlParts::split(url).path.to_ascii_lowercase();
-    let path = path.trim_end_matches('/');
-    if path.starts_with("/adfs/ls") {
+    let path = UrlParts::split(url).path.trim_end_matches('/');
+    let starts = |prefix| starts_with_ignore_case(path, prefix);
+    if starts("/adfs/ls") {
         return Some(IdpKind::AdfsPassive);
     }
-    if path.starts_with("/adfs/services/trust/") {
-        if path.ends_with("/usernamemixed") {
+    if starts("/adfs/services/trust/") {
+        if ends_with_ignore_case(path, "/usernamemixed") {
             return Some(IdpKind::WsTrustUsernameMixed);
         }
-        if path.ends_with("/windowstransport") {
+        if ends_with_ignore_case(path, "/windowstransport") {
             return Some(IdpKind::WsTrustWindows);
         }
     }
-    if path == "/adfs" || path.starts_with("/adfs/") {
+    if path.eq_ignore_ascii_case("/adfs") || starts("/adfs/") {
         return Some(IdpKind::AdfsOther);
     }
-    if path.starts_with("/idp/") {
+    if starts("/idp/") {
         return Some(IdpKind::PingFederate);
     }
     let okta = host.ends_with(".okta.com") || host.ends_with(".oktapreview.com");
-    if okta && (path.contains("/sso/wsfed") || path.contains("/sso/saml")) {
+    if okta && (contains_ignore_case(path, "/sso/wsfed") || contains_ignore_case(path, "/sso/saml"))
+    {
         return Some(IdpKind::Okta);
     }
     None
@@ -264,8 +266,8 @@ fn realm_user(url: &str) -> Option<String> {
 }
 
 fn is_realm_url(url: &str) -> bool {
-    let path = UrlParts::split(url).path.to_ascii_lowercase();
-    path.contains("/userrealm") || path.ends_with("/getuserrealm.srf")
+    let path = UrlParts::split(url).path;
+    contains_ignore_case(path, "/userrealm") || ends_with_ignore_case(path, "/getuserrealm.srf")
 }
 
 fn namespace(v: &str) -> Namespace {

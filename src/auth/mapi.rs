@@ -10,6 +10,7 @@
 
 use serde::Serialize;
 
+use super::text::contains_ignore_case;
 use crate::capture::url_parts::{strip_query, UrlParts};
 use crate::capture::{DecodeLimits, Session};
 
@@ -67,10 +68,10 @@ impl MapiAnswer {
 
 /// The MAPI endpoint of `url`, when it is one.
 pub fn endpoint_of(url: &str) -> Option<&'static str> {
-    let path = UrlParts::split(url).path.to_ascii_lowercase();
-    if path.contains("/mapi/emsmdb") {
+    let path = UrlParts::split(url).path;
+    if contains_ignore_case(path, "/mapi/emsmdb") {
         Some("emsmdb")
-    } else if path.contains("/mapi/nspi") {
+    } else if contains_ignore_case(path, "/mapi/nspi") {
         Some("nspi")
     } else {
         None
