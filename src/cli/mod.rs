@@ -232,7 +232,8 @@ pub enum ShowFormat {
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
-    /// The capture (.saz, .har, .har.gz, .zhar).
+    /// The capture (.saz, .har, .har.gz, .zhar); `-` reads it from standard input, named
+    /// `<stdin>`.
     pub capture: PathBuf,
     /// Session ids, as the report and `sessions` cite them.
     #[arg(required = true, value_name = "ID")]
