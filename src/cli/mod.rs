@@ -305,7 +305,9 @@ pub struct BatchArgs {
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
     /// Only files whose path relative to DIR, or whose name, matches this glob
-    /// (`*.saz`, `ticket-42/**`); may be repeated.
+    /// (`*.saz`, `ticket-42/**`); may be repeated. Inside a zip of captures it applies to
+    /// each capture's own name (`*.saz` takes `tickets.zip!/case-1/x.saz`); a glob the zip's
+    /// own name matches takes all of it.
     #[arg(long = "glob", value_name = "G")]
     pub globs: Vec<String>,
     #[arg(long, value_enum, default_value_t = BatchFormat::Table)]
