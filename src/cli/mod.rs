@@ -541,9 +541,10 @@ where
 }
 
 /// What a capture argument opened as: a capture, or a zip of captures (what tickets
-/// attach, issue 21), each inside to be opened by [`crate::capture::saz::attachments`].
+/// attach, issue 21), each inside to be opened by [`crate::capture::saz::attachments`];
+/// either with the read options it opened with (the password given or asked for).
 pub(crate) enum Opened {
-    One(crate::capture::Capture),
+    One(crate::capture::Capture, ReadOptions),
     Zip(crate::capture::saz::attachments::Attachments, ReadOptions),
 }
 
@@ -554,7 +555,7 @@ pub(crate) fn open_capture(
     read: &ReadArgs,
 ) -> Result<crate::capture::Capture, String> {
     match open_any(path, read)? {
-        Opened::One(c) => Ok(c),
+        Opened::One(c, _) => Ok(c),
         Opened::Zip(a, _) => Err(format!(
             "{}: a zip of {} capture(s) ({}), not a capture itself: `traceadal analyze` reads each (named {}), `traceadal batch` a folder of such zips; or extract one",
             a.name,
@@ -598,11 +599,12 @@ pub(crate) fn open_any(path: &std::path::Path, read: &ReadArgs) -> Result<Opened
             return Ok(Opened::Zip(zip, options));
         }
     }
-    Ok(Opened::One(if from_stdin {
+    let capture = if from_stdin {
         capture.named(stdin::NAME)
     } else {
         capture
-    }))
+    };
+    Ok(Opened::One(capture, options))
 }
 
 /// Report an error on stderr. Messages should never carry capture content; they still pass
