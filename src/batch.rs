@@ -30,6 +30,9 @@ pub struct Candidate {
     pub format: Format,
     /// The file's size in bytes: how [`par_map`] guesses which captures cost most.
     pub size: u64,
+    /// The file itself did not pass the globs, but it is a zip: the captures inside it
+    /// whose own names pass are taken (a zip of captures), nothing else ([`Walked::zips`]).
+    pub inside_only: bool,
 }
 
 impl Candidate {
@@ -49,6 +52,10 @@ impl Candidate {
 pub struct Walked {
     /// The captures, sorted by path.
     pub captures: Vec<Candidate>,
+    /// With globs: the zips (SAZ by content) the globs did not take, sorted by path. A glob
+    /// applies to a capture's own name, inside a zip of captures too: `--glob '*.saz'` takes
+    /// `tickets.zip!/case-1/x.saz`. Each is [`Candidate::inside_only`].
+    pub zips: Vec<Candidate>,
     /// Files that matched the globs but are neither SAZ nor HAR (empty, or other content):
     /// their paths relative to the folder walked, in walk order.
     pub skipped: Vec<String>,
@@ -102,8 +109,9 @@ impl Item {
 pub struct BatchOptions {
     /// Worker threads; `None` or 0: all cores.
     pub jobs: Option<usize>,
-    /// Glob patterns; a file is taken when one matches its relative path or its name.
-    /// Empty: every file.
+    /// Glob patterns; a file is taken when one matches its relative path or its name, and a
+    /// capture inside a zip of captures when one matches its name in the zip (or its file
+    /// name, or `zip!/name`). Empty: every file.
     pub globs: Vec<String>,
     /// Password and limits, the same for every capture.
     pub read: ReadOptions,
@@ -202,6 +210,17 @@ impl Filter {
             }
         }
     }
+
+    /// Does the capture `inner` of the zip at `zip_rel` pass: its path in the zip, its file
+    /// name, or `zip_rel!/inner` (as reports name it)?
+    pub fn matches_inside(&self, zip_rel: &str, inner: &str) -> bool {
+        self.matches(inner) || self.matches(&format!("{zip_rel}!/{inner}"))
+    }
+
+    /// Globs given: some files may be left out.
+    pub fn narrows(&self) -> bool {
+        self.set.is_some()
+    }
 }
 
 /// `path` relative to `root`, `/`-separated whatever the platform.
@@ -246,7 +265,20 @@ pub fn walk(root: &Path, filter: &Filter) -> Result<Walked, String> {
             continue;
         }
         let rel = relative(root, entry.path());
+        // Followed through a link; a size that cannot be read only changes the order.
+        let size = || std::fs::metadata(entry.path()).map_or(0, |m| m.len());
         if !filter.matches(&rel) {
+            // Not asked for, unless it is a zip holding captures that are: nothing of it is
+            // reported otherwise (not skipped, not unreadable).
+            if filter.narrows() && matches!(sniff(entry.path()), Ok(Format::Saz)) {
+                walked.zips.push(Candidate {
+                    path: entry.path().to_path_buf(),
+                    rel,
+                    format: Format::Saz,
+                    size: size(),
+                    inside_only: true,
+                });
+            }
             continue;
         }
         match sniff(entry.path()) {
@@ -254,8 +286,8 @@ pub fn walk(root: &Path, filter: &Filter) -> Result<Walked, String> {
                 path: entry.path().to_path_buf(),
                 rel,
                 format,
-                // Followed through a link; a size that cannot be read only changes the order.
-                size: std::fs::metadata(entry.path()).map_or(0, |m| m.len()),
+                size: size(),
+                inside_only: false,
             }),
             Err(CaptureErrorKind::Empty) | Err(CaptureErrorKind::UnknownFormat(_)) => {
                 walked.skipped.push(rel);
@@ -268,6 +300,7 @@ pub fn walk(root: &Path, filter: &Filter) -> Result<Walked, String> {
         }
     }
     walked.captures.sort_by(|a, b| a.path.cmp(&b.path));
+    walked.zips.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(walked)
 }
 
@@ -319,22 +352,47 @@ fn outcome(rel: &str, analyse: impl FnOnce() -> Result<analysis::Analysis, Strin
 /// Analyse one file the walk took: one item, or, for a zip of captures (what tickets attach,
 /// issue 21: no Fiddler session but captures inside), one item per capture inside, named
 /// `tickets.zip!/case1.saz` (one level only; the zip limits of
-/// [`crate::capture::attachments`]).
-pub fn analyse_file(candidate: &Candidate, read: &ReadOptions) -> Vec<Item> {
+/// [`crate::capture::attachments`]). For a zip the globs did not take
+/// ([`Candidate::inside_only`]): the captures inside whose names `filter` passes, and
+/// nothing when it is not a zip of captures.
+pub fn analyse_file(candidate: &Candidate, read: &ReadOptions, filter: &Filter) -> Vec<Item> {
+    if candidate.inside_only {
+        return match inside(candidate, read) {
+            Some(zip) => inner_items(candidate, &zip, read, |inner| {
+                filter.matches_inside(&candidate.rel, inner)
+            }),
+            None => Vec::new(),
+        };
+    }
     let item = analyse_one(candidate, read);
     let empty_saz =
         candidate.format == Format::Saz && item.report().is_some_and(|r| r.capture.sessions == 0);
     if !empty_saz {
         return vec![item];
     }
+    match inside(candidate, read) {
+        Some(zip) => inner_items(candidate, &zip, read, |_| true),
+        None => vec![item],
+    }
+}
+
+/// The zip of captures `candidate` is, if it is one.
+fn inside(candidate: &Candidate, read: &ReadOptions) -> Option<attachments::Attachments> {
     let name = candidate.path.display().to_string();
-    let zip = match guarded(|| {
-        attachments::inspect(&candidate.path, &name, read).map_err(|e| e.to_string())
-    }) {
-        Ok(Some(zip)) => zip,
-        _ => return vec![item],
-    };
+    guarded(|| attachments::inspect(&candidate.path, &name, read).map_err(|e| e.to_string()))
+        .ok()
+        .flatten()
+}
+
+/// One item per capture of `zip` (the file `candidate`) whose name `take` passes.
+fn inner_items(
+    candidate: &Candidate,
+    zip: &attachments::Attachments,
+    read: &ReadOptions,
+    take: impl Fn(&str) -> bool,
+) -> Vec<Item> {
     (0..zip.captures.len())
+        .filter(|&i| take(&zip.captures[i].name))
         .map(|i| {
             let inner = &zip.captures[i].name;
             let rel = format!("{}!/{inner}", candidate.rel);
@@ -430,11 +488,13 @@ pub fn run(
 ) -> Result<BatchResult, String> {
     let filter = Filter::new(&options.globs)?;
     let walked = walk(root, &filter)?;
-    on_found(walked.captures.len());
+    let mut files = walked.captures;
+    files.extend(walked.zips);
+    on_found(files.len());
     let mut items: Vec<Item> = par_map(
-        &walked.captures,
+        &files,
         options.jobs.unwrap_or(0),
-        |c| analyse_file(c, &options.read),
+        |c| analyse_file(c, &options.read, &filter),
         progress,
     )?
     .into_iter()

@@ -154,6 +154,71 @@ fn batch_descends_into_a_zip_and_names_the_inner_file() {
     );
 }
 
+/// `batch --glob` applies to a capture's own name, inside a zip of captures too: `*.saz`
+/// takes the SAZ a ticket's zip holds (it skipped the zip, whose name is not `*.saz`) and
+/// not the HAR beside it; a glob the zip's own name matches takes every capture inside.
+#[test]
+fn batch_glob_applies_to_the_captures_inside_a_zip() {
+    let paths = |glob: &[&str]| -> Vec<String> {
+        let mut args = vec!["batch", "samples", "--format", "csv"];
+        args.extend_from_slice(glob);
+        let out = run(&args);
+        assert!(matches!(out.status.code(), Some(1 | 2)), "{}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap().to_string())
+            .collect()
+    };
+    // What the whole folder lists whose capture name (inside a zip too) ends so.
+    let all = paths(&[]);
+    let ending =
+        |ext: &str| -> Vec<String> { all.iter().filter(|p| p.ends_with(ext)).cloned().collect() };
+    let saz = ending(".saz");
+    assert!(saz.len() > 40);
+    assert!(saz.contains(&format!("ticket-attachments.zip!/{SAZ_ENTRY}")));
+    assert_eq!(paths(&["--glob", "*.saz"]), saz);
+    let har = ending(".har");
+    assert!(har.contains(&format!("ticket-attachments.zip!/{HAR_ENTRY}")));
+    assert_eq!(paths(&["--glob", "*.har"]), har);
+    // The zip's own name: all of it.
+    assert_eq!(
+        paths(&["--glob", "ticket-*.zip"]),
+        [
+            format!("ticket-attachments.zip!/{HAR_ENTRY}"),
+            format!("ticket-attachments.zip!/{SAZ_ENTRY}"),
+        ]
+    );
+    // A folder inside the zip, and the name as reports print it.
+    assert_eq!(
+        paths(&["--glob", "case-20261120-0042/*.har"]),
+        [format!("ticket-attachments.zip!/{HAR_ENTRY}")]
+    );
+    assert_eq!(
+        paths(&["--glob", "ticket-attachments.zip!/*/outlook-*"]),
+        [format!("ticket-attachments.zip!/{SAZ_ENTRY}")]
+    );
+    // Exactly, with the samples that match beside it; the note in the zip is not counted
+    // as skipped (the glob did not take it).
+    let out = run(&["batch", "samples", "--format", "csv", "--glob", "*prompt*"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "path,format,sessions,status,aadsts,missing_spns,tenants,findings,error,error_findings,warning_findings\r\n\
+         ntlm-prompt-loop.har,har,18,error,,,,2,,ntlm-loop,hma-not-advertised\r\n\
+         ntlm-prompt-loop.saz,saz,18,error,,,,2,,ntlm-loop,hma-not-advertised\r\n\
+         ticket-attachments.zip!/case-20261120-0042/outlook-prompt.saz,saz,35,error,500011,https://autodiscover.contoso.com/,72f988bf-0000-4000-8000-0123456789ab,1,,spn-missing,\r\n"
+    );
+    assert_eq!(
+        stderr(&out),
+        "traceadal: 3 capture(s): 0 without errors (0 with warnings), 3 with error findings, 0 inconclusive, 0 unreadable; 0 other file(s) skipped\n"
+    );
+    // A glob nothing matches, inside or out: no capture.
+    let out = run(&["batch", "samples", "--glob", "nothing-*"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("No SAZ or HAR capture found."));
+}
+
 fn zip_of(entries: &[(&str, &[u8])], password: Option<&str>) -> Vec<u8> {
     let mut w = ZipWriter::new(Cursor::new(Vec::new()));
     for (name, data) in entries {

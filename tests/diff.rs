@@ -21,6 +21,7 @@ fn diff(args: &[&str]) -> (String, String, i32) {
         .args(args)
         .current_dir(root())
         .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
         .stdin(std::process::Stdio::null())
         .output()
         .expect("the traceadal binary runs");

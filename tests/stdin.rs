@@ -1,4 +1,5 @@
-//! `-` as the capture is standard input (issue 20), for `analyze`, `sessions` and `redact`:
+//! `-` as the capture is standard input (issue 20), for `analyze`, `sessions`, `show` and
+//! `redact`:
 //! the format told from the content, the output that of the same file with `<stdin>` for its
 //! name, under the `--max-inflated-mib` limit.
 
@@ -114,5 +115,39 @@ fn empty_oversized_and_unknown_standard_input_are_named() {
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         "traceadal: <stdin>: larger than 1 MiB (--max-inflated-mib); save it to a file and give its name\n"
+    );
+}
+
+/// `show -` named its input `-` where every other command says `<stdin>`: in the JSON
+/// document's `capture.path` and in its messages (the command it suggests keeps `-`).
+#[test]
+fn show_names_standard_input_stdin() {
+    let bytes = std::fs::read(sample("adal-500011-json.saz")).unwrap();
+    let out = piped(&["show", "--format", "json", "-", "3"], &bytes);
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc["capture"],
+        serde_json::json!({"path": "<stdin>", "format": "saz"})
+    );
+    assert_eq!(doc["sessions"][0]["id"], 3);
+    // The text is the file's, session for session.
+    let from_file = run(&["show", s(&sample("adal-500011-json.saz")), "3"]);
+    let from_pipe = piped(&["show", "-", "3"], &bytes);
+    assert_eq!(from_pipe.status.code(), Some(0));
+    assert_eq!(from_pipe.stdout, from_file.stdout);
+    assert!(String::from_utf8_lossy(&from_pipe.stdout)
+        .starts_with("Session 3: POST https://autodiscover.contoso.com/autodiscover/autodiscover.xml -> 401 Unauthorized\n"));
+    let out = piped(&["show", "-", "999"], &bytes);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "traceadal: <stdin>: no session 999 in this capture (its sessions are numbered 1 to 35; `traceadal sessions -` lists them)\n"
+    );
+    let out = piped(&["show", "-", "3"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "traceadal: <stdin>: is empty\n"
     );
 }

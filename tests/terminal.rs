@@ -505,3 +505,69 @@ fn the_man_page_renders_with_groff() {
         );
     }
 }
+
+/// The pairs `tests/diff.rs` compares, BEFORE and AFTER.
+const DIFF_PAIRS: [(&str, &str); 5] = [
+    (
+        "samples/adal-500011-json.saz",
+        "samples/healthy-token-issued.saz",
+    ),
+    (
+        "samples/adal-500011-json.saz",
+        "samples/adal-500011-redirect.saz",
+    ),
+    (
+        "samples/adal-500011-json.saz",
+        "samples/autodiscover-500-not-found.saz",
+    ),
+    ("samples/adal-500011-json.saz", "samples/blind-tunnels.saz"),
+    ("samples/two-hosts.saz", "samples/adal-500011-json.saz"),
+];
+
+/// `diff` kept its own width (the terminal's, `COLUMNS` ignored) and let comfy-table cut
+/// words (`https://autodiscove` / `r.contoso.com/`). Now it follows the width every table
+/// follows (`COLUMNS`, the terminal, else 120) and the no-cut layout: hosts, URLs, finding
+/// ids and AADSTS codes stay whole at every width, and every line fits but a word longer
+/// than the width.
+#[test]
+fn diff_fits_the_width_and_cuts_nothing() {
+    let ids = finding_ids();
+    let host = Regex::new(r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org)\b").expect("a pattern");
+    for (before, after) in DIFF_PAIRS {
+        let what = format!("diff {before} {after}");
+        let run = |columns: &str| stdout_of(&["diff", before, after], &[("COLUMNS", columns)]);
+        let wide = run("1000");
+        assert!(wide.contains("AADSTS500011"), "{what}:\n{wide}");
+        let hosts: BTreeMap<&str, usize> = host
+            .find_iter(&wide)
+            .map(|m| (m.as_str(), wide.matches(m.as_str()).count()))
+            .collect();
+        assert!(
+            hosts.contains_key("autodiscover.contoso.com"),
+            "{what}:\n{wide}"
+        );
+        let mut at = Vec::new();
+        for columns in [60, 80, 120, 200] {
+            let narrow = run(&columns.to_string());
+            assert_nothing_cut(&what, &wide, &narrow, columns, &ids);
+            for (h, n) in &hosts {
+                assert_eq!(
+                    narrow.matches(h).count(),
+                    *n,
+                    "{what} at {columns}: {h} cut:\n{narrow}"
+                );
+            }
+            for line in narrow.lines() {
+                let overflow = line.split_whitespace().any(|w| w.chars().count() > 40);
+                assert!(
+                    overflow || line.chars().count() <= columns,
+                    "{what} at {columns}: a line wider than the width:\n{line}"
+                );
+            }
+            at.push(narrow);
+        }
+        // COLUMNS is honoured in a pipe; without it a pipe gets 120 columns.
+        assert_ne!(at[0], at[3], "{what}");
+        assert_eq!(run(""), at[2], "{what}");
+    }
+}

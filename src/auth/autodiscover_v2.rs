@@ -15,9 +15,9 @@
 //! event keeps the domain of the address asked about, not the address.
 
 use serde::Serialize;
-use serde_json::Value;
 
-use crate::capture::url_parts::{strip_query, UrlParts};
+use super::json;
+use crate::capture::url_parts::{percent_decoded, strip_query, UrlParts};
 use crate::capture::{DecodeLimits, Session};
 use crate::redact::cut::prefix_chars;
 
@@ -222,15 +222,10 @@ fn answer_of(
         r.decoded_body_partial(limits).bytes
     };
     let text = String::from_utf8_lossy(&body);
-    let text = text.trim_start_matches('\u{feff}').trim_start();
+    let text = json::trimmed(&text);
     if text.starts_with('{') {
-        if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(text) {
-            let field = |name: &str| {
-                map.iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                    .and_then(|(_, v)| v.as_str())
-                    .map(capped)
-            };
+        if let Some(map) = json::object(text) {
+            let field = |name: &str| json::string(&map, name).map(capped);
             if let Some(code) = field("ErrorCode").filter(|c| !c.is_empty()) {
                 return V2Answer::Error {
                     code,
@@ -291,14 +286,6 @@ fn html_title(text: &str) -> Option<String> {
 
 fn capped(s: impl AsRef<str>) -> String {
     prefix_chars(s.as_ref(), MAX_TEXT).0.to_string()
-}
-
-/// `%40` and friends in a path segment, lossily.
-fn percent_decoded(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -37,7 +37,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::ews_answer::{cap, AnswerError};
-use crate::capture::url_parts::{strip_query, UrlParts};
+use super::json::{self, member};
+use crate::capture::url_parts::{percent_decoded, strip_query, UrlParts};
 use crate::capture::{DecodeLimits, Session};
 
 /// Longest message kept.
@@ -174,19 +175,7 @@ pub fn availability_json(session: &Session, limits: &DecodeLimits) -> Option<Ava
 }
 
 fn parse(bytes: &[u8]) -> Option<Value> {
-    let text = String::from_utf8_lossy(bytes);
-    let text = text.trim_start_matches('\u{feff}').trim_start();
-    if !(text.starts_with('{') || text.starts_with('[')) {
-        return None;
-    }
-    serde_json::from_str::<Value>(text).ok()
-}
-
-/// A member of an object by a case-insensitive name.
-fn member<'v>(map: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
-    map.iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v)
+    json::document(&String::from_utf8_lossy(bytes))
 }
 
 fn string(map: &Map<String, Value>, name: &str, n: usize) -> Option<String> {
@@ -299,11 +288,10 @@ fn owa_mailboxes(session: &Session, limits: &DecodeLimits) -> Vec<String> {
         parse(&req.decoded_body_partial(limits).bytes)
     };
     let root = from_body.or_else(|| {
+        // Percent-encoded JSON (`encodeURIComponent`, as OWA sends it) or JSON as it is:
+        // a `+` is a plus in both, never a space.
         let posted = req.headers.get("x-owa-urlpostdata")?;
-        let decoded: String = url::form_urlencoded::parse(format!("x={posted}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())?;
-        parse(decoded.as_bytes())
+        json::document(&percent_decoded(posted))
     });
     root.as_ref().map(requested_mailboxes).unwrap_or_default()
 }
@@ -427,6 +415,26 @@ mod tests {
             a.errors[0].mailbox.as_deref(),
             Some("cloudowner@contoso.com")
         );
+        // A `+` in the header is a plus, as `decodeURIComponent` reads it: in JSON sent as
+        // it is, and beside `%2B` in JSON percent-encoded.
+        let request = OWA_REQUEST.replace("cloudowner@", "cloud+owner@");
+        let encoded = request
+            .replace('{', "%7B")
+            .replace('"', "%22")
+            .replace('+', "%2B");
+        for posted in [request.as_str(), encoded.as_str()] {
+            let a = read(
+                S::new(9, "POST", OWA, 200)
+                    .req_header("X-OWA-UrlPostData", posted)
+                    .resp_body(&owa_answer("ErrorNoFreeBusyAccess", "x")),
+            )
+            .expect("an event");
+            assert_eq!(
+                a.errors[0].mailbox.as_deref(),
+                Some("cloud+owner@contoso.com"),
+                "{posted}"
+            );
+        }
     }
 
     #[test]

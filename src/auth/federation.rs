@@ -294,17 +294,12 @@ fn realm(session: &Session, limits: &DecodeLimits) -> Option<RealmAnswer> {
     }
     let response = session.response.as_ref().filter(|r| r.status == 200)?;
     let text = text_of(response.decoded_body_partial(limits).bytes);
-    let text = text.trim_start_matches('\u{feff}').trim_start();
+    let text = super::json::trimmed(&text);
     let field: Box<FieldReader> = if text.starts_with('{') {
-        let map = match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(serde_json::Value::Object(map)) => map,
-            _ => return None,
-        };
+        let map = super::json::object(text)?;
         Box::new(move |keys: &[&str]| {
             keys.iter().find_map(|k| {
-                map.iter()
-                    .find(|(name, _)| name.eq_ignore_ascii_case(k))
-                    .and_then(|(_, v)| v.as_str())
+                super::json::string(&map, k)
                     .map(|s| s.trim().to_string())
                     .filter(|s| !s.is_empty())
             })

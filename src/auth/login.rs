@@ -19,6 +19,17 @@ pub enum LoginKind {
     Other,
 }
 
+impl LoginKind {
+    /// As serialized: `authorize`, `token`, `other`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoginKind::Authorize => "authorize",
+            LoginKind::Token => "token",
+            LoginKind::Other => "other",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LoginRequest {
     pub session: u64,

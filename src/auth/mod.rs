@@ -18,6 +18,7 @@ pub mod ews;
 pub mod ews_answer;
 pub mod federation;
 pub mod gateway;
+pub mod json;
 pub mod jwt;
 pub mod login;
 pub mod mapi;

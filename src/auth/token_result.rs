@@ -538,11 +538,9 @@ pub fn token_result(session: &Session, limits: &DecodeLimits) -> Option<TokenRes
     // The damage itself is reported on the session (`auth::read_session`).
     let body = response.decoded_body_partial(limits).bytes;
     let text = String::from_utf8_lossy(&body);
-    let text = text.trim_start_matches('\u{feff}').trim_start();
-    if text.starts_with('{') {
-        if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(text) {
-            return json_outcome(status, &map).and_then(result);
-        }
+    let text = super::json::trimmed(&text);
+    if let Some(map) = super::json::object(text) {
+        return json_outcome(status, &map).and_then(result);
     }
     if let Some(page) = sign_in_page_error(text) {
         if page.is_error() {

@@ -145,6 +145,54 @@ fn glob_narrows_the_walk_and_filtered_files_are_not_counted_as_skipped() {
     assert_eq!(w.skipped, ["ticket-1/notes.txt"]);
 }
 
+/// A zip the globs did not take is looked into for captures they do take (its own name
+/// aside); nothing else the globs left out is read further or counted.
+#[test]
+fn zips_the_globs_leave_out_are_kept_to_look_inside() {
+    let dir = folder();
+    let w = walk(dir.path(), &Filter::new(&["*.har".to_string()]).unwrap()).unwrap();
+    let rels: Vec<&str> = w.captures.iter().map(|c| c.rel.as_str()).collect();
+    assert_eq!(rels, ["top.har"]);
+    assert!(w.captures.iter().all(|c| !c.inside_only));
+    let zips: Vec<(&str, bool)> = w
+        .zips
+        .iter()
+        .map(|c| (c.rel.as_str(), c.inside_only))
+        .collect();
+    assert_eq!(
+        zips,
+        [
+            ("ticket-1/renamed.zip", true),
+            ("ticket-2/outlook.saz", true)
+        ]
+    );
+    assert_eq!(w.skipped, ["ticket-3/empty.har"]);
+    // No glob: every file is taken as itself.
+    let w = walk(dir.path(), &Filter::new(&[]).unwrap()).unwrap();
+    assert!(w.zips.is_empty());
+    // Not a zip of captures (not even a zip): nothing comes of it.
+    let c = &walk(dir.path(), &Filter::new(&["*.har".to_string()]).unwrap())
+        .unwrap()
+        .zips[0];
+    let filter = Filter::new(&["*.har".to_string()]).unwrap();
+    assert!(analyse_file(c, &ReadOptions::default(), &filter).is_empty());
+}
+
+#[test]
+fn a_glob_matches_a_capture_inside_a_zip_by_its_name_there() {
+    let f = Filter::new(&["*.saz".to_string()]).unwrap();
+    assert!(f.matches_inside("t.zip", "case-1/x.saz"));
+    assert!(!f.matches_inside("t.zip", "case-1/x.har"));
+    let f = Filter::new(&["case-1/*".to_string()]).unwrap();
+    assert!(f.matches_inside("t.zip", "case-1/x.har"));
+    assert!(!f.matches_inside("t.zip", "case-2/x.har"));
+    // As reports name it.
+    let f = Filter::new(&["tickets/t.zip!/case-2/*".to_string()]).unwrap();
+    assert!(f.matches_inside("tickets/t.zip", "case-2/x.har"));
+    assert!(!f.matches_inside("tickets/u.zip", "case-2/x.har"));
+    assert!(Filter::new(&[]).unwrap().matches_inside("t.zip", "x"));
+}
+
 #[test]
 fn exit_status_aggregates_with_unreadable_winning() {
     use Status::*;
@@ -191,6 +239,7 @@ fn candidates(n: usize) -> Vec<Candidate> {
             rel: format!("{i:03}.saz"),
             format: Format::Saz,
             size: 0,
+            inside_only: false,
         })
         .collect()
 }

@@ -13,6 +13,20 @@
 //!
 //! The fragment is what follows the first `#`; the query what follows the first `?` before it.
 
+/// `s` with its `%XX` escapes decoded, lossily (invalid UTF-8 replaced, a `%` that escapes
+/// nothing kept): `decodeURIComponent`'s reading, so `+` stays a plus (it is a space only
+/// in form bodies and queries, which `url::form_urlencoded` reads) and `&` and `=` are
+/// characters like the others. For an address in a path segment (autodiscover v2's
+/// `/autodiscover.json/v1.0/a%40contoso.com`) and a percent-encoded header value (OWA's
+/// `X-OWA-UrlPostData`).
+pub fn percent_decoded(s: &str) -> String {
+    let escaped = s.replace('+', "%2B").replace('&', "%26");
+    url::form_urlencoded::parse(format!("x={escaped}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
 /// The parts of a URL, as borrowed slices of it. Splitting stops at the end of the path:
 /// the query and fragment are found only when asked for, so that the many callers that need
 /// the host of a long login URL do not scan its query.
@@ -125,6 +139,31 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn percent_decoding_reads_escapes_and_keeps_plus_ampersand_and_stray_percents() {
+        assert_eq!(percent_decoded("a%40contoso.com"), "a@contoso.com");
+        assert_eq!(percent_decoded("a+b%2Bc%20d"), "a+b+c d");
+        assert_eq!(percent_decoded("x&y=z%26"), "x&y=z&");
+        assert_eq!(percent_decoded("100%"), "100%");
+        assert_eq!(percent_decoded("%zz%4"), "%zz%4");
+        assert_eq!(percent_decoded("%C3%A9%FF"), "\u{e9}\u{fffd}");
+        assert_eq!(percent_decoded(""), "");
+        // JSON as encodeURIComponent writes it, and as some clients send it, unencoded.
+        let json = r#"{"Address":"room+1@contoso.com","Subject":"A & B = C"}"#;
+        let encoded: String = json
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        assert_eq!(percent_decoded(&encoded), json);
+        assert_eq!(percent_decoded(json), json);
+    }
 
     #[test]
     fn splits_the_forms_captures_hold() {

@@ -76,7 +76,7 @@ pub fn run(args: &AnalyzeArgs) -> Status {
     let mut failed = false;
     for path in &args.captures {
         match open_any(path, &args.read) {
-            Ok(Opened::One(capture)) => analyse(&capture),
+            Ok(Opened::One(capture, _)) => analyse(&capture),
             Ok(Opened::Zip(zip, options)) => {
                 for i in 0..zip.captures.len() {
                     match zip.open(i, &options) {

@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use super::redact::{destination, input_password, refuse_attachments, rewrite, scratch_beside};
+use super::redact::{destination, open_input, rewrite, scratch_beside, Destination};
 use super::{output, report_error, ConvertArgs, ConvertTo, Status};
 use crate::capture::detect::detect_file;
 use crate::capture::formats;
@@ -63,24 +63,15 @@ fn convert(args: &ConvertArgs) -> Result<(), String> {
     let dest = destination(input, &args.output, "convert")?;
     let spec = formats::spec(detect_file(input).map_err(shown)?);
     let limits = args.read.limits();
-    let password = if spec.encrypted_input {
-        input_password(input, &input.display().to_string(), &args.read)?
-    } else {
-        None
-    };
-    refuse_attachments(
-        spec,
-        input,
-        &input.display().to_string(),
-        &password,
-        &args.read,
-        "convert",
-    )?;
-    let read = ReadOptions { password, limits };
+    let (opened, read) = open_input(spec, input, &args.read, "convert")?;
     // Redacted: `redact`'s own rewrite of the input into a scratch copy, which is converted.
     let mut counts = None;
     let scratch;
     let (source, source_read) = if args.show_secrets {
+        // The input itself: as opened already, if it was.
+        if let Some(capture) = opened {
+            return finish(args, to, &dest, &capture, None);
+        }
         (input.as_path(), read)
     } else {
         let (tmp, mut file) = scratch_beside(&args.output)?;
@@ -111,16 +102,29 @@ fn convert(args: &ConvertArgs) -> Result<(), String> {
         )
     };
     let capture = Capture::open(source, &source_read).map_err(|e| shown(e.kind))?;
-    let (written, notes) = dest.write(|file| write_as(to, &capture, file, &limits))?;
+    finish(args, to, &dest, &capture, counts.as_ref())
+}
+
+/// `capture` written to OUT as `to`, and the summary: the secrets replaced (`counts`), or
+/// kept.
+fn finish(
+    args: &ConvertArgs,
+    to: ConvertTo,
+    dest: &Destination,
+    capture: &Capture,
+    counts: Option<&Counts>,
+) -> Result<(), String> {
+    let limits = args.read.limits();
+    let (written, notes) = dest.write(|file| write_as(to, capture, file, &limits))?;
     for n in notes {
-        report_error(format!("{}: {n}", input.display()));
+        report_error(format!("{}: {n}", args.input.display()));
     }
     let what = match to {
         ConvertTo::Har => format!("HAR 1.2, {written} entries"),
         ConvertTo::Saz => format!("SAZ, {written} sessions"),
     };
     output::emit(None, &output::redactor(false), |w| {
-        summary(w, input, &args.output, &what, counts.as_ref())
+        summary(w, &args.input, &args.output, &what, counts)
     })
 }
 

@@ -48,7 +48,9 @@ pub fn run(args: &DiffArgs) -> Status {
         report: &read[i].1,
     };
     let diff = Diff::new(side(0), side(1));
-    let width = output::terminal_width().and_then(|w| u16::try_from(w).ok());
+    // As `analyze`: a file (-o) gets the fixed width; stdout is fitted to COLUMNS or the
+    // terminal.
+    let width = args.output.as_ref().map_or_else(output::width, |_| None);
     let written = output::emit(args.output.as_deref(), &redactor, |out| match args.format {
         DiffFormat::Table => render::table_text(out, &diff, width, &redactor),
         DiffFormat::Markdown => render::markdown(out, &diff),

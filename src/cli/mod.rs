@@ -232,7 +232,8 @@ pub enum ShowFormat {
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
-    /// The capture (.saz, .har, .har.gz, .zhar).
+    /// The capture (.saz, .har, .har.gz, .zhar); `-` reads it from standard input, named
+    /// `<stdin>`.
     pub capture: PathBuf,
     /// Session ids, as the report and `sessions` cite them.
     #[arg(required = true, value_name = "ID")]
@@ -304,7 +305,9 @@ pub struct BatchArgs {
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
     /// Only files whose path relative to DIR, or whose name, matches this glob
-    /// (`*.saz`, `ticket-42/**`); may be repeated.
+    /// (`*.saz`, `ticket-42/**`); may be repeated. Inside a zip of captures it applies to
+    /// each capture's own name (`*.saz` takes `tickets.zip!/case-1/x.saz`); a glob the zip's
+    /// own name matches takes all of it.
     #[arg(long = "glob", value_name = "G")]
     pub globs: Vec<String>,
     #[arg(long, value_enum, default_value_t = BatchFormat::Table)]
@@ -538,9 +541,10 @@ where
 }
 
 /// What a capture argument opened as: a capture, or a zip of captures (what tickets
-/// attach, issue 21), each inside to be opened by [`crate::capture::saz::attachments`].
+/// attach, issue 21), each inside to be opened by [`crate::capture::saz::attachments`];
+/// either with the read options it opened with (the password given or asked for).
 pub(crate) enum Opened {
-    One(crate::capture::Capture),
+    One(crate::capture::Capture, ReadOptions),
     Zip(crate::capture::saz::attachments::Attachments, ReadOptions),
 }
 
@@ -551,7 +555,7 @@ pub(crate) fn open_capture(
     read: &ReadArgs,
 ) -> Result<crate::capture::Capture, String> {
     match open_any(path, read)? {
-        Opened::One(c) => Ok(c),
+        Opened::One(c, _) => Ok(c),
         Opened::Zip(a, _) => Err(format!(
             "{}: a zip of {} capture(s) ({}), not a capture itself: `traceadal analyze` reads each (named {}), `traceadal batch` a folder of such zips; or extract one",
             a.name,
@@ -595,11 +599,12 @@ pub(crate) fn open_any(path: &std::path::Path, read: &ReadArgs) -> Result<Opened
             return Ok(Opened::Zip(zip, options));
         }
     }
-    Ok(Opened::One(if from_stdin {
+    let capture = if from_stdin {
         capture.named(stdin::NAME)
     } else {
         capture
-    }))
+    };
+    Ok(Opened::One(capture, options))
 }
 
 /// Report an error on stderr. Messages should never carry capture content; they still pass

@@ -12,7 +12,7 @@ use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::{files, output, report_error, ReadArgs, RedactArgs, Status};
+use super::{files, output, report_error, Opened, ReadArgs, RedactArgs, Status};
 use crate::capture::detect::detect_file;
 use crate::capture::formats;
 use crate::capture::rewrite::RewriteOptions;
@@ -50,17 +50,9 @@ fn redact(args: &RedactArgs) -> Result<(), String> {
             spec.name
         ));
     }
-    let input_password = if spec.encrypted_input {
-        input_password(input, &name, &args.read)?
-    } else {
-        None
-    };
-    refuse_attachments(spec, input, &name, &input_password, &args.read, "redact")?;
+    let (_, read) = open_input(spec, &args.input, &args.read, "redact")?;
     let opts = RewriteOptions {
-        read: ReadOptions {
-            password: input_password,
-            limits: args.read.limits(),
-        },
+        read,
         output_password: out_password,
     };
     let mut scrubber = Placeholders::new(opts.read.limits);
@@ -121,32 +113,33 @@ pub(super) fn rewrite(
     Ok(rewritten)
 }
 
-/// A zip of captures (what tickets attach) is not a SAZ to copy or convert: its copy would
-/// hold nothing, so `command` refuses it, saying what it holds.
-pub(super) fn refuse_attachments(
+/// The input of `command` (`redact`, `convert`) opened when its format may be encrypted
+/// (a SAZ), as every command opens a capture ([`super::open_any`]: the password asked for
+/// on a terminal when it is encrypted and none was given): the capture, and the options to
+/// read it again with. Any other format is not opened here: its options are the limits and
+/// no password. A zip of captures (what tickets attach) is refused, saying what it holds:
+/// its copy would hold nothing.
+pub(super) fn open_input(
     spec: &formats::FormatSpec,
     input: &Path,
-    name: &str,
-    password: &Option<Password>,
     read: &ReadArgs,
     command: &str,
-) -> Result<(), String> {
-    if spec.format != crate::capture::Format::Saz {
-        return Ok(());
+) -> Result<(Option<Capture>, ReadOptions), String> {
+    if !spec.encrypted_input {
+        let options = ReadOptions {
+            password: None,
+            limits: read.limits(),
+        };
+        return Ok((None, options));
     }
-    let options = ReadOptions {
-        password: password.clone(),
-        limits: read.limits(),
-    };
-    let zip = crate::capture::attachments::inspect(input, name, &options)
-        .map_err(|e| format!("{name}: {e}"))?;
-    match zip {
-        Some(zip) => Err(format!(
-            "{name}: a zip of {} capture(s) ({}), not a capture itself: extract each and {command} it",
+    match super::open_any(input, read)? {
+        Opened::One(capture, options) => Ok((Some(capture), options)),
+        Opened::Zip(zip, _) => Err(format!(
+            "{}: a zip of {} capture(s) ({}), not a capture itself: extract each and {command} it",
+            zip.name,
             zip.captures.len(),
             zip.listing()
         )),
-        None => Ok(()),
     }
 }
 
@@ -226,29 +219,6 @@ fn summary(
 ) -> std::io::Result<()> {
     writeln!(w, "{input} -> {} ({what})", out.display())?;
     writeln!(w, "replaced {} secret(s): {counts}", counts.total())
-}
-
-/// The input's password: none when it is not encrypted; asked on a terminal when it is and
-/// none was given.
-pub(super) fn input_password(
-    input: &Path,
-    name: &str,
-    read: &ReadArgs,
-) -> Result<Option<Password>, String> {
-    let shown = |e: CaptureErrorKind| format!("{name}: {e}");
-    let options = read.options(false)?;
-    match Capture::open(input, &options).map_err(|e| e.kind) {
-        Ok(_) => Ok(options.password),
-        Err(CaptureErrorKind::PasswordRequired) if options.password.is_none() => {
-            let options = read.options(true)?;
-            if options.password.is_none() {
-                return Err(shown(CaptureErrorKind::PasswordRequired));
-            }
-            Capture::open(input, &options).map_err(|e| shown(e.kind))?;
-            Ok(options.password)
-        }
-        Err(e) => Err(shown(e)),
-    }
 }
 
 fn output_password(args: &RedactArgs) -> Result<Option<Password>, String> {

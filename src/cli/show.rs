@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{open_capture, output, report_error, ShowArgs, ShowFormat, Status};
+use super::{open_capture, output, report_error, stdin, ShowArgs, ShowFormat, Status};
 use crate::analysis;
 use crate::report::show::{write_text, CaptureRef, ShowDocument, Shown, SCHEMA};
 
@@ -16,7 +16,8 @@ pub fn run(args: &ShowArgs) -> Status {
             return Status::Unreadable;
         }
     };
-    let path = args.capture.display().to_string();
+    // `-` is named `<stdin>`, as every command names it.
+    let path = stdin::shown(&args.capture);
     let limits = args.read.limits();
     let analysis = match analysis::analyze(&capture, &limits) {
         Ok(a) => a,
@@ -55,8 +56,9 @@ pub fn run(args: &ShowArgs) -> Status {
             })
             .collect();
         report_error(format!(
-            "{path}: no session {} in this capture ({holds}; `traceadal sessions {path}` lists them){}",
+            "{path}: no session {} in this capture ({holds}; `traceadal sessions {}` lists them){}",
             list.join(", "),
+            args.capture.display(),
             if unreadable.is_empty() {
                 String::new()
             } else {

@@ -1,4 +1,5 @@
-//! `-` as the capture: standard input (issue 20), for `analyze`, `sessions` and `redact`.
+//! `-` as the capture: standard input (issue 20), for `analyze`, `sessions`, `show` and
+//! `redact`.
 //!
 //! The format is told from the content, as for a file (`capture::detect`), and a SAZ is a
 //! zip whose directory is at its end: the input is spooled whole into a private temporary

@@ -284,7 +284,7 @@ fn unix_date(secs: i64) -> Option<String> {
 /// A sign-in request to Entra ID.
 #[derive(Debug, Clone, Serialize)]
 pub struct SignIn {
-    pub kind: String,
+    pub kind: auth::login::LoginKind,
     pub authority: String,
     pub tenant: Option<String>,
     pub resource: Option<String>,
@@ -329,8 +329,8 @@ pub struct FlowRef {
     pub index: usize,
     pub resource: String,
     pub client: Option<String>,
-    pub outcome: serde_json::Value,
-    pub state: serde_json::Value,
+    pub outcome: crate::flows::Outcome,
+    pub state: crate::flows::State,
     pub first_session: u64,
     pub last_session: u64,
 }
@@ -338,7 +338,7 @@ pub struct FlowRef {
 #[derive(Debug, Clone, Serialize)]
 pub struct FindingRef {
     pub id: String,
-    pub severity: serde_json::Value,
+    pub severity: crate::rules::Severity,
     pub title: String,
 }
 
@@ -386,6 +386,8 @@ impl Shown {
                 req.headers.get("content-type"),
             ),
         };
+        // The answer's JSON, parsed once: shown, and read for the tokens it carries.
+        let mut answer_json = None;
         let response = session.response.as_ref().map(|r| ResponseShown {
             version: r.version.clone(),
             status: r.status,
@@ -400,7 +402,10 @@ impl Shown {
                     ..BodyShown::default()
                 }
             } else {
-                body_shown(&r.body, r.decoded_body_partial(&limits), r.content_type())
+                let (body, json) =
+                    body_read(&r.body, r.decoded_body_partial(&limits), r.content_type());
+                answer_json = json;
+                body
             },
         });
         let mut tokens = Vec::new();
@@ -411,19 +416,10 @@ impl Shown {
         {
             tokens.push(TokenClaims::of("authorization", token));
         }
-        if let Some(text) = response
-            .as_ref()
-            .filter(|r| r.body.kind == "json")
-            .and(session.response.as_ref())
-            .and_then(|r| r.decoded_body(&limits).ok())
-        {
-            if let Ok(serde_json::Value::Object(map)) =
-                serde_json::from_slice::<serde_json::Value>(&text)
-            {
-                for field in ["access_token", "id_token"] {
-                    if let Some(serde_json::Value::String(t)) = map.get(field) {
-                        tokens.push(TokenClaims::of(field, t));
-                    }
+        if let Some(serde_json::Value::Object(map)) = &answer_json {
+            for field in ["access_token", "id_token"] {
+                if let Some(serde_json::Value::String(t)) = map.get(field) {
+                    tokens.push(TokenClaims::of(field, t));
                 }
             }
         }
@@ -434,10 +430,7 @@ impl Shown {
             match e {
                 Event::Login(l) => {
                     sign_in = Some(SignIn {
-                        kind: serde_json::to_value(l.kind)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_string))
-                            .unwrap_or_default(),
+                        kind: l.kind,
                         authority: l.authority.clone(),
                         tenant: l.tenant.clone(),
                         resource: l.resource.clone(),
@@ -503,8 +496,8 @@ impl Shown {
                     (None, Some(n)) => Some(n.to_string()),
                     (None, None) => f.client_id.clone(),
                 },
-                outcome: serde_json::to_value(f.outcome).unwrap_or_default(),
-                state: serde_json::to_value(f.state).unwrap_or_default(),
+                outcome: f.outcome,
+                state: f.state,
                 first_session: f.first_session,
                 last_session: f.last_session,
             })
@@ -515,7 +508,7 @@ impl Shown {
             .filter(|f| f.sessions.contains(&id))
             .map(|f| FindingRef {
                 id: f.id.clone(),
-                severity: serde_json::to_value(f.severity).unwrap_or_default(),
+                severity: f.severity,
                 title: f.title.clone(),
             })
             .collect();
@@ -583,6 +576,16 @@ fn body_shown(
     decoded: crate::capture::Decoded,
     content_type: Option<&str>,
 ) -> BodyShown {
+    body_read(stored, decoded, content_type).0
+}
+
+/// [`body_shown`], with the JSON it parsed when the body is JSON (`kind` `json`) and
+/// decoded whole: what `show` reads tokens from, without parsing it again.
+fn body_read(
+    stored: &Body,
+    decoded: crate::capture::Decoded,
+    content_type: Option<&str>,
+) -> (BodyShown, Option<serde_json::Value>) {
     let mut notes = Vec::new();
     let content_type = content_type.map(str::to_string);
     if stored.truncated {
@@ -596,19 +599,20 @@ fn body_shown(
         ..BodyShown::default()
     };
     let bytes = decoded.bytes;
+    let whole = decoded.problem.is_none();
     match decoded.problem {
         None => shown.decoded_bytes = Some(bytes.len()),
         Some(p) if bytes.is_empty() => {
             shown.kind = "undecodable";
             notes.push(format!("body not decoded: {p}"));
             shown.note = Some(notes.join("; "));
-            return shown;
+            return (shown, None);
         }
         Some(p) => notes.push(format!("only the first {} bytes decoded: {p}", bytes.len())),
     }
     if bytes.is_empty() {
         shown.note = (!notes.is_empty()).then(|| notes.join("; "));
-        return shown;
+        return (shown, None);
     }
     let ct = content_type.as_deref().unwrap_or("").to_ascii_lowercase();
     if crate::capture::detail::looks_binary(&bytes) {
@@ -621,15 +625,21 @@ fn body_shown(
                 .join(" "),
         );
         shown.note = (!notes.is_empty()).then(|| notes.join("; "));
-        return shown;
+        return (shown, None);
     }
     let text = String::from_utf8_lossy(&bytes);
     let head = text.trim_start();
+    let mut json = None;
     let (kind, pretty) = if ct.contains("json") || head.starts_with('{') || head.starts_with('[') {
-        let pretty = (bytes.len() <= PRETTY_MAX)
+        let parsed = (bytes.len() <= PRETTY_MAX)
             .then(|| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-            .flatten()
-            .and_then(|v| serde_json::to_string_pretty(&v).ok());
+            .flatten();
+        let pretty = parsed
+            .as_ref()
+            .and_then(|v| serde_json::to_string_pretty(v).ok());
+        if pretty.is_some() && whole {
+            json = parsed;
+        }
         (if pretty.is_some() { "json" } else { "text" }, pretty)
     } else if ct.contains("xml") || head.starts_with("<?xml") || head.starts_with("<soap") {
         let pretty = (bytes.len() <= PRETTY_MAX)
@@ -649,7 +659,7 @@ fn body_shown(
     }
     shown.text = Some(cut.to_string());
     shown.note = (!notes.is_empty()).then(|| notes.join("; "));
-    shown
+    (shown, json)
 }
 
 /// XML indented two spaces a level; `None` when it does not parse (shown as it is).
@@ -792,7 +802,7 @@ fn write_one(out: &mut dyn Write, s: &Shown) -> io::Result<()> {
         "  Auth        offered (WWW-Authenticate): {offered}; sent (Authorization): {sent}"
     )?;
     if let Some(l) = &s.sign_in {
-        let mut parts = vec![format!("{} request to {}", l.kind, l.authority)];
+        let mut parts = vec![format!("{} request to {}", l.kind.as_str(), l.authority)];
         if let Some(g) = &l.grant_type {
             parts.push(format!("grant_type {g}"));
         }
@@ -865,8 +875,8 @@ fn write_one(out: &mut dyn Write, s: &Shown) -> io::Result<()> {
             f.index,
             client,
             f.resource,
-            f.outcome.as_str().unwrap_or("-"),
-            f.state.as_str().unwrap_or("-"),
+            f.outcome.as_str(),
+            f.state.as_str(),
             f.first_session,
             f.last_session
         )?;
@@ -878,7 +888,7 @@ fn write_one(out: &mut dyn Write, s: &Shown) -> io::Result<()> {
         writeln!(
             out,
             "  Finding     {} {}: {}",
-            f.severity.as_str().unwrap_or("-").to_ascii_uppercase(),
+            f.severity.as_str().to_ascii_uppercase(),
             f.id,
             f.title
         )?;
@@ -1035,6 +1045,49 @@ mod tests {
         assert_eq!(bin.kind, "binary");
         assert_eq!(bin.hex.as_deref(), Some("00 01 02 ff fe 00 00 09"));
         assert!(bin.text.is_none());
+    }
+
+    /// The JSON shown is the JSON read for tokens (parsed once), and only a body decoded
+    /// whole is read: a cut answer that still parses is shown, not read.
+    #[test]
+    fn the_json_shown_is_the_json_read() {
+        let raw = br#"{"token_type":"Bearer","access_token":"a.b.c"}"#;
+        let b = Body {
+            raw: raw.to_vec(),
+            wire: false,
+            truncated: false,
+        };
+        let decoded = |problem| crate::capture::Decoded {
+            bytes: raw.to_vec(),
+            problem,
+        };
+        let (shown, json) = body_read(&b, decoded(None), Some("application/json"));
+        assert_eq!(shown.kind, "json");
+        assert_eq!(
+            json,
+            Some(serde_json::json!({"token_type": "Bearer", "access_token": "a.b.c"}))
+        );
+        let cut = Some(crate::capture::BodyError::TooLarge(10));
+        let (shown, json) = body_read(&b, decoded(cut), Some("application/json"));
+        assert_eq!(shown.kind, "json");
+        assert_eq!(json, None);
+        // Told from the content when the Content-Type does not say JSON.
+        let (shown, json) = body_read(&b, decoded(None), Some("text/plain"));
+        assert_eq!(shown.kind, "json");
+        assert!(json.is_some());
+        let text = Body {
+            raw: b"{not json".to_vec(),
+            ..b.clone()
+        };
+        let (shown, json) = body_read(
+            &text,
+            crate::capture::Decoded {
+                bytes: b"{not json".to_vec(),
+                problem: None,
+            },
+            Some("application/json"),
+        );
+        assert_eq!((shown.kind, json), ("text", None));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use super::{CaptureSide, Change, Diff, FindingChange, FindingSide, FlowChange, FlowSide};
 use crate::redact::Redactor;
+use crate::report::layout::fit;
 use crate::report::markdown::cell;
 use crate::report::table::{hanging, keep_whole, list, table, DEFAULT_WIDTH};
 
@@ -73,7 +74,9 @@ fn subject(f: &FindingChange) -> String {
     }
 }
 
-/// The table for a terminal, `width` columns wide (120 when not a terminal).
+/// The table for a terminal, `width` columns wide (`COLUMNS` or the terminal's, from
+/// `output::width`; 120 when neither), laid out by [`fit`]: no identifier is cut, and a
+/// table too wide for `width` becomes a list.
 pub fn table_text(
     out: &mut dyn Write,
     d: &Diff,
@@ -126,7 +129,7 @@ pub fn table_text(
             ]);
         }
         keep_whole(&mut t, 1, d.flows.iter().map(|f| red(&f.resource).len()));
-        writeln!(out, "{t}")?;
+        writeln!(out, "{}", fit(&mut t))?;
     }
     if !d.findings.is_empty() {
         writeln!(out, "\nFindings (matched by id and subject)")?;
@@ -141,7 +144,7 @@ pub fn table_text(
                 red(&after_finding(f)),
             ]);
         }
-        writeln!(out, "{t}")?;
+        writeln!(out, "{}", fit(&mut t))?;
     }
     Ok(())
 }
