@@ -340,6 +340,7 @@ mod tests {
                     raw: Vec::new(),
                     wire: false,
                     truncated: false,
+                    ..Default::default()
                 },
             }),
             ..Session::default()

@@ -234,6 +234,7 @@ mod tests {
                 raw: body.to_vec(),
                 wire: false,
                 truncated: false,
+                ..Default::default()
             };
         }
         s

@@ -249,6 +249,7 @@ mod tests {
                     raw: body.to_vec(),
                     wire: false,
                     truncated: false,
+                    ..Default::default()
                 },
             }),
             ..Session::default()

@@ -589,6 +589,7 @@ fn body(map: &mut Map<String, Value>, what: &str, codings: &[String], ctx: &mut 
             raw: std::mem::take(&mut bytes),
             wire: true,
             truncated: false,
+            ..Default::default()
         };
         let limits = DecodeLimits {
             max_decoded: u64::MAX / 4,
@@ -911,7 +912,7 @@ mod tests {
             );
             assert!(notes.is_empty());
             assert_eq!(counts.get(Kind::RefreshToken), 1);
-            let body = |e: &Value| session(e).response.unwrap().body.raw;
+            let body = |e: &Value| session(e).response.unwrap().body.bytes().into_owned();
             assert_eq!(body(&entry), FORM.as_bytes());
             assert_eq!(body(&v), FORM_OUT.as_bytes());
         }
@@ -927,7 +928,7 @@ mod tests {
             v["response"]["content"],
             json!({"text": STANDARD.encode(&want), "encoding": "base64"})
         );
-        assert_eq!(session(&v).response.unwrap().body.raw, want);
+        assert_eq!(*session(&v).response.unwrap().body.bytes(), want);
     }
 
     #[test]

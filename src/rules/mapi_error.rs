@@ -164,6 +164,7 @@ mod tests {
                 raw: body.to_vec(),
                 wire: false,
                 truncated: false,
+                ..Default::default()
             };
         }
         s

@@ -643,6 +643,7 @@ impl Pending {
                         raw: sent[end + 4..].to_vec(),
                         wire: true,
                         truncated: self.sent_cut,
+                        ..Default::default()
                     };
                 }
                 None => body_unrecorded = true,
@@ -667,6 +668,7 @@ impl Pending {
                 raw,
                 wire: false,
                 truncated,
+                ..Default::default()
             };
             r
         });

@@ -119,7 +119,7 @@ fn message(start: &str, headers: &Headers, body: &Body) -> Vec<u8> {
         m.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
     }
     m.extend_from_slice(b"\r\n");
-    m.extend_from_slice(&body.raw);
+    m.extend_from_slice(&body.bytes());
     m
 }
 
@@ -336,6 +336,7 @@ mod tests {
                     raw: b"<soap/>".to_vec(),
                     wire: false,
                     truncated: false,
+                    ..Default::default()
                 },
             },
             response: Some(Response {
@@ -407,7 +408,7 @@ mod tests {
                     method: method.clone(),
                     url: format!("https://x.test/{url}"),
                     headers: h.clone(),
-                    body: Body { raw: body.clone(), wire: false, truncated: false },
+                    body: Body { raw: body.clone(), wire: false, truncated: false, ..Default::default() },
                     ..Request::default()
                 },
                 ..Session::default()
