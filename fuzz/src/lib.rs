@@ -194,7 +194,6 @@ pub fn body_decode(data: &[u8]) {
         raw: raw.to_vec(),
         wire: ce & 0x80 == 0,
         truncated: false,
-        ..Default::default()
     };
     let d = body::decode_partial(&body, &headers, &LIMITS);
     assert!(d.bytes.len() as u64 <= LIMITS.max_decoded);
@@ -252,7 +251,6 @@ fn session(
                 raw: req_body.to_vec(),
                 wire: true,
                 truncated: false,
-                ..Default::default()
             },
         },
         response: Some(Response {
@@ -264,7 +262,6 @@ fn session(
                 raw: resp_body.to_vec(),
                 wire: true,
                 truncated: false,
-                ..Default::default()
             },
         }),
         ..Session::default()

@@ -185,10 +185,8 @@ pub fn autodiscover_answer(session: &Session, limits: &DecodeLimits) -> Option<A
     let removed = response
         .headers
         .get(crate::capture::rewrite::MARKER_HEADER)
-        .and_then(|_| {
-            crate::capture::rewrite::placeholder_content_type(&response.body.bytes()).map(text)
-        });
-    let content_type = removed.or_else(|| response.content_type().map(text));
+        .and_then(|_| crate::capture::rewrite::placeholder_content_type(&response.body.raw));
+    let content_type = removed.or(response.content_type()).map(text);
     let Some(body) = body else {
         if content_type.as_deref().is_some_and(is_html) {
             out.answer = Answer::WebPage { content_type };

@@ -340,7 +340,6 @@ mod tests {
                     raw: Vec::new(),
                     wire: false,
                     truncated: false,
-                    ..Default::default()
                 },
             }),
             ..Session::default()

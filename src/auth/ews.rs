@@ -516,7 +516,6 @@ pub(crate) mod tests {
             raw: s.as_bytes().to_vec(),
             wire: false,
             truncated: false,
-            ..Default::default()
         };
         let mut h = Headers::new();
         h.push("User-Agent", "Exchange/15.20.7452.000/Teams");

@@ -550,7 +550,6 @@ mod tests {
                 raw: vec![0x1f, 0x8b, 0x08, 0x00, 0x00],
                 wire: true,
                 truncated: false,
-                ..Default::default()
             };
         }
         let reading = super::super::read_session(&s.0, &DecodeLimits::default());

@@ -234,7 +234,6 @@ mod tests {
                 raw: body.to_vec(),
                 wire: false,
                 truncated: false,
-                ..Default::default()
             };
         }
         s

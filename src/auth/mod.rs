@@ -469,7 +469,6 @@ mod tests {
                     raw: vec![0x1f, 0x8b, 0x08, 0x00, 0x00],
                     wire: true,
                     truncated: false,
-                    ..Default::default()
                 };
             }
             s

@@ -24,7 +24,7 @@ use std::rc::Rc;
 
 use super::detect::is_zlib_header;
 use super::headers::Headers;
-use super::session::{Body, Stored};
+use super::session::Body;
 
 /// Default cap on a decoded body: enough for any autodiscover, token or EWS answer.
 pub const DEFAULT_MAX_DECODED: u64 = 64 * 1024 * 1024;
@@ -100,116 +100,10 @@ pub fn decode(body: &Body, headers: &Headers, limits: &DecodeLimits) -> Result<V
 
 /// The body with framing and codings undone as far as they go.
 pub fn decode_partial(body: &Body, headers: &Headers, limits: &DecodeLimits) -> Decoded {
-    if let Stored::JsonString { len } = body.stored {
-        // A HAR body kept escaped: unescaped up to the cap (what reading the HAR did before,
-        // and then the cap, without unescaping what the cap drops).
-        if body.wire {
-            return decode_wire_partial(&json_unescape(&body.raw, usize::MAX), headers, limits);
-        }
-        let max = limits.max_decoded;
-        let keep = usize::try_from(max).unwrap_or(usize::MAX).min(len);
-        return Decoded {
-            bytes: json_unescape(&body.raw, keep),
-            problem: (len as u64 > max).then_some(BodyError::TooLarge(max)),
-        };
-    }
     if !body.wire {
         return capped_copy(&body.raw, limits.max_decoded);
     }
     decode_wire_partial(&body.raw, headers, limits)
-}
-
-/// A JSON string literal's escapes undone, as serde_json reads it into a `String`, the
-/// first `max` bytes at most: how a HAR body kept escaped ([`Stored::JsonString`]) is read.
-/// The reader keeps only literals serde_json reads (escapes valid, surrogates paired, UTF-8),
-/// for which the two agree (a property test holds them to it); anything else is read up to
-/// its first escape that is not one.
-pub fn json_unescape(literal: &[u8], max: usize) -> Vec<u8> {
-    let inner = inside(literal);
-    let mut out = Vec::with_capacity(inner.len().min(max));
-    let mut at = 0;
-    while out.len() < max {
-        let rest = inner.get(at..).unwrap_or_default();
-        let Some(i) = memchr::memchr(b'\\', rest) else {
-            out.extend_from_slice(rest);
-            break;
-        };
-        out.extend_from_slice(&rest[..i]);
-        let Some((c, taken)) = escape_at(inner, at + i) else {
-            break;
-        };
-        out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
-        at += i + taken;
-    }
-    out.truncate(max);
-    out
-}
-
-/// The length of a JSON string literal's text, its escapes undone, counted without undoing
-/// them; `None` when an escape is not one serde_json reads into a `String` (a surrogate
-/// not in a pair, or not an escape at all).
-pub fn json_unescaped_len(literal: &[u8]) -> Option<usize> {
-    let inner = inside(literal);
-    let mut len = inner.len();
-    let mut at = 0;
-    while let Some(i) = memchr::memchr(b'\\', inner.get(at..).unwrap_or_default()) {
-        let (c, taken) = escape_at(inner, at + i)?;
-        len -= taken - c.len_utf8();
-        at += i + taken;
-    }
-    Some(len)
-}
-
-/// A JSON string literal without its quotes.
-fn inside(literal: &[u8]) -> &[u8] {
-    literal
-        .get(1..literal.len().saturating_sub(1))
-        .unwrap_or_default()
-}
-
-/// The escape at `inner[at]` (a backslash): the character it stands for and its length in
-/// text, as serde_json reads it into a `String`; `None` where serde_json refuses it.
-fn escape_at(inner: &[u8], at: usize) -> Option<(char, usize)> {
-    let c = match *inner.get(at + 1)? {
-        b'"' => '"',
-        b'\\' => '\\',
-        b'/' => '/',
-        b'b' => '\x08',
-        b'f' => '\x0c',
-        b'n' => '\n',
-        b'r' => '\r',
-        b't' => '\t',
-        b'u' => {
-            let unit = hex4(inner.get(at + 2..)?)?;
-            return match unit {
-                // A high surrogate, which must be followed by an escaped low one.
-                0xD800..=0xDBFF => {
-                    if inner.get(at + 6..at + 8)? != b"\\u" {
-                        return None;
-                    }
-                    let low = hex4(inner.get(at + 8..)?)?;
-                    if !(0xDC00..=0xDFFF).contains(&low) {
-                        return None;
-                    }
-                    let code =
-                        0x10000 + (((u32::from(unit) - 0xD800) << 10) | (u32::from(low) - 0xDC00));
-                    Some((char::from_u32(code)?, 12))
-                }
-                0xDC00..=0xDFFF => None,
-                _ => Some((char::from_u32(u32::from(unit))?, 6)),
-            };
-        }
-        _ => return None,
-    };
-    Some((c, 2))
-}
-
-/// Four hexadecimal digits at the start of `text`.
-fn hex4(text: &[u8]) -> Option<u16> {
-    text.get(..4)?.iter().try_fold(0u16, |n, &d| {
-        let d = char::from(d).to_digit(16)?;
-        Some((n << 4) | d as u16)
-    })
 }
 
 /// [`decode_partial`] of a body as on the wire, borrowed (a rewrite decodes a body it holds
@@ -483,7 +377,6 @@ mod tests {
             raw,
             wire: true,
             truncated: false,
-            ..Default::default()
         }
     }
 
@@ -691,7 +584,6 @@ mod tests {
             raw: vec![1; 100],
             wire: false,
             truncated: false,
-            ..Default::default()
         };
         let h = hdrs(&[("Content-Encoding", "gzip")]);
         let l = DecodeLimits {

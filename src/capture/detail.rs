@@ -249,7 +249,6 @@ mod tests {
                     raw: body.to_vec(),
                     wire: false,
                     truncated: false,
-                    ..Default::default()
                 },
             }),
             ..Session::default()

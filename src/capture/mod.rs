@@ -34,7 +34,7 @@ pub use formats::Format;
 use formats::Source;
 pub use headers::Headers;
 pub use saz::attachments;
-pub use session::{host_of, Body, Request, Response, Session, SessionFlags, Stored, Timers};
+pub use session::{host_of, Body, Request, Response, Session, SessionFlags, Timers};
 pub use summary::{Credential, Kept, SessionSummary};
 
 /// A password for an encrypted SAZ. Its `Debug` never shows the value.

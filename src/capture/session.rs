@@ -1,16 +1,13 @@
 //! The one session model every capture format is read into.
 //!
 //! A `Session` is one HTTP exchange as the capture recorded it. Bodies are kept as they
-//! were stored (`Body::raw`: a SAZ's as on the wire, a HAR's still JSON-escaped); decoding
-//! is lazy (see `body.rs`) because most rules never look at most bodies, and a 2 GB capture
-//! must not be inflated twice.
-
-use std::borrow::Cow;
+//! were stored (`Body::raw`); decoding is lazy (see `body.rs`) because most rules never
+//! look at most bodies, and a 2 GB capture must not be inflated twice.
 
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
-use super::body::{decode, decode_partial, json_unescape, BodyError, DecodeLimits, Decoded};
+use super::body::{decode, decode_partial, BodyError, DecodeLimits, Decoded};
 use super::headers::Headers;
 use super::url_parts::UrlParts;
 
@@ -59,78 +56,27 @@ pub struct SessionFlags {
 }
 
 /// A body exactly as the capture stored it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Body {
-    /// The bytes as stored: see `stored` for what they are. Read them through
-    /// [`Body::bytes`], [`Body::len`] or `capture::body::decode`, which undo a HAR body's
-    /// JSON escapes; `raw` itself is only the same bytes when `stored` is `Bytes`.
+    /// The bytes as stored.
     pub raw: Vec<u8>,
-    /// `true` when the bytes are as on the wire: `Transfer-Encoding: chunked` framing and
+    /// `true` when `raw` is as on the wire: `Transfer-Encoding: chunked` framing and
     /// `Content-Encoding` still applied, to be undone by `decode`. SAZ bodies are; HAR bodies
     /// (already decoded by the browser that exported them) are not.
     pub wire: bool,
     /// The capture cut the body short (a size cap, a truncated archive).
     pub truncated: bool,
-    /// How `raw` holds the bytes.
-    pub stored: Stored,
-}
-
-/// How [`Body::raw`] holds a body's bytes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Stored {
-    /// The bytes themselves.
-    #[default]
-    Bytes,
-    /// A JSON string as the HAR wrote it, quotes included, escapes not yet undone: a HAR
-    /// text body with escapes in it, kept so until something reads it (most bodies never
-    /// are). The reader stores a body so only when serde_json reads its text into a
-    /// `String` (escapes valid, surrogates paired, UTF-8) and it is not base64; `len` is the
-    /// length of the text with the escapes undone.
-    JsonString { len: usize },
 }
 
 impl Body {
-    /// Length of the stored bytes (a HAR body's with its JSON escapes undone).
     pub fn len(&self) -> usize {
-        match self.stored {
-            Stored::Bytes => self.raw.len(),
-            Stored::JsonString { len } => len,
-        }
+        self.raw.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The stored bytes, a HAR body's JSON escapes undone (framing and content codings are
-    /// `capture::body::decode`'s).
-    pub fn bytes(&self) -> Cow<'_, [u8]> {
-        match self.stored {
-            Stored::Bytes => Cow::Borrowed(&self.raw),
-            Stored::JsonString { .. } => Cow::Owned(json_unescape(&self.raw, usize::MAX)),
-        }
-    }
-
-    /// The stored bytes begin with `prefix` (escapes undone as far as the prefix reaches).
-    pub fn starts_with(&self, prefix: &[u8]) -> bool {
-        match self.stored {
-            Stored::Bytes => self.raw.starts_with(prefix),
-            Stored::JsonString { .. } => json_unescape(&self.raw, prefix.len()).starts_with(prefix),
-        }
+        self.raw.is_empty()
     }
 }
-
-/// Bodies are equal when they hold the same bytes, however they are stored.
-impl PartialEq for Body {
-    fn eq(&self, other: &Body) -> bool {
-        self.wire == other.wire
-            && self.truncated == other.truncated
-            && (self.stored == other.stored && self.raw == other.raw
-                || self.bytes() == other.bytes())
-    }
-}
-
-impl Eq for Body {}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Request {

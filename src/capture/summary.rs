@@ -53,8 +53,10 @@ pub struct Kept {
 impl Kept {
     fn of(session: &Session) -> Kept {
         let response = session.response.as_ref();
-        let placeholder =
-            |b: &super::Body| b.starts_with(super::rewrite::PLACEHOLDER_PREFIX.as_bytes());
+        let placeholder = |b: &super::Body| {
+            b.raw
+                .starts_with(super::rewrite::PLACEHOLDER_PREFIX.as_bytes())
+        };
         Kept {
             cookies: session.request.headers.get("cookie").is_some()
                 || response.is_some_and(|r| r.headers.get("set-cookie").is_some()),

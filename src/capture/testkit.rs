@@ -112,6 +112,5 @@ fn body(s: &str) -> Body {
         raw: s.as_bytes().to_vec(),
         wire: false,
         truncated: false,
-        ..Default::default()
     }
 }

@@ -1011,7 +1011,6 @@ mod tests {
             raw: raw.to_vec(),
             wire: false,
             truncated: false,
-            ..Default::default()
         };
         let shown = |raw: &[u8], ct: &str| {
             let b = body(raw);

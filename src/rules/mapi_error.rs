@@ -164,7 +164,6 @@ mod tests {
                 raw: body.to_vec(),
                 wire: false,
                 truncated: false,
-                ..Default::default()
             };
         }
         s

@@ -75,7 +75,6 @@ fn session(
                 raw: req_body.as_bytes().to_vec(),
                 wire: false,
                 truncated: false,
-                ..Default::default()
             },
         },
         response: status.map(|status| Response {
@@ -96,7 +95,6 @@ fn session(
                 raw: resp_body.as_bytes().to_vec(),
                 wire: false,
                 truncated: false,
-                ..Default::default()
             },
         }),
         ..Session::default()

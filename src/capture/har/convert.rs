@@ -12,9 +12,8 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeDelta};
 
 #[allow(unused_imports)]
 use super::*;
-use crate::capture::body::json_unescape;
 use crate::capture::headers::Headers;
-use crate::capture::session::{Body, Request, Response, Session, SessionFlags, Stored, Timers};
+use crate::capture::session::{Body, Request, Response, Session, SessionFlags, Timers};
 use crate::capture::url_parts::UrlParts;
 use crate::capture::{SessionError, SessionResult};
 
@@ -28,9 +27,9 @@ pub(super) struct Pseudo {
     pub(super) status: Option<String>,
 }
 
-pub(super) fn convert<B: BodyText>(
+pub(super) fn convert(
     id: u64,
-    raw: RawEntry<B>,
+    raw: RawEntry,
     cut_strings: u64,
     limits: &HarLimits,
 ) -> SessionResult {
@@ -145,8 +144,8 @@ pub(super) fn convert<B: BodyText>(
 
 /// The response, or `None` when the HAR says none came (status 0 or missing). The flag says
 /// the exporter recorded an error (`_error`).
-pub(super) fn response_of<B: BodyText>(
-    resp: RawResponse<B>,
+pub(super) fn response_of(
+    resp: RawResponse,
     limits: &HarLimits,
     problems: &mut Vec<String>,
 ) -> (Option<Response>, bool) {
@@ -183,7 +182,7 @@ pub(super) fn response_of<B: BodyText>(
     let body = match resp.content.take("response.content", problems) {
         Some(content) => {
             let encoding = content.encoding.take("response.content.encoding", problems);
-            match content.text.take_text("response.content.text", problems) {
+            match content.text.take("response.content.text", problems) {
                 Some(text) => {
                     text_body(text, encoding.as_deref(), "response body", limits, problems)
                 }
@@ -321,13 +320,9 @@ pub(super) fn normalize_version(v: &str) -> String {
 }
 
 /// The request body: `postData.text`, else `postData.params` re-encoded as a form.
-pub(super) fn post_body<B: BodyText>(
-    post: RawPostData<B>,
-    limits: &HarLimits,
-    problems: &mut Vec<String>,
-) -> Body {
+pub(super) fn post_body(post: RawPostData, limits: &HarLimits, problems: &mut Vec<String>) -> Body {
     let encoding = post.encoding.take("request.postData.encoding", problems);
-    let text = post.text.take_text("request.postData.text", problems);
+    let text = post.text.take("request.postData.text", problems);
     let params = post.params.take("request.postData.params", problems);
     match (text, params) {
         (Some(text), _) if !text.is_empty() => {
@@ -352,7 +347,8 @@ pub(super) fn post_body<B: BodyText>(
             }
             Body {
                 raw: form.finish().into_bytes(),
-                ..Body::default()
+                wire: false,
+                truncated: false,
             }
         }
         _ => Body::default(),
@@ -361,47 +357,27 @@ pub(super) fn post_body<B: BodyText>(
 
 /// A HAR text body, base64-decoded when the HAR says so. HAR text is already de-chunked and
 /// content-decoded by the exporter, so `wire` is false.
-///
-/// Text still escaped is kept so ([`Stored::JsonString`]) unless it is base64: whether
-/// base64 decodes is a problem of the session, known only by decoding it, so base64 text
-/// is unescaped and decoded here, as reading the entry did before.
 pub(super) fn text_body(
-    text: Text,
+    text: String,
     encoding: Option<&str>,
     what: &str,
     limits: &HarLimits,
     problems: &mut Vec<String>,
 ) -> Body {
     // The guard cuts a string one byte past the limit at the earliest.
-    let mut cut = |len: usize| {
-        let truncated = len as u64 >= limits.max_string;
-        if truncated {
-            problems.push(format!("{what} truncated at {len} bytes of HAR text"));
-        }
-        truncated
-    };
+    let truncated = text.len() as u64 >= limits.max_string;
+    if truncated {
+        problems.push(format!(
+            "{what} truncated at {} bytes of HAR text",
+            text.len()
+        ));
+    }
     let base64 = encoding.is_some_and(|e| e.trim().eq_ignore_ascii_case("base64"));
-    let text = match text {
-        Text::Decoded(text) => text,
-        Text::Escaped { literal, len } if !base64 => {
-            return Body {
-                raw: literal.into_bytes(),
-                truncated: cut(len),
-                stored: Stored::JsonString { len },
-                ..Body::default()
-            };
-        }
-        // `LazyText` takes only a literal that reads into a `String`.
-        Text::Escaped { literal, .. } => {
-            String::from_utf8(json_unescape(literal.as_bytes(), usize::MAX)).unwrap_or_default()
-        }
-    };
-    let truncated = cut(text.len());
     if !base64 {
         return Body {
             raw: text.into_bytes(),
+            wire: false,
             truncated,
-            ..Body::default()
         };
     }
     let mut b64 = text.as_str();
@@ -417,14 +393,15 @@ pub(super) fn text_body(
     match decode_base64(b64) {
         Some(raw) => Body {
             raw,
+            wire: false,
             truncated,
-            ..Body::default()
         },
         None => {
             problems.push(format!("{what}: invalid base64"));
             Body {
+                raw: Vec::new(),
+                wire: false,
                 truncated,
-                ..Body::default()
             }
         }
     }

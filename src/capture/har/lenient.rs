@@ -288,25 +288,16 @@ impl<'de> Deserialize<'de> for Key {
 }
 
 /// Declares a HAR object: a struct of [`Field`]s read by a map visitor that ignores unknown
-/// keys and lets a repeated key's last value win. `Name<B>` declares one generic over how its
-/// bodies' text is read ([`BodyText`]).
+/// keys and lets a repeated key's last value win.
 macro_rules! har_object {
-    ($(#[$doc:meta])* $name:ident $(<$b:ident>)? { $($key:literal => $field:ident : $ty:ty,)* }) => {
+    ($(#[$doc:meta])* $name:ident { $($key:literal => $field:ident : $ty:ty,)* }) => {
         $(#[$doc])*
-        #[derive(Debug)]
-        pub(crate) struct $name $(<$b: BodyText>)? {
+        #[derive(Debug, Default)]
+        pub(crate) struct $name {
             $(pub(super) $field: Field<$ty>,)*
         }
 
-        impl $(<$b: BodyText>)? Default for $name $(<$b>)? {
-            fn default() -> Self {
-                $name {
-                    $($field: Field::default(),)*
-                }
-            }
-        }
-
-        impl $(<$b: BodyText>)? Lenient for $name $(<$b>)? {
+        impl Lenient for $name {
             const KIND: Kind = Kind::Object;
 
             fn of_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
@@ -327,11 +318,11 @@ macro_rules! har_object {
 
 har_object! {
     /// One `log.entries[]` item, as much of it as traceadal uses.
-    RawEntry<B> {
+    RawEntry {
         "startedDateTime" => started: String,
         "time" => time: f64,
-        "request" => request: RawRequest<B>,
-        "response" => response: RawResponse<B>,
+        "request" => request: RawRequest,
+        "response" => response: RawResponse,
         "serverIPAddress" => server_ip: String,
         "timings" => timings: RawTimings,
         "_webSocketMessages" => ws_messages: Present,
@@ -343,12 +334,12 @@ har_object! {
 }
 
 har_object! {
-    RawRequest<B> {
+    RawRequest {
         "method" => method: String,
         "url" => url: String,
         "httpVersion" => version: String,
         "headers" => headers: List<RawHeader>,
-        "postData" => post: RawPostData<B>,
+        "postData" => post: RawPostData,
     }
 }
 
@@ -359,48 +350,9 @@ har_object! {
     }
 }
 
-/// Declares a HAR object holding a body: as `har_object!`, with the body's `text` read by
-/// `B` ([`BodyText`]) instead of a `Field`.
-macro_rules! har_body_object {
-    ($(#[$doc:meta])* $name:ident { $($key:literal => $field:ident : $ty:ty,)* }) => {
-        $(#[$doc])*
-        #[derive(Debug)]
-        pub(crate) struct $name<B: BodyText> {
-            pub(super) text: B,
-            $(pub(super) $field: Field<$ty>,)*
-        }
-
-        impl<B: BodyText> Default for $name<B> {
-            fn default() -> Self {
-                $name {
-                    text: B::default(),
-                    $($field: Field::default(),)*
-                }
-            }
-        }
-
-        impl<B: BodyText> Lenient for $name<B> {
-            const KIND: Kind = Kind::Object;
-
-            fn of_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
-                let mut out = $name::default();
-                while let Some(key) = map.next_key::<Key>()? {
-                    match key.as_str() {
-                        "text" => out.text = map.next_value()?,
-                        $($key => out.$field = map.next_value()?,)*
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(Some(out))
-            }
-        }
-    };
-}
-
-har_body_object! {
+har_object! {
     RawPostData {
+        "text" => text: String,
         "params" => params: List<RawHeader>,
         // HAR 1.3 proposal; some exporters already write it.
         "encoding" => encoding: String,
@@ -408,18 +360,19 @@ har_body_object! {
 }
 
 har_object! {
-    RawResponse<B> {
+    RawResponse {
         "status" => status: f64,
         "statusText" => reason: String,
         "httpVersion" => version: String,
         "headers" => headers: List<RawHeader>,
-        "content" => content: RawContent<B>,
+        "content" => content: RawContent,
         "_error" => error: String,
     }
 }
 
-har_body_object! {
+har_object! {
     RawContent {
+        "text" => text: String,
         "encoding" => encoding: String,
     }
 }
@@ -432,98 +385,5 @@ har_object! {
         "send" => send: f64,
         "wait" => wait: f64,
         "receive" => receive: f64,
-    }
-}
-
-/// A body's text (`request.postData.text`, `response.content.text`) as read.
-#[derive(Debug)]
-pub(crate) enum Text {
-    /// Escapes undone.
-    Decoded(String),
-    /// The JSON string literal, quotes included, holding at least one escape, not undone;
-    /// `len` is the length of its text, the escapes undone.
-    Escaped { literal: String, len: usize },
-}
-
-impl Text {
-    pub(super) fn is_empty(&self) -> bool {
-        match self {
-            Text::Decoded(text) => text.is_empty(),
-            // An escape is never empty.
-            Text::Escaped { len, .. } => *len == 0,
-        }
-    }
-}
-
-/// How a body's text is read: [`EagerText`] undoes the escapes as serde_json reads it (an
-/// entry read in the stream, or one [`LazyText`] cannot take); [`LazyText`] keeps them (an
-/// entry parsed from its text).
-pub(crate) trait BodyText: for<'de> Deserialize<'de> + Default + fmt::Debug {
-    /// The text, noting a problem at `path` as [`Field::take`] does.
-    fn take_text(self, path: &str, problems: &mut Vec<String>) -> Option<Text>;
-}
-
-/// A body's text read as every other string: serde_json undoes the escapes.
-pub(crate) type EagerText = Field<String>;
-
-impl BodyText for EagerText {
-    fn take_text(self, path: &str, problems: &mut Vec<String>) -> Option<Text> {
-        self.take(path, problems).map(Text::Decoded)
-    }
-}
-
-/// A body's text taken as its JSON text (serde_json's `RawValue`: found by skipping the
-/// string, which checks its escapes but undoes none and copies nothing), so that a body
-/// nothing reads is never unescaped ([`crate::capture::Stored::JsonString`]).
-///
-/// It takes only a JSON string that [`EagerText`] would read into a `String` without a
-/// problem (serde_json checked its escapes and UTF-8 while skipping it; a `\u` escape of a
-/// surrogate must be one of a pair: `json_unescaped_len`), or `null`; for anything else (a
-/// number, a lone surrogate) it fails with [`NOT_LAZY`] and the entry is parsed again with
-/// [`EagerText`], which gives whatever that gives. Only for entries parsed from a `&str`,
-/// where `RawValue` borrows.
-#[derive(Debug, Default)]
-pub(crate) struct LazyText(Option<Text>);
-
-/// The error [`LazyText`] stops an entry with.
-pub(super) const NOT_LAZY: &str = "body text not taken as JSON text";
-
-impl<'de> Deserialize<'de> for LazyText {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::Error as _;
-        let raw: &'de serde_json::value::RawValue = Deserialize::deserialize(d)?;
-        let literal = raw.get();
-        if literal == "null" {
-            return Ok(LazyText(None));
-        }
-        let Some(inner) = literal.strip_prefix('"').and_then(|l| l.strip_suffix('"')) else {
-            return Err(D::Error::custom(NOT_LAZY));
-        };
-        let bytes = inner.as_bytes();
-        if memchr::memchr(b'\\', bytes).is_none() {
-            return Ok(LazyText(Some(Text::Decoded(inner.to_owned()))));
-        }
-        // serde_json checked every escape while skipping the string: without `\u` or `\\`
-        // each backslash begins an escape of two bytes that stands for one.
-        let simple = memchr::memmem::find(bytes, br"\u").is_none()
-            && memchr::memmem::find(bytes, br"\\").is_none();
-        let len = if simple {
-            Some(bytes.len() - memchr::memchr_iter(b'\\', bytes).count())
-        } else {
-            crate::capture::body::json_unescaped_len(literal.as_bytes())
-        };
-        match len {
-            Some(len) => Ok(LazyText(Some(Text::Escaped {
-                literal: literal.to_owned(),
-                len,
-            }))),
-            None => Err(D::Error::custom(NOT_LAZY)),
-        }
-    }
-}
-
-impl BodyText for LazyText {
-    fn take_text(self, _: &str, _: &mut Vec<String>) -> Option<Text> {
-        self.0
     }
 }

@@ -43,8 +43,6 @@
 //! byte guard, [`lenient`] the tolerant fields and HAR objects, [`convert`] entry -> session.
 
 mod convert;
-#[cfg(test)]
-mod lazy_tests;
 mod lenient;
 mod lexer;
 mod parse;

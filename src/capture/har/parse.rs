@@ -50,7 +50,7 @@ pub(super) enum Item {
     /// An entry serde_json parsed in the stream (one the guard's path test did not take).
     Entry {
         id: u64,
-        entry: Box<Field<RawEntry<EagerText>>>,
+        entry: Box<Field<RawEntry>>,
         cut_strings: u64,
     },
 }
@@ -63,22 +63,17 @@ impl Item {
                 text,
                 cut_strings,
                 compressed,
-            } => {
-                if let Some(entry) = parse_entry_lazily(&text.bytes) {
-                    return entry_result(id, entry, cut_strings, limits);
+            } => match parse_entry(&text.bytes) {
+                // Its brackets balance, so a syntax error inside costs this entry only.
+                Ok(entry) => entry_result(id, entry, cut_strings, limits),
+                Err(e) => {
+                    let at = text.start + offset_in(&text.bytes, &e);
+                    Err(SessionError {
+                        session: Some(id),
+                        message: describe_json_error(&e, at, compressed),
+                    })
                 }
-                match parse_entry(&text.bytes) {
-                    // Its brackets balance, so a syntax error inside costs this entry only.
-                    Ok(entry) => entry_result(id, entry, cut_strings, limits),
-                    Err(e) => {
-                        let at = text.start + offset_in(&text.bytes, &e);
-                        Err(SessionError {
-                            session: Some(id),
-                            message: describe_json_error(&e, at, compressed),
-                        })
-                    }
-                }
-            }
+            },
             Item::Entry {
                 id,
                 entry,
@@ -88,19 +83,11 @@ impl Item {
     }
 }
 
-/// An entry's JSON text parsed with its bodies' text kept escaped ([`LazyText`]), or `None`
-/// when that cannot be done without changing what the entry reads as: text that is not UTF-8,
-/// a body text that is not a plain JSON string, or any error (the entry is then parsed by
-/// [`parse_entry`], for its session or its exact error).
-pub(super) fn parse_entry_lazily(bytes: &[u8]) -> Option<Field<RawEntry<LazyText>>> {
-    serde_json::from_str(std::str::from_utf8(bytes).ok()?).ok()
-}
-
 /// An entry's JSON text parsed. Text that is UTF-8 as a whole (every real entry) is checked
 /// once and parsed as a `&str`, so that serde_json does not check every string again (those
 /// checks, one call per header name and value, cost 0.2 G instructions on the 10k HAR); other
 /// text is parsed from bytes, which gives the error it always gave.
-pub(super) fn parse_entry(bytes: &[u8]) -> serde_json::Result<Field<RawEntry<EagerText>>> {
+pub(super) fn parse_entry(bytes: &[u8]) -> serde_json::Result<Field<RawEntry>> {
     match std::str::from_utf8(bytes) {
         Ok(text) => serde_json::from_str(text),
         Err(_) => serde_json::from_slice(bytes),
@@ -108,9 +95,9 @@ pub(super) fn parse_entry(bytes: &[u8]) -> serde_json::Result<Field<RawEntry<Eag
 }
 
 /// One element of `log.entries`, read: an object becomes a session, anything else an error.
-pub(super) fn entry_result<B: BodyText>(
+pub(super) fn entry_result(
     id: u64,
-    entry: Field<RawEntry<B>>,
+    entry: Field<RawEntry>,
     cut_strings: u64,
     limits: &HarLimits,
 ) -> SessionResult {
@@ -390,7 +377,7 @@ impl ParseState {
     /// Queue one entry: parsed in the stream, or its text when the guard took it out.
     pub(super) fn emit(
         &mut self,
-        entry: Field<RawEntry<EagerText>>,
+        entry: Field<RawEntry>,
         text: Option<CutEntry>,
     ) -> Result<(), ()> {
         let id = self.next_id;

@@ -117,7 +117,7 @@ fn reads_an_entry_into_the_session_model() {
     assert_eq!(s.request.headers.len(), 2);
     let resp = s.response.as_ref().unwrap();
     assert_eq!(resp.status, 401);
-    assert_eq!(&*resp.body.bytes(), b"hello");
+    assert_eq!(resp.body.raw, b"hello");
     assert!(!resp.body.wire);
     let www: Vec<_> = resp.headers.get_all("WWW-Authenticate").collect();
     assert_eq!(www, vec!["Bearer client_id=\"x\"", "NTLM"]);
@@ -173,7 +173,7 @@ fn http2_pseudo_headers_fold_into_method_and_url() {
     assert_eq!(s.request.version, "HTTP/2");
     assert_eq!(s.request.headers.len(), 1, "pseudo-headers are folded");
     assert_eq!(
-        String::from_utf8_lossy(&s.request.body.bytes()),
+        String::from_utf8_lossy(&s.request.body.raw),
         "grant_type=refresh_token&resource=https%3A%2F%2Fautodiscover.contoso.com%2F"
     );
     assert_eq!(s.host().as_deref(), Some("login.microsoftonline.com"));
@@ -229,7 +229,7 @@ fn wrong_types_are_problems_not_failures() {
     ] {
         assert!(p.contains(want), "missing {want:?} in {p}");
     }
-    assert!(s.response.as_ref().unwrap().body.is_empty());
+    assert!(s.response.as_ref().unwrap().body.raw.is_empty());
 }
 
 #[test]
@@ -334,8 +334,8 @@ fn overlong_strings_are_cut_and_reported() {
     let s = ok(&out[0]);
     let body = &s.response.as_ref().unwrap().body;
     assert!(body.truncated);
-    assert_eq!(body.len(), 750);
-    assert!(body.bytes().iter().all(|b| b"ABC".contains(b)));
+    assert_eq!(body.raw.len(), 750);
+    assert!(body.raw.iter().all(|b| b"ABC".contains(b)));
     assert!(s.problems.iter().any(|p| p.contains("were cut")));
     assert!(ok(&out[1]).request.url.len() <= 1004);
     assert!(ok(&out[2]).problems.is_empty());
@@ -575,7 +575,7 @@ fn a_cut_base64_body_with_non_ascii_text_is_a_problem_not_a_panic() {
     let out = read_with(har(e).as_bytes(), limits).unwrap();
     let s = ok(&out[0]);
     let body = &s.response.as_ref().unwrap().body;
-    assert!(body.truncated && body.is_empty(), "{body:?}");
+    assert!(body.truncated && body.raw.is_empty(), "{body:?}");
     assert!(
         s.problems
             .iter()

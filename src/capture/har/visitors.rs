@@ -141,7 +141,7 @@ impl<'de> Visitor<'de> for EntriesSeed<'_> {
         self.st.entries_arrays += 1;
         self.st.in_entries = true;
         self.st.cuts_mark = self.st.stats.cuts.get();
-        while let Some(element) = seq.next_element::<Field<RawEntry<EagerText>>>()? {
+        while let Some(element) = seq.next_element::<Field<RawEntry>>()? {
             // An object the guard took out of the stream arrives as a `0`, its text beside.
             let taken = self.st.stats.entry.borrow_mut().take();
             if self.st.emit(element, taken).is_err() {

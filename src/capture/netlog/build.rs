@@ -643,7 +643,6 @@ impl Pending {
                         raw: sent[end + 4..].to_vec(),
                         wire: true,
                         truncated: self.sent_cut,
-                        ..Default::default()
                     };
                 }
                 None => body_unrecorded = true,
@@ -668,7 +667,6 @@ impl Pending {
                 raw,
                 wire: false,
                 truncated,
-                ..Default::default()
             };
             r
         });

@@ -385,7 +385,6 @@ impl SazArchive {
                 raw: body,
                 wire: true,
                 truncated: c.truncated || c.problem.is_some(),
-                ..Default::default()
             },
         };
         // Fiddler stores its notes on the TLS handshake as the body of a CONNECT.
@@ -424,7 +423,6 @@ impl SazArchive {
                                     raw: body,
                                     wire: true,
                                     truncated: s.truncated || s.problem.is_some(),
-                                    ..Default::default()
                                 },
                             };
                             if expects_body(&request.method, r.status) {

@@ -308,7 +308,6 @@ mod tests {
                     raw: b"grant_type=refresh_token&resource=https%3A%2F%2Fa".to_vec(),
                     wire: true,
                     truncated: false,
-                    ..Default::default()
                 },
             },
             response: Some(Response {
@@ -320,7 +319,6 @@ mod tests {
                     raw: vec![0x89, b'P', b'N', b'G', 0xff],
                     wire: false,
                     truncated: false,
-                    ..Default::default()
                 },
             }),
             process: Some("outlook:4242".into()),

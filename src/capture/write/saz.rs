@@ -119,7 +119,7 @@ fn message(start: &str, headers: &Headers, body: &Body) -> Vec<u8> {
         m.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
     }
     m.extend_from_slice(b"\r\n");
-    m.extend_from_slice(&body.bytes());
+    m.extend_from_slice(&body.raw);
     m
 }
 
@@ -336,7 +336,6 @@ mod tests {
                     raw: b"<soap/>".to_vec(),
                     wire: false,
                     truncated: false,
-                    ..Default::default()
                 },
             },
             response: Some(Response {
@@ -408,7 +407,7 @@ mod tests {
                     method: method.clone(),
                     url: format!("https://x.test/{url}"),
                     headers: h.clone(),
-                    body: Body { raw: body.clone(), wire: false, truncated: false, ..Default::default() },
+                    body: Body { raw: body.clone(), wire: false, truncated: false },
                     ..Request::default()
                 },
                 ..Session::default()
