@@ -232,7 +232,9 @@ pub(super) fn open_stream<'a, R: Read + 'a>(
         inner: reader,
         count: Rc::clone(&input),
     };
-    let mut buffered = BufReader::with_capacity(256 * 1024, counted);
+    // No larger than the guard's reads (64 KiB), so that reading a plain HAR they bypass
+    // this buffer instead of being copied out of it (a second copy of the whole file).
+    let mut buffered = BufReader::with_capacity(64 * 1024, counted);
     let head = buffered.fill_buf()?;
     let cap = |decoder: Box<dyn Read + 'a>| -> Box<dyn Read + 'a> {
         Box::new(InflateCap {
