@@ -250,7 +250,7 @@ fn request_view(session: &Session, limits: &DecodeLimits) -> Option<RequestView>
         .decoded_body(limits)
         .ok()
         .filter(|b| !b.is_empty())?;
-    let text = String::from_utf8_lossy(&body);
+    let text = crate::capture::http::lossy(&body);
     let text = text.trim_start_matches('\u{feff}');
     let tree = contains(&body, b"GetDelegate").then(|| Tree::parse(text));
     let operation = match &tree {
@@ -289,7 +289,7 @@ fn asks_get_delegate(t: &Tree) -> bool {
 
 fn xml_of(body: Option<Vec<u8>>) -> Option<Tree> {
     let body = body.filter(|b| !b.is_empty())?;
-    let text = String::from_utf8_lossy(&body);
+    let text = crate::capture::http::lossy(&body);
     Some(Tree::parse(text.trim_start_matches('\u{feff}')))
 }
 
