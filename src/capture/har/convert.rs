@@ -309,6 +309,11 @@ pub(super) fn full_url(
 /// `http/2.0`, `h2`, `HTTP/2` all mean HTTP/2; the session model writes `HTTP/x[.y]`.
 pub(super) fn normalize_version(v: &str) -> String {
     let v = v.trim();
+    // What nearly every request and response says, already in the model's form (the
+    // general case below lower-cases a copy and formats another).
+    if v.starts_with("HTTP/1.") {
+        return v.to_string();
+    }
     let lower = v.to_ascii_lowercase();
     match lower.as_str() {
         "" => String::new(),
@@ -457,7 +462,9 @@ pub(super) fn timers_of(
     timers.client_done_response = time.and_then(|ms| after(begin, ms));
     if let Some(t) = timings {
         let mut ms = |f: Field<f64>, name: &str| -> Option<f64> {
-            f.take(&format!("timings.{name}"), problems)
+            // The path is made only for a problem (six of them formatted for every entry
+            // cost 0.8% of reading the 10k HAR).
+            f.take_at(|| format!("timings.{name}"), problems)
                 .filter(|v| v.is_finite() && *v >= 0.0)
         };
         let before_send: f64 = [

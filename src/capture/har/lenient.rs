@@ -235,8 +235,10 @@ impl<T: Lenient> Lenient for List<T> {
     const KIND: Kind = Kind::Array;
 
     fn of_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Option<Self>, A::Error> {
+        // Room for a typical header list at once (grown from empty, a list of 15 headers
+        // was allocated three times).
         let mut list = List {
-            items: Vec::new(),
+            items: Vec::with_capacity(16),
             dropped: 0,
         };
         while let Some(item) = seq.next_element::<Field<T>>()? {

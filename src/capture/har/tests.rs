@@ -532,6 +532,30 @@ mod props {
             prop_assert_eq!(format!("{:?}", trickled), a);
         }
 
+        /// An entry's text parsed as a `&str` after one UTF-8 check reads exactly as parsed
+        /// from bytes, string by string checked: the same entry, or the same error at the
+        /// same place (bytes that are not UTF-8, lone surrogates, bad escapes, control
+        /// characters anywhere).
+        #[test]
+        fn parsing_an_entry_as_str_is_parsing_its_bytes(
+            entry in entry_value(),
+            at in 0usize..400,
+            with in proptest::sample::select(vec![
+                &b"\xff"[..], b"\xc3", "é".as_bytes(), b"\\ud800", b"\\udc00x", b"\\ud83d\\ude00",
+                b"\\q", b"\x01", b"\"", b"\\", b"",
+            ]),
+        ) {
+            let mut bytes = entry.to_string().into_bytes();
+            let at = at.min(bytes.len());
+            bytes.splice(at..at, with.iter().copied());
+            let as_str = format!("{:?}", parse_entry(&bytes).map_err(|e| e.to_string()));
+            let as_bytes = format!(
+                "{:?}",
+                serde_json::from_slice::<Field<RawEntry>>(&bytes).map_err(|e| e.to_string())
+            );
+            prop_assert_eq!(as_str, as_bytes);
+        }
+
         /// The eight-at-a-time search finds what a plain search finds.
         #[test]
         fn find_quote_or_backslash_is_a_plain_search(
