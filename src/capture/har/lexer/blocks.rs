@@ -1,12 +1,13 @@
 //! The guard's block lexer: 64 bytes at a time, as bitmasks (simdjson's first stage).
 //!
-//! One pass of compares gives, for a block of 64 bytes, a bit per byte for each of quote,
-//! backslash, opening and closing bracket ([`classify`]: SSE2 on x86_64, where it is part of
-//! the baseline, eight bytes at a time in a `u64` elsewhere). From those masks, without a
-//! branch per byte, [`lex`] finds the escaped bytes (after an odd run of backslashes,
-//! carried across blocks), the quotes that open or close a string, the bytes inside strings
-//! (a prefix XOR of those quotes, carried) and the brackets outside strings; the guard then
-//! only looks at the brackets and the last quotes of a block.
+//! Compares give, for a block of 64 bytes, a bit per byte for quotes and backslashes, and
+//! for opening and closing brackets ([`masks`]: SSE2 on x86_64, where it is part of the
+//! baseline, through `safe_arch` since the crate forbids `unsafe`; eight bytes at a time in
+//! a `u64` elsewhere). From those masks, without a branch per byte, [`lex`] finds the
+//! escaped bytes (after an odd run of backslashes, carried across blocks), the quotes that
+//! open or close a string, the bytes inside strings (a prefix XOR of those quotes, carried)
+//! and the brackets outside strings (not even looked for in a block wholly inside one
+//! string); the guard then only looks at those brackets and the last quotes of a block.
 //!
 //! It follows [`super::Guard::step`] exactly, which is not JSON's grammar: outside a string
 //! a backslash is an ordinary byte, and the four bytes after `\u` are taken whatever they
@@ -16,8 +17,9 @@
 //! has neither.
 
 /// The bytes of one block that matter to the lexer: bit `i` stands for byte `i`.
+#[cfg(test)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(super) struct Masks {
+struct Masks {
     pub(super) quote: u64,
     pub(super) backslash: u64,
     /// `[` or `{`.
