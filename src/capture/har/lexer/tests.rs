@@ -160,6 +160,15 @@ proptest! {
     }
 }
 
+/// `text` read whole in one piece, lexed by blocks and by the scalar lexer: the same; how
+/// many bytes the blocks took.
+fn same_as_scalar(text: &str, limits: &HarLimits) -> u64 {
+    let read = |lexing| lexed(text.as_bytes(), &[usize::MAX], limits, false, lexing);
+    let (blocks, lexed_by_blocks) = read(Lexing::Blocks);
+    assert_eq!(blocks, read(Lexing::Scalar).0, "{text}");
+    lexed_by_blocks
+}
+
 /// Every way a string can reach `max_string` near a block's edge: blocks must stop before
 /// any byte where the string could be cut, wherever the string starts.
 #[test]
@@ -177,25 +186,13 @@ fn strings_around_max_string_at_every_alignment() {
                         r#"{{"log":{{"entries":[{{"p":"{}","s":"{body}","t":[1]}},{{}}]}}}}"#,
                         "x".repeat(pad)
                     );
-                    let limits = HarLimits {
-                        max_string,
-                        ..HarLimits::default()
-                    };
-                    let (blocks, _) = lexed(
-                        text.as_bytes(),
-                        &[usize::MAX],
-                        &limits,
-                        false,
-                        Lexing::Blocks,
+                    same_as_scalar(
+                        &text,
+                        &HarLimits {
+                            max_string,
+                            ..HarLimits::default()
+                        },
                     );
-                    let (scalar, _) = lexed(
-                        text.as_bytes(),
-                        &[usize::MAX],
-                        &limits,
-                        false,
-                        Lexing::Scalar,
-                    );
-                    assert_eq!(blocks, scalar, "{text}");
                 }
             }
         }
@@ -224,25 +221,13 @@ fn nesting_around_max_depth_at_every_alignment() {
                         r#"{{"log":{{"entries":[{{"p":"{}","n":{open}1{close}}},{{"q":[{{}}]}}]}}}}"#,
                         "x".repeat(pad)
                     );
-                    let limits = HarLimits {
-                        max_depth,
-                        ..HarLimits::default()
-                    };
-                    let (blocks, _) = lexed(
-                        text.as_bytes(),
-                        &[usize::MAX],
-                        &limits,
-                        false,
-                        Lexing::Blocks,
+                    same_as_scalar(
+                        &text,
+                        &HarLimits {
+                            max_depth,
+                            ..HarLimits::default()
+                        },
                     );
-                    let (scalar, _) = lexed(
-                        text.as_bytes(),
-                        &[usize::MAX],
-                        &limits,
-                        false,
-                        Lexing::Scalar,
-                    );
-                    assert_eq!(blocks, scalar, "{text}");
                 }
             }
         }
@@ -264,22 +249,7 @@ fn the_block_lexer_takes_nearly_all_of_a_real_har() {
         r#"{{"log":{{"version":"1.2","entries":[{}]}}}}"#,
         vec![entry; 400].join(",")
     );
-    let limits = HarLimits::default();
-    let (blocks, lexed_by_blocks) = lexed(
-        text.as_bytes(),
-        &[usize::MAX],
-        &limits,
-        false,
-        Lexing::Blocks,
-    );
-    let (scalar, _) = lexed(
-        text.as_bytes(),
-        &[usize::MAX],
-        &limits,
-        false,
-        Lexing::Scalar,
-    );
-    assert_eq!(blocks, scalar);
+    let lexed_by_blocks = same_as_scalar(&text, &HarLimits::default());
     let share = lexed_by_blocks as f64 / text.len() as f64;
     assert!(share > 0.95, "{lexed_by_blocks} of {} bytes", text.len());
 }
