@@ -85,10 +85,10 @@ struct Frame {
 /// breaking an escape or a UTF-8 sequence before it gives up.
 const CUT_SLACK: u64 = 1 << 20;
 
-/// The guard's buffer. As large as the `BufReader` under a plain file
-/// ([`super::parse::open_stream`]), which then reads into it directly instead of copying
-/// through its own buffer.
-const BUFFER: usize = 256 * 1024;
+/// The guard's buffer, and the capacity of the `BufReader` under it
+/// ([`super::parse::open_stream`]): as large as that, the `BufReader` reads a plain file
+/// straight into the guard's buffer instead of copying through its own.
+pub(super) const BUFFER: usize = 256 * 1024;
 
 /// How [`Guard::copy_entry`] lexes: in tests, the block lexer can be held to the scalar one
 /// and both to [`Guard::step`] byte by byte.

@@ -223,7 +223,7 @@ pub(super) fn open_stream<'a, R: Read + 'a>(
         inner: reader,
         count: Rc::clone(&input),
     };
-    let mut buffered = BufReader::with_capacity(256 * 1024, counted);
+    let mut buffered = BufReader::with_capacity(BUFFER, counted);
     let head = buffered.fill_buf()?;
     let cap = |decoder: Box<dyn Read + 'a>| -> Box<dyn Read + 'a> {
         Box::new(InflateCap {
