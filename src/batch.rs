@@ -15,7 +15,7 @@ use std::sync::{Mutex, PoisonError};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use crate::analysis;
-use crate::capture::{attachments, detect, formats, CaptureErrorKind, Format, ReadOptions};
+use crate::capture::{attachments, detect, formats, har, CaptureErrorKind, Format, ReadOptions};
 use crate::report::powershell::{self, FixPlan};
 use crate::report::render::{Content, Document};
 use crate::report::Report;
@@ -491,10 +491,12 @@ pub fn run(
     let mut files = walked.captures;
     files.extend(walked.zips);
     on_found(files.len());
+    // Every worker has a capture of its own: a HAR is lexed on its worker, not on a thread
+    // of its own, so that `--jobs N` keeps N threads busy.
     let mut items: Vec<Item> = par_map(
         &files,
         options.jobs.unwrap_or(0),
-        |c| analyse_file(c, &options.read, &filter),
+        |c| har::lex_on_this_thread(|| analyse_file(c, &options.read, &filter)),
         progress,
     )?
     .into_iter()

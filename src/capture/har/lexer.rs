@@ -13,6 +13,10 @@ use std::rc::Rc;
 #[allow(unused_imports)]
 use super::*;
 
+mod blocks;
+#[cfg(test)]
+mod tests;
+
 /// What the guard tells the parser: where it is, how many strings it cut, and the entries
 /// it cut out of the stream.
 #[derive(Default)]
@@ -36,7 +40,7 @@ pub(super) struct CutEntry {
     pub(super) prefix: Vec<u8>,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 enum Lex {
     Outside,
     Str {
@@ -49,7 +53,7 @@ enum Lex {
     },
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Esc {
     None,
     Backslash,
@@ -80,6 +84,24 @@ struct Frame {
 /// How far past `max_string` the guard looks for a place where a string can be cut without
 /// breaking an escape or a UTF-8 sequence before it gives up.
 const CUT_SLACK: u64 = 1 << 20;
+
+/// The guard's buffer, and the capacity of the `BufReader` under it
+/// ([`super::parse::open_stream`]): as large as that, the `BufReader` reads a plain file
+/// straight into the guard's buffer instead of copying through its own.
+pub(super) const BUFFER: usize = 256 * 1024;
+
+/// How [`Guard::copy_entry`] lexes: in tests, the block lexer can be held to the scalar one
+/// and both to [`Guard::step`] byte by byte.
+#[cfg(test)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Lexing {
+    /// 64 bytes at a time where it can, else as `Scalar` (what runs outside tests).
+    Blocks,
+    /// Runs between quotes and brackets found by searching, each escape or cut by `step`.
+    Scalar,
+    /// Every byte through `step`.
+    Bytes,
+}
 
 /// Sits between the (decompressed) bytes and serde_json: skips a BOM, counts bytes, limits
 /// nesting, cuts overlong strings, and takes every object of `log.entries` out of the
@@ -115,13 +137,18 @@ pub(super) struct Guard<R> {
     entry_start: u64,
     /// Keep the skeleton for the rewriter (see [`Guard::recording`]).
     record: bool,
+    #[cfg(test)]
+    lexing: Lexing,
+    /// Bytes lexed by [`Guard::copy_blocks`].
+    #[cfg(test)]
+    blocks_lexed: u64,
 }
 
 impl<R: Read> Guard<R> {
     pub(super) fn new(inner: R, limits: &HarLimits, stats: Rc<Stats>) -> Self {
         Guard {
             inner,
-            buf: vec![0; 64 * 1024],
+            buf: vec![0; BUFFER],
             pos: 0,
             len: 0,
             started: false,
@@ -137,7 +164,17 @@ impl<R: Read> Guard<R> {
             entry: None,
             entry_start: 0,
             record: false,
+            #[cfg(test)]
+            lexing: Lexing::Blocks,
+            #[cfg(test)]
+            blocks_lexed: 0,
         }
+    }
+
+    #[cfg(test)]
+    pub(super) fn lexing(mut self, lexing: Lexing) -> Self {
+        self.lexing = lexing;
+        self
     }
 
     /// Also keep every byte passed on outside an entry ([`Stats::skeleton`], and each
@@ -330,19 +367,180 @@ impl<R: Read> Guard<R> {
     /// Copy buffered bytes into the entry being taken out, until its closing brace (`true`)
     /// or the end of the buffer (`false`).
     ///
+    /// Bytes that change no state but the position are passed over and copied as one
+    /// slice: where it can, 64 at a time by the block lexer ([`Guard::copy_blocks`]), else
+    /// by the scalar one ([`Guard::copy_scalar`]) up to the next block boundary. Cuts, the
+    /// string-length limits and whatever the blocks refuse go through the scalar lexer.
+    fn copy_entry(&mut self, entry: &mut Vec<u8>) -> io::Result<bool> {
+        // `buf[mark..pos]` is passed on unchanged but not copied yet.
+        let mut mark = self.pos;
+        #[cfg(test)]
+        let blocks = self.lexing == Lexing::Blocks;
+        #[cfg(not(test))]
+        let blocks = true;
+        let done = loop {
+            if self.pos >= self.len {
+                break false;
+            }
+            if blocks && self.copy_blocks()? {
+                break true;
+            }
+            let until = if blocks {
+                (self.pos + 64).min(self.len)
+            } else {
+                self.len
+            };
+            if self.copy_scalar(entry, &mut mark, until)? {
+                break true;
+            }
+        };
+        keep(entry, &self.buf[mark..self.pos]);
+        Ok(done)
+    }
+
+    /// Lex whole 64-byte blocks of the buffer ([`blocks::lex`]) while the state allows:
+    /// `true` when the entry has ended (at its closing bracket, which is passed). Stops,
+    /// with the state as [`Guard::step`] would leave it, before a block with fewer than
+    /// 64 bytes left, one [`blocks::lex`] refuses, one in which the string being read could
+    /// reach `max_string` (where it may be cut), and in the swallowed rest of a cut string.
+    ///
+    /// Only brackets outside strings change the state (most blocks have none): each
+    /// opening one is checked against the nesting limit as `step` checks it, and the entry
+    /// ends at the closing one that brings the depth back to 3. `key_len` is left as `step`
+    /// leaves it: the length of the last string closed.
+    fn copy_blocks(&mut self) -> io::Result<bool> {
+        // A string opened in a block could reach `max_string` in it.
+        if self.max_string < 64 {
+            return Ok(false);
+        }
+        // The offset of `buf[0]`, and of the first byte of the string being read.
+        let base = self.offset - self.pos as u64;
+        let (mut carry, mut content) = match self.lex {
+            Lex::Outside => (blocks::Carry::default(), 0),
+            Lex::Str { len, esc } => (
+                blocks::Carry {
+                    in_string: true,
+                    escaped: esc == Esc::Backslash,
+                    hex: match esc {
+                        Esc::Hex(k) => (1 << k) - 1,
+                        _ => 0,
+                    },
+                },
+                self.offset - len,
+            ),
+            Lex::Skip { .. } => return Ok(false),
+        };
+        let (max_depth, max_string) = (self.max_depth, self.max_string);
+        let mut depth = self.depth;
+        let mut pos = self.pos;
+        // The last block in which a string was closed: where, its quotes and bytes in
+        // strings, and the first byte of the string open at its start.
+        let mut closed = None;
+        // The bracket (`pos + at`) where the entry ended or went too deep (`true`).
+        let mut stop = None;
+        while let Some(Ok(block)) = self.buf[..self.len]
+            .get(pos..pos + 64)
+            .map(<&[u8; 64]>::try_from)
+        {
+            let at = base + pos as u64;
+            if carry.in_string && at - content + 64 > max_string {
+                break;
+            }
+            let started = content;
+            let Some(lexed) = blocks::lex(block, &mut carry) else {
+                break;
+            };
+            let mut brackets = lexed.open | lexed.close;
+            while brackets != 0 {
+                let b = brackets.trailing_zeros();
+                brackets &= brackets - 1;
+                // Up one for an opening bracket, down one for a closing one.
+                depth = depth + 2 * (lexed.open >> b & 1) as u32 - 1;
+                if depth > max_depth || depth <= 3 {
+                    stop = Some((b, depth > 3));
+                    break;
+                }
+            }
+            if let Some((b, _)) = stop {
+                let upto = !0u64 >> (63 - b);
+                if lexed.quotes & !lexed.in_string & upto != 0 {
+                    closed = Some((at, lexed.quotes, lexed.in_string, started));
+                }
+                pos += b as usize + 1;
+                break;
+            }
+            if lexed.quotes != 0 {
+                if lexed.quotes & !lexed.in_string != 0 {
+                    closed = Some((at, lexed.quotes, lexed.in_string, started));
+                }
+                if carry.in_string {
+                    let opening = lexed.quotes & lexed.in_string;
+                    content = at + u64::from(64 - opening.leading_zeros());
+                }
+            }
+            pos += 64;
+        }
+        #[cfg(test)]
+        {
+            self.blocks_lexed += (pos - self.pos) as u64;
+        }
+        self.offset += (pos - self.pos) as u64;
+        self.pos = pos;
+        self.depth = depth;
+        if let Some((at, quotes, in_string, started)) = closed {
+            // The last closing quote before the stop, and the opening one before it.
+            let upto = !0u64 >> (63 - (self.offset - 1 - at).min(63));
+            let c = 63 - (quotes & !in_string & upto).leading_zeros();
+            let opening = quotes & in_string & ((1u64 << c) - 1);
+            let start = match opening {
+                0 => started,
+                o => at + u64::from(64 - o.leading_zeros()),
+            };
+            self.key_len = at + u64::from(c) - start;
+        }
+        self.lex = if stop.is_none() && carry.in_string {
+            Lex::Str {
+                len: self.offset - content,
+                esc: match carry {
+                    blocks::Carry { escaped: true, .. } => Esc::Backslash,
+                    blocks::Carry { hex: 0, .. } => Esc::None,
+                    blocks::Carry { hex, .. } => Esc::Hex(hex.count_ones() as u8),
+                },
+            }
+        } else {
+            Lex::Outside
+        };
+        match stop {
+            Some((_, true)) => Err(self.too_deep()),
+            Some((_, false)) => Ok(true),
+            None => Ok(false),
+        }
+    }
+
+    /// The scalar lexer: copy buffered bytes into the entry until its closing brace
+    /// (`true`), or until `pos` reaches `until` (`false`).
+    ///
     /// The common bytes are handled here in bulk and copied as slices: inside a string, the
     /// run up to the next quote or backslash and the closing quote; outside one, the run up
     /// to the next quote or bracket (an entry sits at depth 4 and deeper, where `:` and `,`
     /// move no frame) and that quote or bracket; in the swallowed rest of a cut string,
     /// everything up to the next quote or backslash is dropped; the nesting limit is checked
     /// at each opening bracket as `step` checks it. Cuts, the string-length limits and an
-    /// escape split by the end of the buffer go through [`Guard::step`].
-    fn copy_entry(&mut self, entry: &mut Vec<u8>) -> io::Result<bool> {
-        // `buf[mark..pos]` is passed on unchanged but not copied yet.
-        let mut mark = self.pos;
-        let done = loop {
-            if self.pos >= self.len {
-                break false;
+    /// escape split by the end of the buffer go through [`Guard::step`]. A run may pass
+    /// `until`.
+    fn copy_scalar(
+        &mut self,
+        entry: &mut Vec<u8>,
+        mark: &mut usize,
+        until: usize,
+    ) -> io::Result<bool> {
+        while self.pos < until {
+            #[cfg(test)]
+            if self.lexing == Lexing::Bytes {
+                if self.step_copied(entry, mark)? {
+                    return Ok(true);
+                }
+                continue;
             }
             let window = &self.buf[self.pos..self.len];
             match self.lex {
@@ -374,8 +572,8 @@ impl<R: Read> Guard<R> {
                                 esc: Esc::None,
                             };
                             self.advance(run);
-                            if !whole && self.step_copied(entry, &mut mark)? {
-                                break true;
+                            if !whole && self.step_copied(entry, mark)? {
+                                return Ok(true);
                             }
                         }
                         None => {
@@ -409,7 +607,7 @@ impl<R: Read> Guard<R> {
                             self.advance(1);
                             self.depth -= 1;
                             if self.depth <= 3 {
-                                break true;
+                                return Ok(true);
                             }
                         }
                         _ => {
@@ -425,22 +623,21 @@ impl<R: Read> Guard<R> {
                     let found = memchr::memchr2(b'"', b'\\', window);
                     let run = found.unwrap_or(window.len());
                     // Swallowed: nothing of it is copied.
-                    entry.extend_from_slice(&self.buf[mark..self.pos]);
+                    keep(entry, &self.buf[*mark..self.pos]);
                     self.advance(run);
-                    mark = self.pos;
-                    if found.is_some() && self.step_copied(entry, &mut mark)? {
-                        break true;
+                    *mark = self.pos;
+                    if found.is_some() && self.step_copied(entry, mark)? {
+                        return Ok(true);
                     }
                 }
                 _ => {
-                    if self.step_copied(entry, &mut mark)? {
-                        break true;
+                    if self.step_copied(entry, mark)? {
+                        return Ok(true);
                     }
                 }
             }
-        };
-        entry.extend_from_slice(&self.buf[mark..self.pos]);
-        Ok(done)
+        }
+        Ok(false)
     }
 
     /// Pass `n` bytes of the buffer that change no state but the position.
@@ -458,17 +655,29 @@ impl<R: Read> Guard<R> {
         match self.step(b)? {
             Step::Keep | Step::Entry => {}
             Step::Cut => {
-                entry.extend_from_slice(&self.buf[*mark..self.pos - 1]);
+                keep(entry, &self.buf[*mark..self.pos - 1]);
                 entry.push(b'"');
                 *mark = self.pos;
             }
             Step::Drop => {
-                entry.extend_from_slice(&self.buf[*mark..self.pos - 1]);
+                keep(entry, &self.buf[*mark..self.pos - 1]);
                 *mark = self.pos;
             }
         }
         Ok(self.depth <= 3 && matches!(self.lex, Lex::Outside))
     }
+}
+
+/// Append `bytes` to the entry being copied. Its opening brace is written by the first
+/// append, which also sizes it: an entry that lies whole in the buffer is allocated once,
+/// at its size.
+#[inline]
+fn keep(entry: &mut Vec<u8>, bytes: &[u8]) {
+    if entry.is_empty() {
+        entry.reserve_exact(1 + bytes.len());
+        entry.push(b'{');
+    }
+    entry.extend_from_slice(bytes);
 }
 
 /// The first quote or backslash in `bytes`. Most strings of a HAR are short (header names,
@@ -570,9 +779,8 @@ impl<R: Read> Read for Guard<R> {
                 Step::Drop => {}
                 Step::Entry => {
                     self.entry_start = self.offset - 1;
-                    let mut entry = Vec::with_capacity(4096);
-                    entry.push(b);
-                    self.entry = Some(entry);
+                    // Empty until its first append writes the `{` (see `keep`).
+                    self.entry = Some(Vec::new());
                 }
             }
         }

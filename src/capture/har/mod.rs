@@ -17,7 +17,8 @@
 //! * **Parallel mapping, sequential parsing.** JSON can only be parsed in order, so one thread
 //!   parses while the caller's mapper (listing rows, auth events) runs on the rayon pool. A
 //!   bounded channel (one batch in flight) keeps the parser from running ahead of the mapper.
-//!   Results come back in entry order.
+//!   Results come back in entry order. A caller that already keeps every core busy with a
+//!   capture each (`batch`) has the calling thread lex instead ([`lex_on_this_thread`]).
 //! * **Tolerant per field.** Captures are re-saved by tools that put numbers where strings
 //!   belong, drop optional fields or repeat keys. Every field is read through [`Field`], which
 //!   accepts any JSON value, converts what it sensibly can, and remembers what it found so the
@@ -50,6 +51,8 @@ mod rewrite;
 pub mod sniff;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod threading_tests;
 mod visitors;
 
 use convert::*;
@@ -62,6 +65,7 @@ pub use convert::{decode_base64, NO_UTC_OFFSET};
 pub use rewrite::{rewrite, rewrite_reader};
 pub use sniff::{looks_like_har_json, sniff, sniff_strict};
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -229,10 +233,32 @@ where
     }
 }
 
+thread_local! {
+    /// Set by [`lex_on_this_thread`] while its work runs.
+    static LEX_HERE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Run `work`, reading every HAR it reads on this thread without a `har-parse` thread: the
+/// calling thread lexes, and maps each batch of entries as it is complete (on the rayon
+/// pool it runs in, as the results are mapped otherwise). For a caller that already keeps
+/// every core busy with a capture of its own (`batch`), where a lexer thread per capture
+/// only adds a thread to schedule and a hand-over every batch. The same output either way.
+pub fn lex_on_this_thread<T>(work: impl FnOnce() -> T) -> T {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            LEX_HERE.set(self.0);
+        }
+    }
+    let _restore = Restore(LEX_HERE.replace(true));
+    work()
+}
+
 /// The threading both the reader and the rewriter run: the parse thread lexes `reader` and
 /// sends batches of [`Item`]s; each batch is mapped with `f` on the rayon pool and the
 /// results handed to `sink` in entry order. Returns how reading ended, the number of items
-/// read, and (when `record`) the skeleton bytes after the last entry.
+/// read, and (when `record`) the skeleton bytes after the last entry. Within
+/// [`lex_on_this_thread`], the calling thread lexes and maps each batch itself.
 fn stream_items<R, T, F, S>(
     reader: R,
     limits: &HarLimits,
@@ -247,13 +273,25 @@ where
     S: FnMut(T),
 {
     let limits = *limits;
+    if LEX_HERE.get() {
+        let mut read = 0usize;
+        let (ending, trailing) = parse_stream(reader, limits, record, &mut |batch| {
+            read += batch.len();
+            let mapped: Vec<T> = batch.into_par_iter().map(&f).collect();
+            mapped.into_iter().for_each(&mut sink);
+            true
+        });
+        return Ok((ending, read, trailing));
+    }
     let (tx, rx) = sync_channel::<Vec<Item>>(1);
     std::thread::scope(|scope| {
         let parser = std::thread::Builder::new()
             .name("har-parse".into())
             // Visitors nest about ten levels; the margin is for serde_json's own frames.
             .stack_size(16 * 1024 * 1024)
-            .spawn_scoped(scope, move || parse_stream(reader, limits, record, tx))?;
+            .spawn_scoped(scope, move || {
+                parse_stream(reader, limits, record, &mut |batch| tx.send(batch).is_ok())
+            })?;
         let mut read = 0usize;
         for batch in rx.iter() {
             read += batch.len();

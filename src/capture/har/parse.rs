@@ -7,7 +7,6 @@
 use std::cell::Cell;
 use std::io::{self, BufRead, BufReader, Read};
 use std::rc::Rc;
-use std::sync::mpsc::SyncSender;
 
 use flate2::read::{MultiGzDecoder, ZlibDecoder};
 use serde::de::Deserializer;
@@ -120,16 +119,19 @@ pub(super) fn entry_result(
     }
 }
 
-/// Lex and parse `reader` on this thread, sending the entries in batches over `tx`; how
+/// Where the parser hands each batch of entries: `false` once nobody takes them any more.
+pub(super) type Outlet<'s> = &'s mut dyn FnMut(Vec<Item>) -> bool;
+
+/// Lex and parse `reader` on this thread, handing the entries in batches to `out`; how
 /// reading ended, and (when `record`) the skeleton after the last entry taken.
 pub(super) fn parse_stream<R: Read>(
     reader: R,
     limits: HarLimits,
     record: bool,
-    tx: SyncSender<Vec<Item>>,
+    out: Outlet<'_>,
 ) -> (Ending, Vec<u8>) {
     let stats = Rc::new(Stats::default());
-    let ending = parse_with(reader, limits, record, tx, &stats);
+    let ending = parse_with(reader, limits, record, out, &stats);
     let trailing = std::mem::take(&mut *stats.skeleton.borrow_mut());
     (ending, trailing)
 }
@@ -138,7 +140,7 @@ fn parse_with<R: Read>(
     reader: R,
     limits: HarLimits,
     record: bool,
-    tx: SyncSender<Vec<Item>>,
+    out: Outlet<'_>,
     stats: &Rc<Stats>,
 ) -> Ending {
     let bomb: Rc<Cell<Option<String>>> = Rc::new(Cell::new(None));
@@ -155,7 +157,7 @@ fn parse_with<R: Read>(
     let guard = if record { guard.recording() } else { guard };
     let mut de = serde_json::Deserializer::from_reader(guard);
     let mut st = ParseState {
-        tx,
+        out,
         batch: Vec::new(),
         batch_start: 0,
         next_id: 1,
@@ -232,9 +234,7 @@ pub(super) fn open_stream<'a, R: Read + 'a>(
         inner: reader,
         count: Rc::clone(&input),
     };
-    // No larger than the guard's reads (64 KiB), so that reading a plain HAR they bypass
-    // this buffer instead of being copied out of it (a second copy of the whole file).
-    let mut buffered = BufReader::with_capacity(64 * 1024, counted);
+    let mut buffered = BufReader::with_capacity(BUFFER, counted);
     let head = buffered.fill_buf()?;
     let cap = |decoder: Box<dyn Read + 'a>| -> Box<dyn Read + 'a> {
         Box::new(InflateCap {
@@ -353,8 +353,8 @@ pub(super) fn offset_in(bytes: &[u8], e: &serde_json::Error) -> u64 {
     (line_start + e.column().saturating_sub(1)).min(bytes.len()) as u64
 }
 
-pub(super) struct ParseState {
-    pub(super) tx: SyncSender<Vec<Item>>,
+pub(super) struct ParseState<'s> {
+    pub(super) out: Outlet<'s>,
     pub(super) batch: Vec<Item>,
     pub(super) batch_start: u64,
     /// The index of the next entry, counted from 1 across every `entries` list.
@@ -375,7 +375,7 @@ pub(super) struct ParseState {
 /// The message used to stop serde when the mapper side has gone away.
 pub(super) const STOPPED: &str = "reader stopped";
 
-impl ParseState {
+impl ParseState<'_> {
     /// Queue one entry: parsed in the stream, or its text when the guard took it out.
     pub(super) fn emit(
         &mut self,
@@ -418,7 +418,7 @@ impl ParseState {
             return;
         }
         let batch = std::mem::take(&mut self.batch);
-        if self.tx.send(batch).is_err() {
+        if !(self.out)(batch) {
             self.receiver_gone = true;
         }
     }

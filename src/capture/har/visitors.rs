@@ -44,11 +44,11 @@ macro_rules! scalar_kinds {
 }
 
 /// The top level: `None` for an object (its `log` handled on the way), else what it was.
-pub(super) struct TopVisitor<'a> {
-    pub(super) st: &'a mut ParseState,
+pub(super) struct TopVisitor<'a, 's> {
+    pub(super) st: &'a mut ParseState<'s>,
 }
 
-impl<'de> Visitor<'de> for TopVisitor<'_> {
+impl<'de> Visitor<'de> for TopVisitor<'_, '_> {
     type Value = Option<Kind>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -74,11 +74,11 @@ impl<'de> Visitor<'de> for TopVisitor<'_> {
     scalar_kinds!(|self, kind| Ok(Some(kind)));
 }
 
-pub(super) struct LogSeed<'a> {
-    pub(super) st: &'a mut ParseState,
+pub(super) struct LogSeed<'a, 's> {
+    pub(super) st: &'a mut ParseState<'s>,
 }
 
-impl<'de> DeserializeSeed<'de> for LogSeed<'_> {
+impl<'de> DeserializeSeed<'de> for LogSeed<'_, '_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -86,7 +86,7 @@ impl<'de> DeserializeSeed<'de> for LogSeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for LogSeed<'_> {
+impl<'de> Visitor<'de> for LogSeed<'_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -117,11 +117,11 @@ impl<'de> Visitor<'de> for LogSeed<'_> {
     });
 }
 
-pub(super) struct EntriesSeed<'a> {
-    pub(super) st: &'a mut ParseState,
+pub(super) struct EntriesSeed<'a, 's> {
+    pub(super) st: &'a mut ParseState<'s>,
 }
 
-impl<'de> DeserializeSeed<'de> for EntriesSeed<'_> {
+impl<'de> DeserializeSeed<'de> for EntriesSeed<'_, '_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -129,7 +129,7 @@ impl<'de> DeserializeSeed<'de> for EntriesSeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for EntriesSeed<'_> {
+impl<'de> Visitor<'de> for EntriesSeed<'_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
