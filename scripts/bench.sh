@@ -278,7 +278,7 @@ r=$(ratio "${t[0]}" "${t[1]}")
 say "speed-up (wall 1 / wall 2): $r   target >= 1.8x: $(verdict "$r" '>=' 1.8)"
 say "cpu 2 / cpu 1: $(ratio "${c[1]}" "${c[0]}") (the extra work two jobs do; 1.00x: none)   utilisation 2 / 1: $(ratio "${u[1]}" "${u[0]}")"
 say "(speed-up = utilisation ratio / extra work; --jobs 2 should keep about 2.0 cores busy, --jobs 1"
-say " about 1.0: the HAR reader's lexer thread runs beside the one worker)"
+say " about 1.0: in batch a worker lexes its HAR itself, with no thread beside it)"
 summarise "batch: --jobs 1 / --jobs 2 >= 1.8x (*)" "$(judged "$r" '>=' 1.8)" "$(judged "${u[1]}" '>=' 1.8)"
 say ""
 fi
