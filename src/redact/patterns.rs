@@ -184,6 +184,12 @@ struct Patterns {
     xml_escaped: Pattern,
     base64_element: Pattern,
     base64_param: Pattern,
+    /// The literal each of three passes needs, matched case-blind as their regexes match it
+    /// (`(?i)`), so that the cheap look before a pass can never skip text the pass would
+    /// have changed (`"nAme"`, `FORM-data` included).
+    har_cookie_marker: Pattern,
+    multipart_marker: Pattern,
+    flag_marker: Pattern,
 }
 
 /// One JWT part character: base64url, or its `\u` escape in JSON text.
@@ -318,6 +324,9 @@ fn patterns() -> &'static Patterns {
             ),
             // A parameter value that is base64 (maybe percent-encoded): `state=`, `RelayState=`.
             base64_param: compile(r"(=)((?:[A-Za-z0-9+/_-]|%2[bBfF]){40,}(?:=|%3[dD]){0,2})"),
+            har_cookie_marker: compile(r#"(?i)"name""#),
+            multipart_marker: compile(r"(?i)form-data"),
+            flag_marker: compile(r"(?i)<SessionFlag"),
         }
     })
 }
@@ -743,7 +752,7 @@ impl Scrubber<'_> {
     /// kept), `{"name": "refresh_token", "value": "..."}` (a query or form parameter).
     fn har_cookies(&mut self, text: &str) -> Option<String> {
         // A cheap look before the case-blind regex scans the whole text.
-        if !contains_any(text, &["\"name\"", "\"Name\"", "\"NAME\""]) {
+        if !patterns().har_cookie_marker.is_match(text) {
             return None;
         }
         self.each(&patterns().har_cookie, text, |s, c, _| {
@@ -848,7 +857,7 @@ impl Scrubber<'_> {
     /// A `multipart/form-data` part named like a secret (`name="password"`): its value,
     /// up to the next boundary.
     fn multipart(&mut self, text: &str) -> Option<String> {
-        if !contains_any(text, &["orm-data", "ORM-DATA", "orm-Data"]) {
+        if !patterns().multipart_marker.is_match(text) {
             return None;
         }
         self.each(&patterns().multipart, text, |s, c, _| {
@@ -1219,7 +1228,7 @@ impl Scrubber<'_> {
     /// password; a flag named like a secret loses its value; any other goes through the value
     /// detectors.
     fn flags(&mut self, text: &str) -> Option<String> {
-        if !contains_any(text, &["essionFlag", "essionflag", "ESSIONFLAG"]) {
+        if !patterns().flag_marker.is_match(text) {
             return None;
         }
         self.each(&patterns().flag, text, |s, c, _| {
@@ -1504,11 +1513,6 @@ pub(crate) fn high_entropy(token: &str) -> bool {
     entropy >= 4.2
 }
 
-/// Does `hay` hold one of `needles` (a fast look for a pass's marker)?
-fn contains_any(hay: &str, needles: &[&str]) -> bool {
-    needles.iter().any(|n| hay.contains(n))
-}
-
 /// `needle` (ASCII lower case) in `hay`, ASCII case ignored.
 fn contains_ignore_case(hay: &str, needle: &str) -> bool {
     hay.as_bytes()
@@ -1585,6 +1589,9 @@ mod tests {
             &*p.xml_escaped,
             &*p.base64_element,
             &*p.base64_param,
+            &*p.har_cookie_marker,
+            &*p.multipart_marker,
+            &*p.flag_marker,
         ] {
             assert!(!re.as_str().is_empty());
         }
@@ -2002,6 +2009,28 @@ mod tests {
             "Authorization: Bearer abc123def456\n  next item",
             "Authorization: Bearer <redacted>\n  next item",
             "Authorization: Bearer REDACTEDREDA\n  next item",
+        );
+    }
+
+    /// The cheap look before three passes matches its literal as case-blind as the pass's
+    /// regex does: a spelling no tool writes must not carry a secret past the pass.
+    #[test]
+    fn pass_markers_are_as_case_blind_as_their_passes() {
+        check(
+            r#"{"NaMe":"set-cookie","value":"ESTSAUTH=a1; path=/\nESTSAUTHPERSISTENT=b2; path=/"}"#,
+            r#"{"NaMe":"set-cookie","value":"ESTSAUTH=<redacted>; path=/\nESTSAUTHPERSISTENT=<redacted>; path=/"}"#,
+            r#"{"NaMe":"set-cookie","value":"ESTSAUTH=RE; path=/\nESTSAUTHPERSISTENT=RE; path=/"}"#,
+        );
+        let body = "--b1\r\nContent-Disposition: FoRm-DaTa; name=\"password\"\r\n\r\nP@ss w0rd!\r\n--b1--\r\n";
+        check(
+            body,
+            &body.replace("P@ss w0rd!", "<redacted>"),
+            &body.replace("P@ss w0rd!", "REDACTEDRE"),
+        );
+        check(
+            r#"<sessionFLAG N="x-AutoAuth" V="CONTOSO\alice:P@ssw0rd!" />"#,
+            r#"<sessionFLAG N="x-AutoAuth" V="CONTOSO\alice:<redacted>" />"#,
+            r#"<sessionFLAG N="x-AutoAuth" V="CONTOSO\alice:REDACTEDR" />"#,
         );
     }
 
