@@ -929,7 +929,9 @@ impl Scrubber<'_> {
     /// `Cookie%3A%20ESTSAUTH%3D...%3B%20...`; once or twice encoded. The scheme and cookie
     /// names stay, the rest is replaced as it is written (same length).
     fn encoded_headers(&mut self, text: &str) -> Option<String> {
-        if !text.contains('%') {
+        // Both finders need an escape, or a form's `+` between scheme and credential
+        // (`Bearer+s3cr3t...` has no `%`).
+        if !text.contains(['%', '+']) {
             return None;
         }
         let p = patterns();
@@ -2031,6 +2033,15 @@ mod tests {
             r#"<sessionFLAG N="x-AutoAuth" V="CONTOSO\alice:P@ssw0rd!" />"#,
             r#"<sessionFLAG N="x-AutoAuth" V="CONTOSO\alice:<redacted>" />"#,
             r#"<sessionFLAG N="x-AutoAuth" V="CONTOSO\alice:REDACTEDR" />"#,
+        );
+    }
+
+    #[test]
+    fn a_form_encoded_credential_needs_no_percent_sign() {
+        check(
+            "authorization=Bearer+s3cr3tT0ken99&x=1",
+            "authorization=Bearer+<redacted>&x=1",
+            "authorization=Bearer+REDACTEDREDAC&x=1",
         );
     }
 
