@@ -38,6 +38,7 @@ use serde_json::{Map, Value};
 
 use super::ews_answer::{cap, AnswerError};
 use super::json::{self, member};
+use super::text::ends_with_ignore_case;
 use crate::capture::url_parts::{percent_decoded, strip_query, UrlParts};
 use crate::capture::{DecodeLimits, Session};
 
@@ -100,14 +101,6 @@ pub fn client_of(url: &str) -> Option<JsonClient> {
         });
     }
     None
-}
-
-/// Whether `s` ends with `suffix` (ASCII lower case), ASCII case ignored.
-fn ends_with_ignore_case(s: &str, suffix: &str) -> bool {
-    s.len()
-        .checked_sub(suffix.len())
-        .and_then(|start| s.as_bytes().get(start..))
-        .is_some_and(|tail| tail.eq_ignore_ascii_case(suffix.as_bytes()))
 }
 
 /// Whether the analysis reads the bodies of a request to `url` (see `auth::reads_body`).
