@@ -227,7 +227,7 @@ fn check_v2(cx: &Context) -> Vec<Finding> {
                sec-Restrict-Tenant-Access-Policy value the device or proxy adds: the \
                organisation's own tenant)"
             .to_string(),
-        [(t, p)] => format!("tenant {t} (it owns policy {p})"),
+        [(t, p)] => format!("tenant {t} (policy {p})"),
         many => {
             let ts: Vec<&str> = many.iter().map(|(t, _)| t.as_str()).collect();
             format!("tenant(s) {}", ts.join(", "))
@@ -381,7 +381,7 @@ mod tests {
         assert!(!e.contains("SECRET"));
         assert!(f[0]
             .fix
-            .contains("tenant 72f988bf-0000-4000-8000-0123456789ab (it owns policy"));
+            .contains("tenant 72f988bf-0000-4000-8000-0123456789ab (policy 2f4a1b6c"));
         assert!(f[0]
             .fix
             .contains("Get-MgPolicyCrossTenantAccessPolicyPartner"));

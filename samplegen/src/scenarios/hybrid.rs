@@ -50,7 +50,7 @@ pub(crate) fn ews_ok(
     sb.add(process, req, Some(resp), 45, Role::Signal)
 }
 
-const OOF_RESPONSE: &str = r#"<GetUserOofSettingsResponse xmlns="http://schemas.microsoft.com/exchange/services/2006/messages"><ResponseMessage ResponseClass="Success"><ResponseCode>NoError</ResponseCode></ResponseMessage><OofSettings xmlns="http://schemas.microsoft.com/exchange/services/2006/types"><OofState>Disabled</OofState><ExternalAudience>All</ExternalAudience><Duration><StartTime>2026-11-20T07:00:00</StartTime><EndTime>2026-11-21T07:00:00</EndTime></Duration><InternalReply><Message /></InternalReply><ExternalReply><Message /></ExternalReply></OofSettings><AllowExternalOof>All</AllowExternalOof></GetUserOofSettingsResponse>"#;
+pub(crate) const OOF_RESPONSE: &str = r#"<GetUserOofSettingsResponse xmlns="http://schemas.microsoft.com/exchange/services/2006/messages"><ResponseMessage ResponseClass="Success"><ResponseCode>NoError</ResponseCode></ResponseMessage><OofSettings xmlns="http://schemas.microsoft.com/exchange/services/2006/types"><OofState>Disabled</OofState><ExternalAudience>All</ExternalAudience><Duration><StartTime>2026-11-20T07:00:00</StartTime><EndTime>2026-11-21T07:00:00</EndTime></Duration><InternalReply><Message /></InternalReply><ExternalReply><Message /></ExternalReply></OofSettings><AllowExternalOof>All</AllowExternalOof></GetUserOofSettingsResponse>"#;
 
 /// 11. `hma-not-advertised`.
 pub fn hma_not_advertised(sb: &mut Sb) {
