@@ -20,7 +20,7 @@
 //! it: the user switched to an allowed account) is a warning, not an error.
 
 use super::{session_list, sorted, Context, Finding, Severity};
-use crate::auth::Sign;
+use crate::auth::{AadError, Sign};
 use crate::flows::Outcome;
 
 /// The tenant-restriction (v1) refusal.
@@ -54,26 +54,15 @@ fn check_v1(cx: &Context) -> Vec<Finding> {
         }
         sessions.push(g.session);
         for (name, value) in sent {
-            let line = format!("{name}: {value}");
-            if !headers.contains(&line) {
-                headers.push(line);
-            }
+            push_new(&mut headers, format!("{name}: {value}"));
         }
-        if let Some(t) = error.description.as_deref().and_then(denied_tenant) {
-            if !denied.contains(&t) {
-                denied.push(t);
-            }
-        }
+        note_denied(&mut denied, error);
     }
     if sessions.is_empty() {
         return Vec::new();
     }
     let sessions = sorted(sessions);
-    let tenant = if denied.is_empty() {
-        "the tenant signed in to".to_string()
-    } else {
-        denied.join(", ")
-    };
+    let tenant = tenants(&denied);
     vec![Finding {
         id: "tenant-restriction".into(),
         severity: Severity::Error,
@@ -98,6 +87,29 @@ fn check_v1(cx: &Context) -> Vec<Finding> {
         sessions,
         remedy: None,
     }]
+}
+
+/// Adds `x` to `v` unless it is there.
+fn push_new<T: PartialEq>(v: &mut Vec<T>, x: T) {
+    if !v.contains(&x) {
+        v.push(x);
+    }
+}
+
+/// Notes the tenant `error`'s message denies, once.
+fn note_denied(denied: &mut Vec<String>, error: &AadError) {
+    if let Some(t) = error.description.as_deref().and_then(denied_tenant) {
+        push_new(denied, t);
+    }
+}
+
+/// The denied tenants in one phrase.
+fn tenants(denied: &[String]) -> String {
+    if denied.is_empty() {
+        "the tenant signed in to".to_string()
+    } else {
+        denied.join(", ")
+    }
 }
 
 /// The tenant in "Access to 'contoso.com' tenant is denied" (v1) or "... does not allow
@@ -135,11 +147,7 @@ fn check_v2(cx: &Context) -> Vec<Finding> {
             continue;
         }
         sessions.push(session);
-        if let Some(t) = error.description.as_deref().and_then(denied_tenant) {
-            if !denied.contains(&t) {
-                denied.push(t);
-            }
-        }
+        note_denied(&mut denied, error);
     }
     if sessions.is_empty() {
         return Vec::new();
@@ -159,27 +167,16 @@ fn check_v2(cx: &Context) -> Vec<Finding> {
         };
         for (name, value) in sent {
             if name.eq_ignore_ascii_case(V2_HEADER) {
-                if !with_header.contains(&g.session) {
-                    with_header.push(g.session);
-                }
+                push_new(&mut with_header, g.session);
                 if let Some(p) = v2_policy(value) {
-                    if !policies.contains(&p) {
-                        policies.push(p);
-                    }
+                    push_new(&mut policies, p);
                     continue;
                 }
             }
-            let line = format!("{name}: {value}");
-            if !headers.contains(&line) {
-                headers.push(line);
-            }
+            push_new(&mut headers, format!("{name}: {value}"));
         }
     }
-    let tenant = if denied.is_empty() {
-        "the tenant signed in to".to_string()
-    } else {
-        denied.join(", ")
-    };
+    let tenant = tenants(&denied);
     let first = sessions[0];
     let said = cx
         .aad_error_at(first)

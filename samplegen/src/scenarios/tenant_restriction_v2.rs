@@ -3,7 +3,7 @@
 //! and Entra ID refuses sign-ins with an external tenant's account with AADSTS5000211.
 
 use crate::actors::entra::{id_token, user_token, AadError, Entra};
-use crate::actors::exchange::{self, Challenge, Exchange};
+use crate::actors::exchange::{self, Exchange};
 use crate::actors::{outlook, OFFICE_CLIENT, OUTLOOK, TENANT_GUID};
 use crate::model::{Coding, Framing, Role, BODY_HEADERS};
 use crate::scenarios::builder::Sb;
@@ -56,24 +56,11 @@ fn tag(sb: &mut Sb, first: usize) {
     }
 }
 
-/// Outlook's EWS call to Exchange Online, answered 401 Bearer; returns its session id.
-fn ews_401(sb: &mut Sb, auth: Option<&str>) -> usize {
-    let exo = Exchange {
-        fe: "AM6PR04CA0012",
-        be: "AM7PR02MB5686",
-    };
-    let crid = sb.guid();
-    let rid = sb.guid();
-    let now = sb.now;
-    let req = outlook::ews(EWS_URL, &exchange::oof_request(), auth, &crid);
-    let resp = exo.challenge_401(
-        "outlook.office365.com",
-        &Challenge::bearer_only(),
-        &rid,
-        now,
-    );
-    sb.add(Some(OUTLOOK), req, Some(resp), 25, Role::Signal)
-}
+/// Exchange Online's front and back end for the mailbox.
+const EXO: Exchange = Exchange {
+    fe: "AM6PR04CA0012",
+    be: "AM7PR02MB5686",
+};
 
 /// The refusals: `rounds` EWS 401 -> token request -> 400 AADSTS5000211, the first through
 /// authorize, the others silent refreshes; the JSON gzip-coded and chunked as Entra ID sends
@@ -99,7 +86,7 @@ fn refused(sb: &mut Sb, rounds: usize) -> usize {
         ErrorPlace::Json(Coding::Identity, Framing::Chunked(200)),
     ];
     for a in 0..rounds {
-        let id = ews_401(sb, None);
+        let id = hybrid::exo_ews_401(sb, &EXO, EWS_URL);
         sb.challenge(l, id);
         if a == 0 {
             tunnel(sb, "login.microsoftonline.com", OUTLOOK);
