@@ -1883,3 +1883,46 @@ fn freebusy_json_healthy() {
         "a healthy answer is no event"
     );
 }
+
+/// Tenant restrictions v2: AADSTS5000211 with the policy header Windows adds.
+#[test]
+fn tenant_restriction_v2() {
+    check(Spec {
+        name: "tenant-restriction-v2",
+        want: vec![Want {
+            id: "tenant-restriction",
+            severities: &["error"],
+            sessions: |a| aadsts(a, 5000211),
+            evidence: &[
+                "AADSTS5000211 (NotAllowedTenantRestrictionsV2Tenant) to 3 request(s)",
+                "does not allow access to 'Fabrikam Inc'",
+                "the policy of tenant 72f988bf-0000-4000-8000-0123456789ab, policy 5b7f2c3e-8a41-4d9b-a6e0-3c1d9f2b7e54",
+            ],
+        }],
+        may: &[],
+        not: &["aadsts-5000211", "auth-loop", "spn-missing"],
+        exit: 1,
+        no_spn_fix: true,
+    });
+}
+
+/// The same refusal, then a token for the same resource with an allowed account: a warning.
+#[test]
+fn tenant_restriction_v2_switched() {
+    check(Spec {
+        name: "tenant-restriction-v2-switched",
+        want: vec![Want {
+            id: "tenant-restriction",
+            severities: &["warning"],
+            sessions: |a| aadsts(a, 5000211),
+            evidence: &[
+                "to 2 request(s)",
+                "A later sign-in for the same resource got a token",
+            ],
+        }],
+        may: &[],
+        not: &["aadsts-5000211", "auth-loop", "spn-missing"],
+        exit: 0,
+        no_spn_fix: true,
+    });
+}

@@ -426,6 +426,10 @@ pub static CATALOG: &[CodeInfo] = &[
     e(16002, "AppSessionSelectionInvalid", Warning,
       "The session (SID) the application asked for was not met.",
       "The app asked for a sign-in session that is not there (sid / login_hint of another account): sign in again; if it repeats, the client keeps a stale session hint."),
+    // Tenant restrictions v2 (the `tenant-restriction` rule reports it).
+    e(5000211, "NotAllowedTenantRestrictionsV2Tenant", Error,
+      "A tenant restrictions v2 policy added to the request by a device or network administrator (sec-Restrict-Tenant-Access-Policy) does not allow access to this tenant.",
+      "An admin of the tenant that owns the policy (the tenant id in the header) allows the external tenant in its cross-tenant access settings (Organizational settings > the tenant > Tenant restrictions), or the user signs in with an account of an allowed tenant."),
 ];
 
 #[cfg(test)]

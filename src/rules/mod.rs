@@ -204,7 +204,7 @@ pub const RULES: &[RuleSpec] = &[
         yields_to: &[],
     },
     // AADSTS500021 after tenant-restriction headers is that finding's evidence, named with
-    // the allowed list (issue 19).
+    // the allowed list (issue 19); so is AADSTS5000211 (tenant restrictions v2).
     RuleSpec {
         id: "tenant-restriction",
         check: tenant_restriction::check,

@@ -50,7 +50,7 @@ pub(crate) fn ews_ok(
     sb.add(process, req, Some(resp), 45, Role::Signal)
 }
 
-const OOF_RESPONSE: &str = r#"<GetUserOofSettingsResponse xmlns="http://schemas.microsoft.com/exchange/services/2006/messages"><ResponseMessage ResponseClass="Success"><ResponseCode>NoError</ResponseCode></ResponseMessage><OofSettings xmlns="http://schemas.microsoft.com/exchange/services/2006/types"><OofState>Disabled</OofState><ExternalAudience>All</ExternalAudience><Duration><StartTime>2026-11-20T07:00:00</StartTime><EndTime>2026-11-21T07:00:00</EndTime></Duration><InternalReply><Message /></InternalReply><ExternalReply><Message /></ExternalReply></OofSettings><AllowExternalOof>All</AllowExternalOof></GetUserOofSettingsResponse>"#;
+pub(crate) const OOF_RESPONSE: &str = r#"<GetUserOofSettingsResponse xmlns="http://schemas.microsoft.com/exchange/services/2006/messages"><ResponseMessage ResponseClass="Success"><ResponseCode>NoError</ResponseCode></ResponseMessage><OofSettings xmlns="http://schemas.microsoft.com/exchange/services/2006/types"><OofState>Disabled</OofState><ExternalAudience>All</ExternalAudience><Duration><StartTime>2026-11-20T07:00:00</StartTime><EndTime>2026-11-21T07:00:00</EndTime></Duration><InternalReply><Message /></InternalReply><ExternalReply><Message /></ExternalReply></OofSettings><AllowExternalOof>All</AllowExternalOof></GetUserOofSettingsResponse>"#;
 
 /// 11. `hma-not-advertised`.
 pub fn hma_not_advertised(sb: &mut Sb) {
@@ -477,6 +477,17 @@ pub fn ioc_availability(url: &str, target: &str, token: &str, crid: &str) -> Req
     }
 }
 
+/// Outlook's EWS call (`GetUserOofSettings`) to `url` on Exchange Online `exo` without a
+/// token, answered 401 Bearer; returns its session id.
+pub(crate) fn exo_ews_401(sb: &mut Sb, exo: &Exchange, url: &str) -> usize {
+    let crid = sb.guid();
+    let r = rid(sb);
+    let now = sb.now;
+    let req = outlook::ews(url, &exchange::oof_request(), None, &crid);
+    let resp = exo.challenge_401("outlook.office365.com", &Challenge::bearer_only(), &r, now);
+    sb.add(Some(OUTLOOK), req, Some(resp), 25, Role::Signal)
+}
+
 pub(crate) fn exo_challenge_then_token(sb: &mut Sb, err: AadError) {
     let exo = Exchange {
         fe: "AM6PR04CA0012",
@@ -499,12 +510,7 @@ pub(crate) fn exo_challenge_then_token(sb: &mut Sb, err: AadError) {
         error: err,
     };
     for a in 0..2 {
-        let crid = sb.guid();
-        let r = rid(sb);
-        let now = sb.now;
-        let req = outlook::ews(url, &exchange::oof_request(), None, &crid);
-        let resp = exo.challenge_401("outlook.office365.com", &Challenge::bearer_only(), &r, now);
-        let id = sb.add(Some(OUTLOOK), req, Some(resp), 25, Role::Signal);
+        let id = exo_ews_401(sb, &exo, url);
         sb.challenge(l, id);
         if a == 0 {
             tunnel(sb, "login.microsoftonline.com", OUTLOOK);

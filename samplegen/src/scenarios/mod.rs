@@ -15,6 +15,7 @@ pub mod limits;
 pub mod namespaces;
 pub mod precision;
 pub mod proxy;
+pub mod tenant_restriction_v2;
 pub mod tokens;
 pub mod windows_auth;
 
@@ -792,6 +793,28 @@ pub const DEFS: &[Def] = &[
         has_error: false,
         inconclusive: false,
         build: freebusy_json::freebusy_json_healthy,
+    },
+    // Tenant restrictions v2 (AADSTS5000211): the refusal, and the user who went on with an
+    // allowed account.
+    Def {
+        name: "tenant-restriction-v2",
+        summary: "Outlook opens an Exchange Online mailbox with an account of a partner tenant (Fabrikam Inc); Windows adds Contoso's tenant restrictions v2 header sec-Restrict-Tenant-Access-Policy: <tenant id>:<policy id> to every request to login.microsoftonline.com; Entra ID answers 400 AADSTS5000211 (gzip JSON, chunked and not), 3 attempts",
+        should_find: "tenant-restriction (error) naming v2, Fabrikam Inc, Contoso's tenant id and policy id; the AADSTS5000211 is its evidence, not an aadsts- finding or an auth-loop",
+        findings: &["tenant-restriction"],
+        absent: &["aadsts-5000211", "auth-loop", "spn-missing"],
+        has_error: true,
+        inconclusive: false,
+        build: tenant_restriction_v2::tenant_restriction_v2,
+    },
+    Def {
+        name: "tenant-restriction-v2-switched",
+        summary: "the same tenant restrictions v2 refusal (AADSTS5000211) twice, then the user signs in with the Contoso account the policy allows: the token comes (the v2 header still on the request) and EWS answers 200",
+        should_find: "tenant-restriction as a warning (a later sign-in for the same resource got a token); no error",
+        findings: &["tenant-restriction"],
+        absent: &["aadsts-5000211", "auth-loop", "spn-missing"],
+        has_error: false,
+        inconclusive: false,
+        build: tenant_restriction_v2::tenant_restriction_v2_switched,
     },
 ];
 
