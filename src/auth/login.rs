@@ -243,7 +243,8 @@ pub fn resource_from_scope(scope: &str) -> Option<String> {
     (!resource.is_empty()).then(|| resource.to_string())
 }
 
-fn is_guid(s: &str) -> bool {
+/// A GUID in its 8-4-4-4-12 text form.
+pub fn is_guid(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 36
         && b.iter().enumerate().all(|(i, c)| match i {

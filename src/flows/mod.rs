@@ -180,15 +180,8 @@ impl Flow {
     }
 }
 
-/// A GUID in its 8-4-4-4-12 text form.
-pub fn is_guid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
-}
+/// A GUID in its 8-4-4-4-12 text form (the sign-in reader's test, for the later stages).
+pub use crate::auth::login::is_guid;
 
 /// A duration in milliseconds for a person: seconds with a decimal under two minutes, then
 /// minutes and seconds, then hours and minutes.

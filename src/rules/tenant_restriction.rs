@@ -21,7 +21,7 @@
 
 use super::{session_list, sorted, Context, Finding, Severity};
 use crate::auth::{AadError, Sign};
-use crate::flows::Outcome;
+use crate::flows::{is_guid, Outcome};
 
 /// The tenant-restriction (v1) refusal.
 const CODES: &[u32] = &[500021];
@@ -127,14 +127,6 @@ fn v2_policy(value: &str) -> Option<(String, String)> {
     let (tenant, policy) = value.trim().split_once(':')?;
     let (tenant, policy) = (tenant.trim(), policy.trim());
     (is_guid(tenant) && is_guid(policy)).then(|| (tenant.to_string(), policy.to_string()))
-}
-
-/// A GUID as Entra writes tenant and policy ids (36 characters, hex and dashes).
-fn is_guid(s: &str) -> bool {
-    s.len() == 36
-        && s.bytes().enumerate().all(|(i, b)| {
-            matches!(i, 8 | 13 | 18 | 23) == (b == b'-') && (b == b'-' || b.is_ascii_hexdigit())
-        })
 }
 
 /// The v2 refusals: AADSTS5000211 on an Entra ID answer, with the v2 header's policy when
