@@ -74,30 +74,11 @@ pub(crate) fn unquote(s: &str) -> String {
     }
 }
 
-/// ASCII case-insensitive `starts_with`.
-pub(crate) fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
-    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
-}
-
-/// ASCII case-insensitive `ends_with`.
-///
-/// The parsers ask every session's URL path what it is (EWS? MAPI? autodiscover? ADFS?);
-/// comparing in place spares each question a lower-cased copy of the path.
-pub(crate) fn ends_with_ignore_case(s: &str, suffix: &str) -> bool {
-    s.len()
-        .checked_sub(suffix.len())
-        .and_then(|start| s.as_bytes().get(start..))
-        .is_some_and(|tail| tail.eq_ignore_ascii_case(suffix.as_bytes()))
-}
-
-/// ASCII case-insensitive `contains` (an empty `needle` is in every string).
-pub(crate) fn contains_ignore_case(hay: &str, needle: &str) -> bool {
-    needle.is_empty()
-        || hay
-            .as_bytes()
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
-}
+/// The ASCII case-insensitive comparisons, from `capture` so that `redact` (an earlier stage)
+/// shares them.
+pub(crate) use crate::capture::ascii::{
+    contains_ignore_case, ends_with_ignore_case, starts_with_ignore_case,
+};
 
 /// Split a URL-like string into (before `?`/`#`, query, fragment). Works on anything,
 /// including `urn:ietf:wg:oauth:2.0:oob?error=...` and relative references.
@@ -115,38 +96,6 @@ pub(crate) fn split_url(url: &str) -> (&str, Option<&str>, Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn case_insensitive_comparisons_agree_with_lower_casing_first() {
-        let cases = [
-            ("/EWS/Exchange.asmx", "/ews/exchange.asmx"),
-            ("/ews/exchange.asmx/", "exchange.asmx/"),
-            ("/MAPI/emsmdb/?MailboxId=x", "/mapi/emsmdb"),
-            ("/adfs/ls", "/ADFS/LS/"),
-            ("", "x"),
-            ("x", ""),
-            ("ab", "abc"),
-            ("/Ä/ews", "/ä/ews"),
-        ];
-        for (hay, needle) in cases {
-            let (h, n) = (hay.to_ascii_lowercase(), needle.to_ascii_lowercase());
-            assert_eq!(
-                starts_with_ignore_case(hay, needle),
-                h.starts_with(&n),
-                "{hay} {needle}"
-            );
-            assert_eq!(
-                ends_with_ignore_case(hay, needle),
-                h.ends_with(&n),
-                "{hay} {needle}"
-            );
-            assert_eq!(
-                contains_ignore_case(hay, needle),
-                h.contains(&n),
-                "{hay} {needle}"
-            );
-        }
-    }
 
     #[test]
     fn quoted_strings_unescape_and_tolerate_missing_close() {

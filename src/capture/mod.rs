@@ -4,6 +4,7 @@
 //! each session to what it needs (a listing row, auth events) and the session, with its
 //! bodies, is dropped, so memory follows the largest session, not the capture.
 
+pub mod ascii;
 pub mod atom;
 pub mod body;
 pub mod detail;

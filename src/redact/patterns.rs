@@ -15,6 +15,7 @@ use base64::Engine;
 use regex::{Captures, Regex};
 
 use super::{Counts, Kind, Style, MARK};
+use crate::capture::ascii::contains_ignore_case;
 
 /// Parameter names (query strings, form bodies, JSON, hidden form inputs) whose values are
 /// credentials, as regex alternatives. A name matches itself or with any `word_` prefix
@@ -1513,13 +1514,6 @@ pub(crate) fn high_entropy(token: &str) -> bool {
         })
         .sum();
     entropy >= 4.2
-}
-
-/// `needle` (ASCII lower case) in `hay`, ASCII case ignored.
-fn contains_ignore_case(hay: &str, needle: &str) -> bool {
-    hay.as_bytes()
-        .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// A token68 that is a credential rather than a word.
