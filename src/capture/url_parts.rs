@@ -20,11 +20,9 @@
 /// `/autodiscover.json/v1.0/a%40contoso.com`) and a percent-encoded header value (OWA's
 /// `X-OWA-UrlPostData`).
 pub fn percent_decoded(s: &str) -> String {
-    let escaped = s.replace('+', "%2B").replace('&', "%26");
-    url::form_urlencoded::parse(format!("x={escaped}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// The parts of a URL, as borrowed slices of it. Splitting stops at the end of the path:
