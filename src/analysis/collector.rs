@@ -135,11 +135,18 @@ impl Collector {
         events.sort_by_key(Event::session);
         let flows = flows::build(&events, &sessions);
         let cx = Context::new(&sessions, &events, &flows);
-        let findings = rules::run_all(&cx);
-        let missing_spns = cx.missing_spns();
-        let aadsts = facts::aadsts_seen(&events, &flows);
-        let facts = facts::session_facts(&events);
-        let coverage = coverage::measure(&sessions, &events, &errors);
+        // The rules and the capture's facts and coverage read the same lists and not each
+        // other: side by side on the pool (the rules spread over it themselves).
+        let ((findings, missing_spns), (aadsts, facts, coverage)) = rayon::join(
+            || (rules::run_all(&cx), cx.missing_spns()),
+            || {
+                (
+                    facts::aadsts_seen(&events, &flows),
+                    facts::session_facts(&events),
+                    coverage::measure(&sessions, &events, &errors),
+                )
+            },
+        );
         let limits = limits::measure(&limits::Evidence {
             sessions: &sessions,
             events: &events,
