@@ -91,12 +91,19 @@ pub fn analyze_path(path: &Path, options: &ReadOptions) -> Result<Analysis, Capt
 /// ([`crate::capture::Atom`]), so what stays per session is its summary and its few events,
 /// not copies of the same host, URL and user agent (docs/performance.md).
 pub fn analyze(capture: &Capture, limits: &DecodeLimits) -> Result<Analysis, CaptureError> {
+    Ok(collect(capture, limits)?.finish(capture.path(), capture.format()))
+}
+
+/// The first half of [`analyze`]: every session read into the collector, nothing judged
+/// yet. A caller with work of its own for the end of the run (`analyze` compiling the finders
+/// that redact its report) does it beside [`Collector::finish`].
+pub fn collect(capture: &Capture, limits: &DecodeLimits) -> Result<Collector, CaptureError> {
     let mut collector = Collector::new(*limits, capture.session_hint().unwrap_or(0));
     for warning in capture.warnings() {
         collector.note(warning);
     }
     capture.map_sessions_into(|r| Collector::map(limits, r), |m| collector.push(m))?;
-    Ok(collector.finish(capture.path(), capture.format()))
+    Ok(collector)
 }
 
 #[cfg(test)]

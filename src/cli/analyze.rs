@@ -3,6 +3,7 @@
 use super::{files, open_any, output, report_error, AnalyzeArgs, Opened, ReportFormat, Status};
 use crate::analysis::{self, Analysis};
 use crate::capture::{detail, SessionDetail};
+use crate::redact::Redactor;
 use crate::report::html::Html;
 use crate::report::json::Json;
 use crate::report::markdown::Markdown;
@@ -52,7 +53,7 @@ pub fn run(args: &AnalyzeArgs) -> Status {
     // A zip of captures (what tickets attach) is one report per capture inside, named
     // `tickets.zip!/case1.saz`, as if each had been given.
     let mut analyse = |capture: &crate::capture::Capture| {
-        let result = analyse_one(capture, args, renderer.as_ref());
+        let result = analyse_one(capture, args, renderer.as_ref(), &redactor);
         match result {
             Ok(a) => {
                 // The problems themselves are in the report (`capture.errors`); stderr only
@@ -128,8 +129,15 @@ fn analyse_one(
     capture: &crate::capture::Capture,
     args: &AnalyzeArgs,
     renderer: &dyn Render,
+    redactor: &Redactor,
 ) -> Result<Analysed, String> {
-    let analysis = analysis::analyze(capture, &args.read.limits()).map_err(|e| e.to_string())?;
+    let collected = analysis::collect(capture, &args.read.limits()).map_err(|e| e.to_string())?;
+    // The report is redacted last, on one core: its finders compile on the other while the
+    // rules run.
+    let (analysis, ()) = rayon::join(
+        || collected.finish(capture.path(), capture.format()),
+        || redactor.warm(),
+    );
     let details = if renderer.needs_details() {
         // The one extra read: headers and bodies of the cited sessions only.
         // Excerpts cut where no secret is left half shown.

@@ -168,6 +168,14 @@ impl Redactor {
         self
     }
 
+    /// Compile the secret finders [`Redactor::text`] will run, now rather than at its first
+    /// call (see [`patterns::warm`]); nothing to do when secrets are shown.
+    pub fn warm(&self) {
+        if !self.show_secrets {
+            patterns::warm();
+        }
+    }
+
     /// `text` with every secret replaced by [`MARK`], then every user term by
     /// [`TERM_MARK`].
     pub fn text<'a>(&self, text: &'a str) -> Cow<'a, str> {

@@ -193,6 +193,45 @@ struct Patterns {
     flag_marker: Pattern,
 }
 
+impl Patterns {
+    /// Every finder, for [`warm`] and the test that compiles them all.
+    fn all(&self) -> [&Pattern; 31] {
+        [
+            &self.header_auth,
+            &self.cookie,
+            &self.har_cookie,
+            &self.header,
+            &self.flag,
+            &self.token,
+            &self.multipart,
+            &self.userinfo,
+            &self.userinfo_encoded,
+            &self.scheme,
+            &self.scheme_encoded,
+            &self.cookie_encoded,
+            &self.jwe,
+            &self.jwt,
+            &self.kv,
+            &self.kv_encoded,
+            &self.json,
+            &self.json_escaped,
+            &self.json_u,
+            &self.json_html,
+            &self.input,
+            &self.input_escaped,
+            &self.attr,
+            &self.secret_attr,
+            &self.xml,
+            &self.xml_escaped,
+            &self.base64_element,
+            &self.base64_param,
+            &self.har_cookie_marker,
+            &self.multipart_marker,
+            &self.flag_marker,
+        ]
+    }
+}
+
 /// One JWT part character: base64url, or its `\u` escape in JSON text.
 const JWT_CHAR: &str = r"(?:[A-Za-z0-9_-]|\\u00(?:2[dD]|5[fF]))";
 /// Where a JWT starts: a word boundary, or after a `\u00XX` escape (`\u0022eyJ...` in JSON
@@ -413,22 +452,43 @@ pub fn kind_of_key(key: &str) -> Kind {
     }
 }
 
+/// A whole key that names a credential ([`is_secret_key`]).
+fn secret_key_regex() -> &'static Regex {
+    static KEY: OnceLock<Regex> = OnceLock::new();
+    KEY.get_or_init(|| {
+        let keys = format!(r"(?i)^(?:[A-Za-z0-9]+[_-])*(?:{})$", SECRET_KEYS.join("|"));
+        Regex::new(&keys).unwrap_or_else(|e| panic!("static regex: {e}"))
+    })
+}
+
+/// The words a credential's key holds somewhere ([`is_secret_key`]'s cheap first look).
+fn secret_word_regex() -> &'static Regex {
+    static WORDS: OnceLock<Regex> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        Regex::new(r"(?i)token|code|secret|assertion|passw|pwd|saml|response|wresult|ctf|data|key|sig|%|\\u")
+            .unwrap_or_else(|e| panic!("static regex: {e}"))
+    })
+}
+
+/// Compile every finder now, on the calling thread. A run that redacts its output only at
+/// the end (`analyze` redacting its report) calls this on a spare core while the analysis
+/// finishes, so that compiling (~48 M instructions, most of a 1000-session capture's fixed
+/// cost) is not paid after everything else, one core idle.
+pub fn warm() {
+    for pattern in patterns().all() {
+        let _compiled: &Regex = pattern;
+    }
+    secret_key_regex();
+    secret_word_regex();
+}
+
 /// Is `name` (a query, form or JSON key, a header or attribute name) one whose value is a
 /// credential? Case and style do not matter (`refresh_token`, `refreshToken`,
 /// `Refresh-Token`, `refresh%5Ftoken`, `\u0072efresh_token`).
 pub fn is_secret_key(name: &str) -> bool {
-    static KEY: OnceLock<Regex> = OnceLock::new();
-    let re = KEY.get_or_init(|| {
-        let keys = format!(r"(?i)^(?:[A-Za-z0-9]+[_-])*(?:{})$", SECRET_KEYS.join("|"));
-        Regex::new(&keys).unwrap_or_else(|e| panic!("static regex: {e}"))
-    });
+    let re = secret_key_regex();
     // Most keys hold none of the words a secret's name ends with: no allocation for them.
-    static WORDS: OnceLock<Regex> = OnceLock::new();
-    let words = WORDS.get_or_init(|| {
-        Regex::new(r"(?i)token|code|secret|assertion|passw|pwd|saml|response|wresult|ctf|data|key|sig|%|\\u")
-            .unwrap_or_else(|e| panic!("static regex: {e}"))
-    });
-    if !words.is_match(name) {
+    if !secret_word_regex().is_match(name) {
         return false;
     }
     let n = normalise_key(name);
@@ -1555,42 +1615,13 @@ mod tests {
     /// that reaches it: compile every one here.
     #[test]
     fn every_finder_compiles() {
-        let p = super::patterns();
-        for re in [
-            &*p.header_auth,
-            &*p.cookie,
-            &*p.har_cookie,
-            &*p.header,
-            &*p.flag,
-            &*p.token,
-            &*p.multipart,
-            &*p.userinfo,
-            &*p.userinfo_encoded,
-            &*p.scheme,
-            &*p.scheme_encoded,
-            &*p.cookie_encoded,
-            &*p.jwe,
-            &*p.jwt,
-            &*p.kv,
-            &*p.kv_encoded,
-            &*p.json,
-            &*p.json_escaped,
-            &*p.json_u,
-            &*p.json_html,
-            &*p.input,
-            &*p.input_escaped,
-            &*p.attr,
-            &*p.secret_attr,
-            &*p.xml,
-            &*p.xml_escaped,
-            &*p.base64_element,
-            &*p.base64_param,
-            &*p.har_cookie_marker,
-            &*p.multipart_marker,
-            &*p.flag_marker,
-        ] {
+        for pattern in super::patterns().all() {
+            let re: &regex::Regex = pattern;
             assert!(!re.as_str().is_empty());
         }
+        super::warm();
+        assert!(super::secret_key_regex().is_match("refresh_token"));
+        assert!(super::secret_word_regex().is_match("client_secret"));
     }
 
     fn run(style: Style, s: &str) -> (String, Counts) {
