@@ -138,7 +138,6 @@ impl Collector {
         let findings = rules::run_all(&cx);
         let missing_spns = cx.missing_spns();
         let aadsts = facts::aadsts_seen(&events, &flows);
-        let facts = facts::session_facts(&events);
         let coverage = coverage::measure(&sessions, &events, &errors);
         let limits = limits::measure(&limits::Evidence {
             sessions: &sessions,
@@ -185,7 +184,6 @@ impl Collector {
             explained_by,
             missing_spns,
             aadsts,
-            facts,
             coverage,
             limits,
             verdict,

@@ -11,7 +11,7 @@ mod facts;
 pub mod limits;
 mod verdict;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 pub use collector::{Collector, Mapped};
@@ -35,6 +35,7 @@ pub struct Analysis {
     pub sessions: Vec<SessionSummary>,
     /// Sessions that could not be read, and problems of sessions that could.
     pub errors: Vec<SessionError>,
+    /// Every auth event, sorted by session (a session's in the order they were read).
     pub events: Vec<Event>,
     pub flows: Vec<Flow>,
     pub findings: Vec<Finding>,
@@ -45,8 +46,6 @@ pub struct Analysis {
     pub missing_spns: Vec<MissingSpn>,
     /// Every AADSTS code seen, per resource.
     pub aadsts: Vec<AadstsSeen>,
-    /// What the diagrams label each session with (only sessions with an auth event).
-    pub facts: HashMap<u64, SessionFacts>,
     /// What the capture can show: decrypted traffic to the hosts the diagnosis needs, and
     /// the hosts seen only as undecrypted tunnels.
     pub coverage: Coverage,
@@ -59,6 +58,11 @@ pub struct Analysis {
 impl Analysis {
     pub fn context(&self) -> Context<'_> {
         Context::new(&self.sessions, &self.events, &self.flows)
+    }
+
+    /// What the diagrams label a session with; `None` when it has no auth event.
+    pub fn facts(&self, session: u64) -> Option<SessionFacts> {
+        facts::of_session(&self.events, session)
     }
 
     /// The sessions a report cites: every flow's, and every one a finding or an AADSTS code
