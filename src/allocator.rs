@@ -49,3 +49,22 @@ pub fn tune() {
         let _ = threshold.write(MAIN_THREAD_OVERSIZE);
     }
 }
+
+#[cfg(all(test, not(target_env = "msvc")))]
+mod tests {
+    use super::*;
+    use tikv_jemalloc_ctl::{Access, AsName};
+
+    /// The setting reaches jemalloc: the key names are checked by jemalloc only at run time,
+    /// and a wrong one would leave the memory it saves silently resident again.
+    #[test]
+    fn tune_lowers_this_threads_oversize_threshold() {
+        tune();
+        let arena: u32 = b"thread.arena\0".name().read().unwrap();
+        let key = format!("arena.{arena}.oversize_threshold\0");
+        let threshold: usize = key.as_bytes().name().read().unwrap();
+        assert_eq!(threshold, MAIN_THREAD_OVERSIZE);
+        let default: usize = b"opt.oversize_threshold\0".name().read().unwrap();
+        assert!(MAIN_THREAD_OVERSIZE < default, "{default}");
+    }
+}

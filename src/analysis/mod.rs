@@ -108,6 +108,33 @@ mod tests {
     use super::*;
     use crate::capture::Atom;
 
+    /// A session's facts are found among the sorted events: exactly the sessions with an
+    /// event have them, and they say what those events say (docs/performance.md: no map of
+    /// every session is kept for them).
+    #[test]
+    fn facts_of_a_session_come_from_its_own_events() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/healthy-workday.saz");
+        let a = analyze_path(&path, &ReadOptions::default()).unwrap();
+        let last = a.sessions.last().unwrap().id;
+        let (mut issued, mut challenged) = (0, 0);
+        for id in 0..=last + 1 {
+            let own: Vec<&Event> = a.events.iter().filter(|e| e.session() == id).collect();
+            let Some(f) = a.facts(id) else {
+                assert!(own.is_empty(), "session {id}");
+                continue;
+            };
+            assert!(!own.is_empty(), "session {id}");
+            let tokens = own.iter().any(|e| {
+                matches!(e, Event::TokenResult(r)
+                    if matches!(r.outcome, crate::auth::TokenOutcome::Issued { .. }))
+            });
+            assert_eq!(f.token_issued, tokens, "session {id}");
+            issued += usize::from(f.token_issued);
+            challenged += usize::from(f.bearer.is_some());
+        }
+        assert!(issued > 0 && challenged > 0, "{issued} {challenged}");
+    }
+
     /// What is kept per session shares its repeated strings: every session to one host
     /// holds the same allocation, so memory follows the distinct values, not the sessions.
     #[test]
