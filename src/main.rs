@@ -1,6 +1,8 @@
 //! The `traceadal` command: parse the command line, call the library, map the outcome to an
 //! exit code. Everything else lives in the library.
 
+#![forbid(unsafe_code)]
+
 use clap::Parser;
 use traceadal::cli::{self, Cli, Status};
 
