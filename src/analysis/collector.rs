@@ -135,14 +135,13 @@ impl Collector {
         events.sort_by_key(Event::session);
         let flows = flows::build(&events, &sessions);
         let cx = Context::new(&sessions, &events, &flows);
-        // The rules and the capture's facts and coverage read the same lists and not each
-        // other: side by side on the pool (the rules spread over it themselves).
-        let ((findings, missing_spns), (aadsts, facts, coverage)) = rayon::join(
+        // The rules and the capture's coverage read the same lists and not each other: side
+        // by side on the pool (the rules spread over it themselves).
+        let ((findings, missing_spns), (aadsts, coverage)) = rayon::join(
             || (rules::run_all(&cx), cx.missing_spns()),
             || {
                 (
                     facts::aadsts_seen(&events, &flows),
-                    facts::session_facts(&events),
                     coverage::measure(&sessions, &events, &errors),
                 )
             },
@@ -192,7 +191,6 @@ impl Collector {
             explained_by,
             missing_spns,
             aadsts,
-            facts,
             coverage,
             limits,
             verdict,

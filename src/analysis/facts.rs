@@ -1,7 +1,7 @@
 //! Facts computed once for the report and the page: every AADSTS code seen per resource, and
 //! what each session showed of authentication (the labels of the sequence diagrams).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -109,11 +109,21 @@ impl SessionFacts {
     }
 }
 
-/// The facts of every session that has an auth event.
-pub(super) fn session_facts(events: &[Event]) -> HashMap<u64, SessionFacts> {
-    let mut facts: HashMap<u64, SessionFacts> = HashMap::new();
-    for e in events {
-        let f = facts.entry(e.session()).or_default();
+/// The facts of one session: `None` when it has no auth event. `events` is sorted by session,
+/// as [`super::Analysis::events`] is, so a session's events are found by binary search.
+///
+/// Asked per drawn session, not built for every session: a map of every session with an
+/// event held 17 MiB of the 100k-session HAR's peak (86 000 sessions) for the sessions the
+/// diagrams draw (docs/performance.md).
+pub(super) fn of_session(events: &[Event], session: u64) -> Option<SessionFacts> {
+    let start = events.partition_point(|e| e.session() < session);
+    let end = start + events[start..].partition_point(|e| e.session() == session);
+    let own = &events[start..end];
+    if own.is_empty() {
+        return None;
+    }
+    let mut f = SessionFacts::default();
+    for e in own {
         match e {
             Event::Login(_) => f.entra = true,
             Event::TokenResult(r) => {
@@ -154,7 +164,7 @@ pub(super) fn session_facts(events: &[Event]) -> HashMap<u64, SessionFacts> {
             _ => {}
         }
     }
-    facts
+    Some(f)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ mod facts;
 pub mod limits;
 mod verdict;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 pub use collector::{Collector, Mapped};
@@ -35,6 +35,7 @@ pub struct Analysis {
     pub sessions: Vec<SessionSummary>,
     /// Sessions that could not be read, and problems of sessions that could.
     pub errors: Vec<SessionError>,
+    /// Every auth event, sorted by session (a session's in the order they were read).
     pub events: Vec<Event>,
     pub flows: Vec<Flow>,
     pub findings: Vec<Finding>,
@@ -45,8 +46,6 @@ pub struct Analysis {
     pub missing_spns: Vec<MissingSpn>,
     /// Every AADSTS code seen, per resource.
     pub aadsts: Vec<AadstsSeen>,
-    /// What the diagrams label each session with (only sessions with an auth event).
-    pub facts: HashMap<u64, SessionFacts>,
     /// What the capture can show: decrypted traffic to the hosts the diagnosis needs, and
     /// the hosts seen only as undecrypted tunnels.
     pub coverage: Coverage,
@@ -59,6 +58,11 @@ pub struct Analysis {
 impl Analysis {
     pub fn context(&self) -> Context<'_> {
         Context::new(&self.sessions, &self.events, &self.flows)
+    }
+
+    /// What the diagrams label a session with; `None` when it has no auth event.
+    pub fn facts(&self, session: u64) -> Option<SessionFacts> {
+        facts::of_session(&self.events, session)
     }
 
     /// The sessions a report cites: every flow's, and every one a finding or an AADSTS code
@@ -110,6 +114,33 @@ pub fn collect(capture: &Capture, limits: &DecodeLimits) -> Result<Collector, Ca
 mod tests {
     use super::*;
     use crate::capture::Atom;
+
+    /// A session's facts are found among the sorted events: exactly the sessions with an
+    /// event have them, and they say what those events say (docs/performance.md: no map of
+    /// every session is kept for them).
+    #[test]
+    fn facts_of_a_session_come_from_its_own_events() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/healthy-workday.saz");
+        let a = analyze_path(&path, &ReadOptions::default()).unwrap();
+        let last = a.sessions.last().unwrap().id;
+        let (mut issued, mut challenged) = (0, 0);
+        for id in 0..=last + 1 {
+            let own: Vec<&Event> = a.events.iter().filter(|e| e.session() == id).collect();
+            let Some(f) = a.facts(id) else {
+                assert!(own.is_empty(), "session {id}");
+                continue;
+            };
+            assert!(!own.is_empty(), "session {id}");
+            let tokens = own.iter().any(|e| {
+                matches!(e, Event::TokenResult(r)
+                    if matches!(r.outcome, crate::auth::TokenOutcome::Issued { .. }))
+            });
+            assert_eq!(f.token_issued, tokens, "session {id}");
+            issued += usize::from(f.token_issued);
+            challenged += usize::from(f.bearer.is_some());
+        }
+        assert!(issued > 0 && challenged > 0, "{issued} {challenged}");
+    }
 
     /// What is kept per session shares its repeated strings: every session to one host
     /// holds the same allocation, so memory follows the distinct values, not the sessions.

@@ -71,10 +71,10 @@ fn steps(page: &Page, flow: &Flow, attempt: &Attempt) -> Vec<Step> {
     ids.into_iter()
         .map(|id| {
             let s = page.session(id);
-            let facts = page.analysis.facts.get(&id);
+            let facts = page.analysis.facts(id);
             let host = s.and_then(|s| s.host.as_deref()).unwrap_or("").to_string();
             let url = s.map(|s| s.url.as_str()).unwrap_or("");
-            let entra = facts.is_some_and(|f| f.entra)
+            let entra = facts.as_ref().is_some_and(|f| f.entra)
                 || flow
                     .authority
                     .as_deref()
@@ -87,8 +87,8 @@ fn steps(page: &Page, flow: &Flow, attempt: &Attempt) -> Vec<Step> {
                 url: crate::capture::url_parts::strip_query(url).to_string(),
                 host,
                 status: s.and_then(|s| s.status),
-                aadsts: facts.map(|f| f.aadsts.clone()).unwrap_or_default(),
-                note: facts.and_then(SessionFacts::note),
+                aadsts: facts.as_ref().map(|f| f.aadsts.clone()).unwrap_or_default(),
+                note: facts.as_ref().and_then(SessionFacts::note),
             }
         })
         .collect()
