@@ -43,6 +43,9 @@
 //! [`parse`] is the parse thread, [`visitors`] the skeleton's serde visitors, [`lexer`] the
 //! byte guard, [`lenient`] the tolerant fields and HAR objects, [`convert`] entry -> session.
 
+mod bodies;
+#[cfg(test)]
+mod bodies_tests;
 mod convert;
 mod lenient;
 mod lexer;
@@ -55,6 +58,7 @@ mod tests;
 mod threading_tests;
 mod visitors;
 
+use bodies::*;
 use convert::*;
 use lenient::*;
 use lexer::*;
@@ -251,6 +255,26 @@ pub fn lex_on_this_thread<T>(work: impl FnOnce() -> T) -> T {
         }
     }
     let _restore = Restore(LEX_HERE.replace(true));
+    work()
+}
+
+thread_local! {
+    /// Set by [`bodies_in_band`] while its work runs.
+    static BODIES_IN_BAND: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Run `work` with every body read in band, by serde_json with the rest of its entry, as
+/// before [`bodies`] (for the tests that hold the two readings equal). Only a guard made on
+/// this thread sees it: use it within [`lex_on_this_thread`].
+#[cfg(test)]
+pub(crate) fn bodies_in_band<T>(work: impl FnOnce() -> T) -> T {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            BODIES_IN_BAND.set(self.0);
+        }
+    }
+    let _restore = Restore(BODIES_IN_BAND.replace(true));
     work()
 }
 
