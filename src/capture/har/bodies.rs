@@ -228,12 +228,16 @@ fn copy_plain(src: &[u8], dst: &mut [u8], high: &mut bool) -> usize {
         let backslash = set_splat_i8_m128i(b'\\' as i8);
         let quote = set_splat_i8_m128i(b'"' as i8);
         let below = set_splat_i8_m128i(0x1f);
-        for sixteen in src.chunks_exact(16) {
-            let Ok(sixteen) = <&[u8; 16]>::try_from(sixteen) else {
+        // Every byte seen, OR-ed: its high bit says whether one was 0x80 or above.
+        let mut seen = set_splat_i8_m128i(0);
+        for (from, to) in src.chunks_exact(16).zip(dst.chunks_exact_mut(16)) {
+            let (Ok(from), Ok(to)) = (<&[u8; 16]>::try_from(from), <&mut [u8; 16]>::try_from(to))
+            else {
                 break;
             };
-            dst[at..at + 16].copy_from_slice(sixteen);
-            let v = load_unaligned_m128i(sixteen);
+            *to = *from;
+            let v = load_unaligned_m128i(from);
+            seen = bitor_m128i(seen, v);
             // A byte at most 0x1f is its minimum with 0x1f.
             let control = cmp_eq_mask_i8_m128i(min_u8_m128i(v, below), v);
             let special = bitor_m128i(
@@ -243,13 +247,14 @@ fn copy_plain(src: &[u8], dst: &mut [u8], high: &mut bool) -> usize {
                     cmp_eq_mask_i8_m128i(v, quote),
                 ),
             );
-            *high |= move_mask_i8_m128i(v) != 0;
             let mask = move_mask_i8_m128i(special);
             if mask != 0 {
+                *high |= move_mask_i8_m128i(seen) != 0;
                 return at + mask.trailing_zeros() as usize;
             }
             at += 16;
         }
+        *high |= move_mask_i8_m128i(seen) != 0;
     }
     let rest = &src[at..];
     let run = first_special(rest);
