@@ -4,31 +4,14 @@
 //! control characters, invalid UTF-8, duplicate and escaped keys, bodies around
 //! `max_string`, all read in pieces of random sizes.
 
-use std::io::{self, Read};
+use std::io::Read;
 use std::rc::Rc;
 
 use proptest::prelude::*;
 
+use super::lexer::tests::Pieces;
 use super::*;
 use crate::capture::rewrite::Identity;
-
-/// A reader handing out pieces of the sizes given, in turn.
-struct Pieces<'a> {
-    data: &'a [u8],
-    sizes: &'a [usize],
-    next: usize,
-}
-
-impl Read for Pieces<'_> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let size = self.sizes[self.next % self.sizes.len()];
-        self.next += 1;
-        let n = size.min(out.len()).min(self.data.len());
-        out[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
-    }
-}
 
 /// Every session or error, and every rewritten byte, of `text`, read on this thread.
 fn read_here(text: &[u8], sizes: &[usize], limits: &HarLimits) -> (String, String) {

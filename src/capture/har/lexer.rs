@@ -16,7 +16,7 @@ use super::*;
 
 mod blocks;
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;
 
 /// What the guard tells the parser: where it is, how many strings it cut, and the entries
 /// it cut out of the stream.

@@ -74,6 +74,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
+use std::thread::LocalKey;
 
 use rayon::prelude::*;
 
@@ -248,13 +249,18 @@ thread_local! {
 /// every core busy with a capture of its own (`batch`), where a lexer thread per capture
 /// only adds a thread to schedule and a hand-over every batch. The same output either way.
 pub fn lex_on_this_thread<T>(work: impl FnOnce() -> T) -> T {
-    struct Restore(bool);
+    with_set(&LEX_HERE, work)
+}
+
+/// Run `work` with `flag` set on this thread, as it was again after (even if `work` panics).
+fn with_set<T>(flag: &'static LocalKey<Cell<bool>>, work: impl FnOnce() -> T) -> T {
+    struct Restore(&'static LocalKey<Cell<bool>>, bool);
     impl Drop for Restore {
         fn drop(&mut self) {
-            LEX_HERE.set(self.0);
+            self.0.set(self.1);
         }
     }
-    let _restore = Restore(LEX_HERE.replace(true));
+    let _restore = Restore(flag, flag.replace(true));
     work()
 }
 
@@ -268,14 +274,7 @@ thread_local! {
 /// this thread sees it: use it within [`lex_on_this_thread`].
 #[cfg(test)]
 pub(crate) fn bodies_in_band<T>(work: impl FnOnce() -> T) -> T {
-    struct Restore(bool);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            BODIES_IN_BAND.set(self.0);
-        }
-    }
-    let _restore = Restore(BODIES_IN_BAND.replace(true));
-    work()
+    with_set(&BODIES_IN_BAND, work)
 }
 
 /// The threading both the reader and the rewriter run: the parse thread lexes `reader` and
