@@ -202,13 +202,15 @@ proptest! {
     ) {
         let limits = HarLimits { max_string, ..HarLimits::default() };
         for cut in cut_entries(&har(&entries), &limits) {
-            // Each noted range is a string's contents: quotes around, the closing one not
-            // escaped.
+            // Each noted range is a string's contents as the guard reads strings (where
+            // JSON's do not end there, `\u` before a backslash, the reader refuses it).
             for r in &cut.bodies {
                 prop_assert_eq!(cut.bytes[r.start - 1], b'"');
                 prop_assert_eq!(cut.bytes[r.end], b'"');
-                let backslashes = cut.bytes[..r.end].iter().rev().take_while(|&&b| b == b'\\').count();
-                prop_assert_eq!(backslashes % 2, 0);
+                if super::bodies::unescape(&cut.bytes[r.clone()]).is_some() {
+                    let backslashes = cut.bytes[..r.end].iter().rev().take_while(|&&b| b == b'\\').count();
+                    prop_assert_eq!(backslashes % 2, 0);
+                }
             }
             if let Some(entry) = parse_entry_out_of_band(&cut.bytes, &cut.bodies) {
                 let in_band = parse_entry(&cut.bytes);
