@@ -182,7 +182,11 @@ pub(super) fn response_of(
     let body = match resp.content.take("response.content", problems) {
         Some(content) => {
             let encoding = content.encoding.take("response.content.encoding", problems);
-            match content.text.take("response.content.text", problems) {
+            match content
+                .text
+                .take("response.content.text", problems)
+                .map(|t| t.0)
+            {
                 Some(text) => {
                     text_body(text, encoding.as_deref(), "response body", limits, problems)
                 }
@@ -327,7 +331,10 @@ pub(super) fn normalize_version(v: &str) -> String {
 /// The request body: `postData.text`, else `postData.params` re-encoded as a form.
 pub(super) fn post_body(post: RawPostData, limits: &HarLimits, problems: &mut Vec<String>) -> Body {
     let encoding = post.encoding.take("request.postData.encoding", problems);
-    let text = post.text.take("request.postData.text", problems);
+    let text = post
+        .text
+        .take("request.postData.text", problems)
+        .map(|t| t.0);
     let params = post.params.take("request.postData.params", problems);
     match (text, params) {
         (Some(text), _) if !text.is_empty() => {
@@ -360,10 +367,10 @@ pub(super) fn post_body(post: RawPostData, limits: &HarLimits, problems: &mut Ve
     }
 }
 
-/// A HAR text body, base64-decoded when the HAR says so. HAR text is already de-chunked and
-/// content-decoded by the exporter, so `wire` is false.
+/// A HAR text body (UTF-8: see [`BodyString`]), base64-decoded when the HAR says so. HAR
+/// text is already de-chunked and content-decoded by the exporter, so `wire` is false.
 pub(super) fn text_body(
-    text: String,
+    text: Vec<u8>,
     encoding: Option<&str>,
     what: &str,
     limits: &HarLimits,
@@ -380,12 +387,13 @@ pub(super) fn text_body(
     let base64 = encoding.is_some_and(|e| e.trim().eq_ignore_ascii_case("base64"));
     if !base64 {
         return Body {
-            raw: text.into_bytes(),
+            raw: text,
             wire: false,
             truncated,
         };
     }
-    let mut b64 = text.as_str();
+    // `text` is UTF-8 (`BodyString`); text that is not would not be base64 either.
+    let mut b64 = std::str::from_utf8(&text).unwrap_or("\u{0}");
     if truncated {
         // A cut base64 text only decodes up to its last whole quantum.
         // (Not base64 at all when that is not a character boundary: no panic, a problem.)

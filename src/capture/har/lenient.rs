@@ -354,7 +354,7 @@ har_object! {
 
 har_object! {
     RawPostData {
-        "text" => text: String,
+        "text" => text: BodyString,
         "params" => params: List<RawHeader>,
         // HAR 1.3 proposal; some exporters already write it.
         "encoding" => encoding: String,
@@ -374,7 +374,7 @@ har_object! {
 
 har_object! {
     RawContent {
-        "text" => text: String,
+        "text" => text: BodyString,
         "encoding" => encoding: String,
     }
 }

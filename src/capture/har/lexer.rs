@@ -8,6 +8,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::io::{self, Read};
+use std::ops::Range;
 use std::rc::Rc;
 
 #[allow(unused_imports)]
@@ -15,7 +16,7 @@ use super::*;
 
 mod blocks;
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;
 
 /// What the guard tells the parser: where it is, how many strings it cut, and the entries
 /// it cut out of the stream.
@@ -38,7 +39,20 @@ pub(super) struct CutEntry {
     pub(super) bytes: Vec<u8>,
     /// When recording: the skeleton bytes between the previous entry and this one.
     pub(super) prefix: Vec<u8>,
+    /// Where in `bytes` the contents (between the quotes) of long strings at a body's depth
+    /// lie, in order: the strings that may be `request.postData.text` or
+    /// `response.content.text` ([`Guard::body_string`]), which the mapper parses out of band
+    /// ([`super::bodies`]). Only strings the guard read whole (never cut).
+    pub(super) bodies: Vec<Range<usize>>,
 }
+
+/// The depth inside a body's object (`postData`, `content`): the entry is at 4, its
+/// `request` and `response` at 5.
+const BODY_DEPTH: u32 = 6;
+
+/// The shortest string handed out of band: a short one costs serde_json little, and more
+/// to take out than it saves.
+const BODY_MIN: u64 = 128;
 
 #[derive(Clone, Copy, Debug)]
 enum Lex {
@@ -135,6 +149,15 @@ pub(super) struct Guard<R> {
     /// The entry being copied, while one is.
     entry: Option<Vec<u8>>,
     entry_start: u64,
+    /// Bytes of the entry being copied left out of its copy so far (the rest of a cut
+    /// string): `bytes[i]` of the copy is the byte at offset `entry_start + dropped + i`
+    /// past the last one left out.
+    dropped: u64,
+    /// [`CutEntry::bodies`] of the entry being copied.
+    bodies: Vec<Range<usize>>,
+    /// Note long strings at a body's depth ([`CutEntry::bodies`]): not when recording (the
+    /// rewriter reads whole entries), nor within [`bodies_in_band`].
+    find_bodies: bool,
     /// Keep the skeleton for the rewriter (see [`Guard::recording`]).
     record: bool,
     #[cfg(test)]
@@ -163,6 +186,9 @@ impl<R: Read> Guard<R> {
             key_len: 0,
             entry: None,
             entry_start: 0,
+            dropped: 0,
+            bodies: Vec::new(),
+            find_bodies: !BODIES_IN_BAND.get(),
             record: false,
             #[cfg(test)]
             lexing: Lexing::Blocks,
@@ -182,7 +208,19 @@ impl<R: Read> Guard<R> {
     /// entries. The one-byte fast path is off then; the skeleton of a HAR is small.
     pub(super) fn recording(mut self) -> Self {
         self.record = true;
+        self.find_bodies = false;
         self
+    }
+
+    /// A string of the entry being copied has closed: its contents began at offset
+    /// `content` and are `len` bytes long, and it was read whole (never cut). Noted in
+    /// [`CutEntry::bodies`] when it is long and at a body's depth.
+    #[inline(always)]
+    fn body_string(&mut self, content: u64, len: u64) {
+        if len >= BODY_MIN && self.depth == BODY_DEPTH && self.find_bodies {
+            let start = (content - self.entry_start - self.dropped) as usize;
+            self.bodies.push(start..start + len as usize);
+        }
     }
 
     /// Refill the buffer; `false` at end of input. The first fill skips a UTF-8 BOM.
@@ -431,6 +469,7 @@ impl<R: Read> Guard<R> {
             Lex::Skip { .. } => return Ok(false),
         };
         let (max_depth, max_string) = (self.max_depth, self.max_string);
+        let find_bodies = self.find_bodies;
         let mut depth = self.depth;
         let mut pos = self.pos;
         // The last block in which a string was closed: where, its quotes and bytes in
@@ -450,6 +489,21 @@ impl<R: Read> Guard<R> {
             let Some(lexed) = blocks::lex(block, &mut carry) else {
                 break;
             };
+            // The first quote of a block begun inside a string (its first byte is in one
+            // unless it is a quote, which flips it) closes that string, and no bracket before
+            // it can have moved the depth: as `body_string`, inline since the block borrows
+            // the buffer.
+            if depth == BODY_DEPTH
+                && find_bodies
+                && lexed.quotes != 0
+                && (lexed.in_string ^ lexed.quotes) & 1 == 1
+            {
+                let len = at + u64::from(lexed.quotes.trailing_zeros()) - started;
+                if len >= BODY_MIN {
+                    let start = (started - self.entry_start - self.dropped) as usize;
+                    self.bodies.push(start..start + len as usize);
+                }
+            }
             let mut brackets = lexed.open | lexed.close;
             while brackets != 0 {
                 let b = brackets.trailing_zeros();
@@ -554,6 +608,7 @@ impl<R: Read> Guard<R> {
                         Some(i) if room[i] == b'"' => {
                             self.lex = Lex::Outside;
                             self.key_len = len + i as u64;
+                            self.body_string(self.offset - len, len + i as u64);
                             self.advance(i + 1);
                         }
                         Some(i) => {
@@ -625,6 +680,7 @@ impl<R: Read> Guard<R> {
                     // Swallowed: nothing of it is copied.
                     keep(entry, &self.buf[*mark..self.pos]);
                     self.advance(run);
+                    self.dropped += run as u64;
                     *mark = self.pos;
                     if found.is_some() && self.step_copied(entry, mark)? {
                         return Ok(true);
@@ -661,6 +717,7 @@ impl<R: Read> Guard<R> {
             }
             Step::Drop => {
                 keep(entry, &self.buf[*mark..self.pos - 1]);
+                self.dropped += 1;
                 *mark = self.pos;
             }
         }
@@ -744,6 +801,7 @@ impl<R: Read> Read for Guard<R> {
                             start: self.entry_start,
                             bytes: entry,
                             prefix,
+                            bodies: std::mem::take(&mut self.bodies),
                         });
                         // What serde_json sees in the entry's place.
                         out[n] = b'0';
@@ -779,6 +837,8 @@ impl<R: Read> Read for Guard<R> {
                 Step::Drop => {}
                 Step::Entry => {
                     self.entry_start = self.offset - 1;
+                    self.dropped = 0;
+                    self.bodies.clear();
                     // Empty until its first append writes the `{` (see `keep`).
                     self.entry = Some(Vec::new());
                 }

@@ -43,6 +43,9 @@
 //! [`parse`] is the parse thread, [`visitors`] the skeleton's serde visitors, [`lexer`] the
 //! byte guard, [`lenient`] the tolerant fields and HAR objects, [`convert`] entry -> session.
 
+mod bodies;
+#[cfg(test)]
+mod bodies_tests;
 mod convert;
 mod lenient;
 mod lexer;
@@ -55,6 +58,7 @@ mod tests;
 mod threading_tests;
 mod visitors;
 
+use bodies::*;
 use convert::*;
 use lenient::*;
 use lexer::*;
@@ -70,6 +74,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
+use std::thread::LocalKey;
 
 use rayon::prelude::*;
 
@@ -244,14 +249,32 @@ thread_local! {
 /// every core busy with a capture of its own (`batch`), where a lexer thread per capture
 /// only adds a thread to schedule and a hand-over every batch. The same output either way.
 pub fn lex_on_this_thread<T>(work: impl FnOnce() -> T) -> T {
-    struct Restore(bool);
+    with_set(&LEX_HERE, work)
+}
+
+/// Run `work` with `flag` set on this thread, as it was again after (even if `work` panics).
+fn with_set<T>(flag: &'static LocalKey<Cell<bool>>, work: impl FnOnce() -> T) -> T {
+    struct Restore(&'static LocalKey<Cell<bool>>, bool);
     impl Drop for Restore {
         fn drop(&mut self) {
-            LEX_HERE.set(self.0);
+            self.0.set(self.1);
         }
     }
-    let _restore = Restore(LEX_HERE.replace(true));
+    let _restore = Restore(flag, flag.replace(true));
     work()
+}
+
+thread_local! {
+    /// Set by [`bodies_in_band`] while its work runs.
+    static BODIES_IN_BAND: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Run `work` with every body read in band, by serde_json with the rest of its entry, as
+/// before [`bodies`] (for the tests that hold the two readings equal). Only a guard made on
+/// this thread sees it: use it within [`lex_on_this_thread`].
+#[cfg(test)]
+pub(crate) fn bodies_in_band<T>(work: impl FnOnce() -> T) -> T {
+    with_set(&BODIES_IN_BAND, work)
 }
 
 /// The threading both the reader and the rewriter run: the parse thread lexes `reader` and

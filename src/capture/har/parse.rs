@@ -62,17 +62,22 @@ impl Item {
                 text,
                 cut_strings,
                 compressed,
-            } => match parse_entry(&text.bytes) {
-                // Its brackets balance, so a syntax error inside costs this entry only.
-                Ok(entry) => entry_result(id, entry, cut_strings, limits),
-                Err(e) => {
-                    let at = text.start + offset_in(&text.bytes, &e);
-                    Err(SessionError {
-                        session: Some(id),
-                        message: describe_json_error(&e, at, compressed),
-                    })
+            } => {
+                if let Some(entry) = parse_entry_out_of_band(&text.bytes, &text.bodies) {
+                    return entry_result(id, entry, cut_strings, limits);
                 }
-            },
+                match parse_entry(&text.bytes) {
+                    // Its brackets balance, so a syntax error inside costs this entry only.
+                    Ok(entry) => entry_result(id, entry, cut_strings, limits),
+                    Err(e) => {
+                        let at = text.start + offset_in(&text.bytes, &e);
+                        Err(SessionError {
+                            session: Some(id),
+                            message: describe_json_error(&e, at, compressed),
+                        })
+                    }
+                }
+            }
             Item::Entry {
                 id,
                 entry,

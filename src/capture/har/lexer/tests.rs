@@ -9,10 +9,10 @@ use proptest::prelude::*;
 use super::*;
 
 /// A reader handing out pieces of the sizes given, in turn.
-struct Pieces<'a> {
-    data: &'a [u8],
-    sizes: &'a [usize],
-    next: usize,
+pub(in crate::capture::har) struct Pieces<'a> {
+    pub(in crate::capture::har) data: &'a [u8],
+    pub(in crate::capture::har) sizes: &'a [usize],
+    pub(in crate::capture::har) next: usize,
 }
 
 impl Read for Pieces<'_> {
