@@ -240,8 +240,12 @@ mod tests {
                 url.push('#');
                 url.push_str(f);
             }
-            // Numeric hosts are IPv4 to the url crate (rewritten): not a case to compare.
-            prop_assume!(!host.split('.').all(|l| l.bytes().all(|b| b.is_ascii_digit())));
+            // A host whose last label is a number (decimal, or `0x` and hex digits, none
+            // included: WHATWG's "ends in a number") is IPv4 to the url crate, rewritten
+            // (`0x` is 0.0.0.0) or refused: not a case to compare.
+            let last = host.rsplit('.').next().unwrap_or_default();
+            let hex = last.strip_prefix("0x").is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
+            prop_assume!(!hex && !last.bytes().all(|b| b.is_ascii_digit()));
             let Ok(parsed) = url::Url::parse(&url) else {
                 return Ok(());
             };
