@@ -70,10 +70,11 @@ pub use rewrite::{rewrite, rewrite_reader};
 pub use sniff::{looks_like_har_json, sniff, sniff_strict};
 
 use std::cell::Cell;
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{sync_channel, Receiver};
 use std::thread::LocalKey;
 
 use rayon::prelude::*;
@@ -277,11 +278,17 @@ pub(crate) fn bodies_in_band<T>(work: impl FnOnce() -> T) -> T {
     with_set(&BODIES_IN_BAND, work)
 }
 
+/// How many batches of entries may be mapping on the pool at once while the oldest is
+/// handed on: enough that a worker finishing its part of one batch finds another to help
+/// with, few enough that memory stays a few batches of entry texts.
+const BATCHES_IN_FLIGHT: usize = 3;
+
 /// The threading both the reader and the rewriter run: the parse thread lexes `reader` and
-/// sends batches of [`Item`]s; each batch is mapped with `f` on the rayon pool and the
-/// results handed to `sink` in entry order. Returns how reading ended, the number of items
-/// read, and (when `record`) the skeleton bytes after the last entry. Within
-/// [`lex_on_this_thread`], the calling thread lexes and maps each batch itself.
+/// sends batches of [`Item`]s; up to [`BATCHES_IN_FLIGHT`] + 1 of them are mapped with `f`
+/// on the rayon pool at once (one at a time when this thread is a pool's own), and the
+/// results are handed to `sink` in entry order, on this thread. Returns how reading ended,
+/// the number of items read, and (when `record`) the skeleton bytes after the last entry.
+/// Within [`lex_on_this_thread`], the calling thread lexes and maps each batch itself.
 fn stream_items<R, T, F, S>(
     reader: R,
     limits: &HarLimits,
@@ -316,10 +323,41 @@ where
                 parse_stream(reader, limits, record, &mut |batch| tx.send(batch).is_ok())
             })?;
         let mut read = 0usize;
-        for batch in rx.iter() {
-            read += batch.len();
-            let mapped: Vec<T> = batch.into_par_iter().map(&f).collect();
-            mapped.into_iter().for_each(&mut sink);
+        if rayon::current_thread_index().is_some() {
+            // On a pool's own thread, waiting for a batch would keep that thread from
+            // mapping it (a pool of one would wait for ever): one batch at a time.
+            for batch in rx.iter() {
+                read += batch.len();
+                let mapped: Vec<T> = batch.into_par_iter().map(&f).collect();
+                mapped.into_iter().for_each(&mut sink);
+            }
+        } else {
+            // Batches are mapped on the pool while this thread hands the oldest one's
+            // results to `sink`, in entry order: mapping one batch at a time and then
+            // sinking it left the pool idle while the sink ran, and a core idle at the end
+            // of every batch.
+            rayon::in_place_scope(|pool| {
+                let mut in_flight: VecDeque<Receiver<Vec<T>>> = VecDeque::new();
+                let f = &f;
+                let mut deliver = |mapped: Receiver<Vec<T>>| {
+                    // A batch whose mapping panicked sends nothing: the scope raises the panic.
+                    if let Ok(mapped) = mapped.recv() {
+                        mapped.into_iter().for_each(&mut sink);
+                    }
+                };
+                for batch in rx.iter() {
+                    read += batch.len();
+                    let (done, mapped) = sync_channel(1);
+                    pool.spawn(move |_| {
+                        let _ = done.send(batch.into_par_iter().map(f).collect());
+                    });
+                    in_flight.push_back(mapped);
+                    if in_flight.len() > BATCHES_IN_FLIGHT {
+                        in_flight.pop_front().into_iter().for_each(&mut deliver);
+                    }
+                }
+                in_flight.into_iter().for_each(deliver);
+            });
         }
         let (ending, trailing) = parser
             .join()
