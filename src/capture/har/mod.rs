@@ -201,7 +201,7 @@ where
 }
 
 /// [`map_reader`], handing each result to `sink` in entry order as its batch is mapped,
-/// so that only one batch of results is alive besides what `sink` keeps. When it returns an
+/// so that only a few batches of results are alive besides what `sink` keeps. When it returns an
 /// error the capture is unreadable as a whole, and what `sink` was given is to be dropped.
 pub fn map_reader_into<R, T, F, S>(
     reader: R,
