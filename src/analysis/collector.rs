@@ -135,17 +135,13 @@ impl Collector {
         events.sort_by_key(Event::session);
         let flows = flows::build(&events, &sessions);
         let cx = Context::new(&sessions, &events, &flows);
-        // The rules and the capture's coverage read the same lists and not each other: side
-        // by side on the pool (the rules spread over it themselves).
-        let ((findings, missing_spns), (aadsts, coverage)) = rayon::join(
-            || (rules::run_all(&cx), cx.missing_spns()),
-            || {
-                (
-                    facts::aadsts_seen(&events, &flows),
-                    coverage::measure(&sessions, &events, &errors),
-                )
-            },
-        );
+        // The rules spread over the pool themselves; the coverage is left on this thread: run
+        // beside them (`rayon::join`) it saved ~2 ms of the 10k HAR and cost 3 MiB of the
+        // 100k SAZ's peak RSS.
+        let findings = rules::run_all(&cx);
+        let missing_spns = cx.missing_spns();
+        let aadsts = facts::aadsts_seen(&events, &flows);
+        let coverage = coverage::measure(&sessions, &events, &errors);
         let limits = limits::measure(&limits::Evidence {
             sessions: &sessions,
             events: &events,
