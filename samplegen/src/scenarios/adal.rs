@@ -273,7 +273,6 @@ pub fn two_hosts(sb: &mut Sb) {
 /// Outlook is challenged by autodiscover.contoso.com (`challenge`), signs in (authorize, the
 /// code redeemed, a token issued) and returns the `Authorization` value for its retries.
 pub fn signed_in(sb: &mut Sb, challenge: &Challenge, code_no: usize) -> String {
-    let entra = Entra::mso();
     let l = outlook_loop(
         sb,
         AUTODISCOVER_RESOURCE,
@@ -284,19 +283,21 @@ pub fn signed_in(sb: &mut Sb, challenge: &Challenge, code_no: usize) -> String {
     let id = autodiscover_challenge(sb, AUTODISCOVER_URL, false, challenge);
     sb.challenge(l, id);
     tunnel(sb, "login.microsoftonline.com", OUTLOOK);
+    let at = code_sign_in(sb, l, AUTODISCOVER_RESOURCE, code_no);
+    format!("Bearer {at}")
+}
+
+/// Outlook's interactive sign-in in loop `l`: authorize (answered with code `code_no`), the
+/// code redeemed, a token for `resource` issued. Returns the access token.
+pub fn code_sign_in(sb: &mut Sb, l: usize, resource: &str, code_no: usize) -> String {
+    let entra = Entra::mso();
     let crid = sb.guid();
     let cookies = format!(
         "buid={}; fpc={}; x-ms-gateway-slice=estsfd; stsservicecookie=estsfd",
         secrets::COOKIE_BUID,
         secrets::COOKIE_FPC
     );
-    let req = outlook::adal_authorize(
-        entra.host,
-        "common",
-        AUTODISCOVER_RESOURCE,
-        &crid,
-        Some(&cookies),
-    );
+    let req = outlook::adal_authorize(entra.host, "common", resource, &crid, Some(&cookies));
     let now = sb.now;
     let resp = entra.authorize_code_302(secrets::AUTH_CODES[code_no], &mut sb.rng, now);
     let id = sb.add(Some(OUTLOOK), req, Some(resp), 150, Role::Signal);
@@ -305,19 +306,14 @@ pub fn signed_in(sb: &mut Sb, challenge: &Challenge, code_no: usize) -> String {
     let req = outlook::adal_token_code(
         entra.host,
         "common",
-        AUTODISCOVER_RESOURCE,
+        resource,
         secrets::AUTH_CODES[code_no],
         &crid,
     );
     let now = sb.now;
-    let at = user_token(
-        AUTODISCOVER_RESOURCE,
-        OFFICE_CLIENT,
-        now,
-        secrets::SIG_OUTLOOK_AT,
-    );
+    let at = user_token(resource, OFFICE_CLIENT, now, secrets::SIG_OUTLOOK_AT);
     let resp = entra.token_ok(
-        AUTODISCOVER_RESOURCE,
+        resource,
         &at,
         secrets::RT_ISSUED,
         &id_token(now),
@@ -329,7 +325,7 @@ pub fn signed_in(sb: &mut Sb, challenge: &Challenge, code_no: usize) -> String {
     sb.entra(l, id, false);
     sb.token(l);
     sb.wait(40);
-    format!("Bearer {at}")
+    at
 }
 
 /// 8. `healthy-token-issued`: the token comes, autodiscover and MAPI answer 200.

@@ -4,7 +4,7 @@
 use crate::actors::entra::{AadError, Entra};
 use crate::actors::exchange::{Challenge, Exchange};
 use crate::actors::{noise, outlook, OFFICE_CLIENT, OUTLOOK};
-use crate::model::{host_of, Coding, Framing, Role};
+use crate::model::{host_of, Coding, Framing, Role, BODY_HEADERS};
 use crate::scenarios::builder::Sb;
 use crate::secrets;
 
@@ -20,6 +20,32 @@ pub fn noise_run(sb: &mut Sb, k: usize, count: usize) {
     for i in 0..count {
         noise(sb, k + i);
         sb.wait(150);
+    }
+}
+
+/// Adds `headers`, in this order and before the framing headers, to every request to Entra
+/// ID made since session index `first`: what a proxy (tenant restrictions v1) or the
+/// client's own stack (v2) puts on each sign-in.
+pub fn tag_entra_requests(sb: &mut Sb, first: usize, headers: &[(&str, &str)]) {
+    for s in sb.sessions[first..].iter_mut() {
+        if !s
+            .request
+            .url
+            .starts_with("https://login.microsoftonline.com/")
+        {
+            continue;
+        }
+        let at = s
+            .request
+            .headers
+            .iter()
+            .position(|(n, _)| n == BODY_HEADERS)
+            .unwrap_or(s.request.headers.len());
+        for (i, (name, value)) in headers.iter().enumerate() {
+            s.request
+                .headers
+                .insert(at + i, (name.to_string(), value.to_string()));
+        }
     }
 }
 

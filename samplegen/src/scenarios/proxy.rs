@@ -9,7 +9,7 @@ use crate::actors::{hdrs, outlook, OFFICE_CLIENT, OUTLOOK, TENANT_GUID};
 use crate::clock::Instant;
 use crate::model::{host_of, Body, Coding, Framing, Response, Role, BODY_HEADERS};
 use crate::scenarios::builder::{ip_for, Sb};
-use crate::scenarios::common::{noise, noise_run, tunnel, Adal, ErrorPlace};
+use crate::scenarios::common::{noise, noise_run, tag_entra_requests, tunnel, Adal, ErrorPlace};
 use crate::secrets;
 
 const AD_URL: &str = "https://autodiscover.contoso.com/autodiscover/autodiscover.xml";
@@ -330,29 +330,17 @@ pub fn proxy_tenant_restriction(sb: &mut Sb) {
             a,
         );
         // The agent's headers, on every request to Entra ID.
-        for s in sb.sessions[first..].iter_mut() {
-            if s.request
-                .url
-                .starts_with("https://login.microsoftonline.com/")
-            {
-                let at = s
-                    .request
-                    .headers
-                    .iter()
-                    .position(|(n, _)| n == BODY_HEADERS)
-                    .unwrap_or(s.request.headers.len());
-                s.request
-                    .headers
-                    .insert(at, ("Restrict-Access-Context".into(), TENANT_GUID.into()));
-                s.request.headers.insert(
-                    at,
-                    (
-                        "Restrict-Access-To-Tenants".into(),
-                        "contoso.com,contoso.onmicrosoft.com".into(),
-                    ),
-                );
-            }
-        }
+        tag_entra_requests(
+            sb,
+            first,
+            &[
+                (
+                    "Restrict-Access-To-Tenants",
+                    "contoso.com,contoso.onmicrosoft.com",
+                ),
+                ("Restrict-Access-Context", TENANT_GUID),
+            ],
+        );
         noise_run(sb, a * 2, 2);
         sb.wait(15_000);
     }

@@ -2,14 +2,15 @@
 //! `sec-Restrict-Tenant-Access-Policy: <tenant id>:<policy id>` to every request to Entra ID,
 //! and Entra ID refuses sign-ins with an external tenant's account with AADSTS5000211.
 
-use crate::actors::entra::{id_token, user_token, AadError, Entra};
+use crate::actors::entra::{AadError, Entra};
 use crate::actors::exchange::{self, Exchange};
-use crate::actors::{outlook, OFFICE_CLIENT, OUTLOOK, TENANT_GUID};
-use crate::model::{Coding, Framing, Role, BODY_HEADERS};
+use crate::actors::{outlook, OUTLOOK, TENANT_GUID};
+use crate::model::{Coding, Framing};
 use crate::scenarios::builder::Sb;
-use crate::scenarios::common::{noise, noise_run, outlook_loop, tunnel, Adal, ErrorPlace};
-use crate::scenarios::hybrid;
-use crate::secrets;
+use crate::scenarios::common::{
+    noise, noise_run, outlook_loop, tag_entra_requests, tunnel, Adal, ErrorPlace,
+};
+use crate::scenarios::{adal, hybrid};
 
 const EWS_URL: &str = "https://outlook.office365.com/EWS/Exchange.asmx";
 const RESOURCE: &str = "https://outlook.office365.com";
@@ -35,25 +36,7 @@ fn e5000211(tenant: &str) -> AadError {
 /// since session index `first`.
 fn tag(sb: &mut Sb, first: usize) {
     let value = format!("{TENANT_GUID}:{POLICY_ID}");
-    for s in sb.sessions[first..].iter_mut() {
-        if !s
-            .request
-            .url
-            .starts_with("https://login.microsoftonline.com/")
-        {
-            continue;
-        }
-        let at = s
-            .request
-            .headers
-            .iter()
-            .position(|(n, _)| n == BODY_HEADERS)
-            .unwrap_or(s.request.headers.len());
-        s.request.headers.insert(
-            at,
-            ("sec-Restrict-Tenant-Access-Policy".into(), value.clone()),
-        );
-    }
+    tag_entra_requests(sb, first, &[("sec-Restrict-Tenant-Access-Policy", &value)]);
 }
 
 /// Exchange Online's front and back end for the mailbox.
@@ -115,43 +98,9 @@ pub fn tenant_restriction_v2_switched(sb: &mut Sb) {
     tunnel(sb, "outlook.office365.com", OUTLOOK);
     noise(sb, 5);
     let l = refused(sb, 2);
-    let entra = Entra::mso();
-    let crid = sb.guid();
     let first = sb.sessions.len();
-    let cookies = format!(
-        "buid={}; fpc={}; x-ms-gateway-slice=estsfd; stsservicecookie=estsfd",
-        secrets::COOKIE_BUID,
-        secrets::COOKIE_FPC
-    );
-    let req = outlook::adal_authorize(entra.host, "common", RESOURCE, &crid, Some(&cookies));
-    let now = sb.now;
-    let resp = entra.authorize_code_302(secrets::AUTH_CODES[3], &mut sb.rng, now);
-    let id = sb.add(Some(OUTLOOK), req, Some(resp), 150, Role::Signal);
-    sb.entra(l, id, true);
-    sb.wait(30);
-    let req = outlook::adal_token_code(
-        entra.host,
-        "common",
-        RESOURCE,
-        secrets::AUTH_CODES[3],
-        &crid,
-    );
-    let now = sb.now;
-    let at = user_token(RESOURCE, OFFICE_CLIENT, now, secrets::SIG_OUTLOOK_AT);
-    let resp = entra.token_ok(
-        RESOURCE,
-        &at,
-        secrets::RT_ISSUED,
-        &id_token(now),
-        &crid,
-        &mut sb.rng,
-        now,
-    );
-    let id = sb.add(Some(OUTLOOK), req, Some(resp), 120, Role::Signal);
-    sb.entra(l, id, false);
-    sb.token(l);
+    let at = adal::code_sign_in(sb, l, RESOURCE, 3);
     tag(sb, first);
-    sb.wait(40);
     let req = outlook::ews(
         EWS_URL,
         &exchange::oof_request(),
