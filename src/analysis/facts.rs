@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::auth::{aadsts, Event, TokenOutcome};
+use crate::auth::{aadsts, events_of_session, Event, TokenOutcome};
 use crate::flows::{Flow, Resource};
 
 /// One AADSTS code seen for one resource.
@@ -116,9 +116,7 @@ impl SessionFacts {
 /// event held 17 MiB of the 100k-session HAR's peak (86 000 sessions) for the sessions the
 /// diagrams draw (docs/performance.md).
 pub(super) fn of_session(events: &[Event], session: u64) -> Option<SessionFacts> {
-    let start = events.partition_point(|e| e.session() < session);
-    let end = start + events[start..].partition_point(|e| e.session() == session);
-    let own = &events[start..end];
+    let own = events_of_session(events, session);
     if own.is_empty() {
         return None;
     }

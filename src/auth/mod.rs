@@ -141,6 +141,14 @@ impl Event {
     }
 }
 
+/// The events of `session` in `events` sorted by session (as the analysis keeps them), found
+/// by binary search: a scan of every event per session asked about is quadratic.
+pub fn events_of_session(events: &[Event], session: u64) -> &[Event] {
+    let start = events.partition_point(|e| e.session() < session);
+    let len = events[start..].partition_point(|e| e.session() == session);
+    &events[start..start + len]
+}
+
 /// What one session yields: its auth events, and the problems of the bodies they were read
 /// from.
 #[derive(Debug, Default)]

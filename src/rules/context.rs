@@ -12,9 +12,9 @@ use super::sorted;
 use crate::auth::aadsts::NOT_FOUND_CODES;
 use crate::auth::negotiate::WindowsAuth;
 use crate::auth::{
-    AadError, AutodiscoverAnswer, AutodiscoverV2, AvailabilityJson, Challenge, Claims,
-    DelegateCheck, DeviceCredential, Event, EwsAnswer, EwsCall, FederationEvent, GatewaySign,
-    MapiAnswer, TokenOutcome, EXCHANGE_ONLINE_APP_ID,
+    events_of_session, AadError, AutodiscoverAnswer, AutodiscoverV2, AvailabilityJson, Challenge,
+    Claims, DelegateCheck, DeviceCredential, Event, EwsAnswer, EwsCall, FederationEvent,
+    GatewaySign, MapiAnswer, TokenOutcome, EXCHANGE_ONLINE_APP_ID,
 };
 use crate::capture::url_parts::strip_query;
 use crate::capture::SessionSummary;
@@ -191,10 +191,8 @@ impl<'a> Context<'a> {
         }
         // Rules ask this per EWS call: a scan of every event each time made it quadratic
         // (0.36 G of the 3.6 G instructions of a 10k-session capture).
-        let start = self.events.partition_point(|e| e.session() < session);
-        self.events[start..]
+        events_of_session(self.events, session)
             .iter()
-            .take_while(|e| e.session() == session)
             .find_map(|e| match e {
                 Event::BearerPresented { claims, .. } => Some(&**claims),
                 _ => None,
