@@ -278,6 +278,16 @@ pub(crate) fn bodies_in_band<T>(work: impl FnOnce() -> T) -> T {
     with_set(&BODIES_IN_BAND, work)
 }
 
+/// One batch mapped with `f` on the pool, the results handed to `sink` in entry order.
+fn map_batch<T: Send>(
+    batch: Vec<Item>,
+    f: &(impl Fn(Item) -> T + Sync + Send),
+    sink: &mut impl FnMut(T),
+) {
+    let mapped: Vec<T> = batch.into_par_iter().map(f).collect();
+    mapped.into_iter().for_each(sink);
+}
+
 /// How many batches of entries may be mapping on the pool at once while the oldest is
 /// handed on: enough that a worker finishing its part of one batch finds another to help
 /// with, few enough that memory stays a few batches of entry texts.
@@ -307,8 +317,7 @@ where
         let mut read = 0usize;
         let (ending, trailing) = parse_stream(reader, limits, record, &mut |batch| {
             read += batch.len();
-            let mapped: Vec<T> = batch.into_par_iter().map(&f).collect();
-            mapped.into_iter().for_each(&mut sink);
+            map_batch(batch, &f, &mut sink);
             true
         });
         return Ok((ending, read, trailing));
@@ -328,8 +337,7 @@ where
             // mapping it (a pool of one would wait for ever): one batch at a time.
             for batch in rx.iter() {
                 read += batch.len();
-                let mapped: Vec<T> = batch.into_par_iter().map(&f).collect();
-                mapped.into_iter().for_each(&mut sink);
+                map_batch(batch, &f, &mut sink);
             }
         } else {
             // Batches are mapped on the pool while this thread hands the oldest one's
