@@ -462,18 +462,20 @@ pub fn run_all(cx: &Context) -> Vec<Finding> {
         if rule.yields_to.is_empty() {
             continue;
         }
-        let yielded: BTreeSet<u64> = by_rule[..i]
-            .iter()
-            .flatten()
-            .flatten()
-            .filter(|f| rule.yields_to.iter().any(|w| names(w, &f.id)))
-            .flat_map(|f| f.sessions.iter().copied())
-            .collect();
+        let yielded = yielded_to(rule, by_rule[..i].iter().flatten().flatten());
         by_rule[i] = Some((rule.check)(&cx.yielding(&yielded)));
     }
     let mut findings: Vec<Finding> = by_rule.into_iter().flatten().flatten().collect();
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     findings
+}
+
+/// The sessions cited by those of `earlier` that `rule` yields to: invisible to it.
+fn yielded_to<'a>(rule: &RuleSpec, earlier: impl Iterator<Item = &'a Finding>) -> BTreeSet<u64> {
+    earlier
+        .filter(|f| rule.yields_to.iter().any(|w| names(w, &f.id)))
+        .flat_map(|f| f.sessions.iter().copied())
+        .collect()
 }
 
 /// Whether the rule id (or family prefix ending in `-`) `rule` names finding id `id`.
@@ -513,11 +515,7 @@ mod tests {
     fn one_after_another(cx: &Context) -> Vec<Finding> {
         let mut findings: Vec<Finding> = Vec::new();
         for rule in RULES {
-            let yielded: BTreeSet<u64> = findings
-                .iter()
-                .filter(|f| rule.yields_to.iter().any(|w| names(w, &f.id)))
-                .flat_map(|f| f.sessions.iter().copied())
-                .collect();
+            let yielded = yielded_to(rule, findings.iter());
             findings.extend((rule.check)(&cx.yielding(&yielded)));
         }
         findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
