@@ -105,9 +105,14 @@ impl Serialize for Atom {
 }
 
 /// Makes equal atoms share one allocation. One per analysis; not shared between threads.
+///
+/// Hashed with foldhash rather than std's SipHash: the collecting thread interns five
+/// strings of every session (URLs of 100 bytes and more), and SipHash was half of that
+/// cost. The hasher is seeded at random per set (`quality::RandomState`), so a capture
+/// cannot be built to collide, and the set is capped ([`MAX_DISTINCT`]) besides.
 #[derive(Debug, Default)]
 pub struct Interner {
-    set: HashSet<Atom>,
+    set: HashSet<Atom, foldhash::quality::RandomState>,
 }
 
 /// Distinct values kept at most: a capture whose URLs are all different (each with its own
