@@ -7,7 +7,7 @@
 //! capture never saw. The verdict uses it to say "inconclusive" instead, and what to capture
 //! again.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -105,8 +105,10 @@ pub fn measure(
 ) -> Coverage {
     // Sessions whose events belong to the diagnosis. A Bearer token sent to any API, or a
     // 401 that offers no hybrid modern auth, is every web application's: not evidence that
-    // the capture saw Exchange or Entra ID.
-    let with_event: BTreeSet<u64> = events
+    // the capture saw Exchange or Entra ID. (Sorted lists and a map of each distinct host's
+    // role, rather than ordered sets and the role worked out per session: this runs once per
+    // capture on the serial end of the analysis, over every session.)
+    let mut with_event: Vec<u64> = events
         .iter()
         .filter(|e| match e {
             Event::BearerPresented { .. } => false,
@@ -115,12 +117,14 @@ pub fn measure(
         })
         .map(Event::session)
         .collect();
+    with_event.sort_unstable();
+    with_event.dedup();
     let exchange = exchange_hosts(sessions);
     let domains: Vec<&str> = exchange
         .iter()
         .filter_map(|h| h.strip_prefix("autodiscover."))
         .collect();
-    let role = |host: &str| -> Option<Role> {
+    let role_of = |host: &str| -> Option<Role> {
         if is_authority_host(host) {
             Some(Role::EntraId)
         } else if is_exchange_online(host) {
@@ -131,8 +135,10 @@ pub fn measure(
             None
         }
     };
-    let mut decrypted_hosts: BTreeSet<&str> = BTreeSet::new();
-    let mut relevant: BTreeSet<u64> = BTreeSet::new();
+    let mut roles: HashMap<&str, Option<Role>, foldhash::fast::RandomState> = HashMap::default();
+    let mut role = |host| *roles.entry(host).or_insert_with(|| role_of(host));
+    let mut decrypted_hosts: HashSet<&str, foldhash::fast::RandomState> = HashSet::default();
+    let mut relevant: Vec<u64> = Vec::new();
     let mut coverage = Coverage {
         sessions: sessions.len(),
         ..Coverage::default()
@@ -142,15 +148,16 @@ pub fn measure(
         if let Some(h) = host {
             decrypted_hosts.insert(h);
         }
-        let r = host.and_then(role);
-        if r.is_some() || with_event.contains(&s.id) {
+        let r = host.and_then(&mut role);
+        if r.is_some() || with_event.binary_search(&s.id).is_ok() {
             coverage.relevant_sessions += 1;
-            relevant.insert(s.id);
+            relevant.push(s.id);
         }
         if r == Some(Role::EntraId) {
             coverage.entra_sessions += 1;
         }
     }
+    relevant.sort_unstable();
     // Established tunnels (a refused CONNECT is not blindness, it is an answer) to a needed
     // host with nothing decrypted to that host.
     let mut blind: BTreeMap<(Role, &str), (usize, u64)> = BTreeMap::new();
@@ -172,10 +179,12 @@ pub fn measure(
             e.0 += 1;
         }
     }
+    // A session is incomplete once, and unrecorded when its first problem says so.
+    let mut incomplete: HashSet<u64, foldhash::fast::RandomState> = HashSet::default();
     for p in problems {
         match p.session {
             Some(id) if sessions.binary_search_by_key(&id, |s| s.id).is_ok() => {
-                if relevant.contains(&id) && !coverage.incomplete.contains(&id) {
+                if relevant.binary_search(&id).is_ok() && incomplete.insert(id) {
                     coverage.incomplete.push(id);
                     if p.message == crate::auth::UNRECORDED {
                         coverage.unrecorded.push(id);
