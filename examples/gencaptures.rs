@@ -5,6 +5,9 @@
 //!     DIR/outlook-SESSIONS.saz and DIR/outlook-SESSIONS.har
 //! cargo run --release --example gencaptures -- queue DIR COUNT SESSIONS
 //!     COUNT captures in DIR/ticket-NNN/, SAZ and HAR alternating, tenants and outcomes mixed
+//! cargo run --release --example gencaptures -- netlog DIR COPIES
+//!     DIR/chromium-COPIES.json: COPIES copies of a NetLog recorded from Chromium (8 sessions
+//!     of the AADSTS500011 loop each), sources renumbered (`samplegen::netlog_copies`)
 //! ```
 //! The same arguments always write the same bytes. The captures come from `samplegen::bulk`
 //! (the sample generator's actors and writers, streamed).
@@ -12,11 +15,14 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use samplegen::bulk;
+use samplegen::{bulk, netlog_copies};
+
+/// The recorded NetLog every bulk NetLog copies (tests/recorded/record.sh made it).
+const NETLOG_TEMPLATE: &str = include_str!("../tests/recorded/chromium-netlog-500011.json");
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: gencaptures single DIR SESSIONS [--clean] [--no-large]\n       gencaptures queue DIR COUNT SESSIONS"
+        "usage: gencaptures single DIR SESSIONS [--clean] [--no-large]\n       gencaptures queue DIR COUNT SESSIONS\n       gencaptures netlog DIR COPIES"
     );
     ExitCode::from(2)
 }
@@ -56,6 +62,13 @@ fn main() -> ExitCode {
         ) {
             (Some(dir), Some(count), Some(n)) => std::fs::create_dir_all(dir)
                 .and_then(|_| bulk::write_queue(Path::new(dir), count, n)),
+            _ => return usage(),
+        },
+        Some("netlog") => match (positional.get(1), number(positional.get(2).copied())) {
+            (Some(dir), Some(copies)) => std::fs::create_dir_all(dir).and_then(|_| {
+                let path = Path::new(dir).join(format!("chromium-{copies}.json"));
+                netlog_copies::write_copies(&path, NETLOG_TEMPLATE, copies).map(|_| vec![path])
+            }),
             _ => return usage(),
         },
         _ => return usage(),

@@ -6,6 +6,8 @@
 #         parser reading the file, nothing else) vs jq '.log.entries | length' vs haralyzer
 #   batch traceadal batch of QUEUE_COUNT captures, --jobs 1 vs --jobs 2, with the CPU
 #         utilisation (cpu / wall) of each
+#   NetLog traceadal analyze vs the same floor over a NetLog (har_floor --netlog) vs jq
+#         '.events | length', with peak memory (no target yet: figures only)
 #   peak memory (/usr/bin/time -v) vs the largest single entry of the capture
 #   cost per session at every size (linearity)
 # and a summary against the targets of issue 22 (SAZ <= 1.3x unzip -p, HAR <= 1.5x the floor
@@ -21,8 +23,10 @@
 #   RUNS            timed runs per command [5]
 #   BENCH_OUT       work folder (generated files, venv, raw results) [bench-out]
 #   SKIP_SLOW=1     leave out haralyzer at the largest size (it needs minutes and GBs)
-#   ONLY            the sections to run, of: saz har batch memory (e.g. ONLY="har memory"
-#                   after a change to the HAR reader) [all]
+#   ONLY            the sections to run, of: saz har batch memory netlog (e.g.
+#                   ONLY="har memory" after a change to the HAR reader) [all]
+#   NETLOG_COPIES   copies of the recorded Chromium NetLog (7 sessions, 247 KB each) in the
+#                   generated NetLogs ["125 1250"]
 #   CALLGRIND=1     also count instructions (valgrind --tool=callgrind, all threads) of
 #                   traceadal, unzip -p, the HAR floor and jq on the middle size, and of
 #                   batch --jobs 1 and --jobs 2 on the first 10 tickets of the queue: the same
@@ -38,6 +42,7 @@ OUT=${BENCH_OUT:-bench-out}
 SIZES=${SIZES:-"1000 10000 100000"}
 QUEUE_COUNT=${QUEUE_COUNT:-200}
 QUEUE_SESSIONS=${QUEUE_SESSIONS:-1000}
+NETLOG_COPIES=${NETLOG_COPIES:-"125 1250"}
 RUNS=${RUNS:-5}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -81,6 +86,11 @@ mkdir -p "$OUT/captures"
 for n in $SIZES; do
     [ -s "$OUT/captures/outlook-$n.har" ] || "$GEN" single "$OUT/captures" "$n" >/dev/null
 done
+if want netlog; then
+    for k in $NETLOG_COPIES; do
+        [ -s "$OUT/captures/chromium-$k.json" ] || "$GEN" netlog "$OUT/captures" "$k" >/dev/null
+    done
+fi
 if [ ! -d "$OUT/queue" ] || [ "$(find "$OUT/queue" -type f | wc -l)" -ne "$QUEUE_COUNT" ]; then
     rm -rf "$OUT/queue"
     "$GEN" queue "$OUT/queue" "$QUEUE_COUNT" "$QUEUE_SESSIONS" >/dev/null
@@ -144,6 +154,11 @@ peak() {
 
 # a traceadal time, or nan when this traceadal cannot read the captures (not a measurement)
 ta() { if [ "$readers" = yes ]; then echo "$1"; else echo nan; fi; }
+# element $2 of the array named $1, or nan when $2 is -1 (a command left out) or missing
+pick() {
+    local -n arr=$1
+    if [ "$2" -ge 0 ] && [ -n "${arr[$2]:-}" ]; then echo "${arr[$2]}"; else echo nan; fi
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a != "nan" && a != "") printf "%.2fx", a / b; else print "n/a" }'; }
 secs() { awk -v a="$1" 'BEGIN { if (a == "nan" || a == "") print "n/a"; else printf "%.3f s", a }'; }
 mib() { awk -v a="$1" 'BEGIN { if (a == "nan") print "n/a"; else printf "%.1f MiB", a / 1048576 }'; }
@@ -216,11 +231,6 @@ fi
 fmt='%-9s %10s %-4s %10s %10s %10s %10s %8s %7s %7s %5s %12s %7s'
 say "$(printf "$fmt" sessions size '' traceadal floor jq haralyzer 't/floor' '<=1.5x' 't/jq' '<=2x' 'haralyzer/t' '>=30x')"
 last=$(echo "$SIZES" | awk '{print $NF}')
-# element $2 of the array named $1, or nan when $2 is -1 (a command left out) or missing
-pick() {
-    local -n arr=$1
-    if [ "$2" -ge 0 ] && [ -n "${arr[$2]:-}" ]; then echo "${arr[$2]}"; else echo nan; fi
-}
 for n in $SIZES; do
     f="$OUT/captures/outlook-$n.har"
     # the commands of this size, and where each one's figure is in hyperfine's results
@@ -299,6 +309,51 @@ for n in $SIZES; do
         say "$(printf '%-14s %12s %14s %12s %9s' "$n.$fmt" "$(mib "$p")" "$(mib "$l")" "$(mib "$lim")" "$ok")"
     done
 done
+say ""
+fi
+
+# --- NetLog ---------------------------------------------------------------------------------
+declare -A NETLOG_T
+if want netlog; then
+say "NetLog: traceadal analyze vs the parse floor (har_floor --netlog) and jq (no target yet)"
+if [ -z "$FLOOR" ]; then
+    say "(no floor: examples/har_floor.rs is not in this tree; its columns are n/a)"
+fi
+fmt='%-7s %9s %10s %-4s %10s %10s %10s %8s %7s %12s'
+say "$(printf "$fmt" copies sessions size '' traceadal floor jq 't/floor' 't/jq' 'peak RSS')"
+last=$(echo "$NETLOG_COPIES" | awk '{print $NF}')
+for k in $NETLOG_COPIES; do
+    f="$OUT/captures/chromium-$k.json"
+    sessions=$("$TA" sessions --format json "$f" 2>/dev/null | jq length 2>/dev/null || echo nan)
+    cmds=("$TA analyze --format json -o /dev/null $f")
+    fi_=-1 ji=-1
+    if [ -n "$FLOOR" ]; then
+        fi_=${#cmds[@]}
+        cmds+=("$FLOOR --netlog $f > /dev/null")
+    fi
+    if ! { [ "${SKIP_SLOW:-0}" = 1 ] && [ "$k" = "$last" ]; }; then
+        ji=${#cmds[@]}
+        cmds+=("jq '.events | length' $f > /dev/null")
+    fi
+    mapfile -t t < <(measure "netlog-$k" "${cmds[@]}")
+    mapfile -t c < <(cpu "netlog-$k")
+    p=$(peak "$TA" analyze --format json -o /dev/null "$f")
+    NETLOG_T[$k]=$(ta "${t[0]}")
+    for m in wall cpu; do
+        if [ $m = wall ]; then
+            a=$(ta "${t[0]}") b=$(pick t "$fi_") j=$(pick t "$ji")
+            lead=("$k" "$sessions" "$(mib "$(stat -c %s "$f")")") rss=$(mib "$p")
+        else
+            a=$(ta "${c[0]:-nan}") b=$(pick c "$fi_") j=$(pick c "$ji")
+            lead=('' '' '') rss=''
+        fi
+        say "$(printf "$fmt" "${lead[@]}" $m "$(secs "$a")" "$(secs "$b")" "$(secs "$j")" "$(ratio "$a" "$b")" "$(ratio "$a" "$j")" "$rss")"
+    done
+    if [ "$sessions" != nan ] && [ "${NETLOG_T[$k]}" != nan ]; then
+        say "$(printf '        %s' "$(awk -v t="${NETLOG_T[$k]}" -v n="$sessions" 'BEGIN { printf "%.1f us/session", t * 1e6 / n }')")"
+    fi
+done
+say "(a bulk NetLog is the recorded Chromium NetLog of tests/recorded/ copied, sources renumbered)"
 say ""
 fi
 

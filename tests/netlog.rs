@@ -30,6 +30,8 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const EVERYTHING: &str = "tests/recorded/chromium-netlog-everything.json";
 const DEFAULT: &str = "tests/recorded/chromium-netlog-default.json";
 const HAR: &str = "tests/recorded/mitmdump-500011.har";
+/// What record.sh kept of its run through mitmdump; also the template of the bulk NetLogs.
+const PROXIED_NETLOG: &str = "tests/recorded/chromium-netlog-500011.json";
 
 fn analyze(path: &Path) -> (i32, Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_traceadal"))
@@ -134,11 +136,45 @@ fn recorded_netlog_default_mode() {
     );
 }
 
+/// The bulk NetLogs `scripts/bench.sh` measures (`samplegen::netlog_copies`, behind
+/// `gencaptures netlog`) read as that many copies of the recorded sign-in: three copies of
+/// the 7-session log are 21 sessions, and the one missing SPN is found over all three
+/// copies' loops. (The renumbering itself is tested beside `netlog_copies`: this reader
+/// would also read the copies apart without it, since each copy's sources end before the
+/// next copy's begin.)
+#[test]
+fn bulk_netlog_copies_read_as_that_many_sign_ins() {
+    let template = std::fs::read_to_string(root(PROXIED_NETLOG)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chromium-3.json");
+    let events = samplegen::netlog_copies::write_copies(&path, &template, 3).unwrap();
+    let one: Value = serde_json::from_str(&template).unwrap();
+    assert_eq!(events, 3 * one["events"].as_array().unwrap().len());
+    let (code, v) = analyze(&path);
+    assert_eq!(code, 1);
+    assert_eq!(v["capture"]["sessions"], 21);
+    assert_eq!(ids(&v, "findings"), ["spn-missing"]);
+    let copy = |k: u64| (2..=7).map(move |s| s + 7 * k);
+    let loops: Vec<u64> = (0..3).flat_map(copy).collect();
+    assert_eq!(
+        finding(&v, "spn-missing")["sessions"],
+        serde_json::json!(loops)
+    );
+    assert!(
+        v["verdict"]["summary"]
+            .as_str()
+            .unwrap_or("")
+            .contains("(the client retried 9 times)"),
+        "{}",
+        v["verdict"]
+    );
+}
+
 /// The NetLog record.sh kept of its run through mitmdump (https through a proxy: request
 /// bodies from the TLS socket's plaintext) reads like the HAR of the same run.
 #[test]
 fn recorded_netlog_through_a_proxy_reads_like_its_har() {
-    let (code, v) = analyze(&root("tests/recorded/chromium-netlog-500011.json"));
+    let (code, v) = analyze(&root(PROXIED_NETLOG));
     let (har_code, har) = analyze(&root(HAR));
     assert_eq!(
         (code, ids(&v, "findings")),

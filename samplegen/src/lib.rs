@@ -16,6 +16,7 @@ pub mod expected;
 pub mod har;
 pub mod json;
 pub mod model;
+pub mod netlog_copies;
 pub mod noisy;
 pub mod saz;
 pub mod scenarios;
