@@ -81,8 +81,35 @@ pub(super) fn scan<R: Read>(
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => break,
         };
-        for (i, &b) in chunk[..n].iter().enumerate() {
+        let mut i = 0;
+        while i < n {
+            // Inside a string that is not a key of the top object (event text, base64 bodies:
+            // most of a NetLog's bytes), the bytes up to the next quote or backslash change
+            // no state: they are copied (or found too long) as a run.
+            if in_str && !esc && !key_open {
+                let run = memchr::memchr2(b'"', b'\\', &chunk[i..n]).unwrap_or(n - i);
+                if run > 0 {
+                    if capture != Capture::None && !oversized {
+                        let max = if capture == Capture::Event {
+                            limits.max_event
+                        } else {
+                            limits.max_constants
+                        };
+                        // Byte by byte, the byte at which `buf` holds `max` finds it too long.
+                        if buf.len() + run > max {
+                            oversized = true;
+                            buf = Vec::new();
+                        } else {
+                            buf.extend_from_slice(&chunk[i..i + run]);
+                        }
+                    }
+                    i += run;
+                    continue;
+                }
+            }
+            let b = chunk[i];
             let at = offset + i as u64;
+            i += 1;
             if !started {
                 // An optional BOM, white space, then the top object.
                 if at < 3 && bom == at as usize && b == b"\xef\xbb\xbf"[bom] {
@@ -214,6 +241,168 @@ pub(super) fn scan<R: Read>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The scan a byte at a time, as it was before runs inside strings were copied whole:
+    /// what [`scan`] must do.
+    fn scan_bytewise<R: Read>(
+        mut reader: R,
+        limits: &ScanLimits,
+        mut f: impl FnMut(Item<'_>),
+    ) -> End {
+        let mut chunk = vec![0u8; 64 * 1024];
+        let mut offset: u64 = 0;
+        let mut depth: u32 = 0;
+        let mut in_str = false;
+        let mut esc = false;
+        let mut started = false;
+        let mut closed = false;
+        // The last string read at depth 1 (a key of the top object), and the key whose value
+        // is being read.
+        let mut last_key: Vec<u8> = Vec::new();
+        let mut key_open = false;
+        let mut key: Vec<u8> = Vec::new();
+        let mut in_events = false;
+        let mut capture = Capture::None;
+        let mut buf: Vec<u8> = Vec::new();
+        let mut oversized = false;
+        let mut bom = 0usize;
+        loop {
+            let n = match reader.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            };
+            for (i, &b) in chunk[..n].iter().enumerate() {
+                let at = offset + i as u64;
+                if !started {
+                    // An optional BOM, white space, then the top object.
+                    if at < 3 && bom == at as usize && b == b"\xef\xbb\xbf"[bom] {
+                        bom += 1;
+                        continue;
+                    }
+                    if b.is_ascii_whitespace() {
+                        continue;
+                    }
+                    if b != b'{' {
+                        return End::Broken {
+                            offset: at,
+                            why: "does not begin with a JSON object",
+                        };
+                    }
+                    started = true;
+                    depth = 1;
+                    continue;
+                }
+                if closed {
+                    if b.is_ascii_whitespace() {
+                        continue;
+                    }
+                    return End::Broken {
+                        offset: at,
+                        why: "bytes after the end of the log",
+                    };
+                }
+                if capture != Capture::None && !oversized {
+                    let max = if capture == Capture::Event {
+                        limits.max_event
+                    } else {
+                        limits.max_constants
+                    };
+                    if buf.len() >= max {
+                        oversized = true;
+                        buf = Vec::new();
+                    } else {
+                        buf.push(b);
+                    }
+                }
+                if in_str {
+                    if esc {
+                        esc = false;
+                    } else if b == b'\\' {
+                        esc = true;
+                    } else if b == b'"' {
+                        in_str = false;
+                        key_open = false;
+                    } else if key_open && last_key.len() < 64 {
+                        last_key.push(b);
+                    }
+                    continue;
+                }
+                match b {
+                    b'"' => {
+                        in_str = true;
+                        if depth == 1 {
+                            key_open = true;
+                            last_key.clear();
+                        }
+                    }
+                    b':' if depth == 1 => key = std::mem::take(&mut last_key),
+                    b',' if depth == 1 => key.clear(),
+                    b'{' | b'[' => {
+                        if depth >= limits.max_depth {
+                            return End::Broken {
+                                offset: at,
+                                why: "nested deeper than the limit",
+                            };
+                        }
+                        depth += 1;
+                        if depth == 2 && b == b'{' && key == b"constants" {
+                            capture = Capture::Constants;
+                            buf.clear();
+                            buf.push(b);
+                            oversized = false;
+                        } else if depth == 2 && b == b'[' && key == b"events" {
+                            in_events = true;
+                        } else if depth == 3 && in_events && b == b'{' {
+                            capture = Capture::Event;
+                            buf.clear();
+                            buf.push(b);
+                            oversized = false;
+                        }
+                    }
+                    b'}' | b']' => {
+                        if depth == 0 {
+                            return End::Broken {
+                                offset: at,
+                                why: "a closing bracket without an opening one",
+                            };
+                        }
+                        depth -= 1;
+                        match (depth, capture) {
+                            (1, Capture::Constants) | (2, Capture::Event) => {
+                                f(match (oversized, capture) {
+                                    (true, _) => Item::Oversized,
+                                    (false, Capture::Constants) => Item::Constants(&buf),
+                                    (false, _) => Item::Event(&buf),
+                                });
+                                capture = Capture::None;
+                            }
+                            (1, _) if in_events => in_events = false,
+                            (0, _) => closed = true,
+                            _ => {}
+                        }
+                        if capture == Capture::None && buf.capacity() > 1024 * 1024 {
+                            buf = Vec::new();
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            offset += n as u64;
+        }
+        if closed {
+            End::Complete
+        } else if !started {
+            End::Broken {
+                offset,
+                why: "holds no JSON object",
+            }
+        } else {
+            End::Cut { offset }
+        }
+    }
 
     fn items(text: &[u8]) -> (Vec<String>, End) {
         let limits = ScanLimits {
@@ -265,5 +454,88 @@ mod tests {
         let (out, end) = items(long.as_bytes());
         assert_eq!(out, vec!["big", "E{}"]);
         assert_eq!(end, End::Complete);
+    }
+
+    /// What a scan hands over and how it ends, as text.
+    fn record(
+        scanner: impl FnOnce(&[u8], &ScanLimits, &mut dyn FnMut(Item<'_>)) -> End,
+        text: &[u8],
+        limits: &ScanLimits,
+    ) -> (Vec<String>, End) {
+        let mut out = Vec::new();
+        let end = scanner(text, limits, &mut |i| {
+            out.push(match i {
+                Item::Constants(c) => format!("C{}", String::from_utf8_lossy(c)),
+                Item::Event(e) => format!("E{}", String::from_utf8_lossy(e)),
+                Item::Oversized => "big".into(),
+            })
+        });
+        (out, end)
+    }
+
+    /// NetLog-shaped text: a few events with strings (escapes, brackets and quotes inside),
+    /// nested objects and arrays, cut or damaged at random by the caller.
+    fn netlog_text() -> impl Strategy<Value = Vec<u8>> {
+        let string = proptest::string::string_regex(r#"([a-z{}\[\]:,]|\\[\\"n]|\\u00e9){0,40}"#)
+            .unwrap()
+            .prop_map(|s| format!("\"{s}\""))
+            .boxed();
+        let value = prop_oneof![
+            string.clone(),
+            (string.clone(), string.clone()).prop_map(|(k, v)| format!("{{{k}:{v}}}")),
+            proptest::collection::vec(string.clone(), 0..4)
+                .prop_map(|v| format!("[{}]", v.join(","))),
+            Just("12".to_string()),
+        ];
+        let event = proptest::collection::vec((string.clone(), value), 0..4).prop_map(|kv| {
+            let body: Vec<String> = kv.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+            format!("{{{}}}", body.join(","))
+        });
+        (proptest::collection::vec(event, 0..6), string, 0usize..3).prop_map(
+            |(events, constant, tail)| {
+                let tail = ["]}\n", "]", ""][tail];
+                format!(
+                    "{{\"constants\":{{\"k\":{constant}}},\n\"events\": [\n{}\n{tail}",
+                    events.join(",\n")
+                )
+                .into_bytes()
+            },
+        )
+    }
+
+    proptest! {
+        /// Copying a string's runs whole hands over the same items, finds the same events too
+        /// long and ends at the same offset as a byte at a time: on NetLog-shaped text, cut
+        /// anywhere or with a byte changed, read in short pieces, with small limits.
+        #[test]
+        fn runs_copied_whole_scan_like_a_byte_at_a_time(
+            text in netlog_text(),
+            cut in any::<proptest::sample::Index>(),
+            poke in proptest::option::of((any::<proptest::sample::Index>(), any::<u8>())),
+            piece in 1usize..40,
+            max_event in 1usize..80,
+            max_constants in 1usize..40,
+        ) {
+            let mut text = text;
+            text.truncate(cut.index(text.len() + 1));
+            if let (Some((at, b)), false) = (poke, text.is_empty()) {
+                let at = at.index(text.len());
+                text[at] = b;
+            }
+            let limits = ScanLimits { max_event, max_constants, max_depth: 6 };
+            /// A reader that hands over at most `piece` bytes a call.
+            struct Pieces<'a>(&'a [u8], usize);
+            impl Read for Pieces<'_> {
+                fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                    let n = self.0.len().min(self.1).min(out.len());
+                    out[..n].copy_from_slice(&self.0[..n]);
+                    self.0 = &self.0[n..];
+                    Ok(n)
+                }
+            }
+            let fast = record(|t, l, f| scan(Pieces(t, piece), l, f), &text, &limits);
+            let slow = record(|t, l, f| scan_bytewise(t, l, f), &text, &limits);
+            prop_assert_eq!(fast, slow);
+        }
     }
 }
