@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use super::super::har::decode_base64;
 use super::super::{Body, Headers, Request, Response, Session, SessionFlags, Timers};
+use super::envelope::Envelope;
 
 /// The event types the builder reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -297,23 +298,24 @@ impl Builder {
         self.constants = Some(c);
     }
 
-    /// Read one event's JSON text.
+    /// Read one event's JSON text. Its `params` are parsed only when the event is one of a
+    /// request or a socket the builder reads ([`Envelope`]).
     pub(super) fn event(&mut self, text: &[u8]) {
         self.events += 1;
-        let Ok(v) = serde_json::from_slice::<Value>(text) else {
+        let Some(v) = Envelope::read(text) else {
             self.unreadable_events += 1;
             return;
         };
         let Some(c) = self.constants.as_ref() else {
             return;
         };
-        let ty = match v.get("type") {
+        let ty = match &v.ty {
             Some(Value::String(s)) => Ev::of(s),
             Some(n) => n.as_u64().and_then(|n| c.types.get(&n).copied()),
             None => None,
         };
         let Some(ty) = ty else { return };
-        let source = v.get("source");
+        let source = v.source.as_ref();
         let Some(id) = source.and_then(|s| s.get("id")).and_then(Value::as_u64) else {
             self.unreadable_events += 1;
             return;
@@ -323,14 +325,15 @@ impl Builder {
             Some(n) => n.as_u64().and_then(|n| c.sources.get(&n).copied()),
             None => None,
         };
-        let phase = match v.get("phase") {
+        let phase = match &v.phase {
             Some(Value::String(s)) => phase_of(s),
             Some(n) => n.as_u64().and_then(|n| c.phases.get(&n).copied()),
             None => None,
         }
         .unwrap_or(Phase::None);
         let time = v
-            .get("time")
+            .time
+            .as_ref()
             .and_then(int_of)
             .zip(c.tick_offset_ms)
             .and_then(|(t, o)| t.checked_add(o))
@@ -339,10 +342,16 @@ impl Builder {
         if time.is_none() {
             self.unknown_time = true;
         }
-        let params = v.get("params").unwrap_or(&Value::Null);
+        if src.is_none() {
+            return;
+        }
+        let Some(params) = v.params() else {
+            self.unreadable_events += 1;
+            return;
+        };
         match src {
-            Some(Src::UrlRequest) => self.request_event(id, ty, phase, time, params),
-            Some(Src::Socket) => self.socket_event(id, ty, phase, params),
+            Some(Src::UrlRequest) => self.request_event(id, ty, phase, time, &params),
+            Some(Src::Socket) => self.socket_event(id, ty, phase, &params),
             None => {}
         }
     }

@@ -28,6 +28,7 @@
 //! closing `]}` only when logging stops) is read up to the cut and the cut is reported.
 
 mod build;
+mod envelope;
 mod scan;
 #[cfg(test)]
 mod tests;
