@@ -13,7 +13,9 @@ use serde::Serialize;
 use super::login::is_authority_host;
 use super::saml::{self, SamlEvidence};
 use super::target::Target;
-use super::text::{contains_ignore_case, ends_with_ignore_case, starts_with_ignore_case};
+use super::text::{
+    bare_host, contains_ignore_case, ends_with_ignore_case, starts_with_ignore_case,
+};
 use super::xml::Tree;
 use crate::capture::url_parts::UrlParts;
 use crate::capture::{DecodeLimits, Session};
@@ -139,17 +141,6 @@ const SEAMLESS_HOSTS: &[&str] = &[
     "autologon.microsoft.us",
 ];
 
-/// `host` without surrounding space, trailing dots or `:port`, as written (compare it
-/// case-insensitively): a slice, not a lower-cased copy, as it is asked of every session.
-fn bare_host(host: &str) -> &str {
-    let host = host.trim().trim_end_matches('.');
-    let host = match host.rsplit_once(':') {
-        Some((h, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => h,
-        _ => host,
-    };
-    host.trim_end_matches('.')
-}
-
 /// Whether `host` is Seamless SSO's endpoint.
 pub fn is_seamless_host(host: &str) -> bool {
     let h = bare_host(host);
@@ -162,13 +153,17 @@ pub fn idp_kind(host: &str, url: &str) -> Option<IdpKind> {
     idp_kind_of_path(host, UrlParts::split(url).path)
 }
 
-/// [`idp_kind`] of a URL's path.
+/// [`idp_kind`] of a URL's path. Asked of every session, twice: the path, which rules
+/// nearly every session out, is looked at before the host's names are compared.
 pub fn idp_kind_of_path(host: &str, path: &str) -> Option<IdpKind> {
     let host = bare_host(host);
-    if host.is_empty() || is_authority_host(host) || is_seamless_host(host) {
-        return None;
-    }
-    let path = path.trim_end_matches('/');
+    let kind = kind_by_path(host, path.trim_end_matches('/'))?;
+    (!host.is_empty() && !is_authority_host(host) && !is_seamless_host(host)).then_some(kind)
+}
+
+/// The kind of federation endpoint a path (without trailing `/`) on a bare host is, before
+/// Entra ID's own hosts are ruled out.
+fn kind_by_path(host: &str, path: &str) -> Option<IdpKind> {
     let starts = |prefix| starts_with_ignore_case(path, prefix);
     if starts("/adfs/ls") {
         return Some(IdpKind::AdfsPassive);

@@ -5,7 +5,7 @@ use url::form_urlencoded;
 
 use super::jwt::decode_claims;
 use super::target::Target;
-use super::text::starts_with_ignore_case;
+use super::text::{bare_host, starts_with_ignore_case};
 use crate::capture::{DecodeLimits, Session};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -121,12 +121,7 @@ const AUTHORITY_HOSTS: &[&str] = &[
 /// Whether `host` is an Entra ID authority (public and sovereign clouds). Case-insensitive;
 /// a trailing dot and a `:port` are ignored.
 pub fn is_authority_host(host: &str) -> bool {
-    let host = host.trim().trim_end_matches('.');
-    let host = match host.rsplit_once(':') {
-        Some((h, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => h,
-        _ => host,
-    };
-    let host = host.trim_end_matches('.');
+    let host = bare_host(host);
     AUTHORITY_HOSTS.iter().any(|a| a.eq_ignore_ascii_case(host))
 }
 
