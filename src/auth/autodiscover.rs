@@ -9,6 +9,7 @@
 
 use serde::Serialize;
 
+use super::target::Target;
 use super::text::ends_with_ignore_case;
 use super::xml::Tree;
 use crate::capture::url_parts::{strip_query, UrlParts};
@@ -122,8 +123,8 @@ enum Endpoint {
     Soap,
 }
 
-fn endpoint(url: &str) -> Option<Endpoint> {
-    let path = UrlParts::split(url).path.trim_end_matches('/');
+fn endpoint(path: &str) -> Option<Endpoint> {
+    let path = path.trim_end_matches('/');
     if ends_with_ignore_case(path, "/autodiscover/autodiscover.xml") {
         Some(Endpoint::Pox)
     } else if ends_with_ignore_case(path, "/autodiscover/autodiscover.svc") {
@@ -135,12 +136,26 @@ fn endpoint(url: &str) -> Option<Endpoint> {
 
 /// Whether `url` is an Autodiscover POX or SOAP endpoint (any case, query ignored).
 pub fn is_autodiscover_url(url: &str) -> bool {
-    endpoint(url).is_some()
+    is_autodiscover_path(UrlParts::split(url).path)
+}
+
+/// [`is_autodiscover_url`] of a URL's path.
+pub fn is_autodiscover_path(path: &str) -> bool {
+    endpoint(path).is_some()
 }
 
 /// The answer of one session to an Autodiscover endpoint, when it was answered.
 pub fn autodiscover_answer(session: &Session, limits: &DecodeLimits) -> Option<AutodiscoverAnswer> {
-    let kind = endpoint(&session.request.url)?;
+    autodiscover_answer_at(&Target::of(session), limits)
+}
+
+/// [`autodiscover_answer`] of a session whose URL and host are read.
+pub fn autodiscover_answer_at(
+    target: &Target,
+    limits: &DecodeLimits,
+) -> Option<AutodiscoverAnswer> {
+    let kind = endpoint(target.path())?;
+    let session = target.session;
     let response = session.response.as_ref()?;
     let text = |v: &str| prefix_chars(v.trim(), MAX_TEXT).0.to_string();
     let server = response.headers.get("server").map(text);
@@ -159,7 +174,7 @@ pub fn autodiscover_answer(session: &Session, limits: &DecodeLimits) -> Option<A
     let mut out = AutodiscoverAnswer {
         session: session.id,
         url: text(strip_query(&session.request.url)),
-        host: session.host().unwrap_or_default().to_ascii_lowercase(),
+        host: target.host_or_empty().to_string(),
         method: text(&session.request.method),
         status: Some(response.status),
         address,

@@ -17,6 +17,7 @@
 use serde::Serialize;
 
 use super::json;
+use super::target::Target;
 use crate::capture::url_parts::{percent_decoded, strip_query, UrlParts};
 use crate::capture::{DecodeLimits, Session};
 use crate::redact::cut::prefix_chars;
@@ -101,7 +102,12 @@ impl AutodiscoverV2 {
 /// Whether `url` is an autodiscover v2 request: its path is `/autodiscover/autodiscover.json`
 /// (any case), possibly followed by `/v1.0/<address>`.
 pub fn is_autodiscover_json_url(url: &str) -> bool {
-    split_path(UrlParts::split(url).path).is_some()
+    is_autodiscover_json_path(UrlParts::split(url).path)
+}
+
+/// [`is_autodiscover_json_url`] of a URL's path.
+pub fn is_autodiscover_json_path(path: &str) -> bool {
+    split_path(path).is_some()
 }
 
 /// `(endpoint path, address in the path)` of an `autodiscover.json` path. Called for every
@@ -146,14 +152,19 @@ pub fn endpoint_of(url: &str) -> Option<String> {
 
 /// The autodiscover v2 event of one session, when it is a request to `autodiscover.json`.
 pub fn autodiscover_v2(session: &Session, limits: &DecodeLimits) -> Option<AutodiscoverV2> {
-    let url = &session.request.url;
-    let parts = UrlParts::split(url);
+    autodiscover_v2_at(&Target::of(session), limits)
+}
+
+/// [`autodiscover_v2`] of a session whose URL and host are read.
+pub fn autodiscover_v2_at(target: &Target, limits: &DecodeLimits) -> Option<AutodiscoverV2> {
+    let session = target.session;
+    let parts = &target.parts;
     let (_, path_address) = split_path(parts.path)?;
-    let host = session.host()?;
+    let host = target.host()?.to_string();
     let scheme = parts.scheme.unwrap_or("https").to_ascii_lowercase();
     let endpoint = format!(
         "{scheme}://{}/autodiscover/autodiscover.json",
-        authority(&parts, &host)
+        authority(parts, &host)
     );
     let mut email: Option<String> = path_address.map(percent_decoded);
     let mut protocol = None;

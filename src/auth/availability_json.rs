@@ -38,6 +38,7 @@ use serde_json::{Map, Value};
 
 use super::ews_answer::{cap, AnswerError};
 use super::json::{self, member};
+use super::target::Target;
 use super::text::ends_with_ignore_case;
 use crate::capture::url_parts::{percent_decoded, strip_query, UrlParts};
 use crate::capture::{DecodeLimits, Session};
@@ -88,7 +89,11 @@ pub struct AvailabilityJson {
 /// The client path of a URL, when it is one of the two endpoints read here. Asked of every
 /// session (through `auth::reads_body` and `problems_of`): it allocates nothing.
 pub fn client_of(url: &str) -> Option<JsonClient> {
-    let parts = UrlParts::split(url);
+    client_of_parts(&UrlParts::split(url))
+}
+
+/// [`client_of`] of a URL already split.
+pub fn client_of_parts(parts: &UrlParts) -> Option<JsonClient> {
     let path = parts.path_or_root().trim_end_matches('/');
     if ends_with_ignore_case(path, "/calendar/getschedule") {
         return Some(JsonClient::GetSchedule);
@@ -110,8 +115,8 @@ pub fn is_availability_json_url(url: &str) -> bool {
 
 /// Whether [`availability_json`] decodes this session's answer: every answer to these
 /// endpoints but a 401 (`auth::problems_of` reports the damaged ones).
-pub fn reads_answer(session: &Session) -> bool {
-    is_availability_json_url(&session.request.url) && session.status() != Some(401)
+pub fn reads_answer(target: &Target) -> bool {
+    client_of_parts(&target.parts).is_some() && target.session.status() != Some(401)
 }
 
 fn owa_action(query: &str) -> Option<String> {
@@ -122,8 +127,15 @@ fn owa_action(query: &str) -> Option<String> {
 
 /// The event of one session, when it is a JSON availability request whose answer failed.
 pub fn availability_json(session: &Session, limits: &DecodeLimits) -> Option<AvailabilityJson> {
-    let url = &session.request.url;
-    let client = client_of(url)?;
+    availability_json_at(&Target::of(session), limits)
+}
+
+/// [`availability_json`] of a session whose URL and host are read.
+pub fn availability_json_at(target: &Target, limits: &DecodeLimits) -> Option<AvailabilityJson> {
+    let session = target.session;
+    let url = target.url();
+    let parts = &target.parts;
+    let client = client_of_parts(parts)?;
     let response = session.response.as_ref()?;
     let status = response.status;
     if status == 401 {
@@ -148,7 +160,6 @@ pub fn availability_json(session: &Session, limits: &DecodeLimits) -> Option<Ava
             e.mailbox = at.and_then(|i| asked.get(i).cloned());
         }
     }
-    let parts = UrlParts::split(url);
     let shown = match (client, parts.query().and_then(owa_action)) {
         (JsonClient::Owa, Some(action)) => format!("{}?action={action}", strip_query(url)),
         _ => strip_query(url).to_string(),

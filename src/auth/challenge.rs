@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::diagnostics::ExchangeDiagnostic;
+use super::target::Target;
 use crate::capture::url_parts::UrlParts;
 use crate::capture::Session;
 
@@ -285,6 +286,12 @@ pub fn is_challenge_response(session: &Session) -> bool {
 /// `WWW-Authenticate`). A 401 without any `WWW-Authenticate` is still a challenge, with no
 /// schemes: that absence is evidence too.
 pub fn challenge(session: &Session) -> Option<Challenge> {
+    challenge_at(&Target::of(session))
+}
+
+/// [`challenge`] of a session whose URL and host are read.
+pub fn challenge_at(target: &Target) -> Option<Challenge> {
+    let session = target.session;
     if !is_challenge_response(session) {
         return None;
     }
@@ -297,7 +304,7 @@ pub fn challenge(session: &Session) -> Option<Challenge> {
     Some(Challenge {
         session: session.id,
         url: session.request.url.clone(),
-        host: session.host().unwrap_or_default(),
+        host: target.host_or_empty().to_string(),
         status: response.status,
         process: session.process.clone(),
         schemes,

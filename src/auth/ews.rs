@@ -8,6 +8,7 @@
 use serde::Serialize;
 
 use super::ews_answer::{self, EwsAnswer};
+use super::target::Target;
 use super::text::ends_with_ignore_case;
 use super::xml::{self, Tree};
 use crate::capture::http::lossy;
@@ -84,7 +85,11 @@ impl EwsCall {
 
 /// Whether `url` is the EWS endpoint (`/EWS/Exchange.asmx`, any case, query ignored).
 pub fn is_ews_url(url: &str) -> bool {
-    let path = UrlParts::split(url).path;
+    is_ews_path(UrlParts::split(url).path)
+}
+
+/// [`is_ews_url`] of a URL's path.
+pub fn is_ews_path(path: &str) -> bool {
     ends_with_ignore_case(path.trim_end_matches('/'), "/ews/exchange.asmx")
 }
 
@@ -107,9 +112,15 @@ pub struct EwsEvents {
 
 /// The EWS events of one session: the call, and the delegate check when it was `GetDelegate`.
 pub fn ews_events(session: &Session, limits: &DecodeLimits) -> EwsEvents {
-    if !is_ews_url(&session.request.url) {
+    ews_events_at(&Target::of(session), limits)
+}
+
+/// [`ews_events`] of a session whose URL and host are read.
+pub fn ews_events_at(target: &Target, limits: &DecodeLimits) -> EwsEvents {
+    if !is_ews_path(target.path()) {
         return EwsEvents::default();
     }
+    let session = target.session;
     let request = request_view(session, limits);
     let operation = request.as_ref().and_then(|r| r.operation.as_deref());
     let delegate_read = reads_answer(request.as_ref());

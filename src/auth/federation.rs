@@ -12,7 +12,10 @@ use serde::Serialize;
 
 use super::login::is_authority_host;
 use super::saml::{self, SamlEvidence};
-use super::text::{contains_ignore_case, ends_with_ignore_case, starts_with_ignore_case};
+use super::target::Target;
+use super::text::{
+    bare_host, contains_ignore_case, ends_with_ignore_case, starts_with_ignore_case,
+};
 use super::xml::Tree;
 use crate::capture::url_parts::UrlParts;
 use crate::capture::{DecodeLimits, Session};
@@ -138,29 +141,29 @@ const SEAMLESS_HOSTS: &[&str] = &[
     "autologon.microsoft.us",
 ];
 
-fn bare_host(host: &str) -> String {
-    let host = host.trim().trim_end_matches('.');
-    let host = match host.rsplit_once(':') {
-        Some((h, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => h,
-        _ => host,
-    };
-    host.trim_end_matches('.').to_ascii_lowercase()
-}
-
 /// Whether `host` is Seamless SSO's endpoint.
 pub fn is_seamless_host(host: &str) -> bool {
     let h = bare_host(host);
-    SEAMLESS_HOSTS.iter().any(|s| *s == h)
+    SEAMLESS_HOSTS.iter().any(|s| s.eq_ignore_ascii_case(h))
 }
 
 /// The kind of federation endpoint `url` on `host` is, by its path (ADFS, PingFederate) or
 /// host (Okta). Entra ID's own hosts are never one.
 pub fn idp_kind(host: &str, url: &str) -> Option<IdpKind> {
+    idp_kind_of_path(host, UrlParts::split(url).path)
+}
+
+/// [`idp_kind`] of a URL's path. Asked of every session, twice: the path, which rules
+/// nearly every session out, is looked at before the host's names are compared.
+pub fn idp_kind_of_path(host: &str, path: &str) -> Option<IdpKind> {
     let host = bare_host(host);
-    if host.is_empty() || is_authority_host(&host) || is_seamless_host(&host) {
-        return None;
-    }
-    let path = UrlParts::split(url).path.trim_end_matches('/');
+    let kind = kind_by_path(host, path.trim_end_matches('/'))?;
+    (!host.is_empty() && !is_authority_host(host) && !is_seamless_host(host)).then_some(kind)
+}
+
+/// The kind of federation endpoint a path (without trailing `/`) on a bare host is, before
+/// Entra ID's own hosts are ruled out.
+fn kind_by_path(host: &str, path: &str) -> Option<IdpKind> {
     let starts = |prefix| starts_with_ignore_case(path, prefix);
     if starts("/adfs/ls") {
         return Some(IdpKind::AdfsPassive);
@@ -179,7 +182,8 @@ pub fn idp_kind(host: &str, url: &str) -> Option<IdpKind> {
     if starts("/idp/") {
         return Some(IdpKind::PingFederate);
     }
-    let okta = host.ends_with(".okta.com") || host.ends_with(".oktapreview.com");
+    let okta =
+        ends_with_ignore_case(host, ".okta.com") || ends_with_ignore_case(host, ".oktapreview.com");
     if okta && (contains_ignore_case(path, "/sso/wsfed") || contains_ignore_case(path, "/sso/saml"))
     {
         return Some(IdpKind::Okta);
@@ -195,22 +199,28 @@ pub fn reads_body(host: &str, url: &str) -> bool {
 
 /// Every federation event of one session.
 pub fn events(session: &Session, limits: &DecodeLimits) -> Option<FederationEvent> {
+    events_at(&Target::of(session), limits)
+}
+
+/// [`events`] of a session whose URL and host are read.
+pub fn events_at(target: &Target, limits: &DecodeLimits) -> Option<FederationEvent> {
+    let session = target.session;
     if session.flags.tunnel || session.request.method.eq_ignore_ascii_case("CONNECT") {
         return None;
     }
-    let host = session.host()?;
-    if is_seamless_host(&host) {
+    let host = target.host()?;
+    if is_seamless_host(host) {
         return Some(FederationEvent::SeamlessSso(seamless(session)));
     }
-    if is_authority_host(&host) {
-        return realm(session, limits)
+    if target.is_authority() {
+        return realm(target, limits)
             .map(FederationEvent::Realm)
-            .or_else(|| saml_posted(session, limits).map(FederationEvent::SamlPosted));
+            .or_else(|| saml_posted(target, limits).map(FederationEvent::SamlPosted));
     }
-    let kind = idp_kind(&host, &session.request.url)?;
+    let kind = idp_kind_of_path(host, target.path())?;
     Some(FederationEvent::Idp(idp(
         session,
-        bare_host(&host),
+        bare_host(host).to_ascii_lowercase(),
         kind,
         limits,
     )))
@@ -244,8 +254,7 @@ fn text_of(body: Vec<u8>) -> String {
 }
 
 /// The user asked about in a realm discovery URL: `/userrealm/<user>`, `user=`, `login=`.
-fn realm_user(url: &str) -> Option<String> {
-    let parts = UrlParts::split(url);
+fn realm_user(parts: &UrlParts) -> Option<String> {
     let segments: Vec<&str> = parts.path.split('/').filter(|s| !s.is_empty()).collect();
     let in_path = segments
         .iter()
@@ -265,8 +274,7 @@ fn realm_user(url: &str) -> Option<String> {
     in_path.or(in_query)
 }
 
-fn is_realm_url(url: &str) -> bool {
-    let path = UrlParts::split(url).path;
+fn is_realm_path(path: &str) -> bool {
     contains_ignore_case(path, "/userrealm") || ends_with_ignore_case(path, "/getuserrealm.srf")
 }
 
@@ -280,18 +288,18 @@ fn namespace(v: &str) -> Namespace {
 }
 
 fn host_of_url(u: &str) -> Option<String> {
-    let h = bare_host(UrlParts::split(u.trim()).host());
+    let h = bare_host(UrlParts::split(u.trim()).host()).to_ascii_lowercase();
     (!h.is_empty()).then_some(h)
 }
 
 /// A realm answer's field by any of its names (JSON key or XML element, case-insensitive).
 type FieldReader = dyn Fn(&[&str]) -> Option<String>;
 
-fn realm(session: &Session, limits: &DecodeLimits) -> Option<RealmAnswer> {
-    let url = session.request.url.as_str();
-    if !is_realm_url(url) {
+fn realm(target: &Target, limits: &DecodeLimits) -> Option<RealmAnswer> {
+    if !is_realm_path(target.path()) {
         return None;
     }
+    let session = target.session;
     let response = session.response.as_ref().filter(|r| r.status == 200)?;
     let text = text_of(response.decoded_body_partial(limits).bytes);
     let text = super::json::trimmed(&text);
@@ -312,7 +320,7 @@ fn realm(session: &Session, limits: &DecodeLimits) -> Option<RealmAnswer> {
         return None;
     };
     let ns = field(&["NameSpaceType", "account_type"])?;
-    let login_domain = realm_user(url)
+    let login_domain = realm_user(&target.parts)
         .and_then(|u| saml::domain_of(&u))
         .or_else(|| field(&["Login"]).and_then(|u| saml::domain_of(&u)));
     Some(RealmAnswer {
@@ -328,14 +336,12 @@ fn realm(session: &Session, limits: &DecodeLimits) -> Option<RealmAnswer> {
     })
 }
 
-fn saml_posted(session: &Session, limits: &DecodeLimits) -> Option<SamlPosted> {
+fn saml_posted(target: &Target, limits: &DecodeLimits) -> Option<SamlPosted> {
+    let session = target.session;
     if !session.request.method.eq_ignore_ascii_case("POST") || session.request.body.is_empty() {
         return None;
     }
-    let path = UrlParts::split(&session.request.url)
-        .path
-        .to_ascii_lowercase();
-    if !path.ends_with("/login.srf") {
+    if !ends_with_ignore_case(target.path(), "/login.srf") {
         return None;
     }
     let body = session.request.decoded_body_partial(limits).bytes;

@@ -13,7 +13,10 @@
 
 use serde::Serialize;
 
+use super::ews::is_ews_path;
 use super::login::is_authority_host;
+use super::target::Target;
+use super::text::starts_with_ignore_case;
 use crate::capture::url_parts::{strip_query, UrlParts};
 use crate::capture::{DecodeLimits, Headers, Session};
 
@@ -124,39 +127,48 @@ const EXCHANGE_HEADERS: &[&str] = &[
 /// Whether a URL is on one of the Exchange virtual directories Outlook, Teams and mobile
 /// clients authenticate to (Autodiscover, EWS, MAPI, OAB, ActiveSync).
 pub fn is_exchange_vdir(url: &str) -> bool {
-    matches!(
-        first_segment(url).as_str(),
-        "autodiscover" | "ews" | "mapi" | "oab" | "microsoft-server-activesync"
-    )
+    is_exchange_vdir_path(UrlParts::split(url).path)
 }
 
-/// Whether this module reads the answer body of a request to `url` on `host`: the HTML
-/// answers of EWS only (a subset of what `auth::reads_body` keeps).
-pub fn may_read_body(host: &str, url: &str) -> bool {
-    !is_authority_host(host) && super::ews::is_ews_url(url)
+/// [`is_exchange_vdir`] of a URL's path: its first segment, compared in place.
+fn is_exchange_vdir_path(path: &str) -> bool {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    [
+        "autodiscover",
+        "ews",
+        "mapi",
+        "oab",
+        "microsoft-server-activesync",
+    ]
+    .iter()
+    .any(|v| v.eq_ignore_ascii_case(first))
 }
 
-fn first_segment(url: &str) -> String {
-    UrlParts::split(url)
-        .path_or_root()
-        .trim_start_matches('/')
-        .split('/')
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase()
+/// Whether this module reads the answer body of a request: the HTML answers of EWS only
+/// (a subset of what `auth::reads_body` keeps).
+fn may_read_body(target: &Target) -> bool {
+    !target.is_authority() && is_ews_path(target.path())
 }
 
 /// The sign of an intermediary in `session`, if any, and whether its answer body was read.
 pub fn gateway_sign(session: &Session, limits: &DecodeLimits) -> (Option<GatewaySign>, bool) {
+    gateway_sign_at(&Target::of(session), limits)
+}
+
+/// [`gateway_sign`] of a session whose URL and host are read.
+pub fn gateway_sign_at(target: &Target, limits: &DecodeLimits) -> (Option<GatewaySign>, bool) {
+    let session = target.session;
     let Some(response) = session.response.as_ref() else {
         return (None, false);
     };
-    let url = &session.request.url;
+    let url = target.url();
     let status = response.status;
+    let vdir = is_exchange_vdir_path(target.path());
+    let authority = target.is_authority();
     // Most sessions are none of these: leave them before any allocation.
     let candidate = match status {
-        200 => is_exchange_vdir(url) && is_html(response.content_type()),
-        301 | 302 | 303 | 307 | 308 | 401 => is_exchange_vdir(url),
+        200 => vdir && is_html(response.content_type()),
+        301 | 302 | 303 | 307 | 308 | 401 => vdir,
         403 | 407 | 451 | 502..=504 => true,
         _ => false,
     } || TENANT_RESTRICTION_HEADERS
@@ -165,31 +177,28 @@ pub fn gateway_sign(session: &Session, limits: &DecodeLimits) -> (Option<Gateway
     if !candidate {
         return (None, false);
     }
-    let host = session.host().unwrap_or_default().to_ascii_lowercase();
+    let host = target.host_or_empty();
     let (device, markers) = identify(session);
     let mut body_read = false;
     let sign = match status {
-        301 | 302 | 303 | 307 | 308 if is_exchange_vdir(url) && !is_authority_host(&host) => {
+        301 | 302 | 303 | 307 | 308 if vdir && !authority => {
             login_redirect(&response.headers, device)
         }
-        200 if may_read_body(&host, url) && is_html(response.content_type()) => {
+        200 if may_read_body(target) && is_html(response.content_type()) => {
             body_read = true;
             let decoded = response.decoded_body_partial(limits);
             let text = decoded.bytes.get(..FORM_CAP).unwrap_or(&decoded.bytes);
             (has_password_form(text) || device.is_some_and(is_preauth_device))
                 .then_some(Sign::LoginForm)
         }
-        200 if is_exchange_vdir(url)
-            && !is_authority_host(&host)
+        200 if vdir
+            && !authority
             && is_html(response.content_type())
             && device.is_some_and(is_preauth_device) =>
         {
             Some(Sign::LoginForm)
         }
-        401 if is_exchange_vdir(url)
-            && !is_authority_host(&host)
-            && !from_exchange(&response.headers) =>
-        {
+        401 if vdir && !authority && !from_exchange(&response.headers) => {
             Some(Sign::ForeignUnauthorized)
         }
         407 => Some(Sign::ProxyAuth {
@@ -214,7 +223,7 @@ pub fn gateway_sign(session: &Session, limits: &DecodeLimits) -> (Option<Gateway
             }),
         _ => None,
     };
-    let sign = sign.or_else(|| tenant_restriction(session, &host));
+    let sign = sign.or_else(|| tenant_restriction(session, authority));
     let Some(sign) = sign else {
         return (None, body_read);
     };
@@ -237,7 +246,7 @@ pub fn gateway_sign(session: &Session, limits: &DecodeLimits) -> (Option<Gateway
     let event = GatewaySign {
         session: session.id,
         url: strip_query(url).to_string(),
-        host,
+        host: host.to_string(),
         status,
         sign,
         device,
@@ -308,7 +317,7 @@ fn device_of_login(location: &str) -> Option<Device> {
 }
 
 fn is_html(content_type: Option<&str>) -> bool {
-    content_type.is_some_and(|c| c.trim().to_ascii_lowercase().starts_with("text/html"))
+    content_type.is_some_and(|c| starts_with_ignore_case(c.trim(), "text/html"))
 }
 
 /// A `<form` and a password input, case-insensitively, in the first bytes of a page.
@@ -354,8 +363,8 @@ fn fiddler_reason(reason: &str) -> Option<String> {
         .then(|| r.chars().take(80).collect())
 }
 
-fn tenant_restriction(session: &Session, host: &str) -> Option<Sign> {
-    if !is_authority_host(host) {
+fn tenant_restriction(session: &Session, authority: bool) -> Option<Sign> {
+    if !authority {
         return None;
     }
     let headers: Vec<(String, String)> = TENANT_RESTRICTION_HEADERS

@@ -7,7 +7,7 @@ use base64::Engine;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::login::is_authority_host;
+use super::target::Target;
 use super::Event;
 use crate::capture::Session;
 
@@ -153,10 +153,15 @@ pub(crate) fn bearer_token(value: &str) -> Option<&str> {
 /// A token whose claims cannot be read (encrypted, opaque) still yields the event, with empty
 /// claims: that a Bearer was presented is evidence.
 pub fn presented_bearer(session: &Session) -> Option<Event> {
-    let host = session.host()?;
-    if is_authority_host(&host) {
+    presented_bearer_at(&Target::of(session))
+}
+
+/// [`presented_bearer`] of a session whose URL and host are read.
+pub fn presented_bearer_at(target: &Target) -> Option<Event> {
+    if target.host().is_none() || target.is_authority() {
         return None;
     }
+    let session = target.session;
     let token = session
         .request
         .headers

@@ -4,8 +4,8 @@ use serde::Serialize;
 use url::form_urlencoded;
 
 use super::jwt::decode_claims;
-use super::text::starts_with_ignore_case;
-use crate::capture::url_parts::UrlParts;
+use super::target::Target;
+use super::text::{bare_host, starts_with_ignore_case};
 use crate::capture::{DecodeLimits, Session};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -121,12 +121,7 @@ const AUTHORITY_HOSTS: &[&str] = &[
 /// Whether `host` is an Entra ID authority (public and sovereign clouds). Case-insensitive;
 /// a trailing dot and a `:port` are ignored.
 pub fn is_authority_host(host: &str) -> bool {
-    let host = host.trim().trim_end_matches('.');
-    let host = match host.rsplit_once(':') {
-        Some((h, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => h,
-        _ => host,
-    };
-    let host = host.trim_end_matches('.');
+    let host = bare_host(host);
     AUTHORITY_HOSTS.iter().any(|a| a.eq_ignore_ascii_case(host))
 }
 
@@ -310,15 +305,20 @@ impl Params {
 /// The login request in `session`, if it went to an authority. Every request to an authority
 /// host is one (`kind` says which); `CONNECT` tunnels are not.
 pub fn login_request(session: &Session, limits: &DecodeLimits) -> Option<LoginRequest> {
+    login_request_at(&Target::of(session), limits)
+}
+
+/// [`login_request`] of a session whose URL and host are read.
+pub fn login_request_at(target: &Target, limits: &DecodeLimits) -> Option<LoginRequest> {
+    let session = target.session;
     if session.flags.tunnel || session.request.method.eq_ignore_ascii_case("CONNECT") {
         return None;
     }
-    let authority = session.host()?;
-    if !is_authority_host(&authority) {
+    if !target.is_authority() {
         return None;
     }
-    let url = session.request.url.as_str();
-    let parts = UrlParts::split(url);
+    let authority = target.host()?.to_string();
+    let parts = &target.parts;
     let (path, query) = (parts.path, parts.query());
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let kind = kind_of(&segments);

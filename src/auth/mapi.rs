@@ -10,6 +10,7 @@
 
 use serde::Serialize;
 
+use super::target::Target;
 use super::text::contains_ignore_case;
 use crate::capture::url_parts::{strip_query, UrlParts};
 use crate::capture::{DecodeLimits, Session};
@@ -68,7 +69,11 @@ impl MapiAnswer {
 
 /// The MAPI endpoint of `url`, when it is one.
 pub fn endpoint_of(url: &str) -> Option<&'static str> {
-    let path = UrlParts::split(url).path;
+    endpoint_of_path(UrlParts::split(url).path)
+}
+
+/// [`endpoint_of`] of a URL's path.
+pub fn endpoint_of_path(path: &str) -> Option<&'static str> {
     if contains_ignore_case(path, "/mapi/emsmdb") {
         Some("emsmdb")
     } else if contains_ignore_case(path, "/mapi/nspi") {
@@ -92,9 +97,15 @@ pub struct MapiReading {
 
 /// The MAPI answer of one session, when it is a `Connect`/`Bind`, failed or was refused.
 pub fn mapi_answer(session: &Session, limits: &DecodeLimits) -> MapiReading {
-    let Some(endpoint) = endpoint_of(&session.request.url) else {
+    mapi_answer_at(&Target::of(session), limits)
+}
+
+/// [`mapi_answer`] of a session whose URL and host are read.
+pub fn mapi_answer_at(target: &Target, limits: &DecodeLimits) -> MapiReading {
+    let Some(endpoint) = endpoint_of_path(target.path()) else {
         return MapiReading::default();
     };
+    let session = target.session;
     let Some(response) = session.response.as_ref() else {
         return MapiReading::default();
     };

@@ -24,6 +24,7 @@ pub mod login;
 pub mod mapi;
 pub mod negotiate;
 pub mod saml;
+pub mod target;
 mod text;
 pub mod token_result;
 pub mod wam;
@@ -31,7 +32,9 @@ mod xml;
 
 use serde::Serialize;
 
+use crate::capture::url_parts::UrlParts;
 use crate::capture::{DecodeLimits, Interner, Session};
+use target::Target;
 
 /// The AppId of Office 365 Exchange Online: the service principal whose names must include
 /// every on-premises URL Outlook asks tokens for, and the audience of Exchange's own tokens.
@@ -162,68 +165,71 @@ pub struct SessionReading {
 /// Read one session's auth events and its body problems in one pass: the EWS parser says
 /// which answers it decoded, so the problems need no second parse of the request.
 pub fn read_session(session: &Session, limits: &DecodeLimits) -> SessionReading {
-    let (events, answer_read) = events_and_answer(session, limits);
+    let target = Target::of(session);
+    let (events, answer_read) = events_and_answer(&target, limits);
     SessionReading {
         events,
-        problems: problems_of(session, limits, answer_read),
+        problems: problems_of(&target, limits, answer_read),
     }
 }
 
 /// Every auth event in one session, in a stable order (request-side events first).
 pub fn events_of(session: &Session, limits: &DecodeLimits) -> Vec<Event> {
-    events_and_answer(session, limits).0
+    events_and_answer(&Target::of(session), limits).0
 }
 
 /// The events, and whether a parser (EWS, MAPI, or the gateway's login-form search) decoded
-/// the answer.
-fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, bool) {
+/// the answer. Every parser is handed the one [`Target`]: the URL is split and the host read
+/// once per session.
+fn events_and_answer(target: &Target, limits: &DecodeLimits) -> (Vec<Event>, bool) {
+    let session = target.session;
     let mut events = Vec::new();
-    if let Some(login) = login::login_request(session, limits) {
+    if let Some(login) = login::login_request_at(target, limits) {
         events.push(Event::Login(Box::new(login)));
-        if let Some(result) = token_result::token_result(session, limits) {
+        if let Some(result) = token_result::token_result_at(target, limits) {
             events.push(Event::TokenResult(Box::new(result)));
         }
-    } else if let Some(presented) = jwt::presented_bearer(session) {
+    } else if let Some(presented) = jwt::presented_bearer_at(target) {
         events.push(presented);
     }
-    if let Some(challenge) = challenge::challenge(session) {
+    if let Some(challenge) = challenge::challenge_at(target) {
         events.push(Event::Challenge(Box::new(challenge)));
     } else if let Some(diag) = diagnostics::on_response(session) {
         events.push(diag);
     }
-    let ews = ews::ews_events(session, limits);
+    let ews = ews::ews_events_at(target, limits);
     if let Some(call) = ews.call {
         events.push(Event::EwsCall(call));
     }
     if let Some(check) = ews.delegate {
         events.push(Event::Delegate(Box::new(check)));
     }
-    if let Some(windows) = negotiate::windows_auth(session) {
+    if let Some(windows) = negotiate::windows_auth_at(target) {
         events.push(Event::WindowsAuth(Box::new(windows)));
     }
-    if let Some(v2) = autodiscover_v2::autodiscover_v2(session, limits) {
+    if let Some(v2) = autodiscover_v2::autodiscover_v2_at(target, limits) {
         events.push(Event::AutodiscoverV2(Box::new(v2)));
     }
-    if let Some(step) = federation::events(session, limits) {
+    if let Some(step) = federation::events_at(target, limits) {
         events.push(Event::Federation(Box::new(step)));
     }
     if let Some(answer) = ews.answer {
         events.push(Event::EwsAnswer(Box::new(answer)));
     }
-    let mapi = mapi::mapi_answer(session, limits);
+    let mapi = mapi::mapi_answer_at(target, limits);
     if let Some(answer) = mapi.answer {
         events.push(Event::Mapi(Box::new(answer)));
     }
     if let Some(answer) =
-        autodiscover::autodiscover_answer(session, limits).filter(|a| a.says_anything())
+        autodiscover::autodiscover_answer_at(target, limits).filter(|a| a.says_anything())
     {
         events.push(Event::Autodiscover(Box::new(answer)));
     }
-    let (sign, gateway_read) = gateway::gateway_sign(session, limits);
+    let (sign, gateway_read) = gateway::gateway_sign_at(target, limits);
     if let Some(sign) = sign {
         events.push(Event::Gateway(Box::new(sign)));
     }
-    if let Some(answer) = availability_json::availability_json(session, limits) {
+    if let Some(answer) = availability_json::availability_json_at(target, limits) {
         events.push(Event::AvailabilityJson(Box::new(answer)));
     }
     (events, ews.answer_read || mapi.body_read || gateway_read)
@@ -240,13 +246,44 @@ fn events_and_answer(session: &Session, limits: &DecodeLimits) -> (Vec<Event>, b
 /// ([`gateway`]). The bodies of every other session are never
 /// decoded by the analysis, so
 pub fn reads_body(host: &str, url: &str) -> bool {
-    login::is_authority_host(host)
-        || ews::is_ews_url(url)
-        || autodiscover::is_autodiscover_url(url)
-        || autodiscover_v2::is_autodiscover_json_url(url)
-        || federation::reads_body(host, url)
-        || mapi::is_mapi_url(url)
-        || availability_json::is_availability_json_url(url)
+    BodyReaders::of(login::is_authority_host(host), host, &UrlParts::split(url)).any()
+}
+
+/// Which of the parsers that read bodies a request is for, by its host and URL (see
+/// [`reads_body`]): found once for [`problems_of`], which asks each of them again.
+struct BodyReaders {
+    authority: bool,
+    ews: bool,
+    autodiscover: bool,
+    autodiscover_json: bool,
+    idp: bool,
+    mapi: bool,
+    availability_json: bool,
+}
+
+impl BodyReaders {
+    fn of(authority: bool, host: &str, url: &UrlParts) -> BodyReaders {
+        let path = url.path;
+        BodyReaders {
+            authority,
+            ews: ews::is_ews_path(path),
+            autodiscover: autodiscover::is_autodiscover_path(path),
+            autodiscover_json: autodiscover_v2::is_autodiscover_json_path(path),
+            idp: federation::idp_kind_of_path(host, path).is_some(),
+            mapi: mapi::endpoint_of_path(path).is_some(),
+            availability_json: availability_json::client_of_parts(url).is_some(),
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.authority
+            || self.ews
+            || self.autodiscover
+            || self.autodiscover_json
+            || self.idp
+            || self.mapi
+            || self.availability_json
+    }
 }
 
 /// Why a body that the parsers above read did not decode (bad chunked framing, a gzip that
@@ -260,13 +297,14 @@ pub fn reads_body(host: &str, url: &str) -> bool {
 /// requests and answers; autodiscover v2, federation and JSON free/busy answers), so other
 /// sessions cost nothing here. The messages never carry
 /// body content.
-fn problems_of(session: &Session, limits: &DecodeLimits, answer_read: bool) -> Vec<String> {
-    let host = session.host().unwrap_or_default();
-    if !reads_body(&host, &session.request.url) {
+fn problems_of(target: &Target, limits: &DecodeLimits, answer_read: bool) -> Vec<String> {
+    let session = target.session;
+    let readers = BodyReaders::of(target.is_authority(), target.host_or_empty(), &target.parts);
+    if !readers.any() {
         return Vec::new();
     }
-    let login = login::is_authority_host(&host);
-    let mapi = mapi::is_mapi_url(&session.request.url);
+    let login = readers.authority;
+    let mapi = readers.mapi;
     let mut out = Vec::new();
     if mapi {
         // A MAPI request body is never read.
@@ -279,10 +317,10 @@ fn problems_of(session: &Session, limits: &DecodeLimits, answer_read: bool) -> V
     }
     let answer_read = login
         || answer_read
-        || autodiscover::is_autodiscover_url(&session.request.url)
-        || autodiscover_v2::is_autodiscover_json_url(&session.request.url)
-        || federation::reads_body(&host, &session.request.url)
-        || availability_json::reads_answer(session);
+        || readers.autodiscover
+        || readers.autodiscover_json
+        || readers.idp
+        || (readers.availability_json && availability_json::reads_answer(target));
     if session.flags.body_unrecorded && (answer_read || !mapi) {
         // A NetLog without raw bytes: the body went over the wire and the log does not hold
         // it, so what the parsers would have read in it is unknown.

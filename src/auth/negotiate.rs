@@ -22,6 +22,7 @@ use base64::engine::DecodePaddingMode;
 use base64::Engine;
 use serde::Serialize;
 
+use super::target::Target;
 use crate::capture::Session;
 
 /// Longest blob decoded, in base64 characters. A Kerberos ticket with a large PAC is a few
@@ -159,6 +160,12 @@ pub struct WindowsAuth {
 /// Negotiate or NTLM blob. A bare `WWW-Authenticate: NTLM` offer is no blob: that is the
 /// challenge's.
 pub fn windows_auth(session: &Session) -> Option<WindowsAuth> {
+    windows_auth_at(&Target::of(session))
+}
+
+/// [`windows_auth`] of a session whose URL and host are read.
+pub fn windows_auth_at(target: &Target) -> Option<WindowsAuth> {
+    let session = target.session;
     let sent = session
         .request
         .headers
@@ -174,7 +181,7 @@ pub fn windows_auth(session: &Session) -> Option<WindowsAuth> {
     Some(WindowsAuth {
         session: session.id,
         url: session.request.url.clone(),
-        host: session.host().unwrap_or_default(),
+        host: target.host_or_empty().to_string(),
         status: session.response.as_ref().map(|r| r.status),
         process: session.process.clone(),
         sent,

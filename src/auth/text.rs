@@ -93,9 +93,36 @@ pub(crate) fn split_url(url: &str) -> (&str, Option<&str>, Option<&str>) {
     }
 }
 
+/// `host` without surrounding space, trailing dots or `:port`, as written (compare it
+/// case-insensitively): a slice, not a lower-cased copy, as it is asked of every session.
+pub(crate) fn bare_host(host: &str) -> &str {
+    let host = host.trim().trim_end_matches('.');
+    let host = match host.bytes().rposition(|b| b == b':') {
+        Some(i) if i + 1 < host.len() && host[i + 1..].bytes().all(|b| b.is_ascii_digit()) => {
+            &host[..i]
+        }
+        _ => host,
+    };
+    host.trim_end_matches('.')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bare_hosts_lose_space_dots_and_port_but_keep_their_case() {
+        assert_eq!(
+            bare_host(" Login.MicrosoftOnline.com.:443 "),
+            "Login.MicrosoftOnline.com"
+        );
+        assert_eq!(bare_host("sts.contoso.com:"), "sts.contoso.com:");
+        assert_eq!(bare_host("sts.contoso.com:44x"), "sts.contoso.com:44x");
+        assert_eq!(bare_host("a:1:2"), "a:1");
+        assert_eq!(bare_host("[::1]:8080"), "[::1]");
+        assert_eq!(bare_host("...:9."), "");
+        assert_eq!(bare_host("h\u{e9}:80"), "h\u{e9}");
+    }
 
     #[test]
     fn quoted_strings_unescape_and_tolerate_missing_close() {

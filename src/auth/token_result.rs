@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 use url::form_urlencoded;
 
-use super::login::is_authority_host;
+use super::target::Target;
 use super::text::split_url;
 use crate::capture::{DecodeLimits, Session};
 
@@ -511,10 +511,15 @@ fn plain_page_outcome(text: &str) -> Option<TokenOutcome> {
 /// authority host whose response is a token, a JSON error, an error redirect, or a sign-in
 /// page reporting an error. Tokens are never kept.
 pub fn token_result(session: &Session, limits: &DecodeLimits) -> Option<TokenResult> {
-    let host = session.host()?;
-    if !is_authority_host(&host) {
+    token_result_at(&Target::of(session), limits)
+}
+
+/// [`token_result`] of a session whose URL and host are read.
+pub fn token_result_at(target: &Target, limits: &DecodeLimits) -> Option<TokenResult> {
+    if !target.is_authority() {
         return None;
     }
+    let session = target.session;
     let response = session.response.as_ref()?;
     let status = response.status;
     let result = |outcome| {

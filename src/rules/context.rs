@@ -287,7 +287,7 @@ impl<'a> Context<'a> {
         c.is_availability()
             || c.user_agent
                 .as_deref()
-                .is_some_and(|ua| ua.to_ascii_lowercase().starts_with("exchange/15"))
+                .is_some_and(|ua| crate::capture::ascii::starts_with_ignore_case(ua, "exchange/15"))
             || self
                 .claims_in(c.session)
                 .and_then(|cl| cl.appid.as_deref())

@@ -15,17 +15,23 @@ use crate::auth::{Device, Sign};
 
 pub fn check(cx: &Context) -> Vec<Finding> {
     let hosts = proxy::by_host(cx, |s| matches!(s, Sign::GatewayFailure { .. }));
-    let autodiscover_answered = cx
-        .sessions
-        .iter()
-        .any(|s| s.status == Some(200) && vdir_of_path(&s.url) == Some(Vdir::Autodiscover));
+    // Asked only of a host whose failures were all Autodiscover's, and then once: a scan
+    // of every session's URL, on every capture, was most of this rule's cost.
+    let autodiscover_answered = std::cell::OnceCell::new();
+    let autodiscover_answered = || {
+        *autodiscover_answered.get_or_init(|| {
+            cx.sessions
+                .iter()
+                .any(|s| s.status == Some(200) && vdir_of_path(&s.url) == Some(Vdir::Autodiscover))
+        })
+    };
     proxy::never_through(cx, hosts)
         .into_iter()
         .filter(|(_, hits)| {
-            !(autodiscover_answered
-                && hits
-                    .iter()
-                    .all(|g| vdir_of_path(&g.url) == Some(Vdir::Autodiscover)))
+            !(hits
+                .iter()
+                .all(|g| vdir_of_path(&g.url) == Some(Vdir::Autodiscover))
+                && autodiscover_answered())
         })
         .map(|(host, hits)| {
             let mut said: Vec<String> = Vec::new();
