@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::atom::{Atom, Interner};
 use super::session::{Session, SessionFlags};
+use super::url_parts::UrlParts;
 
 /// One is kept for every session until the report is written, so its strings are
 /// [`Atom`]s: the collector interns them ([`SessionSummary::intern`]) and a capture's
@@ -135,7 +136,10 @@ impl SessionSummary {
             fiddler_id: session.fiddler_id,
             method: Atom::from(&session.request.method),
             url: Atom::from(&session.request.url),
-            host: session.host().map(Atom::from),
+            // Borrowed from the URL unless upper case: one copy, the atom's.
+            host: session
+                .host_in(&UrlParts::split(&session.request.url))
+                .map(|h| Atom::from(h.as_ref())),
             status: response.map(|r| r.status),
             process: session.process.as_deref().map(Atom::from),
             start: session.timers.start(),
