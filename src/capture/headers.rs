@@ -262,13 +262,20 @@ impl fmt::Debug for Headers {
 }
 
 impl Serialize for Headers {
-    /// `[["name", "value"], ...]`, as the derived form of the `Vec<(String, String)>` it was.
+    /// As the derived form of the newtype of `Vec<(String, String)>` it was (in JSON
+    /// `[["name", "value"], ...]`).
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.len()))?;
-        for pair in self.iter() {
-            seq.serialize_element(&pair)?;
+        struct Pairs<'a>(&'a Headers);
+        impl Serialize for Pairs<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+                for pair in self.0.iter() {
+                    seq.serialize_element(&pair)?;
+                }
+                seq.end()
+            }
         }
-        seq.end()
+        serializer.serialize_newtype_struct("Headers", &Pairs(self))
     }
 }
 

@@ -27,6 +27,26 @@ pub(super) struct Pseudo {
     pub(super) status: Option<String>,
 }
 
+impl Pseudo {
+    /// Where the pseudo-header `name` (`:method`, any case) goes; `None` for one not read.
+    pub(super) fn slot(&mut self, name: &str) -> Option<&mut Option<String>> {
+        // Only a pseudo-header's name is lowercased.
+        Some(match name.to_ascii_lowercase().as_str() {
+            ":method" => &mut self.method,
+            ":scheme" => &mut self.scheme,
+            ":authority" => &mut self.authority,
+            ":path" => &mut self.path,
+            ":status" => &mut self.status,
+            _ => return None,
+        })
+    }
+}
+
+/// The problem of a header list longer than [`MAX_LIST`].
+pub(super) fn dropped_headers(path: &str, dropped: u64) -> String {
+    format!("{path}: {dropped} more headers than the {MAX_LIST} kept were dropped")
+}
+
 pub(super) fn convert(
     id: u64,
     raw: RawEntry,
@@ -221,10 +241,7 @@ pub(super) fn headers_of(
         return Headers::new();
     };
     if list.dropped > 0 {
-        problems.push(format!(
-            "{path}: {} more headers than the {MAX_LIST} kept were dropped",
-            list.dropped
-        ));
+        problems.push(dropped_headers(path, list.dropped));
     }
     let headers = list.headers;
     for (i, note) in list.notes {
@@ -237,16 +254,9 @@ pub(super) fn headers_of(
                 continue;
             }
             Note::Pseudo(name, value) => {
-                // Only a pseudo-header's name is lowercased.
-                let slot = match headers.text_at(name).to_ascii_lowercase().as_str() {
-                    ":method" => &mut pseudo.method,
-                    ":scheme" => &mut pseudo.scheme,
-                    ":authority" => &mut pseudo.authority,
-                    ":path" => &mut pseudo.path,
-                    ":status" => &mut pseudo.status,
-                    _ => continue,
-                };
-                slot.get_or_insert_with(|| headers.text_at(value).to_string());
+                if let Some(slot) = pseudo.slot(headers.text_at(name)) {
+                    slot.get_or_insert_with(|| headers.text_at(value).to_string());
+                }
                 continue;
             }
         };

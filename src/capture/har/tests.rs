@@ -632,10 +632,7 @@ mod header_lists {
         };
         let mut headers = Vec::new();
         if list.dropped > 0 {
-            problems.push(format!(
-                "{path}: {} more headers than the {MAX_LIST} kept were dropped",
-                list.dropped
-            ));
+            problems.push(dropped_headers(path, list.dropped));
         }
         for (i, item) in list.items.into_iter().enumerate() {
             let item_path = || format!("{path}[{i}]");
@@ -655,15 +652,9 @@ mod header_lists {
                 headers.push((name, value));
                 continue;
             }
-            let slot = match name.to_ascii_lowercase().as_str() {
-                ":method" => &mut pseudo.method,
-                ":scheme" => &mut pseudo.scheme,
-                ":authority" => &mut pseudo.authority,
-                ":path" => &mut pseudo.path,
-                ":status" => &mut pseudo.status,
-                _ => continue,
-            };
-            slot.get_or_insert(value);
+            if let Some(slot) = pseudo.slot(&name) {
+                slot.get_or_insert(value);
+            }
         }
         headers.into_iter().collect()
     }
