@@ -361,13 +361,13 @@ pub fn jwt_claims(data: &[u8]) {
     let _ = login::client_name(&t);
     let mut h = Headers::new();
     h.push("Authorization", format!("Bearer {t}"));
-    h.push("Cookie", t.to_string());
-    h.push("Authorization", t.to_string());
+    h.push("Cookie", &t);
+    h.push("Authorization", &t);
     // The server's clock beside a presented token, and device credentials by name.
     let _ = jwt::http_date(&t);
     let _ = login::DeviceCredential::of(&h);
     let mut answer = Headers::new();
-    answer.push("Date", t.to_string());
+    answer.push("Date", &t);
     let s = session(
         "POST",
         "https://mail.contoso.com/EWS/Exchange.asmx",
@@ -468,7 +468,7 @@ fn availability_json(data: &[u8]) {
     let mut json = Headers::new();
     json.push("Content-Type", "application/json; charset=utf-8");
     let mut posted = Headers::new();
-    posted.push("X-OWA-UrlPostData", text(req_body).into_owned());
+    posted.push("X-OWA-UrlPostData", text(req_body));
     for url in [
         "https://mail.contoso.com/owa/service.svc?action=GetUserAvailabilityInternal&EP=1",
         "https://graph.microsoft.com/v1.0/me/calendar/getSchedule",
@@ -567,7 +567,7 @@ pub fn autodiscover_pox(data: &[u8]) {
         req.push("Content-Type", "text/xml");
         let mut resp = Headers::new();
         resp.push("Content-Type", "text/xml; charset=utf-8");
-        resp.push("X-AutoDiscovery-Error", text(resp_body).into_owned());
+        resp.push("X-AutoDiscovery-Error", text(resp_body));
         resp.push("X-BackEndHttpStatus", "500");
         let s = session("POST", url, req, req_body, 200, resp, resp_body);
         let _ = auth::autodiscover::autodiscover_answer(&s, &LIMITS);

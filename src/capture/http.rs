@@ -129,8 +129,8 @@ pub fn parse_request(raw: &[u8], hint: SchemeHint) -> Result<(RequestHead, usize
     // The version is the last token when it looks like one; everything between it and the
     // method is the target, spaces included (broken clients send unescaped spaces).
     let (target, version) = match rest.rsplit_once(|c: char| c.is_ascii_whitespace()) {
-        Some((t, v)) if v.to_ascii_uppercase().starts_with("HTTP/") => (t.trim(), v),
-        _ if rest.to_ascii_uppercase().starts_with("HTTP/") => ("", rest),
+        Some((t, v)) if is_http_version(v) => (t.trim(), v),
+        _ if is_http_version(rest) => ("", rest),
         _ => (rest, ""),
     };
     let (method, target, version) = (method.to_string(), target.to_string(), version.to_string());
@@ -155,7 +155,7 @@ pub fn parse_response(raw: &[u8]) -> Result<(ResponseHead, usize), HeadError> {
     let first = lossy(first);
     let first = first.trim();
     let (version, rest) = split_token(first);
-    if !version.to_ascii_uppercase().starts_with("HTTP/") {
+    if !is_http_version(version) {
         return Err(HeadError::BadStatusLine);
     }
     let (code, reason) = split_token(rest);
@@ -184,6 +184,14 @@ pub(crate) fn lossy(b: &[u8]) -> Cow<'_, str> {
     }
 }
 
+/// `s` starts with `HTTP/` in any case (compared in place: an upper-cased copy per head was
+/// one allocation per session).
+fn is_http_version(s: &str) -> bool {
+    s.as_bytes()
+        .get(..5)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"HTTP/"))
+}
+
 /// `(first token, rest without its leading whitespace)`.
 fn split_token(s: &str) -> (&str, &str) {
     let s = s.trim_start();
@@ -201,7 +209,8 @@ fn is_tchar(b: u8) -> bool {
 /// Header lines until the blank line or the end of input.
 fn parse_headers(lines: &mut Lines<'_>) -> (Headers, HeadFlaws) {
     let mut flaws = HeadFlaws::default();
-    let mut out: Vec<(String, String)> = Vec::new();
+    // Names and values go into one text (see `Headers`), room made for a typical head.
+    let mut out = Headers::with_capacity(16, 1024);
     loop {
         let Some(line) = lines.next_line() else {
             flaws.truncated = true;
@@ -214,33 +223,27 @@ fn parse_headers(lines: &mut Lines<'_>) -> (Headers, HeadFlaws) {
             // obs-fold: a continuation of the previous value, joined with one space.
             let cont = lossy(line);
             let cont = cont.trim();
-            match out.last_mut() {
-                Some((_, value)) => {
-                    if !cont.is_empty() {
-                        if !value.is_empty() {
-                            value.push(' ');
-                        }
-                        value.push_str(cont);
-                    }
-                }
-                None => flaws.malformed_lines += 1,
+            if out.is_empty() {
+                flaws.malformed_lines += 1;
+            } else if !cont.is_empty() {
+                out.extend_last_value(" ", cont);
             }
             continue;
         }
         match memchr::memchr(b':', line) {
             Some(colon) if colon > 0 => {
-                let name = lossy(&line[..colon]).trim().to_string();
-                let value = lossy(&line[colon + 1..]).trim().to_string();
+                let name = lossy(&line[..colon]);
+                let name = name.trim();
                 if name.is_empty() {
                     flaws.malformed_lines += 1;
                 } else {
-                    out.push((name, value));
+                    out.push(name, lossy(&line[colon + 1..]).trim());
                 }
             }
             _ => flaws.malformed_lines += 1,
         }
     }
-    (out.into_iter().collect(), flaws)
+    (out, flaws)
 }
 
 fn build_url(

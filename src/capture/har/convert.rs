@@ -27,6 +27,26 @@ pub(super) struct Pseudo {
     pub(super) status: Option<String>,
 }
 
+impl Pseudo {
+    /// Where the pseudo-header `name` (`:method`, any case) goes; `None` for one not read.
+    pub(super) fn slot(&mut self, name: &str) -> Option<&mut Option<String>> {
+        // Only a pseudo-header's name is lowercased.
+        Some(match name.to_ascii_lowercase().as_str() {
+            ":method" => &mut self.method,
+            ":scheme" => &mut self.scheme,
+            ":authority" => &mut self.authority,
+            ":path" => &mut self.path,
+            ":status" => &mut self.status,
+            _ => return None,
+        })
+    }
+}
+
+/// The problem of a header list longer than [`MAX_LIST`].
+pub(super) fn dropped_headers(path: &str, dropped: u64) -> String {
+    format!("{path}: {dropped} more headers than the {MAX_LIST} kept were dropped")
+}
+
 pub(super) fn convert(
     id: u64,
     raw: RawEntry,
@@ -64,7 +84,7 @@ pub(super) fn convert(
         .unwrap_or_default();
     let url = full_url(url, &method, &pseudo, &headers, &mut problems);
     let version = normalize_version(
-        &req.version
+        req.version
             .take("request.httpVersion", &mut problems)
             .unwrap_or_default(),
     );
@@ -106,10 +126,13 @@ pub(super) fn convert(
         .server_ip
         .take("serverIPAddress", &mut problems)
         .map(|ip| {
-            ip.trim()
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .to_string()
+            let bare = ip.trim().trim_start_matches('[').trim_end_matches(']');
+            // Nearly always the address as read: that `String` kept, no copy.
+            if bare.len() == ip.len() {
+                ip
+            } else {
+                bare.to_string()
+            }
         })
         .filter(|ip| !ip.is_empty());
     let process = raw
@@ -174,8 +197,7 @@ pub(super) fn response_of(
         .take("response.statusText", problems)
         .unwrap_or_default();
     let version = normalize_version(
-        &resp
-            .version
+        resp.version
             .take("response.httpVersion", problems)
             .unwrap_or_default(),
     );
@@ -207,9 +229,10 @@ pub(super) fn response_of(
     )
 }
 
-/// Headers in order, pseudo-headers taken out into `pseudo`.
+/// Headers in order, pseudo-headers taken out into `pseudo`, the problems of the items that
+/// are not plain headers reported in order.
 pub(super) fn headers_of(
-    list: Field<List<RawHeader>>,
+    list: Field<RawHeaders>,
     path: &str,
     pseudo: &mut Pseudo,
     problems: &mut Vec<String>,
@@ -217,46 +240,34 @@ pub(super) fn headers_of(
     let Some(list) = list.take(path, problems) else {
         return Headers::new();
     };
-    // Built at its final size once (a `Headers` grown a push at a time reallocated three or
-    // four times per list).
-    let mut headers = Vec::with_capacity(list.items.len());
     if list.dropped > 0 {
-        problems.push(format!(
-            "{path}: {} more headers than the {MAX_LIST} kept were dropped",
-            list.dropped
+        problems.push(dropped_headers(path, list.dropped));
+    }
+    let headers = list.headers;
+    for (i, note) in list.notes {
+        let (at, want, found, converted) = match note {
+            Note::NotObject(kind) => (String::new(), Kind::Object, kind, false),
+            Note::Name(kind, converted) => (".name".into(), Kind::String, kind, converted),
+            Note::Value(kind, converted) => (".value".into(), Kind::String, kind, converted),
+            Note::NoName => {
+                problems.push(format!("{path}[{i}]: header without a name"));
+                continue;
+            }
+            Note::Pseudo(name, value) => {
+                if let Some(slot) = pseudo.slot(headers.text_at(name)) {
+                    slot.get_or_insert_with(|| headers.text_at(value).to_string());
+                }
+                continue;
+            }
+        };
+        problems.push(wrong_kind(
+            &format!("{path}[{i}]{at}"),
+            want,
+            found,
+            converted,
         ));
     }
-    for (i, item) in list.items.into_iter().enumerate() {
-        let item_path = || format!("{path}[{i}]");
-        let Some(h) = item.take_at(item_path, problems) else {
-            continue;
-        };
-        let name = h.name.take_at(|| format!("{}.name", item_path()), problems);
-        let value = h
-            .value
-            .take_at(|| format!("{}.value", item_path()), problems)
-            .unwrap_or_default();
-        let Some(name) = name.filter(|n| !n.is_empty()) else {
-            problems.push(format!("{}: header without a name", item_path()));
-            continue;
-        };
-        if !name.starts_with(':') {
-            headers.push((name, value));
-            continue;
-        }
-        // Only a pseudo-header's name is lowercased (a copy for every header cost more
-        // than the rest of this loop).
-        let slot = match name.to_ascii_lowercase().as_str() {
-            ":method" => &mut pseudo.method,
-            ":scheme" => &mut pseudo.scheme,
-            ":authority" => &mut pseudo.authority,
-            ":path" => &mut pseudo.path,
-            ":status" => &mut pseudo.status,
-            _ => continue,
-        };
-        slot.get_or_insert(value);
-    }
-    headers.into_iter().collect()
+    headers
 }
 
 /// The request URL made absolute: HAR exporters write it absolute, but hand-made or
@@ -311,12 +322,16 @@ pub(super) fn full_url(
 }
 
 /// `http/2.0`, `h2`, `HTTP/2` all mean HTTP/2; the session model writes `HTTP/x[.y]`.
-pub(super) fn normalize_version(v: &str) -> String {
-    let v = v.trim();
-    // What nearly every request and response says, already in the model's form (the
-    // general case below lower-cases a copy and formats another).
+pub(super) fn normalize_version(read: String) -> String {
+    let v = read.trim();
+    // What nearly every request and response says, already in the model's form: the
+    // `String` read is kept (the general case below lower-cases a copy and formats another).
     if v.starts_with("HTTP/1.") {
-        return v.to_string();
+        return if v.len() == read.len() {
+            read
+        } else {
+            v.to_string()
+        };
     }
     let lower = v.to_ascii_lowercase();
     match lower.as_str() {
@@ -445,16 +460,16 @@ pub const NO_UTC_OFFSET: &str = "startedDateTime has no UTC offset; read as UTC"
 
 /// `startedDateTime` and the durations after it (milliseconds; -1 means "not applicable").
 pub(super) fn timers_of(
-    started: Option<String>,
+    started: Option<Started>,
     time: Option<f64>,
     timings: Option<RawTimings>,
     problems: &mut Vec<String>,
 ) -> Timers {
     let mut timers = Timers::default();
-    let Some(started) = started else {
+    let Some(Started(started)) = started else {
         return timers;
     };
-    let begin = match parse_time(&started) {
+    let begin = match started {
         Some((t, exact)) => {
             if !exact {
                 problems.push(NO_UTC_OFFSET.into());

@@ -9,8 +9,12 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::ops::Range;
+
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+
+use crate::capture::headers::Headers;
 
 #[allow(unused_imports)]
 use super::*;
@@ -92,14 +96,16 @@ impl<T: Lenient> Field<T> {
         problems: &mut Vec<String>,
     ) -> Option<T> {
         if let Some(kind) = self.wrong {
-            let path = path();
-            problems.push(match self.value {
-                Some(_) => format!("{path}: expected {}, found {kind} (converted)", T::KIND),
-                None => format!("{path}: expected {}, found {kind} (ignored)", T::KIND),
-            });
+            problems.push(wrong_kind(&path(), T::KIND, kind, self.value.is_some()));
         }
         self.value
     }
+}
+
+/// The problem of a field at `path` that should be a `want` and was a `found`.
+pub(super) fn wrong_kind(path: &str, want: Kind, found: Kind, converted: bool) -> String {
+    let what = if converted { "converted" } else { "ignored" };
+    format!("{path}: expected {want}, found {found} ({what})")
 }
 
 /// How a Rust type is made from whatever JSON value a tolerant field holds.
@@ -220,6 +226,38 @@ impl Lenient for Present {
     }
 }
 
+/// `startedDateTime`, parsed where it is read ([`parse_time`]; `None`: not a time): the
+/// string itself is not kept (a `String` per entry, dropped once parsed). Other kinds are
+/// converted to text first, as `String` converts them.
+#[derive(Debug)]
+pub(crate) struct Started(pub(super) Option<(chrono::DateTime<chrono::FixedOffset>, bool)>);
+
+impl Started {
+    fn of_text(text: Option<String>) -> Option<Self> {
+        text.map(|t| Started(parse_time(&t)))
+    }
+}
+
+impl Lenient for Started {
+    const KIND: Kind = Kind::String;
+
+    fn of_str(v: &str) -> Option<Self> {
+        Some(Started(parse_time(v)))
+    }
+    fn of_f64(v: f64) -> Option<Self> {
+        Started::of_text(String::of_f64(v))
+    }
+    fn of_i64(v: i64) -> Option<Self> {
+        Started::of_text(String::of_i64(v))
+    }
+    fn of_u64(v: u64) -> Option<Self> {
+        Started::of_text(String::of_u64(v))
+    }
+    fn of_bool(v: bool) -> Option<Self> {
+        Started::of_text(String::of_bool(v))
+    }
+}
+
 /// The list cap is not a const generic, so it lives here: big enough for any real header
 /// list, small enough that 10 million tiny headers cost a problem, not gigabytes.
 pub(super) const MAX_LIST: usize = 100_000;
@@ -249,6 +287,221 @@ impl<T: Lenient> Lenient for List<T> {
             }
         }
         Ok(Some(list))
+    }
+}
+
+/// A header list (`request.headers`, `response.headers`) read straight into [`Headers`].
+///
+/// Each name and value is appended to the list's text as serde_json hands it over (borrowed
+/// from the entry's text, or from serde_json's scratch buffer when it had escapes), so a
+/// header costs no allocation of its own: read as a `List<RawHeader>`, every name and value
+/// was a `String`, over half the allocations of reading a HAR. The items read as what they
+/// are (`Field<RawHeader>`, names and values `Field<String>`: same kinds, same conversions,
+/// a repeated key's last value winning); what is not a plain header is noted in `notes`, in
+/// order, for [`super::convert::headers_of`] to report or take as a pseudo-header.
+#[derive(Debug, Default)]
+pub(crate) struct RawHeaders {
+    /// The items with a name that is not a pseudo-header's, in order.
+    pub(super) headers: Headers,
+    /// What the other items were (by index), and the problems of the items.
+    pub(super) notes: Vec<(usize, Note)>,
+    pub(super) dropped: u64,
+}
+
+/// One thing to say about an item of a [`RawHeaders`] list.
+#[derive(Debug)]
+pub(crate) enum Note {
+    /// The item is no object (a null item is skipped silently, as a null field).
+    NotObject(Kind),
+    /// Its name or value had the wrong kind: the kind found, and whether it was converted.
+    Name(Kind, bool),
+    Value(Kind, bool),
+    /// No name, or an empty one: the item is skipped.
+    NoName,
+    /// A name starting with `:` (an HTTP/2 pseudo-header), where in the text name and value
+    /// are.
+    Pseudo(Range<usize>, Range<usize>),
+}
+
+impl Lenient for RawHeaders {
+    const KIND: Kind = Kind::Array;
+
+    fn of_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Option<Self>, A::Error> {
+        // Room for a typical header list at once.
+        let mut list = RawHeaders {
+            headers: Headers::with_capacity(16, 1024),
+            notes: Vec::new(),
+            dropped: 0,
+        };
+        let mut i = 0;
+        loop {
+            if i >= MAX_LIST {
+                // Read as before, for the same errors, and dropped.
+                while seq.next_element::<Field<RawHeader>>()?.is_some() {
+                    list.dropped += 1;
+                }
+                break;
+            }
+            let seed = HeaderSeed {
+                headers: &mut list.headers,
+                notes: &mut list.notes,
+                i,
+            };
+            if seq.next_element_seed(seed)?.is_none() {
+                break;
+            }
+            i += 1;
+        }
+        Ok(Some(list))
+    }
+}
+
+/// One item of a [`RawHeaders`] list, read as a `Field<RawHeader>` would be.
+struct HeaderSeed<'a> {
+    headers: &'a mut Headers,
+    notes: &'a mut Vec<(usize, Note)>,
+    i: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for HeaderSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl HeaderSeed<'_> {
+    /// An item that is no object: what `Field<RawHeader>` made of it, noted.
+    fn not_object<E>(self, item: Result<Field<RawHeader>, E>) -> Result<(), E> {
+        if let Some(kind) = item?.wrong {
+            self.notes.push((self.i, Note::NotObject(kind)));
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Visitor<'de> for HeaderSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<(), E> {
+        self.not_object(FieldVisitor(PhantomData).visit_bool(v))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
+        self.not_object(FieldVisitor(PhantomData).visit_i64(v))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
+        self.not_object(FieldVisitor(PhantomData).visit_u64(v))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
+        self.not_object(FieldVisitor(PhantomData).visit_f64(v))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+        self.not_object(FieldVisitor(PhantomData).visit_str(v))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        self.not_object(FieldVisitor(PhantomData).visit_seq(seq))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut name = Field::<Range<usize>>::default();
+        let mut value = Field::<Range<usize>>::default();
+        while let Some(key) = map.next_key::<Key>()? {
+            match key.as_str() {
+                "name" => name = map.next_value_seed(TextSeed(&mut *self.headers))?,
+                "value" => value = map.next_value_seed(TextSeed(&mut *self.headers))?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let i = self.i;
+        if let Some(kind) = name.wrong {
+            self.notes.push((i, Note::Name(kind, name.value.is_some())));
+        }
+        if let Some(kind) = value.wrong {
+            self.notes
+                .push((i, Note::Value(kind, value.value.is_some())));
+        }
+        let end = self.headers.append_text("");
+        let value = value.value.unwrap_or(end);
+        match name.value {
+            Some(name) if name.is_empty() => self.notes.push((i, Note::NoName)),
+            None => self.notes.push((i, Note::NoName)),
+            Some(name) if self.headers.text_at(name.clone()).starts_with(':') => {
+                self.notes.push((i, Note::Pseudo(name, value)))
+            }
+            Some(name) => self.headers.push_spans(name, value),
+        }
+        Ok(())
+    }
+}
+
+/// A header's name or value, appended to the list's text: what `Field<String>` reads, without
+/// a `String` for a string.
+struct TextSeed<'a>(&'a mut Headers);
+
+impl TextSeed<'_> {
+    fn keep(self, f: Field<String>) -> Field<Range<usize>> {
+        Field {
+            value: f.value.map(|s| self.0.append_text(&s)),
+            wrong: f.wrong,
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for TextSeed<'_> {
+    type Value = Field<Range<usize>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TextSeed<'_> {
+    type Value = Field<Range<usize>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(self.keep(FieldVisitor(PhantomData).visit_bool(v)?))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(self.keep(FieldVisitor(PhantomData).visit_i64(v)?))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(self.keep(FieldVisitor(PhantomData).visit_u64(v)?))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(self.keep(FieldVisitor(PhantomData).visit_f64(v)?))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        // The one kind read without a `String`.
+        Ok(Field {
+            value: Some(self.0.append_text(v)),
+            wrong: None,
+        })
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Field::default())
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Field::default())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        Ok(self.keep(FieldVisitor(PhantomData).visit_seq(seq)?))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        Ok(self.keep(FieldVisitor(PhantomData).visit_map(map)?))
     }
 }
 
@@ -321,7 +574,7 @@ macro_rules! har_object {
 har_object! {
     /// One `log.entries[]` item, as much of it as traceadal uses.
     RawEntry {
-        "startedDateTime" => started: String,
+        "startedDateTime" => started: Started,
         "time" => time: f64,
         "request" => request: RawRequest,
         "response" => response: RawResponse,
@@ -340,7 +593,7 @@ har_object! {
         "method" => method: String,
         "url" => url: String,
         "httpVersion" => version: String,
-        "headers" => headers: List<RawHeader>,
+        "headers" => headers: RawHeaders,
         "postData" => post: RawPostData,
     }
 }
@@ -366,7 +619,7 @@ har_object! {
         "status" => status: f64,
         "statusText" => reason: String,
         "httpVersion" => version: String,
-        "headers" => headers: List<RawHeader>,
+        "headers" => headers: RawHeaders,
         "content" => content: RawContent,
         "_error" => error: String,
     }

@@ -410,11 +410,11 @@ fn messages_never_quote_content() {
 
 #[test]
 fn version_normalisation() {
-    assert_eq!(normalize_version("http/2.0"), "HTTP/2");
-    assert_eq!(normalize_version("h3"), "HTTP/3");
-    assert_eq!(normalize_version("http/1.1"), "HTTP/1.1");
-    assert_eq!(normalize_version("HTTP/1.0"), "HTTP/1.0");
-    assert_eq!(normalize_version(""), "");
+    assert_eq!(normalize_version("http/2.0".into()), "HTTP/2");
+    assert_eq!(normalize_version("h3".into()), "HTTP/3");
+    assert_eq!(normalize_version("http/1.1".into()), "HTTP/1.1");
+    assert_eq!(normalize_version("HTTP/1.0".into()), "HTTP/1.0");
+    assert_eq!(normalize_version("".into()), "");
 }
 
 mod props {
@@ -607,4 +607,161 @@ fn a_cut_base64_body_with_non_ascii_text_is_a_problem_not_a_panic() {
         "{:?}",
         s.problems
     );
+}
+
+/// A header list read into [`Headers`] directly ([`RawHeaders`]) gives what reading it as a
+/// list of `Field<RawHeader>`s (every name and value a `String`) and the `headers_of` of then
+/// gave: the same headers, pseudo-headers and problems in the same order, from a `&str`
+/// (strings borrowed), bytes or a stream (strings copied out of serde_json's scratch).
+mod header_lists {
+    use proptest::prelude::*;
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::capture::Headers;
+
+    /// `headers_of` as it was over `List<RawHeader>`.
+    fn reference(
+        list: Field<List<RawHeader>>,
+        path: &str,
+        pseudo: &mut Pseudo,
+        problems: &mut Vec<String>,
+    ) -> Headers {
+        let Some(list) = list.take(path, problems) else {
+            return Headers::new();
+        };
+        let mut headers = Vec::new();
+        if list.dropped > 0 {
+            problems.push(dropped_headers(path, list.dropped));
+        }
+        for (i, item) in list.items.into_iter().enumerate() {
+            let item_path = || format!("{path}[{i}]");
+            let Some(h) = item.take_at(item_path, problems) else {
+                continue;
+            };
+            let name = h.name.take_at(|| format!("{}.name", item_path()), problems);
+            let value = h
+                .value
+                .take_at(|| format!("{}.value", item_path()), problems)
+                .unwrap_or_default();
+            let Some(name) = name.filter(|n| !n.is_empty()) else {
+                problems.push(format!("{}: header without a name", item_path()));
+                continue;
+            };
+            if !name.starts_with(':') {
+                headers.push((name, value));
+                continue;
+            }
+            if let Some(slot) = pseudo.slot(&name) {
+                slot.get_or_insert(value);
+            }
+        }
+        headers.into_iter().collect()
+    }
+
+    type Read = (Headers, [Option<String>; 5], Vec<String>);
+
+    fn outcome(headers: Headers, p: Pseudo, problems: Vec<String>) -> Read {
+        (
+            headers,
+            [p.method, p.scheme, p.authority, p.path, p.status],
+            problems,
+        )
+    }
+
+    fn old_way(json: &str) -> Read {
+        let list: Field<List<RawHeader>> = serde_json::from_str(json).unwrap();
+        let (mut pseudo, mut problems) = (Pseudo::default(), Vec::new());
+        let h = reference(list, "request.headers", &mut pseudo, &mut problems);
+        outcome(h, pseudo, problems)
+    }
+
+    fn new_way(list: Field<RawHeaders>) -> Read {
+        let (mut pseudo, mut problems) = (Pseudo::default(), Vec::new());
+        let h = headers_of(list, "request.headers", &mut pseudo, &mut problems);
+        outcome(h, pseudo, problems)
+    }
+
+    fn check(json: &str) {
+        let want = old_way(json);
+        assert_eq!(new_way(serde_json::from_str(json).unwrap()), want, "{json}");
+        assert_eq!(
+            new_way(serde_json::from_slice(json.as_bytes()).unwrap()),
+            want,
+            "{json}"
+        );
+        assert_eq!(
+            new_way(serde_json::from_reader(json.as_bytes()).unwrap()),
+            want,
+            "{json}"
+        );
+    }
+
+    #[test]
+    fn every_kind_of_item_reads_as_before() {
+        check(
+            r#"[{"name":"Host","value":"a"},null,7,"s",true,[1,{}],{},{"name":""},
+            {"name":null,"value":"v"},{"name":5,"value":false},{"name":"X","value":{"a":1}},
+            {"name":"X","value":[1]},{"name":[1],"value":"v"},{"name":{"a":1}},
+            {"name":"A\"\\u00e9\n","value":"\ud83d\ude00 \t"},{"name":"B","name":"C","value":"1","value":2},
+            {"name":":Authority","value":"h:1"},{"name":":authority","value":"second"},
+            {"name":":path"},{"name":":other","value":"x"},{"name":":status","value":" 204"},
+            {"value":"no name","extra":[1,2,{"name":"in extra"}]},{"name":"Last","value":1.5e3}]"#,
+        );
+        check("[]");
+        check("{}");
+        // Past the cap: the rest read as before (the same errors), counted and dropped.
+        let mut long = vec![r#"{"name":"a","value":"b"}"#; MAX_LIST - 1];
+        long.extend([r#"{"name":":path","value":"/"}"#, "7", r#"{"name":5}"#]);
+        check(&format!("[{}]", long.join(",")));
+        check("\"headers\"");
+        check("null");
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            (-1e6f64..1e6).prop_map(Value::from),
+            "[a-zA-Z:é\"\\\\\n -]{0,8}".prop_map(Value::from),
+            prop::sample::select(vec![
+                ":method",
+                ":Scheme",
+                ":authority",
+                ":path",
+                ":status",
+                ":x",
+                "Host",
+                ""
+            ])
+            .prop_map(Value::from),
+            Just(json!([1, "a", {"name": "n"}])),
+            Just(json!({"name": "n", "value": "v"})),
+        ]
+    }
+
+    /// An item: mostly objects of `name` and `value` (some repeated, other keys beside).
+    fn item() -> impl Strategy<Value = String> {
+        let key = prop::sample::select(vec!["name", "value", "name", "value", "other"]);
+        prop_oneof![
+            1 => json_value().prop_map(|v| v.to_string()),
+            4 => prop::collection::vec((key, json_value()), 0..4).prop_map(|fields| {
+                let fields: Vec<String> = fields
+                    .iter()
+                    .map(|(k, v)| format!("{}:{v}", Value::from(*k)))
+                    .collect();
+                format!("{{{}}}", fields.join(","))
+            }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_header_list_reads_as_before(items in prop::collection::vec(item(), 0..12)) {
+            check(&format!("[{}]", items.join(",")));
+        }
+    }
 }
