@@ -52,7 +52,13 @@ enum Capture {
 }
 
 /// Scan `reader`, handing each item to `f`. I/O errors end the scan as a cut.
-pub(super) fn scan<R: Read>(
+pub(super) fn scan<R: Read>(reader: R, limits: &ScanLimits, f: impl FnMut(Item<'_>)) -> End {
+    scan_with::<R, true>(reader, limits, f)
+}
+
+/// [`scan`], with the bytes of a string copied as runs (`RUNS`) or a byte at a time, as it
+/// was first written: the tests hold the one to the other.
+fn scan_with<R: Read, const RUNS: bool>(
     mut reader: R,
     limits: &ScanLimits,
     mut f: impl FnMut(Item<'_>),
@@ -86,7 +92,7 @@ pub(super) fn scan<R: Read>(
             // Inside a string that is not a key of the top object (event text, base64 bodies:
             // most of a NetLog's bytes), the bytes up to the next quote or backslash change
             // no state: they are copied (or found too long) as a run.
-            if in_str && !esc && !key_open {
+            if RUNS && in_str && !esc && !key_open {
                 let run = memchr::memchr2(b'"', b'\\', &chunk[i..n]).unwrap_or(n - i);
                 if run > 0 {
                     if capture != Capture::None && !oversized {
@@ -243,167 +249,6 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// The scan a byte at a time, as it was before runs inside strings were copied whole:
-    /// what [`scan`] must do.
-    fn scan_bytewise<R: Read>(
-        mut reader: R,
-        limits: &ScanLimits,
-        mut f: impl FnMut(Item<'_>),
-    ) -> End {
-        let mut chunk = vec![0u8; 64 * 1024];
-        let mut offset: u64 = 0;
-        let mut depth: u32 = 0;
-        let mut in_str = false;
-        let mut esc = false;
-        let mut started = false;
-        let mut closed = false;
-        // The last string read at depth 1 (a key of the top object), and the key whose value
-        // is being read.
-        let mut last_key: Vec<u8> = Vec::new();
-        let mut key_open = false;
-        let mut key: Vec<u8> = Vec::new();
-        let mut in_events = false;
-        let mut capture = Capture::None;
-        let mut buf: Vec<u8> = Vec::new();
-        let mut oversized = false;
-        let mut bom = 0usize;
-        loop {
-            let n = match reader.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(_) => break,
-            };
-            for (i, &b) in chunk[..n].iter().enumerate() {
-                let at = offset + i as u64;
-                if !started {
-                    // An optional BOM, white space, then the top object.
-                    if at < 3 && bom == at as usize && b == b"\xef\xbb\xbf"[bom] {
-                        bom += 1;
-                        continue;
-                    }
-                    if b.is_ascii_whitespace() {
-                        continue;
-                    }
-                    if b != b'{' {
-                        return End::Broken {
-                            offset: at,
-                            why: "does not begin with a JSON object",
-                        };
-                    }
-                    started = true;
-                    depth = 1;
-                    continue;
-                }
-                if closed {
-                    if b.is_ascii_whitespace() {
-                        continue;
-                    }
-                    return End::Broken {
-                        offset: at,
-                        why: "bytes after the end of the log",
-                    };
-                }
-                if capture != Capture::None && !oversized {
-                    let max = if capture == Capture::Event {
-                        limits.max_event
-                    } else {
-                        limits.max_constants
-                    };
-                    if buf.len() >= max {
-                        oversized = true;
-                        buf = Vec::new();
-                    } else {
-                        buf.push(b);
-                    }
-                }
-                if in_str {
-                    if esc {
-                        esc = false;
-                    } else if b == b'\\' {
-                        esc = true;
-                    } else if b == b'"' {
-                        in_str = false;
-                        key_open = false;
-                    } else if key_open && last_key.len() < 64 {
-                        last_key.push(b);
-                    }
-                    continue;
-                }
-                match b {
-                    b'"' => {
-                        in_str = true;
-                        if depth == 1 {
-                            key_open = true;
-                            last_key.clear();
-                        }
-                    }
-                    b':' if depth == 1 => key = std::mem::take(&mut last_key),
-                    b',' if depth == 1 => key.clear(),
-                    b'{' | b'[' => {
-                        if depth >= limits.max_depth {
-                            return End::Broken {
-                                offset: at,
-                                why: "nested deeper than the limit",
-                            };
-                        }
-                        depth += 1;
-                        if depth == 2 && b == b'{' && key == b"constants" {
-                            capture = Capture::Constants;
-                            buf.clear();
-                            buf.push(b);
-                            oversized = false;
-                        } else if depth == 2 && b == b'[' && key == b"events" {
-                            in_events = true;
-                        } else if depth == 3 && in_events && b == b'{' {
-                            capture = Capture::Event;
-                            buf.clear();
-                            buf.push(b);
-                            oversized = false;
-                        }
-                    }
-                    b'}' | b']' => {
-                        if depth == 0 {
-                            return End::Broken {
-                                offset: at,
-                                why: "a closing bracket without an opening one",
-                            };
-                        }
-                        depth -= 1;
-                        match (depth, capture) {
-                            (1, Capture::Constants) | (2, Capture::Event) => {
-                                f(match (oversized, capture) {
-                                    (true, _) => Item::Oversized,
-                                    (false, Capture::Constants) => Item::Constants(&buf),
-                                    (false, _) => Item::Event(&buf),
-                                });
-                                capture = Capture::None;
-                            }
-                            (1, _) if in_events => in_events = false,
-                            (0, _) => closed = true,
-                            _ => {}
-                        }
-                        if capture == Capture::None && buf.capacity() > 1024 * 1024 {
-                            buf = Vec::new();
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            offset += n as u64;
-        }
-        if closed {
-            End::Complete
-        } else if !started {
-            End::Broken {
-                offset,
-                why: "holds no JSON object",
-            }
-        } else {
-            End::Cut { offset }
-        }
-    }
-
     fn items(text: &[u8]) -> (Vec<String>, End) {
         let limits = ScanLimits {
             max_event: 64,
@@ -534,7 +379,7 @@ mod tests {
                 }
             }
             let fast = record(|t, l, f| scan(Pieces(t, piece), l, f), &text, &limits);
-            let slow = record(|t, l, f| scan_bytewise(t, l, f), &text, &limits);
+            let slow = record(|t, l, f| scan_with::<_, false>(t, l, f), &text, &limits);
             prop_assert_eq!(fast, slow);
         }
     }
