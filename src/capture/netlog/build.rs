@@ -342,17 +342,14 @@ impl Builder {
         if time.is_none() {
             self.unknown_time = true;
         }
-        if src.is_none() {
-            return;
-        }
+        let Some(src) = src else { return };
         let Some(params) = v.params() else {
             self.unreadable_events += 1;
             return;
         };
         match src {
-            Some(Src::UrlRequest) => self.request_event(id, ty, phase, time, &params),
-            Some(Src::Socket) => self.socket_event(id, ty, phase, &params),
-            None => {}
+            Src::UrlRequest => self.request_event(id, ty, phase, time, &params),
+            Src::Socket => self.socket_event(id, ty, phase, &params),
         }
     }
 
