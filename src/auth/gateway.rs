@@ -127,12 +127,12 @@ const EXCHANGE_HEADERS: &[&str] = &[
 /// Whether a URL is on one of the Exchange virtual directories Outlook, Teams and mobile
 /// clients authenticate to (Autodiscover, EWS, MAPI, OAB, ActiveSync).
 pub fn is_exchange_vdir(url: &str) -> bool {
-    is_exchange_vdir_path(UrlParts::split(url).path)
+    is_exchange_vdir_at(&UrlParts::split(url))
 }
 
-/// [`is_exchange_vdir`] of a URL's path: its first segment, compared in place.
-fn is_exchange_vdir_path(path: &str) -> bool {
-    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+/// [`is_exchange_vdir`] of a URL split: its path's first segment, compared in place.
+fn is_exchange_vdir_at(url: &UrlParts) -> bool {
+    let first = url.first_segment();
     [
         "autodiscover",
         "ews",
@@ -163,7 +163,7 @@ pub fn gateway_sign_at(target: &Target, limits: &DecodeLimits) -> (Option<Gatewa
     };
     let url = target.url();
     let status = response.status;
-    let vdir = is_exchange_vdir_path(target.path());
+    let vdir = is_exchange_vdir_at(&target.parts);
     let authority = target.is_authority();
     // Most sessions are none of these: leave them before any allocation.
     let candidate = match status {

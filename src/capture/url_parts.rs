@@ -122,6 +122,16 @@ impl<'a> UrlParts<'a> {
         after.rsplit_once(':').and_then(|(_, p)| p.parse().ok())
     }
 
+    /// The path's first segment (`EWS` of `/EWS/Exchange.asmx`), as written; empty when the
+    /// path is.
+    pub fn first_segment(&self) -> &'a str {
+        self.path
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or("")
+    }
+
     /// The path, `/` when none is written.
     pub fn path_or_root(&self) -> &'a str {
         if self.path.is_empty() {
@@ -167,6 +177,20 @@ mod tests {
             .collect();
         assert_eq!(percent_decoded(&encoded), json);
         assert_eq!(percent_decoded(json), json);
+    }
+
+    #[test]
+    fn first_segment_of_the_path() {
+        let first = |url| UrlParts::split(url).first_segment();
+        assert_eq!(first("https://mail.contoso.com/EWS/Exchange.asmx"), "EWS");
+        assert_eq!(
+            first("https://login.microsoftonline.com//common/oauth2"),
+            "common"
+        );
+        assert_eq!(first("/mapi/emsmdb/?MailboxId=x"), "mapi");
+        assert_eq!(first("https://autodiscover.contoso.com"), "");
+        assert_eq!(first("https://autodiscover.contoso.com/?x=/ews/"), "");
+        assert_eq!(first("outlook.office365.com:443"), "");
     }
 
     #[test]

@@ -91,8 +91,7 @@ fn token_appid(events: &[Event], flow: &Flow) -> Option<String> {
 
 /// The tenant path segment of an `authorization_uri`, when it names one.
 fn uri_tenant(uri: &str) -> Option<String> {
-    let parts = crate::capture::url_parts::UrlParts::split(uri);
-    let first = parts.path.trim_start_matches('/').split('/').next()?;
+    let first = crate::capture::url_parts::UrlParts::split(uri).first_segment();
     (!first.is_empty() && !NO_TENANT.contains(&first.to_ascii_lowercase().as_str()))
         .then(|| first.to_string())
 }

@@ -61,11 +61,7 @@ pub fn path_of(url: &str) -> &str {
 
 /// The virtual directory a URL's path is in, case-insensitively.
 pub fn vdir_of_path(url: &str) -> Option<Vdir> {
-    let first = path_of(url)
-        .trim_start_matches('/')
-        .split('/')
-        .next()
-        .unwrap_or("");
+    let first = UrlParts::split(url).first_segment();
     // Compared in place: the rules ask this of every session, several times.
     const VDIRS: [(&str, Vdir); 9] = [
         ("autodiscover", Vdir::Autodiscover),
