@@ -243,8 +243,8 @@ fn events_and_answer(target: &Target, limits: &DecodeLimits) -> (Vec<Event>, boo
 /// redacted copy keeps every MAPI body), and the JSON free/busy requests of OWA
 /// (`service.svc?action=GetUserAvailability[Internal]`) and Graph (`calendar/getSchedule`)
 /// ([`availability_json`]); EWS HTML answers are also searched for a login form
-/// ([`gateway`]). The bodies of every other session are never
-/// decoded by the analysis, so
+/// ([`gateway`]). The bodies of every other session are never decoded by the analysis, so
+/// `redact --drop-bodies-except-auth` may drop them without changing the diagnosis.
 pub fn reads_body(host: &str, url: &str) -> bool {
     BodyReaders::of(login::is_authority_host(host), host, &UrlParts::split(url)).any()
 }
