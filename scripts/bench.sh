@@ -159,6 +159,23 @@ pick() {
     local -n arr=$1
     if [ "$2" -ge 0 ] && [ -n "${arr[$2]:-}" ]; then echo "${arr[$2]}"; else echo nan; fi
 }
+# append command $2 to the array cmds and set the variable named $1 to its index there
+# (where `pick` finds its figure in hyperfine's results)
+add_cmd() {
+    local -n at=$1
+    at=${#cmds[@]}
+    cmds+=("$2")
+}
+# whether a slow comparison is left out at size $1, the largest being $2 (SKIP_SLOW)
+slow_left_out() { [ "${SKIP_SLOW:-0}" = 1 ] && [ "$1" = "$2" ]; }
+# the line a section prints when this tree has no floor
+no_floor_note() {
+    if [ -z "$FLOOR" ]; then
+        say "(no floor: examples/har_floor.rs is not in this tree; its columns are n/a)"
+    fi
+}
+# microseconds a session: seconds $1 over $2 sessions, or n/a
+per_session() { awk -v t="$1" -v n="$2" 'BEGIN { if (t == "nan" || n == "nan" || n + 0 == 0) print "n/a"; else printf "%.1f", t * 1e6 / n }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a != "nan" && a != "") printf "%.2fx", a / b; else print "n/a" }'; }
 secs() { awk -v a="$1" 'BEGIN { if (a == "nan" || a == "") print "n/a"; else printf "%.3f s", a }'; }
 mib() { awk -v a="$1" 'BEGIN { if (a == "nan") print "n/a"; else printf "%.1f MiB", a / 1048576 }'; }
@@ -225,9 +242,7 @@ fi
 declare -A HAR_T
 if want har; then
 say "HAR: traceadal analyze vs the parse floor, jq and haralyzer"
-if [ -z "$FLOOR" ]; then
-    say "(no floor: examples/har_floor.rs is not in this tree; its columns are n/a)"
-fi
+no_floor_note
 fmt='%-9s %10s %-4s %10s %10s %10s %10s %8s %7s %7s %5s %12s %7s'
 say "$(printf "$fmt" sessions size '' traceadal floor jq haralyzer 't/floor' '<=1.5x' 't/jq' '<=2x' 'haralyzer/t' '>=30x')"
 last=$(echo "$SIZES" | awk '{print $NF}')
@@ -237,16 +252,13 @@ for n in $SIZES; do
     cmds=("$TA analyze --format json -o /dev/null $f")
     fi_=-1 hi=-1
     if [ -n "$FLOOR" ]; then
-        fi_=${#cmds[@]}
-        cmds+=("$FLOOR $f > /dev/null")
+        add_cmd fi_ "$FLOOR $f > /dev/null"
         got=$("$FLOOR" "$f" 2>/dev/null || true)
         [ "$got" = "$n" ] || say "NOTE: har_floor counted '${got}' entries in $f, not $n"
     fi
-    ji=${#cmds[@]}
-    cmds+=("jq '.log.entries | length' $f > /dev/null")
-    if ! { [ "${SKIP_SLOW:-0}" = 1 ] && [ "$n" = "$last" ]; }; then
-        hi=${#cmds[@]}
-        cmds+=("$PY $OUT/haralyzer_iter.py $f")
+    add_cmd ji "jq '.log.entries | length' $f > /dev/null"
+    if ! slow_left_out "$n" "$last"; then
+        add_cmd hi "$PY $OUT/haralyzer_iter.py $f"
     fi
     mapfile -t t < <(measure "har-$n" "${cmds[@]}")
     mapfile -t c < <(cpu "har-$n")
@@ -316,9 +328,7 @@ fi
 declare -A NETLOG_T
 if want netlog; then
 say "NetLog: traceadal analyze vs the parse floor (har_floor --netlog) and jq (no target yet)"
-if [ -z "$FLOOR" ]; then
-    say "(no floor: examples/har_floor.rs is not in this tree; its columns are n/a)"
-fi
+no_floor_note
 fmt='%-7s %9s %10s %-4s %10s %10s %10s %8s %7s %12s'
 say "$(printf "$fmt" copies sessions size '' traceadal floor jq 't/floor' 't/jq' 'peak RSS')"
 last=$(echo "$NETLOG_COPIES" | awk '{print $NF}')
@@ -328,12 +338,10 @@ for k in $NETLOG_COPIES; do
     cmds=("$TA analyze --format json -o /dev/null $f")
     fi_=-1 ji=-1
     if [ -n "$FLOOR" ]; then
-        fi_=${#cmds[@]}
-        cmds+=("$FLOOR --netlog $f > /dev/null")
+        add_cmd fi_ "$FLOOR --netlog $f > /dev/null"
     fi
-    if ! { [ "${SKIP_SLOW:-0}" = 1 ] && [ "$k" = "$last" ]; }; then
-        ji=${#cmds[@]}
-        cmds+=("jq '.events | length' $f > /dev/null")
+    if ! slow_left_out "$k" "$last"; then
+        add_cmd ji "jq '.events | length' $f > /dev/null"
     fi
     mapfile -t t < <(measure "netlog-$k" "${cmds[@]}")
     mapfile -t c < <(cpu "netlog-$k")
@@ -349,9 +357,8 @@ for k in $NETLOG_COPIES; do
         fi
         say "$(printf "$fmt" "${lead[@]}" $m "$(secs "$a")" "$(secs "$b")" "$(secs "$j")" "$(ratio "$a" "$b")" "$(ratio "$a" "$j")" "$rss")"
     done
-    if [ "$sessions" != nan ] && [ "${NETLOG_T[$k]}" != nan ]; then
-        say "$(printf '        %s' "$(awk -v t="${NETLOG_T[$k]}" -v n="$sessions" 'BEGIN { printf "%.1f us/session", t * 1e6 / n }')")"
-    fi
+    us=$(per_session "${NETLOG_T[$k]}" "$sessions")
+    [ "$us" = n/a ] || say "        $us us/session"
 done
 say "(a bulk NetLog is the recorded Chromium NetLog of tests/recorded/ copied, sources renumbered)"
 say ""
@@ -362,8 +369,7 @@ say "cost per session (linear when roughly constant across sizes)"
 say "$(printf '%-9s %14s %14s' sessions 'SAZ us/session' 'HAR us/session')"
 for n in $SIZES; do
     say "$(printf '%-9s %14s %14s' "$n" \
-        "$(awk -v t="${SAZ_T[$n]:-nan}" -v n="$n" 'BEGIN { if (t == "nan") print "n/a"; else printf "%.1f", t * 1e6 / n }')" \
-        "$(awk -v t="${HAR_T[$n]:-nan}" -v n="$n" 'BEGIN { if (t == "nan") print "n/a"; else printf "%.1f", t * 1e6 / n }')")"
+        "$(per_session "${SAZ_T[$n]:-nan}" "$n")" "$(per_session "${HAR_T[$n]:-nan}" "$n")")"
 done
 say ""
 
