@@ -205,7 +205,7 @@ pub(super) fn unescape(contents: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Four hexadecimal digits (either case), as serde_json reads them.
-fn hex4(digits: &[u8]) -> Option<u16> {
+pub(super) fn hex4(digits: &[u8]) -> Option<u16> {
     digits.iter().try_fold(0u16, |n, &d| {
         let d = char::from(d).to_digit(16)?;
         Some((n << 4) | d as u16)
@@ -221,46 +221,98 @@ fn copy_plain(src: &[u8], dst: &mut [u8], high: &mut bool) -> usize {
     let mut at = 0;
     #[cfg(target_arch = "x86_64")]
     {
-        use safe_arch::{
-            bitor_m128i, cmp_eq_mask_i8_m128i, load_unaligned_m128i, min_u8_m128i,
-            move_mask_i8_m128i, set_splat_i8_m128i,
-        };
-        let backslash = set_splat_i8_m128i(b'\\' as i8);
-        let quote = set_splat_i8_m128i(b'"' as i8);
-        let below = set_splat_i8_m128i(0x1f);
-        // Every byte seen, OR-ed: its high bit says whether one was 0x80 or above.
-        let mut seen = set_splat_i8_m128i(0);
+        let mut seen = simd::Seen::default();
         for (from, to) in src.chunks_exact(16).zip(dst.chunks_exact_mut(16)) {
             let (Ok(from), Ok(to)) = (<&[u8; 16]>::try_from(from), <&mut [u8; 16]>::try_from(to))
             else {
                 break;
             };
             *to = *from;
-            let v = load_unaligned_m128i(from);
-            seen = bitor_m128i(seen, v);
-            // A byte at most 0x1f is its minimum with 0x1f.
-            let control = cmp_eq_mask_i8_m128i(min_u8_m128i(v, below), v);
-            let special = bitor_m128i(
-                control,
-                bitor_m128i(
-                    cmp_eq_mask_i8_m128i(v, backslash),
-                    cmp_eq_mask_i8_m128i(v, quote),
-                ),
-            );
-            let mask = move_mask_i8_m128i(special);
+            let mask = seen.special(from);
             if mask != 0 {
-                *high |= move_mask_i8_m128i(seen) != 0;
+                *high |= seen.high();
                 return at + mask.trailing_zeros() as usize;
             }
             at += 16;
         }
-        *high |= move_mask_i8_m128i(seen) != 0;
+        *high |= seen.high();
     }
     let rest = &src[at..];
     let run = first_special(rest);
     dst[at..at + run].copy_from_slice(&rest[..run]);
     *high |= rest[..run].iter().any(|&b| b >= 0x80);
     at + run
+}
+
+/// How many bytes of `src` come before its first backslash, quote or control character,
+/// `high` set as [`copy_plain`] sets it: what it copies, found without copying (for the
+/// entry reader's strings, [`super::fast`]).
+#[inline]
+pub(super) fn plain_run(src: &[u8], high: &mut bool) -> usize {
+    let mut at = 0;
+    #[cfg(target_arch = "x86_64")]
+    {
+        let mut seen = simd::Seen::default();
+        for from in src.chunks_exact(16) {
+            let Ok(from) = <&[u8; 16]>::try_from(from) else {
+                break;
+            };
+            let mask = seen.special(from);
+            if mask != 0 {
+                *high |= seen.high();
+                return at + mask.trailing_zeros() as usize;
+            }
+            at += 16;
+        }
+        *high |= seen.high();
+    }
+    let rest = &src[at..];
+    let run = first_special(rest);
+    *high |= rest[..run].iter().any(|&b| b >= 0x80);
+    at + run
+}
+
+#[cfg(target_arch = "x86_64")]
+mod simd {
+    use safe_arch::{
+        bitor_m128i, cmp_eq_mask_i8_m128i, load_unaligned_m128i, m128i, min_u8_m128i,
+        move_mask_i8_m128i, set_splat_i8_m128i,
+    };
+
+    /// Every byte looked at, OR-ed: its high bit says whether one was 0x80 or above.
+    pub(super) struct Seen(m128i);
+
+    impl Default for Seen {
+        fn default() -> Self {
+            Seen(set_splat_i8_m128i(0))
+        }
+    }
+
+    impl Seen {
+        /// Bit `k` set when byte `k` of `block` is a backslash, a quote or a control
+        /// character (at most 0x1f); the block is remembered as seen.
+        #[inline(always)]
+        pub(super) fn special(&mut self, block: &[u8; 16]) -> i32 {
+            let v = load_unaligned_m128i(block);
+            self.0 = bitor_m128i(self.0, v);
+            // A byte at most 0x1f is its minimum with 0x1f.
+            let control = cmp_eq_mask_i8_m128i(min_u8_m128i(v, set_splat_i8_m128i(0x1f)), v);
+            let special = bitor_m128i(
+                control,
+                bitor_m128i(
+                    cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(b'\\' as i8)),
+                    cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(b'"' as i8)),
+                ),
+            );
+            move_mask_i8_m128i(special)
+        }
+
+        /// A byte of 0x80 or above was seen.
+        #[inline(always)]
+        pub(super) fn high(&self) -> bool {
+            move_mask_i8_m128i(self.0) != 0
+        }
+    }
 }
 
 /// The first backslash, quote or control character in `bytes`, or its length: what

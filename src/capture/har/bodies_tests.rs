@@ -14,7 +14,7 @@ use super::*;
 use crate::capture::rewrite::Identity;
 
 /// Every session or error, and every rewritten byte, of `text`, read on this thread.
-fn read_here(text: &[u8], sizes: &[usize], limits: &HarLimits) -> (String, String) {
+pub(super) fn read_here(text: &[u8], sizes: &[usize], limits: &HarLimits) -> (String, String) {
     lex_on_this_thread(|| {
         let pieces = || Pieces {
             data: text,
@@ -32,7 +32,7 @@ fn read_here(text: &[u8], sizes: &[usize], limits: &HarLimits) -> (String, Strin
 }
 
 /// The entries the guard takes out of `text`, with the bodies it notes.
-fn cut_entries(text: &[u8], limits: &HarLimits) -> Vec<CutEntry> {
+pub(super) fn cut_entries(text: &[u8], limits: &HarLimits) -> Vec<CutEntry> {
     let stats = Rc::new(Stats::default());
     let mut guard = Guard::new(text, limits, Rc::clone(&stats));
     let mut out = Vec::new();
@@ -45,7 +45,7 @@ fn cut_entries(text: &[u8], limits: &HarLimits) -> Vec<CutEntry> {
 
 /// The contents of a JSON string: text, escapes of every kind, and what makes serde_json
 /// refuse it.
-fn contents() -> impl Strategy<Value = Vec<u8>> {
+pub(super) fn contents() -> impl Strategy<Value = Vec<u8>> {
     let piece = prop_oneof![
         8 => "[a-zA-Z0-9 <>=/:.-]{1,60}".prop_map(String::into_bytes),
         4 => proptest::sample::select(vec![
@@ -110,17 +110,17 @@ fn body_object() -> impl Strategy<Value = String> {
 
 /// Bytes carried in a `String`, each byte one char (the entries are assembled with
 /// `format!`, and some bytes are not UTF-8); [`bytes`] undoes it.
-fn chars(bytes: &[u8]) -> String {
+pub(super) fn chars(bytes: &[u8]) -> String {
     bytes.iter().map(|&b| char::from(b)).collect()
 }
 
-fn bytes(chars: &str) -> Vec<u8> {
+pub(super) fn bytes(chars: &str) -> Vec<u8> {
     chars.chars().map(|c| c as u32 as u8).collect()
 }
 
 /// One entry: a request body, a response body, each where HAR puts it or somewhere else,
 /// duplicated objects, damage.
-fn entry() -> impl Strategy<Value = Vec<u8>> {
+pub(super) fn entry() -> impl Strategy<Value = Vec<u8>> {
     (
         proptest::option::of(body_object()),
         proptest::option::of(body_object()),
@@ -153,7 +153,7 @@ fn entry() -> impl Strategy<Value = Vec<u8>> {
         })
 }
 
-fn har(entries: &[Vec<u8>]) -> Vec<u8> {
+pub(super) fn har(entries: &[Vec<u8>]) -> Vec<u8> {
     let mut text = br#"{"log":{"version":"1.2","entries":["#.to_vec();
     for (i, e) in entries.iter().enumerate() {
         if i > 0 {

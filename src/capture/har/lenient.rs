@@ -75,7 +75,8 @@ impl<T> Default for Field<T> {
 }
 
 impl<T: Lenient> Field<T> {
-    fn found(kind: Kind, value: Option<T>) -> Self {
+    /// A value of `kind` read, made into `value` (if it could be).
+    pub(super) fn found(kind: Kind, value: Option<T>) -> Self {
         Field {
             value,
             wrong: (kind != T::KIND).then_some(kind),
@@ -423,25 +424,36 @@ impl<'de> Visitor<'de> for HeaderSeed<'_> {
                 }
             }
         }
-        let i = self.i;
-        if let Some(kind) = name.wrong {
-            self.notes.push((i, Note::Name(kind, name.value.is_some())));
-        }
-        if let Some(kind) = value.wrong {
-            self.notes
-                .push((i, Note::Value(kind, value.value.is_some())));
-        }
-        let end = self.headers.append_text("");
-        let value = value.value.unwrap_or(end);
-        match name.value {
-            Some(name) if name.is_empty() => self.notes.push((i, Note::NoName)),
-            None => self.notes.push((i, Note::NoName)),
-            Some(name) if self.headers.text_at(name.clone()).starts_with(':') => {
-                self.notes.push((i, Note::Pseudo(name, value)))
-            }
-            Some(name) => self.headers.push_spans(name, value),
-        }
+        header_item(self.headers, self.notes, self.i, name, value);
         Ok(())
+    }
+}
+
+/// The item `i` of a header list read as an object, its `name` and `value` appended to
+/// `headers`' text: pushed as a header, or noted (a wrong kind, no name, a pseudo-header).
+/// For [`HeaderSeed`] and the entry reader ([`super::fast`]) alike.
+pub(super) fn header_item(
+    headers: &mut Headers,
+    notes: &mut Vec<(usize, Note)>,
+    i: usize,
+    name: Field<Range<usize>>,
+    value: Field<Range<usize>>,
+) {
+    if let Some(kind) = name.wrong {
+        notes.push((i, Note::Name(kind, name.value.is_some())));
+    }
+    if let Some(kind) = value.wrong {
+        notes.push((i, Note::Value(kind, value.value.is_some())));
+    }
+    let end = headers.append_text("");
+    let value = value.value.unwrap_or(end);
+    match name.value {
+        Some(name) if name.is_empty() => notes.push((i, Note::NoName)),
+        None => notes.push((i, Note::NoName)),
+        Some(name) if headers.text_at(name.clone()).starts_with(':') => {
+            notes.push((i, Note::Pseudo(name, value)))
+        }
+        Some(name) => headers.push_spans(name, value),
     }
 }
 
@@ -451,10 +463,16 @@ struct TextSeed<'a>(&'a mut Headers);
 
 impl TextSeed<'_> {
     fn keep(self, f: Field<String>) -> Field<Range<usize>> {
-        Field {
-            value: f.value.map(|s| self.0.append_text(&s)),
-            wrong: f.wrong,
-        }
+        keep_text(self.0, f)
+    }
+}
+
+/// A header's name or value read as another kind than a string: its conversion (if any)
+/// appended to the list's text.
+pub(super) fn keep_text(headers: &mut Headers, f: Field<String>) -> Field<Range<usize>> {
+    Field {
+        value: f.value.map(|s| headers.append_text(&s)),
+        wrong: f.wrong,
     }
 }
 
@@ -543,7 +561,8 @@ impl<'de> Deserialize<'de> for Key {
 }
 
 /// Declares a HAR object: a struct of [`Field`]s read by a map visitor that ignores unknown
-/// keys and lets a repeated key's last value win.
+/// keys and lets a repeated key's last value win, and by the entry reader ([`Fast`]) the
+/// same way.
 macro_rules! har_object {
     ($(#[$doc:meta])* $name:ident { $($key:literal => $field:ident : $ty:ty,)* }) => {
         $(#[$doc])*
@@ -566,6 +585,24 @@ macro_rules! har_object {
                     }
                 }
                 Ok(Some(out))
+            }
+        }
+
+        impl Fast for $name {
+            fn fast(c: &mut Cursor<'_>) -> Option<Field<Self>> {
+                if c.peek()? != b'{' {
+                    return c.plain();
+                }
+                let mut out = $name::default();
+                c.object(|c, key| {
+                    $(if key == $key.as_bytes() {
+                        out.$field = <$ty as Fast>::fast(c)?;
+                    } else)* {
+                        c.skip()?;
+                    }
+                    Some(())
+                })?;
+                Some(Field::found(Kind::Object, Some(out)))
             }
         }
     };

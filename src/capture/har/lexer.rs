@@ -44,6 +44,21 @@ pub(super) struct CutEntry {
     /// `response.content.text` ([`Guard::body_string`]), which the mapper parses out of band
     /// ([`super::bodies`]). Only strings the guard read whole (never cut).
     pub(super) bodies: Vec<Range<usize>>,
+    /// Read by serde_json alone, not the entry reader ([`entries_by_serde`]).
+    #[cfg(test)]
+    pub(super) by_serde: bool,
+}
+
+impl CutEntry {
+    /// Whether the entry reader ([`super::fast`]) may read it: always, but in the tests that
+    /// hold it to serde_json's reading.
+    #[inline]
+    pub(super) fn fast(&self) -> bool {
+        #[cfg(test)]
+        return !self.by_serde;
+        #[cfg(not(test))]
+        true
+    }
 }
 
 /// The depth inside a body's object (`postData`, `content`): the entry is at 4, its
@@ -160,6 +175,9 @@ pub(super) struct Guard<R> {
     find_bodies: bool,
     /// Keep the skeleton for the rewriter (see [`Guard::recording`]).
     record: bool,
+    /// [`CutEntry::by_serde`] of every entry ([`entries_by_serde`]).
+    #[cfg(test)]
+    by_serde: bool,
     #[cfg(test)]
     lexing: Lexing,
     /// Bytes lexed by [`Guard::copy_blocks`].
@@ -190,6 +208,8 @@ impl<R: Read> Guard<R> {
             bodies: Vec::new(),
             find_bodies: !BODIES_IN_BAND.get(),
             record: false,
+            #[cfg(test)]
+            by_serde: ENTRIES_BY_SERDE.get(),
             #[cfg(test)]
             lexing: Lexing::Blocks,
             #[cfg(test)]
@@ -802,6 +822,8 @@ impl<R: Read> Read for Guard<R> {
                             bytes: entry,
                             prefix,
                             bodies: std::mem::take(&mut self.bodies),
+                            #[cfg(test)]
+                            by_serde: self.by_serde,
                         });
                         // What serde_json sees in the entry's place.
                         out[n] = b'0';

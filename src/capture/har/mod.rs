@@ -45,8 +45,11 @@
 
 mod bodies;
 #[cfg(test)]
-mod bodies_tests;
+pub(super) mod bodies_tests;
 mod convert;
+mod fast;
+#[cfg(test)]
+mod fast_tests;
 mod lenient;
 mod lexer;
 mod parse;
@@ -60,6 +63,7 @@ mod visitors;
 
 use bodies::*;
 use convert::*;
+use fast::*;
 use lenient::*;
 use lexer::*;
 use parse::*;
@@ -276,6 +280,20 @@ thread_local! {
 #[cfg(test)]
 pub(crate) fn bodies_in_band<T>(work: impl FnOnce() -> T) -> T {
     with_set(&BODIES_IN_BAND, work)
+}
+
+thread_local! {
+    /// Set by [`entries_by_serde`] while its work runs.
+    #[cfg(test)]
+    static ENTRIES_BY_SERDE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Run `work` with every entry read by serde_json alone, as before the entry reader
+/// ([`fast`]), for the tests that hold the two readings equal. As [`bodies_in_band`], only a
+/// guard made on this thread sees it.
+#[cfg(test)]
+pub(crate) fn entries_by_serde<T>(work: impl FnOnce() -> T) -> T {
+    with_set(&ENTRIES_BY_SERDE, work)
 }
 
 /// One batch mapped with `f` on the pool, the results handed to `sink` in entry order.

@@ -63,6 +63,12 @@ impl Item {
                 cut_strings,
                 compressed,
             } => {
+                // The entry reader first; serde_json where it gives up.
+                if text.fast() {
+                    if let Some(entry) = read_entry(&text.bytes, &text.bodies) {
+                        return entry_result(id, entry, cut_strings, limits);
+                    }
+                }
                 if let Some(entry) = parse_entry_out_of_band(&text.bytes, &text.bodies) {
                     return entry_result(id, entry, cut_strings, limits);
                 }
