@@ -376,9 +376,11 @@ impl<'a> Cursor<'a> {
             }
             b'-' | b'0'..=b'9' => {
                 let number = self.number()?;
-                match number.plain {
-                    Some(n) => Field::found(Kind::Number, T::of_u64(n)),
-                    // serde_json's own reading of the number: i64 or f64, its rounding.
+                match number.value {
+                    Some(Plain::U64(n)) => Field::found(Kind::Number, T::of_u64(n)),
+                    Some(Plain::I64(n)) => Field::found(Kind::Number, T::of_i64(n)),
+                    Some(Plain::F64(f)) => Field::found(Kind::Number, T::of_f64(f)),
+                    // serde_json's own reading of the number, and its errors.
                     None => {
                         let text = std::str::from_utf8(&self.b[number.at]).ok()?;
                         serde_json::from_str::<Field<T>>(text).ok()?
@@ -454,15 +456,33 @@ impl<'a> Cursor<'a> {
             }
         }
         self.i = i;
-        // At most 19 digits always fit a u64: serde_json reads such a number as a u64 too.
-        let plain = (!negative && !fraction && !exponent && integer - start <= 19).then(|| {
-            b[start..integer]
-                .iter()
-                .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'))
-        });
+        let digits_of =
+            |r: Range<usize>| b[r].iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+        let first = start + usize::from(negative);
+        let whole = integer - first;
+        let value = match (negative, fraction, exponent) {
+            // At most 19 digits always fit a u64: serde_json reads such a number as a u64.
+            (false, false, false) if whole <= 19 => Some(Plain::U64(digits_of(first..integer))),
+            // As serde_json reads a negative integer: an i64, but `-0` is -0.0.
+            (true, false, false) if whole <= 18 => Some(match digits_of(first..integer) {
+                0 => Plain::F64(-0.0),
+                n => Plain::I64(-(n as i64)),
+            }),
+            // A decimal fraction of at most 15 digits in all: its digits (below 2^53, so
+            // exact in an f64) divided by the power of ten of its fraction digits (exact
+            // too): one correctly rounded division, which is what serde_json computes, with
+            // or without its `float_roundtrip` feature.
+            (_, true, false) if i - first <= 16 => {
+                let digits = digits_of(first..integer) * 10u64.pow((i - integer - 1) as u32)
+                    + digits_of(integer + 1..i);
+                let f = digits as f64 / POW10[i - integer - 1];
+                Some(Plain::F64(if negative { -f } else { f }))
+            }
+            _ => None,
+        };
         Some(Number {
             at: start..i,
-            plain,
+            value,
         })
     }
 
@@ -484,9 +504,22 @@ impl<'a> Cursor<'a> {
 /// A number read by [`Cursor::number`].
 struct Number {
     at: Range<usize>,
-    /// Its value, when it is a plain integer that fits a u64 (no sign, fraction or exponent).
-    plain: Option<u64>,
+    /// Its value as serde_json reads it, for the numbers exporters write (plain integers,
+    /// decimal fractions of a few digits); `None` for the others, which serde_json reads.
+    value: Option<Plain>,
 }
+
+/// A number's value, as serde_json hands it to a visitor.
+enum Plain {
+    U64(u64),
+    I64(i64),
+    F64(f64),
+}
+
+/// The powers of ten a fraction of at most 15 digits divides by, each exact in an f64.
+const POW10: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
 
 /// Where the string whose contents begin at `start` ends (the index of its closing quote),
 /// and whether it holds an escape; `None` where serde_json would refuse it or read it other

@@ -140,13 +140,19 @@ fn string() -> BoxedStrategy<String> {
 fn number() -> impl Strategy<Value = String> {
     prop_oneof![
         12 => proptest::sample::select(vec![
-            "0", "-0", "1", "-1", "200", "33.709", "-1.5", "1e3", "1E-2", "2.5e+2", "0.0",
+            "0", "-0", "1", "-1", "200", "33.709", "-1.5", "1e3", "1E-2", "2.5e+2", "0.0", "-0.0",
+            "0.912", "123456789.012345", "-12345678901234.5", "1234567890.1234567",
             "9999999999999999999", "18446744073709551615", "18446744073709551616",
             "-9223372036854775808", "-9223372036854775809", "123456789012345678901234567890",
         ]),
         1 => proptest::sample::select(vec!["1e400", "-1e400", "01", "1.", "-", ".5", "1e"]),
     ]
     .prop_map(str::to_string)
+    .boxed()
+    .prop_union(
+        // Integers and decimal fractions around the reader's own limits (15 and 18 digits).
+        "-?(0|[1-9][0-9]{0,19})(\\.[0-9]{1,12})?".boxed(),
+    )
 }
 
 fn scalar() -> BoxedStrategy<String> {
@@ -356,6 +362,23 @@ proptest! {
         let fast = read_here(&text, &sizes, &limits);
         let serde = entries_by_serde(|| read_here(&text, &sizes, &limits));
         prop_assert_eq!(fast, serde);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4096, ..ProptestConfig::default() })]
+
+    /// A number in a field that reads numbers (`f64`) and in one that converts them to text
+    /// (`String`): read exactly as serde_json reads it, by the reader's own arithmetic or by
+    /// serde_json; refused exactly where serde_json refuses it.
+    #[test]
+    fn numbers_read_as_serde_json_reads_them(
+        n in "-?(0|[1-9][0-9]{0,20})(\\.[0-9]{1,17})?([eE][+-]?[0-9]{1,3})?|-?[0-9]{1,3}\\.?[eE]?",
+    ) {
+        let text = format!(r#"{{"time":{n},"response":{{"statusText":{n}}}}}"#);
+        let fast = read_entry(text.as_bytes(), &[]).map(|f| format!("{f:?}"));
+        let serde = parse_entry(text.as_bytes()).ok().map(|f| format!("{f:?}"));
+        prop_assert_eq!(fast, serde, "{}", n);
     }
 }
 
