@@ -147,9 +147,20 @@ impl Fast for RawHeaders {
             }
             match c.peek()? {
                 b'{' => {
+                    let headers = &mut list.headers;
+                    if let Some((name, value)) = c.plain_header() {
+                        let text = |headers: &mut Headers, s: &str| Field {
+                            value: Some(headers.append_text(s)),
+                            wrong: None,
+                        };
+                        let name = text(headers, &name);
+                        let value = text(headers, &value);
+                        header_item(headers, &mut list.notes, i, name, value);
+                        i += 1;
+                        return Some(());
+                    }
                     let mut name = Field::default();
                     let mut value = Field::default();
-                    let headers = &mut list.headers;
                     c.object(|c, key| {
                         match key {
                             b"name" => name = c.header_text(headers)?,
@@ -397,6 +408,57 @@ impl<'a> Cursor<'a> {
             }
             _ => return None,
         })
+    }
+
+    /// A header item as every exporter writes it, `{"name": "…", "value": "…"}` (any
+    /// whitespace), its name and value; `None`, the cursor back at the item, for any other
+    /// item, which [`Cursor::object`] then reads. Nothing is appended to the list's text
+    /// here, so that the text is the same either way.
+    #[inline]
+    fn plain_header(&mut self) -> Option<(Cow<'a, str>, Cow<'a, str>)> {
+        let at = self.i;
+        let item = self.plain_header_at();
+        if item.is_none() {
+            self.i = at;
+        }
+        item
+    }
+
+    fn plain_header_at(&mut self) -> Option<(Cow<'a, str>, Cow<'a, str>)> {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.i += 1;
+        let name = self.plain_member(b"\"name\"")?;
+        if self.peek()? != b',' {
+            return None;
+        }
+        self.i += 1;
+        let value = self.plain_member(b"\"value\"")?;
+        if self.peek()? != b'}' {
+            return None;
+        }
+        self.i += 1;
+        Some((name, value))
+    }
+
+    /// The member `key: "…"` at the cursor (`key` with its quotes), its string.
+    #[inline]
+    fn plain_member(&mut self, key: &[u8]) -> Option<Cow<'a, str>> {
+        self.ws();
+        let end = self.i + key.len();
+        if self.b.get(self.i..end)? != key {
+            return None;
+        }
+        self.i = end;
+        if self.peek()? != b':' {
+            return None;
+        }
+        self.i += 1;
+        if self.peek()? != b'"' {
+            return None;
+        }
+        self.string()
     }
 
     /// A header's name or value, appended to `headers`' text (as [`RawHeaders`]' seeds do).
