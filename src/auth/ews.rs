@@ -5,6 +5,9 @@
 //! Bodies are decoded only for EWS paths. The XML is read by `xml::Tree` (quick-xml, capped,
 //! no entity expansion): a hostile or truncated body yields less, never a panic.
 
+use std::sync::LazyLock;
+
+use memchr::memmem;
 use serde::Serialize;
 
 use super::ews_answer::{self, EwsAnswer};
@@ -260,17 +263,20 @@ fn request_view(session: &Session, limits: &DecodeLimits) -> Option<RequestView>
         .decoded_body(limits)
         .ok()
         .filter(|b| !b.is_empty())?;
-    let text = lossy(&body);
-    let text = text.trim_start_matches('\u{feff}');
-    let tree = contains(&body, b"GetDelegate").then(|| Tree::parse(text));
+    // The body's text is made only for what reads text (a tree, a free/busy request kept):
+    // `xml::soap_operation` reads a plain envelope's bytes.
+    let tree = GET_DELEGATE
+        .find(&body)
+        .is_some()
+        .then(|| Tree::parse(&xml::body_text(&body)));
     let operation = match &tree {
         Some(t) => operation(t),
-        None => xml::soap_operation(text),
+        None => xml::soap_operation(&body),
     };
     let availability = operation
         .as_deref()
         .is_some_and(|o| o.eq_ignore_ascii_case("GetUserAvailabilityRequest"))
-        .then(|| text.to_string());
+        .then(|| xml::body_text(&body).into_owned());
     Some(RequestView {
         operation,
         tree,
@@ -282,8 +288,13 @@ fn reads_answer(request: Option<&RequestView>) -> bool {
     request.is_none_or(|r| r.asks_get_delegate() || r.operation.is_none())
 }
 
+/// `GetDelegate`, searched for in every EWS request: built once (`memmem::find` builds its
+/// searcher on every call, which cost more than the search).
+static GET_DELEGATE: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"GetDelegate"));
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    memchr::memmem::find(haystack, needle).is_some()
+    memmem::find(haystack, needle).is_some()
 }
 
 /// The request's `GetDelegate` element (messages namespace), as [`delegate_of`] looks for it.
@@ -472,7 +483,7 @@ pub(crate) mod tests {
             #[test]
             fn agrees_with_the_tree(parts in proptest::collection::vec(part(), 0..14)) {
                 let doc = parts.concat();
-                prop_assert_eq!(xml::soap_operation(&doc), operation(&Tree::parse(&doc)), "{}", doc);
+                prop_assert_eq!(xml::soap_operation(doc.as_bytes()), operation(&Tree::parse(&doc)), "{}", doc);
             }
         }
 
@@ -486,13 +497,13 @@ pub(crate) mod tests {
                 "",
             ] {
                 assert_eq!(
-                    xml::soap_operation(doc),
+                    xml::soap_operation(doc.as_bytes()),
                     operation(&Tree::parse(doc)),
                     "{doc}"
                 );
             }
             assert_eq!(
-                xml::soap_operation(super::REQ).as_deref(),
+                xml::soap_operation(super::REQ.as_bytes()).as_deref(),
                 Some("GetDelegate")
             );
         }
