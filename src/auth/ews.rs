@@ -14,7 +14,6 @@ use super::ews_answer::{self, EwsAnswer};
 use super::target::Target;
 use super::text::ends_with_ignore_case;
 use super::xml::{self, Tree};
-use crate::capture::http::lossy;
 use crate::capture::url_parts::UrlParts;
 use crate::capture::{Atom, DecodeLimits, Interner, Session};
 
@@ -124,7 +123,7 @@ pub fn ews_events_at(target: &Target, limits: &DecodeLimits) -> EwsEvents {
         return EwsEvents::default();
     }
     let session = target.session;
-    let request = request_view(session, limits);
+    let request = request_view(target, limits);
     let operation = request.as_ref().and_then(|r| r.operation.as_deref());
     let delegate_read = reads_answer(request.as_ref());
     // Errors inside answers are read for a bounded set (`ews_answer::wants_answer`): a
@@ -144,13 +143,15 @@ pub fn ews_events_at(target: &Target, limits: &DecodeLimits) -> EwsEvents {
         .response
         .as_ref()
         .filter(|r| answer_read && !r.body.is_empty())
-        .and_then(|r| r.decoded_body(limits).ok());
+        .and_then(|_| target.response_body(limits))
+        .filter(|d| d.problem.is_none());
+    let decoded = decoded.as_ref().map(|d| d.bytes.as_slice());
     let answer = errors_read
-        .then(|| answer_of(session, request.as_ref(), decoded.as_deref()))
+        .then(|| answer_of(session, request.as_ref(), decoded))
         .flatten();
     let response = decoded
         .filter(|b| delegate_read && (asks_delegate || contains(b, b"GetDelegateResponse")))
-        .and_then(|b| xml_of(Some(b)));
+        .and_then(xml_of);
     let call = EwsCall {
         session: session.id,
         url: Atom::from(&session.request.url),
@@ -190,7 +191,7 @@ fn answer_of(
         && request.is_some_and(|r| r.availability.is_some());
     let tree = body
         .filter(|b| ews_answer::may_hold_error(b))
-        .and_then(|b| xml_of(Some(b.to_vec())));
+        .and_then(xml_of);
     if tree.is_none() && !bad_status {
         return None;
     }
@@ -257,12 +258,9 @@ impl RequestView {
 }
 
 /// `None` when the request has no body or it does not decode.
-fn request_view(session: &Session, limits: &DecodeLimits) -> Option<RequestView> {
-    let body = session
-        .request
-        .decoded_body(limits)
-        .ok()
-        .filter(|b| !b.is_empty())?;
+fn request_view(target: &Target, limits: &DecodeLimits) -> Option<RequestView> {
+    let decoded = target.request_body(limits);
+    let body = Some(&decoded.bytes).filter(|b| decoded.problem.is_none() && !b.is_empty())?;
     // The body's text is made only for what reads text (a tree, a free/busy request kept):
     // `xml::soap_operation` reads a plain envelope's bytes.
     let tree = GET_DELEGATE
@@ -308,10 +306,8 @@ fn asks_get_delegate(t: &Tree) -> bool {
     get_delegate_request(t).is_some()
 }
 
-fn xml_of(body: Option<Vec<u8>>) -> Option<Tree> {
-    let body = body.filter(|b| !b.is_empty())?;
-    let text = lossy(&body);
-    Some(Tree::parse(text.trim_start_matches('\u{feff}')))
+fn xml_of(body: &[u8]) -> Option<Tree> {
+    (!body.is_empty()).then(|| Tree::parse(&xml::body_text(body)))
 }
 
 /// The first element inside the SOAP `Body`, else the document element.
