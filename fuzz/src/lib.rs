@@ -382,8 +382,10 @@ pub fn jwt_claims(data: &[u8]) {
 
 /// `ews_soap`: a `GetDelegate` exchange on EWS; the bytes up to the first NUL are the
 /// request body, the rest the response body. Read as the delegate check alone, and as the
-/// analysis reads a session (events and body damage, `auth::read_session`); then the same
-/// bodies as a 500 EWS answer and as MAPI over HTTP `Connect`/`Bind` answers.
+/// analysis reads a session (events and body damage, `auth::read_session`); the request
+/// again without `GetDelegate` (its operation read by the byte scan, checked against the
+/// pull parser); then the same bodies as a 500 EWS answer and as MAPI over HTTP
+/// `Connect`/`Bind` answers.
 pub fn ews_soap(data: &[u8]) {
     let (req_body, resp_body) = match data.iter().position(|&b| b == 0) {
         Some(i) => (&data[..i], &data[i + 1..]),
@@ -408,6 +410,24 @@ pub fn ews_soap(data: &[u8]) {
     );
     let _ = ews::delegate_check(&s, &LIMITS);
     let _ = auth::read_session(&s, &LIMITS);
+    // A request that spells `GetDelegate` is read as a tree; spelled otherwise, its
+    // operation is read by `auth::xml::soap_operation`, whose byte scan is asserted (a debug
+    // assertion: scripts/fuzz.sh builds with `-a`) to agree with the pull parser it stands
+    // in for.
+    if let Some(renamed) = without_get_delegate(req_body) {
+        let mut req = Headers::new();
+        req.push("Content-Type", "text/xml; charset=utf-8");
+        let s = session(
+            "POST",
+            "https://mail.contoso.com/EWS/Exchange.asmx",
+            req,
+            &renamed,
+            200,
+            Headers::new(),
+            b"",
+        );
+        let _ = auth::read_session(&s, &LIMITS);
+    }
     // The same bodies as a failed EWS answer (read whatever the operation: `ews_answer`)
     // and as a MAPI over HTTP `Connect` answer (`mapi`: X-ResponseCode, Connect ErrorCode).
     for (url, status, request_type) in [
@@ -432,6 +452,24 @@ pub fn ews_soap(data: &[u8]) {
         let s = session("POST", url, req, req_body, status, resp, resp_body);
         let _ = auth::read_session(&s, &LIMITS);
     }
+}
+
+/// `body` with every `GetDelegate` made `GetDelegatX`, when it holds one.
+fn without_get_delegate(body: &[u8]) -> Option<Vec<u8>> {
+    const NAME: &[u8] = b"GetDelegate";
+    let mut out = body.to_vec();
+    let mut changed = false;
+    let mut i = 0;
+    while i + NAME.len() <= out.len() {
+        if out[i..].starts_with(NAME) {
+            out[i + NAME.len() - 1] = b'X';
+            changed = true;
+            i += NAME.len();
+        } else {
+            i += 1;
+        }
+    }
+    changed.then_some(out)
 }
 
 /// `autodiscover_json`: an autodiscover v2 exchange; the bytes up to the first NUL are the

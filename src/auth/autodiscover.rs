@@ -170,7 +170,7 @@ pub fn autodiscover_answer_at(
         .get("x-backendhttpstatus")
         .and_then(|v| v.split(',').next())
         .and_then(|v| v.trim().parse().ok());
-    let address = request_address(session, limits, kind);
+    let address = request_address(target, limits, kind);
     let mut out = AutodiscoverAnswer {
         session: session.id,
         url: text(strip_query(&session.request.url)),
@@ -194,7 +194,11 @@ pub fn autodiscover_answer_at(
             return Some(out);
         }
     }
-    let body = response.decoded_body(limits).ok().filter(|b| !b.is_empty());
+    let decoded = target.response_body(limits);
+    let body = decoded
+        .as_deref()
+        .filter(|d| d.problem.is_none() && !d.bytes.is_empty())
+        .map(|d| &d.bytes);
     // A redacted copy holds a text/plain placeholder where the original's page was: the
     // page's own type is in the placeholder, and tells the same story.
     let removed = response
@@ -208,7 +212,7 @@ pub fn autodiscover_answer_at(
         }
         return Some(out);
     };
-    let body = super::xml::utf8_lossy(&body);
+    let body = super::xml::utf8_lossy(body);
     let body = body.trim_start_matches('\u{feff}').trim_start();
     if looks_html(body) || content_type.as_deref().is_some_and(is_html) {
         out.answer = Answer::WebPage { content_type };
@@ -237,13 +241,10 @@ fn looks_html(body: &str) -> bool {
 }
 
 /// The address a POX request asks about (`EMailAddress`), or a SOAP one (`Mailbox`).
-fn request_address(session: &Session, limits: &DecodeLimits, kind: Endpoint) -> Option<String> {
-    let body = session
-        .request
-        .decoded_body(limits)
-        .ok()
-        .filter(|b| !b.is_empty())?;
-    let text = super::xml::utf8_lossy(&body);
+fn request_address(target: &Target, limits: &DecodeLimits, kind: Endpoint) -> Option<String> {
+    let decoded = target.request_body(limits);
+    let body = Some(&decoded.bytes).filter(|b| decoded.problem.is_none() && !b.is_empty())?;
+    let text = super::xml::utf8_lossy(body);
     let tree = Tree::parse(text.trim_start_matches('\u{feff}'));
     let name = match kind {
         Endpoint::Pox => "EMailAddress",

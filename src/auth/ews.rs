@@ -5,13 +5,15 @@
 //! Bodies are decoded only for EWS paths. The XML is read by `xml::Tree` (quick-xml, capped,
 //! no entity expansion): a hostile or truncated body yields less, never a panic.
 
+use std::sync::LazyLock;
+
+use memchr::memmem;
 use serde::Serialize;
 
 use super::ews_answer::{self, EwsAnswer};
 use super::target::Target;
 use super::text::ends_with_ignore_case;
 use super::xml::{self, Tree};
-use crate::capture::http::lossy;
 use crate::capture::url_parts::UrlParts;
 use crate::capture::{Atom, DecodeLimits, Interner, Session};
 
@@ -121,7 +123,7 @@ pub fn ews_events_at(target: &Target, limits: &DecodeLimits) -> EwsEvents {
         return EwsEvents::default();
     }
     let session = target.session;
-    let request = request_view(session, limits);
+    let request = request_view(target, limits);
     let operation = request.as_ref().and_then(|r| r.operation.as_deref());
     let delegate_read = reads_answer(request.as_ref());
     // Errors inside answers are read for a bounded set (`ews_answer::wants_answer`): a
@@ -141,13 +143,15 @@ pub fn ews_events_at(target: &Target, limits: &DecodeLimits) -> EwsEvents {
         .response
         .as_ref()
         .filter(|r| answer_read && !r.body.is_empty())
-        .and_then(|r| r.decoded_body(limits).ok());
+        .and_then(|_| target.response_body(limits))
+        .filter(|d| d.problem.is_none());
+    let decoded = decoded.as_ref().map(|d| d.bytes.as_slice());
     let answer = errors_read
-        .then(|| answer_of(session, request.as_ref(), decoded.as_deref()))
+        .then(|| answer_of(session, request.as_ref(), decoded))
         .flatten();
     let response = decoded
         .filter(|b| delegate_read && (asks_delegate || contains(b, b"GetDelegateResponse")))
-        .and_then(|b| xml_of(Some(b)));
+        .and_then(xml_of);
     let call = EwsCall {
         session: session.id,
         url: Atom::from(&session.request.url),
@@ -187,7 +191,7 @@ fn answer_of(
         && request.is_some_and(|r| r.availability.is_some());
     let tree = body
         .filter(|b| ews_answer::may_hold_error(b))
-        .and_then(|b| xml_of(Some(b.to_vec())));
+        .and_then(xml_of);
     if tree.is_none() && !bad_status {
         return None;
     }
@@ -254,23 +258,23 @@ impl RequestView {
 }
 
 /// `None` when the request has no body or it does not decode.
-fn request_view(session: &Session, limits: &DecodeLimits) -> Option<RequestView> {
-    let body = session
-        .request
-        .decoded_body(limits)
-        .ok()
-        .filter(|b| !b.is_empty())?;
-    let text = lossy(&body);
-    let text = text.trim_start_matches('\u{feff}');
-    let tree = contains(&body, b"GetDelegate").then(|| Tree::parse(text));
+fn request_view(target: &Target, limits: &DecodeLimits) -> Option<RequestView> {
+    let decoded = target.request_body(limits);
+    let body = Some(&decoded.bytes).filter(|b| decoded.problem.is_none() && !b.is_empty())?;
+    // The body's text is made only for what reads text (a tree, a free/busy request kept):
+    // `xml::soap_operation` reads a plain envelope's bytes.
+    let tree = GET_DELEGATE
+        .find(&body)
+        .is_some()
+        .then(|| Tree::parse(&xml::body_text(&body)));
     let operation = match &tree {
         Some(t) => operation(t),
-        None => xml::soap_operation(text),
+        None => xml::soap_operation(&body),
     };
     let availability = operation
         .as_deref()
         .is_some_and(|o| o.eq_ignore_ascii_case("GetUserAvailabilityRequest"))
-        .then(|| text.to_string());
+        .then(|| xml::body_text(&body).into_owned());
     Some(RequestView {
         operation,
         tree,
@@ -282,8 +286,13 @@ fn reads_answer(request: Option<&RequestView>) -> bool {
     request.is_none_or(|r| r.asks_get_delegate() || r.operation.is_none())
 }
 
+/// `GetDelegate`, searched for in every EWS request: built once (`memmem::find` builds its
+/// searcher on every call, which cost more than the search).
+static GET_DELEGATE: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"GetDelegate"));
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    memchr::memmem::find(haystack, needle).is_some()
+    memmem::find(haystack, needle).is_some()
 }
 
 /// The request's `GetDelegate` element (messages namespace), as [`delegate_of`] looks for it.
@@ -297,10 +306,8 @@ fn asks_get_delegate(t: &Tree) -> bool {
     get_delegate_request(t).is_some()
 }
 
-fn xml_of(body: Option<Vec<u8>>) -> Option<Tree> {
-    let body = body.filter(|b| !b.is_empty())?;
-    let text = lossy(&body);
-    Some(Tree::parse(text.trim_start_matches('\u{feff}')))
+fn xml_of(body: &[u8]) -> Option<Tree> {
+    (!body.is_empty()).then(|| Tree::parse(&xml::body_text(body)))
 }
 
 /// The first element inside the SOAP `Body`, else the document element.
@@ -472,7 +479,7 @@ pub(crate) mod tests {
             #[test]
             fn agrees_with_the_tree(parts in proptest::collection::vec(part(), 0..14)) {
                 let doc = parts.concat();
-                prop_assert_eq!(xml::soap_operation(&doc), operation(&Tree::parse(&doc)), "{}", doc);
+                prop_assert_eq!(xml::soap_operation(doc.as_bytes()), operation(&Tree::parse(&doc)), "{}", doc);
             }
         }
 
@@ -486,13 +493,13 @@ pub(crate) mod tests {
                 "",
             ] {
                 assert_eq!(
-                    xml::soap_operation(doc),
+                    xml::soap_operation(doc.as_bytes()),
                     operation(&Tree::parse(doc)),
                     "{doc}"
                 );
             }
             assert_eq!(
-                xml::soap_operation(super::REQ).as_deref(),
+                xml::soap_operation(super::REQ.as_bytes()).as_deref(),
                 Some("GetDelegate")
             );
         }

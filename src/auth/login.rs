@@ -336,11 +336,11 @@ pub fn login_request_at(target: &Target, limits: &DecodeLimits) -> Option<LoginR
             && kind == LoginKind::Token
             && session.request.method.eq_ignore_ascii_case("POST"));
     let body = if form_body && !session.request.body.is_empty() {
-        session
-            .request
-            .decoded_body(limits)
-            .map(|b| Params::collect(&b))
-            .unwrap_or_default()
+        let decoded = target.request_body(limits);
+        match decoded.problem {
+            None => Params::collect(&decoded.bytes),
+            Some(_) => Vec::new(),
+        }
     } else {
         Vec::new()
     };

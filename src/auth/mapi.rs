@@ -145,8 +145,13 @@ pub fn mapi_answer_at(target: &Target, limits: &DecodeLimits) -> MapiReading {
     let body_read = !response.body.is_empty()
         && (answer.is_connect() || response_code.is_some_and(|c| c != 0) || response.status == 403);
     if body_read {
-        if let Ok(body) = response.decoded_body(limits) {
-            answer.protocol_disabled = memchr::memmem::find(&body, b"ProtocolDisabled").is_some();
+        let decoded = target.response_body(limits);
+        if let Some(body) = decoded
+            .as_deref()
+            .filter(|d| d.problem.is_none())
+            .map(|d| &d.bytes)
+        {
+            answer.protocol_disabled = memchr::memmem::find(body, b"ProtocolDisabled").is_some();
             if response.status == 403 {
                 let lower = body.to_ascii_lowercase();
                 answer.client_access_rule = memchr::memmem::find(&lower, b"client access rule")
@@ -154,7 +159,7 @@ pub fn mapi_answer_at(target: &Target, limits: &DecodeLimits) -> MapiReading {
                     || memchr::memmem::find(&lower, b"clientaccessrule").is_some();
             }
             if answer.is_connect() && response_code == Some(0) && response.status == 200 {
-                answer.connect_error = connect_error(&body);
+                answer.connect_error = connect_error(body);
                 if answer.connect_error == Some(EC_PROTOCOL_DISABLED) {
                     answer.protocol_disabled = true;
                 }

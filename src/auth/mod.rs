@@ -311,7 +311,7 @@ fn problems_of(target: &Target, limits: &DecodeLimits, answer_read: bool) -> Vec
     } else if let Some(e) = redacted_damage(&session.request.headers) {
         out.push(format!("request body: {e}"));
     } else if !session.request.body.is_empty() {
-        if let Some(e) = session.request.decoded_body_partial(limits).problem {
+        if let Some(e) = &target.request_body(limits).problem {
             out.push(format!("request body: {e}"));
         }
     }
@@ -331,7 +331,7 @@ fn problems_of(target: &Target, limits: &DecodeLimits, answer_read: bool) -> Vec
         if let Some(e) = redacted_damage(&r.headers) {
             out.push(format!("response body: {e}"));
         } else if !r.body.is_empty() {
-            if let Some(e) = r.decoded_body_partial(limits).problem {
+            if let Some(e) = target.response_body(limits).and_then(|d| d.problem.clone()) {
                 out.push(format!("response body: {e}"));
             }
         }

@@ -7,10 +7,12 @@
 //! cached inside [`Session`], whose URL `redact` rewrites in place.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 
 use super::login::is_authority_host;
+use crate::capture::body::Decoded;
 use crate::capture::url_parts::UrlParts;
-use crate::capture::Session;
+use crate::capture::{DecodeLimits, Session};
 
 /// A session with its request's URL split and its host read, once.
 #[derive(Debug, Clone)]
@@ -23,6 +25,13 @@ pub struct Target<'a> {
     host: Option<Cow<'a, str>>,
     /// Whether the host is an Entra ID authority ([`is_authority_host`]).
     authority: bool,
+    /// The request's and the response's bodies decoded, with the limits they were decoded
+    /// within: made when a parser first asks ([`Self::request_body`]), then shared by the
+    /// others and by `read_session`'s damage check. Decoding twice (a token error page by
+    /// its parser and by the damage check, an EWS request likewise) was a sixth of the
+    /// instructions of reading a SAZ's sessions.
+    request_body: OnceCell<(DecodeLimits, Decoded)>,
+    response_body: OnceCell<(DecodeLimits, Decoded)>,
 }
 
 impl<'a> Target<'a> {
@@ -35,7 +44,37 @@ impl<'a> Target<'a> {
             parts,
             host,
             authority,
+            request_body: OnceCell::new(),
+            response_body: OnceCell::new(),
         }
+    }
+
+    /// The request body with framing and codings undone as far as they go, within `limits`
+    /// ([`crate::capture::Request::decoded_body_partial`]), decoded once: a strict reading
+    /// (`decoded_body`) is these bytes when `problem` is `None`, else the error. Asked with
+    /// other limits than the first time, it decodes again (read_session passes one).
+    pub fn request_body(&self, limits: &DecodeLimits) -> Cow<'_, Decoded> {
+        let (first, decoded) = self
+            .request_body
+            .get_or_init(|| (*limits, self.session.request.decoded_body_partial(limits)));
+        if first == limits {
+            Cow::Borrowed(decoded)
+        } else {
+            Cow::Owned(self.session.request.decoded_body_partial(limits))
+        }
+    }
+
+    /// [`Self::request_body`] of the response, when the session has one.
+    pub fn response_body(&self, limits: &DecodeLimits) -> Option<Cow<'_, Decoded>> {
+        let response = self.session.response.as_ref()?;
+        let (first, decoded) = self
+            .response_body
+            .get_or_init(|| (*limits, response.decoded_body_partial(limits)));
+        Some(if first == limits {
+            Cow::Borrowed(decoded)
+        } else {
+            Cow::Owned(response.decoded_body_partial(limits))
+        })
     }
 
     /// The request URL, as the capture wrote it.

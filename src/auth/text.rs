@@ -96,6 +96,14 @@ pub(crate) fn split_url(url: &str) -> (&str, Option<&str>, Option<&str>) {
 /// `host` without surrounding space, trailing dots or `:port`, as written (compare it
 /// case-insensitively): a slice, not a lower-cased copy, as it is asked of every session.
 pub(crate) fn bare_host(host: &str) -> &str {
+    // Nearly every host starts with a letter or digit and ends with a letter: nothing to
+    // trim, no dot to drop, no `:port` (the slow way was ~200 instructions, asked ~6 times
+    // a session).
+    if let (Some(first), Some(last)) = (host.as_bytes().first(), host.as_bytes().last()) {
+        if first.is_ascii_alphanumeric() && last.is_ascii_alphabetic() {
+            return host;
+        }
+    }
     let host = host.trim().trim_end_matches('.');
     let host = match host.bytes().rposition(|b| b == b':') {
         Some(i) if i + 1 < host.len() && host[i + 1..].bytes().all(|b| b.is_ascii_digit()) => {
@@ -122,6 +130,31 @@ mod tests {
         assert_eq!(bare_host("[::1]:8080"), "[::1]");
         assert_eq!(bare_host("...:9."), "");
         assert_eq!(bare_host("h\u{e9}:80"), "h\u{e9}");
+    }
+
+    /// `bare_host` as it was before its shortcut.
+    fn bare_host_before(host: &str) -> &str {
+        let host = host.trim().trim_end_matches('.');
+        let host = match host.bytes().rposition(|b| b == b':') {
+            Some(i) if i + 1 < host.len() && host[i + 1..].bytes().all(|b| b.is_ascii_digit()) => {
+                &host[..i]
+            }
+            _ => host,
+        };
+        host.trim_end_matches('.')
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { cases: 4096, ..Default::default() })]
+
+        #[test]
+        fn bare_host_agrees_with_its_slow_way(
+            host in r"[ \t\u{a0}]{0,2}(\[[0-9a-f:]{0,6}\]|[a-zA-Z0-9\u{e9}-]{0,4}(\.[a-zA-Z0-9]{1,4}){0,2})\.{0,2}(:[0-9]{0,3}|:[0-9a-z]{0,2})?\.?[ \t\u{a0}]{0,2}",
+            noise in r"[ \t.:0-9a-zA-Z\u{a0}\u{e9}\[\]-]{0,12}",
+        ) {
+            proptest::prop_assert_eq!(bare_host(&host), bare_host_before(&host), "{:?}", host);
+            proptest::prop_assert_eq!(bare_host(&noise), bare_host_before(&noise), "{:?}", noise);
+        }
     }
 
     #[test]

@@ -541,8 +541,8 @@ pub fn token_result_at(target: &Target, limits: &DecodeLimits) -> Option<TokenRe
     }
     // What decodes before any damage: a cut-off error page still shows its AADSTS code.
     // The damage itself is reported on the session (`auth::read_session`).
-    let body = response.decoded_body_partial(limits).bytes;
-    let text = String::from_utf8_lossy(&body);
+    let body = target.response_body(limits)?;
+    let text = String::from_utf8_lossy(&body.bytes);
     let text = super::json::trimmed(&text);
     if let Some(map) = super::json::object(text) {
         return json_outcome(status, &map).and_then(result);

@@ -6,6 +6,8 @@
 //! depth, attributes, text per node), and a malformed document yields the tree read so far:
 //! hostile input makes the tree smaller, never a panic.
 
+use std::borrow::Cow;
+
 use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
@@ -174,7 +176,40 @@ impl Tree {
 /// operation, read without building one and stopping at the answer. An Outlook capture is
 /// mostly EWS requests whose operation is all that is needed; building their trees was a
 /// sixth of the instructions of an analysis. `None` when `Body` holds no element.
-pub(crate) fn soap_operation(xml: &str) -> Option<String> {
+///
+/// `body` is read as its text: UTF-8 with anything else replaced, leading BOMs left out
+/// ([`body_text`]). A plain envelope is read from the bytes by [`soap_operation_scan`],
+/// without that text; anything the scan is not sure of goes to the pull parser,
+/// [`soap_operation_pull`], which defines the answer.
+pub(crate) fn soap_operation(body: &[u8]) -> Option<String> {
+    match soap_operation_scan(body) {
+        Some(operation) => {
+            // Fuzzing (`fuzz/`, built with debug assertions) and every debug test hold
+            // the scan to the parser on whatever reaches here.
+            debug_assert_eq!(
+                operation,
+                soap_operation_pull(&body_text(body)),
+                "{:?}",
+                String::from_utf8_lossy(body)
+            );
+            operation
+        }
+        None => soap_operation_pull(&body_text(body)),
+    }
+}
+
+/// A request body as the XML readers take it: UTF-8 with anything else replaced (no copy
+/// when it is UTF-8), leading BOMs left out.
+pub(crate) fn body_text(body: &[u8]) -> Cow<'_, str> {
+    match crate::capture::http::lossy(body) {
+        Cow::Borrowed(s) => Cow::Borrowed(s.trim_start_matches('\u{feff}')),
+        Cow::Owned(s) => Cow::Owned(s.trim_start_matches('\u{feff}').to_string()),
+    }
+}
+
+/// [`soap_operation`] by quick-xml's pull parser: the reference [`soap_operation_scan`] is
+/// held to, and the answer wherever the scan is not sure.
+pub(crate) fn soap_operation_pull(xml: &str) -> Option<String> {
     let mut reader = quick_xml::Reader::from_str(xml);
     reader.config_mut().check_end_names = false;
     let mut depth = 0usize;
@@ -218,10 +253,197 @@ pub(crate) fn soap_operation(xml: &str) -> Option<String> {
     document.and_then(|d| named(d.as_bytes()))
 }
 
-/// A name as an operation: not empty, at most 100 characters.
+/// [`soap_operation`] of a plain SOAP envelope by a byte search, the pull parser's events
+/// and its 6 000 instructions a request (a third of reading an EWS session) left out, and
+/// the UTF-8 check of the body:
+/// `Some(answer)` when the bytes are plainly an envelope whose child `Body` (any prefix)
+/// opens before any other `Body` element, the answer then being the local name of the
+/// first element start tag after it. `None` ("not sure": ask [`soap_operation_pull`]) for
+/// anything else, so it never has to be right about odd XML: markup other than tags and a
+/// leading `<?xml ...?>` declaration (comments, CDATA, DOCTYPE, other processing
+/// instructions), a `&` in text, a `<` or an unbalanced quote inside a tag, a quoted `>`,
+/// a name of other bytes than ASCII letters, digits, `_-.:`, a `Body` that is the
+/// document element, nested deeper, self-closing or closed before an element, a second
+/// document element, an end tag with nothing open, a cut tag, no `Body`.
+///
+/// It reads the bytes as they are: the text the parser reads differs from them only in
+/// bytes of 0x80 and above (a byte that is not UTF-8 replaced by others of them, leading
+/// BOMs left out), which the scan takes as text or attribute value or, in a name, leaves
+/// to the parser; so its answer is the text's.
+///
+/// What it relies on of quick-xml 0.38 (the crate `Tree` and the pull parser use): text runs
+/// to the next `<` and only a `&` in it can be an error; a tag ends at the first `>` outside
+/// quotes; an element's name is its tag's bytes up to the first XML whitespace, and it is
+/// self-closing when the tag's bytes end in `/`; its local name follows the first `:`; an
+/// end tag closes whatever is open, its name unchecked; a `<?` runs to the first `?>`.
+/// `soap_operation` asserts the two agree in debug builds, and a property test does on
+/// generated documents.
+fn soap_operation_scan(xml: &[u8]) -> Option<Option<String>> {
+    let mut at = 0usize;
+    // Open elements, as quick-xml counts them.
+    let mut depth = 0usize;
+    let mut seen_document = false;
+    let mut in_body = false;
+    loop {
+        // Text up to the next markup (mostly none); a `&` could be an unclosed reference,
+        // an error.
+        let lt = match xml.get(at) {
+            Some(b'<') => at,
+            _ => at + memchr::memchr2(b'<', b'&', xml.get(at..)?)?,
+        };
+        if xml[lt] != b'<' {
+            return None;
+        }
+        let tag = lt + 1;
+        match *xml.get(tag)? {
+            // The XML declaration, before anything else: quick-xml's `PiParser` ends it at
+            // the first `>` after a `?` other than the one that opens it.
+            b'?' if !seen_document && xml[tag..].starts_with(b"?xml") => {
+                at = declaration_end(xml, tag + 4)? + 1;
+            }
+            b'?' | b'!' => return None,
+            b'/' => {
+                let (_, close, _) = plain_tag(xml, tag + 1)?;
+                // Closing the `Body` before an element in it: an answer, but an odd one.
+                if depth == 0 || in_body {
+                    return None;
+                }
+                depth -= 1;
+                at = close + 1;
+            }
+            _ => {
+                let (name, close, opens) = plain_tag(xml, tag)?;
+                if name.is_empty() {
+                    return None;
+                }
+                // quick-xml's local name follows the first `:`.
+                if in_body {
+                    let local = match memchr::memchr(b':', name) {
+                        Some(colon) => &name[colon + 1..],
+                        None => name,
+                    };
+                    return Some(named(local));
+                }
+                let is_body = match name.strip_suffix(b"Body") {
+                    Some([]) => true,
+                    Some([prefix @ .., b':']) => !prefix.contains(&b':'),
+                    _ => false,
+                };
+                match depth {
+                    0 if seen_document || is_body || !opens => return None,
+                    0 => seen_document = true,
+                    1 if is_body => {
+                        if !opens {
+                            return None;
+                        }
+                        in_body = true;
+                    }
+                    _ if is_body => return None,
+                    _ => {}
+                }
+                if opens {
+                    depth += 1;
+                }
+                at = close + 1;
+            }
+        }
+    }
+}
+
+/// The bytes [`soap_operation_scan`] takes as part of an element name: ASCII letters,
+/// digits, `_-.:`.
+const NAME_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b':');
+        b += 1;
+    }
+    table
+};
+
+/// A plain tag whose name starts at `from` (after its `<` or `</`): its name, the index of
+/// the `>` that ends it, and whether it opens an element (is not self-closing). `None`
+/// unless the name is of [`NAME_BYTES`] and ends at the `>`, at a `/>` or at XML
+/// whitespace, and the rest of the tag is plain ([`attributes_end`]): quick-xml then reads
+/// the same name (bytes up to the first whitespace, the closing `/` left out) and ends the
+/// tag at the same `>`.
+fn plain_tag(xml: &[u8], from: usize) -> Option<(&[u8], usize, bool)> {
+    let rest = xml.get(from..)?;
+    let len = rest
+        .iter()
+        .position(|&b| !NAME_BYTES[usize::from(b)])
+        .unwrap_or(rest.len());
+    let name = &rest[..len];
+    match &rest[len..] {
+        [b'>', ..] => Some((name, from + len, true)),
+        [b'/', b'>', ..] => Some((name, from + len + 1, false)),
+        [b' ' | b'\t' | b'\r' | b'\n', ..] => {
+            let close = attributes_end(xml, from + len)?;
+            Some((name, close, xml[close - 1] != b'/'))
+        }
+        _ => None,
+    }
+}
+
+/// The index of the `>` that ends the tag whose attributes start at `from`, when they are
+/// plain: no `<` in them (not even quoted), quotes balanced, so the first `>` is the one
+/// quick-xml ends the tag at (it skips a quoted `>`; a tag holding one is left to it).
+fn attributes_end(xml: &[u8], from: usize) -> Option<usize> {
+    let close = from + memchr::memchr(b'>', xml.get(from..)?)?;
+    let attributes = &xml[from..close];
+    // Counted in `u8`s, 255 bytes at a time, which the compiler vectorises (counted in
+    // `usize`s it took ten instructions a byte, the SOAP envelope's tag ~2 000).
+    let (mut double, mut single, mut lt) = (0usize, 0usize, false);
+    for chunk in attributes.chunks(255) {
+        let (mut d, mut s, mut l) = (0u8, 0u8, 0u8);
+        for &b in chunk {
+            d += u8::from(b == b'"');
+            s += u8::from(b == b'\'');
+            l |= u8::from(b == b'<');
+        }
+        double += usize::from(d);
+        single += usize::from(s);
+        lt |= l != 0;
+    }
+    // A tag mostly quotes with one kind of quote: then balanced is an even count.
+    let balanced = match (double, single) {
+        _ if lt => false,
+        (d, 0) => d % 2 == 0,
+        (0, s) => s % 2 == 0,
+        _ => {
+            let mut quote = None;
+            for &b in attributes {
+                quote = match (quote, b) {
+                    (None, b'"' | b'\'') => Some(b),
+                    (Some(q), c) if q == c => None,
+                    (q, _) => q,
+                };
+            }
+            quote.is_none()
+        }
+    };
+    balanced.then_some(close)
+}
+
+/// The index of the `>` that ends an XML declaration whose bytes after `<?xml` start at
+/// `from`: the first `>` after a `?`, as quick-xml's `PiParser` finds it.
+fn declaration_end(xml: &[u8], mut from: usize) -> Option<usize> {
+    loop {
+        let gt = from + memchr::memchr(b'>', xml.get(from..)?)?;
+        if xml[gt - 1] == b'?' {
+            return Some(gt);
+        }
+        from = gt + 1;
+    }
+}
+
+/// A name as an operation: not empty, at most 100 characters (one copy, made at the end).
 fn named(name: &[u8]) -> Option<String> {
-    let name = utf8_lossy(name);
-    (!name.is_empty()).then(|| name.chars().take(100).collect())
+    let name = crate::capture::http::lossy(name);
+    let end = name.char_indices().nth(100).map_or(name.len(), |(i, _)| i);
+    (!name.is_empty()).then(|| name[..end].to_string())
 }
 
 /// `String::from_utf8_lossy(b).into_owned()`, with the fast validation of `str::from_utf8`
@@ -309,3 +531,6 @@ mod cut_tests {
         );
     }
 }
+
+#[cfg(test)]
+mod scan_tests;
