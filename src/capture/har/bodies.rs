@@ -157,16 +157,17 @@ fn after_text_key(before: &[u8]) -> bool {
 /// for a control character, a quote, an escape serde_json refuses, a `\u` escape of a
 /// surrogate (paired or not: left to serde_json) and text that is not UTF-8.
 pub(super) fn unescape(contents: &[u8]) -> Option<Vec<u8>> {
-    // Room for whole 16-byte stores past the end (see `copy_plain`); the text only shrinks.
-    let mut out = vec![0; contents.len() + 16];
-    let (mut read, mut written) = (0, 0);
+    // The text only shrinks; not zeroed: every byte is written once, by a copy of a plain
+    // run or an escape's character.
+    let mut out = Vec::with_capacity(contents.len());
+    let mut read = 0;
     // Bytes of 0x80 and above seen: only then is the result checked for UTF-8 (escapes
     // write only whole characters).
     let mut high = false;
     loop {
-        let run = copy_plain(&contents[read..], &mut out[written..], &mut high);
+        let run = plain_run(&contents[read..], &mut high);
+        out.extend_from_slice(&contents[read..read + run]);
         read += run;
-        written += run;
         let Some(&b) = contents.get(read) else {
             break;
         };
@@ -187,17 +188,15 @@ pub(super) fn unescape(contents: &[u8]) -> Option<Vec<u8>> {
                 // `None` for a surrogate.
                 let c = char::from_u32(u32::from(unit))?;
                 // At most three bytes for the six read.
-                written += c.encode_utf8(&mut out[written..written + 4]).len();
+                out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
                 read += 6;
                 continue;
             }
             _ => return None,
         };
-        out[written] = c;
-        written += 1;
+        out.push(c);
         read += 2;
     }
-    out.truncate(written);
     if high && std::str::from_utf8(&out).is_err() {
         return None;
     }
@@ -212,41 +211,10 @@ pub(super) fn hex4(digits: &[u8]) -> Option<u16> {
     })
 }
 
-/// Copy `src` into `dst` up to its first backslash, quote or control character (below
-/// 0x20), and say how many bytes that was; `high` set when a byte of 0x80 or above was seen
-/// on the way (or in the 16 bytes where it stopped). `dst` must be 16 bytes longer than
-/// `src`: 16 bytes are stored at a time, what follows the run overwritten later.
-#[inline]
-fn copy_plain(src: &[u8], dst: &mut [u8], high: &mut bool) -> usize {
-    let mut at = 0;
-    #[cfg(target_arch = "x86_64")]
-    {
-        let mut seen = simd::Seen::default();
-        for (from, to) in src.chunks_exact(16).zip(dst.chunks_exact_mut(16)) {
-            let (Ok(from), Ok(to)) = (<&[u8; 16]>::try_from(from), <&mut [u8; 16]>::try_from(to))
-            else {
-                break;
-            };
-            *to = *from;
-            let mask = seen.special(from);
-            if mask != 0 {
-                *high |= seen.high();
-                return at + mask.trailing_zeros() as usize;
-            }
-            at += 16;
-        }
-        *high |= seen.high();
-    }
-    let rest = &src[at..];
-    let run = first_special(rest);
-    dst[at..at + run].copy_from_slice(&rest[..run]);
-    *high |= rest[..run].iter().any(|&b| b >= 0x80);
-    at + run
-}
-
-/// How many bytes of `src` come before its first backslash, quote or control character,
-/// `high` set as [`copy_plain`] sets it: what it copies, found without copying (for the
-/// entry reader's strings, [`super::fast`]).
+/// How many bytes of `src` come before its first backslash, quote or control character
+/// (below 0x20): a run [`unescape`] copies as it is and the entry reader's strings
+/// ([`super::fast`]) borrow. `high` set when a byte of 0x80 or above was seen on the way (or
+/// in the 16 bytes where it stopped, 16 being looked at a time).
 #[inline]
 pub(super) fn plain_run(src: &[u8], high: &mut bool) -> usize {
     let mut at = 0;
@@ -316,7 +284,7 @@ mod simd {
 }
 
 /// The first backslash, quote or control character in `bytes`, or its length: what
-/// [`copy_plain`] stops at, a byte at a time.
+/// [`plain_run`] stops at, a byte at a time.
 fn first_special(bytes: &[u8]) -> usize {
     bytes
         .iter()
@@ -375,13 +343,11 @@ mod tests {
         }
 
         #[test]
-        fn copy_plain_copies_up_to_the_first_special_byte(bytes in proptest::collection::vec(
+        fn a_plain_run_ends_at_the_first_special_byte(bytes in proptest::collection::vec(
             prop_oneof![4 => 0x20u8..0x7f, 1 => any::<u8>()], 0..100)) {
             let mut high = false;
-            let mut dst = vec![0; bytes.len() + 16];
-            let at = copy_plain(&bytes, &mut dst, &mut high);
+            let at = plain_run(&bytes, &mut high);
             prop_assert_eq!(at, first_special(&bytes));
-            prop_assert_eq!(&dst[..at], &bytes[..at]);
             prop_assert!(high || bytes[..at].iter().all(|&b| b < 0x80));
         }
     }
