@@ -264,17 +264,17 @@ fn request_view(target: &Target, limits: &DecodeLimits) -> Option<RequestView> {
     // The body's text is made only for what reads text (a tree, a free/busy request kept):
     // `xml::soap_operation` reads a plain envelope's bytes.
     let tree = GET_DELEGATE
-        .find(&body)
+        .find(body)
         .is_some()
-        .then(|| Tree::parse(&xml::body_text(&body)));
+        .then(|| Tree::parse(&xml::body_text(body)));
     let operation = match &tree {
         Some(t) => operation(t),
-        None => xml::soap_operation(&body),
+        None => xml::soap_operation(body),
     };
     let availability = operation
         .as_deref()
         .is_some_and(|o| o.eq_ignore_ascii_case("GetUserAvailabilityRequest"))
-        .then(|| xml::body_text(&body).into_owned());
+        .then(|| xml::body_text(body).into_owned());
     Some(RequestView {
         operation,
         tree,

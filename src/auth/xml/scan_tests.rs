@@ -7,12 +7,16 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
 
+/// A document, what the scan says of it (`None`: left to the parser) and what
+/// `soap_operation` says.
+type Case<D> = (D, Option<Option<String>>, Option<String>);
+
 /// `(document, what the scan says, what soap_operation says)`, for the shapes the scan must
 /// read itself and for each odd one it must leave to the parser.
 #[test]
 fn tricky_cases() {
     let op = |s: &str| Some(s.to_string());
-    let cases: &[(&str, Option<Option<String>>, Option<String>)] = &[
+    let cases: &[Case<&str>] = &[
         // Plain envelopes: the scan answers.
         (
             r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="t" xmlns:m="m"><soap:Header><t:RequestServerVersion Version="Exchange2013" /></soap:Header><soap:Body><m:FindItem Traversal="Shallow"><m:ItemShape/></m:FindItem></soap:Body></soap:Envelope>"#,
@@ -102,7 +106,7 @@ fn tricky_cases() {
 #[test]
 fn bodies_that_are_not_utf8() {
     let op = |s: &str| Some(s.to_string());
-    let cases: &[(&[u8], Option<Option<String>>, Option<String>)] = &[
+    let cases: &[Case<&[u8]>] = &[
         (
             b"\xef\xbb\xbf\xef\xbb\xbf<e><Body><Op/>",
             Some(op("Op")),
