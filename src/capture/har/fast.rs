@@ -13,11 +13,12 @@
 //! ([`super::parse::Item::into_result`]), which gives the same session or the exact error.
 //! It gives up on: any syntax error, a key with an escape, a `\u` escape of a surrogate, a
 //! control character or invalid UTF-8 in a string, a number serde_json refuses to read
-//! (a number that is read and is not a plain integer is handed to serde_json itself, for
-//! its exact reading), nesting deeper than [`MAX_DEPTH`], a header list over [`MAX_LIST`]
-//! items, and text after the entry. Those are the entries with damage or
-//! an exporter's oddity; every entry of the captures seen so far is read here
-//! (`fast_tests.rs` holds it to serde_json's reading on samples and generated damage).
+//! (a number that is read and is neither an integer of up to 19 digits, 18 if negative,
+//! nor a decimal fraction of up to 15 is handed to serde_json itself, for its exact
+//! reading), nesting deeper than [`MAX_DEPTH`], a header list over [`MAX_LIST`] items, and
+//! text after the entry. Those are the entries with damage or an exporter's oddity; every
+//! entry of the captures seen so far is read here (`fast_tests.rs` holds it to serde_json's
+//! reading on samples and generated damage).
 //!
 //! The conversions of a field of the wrong kind are [`Lenient`]'s, the same functions the
 //! serde visitors call; a header item is finished by the same [`header_item`].
