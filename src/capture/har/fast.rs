@@ -232,8 +232,7 @@ impl<'a> Cursor<'a> {
     ) -> Option<()> {
         self.enter()?;
         if self.peek()? == b'}' {
-            self.i += 1;
-            self.depth -= 1;
+            self.leave();
             return Some(());
         }
         loop {
@@ -246,15 +245,10 @@ impl<'a> Cursor<'a> {
             }
             self.i += 1;
             member(self, key)?;
-            match self.peek()? {
-                b',' => self.i += 1,
-                b'}' => break,
-                _ => return None,
+            if !self.after_item(b'}')? {
+                return Some(());
             }
         }
-        self.i += 1;
-        self.depth -= 1;
-        Some(())
     }
 
     /// An object's key at the cursor (its `"` next), as bytes: every key the reader knows
@@ -290,21 +284,15 @@ impl<'a> Cursor<'a> {
     fn array(&mut self, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
         self.enter()?;
         if self.peek()? == b']' {
-            self.i += 1;
-            self.depth -= 1;
+            self.leave();
             return Some(());
         }
         loop {
             item(self)?;
-            match self.peek()? {
-                b',' => self.i += 1,
-                b']' => break,
-                _ => return None,
+            if !self.after_item(b']')? {
+                return Some(());
             }
         }
-        self.i += 1;
-        self.depth -= 1;
-        Some(())
     }
 
     /// Past the `{` or `[` at the cursor, one level deeper.
@@ -313,6 +301,30 @@ impl<'a> Cursor<'a> {
         self.i += 1;
         self.depth += 1;
         (self.depth <= MAX_DEPTH).then_some(())
+    }
+
+    /// Past the `}` or `]` at the cursor, one level up.
+    #[inline]
+    fn leave(&mut self) {
+        self.i += 1;
+        self.depth -= 1;
+    }
+
+    /// After a member or an item: `Some(true)` past a `,` (another follows), `Some(false)`
+    /// past `close` (the object or array is over), `None` for anything else.
+    #[inline]
+    fn after_item(&mut self, close: u8) -> Option<bool> {
+        match self.peek()? {
+            b',' => {
+                self.i += 1;
+                Some(true)
+            }
+            c if c == close => {
+                self.leave();
+                Some(false)
+            }
+            _ => None,
+        }
     }
 
     /// Past the value at the cursor, checked as serde_json checks a value it ignores.
