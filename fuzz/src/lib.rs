@@ -391,20 +391,11 @@ pub fn ews_soap(data: &[u8]) {
         Some(i) => (&data[..i], &data[i + 1..]),
         None => (data, &[][..]),
     };
-    let mut req = Headers::new();
-    req.push("Content-Type", "text/xml; charset=utf-8");
-    req.push(
-        "SOAPAction",
-        "\"http://schemas.microsoft.com/exchange/services/2006/messages/GetDelegate\"",
-    );
     let mut resp = Headers::new();
     resp.push("Content-Type", "text/xml; charset=utf-8");
-    let s = session(
-        "POST",
-        "https://mail.contoso.com/EWS/Exchange.asmx",
-        req,
+    let s = ews_post(
+        Some("\"http://schemas.microsoft.com/exchange/services/2006/messages/GetDelegate\""),
         req_body,
-        200,
         resp,
         resp_body,
     );
@@ -415,17 +406,7 @@ pub fn ews_soap(data: &[u8]) {
     // assertion: scripts/fuzz.sh builds with `-a`) to agree with the pull parser it stands
     // in for.
     if let Some(renamed) = without_get_delegate(req_body) {
-        let mut req = Headers::new();
-        req.push("Content-Type", "text/xml; charset=utf-8");
-        let s = session(
-            "POST",
-            "https://mail.contoso.com/EWS/Exchange.asmx",
-            req,
-            &renamed,
-            200,
-            Headers::new(),
-            b"",
-        );
+        let s = ews_post(None, &renamed, Headers::new(), b"");
         let _ = auth::read_session(&s, &LIMITS);
     }
     // The same bodies as a failed EWS answer (read whatever the operation: `ews_answer`)
@@ -452,6 +433,29 @@ pub fn ews_soap(data: &[u8]) {
         let s = session("POST", url, req, req_body, status, resp, resp_body);
         let _ = auth::read_session(&s, &LIMITS);
     }
+}
+
+/// A 200 answer to an XML POST to EWS, with `SOAPAction` when given.
+fn ews_post(
+    soap_action: Option<&str>,
+    req_body: &[u8],
+    resp: Headers,
+    resp_body: &[u8],
+) -> Session {
+    let mut req = Headers::new();
+    req.push("Content-Type", "text/xml; charset=utf-8");
+    if let Some(action) = soap_action {
+        req.push("SOAPAction", action);
+    }
+    session(
+        "POST",
+        "https://mail.contoso.com/EWS/Exchange.asmx",
+        req,
+        req_body,
+        200,
+        resp,
+        resp_body,
+    )
 }
 
 /// `body` with every `GetDelegate` made `GetDelegatX`, when it holds one.
