@@ -97,12 +97,15 @@ impl Fast for BodyString {
             return c.plain();
         }
         let start = c.i + 1;
-        let end = match c.noted_body(start) {
-            Some(end) => end,
-            None => scan_string(c.b, start)?.0,
+        let body = match c.noted_body(start) {
+            Some(end) => {
+                let body = super::bodies::unescape(c.b.get(start..end)?)?;
+                c.i = end + 1;
+                body
+            }
+            // A short body, read as any string.
+            None => c.string()?.into_owned().into_bytes(),
         };
-        let body = super::bodies::unescape(c.b.get(start..end)?)?;
-        c.i = end + 1;
         Some(Field::found(Kind::String, Some(BodyString(body))))
     }
 }
@@ -150,12 +153,8 @@ impl Fast for RawHeaders {
                 b'{' => {
                     let headers = &mut list.headers;
                     if let Some((name, value)) = c.plain_header() {
-                        let text = |headers: &mut Headers, s: &str| Field {
-                            value: Some(headers.append_text(s)),
-                            wrong: None,
-                        };
-                        let name = text(headers, &name);
-                        let value = text(headers, &value);
+                        let name = string_text(headers, &name);
+                        let value = string_text(headers, &value);
                         header_item(headers, &mut list.notes, i, name, value);
                         i += 1;
                         return Some(());
@@ -478,11 +477,7 @@ impl<'a> Cursor<'a> {
     #[inline]
     fn header_text(&mut self, headers: &mut Headers) -> Option<Field<Range<usize>>> {
         if self.peek()? == b'"' {
-            let text = self.string()?;
-            return Some(Field {
-                value: Some(headers.append_text(&text)),
-                wrong: None,
-            });
+            return Some(string_text(headers, &self.string()?));
         }
         Some(keep_text(headers, self.plain::<String>()?))
     }

@@ -467,6 +467,14 @@ impl TextSeed<'_> {
     }
 }
 
+/// A header's name or value read as a string, appended to the list's text.
+pub(super) fn string_text(headers: &mut Headers, s: &str) -> Field<Range<usize>> {
+    Field {
+        value: Some(headers.append_text(s)),
+        wrong: None,
+    }
+}
+
 /// A header's name or value read as another kind than a string: its conversion (if any)
 /// appended to the list's text.
 pub(super) fn keep_text(headers: &mut Headers, f: Field<String>) -> Field<Range<usize>> {
@@ -504,10 +512,7 @@ impl<'de> Visitor<'de> for TextSeed<'_> {
     }
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
         // The one kind read without a `String`.
-        Ok(Field {
-            value: Some(self.0.append_text(v)),
-            wrong: None,
-        })
+        Ok(string_text(self.0, v))
     }
     fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
         Ok(Field::default())
