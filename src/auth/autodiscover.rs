@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::target::Target;
 use super::text::ends_with_ignore_case;
 use super::xml::Tree;
+use crate::capture::body::Decoded;
 use crate::capture::url_parts::{strip_query, UrlParts};
 use crate::capture::{DecodeLimits, Session};
 use crate::redact::cut::prefix_chars;
@@ -197,8 +198,8 @@ pub fn autodiscover_answer_at(
     let decoded = target.response_body(limits);
     let body = decoded
         .as_deref()
-        .filter(|d| d.problem.is_none() && !d.bytes.is_empty())
-        .map(|d| &d.bytes);
+        .and_then(Decoded::whole)
+        .filter(|b| !b.is_empty());
     // A redacted copy holds a text/plain placeholder where the original's page was: the
     // page's own type is in the placeholder, and tells the same story.
     let removed = response
@@ -212,8 +213,8 @@ pub fn autodiscover_answer_at(
         }
         return Some(out);
     };
-    let body = super::xml::utf8_lossy(body);
-    let body = body.trim_start_matches('\u{feff}').trim_start();
+    let body = super::xml::body_text(body);
+    let body = body.trim_start();
     if looks_html(body) || content_type.as_deref().is_some_and(is_html) {
         out.answer = Answer::WebPage { content_type };
         return Some(out);
@@ -243,9 +244,8 @@ fn looks_html(body: &str) -> bool {
 /// The address a POX request asks about (`EMailAddress`), or a SOAP one (`Mailbox`).
 fn request_address(target: &Target, limits: &DecodeLimits, kind: Endpoint) -> Option<String> {
     let decoded = target.request_body(limits);
-    let body = Some(&decoded.bytes).filter(|b| decoded.problem.is_none() && !b.is_empty())?;
-    let text = super::xml::utf8_lossy(body);
-    let tree = Tree::parse(text.trim_start_matches('\u{feff}'));
+    let body = decoded.whole().filter(|b| !b.is_empty())?;
+    let tree = Tree::parse(&super::xml::body_text(body));
     let name = match kind {
         Endpoint::Pox => "EMailAddress",
         Endpoint::Soap => "Mailbox",

@@ -14,6 +14,7 @@ use super::ews_answer::{self, EwsAnswer};
 use super::target::Target;
 use super::text::ends_with_ignore_case;
 use super::xml::{self, Tree};
+use crate::capture::body::Decoded;
 use crate::capture::url_parts::UrlParts;
 use crate::capture::{Atom, DecodeLimits, Interner, Session};
 
@@ -143,9 +144,8 @@ pub fn ews_events_at(target: &Target, limits: &DecodeLimits) -> EwsEvents {
         .response
         .as_ref()
         .filter(|r| answer_read && !r.body.is_empty())
-        .and_then(|_| target.response_body(limits))
-        .filter(|d| d.problem.is_none());
-    let decoded = decoded.as_ref().map(|d| d.bytes.as_slice());
+        .and_then(|_| target.response_body(limits));
+    let decoded = decoded.as_deref().and_then(Decoded::whole);
     let answer = errors_read
         .then(|| answer_of(session, request.as_ref(), decoded))
         .flatten();
@@ -260,7 +260,7 @@ impl RequestView {
 /// `None` when the request has no body or it does not decode.
 fn request_view(target: &Target, limits: &DecodeLimits) -> Option<RequestView> {
     let decoded = target.request_body(limits);
-    let body = Some(&decoded.bytes).filter(|b| decoded.problem.is_none() && !b.is_empty())?;
+    let body = decoded.whole().filter(|b| !b.is_empty())?;
     // The body's text is made only for what reads text (a tree, a free/busy request kept):
     // `xml::soap_operation` reads a plain envelope's bytes.
     let tree = GET_DELEGATE

@@ -337,10 +337,7 @@ pub fn login_request_at(target: &Target, limits: &DecodeLimits) -> Option<LoginR
             && session.request.method.eq_ignore_ascii_case("POST"));
     let body = if form_body && !session.request.body.is_empty() {
         let decoded = target.request_body(limits);
-        match decoded.problem {
-            None => Params::collect(&decoded.bytes),
-            Some(_) => Vec::new(),
-        }
+        decoded.whole().map(Params::collect).unwrap_or_default()
     } else {
         Vec::new()
     };

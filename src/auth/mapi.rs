@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::target::Target;
 use super::text::contains_ignore_case;
+use crate::capture::body::Decoded;
 use crate::capture::url_parts::{strip_query, UrlParts};
 use crate::capture::{DecodeLimits, Session};
 
@@ -146,11 +147,7 @@ pub fn mapi_answer_at(target: &Target, limits: &DecodeLimits) -> MapiReading {
         && (answer.is_connect() || response_code.is_some_and(|c| c != 0) || response.status == 403);
     if body_read {
         let decoded = target.response_body(limits);
-        if let Some(body) = decoded
-            .as_deref()
-            .filter(|d| d.problem.is_none())
-            .map(|d| &d.bytes)
-        {
+        if let Some(body) = decoded.as_deref().and_then(Decoded::whole) {
             answer.protocol_disabled = memchr::memmem::find(body, b"ProtocolDisabled").is_some();
             if response.status == 403 {
                 let lower = body.to_ascii_lowercase();

@@ -54,27 +54,17 @@ impl<'a> Target<'a> {
     /// (`decoded_body`) is these bytes when `problem` is `None`, else the error. Asked with
     /// other limits than the first time, it decodes again (read_session passes one).
     pub fn request_body(&self, limits: &DecodeLimits) -> Cow<'_, Decoded> {
-        let (first, decoded) = self
-            .request_body
-            .get_or_init(|| (*limits, self.session.request.decoded_body_partial(limits)));
-        if first == limits {
-            Cow::Borrowed(decoded)
-        } else {
-            Cow::Owned(self.session.request.decoded_body_partial(limits))
-        }
+        decoded_once(&self.request_body, limits, |l| {
+            self.session.request.decoded_body_partial(l)
+        })
     }
 
     /// [`Self::request_body`] of the response, when the session has one.
     pub fn response_body(&self, limits: &DecodeLimits) -> Option<Cow<'_, Decoded>> {
         let response = self.session.response.as_ref()?;
-        let (first, decoded) = self
-            .response_body
-            .get_or_init(|| (*limits, response.decoded_body_partial(limits)));
-        Some(if first == limits {
-            Cow::Borrowed(decoded)
-        } else {
-            Cow::Owned(response.decoded_body_partial(limits))
-        })
+        Some(decoded_once(&self.response_body, limits, |l| {
+            response.decoded_body_partial(l)
+        }))
     }
 
     /// The request URL, as the capture wrote it.
@@ -100,6 +90,21 @@ impl<'a> Target<'a> {
     /// Whether the host is an Entra ID authority (`false` without a host).
     pub fn is_authority(&self) -> bool {
         self.authority
+    }
+}
+
+/// A body decoded within `limits` once, kept in `cell` with those limits; decoded anew when
+/// asked with other limits than the first time.
+fn decoded_once<'c>(
+    cell: &'c OnceCell<(DecodeLimits, Decoded)>,
+    limits: &DecodeLimits,
+    decode: impl Fn(&DecodeLimits) -> Decoded,
+) -> Cow<'c, Decoded> {
+    let (first, decoded) = cell.get_or_init(|| (*limits, decode(limits)));
+    if first == limits {
+        Cow::Borrowed(decoded)
+    } else {
+        Cow::Owned(decode(limits))
     }
 }
 

@@ -88,6 +88,13 @@ pub struct Decoded {
     pub problem: Option<BodyError>,
 }
 
+impl Decoded {
+    /// The bytes when the whole body decoded (what [`decode`] reads), else `None`.
+    pub fn whole(&self) -> Option<&[u8]> {
+        self.problem.is_none().then_some(self.bytes.as_slice())
+    }
+}
+
 /// The body with framing and codings undone. Any damage (cap reached, framing cut short,
 /// a coding that does not decode or is unknown) is an error.
 pub fn decode(body: &Body, headers: &Headers, limits: &DecodeLimits) -> Result<Vec<u8>, BodyError> {
