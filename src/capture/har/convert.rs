@@ -126,13 +126,9 @@ pub(super) fn convert(
         .server_ip
         .take("serverIPAddress", &mut problems)
         .map(|ip| {
-            let bare = ip.trim().trim_start_matches('[').trim_end_matches(']');
-            // Nearly always the address as read: that `String` kept, no copy.
-            if bare.len() == ip.len() {
-                ip
-            } else {
-                bare.to_string()
-            }
+            trimmed(ip, |ip| {
+                ip.trim().trim_start_matches('[').trim_end_matches(']')
+            })
         })
         .filter(|ip| !ip.is_empty());
     let process = raw
@@ -323,15 +319,11 @@ pub(super) fn full_url(
 
 /// `http/2.0`, `h2`, `HTTP/2` all mean HTTP/2; the session model writes `HTTP/x[.y]`.
 pub(super) fn normalize_version(read: String) -> String {
-    let v = read.trim();
+    let v = trimmed(read, str::trim);
     // What nearly every request and response says, already in the model's form: the
     // `String` read is kept (the general case below lower-cases a copy and formats another).
     if v.starts_with("HTTP/1.") {
-        return if v.len() == read.len() {
-            read
-        } else {
-            v.to_string()
-        };
+        return v;
     }
     let lower = v.to_ascii_lowercase();
     match lower.as_str() {
@@ -339,7 +331,18 @@ pub(super) fn normalize_version(read: String) -> String {
         "h2" | "http/2" | "http/2.0" => "HTTP/2".into(),
         "h3" | "http/3" | "http/3.0" => "HTTP/3".into(),
         _ if lower.starts_with("http/") => format!("HTTP/{}", &v[5..]),
-        _ => v.to_string(),
+        _ => v,
+    }
+}
+
+/// `read` with `trim` applied: the `String` itself when `trim` took nothing off (nearly
+/// always), else a copy of what is left.
+fn trimmed(read: String, trim: impl FnOnce(&str) -> &str) -> String {
+    let kept = trim(&read);
+    if kept.len() == read.len() {
+        read
+    } else {
+        kept.to_string()
     }
 }
 
