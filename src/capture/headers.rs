@@ -36,6 +36,13 @@ struct Span {
 }
 
 impl Span {
+    /// The value moved to `at` in the text.
+    #[inline]
+    fn set_value(&mut self, at: Range<usize>) {
+        self.value = at.start;
+        self.value_end = at.end;
+    }
+
     /// Whether this header of `text` is called `name`, ignoring case: lengths compared first,
     /// bytes only then (look-ups run a few dozen times per session, over every header).
     #[inline]
@@ -91,8 +98,7 @@ impl Headers {
         }
         self.text.push_str(more);
         if let Some(last) = self.spans.last_mut() {
-            last.value = value.start;
-            last.value_end = self.text.len();
+            last.set_value(value.start..self.text.len());
         }
         self.compact_if_wasteful();
     }
@@ -167,8 +173,7 @@ impl Headers {
             let s = self.spans[i];
             if let Some(new) = f(self.name_of(&s), self.value_of(&s)) {
                 let value = self.append_text(&new);
-                self.spans[i].value = value.start;
-                self.spans[i].value_end = value.end;
+                self.spans[i].set_value(value);
             }
         }
         self.compact_if_wasteful();
@@ -193,8 +198,7 @@ impl Headers {
             return;
         };
         let at = self.append_text(value);
-        self.spans[first].value = at.start;
-        self.spans[first].value_end = at.end;
+        self.spans[first].set_value(at);
         let mut i = 0;
         let text = &self.text;
         self.spans.retain(|s| {
