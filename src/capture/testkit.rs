@@ -114,3 +114,32 @@ fn body(s: &str) -> Body {
         truncated: false,
     }
 }
+
+/// A reader handing out pieces of the sizes given, in turn, as a slow pipe or a chunked
+/// stream would: for the readers that must read the same whatever the pieces.
+pub struct Pieces<'a> {
+    pub data: &'a [u8],
+    pub sizes: &'a [usize],
+    pub next: usize,
+}
+
+impl<'a> Pieces<'a> {
+    pub fn new(data: &'a [u8], sizes: &'a [usize]) -> Self {
+        Pieces {
+            data,
+            sizes,
+            next: 0,
+        }
+    }
+}
+
+impl std::io::Read for Pieces<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let size = self.sizes[self.next % self.sizes.len()];
+        self.next += 1;
+        let n = size.min(out.len()).min(self.data.len());
+        out[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}

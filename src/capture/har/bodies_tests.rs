@@ -9,18 +9,14 @@ use std::rc::Rc;
 
 use proptest::prelude::*;
 
-use super::lexer::tests::Pieces;
 use super::*;
 use crate::capture::rewrite::Identity;
+use crate::capture::testkit::Pieces;
 
 /// Every session or error, and every rewritten byte, of `text`, read on this thread.
 pub(super) fn read_here(text: &[u8], sizes: &[usize], limits: &HarLimits) -> (String, String) {
     lex_on_this_thread(|| {
-        let pieces = || Pieces {
-            data: text,
-            sizes,
-            next: 0,
-        };
+        let pieces = || Pieces::new(text, sizes);
         let read = map_reader(pieces(), limits, |r| r);
         let mut out = Vec::new();
         let rewritten = rewrite_reader(pieces(), limits, &mut out, &mut Identity);

@@ -1,6 +1,7 @@
-use std::io::{self, Read};
+use std::io::Read;
 use std::rc::Rc;
 
+use crate::capture::testkit::Pieces;
 use crate::capture::Session;
 
 use super::*;
@@ -11,18 +12,6 @@ fn read(json: &[u8]) -> Result<Vec<SessionResult>, CaptureErrorKind> {
 
 fn read_with(json: &[u8], limits: HarLimits) -> Result<Vec<SessionResult>, CaptureErrorKind> {
     map_reader(json, &limits, |r| r)
-}
-
-/// A reader that hands out at most `.1` bytes a call, as a slow pipe would.
-struct Trickle<'a>(&'a [u8], usize);
-
-impl Read for Trickle<'_> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let n = self.1.min(out.len()).min(self.0.len());
-        out[..n].copy_from_slice(&self.0[..n]);
-        self.0 = &self.0[n..];
-        Ok(n)
-    }
 }
 
 fn har(entries: &str) -> String {
@@ -528,7 +517,7 @@ mod props {
             prop_assert_eq!(&a, &b);
             // Read a few bytes at a time, an escape, a string or an entry can be split
             // at any byte by the end of the guard's buffer.
-            let trickled = map_reader(Trickle(taken.as_bytes(), 1 + split % 7), &limits, |r| r);
+            let trickled = map_reader(Pieces::new(taken.as_bytes(), &[1 + split % 7]), &limits, |r| r);
             prop_assert_eq!(format!("{:?}", trickled), a);
         }
 

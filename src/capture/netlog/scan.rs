@@ -247,6 +247,7 @@ fn scan_with<R: Read, const RUNS: bool>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::testkit::Pieces;
     use proptest::prelude::*;
 
     fn items(text: &[u8]) -> (Vec<String>, End) {
@@ -368,17 +369,7 @@ mod tests {
                 text[at] = b;
             }
             let limits = ScanLimits { max_event, max_constants, max_depth: 6 };
-            /// A reader that hands over at most `piece` bytes a call.
-            struct Pieces<'a>(&'a [u8], usize);
-            impl Read for Pieces<'_> {
-                fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-                    let n = self.0.len().min(self.1).min(out.len());
-                    out[..n].copy_from_slice(&self.0[..n]);
-                    self.0 = &self.0[n..];
-                    Ok(n)
-                }
-            }
-            let fast = record(|t, l, f| scan(Pieces(t, piece), l, f), &text, &limits);
+            let fast = record(|t, l, f| scan(Pieces::new(t, &[piece]), l, f), &text, &limits);
             let slow = record(|t, l, f| scan_with::<_, false>(t, l, f), &text, &limits);
             prop_assert_eq!(fast, slow);
         }

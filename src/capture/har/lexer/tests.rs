@@ -1,30 +1,13 @@
 //! The block lexer against the scalar one, and both against `Guard::step` byte by byte, on
 //! JSON-ish bytes read in random pieces: everything the guard hands out must be the same.
 
-use std::io::{self, Read};
+use std::io::Read;
 use std::rc::Rc;
 
 use proptest::prelude::*;
 
 use super::*;
-
-/// A reader handing out pieces of the sizes given, in turn.
-pub(in crate::capture::har) struct Pieces<'a> {
-    pub(in crate::capture::har) data: &'a [u8],
-    pub(in crate::capture::har) sizes: &'a [usize],
-    pub(in crate::capture::har) next: usize,
-}
-
-impl Read for Pieces<'_> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let size = self.sizes[self.next % self.sizes.len()];
-        self.next += 1;
-        let n = size.min(out.len()).min(self.data.len());
-        out[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
-    }
-}
+use crate::capture::testkit::Pieces;
 
 /// Everything the guard hands out, read one byte a call as serde_json reads: each byte
 /// passed on, each entry taken out (where, its bytes, the skeleton before it), the cuts and
@@ -39,11 +22,7 @@ fn lexed(
 ) -> (String, u64) {
     use std::fmt::Write as _;
     let stats = Rc::new(Stats::default());
-    let reader = Pieces {
-        data: input,
-        sizes,
-        next: 0,
-    };
+    let reader = Pieces::new(input, sizes);
     let guard = Guard::new(reader, limits, Rc::clone(&stats)).lexing(lexing);
     let mut guard = if record { guard.recording() } else { guard };
     let mut out = String::new();
