@@ -95,7 +95,7 @@ const EXPECTED_LEFT: &[&str] = &[];
 /// The public corpus (HARs and mitmproxy's JSON, `.zhar`): the same sessions and errors
 /// with the entry reader and without.
 #[test]
-#[ignore = "needs the public capture corpus ($TRACEADAL_CORPUS or ../shared/captures): run with --ignored (CI does)"]
+#[ignore = "needs the public capture corpus ($TRACEADAL_CORPUS, or beside the clone where CI puts it): run with --ignored (CI does)"]
 fn corpus_hars_read_the_same_with_the_entry_reader() {
     let corpus = std::env::var_os("TRACEADAL_CORPUS")
         .map(PathBuf::from)
