@@ -59,6 +59,12 @@ pub fn tail(text: &str, max: usize) -> String {
 
 /// At most `max` characters of `text` ([`prefix`] by characters), and whether it was cut.
 pub fn prefix_chars(text: &str, max: usize) -> (&str, bool) {
+    // No more bytes than `max`, so no more characters: not counted (EWS cuts every
+    // session's `User-Agent` to 200 characters, and counting them was 0.7 % of the
+    // instructions of reading a 10k-session HAR).
+    if text.len() <= max {
+        return (text, false);
+    }
     match text.char_indices().nth(max) {
         None => (text, false),
         Some((i, _)) => (prefix(text, i).0, true),
@@ -297,6 +303,12 @@ mod tests {
     fn chars_and_boundaries() {
         assert_eq!(prefix_chars("ééé ééé", 5), ("ééé ", true));
         assert_eq!(prefix_chars("ééé", 3), ("ééé", false));
+        // At and around the byte-length shortcut: as many bytes as `max` is never cut, one
+        // more is cut only when it is one character more.
+        assert_eq!(prefix_chars("abcde", 5), ("abcde", false));
+        assert_eq!(prefix_chars("ab cd ef", 5), ("ab cd", true));
+        assert_eq!(prefix_chars("abcdé", 5), ("abcdé", false));
+        assert_eq!(prefix_chars("", 0), ("", false));
         assert_eq!(
             middle(
                 "https://autodiscover.contoso.com/autodiscover/autodiscover.xml",
