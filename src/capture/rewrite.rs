@@ -8,6 +8,7 @@
 //! What counts as a secret is not known here: the scrubber, defined by the caller, decides
 //! (capture is the first stage and imports no later one).
 
+use std::any::Any;
 use std::io::{Seek, Write};
 
 use super::{Password, ReadOptions};
@@ -48,7 +49,38 @@ pub trait Scrubber {
         let _ = key;
         self.text(value)
     }
+
+    /// HAR entries scrubbed one by one on other threads, for a scrubber whose every entry
+    /// comes out the same whatever entries came before it: the HAR rewriter then scrubs
+    /// them on the rayon pool, as the reader maps entries, and scrubbing (nearly all of a
+    /// rewrite's time) is no longer done on one core. `None` (the default): each entry goes
+    /// through [`Scrubber::har_entry_at`], in order, on the writing thread.
+    fn har_entries(&self) -> Option<Box<dyn EntryScrubber>> {
+        None
+    }
+
+    /// Add what scrubbing one entry counted ([`EntryScrubber::har_entry_at`]); called in
+    /// entry order, on the writing thread.
+    fn absorb(&mut self, tally: Tally) {
+        let _ = tally;
+    }
 }
+
+/// What [`Scrubber::har_entries`] hands out: one HAR entry at a time, on any thread.
+pub trait EntryScrubber: Send + Sync {
+    /// [`Scrubber::har_entry_at`] of entry `id`, by a scrubber of its own, with what that
+    /// scrubber counted, for [`Scrubber::absorb`].
+    fn har_entry_at(
+        &self,
+        id: u64,
+        json: &str,
+        notes: &mut Vec<String>,
+    ) -> (Result<Option<Vec<u8>>, String>, Tally);
+}
+
+/// What scrubbing one entry counted, opaque to the rewriter, which hands it back to the
+/// [`Scrubber`] whose [`EntryScrubber`] counted it.
+pub struct Tally(pub Box<dyn Any + Send>);
 
 /// The header a `redact` copy adds to a message whose body it changed beyond replacing
 /// secrets (`body-removed`, `body-partial`, `body-unread`, `entry-damaged`): written by the

@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::capture::rewrite::{SazEntry, SazEntryKind, Scrubber};
+use crate::capture::rewrite::{EntryScrubber, SazEntry, SazEntryKind, Scrubber, Tally};
 use crate::capture::DecodeLimits;
 
 pub use patterns::{
@@ -521,6 +521,23 @@ impl Scrubber for Placeholders {
         Ok(self.user_bytes(Some(out), json.as_bytes()))
     }
 
+    /// A HAR entry's scrubbing reads the entry alone (the secret finders, the user's
+    /// rules, `reads_body` on its own URL), so entries are scrubbed apart, on the pool.
+    fn har_entries(&self) -> Option<Box<dyn EntryScrubber>> {
+        Some(Box::new(EntriesApart {
+            limits: self.limits,
+            user: Arc::clone(&self.user),
+            reads_body: self.reads_body,
+        }))
+    }
+
+    fn absorb(&mut self, tally: Tally) {
+        if let Ok(t) = tally.0.downcast::<EntryTally>() {
+            self.outcome.counts.merge(&t.counts);
+            self.bodies_dropped += t.bodies_dropped;
+        }
+    }
+
     fn field(&mut self, key: &str, value: &str) -> Option<String> {
         let scrubbed = scrub_param(key, value, &mut self.outcome.counts);
         let now = scrubbed.as_deref().unwrap_or(value);
@@ -546,6 +563,43 @@ impl Scrubber for Placeholders {
             saz::scrub_entry_without_body(entry, NOT_READ, &self.limits, &mut self.outcome)
         };
         self.user_bytes(out, raw)
+    }
+}
+
+/// [`Placeholders`]' settings, for scrubbing HAR entries apart ([`Scrubber::har_entries`]):
+/// each entry by a `Placeholders` of its own, whose tally ([`EntryTally`]) the one that
+/// handed this out adds up.
+struct EntriesApart {
+    limits: DecodeLimits,
+    user: Arc<UserRules>,
+    reads_body: Option<ReadsBody>,
+}
+
+/// What scrubbing one HAR entry counted.
+struct EntryTally {
+    counts: Counts,
+    bodies_dropped: u64,
+}
+
+impl EntryScrubber for EntriesApart {
+    fn har_entry_at(
+        &self,
+        id: u64,
+        json: &str,
+        notes: &mut Vec<String>,
+    ) -> (Result<Option<Vec<u8>>, String>, Tally) {
+        let mut one = Placeholders {
+            limits: self.limits,
+            user: Arc::clone(&self.user),
+            reads_body: self.reads_body,
+            ..Placeholders::default()
+        };
+        let result = one.har_entry_at(id, json, notes);
+        let tally = EntryTally {
+            counts: one.outcome.counts,
+            bodies_dropped: one.bodies_dropped,
+        };
+        (result, Tally(Box::new(tally)))
     }
 }
 

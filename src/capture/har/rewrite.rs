@@ -28,7 +28,9 @@ use std::path::Path;
 
 use super::parse::{Ending, Item};
 use super::{stream_items, HarLimits};
-use crate::capture::rewrite::{RewriteOptions, Rewritten, Scrubber, WriteSeek};
+use crate::capture::rewrite::{
+    EntryScrubber, RewriteOptions, Rewritten, Scrubber, Tally, WriteSeek,
+};
 use crate::capture::CaptureErrorKind;
 
 /// Rewrite the HAR at `input` into `output`, every entry through `scrubber`.
@@ -53,18 +55,43 @@ pub fn rewrite(
 struct Piece {
     id: u64,
     prefix: Vec<u8>,
-    text: Vec<u8>,
+    entry: Entry,
 }
 
-fn piece_of(item: Item) -> Option<Piece> {
-    match item {
-        Item::Text { id, text, .. } => Some(Piece {
-            id,
-            prefix: text.prefix,
-            text: text.bytes,
-        }),
-        Item::Entry { .. } => None,
-    }
+/// An entry's text, or (with the scrubber's [`EntryScrubber`]) the entry already scrubbed
+/// on the pool.
+enum Entry {
+    Text(Vec<u8>),
+    Scrubbed { scrubbed: Scrubbed, tally: Tally },
+}
+
+/// `item` as the writer takes it, its entry scrubbed here when `apart` is given: this runs
+/// on the rayon pool, for each entry as the lexer hands it on.
+fn piece_of(item: Item, apart: Option<&dyn EntryScrubber>) -> Option<Piece> {
+    let Item::Text { id, text, .. } = item else {
+        return None;
+    };
+    let entry = match apart {
+        None => Entry::Text(text.bytes),
+        Some(scrubber) => {
+            let mut tally = None;
+            let scrubbed = scrubbed(id, text.bytes, |json, notes| {
+                let (result, t) = scrubber.har_entry_at(id, json, notes);
+                tally = Some(t);
+                result
+            });
+            match tally {
+                Some(tally) => Entry::Scrubbed { scrubbed, tally },
+                // Not reached: `scrubbed` always calls its scrubber.
+                None => return None,
+            }
+        }
+    };
+    Some(Piece {
+        id,
+        prefix: text.prefix,
+        entry,
+    })
 }
 
 /// [`rewrite`] from any reader (plain, gzip or zlib), with explicit limits.
@@ -78,8 +105,11 @@ pub fn rewrite_reader<R: Read + Send>(
     let mut skeleton = Skeleton::new();
     let mut failed: Option<CaptureErrorKind> = None;
     let mut buf = Vec::new();
-    let (ending, read, trailing) = stream_items(reader, limits, true, piece_of, |piece| {
-        let Some(Piece { id, prefix, text }) = piece else {
+    let apart = scrubber.har_entries();
+    let apart = apart.as_deref();
+    let pieces = |item| piece_of(item, apart);
+    let (ending, read, trailing) = stream_items(reader, limits, true, pieces, |piece| {
+        let Some(Piece { id, prefix, entry }) = piece else {
             return;
         };
         if failed.is_some() {
@@ -88,7 +118,16 @@ pub fn rewrite_reader<R: Read + Send>(
         buf.clear();
         out.entries += skeleton.write(&prefix, &mut buf, scrubber, &mut out.notes);
         skeleton.next_id = id + 1;
-        entry(id, text, &mut buf, scrubber, &mut out.notes);
+        let done = match entry {
+            Entry::Text(text) => scrubbed(id, text, |json, notes| {
+                scrubber.har_entry_at(id, json, notes)
+            }),
+            Entry::Scrubbed { scrubbed, tally } => {
+                scrubber.absorb(tally);
+                scrubbed
+            }
+        };
+        done.write(&mut buf, &mut out.notes);
         out.entries += 1;
         if let Err(e) = output.write_all(&buf) {
             failed = Some(CaptureErrorKind::Io(e));
@@ -146,14 +185,21 @@ pub fn rewrite_reader<R: Read + Send>(
     Ok(out)
 }
 
-/// One entry's JSON text through the scrubber, into `buf`.
-fn entry(
+/// One entry through the scrubber: what to write, and the notes on it in order.
+struct Scrubbed {
+    /// The entry's text (invalid UTF-8 replaced), written when the scrubber keeps it.
+    text: String,
+    result: Result<Option<Vec<u8>>, String>,
+    notes: Vec<String>,
+}
+
+/// Entry `id`'s JSON text through `scrub` (a scrubber's `har_entry_at`).
+fn scrubbed(
     id: u64,
     text: Vec<u8>,
-    buf: &mut Vec<u8>,
-    scrubber: &mut dyn Scrubber,
-    notes: &mut Vec<String>,
-) {
+    scrub: impl FnOnce(&str, &mut Vec<String>) -> Result<Option<Vec<u8>>, String>,
+) -> Scrubbed {
+    let mut notes = Vec::new();
     let text = match String::from_utf8(text) {
         Ok(t) => t,
         Err(e) => {
@@ -163,14 +209,29 @@ fn entry(
             String::from_utf8_lossy(e.as_bytes()).into_owned()
         }
     };
-    match scrubber.har_entry_at(id, &text, notes) {
-        Ok(None) => buf.extend_from_slice(text.as_bytes()),
-        Ok(Some(new)) => buf.extend_from_slice(&new),
-        Err(why) => {
-            notes.push(format!(
-                "entry {id}: {why}; written as null (the reader reports this entry as unreadable too)"
-            ));
-            buf.extend_from_slice(b"null");
+    let result = scrub(&text, &mut notes).map_err(|why| {
+        format!(
+            "entry {id}: {why}; written as null (the reader reports this entry as unreadable too)"
+        )
+    });
+    Scrubbed {
+        text,
+        result,
+        notes,
+    }
+}
+
+impl Scrubbed {
+    /// The entry into `buf`, its notes after `notes`.
+    fn write(self, buf: &mut Vec<u8>, notes: &mut Vec<String>) {
+        notes.extend(self.notes);
+        match self.result {
+            Ok(None) => buf.extend_from_slice(self.text.as_bytes()),
+            Ok(Some(new)) => buf.extend_from_slice(&new),
+            Err(note) => {
+                notes.push(note);
+                buf.extend_from_slice(b"null");
+            }
         }
     }
 }
@@ -239,7 +300,10 @@ impl Skeleton {
                                 return entries;
                             };
                             if b == b'{' {
-                                entry(id, bytes[i..end].to_vec(), buf, scrubber, notes);
+                                scrubbed(id, bytes[i..end].to_vec(), |json, notes| {
+                                    scrubber.har_entry_at(id, json, notes)
+                                })
+                                .write(buf, notes);
                                 entries += 1;
                             } else {
                                 notes.push(format!(
@@ -554,6 +618,125 @@ mod tests {
         assert_eq!(r.notes.len(), 3, "{:?}", r.notes);
         assert!(r.notes[0].starts_with("entry 2: invalid UTF-8"));
         assert!(r.notes[1].starts_with("entry 4: ") && r.notes[1].ends_with("unreadable too)"));
+    }
+
+    /// Notes each entry it scrubs and keeps only its URL; counts the entries it scrubbed
+    /// and in which order it learnt of them: itself, on the writing thread, or (with
+    /// `apart`) through [`TagsApart`] on the pool and [`Scrubber::absorb`].
+    struct Tags {
+        apart: bool,
+        order: Vec<u64>,
+    }
+
+    struct TagsApart;
+
+    fn tag(id: u64, json: &str, notes: &mut Vec<String>) -> Result<Option<Vec<u8>>, String> {
+        notes.push(format!("entry {id} scrubbed"));
+        let v: serde_json::Value =
+            serde_json::from_str(json).map_err(|_| "not JSON".to_string())?;
+        Ok(Some(
+            format!("{{\"url\":{}}}", v["request"]["url"]).into_bytes(),
+        ))
+    }
+
+    impl EntryScrubber for TagsApart {
+        fn har_entry_at(
+            &self,
+            id: u64,
+            json: &str,
+            notes: &mut Vec<String>,
+        ) -> (Result<Option<Vec<u8>>, String>, Tally) {
+            (tag(id, json, notes), Tally(Box::new(id)))
+        }
+    }
+
+    impl Scrubber for Tags {
+        fn text(&mut self, _: &str) -> Option<String> {
+            None
+        }
+        fn har_entry(&mut self, _: &str) -> Result<Option<Vec<u8>>, String> {
+            Err("har_entry_at is the one called".into())
+        }
+        fn har_entry_at(
+            &mut self,
+            id: u64,
+            json: &str,
+            notes: &mut Vec<String>,
+        ) -> Result<Option<Vec<u8>>, String> {
+            self.order.push(id);
+            tag(id, json, notes)
+        }
+        fn saz_entry(&mut self, _: SazEntry<'_>) -> Option<Vec<u8>> {
+            None
+        }
+        fn har_entries(&self) -> Option<Box<dyn EntryScrubber>> {
+            self.apart
+                .then(|| Box::new(TagsApart) as Box<dyn EntryScrubber>)
+        }
+        fn absorb(&mut self, tally: Tally) {
+            let id = tally.0.downcast::<u64>().expect("a TagsApart tally");
+            self.order.push(*id);
+        }
+    }
+
+    /// Entries scrubbed apart on the pool come out as they do one by one in order: the same
+    /// bytes, the same notes in the same order (invalid UTF-8 before the scrubber's own, an
+    /// unreadable entry's after), every tally absorbed once, in entry order, across many
+    /// small batches.
+    #[test]
+    fn entries_scrubbed_apart_come_out_as_in_order() {
+        let mut entries: Vec<String> = (0..150)
+            .map(|i| ENTRY.replace("/a\"", &format!("/a{i}\"")))
+            .collect();
+        entries[40] = r#"{"time": NaN}"#.into();
+        entries[41] = "7".into();
+        let refs: Vec<&str> = entries.iter().map(String::as_str).collect();
+        let mut bytes = har(&refs).into_bytes();
+        let at = bytes.windows(4).position(|w| w == b"/a77").unwrap();
+        bytes.splice(at + 2..at + 2, [0xff, 0xfe]);
+        let limits = HarLimits {
+            batch_entries: 7,
+            ..HarLimits::default()
+        };
+        let run = |apart: bool| {
+            let mut tags = Tags {
+                apart,
+                order: Vec::new(),
+            };
+            let mut out = Vec::new();
+            let r = rewrite_reader(&bytes[..], &limits, &mut out, &mut tags).unwrap();
+            (out, r.notes, r.entries, tags.order)
+        };
+        let (in_order, apart) = (run(false), run(true));
+        assert_eq!(
+            String::from_utf8_lossy(&apart.0),
+            String::from_utf8_lossy(&in_order.0)
+        );
+        assert_eq!(apart.1, in_order.1);
+        assert_eq!(apart.2, in_order.2);
+        assert_eq!(apart.3, in_order.3);
+        // Entry 42 (`7`) is a scalar the skeleton keeps: 149 entries reach the scrubber.
+        let expected: Vec<u64> = (1..=150).filter(|&id| id != 42).collect();
+        assert_eq!(apart.3, expected);
+        let notes = &apart.1;
+        assert_eq!(notes.len(), 151, "{notes:?}");
+        assert_eq!(notes[40], "entry 41 scrubbed");
+        assert!(
+            notes[41].starts_with("entry 41: not JSON; written as null"),
+            "{notes:?}"
+        );
+        assert!(
+            notes[77].starts_with("entry 78: invalid UTF-8"),
+            "{notes:?}"
+        );
+        assert_eq!(notes[78], "entry 78 scrubbed");
+        let v: serde_json::Value = serde_json::from_slice(&apart.0).expect("valid JSON");
+        let list = v["log"]["entries"].as_array().unwrap();
+        assert_eq!(list.len(), 150);
+        assert_eq!(list[0]["url"], "https://x.contoso.com/a0");
+        assert_eq!(list[40], serde_json::Value::Null);
+        assert_eq!(list[41], 7);
+        assert_eq!(list[149]["url"], "https://x.contoso.com/a149");
     }
 
     #[test]
