@@ -8,6 +8,8 @@
 #         utilisation (cpu / wall) of each
 #   NetLog traceadal analyze vs the same floor over a NetLog (har_floor --netlog) vs jq
 #         '.events | length', with peak memory (no target yet: figures only)
+#   redact traceadal redact of the HAR and the SAZ on every core and on one
+#         (RAYON_NUM_THREADS=1), sizes up to 10000 (no target: figures only)
 #   peak memory (/usr/bin/time -v) vs the largest single entry of the capture
 #   cost per session at every size (linearity)
 # and a summary against the targets of issue 22 (SAZ <= 1.3x unzip -p, HAR <= 1.5x the floor
@@ -23,7 +25,7 @@
 #   RUNS            timed runs per command [5]
 #   BENCH_OUT       work folder (generated files, venv, raw results) [bench-out]
 #   SKIP_SLOW=1     leave out haralyzer at the largest size (it needs minutes and GBs)
-#   ONLY            the sections to run, of: saz har batch memory netlog (e.g.
+#   ONLY            the sections to run, of: saz har batch memory netlog redact (e.g.
 #                   ONLY="har memory" after a change to the HAR reader) [all]
 #   NETLOG_COPIES   copies of the recorded Chromium NetLog (7 sessions, 247 KB each) in the
 #                   generated NetLogs ["125 1250"]
@@ -302,6 +304,31 @@ say "cpu 2 / cpu 1: $(ratio "${c[1]}" "${c[0]}") (the extra work two jobs do; 1.
 say "(speed-up = utilisation ratio / extra work; --jobs 2 should keep about 2.0 cores busy, --jobs 1"
 say " about 1.0: in batch a worker lexes its HAR itself, with no thread beside it)"
 summarise "batch: --jobs 1 / --jobs 2 >= 1.8x (*)" "$(judged "$r" '>=' 1.8)" "$(judged "${u[1]}" '>=' 1.8)"
+say ""
+fi
+
+# --- redact ---------------------------------------------------------------------------------
+if want redact; then
+say "redact: the copy with every secret replaced, on every core and on one (RAYON_NUM_THREADS=1)"
+fmt='%-9s %-4s %10s %-4s %11s %11s %8s'
+say "$(printf "$fmt" sessions '' size '' 'all cores' 'one core' 'one/all')"
+for n in $SIZES; do
+    [ "$n" -le 10000 ] || continue
+    for kind in har saz; do
+        f="$OUT/captures/outlook-$n.$kind"
+        copy="$OUT/redacted.$kind"
+        mapfile -t t < <(measure "redact-$kind-$n" \
+            "$TA redact $f $copy" \
+            "RAYON_NUM_THREADS=1 $TA redact $f $copy")
+        mapfile -t c < <(cpu "redact-$kind-$n")
+        t=("$(ta "${t[0]}")" "$(ta "${t[1]:-nan}")")
+        c=("$(ta "${c[0]}")" "$(ta "${c[1]:-nan}")")
+        say "$(printf "$fmt" "$n" "$kind" "$(mib "$(stat -c %s "$f")")" wall "$(secs "${t[0]}")" "$(secs "${t[1]}")" "$(ratio "${t[1]}" "${t[0]}")")"
+        say "$(printf "$fmt" '' '' '' cpu "$(secs "${c[0]}")" "$(secs "${c[1]}")" "$(ratio "${c[1]}" "${c[0]}")")"
+    done
+done
+rm -f "$OUT/redacted.har" "$OUT/redacted.saz"
+say "(a HAR's entries are scrubbed on every core; a SAZ's one after another: see docs/performance.md)"
 say ""
 fi
 

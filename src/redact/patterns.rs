@@ -8,6 +8,9 @@
 //! this value an AADSTS number?) are done in the replacement closures.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
@@ -132,9 +135,53 @@ const KEEP_HEADERS: &[&str] = &[
 /// before their regex when the text holds none of their marker words, so a run that only
 /// redacts its report compiles the finders that text reaches (~36 M on the bench's
 /// captures), each when first asked for.
+///
+/// Searching is per thread ([`Pattern::searcher`]): the first thread that searches with a
+/// finder searches with this regex, and every other thread with a copy it compiles for
+/// itself. A `Regex` shared by threads that search at the same time shares more than its
+/// program: each match clones its group table's `Arc` and each search takes a cache from
+/// the pool, writes to memory both threads hold, which costs more than the search on
+/// the other core. With `redact` scrubbing a HAR's entries on both cores, sharing made
+/// the copy take 1.9 s of CPU for its 1.5 s on one core; with copies, 1.7 s, for ~7 ms of
+/// compiling per thread (`analyze` redacts its report on one thread: no copy).
 struct Pattern {
     source: String,
     re: OnceLock<Regex>,
+    /// Its index among each thread's copies ([`COPIES`]).
+    id: usize,
+    /// [`THREAD`] of the thread that searches with `re`; 0 before one has.
+    owner: AtomicUsize,
+}
+
+/// The next [`Pattern::id`].
+static NEXT_PATTERN: AtomicUsize = AtomicUsize::new(0);
+/// The next [`THREAD`] (from 1: 0 is [`Pattern::owner`]'s "nobody").
+static NEXT_THREAD: AtomicUsize = AtomicUsize::new(1);
+
+thread_local! {
+    /// A number for this thread, for [`Pattern::owner`].
+    static THREAD: usize = NEXT_THREAD.fetch_add(1, Ordering::Relaxed);
+    /// This thread's own copies of the finders it does not own, by [`Pattern::id`].
+    static COPIES: RefCell<Vec<Option<Rc<Regex>>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The regex a thread searches with ([`Pattern::searcher`]).
+enum Searcher<'p> {
+    /// The pattern's own regex: this thread owns it.
+    Shared(&'p Regex),
+    /// This thread's copy.
+    Copy(Rc<Regex>),
+}
+
+impl std::ops::Deref for Searcher<'_> {
+    type Target = Regex;
+
+    fn deref(&self) -> &Regex {
+        match self {
+            Searcher::Shared(re) => re,
+            Searcher::Copy(re) => re,
+        }
+    }
 }
 
 impl Pattern {
@@ -142,7 +189,41 @@ impl Pattern {
         Pattern {
             source: source.to_string(),
             re: OnceLock::new(),
+            id: NEXT_PATTERN.fetch_add(1, Ordering::Relaxed),
+            owner: AtomicUsize::new(0),
         }
+    }
+
+    fn compile(&self) -> Regex {
+        Regex::new(&self.source).unwrap_or_else(|e| panic!("static regex: {e}"))
+    }
+
+    /// The regex this thread searches with: the pattern's own when this thread is the
+    /// first to search with it, else this thread's copy (see [`Pattern`]). Compiling the
+    /// pattern's own regex ([`warm`]) does not make a thread its owner.
+    fn searcher(&self) -> Searcher<'_> {
+        let me = THREAD.with(|t| *t);
+        let owner = match self.owner.load(Ordering::Relaxed) {
+            0 => match self
+                .owner
+                .compare_exchange(0, me, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => me,
+                Err(other) => other,
+            },
+            owner => owner,
+        };
+        if owner == me {
+            return Searcher::Shared(self);
+        }
+        COPIES.with(|copies| {
+            let mut copies = copies.borrow_mut();
+            if copies.len() <= self.id {
+                copies.resize(self.id + 1, None);
+            }
+            let copy = copies[self.id].get_or_insert_with(|| Rc::new(self.compile()));
+            Searcher::Copy(Rc::clone(copy))
+        })
     }
 }
 
@@ -150,9 +231,7 @@ impl std::ops::Deref for Pattern {
     type Target = Regex;
 
     fn deref(&self) -> &Regex {
-        self.re.get_or_init(|| {
-            Regex::new(&self.source).unwrap_or_else(|e| panic!("static regex: {e}"))
-        })
+        self.re.get_or_init(|| self.compile())
     }
 }
 
@@ -459,20 +538,21 @@ pub fn kind_of_key(key: &str) -> Kind {
 }
 
 /// A whole key that names a credential ([`is_secret_key`]).
-fn secret_key_regex() -> &'static Regex {
-    static KEY: OnceLock<Regex> = OnceLock::new();
+fn secret_key_regex() -> &'static Pattern {
+    static KEY: OnceLock<Pattern> = OnceLock::new();
     KEY.get_or_init(|| {
         let keys = format!(r"(?i)^(?:[A-Za-z0-9]+[_-])*(?:{})$", SECRET_KEYS.join("|"));
-        Regex::new(&keys).unwrap_or_else(|e| panic!("static regex: {e}"))
+        Pattern::new(&keys)
     })
 }
 
 /// The words a credential's key holds somewhere ([`is_secret_key`]'s cheap first look).
-fn secret_word_regex() -> &'static Regex {
-    static WORDS: OnceLock<Regex> = OnceLock::new();
+fn secret_word_regex() -> &'static Pattern {
+    static WORDS: OnceLock<Pattern> = OnceLock::new();
     WORDS.get_or_init(|| {
-        Regex::new(r"(?i)token|code|secret|assertion|passw|pwd|saml|response|wresult|ctf|data|key|sig|%|\\u")
-            .unwrap_or_else(|e| panic!("static regex: {e}"))
+        Pattern::new(
+            r"(?i)token|code|secret|assertion|passw|pwd|saml|response|wresult|ctf|data|key|sig|%|\\u",
+        )
     })
 }
 
@@ -492,17 +572,17 @@ pub fn warm() {
             let _compiled: &Regex = pattern;
         }
     }
-    secret_key_regex();
-    secret_word_regex();
+    let _compiled: &Regex = secret_key_regex();
+    let _compiled: &Regex = secret_word_regex();
 }
 
 /// Is `name` (a query, form or JSON key, a header or attribute name) one whose value is a
 /// credential? Case and style do not matter (`refresh_token`, `refreshToken`,
 /// `Refresh-Token`, `refresh%5Ftoken`, `\u0072efresh_token`).
 pub fn is_secret_key(name: &str) -> bool {
-    let re = secret_key_regex();
+    let re = secret_key_regex().searcher();
     // Most keys hold none of the words a secret's name ends with: no allocation for them.
-    if !secret_word_regex().is_match(name) {
+    if !secret_word_regex().searcher().is_match(name) {
         return false;
     }
     let n = normalise_key(name);
@@ -673,10 +753,11 @@ impl Scrubber<'_> {
     /// `re.replace_all` with a closure that may borrow `self`; `None` when nothing changed.
     fn each(
         &mut self,
-        re: &Regex,
+        pattern: &Pattern,
         text: &str,
         mut f: impl FnMut(&mut Self, &Captures, &str) -> Option<String>,
     ) -> Option<String> {
+        let re = pattern.searcher();
         // Most texts hold nothing a finder looks for: asked first whether they do, a text
         // that does not costs no `Captures` (each one clones the pattern's shared group
         // table, an atomic count that the threads scrubbing HAR entries on the pool would
@@ -749,7 +830,7 @@ impl Scrubber<'_> {
         };
         if self.style == Style::Placeholder {
             if kind == Kind::BearerToken {
-                if let Some(j) = patterns().jwt.captures(value) {
+                if let Some(j) = patterns().jwt.searcher().captures(value) {
                     if j.get(0).is_some_and(|m| m.len() == value.len()) && is_replaced(&j["s"]) {
                         return None;
                     }
@@ -786,7 +867,7 @@ impl Scrubber<'_> {
     /// A whole JWT (Placeholder style): claims kept (their secret claims replaced), the
     /// signature replaced. `None` when `value` is not a JWT.
     fn jwt_placeholder(&mut self, value: &str) -> Option<String> {
-        let caps = patterns().jwt.captures(value)?;
+        let caps = patterns().jwt.searcher().captures(value)?;
         let m = caps.get(0)?;
         if m.start() != 0 || m.end() != value.len() {
             return None;
@@ -834,7 +915,7 @@ impl Scrubber<'_> {
     /// kept), `{"name": "refresh_token", "value": "..."}` (a query or form parameter).
     fn har_cookies(&mut self, text: &str) -> Option<String> {
         // A cheap look before the case-blind regex scans the whole text.
-        if !patterns().har_cookie_marker.is_match(text) {
+        if !patterns().har_cookie_marker.searcher().is_match(text) {
             return None;
         }
         self.each(&patterns().har_cookie, text, |s, c, _| {
@@ -939,7 +1020,7 @@ impl Scrubber<'_> {
     /// A `multipart/form-data` part named like a secret (`name="password"`): its value,
     /// up to the next boundary.
     fn multipart(&mut self, text: &str) -> Option<String> {
-        if !patterns().multipart_marker.is_match(text) {
+        if !patterns().multipart_marker.searcher().is_match(text) {
             return None;
         }
         self.each(&patterns().multipart, text, |s, c, _| {
@@ -1224,7 +1305,7 @@ impl Scrubber<'_> {
         if keep_value_in(key, value.as_str(), oauth) || hay[whole.end()..].starts_with(MARK) {
             return None;
         }
-        if let Some(j) = patterns().jwt.captures(value.as_str()) {
+        if let Some(j) = patterns().jwt.searcher().captures(value.as_str()) {
             if j.get(0).is_some_and(|m| m.len() == value.len()) && is_replaced(&j["s"]) {
                 return None;
             }
@@ -1263,7 +1344,7 @@ impl Scrubber<'_> {
         let tag = &c[0];
         let mut name = None;
         let mut value = None;
-        for a in p.attr.captures_iter(tag) {
+        for a in p.attr.searcher().captures_iter(tag) {
             let Some(m) = (4..=14).find_map(|i| a.get(i)) else {
                 continue;
             };
@@ -1312,7 +1393,7 @@ impl Scrubber<'_> {
     /// password; a flag named like a secret loses its value; any other goes through the value
     /// detectors.
     fn flags(&mut self, text: &str) -> Option<String> {
-        if !patterns().flag_marker.is_match(text) {
+        if !patterns().flag_marker.searcher().is_match(text) {
             return None;
         }
         self.each(&patterns().flag, text, |s, c, _| {
@@ -1634,6 +1715,36 @@ mod tests {
 
     /// Finders compile when first used, so a typo in one would surface only on the text
     /// that reaches it: compile every one here.
+    #[test]
+    fn the_first_thread_to_search_owns_a_finder_and_the_others_copy_it() {
+        use super::{Pattern, Searcher};
+        let p = Pattern::new(r"(?i)(bearer)\s+(\S+)");
+        let text = "Authorization: Bearer abc.def";
+        let group = |re: &regex::Regex| re.captures(text).map(|c| c[2].to_string());
+        // Compiling it (what `warm` does on its own thread) owns nothing.
+        let _compiled: &regex::Regex = &p;
+        std::thread::scope(|scope| {
+            let first = scope.spawn(|| {
+                let s = p.searcher();
+                assert!(matches!(s, Searcher::Shared(_)));
+                assert!(std::ptr::eq(&*s, &*p));
+                group(&s)
+            });
+            assert_eq!(first.join().unwrap().as_deref(), Some("abc.def"));
+        });
+        let here = p.searcher();
+        let Searcher::Copy(copy) = &here else {
+            panic!("a second thread searches with a copy");
+        };
+        assert!(!std::ptr::eq(&**copy, &*p));
+        assert_eq!(group(&here).as_deref(), Some("abc.def"));
+        // One copy a thread, made once.
+        let Searcher::Copy(again) = p.searcher() else {
+            panic!("still a copy");
+        };
+        assert!(std::rc::Rc::ptr_eq(copy, &again));
+    }
+
     #[test]
     fn every_finder_compiles() {
         for pattern in super::patterns().all() {
