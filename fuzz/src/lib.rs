@@ -18,7 +18,7 @@ use traceadal::auth::{
 };
 use traceadal::capture::har::{self, HarLimits};
 use traceadal::capture::http::{self, SchemeHint};
-use traceadal::capture::rewrite::RewriteOptions;
+use traceadal::capture::rewrite::{RewriteOptions, SazEntry, Scrubber};
 use traceadal::capture::saz::SazArchive;
 use traceadal::capture::saz_meta::{self, BitFlagsRadix};
 use traceadal::capture::{
@@ -711,8 +711,24 @@ pub fn capture_rewrite(data: &[u8]) {
                 ..HarLimits::for_decoded(LIMITS.max_decoded)
             };
             let mut out = Vec::new();
-            if let Ok(r) = har::rewrite_reader(Cursor::new(data), &limits, &mut out, &mut scrubber)
-            {
+            let rewritten =
+                har::rewrite_reader(Cursor::new(data), &limits, &mut out, &mut scrubber);
+            // The entries scrubbed apart on the pool (what `redact` does) come out as they
+            // do one after another on the writing thread.
+            let mut in_order = InOrder(Placeholders::new(LIMITS));
+            let mut again = Vec::new();
+            let once_more =
+                har::rewrite_reader(Cursor::new(data), &limits, &mut again, &mut in_order);
+            match (&rewritten, &once_more) {
+                (Ok(a), Ok(b)) => {
+                    assert!(out == again, "entries scrubbed apart write other bytes");
+                    assert_eq!(a.notes, b.notes);
+                    assert_eq!(scrubber.outcome.counts, in_order.0.outcome.counts);
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                _ => panic!("one of the two rewrites failed"),
+            }
+            if let Ok(r) = rewritten {
                 let json: serde_json::Value =
                     serde_json::from_slice(&out).expect("a rewritten HAR is JSON");
                 let mapped = har::map_reader(Cursor::new(&out), &limits, map_one)
@@ -726,6 +742,33 @@ pub fn capture_rewrite(data: &[u8]) {
             let result = (spec.rewrite)(Path::new("fuzz.json"), &mut out, &options, &mut scrubber);
             assert!(result.is_err(), "redact does not rewrite a NetLog");
         }
+    }
+}
+
+/// `redact`'s scrubber with its HAR entries scrubbed one after another on the writing thread
+/// (it hands out no `EntryScrubber`), for [`capture_rewrite`] to hold the two ways equal.
+struct InOrder(Placeholders);
+
+impl Scrubber for InOrder {
+    fn text(&mut self, text: &str) -> Option<String> {
+        self.0.text(text)
+    }
+    fn har_entry(&mut self, json: &str) -> Result<Option<Vec<u8>>, String> {
+        self.0.har_entry(json)
+    }
+    fn har_entry_at(
+        &mut self,
+        id: u64,
+        json: &str,
+        notes: &mut Vec<String>,
+    ) -> Result<Option<Vec<u8>>, String> {
+        self.0.har_entry_at(id, json, notes)
+    }
+    fn field(&mut self, key: &str, value: &str) -> Option<String> {
+        self.0.field(key, value)
+    }
+    fn saz_entry(&mut self, entry: SazEntry<'_>) -> Option<Vec<u8>> {
+        self.0.saz_entry(entry)
     }
 }
 
