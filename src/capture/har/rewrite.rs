@@ -374,6 +374,13 @@ impl Skeleton {
                     });
                 }
                 b'}' | b']' => {
+                    // A bracket closing the other kind (`]` for an object): not JSON, and
+                    // the reader stops there too. Nothing from here is written: a cut file's
+                    // caller closes what is open ([`Skeleton::close`]), where copying on
+                    // would have closed the top-level value with the wrong brackets.
+                    if self.frames.last().is_some_and(|f| f.object != (b == b'}')) {
+                        return entries;
+                    }
                     self.frames.pop();
                     if self.frames.is_empty() {
                         self.done = true;
@@ -737,6 +744,33 @@ mod tests {
         assert_eq!(list[40], serde_json::Value::Null);
         assert_eq!(list[41], 7);
         assert_eq!(list[149]["url"], "https://x.contoso.com/a149");
+    }
+
+    /// A bracket that closes the other kind after the last entry (`}]` where `}}` should
+    /// be, or `]]`): the reader stops there, and the copy is closed after the last whole
+    /// entry with the brackets that match, never copied on with the wrong ones (the
+    /// `capture_rewrite` fuzz target found a copy that was not JSON).
+    #[test]
+    fn a_closing_bracket_of_the_wrong_kind_is_not_copied() {
+        for tail in ["]}]", "]]}", "]}}]", "}}}"] {
+            let text =
+                format!("{{\"log\": {{\"version\": \"1.2\", \"entries\": [{ENTRY}, {ENTRY}{tail}");
+            let original = read(text.as_bytes());
+            let (out, r) = rewritten(text.as_bytes(), &mut Identity);
+            let v: serde_json::Value = serde_json::from_slice(&out).unwrap_or_else(|e| {
+                panic!("{tail}: not JSON ({e}): {}", String::from_utf8_lossy(&out))
+            });
+            assert_eq!(v["log"]["entries"].as_array().unwrap().len(), 2, "{tail}");
+            assert_eq!(r.entries, 2, "{tail}");
+            assert!(
+                r.notes.iter().any(|n| n.contains("breaks off")),
+                "{tail}: {:?}",
+                r.notes
+            );
+            // Both entries read in the original too, before its error.
+            let original = original.unwrap();
+            assert_eq!(original.iter().filter(|s| s.is_ok()).count(), 2, "{tail}");
+        }
     }
 
     #[test]
