@@ -162,12 +162,19 @@ pub fn rewrite_reader<R: Read + Send>(
                 Some(id) => format!("at entry {id}"),
                 None => "after the last entry".into(),
             };
-            if tentative.done {
+            if tentative.done && skeleton.reads_on(&tail) {
                 buf = tail;
                 out.entries += n;
                 out.notes.append(&mut tail_notes);
                 out.notes.push(format!(
                     "the capture breaks off {stopped}; what follows the JSON was left out"
+                ));
+            } else if skeleton.frames.is_empty() {
+                // Nothing written yet (the file broke before its first entry the lexer
+                // took out): an empty HAR, which reads as no sessions.
+                buf.extend_from_slice(br#"{"log": {"version": "1.2", "entries": []}}"#);
+                out.notes.push(format!(
+                    "the capture breaks off {stopped}; no entry before it could be kept"
                 ));
             } else {
                 skeleton.close(&mut buf);
@@ -398,6 +405,23 @@ impl Skeleton {
             i += 1;
         }
         entries
+    }
+
+    /// Whether `tail`, written after what this skeleton wrote (its open brackets, and a
+    /// value last when any is open: the entry written before), makes JSON that parses. A
+    /// file the reader could not read to its end may still balance its brackets after the
+    /// last entry with something in between that is not JSON (`"entries": ["a": 1]`):
+    /// such a tail is not written.
+    fn reads_on(&self, tail: &[u8]) -> bool {
+        let mut text = Vec::with_capacity(tail.len() + 4 * self.frames.len());
+        for (i, f) in self.frames.iter().enumerate() {
+            text.extend_from_slice(if f.object { br#"{"":"# } else { b"[" });
+            if i + 1 == self.frames.len() {
+                text.push(b'0');
+            }
+        }
+        text.extend_from_slice(tail);
+        serde_json::from_slice::<serde::de::IgnoredAny>(&text).is_ok()
     }
 
     /// Close every bracket still open.
@@ -770,6 +794,51 @@ mod tests {
             // Both entries read in the original too, before its error.
             let original = original.unwrap();
             assert_eq!(original.iter().filter(|s| s.is_ok()).count(), 2, "{tail}");
+        }
+    }
+
+    /// Damage after the last entry that still balances the brackets (a key inside the
+    /// entries list), or before any entry was taken out: the copy is JSON that reads, with
+    /// the entries that could be kept (the `capture_rewrite` fuzz target's second find:
+    /// the copy was a lone newline).
+    #[test]
+    fn damage_that_balances_its_brackets_is_not_copied() {
+        for (text, kept) in [
+            // The reader stops at the last `}`, which closes the top-level value: the
+            // brackets balance, the key before it has no value.
+            (
+                format!("{{\"log\": {{\"version\": \"1.2\", \"entries\": [{ENTRY}]}}, \"x\" }}"),
+                1,
+            ),
+            (
+                format!("{{\"log\": {{\"version\": \"1.2\", \"entries\": [{ENTRY}, \"a\": 1]}}}}"),
+                1,
+            ),
+            (
+                "{\"log\": {\"version\": \"1.2\", \"entries\": [\"a\": [], 7]}}".to_string(),
+                0,
+            ),
+            (
+                format!("{{\"log\": {{\"entries\": [\"cookies\": [], {ENTRY}]}}}}"),
+                0,
+            ),
+        ] {
+            let (out, r) = rewritten(text.as_bytes(), &mut Identity);
+            let v: serde_json::Value = serde_json::from_slice(&out).unwrap_or_else(|e| {
+                panic!("{text}: not JSON ({e}): {}", String::from_utf8_lossy(&out))
+            });
+            assert_eq!(
+                v["log"]["entries"].as_array().map(Vec::len),
+                Some(kept),
+                "{text}"
+            );
+            assert_eq!(r.entries, kept, "{text}");
+            assert!(
+                r.notes.iter().any(|n| n.contains("breaks off")),
+                "{text}: {:?}",
+                r.notes
+            );
+            assert_eq!(read(&out).unwrap().len(), kept, "{text}");
         }
     }
 
