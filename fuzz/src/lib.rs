@@ -18,7 +18,7 @@ use traceadal::auth::{
 };
 use traceadal::capture::har::{self, HarLimits};
 use traceadal::capture::http::{self, SchemeHint};
-use traceadal::capture::rewrite::{RewriteOptions, SazEntry, Scrubber};
+use traceadal::capture::rewrite::{InOrder, RewriteOptions};
 use traceadal::capture::saz::SazArchive;
 use traceadal::capture::saz_meta::{self, BitFlagsRadix};
 use traceadal::capture::{
@@ -742,33 +742,6 @@ pub fn capture_rewrite(data: &[u8]) {
             let result = (spec.rewrite)(Path::new("fuzz.json"), &mut out, &options, &mut scrubber);
             assert!(result.is_err(), "redact does not rewrite a NetLog");
         }
-    }
-}
-
-/// `redact`'s scrubber with its HAR entries scrubbed one after another on the writing thread
-/// (it hands out no `EntryScrubber`), for [`capture_rewrite`] to hold the two ways equal.
-struct InOrder(Placeholders);
-
-impl Scrubber for InOrder {
-    fn text(&mut self, text: &str) -> Option<String> {
-        self.0.text(text)
-    }
-    fn har_entry(&mut self, json: &str) -> Result<Option<Vec<u8>>, String> {
-        self.0.har_entry(json)
-    }
-    fn har_entry_at(
-        &mut self,
-        id: u64,
-        json: &str,
-        notes: &mut Vec<String>,
-    ) -> Result<Option<Vec<u8>>, String> {
-        self.0.har_entry_at(id, json, notes)
-    }
-    fn field(&mut self, key: &str, value: &str) -> Option<String> {
-        self.0.field(key, value)
-    }
-    fn saz_entry(&mut self, entry: SazEntry<'_>) -> Option<Vec<u8>> {
-        self.0.saz_entry(entry)
     }
 }
 

@@ -145,6 +145,38 @@ impl Scrubber for Identity {
     }
 }
 
+/// `S` with its HAR entries scrubbed one after another on the writing thread (it hands out no
+/// [`EntryScrubber`]), for the tests and the fuzz target that hold the two ways equal.
+#[derive(Debug, Default, Clone)]
+pub struct InOrder<S>(pub S);
+
+impl<S: Scrubber> Scrubber for InOrder<S> {
+    fn text(&mut self, text: &str) -> Option<String> {
+        self.0.text(text)
+    }
+
+    fn har_entry(&mut self, json: &str) -> Result<Option<Vec<u8>>, String> {
+        self.0.har_entry(json)
+    }
+
+    fn har_entry_at(
+        &mut self,
+        id: u64,
+        json: &str,
+        notes: &mut Vec<String>,
+    ) -> Result<Option<Vec<u8>>, String> {
+        self.0.har_entry_at(id, json, notes)
+    }
+
+    fn field(&mut self, key: &str, value: &str) -> Option<String> {
+        self.0.field(key, value)
+    }
+
+    fn saz_entry(&mut self, entry: SazEntry<'_>) -> Option<Vec<u8>> {
+        self.0.saz_entry(entry)
+    }
+}
+
 /// How to rewrite.
 #[derive(Debug, Clone, Default)]
 pub struct RewriteOptions {

@@ -1096,39 +1096,12 @@ mod tests {
         assert!(r.notes[2].starts_with("entry 4: not valid JSON"));
     }
 
-    /// `Placeholders` with its HAR entries scrubbed one by one on the writing thread, as
-    /// before [`Scrubber::har_entries`].
-    struct InOrder(Placeholders);
-
-    impl crate::capture::rewrite::Scrubber for InOrder {
-        fn text(&mut self, text: &str) -> Option<String> {
-            self.0.text(text)
-        }
-        fn har_entry(&mut self, json: &str) -> Result<Option<Vec<u8>>, String> {
-            self.0.har_entry(json)
-        }
-        fn har_entry_at(
-            &mut self,
-            id: u64,
-            json: &str,
-            notes: &mut Vec<String>,
-        ) -> Result<Option<Vec<u8>>, String> {
-            self.0.har_entry_at(id, json, notes)
-        }
-        fn field(&mut self, key: &str, value: &str) -> Option<String> {
-            self.0.field(key, value)
-        }
-        fn saz_entry(&mut self, entry: crate::capture::rewrite::SazEntry<'_>) -> Option<Vec<u8>> {
-            self.0.saz_entry(entry)
-        }
-    }
-
     /// Every shipped HAR redacted with its entries scrubbed apart on the pool is the copy
     /// scrubbed in order: the same bytes, notes, counts and dropped bodies, with the user's
     /// rules and `--drop-bodies-except-auth`, batches of three entries.
     #[test]
     fn entries_scrubbed_apart_are_the_copy_scrubbed_in_order() {
-        use crate::capture::rewrite::Scrubber;
+        use crate::capture::rewrite::{InOrder, Scrubber};
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
         let mut hars: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
