@@ -142,7 +142,7 @@ const KEEP_HEADERS: &[&str] = &[
 /// program: each match clones its group table's `Arc` and each search takes a cache from
 /// the pool, writes to memory both threads hold, which costs more than the search on
 /// the other core. With `redact` scrubbing a HAR's entries on both cores, sharing made
-/// the copy take 1.9 s of CPU for its 1.5 s on one core; with copies, 1.7 s, for ~7 ms of
+/// the copy take 1.9 s of CPU for its 1.5 s on one core; with copies, 1.6 s, for ~7 ms of
 /// compiling per thread (`analyze` redacts its report on one thread: no copy).
 struct Pattern {
     source: String,
@@ -1713,8 +1713,8 @@ mod tests {
     use base64::engine::general_purpose::STANDARD;
     use base64::Engine;
 
-    /// Finders compile when first used, so a typo in one would surface only on the text
-    /// that reaches it: compile every one here.
+    /// [`Pattern::searcher`]: the first thread to search with a finder uses its own regex,
+    /// another thread a copy it compiles once, and both find the same.
     #[test]
     fn the_first_thread_to_search_owns_a_finder_and_the_others_copy_it() {
         use super::{Pattern, Searcher};
@@ -1745,6 +1745,8 @@ mod tests {
         assert!(std::rc::Rc::ptr_eq(copy, &again));
     }
 
+    /// Finders compile when first used, so a typo in one would surface only on the text
+    /// that reaches it: compile every one here.
     #[test]
     fn every_finder_compiles() {
         for pattern in super::patterns().all() {
