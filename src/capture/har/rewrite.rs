@@ -74,17 +74,10 @@ fn piece_of(item: Item, apart: Option<&dyn EntryScrubber>) -> Option<Piece> {
     let entry = match apart {
         None => Entry::Text(text.bytes),
         Some(scrubber) => {
-            let mut tally = None;
-            let scrubbed = scrubbed(id, text.bytes, |json, notes| {
-                let (result, t) = scrubber.har_entry_at(id, json, notes);
-                tally = Some(t);
-                result
+            let (scrubbed, tally) = scrubbed(id, text.bytes, |json, notes| {
+                scrubber.har_entry_at(id, json, notes)
             });
-            match tally {
-                Some(tally) => Entry::Scrubbed { scrubbed, tally },
-                // Not reached: `scrubbed` always calls its scrubber.
-                None => return None,
-            }
+            Entry::Scrubbed { scrubbed, tally }
         }
     };
     Some(Piece {
@@ -119,9 +112,7 @@ pub fn rewrite_reader<R: Read + Send>(
         out.entries += skeleton.write(&prefix, &mut buf, scrubber, &mut out.notes);
         skeleton.next_id = id + 1;
         let done = match entry {
-            Entry::Text(text) => scrubbed(id, text, |json, notes| {
-                scrubber.har_entry_at(id, json, notes)
-            }),
+            Entry::Text(text) => in_order(id, text, scrubber),
             Entry::Scrubbed { scrubbed, tally } => {
                 scrubber.absorb(tally);
                 scrubbed
@@ -200,12 +191,13 @@ struct Scrubbed {
     notes: Vec<String>,
 }
 
-/// Entry `id`'s JSON text through `scrub` (a scrubber's `har_entry_at`).
-fn scrubbed(
+/// Entry `id`'s JSON text through `scrub` (an [`EntryScrubber`]'s `har_entry_at`), and what
+/// `scrub` returns beside its result (the entry's [`Tally`]).
+fn scrubbed<T>(
     id: u64,
     text: Vec<u8>,
-    scrub: impl FnOnce(&str, &mut Vec<String>) -> Result<Option<Vec<u8>>, String>,
-) -> Scrubbed {
+    scrub: impl FnOnce(&str, &mut Vec<String>) -> (Result<Option<Vec<u8>>, String>, T),
+) -> (Scrubbed, T) {
     let mut notes = Vec::new();
     let text = match String::from_utf8(text) {
         Ok(t) => t,
@@ -216,16 +208,26 @@ fn scrubbed(
             String::from_utf8_lossy(e.as_bytes()).into_owned()
         }
     };
-    let result = scrub(&text, &mut notes).map_err(|why| {
+    let (result, beside) = scrub(&text, &mut notes);
+    let result = result.map_err(|why| {
         format!(
             "entry {id}: {why}; written as null (the reader reports this entry as unreadable too)"
         )
     });
-    Scrubbed {
+    let scrubbed = Scrubbed {
         text,
         result,
         notes,
-    }
+    };
+    (scrubbed, beside)
+}
+
+/// Entry `id`'s JSON text through `scrubber`, on the writing thread.
+fn in_order(id: u64, text: Vec<u8>, scrubber: &mut dyn Scrubber) -> Scrubbed {
+    scrubbed(id, text, |json, notes| {
+        (scrubber.har_entry_at(id, json, notes), ())
+    })
+    .0
 }
 
 impl Scrubbed {
@@ -307,10 +309,7 @@ impl Skeleton {
                                 return entries;
                             };
                             if b == b'{' {
-                                scrubbed(id, bytes[i..end].to_vec(), |json, notes| {
-                                    scrubber.har_entry_at(id, json, notes)
-                                })
-                                .write(buf, notes);
+                                in_order(id, bytes[i..end].to_vec(), scrubber).write(buf, notes);
                                 entries += 1;
                             } else {
                                 notes.push(format!(
