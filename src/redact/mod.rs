@@ -524,11 +524,12 @@ impl Scrubber for Placeholders {
     /// A HAR entry's scrubbing reads the entry alone (the secret finders, the user's
     /// rules, `reads_body` on its own URL), so entries are scrubbed apart, on the pool.
     fn har_entries(&self) -> Option<Box<dyn EntryScrubber>> {
-        Some(Box::new(EntriesApart {
+        Some(Box::new(EntriesApart(Placeholders {
             limits: self.limits,
             user: Arc::clone(&self.user),
             reads_body: self.reads_body,
-        }))
+            ..Placeholders::default()
+        })))
     }
 
     fn absorb(&mut self, tally: Tally) {
@@ -566,14 +567,10 @@ impl Scrubber for Placeholders {
     }
 }
 
-/// [`Placeholders`]' settings, for scrubbing HAR entries apart ([`Scrubber::har_entries`]):
-/// each entry by a `Placeholders` of its own, whose tally ([`EntryTally`]) the one that
-/// handed this out adds up.
-struct EntriesApart {
-    limits: DecodeLimits,
-    user: Arc<UserRules>,
-    reads_body: Option<ReadsBody>,
-}
+/// A [`Placeholders`] with the settings of the one that handed it out and nothing counted,
+/// for scrubbing HAR entries apart ([`Scrubber::har_entries`]): each entry by a copy of it,
+/// whose tally ([`EntryTally`]) the one that handed this out adds up.
+struct EntriesApart(Placeholders);
 
 /// What scrubbing one HAR entry counted.
 struct EntryTally {
@@ -588,12 +585,7 @@ impl EntryScrubber for EntriesApart {
         json: &str,
         notes: &mut Vec<String>,
     ) -> (Result<Option<Vec<u8>>, String>, Tally) {
-        let mut one = Placeholders {
-            limits: self.limits,
-            user: Arc::clone(&self.user),
-            reads_body: self.reads_body,
-            ..Placeholders::default()
-        };
+        let mut one = self.0.clone();
         let result = one.har_entry_at(id, json, notes);
         let tally = EntryTally {
             counts: one.outcome.counts,
