@@ -334,3 +334,40 @@ fn an_archive_analyze_reads_around_is_written_whole() {
     let rows: Vec<Value> = serde_json::from_slice(&listing.stdout).unwrap();
     assert_eq!(rows.len(), 3);
 }
+
+/// The binary bodies of a day of Outlook traffic (27 images and fonts in
+/// `healthy-workday.saz`) are one line on stderr, naming the first five of the entries the
+/// copy marks as replaced and counting the rest, not a line each.
+#[test]
+fn many_bodies_replaced_for_one_reason_are_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = crate::common::sample("healthy-workday.saz");
+    let out = dir.path().join("copy.saz");
+    let r = crate::common::run(&["redact", s(&input), s(&out)]);
+    assert_eq!(r.status.code(), Some(0));
+
+    // The entries the copy marks: a placeholder body saying why.
+    let why = "binary content is not kept";
+    let replaced: Vec<String> = entries(&out)
+        .into_iter()
+        .filter(|(_, data)| {
+            let text = String::from_utf8_lossy(data);
+            text.contains("X-Traceadal-Redacted: body-removed")
+                && text.ends_with(&format!("{why}]"))
+        })
+        // Notes name a session's entry by its number (Fiddler pads it: `raw/010_s.txt`).
+        .map(|(name, _)| {
+            let (id, kind) = name["raw/".len()..].split_once('_').unwrap();
+            format!("raw/{}_{kind}", id.parse::<u64>().unwrap())
+        })
+        .collect();
+    assert_eq!(replaced.len(), 27, "{replaced:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&r.stderr),
+        format!(
+            "traceadal: {}: 27 entries ({} and 22 more): body replaced by a placeholder ({why})\n",
+            s(&input),
+            replaced[..5].join(", ")
+        )
+    );
+}

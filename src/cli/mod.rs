@@ -17,6 +17,7 @@ mod stdin;
 
 mod completions;
 mod man;
+mod notes;
 
 use std::path::PathBuf;
 

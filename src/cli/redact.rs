@@ -107,7 +107,13 @@ pub(super) fn rewrite(
         .into_inner()
         .sync_all()
         .map_err(|e| files::cannot_write(out_name, &e))?;
-    for n in rewritten.notes.iter().chain(&scrubber.outcome.notes) {
+    let notes: Vec<String> = rewritten
+        .notes
+        .iter()
+        .chain(&scrubber.outcome.notes)
+        .cloned()
+        .collect();
+    for n in super::notes::grouped(&notes) {
         report_error(format!("{name}: {n}"));
     }
     Ok(rewritten)
