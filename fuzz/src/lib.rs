@@ -26,7 +26,7 @@ use traceadal::capture::{
     Session, SessionResult,
 };
 use traceadal::capture::{formats, saz};
-use traceadal::redact::{Placeholders, Redactor};
+use traceadal::redact::{Placeholders, ReadsBody, Redactor};
 
 /// A small body cap: enough for any parser to see a whole body, small enough that a bomb
 /// costs microseconds.
@@ -689,12 +689,40 @@ pub fn capture_rewrite(data: &[u8]) {
     let mut scrubber = Placeholders::new(LIMITS);
     match spec.format {
         Format::Saz => {
+            // Half the inputs as `--drop-bodies-except-auth`: a request then decides whether
+            // its session's other entries keep their bodies.
+            let settings = || {
+                let mut s = Placeholders::new(LIMITS);
+                s.reads_body = (data.len() % 2 == 1).then_some(auth::reads_body as ReadsBody);
+                s
+            };
+            scrubber = settings();
             let mut out = Cursor::new(Vec::new());
             let mut result = saz::rewrite::rewrite_bytes(data, &mut out, &options, &mut scrubber);
             if let Err(traceadal::capture::CaptureErrorKind::PasswordRequired) = result {
                 options.read.password = Some(Password::new("fuzz"));
                 out = Cursor::new(Vec::new());
+                scrubber = settings();
                 result = saz::rewrite::rewrite_bytes(data, &mut out, &options, &mut scrubber);
+            }
+            // The sessions scrubbed apart on the pool (what `redact` does) come out as they
+            // do one after another on the writing thread.
+            let mut in_order = InOrder(settings());
+            let mut again = Cursor::new(Vec::new());
+            let once_more = saz::rewrite::rewrite_bytes(data, &mut again, &options, &mut in_order);
+            match (&result, &once_more) {
+                (Ok(a), Ok(b)) => {
+                    assert!(
+                        out.get_ref() == again.get_ref(),
+                        "sessions scrubbed apart write other bytes"
+                    );
+                    assert_eq!(a.notes, b.notes);
+                    assert_eq!(scrubber.outcome.counts, in_order.0.outcome.counts);
+                    assert_eq!(scrubber.outcome.notes, in_order.0.outcome.notes);
+                    assert_eq!(scrubber.bodies_dropped, in_order.0.bodies_dropped);
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                _ => panic!("one of the two rewrites failed"),
             }
             if result.is_ok() {
                 let archive = SazArchive::from_bytes(out.into_inner(), &ReadOptions::default())

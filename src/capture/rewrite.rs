@@ -59,11 +59,37 @@ pub trait Scrubber {
         None
     }
 
-    /// Add what scrubbing one entry counted ([`EntryScrubber::har_entry_at`]); called in
-    /// entry order, on the writing thread.
+    /// Add what scrubbing one entry apart counted ([`EntryScrubber::har_entry_at`],
+    /// [`SazSession::saz_entry`]); called in entry order, on the writing thread.
     fn absorb(&mut self, tally: Tally) {
         let _ = tally;
     }
+
+    /// SAZ sessions scrubbed apart on other threads, for a scrubber that carries nothing
+    /// from one session to another (what it carries from a request to its response is kept
+    /// by the session's own scrubber): the SAZ rewriter then reads, decrypts, inflates and
+    /// scrubs each run of one session's entries on the rayon pool, and only compresses and
+    /// writes on the writing thread. A session whose entries come apart in the archive is
+    /// scrubbed in order by this scrubber, once everything before it is absorbed. `None`
+    /// (the default): every entry goes through [`Scrubber::saz_entry`], in order.
+    fn saz_sessions(&self) -> Option<Box<dyn SessionScrubber>> {
+        None
+    }
+}
+
+/// What [`Scrubber::saz_sessions`] hands out: a scrubber for one session at a time, on
+/// any thread.
+pub trait SessionScrubber: Send + Sync {
+    /// A scrubber of its own for the entries of one session not seen before (or of one
+    /// entry outside any session: `_index.htm`), handed them in archive order.
+    fn saz_session(&self) -> Box<dyn SazSession>;
+}
+
+/// One session's scrubber ([`SessionScrubber::saz_session`]).
+pub trait SazSession: Send {
+    /// [`Scrubber::saz_entry`], with what scrubbing the entry counted, noted and learnt of
+    /// its session, for [`Scrubber::absorb`].
+    fn saz_entry(&mut self, entry: SazEntry<'_>) -> (Option<Vec<u8>>, Tally);
 }
 
 /// What [`Scrubber::har_entries`] hands out: one HAR entry at a time, on any thread.
@@ -145,8 +171,9 @@ impl Scrubber for Identity {
     }
 }
 
-/// `S` with its HAR entries scrubbed one after another on the writing thread (it hands out no
-/// [`EntryScrubber`]), for the tests and the fuzz target that hold the two ways equal.
+/// `S` with its HAR entries and SAZ sessions scrubbed one after another on the writing thread
+/// (it hands out no [`EntryScrubber`] and no [`SessionScrubber`]), for the tests and the fuzz
+/// target that hold the two ways equal.
 #[derive(Debug, Default, Clone)]
 pub struct InOrder<S>(pub S);
 

@@ -25,7 +25,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::capture::rewrite::{EntryScrubber, SazEntry, SazEntryKind, Scrubber, Tally};
+use crate::capture::rewrite::{
+    EntryScrubber, SazEntry, SazEntryKind, SazSession, Scrubber, SessionScrubber, Tally,
+};
 use crate::capture::DecodeLimits;
 
 pub use patterns::{
@@ -524,18 +526,37 @@ impl Scrubber for Placeholders {
     /// A HAR entry's scrubbing reads the entry alone (the secret finders, the user's
     /// rules, `reads_body` on its own URL), so entries are scrubbed apart, on the pool.
     fn har_entries(&self) -> Option<Box<dyn EntryScrubber>> {
-        Some(Box::new(EntriesApart(Placeholders {
-            limits: self.limits,
-            user: Arc::clone(&self.user),
-            reads_body: self.reads_body,
-            ..Placeholders::default()
-        })))
+        Some(Box::new(EntriesApart(self.settings())))
+    }
+
+    /// What a SAZ entry's scrubbing carries over is its own session's (`kept`,
+    /// `token_answers`), so sessions are scrubbed apart, on the pool.
+    fn saz_sessions(&self) -> Option<Box<dyn SessionScrubber>> {
+        Some(Box::new(SessionsApart(self.settings())))
     }
 
     fn absorb(&mut self, tally: Tally) {
-        if let Ok(t) = tally.0.downcast::<EntryTally>() {
+        let tally = match tally.0.downcast::<EntryTally>() {
+            Ok(t) => {
+                self.outcome.counts.merge(&t.counts);
+                self.bodies_dropped += t.bodies_dropped;
+                return;
+            }
+            Err(other) => other,
+        };
+        if let Ok(t) = tally.downcast::<SazTally>() {
+            let t = *t;
             self.outcome.counts.merge(&t.counts);
+            self.outcome.notes.extend(t.notes);
             self.bodies_dropped += t.bodies_dropped;
+            if let Some((session, kept, token_answer)) = t.session {
+                if let Some(kept) = kept {
+                    self.kept.insert(session, kept);
+                }
+                if token_answer {
+                    self.token_answers.insert(session);
+                }
+            }
         }
     }
 
@@ -595,7 +616,60 @@ impl EntryScrubber for EntriesApart {
     }
 }
 
+/// A [`Placeholders`] with the settings of the one that handed it out, for scrubbing SAZ
+/// sessions apart ([`Scrubber::saz_sessions`]): each session by a copy of it, which starts
+/// knowing nothing of the session, as the one that handed this out knows nothing of a
+/// session it has not seen.
+struct SessionsApart(Placeholders);
+
+impl SessionScrubber for SessionsApart {
+    fn saz_session(&self) -> Box<dyn SazSession> {
+        Box::new(OneSession(self.0.clone()))
+    }
+}
+
+/// One SAZ session's [`Placeholders`]: what it learns of its session stays with it for the
+/// session's next entry, and goes in each entry's tally to the one that handed it out.
+struct OneSession(Placeholders);
+
+/// What scrubbing one SAZ entry apart counted, noted and learnt of its session.
+struct SazTally {
+    counts: Counts,
+    notes: Vec<String>,
+    bodies_dropped: u64,
+    /// The entry's session: whether it keeps its bodies, if a request said, and whether
+    /// its request asks for a bare token.
+    session: Option<(u64, Option<bool>, bool)>,
+}
+
+impl SazSession for OneSession {
+    fn saz_entry(&mut self, entry: SazEntry<'_>) -> (Option<Vec<u8>>, Tally) {
+        let session = entry.session;
+        let out = Scrubber::saz_entry(&mut self.0, entry);
+        let one = &mut self.0;
+        let tally = SazTally {
+            counts: std::mem::take(&mut one.outcome.counts),
+            notes: std::mem::take(&mut one.outcome.notes),
+            bodies_dropped: std::mem::take(&mut one.bodies_dropped),
+            session: session
+                .map(|n| (n, one.kept.get(&n).copied(), one.token_answers.contains(&n))),
+        };
+        (out, Tally(Box::new(tally)))
+    }
+}
+
 impl Placeholders {
+    /// A scrubber with this one's settings (limits, the user's rules, `reads_body`) that has
+    /// counted and seen nothing: what scrubs entries or sessions apart.
+    fn settings(&self) -> Placeholders {
+        Placeholders {
+            limits: self.limits,
+            user: Arc::clone(&self.user),
+            reads_body: self.reads_body,
+            ..Placeholders::default()
+        }
+    }
+
     /// What a rewriter writes once the user's terms are replaced too (same length, so the
     /// lengths a format records stay true): `out` when the finders changed something, else
     /// `input` (`None` when neither changed anything).

@@ -35,10 +35,14 @@ use zip::result::ZipError;
 use zip::write::SimpleFileOptions;
 use zip::{AesMode, CompressionMethod, DateTime, ZipWriter};
 
+use rayon::prelude::*;
+
 use super::zip_dir;
 use super::zip_dir::EntryLoc;
 use super::{parse_entry_name, read_entry, Backing, Kind, PosReader, SazArchive, HEAD_ALLOWANCE};
-use crate::capture::rewrite::{RewriteOptions, Rewritten, SazEntry, Scrubber, WriteSeek};
+use crate::capture::rewrite::{
+    RewriteOptions, Rewritten, SazEntry, Scrubber, SessionScrubber, Tally, WriteSeek,
+};
 use crate::capture::saz_meta::MAX_META_BYTES;
 use crate::capture::CaptureErrorKind;
 
@@ -187,7 +191,9 @@ fn rewrite_reader(
     let pw = password.as_ref().map(|p| p.expose().as_bytes());
     let mut out = Rewritten::default();
     let mut seen = HashSet::new();
-    let (mut dirs, mut others, mut replaced) = (0usize, 0usize, 0usize);
+    let (mut dirs, mut others) = (0usize, 0usize);
+    // What each listed entry becomes, in order.
+    let mut planned = Vec::with_capacity(listed.len());
     for (i, entry) in listed.iter().enumerate() {
         if entry.is_dir {
             dirs += 1;
@@ -199,69 +205,46 @@ fn rewrite_reader(
         };
         let label = entry_label(&entry.name, i);
         if !seen.insert(entry.name.as_slice()) {
-            out.notes.push(format!(
+            planned.push(Step::Note(format!(
                 "{label}: the same entry name again; the copy was left out"
-            ));
+            )));
             continue;
         }
         let (session, kind) = match layout {
             Layout::Session(id, k) => (Some(id), Some(k)),
             Layout::Other => (None, None),
         };
-        let message = matches!(kind, Some(Kind::Request | Kind::Response));
         let cap = if kind == Some(Kind::Meta) {
             MAX_META_BYTES
         } else {
             raw_cap
         };
-        let data = match read_entry(&mut reader, Some(&entry.loc), pw, cap) {
-            Err(why) => {
-                replaced += 1;
-                out.notes
-                    .push(format!("{label}: {why}; replaced by a placeholder entry"));
-                placeholder_entry(&label, &why)
-            }
-            Ok(read) if !message && (read.truncated || read.problem.is_some()) => {
-                let why = match read.problem {
-                    Some(p) => p,
-                    None => format!("larger than the {cap}-byte cap"),
-                };
-                replaced += 1;
-                out.notes
-                    .push(format!("{label}: {why}; replaced by a placeholder entry"));
-                placeholder_entry(&label, &why)
-            }
-            Ok(read) => {
-                if let Some(p) = &read.problem {
-                    out.notes.push(format!(
-                        "{label}: {p}; rewritten from what was read (as the analysis reads it)"
-                    ));
-                }
-                let new = scrubber.saz_entry(SazEntry {
-                    label: &label,
-                    session,
-                    kind,
-                    bytes: &read.bytes,
-                    cut: read.truncated,
-                    damaged: read.problem.clone(),
-                });
-                new.unwrap_or(read.bytes)
-            }
-        };
-        let mut options = SimpleFileOptions::default()
-            .compression_method(CompressionMethod::Deflated)
-            .large_file(data.len() as u64 > u64::from(u32::MAX) / 2);
-        if let Some(t) = entry.modified {
-            options = options.last_modified_time(t);
-        }
-        if let Some(pw) = &opts.output_password {
-            options = options.with_aes_encryption(AesMode::Aes256, pw.expose());
-        }
-        w.start_file_with_options(options.name(&entry.name[..]))
-            .map_err(|e| write_err(&e))?;
-        w.write_all(&data)?;
-        out.entries += 1;
+        planned.push(Step::Entry(Planned {
+            entry,
+            label,
+            session,
+            kind,
+            cap,
+        }));
     }
+    drop(seen);
+    let mut writer = Writer {
+        zip: &mut w,
+        opts,
+        out: &mut out,
+        replaced: 0,
+    };
+    match scrubber.saz_sessions() {
+        Some(sessions) => apart(&planned, &reader, pw, &*sessions, scrubber, &mut writer)?,
+        None => {
+            let all = Run {
+                steps: 0..planned.len(),
+                apart: false,
+            };
+            write_run(&planned, &all, None, &reader, pw, scrubber, &mut writer)?;
+        }
+    }
+    let replaced = writer.replaced;
     if dirs > 0 {
         out.notes.push(format!(
             "{dirs} directory entr{} left out",
@@ -290,6 +273,293 @@ fn rewrite_reader(
         format!("{} entries", out.entries)
     };
     Ok(out)
+}
+
+/// What one listed entry becomes.
+enum Step<'a> {
+    /// Left out, with a note (a second entry of the same name).
+    Note(String),
+    /// Read, scrubbed and written.
+    Entry(Planned<'a>),
+}
+
+/// An entry to read, scrub and write.
+struct Planned<'a> {
+    entry: &'a Listed,
+    label: String,
+    session: Option<u64>,
+    kind: Option<Kind>,
+    /// The read cap.
+    cap: u64,
+}
+
+/// An entry read and scrubbed, to write.
+struct Ready {
+    data: Vec<u8>,
+    /// The rewrite's own notes on it ([`Rewritten::notes`]).
+    notes: Vec<String>,
+    /// A placeholder entry stands for it: it could not be read.
+    replaced: bool,
+}
+
+/// Read the entry `p` plans and hand it to `scrub`: what to write.
+fn read_planned(
+    reader: &mut PosReader,
+    p: &Planned<'_>,
+    password: Option<&[u8]>,
+    scrub: impl FnOnce(SazEntry<'_>) -> Option<Vec<u8>>,
+) -> Ready {
+    let label = &p.label;
+    let message = matches!(p.kind, Some(Kind::Request | Kind::Response));
+    let placeholder = |why: String| Ready {
+        data: placeholder_entry(label, &why),
+        notes: vec![format!("{label}: {why}; replaced by a placeholder entry")],
+        replaced: true,
+    };
+    match read_entry(reader, Some(&p.entry.loc), password, p.cap) {
+        Err(why) => placeholder(why),
+        Ok(read) if !message && (read.truncated || read.problem.is_some()) => {
+            placeholder(match read.problem {
+                Some(problem) => problem,
+                None => format!("larger than the {}-byte cap", p.cap),
+            })
+        }
+        Ok(read) => {
+            let notes = match &read.problem {
+                Some(problem) => vec![format!(
+                    "{label}: {problem}; rewritten from what was read (as the analysis reads it)"
+                )],
+                None => Vec::new(),
+            };
+            let new = scrub(SazEntry {
+                label,
+                session: p.session,
+                kind: p.kind,
+                bytes: &read.bytes,
+                cut: read.truncated,
+                damaged: read.problem.clone(),
+            });
+            Ready {
+                data: new.unwrap_or(read.bytes),
+                notes,
+                replaced: false,
+            }
+        }
+    }
+}
+
+/// The copy's zip writer and what the rewrite tells.
+struct Writer<'w, 'o> {
+    zip: &'w mut ZipWriter<Latch<'o>>,
+    opts: &'w RewriteOptions,
+    out: &'w mut Rewritten,
+    /// Entries replaced by placeholder entries.
+    replaced: usize,
+}
+
+impl Writer<'_, '_> {
+    /// Write `ready` as the copy of `p`'s entry: deflated (AES-256 with an output password),
+    /// under its own name and timestamp.
+    fn write(&mut self, p: &Planned<'_>, ready: Ready) -> Result<(), CaptureErrorKind> {
+        self.out.notes.extend(ready.notes);
+        if ready.replaced {
+            self.replaced += 1;
+        }
+        let data = ready.data;
+        let mut options = SimpleFileOptions::default()
+            .compression_method(CompressionMethod::Deflated)
+            .large_file(data.len() as u64 > u64::from(u32::MAX) / 2);
+        if let Some(t) = p.entry.modified {
+            options = options.last_modified_time(t);
+        }
+        if let Some(pw) = &self.opts.output_password {
+            options = options.with_aes_encryption(AesMode::Aes256, pw.expose());
+        }
+        self.zip
+            .start_file_with_options(options.name(&p.entry.name[..]))
+            .map_err(|e| write_err(&e))?;
+        self.zip.write_all(&data)?;
+        self.out.entries += 1;
+        Ok(())
+    }
+}
+
+/// Entries in a window the pool scrubs while the writing thread compresses the one before.
+const WINDOW_ENTRIES: usize = 256;
+/// Stored bytes (as the directory declares them) after which a window closes early.
+const WINDOW_BYTES: u64 = 32 << 20;
+
+/// A run of planned steps: the entries of one session that follow each other in the
+/// archive, one entry outside any session, or a note.
+struct Run {
+    steps: std::ops::Range<usize>,
+    /// Scrubbed by a [`SazSession`] of its own on the pool: its session was not seen
+    /// before (its entries usually follow each other; when they do not, the later ones go
+    /// through the scrubber itself, in order).
+    apart: bool,
+}
+
+/// Where the run that begins at `planned[start]` ends.
+fn run_end(planned: &[Step<'_>], start: usize) -> usize {
+    let session = match &planned[start] {
+        Step::Entry(Planned {
+            session: Some(n), ..
+        }) => *n,
+        _ => return start + 1,
+    };
+    let mut end = start + 1;
+    while let Some(Step::Entry(Planned {
+        session: Some(n), ..
+    })) = planned.get(end)
+    {
+        if *n != session {
+            break;
+        }
+        end += 1;
+    }
+    end
+}
+
+/// The runs of the window that begins at `planned[start]`, and where it ends.
+fn window(planned: &[Step<'_>], start: usize, seen: &mut HashSet<u64>) -> (Vec<Run>, usize) {
+    let (mut runs, mut at, mut entries, mut bytes) = (Vec::new(), start, 0usize, 0u64);
+    while at < planned.len() && entries < WINDOW_ENTRIES && bytes < WINDOW_BYTES {
+        let end = run_end(planned, at);
+        let apart = match &planned[at] {
+            Step::Note(_) => false,
+            Step::Entry(p) => p.session.is_none_or(|n| seen.insert(n)),
+        };
+        for step in &planned[at..end] {
+            if let Step::Entry(p) = step {
+                entries += 1;
+                bytes = bytes.saturating_add(p.entry.loc.uncompressed);
+            }
+        }
+        runs.push(Run {
+            steps: at..end,
+            apart,
+        });
+        at = end;
+    }
+    (runs, at)
+}
+
+/// Each run of a window that is scrubbed apart, read and scrubbed on the pool: what to
+/// write and the tally of each of its entries (`None` for the other runs).
+fn scrub_window(
+    planned: &[Step<'_>],
+    runs: &[Run],
+    reader: &PosReader,
+    password: Option<&[u8]>,
+    sessions: &dyn SessionScrubber,
+) -> Vec<Option<Vec<(Ready, Tally)>>> {
+    runs.par_iter()
+        .map(|run| {
+            if !run.apart {
+                return None;
+            }
+            let mut reader = reader.clone();
+            let mut session = sessions.saz_session();
+            let done = planned[run.steps.clone()]
+                .iter()
+                .filter_map(|step| match step {
+                    Step::Entry(p) => Some(p),
+                    Step::Note(_) => None,
+                })
+                .map(|p| {
+                    let mut tally = None;
+                    let ready = read_planned(&mut reader, p, password, |e| {
+                        let (new, t) = session.saz_entry(e);
+                        tally = Some(t);
+                        new
+                    });
+                    // An entry that could not be read was never scrubbed: nothing counted.
+                    (ready, tally.unwrap_or_else(|| Tally(Box::new(()))))
+                })
+                .collect();
+            Some(done)
+        })
+        .collect()
+}
+
+/// The rewrite's entries scrubbed on the pool ([`Scrubber::saz_sessions`]) and written in
+/// order: one window on the pool while the writing thread compresses and writes the one
+/// before, each entry's tally absorbed as it is written, and the runs not scrubbed apart
+/// scrubbed in order by `scrubber` itself, after everything before them.
+fn apart(
+    planned: &[Step<'_>],
+    reader: &PosReader,
+    password: Option<&[u8]>,
+    sessions: &dyn SessionScrubber,
+    scrubber: &mut dyn Scrubber,
+    writer: &mut Writer<'_, '_>,
+) -> Result<(), CaptureErrorKind> {
+    let mut seen = HashSet::new();
+    let (mut runs, mut next) = window(planned, 0, &mut seen);
+    let mut done = scrub_window(planned, &runs, reader, password, sessions);
+    rayon::in_place_scope(|pool| {
+        loop {
+            // The next window goes to the pool before this one is written.
+            let (next_runs, after) = window(planned, next, &mut seen);
+            let last = next_runs.is_empty();
+            let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+            if !last {
+                pool.spawn(move |_| {
+                    let done = scrub_window(planned, &next_runs, reader, password, sessions);
+                    let _ = sender.send((next_runs, done));
+                });
+            }
+            for (run, done) in runs.iter().zip(std::mem::take(&mut done)) {
+                write_run(planned, run, done, reader, password, scrubber, writer)?;
+            }
+            if last {
+                return Ok(());
+            }
+            // A window whose scrubbing panicked sends nothing: the scope raises the panic.
+            let Ok((next_runs, next_done)) = receiver.recv() else {
+                return Ok(());
+            };
+            runs = next_runs;
+            done = next_done;
+            next = after;
+        }
+    })
+}
+
+/// Write the entries of `run`, in order: as the pool scrubbed them (`done`, each entry's
+/// tally absorbed first), or read and scrubbed here by `scrubber` itself.
+fn write_run(
+    planned: &[Step<'_>],
+    run: &Run,
+    done: Option<Vec<(Ready, Tally)>>,
+    reader: &PosReader,
+    password: Option<&[u8]>,
+    scrubber: &mut dyn Scrubber,
+    writer: &mut Writer<'_, '_>,
+) -> Result<(), CaptureErrorKind> {
+    let steps = &planned[run.steps.clone()];
+    if let Some(done) = done {
+        let entries = steps.iter().filter_map(|s| match s {
+            Step::Entry(p) => Some(p),
+            Step::Note(_) => None,
+        });
+        for (p, (ready, tally)) in entries.zip(done) {
+            scrubber.absorb(tally);
+            writer.write(p, ready)?;
+        }
+        return Ok(());
+    }
+    let mut reader = reader.clone();
+    for step in steps {
+        match step {
+            Step::Note(note) => writer.out.notes.push(note.clone()),
+            Step::Entry(p) => {
+                let ready = read_planned(&mut reader, p, password, |e| scrubber.saz_entry(e));
+                writer.write(p, ready)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// An entry named for a message: its session entry name when it has one, else its index

@@ -543,3 +543,117 @@ mod properties {
         }
     }
 }
+
+/// `healthy-workday.saz` with its entries apart: every request first, then every other
+/// entry in reverse, so no session's entries follow each other.
+fn entries_apart(saz: &[u8]) -> Vec<u8> {
+    use std::io::Read as _;
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(saz)).unwrap();
+    let mut all: Vec<(String, Vec<u8>)> = Vec::new();
+    for i in 0..z.len() {
+        let mut e = z.by_index(i).unwrap();
+        let mut data = Vec::new();
+        e.read_to_end(&mut data).unwrap();
+        all.push((String::from_utf8_lossy(e.name_raw()).into_owned(), data));
+    }
+    let (mut order, mut rest): (Vec<_>, Vec<_>) = all
+        .into_iter()
+        .partition(|(name, _)| name.ends_with("_c.txt"));
+    rest.reverse();
+    order.extend(rest);
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, data) in order {
+        w.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(&data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+/// Every shipped SAZ redacted with its sessions scrubbed apart on the pool is the copy
+/// scrubbed in order: the same bytes, notes, counts and dropped bodies, with the user's
+/// rules and with and without `--drop-bodies-except-auth`. So is a SAZ whose sessions'
+/// entries are far apart, where what a request decides for its response (its bodies kept,
+/// a bare token answer) is carried by the scrubber itself.
+#[test]
+fn sessions_scrubbed_apart_are_the_copy_scrubbed_in_order() {
+    use crate::capture::rewrite::{InOrder, RewriteOptions, Scrubber};
+    use crate::capture::saz::rewrite::rewrite_bytes;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let mut sazs: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "saz"))
+        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+        .collect();
+    sazs.sort();
+    assert!(sazs.len() >= 15, "{}", sazs.len());
+    let workday = sazs
+        .iter()
+        .find(|(name, _)| name.ends_with("/healthy-workday.saz"))
+        .map(|(_, bytes)| entries_apart(bytes))
+        .unwrap();
+    sazs.push(("healthy-workday.saz, entries apart".into(), workday));
+    let user = std::sync::Arc::new(
+        crate::redact::UserRules::new(&["contoso".into()], &["user[0-9]+".into()]).unwrap(),
+    );
+    let opts = RewriteOptions::default();
+    let (mut changed, mut kept_apart) = (0, 0);
+    for (name, bytes) in &sazs {
+        for drop in [false, true] {
+            let settings = || crate::redact::Placeholders {
+                user: user.clone(),
+                reads_body: drop.then_some(crate::auth::reads_body as crate::redact::ReadsBody),
+                ..crate::redact::Placeholders::default()
+            };
+            let mut apart = settings();
+            assert!(apart.saz_sessions().is_some());
+            let mut in_order = InOrder(settings());
+            let (mut a, mut b) = (
+                std::io::Cursor::new(Vec::new()),
+                std::io::Cursor::new(Vec::new()),
+            );
+            let ra = rewrite_bytes(bytes.clone(), &mut a, &opts, &mut apart);
+            let rb = rewrite_bytes(bytes.clone(), &mut b, &opts, &mut in_order);
+            let (ra, rb) = match (ra, rb) {
+                (Ok(ra), Ok(rb)) => (ra, rb),
+                (Err(ea), Err(eb)) => {
+                    assert_eq!(ea.to_string(), eb.to_string(), "{name}");
+                    continue;
+                }
+                (ra, rb) => panic!("{name}: {:?} against {:?}", ra.err(), rb.err()),
+            };
+            let (a, b) = (a.into_inner(), b.into_inner());
+            assert!(a == b, "{name} (drop {drop}): the copies differ");
+            assert_eq!(ra.notes, rb.notes, "{name}");
+            assert_eq!((ra.entries, &ra.what), (rb.entries, &rb.what), "{name}");
+            assert_eq!(apart.outcome.counts, in_order.0.outcome.counts, "{name}");
+            assert_eq!(apart.outcome.notes, in_order.0.outcome.notes, "{name}");
+            assert_eq!(apart.bodies_dropped, in_order.0.bodies_dropped, "{name}");
+            changed += usize::from(a != *bytes);
+            if drop && name.ends_with("entries apart") {
+                // Responses whose requests came long before them kept their bodies.
+                let copy = crate::capture::saz::SazArchive::from_bytes(a, &Default::default())
+                    .unwrap()
+                    .map_sessions(|s| {
+                        s.is_ok_and(|s| {
+                            s.response.as_ref().is_some_and(|r| {
+                                !r.body.is_empty()
+                                    && !r.body.raw.starts_with(
+                                        crate::capture::rewrite::PLACEHOLDER_PREFIX.as_bytes(),
+                                    )
+                            })
+                        })
+                    })
+                    .unwrap();
+                kept_apart = copy.into_iter().filter(|kept| *kept).count();
+            }
+        }
+    }
+    assert!(
+        changed > sazs.len(),
+        "{changed} of {} copies changed",
+        2 * sazs.len()
+    );
+    assert!(kept_apart > 20, "{kept_apart} responses kept their bodies");
+}
