@@ -24,6 +24,12 @@
 //!   same place ([`placeholder_entry`]). A request or response cut at the cap or damaged
 //!   after some bytes goes to the scrubber with [`SazEntry::cut`] / [`SazEntry::damaged`];
 //!   any other entry cut or damaged is replaced by a placeholder.
+//!
+//! Reading and scrubbing are most of a rewrite's time, compressing the copy a quarter. When
+//! the scrubber hands out a [`SessionScrubber`], each run of one session's entries is read
+//! and scrubbed on the rayon pool, a window ahead of the calling thread, which compresses
+//! and writes every entry in the input's order (`apart`); the copy is the same, byte for
+//! byte, as the one written entry after entry.
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -388,6 +394,8 @@ impl Writer<'_, '_> {
 const WINDOW_ENTRIES: usize = 256;
 /// Stored bytes (as the directory declares them) after which a window closes early.
 const WINDOW_BYTES: u64 = 32 << 20;
+/// Windows on the pool at a time.
+const WINDOWS_AHEAD: usize = 3;
 
 /// A run of planned steps: the entries of one session that follow each other in the
 /// archive, one entry outside any session, or a note.
@@ -483,8 +491,8 @@ fn scrub_window(
 }
 
 /// The rewrite's entries scrubbed on the pool ([`Scrubber::saz_sessions`]) and written in
-/// order: one window on the pool while the writing thread compresses and writes the one
-/// before, each entry's tally absorbed as it is written, and the runs not scrubbed apart
+/// order: [`WINDOWS_AHEAD`] windows on the pool while the writing thread compresses and
+/// writes the oldest, each entry's tally absorbed as it is written, and the runs not scrubbed apart
 /// scrubbed in order by `scrubber` itself, after everything before them.
 fn apart(
     planned: &[Step<'_>],
@@ -495,33 +503,32 @@ fn apart(
     writer: &mut Writer<'_, '_>,
 ) -> Result<(), CaptureErrorKind> {
     let mut seen = HashSet::new();
-    let (mut runs, mut next) = window(planned, 0, &mut seen);
-    let mut done = scrub_window(planned, &runs, reader, password, sessions);
+    let mut next = 0;
     rayon::in_place_scope(|pool| {
+        let mut in_flight = std::collections::VecDeque::new();
         loop {
-            // The next window goes to the pool before this one is written.
-            let (next_runs, after) = window(planned, next, &mut seen);
-            let last = next_runs.is_empty();
-            let (sender, receiver) = std::sync::mpsc::sync_channel(1);
-            if !last {
+            // Windows go to the pool before the oldest is written, so that the pool is not
+            // left idle while this thread compresses.
+            while in_flight.len() < WINDOWS_AHEAD && next < planned.len() {
+                let (runs, after) = window(planned, next, &mut seen);
+                next = after;
+                let (sender, receiver) = std::sync::mpsc::sync_channel(1);
                 pool.spawn(move |_| {
-                    let done = scrub_window(planned, &next_runs, reader, password, sessions);
-                    let _ = sender.send((next_runs, done));
+                    let done = scrub_window(planned, &runs, reader, password, sessions);
+                    let _ = sender.send((runs, done));
                 });
+                in_flight.push_back(receiver);
             }
-            for (run, done) in runs.iter().zip(std::mem::take(&mut done)) {
-                write_run(planned, run, done, reader, password, scrubber, writer)?;
-            }
-            if last {
-                return Ok(());
-            }
-            // A window whose scrubbing panicked sends nothing: the scope raises the panic.
-            let Ok((next_runs, next_done)) = receiver.recv() else {
+            let Some(oldest) = in_flight.pop_front() else {
                 return Ok(());
             };
-            runs = next_runs;
-            done = next_done;
-            next = after;
+            // A window whose scrubbing panicked sends nothing: the scope raises the panic.
+            let Ok((runs, done)) = oldest.recv() else {
+                return Ok(());
+            };
+            for (run, done) in runs.iter().zip(done) {
+                write_run(planned, run, done, reader, password, scrubber, writer)?;
+            }
         }
     })
 }
