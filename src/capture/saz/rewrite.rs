@@ -35,6 +35,7 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use zip::result::ZipError;
@@ -247,7 +248,15 @@ fn rewrite_reader(
                 steps: 0..planned.len(),
                 apart: false,
             };
-            write_run(&planned, &all, None, &reader, pw, scrubber, &mut writer)?;
+            write_run(
+                &planned,
+                &all,
+                Vec::new(),
+                &reader,
+                pw,
+                scrubber,
+                &mut writer,
+            )?;
         }
     }
     let replaced = writer.replaced;
@@ -396,12 +405,16 @@ const WINDOW_ENTRIES: usize = 256;
 const WINDOW_BYTES: u64 = 32 << 20;
 /// Windows on the pool at a time.
 const WINDOWS_AHEAD: usize = 3;
+/// Bytes of scrubbed entries a window may hold before its runs leave the rest of their
+/// entries to the writing thread: with [`WINDOWS_AHEAD`], the pool holds at most about
+/// 48 MiB beyond the entries its threads are reading (each at most the read cap).
+const WINDOW_HELD: u64 = 16 << 20;
 
 /// A run of planned steps: the entries of one session that follow each other in the
 /// archive, one entry outside any session, or a note.
 struct Run {
     steps: std::ops::Range<usize>,
-    /// Scrubbed by a [`SazSession`] of its own on the pool: its session was not seen
+    /// Scrubbed by a [`crate::capture::rewrite::SazSession`] of its own on the pool: its session was not seen
     /// before (its entries usually follow each other; when they do not, the later ones go
     /// through the scrubber itself, in order).
     apart: bool,
@@ -453,39 +466,43 @@ fn window(planned: &[Step<'_>], start: usize, seen: &mut HashSet<u64>) -> (Vec<R
 }
 
 /// Each run of a window that is scrubbed apart, read and scrubbed on the pool: what to
-/// write and the tally of each of its entries (`None` for the other runs).
+/// write and the tally of each of its first entries, all of them unless the window came to
+/// hold [`WINDOW_HELD`] bytes first (the rest are scrubbed in order on the writing thread,
+/// which bounds memory on an archive of entries that each inflate to the cap).
 fn scrub_window(
     planned: &[Step<'_>],
     runs: &[Run],
     reader: &PosReader,
     password: Option<&[u8]>,
     sessions: &dyn SessionScrubber,
-) -> Vec<Option<Vec<(Ready, Tally)>>> {
+) -> Vec<Vec<(Ready, Tally)>> {
+    let held = AtomicU64::new(0);
     runs.par_iter()
         .map(|run| {
             if !run.apart {
-                return None;
+                return Vec::new();
             }
             let mut reader = reader.clone();
             let mut session = sessions.saz_session();
-            let done = planned[run.steps.clone()]
-                .iter()
-                .filter_map(|step| match step {
-                    Step::Entry(p) => Some(p),
-                    Step::Note(_) => None,
-                })
-                .map(|p| {
-                    let mut tally = None;
-                    let ready = read_planned(&mut reader, p, password, |e| {
-                        let (new, t) = session.saz_entry(e);
-                        tally = Some(t);
-                        new
-                    });
-                    // An entry that could not be read was never scrubbed: nothing counted.
-                    (ready, tally.unwrap_or_else(|| Tally(Box::new(()))))
-                })
-                .collect();
-            Some(done)
+            let mut done = Vec::with_capacity(run.steps.len());
+            for step in &planned[run.steps.clone()] {
+                let Step::Entry(p) = step else {
+                    break;
+                };
+                if held.load(Ordering::Relaxed) >= WINDOW_HELD {
+                    break;
+                }
+                let mut tally = None;
+                let ready = read_planned(&mut reader, p, password, |e| {
+                    let (new, t) = session.saz_entry(e);
+                    tally = Some(t);
+                    new
+                });
+                held.fetch_add(ready.data.len() as u64, Ordering::Relaxed);
+                // An entry that could not be read was never scrubbed: nothing counted.
+                done.push((ready, tally.unwrap_or_else(|| Tally(Box::new(())))));
+            }
+            done
         })
         .collect()
 }
@@ -533,35 +550,31 @@ fn apart(
     })
 }
 
-/// Write the entries of `run`, in order: as the pool scrubbed them (`done`, each entry's
-/// tally absorbed first), or read and scrubbed here by `scrubber` itself.
+/// Write the entries of `run`, in order: the first as the pool scrubbed them (`done`, each
+/// entry's tally absorbed first), the rest read and scrubbed here by `scrubber` itself, which
+/// by then knows what the session's earlier entries decided.
 fn write_run(
     planned: &[Step<'_>],
     run: &Run,
-    done: Option<Vec<(Ready, Tally)>>,
+    done: Vec<(Ready, Tally)>,
     reader: &PosReader,
     password: Option<&[u8]>,
     scrubber: &mut dyn Scrubber,
     writer: &mut Writer<'_, '_>,
 ) -> Result<(), CaptureErrorKind> {
-    let steps = &planned[run.steps.clone()];
-    if let Some(done) = done {
-        let entries = steps.iter().filter_map(|s| match s {
-            Step::Entry(p) => Some(p),
-            Step::Note(_) => None,
-        });
-        for (p, (ready, tally)) in entries.zip(done) {
-            scrubber.absorb(tally);
-            writer.write(p, ready)?;
-        }
-        return Ok(());
-    }
+    let mut done = done.into_iter();
     let mut reader = reader.clone();
-    for step in steps {
+    for step in &planned[run.steps.clone()] {
         match step {
             Step::Note(note) => writer.out.notes.push(note.clone()),
             Step::Entry(p) => {
-                let ready = read_planned(&mut reader, p, password, |e| scrubber.saz_entry(e));
+                let ready = match done.next() {
+                    Some((ready, tally)) => {
+                        scrubber.absorb(tally);
+                        ready
+                    }
+                    None => read_planned(&mut reader, p, password, |e| scrubber.saz_entry(e)),
+                };
                 writer.write(p, ready)?;
             }
         }
@@ -978,5 +991,269 @@ mod tests {
             .unwrap();
         assert!(!urls.is_empty());
         assert!(urls.iter().all(|u| !u.contains("contoso.com")), "{urls:?}");
+    }
+}
+
+#[cfg(test)]
+mod apart_tests {
+    use std::io::Cursor;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::capture::rewrite::{InOrder, SazSession};
+    use crate::capture::ReadOptions;
+
+    /// Replaces every `x` by `y`, counting entries; notes each response. A request with
+    /// `keep` in its first line makes its session's response upper-case: state carried
+    /// from a request to its response, as `redact`'s scrubber carries it.
+    #[derive(Default)]
+    struct Marker {
+        entries: u64,
+        notes: Vec<String>,
+        upper: HashSet<u64>,
+        /// The threads that scrubbed sessions apart.
+        threads: std::sync::Arc<Mutex<HashSet<std::thread::ThreadId>>>,
+    }
+
+    struct MarkerTally {
+        notes: Vec<String>,
+        upper: Option<u64>,
+    }
+
+    impl Marker {
+        fn entry(&mut self, e: SazEntry<'_>) -> Option<Vec<u8>> {
+            self.entries += 1;
+            let mut out: Vec<u8> = e
+                .bytes
+                .iter()
+                .map(|&b| if b == b'x' { b'y' } else { b })
+                .collect();
+            match (e.kind, e.session) {
+                (Some(Kind::Request), Some(n))
+                    if e.bytes
+                        .split(|&b| b == b'\n')
+                        .next()
+                        .is_some_and(|l| l.windows(4).any(|w| w == b"keep")) =>
+                {
+                    self.upper.insert(n);
+                }
+                (Some(Kind::Response), Some(n)) => {
+                    self.notes
+                        .push(format!("{}: {} bytes", e.label, e.bytes.len()));
+                    if self.upper.contains(&n) {
+                        out.make_ascii_uppercase();
+                    }
+                }
+                _ => {}
+            }
+            Some(out)
+        }
+    }
+
+    impl Scrubber for Marker {
+        fn text(&mut self, _: &str) -> Option<String> {
+            None
+        }
+        fn har_entry(&mut self, _: &str) -> Result<Option<Vec<u8>>, String> {
+            Ok(None)
+        }
+        fn saz_entry(&mut self, e: SazEntry<'_>) -> Option<Vec<u8>> {
+            self.entry(e)
+        }
+        fn saz_sessions(&self) -> Option<Box<dyn SessionScrubber>> {
+            Some(Box::new(MarkerSessions(self.threads.clone())))
+        }
+        fn absorb(&mut self, tally: Tally) {
+            self.entries += 1;
+            if let Ok(t) = tally.0.downcast::<MarkerTally>() {
+                self.notes.extend(t.notes);
+                self.upper.extend(t.upper);
+            }
+        }
+    }
+
+    struct MarkerSessions(std::sync::Arc<Mutex<HashSet<std::thread::ThreadId>>>);
+
+    impl SessionScrubber for MarkerSessions {
+        fn saz_session(&self) -> Box<dyn SazSession> {
+            self.0.lock().unwrap().insert(std::thread::current().id());
+            Box::new(OneMarker(Marker::default()))
+        }
+    }
+
+    struct OneMarker(Marker);
+
+    impl SazSession for OneMarker {
+        fn saz_entry(&mut self, e: SazEntry<'_>) -> (Option<Vec<u8>>, Tally) {
+            let session = e.session;
+            let out = self.0.entry(e);
+            let tally = MarkerTally {
+                notes: std::mem::take(&mut self.0.notes),
+                upper: session.filter(|n| self.0.upper.contains(n)),
+            };
+            (out, Tally(Box::new(tally)))
+        }
+    }
+
+    /// A SAZ of `sessions` sessions, each a request (`keep` in every third) and a response
+    /// of `body` bytes, in the order `order` gives the entry names.
+    fn saz(sessions: u64, body: usize, order: impl Fn(&mut Vec<(String, Vec<u8>)>)) -> Vec<u8> {
+        let mut entries = Vec::new();
+        for n in 1..=sessions {
+            let keep = if n % 3 == 0 { "keep" } else { "drop" };
+            entries.push((
+                format!("raw/{n}_c.txt"),
+                format!("GET http://x/{keep} HTTP/1.1\r\nHost: x\r\n\r\n").into_bytes(),
+            ));
+            let mut s = format!("HTTP/1.1 200 OK\r\nContent-Length: {body}\r\n\r\n").into_bytes();
+            s.extend(std::iter::repeat_n(b'x', body));
+            entries.push((format!("raw/{n}_s.txt"), s));
+        }
+        order(&mut entries);
+        let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, data) in entries {
+            w.start_file(name, SimpleFileOptions::default()).unwrap();
+            w.write_all(&data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    /// A copy, the rewrite's and the scrubber's notes, and the entries the scrubber counted.
+    type Written = (Vec<u8>, Vec<String>, Vec<String>, u64);
+
+    /// The copy, the rewrite's and the scrubber's notes and the entries counted, scrubbed
+    /// apart and in order; the sessions apart were scrubbed on the pool, not on this thread.
+    fn both(bytes: &[u8]) -> [Written; 2] {
+        let opts = RewriteOptions {
+            read: ReadOptions::default(),
+            output_password: None,
+        };
+        let mut apart = Marker::default();
+        let mut a = Cursor::new(Vec::new());
+        let ra = rewrite_bytes(bytes.to_vec(), &mut a, &opts, &mut apart).unwrap();
+        let mut in_order = InOrder(Marker::default());
+        let mut b = Cursor::new(Vec::new());
+        let rb = rewrite_bytes(bytes.to_vec(), &mut b, &opts, &mut in_order).unwrap();
+        let threads = apart.threads.lock().unwrap();
+        assert!(!threads.is_empty() && !threads.contains(&std::thread::current().id()));
+        drop(threads);
+        [
+            (a.into_inner(), ra.notes, apart.notes, apart.entries),
+            (
+                b.into_inner(),
+                rb.notes,
+                in_order.0.notes,
+                in_order.0.entries,
+            ),
+        ]
+    }
+
+    /// Sessions scrubbed apart write the copy written in order, whether each session's
+    /// entries follow each other, come apart (every request first, so every response is
+    /// scrubbed after its request's tally is absorbed), or come in reverse (responses
+    /// first: scrubbed knowing nothing of their requests, as in order).
+    #[test]
+    fn sessions_apart_write_what_in_order_writes() {
+        type Order = fn(&mut Vec<(String, Vec<u8>)>);
+        for (what, order, upper_case) in [
+            ("adjacent", (|_| {}) as Order, 700 / 3),
+            (
+                "requests first",
+                |e| e.sort_by_key(|(name, _)| !name.ends_with("_c.txt")),
+                700 / 3,
+            ),
+            ("reversed", |e| e.reverse(), 0),
+        ] {
+            let bytes = saz(700, 300, order);
+            let [a, b] = both(&bytes);
+            assert!(a.0 == b.0, "{what}: the copies differ");
+            assert_eq!(a.1, b.1, "{what}");
+            assert_eq!(a.2, b.2, "{what}");
+            assert_eq!(a.3, b.3, "{what}");
+            assert_eq!(a.3, 1400, "{what}: every entry scrubbed once");
+            let bodies: Vec<String> = SazArchive::from_bytes(a.0, &ReadOptions::default())
+                .unwrap()
+                .map_sessions(|s| {
+                    let body = s.unwrap().response.unwrap().body.raw;
+                    String::from_utf8(body).unwrap()
+                })
+                .unwrap();
+            // Every third session's request said `keep`: its response is upper-case when the
+            // request came first.
+            let upper = bodies.iter().filter(|b| b.starts_with("YYY")).count();
+            assert_eq!(upper, upper_case, "{what}");
+            assert!(
+                bodies
+                    .iter()
+                    .all(|b| b.starts_with("YYY") || b.starts_with("yyy")),
+                "{what}"
+            );
+        }
+    }
+
+    /// A window stops scrubbing on the pool once it holds `WINDOW_HELD` bytes: the rest of
+    /// its entries wait to be read on the writing thread, and the copy is the same.
+    #[test]
+    fn a_window_holds_at_most_its_budget_beyond_the_entries_being_read() {
+        let body = 2 << 20;
+        let bytes = saz(12, body, |_| {});
+        let opts = ReadOptions::default();
+        let archive = SazArchive::from_bytes(bytes.clone(), &opts).unwrap();
+        drop(archive);
+        let mut listed = Vec::new();
+        let mut reader = PosReader {
+            len: bytes.len() as u64,
+            data: Backing::Memory(bytes.clone().into()),
+            pos: 0,
+        };
+        zip_dir::scan(&mut reader, bytes.len() as u64, |r| {
+            listed.push(Listed {
+                name: r.name.to_vec(),
+                loc: r.loc,
+                modified: None,
+                is_dir: false,
+            })
+        })
+        .unwrap();
+        let planned: Vec<Step<'_>> = listed
+            .iter()
+            .map(|entry| {
+                let Some(Layout::Session(id, kind)) = layout(&entry.name) else {
+                    panic!("not a session entry");
+                };
+                Step::Entry(Planned {
+                    entry,
+                    label: kind.file_name(id),
+                    session: Some(id),
+                    kind: Some(kind),
+                    cap: u64::MAX,
+                })
+            })
+            .collect();
+        let (runs, end) = window(&planned, 0, &mut HashSet::new());
+        assert_eq!((runs.len(), end), (12, 24), "one window of twelve runs");
+        let marker = Marker::default();
+        let sessions = marker.saz_sessions().unwrap();
+        let done = scrub_window(&planned, &runs, &reader, None, &*sessions);
+        let held: usize = done.iter().flatten().map(|(r, _)| r.data.len()).sum();
+        let scrubbed: usize = done.iter().map(Vec::len).sum();
+        // 16 MiB, and at most one entry past it on each of the pool's threads.
+        let threads = rayon::current_num_threads();
+        assert!(
+            held <= (16 << 20) + threads * (body + 100),
+            "{held} bytes held"
+        );
+        assert!(
+            scrubbed < 24,
+            "all {scrubbed} entries were scrubbed on the pool"
+        );
+        assert!(scrubbed > 0);
+        // Every run is a prefix of its session's entries.
+        for (run, done) in runs.iter().zip(&done) {
+            assert!(done.len() <= run.steps.len());
+        }
+        let [a, b] = both(&bytes);
+        assert!(a.0 == b.0, "the copies differ");
+        assert_eq!((a.2, a.3), (b.2, b.3));
     }
 }
