@@ -399,7 +399,7 @@ impl Writer<'_, '_> {
     }
 }
 
-/// Entries in a window the pool scrubs while the writing thread compresses the one before.
+/// Entries in a window the pool scrubs while the writing thread compresses the ones before.
 const WINDOW_ENTRIES: usize = 256;
 /// Stored bytes (as the directory declares them) after which a window closes early.
 const WINDOW_BYTES: u64 = 32 << 20;
@@ -410,8 +410,8 @@ const WINDOWS_AHEAD: usize = 3;
 /// (at most the read cap), all a rewrite holds beyond what the writing thread works on.
 const HELD: u64 = 16 << 20;
 /// An entry the directory says is larger than this is read on the writing thread, with the
-/// rest of its run: one such entry at a time, as when entries are scrubbed in order (a 1 GiB
-/// SAZ of 60 MiB bodies peaked at 197 MB in order, 377 MB when they were read ahead).
+/// rest of its run: one such entry at a time, as when entries are scrubbed in order (a SAZ of
+/// twenty 60 MiB answers peaked at 197 MB in order, 377 MB when they were read ahead).
 const LARGE: u64 = 4 << 20;
 
 /// A run of planned steps: the entries of one session that follow each other in the
