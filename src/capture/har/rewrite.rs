@@ -110,6 +110,7 @@ pub fn rewrite_reader<R: Read + Send>(
         }
         buf.clear();
         out.entries += skeleton.write(&prefix, &mut buf, scrubber, &mut out.notes);
+        skeleton.drop_scalar(&mut buf);
         skeleton.next_id = id + 1;
         let done = match entry {
             Entry::Text(text) => in_order(id, text, scrubber),
@@ -271,6 +272,10 @@ struct Skeleton {
     done: bool,
     /// The index of the next element of `log.entries`, as the reader numbers them.
     next_id: u64,
+    /// Where in the buffer [`Skeleton::write`] wrote the first byte of a bare scalar it
+    /// is still in, when that scalar is an element of `log.entries` (see
+    /// [`Skeleton::drop_scalar`]).
+    scalar: Option<usize>,
 }
 
 impl Skeleton {
@@ -279,6 +284,18 @@ impl Skeleton {
             frames: Vec::new(),
             done: false,
             next_id: 1,
+            scalar: None,
+        }
+    }
+
+    /// Take out of `buf` the start of a bare scalar written just before an entry the lexer
+    /// took out. serde_json reads what precedes the entry's stand-in with it (`,-` and the
+    /// stand-in `0` make the number `-0`), so the reader reads the entry in that element's
+    /// place, but written before the entry's object (`-{...}`) it is not JSON: the copy
+    /// has the entry alone there (the `capture_rewrite` fuzz target's third find).
+    fn drop_scalar(&mut self, buf: &mut Vec<u8>) {
+        if let Some(at) = self.scalar.take() {
+            buf.truncate(at);
         }
     }
 
@@ -296,11 +313,18 @@ impl Skeleton {
     ) -> usize {
         let mut entries = 0;
         let mut i = 0;
+        self.scalar = None;
         while i < bytes.len() && !self.done {
             let b = bytes[i];
+            if !matches!(b, b'-' | b'+' | b'.' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z') {
+                self.scalar = None;
+            }
             if let Some(f) = self.frames.last_mut() {
                 if f.entries && f.expect_element && !matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
                     f.expect_element = false;
+                    if !matches!(b, b']' | b',' | b'{' | b'[' | b'"') {
+                        self.scalar = Some(buf.len());
+                    }
                     if b != b']' && b != b',' {
                         let id = self.next_id;
                         self.next_id += 1;
@@ -839,6 +863,36 @@ mod tests {
             );
             assert_eq!(read(&out).unwrap().len(), kept, "{text}");
         }
+    }
+
+    /// A bare scalar's start right before an entry (`,-{...}`): serde_json reads it with the
+    /// entry's stand-in as one number (`-0`), so the reader reads the entry in that place;
+    /// the copy has the entry alone there and is JSON that reads the same sessions (the
+    /// `capture_rewrite` fuzz target's third find wrote `-{...}`).
+    #[test]
+    fn a_scalar_read_with_an_entrys_stand_in_is_left_out() {
+        for junk in ["-", "1", "-1.", "2e", "12"] {
+            for text in [
+                format!("{{\"log\": {{\"version\": \"1.2\", \"entries\": [{ENTRY},{junk}{ENTRY}]}}}}"),
+                format!("{{\"log\": {{\"version\": \"1.2\", \"entries\": [{junk}{ENTRY}, 7, {ENTRY}]}}}}"),
+            ] {
+                let original = read(text.as_bytes()).unwrap();
+                let (out, r) = rewritten(text.as_bytes(), &mut Identity);
+                let v: serde_json::Value = serde_json::from_slice(&out).unwrap_or_else(|e| {
+                    panic!("{text}: not JSON ({e}): {}", String::from_utf8_lossy(&out))
+                });
+                let entries = v["log"]["entries"].as_array().unwrap();
+                assert!(entries.iter().all(|e| e.is_object() || e == 7), "{text}");
+                let copy = read(&out).unwrap();
+                assert_eq!(ids(&copy), ids(&original), "{text}");
+                let objects = entries.iter().filter(|e| e.is_object()).count();
+                assert_eq!((r.entries, objects), (2, 2), "{text}");
+            }
+        }
+        // A scalar element that ends before the entry stays: `7, {...}`.
+        let text = format!("{{\"log\": {{\"version\": \"1.2\", \"entries\": [7, {ENTRY}]}}}}");
+        let (out, _) = rewritten(text.as_bytes(), &mut Identity);
+        assert_eq!(String::from_utf8(out).unwrap(), format!("{text}\n"));
     }
 
     #[test]
