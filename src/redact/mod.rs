@@ -536,15 +536,7 @@ impl Scrubber for Placeholders {
     }
 
     fn absorb(&mut self, tally: Tally) {
-        let tally = match tally.0.downcast::<EntryTally>() {
-            Ok(t) => {
-                self.outcome.counts.merge(&t.counts);
-                self.bodies_dropped += t.bodies_dropped;
-                return;
-            }
-            Err(other) => other,
-        };
-        if let Ok(t) = tally.downcast::<SazTally>() {
+        if let Ok(t) = tally.0.downcast::<PartTally>() {
             let t = *t;
             self.outcome.counts.merge(&t.counts);
             self.outcome.notes.extend(t.notes);
@@ -590,14 +582,8 @@ impl Scrubber for Placeholders {
 
 /// A [`Placeholders`] with the settings of the one that handed it out and nothing counted,
 /// for scrubbing HAR entries apart ([`Scrubber::har_entries`]): each entry by a copy of it,
-/// whose tally ([`EntryTally`]) the one that handed this out adds up.
+/// whose tally ([`PartTally`]) the one that handed this out adds up.
 struct EntriesApart(Placeholders);
-
-/// What scrubbing one HAR entry counted.
-struct EntryTally {
-    counts: Counts,
-    bodies_dropped: u64,
-}
 
 impl EntryScrubber for EntriesApart {
     fn har_entry_at(
@@ -608,11 +594,7 @@ impl EntryScrubber for EntriesApart {
     ) -> (Result<Option<Vec<u8>>, String>, Tally) {
         let mut one = self.0.clone();
         let result = one.har_entry_at(id, json, notes);
-        let tally = EntryTally {
-            counts: one.outcome.counts,
-            bodies_dropped: one.bodies_dropped,
-        };
-        (result, Tally(Box::new(tally)))
+        (result, one.tally(None))
     }
 }
 
@@ -632,8 +614,9 @@ impl SessionScrubber for SessionsApart {
 /// session's next entry, and goes in each entry's tally to the one that handed it out.
 struct OneSession(Placeholders);
 
-/// What scrubbing one SAZ entry apart counted, noted and learnt of its session.
-struct SazTally {
+/// What scrubbing one HAR entry or SAZ entry apart counted, noted and learnt of its
+/// session ([`Placeholders::tally`]).
+struct PartTally {
     counts: Counts,
     notes: Vec<String>,
     bodies_dropped: u64,
@@ -646,19 +629,29 @@ impl SazSession for OneSession {
     fn saz_entry(&mut self, entry: SazEntry<'_>) -> (Option<Vec<u8>>, Tally) {
         let session = entry.session;
         let out = Scrubber::saz_entry(&mut self.0, entry);
-        let one = &mut self.0;
-        let tally = SazTally {
-            counts: std::mem::take(&mut one.outcome.counts),
-            notes: std::mem::take(&mut one.outcome.notes),
-            bodies_dropped: std::mem::take(&mut one.bodies_dropped),
-            session: session
-                .map(|n| (n, one.kept.get(&n).copied(), one.token_answers.contains(&n))),
-        };
-        (out, Tally(Box::new(tally)))
+        (out, self.0.tally(session))
     }
 }
 
 impl Placeholders {
+    /// What this scrubber, scrubbing apart, counted and noted since its last tally, and
+    /// what it knows of SAZ session `session`: for [`Scrubber::absorb`] of the one that
+    /// handed it out.
+    fn tally(&mut self, session: Option<u64>) -> Tally {
+        Tally(Box::new(PartTally {
+            counts: std::mem::take(&mut self.outcome.counts),
+            notes: std::mem::take(&mut self.outcome.notes),
+            bodies_dropped: std::mem::take(&mut self.bodies_dropped),
+            session: session.map(|n| {
+                (
+                    n,
+                    self.kept.get(&n).copied(),
+                    self.token_answers.contains(&n),
+                )
+            }),
+        }))
+    }
+
     /// A scrubber with this one's settings (limits, the user's rules, `reads_body`) that has
     /// counted and seen nothing: what scrubs entries or sessions apart.
     fn settings(&self) -> Placeholders {
