@@ -171,16 +171,7 @@ fn rewrite_reader(
     let archive = SazArchive::from_reader(reader.clone(), &opts.read)?;
     let password = archive.password.clone();
     drop(archive);
-    let mut listed = Vec::new();
-    let len = reader.len;
-    let directory = zip_dir::scan(&mut reader, len, |record| {
-        listed.push(Listed {
-            name: record.name.to_vec(),
-            loc: record.loc,
-            modified: DateTime::try_from_msdos(record.dos_date, record.dos_time).ok(),
-            is_dir: record.is_dir(),
-        })
-    })?;
+    let (listed, directory) = listing(&mut reader)?;
 
     // Past the output's first error the zip writer writes into nothing: its drop would
     // otherwise try to finish the archive on the output that just failed and print its raw
@@ -197,44 +188,11 @@ fn rewrite_reader(
     let raw_cap = opts.read.limits.max_decoded.saturating_add(HEAD_ALLOWANCE);
     let pw = password.as_ref().map(|p| p.expose().as_bytes());
     let mut out = Rewritten::default();
-    let mut seen = HashSet::new();
-    let (mut dirs, mut others) = (0usize, 0usize);
-    // What each listed entry becomes, in order.
-    let mut planned = Vec::with_capacity(listed.len());
-    for (i, entry) in listed.iter().enumerate() {
-        if entry.is_dir {
-            dirs += 1;
-            continue;
-        }
-        let Some(layout) = layout(&entry.name) else {
-            others += 1;
-            continue;
-        };
-        let label = entry_label(&entry.name, i);
-        if !seen.insert(entry.name.as_slice()) {
-            planned.push(Step::Note(format!(
-                "{label}: the same entry name again; the copy was left out"
-            )));
-            continue;
-        }
-        let (session, kind) = match layout {
-            Layout::Session(id, k) => (Some(id), Some(k)),
-            Layout::Other => (None, None),
-        };
-        let cap = if kind == Some(Kind::Meta) {
-            MAX_META_BYTES
-        } else {
-            raw_cap
-        };
-        planned.push(Step::Entry(Planned {
-            entry,
-            label,
-            session,
-            kind,
-            cap,
-        }));
-    }
-    drop(seen);
+    let Plan {
+        steps: planned,
+        dirs,
+        others,
+    } = plan(&listed, raw_cap);
     let mut writer = Writer {
         zip: &mut w,
         opts,
@@ -288,6 +246,77 @@ fn rewrite_reader(
         format!("{} entries", out.entries)
     };
     Ok(out)
+}
+
+/// The central directory's records in its order, and the directory.
+fn listing(reader: &mut PosReader) -> Result<(Vec<Listed>, zip_dir::Directory), CaptureErrorKind> {
+    let mut listed = Vec::new();
+    let len = reader.len;
+    let directory = zip_dir::scan(reader, len, |record| {
+        listed.push(Listed {
+            name: record.name.to_vec(),
+            loc: record.loc,
+            modified: DateTime::try_from_msdos(record.dos_date, record.dos_time).ok(),
+            is_dir: record.is_dir(),
+        })
+    })?;
+    Ok((listed, directory))
+}
+
+/// What the listed entries become, in order, and what is left out.
+struct Plan<'a> {
+    steps: Vec<Step<'a>>,
+    /// Directory entries, left out.
+    dirs: usize,
+    /// Entries not in the SAZ layout, left out (names not shown).
+    others: usize,
+}
+
+/// What each of `listed` becomes: read under `raw_cap` (`_m.xml` under its own cap),
+/// scrubbed and written, or left out with a note (a second entry of the same name), or
+/// left out and counted (a directory, a name outside the SAZ layout).
+fn plan(listed: &[Listed], raw_cap: u64) -> Plan<'_> {
+    let mut seen = HashSet::new();
+    let (mut dirs, mut others) = (0usize, 0usize);
+    let mut steps = Vec::with_capacity(listed.len());
+    for (i, entry) in listed.iter().enumerate() {
+        if entry.is_dir {
+            dirs += 1;
+            continue;
+        }
+        let Some(layout) = layout(&entry.name) else {
+            others += 1;
+            continue;
+        };
+        let label = entry_label(&entry.name, i);
+        if !seen.insert(entry.name.as_slice()) {
+            steps.push(Step::Note(format!(
+                "{label}: the same entry name again; the copy was left out"
+            )));
+            continue;
+        }
+        let (session, kind) = match layout {
+            Layout::Session(id, k) => (Some(id), Some(k)),
+            Layout::Other => (None, None),
+        };
+        let cap = if kind == Some(Kind::Meta) {
+            MAX_META_BYTES
+        } else {
+            raw_cap
+        };
+        steps.push(Step::Entry(Planned {
+            entry,
+            label,
+            session,
+            kind,
+            cap,
+        }));
+    }
+    Plan {
+        steps,
+        dirs,
+        others,
+    }
 }
 
 /// What one listed entry becomes.
@@ -1199,43 +1228,15 @@ mod apart_tests {
         }
     }
 
-    /// The directory of `bytes`, and a reader of them.
-    fn listing(bytes: &[u8]) -> (Vec<Listed>, PosReader) {
+    /// The directory of `bytes` as the rewrite lists it, and a reader of them.
+    fn listed_in(bytes: &[u8]) -> (Vec<Listed>, PosReader) {
         let mut reader = PosReader {
             len: bytes.len() as u64,
             data: Backing::Memory(bytes.to_vec().into()),
             pos: 0,
         };
-        let mut listed = Vec::new();
-        zip_dir::scan(&mut reader, bytes.len() as u64, |r| {
-            listed.push(Listed {
-                name: r.name.to_vec(),
-                loc: r.loc,
-                modified: None,
-                is_dir: false,
-            })
-        })
-        .unwrap();
+        let (listed, _) = listing(&mut reader).unwrap();
         (listed, reader)
-    }
-
-    /// Every entry of `listed` (all named for a session) to read, with no cap.
-    fn plan(listed: &[Listed]) -> Vec<Step<'_>> {
-        listed
-            .iter()
-            .map(|entry| {
-                let Some(Layout::Session(id, kind)) = layout(&entry.name) else {
-                    panic!("not a session entry");
-                };
-                Step::Entry(Planned {
-                    entry,
-                    label: kind.file_name(id),
-                    session: Some(id),
-                    kind: Some(kind),
-                    cap: u64::MAX,
-                })
-            })
-            .collect()
     }
 
     /// The pool stops scrubbing once it holds `HELD` bytes: the rest of the window's entries
@@ -1245,8 +1246,8 @@ mod apart_tests {
     fn a_window_holds_at_most_its_budget_beyond_the_entries_being_read() {
         let body = 2 << 20;
         let bytes = saz(12, body, |_| {});
-        let (listed, reader) = listing(&bytes);
-        let planned = plan(&listed);
+        let (listed, reader) = listed_in(&bytes);
+        let planned = plan(&listed, u64::MAX).steps;
         let (runs, end) = window(&planned, 0, &mut HashSet::new());
         assert_eq!((runs.len(), end), (12, 24), "one window of twelve runs");
         let marker = Marker::default();
@@ -1281,8 +1282,8 @@ mod apart_tests {
         let [a, b] = both(&bytes);
         assert!(a.0 == b.0, "the copies differ");
         assert_eq!((a.2, a.3), (b.2, b.3));
-        let (listed, reader) = listing(&bytes);
-        let planned = plan(&listed);
+        let (listed, reader) = listed_in(&bytes);
+        let planned = plan(&listed, u64::MAX).steps;
         let (runs, _) = window(&planned, 0, &mut HashSet::new());
         let nothing_held = AtomicU64::new(0);
         let done = scrub_window(&planned, &runs, &reader, None, &*sessions, &nothing_held);
