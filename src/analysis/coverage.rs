@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
+use crate::auth::federation::idp_kind;
 use crate::auth::login::is_authority_host;
 use crate::auth::Event;
 use crate::capture::{SessionError, SessionSummary};
@@ -103,16 +104,19 @@ pub fn measure(
     events: &[Event],
     problems: &[SessionError],
 ) -> Coverage {
-    // Sessions whose events belong to the diagnosis. A Bearer token sent to any API, or a
-    // 401 that offers no hybrid modern auth, is every web application's: not evidence that
-    // the capture saw Exchange or Entra ID. (Sorted lists and a map of each distinct host's
-    // role, rather than ordered sets and the role worked out per session: this runs once per
-    // capture on the serial end of the analysis, over every session.)
+    // Sessions whose events belong to the diagnosis. A Bearer token sent to any API, a 401
+    // that offers no hybrid modern auth, or a Windows sign-in (Negotiate, NTLM) to an
+    // intranet site, is every web application's: not evidence that the capture saw
+    // Exchange or Entra ID. A Windows sign-in counts on a federation server (AD FS); on
+    // Exchange's own hosts their role counts the session. (Sorted lists and a map of each
+    // distinct host's role, rather than ordered sets and the role worked out per session:
+    // this runs once per capture on the serial end of the analysis, over every session.)
     let mut with_event: Vec<u64> = events
         .iter()
         .filter(|e| match e {
             Event::BearerPresented { .. } => false,
             Event::Challenge(c) => c.bearer().is_some_and(|b| b.authorization_uri.is_some()),
+            Event::WindowsAuth(w) => idp_kind(&w.host, &w.url).is_some(),
             _ => true,
         })
         .map(Event::session)
@@ -285,5 +289,49 @@ mod tests {
         assert!(!events.is_empty(), "the token is an event");
         let c = measure(&[SessionSummary::of(&s.0)], &events, &[]);
         assert_eq!(c.relevant_sessions, 0);
+    }
+
+    /// A Windows sign-in to an intranet site (SharePoint here) is every intranet
+    /// application's, as a Bearer token is every API's: a capture holding only that cannot
+    /// show an Outlook or Teams failure. The same handshake with AD FS is the federation
+    /// sign-in the diagnosis reads, and with Exchange its host counts.
+    #[test]
+    fn a_windows_sign_in_counts_on_ad_fs_and_exchange_not_on_an_intranet_site() {
+        use crate::auth::negotiate::testkit::{b64, ntlm1, ntlm2, ntlm3};
+        let handshake = |first: u64, url: &str| {
+            vec![
+                S::new(first, "GET", url, 401)
+                    .req_header("Authorization", &format!("NTLM {}", b64(&ntlm1())))
+                    .resp_header(
+                        "WWW-Authenticate",
+                        &format!("NTLM {}", b64(&ntlm2("CONTOSO", "contoso.local", "sp01"))),
+                    ),
+                S::new(first + 1, "GET", url, 200).req_header(
+                    "Authorization",
+                    &format!("NTLM {}", b64(&ntlm3("CONTOSO", "jdoe", 330))),
+                ),
+            ]
+        };
+        let relevant = |url: &str| {
+            let sessions = handshake(1, url);
+            let limits = crate::capture::DecodeLimits::default();
+            let events: Vec<Event> = sessions
+                .iter()
+                .flat_map(|s| crate::auth::events_of(&s.0, &limits))
+                .collect();
+            assert!(
+                events.iter().any(|e| matches!(e, Event::WindowsAuth(_))),
+                "{url}: the handshake is read"
+            );
+            let summaries: Vec<SessionSummary> =
+                sessions.iter().map(|s| SessionSummary::of(&s.0)).collect();
+            measure(&summaries, &events, &[]).relevant_sessions
+        };
+        assert_eq!(relevant("http://sharepoint.contoso.local/_api/web"), 0);
+        assert_eq!(
+            relevant("https://sts.contoso.com/adfs/services/trust/2005/windowstransport"),
+            2
+        );
+        assert_eq!(relevant("https://mail.contoso.local/EWS/Exchange.asmx"), 2);
     }
 }

@@ -160,11 +160,16 @@ mod tests {
 
     const EWS: &str = "https://mail.contoso.local/EWS/Exchange.asmx";
 
-    /// One three-leg handshake from session `first`, ending in `last`.
+    /// One three-leg handshake with EWS from session `first`, ending in `last`.
     fn handshake(first: u64, domain: &str, nt_len: usize, last: u16) -> Vec<S> {
+        handshake_at(EWS, first, domain, nt_len, last)
+    }
+
+    /// The same with `url`.
+    fn handshake_at(url: &str, first: u64, domain: &str, nt_len: usize, last: u16) -> Vec<S> {
         vec![
-            S::new(first, "POST", EWS, 401).offers(&["NTLM"]),
-            S::new(first + 1, "POST", EWS, 401)
+            S::new(first, "POST", url, 401).offers(&["NTLM"]),
+            S::new(first + 1, "POST", url, 401)
                 .req_header("Authorization", &format!("NTLM {}", b64(&ntlm1())))
                 .resp_header(
                     "WWW-Authenticate",
@@ -173,7 +178,7 @@ mod tests {
                         b64(&ntlm2("CONTOSO", "contoso.local", "exch01.contoso.local"))
                     ),
                 ),
-            S::new(first + 2, "POST", EWS, last)
+            S::new(first + 2, "POST", url, last)
                 .req_header(
                     "Authorization",
                     &format!("NTLM {}", b64(&ntlm3(domain, "jdoe", nt_len))),
@@ -236,6 +241,27 @@ mod tests {
             "{:#?}",
             a.findings
         );
+    }
+
+    /// On an intranet site (no Exchange, no Entra ID in the capture) a loop is still the
+    /// prompt that keeps coming back, an error; a handshake that got in shows nothing the
+    /// diagnosis reads, so the capture is inconclusive, not "OK".
+    #[test]
+    fn on_an_intranet_site_a_loop_is_an_error_and_a_good_handshake_is_inconclusive() {
+        let site = "http://sp01.contoso.local/_api/contextinfo";
+        let looping: Vec<S> = (0..3u64)
+            .flat_map(|i| handshake_at(site, 1 + i * 3, "CONTOSO", 330, 401))
+            .collect();
+        let a = build(looping);
+        assert_eq!(a.verdict.exit_code, crate::analysis::Status::Findings);
+        assert!(
+            a.findings.iter().any(|f| f.id == "ntlm-loop"),
+            "{:#?}",
+            a.findings
+        );
+        let a = build(handshake_at(site, 1, "CONTOSO", 330, 200));
+        assert_eq!(a.verdict.status, "inconclusive", "{}", a.verdict.summary);
+        assert_eq!(a.verdict.exit_code, crate::analysis::Status::Inconclusive);
     }
 
     #[test]
