@@ -173,18 +173,40 @@ fn causes(e: &Evidence) -> Vec<String> {
     let mut lines = Vec::new();
     let mut spns_said = false;
     let mut said: Vec<&Finding> = Vec::new();
-    for f in errors {
-        // The same sessions explained again (the x-ms-diagnostics code of a refusal a more
-        // specific finding names): one problem, one line.
-        let covered = !f.sessions.is_empty()
+    // Rules whose findings on several hosts were said as one line.
+    let mut merged: Vec<&str> = Vec::new();
+    // The same sessions explained again (the x-ms-diagnostics code of a refusal a more
+    // specific finding names): one problem, one line.
+    let covered = |f: &Finding, said: &[&Finding]| {
+        !f.sessions.is_empty()
             && said.iter().any(|g| {
                 f.sessions
                     .iter()
                     .all(|s| g.sessions.binary_search(s).is_ok())
-            });
+            })
+    };
+    for (i, f) in errors.iter().copied().enumerate() {
+        let seen = covered(f, &said) || merged.contains(&f.id.as_str());
         said.push(f);
-        if covered {
+        if seen {
             continue;
+        }
+        // One cause on several hosts (one device, one proxy): one line, as all missing SPNs
+        // are one line.
+        let same: Vec<&Finding> = std::iter::once(f)
+            .chain(
+                errors[i + 1..]
+                    .iter()
+                    .copied()
+                    .filter(|g| g.id == f.id && !covered(g, &said)),
+            )
+            .collect();
+        if same.len() > 1 {
+            if let Some(line) = crate::rules::one_cause(&f.id, &same) {
+                merged.push(f.id.as_str());
+                lines.push(line);
+                continue;
+            }
         }
         match f.id.as_str() {
             "http-resource" => {

@@ -120,12 +120,7 @@ fn finding(cx: &Context, host: &str, hits: &[&GatewaySign]) -> Finding {
         } else {
             Severity::Error
         },
-        title: format!(
-            "{host}: a pre-authenticating reverse proxy ({}) answers {} instead of Exchange; \
-             the Bearer token never reaches Exchange",
-            short(&named),
-            vdirs.join(", ")
-        ),
+        title: title(host, short(&named), &vdirs.join(", ")),
         evidence: format!(
             "{} (session(s) {}). Named by: {device}. {}",
             seen.join("; "),
@@ -148,14 +143,73 @@ fn short(named: &[Device]) -> &'static str {
     named.first().map_or("unnamed", |d| d.name())
 }
 
+/// A finding's title; [`title_parts`] reads it back.
+fn title(host: &str, device: &str, vdirs: &str) -> String {
+    format!(
+        "{host}: a pre-authenticating reverse proxy ({device}) answers {vdirs} instead of \
+         Exchange; the Bearer token never reaches Exchange"
+    )
+}
+
+/// The host, device and virtual directories of a [`title`].
+fn title_parts(title: &str) -> Option<(&str, &str, &str)> {
+    let (host, rest) = title.split_once(": a pre-authenticating reverse proxy (")?;
+    let (device, rest) = rest.split_once(") answers ")?;
+    let (vdirs, _) = rest.split_once(" instead of Exchange;")?;
+    Some((host, device, vdirs))
+}
+
+/// The verdict's one line for this rule's errors on several hosts when one device answers
+/// on all of them: one device to reconfigure is one cause, not one per host (as all
+/// missing SPNs are one line). `None` when the findings name different devices, or when a
+/// title is not this rule's.
+pub fn one_cause(findings: &[&Finding]) -> Option<String> {
+    let parts: Vec<(&str, &str, &str)> = findings
+        .iter()
+        .map(|f| title_parts(&f.title))
+        .collect::<Option<_>>()?;
+    let device = parts.first()?.1;
+    if parts.len() < 2 || parts.iter().any(|p| p.1 != device) {
+        return None;
+    }
+    let at: Vec<String> = parts.iter().map(|(h, _, v)| format!("{h} ({v})")).collect();
+    let hosts: Vec<&str> = parts.iter().map(|p| p.0).collect();
+    Some(format!(
+        "{}: a pre-authenticating reverse proxy ({device}) answers instead of Exchange; the \
+         Bearer token never reaches Exchange. {}",
+        and_list(&at),
+        paths(&and_list(&hosts))
+    ))
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list<S: AsRef<str>>(items: &[S]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.as_ref().to_string(),
+        [init @ .., last] => {
+            let init: Vec<&str> = init.iter().map(AsRef::as_ref).collect();
+            format!("{} and {}", init.join(", "), last.as_ref())
+        }
+    }
+}
+
+/// The first sentence of the fix: what to publish without pre-authentication on `hosts`.
+fn paths(hosts: &str) -> String {
+    format!(
+        "Publish these paths on {hosts} without pre-authentication (pass-through), so that \
+         the client's Authorization header (Bearer, or NTLM/Negotiate) reaches Exchange \
+         unchanged: /autodiscover/ (including /autodiscover/autodiscover.json, which Teams and \
+         Exchange Online call anonymously), /EWS/, /mapi/, /OAB/ and \
+         /Microsoft-Server-ActiveSync."
+    )
+}
+
 fn fix(named: &[Device], host: &str) -> String {
     let paths = format!(
-        "Publish these paths on {host} without pre-authentication (pass-through), so that the \
-         client's Authorization header (Bearer, or NTLM/Negotiate) reaches Exchange unchanged: \
-         /autodiscover/ (including /autodiscover/autodiscover.json, which Teams and Exchange \
-         Online call anonymously), /EWS/, /mapi/, /OAB/ and /Microsoft-Server-ActiveSync. \
-         Keep pre-authentication for /owa/ and /ecp/ only if browsers are the only clients \
-         there."
+        "{} Keep pre-authentication for /owa/ and /ecp/ only if browsers are the only clients \
+         there.",
+        paths(host)
     );
     let mut device_steps: Vec<&str> = Vec::new();
     for d in named {
@@ -235,6 +289,40 @@ mod tests {
         assert!(mail.fix.contains("/EWS/") && mail.fix.contains("autodiscover.json"));
         let json = serde_json::to_string(&f).unwrap_or_default();
         assert!(!json.contains("SECRETSESSIONVALUE"), "{json}");
+    }
+
+    /// The verdict's line for one device on two hosts names both, with what each answers,
+    /// and the fix's first sentence for both; two devices stay two causes.
+    #[test]
+    fn one_device_on_two_hosts_is_one_cause() {
+        let f = run(check, vec![f5(1, AD), f5(2, EWS), f5(3, EWS)]);
+        let both: Vec<&Finding> = f.iter().collect();
+        assert_eq!(
+            one_cause(&both).as_deref(),
+            Some(
+                "autodiscover.contoso.com (Autodiscover) and mail.contoso.com (EWS): a \
+                 pre-authenticating reverse proxy (F5 BIG-IP APM) answers instead of Exchange; \
+                 the Bearer token never reaches Exchange. Publish these paths on \
+                 autodiscover.contoso.com and mail.contoso.com without pre-authentication \
+                 (pass-through), so that the client's Authorization header (Bearer, or \
+                 NTLM/Negotiate) reaches Exchange unchanged: /autodiscover/ (including \
+                 /autodiscover/autodiscover.json, which Teams and Exchange Online call \
+                 anonymously), /EWS/, /mapi/, /OAB/ and /Microsoft-Server-ActiveSync."
+            )
+        );
+        // Each title reads back as it was written.
+        for g in &f {
+            let (host, device, vdirs) = title_parts(&g.title).expect("this rule's title");
+            assert_eq!(title(host, device, vdirs), g.title);
+        }
+        assert_eq!(one_cause(&both[..1]), None, "one host is its own line");
+        let mut other = f[1].clone();
+        other.title = other
+            .title
+            .replace("F5 BIG-IP APM", "Citrix NetScaler / ADC");
+        assert_eq!(one_cause(&[&f[0], &other]), None, "two devices");
+        other.title = "something else".into();
+        assert_eq!(one_cause(&[&f[0], &other]), None, "not this rule's title");
     }
 
     #[test]

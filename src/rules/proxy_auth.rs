@@ -14,6 +14,30 @@ use super::proxy;
 use super::{Context, Finding, Severity};
 use crate::auth::Sign;
 
+/// A finding's title is these around its host.
+const TITLE_START: &str = "The proxy demands authentication (407) for ";
+const TITLE_END: &str = " and the client never got through";
+
+/// The verdict's one line for this rule's errors on several hosts: one proxy to exempt
+/// them from is one cause, not one per host (as all missing SPNs are one line). The fix
+/// is the same for every host. `None` for fewer than two, or a title not this rule's.
+pub fn one_cause(findings: &[&Finding]) -> Option<String> {
+    let hosts: Vec<&str> = findings
+        .iter()
+        .map(|f| f.title.strip_prefix(TITLE_START)?.strip_suffix(TITLE_END))
+        .collect::<Option<_>>()?;
+    let fix = findings.first()?.fix.as_str();
+    if hosts.len() < 2 || findings.iter().any(|f| f.fix != fix) {
+        return None;
+    }
+    let first = fix.find(". ").map_or(fix, |i| &fix[..=i]);
+    Some(format!(
+        "{TITLE_START}{} hosts ({}){TITLE_END}. {first}",
+        hosts.len(),
+        hosts.join(", ")
+    ))
+}
+
 pub fn check(cx: &Context) -> Vec<Finding> {
     let hosts = proxy::by_host(cx, |s| matches!(s, Sign::ProxyAuth { .. }));
     proxy::never_through(cx, hosts)
@@ -56,10 +80,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
             Finding {
                 id: "proxy-auth-required".into(),
                 severity: Severity::Error,
-                title: format!(
-                    "The proxy demands authentication (407) for {host} and the client never \
-                     got through"
-                ),
+                title: format!("{TITLE_START}{host}{TITLE_END}"),
                 evidence: format!(
                     "{}: 407 Proxy Authentication Required, Proxy-Authenticate offered {}; no \
                      request to {host} got through afterwards. {client} Proxy: {}.",
@@ -129,6 +150,41 @@ mod tests {
             f[0].evidence
         );
         assert!(!f[0].evidence.contains("TlRM"), "{}", f[0].evidence);
+    }
+
+    /// Two hosts behind the same proxy are one cause for the verdict; one host, or a
+    /// title not this rule's, is not merged.
+    #[test]
+    fn two_hosts_behind_one_proxy_are_one_cause() {
+        let (a, b) = ("login.microsoftonline.com", "outlook.office365.com");
+        let f = run(
+            check,
+            vec![
+                p407(1, a, false),
+                p407(2, b, false),
+                p407(3, a, false),
+                p407(4, b, false),
+            ],
+        );
+        assert_eq!(f.len(), 2, "{f:#?}");
+        let both: Vec<&Finding> = f.iter().collect();
+        let line = one_cause(&both).expect("one line");
+        assert!(
+            line.starts_with(
+                "The proxy demands authentication (407) for 2 hosts (login.microsoftonline.com, \
+                 outlook.office365.com) and the client never got through. Exempt Microsoft 365 \
+                 and Entra ID from proxy authentication"
+            ),
+            "{line}"
+        );
+        assert!(
+            line.ends_with("recommend."),
+            "only the fix's first sentence: {line}"
+        );
+        assert_eq!(one_cause(&both[..1]), None);
+        let mut other = f[1].clone();
+        other.title = "something else".into();
+        assert_eq!(one_cause(&[&f[0], &other]), None);
     }
 
     /// Does not trigger: the handshake (407 then 200), one trailing 407, a host that does
