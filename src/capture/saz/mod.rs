@@ -68,11 +68,16 @@ pub enum Kind {
 
 impl Kind {
     fn file_name(self, id: u64) -> String {
+        format!("raw/{id}{}", self.suffix())
+    }
+
+    /// What follows the session number in the entry's name.
+    fn suffix(self) -> &'static str {
         match self {
-            Kind::Request => format!("raw/{id}_c.txt"),
-            Kind::Response => format!("raw/{id}_s.txt"),
-            Kind::Meta => format!("raw/{id}_m.xml"),
-            Kind::WebSocket => format!("raw/{id}_w.txt"),
+            Kind::Request => "_c.txt",
+            Kind::Response => "_s.txt",
+            Kind::Meta => "_m.xml",
+            Kind::WebSocket => "_w.txt",
         }
     }
 }

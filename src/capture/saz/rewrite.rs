@@ -619,11 +619,24 @@ fn write_run(
     Ok(())
 }
 
-/// An entry named for a message: its session entry name when it has one, else its index
-/// (entry names are capture content).
+/// An entry named for a message: its session entry name when it has one, with the number
+/// as the archive writes it (Fiddler pads it: `raw/010_s.txt`, the name an analyst finds in
+/// the zip), in the layout's folder and case; else its index (other entry names are capture
+/// content, and a session entry's folders before `raw/` are too).
 fn entry_label(name: &[u8], index: usize) -> String {
     match parse_entry_name(name) {
-        Some((id, kind)) => kind.file_name(id),
+        Some((id, kind)) => {
+            // The digits `parse_entry_name` read as `id`.
+            let file = name
+                .rsplit(|&b| b == b'/' || b == b'\\')
+                .next()
+                .unwrap_or_default();
+            let digits = file.iter().take_while(|b| b.is_ascii_digit()).count();
+            match std::str::from_utf8(&file[..digits]) {
+                Ok(number) => format!("raw/{number}{}", kind.suffix()),
+                Err(_) => kind.file_name(id),
+            }
+        }
         None => format!("entry #{}", index + 1),
     }
 }
@@ -710,6 +723,21 @@ mod tests {
     use crate::capture::rewrite::Identity;
     use crate::capture::saz::Kind;
     use crate::capture::ReadOptions;
+
+    /// A note names a session's entry as the archive does, number padding included, in the
+    /// layout's folder and case (never with the folders a hostile name puts before `raw/`);
+    /// any other entry by its index.
+    #[test]
+    fn entries_are_labelled_as_the_archive_numbers_them() {
+        let label = |name: &[u8]| entry_label(name, 4);
+        assert_eq!(label(b"raw/010_s.txt"), "raw/010_s.txt");
+        assert_eq!(label(b"raw/7_c.txt"), "raw/7_c.txt");
+        assert_eq!(label(b"raw\\00012_m.xml"), "raw/00012_m.xml");
+        assert_eq!(label(b"x/../RAW/0010_S.TXT"), "raw/0010_s.txt");
+        assert_eq!(label(b"raw/3_w.txt"), "raw/3_w.txt");
+        assert_eq!(label(b"../../etc/passwd"), "entry #5");
+        assert_eq!(label(b"raw/notes.txt"), "entry #5");
+    }
 
     fn names(bytes: &[u8]) -> Vec<Vec<u8>> {
         let mut reader = Cursor::new(bytes);
