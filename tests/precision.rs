@@ -156,6 +156,49 @@ fn public_captures_raise_no_error_and_blind_ones_are_never_ok() {
     assert!(checked >= 15, "only {checked} public captures analysed");
 }
 
+/// The two public SharePoint captures (Internet Explorer, Word and Visual Studio's test host
+/// signing in to an on-premises SharePoint with NTLM; no Exchange, no Entra ID) cannot show
+/// an Outlook or Teams failure: inconclusive (exit 3), with the limit saying so, not "OK".
+/// Their Windows sign-ins are every intranet site's, as a Bearer token is every API's.
+#[test]
+#[ignore = "needs the public capture corpus (../shared/captures)"]
+fn public_sharepoint_captures_with_ntlm_are_inconclusive() {
+    let corpus = common::corpus();
+    for (file, sessions) in [
+        ("office-inspectors__NewCaseName.saz", 56),
+        ("office-inspectors__NewCaseName_Coauth.saz", 220),
+    ] {
+        let path = corpus.join("saz").join(file);
+        let out = common::run_in(&[
+            "analyze",
+            path.to_str().expect("utf-8 path"),
+            "--format",
+            "json",
+        ]);
+        let r: Value = serde_json::from_slice(&out.stdout).expect("one JSON report");
+        assert_eq!(out.status.code(), Some(3), "{file}: {}", r["verdict"]);
+        assert_eq!(r["verdict"]["status"], "inconclusive", "{file}");
+        assert_eq!(
+            r["verdict"]["summary"],
+            format!(
+                "Inconclusive: none of the {sessions} session(s) went to Exchange, Exchange \
+                 Online or Entra ID. Capture again on the user's machine while Outlook or Teams \
+                 shows the problem."
+            ),
+            "{file}"
+        );
+        assert_eq!(r["coverage"]["relevant_sessions"], 0, "{file}");
+        let limits: Vec<&str> = r["capture_limits"]
+            .as_array()
+            .expect("capture_limits")
+            .iter()
+            .filter_map(|l| l["id"].as_str())
+            .collect();
+        assert!(limits.contains(&"no-ticket-hosts"), "{file}: {limits:?}");
+        assert_eq!(r["findings"], serde_json::json!([]), "{file}");
+    }
+}
+
 /// A capture cut short (an upload stopped half-way) or read with bodies skipped is never
 /// "OK": what was not read may hold the failure, and the verdict says what it was.
 #[test]
