@@ -472,11 +472,12 @@ pub fn run_all(cx: &Context) -> Vec<Finding> {
 
 /// One line for the verdict for several `error` findings of rule `id` that are one cause
 /// seen on several hosts (one pre-authenticating device, one proxy demanding
-/// authentication), when the rule says they are; `None` to give each its own line.
+/// authentication or blocking them), when the rule says they are; `None` to give each its own line.
 pub fn one_cause(id: &str, findings: &[&Finding]) -> Option<String> {
     match id {
         "preauth-proxy" => preauth_proxy::one_cause(findings),
         "proxy-auth-required" => proxy_auth::one_cause(findings),
+        "proxy-blocked" => proxy_blocked::one_cause(findings),
         _ => None,
     }
 }

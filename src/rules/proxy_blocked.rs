@@ -11,6 +11,37 @@ use super::proxy;
 use super::{Context, Finding, Severity};
 use crate::auth::Sign;
 
+/// A finding's title is this and its host.
+const TITLE: &str = "The proxy blocks ";
+
+/// The first sentence of the fix: what to allow.
+fn allow(hosts: &str) -> String {
+    format!(
+        "Allow {hosts} at the proxy, without TLS inspection or authentication: {}.",
+        proxy::M365_BYPASS
+    )
+}
+
+/// The verdict's one line for this rule's errors on several hosts: one proxy policy to
+/// change is one cause, not one per host (as all missing SPNs are one line). `None` for
+/// fewer than two, or a title not this rule's.
+pub fn one_cause(findings: &[&Finding]) -> Option<String> {
+    let hosts: Vec<&str> = findings
+        .iter()
+        .map(|f| f.title.strip_prefix(TITLE))
+        .collect::<Option<_>>()?;
+    if hosts.len() < 2 {
+        return None;
+    }
+    let (last, init) = hosts.split_last()?;
+    Some(format!(
+        "{TITLE}{} hosts ({}). {}",
+        hosts.len(),
+        hosts.join(", "),
+        allow(&format!("{} and {last}", init.join(", ")))
+    ))
+}
+
 pub fn check(cx: &Context) -> Vec<Finding> {
     let hosts = proxy::by_host(cx, |s| matches!(s, Sign::Blocked));
     proxy::never_through(cx, hosts)
@@ -26,7 +57,7 @@ pub fn check(cx: &Context) -> Vec<Finding> {
             Finding {
                 id: "proxy-blocked".into(),
                 severity: Severity::Error,
-                title: format!("The proxy blocks {host}"),
+                title: format!("{TITLE}{host}"),
                 evidence: format!(
                     "{}: {} from the proxy{}; no request to {host} got through afterwards. \
                      Proxy: {}.",
@@ -40,10 +71,9 @@ pub fn check(cx: &Context) -> Vec<Finding> {
                     proxy::devices(&hits, "not named by its headers (a refused CONNECT)")
                 ),
                 fix: format!(
-                    "Allow {host} at the proxy, without TLS inspection or authentication: {}. \
-                     In the proxy's logs, the block names its category or rule (e.g. Squid's \
-                     X-Squid-Error, Blue Coat's policy trace, Zscaler's URL category).",
-                    proxy::M365_BYPASS
+                    "{} In the proxy's logs, the block names its category or rule (e.g. \
+                     Squid's X-Squid-Error, Blue Coat's policy trace, Zscaler's URL category).",
+                    allow(&host)
                 ),
                 sessions: proxy::ids(&hits),
                 remedy: None,
@@ -61,6 +91,43 @@ mod tests {
         S::new(id, "GET", url, 403)
             .resp_header("Server", "Zscaler/6.2")
             .resp_header("Content-Type", "text/html")
+    }
+
+    /// Two hosts blocked are one cause for the verdict, the fix's first sentence naming
+    /// both; one host, or a title not this rule's, is not merged.
+    #[test]
+    fn two_hosts_blocked_are_one_cause() {
+        let f = run(
+            check,
+            vec![
+                zscaler(1, "https://outlook.office.com/owa/"),
+                zscaler(
+                    2,
+                    "https://login.microsoftonline.com/common/oauth2/authorize",
+                ),
+            ],
+        );
+        assert_eq!(f.len(), 2, "{f:#?}");
+        let both: Vec<&Finding> = f.iter().collect();
+        let line = one_cause(&both).expect("one line");
+        let hosts: Vec<&str> = f.iter().map(|g| &g.title[TITLE.len()..]).collect();
+        assert_eq!(
+            line,
+            format!(
+                "The proxy blocks 2 hosts ({}, {}). Allow {} and {} at the proxy, without TLS \
+                 inspection or authentication: {}.",
+                hosts[0],
+                hosts[1],
+                hosts[0],
+                hosts[1],
+                proxy::M365_BYPASS
+            )
+        );
+        assert!(f[0].fix.starts_with(&allow(hosts[0])), "{}", f[0].fix);
+        assert_eq!(one_cause(&both[..1]), None);
+        let mut other = f[1].clone();
+        other.title = "something else".into();
+        assert_eq!(one_cause(&[&f[0], &other]), None);
     }
 
     #[test]
