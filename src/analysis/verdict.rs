@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::coverage::{Coverage, Role};
 use crate::flows::Flow;
-use crate::rules::{session_list, Finding, MissingSpn, Severity};
+use crate::rules::{first_sentence, session_list, Finding, MissingSpn, Severity};
 
 /// What a capture, a command or a whole batch amounts to; its value is the process exit
 /// code, a contract batch scripts branch on (README.md, `docs/report-schema.md`). The one
@@ -260,14 +260,6 @@ fn causes(e: &Evidence) -> Vec<String> {
         }
     }
     lines
-}
-
-/// The fix's first sentence: what to do, without the detail.
-fn first_sentence(fix: &str) -> &str {
-    match fix.find(". ") {
-        Some(i) => &fix[..=i],
-        None => fix,
-    }
 }
 
 /// Why the capture cannot show a failure, when it cannot.

@@ -4,6 +4,27 @@
 use crate::auth::{AadError, Claims, DelegateCheck};
 use crate::flows::Flow;
 
+/// A fix's first sentence: what to do, without the detail (the verdict's line for a finding,
+/// a rule's one line for several).
+pub fn first_sentence(fix: &str) -> &str {
+    match fix.find(". ") {
+        Some(i) => &fix[..=i],
+        None => fix,
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`: hosts named in one sentence.
+pub fn and_list<S: AsRef<str>>(items: &[S]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.as_ref().to_string(),
+        [init @ .., last] => {
+            let init: Vec<&str> = init.iter().map(AsRef::as_ref).collect();
+            format!("{} and {}", init.join(", "), last.as_ref())
+        }
+    }
+}
+
 /// What Entra said, with the ids its sign-in logs and Microsoft support look errors up by.
 pub fn quote_error(e: &AadError) -> String {
     let mut s = match &e.description {

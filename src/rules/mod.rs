@@ -67,6 +67,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 pub use context::{Context, MissingSpn, Presented, PublishedEndpoint};
+pub use evidence::first_sentence;
 pub use exchange::exchange_hosts;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

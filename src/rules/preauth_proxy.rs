@@ -21,6 +21,7 @@
 
 use std::collections::BTreeMap;
 
+use super::evidence::and_list;
 use super::exchange::{is_microsoft_cloud, vdir_of_path, Vdir};
 use super::proxy;
 use super::{session_list, Context, Finding, Severity};
@@ -182,18 +183,6 @@ pub fn one_cause(findings: &[&Finding]) -> Option<String> {
     ))
 }
 
-/// `a`, `a and b`, `a, b and c`.
-fn and_list<S: AsRef<str>>(items: &[S]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.as_ref().to_string(),
-        [init @ .., last] => {
-            let init: Vec<&str> = init.iter().map(AsRef::as_ref).collect();
-            format!("{} and {}", init.join(", "), last.as_ref())
-        }
-    }
-}
-
 /// The first sentence of the fix: what to publish without pre-authentication on `hosts`.
 fn paths(hosts: &str) -> String {
     format!(
@@ -206,7 +195,7 @@ fn paths(hosts: &str) -> String {
 }
 
 fn fix(named: &[Device], host: &str) -> String {
-    let paths = format!(
+    let publish = format!(
         "{} Keep pre-authentication for /owa/ and /ecp/ only if browsers are the only clients \
          there.",
         paths(host)
@@ -246,7 +235,7 @@ fn fix(named: &[Device], host: &str) -> String {
     }
     let device_steps = device_steps.join(" ").replace("HOST", host);
     format!(
-        "{paths} {device_steps} Then check with the Microsoft Remote Connectivity Analyzer \
+        "{publish} {device_steps} Then check with the Microsoft Remote Connectivity Analyzer \
          (Outlook Connectivity with modern auth) from outside."
     )
     .replace("  ", " ")

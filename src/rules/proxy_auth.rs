@@ -10,6 +10,7 @@
 //! request's `Proxy-Authorization`), on hosts that matter (`proxy::matters`), two or more
 //! per host and no answer below 400 from that host after the last one.
 
+use super::evidence::first_sentence;
 use super::proxy;
 use super::{Context, Finding, Severity};
 use crate::auth::Sign;
@@ -30,11 +31,11 @@ pub fn one_cause(findings: &[&Finding]) -> Option<String> {
     if hosts.len() < 2 || findings.iter().any(|f| f.fix != fix) {
         return None;
     }
-    let first = fix.find(". ").map_or(fix, |i| &fix[..=i]);
     Some(format!(
-        "{TITLE_START}{} hosts ({}){TITLE_END}. {first}",
+        "{TITLE_START}{} hosts ({}){TITLE_END}. {}",
         hosts.len(),
-        hosts.join(", ")
+        hosts.join(", "),
+        first_sentence(fix)
     ))
 }
 

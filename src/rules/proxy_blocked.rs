@@ -7,6 +7,7 @@
 //! proxy's headers, not a CONNECT), and blocks of hosts that do not matter (CDNs, ads), are
 //! not findings.
 
+use super::evidence::and_list;
 use super::proxy;
 use super::{Context, Finding, Severity};
 use crate::auth::Sign;
@@ -33,12 +34,11 @@ pub fn one_cause(findings: &[&Finding]) -> Option<String> {
     if hosts.len() < 2 {
         return None;
     }
-    let (last, init) = hosts.split_last()?;
     Some(format!(
         "{TITLE}{} hosts ({}). {}",
         hosts.len(),
         hosts.join(", "),
-        allow(&format!("{} and {last}", init.join(", ")))
+        allow(&and_list(&hosts))
     ))
 }
 

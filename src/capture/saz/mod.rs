@@ -661,6 +661,12 @@ struct Index {
 /// components decide; anything before them (`..`, `/`, a folder a re-zipping tool added)
 /// is ignored because the name is an id, never a path.
 pub(crate) fn parse_entry_name(raw: &[u8]) -> Option<(u64, Kind)> {
+    entry_name_parts(raw).map(|(_, id, kind)| (id, kind))
+}
+
+/// [`parse_entry_name`], with the number's digits as the name writes them (`"012"`): the
+/// label a rewriter's notes give the entry.
+pub(crate) fn entry_name_parts(raw: &[u8]) -> Option<(&str, u64, Kind)> {
     let mut parts = raw.rsplit(|&b| b == b'/' || b == b'\\');
     let file = parts.next()?;
     let dir = parts.next()?;
@@ -672,7 +678,8 @@ pub(crate) fn parse_entry_name(raw: &[u8]) -> Option<(u64, Kind)> {
     if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let id: u64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    let digits = std::str::from_utf8(digits).ok()?;
+    let id: u64 = digits.parse().ok()?;
     let kind = match rest.to_ascii_lowercase().as_slice() {
         b"_c.txt" => Kind::Request,
         b"_s.txt" => Kind::Response,
@@ -680,7 +687,7 @@ pub(crate) fn parse_entry_name(raw: &[u8]) -> Option<(u64, Kind)> {
         b"_w.txt" => Kind::WebSocket,
         _ => return None,
     };
-    Some((id, kind))
+    Some((digits, id, kind))
 }
 
 fn is_raw_entry(raw: &[u8]) -> bool {

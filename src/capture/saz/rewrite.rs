@@ -46,7 +46,10 @@ use rayon::prelude::*;
 
 use super::zip_dir;
 use super::zip_dir::EntryLoc;
-use super::{parse_entry_name, read_entry, Backing, Kind, PosReader, SazArchive, HEAD_ALLOWANCE};
+use super::{
+    entry_name_parts, parse_entry_name, read_entry, Backing, Kind, PosReader, SazArchive,
+    HEAD_ALLOWANCE,
+};
 use crate::capture::rewrite::{
     RewriteOptions, Rewritten, SazEntry, Scrubber, SessionScrubber, Tally, WriteSeek,
 };
@@ -624,19 +627,8 @@ fn write_run(
 /// the zip), in the layout's folder and case; else its index (other entry names are capture
 /// content, and a session entry's folders before `raw/` are too).
 fn entry_label(name: &[u8], index: usize) -> String {
-    match parse_entry_name(name) {
-        Some((id, kind)) => {
-            // The digits `parse_entry_name` read as `id`.
-            let file = name
-                .rsplit(|&b| b == b'/' || b == b'\\')
-                .next()
-                .unwrap_or_default();
-            let digits = file.iter().take_while(|b| b.is_ascii_digit()).count();
-            match std::str::from_utf8(&file[..digits]) {
-                Ok(number) => format!("raw/{number}{}", kind.suffix()),
-                Err(_) => kind.file_name(id),
-            }
-        }
+    match entry_name_parts(name) {
+        Some((number, _, kind)) => format!("raw/{number}{}", kind.suffix()),
         None => format!("entry #{}", index + 1),
     }
 }
